@@ -1,0 +1,119 @@
+"""Human labels for the codes Open Banking v3.1 uses, so that no code reaches a person bare."""
+
+from __future__ import annotations
+
+ACCOUNT_TYPES = {
+    "CurrentAccount": "Current account",
+    "CreditCard": "Credit card",
+    "Savings": "Savings account",
+    "Loan": "Loan",
+    "Mortgage": "Mortgage",
+    "ChargeCard": "Charge card",
+    "EMoney": "E-money account",
+    "PrePaidCard": "Prepaid card",
+}
+ACCOUNT_STATUSES = {"Enabled": "Open", "Disabled": "Closed", "Deleted": "Deleted", "ProForma": "Being opened"}
+SCHEMES = {
+    "UK.OBIE.SortCodeAccountNumber": "Sort code and account number",
+    "UK.OBIE.IBAN": "IBAN",
+    "UK.OBIE.PAN": "Card number",
+    "UK.OBIE.Paym": "Paym mobile number",
+    "UK.OBIE.BBAN": "BBAN",
+}
+BALANCE_TYPES = {
+    "ClosingAvailable": "Available at close of day",
+    "ClosingBooked": "Booked at close of day",
+    "ClosingCleared": "Cleared at close of day",
+    "Expected": "Expected",
+    "ForwardAvailable": "Available in future",
+    "Information": "For information",
+    "InterimAvailable": "Available now",
+    "InterimBooked": "Booked so far today",
+    "InterimCleared": "Cleared so far today",
+    "OpeningAvailable": "Available at start of period",
+    "OpeningBooked": "Booked at start of period",
+    "OpeningCleared": "Cleared at start of period",
+    "PreviouslyClosedBooked": "Booked at previous close",
+}
+TRANSACTION_STATUSES = {"Booked": "Booked", "Pending": "Pending (not yet booked)", "Rejected": "Rejected"}
+PARTY_TYPES = {"Sole": "Sole account holder", "Joint": "Joint account holder", "Delegate": "Delegate"}
+CONSENT_STATUSES = {
+    "Authorised": "Authorised",
+    "AwaitingAuthorisation": "Awaiting your approval",
+    "Rejected": "Rejected",
+    "Revoked": "Revoked",
+    "Expired": "Expired",
+}
+CHANNELS = {"Email": "Email", "SMS": "Text message", "Post": "Post", "Phone": "Phone call", "Push": "App notification"}
+PREFERENCE_STATUSES = {"OptedIn": "Opted in", "OptedOut": "Opted out", "Withdrawn": "Withdrawn"}
+
+# ISO 20022 bank transaction codes (domain "PMNT" families and sub-families) as Open Banking uses them.
+TRANSACTION_CODES = {
+    "ReceivedCreditTransfers.DomesticCreditTransfer": "Payment received",
+    "ReceivedCreditTransfer.DomesticCreditTransfer": "Payment received",
+    "ReceivedCreditTransfers.SalaryPayment": "Salary received",
+    "IssuedCreditTransfers.DomesticCreditTransfer": "Payment sent",
+    "IssuedCreditTransfer.DomesticCreditTransfer": "Payment sent",
+    "IssuedCreditTransfers.StandingOrder": "Standing order",
+    "IssuedCreditTransfer.StandingOrder": "Standing order",
+    "IssuedDirectDebits.DirectDebitPayment": "Direct debit",
+    "IssuedDirectDebit.DirectDebitPayment": "Direct debit",
+    "CustomerCardTransactions.POSTransaction": "Card payment",
+    "CustomerCardTransactions.CashWithdrawal": "Cash withdrawal",
+    "CustomerCardTransactions.Refund": "Card refund",
+    "CustomerCardTransactions.SmartCardPayment": "Contactless card payment",
+    "CustomerCardTransactions.Payment": "Card payment",
+    "CustomerCardTransactions.Reversal": "Card payment reversed",
+    "AccountManagement.Interest": "Interest",
+    "AccountManagement.Fees": "Fee",
+    "AccountManagement.Charges": "Charge",
+}
+
+# ISO 18245 merchant category codes: the common ones.
+MERCHANT_CATEGORIES = {
+    "4111": "Commuter transport",
+    "4121": "Taxis and ride-hailing",
+    "4131": "Bus lines",
+    "4511": "Airlines",
+    "4814": "Telecommunication services",
+    "4899": "Cable and streaming services",
+    "4900": "Utilities",
+    "5200": "Home supply stores",
+    "5311": "Department stores",
+    "5399": "General merchandise",
+    "5411": "Grocery stores and supermarkets",
+    "5441": "Sweet shops",
+    "5462": "Bakeries",
+    "5499": "Food stores",
+    "5541": "Petrol stations",
+    "5651": "Clothing stores",
+    "5732": "Electronics stores",
+    "5812": "Restaurants",
+    "5813": "Bars and pubs",
+    "5814": "Fast food",
+    "5912": "Pharmacies",
+    "5942": "Book shops",
+    "5945": "Toy and game shops",
+    "5964": "Catalogue and mail-order merchants",
+    "5965": "Catalogue and retail merchants",
+    "5969": "Direct marketing merchants",
+    "5977": "Cosmetics stores",
+    "5992": "Florists",
+    "5999": "Specialty retail",
+    "6011": "Cash machines",
+    "7011": "Hotels",
+    "7832": "Cinemas",
+    "7922": "Theatres and tickets",
+    "7997": "Gyms and clubs",
+    "8011": "Doctors",
+    "8021": "Dentists",
+    "8062": "Hospitals",
+    "8220": "Colleges and universities",
+    "8299": "Schools and education",
+    "8999": "Professional services",
+}
+
+
+def label(table: dict[str, str], code: str, what: str) -> str:
+    """The label of ``code``; an unknown code still gets words saying what it is."""
+    return table.get(code) or f"{what.capitalize()} {code} (no label known)"

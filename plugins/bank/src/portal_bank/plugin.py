@@ -1,0 +1,127 @@
+"""The bank plugin's hooks: its declaration, and how it fetches and normalises.
+
+Everything else (tokens, retries, pagination loops, cursors, storage) is the engine's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from portal import Cursor, Cursors, InventoryItem, OAuthClient, Page, Provider, hookimpl
+from portal.http import ProviderClient, follow_links
+from portal.record import Category, Sector
+
+from portal_bank import mapping
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from portal.record import Entity
+    from portal.sandbox import Sandbox
+
+API = "https://ob.demobank.example/open-banking/v3.1/aisp"
+
+
+def _sandbox() -> Sandbox:
+    # Imported here so that loading the plugin never imports Flask.
+    from portal_bank.sandbox import BankSandbox
+
+    return BankSandbox()
+
+
+PROVIDER = Provider(
+    name="bank",
+    display_name="Demo Bank",
+    sector=Sector.bank,
+    description="A UK current account and credit card over Open Banking (AIS v3.1).",
+    api_base=API,
+    oauth=OAuthClient(
+        authorize_url="https://auth.demobank.example/oauth/authorize",
+        token_url="https://auth.demobank.example/oauth/token",
+        revocation_url="https://auth.demobank.example/oauth/revoke",
+        client_id="portal-demo",
+        scopes=("accounts",),
+    ),
+    inventory=(
+        InventoryItem(Category.party, "Your name, contact details and address.",
+                      ("Name", "FullLegalName", "EmailAddress", "Phone", "Mobile", "Address")),
+        InventoryItem(Category.accounts, "Your current account and credit card.",
+                      ("AccountId", "AccountSubType", "Nickname", "Currency", "Account")),
+        InventoryItem(Category.balances, "Booked and available balances.", ("Amount", "Type", "DateTime")),
+        InventoryItem(Category.transactions, "Every payment in and out, booked and pending.",
+                      ("Amount", "BookingDateTime", "TransactionInformation", "MerchantDetails")),
+        InventoryItem(Category.consents, "Your access consent and marketing preferences.",
+                      ("Permissions", "Status", "Channel")),
+    ),
+    sandbox=_sandbox,
+)
+
+
+@hookimpl
+def register_providers(register: Callable[[Provider], None]) -> None:
+    """Offer the Demo Bank."""
+    register(PROVIDER)
+
+
+class TransactionsCursor(Cursor):
+    """Where the next sync of one account's transactions starts (inclusive).
+
+    It never passes a pending transaction: pending items can still change, so they are
+    fetched again until they are booked. The overlap this re-fetches is harmless, because
+    the store's upserts are idempotent.
+    """
+
+    since: datetime
+
+
+class _Watermark:
+    """Tracks the cursor across the pages of one account's transactions."""
+
+    def __init__(self, start: datetime | None) -> None:
+        self.since = start
+        self.frozen = False
+
+    def __call__(self, body: Any, next_url: str | None) -> TransactionsCursor | None:
+        for item in body["Data"]["Transaction"]:
+            if self.frozen:
+                break
+            booked = datetime.fromisoformat(item["BookingDateTime"])
+            self.since = booked
+            self.frozen = item.get("Status") == "Pending"
+        return None if self.since is None else TransactionsCursor(since=self.since)
+
+
+@hookimpl
+def fetch(client: ProviderClient, cursors: Cursors) -> Iterator[Page]:
+    """Accounts, party, consents and balances in full; transactions from the last cursor."""
+    accounts = client.get_json("accounts")["Data"]["Account"]
+    yield Page("accounts", accounts)
+    yield Page("party", [client.get_json("party")["Data"]["Party"]])
+    consent_id = (client.token or {}).get("consent_id")
+    if consent_id:
+        yield Page("consents", [client.get_json(f"account-access-consents/{consent_id}")["Data"]])
+    yield Page("marketing", client.get_json("marketing-preferences")["Data"]["Preference"])
+    for account in accounts:
+        account_id = account["AccountId"]
+        yield Page("balances", client.get_json(f"accounts/{account_id}/balances")["Data"]["Balance"])
+        stream = f"transactions:{account_id}"
+        cursor = cursors.get(stream, TransactionsCursor)
+        params = {"fromBookingDateTime": cursor.since.isoformat()} if cursor else None
+        yield from follow_links(
+            client,
+            f"accounts/{account_id}/transactions",
+            stream=stream,
+            params=params,
+            items=lambda body: body["Data"]["Transaction"],
+            next_url=lambda body: body.get("Links", {}).get("Next"),
+            cursor=_Watermark(cursor.since if cursor else None),
+        )
+
+
+@hookimpl
+def normalise(stream: str, item: dict[str, Any], ref: Callable[[type[Entity], str], str]) -> list[Entity]:
+    """Map one Open Banking item to the customer record."""
+    kind = stream.split(":", 1)[0]
+    return mapping.NORMALISERS[kind](item, ref)

@@ -1,0 +1,176 @@
+"""``Portal``: one user's portal home — store, vault and plugins — and what can be done with it.
+
+The CLI is a thin layer over this object, and tests and plugin authors use it the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from portal.auth.flows import Browser, OAuthHelpers, open_browser
+from portal.auth.tokens import TokenSet
+from portal.auth.vault import Vault
+from portal.engine.sync import NoProgress, SyncProgress, SyncResult, run_sync
+from portal.errors import AuthError, ConfigError, NotConnected
+from portal.http import ProviderClient, RetryPolicy, RetryTransport
+from portal.plugins import Plugins
+from portal.provider import Cursors, Provider
+from portal.record.tables import Connection
+from portal.store import Store, StoreDestination, default_home, sqlite_url
+
+
+@dataclass
+class Portal:
+    """A portal home: the store, the token vault and the loaded plugins."""
+
+    home: Path
+    store: Store
+    vault: Vault
+    plugins: Plugins
+    transport: httpx.BaseTransport | None = None
+    retry_policy: RetryPolicy | None = None
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        home: Path | None = None,
+        db: str | None = None,
+        plugins_dir: Path | None = None,
+        extra_plugins: Iterable[object] = (),
+        **options: Any,
+    ) -> Portal:
+        """Open (creating if need be) a portal home and load the plugins.
+
+        ``home`` defaults to ``$PORTAL_HOME`` or the user data directory; ``db`` to
+        ``$PORTAL_DB`` or ``portal.db`` in the home.
+        """
+        home = home or Path(os.environ.get("PORTAL_HOME") or default_home())
+        home.mkdir(parents=True, exist_ok=True)
+        store = Store(db or os.environ.get("PORTAL_DB") or sqlite_url(home / "portal.db"))
+        plugins = Plugins.load(plugins_dir=plugins_dir, extra=[*extra_plugins, StoreDestination(store)])
+        return cls(home=home, store=store, vault=Vault(home), plugins=plugins, **options)
+
+    def close(self) -> None:
+        """Release the store."""
+        self.store.close()
+
+    def __enter__(self) -> Portal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- connect -----------------------------------------------------------------------
+
+    def connect(
+        self,
+        name: str,
+        *,
+        browser: Browser = open_browser,
+        endpoints: Mapping[str, str] | None = None,
+        timeout: float = 300.0,
+    ) -> Connection:
+        """Run the provider's authenticate hook and keep the tokens in the vault."""
+        provider = self.plugins.provider(name)
+        if endpoints:
+            provider = provider.with_endpoints(endpoints)
+        oauth = OAuthHelpers(provider, browser=browser, timeout=timeout, transport=self._transport(provider))
+        tokens: TokenSet | None = self.plugins.caller(name, "authenticate")(provider=provider, oauth=oauth)
+        if tokens is None:
+            raise ConfigError(f"No plugin could authenticate {name!r}.")
+        existing = self.store.connection(name)
+        connection = Connection(
+            id=existing.id if existing else str(uuid.uuid4()),
+            provider=name,
+            status="connected",
+            scopes=" ".join(tokens.scopes),
+            consent_id=tokens.consent_id,
+            endpoints=dict(endpoints or {}),
+            connected_at=datetime.now(UTC),
+            last_sync_at=existing.last_sync_at if existing else None,
+            last_sync_status=existing.last_sync_status if existing else None,
+        )
+        self.vault.put(connection.id, tokens)
+        self.store.save_connection(connection)
+        return connection
+
+    # -- sync --------------------------------------------------------------------------
+
+    def sync(self, names: Iterable[str] | None = None, *, progress: SyncProgress | None = None) -> list[SyncResult]:
+        """Sync the named providers (default: every connected one), one after another."""
+        progress = progress or NoProgress()
+        connections = {c.provider: c for c in self.store.connections()}
+        wanted = list(names) if names else sorted(connections)
+        results = []
+        for name in wanted:
+            provider = self.plugins.provider(name)
+            if name not in connections:
+                raise NotConnected(
+                    f"{provider.display_name} is not connected yet.",
+                    hint=f"Run portal connect {name} first.",
+                )
+            results.append(self._sync_one(provider, connections[name], progress))
+        return results
+
+    def _sync_one(self, provider: Provider, connection: Connection, progress: SyncProgress) -> SyncResult:
+        provider = provider.with_endpoints(connection.endpoints) if connection.endpoints else provider
+        tokens = self.vault.get(connection.id)
+        if tokens is None:
+            result = SyncResult(provider.name, error=AuthError(
+                f"portal holds no tokens for {provider.display_name}.",
+                hint=f"Run portal connect {provider.name} again.",
+            ))
+        else:
+            with self._client(provider, connection, tokens, progress) as client:
+                cursors = Cursors(self.store.cursors(connection.id))
+                result = run_sync(self.plugins, provider, connection, client, cursors, progress)
+                result.retries = client.retry_transport.retries
+        connection.last_sync_at = datetime.now(UTC)
+        connection.last_sync_status = "ok" if result.ok else str(result.error)
+        self.store.save_connection(connection)
+        return result
+
+    def _transport(self, provider: Provider, progress: SyncProgress | None = None) -> RetryTransport:
+        def on_retry(message: str, wait: float) -> None:
+            if progress is not None:
+                progress.retry(provider.name, message, wait)
+
+        return RetryTransport(
+            self.transport,
+            policy=self.retry_policy,
+            allowed_hosts=provider.hosts,
+            on_retry=on_retry,
+        )
+
+    def _client(
+        self, provider: Provider, connection: Connection, tokens: TokenSet, progress: SyncProgress
+    ) -> ProviderClient:
+        vault = self.vault
+
+        def update_token(token: dict[str, Any], refresh_token: str | None = None, access_token: str | None = None) -> None:
+            vault.put(connection.id, TokenSet(dict(token)))
+
+        transport = self._transport(provider, progress)
+        client = ProviderClient(
+            provider,
+            client_id=provider.oauth.client_id,
+            client_secret=provider.oauth.client_secret,
+            token=tokens.as_dict(),
+            token_endpoint=provider.oauth.token_url,
+            update_token=update_token,
+            base_url=provider.api_base,
+            transport=transport,
+            timeout=httpx.Timeout(30.0, connect=10.0),
+            leeway=10,
+        )
+        client.retry_transport = transport
+        return client

@@ -1,0 +1,1 @@
+"""Obtaining, keeping and using a customer's credentials: OAuth flows and the token vault."""

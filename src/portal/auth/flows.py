@@ -1,0 +1,166 @@
+"""The OAuth flows portal runs for plugins: authorization code with PKCE on a loopback redirect.
+
+RFC 8252 (OAuth for native apps): the redirect goes to a one-shot listener on 127.0.0.1
+with a random port; PKCE S256 binds the code to this process; ``state`` ties the redirect
+to this attempt. authlib's httpx client builds the request and exchanges the code.
+"""
+
+from __future__ import annotations
+
+import hmac
+import http.server
+import secrets
+import threading
+import webbrowser
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+from portal.auth.oauth_client import OAuth2Client
+from authlib.oauth2 import OAuth2Error
+
+from portal.auth.tokens import TokenSet
+from portal.errors import AuthError
+from portal.provider import Provider
+
+CALLBACK_PATH = "/callback"
+
+Browser = Callable[[str], None]
+"""Opens an authorization URL for the user: a real browser, a printed URL, or a test agent."""
+
+
+class LoopbackListener:
+    """A one-shot HTTP listener on 127.0.0.1 that waits for the authorization redirect."""
+
+    def __init__(self, path: str = CALLBACK_PATH) -> None:
+        self.path = path
+        self.result: dict[str, str] | None = None
+        self._done = threading.Event()
+        listener = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                if parts.path != listener.path or listener._done.is_set():
+                    self.send_error(404)
+                    return
+                query = parse_qs(parts.query)
+                listener.result = {k: v[0] for k, v in query.items()}
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.end_headers()
+                self.wfile.write(
+                    b"<!doctype html><title>portal</title><p>portal is connected."
+                    b" You can close this window and return to the terminal."
+                )
+                listener._done.set()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                # The request line carries the authorization code: never log it.
+                return
+
+        self._server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        self.redirect_uri = f"http://127.0.0.1:{self._server.server_port}{path}"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        while not self._done.is_set():
+            self._server.handle_request()
+
+    def __enter__(self) -> LoopbackListener:
+        self._server.timeout = 0.2
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join(timeout=2)
+        self._server.server_close()
+
+    def wait(self, timeout: float) -> dict[str, str]:
+        """The redirect's query parameters, or an AuthError after ``timeout`` seconds."""
+        if not self._done.wait(timeout) or self.result is None:
+            raise AuthError(
+                f"No answer from the browser within {timeout:.0f} seconds.",
+                hint="Run portal connect again and approve access in the browser.",
+            )
+        return self.result
+
+
+def open_browser(url: str) -> None:
+    """Open the URL in the user's browser (the CLI also prints it)."""
+    webbrowser.open(url)
+
+
+def auto_approve_browser(url: str) -> None:
+    """A user agent for sandboxes with auto-approve: follow the redirects to the listener."""
+    with httpx.Client(follow_redirects=True, timeout=10) as agent:
+        agent.get(url)
+
+
+@dataclass
+class OAuthHelpers:
+    """The flows an ``authenticate`` implementation can run for ``provider``."""
+
+    provider: Provider
+    browser: Browser = open_browser
+    timeout: float = 300.0
+    transport: httpx.BaseTransport | None = field(default=None, repr=False)
+
+    def authorization_code(self, *, scopes: tuple[str, ...] | None = None) -> TokenSet:
+        """Run the authorization-code flow with PKCE S256, state and a loopback redirect."""
+        oauth = self.provider.oauth
+        scope = " ".join(scopes if scopes is not None else oauth.scopes)
+        verifier = secrets.token_urlsafe(64)
+        with LoopbackListener() as listener, OAuth2Client(
+            client_id=oauth.client_id,
+            client_secret=oauth.client_secret,
+            scope=scope,
+            redirect_uri=listener.redirect_uri,
+            code_challenge_method="S256",
+            transport=self.transport,
+            timeout=30,
+        ) as client:
+            state = secrets.token_urlsafe(32)
+            url, _ = client.create_authorization_url(
+                oauth.authorize_url, state=state, code_verifier=verifier
+            )
+            self.browser(url)
+            answer = listener.wait(self.timeout)
+            self._check_answer(answer, state)
+            try:
+                token = client.fetch_token(
+                    oauth.token_url,
+                    code=answer["code"],
+                    code_verifier=verifier,
+                    state=state,
+                )
+            except (OAuth2Error, httpx.HTTPError) as error:
+                raise AuthError(
+                    f"{self.provider.display_name} refused to issue tokens: {_describe(error)}.",
+                    hint=f"Run portal connect {self.provider.name} again.",
+                ) from None
+        return TokenSet(dict(token))
+
+    def _check_answer(self, answer: dict[str, str], state: str) -> None:
+        name = self.provider.display_name
+        if "error" in answer:
+            raise AuthError(
+                f"{name} did not grant access ({answer['error']}).",
+                hint=f"Run portal connect {self.provider.name} again and approve access.",
+            )
+        if not hmac.compare_digest(answer.get("state", ""), state):
+            raise AuthError(
+                f"The answer from {name} carried the wrong state, so it was refused.",
+                hint="Someone may have tried to hijack the login; run portal connect again.",
+            )
+        if "code" not in answer:
+            raise AuthError(f"{name} sent no authorization code.", hint="Run portal connect again.")
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, OAuth2Error):
+        return str(error.error or "error")
+    return type(error).__name__

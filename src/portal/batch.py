@@ -1,0 +1,51 @@
+"""What the engine delivers: validated records, the raw payloads behind them, and the cursor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from portal.provider import Cursor
+from portal.record.model import Entity
+
+
+@dataclass(frozen=True)
+class RawPayload:
+    """A raw item as released by the provider, as canonical JSON, with its digest."""
+
+    id: str
+    stream: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class RejectedItem:
+    """A raw item that could not be normalised, and why."""
+
+    raw_id: str
+    stream: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One page's worth of normalised records, delivered and committed as one unit.
+
+    ``cursor`` is the position the page reached: a destination that keeps state (the store)
+    commits it in the same transaction as the records, so a crash can never leave a cursor
+    ahead of the data it stands for.
+    """
+
+    provider: str
+    connection_id: str
+    stream: str
+    fetched_at: datetime
+    records: list[Entity] = field(default_factory=list)
+    raws: list[RawPayload] = field(default_factory=list)
+    rejections: list[RejectedItem] = field(default_factory=list)
+    cursor: Cursor | None = None
+
+    @property
+    def items_in(self) -> int:
+        """How many raw items the page carried."""
+        return len(self.raws)

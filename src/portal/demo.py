@@ -1,0 +1,45 @@
+"""Demo mode: start the bundled sandboxes in-process, connect through the real OAuth flow.
+
+Nothing is faked: each sandbox is a real HTTP server with a real authorization server on
+127.0.0.1, the connection runs PKCE and a loopback redirect, and an automated user agent
+plays the part of the person clicking "Approve" in the browser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
+
+from portal.app import Portal
+from portal.auth.flows import auto_approve_browser
+from portal.engine.sync import SyncProgress, SyncResult
+from portal.errors import UserError
+from portal.provider import sandbox_endpoints
+from portal.sandbox import Sandbox
+
+
+@contextmanager
+def running_sandboxes(portal: Portal, names: Iterable[str] | None = None) -> Iterator[dict[str, Sandbox]]:
+    """Start the sandbox of each named provider (default: every one that ships a sandbox)."""
+    wanted = list(names) if names else sorted(n for n, p in portal.plugins.providers.items() if p.sandbox)
+    if not wanted:
+        raise UserError(
+            "No installed provider plugin ships a sandbox, so there is nothing to demo.",
+            hint="Install a first-party plugin, e.g. pip install -e plugins/bank.",
+        )
+    with ExitStack() as stack:
+        running = {}
+        for name in wanted:
+            provider = portal.plugins.provider(name)
+            if provider.sandbox is None:
+                raise UserError(f"{provider.display_name} ships no sandbox.", hint="Leave it out of --demo.")
+            running[name] = stack.enter_context(provider.sandbox())
+        yield running
+
+
+def demo_sync(portal: Portal, names: Iterable[str] | None = None, progress: SyncProgress | None = None) -> list[SyncResult]:
+    """Connect to every sandbox through the real OAuth flow, then sync them all."""
+    with running_sandboxes(portal, names) as sandboxes:
+        for name, sandbox in sandboxes.items():
+            portal.connect(name, browser=auto_approve_browser, endpoints=sandbox_endpoints(sandbox), timeout=30)
+        return portal.sync(list(sandboxes), progress=progress)

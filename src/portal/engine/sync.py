@@ -1,0 +1,168 @@
+"""One sync of one provider: fetch pages, normalise each raw item, deliver page by page.
+
+The stream never holds more than one page: each page is normalised, validated and
+delivered (committed with its cursor) before the plugin's generator is asked for the next.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from portal.batch import Batch, RawPayload, RejectedItem
+from portal.errors import ConfigError, SkippableError
+from portal.plugins import Plugins
+from portal.provider import Page, Provider
+from portal.record.ids import canonical_json, portal_id, raw_digest
+from portal.record.model import Entity
+from portal.record.tables import TABLES, Connection
+
+
+class SyncProgress(Protocol):
+    """What a sync reports while it runs (the CLI draws it with rich)."""
+
+    def page(self, provider: str, stream: str, records: int, rejected: int) -> None:
+        """A page was delivered."""
+
+    def retry(self, provider: str, message: str, wait: float) -> None:
+        """A request failed and will be tried again after ``wait`` seconds."""
+
+
+class NoProgress:
+    """Reports nothing."""
+
+    def page(self, provider: str, stream: str, records: int, rejected: int) -> None:
+        """Ignore the page."""
+
+    def retry(self, provider: str, message: str, wait: float) -> None:
+        """Ignore the retry."""
+
+
+@dataclass
+class SyncResult:
+    """What one provider's sync did."""
+
+    provider: str
+    items: int = 0
+    records: dict[str, int] = field(default_factory=dict)
+    rejected: int = 0
+    pages: int = 0
+    retries: int = 0
+    seconds: float = 0.0
+    error: Exception | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the sync finished without an error."""
+        return self.error is None
+
+
+def describe_validation(error: ValidationError) -> str:
+    """A one-line reason naming each invalid field."""
+    parts = []
+    for problem in error.errors():
+        where = ".".join(str(p) for p in problem["loc"]) or error.title
+        parts.append(f"{error.title}.{where}: {problem['msg']}")
+    return "; ".join(parts)
+
+
+class Normaliser:
+    """Turns raw items into entities with full provenance, or into rejections."""
+
+    def __init__(self, plugins: Plugins, provider: Provider, connection: Connection) -> None:
+        self.provider = provider
+        self.connection = connection
+        self._hook = plugins.caller(provider.name, "normalise")
+        self._ref: Callable[[type[Entity], str], str] = (
+            lambda entity, provider_id: portal_id(provider.name, entity.category, provider_id)
+        )
+
+    def batch(self, page: Page) -> Batch:
+        """Normalise a whole page into a batch ready to deliver."""
+        fetched_at = datetime.now(UTC)
+        batch = Batch(
+            provider=self.provider.name,
+            connection_id=self.connection.id,
+            stream=page.stream,
+            fetched_at=fetched_at,
+            cursor=page.cursor,
+        )
+        for item in page.items:
+            payload = canonical_json(item)
+            raw_id = raw_digest(self.provider.name, page.stream, payload)
+            batch.raws.append(RawPayload(raw_id, page.stream, payload))
+            try:
+                entities = self._normalise(page.stream, item)
+            except SkippableError as error:
+                batch.rejections.append(RejectedItem(raw_id, page.stream, error.message))
+                continue
+            except ValidationError as error:
+                batch.rejections.append(RejectedItem(raw_id, page.stream, describe_validation(error)))
+                continue
+            for entity in entities:
+                self._stamp(entity, raw_id, fetched_at)
+                batch.records.append(entity)
+        return batch
+
+    def _normalise(self, stream: str, item: Any) -> list[Entity]:
+        result: Iterable[Entity] | None = self._hook(
+            provider=self.provider, stream=stream, item=item, ref=self._ref
+        )
+        entities = list(result or ())
+        if not entities:
+            raise SkippableError(f"normalise produced no record for this {stream!r} item")
+        for entity in entities:
+            if type(entity) not in TABLES:
+                raise SkippableError(
+                    f"normalise returned a {type(entity).__name__}, which is not a record entity"
+                )
+        return entities
+
+    def _stamp(self, entity: Entity, raw_id: str, fetched_at: datetime) -> None:
+        entity.id = portal_id(self.provider.name, entity.category, entity.provider_id)
+        entity.provider = self.provider.name
+        entity.connection_id = self.connection.id
+        entity.consent_id = self.connection.consent_id
+        entity.fetched_at = fetched_at
+        entity.raw_id = raw_id
+
+
+def run_sync(
+    plugins: Plugins,
+    provider: Provider,
+    connection: Connection,
+    client: Any,
+    cursors: Any,
+    progress: SyncProgress,
+) -> SyncResult:
+    """Fetch, normalise and deliver every page of one provider; errors end up in the result."""
+    result = SyncResult(provider.name)
+    started = time.monotonic()
+    normaliser = Normaliser(plugins, provider, connection)
+    try:
+        pages = plugins.caller(provider.name, "fetch")(provider=provider, client=client, cursors=cursors)
+        if pages is None:
+            raise ConfigError(
+                f"The plugin for {provider.name!r} implements no fetch hook.",
+                hint="Add a fetch hook implementation to the plugin.",
+            )
+        for page in pages:
+            batch = normaliser.batch(page)
+            plugins.pm.hook.deliver(batch=batch)
+            result.pages += 1
+            result.items += batch.items_in
+            result.rejected += len(batch.rejections)
+            for record in batch.records:
+                name = record.category.value
+                result.records[name] = result.records.get(name, 0) + 1
+            progress.page(provider.name, page.stream, len(batch.records), len(batch.rejections))
+    except Exception as error:  # reported per provider so the other providers' syncs go on
+        result.error = error
+    finally:
+        result.seconds = time.monotonic() - started
+    return result

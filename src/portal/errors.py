@@ -1,0 +1,69 @@
+"""Every error portal raises, sorted by what the engine does with it.
+
+    PortalError                  a message a person can read, and a hint for what to do next
+    ├── UserError                fatal: the user asked for something that cannot be done
+    │   ├── UnknownProvider      no installed plugin offers that provider
+    │   └── NotConnected         the provider has no connection yet
+    ├── ConfigError              fatal: a plugin or the configuration is broken
+    ├── AuthError                fatal: the provider refused the credentials; connect again
+    ├── ProviderError            fatal for this provider's sync: it answered something unusable
+    │   └── RetryableError       retried by the HTTP client (with ``retry_after``), then fatal
+    └── SkippableError           raised in ``normalise``: becomes a Rejection, the sync goes on
+
+The CLI maps each branch to one exit code in one place (``portal.cli.ExitCode``).
+Nothing here carries a secret: messages are built from provider names, URLs without
+query strings and status codes only.
+"""
+
+from __future__ import annotations
+
+
+class PortalError(Exception):
+    """Base of every error portal raises on purpose.
+
+    ``message`` is one sentence saying what went wrong; ``hint`` says what to do next.
+    """
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.hint}".strip()
+
+
+class UserError(PortalError):
+    """The user asked for something that cannot be done as asked."""
+
+
+class UnknownProvider(UserError):
+    """No installed plugin offers the provider that was named."""
+
+
+class NotConnected(UserError):
+    """The provider is installed but has not been connected yet."""
+
+
+class ConfigError(PortalError):
+    """A plugin, its declaration or portal's configuration is broken."""
+
+
+class AuthError(PortalError):
+    """The provider refused or lost the credentials: the user must connect again."""
+
+
+class ProviderError(PortalError):
+    """The provider answered with something portal cannot use (bad status, invalid JSON)."""
+
+
+class RetryableError(ProviderError):
+    """A transient failure worth another try, after ``retry_after`` seconds if known."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, hint: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.retry_after = retry_after
+
+
+class SkippableError(PortalError):
+    """One raw item cannot be normalised; it becomes a Rejection with this message."""

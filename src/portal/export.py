@@ -1,0 +1,84 @@
+"""Exports: the customer record as JSON Lines or CSV files, with a manifest of counts and digests."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+from portal.record.model import ENTITIES, titles
+from portal.store import Store
+
+FORMATS = ("jsonl", "csv")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)  # exact: never a float
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+class _Digesting:
+    """A text file that hashes what is written to it."""
+
+    def __init__(self, handle: IO[str]) -> None:
+        self.handle = handle
+        self.sha256 = hashlib.sha256()
+
+    def write(self, text: str) -> int:
+        self.sha256.update(text.encode())
+        return self.handle.write(text)
+
+
+def export(store: Store, out: Path, fmt: str, provider: str | None = None) -> dict[str, Any]:
+    """Write one file per entity into ``out`` and a ``manifest.json``; return the manifest."""
+    out.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for entity in ENTITIES:
+        name = f"{entity.category.value}.{fmt}"
+        with (out / name).open("w", encoding="utf-8", newline="") as handle:
+            sink = _Digesting(handle)
+            rows = store.rows(entity, provider)
+            count = _write_jsonl(sink, rows) if fmt == "jsonl" else _write_csv(sink, rows, list(titles(entity)))
+        files[name] = {
+            "entity": entity.__name__,
+            "records": count,
+            "sha256": sink.sha256.hexdigest(),
+            "fields": {k: {"title": t, "description": d} for k, (t, d) in titles(entity).items()},
+        }
+    manifest = {
+        "format": fmt,
+        "exported_at": datetime.now(UTC).isoformat(),
+        "provider": provider,
+        "files": files,
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    return manifest
+
+
+def _write_jsonl(sink: _Digesting, rows: Iterator[dict[str, Any]]) -> int:
+    count = 0
+    for row in rows:
+        sink.write(json.dumps({k: _plain(v) for k, v in row.items()}, ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def _write_csv(sink: _Digesting, rows: Iterator[dict[str, Any]], columns: list[str]) -> int:
+    writer = csv.DictWriter(sink, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    count = 0
+    for row in rows:
+        writer.writerow({
+            k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else _plain(v)
+            for k, v in row.items()
+        })
+        count += 1
+    return count

@@ -1,0 +1,103 @@
+"""The contract between portal's engine and its plugins: every hook, documented here.
+
+Each spec's docstring says when it is called, what it receives, what it returns, and
+what ``None`` means. An implementation may take fewer arguments than its spec names
+(pluggy passes only the ones it asks for), so specs can grow without breaking plugins.
+
+Provider hooks (``authenticate``, ``fetch``, ``normalise``) are called only on the plugin
+that registered the provider: the engine builds one ``subset_hook_caller`` per provider,
+so a plugin never writes "if provider.name != mine: return None". Cross-cutting plugins
+that register no provider (auditing, redaction, metrics) see every call and may wrap it
+with ``@hookimpl(wrapper=True)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import httpx
+
+    from portal.auth.flows import OAuthHelpers
+    from portal.auth.tokens import TokenSet
+    from portal.batch import Batch
+    from portal.provider import Cursors, Page, Provider
+    from portal.record.model import Entity
+
+PROJECT = "portal"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def register_providers(register: Callable[[Provider], None]) -> None:
+    """Declare the provider(s) this plugin offers.
+
+    Called once when the plugin manager is built. Call ``register(Provider(...))`` for each
+    provider: its name, display name, sector, endpoints, OAuth client and scopes, its data
+    inventory, and a factory for its sandbox. Return nothing.
+
+    Raises ``ConfigError`` (through ``Provider``) for a declaration that cannot work, such as
+    a non-HTTPS endpoint.
+    """
+
+
+@hookspec(firstresult=True)
+def authenticate(provider: Provider, oauth: OAuthHelpers) -> TokenSet | None:
+    """Obtain credentials for one customer of ``provider``.
+
+    Called by ``portal connect``. Use the engine's helpers, e.g.
+    ``return oauth.authorization_code()`` (PKCE S256, state, loopback redirect). The first
+    non-None result wins; portal's built-in implementation runs the authorization-code
+    flow with the declared endpoints, so most plugins need not implement this hook.
+
+    Raise ``AuthError`` when the provider refuses.
+    """
+
+
+@hookspec(firstresult=True)
+def fetch(provider: Provider, client: httpx.Client, cursors: Cursors) -> Iterable[Page] | None:
+    """Yield the provider's raw data, page by page, each with the cursor it reached.
+
+    Called once per sync. ``client`` is already authorised for this customer, has
+    ``provider.api_base`` as its base URL, retries timeouts, connection errors, 5xx and 429
+    (honouring Retry-After), refreshes the token, and only reaches the provider's declared
+    hosts. ``client.get_json(url, params=...)`` returns decoded JSON or raises a
+    ``ProviderError`` naming the URL. ``cursors.get(stream, MyCursor)`` returns where the
+    last sync stopped (None the first time): fetch only what is new from there.
+
+    Return a generator (never a materialised list of the whole history): the engine
+    normalises and commits each page before asking for the next, so memory stays flat and
+    a sync that stops resumes from the last committed page.
+    """
+
+
+@hookspec(firstresult=True)
+def normalise(
+    provider: Provider, stream: str, item: dict[str, Any], ref: Callable[[type[Entity], str], str]
+) -> Iterable[Entity] | None:
+    """Turn one raw item of ``stream`` into customer-record entities.
+
+    Called once per raw item, in the order fetched. Return the entities (``Transaction``,
+    ``Account``, ...) built from it, with ``provider_id`` set and fields the record has no
+    column for kept in ``extra``; the engine fills in the rest of the provenance. Use
+    ``ref(Account, provider_account_id)`` for the portal id of a parent entity.
+
+    Raise ``SkippableError(reason)`` for an item that cannot be normalised: it is stored as a
+    Rejection with that reason and the sync goes on. A pydantic ``ValidationError`` (a float
+    amount, a naive timestamp) is treated the same way. Returning nothing or None also
+    becomes a Rejection: the engine never drops an item silently.
+    """
+
+
+@hookspec
+def deliver(batch: Batch) -> None:
+    """Receive one validated batch: the records, raw payloads and rejections of one page.
+
+    Called for every page of every sync, on every destination plugin (the store is one,
+    registered by default). A destination that keeps state must commit ``batch.cursor``
+    atomically with the batch's records.
+    """

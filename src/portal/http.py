@@ -1,0 +1,226 @@
+"""The HTTP client the engine hands a plugin: authorised, retrying, limited to declared hosts.
+
+Retries live in a transport (``RetryTransport``), below authentication, so every request a
+plugin makes, and every token refresh, gets the same policy without a retry loop in the
+plugin. tenacity decides when to try again: timeouts, connection errors, 5xx on idempotent
+requests, and 429 on any request, waiting as long as ``Retry-After`` asks (seconds or an
+HTTP date) or else backing off exponentially with jitter.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import tenacity
+from portal.auth.oauth_client import OAuth2Client
+
+from portal.errors import AuthError, ProviderError, RetryableError
+from portal.provider import Page, Provider, is_loopback
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard the client tries before giving up on a request."""
+
+    attempts: int = 6
+    initial_wait: float = 0.5
+    max_wait: float = 30.0
+    max_retry_after: float = 120.0
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header, given as seconds or as an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _where(request: httpx.Request) -> str:
+    # Query strings can carry codes and tokens: errors name the path only.
+    return f"{request.method} {request.url.scheme}://{request.url.netloc.decode()}{request.url.path}"
+
+
+class RetryTransport(httpx.BaseTransport):
+    """Wraps a transport with retries, allowed hosts, HTTPS-only and a response size limit."""
+
+    def __init__(
+        self,
+        inner: httpx.BaseTransport | None = None,
+        *,
+        policy: RetryPolicy | None = None,
+        allowed_hosts: frozenset[str] | None = None,
+        max_bytes: int = 64 * 1024 * 1024,
+        on_retry: Callable[[str, float], None] | None = None,
+    ) -> None:
+        self.inner = inner or httpx.HTTPTransport()
+        self.policy = policy or RetryPolicy()
+        self.allowed_hosts = allowed_hosts
+        self.max_bytes = max_bytes
+        self.on_retry = on_retry
+        self.retries = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self._check_destination(request)
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.policy.attempts),
+            wait=self._wait,
+            retry=tenacity.retry_if_exception_type(RetryableError),
+            sleep=self.policy.sleep,
+            before_sleep=self._before_sleep,
+            reraise=True,
+        )
+        return retrying(self._attempt, request)
+
+    def _attempt(self, request: httpx.Request) -> httpx.Response:
+        try:
+            response = self.inner.handle_request(request)
+            body = response.read()
+        except httpx.TimeoutException as error:
+            raise RetryableError(f"{_where(request)} timed out ({type(error).__name__}).") from None
+        except httpx.TransportError as error:
+            if request.method not in IDEMPOTENT and not isinstance(error, httpx.ConnectError):
+                raise ProviderError(f"{_where(request)} failed: {type(error).__name__}.") from None
+            raise RetryableError(f"{_where(request)} failed: {type(error).__name__}.") from None
+        if len(body) > self.max_bytes:
+            raise ProviderError(
+                f"{_where(request)} answered {len(body)} bytes, more than the {self.max_bytes} allowed."
+            )
+        status = response.status_code
+        if status in RETRY_STATUSES and (status == 429 or request.method in IDEMPOTENT):
+            wait = parse_retry_after(response.headers.get("Retry-After"))
+            if wait is not None and wait > self.policy.max_retry_after:
+                raise ProviderError(
+                    f"{_where(request)} asked portal to wait {wait:.0f} s before retrying.",
+                    hint="The provider is rate limiting; run portal sync again later.",
+                )
+            raise RetryableError(f"{_where(request)} answered {status}.", retry_after=wait)
+        return response
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, RetryableError) and error.retry_after is not None:
+            return error.retry_after
+        backoff = tenacity.wait_exponential_jitter(
+            initial=self.policy.initial_wait, max=self.policy.max_wait
+        )
+        return float(backoff(state))
+
+    def _before_sleep(self, state: tenacity.RetryCallState) -> None:
+        self.retries += 1
+        if self.on_retry is not None and state.next_action is not None:
+            error = state.outcome.exception() if state.outcome else None
+            self.on_retry(str(error), state.next_action.sleep)
+
+    def _check_destination(self, request: httpx.Request) -> None:
+        url = str(request.url)
+        if request.url.scheme != "https" and not (request.url.scheme == "http" and is_loopback(url)):
+            raise ProviderError(f"Refusing plain HTTP to {_where(request)}: HTTPS is required.")
+        host = request.url.netloc.decode()
+        if self.allowed_hosts is not None and host not in self.allowed_hosts:
+            raise ProviderError(
+                f"Refusing to contact {host!r}, which the provider did not declare.",
+                hint="Declare every host the plugin uses in its Provider endpoints.",
+            )
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class ProviderClient(OAuth2Client):  # type: ignore[misc]
+    """An httpx client authorised for one customer of one provider."""
+
+    def __init__(self, provider: Provider, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.provider = provider
+
+    def __repr__(self) -> str:
+        return f"ProviderClient({self.provider.name!r})"
+
+    def request(self, method: str, url: Any, **kwargs: Any) -> httpx.Response:
+        """Send a request; on a 401 refresh the token once and try again."""
+        response: httpx.Response = super().request(method, url, **kwargs)
+        if response.status_code == 401 and not kwargs.get("withhold_token") and self._can_refresh():
+            self.refresh_token(self.metadata["token_endpoint"])
+            response = super().request(method, url, **kwargs)
+        return response
+
+    def _can_refresh(self) -> bool:
+        return bool(self.token and self.token.get("refresh_token") and self.metadata.get("token_endpoint"))
+
+    def get_json(self, url: str, params: Mapping[str, Any] | None = None) -> Any:
+        """GET ``url`` and decode its JSON, or raise a ProviderError naming the URL."""
+        response = self.get(url, params=params)
+        where = _where(response.request)
+        name = self.provider.display_name
+        if response.status_code in (401, 403):
+            raise AuthError(
+                f"{name} refused access to {where} ({response.status_code}).",
+                hint=f"Run portal connect {self.provider.name} again.",
+            )
+        if response.status_code >= 400:
+            raise ProviderError(
+                f"{name} answered {response.status_code} to {where}.",
+                hint="Try again later; if it persists, report it to the plugin's authors.",
+            )
+        try:
+            return response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise ProviderError(
+                f"{name} sent a response that is not valid JSON from {where}"
+                f" ({error.__class__.__name__} at character {getattr(error, 'pos', '?')}).",
+                hint="Nothing from it was stored; run portal sync again later.",
+            ) from None
+
+
+def follow_links(
+    client: ProviderClient,
+    url: str,
+    *,
+    stream: str,
+    items: Callable[[Any], list[dict[str, Any]]],
+    next_url: Callable[[Any], str | None],
+    cursor: Callable[[Any, str | None], Any] = lambda body, nxt: None,
+    params: Mapping[str, Any] | None = None,
+) -> Iterator[Page]:
+    """Pages of a link-paginated collection (Open Banking ``Links.Next``, HAL, JSON:API).
+
+    ``items`` picks the items out of a response body, ``next_url`` the link to the next
+    page, ``cursor`` the cursor reached after the page. A link seen before is a loop in the
+    provider's pagination and raises a ProviderError instead of looping forever.
+    """
+    seen: set[str] = set()
+    current: str | None = url
+    while current is not None:
+        key = urlsplit(current)._replace(fragment="").geturl()
+        if key in seen:
+            raise ProviderError(
+                f"{client.provider.display_name}'s pagination of {stream!r} loops back to a page"
+                " it already served.",
+                hint="Report it to the provider; portal stopped instead of looping forever.",
+            )
+        seen.add(key)
+        body = client.get_json(current, params=params if current == url else None)
+        nxt = next_url(body)
+        yield Page(stream, items(body), cursor(body, nxt))
+        current = nxt

@@ -1,0 +1,57 @@
+"""Live progress for the terminal: one line per provider, drawn with rich."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+
+
+class RichProgress:
+    """Implements ``SyncProgress`` with one live rich line per provider."""
+
+    def __init__(self, console: Console, *, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self._progress = Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]{task.fields[provider]:<10}"),
+            TextColumn("{task.completed:>8.0f} records"),
+            TextColumn("{task.fields[pages]:>5} pages"),
+            TextColumn("{task.fields[note]}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+            disable=not enabled,
+        )
+        self._tasks: dict[str, TaskID] = {}
+
+    def __enter__(self) -> RichProgress:
+        self._progress.__enter__()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._progress.__exit__(kind, error, tb)
+
+    def _task(self, provider: str) -> TaskID:
+        if provider not in self._tasks:
+            self._tasks[provider] = self._progress.add_task(
+                provider, total=None, provider=provider, pages=0, note=""
+            )
+        return self._tasks[provider]
+
+    def page(self, provider: str, stream: str, records: int, rejected: int) -> None:
+        """Count a delivered page."""
+        task = self._task(provider)
+        pages = self._progress.tasks[self._tasks_index(task)].fields["pages"] + 1
+        note = f"{stream}" + (f", {rejected} rejected" if rejected else "")
+        self._progress.update(task, advance=records, pages=pages, note=note)
+
+    def retry(self, provider: str, message: str, wait: float) -> None:
+        """Show that a request is waiting to be tried again."""
+        self._progress.update(self._task(provider), note=f"retrying in {wait:.1f}s: {message}")
+
+    def _tasks_index(self, task: TaskID) -> int:
+        return [t.id for t in self._progress.tasks].index(task)

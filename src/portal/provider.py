@@ -1,0 +1,165 @@
+"""What a provider plugin declares: who it is, where it lives, what data it holds, its sandbox."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from portal.errors import ConfigError
+from portal.record.vocab import Category, Sector
+
+if TYPE_CHECKING:
+    from portal.sandbox import Sandbox
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+
+@dataclass(frozen=True)
+class OAuthClient:
+    """How portal authenticates with the provider: its OAuth endpoints and portal's client."""
+
+    authorize_url: str
+    token_url: str
+    client_id: str
+    scopes: tuple[str, ...]
+    revocation_url: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class InventoryItem:
+    """One category of data the provider holds, as its privacy notice would list it."""
+
+    category: Category
+    description: str
+    fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Provider:
+    """A provider's declaration, registered through the ``register_providers`` hook.
+
+    ``sandbox`` builds (but does not start) the provider's sandbox, if it ships one.
+    """
+
+    name: str
+    display_name: str
+    sector: Sector
+    api_base: str
+    oauth: OAuthClient
+    inventory: tuple[InventoryItem, ...]
+    sandbox: Callable[[], Sandbox] | None = None
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.name.isidentifier() or self.name != self.name.lower():
+            raise ConfigError(
+                f"Provider name {self.name!r} must be a lower-case identifier.",
+                hint="Use a short name such as 'bank' or 'acme_energy'.",
+            )
+        for url in self.urls():
+            require_https(url, self.name)
+
+    def urls(self) -> Iterator[str]:
+        """Every endpoint the provider declares."""
+        yield self.api_base
+        yield self.oauth.authorize_url
+        yield self.oauth.token_url
+        if self.oauth.revocation_url:
+            yield self.oauth.revocation_url
+
+    @property
+    def hosts(self) -> frozenset[str]:
+        """The hosts portal may contact for this provider (egress is limited to these)."""
+        return frozenset(urlsplit(url).netloc for url in self.urls())
+
+    @property
+    def categories(self) -> tuple[Category, ...]:
+        """The data categories in the declared inventory."""
+        return tuple(item.category for item in self.inventory)
+
+    def with_endpoints(self, endpoints: Mapping[str, str]) -> Provider:
+        """A copy pointed at other endpoints (a sandbox's), keys as in ``endpoints()``."""
+        oauth = dataclasses.replace(
+            self.oauth,
+            **{k: v for k, v in endpoints.items() if k in {"authorize_url", "token_url", "revocation_url"}},
+        )
+        return dataclasses.replace(self, api_base=endpoints.get("api_base", self.api_base), oauth=oauth)
+
+
+def sandbox_endpoints(sandbox: Sandbox) -> dict[str, str]:
+    """The endpoints of a running sandbox, in the shape ``Provider.with_endpoints`` takes."""
+    return {
+        "api_base": getattr(sandbox, "api_base", sandbox.base_url),
+        "authorize_url": sandbox.authorize_url,
+        "token_url": sandbox.token_url,
+        "revocation_url": sandbox.revocation_url,
+    }
+
+
+def is_loopback(url: str) -> bool:
+    """Whether the URL points at this machine (the only place plain HTTP is allowed)."""
+    return (urlsplit(url).hostname or "") in LOOPBACK_HOSTS
+
+
+def require_https(url: str, provider: str) -> None:
+    """Refuse any endpoint that is not HTTPS, except loopback (RFC 8252 §8.3)."""
+    scheme = urlsplit(url).scheme
+    if scheme != "https" and not (scheme == "http" and is_loopback(url)):
+        raise ConfigError(
+            f"Provider {provider!r} declares {url!r}, which is not HTTPS.",
+            hint="Every provider endpoint must use https:// (plain http only on 127.0.0.1).",
+        )
+
+
+class Cursor(BaseModel):
+    """How far a stream has got. Plugins subclass it with typed fields.
+
+    The engine stores it as JSON in the same transaction as the page that reached it,
+    and hands it back on the next sync through ``Cursors.get``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+C = TypeVar("C", bound=Cursor)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of raw items from one stream, and the cursor reached after it."""
+
+    stream: str
+    items: Sequence[Mapping[str, Any]]
+    cursor: Cursor | None = None
+
+
+class Cursors:
+    """The cursors committed by earlier syncs of one connection, by stream."""
+
+    def __init__(self, saved: Mapping[str, Mapping[str, Any]]) -> None:
+        self._saved = dict(saved)
+
+    def get(self, stream: str, kind: type[C]) -> C | None:
+        """The cursor saved for ``stream``, as ``kind``; None on a first sync."""
+        value = self._saved.get(stream)
+        if value is None:
+            return None
+        try:
+            return kind.model_validate(value)
+        except ValidationError as error:
+            raise ConfigError(
+                f"The saved cursor of stream {stream!r} does not fit {kind.__name__}: {error}",
+                hint="The plugin changed its cursor type; run portal sync --full to start over.",
+            ) from None
+
+    def __contains__(self, stream: str) -> bool:
+        return stream in self._saved
+
+    def __len__(self) -> int:
+        return len(self._saved)

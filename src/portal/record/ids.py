@@ -1,0 +1,29 @@
+"""Stable, deterministic identifiers: the same provider item gets the same id on every sync."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from typing import Any
+
+_NAMESPACE = uuid.UUID("6f1d3c52-9a47-4c1e-8f0b-7f3f0c2b9e11")
+
+
+def portal_id(provider: str, category: str, provider_id: str) -> str:
+    """The portal id of one provider item: a UUIDv5 of provider, category and provider id."""
+    return str(uuid.uuid5(_NAMESPACE, f"{provider}\x1f{category}\x1f{provider_id}"))
+
+
+def canonical_json(payload: Any) -> str:
+    """JSON with sorted keys and no spaces, so equal payloads have equal text."""
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def raw_digest(provider: str, stream: str, payload_json: str) -> str:
+    """The id of a raw payload: SHA-256 over provider, stream and its canonical JSON."""
+    digest = hashlib.sha256()
+    for part in (provider, stream, payload_json):
+        digest.update(part.encode())
+        digest.update(b"\x1f")
+    return digest.hexdigest()

@@ -1,0 +1,245 @@
+"""The customer record: one model for every provider's data, whatever the sector.
+
+Plugins build these entities in ``normalise``; they validate on construction, so a float
+amount, a naive timestamp or a bad currency code fails right there with the field's name.
+The engine then fills in the provenance (``id``, ``provider``, ``connection_id``,
+``consent_id``, ``fetched_at``, ``raw_id``) and the store writes them to the tables in
+``portal.record.tables``.
+
+No ``from __future__ import annotations`` here: SQLModel needs the real annotations.
+"""
+
+from datetime import date
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.fields import FieldInfo
+from sqlalchemy import JSON, String
+from sqlmodel import Field, SQLModel
+
+from portal.record.types import Currency, DecimalText, Money, Text, Timestamp, UTCDateTime
+from portal.record.vocab import Category, Origin
+
+
+def field(title: str, description: str, **kwargs: Any) -> Any:
+    """A model field that always carries a title and a description for exports and reports."""
+    return Field(title=title, description=description, **kwargs)
+
+
+def money(title: str, description: str, **kwargs: Any) -> Any:
+    """An exact Decimal field, stored as text so SQLite cannot round it."""
+    return field(title, description, sa_type=DecimalText, **kwargs)
+
+
+def moment(title: str, description: str, **kwargs: Any) -> Any:
+    """A timezone-aware timestamp field, stored as UTC ISO 8601 text."""
+    return field(title, description, sa_type=UTCDateTime, **kwargs)
+
+
+def mapping(title: str, description: str, **kwargs: Any) -> Any:
+    """A JSON field (nested values, lists)."""
+    return field(title, description, sa_type=JSON, **kwargs)
+
+
+class Entity(SQLModel):
+    """Provenance carried by every row of the customer record."""
+
+    category: ClassVar[Category]
+
+    id: str = field(
+        "Portal id",
+        "Stable id portal gives this row, the same on every sync of the same provider item.",
+        default="",
+        primary_key=True,
+    )
+    provider: str = field(
+        "Provider", "Short name of the provider this came from.", default="", index=True
+    )
+    provider_id: str = field("Provider's id", "The provider's own identifier for this item.")
+    origin: Origin = field(
+        "Origin",
+        "Whether the customer provided it, the provider observed it, or the provider inferred it.",
+        default=Origin.observed,
+        sa_type=String,
+    )
+    connection_id: str = field(
+        "Connection", "The portal connection it was fetched through.", default=""
+    )
+    consent_id: str | None = field(
+        "Consent", "The provider's consent or grant it was fetched under.", default=None
+    )
+    fetched_at: Timestamp | None = moment(
+        "Fetched at", "When portal fetched it from the provider.", default=None
+    )
+    raw_id: str = field(
+        "Raw payload", "Digest of the raw payload this row was normalised from.", default=""
+    )
+    extra: dict[str, Any] = mapping(
+        "Other provider fields",
+        "Fields the provider released that have no column of their own, kept as released.",
+        default_factory=dict,
+    )
+
+
+class Address(BaseModel):
+    """A postal address as the provider holds it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Text | None = field("Kind", "What the address is for, e.g. Residential.", default=None)
+    lines: list[Text] = field("Lines", "Address lines, first to last.", default_factory=list)
+    town: Text | None = field("Town", "Town or city.", default=None)
+    postcode: Text | None = field("Postcode", "Postal code.", default=None)
+    country: Text | None = field("Country", "ISO 3166 alpha-2 country code.", default=None)
+
+
+class Party(Entity):
+    """The customer as the provider knows them."""
+
+    category = Category.party
+
+    full_name: Text = field("Full name", "The customer's name as the provider holds it.")
+    legal_name: Text | None = field("Legal name", "Full legal name, if different.", default=None)
+    party_type: str | None = field("Party type", "Provider's code for the party.", default=None)
+    party_type_label: Text | None = field(
+        "Party type (label)", "The party type in words.", default=None
+    )
+    customer_number: str | None = field(
+        "Customer number", "The number the provider knows the customer by.", default=None
+    )
+    birth_date: date | None = field("Birth date", "Date of birth.", default=None)
+    email: Text | None = field("Email", "Email address.", default=None)
+    phone: Text | None = field("Phone", "Landline phone number.", default=None)
+    mobile: Text | None = field("Mobile", "Mobile phone number.", default=None)
+    addresses: list[Address] = mapping(
+        "Addresses", "Postal addresses the provider holds.", default_factory=list
+    )
+
+
+class AccountIdentifier(BaseModel):
+    """One way of identifying an account: sort code and number, card number, IBAN, meter point."""
+
+    model_config = ConfigDict(frozen=True)
+
+    scheme: str = field("Scheme", "Provider's code for the identification scheme.")
+    scheme_label: Text = field("Scheme (label)", "The scheme in words.")
+    identification: Text = field("Identification", "The identifier itself (masked if the provider masks it).")
+    name: Text | None = field("Name", "Name on the account.", default=None)
+
+
+class Account(Entity):
+    """One relationship or contract: a bank account, a card, a supply point, a phone contract."""
+
+    category = Category.accounts
+
+    name: Text = field("Name", "What the customer or provider calls the account.")
+    account_type: str = field("Account type", "Provider's code for the kind of account.")
+    account_type_label: Text = field("Account type (label)", "The kind of account in words.")
+    status: str | None = field("Status", "Provider's status code.", default=None)
+    status_label: Text | None = field("Status (label)", "The status in words.", default=None)
+    currency: Currency | None = field("Currency", "ISO 4217 currency of the account.", default=None)
+    opened_on: date | None = field("Opened on", "Date the account was opened.", default=None)
+    identifiers: list[AccountIdentifier] = mapping(
+        "Identifiers", "Account numbers and other identifiers.", default_factory=list
+    )
+
+
+class Balance(Entity):
+    """A balance of an account at a moment (money, or loyalty points)."""
+
+    category = Category.balances
+
+    account_id: str = field("Account", "Portal id of the account.", index=True)
+    amount: Money = money("Amount", "The balance; negative when the customer owes the provider.")
+    currency: Currency = field("Currency", "ISO 4217 currency of the amount.")
+    balance_type: str = field("Balance type", "Provider's code for the kind of balance.")
+    balance_type_label: Text = field("Balance type (label)", "The kind of balance in words.")
+    as_of: Timestamp = moment("As of", "The moment the balance refers to.")
+    credit_limit: Money | None = money(
+        "Credit limit", "Credit available on top of the balance, if any.", default=None
+    )
+
+
+class Transaction(Entity):
+    """Money moving in or out of an account."""
+
+    category = Category.transactions
+
+    account_id: str = field("Account", "Portal id of the account.", index=True)
+    booked_at: Timestamp = moment("Booked at", "When the provider booked the transaction.", index=True)
+    value_at: Timestamp | None = moment(
+        "Value date", "When the money actually moved, if known.", default=None
+    )
+    amount: Money = money("Amount", "Signed amount: positive is money in, negative money out.")
+    currency: Currency = field("Currency", "ISO 4217 currency of the amount.")
+    status: str = field("Status", "Provider's status code (booked, pending).")
+    status_label: Text = field("Status (label)", "The status in words.")
+    description: Text = field("Description", "The description the provider shows.")
+    reference: Text | None = field("Reference", "Payment reference, if any.", default=None)
+    counterparty: Text | None = field(
+        "Counterparty", "Who paid or was paid, when known.", default=None
+    )
+    merchant_name: Text | None = field("Merchant", "Merchant name for card payments.", default=None)
+    merchant_category_code: str | None = field(
+        "Merchant category code", "ISO 18245 merchant category code.", default=None
+    )
+    merchant_category_label: Text | None = field(
+        "Merchant category", "The merchant category in words.", default=None
+    )
+    category_code: str | None = field(
+        "Transaction code", "Provider's or ISO 20022 code for the kind of transaction.", default=None
+    )
+    category_label: Text | None = field(
+        "Kind of transaction", "The kind of transaction in words.", default=None
+    )
+    balance_after: Money | None = money(
+        "Balance after", "Running balance after this transaction, if the provider gives it.",
+        default=None,
+    )
+
+
+class Consent(Entity):
+    """A permission: a marketing opt-in, a data-sharing grant, or portal's own access grant."""
+
+    category = Category.consents
+
+    kind: str = field("Kind", "marketing, data_access, data_sharing or third_party.")
+    kind_label: Text = field("Kind (label)", "The kind of permission in words.")
+    purpose: Text = field("Purpose", "What the permission is for, in words.")
+    channel: str | None = field("Channel", "Contact channel code for marketing.", default=None)
+    channel_label: Text | None = field("Channel (label)", "The channel in words.", default=None)
+    status: str = field("Status", "Provider's status code.")
+    status_label: Text = field("Status (label)", "The status in words.")
+    permissions: list[str] = mapping(
+        "Permissions", "Fine-grained permission codes granted.", default_factory=list
+    )
+    granted_at: Timestamp | None = moment("Granted at", "When it was granted.", default=None)
+    status_updated_at: Timestamp | None = moment(
+        "Status updated at", "When its status last changed.", default=None
+    )
+    expires_at: Timestamp | None = moment("Expires at", "When it lapses, if ever.", default=None)
+    grantee: Text | None = field("Grantee", "Who the permission is granted to.", default=None)
+
+
+ENTITIES: tuple[type[Entity], ...] = (Party, Account, Balance, Transaction, Consent)
+"""Every entity of the record, parents before children."""
+
+
+def titles(entity: type[Entity]) -> dict[str, tuple[str, str]]:
+    """Each field's title and description, for exports and reports."""
+    fields: dict[str, FieldInfo] = entity.model_fields
+    return {name: (f.title or name, f.description or "") for name, f in fields.items()}
+
+
+__all__ = [
+    "ENTITIES",
+    "Account",
+    "AccountIdentifier",
+    "Address",
+    "Balance",
+    "Consent",
+    "Entity",
+    "Party",
+    "Transaction",
+    "titles",
+]

@@ -1,0 +1,101 @@
+"""The store's tables: one per record entity, plus the engine's own bookkeeping.
+
+Entity tables subclass the validated entities of ``portal.record.model`` with
+``table=True``, so a column's title and description are the entity field's.
+
+No ``from __future__ import annotations`` here: SQLModel needs the real annotations.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Text
+from sqlmodel import Field, SQLModel
+
+from portal.record.model import Account, Balance, Consent, Entity, Party, Transaction
+from portal.record.types import UTCDateTime
+
+
+class PartyRow(Party, table=True):
+    __tablename__ = "party"
+
+
+class AccountRow(Account, table=True):
+    __tablename__ = "accounts"
+
+
+class BalanceRow(Balance, table=True):
+    __tablename__ = "balances"
+
+
+class TransactionRow(Transaction, table=True):
+    __tablename__ = "transactions"
+
+
+class ConsentRow(Consent, table=True):
+    __tablename__ = "consents"
+
+
+TABLES: dict[type[Entity], type[SQLModel]] = {
+    Party: PartyRow,
+    Account: AccountRow,
+    Balance: BalanceRow,
+    Transaction: TransactionRow,
+    Consent: ConsentRow,
+}
+"""The table behind each entity."""
+
+
+class RawItem(SQLModel, table=True):
+    """A raw payload exactly as the provider released it, kept so it can be normalised again."""
+
+    __tablename__ = "raw_items"
+
+    id: str = Field(primary_key=True, description="SHA-256 of provider, stream and payload.")
+    provider: str = Field(index=True, description="Provider short name.")
+    stream: str = Field(description="The stream the item came from.")
+    connection_id: str = Field(description="Connection it was fetched through.")
+    fetched_at: datetime = Field(sa_type=UTCDateTime, description="When it was fetched.")
+    payload: str = Field(sa_type=Text, description="The item as canonical JSON.")
+
+
+class Rejection(SQLModel, table=True):
+    """A raw item that could not become a record, with the reason: never a silent drop."""
+
+    __tablename__ = "rejections"
+
+    raw_id: str = Field(primary_key=True, description="The raw payload that was rejected.")
+    provider: str = Field(index=True, description="Provider short name.")
+    stream: str = Field(description="The stream the item came from.")
+    reason: str = Field(description="Why it could not be normalised.")
+    rejected_at: datetime = Field(sa_type=UTCDateTime, description="When it was rejected.")
+
+
+class SyncCursor(SQLModel, table=True):
+    """How far a stream has been synced; committed in the same transaction as its records."""
+
+    __tablename__ = "cursors"
+
+    connection_id: str = Field(primary_key=True)
+    stream: str = Field(primary_key=True)
+    provider: str = Field(index=True)
+    value: dict[str, Any] = Field(sa_type=JSON, description="The plugin's typed cursor as JSON.")
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Connection(SQLModel, table=True):
+    """A provider the user has connected; the tokens themselves live in the vault."""
+
+    __tablename__ = "connections"
+
+    id: str = Field(primary_key=True, description="Portal's id for the connection.")
+    provider: str = Field(unique=True, description="Provider short name.")
+    status: str = Field(description="connected, or needs_reconnect.")
+    scopes: str = Field(default="", description="Scopes the provider granted, space separated.")
+    consent_id: str | None = Field(default=None, description="The provider's consent id.")
+    endpoints: dict[str, Any] = Field(
+        default_factory=dict, sa_type=JSON, description="Endpoint overrides, e.g. a sandbox's."
+    )
+    connected_at: datetime = Field(sa_type=UTCDateTime)
+    last_sync_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_sync_status: str | None = Field(default=None, description="ok, or the error's message.")

@@ -1,0 +1,102 @@
+"""The value types that make a record legible: money, currencies, timestamps, clean text.
+
+Each is an ``Annotated`` pydantic type, so a plugin that builds an entity with a float amount,
+a naive timestamp or an unknown currency gets a validation error naming the field, and the
+engine turns it into a Rejection instead of storing something a person cannot trust.
+
+The SQLAlchemy column types beside them keep those values exact in SQLite, which has no
+decimal type and no timezone-aware datetime of its own.
+"""
+
+import re
+import unicodedata
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+import pycountry
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator
+from sqlalchemy import String, TypeDecorator
+from sqlalchemy.engine import Dialect
+
+# C0 and C1 control characters other than tab and newline, and the replacement character
+# that marks text already damaged by a wrong decoding.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd]")
+# The commonest mojibake: UTF-8 read as Latin-1 ("CafÃ©").
+_MOJIBAKE = re.compile(r"[ÃÂ][\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u2018-\u203a©®°±²³´µ¶·¸¹º»¼½¾¿]")
+
+
+def _exact_money(value: Any) -> Any:
+    if isinstance(value, float):
+        raise ValueError("money must be a Decimal or a decimal string, never a float")
+    if isinstance(value, str):
+        try:
+            return Decimal(value)
+        except InvalidOperation:
+            raise ValueError(f"{value!r} is not a decimal amount") from None
+    return value
+
+
+def _finite(value: Decimal) -> Decimal:
+    if not value.is_finite():
+        raise ValueError("money must be a finite amount")
+    return value
+
+
+def _currency(value: str) -> str:
+    code = value.strip().upper()
+    if pycountry.currencies.get(alpha_3=code) is None:
+        raise ValueError(f"{value!r} is not an ISO 4217 currency code")
+    return code
+
+
+def _clean_text(value: str) -> str:
+    value = unicodedata.normalize("NFC", value)
+    if _CONTROL.search(value):
+        raise ValueError("text contains control characters or U+FFFD")
+    if _MOJIBAKE.search(value):
+        raise ValueError("text looks like UTF-8 decoded as Latin-1 (mojibake)")
+    return value
+
+
+Money = Annotated[Decimal, BeforeValidator(_exact_money), AfterValidator(_finite)]
+"""An exact amount of money; floats are refused."""
+
+Currency = Annotated[str, AfterValidator(_currency)]
+"""An ISO 4217 alphabetic code, upper case."""
+
+Timestamp = AwareDatetime
+"""A timezone-aware datetime; naive datetimes are refused."""
+
+Text = Annotated[str, AfterValidator(_clean_text)]
+"""Clean UTF-8 text (NFC) with no control characters or mojibake."""
+
+
+class DecimalText(TypeDecorator[Decimal]):
+    """Stores a Decimal as its exact text, since SQLite's NUMERIC would round it to a float."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> str | None:
+        return None if value is None else str(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores an aware datetime as fixed-width UTC ISO 8601 text, so it sorts and round-trips."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("refusing to store a naive datetime")
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else datetime.fromisoformat(value)

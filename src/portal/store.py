@@ -1,0 +1,234 @@
+"""The local store: SQLite by default (any SQLAlchemy URL), written in batched upserts.
+
+Every delivered batch, its raw payloads, its rejections and the cursor that produced it
+are committed in one transaction, so a sync killed at any point leaves the store at the
+end of some page, never between a page's records and its cursor. Upserts are keyed by
+the stable portal id and only touch a row whose raw payload changed, so a re-sync of
+unchanged data leaves every row, ``fetched_at`` included, exactly as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from sqlalchemy import Engine, Table, create_engine, event, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection as DBConnection
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import SQLModel
+
+from portal.batch import Batch
+from portal.errors import ConfigError
+from portal.hookspecs import hookimpl
+from portal.record.model import Entity
+from portal.record.tables import TABLES, Connection, RawItem, Rejection, SyncCursor
+
+
+def default_home() -> Path:
+    """Where portal keeps its store and vault unless told otherwise."""
+    return Path(platformdirs.user_data_dir("portal", appauthor=False))
+
+
+def sqlite_url(path: Path) -> str:
+    """The SQLAlchemy URL of a SQLite file."""
+    return f"sqlite:///{path}"
+
+
+def _table(model: type[SQLModel]) -> Table:
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table
+
+
+class Store:
+    """The customer record on disk, and the engine's bookkeeping beside it."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            self.engine: Engine = create_engine(url)
+        except (SQLAlchemyError, ValueError) as error:
+            raise ConfigError(
+                f"{url!r} is not a database URL portal can open ({error}).",
+                hint="Pass --db a SQLAlchemy URL such as sqlite:///path/to/portal.db.",
+            ) from None
+        if self.engine.dialect.name == "sqlite":
+            self._prepare_sqlite()
+        try:
+            SQLModel.metadata.create_all(self.engine)
+        except SQLAlchemyError as error:
+            raise ConfigError(
+                f"Cannot open the store at {self.engine.url.render_as_string()}: {error.__class__.__name__}.",
+                hint="Check the path exists and is writable, or pass another --db.",
+            ) from None
+
+    def __repr__(self) -> str:
+        return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
+
+    def _prepare_sqlite(self) -> None:
+        database = self.engine.url.database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+        @event.listens_for(self.engine, "connect")
+        def _pragmas(dbapi_connection: Any, record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            # WAL lets `portal status` read while a sync writes; NORMAL is durable in WAL mode
+            # up to the last checkpointed transaction, and much faster than FULL.
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.close()
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    # -- writing -----------------------------------------------------------------------
+
+    def commit(self, batch: Batch) -> None:
+        """Write one batch and its cursor in a single transaction."""
+        now = datetime.now(UTC)
+        with self.engine.begin() as db:
+            if batch.raws:
+                self._insert_ignore(db, _table(RawItem), [
+                    {"id": r.id, "provider": batch.provider, "stream": r.stream,
+                     "connection_id": batch.connection_id, "fetched_at": batch.fetched_at,
+                     "payload": r.payload}
+                    for r in batch.raws
+                ])
+            by_table: dict[type[SQLModel], list[dict[str, Any]]] = {}
+            for record in batch.records:
+                by_table.setdefault(TABLES[type(record)], []).append(_row(record))
+            for model, rows in by_table.items():
+                self._upsert(db, _table(model), rows, changed_when="raw_id")
+            if batch.rejections:
+                self._upsert(db, _table(Rejection), [
+                    {"raw_id": r.raw_id, "provider": batch.provider, "stream": r.stream,
+                     "reason": r.reason, "rejected_at": now}
+                    for r in batch.rejections
+                ], changed_when="reason")
+            if batch.cursor is not None:
+                self._upsert(db, _table(SyncCursor), [{
+                    "connection_id": batch.connection_id, "stream": batch.stream,
+                    "provider": batch.provider, "value": batch.cursor.model_dump(mode="json"),
+                    "updated_at": now,
+                }])
+
+    def _dialect_insert(self, table: Table) -> Any:
+        if self.engine.dialect.name == "postgresql":
+            return postgresql.insert(table)
+        return sqlite.insert(table)
+
+    def _insert_ignore(self, db: DBConnection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+        db.execute(self._dialect_insert(table).on_conflict_do_nothing(), rows)
+
+    def _upsert(
+        self,
+        db: DBConnection,
+        table: Table,
+        rows: Sequence[Mapping[str, Any]],
+        changed_when: str | None = None,
+    ) -> None:
+        statement = self._dialect_insert(table)
+        keys = [c.name for c in table.primary_key.columns]
+        update = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
+        where = None
+        if changed_when is not None:
+            where = table.c[changed_when] != statement.excluded[changed_when]
+        db.execute(statement.on_conflict_do_update(index_elements=keys, set_=update, where=where), rows)
+
+    # -- connections -------------------------------------------------------------------
+
+    def connection(self, provider: str) -> Connection | None:
+        """The connection to ``provider``, if there is one."""
+        with self.engine.connect() as db:
+            row = db.execute(select(_table(Connection)).where(_table(Connection).c.provider == provider)).first()
+        return None if row is None else Connection.model_validate(row._asdict())
+
+    def connections(self) -> list[Connection]:
+        """Every connection, by provider name."""
+        with self.engine.connect() as db:
+            rows = db.execute(select(_table(Connection)).order_by(_table(Connection).c.provider))
+            return [Connection.model_validate(r._asdict()) for r in rows]
+
+    def save_connection(self, connection: Connection) -> None:
+        """Create or update a connection."""
+        with self.engine.begin() as db:
+            self._upsert(db, _table(Connection), [connection.model_dump()])
+
+    def cursors(self, connection_id: str) -> dict[str, dict[str, Any]]:
+        """The committed cursors of a connection, by stream."""
+        table = _table(SyncCursor)
+        with self.engine.connect() as db:
+            rows = db.execute(select(table.c.stream, table.c.value).where(table.c.connection_id == connection_id))
+            return {stream: value for stream, value in rows}
+
+    # -- reading -----------------------------------------------------------------------
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """How many rows each provider has in each entity table, and its rejections."""
+        result: dict[str, dict[str, int]] = {}
+        tables = [(_table(m).name, _table(m)) for m in TABLES.values()]
+        tables.append(("rejections", _table(Rejection)))
+        with self.engine.connect() as db:
+            for name, table in tables:
+                query = select(table.c.provider, func.count()).group_by(table.c.provider)
+                for provider, count in db.execute(query):
+                    result.setdefault(provider, {})[name] = count
+        return result
+
+    def rows(self, entity: type[Entity], provider: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every row of an entity's table (optionally one provider's), streamed in id order."""
+        table = _table(TABLES[entity])
+        query = select(table).order_by(table.c.id)
+        if provider is not None:
+            query = query.where(table.c.provider == provider)
+        with self.engine.connect() as db:
+            for row in db.execution_options(stream_results=True, yield_per=1000).execute(query):
+                yield row._asdict()
+
+    def rejections(self, provider: str | None = None) -> list[dict[str, Any]]:
+        """The rejected raw items, with their reasons."""
+        table = _table(Rejection)
+        query = select(table).order_by(table.c.rejected_at)
+        if provider is not None:
+            query = query.where(table.c.provider == provider)
+        with self.engine.connect() as db:
+            return [r._asdict() for r in db.execute(query)]
+
+
+def _row(record: Entity) -> dict[str, Any]:
+    # JSON columns need JSON-ready values (nested models, enums); the rest keep their
+    # Python types so the column types (exact decimals, UTC timestamps) can do their work.
+    row = record.model_dump()
+    for name in _json_fields(type(record)):
+        row[name] = record.model_dump(mode="json", include={name})[name]
+    return row
+
+
+_JSON_FIELDS: dict[type[Entity], tuple[str, ...]] = {}
+
+
+def _json_fields(entity: type[Entity]) -> tuple[str, ...]:
+    if entity not in _JSON_FIELDS:
+        table = _table(TABLES[entity])
+        _JSON_FIELDS[entity] = tuple(
+            c.name for c in table.columns if c.type.__class__.__name__ == "JSON"
+        )
+    return _JSON_FIELDS[entity]
+
+
+class StoreDestination:
+    """The store as a ``deliver`` plugin, registered by default for every sync."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    @hookimpl
+    def deliver(self, batch: Batch) -> None:
+        """Commit the batch and its cursor in one transaction."""
+        self.store.commit(batch)
