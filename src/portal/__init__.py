@@ -43,7 +43,24 @@ _EXPORTS = {
     "Provider": "portal.provider",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "AuthError",
+    "Batch",
+    "ConfigError",
+    "Cursor",
+    "Cursors",
+    "InventoryItem",
+    "OAuthClient",
+    "Page",
+    "Portal",
+    "PortalError",
+    "Provider",
+    "ProviderError",
+    "RetryableError",
+    "SkippableError",
+    "UserError",
+    "hookimpl",
+]
 
 
 def __getattr__(name: str) -> Any:

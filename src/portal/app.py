@@ -56,7 +56,9 @@ class Portal:
         home = home or Path(os.environ.get("PORTAL_HOME") or default_home())
         home.mkdir(parents=True, exist_ok=True)
         store = Store(db or os.environ.get("PORTAL_DB") or sqlite_url(home / "portal.db"))
-        plugins = Plugins.load(plugins_dir=plugins_dir, extra=[*extra_plugins, StoreDestination(store)])
+        plugins = Plugins.load(
+            plugins_dir=plugins_dir, extra=[*extra_plugins, StoreDestination(store)]
+        )
         return cls(home=home, store=store, vault=Vault(home), plugins=plugins, **options)
 
     def close(self) -> None:
@@ -83,8 +85,12 @@ class Portal:
         provider = self.plugins.provider(name)
         if endpoints:
             provider = provider.with_endpoints(endpoints)
-        oauth = OAuthHelpers(provider, browser=browser, timeout=timeout, transport=self._transport(provider))
-        tokens: TokenSet | None = self.plugins.caller(name, "authenticate")(provider=provider, oauth=oauth)
+        oauth = OAuthHelpers(
+            provider, browser=browser, timeout=timeout, transport=self._transport(provider)
+        )
+        tokens: TokenSet | None = self.plugins.caller(name, "authenticate")(
+            provider=provider, oauth=oauth
+        )
         if tokens is None:
             raise ConfigError(f"No plugin could authenticate {name!r}.")
         existing = self.store.connection(name)
@@ -105,7 +111,9 @@ class Portal:
 
     # -- sync --------------------------------------------------------------------------
 
-    def sync(self, names: Iterable[str] | None = None, *, progress: SyncProgress | None = None) -> list[SyncResult]:
+    def sync(
+        self, names: Iterable[str] | None = None, *, progress: SyncProgress | None = None
+    ) -> list[SyncResult]:
         """Sync the named providers (default: every connected one), one after another."""
         progress = progress or NoProgress()
         connections = {c.provider: c for c in self.store.connections()}
@@ -121,14 +129,21 @@ class Portal:
             results.append(self._sync_one(provider, connections[name], progress))
         return results
 
-    def _sync_one(self, provider: Provider, connection: Connection, progress: SyncProgress) -> SyncResult:
-        provider = provider.with_endpoints(connection.endpoints) if connection.endpoints else provider
+    def _sync_one(
+        self, provider: Provider, connection: Connection, progress: SyncProgress
+    ) -> SyncResult:
+        provider = (
+            provider.with_endpoints(connection.endpoints) if connection.endpoints else provider
+        )
         tokens = self.vault.get(connection.id)
         if tokens is None:
-            result = SyncResult(provider.name, error=AuthError(
-                f"portal holds no tokens for {provider.display_name}.",
-                hint=f"Run portal connect {provider.name} again.",
-            ))
+            result = SyncResult(
+                provider.name,
+                error=AuthError(
+                    f"portal holds no tokens for {provider.display_name}.",
+                    hint=f"Run portal connect {provider.name} again.",
+                ),
+            )
         else:
             with self._client(provider, connection, tokens, progress) as client:
                 cursors = Cursors(self.store.cursors(connection.id))
@@ -139,7 +154,9 @@ class Portal:
         self.store.save_connection(connection)
         return result
 
-    def _transport(self, provider: Provider, progress: SyncProgress | None = None) -> RetryTransport:
+    def _transport(
+        self, provider: Provider, progress: SyncProgress | None = None
+    ) -> RetryTransport:
         def on_retry(message: str, wait: float) -> None:
             if progress is not None:
                 progress.retry(provider.name, message, wait)
@@ -156,7 +173,9 @@ class Portal:
     ) -> ProviderClient:
         vault = self.vault
 
-        def update_token(token: dict[str, Any], refresh_token: str | None = None, access_token: str | None = None) -> None:
+        def update_token(
+            token: dict[str, Any], refresh_token: str | None = None, access_token: str | None = None
+        ) -> None:
             vault.put(connection.id, TokenSet(dict(token)))
 
         transport = self._transport(provider, progress)

@@ -106,23 +106,41 @@ def _open(ctx: click.Context) -> Portal:
 
 
 @click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--home", type=click.Path(path_type=Path, file_okay=False), envvar="PORTAL_HOME",
-              help="Folder for the store and the token vault [default: your user data folder; env PORTAL_HOME].")
-@click.option("--db", envvar="PORTAL_DB",
-              help="Store as a SQLAlchemy URL, e.g. sqlite:///my.db [default: portal.db in --home; env PORTAL_DB].")
-@click.option("--plugins-dir", type=click.Path(path_type=Path, file_okay=False), envvar="PORTAL_PLUGINS_DIR",
-              help="Also load every *.py file in this folder as a plugin.")
-@click.option("-v", "--verbose", is_flag=True, help="Log what portal does (never secrets), with tracebacks.")
+@click.option(
+    "--home",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="PORTAL_HOME",
+    help="Folder for the store and the token vault [default: user data folder; env PORTAL_HOME].",
+)
+@click.option(
+    "--db",
+    envvar="PORTAL_DB",
+    help="Store as a SQLAlchemy URL, e.g. sqlite:///my.db [default: portal.db in --home].",
+)
+@click.option(
+    "--plugins-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="PORTAL_PLUGINS_DIR",
+    help="Also load every *.py file in this folder as a plugin.",
+)
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Log what portal does (never secrets), with tracebacks."
+)
 @click.version_option(package_name="portal-core")
 @click.pass_context
-def cli(ctx: click.Context, home: Path | None, db: str | None, plugins_dir: Path | None, verbose: bool) -> None:
+def cli(
+    ctx: click.Context, home: Path | None, db: str | None, plugins_dir: Path | None, verbose: bool
+) -> None:
     """portal gets your data back from your bank, utility, telco and retailer.
 
     Connect a provider once with `portal connect NAME`, then run `portal sync` whenever you
     like: everything lands in one local SQLite store you can browse, export and keep.
     Try `portal sync --demo` to see it work against the bundled sandbox providers.
     """
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     if not verbose:
         logging.getLogger("httpx").setLevel(logging.WARNING)
     ctx.obj = {"home": home, "db": db, "plugins_dir": plugins_dir, "verbose": verbose}
@@ -140,25 +158,42 @@ def providers(ctx: click.Context) -> None:
         table = Table("Provider", "Name", "Sector", "Data it holds", "Sandbox")
         for name, provider in sorted(portal.plugins.providers.items()):
             inventory = ", ".join(item.category.value for item in provider.inventory)
-            table.add_row(name, provider.display_name, provider.sector.value, inventory,
-                          "yes" if provider.sandbox else "no")
+            table.add_row(
+                name,
+                provider.display_name,
+                provider.sector.value,
+                inventory,
+                "yes" if provider.sandbox else "no",
+            )
         console = Console()
         if portal.plugins.providers:
             console.print(table)
         else:
-            console.print("No providers installed. Install a plugin, e.g. pip install -e plugins/bank.")
+            console.print(
+                "No providers installed. Install a plugin, e.g. pip install -e plugins/bank."
+            )
         for problem in portal.plugins.problems:
             _stderr().print(f"[yellow]Warning:[/] {problem}")
 
 
 @cli.command()
 @click.argument("provider")
-@click.option("--no-browser", is_flag=True, help="Print the URL to open instead of opening a browser.")
-@click.option("--sandbox", "sandbox_url", metavar="URL",
-              help="Connect to a sandbox started with `portal sandbox` at this URL instead of the provider.")
-@click.option("--timeout", default=300, show_default=True, help="Seconds to wait for you to approve access.")
+@click.option(
+    "--no-browser", is_flag=True, help="Print the URL to open instead of opening a browser."
+)
+@click.option(
+    "--sandbox",
+    "sandbox_url",
+    metavar="URL",
+    help="Connect to a sandbox started with `portal sandbox` at this URL instead of the provider.",
+)
+@click.option(
+    "--timeout", default=300, show_default=True, help="Seconds to wait for you to approve access."
+)
 @click.pass_context
-def connect(ctx: click.Context, provider: str, no_browser: bool, sandbox_url: str | None, timeout: int) -> None:
+def connect(
+    ctx: click.Context, provider: str, no_browser: bool, sandbox_url: str | None, timeout: int
+) -> None:
     """Connect PROVIDER: approve access in your browser once; portal keeps the tokens encrypted."""
     from portal.auth.flows import open_browser
 
@@ -173,10 +208,17 @@ def connect(ctx: click.Context, provider: str, no_browser: bool, sandbox_url: st
         endpoints = None
         if sandbox_url:
             base = sandbox_url.rstrip("/")
-            endpoints = {"authorize_url": f"{base}/oauth/authorize", "token_url": f"{base}/oauth/token",
-                         "revocation_url": f"{base}/oauth/revoke", "api_base": _sandbox_api_base(portal, provider, base)}
+            endpoints = {
+                "authorize_url": f"{base}/oauth/authorize",
+                "token_url": f"{base}/oauth/token",
+                "revocation_url": f"{base}/oauth/revoke",
+                "api_base": _sandbox_api_base(portal, provider, base),
+            }
         connection = portal.connect(provider, browser=browser, endpoints=endpoints, timeout=timeout)
-        click.echo(f"Connected {provider} (scopes: {connection.scopes or 'none stated'}). Now run: portal sync")
+        click.echo(
+            f"Connected {provider} (scopes: {connection.scopes or 'none stated'}). "
+            "Now run: portal sync"
+        )
 
 
 def _sandbox_api_base(portal: Portal, name: str, base: str) -> str:
@@ -200,7 +242,9 @@ def sandbox(ctx: click.Context, provider: str, port: int) -> None:
         if declared.sandbox is None:
             from portal.errors import UserError
 
-            raise UserError(f"{declared.display_name} ships no sandbox.", hint="Pick another provider.")
+            raise UserError(
+                f"{declared.display_name} ships no sandbox.", hint="Pick another provider."
+            )
         server = declared.sandbox()
         server.port = port
         with server:
@@ -211,12 +255,18 @@ def sandbox(ctx: click.Context, provider: str, port: int) -> None:
 
 @cli.command()
 @click.argument("providers", nargs=-1)
-@click.option("--demo", is_flag=True,
-              help="Start the bundled sandbox providers in-process, connect to them through the real OAuth flow, and sync.")
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Start the bundled sandbox providers in-process, connect through the real OAuth flow,"
+    " and sync.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (for scripts).")
 @click.pass_context
-def sync(ctx: click.Context, providers: tuple[str, ...], demo: bool, quiet: bool, as_json: bool) -> None:
+def sync(
+    ctx: click.Context, providers: tuple[str, ...], demo: bool, quiet: bool, as_json: bool
+) -> None:
     """Fetch what is new from each connected provider (or just PROVIDERS) into the store."""
     from portal.progress import RichProgress
 
@@ -225,8 +275,10 @@ def sync(ctx: click.Context, providers: tuple[str, ...], demo: bool, quiet: bool
         if not demo and not providers and not portal.store.connections():
             from portal.errors import UserError
 
-            raise UserError("No provider is connected yet.",
-                            hint="Run portal connect NAME, or portal sync --demo to try the sandboxes.")
+            raise UserError(
+                "No provider is connected yet.",
+                hint="Run portal connect NAME, or portal sync --demo to try the sandboxes.",
+            )
         with RichProgress(_stderr(), enabled=not (quiet or as_json)) as progress:
             if demo:
                 from portal.demo import demo_sync
@@ -248,14 +300,36 @@ def _report(results: list[SyncResult], where: str, quiet: bool, as_json: bool) -
     from portal.record.model import ENTITIES
 
     if as_json:
-        click.echo(json.dumps({"store": where, "providers": [
-            {"provider": r.provider, "ok": r.ok, "items": r.items, "records": r.records, "rejected": r.rejected,
-             "pages": r.pages, "retries": r.retries, "seconds": round(r.seconds, 3),
-             "error": None if r.error is None else str(r.error)} for r in results]}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "store": where,
+                    "providers": [
+                        {
+                            "provider": r.provider,
+                            "ok": r.ok,
+                            "items": r.items,
+                            "records": r.records,
+                            "rejected": r.rejected,
+                            "pages": r.pages,
+                            "retries": r.retries,
+                            "seconds": round(r.seconds, 3),
+                            "error": None if r.error is None else str(r.error),
+                        }
+                        for r in results
+                    ],
+                },
+                indent=2,
+            )
+        )
         return
     for r in results:
         if r.error is not None:
-            message = r.error.message if isinstance(r.error, PortalError) else f"{type(r.error).__name__}: {r.error}"
+            message = (
+                r.error.message
+                if isinstance(r.error, PortalError)
+                else f"{type(r.error).__name__}: {r.error}"
+            )
             hint = r.error.hint if isinstance(r.error, PortalError) else "Run with -v for details."
             click.echo(f"Error: {r.provider}: {message}", err=True)
             if hint:
@@ -263,11 +337,22 @@ def _report(results: list[SyncResult], where: str, quiet: bool, as_json: bool) -
     if quiet:
         return
     categories = [e.category.value for e in ENTITIES]
-    table = Table("Provider", *[c.capitalize() for c in categories], "Rejected", "Pages", "Time",
-                  title="Records synced this run")
+    table = Table(
+        "Provider",
+        *[c.capitalize() for c in categories],
+        "Rejected",
+        "Pages",
+        "Time",
+        title="Records synced this run",
+    )
     for r in results:
-        table.add_row(r.provider + ("" if r.ok else " (failed)"), *[str(r.records.get(c, 0)) for c in categories],
-                      str(r.rejected), str(r.pages), f"{r.seconds:.1f}s")
+        table.add_row(
+            r.provider + ("" if r.ok else " (failed)"),
+            *[str(r.records.get(c, 0)) for c in categories],
+            str(r.rejected),
+            str(r.pages),
+            f"{r.seconds:.1f}s",
+        )
     Console().print(table)
     click.echo(f"Store: {where}")
 
@@ -287,25 +372,51 @@ def status(ctx: click.Context) -> None:
         counts = portal.store.counts()
         connections = portal.store.connections()
         if not connections:
-            console.print("No provider is connected yet. Run portal connect NAME, or portal sync --demo.")
-        table = Table("Provider", "Status", "Scopes", "Connected", "Last sync", "Result", title="Connections")
+            console.print(
+                "No provider is connected yet. Run portal connect NAME, or portal sync --demo."
+            )
+        table = Table(
+            "Provider", "Status", "Scopes", "Connected", "Last sync", "Result", title="Connections"
+        )
         for c in connections:
-            table.add_row(c.provider, c.status, c.scopes, f"{c.connected_at:%Y-%m-%d %H:%M}",
-                          f"{c.last_sync_at:%Y-%m-%d %H:%M}" if c.last_sync_at else "never", c.last_sync_status or "")
+            table.add_row(
+                c.provider,
+                c.status,
+                c.scopes,
+                f"{c.connected_at:%Y-%m-%d %H:%M}",
+                f"{c.last_sync_at:%Y-%m-%d %H:%M}" if c.last_sync_at else "never",
+                c.last_sync_status or "",
+            )
         if connections:
             console.print(table)
         if counts:
             categories = [e.category.value for e in ENTITIES]
-            held = Table("Provider", *[c.capitalize() for c in categories], "Rejected", title="Records in the store")
+            held = Table(
+                "Provider",
+                *[c.capitalize() for c in categories],
+                "Rejected",
+                title="Records in the store",
+            )
             for provider, per in sorted(counts.items()):
-                held.add_row(provider, *[str(per.get(c, 0)) for c in categories], str(per.get("rejections", 0)))
+                held.add_row(
+                    provider,
+                    *[str(per.get(c, 0)) for c in categories],
+                    str(per.get("rejections", 0)),
+                )
             console.print(held)
         console.print(f"Store: {portal.store.url}")
 
 
 @cli.command(name="export")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True, help="Folder to write into.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Folder to write into.",
+)
 @click.option("--provider", help="Export only this provider's records.")
 @click.pass_context
 def export_command(ctx: click.Context, fmt: str, out: Path, provider: str | None) -> None:

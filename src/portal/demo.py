@@ -19,9 +19,15 @@ from portal.sandbox import Sandbox
 
 
 @contextmanager
-def running_sandboxes(portal: Portal, names: Iterable[str] | None = None) -> Iterator[dict[str, Sandbox]]:
+def running_sandboxes(
+    portal: Portal, names: Iterable[str] | None = None
+) -> Iterator[dict[str, Sandbox]]:
     """Start the sandbox of each named provider (default: every one that ships a sandbox)."""
-    wanted = list(names) if names else sorted(n for n, p in portal.plugins.providers.items() if p.sandbox)
+    wanted = (
+        list(names)
+        if names
+        else sorted(n for n, p in portal.plugins.providers.items() if p.sandbox)
+    )
     if not wanted:
         raise UserError(
             "No installed provider plugin ships a sandbox, so there is nothing to demo.",
@@ -32,14 +38,20 @@ def running_sandboxes(portal: Portal, names: Iterable[str] | None = None) -> Ite
         for name in wanted:
             provider = portal.plugins.provider(name)
             if provider.sandbox is None:
-                raise UserError(f"{provider.display_name} ships no sandbox.", hint="Leave it out of --demo.")
+                raise UserError(
+                    f"{provider.display_name} ships no sandbox.", hint="Leave it out of --demo."
+                )
             running[name] = stack.enter_context(provider.sandbox())
         yield running
 
 
-def demo_sync(portal: Portal, names: Iterable[str] | None = None, progress: SyncProgress | None = None) -> list[SyncResult]:
+def demo_sync(
+    portal: Portal, names: Iterable[str] | None = None, progress: SyncProgress | None = None
+) -> list[SyncResult]:
     """Connect to every sandbox through the real OAuth flow, then sync them all."""
     with running_sandboxes(portal, names) as sandboxes:
         for name, sandbox in sandboxes.items():
-            portal.connect(name, browser=auto_approve_browser, endpoints=sandbox_endpoints(sandbox), timeout=30)
+            portal.connect(
+                name, browser=auto_approve_browser, endpoints=sandbox_endpoints(sandbox), timeout=30
+            )
         return portal.sync(list(sandboxes), progress=progress)

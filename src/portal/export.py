@@ -1,4 +1,4 @@
-"""Exports: the customer record as JSON Lines or CSV files, with a manifest of counts and digests."""
+"""Exports: the record as JSON Lines or CSV files, with a manifest of counts and digests."""
 
 from __future__ import annotations
 
@@ -46,7 +46,11 @@ def export(store: Store, out: Path, fmt: str, provider: str | None = None) -> di
         with (out / name).open("w", encoding="utf-8", newline="") as handle:
             sink = _Digesting(handle)
             rows = store.rows(entity, provider)
-            count = _write_jsonl(sink, rows) if fmt == "jsonl" else _write_csv(sink, rows, list(titles(entity)))
+            count = (
+                _write_jsonl(sink, rows)
+                if fmt == "jsonl"
+                else _write_csv(sink, rows, list(titles(entity)))
+            )
         files[name] = {
             "entity": entity.__name__,
             "records": count,
@@ -59,7 +63,9 @@ def export(store: Store, out: Path, fmt: str, provider: str | None = None) -> di
         "provider": provider,
         "files": files,
     }
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    (out / "manifest.json").write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8"
+    )
     return manifest
 
 
@@ -76,9 +82,11 @@ def _write_csv(sink: _Digesting, rows: Iterator[dict[str, Any]], columns: list[s
     writer.writeheader()
     count = 0
     for row in rows:
-        writer.writerow({
-            k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else _plain(v)
-            for k, v in row.items()
-        })
+        writer.writerow(
+            {
+                k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else _plain(v)
+                for k, v in row.items()
+            }
+        )
         count += 1
     return count

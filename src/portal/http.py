@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 
 import httpx
 import tenacity
-from portal.auth.oauth_client import OAuth2Client
 
+from portal.auth.oauth_client import OAuth2Client
 from portal.errors import AuthError, ProviderError, RetryableError
 from portal.provider import Page, Provider, is_loopback
 
@@ -58,7 +58,9 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
 
 def _where(request: httpx.Request) -> str:
     # Query strings can carry codes and tokens: errors name the path only.
-    return f"{request.method} {request.url.scheme}://{request.url.netloc.decode()}{request.url.path}"
+    return (
+        f"{request.method} {request.url.scheme}://{request.url.netloc.decode()}{request.url.path}"
+    )
 
 
 class RetryTransport(httpx.BaseTransport):
@@ -79,6 +81,9 @@ class RetryTransport(httpx.BaseTransport):
         self.max_bytes = max_bytes
         self.on_retry = on_retry
         self.retries = 0
+        self._backoff = tenacity.wait_exponential_jitter(
+            multiplier=self.policy.initial_wait, max=self.policy.max_wait
+        )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         self._check_destination(request)
@@ -104,7 +109,8 @@ class RetryTransport(httpx.BaseTransport):
             raise RetryableError(f"{_where(request)} failed: {type(error).__name__}.") from None
         if len(body) > self.max_bytes:
             raise ProviderError(
-                f"{_where(request)} answered {len(body)} bytes, more than the {self.max_bytes} allowed."
+                f"{_where(request)} answered {len(body)} bytes,"
+                f" more than the {self.max_bytes} allowed."
             )
         status = response.status_code
         if status in RETRY_STATUSES and (status == 429 or request.method in IDEMPOTENT):
@@ -121,10 +127,7 @@ class RetryTransport(httpx.BaseTransport):
         error = state.outcome.exception() if state.outcome else None
         if isinstance(error, RetryableError) and error.retry_after is not None:
             return error.retry_after
-        backoff = tenacity.wait_exponential_jitter(
-            initial=self.policy.initial_wait, max=self.policy.max_wait
-        )
-        return float(backoff(state))
+        return float(self._backoff(state))
 
     def _before_sleep(self, state: tenacity.RetryCallState) -> None:
         self.retries += 1
@@ -134,7 +137,9 @@ class RetryTransport(httpx.BaseTransport):
 
     def _check_destination(self, request: httpx.Request) -> None:
         url = str(request.url)
-        if request.url.scheme != "https" and not (request.url.scheme == "http" and is_loopback(url)):
+        if request.url.scheme != "https" and not (
+            request.url.scheme == "http" and is_loopback(url)
+        ):
             raise ProviderError(f"Refusing plain HTTP to {_where(request)}: HTTPS is required.")
         host = request.url.netloc.decode()
         if self.allowed_hosts is not None and host not in self.allowed_hosts:
@@ -166,7 +171,9 @@ class ProviderClient(OAuth2Client):  # type: ignore[misc]
         return response
 
     def _can_refresh(self) -> bool:
-        return bool(self.token and self.token.get("refresh_token") and self.metadata.get("token_endpoint"))
+        return bool(
+            self.token and self.token.get("refresh_token") and self.metadata.get("token_endpoint")
+        )
 
     def get_json(self, url: str, params: Mapping[str, Any] | None = None) -> Any:
         """GET ``url`` and decode its JSON, or raise a ProviderError naming the URL."""

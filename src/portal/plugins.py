@@ -11,6 +11,7 @@ entry-point names, or an empty string for none (for tests and debugging).
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import importlib.util
 import logging
@@ -83,7 +84,7 @@ class Plugins:
                 continue
             if self.pm.get_plugin(ep.name) is not None:
                 continue
-            self._guarded(f"entry point {ep.name!r} ({ep.value})", strict, lambda ep=ep: ep.load(), ep.name)
+            self._guarded(f"entry point {ep.name!r} ({ep.value})", strict, ep.load, ep.name)
 
     def _load_dir(self, directory: Path, strict: bool) -> None:
         if not directory.is_dir():
@@ -92,7 +93,7 @@ class Plugins:
                 hint="Pass an existing folder to --plugins-dir.",
             )
         for path in sorted(directory.glob("*.py")):
-            self._guarded(f"{path}", strict, lambda path=path: _import_file(path), f"file:{path}")
+            self._guarded(f"{path}", strict, functools.partial(_import_file, path), f"file:{path}")
 
     def _guarded(self, what: str, strict: bool, load: Callable[[], Any], name: str) -> None:
         try:

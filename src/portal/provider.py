@@ -84,12 +84,14 @@ class Provider:
         return tuple(item.category for item in self.inventory)
 
     def with_endpoints(self, endpoints: Mapping[str, str]) -> Provider:
-        """A copy pointed at other endpoints (a sandbox's), keys as in ``endpoints()``."""
-        oauth = dataclasses.replace(
-            self.oauth,
-            **{k: v for k, v in endpoints.items() if k in {"authorize_url", "token_url", "revocation_url"}},
+        """A copy pointed at other endpoints (a sandbox's), keys as ``sandbox_endpoints`` gives."""
+        urls: dict[str, Any] = {
+            k: v for k, v in endpoints.items() if k in {"authorize_url", "token_url", "revocation_url"}
+        }
+        oauth = dataclasses.replace(self.oauth, **urls)
+        return dataclasses.replace(
+            self, api_base=endpoints.get("api_base", self.api_base), oauth=oauth
         )
-        return dataclasses.replace(self, api_base=endpoints.get("api_base", self.api_base), oauth=oauth)
 
 
 def sandbox_endpoints(sandbox: Sandbox) -> dict[str, str]:

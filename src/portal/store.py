@@ -61,7 +61,8 @@ class Store:
             SQLModel.metadata.create_all(self.engine)
         except SQLAlchemyError as error:
             raise ConfigError(
-                f"Cannot open the store at {self.engine.url.render_as_string()}: {error.__class__.__name__}.",
+                f"Cannot open the store at {self.engine.url.render_as_string()}:"
+                f" {error.__class__.__name__}.",
                 hint="Check the path exists and is writable, or pass another --db.",
             ) from None
 
@@ -94,36 +95,65 @@ class Store:
         now = datetime.now(UTC)
         with self.engine.begin() as db:
             if batch.raws:
-                self._insert_ignore(db, _table(RawItem), [
-                    {"id": r.id, "provider": batch.provider, "stream": r.stream,
-                     "connection_id": batch.connection_id, "fetched_at": batch.fetched_at,
-                     "payload": r.payload}
-                    for r in batch.raws
-                ])
+                self._insert_ignore(
+                    db,
+                    _table(RawItem),
+                    [
+                        {
+                            "id": r.id,
+                            "provider": batch.provider,
+                            "stream": r.stream,
+                            "connection_id": batch.connection_id,
+                            "fetched_at": batch.fetched_at,
+                            "payload": r.payload,
+                        }
+                        for r in batch.raws
+                    ],
+                )
             by_table: dict[type[SQLModel], list[dict[str, Any]]] = {}
             for record in batch.records:
                 by_table.setdefault(TABLES[type(record)], []).append(_row(record))
             for model, rows in by_table.items():
                 self._upsert(db, _table(model), rows, changed_when="raw_id")
             if batch.rejections:
-                self._upsert(db, _table(Rejection), [
-                    {"raw_id": r.raw_id, "provider": batch.provider, "stream": r.stream,
-                     "reason": r.reason, "rejected_at": now}
-                    for r in batch.rejections
-                ], changed_when="reason")
+                self._upsert(
+                    db,
+                    _table(Rejection),
+                    [
+                        {
+                            "raw_id": r.raw_id,
+                            "provider": batch.provider,
+                            "stream": r.stream,
+                            "reason": r.reason,
+                            "rejected_at": now,
+                        }
+                        for r in batch.rejections
+                    ],
+                    changed_when="reason",
+                )
             if batch.cursor is not None:
-                self._upsert(db, _table(SyncCursor), [{
-                    "connection_id": batch.connection_id, "stream": batch.stream,
-                    "provider": batch.provider, "value": batch.cursor.model_dump(mode="json"),
-                    "updated_at": now,
-                }])
+                self._upsert(
+                    db,
+                    _table(SyncCursor),
+                    [
+                        {
+                            "connection_id": batch.connection_id,
+                            "stream": batch.stream,
+                            "provider": batch.provider,
+                            "value": batch.cursor.model_dump(mode="json"),
+                            "updated_at": now,
+                        }
+                    ],
+                )
 
     def _dialect_insert(self, table: Table) -> Any:
         if self.engine.dialect.name == "postgresql":
             return postgresql.insert(table)
         return sqlite.insert(table)
 
-    def _insert_ignore(self, db: DBConnection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    def _insert_ignore(
+        self, db: DBConnection, table: Table, rows: Sequence[Mapping[str, Any]]
+    ) -> None:
         db.execute(self._dialect_insert(table).on_conflict_do_nothing(), rows)
 
     def _upsert(
@@ -139,14 +169,18 @@ class Store:
         where = None
         if changed_when is not None:
             where = table.c[changed_when] != statement.excluded[changed_when]
-        db.execute(statement.on_conflict_do_update(index_elements=keys, set_=update, where=where), rows)
+        db.execute(
+            statement.on_conflict_do_update(index_elements=keys, set_=update, where=where), rows
+        )
 
     # -- connections -------------------------------------------------------------------
 
     def connection(self, provider: str) -> Connection | None:
         """The connection to ``provider``, if there is one."""
         with self.engine.connect() as db:
-            row = db.execute(select(_table(Connection)).where(_table(Connection).c.provider == provider)).first()
+            row = db.execute(
+                select(_table(Connection)).where(_table(Connection).c.provider == provider)
+            ).first()
         return None if row is None else Connection.model_validate(row._asdict())
 
     def connections(self) -> list[Connection]:
@@ -164,7 +198,9 @@ class Store:
         """The committed cursors of a connection, by stream."""
         table = _table(SyncCursor)
         with self.engine.connect() as db:
-            rows = db.execute(select(table.c.stream, table.c.value).where(table.c.connection_id == connection_id))
+            rows = db.execute(
+                select(table.c.stream, table.c.value).where(table.c.connection_id == connection_id)
+            )
             return {stream: value for stream, value in rows}
 
     # -- reading -----------------------------------------------------------------------

@@ -18,9 +18,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-from portal.auth.oauth_client import OAuth2Client
 from authlib.oauth2 import OAuth2Error
 
+from portal.auth.oauth_client import OAuth2Client
 from portal.auth.tokens import TokenSet
 from portal.errors import AuthError
 from portal.provider import Provider
@@ -114,15 +114,18 @@ class OAuthHelpers:
         oauth = self.provider.oauth
         scope = " ".join(scopes if scopes is not None else oauth.scopes)
         verifier = secrets.token_urlsafe(64)
-        with LoopbackListener() as listener, OAuth2Client(
-            client_id=oauth.client_id,
-            client_secret=oauth.client_secret,
-            scope=scope,
-            redirect_uri=listener.redirect_uri,
-            code_challenge_method="S256",
-            transport=self.transport,
-            timeout=30,
-        ) as client:
+        with (
+            LoopbackListener() as listener,
+            OAuth2Client(
+                client_id=oauth.client_id,
+                client_secret=oauth.client_secret,
+                scope=scope,
+                redirect_uri=listener.redirect_uri,
+                code_challenge_method="S256",
+                transport=self.transport,
+                timeout=30,
+            ) as client,
+        ):
             state = secrets.token_urlsafe(32)
             url, _ = client.create_authorization_url(
                 oauth.authorize_url, state=state, code_verifier=verifier

@@ -8,6 +8,7 @@ client on httpx2 instead, which portal cannot use, so that case is refused clear
 
 import warnings
 
+import authlib.deprecate  # noqa: F401 - installs authlib's "always" filter before ours goes on top
 import httpx
 
 with warnings.catch_warnings():

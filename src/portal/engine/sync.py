@@ -78,8 +78,8 @@ class Normaliser:
         self.provider = provider
         self.connection = connection
         self._hook = plugins.caller(provider.name, "normalise")
-        self._ref: Callable[[type[Entity], str], str] = (
-            lambda entity, provider_id: portal_id(provider.name, entity.category, provider_id)
+        self._ref: Callable[[type[Entity], str], str] = lambda entity, provider_id: portal_id(
+            provider.name, entity.category, provider_id
         )
 
     def batch(self, page: Page) -> Batch:
@@ -102,7 +102,9 @@ class Normaliser:
                 batch.rejections.append(RejectedItem(raw_id, page.stream, error.message))
                 continue
             except ValidationError as error:
-                batch.rejections.append(RejectedItem(raw_id, page.stream, describe_validation(error)))
+                batch.rejections.append(
+                    RejectedItem(raw_id, page.stream, describe_validation(error))
+                )
                 continue
             for entity in entities:
                 self._stamp(entity, raw_id, fetched_at)
@@ -145,7 +147,9 @@ def run_sync(
     started = time.monotonic()
     normaliser = Normaliser(plugins, provider, connection)
     try:
-        pages = plugins.caller(provider.name, "fetch")(provider=provider, client=client, cursors=cursors)
+        pages = plugins.caller(provider.name, "fetch")(
+            provider=provider, client=client, cursors=cursors
+        )
         if pages is None:
             raise ConfigError(
                 f"The plugin for {provider.name!r} implements no fetch hook.",

@@ -123,7 +123,9 @@ class AccountIdentifier(BaseModel):
 
     scheme: str = field("Scheme", "Provider's code for the identification scheme.")
     scheme_label: Text = field("Scheme (label)", "The scheme in words.")
-    identification: Text = field("Identification", "The identifier itself (masked if the provider masks it).")
+    identification: Text = field(
+        "Identification", "The identifier itself (masked if the provider masks it)."
+    )
     name: Text | None = field("Name", "Name on the account.", default=None)
 
 
@@ -166,7 +168,9 @@ class Transaction(Entity):
     category = Category.transactions
 
     account_id: str = field("Account", "Portal id of the account.", index=True)
-    booked_at: Timestamp = moment("Booked at", "When the provider booked the transaction.", index=True)
+    booked_at: Timestamp = moment(
+        "Booked at", "When the provider booked the transaction.", index=True
+    )
     value_at: Timestamp | None = moment(
         "Value date", "When the money actually moved, if known.", default=None
     )
@@ -187,13 +191,16 @@ class Transaction(Entity):
         "Merchant category", "The merchant category in words.", default=None
     )
     category_code: str | None = field(
-        "Transaction code", "Provider's or ISO 20022 code for the kind of transaction.", default=None
+        "Transaction code",
+        "Provider's or ISO 20022 code for the kind of transaction.",
+        default=None,
     )
     category_label: Text | None = field(
         "Kind of transaction", "The kind of transaction in words.", default=None
     )
     balance_after: Money | None = money(
-        "Balance after", "Running balance after this transaction, if the provider gives it.",
+        "Balance after",
+        "Running balance after this transaction, if the provider gives it.",
         default=None,
     )
 

@@ -23,7 +23,9 @@ from sqlalchemy.engine import Dialect
 # that marks text already damaged by a wrong decoding.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd]")
 # The commonest mojibake: UTF-8 read as Latin-1 ("CafÃ©").
-_MOJIBAKE = re.compile(r"[ÃÂ][\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u2018-\u203a©®°±²³´µ¶·¸¹º»¼½¾¿]")
+_MOJIBAKE = re.compile(
+    r"[\u00c2\u00c3][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u2018-\u203a]"
+)
 
 
 def _exact_money(value: Any) -> Any:

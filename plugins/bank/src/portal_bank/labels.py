@@ -12,7 +12,12 @@ ACCOUNT_TYPES = {
     "EMoney": "E-money account",
     "PrePaidCard": "Prepaid card",
 }
-ACCOUNT_STATUSES = {"Enabled": "Open", "Disabled": "Closed", "Deleted": "Deleted", "ProForma": "Being opened"}
+ACCOUNT_STATUSES = {
+    "Enabled": "Open",
+    "Disabled": "Closed",
+    "Deleted": "Deleted",
+    "ProForma": "Being opened",
+}
 SCHEMES = {
     "UK.OBIE.SortCodeAccountNumber": "Sort code and account number",
     "UK.OBIE.IBAN": "IBAN",
@@ -35,8 +40,16 @@ BALANCE_TYPES = {
     "OpeningCleared": "Cleared at start of period",
     "PreviouslyClosedBooked": "Booked at previous close",
 }
-TRANSACTION_STATUSES = {"Booked": "Booked", "Pending": "Pending (not yet booked)", "Rejected": "Rejected"}
-PARTY_TYPES = {"Sole": "Sole account holder", "Joint": "Joint account holder", "Delegate": "Delegate"}
+TRANSACTION_STATUSES = {
+    "Booked": "Booked",
+    "Pending": "Pending (not yet booked)",
+    "Rejected": "Rejected",
+}
+PARTY_TYPES = {
+    "Sole": "Sole account holder",
+    "Joint": "Joint account holder",
+    "Delegate": "Delegate",
+}
 CONSENT_STATUSES = {
     "Authorised": "Authorised",
     "AwaitingAuthorisation": "Awaiting your approval",
@@ -44,10 +57,16 @@ CONSENT_STATUSES = {
     "Revoked": "Revoked",
     "Expired": "Expired",
 }
-CHANNELS = {"Email": "Email", "SMS": "Text message", "Post": "Post", "Phone": "Phone call", "Push": "App notification"}
+CHANNELS = {
+    "Email": "Email",
+    "SMS": "Text message",
+    "Post": "Post",
+    "Phone": "Phone call",
+    "Push": "App notification",
+}
 PREFERENCE_STATUSES = {"OptedIn": "Opted in", "OptedOut": "Opted out", "Withdrawn": "Withdrawn"}
 
-# ISO 20022 bank transaction codes (domain "PMNT" families and sub-families) as Open Banking uses them.
+# ISO 20022 bank transaction codes (PMNT families and sub-families) as Open Banking uses them.
 TRANSACTION_CODES = {
     "ReceivedCreditTransfers.DomesticCreditTransfer": "Payment received",
     "ReceivedCreditTransfer.DomesticCreditTransfer": "Payment received",

@@ -22,7 +22,6 @@ from portal.record import (
     Party,
     Transaction,
 )
-
 from portal_bank import labels
 
 Ref = Callable[[type[Entity], str], str]
@@ -52,37 +51,56 @@ def account(item: dict[str, Any], ref: Ref) -> list[Entity]:
         )
         for i in item.get("Account", [])
     ]
-    return [Account(
-        provider_id=item["AccountId"],
-        origin=Origin.observed,
-        name=item.get("Nickname") or labels.label(labels.ACCOUNT_TYPES, kind, "account type"),
-        account_type=kind,
-        account_type_label=labels.label(labels.ACCOUNT_TYPES, kind, "account type"),
-        status=item.get("Status"),
-        status_label=labels.label(labels.ACCOUNT_STATUSES, item.get("Status", ""), "account status"),
-        currency=item.get("Currency"),
-        opened_on=item.get("OpeningDate"),
-        identifiers=identifiers,
-        extra=_rest(item, ["AccountId", "AccountSubType", "Nickname", "Status", "Currency",
-                           "OpeningDate", "Account"]),
-    )]
+    return [
+        Account(
+            provider_id=item["AccountId"],
+            origin=Origin.observed,
+            name=item.get("Nickname") or labels.label(labels.ACCOUNT_TYPES, kind, "account type"),
+            account_type=kind,
+            account_type_label=labels.label(labels.ACCOUNT_TYPES, kind, "account type"),
+            status=item.get("Status"),
+            status_label=labels.label(
+                labels.ACCOUNT_STATUSES, item.get("Status", ""), "account status"
+            ),
+            currency=item.get("Currency"),
+            opened_on=item.get("OpeningDate"),
+            identifiers=identifiers,
+            extra=_rest(
+                item,
+                [
+                    "AccountId",
+                    "AccountSubType",
+                    "Nickname",
+                    "Status",
+                    "Currency",
+                    "OpeningDate",
+                    "Account",
+                ],
+            ),
+        )
+    ]
 
 
 def balance(item: dict[str, Any], ref: Ref) -> list[Entity]:
     """An OBReadBalance1 balance to a Balance."""
     lines = item.get("CreditLine") or []
     limit = next((Decimal(c["Amount"]["Amount"]) for c in lines if c.get("Amount")), None)
-    return [Balance(
-        provider_id=f"{item['AccountId']}:{item['Type']}:{item['DateTime']}",
-        account_id=ref(Account, item["AccountId"]),
-        amount=_signed(item["Amount"], item["CreditDebitIndicator"]),
-        currency=item["Amount"]["Currency"],
-        balance_type=item["Type"],
-        balance_type_label=labels.label(labels.BALANCE_TYPES, item["Type"], "balance type"),
-        as_of=item["DateTime"],
-        credit_limit=limit,
-        extra=_rest(item, ["AccountId", "Amount", "CreditDebitIndicator", "Type", "DateTime", "CreditLine"]),
-    )]
+    return [
+        Balance(
+            provider_id=f"{item['AccountId']}:{item['Type']}:{item['DateTime']}",
+            account_id=ref(Account, item["AccountId"]),
+            amount=_signed(item["Amount"], item["CreditDebitIndicator"]),
+            currency=item["Amount"]["Currency"],
+            balance_type=item["Type"],
+            balance_type_label=labels.label(labels.BALANCE_TYPES, item["Type"], "balance type"),
+            as_of=item["DateTime"],
+            credit_limit=limit,
+            extra=_rest(
+                item,
+                ["AccountId", "Amount", "CreditDebitIndicator", "Type", "DateTime", "CreditLine"],
+            ),
+        )
+    ]
 
 
 def transaction(item: dict[str, Any], ref: Ref) -> list[Entity]:
@@ -93,28 +111,56 @@ def transaction(item: dict[str, Any], ref: Ref) -> list[Entity]:
     mcc = merchant.get("MerchantCategoryCode")
     party = item.get("CreditorAccount") or item.get("DebtorAccount") or {}
     balance_after = item.get("Balance")
-    return [Transaction(
-        provider_id=item["TransactionId"],
-        account_id=ref(Account, item["AccountId"]),
-        booked_at=item["BookingDateTime"],
-        value_at=item.get("ValueDateTime"),
-        amount=_signed(item["Amount"], item["CreditDebitIndicator"]),
-        currency=item["Amount"]["Currency"],
-        status=item["Status"],
-        status_label=labels.label(labels.TRANSACTION_STATUSES, item["Status"], "transaction status"),
-        description=item.get("TransactionInformation") or merchant.get("MerchantName") or "(no description)",
-        reference=item.get("TransactionReference"),
-        counterparty=party.get("Name") or merchant.get("MerchantName"),
-        merchant_name=merchant.get("MerchantName"),
-        merchant_category_code=mcc,
-        merchant_category_label=labels.label(labels.MERCHANT_CATEGORIES, mcc, "merchant category") if mcc else None,
-        category_code=category,
-        category_label=labels.label(labels.TRANSACTION_CODES, category, "transaction code") if category else None,
-        balance_after=_signed(balance_after["Amount"], balance_after["CreditDebitIndicator"]) if balance_after else None,
-        extra=_rest(item, ["TransactionId", "AccountId", "BookingDateTime", "ValueDateTime", "Amount",
-                           "CreditDebitIndicator", "Status", "TransactionInformation", "TransactionReference",
-                           "MerchantDetails", "BankTransactionCode", "Balance"]),
-    )]
+    return [
+        Transaction(
+            provider_id=item["TransactionId"],
+            account_id=ref(Account, item["AccountId"]),
+            booked_at=item["BookingDateTime"],
+            value_at=item.get("ValueDateTime"),
+            amount=_signed(item["Amount"], item["CreditDebitIndicator"]),
+            currency=item["Amount"]["Currency"],
+            status=item["Status"],
+            status_label=labels.label(
+                labels.TRANSACTION_STATUSES, item["Status"], "transaction status"
+            ),
+            description=item.get("TransactionInformation")
+            or merchant.get("MerchantName")
+            or "(no description)",
+            reference=item.get("TransactionReference"),
+            counterparty=party.get("Name") or merchant.get("MerchantName"),
+            merchant_name=merchant.get("MerchantName"),
+            merchant_category_code=mcc,
+            merchant_category_label=labels.label(
+                labels.MERCHANT_CATEGORIES, mcc, "merchant category"
+            )
+            if mcc
+            else None,
+            category_code=category,
+            category_label=labels.label(labels.TRANSACTION_CODES, category, "transaction code")
+            if category
+            else None,
+            balance_after=_signed(balance_after["Amount"], balance_after["CreditDebitIndicator"])
+            if balance_after
+            else None,
+            extra=_rest(
+                item,
+                [
+                    "TransactionId",
+                    "AccountId",
+                    "BookingDateTime",
+                    "ValueDateTime",
+                    "Amount",
+                    "CreditDebitIndicator",
+                    "Status",
+                    "TransactionInformation",
+                    "TransactionReference",
+                    "MerchantDetails",
+                    "BankTransactionCode",
+                    "Balance",
+                ],
+            ),
+        )
+    ]
 
 
 def party(item: dict[str, Any], ref: Ref) -> list[Entity]:
@@ -122,66 +168,98 @@ def party(item: dict[str, Any], ref: Ref) -> list[Entity]:
     addresses = [
         Address(
             kind=a.get("AddressType"),
-            lines=a.get("AddressLine") or [" ".join(p for p in (a.get("BuildingNumber"), a.get("StreetName")) if p)],
+            lines=a.get("AddressLine")
+            or [" ".join(p for p in (a.get("BuildingNumber"), a.get("StreetName")) if p)],
             town=a.get("TownName"),
             postcode=a.get("PostCode"),
             country=a.get("Country"),
         )
         for a in item.get("Address", [])
     ]
-    return [Party(
-        provider_id=item["PartyId"],
-        origin=Origin.provided,
-        full_name=item["Name"],
-        legal_name=item.get("FullLegalName"),
-        party_type=item.get("PartyType"),
-        party_type_label=labels.label(labels.PARTY_TYPES, item.get("PartyType", ""), "party type"),
-        customer_number=item.get("PartyNumber"),
-        email=item.get("EmailAddress"),
-        phone=item.get("Phone"),
-        mobile=item.get("Mobile"),
-        addresses=addresses,
-        extra=_rest(item, ["PartyId", "Name", "FullLegalName", "PartyType", "PartyNumber", "EmailAddress",
-                           "Phone", "Mobile", "Address"]),
-    )]
+    return [
+        Party(
+            provider_id=item["PartyId"],
+            origin=Origin.provided,
+            full_name=item["Name"],
+            legal_name=item.get("FullLegalName"),
+            party_type=item.get("PartyType"),
+            party_type_label=labels.label(
+                labels.PARTY_TYPES, item.get("PartyType", ""), "party type"
+            ),
+            customer_number=item.get("PartyNumber"),
+            email=item.get("EmailAddress"),
+            phone=item.get("Phone"),
+            mobile=item.get("Mobile"),
+            addresses=addresses,
+            extra=_rest(
+                item,
+                [
+                    "PartyId",
+                    "Name",
+                    "FullLegalName",
+                    "PartyType",
+                    "PartyNumber",
+                    "EmailAddress",
+                    "Phone",
+                    "Mobile",
+                    "Address",
+                ],
+            ),
+        )
+    ]
 
 
 def access_consent(item: dict[str, Any], ref: Ref) -> list[Entity]:
     """The OBReadConsentResponse1 this connection was granted under, as a Consent."""
-    return [Consent(
-        provider_id=item["ConsentId"],
-        origin=Origin.provided,
-        kind="data_access",
-        kind_label="Account information access (Open Banking)",
-        purpose="Let portal read your accounts, balances, transactions and details.",
-        status=item["Status"],
-        status_label=labels.label(labels.CONSENT_STATUSES, item["Status"], "consent status"),
-        permissions=item.get("Permissions", []),
-        granted_at=item.get("CreationDateTime"),
-        status_updated_at=item.get("StatusUpdateDateTime"),
-        expires_at=item.get("ExpirationDateTime"),
-        grantee="portal",
-        extra=_rest(item, ["ConsentId", "Status", "Permissions", "CreationDateTime", "StatusUpdateDateTime",
-                           "ExpirationDateTime"]),
-    )]
+    return [
+        Consent(
+            provider_id=item["ConsentId"],
+            origin=Origin.provided,
+            kind="data_access",
+            kind_label="Account information access (Open Banking)",
+            purpose="Let portal read your accounts, balances, transactions and details.",
+            status=item["Status"],
+            status_label=labels.label(labels.CONSENT_STATUSES, item["Status"], "consent status"),
+            permissions=item.get("Permissions", []),
+            granted_at=item.get("CreationDateTime"),
+            status_updated_at=item.get("StatusUpdateDateTime"),
+            expires_at=item.get("ExpirationDateTime"),
+            grantee="portal",
+            extra=_rest(
+                item,
+                [
+                    "ConsentId",
+                    "Status",
+                    "Permissions",
+                    "CreationDateTime",
+                    "StatusUpdateDateTime",
+                    "ExpirationDateTime",
+                ],
+            ),
+        )
+    ]
 
 
 def marketing(item: dict[str, Any], ref: Ref) -> list[Entity]:
     """A marketing preference (the bank's own API, not Open Banking) as a Consent."""
-    return [Consent(
-        provider_id=f"marketing:{item['PreferenceId']}",
-        origin=Origin.provided,
-        kind="marketing",
-        kind_label="Marketing permission",
-        purpose=item["Purpose"],
-        channel=item["Channel"],
-        channel_label=labels.label(labels.CHANNELS, item["Channel"], "channel"),
-        status=item["Status"],
-        status_label=labels.label(labels.PREFERENCE_STATUSES, item["Status"], "preference status"),
-        status_updated_at=item.get("UpdatedDateTime"),
-        grantee="Demo Bank",
-        extra=_rest(item, ["PreferenceId", "Purpose", "Channel", "Status", "UpdatedDateTime"]),
-    )]
+    return [
+        Consent(
+            provider_id=f"marketing:{item['PreferenceId']}",
+            origin=Origin.provided,
+            kind="marketing",
+            kind_label="Marketing permission",
+            purpose=item["Purpose"],
+            channel=item["Channel"],
+            channel_label=labels.label(labels.CHANNELS, item["Channel"], "channel"),
+            status=item["Status"],
+            status_label=labels.label(
+                labels.PREFERENCE_STATUSES, item["Status"], "preference status"
+            ),
+            status_updated_at=item.get("UpdatedDateTime"),
+            grantee="Demo Bank",
+            extra=_rest(item, ["PreferenceId", "Purpose", "Channel", "Status", "UpdatedDateTime"]),
+        )
+    ]
 
 
 NORMALISERS: dict[str, Callable[[dict[str, Any], Ref], list[Entity]]] = {

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 from portal import Cursor, Cursors, InventoryItem, OAuthClient, Page, Provider, hookimpl
 from portal.http import ProviderClient, follow_links
 from portal.record import Category, Sector
-
 from portal_bank import mapping
 
 if TYPE_CHECKING:
@@ -39,21 +38,35 @@ PROVIDER = Provider(
     api_base=API,
     oauth=OAuthClient(
         authorize_url="https://auth.demobank.example/oauth/authorize",
-        token_url="https://auth.demobank.example/oauth/token",
+        token_url="https://auth.demobank.example/oauth/token",  # noqa: S106 - a URL
         revocation_url="https://auth.demobank.example/oauth/revoke",
         client_id="portal-demo",
         scopes=("accounts",),
     ),
     inventory=(
-        InventoryItem(Category.party, "Your name, contact details and address.",
-                      ("Name", "FullLegalName", "EmailAddress", "Phone", "Mobile", "Address")),
-        InventoryItem(Category.accounts, "Your current account and credit card.",
-                      ("AccountId", "AccountSubType", "Nickname", "Currency", "Account")),
-        InventoryItem(Category.balances, "Booked and available balances.", ("Amount", "Type", "DateTime")),
-        InventoryItem(Category.transactions, "Every payment in and out, booked and pending.",
-                      ("Amount", "BookingDateTime", "TransactionInformation", "MerchantDetails")),
-        InventoryItem(Category.consents, "Your access consent and marketing preferences.",
-                      ("Permissions", "Status", "Channel")),
+        InventoryItem(
+            Category.party,
+            "Your name, contact details and address.",
+            ("Name", "FullLegalName", "EmailAddress", "Phone", "Mobile", "Address"),
+        ),
+        InventoryItem(
+            Category.accounts,
+            "Your current account and credit card.",
+            ("AccountId", "AccountSubType", "Nickname", "Currency", "Account"),
+        ),
+        InventoryItem(
+            Category.balances, "Booked and available balances.", ("Amount", "Type", "DateTime")
+        ),
+        InventoryItem(
+            Category.transactions,
+            "Every payment in and out, booked and pending.",
+            ("Amount", "BookingDateTime", "TransactionInformation", "MerchantDetails"),
+        ),
+        InventoryItem(
+            Category.consents,
+            "Your access consent and marketing preferences.",
+            ("Permissions", "Status", "Channel"),
+        ),
     ),
     sandbox=_sandbox,
 )
@@ -105,7 +118,9 @@ def fetch(client: ProviderClient, cursors: Cursors) -> Iterator[Page]:
     yield Page("marketing", client.get_json("marketing-preferences")["Data"]["Preference"])
     for account in accounts:
         account_id = account["AccountId"]
-        yield Page("balances", client.get_json(f"accounts/{account_id}/balances")["Data"]["Balance"])
+        yield Page(
+            "balances", client.get_json(f"accounts/{account_id}/balances")["Data"]["Balance"]
+        )
         stream = f"transactions:{account_id}"
         cursor = cursors.get(stream, TransactionsCursor)
         params = {"fromBookingDateTime": cursor.since.isoformat()} if cursor else None
@@ -121,7 +136,9 @@ def fetch(client: ProviderClient, cursors: Cursors) -> Iterator[Page]:
 
 
 @hookimpl
-def normalise(stream: str, item: dict[str, Any], ref: Callable[[type[Entity], str], str]) -> list[Entity]:
+def normalise(
+    stream: str, item: dict[str, Any], ref: Callable[[type[Entity], str], str]
+) -> list[Entity]:
     """Map one Open Banking item to the customer record."""
     kind = stream.split(":", 1)[0]
     return mapping.NORMALISERS[kind](item, ref)

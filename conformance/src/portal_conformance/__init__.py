@@ -1,0 +1,1 @@
+"""The portal conformance suite, as a pytest plugin."""

@@ -1,0 +1,97 @@
+"""The engine's HTTP client: retries, Retry-After, HTTPS only, declared hosts (respx)."""
+
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import httpx
+import pytest
+import respx
+
+from portal.errors import ProviderError
+from portal.http import RetryPolicy, RetryTransport, parse_retry_after
+
+URL = "https://api.example/accounts"
+
+
+def _client(sleeps: list[float], **kwargs: object) -> httpx.Client:
+    policy = RetryPolicy(attempts=4, initial_wait=0.01, max_wait=0.05, sleep=sleeps.append)
+    return httpx.Client(transport=RetryTransport(policy=policy, **kwargs))  # type: ignore[arg-type]
+
+
+def test_retry_after_seconds_and_http_date() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    assert parse_retry_after("7") == 7.0
+    assert parse_retry_after(format_datetime(now + timedelta(seconds=30), usegmt=True), now) == 30.0
+    assert parse_retry_after("soon") is None
+
+
+@respx.mock
+def test_429_waits_as_long_as_retry_after_says() -> None:
+    respx.get(URL).mock(
+        side_effect=[
+            httpx.Response(429, headers={"Retry-After": "3"}),
+            httpx.Response(200, json={"ok": True}),
+        ]
+    )
+    sleeps: list[float] = []
+    assert _client(sleeps).get(URL).json() == {"ok": True}
+    assert sleeps == [3.0]
+
+
+@respx.mock
+def test_5xx_and_connection_errors_are_retried_with_backoff() -> None:
+    respx.get(URL).mock(
+        side_effect=[
+            httpx.Response(503),
+            httpx.ConnectError("refused"),
+            httpx.ReadTimeout("slow"),
+            httpx.Response(200, json=[]),
+        ]
+    )
+    sleeps: list[float] = []
+    assert _client(sleeps).get(URL).status_code == 200
+    assert len(sleeps) == 3 and all(0 < s <= 0.05 for s in sleeps)
+
+
+@respx.mock
+def test_retries_are_bounded() -> None:
+    route = respx.get(URL).mock(return_value=httpx.Response(500))
+    sleeps: list[float] = []
+    with pytest.raises(ProviderError, match="answered 500"):
+        _client(sleeps).get(URL)
+    assert route.call_count == 4
+
+
+@respx.mock
+def test_a_post_is_not_retried_after_a_5xx() -> None:
+    route = respx.post(URL).mock(return_value=httpx.Response(502))
+    assert _client([]).post(URL).status_code == 502
+    assert route.call_count == 1
+
+
+@respx.mock
+def test_an_absurd_retry_after_is_an_error_not_a_hang() -> None:
+    respx.get(URL).mock(return_value=httpx.Response(429, headers={"Retry-After": "86400"}))
+    with pytest.raises(ProviderError, match="wait 86400 s"):
+        _client([]).get(URL)
+
+
+def test_plain_http_is_refused_except_on_loopback() -> None:
+    with pytest.raises(ProviderError, match="HTTPS is required"):
+        _client([]).get("http://api.example/accounts")
+
+
+@respx.mock
+def test_only_declared_hosts_are_contacted() -> None:
+    respx.get(URL).mock(return_value=httpx.Response(200))
+    client = _client([], allowed_hosts=frozenset({"api.example"}))
+    assert client.get(URL).status_code == 200
+    with pytest.raises(ProviderError, match="did not declare"):
+        client.get("https://tracker.example/pixel")
+
+
+@respx.mock
+def test_an_oversized_response_is_refused() -> None:
+    respx.get(URL).mock(return_value=httpx.Response(200, content=b"x" * 2048))
+    with pytest.raises(ProviderError, match="more than the 1024 allowed"):
+        _client([], max_bytes=1024).get(URL)

@@ -1,0 +1,98 @@
+"""Plugin loading: entry points, a plugins folder, broken plugins, provider-scoped hooks."""
+
+from pathlib import Path
+
+import pytest
+
+from portal import hookspecs
+from portal.errors import ConfigError, UnknownProvider
+from portal.plugins import Plugins
+
+DECLARE = """
+from portal import Provider, OAuthClient, InventoryItem, hookimpl
+from portal.record import Category, Sector
+
+@hookimpl
+def register_providers(register):
+    register(Provider(
+        name="{name}", display_name="{name} Ltd", sector=Sector.other,
+        api_base="https://api.{name}.example/v1",
+        oauth=OAuthClient(authorize_url="https://{name}.example/authorize",
+                          token_url="https://{name}.example/token",
+                          client_id="c", scopes=("read",)),
+        inventory=(InventoryItem(Category.accounts, "accounts"),),
+    ))
+
+@hookimpl
+def fetch():
+    return "{name}"
+"""
+
+
+def _write(folder: Path, name: str, text: str) -> None:
+    folder.mkdir(exist_ok=True)
+    (folder / f"{name}.py").write_text(text)
+
+
+def test_the_bank_plugin_is_found_through_its_entry_point() -> None:
+    plugins = Plugins.load()
+    assert plugins.provider("bank").display_name == "Demo Bank"
+    assert plugins.pm.get_plugin("bank") is not None
+
+
+def test_plugins_dir_loads_files_and_each_provider_gets_only_its_own_hooks(tmp_path: Path) -> None:
+    for name in ("alpha", "beta"):
+        _write(tmp_path, name, DECLARE.format(name=name))
+    plugins = Plugins.load(plugins_dir=tmp_path, entry_points=False)
+    assert set(plugins.providers) == {"alpha", "beta"}
+    # No dispatch boilerplate in the plugins: the engine calls only the provider's own hook.
+    args = {"provider": None, "client": None, "cursors": None}
+    assert plugins.caller("alpha", "fetch")(**args) == "alpha"
+    assert plugins.caller("beta", "fetch")(**args) == "beta"
+
+
+def test_a_broken_plugin_is_a_warning_naming_it_and_the_others_still_load(tmp_path: Path) -> None:
+    _write(tmp_path, "broken", "raise RuntimeError('boom')")
+    _write(tmp_path, "fine", DECLARE.format(name="fine"))
+    plugins = Plugins.load(plugins_dir=tmp_path, entry_points=False)
+    assert "fine" in plugins.providers
+    assert any("broken.py" in p and "boom" in p for p in plugins.problems)
+
+
+def test_a_broken_plugin_is_an_error_under_strict(tmp_path: Path) -> None:
+    _write(tmp_path, "broken", "raise RuntimeError('boom')")
+    with pytest.raises(ConfigError, match=r"broken\.py"):
+        Plugins.load(plugins_dir=tmp_path, entry_points=False, strict=True)
+
+
+def test_a_misspelled_hook_is_caught(tmp_path: Path) -> None:
+    _write(tmp_path, "typo", "from portal import hookimpl\n@hookimpl\ndef fecth(): pass\n")
+    with pytest.raises(ConfigError, match="fecth"):
+        Plugins.load(plugins_dir=tmp_path, entry_points=False)
+
+
+def test_a_plain_http_endpoint_is_refused_with_the_plugin_named(tmp_path: Path) -> None:
+    _write(
+        tmp_path, "insecure", DECLARE.format(name="insecure").replace("https://api.", "http://api.")
+    )
+    plugins = Plugins.load(plugins_dir=tmp_path, entry_points=False)
+    assert "insecure" not in plugins.providers
+    assert any("not HTTPS" in p for p in plugins.problems)
+
+
+def test_plugin_loading_can_be_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORTAL_LOAD_PLUGINS", "")
+    plugins = Plugins.load()
+    with pytest.raises(UnknownProvider, match=r"installed: none"):
+        plugins.provider("bank")
+
+
+def test_a_missing_plugins_dir_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        Plugins.load(plugins_dir=tmp_path / "nope")
+
+
+def test_every_hook_spec_is_documented() -> None:
+    for name in ("register_providers", "authenticate", "fetch", "normalise", "deliver"):
+        spec = getattr(hookspecs, name)
+        assert spec.__doc__ and len(spec.__doc__.split()) > 20, name

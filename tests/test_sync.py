@@ -1,0 +1,195 @@
+"""portal sync through the real path: a sandbox on a socket, real OAuth, a real SQLite file."""
+
+import sqlite3
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from portal_bank.sandbox import BankSandbox
+
+from conftest import connect
+from portal.app import Portal
+from portal.errors import ProviderError
+from portal.record import Account, Balance, Consent, Party, Transaction
+from portal.sandbox import Fault
+
+
+def _signed(item: dict[str, Any]) -> Decimal:
+    amount = Decimal(item["Amount"]["Amount"])
+    return amount if item["CreditDebitIndicator"] == "Credit" else -amount
+
+
+def _stored(portal: Portal, entity: type) -> dict[str, dict[str, Any]]:
+    return {row["provider_id"]: row for row in portal.store.rows(entity)}
+
+
+def _snapshot(portal: Portal) -> list[tuple[Any, ...]]:
+    """Every row of the record and the raw payloads (not the bookkeeping of when syncs ran)."""
+    database = portal.store.engine.url.database
+    assert database is not None
+    tables = [
+        "party",
+        "accounts",
+        "balances",
+        "transactions",
+        "consents",
+        "raw_items",
+        "rejections",
+    ]
+    with sqlite3.connect(database) as db:
+        return [(t, *row) for t in tables for row in db.execute(f"SELECT * FROM {t} ORDER BY 1")]  # noqa: S608
+
+
+def assert_store_matches(portal: Portal, bank: BankSandbox) -> None:
+    truth = bank.ground_truth()
+    transactions = _stored(portal, Transaction)
+    assert set(transactions) == {t["TransactionId"] for t in truth["transactions"]}
+    for served in truth["transactions"]:
+        row = transactions[served["TransactionId"]]
+        assert row["amount"] == _signed(served)
+        assert row["status"] == served["Status"]
+    assert set(_stored(portal, Account)) == {a["AccountId"] for a in truth["accounts"]}
+    assert len(_stored(portal, Balance)) == len(truth["balances"])
+    assert set(_stored(portal, Party)) == {p["PartyId"] for p in truth["party"]}
+    consents = set(_stored(portal, Consent))
+    assert {f"marketing:{p['PreferenceId']}" for p in truth["marketing_preferences"]} <= consents
+    assert (
+        len(consents) == len(truth["marketing_preferences"]) + 1
+    )  # plus this connection's consent
+
+
+def test_sync_stores_exactly_what_the_sandbox_served(portal: Portal, bank: BankSandbox) -> None:
+    connect(portal, bank)
+    [result] = portal.sync()
+    assert result.ok, result.error
+    assert result.rejected == 0
+    assert result.records["transactions"] >= 1000
+    assert result.pages > 10
+    assert_store_matches(portal, bank)
+
+
+def test_every_row_carries_provenance_and_its_raw_payload(
+    portal: Portal, bank: BankSandbox
+) -> None:
+    connection = connect(portal, bank)
+    portal.sync()
+    database = portal.store.engine.url.database
+    assert database is not None
+    with sqlite3.connect(database) as db:
+        raw_ids = {r[0] for r in db.execute("SELECT id FROM raw_items")}
+    for entity in (Party, Account, Balance, Transaction, Consent):
+        for row in portal.store.rows(entity):
+            assert row["provider"] == "bank"
+            assert row["connection_id"] == connection.id
+            assert row["consent_id"] == connection.consent_id and row["consent_id"]
+            assert row["fetched_at"].tzinfo is not None
+            assert row["raw_id"] in raw_ids
+
+
+def test_resync_adds_nothing(portal: Portal, bank: BankSandbox) -> None:
+    connect(portal, bank)
+    portal.sync()
+    before = _snapshot(portal)
+    [again] = portal.sync()
+    assert again.ok and again.rejected == 0
+    assert _snapshot(portal) == before
+
+
+def test_resync_fetches_only_what_is_new(portal: Portal, bank: BankSandbox) -> None:
+    connect(portal, bank)
+    [first] = portal.sync()
+    [second] = portal.sync()
+    # Only the tail from each account's cursor (pending items can still change) comes again.
+    assert second.records["transactions"] < first.records["transactions"] / 10
+    bank.add_activity(25)
+    [third] = portal.sync()
+    assert third.records["transactions"] < first.records["transactions"] / 10
+    assert_store_matches(portal, bank)
+    statuses = {row["status"] for row in portal.store.rows(Transaction)}
+    assert statuses == {"Booked"}  # the pending items were booked by add_activity and updated
+
+
+def test_an_expired_token_is_refreshed_and_the_rotation_persisted(
+    portal: Portal, bank: BankSandbox
+) -> None:
+    connection = connect(portal, bank)
+    tokens = portal.vault.get(connection.id)
+    assert tokens is not None
+    from portal.auth.tokens import TokenSet
+
+    portal.vault.put(
+        connection.id, TokenSet({**tokens.as_dict(), "expires_at": int(time.time()) - 60})
+    )
+    [result] = portal.sync()
+    assert result.ok, result.error
+    assert bank.token_requests.get("refresh_token", 0) == 1
+    rotated = portal.vault.get(connection.id)
+    assert rotated is not None
+    assert rotated.as_dict()["refresh_token"] != tokens.as_dict()["refresh_token"]
+    assert rotated.as_dict()["access_token"] != tokens.as_dict()["access_token"]
+
+
+def test_429_with_retry_after_is_survived(portal: Portal, bank: BankSandbox) -> None:
+    connect(portal, bank)
+    bank.add_fault(Fault(path="/transactions", status=429, headers={"Retry-After": "1"}, times=2))
+    [result] = portal.sync()
+    assert result.ok, result.error
+    assert result.retries == 2
+    assert_store_matches(portal, bank)
+    limited = [r for r in bank.requests if r.status == 429]
+    assert len(limited) == 2
+    after = [r for r in bank.requests if r.at > limited[0].at and "/transactions" in r.path]
+    assert after[0].at - limited[0].at >= 1.0
+
+
+def test_malformed_json_is_a_clear_error_and_leaves_the_store_as_it_was(
+    portal: Portal, bank: BankSandbox
+) -> None:
+    connect(portal, bank)
+    portal.sync()
+    before = _snapshot(portal)
+    bank.add_activity(25)
+    bank.add_fault(Fault(path="/accounts$", malformed=True))
+    [result] = portal.sync()
+    assert isinstance(result.error, ProviderError)
+    assert "not valid JSON" in result.error.message and "/accounts" in result.error.message
+    assert _snapshot(portal) == before
+
+
+def test_malformed_json_mid_sync_keeps_earlier_pages_and_the_next_sync_completes(
+    portal: Portal, bank: BankSandbox
+) -> None:
+    connect(portal, bank)
+    second_account = bank.ground_truth()["accounts"][1]["AccountId"]
+    bank.add_fault(Fault(path=f"/accounts/{second_account}/transactions", malformed=True))
+    [failed] = portal.sync()
+    assert isinstance(failed.error, ProviderError)
+    stored = _stored(portal, Transaction)
+    assert stored and all(row["account_id"] != second_account for row in stored.values())
+    assert f"transactions:{second_account}" not in portal.store.cursors(
+        portal.store.connections()[0].id
+    )
+    [retry] = portal.sync()
+    assert retry.ok, retry.error
+    assert_store_matches(portal, bank)
+
+
+def test_a_store_survives_being_reopened(tmp_path: Path, bank: BankSandbox) -> None:
+    with Portal.open(home=tmp_path) as first:
+        connect(first, bank)
+        first.sync()
+        counts = first.store.counts()
+    with Portal.open(home=tmp_path) as second:
+        assert second.store.counts() == counts
+        [again] = second.sync()
+        assert again.ok and second.store.counts() == counts
+
+
+@pytest.mark.parametrize("name", ["nosuch"])
+def test_syncing_an_unknown_provider_is_a_user_error(portal: Portal, name: str) -> None:
+    from portal.errors import UnknownProvider
+
+    with pytest.raises(UnknownProvider, match="installed: bank"):
+        portal.sync([name])
