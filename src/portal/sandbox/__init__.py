@@ -1,0 +1,20 @@
+"""The machinery every first-party sandbox shares.
+
+A sandbox is a real HTTP server on 127.0.0.1 with a real OAuth 2.0 authorization server
+(authlib's server side) in front of a provider's API and a deterministic demo customer.
+It records every request, can be told to misbehave (``Fault``), and states the ground truth
+it served, so tests and the conformance suite can check delivered against served::
+
+    with BankSandbox() as bank:
+        bank.add_fault(Fault(path="/transactions", status=429, headers={"Retry-After": "1"}))
+        ...  # connect and sync against bank.authorize_url, bank.token_url, bank.api_base
+        truth = bank.ground_truth()
+
+Flask is imported here, so import this package only where a sandbox is wanted.
+"""
+
+from portal.sandbox.faults import Fault, RequestRecord
+from portal.sandbox.oauth import OAuthSettings
+from portal.sandbox.server import Require, Sandbox
+
+__all__ = ["Fault", "OAuthSettings", "RequestRecord", "Require", "Sandbox"]
