@@ -27,7 +27,7 @@ def test_demo_sync_then_status_then_export(tmp_path: Path) -> None:
     home = tmp_path / "home"
     code, out, err = run(home, "sync", "--demo")
     assert code == ExitCode.OK, err
-    assert "bank" in out and "Records synced this run" in out
+    assert "bank" in out and "Fetched this run" in out
     code, out, _ = run(home, "status")
     assert code == 0 and "bank" in out and "connected" in out
     for fmt in ("jsonl", "csv"):
@@ -88,4 +88,4 @@ def test_the_installed_console_script_runs_the_demo(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "Records synced this run" in done.stdout
+    assert "Fetched this run" in done.stdout

@@ -51,9 +51,11 @@ class Portal:
         """Open (creating if need be) a portal home and load the plugins.
 
         ``home`` defaults to ``$PORTAL_HOME`` or the user data directory; ``db`` to
-        ``$PORTAL_DB`` or ``portal.db`` in the home.
+        ``$PORTAL_DB`` or ``portal.db`` in the home; ``plugins_dir`` to ``$PORTAL_PLUGINS_DIR``.
         """
         home = home or Path(os.environ.get("PORTAL_HOME") or default_home())
+        if plugins_dir is None and os.environ.get("PORTAL_PLUGINS_DIR"):
+            plugins_dir = Path(os.environ["PORTAL_PLUGINS_DIR"])
         home.mkdir(parents=True, exist_ok=True)
         store = Store(db or os.environ.get("PORTAL_DB") or sqlite_url(home / "portal.db"))
         plugins = Plugins.load(

@@ -18,6 +18,7 @@ import click
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
 
     from portal.app import Portal
     from portal.engine.sync import SyncResult
@@ -294,10 +295,9 @@ def sync(
 
 def _report(results: list[SyncResult], where: str, quiet: bool, as_json: bool) -> None:
     from rich.console import Console
-    from rich.table import Table
 
     from portal.errors import PortalError
-    from portal.record.model import ENTITIES
+    from portal.record import CATEGORY_LABELS
 
     if as_json:
         click.echo(
@@ -336,23 +336,16 @@ def _report(results: list[SyncResult], where: str, quiet: bool, as_json: bool) -
                 click.echo(hint, err=True)
     if quiet:
         return
-    categories = [e.category.value for e in ENTITIES]
-    table = Table(
-        "Provider",
-        *[c.capitalize() for c in categories],
-        "Rejected",
-        "Pages",
-        "Time",
-        title="Records synced this run",
-    )
-    for r in results:
-        table.add_row(
-            r.provider + ("" if r.ok else " (failed)"),
-            *[str(r.records.get(c, 0)) for c in categories],
-            str(r.rejected),
-            str(r.pages),
-            f"{r.seconds:.1f}s",
-        )
+    columns = {
+        r.provider + ("" if r.ok else " (failed)"): {
+            **{c: r.records.get(c, 0) for c in CATEGORY_LABELS},
+            "rejected": r.rejected,
+            "pages": r.pages,
+            "time": f"{r.seconds:.1f}s",
+        }
+        for r in results
+    }
+    table = _entity_table("Fetched this run", columns)
     Console().print(table)
     click.echo(f"Store: {where}")
 
@@ -364,7 +357,7 @@ def status(ctx: click.Context) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from portal.record.model import ENTITIES
+    from portal.record import CATEGORY_LABELS
 
     with friendly_errors(ctx.obj["verbose"]):
         portal = _open(ctx)
@@ -390,19 +383,16 @@ def status(ctx: click.Context) -> None:
         if connections:
             console.print(table)
         if counts:
-            categories = [e.category.value for e in ENTITIES]
-            held = Table(
-                "Provider",
-                *[c.capitalize() for c in categories],
-                "Rejected",
-                title="Records in the store",
+            held = _entity_table(
+                "Records in the store",
+                {
+                    provider: {
+                        **{c: per.get(c, 0) for c in CATEGORY_LABELS},
+                        "rejected": per.get("rejections", 0),
+                    }
+                    for provider, per in sorted(counts.items())
+                },
             )
-            for provider, per in sorted(counts.items()):
-                held.add_row(
-                    provider,
-                    *[str(per.get(c, 0)) for c in categories],
-                    str(per.get("rejections", 0)),
-                )
             console.print(held)
         console.print(f"Store: {portal.store.url}")
 
@@ -429,6 +419,23 @@ def export_command(ctx: click.Context, fmt: str, out: Path, provider: str | None
         for name, info in manifest["files"].items():
             click.echo(f"{out / name}: {info['records']} records")
         click.echo(f"{out / 'manifest.json'}: counts and digests")
+
+
+ROW_LABELS = {"rejected": "Rejected (see portal status)", "pages": "Pages", "time": "Time"}
+
+
+def _entity_table(title: str, columns: dict[str, dict[str, Any]]) -> Table:
+    """A table with a row per record category and a column per provider."""
+    from rich.table import Table
+
+    from portal.record import CATEGORY_LABELS
+
+    table = Table("", *columns, title=title, title_justify="left")
+    rows = {k.value: v for k, v in CATEGORY_LABELS.items()} | ROW_LABELS
+    for key, label in rows.items():
+        if any(key in values for values in columns.values()):
+            table.add_row(label, *[str(values.get(key, "")) for values in columns.values()])
+    return table
 
 
 def main() -> None:

@@ -85,9 +85,8 @@ class Provider:
 
     def with_endpoints(self, endpoints: Mapping[str, str]) -> Provider:
         """A copy pointed at other endpoints (a sandbox's), keys as ``sandbox_endpoints`` gives."""
-        urls: dict[str, Any] = {
-            k: v for k, v in endpoints.items() if k in {"authorize_url", "token_url", "revocation_url"}
-        }
+        oauth_keys = {"authorize_url", "token_url", "revocation_url"}
+        urls: dict[str, Any] = {k: v for k, v in endpoints.items() if k in oauth_keys}
         oauth = dataclasses.replace(self.oauth, **urls)
         return dataclasses.replace(
             self, api_base=endpoints.get("api_base", self.api_base), oauth=oauth

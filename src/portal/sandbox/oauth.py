@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import flask
@@ -201,12 +201,18 @@ class OAuthStore:
 
     def by_access_token(self, value: str) -> Token | None:
         with self.lock:
-            return next((t for t in self.tokens if secrets.compare_digest(t.access_token, value)), None)
+            return next(
+                (t for t in self.tokens if secrets.compare_digest(t.access_token, value)), None
+            )
 
     def by_refresh_token(self, value: str) -> Token | None:
         with self.lock:
             return next(
-                (t for t in self.tokens if t.refresh_token and secrets.compare_digest(t.refresh_token, value)),
+                (
+                    t
+                    for t in self.tokens
+                    if t.refresh_token and secrets.compare_digest(t.refresh_token, value)
+                ),
                 None,
             )
 
@@ -217,7 +223,7 @@ class OAuthStore:
                 token.issued_at = min(token.issued_at, time.time() - token.expires_in - 1)
 
     def revoke_grant(self, authorization: Authorization) -> None:
-        """Revoke every token of one grant, as RFC 7009 §2.1 asks when a refresh token is revoked."""
+        """Revoke every token of one grant (RFC 7009 §2.1, when its refresh token is revoked)."""
         with self.lock:
             for token in self.tokens:
                 if token.authorization is authorization:
@@ -228,9 +234,11 @@ class S256Only(CodeChallenge):  # type: ignore[misc]
     """PKCE that insists: a challenge on every authorization request, and only S256."""
 
     DEFAULT_CODE_CHALLENGE_METHOD = "S256"
-    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
-    CODE_CHALLENGE_METHODS = {
-        "S256": lambda verifier, challenge: secrets.compare_digest(create_s256_code_challenge(verifier), challenge)
+    SUPPORTED_CODE_CHALLENGE_METHOD: ClassVar[list[str]] = ["S256"]
+    CODE_CHALLENGE_METHODS: ClassVar[dict[str, Callable[[str, str], bool]]] = {
+        "S256": lambda verifier, challenge: secrets.compare_digest(
+            create_s256_code_challenge(verifier), challenge
+        )
     }
 
     def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
@@ -305,12 +313,14 @@ def build_authorization_server(
 
         def query_token(self, token_string: str, token_type_hint: str | None) -> Token | None:
             lookups = [store.by_access_token, store.by_refresh_token]
-            if token_type_hint == "refresh_token":
+            if token_type_hint == "refresh_token":  # noqa: S105 - a token type, not a secret
                 lookups.reverse()
             return next((t for find in lookups if (t := find(token_string))), None)
 
         def revoke_token(self, token: Token, request: Any) -> None:
-            if token.refresh_token and secrets.compare_digest(token.refresh_token, request.form["token"]):
+            if token.refresh_token and secrets.compare_digest(
+                token.refresh_token, request.form["token"]
+            ):
                 store.revoke_grant(token.authorization)
             else:
                 with store.lock:
@@ -318,16 +328,18 @@ def build_authorization_server(
 
     def save_token(token: dict[str, Any], request: Any) -> None:
         with store.lock:
-            store.tokens.append(Token(
-                client=request.client,
-                authorization=request.user,
-                access_token=token["access_token"],
-                refresh_token=token.get("refresh_token"),
-                scope=token.get("scope", ""),
-                issued_at=time.time(),
-                expires_in=token["expires_in"],
-                refresh_expires_at=time.time() + settings.refresh_token_ttl,
-            ))
+            store.tokens.append(
+                Token(
+                    client=request.client,
+                    authorization=request.user,
+                    access_token=token["access_token"],
+                    refresh_token=token.get("refresh_token"),
+                    scope=token.get("scope", ""),
+                    issued_at=time.time(),
+                    expires_in=token["expires_in"],
+                    refresh_expires_at=time.time() + settings.refresh_token_ttl,
+                )
+            )
 
     server = AuthorizationServer(app, query_client=store.client, save_token=save_token)
     server.scopes_supported = list(settings.scopes)

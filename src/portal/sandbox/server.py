@@ -7,6 +7,7 @@ request log, starting and stopping cleanly — lives here, once for every provid
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
 import http
@@ -17,7 +18,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
 import flask
 from authlib.oauth2 import OAuth2Error
@@ -35,9 +36,9 @@ from portal.sandbox.oauth import (
 
 logger = logging.getLogger(__name__)
 
-View = TypeVar("View", bound=Callable[..., Any])
+View = Callable[..., Any]
 Require = Callable[[str], Callable[[View], View]]
-"""``require(scope)``: a decorator that lets a request through only with a bearer token for ``scope``."""
+"""``require(scope)``: a decorator admitting only requests with a bearer token for ``scope``."""
 
 _AUTHORISED = "portal.sandbox.authorised"
 _DEFAULT_REDIRECT = "http://127.0.0.1/callback"
@@ -113,16 +114,22 @@ class Sandbox:
         listener = socket.create_server(("127.0.0.1", self.port))
         try:
             server = make_server(
-                "127.0.0.1", listener.getsockname()[1], self._wsgi, threaded=True,
-                request_handler=_QuietHandler, fd=listener.fileno(),
+                "127.0.0.1",
+                listener.getsockname()[1],
+                self._wsgi,
+                threaded=True,
+                request_handler=_QuietHandler,
+                fd=listener.fileno(),
             )
         finally:
             listener.close()  # make_server works on a duplicate of the descriptor
         server.portal_connections = self._connections  # type: ignore[attr-defined]
         # A short poll interval keeps stop() quick: shutdown waits for the loop to notice.
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05},
-            name=f"sandbox-{type(self).__name__}-{server.port}", daemon=True,
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"sandbox-{type(self).__name__}-{server.port}",
+            daemon=True,
         )
         self._server = server
         self._thread.start()
@@ -154,7 +161,9 @@ class Sandbox:
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT``, once started."""
         if self._server is None:
-            raise RuntimeError("The sandbox is not running: call start() or use it in a with block.")
+            raise RuntimeError(
+                "The sandbox is not running: call start() or use it in a with block."
+            )
         return f"http://127.0.0.1:{self._server.port}"
 
     @property
@@ -236,7 +245,7 @@ class Sandbox:
                     flask.request.environ[_AUTHORISED] = True
                     return view(*args, **kwargs)
 
-                return guard(admitted)  # type: ignore[no-any-return]
+                return guard(admitted)  # type: ignore[no-any-return]  # authlib is untyped
 
             return decorator
 
@@ -249,7 +258,11 @@ class Sandbox:
             if not self.settings.auto_approve and flask.request.method == "GET":
                 return _consent_page(grant.request.client.client_id, grant.request.scope)
             approved = self.settings.auto_approve or flask.request.form.get("decision") == "approve"
-            user = self._authorization(grant.request.client.client_id, grant.request.scope) if approved else None
+            user = (
+                self._authorization(grant.request.client.client_id, grant.request.scope)
+                if approved
+                else None
+            )
             return server.create_authorization_response(grant_user=user, grant=grant)
 
         @app.route("/oauth/token", methods=["POST"])
@@ -270,7 +283,9 @@ class Sandbox:
         return app
 
     def _authorization(self, client_id: str, scope: str) -> Authorization:
-        return Authorization(client_id=client_id, scope=scope, extra=self.extra_token_fields(client_id, scope))
+        return Authorization(
+            client_id=client_id, scope=scope, extra=self.extra_token_fields(client_id, scope)
+        )
 
     def _fault_response(self) -> flask.Response | None:
         path = flask.request.path
@@ -285,13 +300,18 @@ class Sandbox:
             return flask.Response(MALFORMED_BODY, 200, mimetype="application/json")
         body = self.error_body(fault.status, _reason(fault.status))
         return flask.Response(
-            json.dumps(body, ensure_ascii=False), fault.status, headers=fault.headers, mimetype="application/json"
+            json.dumps(body, ensure_ascii=False),
+            fault.status,
+            headers=fault.headers,
+            mimetype="application/json",
         )
 
     def _http_error(self, error: HTTPException) -> flask.Response:
         status = error.code or 500
         body = self.error_body(status, _reason(status))
-        return flask.Response(json.dumps(body, ensure_ascii=False), status, mimetype="application/json")
+        return flask.Response(
+            json.dumps(body, ensure_ascii=False), status, mimetype="application/json"
+        )
 
     def _wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         # The Flask app, with every request recorded once it has been answered.
@@ -330,8 +350,8 @@ def _consent_page(client_id: str, scope: str) -> str:
         "<!doctype html><meta charset=utf-8><title>Approve access</title>"
         f"<p><b>{html.escape(client_id)}</b> asks to read: {html.escape(scope)}."
         f'<form method=post action="{html.escape(action)}">'
-        '<button name=decision value=approve>Approve</button> '
-        '<button name=decision value=deny>Deny</button></form>'
+        "<button name=decision value=approve>Approve</button> "
+        "<button name=decision value=deny>Deny</button></form>"
     )
 
 
@@ -355,10 +375,8 @@ class _Connections:
         with self._lock:
             open_now = list(self._open.items())
         for connection, _ in open_now:
-            try:
+            with contextlib.suppress(OSError):  # the client may have closed it already
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass  # the client already closed it
         for _, thread in open_now:
             thread.join(timeout=5)
 

@@ -1,0 +1,206 @@
+"""The Demo Bank sandbox: the UK Open Banking Account and Transaction API v3.1 on 127.0.0.1.
+
+It serves ``DemoBank``'s customer behind the shared sandbox machinery (a real OAuth server,
+faults, a request log). Every authorization creates an account-access consent, whose id
+comes back in the token response as ``consent_id``, as Open Banking intent ids do.
+"""
+
+from __future__ import annotations
+
+import copy
+import http
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import flask
+
+from portal.sandbox import Require, Sandbox
+from portal_bank.customer import LONDON
+from portal_bank.dataset import DemoBank
+
+API_PATH = "/open-banking/v3.1/aisp"
+SCOPE = "accounts"
+CLIENT_ID = "portal-demo"
+
+_ERROR_CODES = {
+    400: "UK.OBIE.Field.Invalid",
+    401: "UK.OBIE.Unauthorized",
+    403: "UK.OBIE.Resource.ConsentMismatch",
+    404: "UK.OBIE.Resource.NotFound",
+    405: "UK.OBIE.UnsupportedMethod",
+    429: "UK.OBIE.Rules.ResourceOverLimit",
+}
+
+
+class _Refused(Exception):
+    """An API request the bank refuses, answered with the OB error envelope."""
+
+    def __init__(self, status: int, error_code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.error_code, self.message = status, error_code, message
+
+
+class BankSandbox(Sandbox):
+    """Demo Bank: a current account and a credit card over Open Banking AIS v3.1.
+
+    ``page_size`` is how many transactions a page holds; ``seed`` picks the demo customer
+    (the same seed always serves the same data). The client ``portal-demo`` is registered
+    as a public client (PKCE, no secret) with the loopback redirect and scope ``accounts``.
+    """
+
+    def __init__(self, *, page_size: int = 100, seed: int = 2026, **kw: Any) -> None:
+        kw.setdefault("scopes", (SCOPE,))
+        super().__init__(**kw)
+        if page_size < 1:
+            raise ValueError("page_size must be at least 1.")
+        self.page_size = page_size
+        self.bank = DemoBank(seed)
+        self.register_client(CLIENT_ID, scope=SCOPE)
+
+    @property
+    def api_base(self) -> str:
+        """Where the AIS API lives: ``base_url + "/open-banking/v3.1/aisp"``."""
+        return self.base_url + API_PATH
+
+    def add_activity(self, n: int = 25) -> None:
+        """A new day at the bank: book every pending item, then add ``n`` booked card payments.
+
+        The new transactions come after the latest one on the current account, a few a day,
+        and are the same for every sandbox with the same seed and history of calls.
+        """
+        self.bank.add_activity(n)
+
+    def extra_token_fields(self, client_id: str, scope: str) -> dict[str, Any]:
+        """Create the account-access consent this authorization stands for; return its id."""
+        return {"consent_id": self.bank.new_consent()["ConsentId"]}
+
+    def error_body(self, status: int, message: str) -> dict[str, Any]:
+        """The Open Banking error envelope."""
+        return _ob_error(status, _ERROR_CODES.get(status, "UK.OBIE.UnexpectedError"), message)
+
+    def ground_truth(self) -> dict[str, list[dict[str, Any]]]:
+        """What the bank serves, as served: accounts, balances, transactions, party and so on.
+
+        ``transactions`` is the current state of both accounts. ``balances`` is every
+        balance the bank has stated: the current ones plus those of earlier states (before
+        each ``add_activity``), since a balance as at a moment stays true.
+        """
+        bank = self.bank
+        with bank.lock:
+            return copy.deepcopy(
+                {
+                    "accounts": bank.accounts,
+                    "balances": bank.published_balances(),
+                    "transactions": [
+                        t for a in bank.accounts for t in bank.transactions(a["AccountId"])
+                    ],
+                    "party": [bank.party],
+                    "consents": bank.consents,
+                    "marketing_preferences": bank.preferences,
+                }
+            )
+
+    def register_routes(self, app: flask.Flask, require: Require) -> None:
+        """The AIS v3.1 resources, plus the bank's own marketing-preferences resource."""
+        bank = self.bank
+
+        @app.errorhandler(_Refused)
+        def refused(error: _Refused) -> tuple[dict[str, Any], int]:
+            return _ob_error(error.status, error.error_code, error.message), error.status
+
+        @app.get(f"{API_PATH}/accounts")
+        @require(SCOPE)
+        def accounts() -> dict[str, Any]:
+            return self._envelope({"Account": copy.deepcopy(bank.accounts)})
+
+        @app.get(f"{API_PATH}/accounts/<account_id>")
+        @require(SCOPE)
+        def account(account_id: str) -> dict[str, Any]:
+            return self._envelope({"Account": [copy.deepcopy(self._account(account_id))]})
+
+        @app.get(f"{API_PATH}/accounts/<account_id>/balances")
+        @require(SCOPE)
+        def balances(account_id: str) -> dict[str, Any]:
+            self._account(account_id)
+            return self._envelope({"Balance": bank.balances(account_id)})
+
+        @app.get(f"{API_PATH}/accounts/<account_id>/transactions")
+        @require(SCOPE)
+        def transactions(account_id: str) -> dict[str, Any]:
+            return self._transactions(account_id)
+
+        @app.get(f"{API_PATH}/party")
+        @require(SCOPE)
+        def party() -> dict[str, Any]:
+            return self._envelope({"Party": copy.deepcopy(bank.party)})
+
+        @app.get(f"{API_PATH}/account-access-consents/<consent_id>")
+        @require(SCOPE)
+        def consent(consent_id: str) -> dict[str, Any]:
+            with bank.lock:
+                found = next((c for c in bank.consents if c["ConsentId"] == consent_id), None)
+                if found is None:
+                    raise _Refused(
+                        404, "UK.OBIE.Resource.NotFound", f"No consent with id {consent_id}."
+                    )
+                return self._envelope(copy.deepcopy(found))
+
+        @app.get(f"{API_PATH}/marketing-preferences")
+        @require(SCOPE)
+        def marketing() -> dict[str, Any]:
+            return self._envelope({"Preference": copy.deepcopy(bank.preferences)})
+
+    def _account(self, account_id: str) -> dict[str, Any]:
+        found = next((a for a in self.bank.accounts if a["AccountId"] == account_id), None)
+        if found is None:
+            raise _Refused(404, "UK.OBIE.Resource.NotFound", f"No account with id {account_id}.")
+        return found
+
+    def _transactions(self, account_id: str) -> dict[str, Any]:
+        self._account(account_id)
+        args = flask.request.args
+        raw_since = args.get("fromBookingDateTime")
+        since = _parse_datetime(raw_since) if raw_since else None
+        try:
+            number = int(args.get("page", "1"))
+        except ValueError:
+            number = 0
+        if number < 1:
+            raise _Refused(400, "UK.OBIE.Field.Invalid", "page must be a whole number from 1.")
+        items, pages = self.bank.page(account_id, since, number, self.page_size)
+        base = f"{self.api_base}/accounts/{account_id}/transactions"
+        query = {"fromBookingDateTime": raw_since.strip().replace(" ", "+")} if raw_since else {}
+        links = {"Self": f"{base}?{urlencode({**query, 'page': number})}"}
+        if number < pages:
+            links["Next"] = f"{base}?{urlencode({**query, 'page': number + 1})}"
+        return {"Data": {"Transaction": items}, "Links": links, "Meta": {"TotalPages": pages}}
+
+    def _envelope(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {"Data": data, "Links": {"Self": flask.request.url}, "Meta": {"TotalPages": 1}}
+
+
+def _parse_datetime(value: str) -> datetime:
+    # A "+" left unescaped in a query string arrives as a space; take it back.
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace(" ", "+"))
+    except ValueError:
+        raise _Refused(
+            400,
+            "UK.OBIE.Field.InvalidDate",
+            f"fromBookingDateTime {value!r} is not an ISO 8601 date-time.",
+        ) from None
+    # Open Banking's query date-times carry no zone; read those as the bank's local time.
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=LONDON)
+
+
+def _ob_error(status: int, error_code: str, message: str) -> dict[str, Any]:
+    try:
+        phrase = http.HTTPStatus(status).phrase.replace(" ", "")
+    except ValueError:
+        phrase = "Error"
+    return {
+        "Code": f"{status} {phrase}",
+        "Message": message,
+        "Errors": [{"ErrorCode": error_code, "Message": message}],
+    }
