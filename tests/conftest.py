@@ -4,13 +4,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from portal_bank.sandbox import BankSandbox
 
 from portal.app import Portal
 from portal.auth.flows import auto_approve_browser
 from portal.http import RetryPolicy
 from portal.provider import sandbox_endpoints
 from portal.record.tables import Connection
+from portal_bank.sandbox import BankSandbox
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
-from portal_bank.sandbox import BankSandbox
 
 from conftest import connect
 from portal.app import Portal
@@ -15,6 +14,7 @@ from portal.auth.tokens import TokenSet
 from portal.auth.vault import Vault
 from portal.errors import AuthError, ConfigError
 from portal.provider import sandbox_endpoints
+from portal_bank.sandbox import BankSandbox
 
 
 def test_connect_runs_pkce_s256_and_stores_tokens_encrypted(

@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from portal_bank.sandbox import BankSandbox
 
 from conftest import connect
 from portal.app import Portal
 from portal.errors import ProviderError
 from portal.record import Account, Balance, Consent, Party, Transaction
 from portal.sandbox import Fault
+from portal_bank.sandbox import BankSandbox
 
 
 def _signed(item: dict[str, Any]) -> Decimal:
