@@ -1,6 +1,7 @@
 """The portal command: the demo, status, export, and errors a person can act on."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -89,3 +90,51 @@ def test_the_installed_console_script_runs_the_demo(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "Fetched this run" in done.stdout
+
+
+def test_connect_prints_the_url_and_waits_for_the_redirect(tmp_path: Path) -> None:
+    import httpx
+
+    from portal_bank.sandbox import BankSandbox
+
+    env = {**os.environ, "PORTAL_HOME": str(tmp_path)}
+    with BankSandbox() as bank:
+        process = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("portal")),
+                "connect",
+                "bank",
+                "--no-browser",
+                "--sandbox",
+                bank.base_url,
+                "--timeout",
+                "30",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        assert process.stderr is not None
+        url = ""
+        for line in process.stderr:
+            if line.strip().startswith(bank.authorize_url):
+                url = line.strip()
+                break
+        assert url, "portal connect printed no authorization URL"
+        httpx.get(url, follow_redirects=True, timeout=10)  # the person clicks "Approve"
+        out, err = process.communicate(timeout=30)
+        assert process.returncode == 0, err
+        assert "Connected bank" in out
+        code, out, _ = run(tmp_path, "sync", "--json")
+        assert code == 0
+        [synced] = json.loads(out)["providers"]
+        assert synced["records"]["transactions"] == len(bank.ground_truth()["transactions"])
+
+
+def test_connecting_a_sandbox_only_provider_without_a_sandbox_says_what_to_do(
+    tmp_path: Path,
+) -> None:
+    code, _, err = run(tmp_path, "connect", "bank")
+    assert code == ExitCode.USER_ERROR
+    assert "exists only as a sandbox" in err and "portal sync --demo" in err

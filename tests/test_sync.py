@@ -10,7 +10,8 @@ import pytest
 
 from conftest import connect
 from portal.app import Portal
-from portal.errors import ProviderError
+from portal.errors import ProviderError, SkippableError
+from portal.hookspecs import hookimpl
 from portal.record import Account, Balance, Consent, Party, Transaction
 from portal.sandbox import Fault
 from portal_bank.sandbox import BankSandbox
@@ -193,3 +194,41 @@ def test_syncing_an_unknown_provider_is_a_user_error(portal: Portal, name: str) 
 
     with pytest.raises(UnknownProvider, match="installed: bank"):
         portal.sync([name])
+
+
+class RejectOne:
+    """A cross-cutting plugin: wraps every provider's normalise and refuses one item."""
+
+    def __init__(self, transaction_id: str, error: Exception) -> None:
+        self.transaction_id = transaction_id
+        self.error = error
+
+    @hookimpl(wrapper=True)
+    def normalise(self, item: dict[str, Any]) -> Any:
+        if item.get("TransactionId") == self.transaction_id:
+            raise self.error
+        return (yield)
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (SkippableError("amount is missing"), "amount is missing"),
+        (KeyError("Amount"), "normalise failed: KeyError: 'Amount'"),
+    ],
+)
+def test_a_rejected_item_is_stored_with_its_reason_and_the_rest_goes_on(
+    tmp_path: Path, bank: BankSandbox, error: Exception, reason: str
+) -> None:
+    victim = bank.ground_truth()["transactions"][10]["TransactionId"]
+    with Portal.open(home=tmp_path, extra_plugins=[RejectOne(victim, error)]) as portal:
+        connect(portal, bank)
+        [result] = portal.sync()
+        assert result.ok and result.rejected == 1
+        stored = _stored(portal, Transaction)
+        assert victim not in stored
+        assert len(stored) == len(bank.ground_truth()["transactions"]) - 1
+        [rejection] = portal.store.rejections()
+        assert rejection["reason"] == reason and rejection["stream"].startswith("transactions:")
+        # No silent drop: raw items in = records + rejections.
+        assert result.items == sum(result.records.values()) + result.rejected

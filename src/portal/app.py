@@ -19,7 +19,7 @@ from portal.auth.flows import Browser, OAuthHelpers, open_browser
 from portal.auth.tokens import TokenSet
 from portal.auth.vault import Vault
 from portal.engine.sync import NoProgress, SyncProgress, SyncResult, run_sync
-from portal.errors import AuthError, ConfigError, NotConnected
+from portal.errors import AuthError, ConfigError, NotConnected, UserError
 from portal.http import ProviderClient, RetryPolicy, RetryTransport
 from portal.plugins import Plugins
 from portal.provider import Cursors, Provider
@@ -87,6 +87,12 @@ class Portal:
         provider = self.plugins.provider(name)
         if endpoints:
             provider = provider.with_endpoints(endpoints)
+        elif provider.sandbox_only:
+            raise UserError(
+                f"{provider.display_name} exists only as a sandbox, so there is no real login.",
+                hint=f"Run portal sync --demo, or start portal sandbox {name} and pass its URL"
+                f" to portal connect {name} --sandbox URL.",
+            )
         oauth = OAuthHelpers(
             provider, browser=browser, timeout=timeout, transport=self._transport(provider)
         )

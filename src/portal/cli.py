@@ -95,6 +95,12 @@ def friendly_errors(verbose: bool) -> Iterator[None]:
     except KeyboardInterrupt:
         click.echo("Interrupted; everything committed so far is kept.", err=True)
         sys.exit(ExitCode.INTERRUPTED)
+    except Exception as error:  # a bug: say so plainly; the traceback only under -v
+        if verbose:
+            logging.getLogger("portal").exception("internal error")
+        click.echo(f"Internal error: {type(error).__name__}: {error}", err=True)
+        click.echo("Run again with -v for the traceback, and please report it.", err=True)
+        sys.exit(ExitCode.FAILED)
 
 
 def _open(ctx: click.Context) -> Portal:
@@ -394,7 +400,25 @@ def status(ctx: click.Context) -> None:
                 },
             )
             console.print(held)
+        _print_rejections(console, portal.store.rejections())
         console.print(f"Store: {portal.store.url}")
+
+
+def _print_rejections(console: Console, rejections: list[dict[str, Any]]) -> None:
+    """The reasons items were rejected, most common first (each raw item is kept)."""
+    from collections import Counter
+
+    if not rejections:
+        return
+    reasons = Counter(
+        (r["provider"], r["stream"].split(":", 1)[0], r["reason"]) for r in rejections
+    )
+    console.print("Rejected items (their raw payloads are kept in the store):")
+    for (provider, stream, reason), count in reasons.most_common(10):
+        line = f"  {provider} {stream}: {count} times: {reason}"
+        console.print(line, markup=False, highlight=False)
+    if len(reasons) > 10:
+        console.print(f"  ... and {len(reasons) - 10} other reasons")
 
 
 @cli.command(name="export")
@@ -421,7 +445,7 @@ def export_command(ctx: click.Context, fmt: str, out: Path, provider: str | None
         click.echo(f"{out / 'manifest.json'}: counts and digests")
 
 
-ROW_LABELS = {"rejected": "Rejected (see portal status)", "pages": "Pages", "time": "Time"}
+ROW_LABELS = {"rejected": "Rejected (reasons in portal status)", "pages": "Pages", "time": "Time"}
 
 
 def _entity_table(title: str, columns: dict[str, dict[str, Any]]) -> Table:

@@ -49,7 +49,8 @@ class RichProgress:
         """Count a delivered page."""
         task = self._task(provider)
         pages = self._progress.tasks[self._tasks_index(task)].fields["pages"] + 1
-        note = f"{stream}" + (f", {rejected} rejected" if rejected else "")
+        # Streams may carry an id ("transactions:<account>"); the kind is what a person needs.
+        note = stream.split(":", 1)[0] + (f", {rejected} rejected" if rejected else "")
         self._progress.update(task, advance=records, pages=pages, note=note)
 
     def retry(self, provider: str, message: str, wait: float) -> None:

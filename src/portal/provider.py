@@ -55,6 +55,8 @@ class Provider:
     inventory: tuple[InventoryItem, ...]
     sandbox: Callable[[], Sandbox] | None = None
     description: str = ""
+    sandbox_only: bool = False
+    """True for a provider that exists only as its sandbox (a demo or a plugin in development)."""
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier() or self.name != self.name.lower():

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from portal.batch import Batch, RawPayload, RejectedItem
-from portal.errors import ConfigError, SkippableError
+from portal.errors import ConfigError, PortalError, SkippableError
 from portal.plugins import Plugins
 from portal.provider import Page, Provider
 from portal.record.ids import canonical_json, portal_id, raw_digest
@@ -102,9 +102,14 @@ class Normaliser:
                 batch.rejections.append(RejectedItem(raw_id, page.stream, error.message))
                 continue
             except ValidationError as error:
-                batch.rejections.append(
-                    RejectedItem(raw_id, page.stream, describe_validation(error))
-                )
+                reason = describe_validation(error)
+                batch.rejections.append(RejectedItem(raw_id, page.stream, reason))
+                continue
+            except PortalError:
+                raise  # configuration and provider errors are not about this one item
+            except Exception as error:  # a plugin that chokes on one item must not stop the rest
+                reason = f"normalise failed: {type(error).__name__}: {error}"
+                batch.rejections.append(RejectedItem(raw_id, page.stream, reason))
                 continue
             for entity in entities:
                 self._stamp(entity, raw_id, fetched_at)

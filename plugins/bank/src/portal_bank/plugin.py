@@ -69,6 +69,7 @@ PROVIDER = Provider(
         ),
     ),
     sandbox=_sandbox,
+    sandbox_only=True,  # Demo Bank is fictional: its production endpoints do not exist.
 )
 
 
