@@ -13,6 +13,13 @@ from portal.record.tables import Connection
 from portal_bank.sandbox import BankSandbox
 
 
+@pytest.fixture(autouse=True)
+def file_vault(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never touch the keyring of the machine they run on."""
+    monkeypatch.setenv("PORTAL_VAULT", "file")
+    monkeypatch.delenv("PORTAL_VAULT_PASSPHRASE", raising=False)
+
+
 @pytest.fixture
 def bank() -> Iterator[BankSandbox]:
     """The Demo Bank sandbox, started on 127.0.0.1 for one test."""

@@ -11,7 +11,7 @@ from conftest import connect
 from portal.app import Portal
 from portal.auth.flows import LoopbackListener
 from portal.auth.tokens import TokenSet
-from portal.auth.vault import Vault
+from portal.auth.vault import FileStorage, Vault
 from portal.errors import AuthError, ConfigError
 from portal.provider import sandbox_endpoints
 from portal_bank.sandbox import BankSandbox
@@ -37,9 +37,9 @@ def test_connect_runs_pkce_s256_and_stores_tokens_encrypted(
     tokens = portal.vault.get(connection.id)
     assert tokens is not None
     secret = tokens.as_dict()["access_token"]
-    assert secret.encode() not in portal.vault.path.read_bytes()
+    assert secret.encode() not in portal.vault.storage.path.read_bytes()
     assert secret not in repr(tokens) and secret not in str(tokens)
-    assert os.stat(portal.vault.key_path).st_mode & 0o777 == 0o600
+    assert os.stat(portal.vault.storage.key_file).st_mode & 0o777 == 0o600
 
 
 def test_a_redirect_with_the_wrong_state_is_refused(portal: Portal, bank: BankSandbox) -> None:
@@ -83,9 +83,11 @@ def test_reconnecting_keeps_the_connection_id(portal: Portal, bank: BankSandbox)
     assert first.consent_id != second.consent_id
 
 
-def test_a_vault_key_readable_by_others_is_refused(tmp_path: Path) -> None:
-    vault = Vault(tmp_path)
+@pytest.mark.parametrize("which", ["path", "key_file"])
+def test_a_vault_file_readable_by_others_is_refused(tmp_path: Path, which: str) -> None:
+    storage = FileStorage(tmp_path / "vault.bin", key_file=tmp_path / "vault.key")
+    vault = Vault(storage, tmp_path / "vault.lock")
     vault.put("c", TokenSet({"access_token": "secret"}))
-    os.chmod(vault.key_path, 0o644)
+    os.chmod(getattr(storage, which), 0o640)
     with pytest.raises(ConfigError, match="chmod 600"):
         vault.get("c")

@@ -15,9 +15,11 @@ from typing import Any
 
 import httpx
 
-from portal.auth.flows import Browser, OAuthHelpers, open_browser
+from portal.auth.device import ShowCode
+from portal.auth.flows import Browser, OAuthHelpers, open_browser, revoke
+from portal.auth.refresh import TokenKeeper
 from portal.auth.tokens import TokenSet
-from portal.auth.vault import Vault
+from portal.auth.vault import Vault, open_vault
 from portal.engine.sync import NoProgress, SyncProgress, SyncResult, run_sync
 from portal.errors import AuthError, ConfigError, NotConnected, UserError
 from portal.http import ProviderClient, RetryPolicy, RetryTransport
@@ -61,7 +63,8 @@ class Portal:
         plugins = Plugins.load(
             plugins_dir=plugins_dir, extra=[*extra_plugins, StoreDestination(store)]
         )
-        return cls(home=home, store=store, vault=Vault(home), plugins=plugins, **options)
+        vault = options.pop("vault", None) or open_vault(home)
+        return cls(home=home, store=store, vault=vault, plugins=plugins, **options)
 
     def close(self) -> None:
         """Release the store."""
@@ -82,26 +85,31 @@ class Portal:
         browser: Browser = open_browser,
         endpoints: Mapping[str, str] | None = None,
         timeout: float = 300.0,
+        device: bool = False,
+        show_code: ShowCode | None = None,
     ) -> Connection:
-        """Run the provider's authenticate hook and keep the tokens in the vault."""
-        provider = self.plugins.provider(name)
-        if endpoints:
-            provider = provider.with_endpoints(endpoints)
-        elif provider.sandbox_only:
-            raise UserError(
-                f"{provider.display_name} exists only as a sandbox, so there is no real login.",
-                hint=f"Run portal sync --demo, or start portal sandbox {name} and pass its URL"
-                f" to portal connect {name} --sandbox URL.",
-            )
+        """Run the provider's authenticate hook and keep the tokens in the vault.
+
+        ``device`` asks for the device authorization grant (a code to approve on another
+        device) instead of a browser on this machine.
+        """
+        provider = self._provider(name, endpoints)
         oauth = OAuthHelpers(
-            provider, browser=browser, timeout=timeout, transport=self._transport(provider)
+            provider,
+            browser=browser,
+            timeout=timeout,
+            transport=self._transport(provider),
+            flow="device" if device else "browser",
         )
+        if show_code is not None:
+            oauth.show_code = show_code
         tokens: TokenSet | None = self.plugins.caller(name, "authenticate")(
             provider=provider, oauth=oauth
         )
         if tokens is None:
             raise ConfigError(f"No plugin could authenticate {name!r}.")
         existing = self.store.connection(name)
+        expires = tokens.grant_expires_at
         connection = Connection(
             id=existing.id if existing else str(uuid.uuid4()),
             provider=name,
@@ -110,12 +118,51 @@ class Portal:
             consent_id=tokens.consent_id,
             endpoints=dict(endpoints or {}),
             connected_at=datetime.now(UTC),
+            grant_expires_at=None if expires is None else datetime.fromtimestamp(expires, UTC),
             last_sync_at=existing.last_sync_at if existing else None,
             last_sync_status=existing.last_sync_status if existing else None,
         )
         self.vault.put(connection.id, tokens)
         self.store.save_connection(connection)
         return connection
+
+    def _provider(self, name: str, endpoints: Mapping[str, str] | None) -> Provider:
+        provider = self.plugins.provider(name)
+        if endpoints:
+            return provider.with_endpoints(endpoints)
+        if provider.sandbox_only:
+            raise UserError(
+                f"{provider.display_name} exists only as a sandbox, so there is no real login.",
+                hint=f"Run portal sync --demo, or start portal sandbox {name} and pass its URL"
+                f" to portal connect {name} --sandbox URL.",
+            )
+        return provider
+
+    def disconnect(self, name: str, *, delete_data: bool = False) -> list[str]:
+        """Revoke the provider's tokens (RFC 7009) and forget them; optionally its records.
+
+        The tokens are deleted here even if the provider cannot be reached; what could not
+        be revoked at the provider is returned, so the user can be told.
+        """
+        connection = self.store.connection(name)
+        if connection is None:
+            provider = self.plugins.provider(name)
+            raise NotConnected(
+                f"{provider.display_name} is not connected.",
+                hint="portal status lists connections.",
+            )
+        provider = self.plugins.provider(name)
+        provider = (
+            provider.with_endpoints(connection.endpoints) if connection.endpoints else provider
+        )
+        tokens = self.vault.get(connection.id)
+        failures: list[str] = []
+        if tokens is not None:
+            with OAuthHelpers(provider, transport=self._transport(provider))._client("") as client:
+                failures = revoke(client, provider, tokens)
+        self.vault.delete(connection.id)
+        self.store.delete_connection(connection, delete_data=delete_data)
+        return failures
 
     # -- sync --------------------------------------------------------------------------
 
@@ -140,26 +187,25 @@ class Portal:
     def _sync_one(
         self, provider: Provider, connection: Connection, progress: SyncProgress
     ) -> SyncResult:
-        provider = (
-            provider.with_endpoints(connection.endpoints) if connection.endpoints else provider
+        if connection.endpoints:
+            provider = provider.with_endpoints(connection.endpoints)
+        keeper = TokenKeeper(
+            self.vault,
+            connection.id,
+            provider,
+            provider.oauth.scopes,
+            on_lost=lambda: self.store.set_status(connection, "needs_reconnect"),
         )
-        tokens = self.vault.get(connection.id)
-        if tokens is None:
-            result = SyncResult(
-                provider.name,
-                error=AuthError(
-                    f"portal holds no tokens for {provider.display_name}.",
-                    hint=f"Run portal connect {provider.name} again.",
-                ),
-            )
+        try:
+            client = self._client(provider, keeper, progress)
+        except AuthError as error:
+            result = SyncResult(provider.name, error=error)
         else:
-            with self._client(provider, connection, tokens, progress) as client:
+            with client:
                 cursors = Cursors(self.store.cursors(connection.id))
                 result = run_sync(self.plugins, provider, connection, client, cursors, progress)
                 result.retries = client.retry_transport.retries
-        connection.last_sync_at = datetime.now(UTC)
-        connection.last_sync_status = "ok" if result.ok else str(result.error)
-        self.store.save_connection(connection)
+        self.store.record_sync(connection, "ok" if result.ok else str(result.error))
         return result
 
     def _transport(
@@ -177,27 +223,18 @@ class Portal:
         )
 
     def _client(
-        self, provider: Provider, connection: Connection, tokens: TokenSet, progress: SyncProgress
+        self, provider: Provider, keeper: TokenKeeper, progress: SyncProgress
     ) -> ProviderClient:
-        vault = self.vault
-
-        def update_token(
-            token: dict[str, Any], refresh_token: str | None = None, access_token: str | None = None
-        ) -> None:
-            vault.put(connection.id, TokenSet(dict(token)))
-
         transport = self._transport(provider, progress)
         client = ProviderClient(
             provider,
+            keeper,
             client_id=provider.oauth.client_id,
             client_secret=provider.oauth.client_secret,
-            token=tokens.as_dict(),
             token_endpoint=provider.oauth.token_url,
-            update_token=update_token,
             base_url=provider.api_base,
             transport=transport,
             timeout=httpx.Timeout(30.0, connect=10.0),
-            leeway=10,
         )
         client.retry_transport = transport
         return client

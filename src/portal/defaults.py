@@ -10,5 +10,5 @@ from portal.provider import Provider
 
 @hookimpl(trylast=True)
 def authenticate(provider: Provider, oauth: OAuthHelpers) -> TokenSet:
-    """The authorization-code flow with PKCE S256 on the provider's declared endpoints."""
-    return oauth.authorization_code()
+    """The authorization-code flow with PKCE S256 (or, if asked, the device flow)."""
+    return oauth.run()

@@ -22,6 +22,7 @@ import httpx
 import tenacity
 
 from portal.auth.oauth_client import OAuth2Client
+from portal.auth.refresh import LEEWAY, TokenKeeper
 from portal.errors import AuthError, ProviderError, RetryableError
 from portal.provider import Page, Provider, is_loopback
 
@@ -153,27 +154,43 @@ class RetryTransport(httpx.BaseTransport):
 
 
 class ProviderClient(OAuth2Client):  # type: ignore[misc]
-    """An httpx client authorised for one customer of one provider."""
+    """An httpx client authorised for one customer of one provider.
 
-    def __init__(self, provider: Provider, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    It refreshes the access token before it expires and once after a 401, through a
+    ``TokenKeeper`` (single-flight, rotation persisted). It holds this connection's tokens
+    only: never the vault, never another provider's.
+    """
+
+    def __init__(self, provider: Provider, keeper: TokenKeeper, **kwargs: Any) -> None:
+        super().__init__(token=keeper.current().as_dict(), **kwargs)
         self.provider = provider
+        self._keeper = keeper
 
     def __repr__(self) -> str:
         return f"ProviderClient({self.provider.name!r})"
 
+    def ensure_active_token(self, token: Any = None) -> bool:
+        """Refresh before the access token expires (called by authlib before each request)."""
+        current: Any = token if token is not None else self.token  # type: ignore[has-type]
+        if current is not None and not current.is_expired(leeway=LEEWAY):
+            return True
+        self.token = self._keeper.refresh(self, current.get("access_token") if current else None)
+        return True
+
     def request(self, method: str, url: Any, **kwargs: Any) -> httpx.Response:
         """Send a request; on a 401 refresh the token once and try again."""
+        uses_token = (
+            not kwargs.get("withhold_token")
+            and kwargs.get("auth", httpx.USE_CLIENT_DEFAULT) is httpx.USE_CLIENT_DEFAULT
+        )
+        current: Any = self.token
+        sent = current.get("access_token") if current else None
         response: httpx.Response = super().request(method, url, **kwargs)
-        if response.status_code == 401 and not kwargs.get("withhold_token") and self._can_refresh():
-            self.refresh_token(self.metadata["token_endpoint"])
+        if response.status_code == 401 and uses_token:
+            response.close()
+            self.token = self._keeper.refresh(self, sent)
             response = super().request(method, url, **kwargs)
         return response
-
-    def _can_refresh(self) -> bool:
-        return bool(
-            self.token and self.token.get("refresh_token") and self.metadata.get("token_endpoint")
-        )
 
     def get_json(self, url: str, params: Mapping[str, Any] | None = None) -> Any:
         """GET ``url`` and decode its JSON, or raise a ProviderError naming the URL."""

@@ -28,7 +28,17 @@ class OAuthClient:
     client_id: str
     scopes: tuple[str, ...]
     revocation_url: str | None = None
+    device_authorization_url: str | None = None
+    """RFC 8628 device authorization endpoint, for machines without a browser."""
+    issuer: str | None = None
+    """The OpenID issuer; with ``jwks_url`` and an ``openid`` scope, ID tokens are validated."""
+    jwks_url: str | None = None
     client_secret: str | None = field(default=None, repr=False)
+
+    @property
+    def openid(self) -> bool:
+        """Whether portal asks for, and validates, an OpenID Connect ID token."""
+        return "openid" in self.scopes and bool(self.issuer and self.jwks_url)
 
 
 @dataclass(frozen=True)
@@ -72,8 +82,13 @@ class Provider:
         yield self.api_base
         yield self.oauth.authorize_url
         yield self.oauth.token_url
-        if self.oauth.revocation_url:
-            yield self.oauth.revocation_url
+        for optional in (
+            self.oauth.revocation_url,
+            self.oauth.device_authorization_url,
+            self.oauth.jwks_url,
+        ):
+            if optional:
+                yield optional
 
     @property
     def hosts(self) -> frozenset[str]:
@@ -87,7 +102,7 @@ class Provider:
 
     def with_endpoints(self, endpoints: Mapping[str, str]) -> Provider:
         """A copy pointed at other endpoints (a sandbox's), keys as ``sandbox_endpoints`` gives."""
-        oauth_keys = {"authorize_url", "token_url", "revocation_url"}
+        oauth_keys = set(OAUTH_URL_FIELDS)
         urls: dict[str, Any] = {k: v for k, v in endpoints.items() if k in oauth_keys}
         oauth = dataclasses.replace(self.oauth, **urls)
         return dataclasses.replace(
@@ -95,14 +110,24 @@ class Provider:
         )
 
 
+OAUTH_URL_FIELDS = (
+    "authorize_url",
+    "token_url",
+    "revocation_url",
+    "device_authorization_url",
+    "issuer",
+    "jwks_url",
+)
+
+
 def sandbox_endpoints(sandbox: Sandbox) -> dict[str, str]:
     """The endpoints of a running sandbox, in the shape ``Provider.with_endpoints`` takes."""
-    return {
-        "api_base": getattr(sandbox, "api_base", sandbox.base_url),
-        "authorize_url": sandbox.authorize_url,
-        "token_url": sandbox.token_url,
-        "revocation_url": sandbox.revocation_url,
-    }
+    endpoints = {"api_base": getattr(sandbox, "api_base", sandbox.base_url)}
+    for name in OAUTH_URL_FIELDS:
+        value = getattr(sandbox, name, None)
+        if value:
+            endpoints[name] = value
+    return endpoints
 
 
 def is_loopback(url: str) -> bool:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from sqlalchemy import Engine, Table, create_engine, event, func, select
+from sqlalchemy import Engine, Table, create_engine, delete, event, func, inspect, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection as DBConnection
 from sqlalchemy.exc import SQLAlchemyError
@@ -59,6 +59,7 @@ class Store:
             self._prepare_sqlite()
         try:
             SQLModel.metadata.create_all(self.engine)
+            self._add_missing_columns()
         except SQLAlchemyError as error:
             raise ConfigError(
                 f"Cannot open the store at {self.engine.url.render_as_string()}:"
@@ -83,6 +84,21 @@ class Store:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=10000")
             cursor.close()
+
+    def _add_missing_columns(self) -> None:
+        # create_all makes missing tables but never alters existing ones; a store written by
+        # an earlier portal gains the nullable columns added since. (Anything more than
+        # additive changes will need real migrations.)
+        inspector = inspect(self.engine)
+        with self.engine.begin() as db:
+            for table in SQLModel.metadata.sorted_tables:
+                present = {c["name"] for c in inspector.get_columns(table.name)}
+                for column in table.columns:
+                    if column.name not in present and column.nullable:
+                        kind = column.type.compile(dialect=self.engine.dialect)
+                        db.exec_driver_sql(
+                            f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'
+                        )
 
     def close(self) -> None:
         """Release the database connections."""
@@ -193,6 +209,41 @@ class Store:
         """Create or update a connection."""
         with self.engine.begin() as db:
             self._upsert(db, _table(Connection), [connection.model_dump()])
+
+    def set_status(self, connection: Connection, status: str) -> None:
+        """Change a connection's status (connected, needs_reconnect)."""
+        connection.status = status
+        table = _table(Connection)
+        with self.engine.begin() as db:
+            db.execute(update(table).where(table.c.id == connection.id).values(status=status))
+
+    def record_sync(self, connection: Connection, outcome: str) -> None:
+        """Note when a connection last synced and how it went."""
+        connection.last_sync_at = datetime.now(UTC)
+        connection.last_sync_status = outcome
+        table = _table(Connection)
+        with self.engine.begin() as db:
+            db.execute(
+                update(table)
+                .where(table.c.id == connection.id)
+                .values(last_sync_at=connection.last_sync_at, last_sync_status=outcome)
+            )
+
+    def delete_connection(self, connection: Connection, *, delete_data: bool = False) -> None:
+        """Forget a connection and its cursors; with ``delete_data``, every record it brought.
+
+        Other providers' rows are untouched; all of it happens in one transaction.
+        """
+        with self.engine.begin() as db:
+            if delete_data:
+                models: list[type[SQLModel]] = [*TABLES.values(), RawItem, Rejection]
+                for model in models:
+                    table = _table(model)
+                    db.execute(delete(table).where(table.c.provider == connection.provider))
+            cursors = _table(SyncCursor)
+            db.execute(delete(cursors).where(cursors.c.connection_id == connection.id))
+            connections = _table(Connection)
+            db.execute(delete(connections).where(connections.c.id == connection.id))
 
     def cursors(self, connection_id: str) -> dict[str, dict[str, Any]]:
         """The committed cursors of a connection, by stream."""

@@ -13,6 +13,7 @@ import pytest
 
 from portal.app import Portal
 from portal.auth.flows import auto_approve_browser
+from portal.auth.vault import FileStorage, Vault
 from portal.engine.sync import SyncResult
 from portal.provider import Provider, sandbox_endpoints
 from portal.sandbox import Sandbox
@@ -32,7 +33,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture
 def portal_home(tmp_path: Path) -> Iterator[Portal]:
     """A portal home (store and vault) in a temporary folder."""
-    with Portal.open(home=tmp_path / "portal-home") as portal:
+    home = tmp_path / "portal-home"
+    # A file vault in the temporary home: a test run never touches the machine's keyring.
+    vault = Vault(FileStorage(home / "vault.bin", key_file=home / "vault.key"), home / "vault.lock")
+    with Portal.open(home=home, vault=vault) as portal:
         yield portal
 
 

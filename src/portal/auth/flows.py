@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hmac
 import http.server
+import logging
 import secrets
 import threading
+import time
 import webbrowser
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,9 +22,12 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 from authlib.oauth2 import OAuth2Error
 
+from portal.auth import device, oidc
+from portal.auth.device import DeviceCode, ShowCode
 from portal.auth.oauth_client import OAuth2Client
+from portal.auth.refresh import check_scopes
 from portal.auth.tokens import TokenSet
-from portal.errors import AuthError
+from portal.errors import AuthError, ProviderError
 from portal.provider import Provider
 
 CALLBACK_PATH = "/callback"
@@ -100,6 +105,13 @@ def auto_approve_browser(url: str) -> None:
         agent.get(url)
 
 
+def show_device_code(code: DeviceCode) -> None:
+    """Tell the person where to approve (the CLI prints this to stderr)."""
+    logging.getLogger(__name__).warning(
+        "Open %s and enter the code %s", code.verification_uri, code.user_code
+    )
+
+
 @dataclass
 class OAuthHelpers:
     """The flows an ``authenticate`` implementation can run for ``provider``."""
@@ -108,27 +120,48 @@ class OAuthHelpers:
     browser: Browser = open_browser
     timeout: float = 300.0
     transport: httpx.BaseTransport | None = field(default=None, repr=False)
+    show_code: ShowCode = show_device_code
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+    flow: str = "browser"
+    """Which flow ``run`` uses: "browser" (authorization code) or "device" (RFC 8628)."""
+
+    def run(self, *, scopes: tuple[str, ...] | None = None) -> TokenSet:
+        """The flow asked for: a browser on this machine, or a code to approve elsewhere."""
+        if self.flow == "device":
+            return self.device_code(scopes=scopes)
+        return self.authorization_code(scopes=scopes)
+
+    def _client(self, scope: str, **kwargs: Any) -> OAuth2Client:
+        oauth = self.provider.oauth
+        return OAuth2Client(
+            client_id=oauth.client_id,
+            client_secret=oauth.client_secret,
+            scope=scope,
+            transport=self.transport,
+            timeout=30,
+            **kwargs,
+        )
 
     def authorization_code(self, *, scopes: tuple[str, ...] | None = None) -> TokenSet:
-        """Run the authorization-code flow with PKCE S256, state and a loopback redirect."""
+        """Run the authorization-code flow with PKCE S256, state and a loopback redirect.
+
+        With an ``openid`` scope and a declared issuer and JWKS, a nonce is sent and the
+        ID token is validated. Tokens with more scopes than requested are refused.
+        """
         oauth = self.provider.oauth
-        scope = " ".join(scopes if scopes is not None else oauth.scopes)
+        wanted = scopes if scopes is not None else oauth.scopes
         verifier = secrets.token_urlsafe(64)
+        nonce = secrets.token_urlsafe(32) if oauth.openid else None
         with (
             LoopbackListener() as listener,
-            OAuth2Client(
-                client_id=oauth.client_id,
-                client_secret=oauth.client_secret,
-                scope=scope,
-                redirect_uri=listener.redirect_uri,
-                code_challenge_method="S256",
-                transport=self.transport,
-                timeout=30,
+            self._client(
+                " ".join(wanted), redirect_uri=listener.redirect_uri, code_challenge_method="S256"
             ) as client,
         ):
             state = secrets.token_urlsafe(32)
+            extra = {"nonce": nonce} if nonce else {}
             url, _ = client.create_authorization_url(
-                oauth.authorize_url, state=state, code_verifier=verifier
+                oauth.authorize_url, state=state, code_verifier=verifier, **extra
             )
             self.browser(url)
             answer = listener.wait(self.timeout)
@@ -136,16 +169,56 @@ class OAuthHelpers:
             try:
                 token = client.fetch_token(
                     oauth.token_url,
+                    grant_type="authorization_code",
                     code=answer["code"],
                     code_verifier=verifier,
-                    state=state,
                 )
-            except (OAuth2Error, httpx.HTTPError) as error:
-                raise AuthError(
-                    f"{self.provider.display_name} refused to issue tokens: {_describe(error)}.",
-                    hint=f"Run portal connect {self.provider.name} again.",
-                ) from None
-        return TokenSet(dict(token))
+            except (OAuth2Error, httpx.HTTPError, ProviderError) as error:
+                raise self._refused(error) from None
+            return self._accept(client, dict(token), wanted, nonce)
+
+    def device_code(self, *, scopes: tuple[str, ...] | None = None) -> TokenSet:
+        """Run the device authorization grant (RFC 8628): a code to approve elsewhere."""
+        wanted = scopes if scopes is not None else self.provider.oauth.scopes
+        with self._client(" ".join(wanted)) as client:
+            grant = device.request_code(client, self.provider, " ".join(wanted))
+            self.show_code(
+                DeviceCode(
+                    verification_uri=grant.get("verification_uri", ""),
+                    user_code=grant["user_code"],
+                    verification_uri_complete=grant.get("verification_uri_complete"),
+                    expires_in=int(grant.get("expires_in", 600)),
+                )
+            )
+            try:
+                token = device.poll(client, self.provider, grant, sleep=self.sleep)
+            except (httpx.HTTPError, ProviderError) as error:
+                raise self._refused(error) from None
+            return self._accept(client, token, wanted, None)
+
+    def _accept(
+        self,
+        client: OAuth2Client,
+        token: dict[str, Any],
+        wanted: tuple[str, ...],
+        nonce: str | None,
+    ) -> TokenSet:
+        tokens = TokenSet(token)
+        try:
+            check_scopes(self.provider, wanted, tokens)
+            if self.provider.oauth.openid:
+                jwks = oidc.fetch_jwks(client, self.provider)
+                oidc.validate_id_token(token.get("id_token"), jwks, self.provider, nonce)
+        except AuthError:
+            revoke(client, self.provider, tokens)
+            raise
+        return tokens
+
+    def _refused(self, error: Exception) -> AuthError:
+        return AuthError(
+            f"{self.provider.display_name} refused to issue tokens: {_describe(error)}.",
+            hint=f"Run portal connect {self.provider.name} again.",
+        )
 
     def _check_answer(self, answer: dict[str, str], state: str) -> None:
         name = self.provider.display_name
@@ -163,7 +236,31 @@ class OAuthHelpers:
             raise AuthError(f"{name} sent no authorization code.", hint="Run portal connect again.")
 
 
+def revoke(client: OAuth2Client, provider: Provider, tokens: TokenSet) -> list[str]:
+    """Revoke the refresh and access tokens (RFC 7009); return what could not be revoked."""
+    url = provider.oauth.revocation_url
+    failures = []
+    for hint, value in (
+        ("refresh_token", tokens.refresh_token),
+        ("access_token", tokens.access_token),
+    ):
+        if not value:
+            continue
+        if not url:
+            failures.append(f"{hint}: the provider declares no revocation endpoint")
+            continue
+        try:
+            response = client.revoke_token(url, token=value, token_type_hint=hint)
+            if response.status_code != 200:
+                failures.append(f"{hint}: answered {response.status_code}")
+        except (httpx.HTTPError, ProviderError) as error:
+            failures.append(f"{hint}: {_describe(error)}")
+    return failures
+
+
 def _describe(error: Exception) -> str:
     if isinstance(error, OAuth2Error):
         return str(error.error or "error")
+    if isinstance(error, ProviderError):
+        return error.message
     return type(error).__name__

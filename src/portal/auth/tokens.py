@@ -15,6 +15,18 @@ class TokenSet:
     values: Mapping[str, Any] = field(repr=False)
 
     @property
+    def access_token(self) -> str | None:
+        """The access token, for the HTTP client only."""
+        value = self.values.get("access_token")
+        return None if value is None else str(value)
+
+    @property
+    def refresh_token(self) -> str | None:
+        """The refresh token, for the refresh flow and revocation only."""
+        value = self.values.get("refresh_token")
+        return None if value is None else str(value)
+
+    @property
     def scopes(self) -> tuple[str, ...]:
         """The scopes the provider actually granted."""
         return tuple(str(self.values.get("scope", "")).split())
@@ -22,9 +34,17 @@ class TokenSet:
     @property
     def expires_at(self) -> float | None:
         """When the access token expires (seconds since the epoch), if the provider said."""
-        value = self.values.get("expires_at")
-        if value is None and "expires_in" in self.values:
-            value = time.time() + float(self.values["expires_in"])
+        return self._deadline("expires_at", "expires_in")
+
+    @property
+    def grant_expires_at(self) -> float | None:
+        """When the grant itself lapses (the refresh token's expiry), if the provider said."""
+        return self._deadline("refresh_token_expires_at", "refresh_token_expires_in")
+
+    def _deadline(self, at: str, within: str) -> float | None:
+        value = self.values.get(at)
+        if value is None and within in self.values:
+            value = time.time() + float(self.values[within])
         return None if value is None else float(value)
 
     @property
@@ -34,10 +54,14 @@ class TokenSet:
         return None if value is None else str(value)
 
     def as_dict(self) -> dict[str, Any]:
-        """The token values, for the vault and the OAuth client only."""
+        """The token values with absolute expiry times, for the vault and the OAuth client."""
         data = dict(self.values)
-        if self.expires_at is not None:
-            data["expires_at"] = int(self.expires_at)
+        for at, deadline in (
+            ("expires_at", self.expires_at),
+            ("refresh_token_expires_at", self.grant_expires_at),
+        ):
+            if deadline is not None:
+                data[at] = int(deadline)
         return data
 
     def __str__(self) -> str:

@@ -97,5 +97,8 @@ class Connection(SQLModel, table=True):
         default_factory=dict, sa_type=JSON, description="Endpoint overrides, e.g. a sandbox's."
     )
     connected_at: datetime = Field(sa_type=UTCDateTime)
+    grant_expires_at: datetime | None = Field(
+        default=None, sa_type=UTCDateTime, description="When the provider's grant lapses."
+    )
     last_sync_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_sync_status: str | None = Field(default=None, description="ok, or the error's message.")

@@ -1,0 +1,14 @@
+"""The ``portal`` command: a thin layer over ``portal.app.Portal``.
+
+Heavy imports happen inside commands, so ``portal --help`` stays fast whatever is installed.
+"""
+
+from portal.cli import connections, records  # noqa: F401 - registers the commands
+from portal.cli.base import EXIT_CODE_MEANINGS, ExitCode, cli, exit_code_for
+
+__all__ = ["EXIT_CODE_MEANINGS", "ExitCode", "cli", "exit_code_for", "main"]
+
+
+def main() -> None:
+    """Entry point of the ``portal`` console script."""
+    cli(prog_name="portal")

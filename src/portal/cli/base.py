@@ -1,0 +1,147 @@
+"""The ``portal`` group, its exit codes and how errors reach the user."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import IntEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from portal.app import Portal
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class ExitCode(IntEnum):
+    """What ``portal`` exits with; each is explained in ``portal --help``."""
+
+    OK = 0
+    FAILED = 1
+    USAGE = 2
+    USER_ERROR = 3
+    AUTH = 4
+    CONFIG = 5
+    PROVIDER = 6
+    INTERRUPTED = 130
+
+
+EXIT_CODE_MEANINGS = {
+    ExitCode.OK: "everything asked for was done",
+    ExitCode.FAILED: "an unexpected internal error (run with -v for the traceback)",
+    ExitCode.USAGE: "the command line itself was wrong",
+    ExitCode.USER_ERROR: "cannot be done as asked (unknown or unconnected provider, ...)",
+    ExitCode.AUTH: "a provider refused the credentials: run portal connect again",
+    ExitCode.CONFIG: "a plugin or portal's configuration is broken",
+    ExitCode.PROVIDER: "a provider answered something unusable; earlier pages are kept",
+    ExitCode.INTERRUPTED: "stopped with Ctrl-C; everything committed so far is kept",
+}
+
+
+def exit_code_for(error: BaseException) -> ExitCode:
+    """The exit code for an error: the one place errors become exit codes."""
+    from portal.errors import AuthError, ConfigError, ProviderError, UserError
+
+    for kind, code in (
+        (UserError, ExitCode.USER_ERROR),
+        (AuthError, ExitCode.AUTH),
+        (ConfigError, ExitCode.CONFIG),
+        (ProviderError, ExitCode.PROVIDER),
+        (KeyboardInterrupt, ExitCode.INTERRUPTED),
+    ):
+        if isinstance(error, kind):
+            return code
+    return ExitCode.FAILED
+
+
+EPILOG = "\b\nExit codes:\n" + "\n".join(
+    f"  {code.value:<4} {meaning}" for code, meaning in EXIT_CODE_MEANINGS.items()
+)
+
+
+def _stderr() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+@contextmanager
+def friendly_errors(verbose: bool) -> Iterator[None]:
+    """Turn portal's errors into one sentence and a hint on stderr, and the right exit code."""
+    from portal.errors import PortalError
+
+    try:
+        yield
+    except PortalError as error:
+        if verbose:
+            logging.getLogger("portal").exception("error")
+        click.echo(f"Error: {error.message}", err=True)
+        if error.hint:
+            click.echo(error.hint, err=True)
+        sys.exit(exit_code_for(error))
+    except KeyboardInterrupt:
+        click.echo("Interrupted; everything committed so far is kept.", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+    except Exception as error:  # a bug: say so plainly; the traceback only under -v
+        if verbose:
+            logging.getLogger("portal").exception("internal error")
+        click.echo(f"Internal error: {type(error).__name__}: {error}", err=True)
+        click.echo("Run again with -v for the traceback, and please report it.", err=True)
+        sys.exit(ExitCode.FAILED)
+
+
+def _open(ctx: click.Context) -> Portal:
+    from portal.app import Portal
+
+    options = ctx.obj
+    portal = Portal.open(home=options["home"], db=options["db"], plugins_dir=options["plugins_dir"])
+    ctx.call_on_close(portal.close)
+    return portal
+
+
+@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--home",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="PORTAL_HOME",
+    help="Folder for the store and the token vault [default: user data folder; env PORTAL_HOME].",
+)
+@click.option(
+    "--db",
+    envvar="PORTAL_DB",
+    help="Store as a SQLAlchemy URL, e.g. sqlite:///my.db [default: portal.db in --home].",
+)
+@click.option(
+    "--plugins-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="PORTAL_PLUGINS_DIR",
+    help="Also load every *.py file in this folder as a plugin.",
+)
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Log what portal does (never secrets), with tracebacks."
+)
+@click.version_option(package_name="portal-core")
+@click.pass_context
+def cli(
+    ctx: click.Context, home: Path | None, db: str | None, plugins_dir: Path | None, verbose: bool
+) -> None:
+    """portal gets your data back from your bank, utility, telco and retailer.
+
+    Connect a provider once with `portal connect NAME`, then run `portal sync` whenever you
+    like: everything lands in one local SQLite store you can browse, export and keep.
+    Try `portal sync --demo` to see it work against the bundled sandbox providers.
+    """
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if not verbose:
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+    ctx.obj = {"home": home, "db": db, "plugins_dir": plugins_dir, "verbose": verbose}
