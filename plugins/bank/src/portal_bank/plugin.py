@@ -40,8 +40,12 @@ PROVIDER = Provider(
         authorize_url="https://auth.demobank.example/oauth/authorize",
         token_url="https://auth.demobank.example/oauth/token",  # noqa: S106 - a URL
         revocation_url="https://auth.demobank.example/oauth/revoke",
+        device_authorization_url="https://auth.demobank.example/oauth/device",
+        issuer="https://auth.demobank.example",
+        jwks_url="https://auth.demobank.example/.well-known/jwks.json",
         client_id="portal-demo",
-        scopes=("accounts",),
+        # Open Banking logins are OpenID Connect (FAPI): portal checks the ID token and nonce.
+        scopes=("openid", "accounts"),
     ),
     inventory=(
         InventoryItem(
