@@ -184,9 +184,20 @@ class Portal:
             results.append(self._sync_one(provider, connections[name], progress))
         return results
 
-    def _sync_one(
+    def client(self, name: str, progress: SyncProgress | None = None) -> ProviderClient:
+        """An authorised client for a connected provider, as ``fetch`` receives it."""
+        connection = self.store.connection(name)
+        provider = self.plugins.provider(name)
+        if connection is None:
+            raise NotConnected(
+                f"{provider.display_name} is not connected yet.",
+                hint=f"Run portal connect {name} first.",
+            )
+        return self._client_for(provider, connection, progress or NoProgress())
+
+    def _client_for(
         self, provider: Provider, connection: Connection, progress: SyncProgress
-    ) -> SyncResult:
+    ) -> ProviderClient:
         if connection.endpoints:
             provider = provider.with_endpoints(connection.endpoints)
         keeper = TokenKeeper(
@@ -196,14 +207,21 @@ class Portal:
             provider.oauth.scopes,
             on_lost=lambda: self.store.set_status(connection, "needs_reconnect"),
         )
+        return self._client(provider, keeper, progress)
+
+    def _sync_one(
+        self, provider: Provider, connection: Connection, progress: SyncProgress
+    ) -> SyncResult:
         try:
-            client = self._client(provider, keeper, progress)
+            client = self._client_for(provider, connection, progress)
         except AuthError as error:
             result = SyncResult(provider.name, error=error)
         else:
             with client:
                 cursors = Cursors(self.store.cursors(connection.id))
-                result = run_sync(self.plugins, provider, connection, client, cursors, progress)
+                result = run_sync(
+                    self.plugins, client.provider, connection, client, cursors, progress
+                )
                 result.retries = client.retry_transport.retries
         self.store.record_sync(connection, "ok" if result.ok else str(result.error))
         return result
