@@ -21,12 +21,16 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from joserfc import jwt
+from joserfc.errors import BadSignatureError, ExpiredTokenError, InvalidClaimError
+from joserfc.jwk import KeySet
 
 from portal.sandbox import Fault, Sandbox
 from portal_bank.customer import signed
 from portal_bank.sandbox import BankSandbox
 
 REDIRECT = "http://127.0.0.1:8123/callback"
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 
 @pytest.fixture
@@ -88,6 +92,27 @@ def connect(http: httpx.Client, sandbox: Sandbox, redirect_uri: str = REDIRECT) 
     assert response.status_code == 200, response.text
     token: dict[str, Any] = response.json()
     return token
+
+
+def start_device(http: httpx.Client, sandbox: Sandbox, **extra: str) -> dict[str, Any]:
+    """Ask the device authorization endpoint for codes (RFC 8628 §3.1)."""
+    data = {"client_id": "portal-demo", "scope": "openid accounts", **extra}
+    response = http.post(sandbox.device_authorization_url, data=data)
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def poll(http: httpx.Client, sandbox: Sandbox, device_code: str) -> httpx.Response:
+    """One poll of the token endpoint with a device code (RFC 8628 §3.4)."""
+    return http.post(
+        sandbox.token_url,
+        data={"grant_type": DEVICE_GRANT, "device_code": device_code, "client_id": "portal-demo"},
+    )
+
+
+def answers(sandbox: Sandbox, device_code: str) -> list[str]:
+    return [answer for _, answer in sandbox.device_polls(device_code)]
 
 
 def refresh(http: httpx.Client, sandbox: Sandbox, refresh_token: str) -> httpx.Response:
@@ -532,3 +557,345 @@ def test_the_same_seed_serves_the_same_customer(http: httpx.Client) -> None:
             truth.pop("consents")  # each connection's consent is new
         assert truths[0] == truths[1]
     assert BankSandbox(seed=8).ground_truth()["transactions"] != truths[0]["transactions"]
+
+
+# -- the device authorization grant (RFC 8628) ------------------------------------------
+
+
+def test_a_device_login_approved_on_the_verification_page(http: httpx.Client) -> None:
+    with BankSandbox(device_interval=1) as bank:
+        codes = start_device(http, bank)
+        assert re.fullmatch(r"[A-Z]{4}-[A-Z]{4}", codes["user_code"])
+        assert codes["verification_uri"] == f"{bank.base_url}/device"
+        assert codes["verification_uri_complete"] == (
+            f"{bank.base_url}/device?user_code={codes['user_code']}"
+        )
+        assert (codes["expires_in"], codes["interval"]) == (600, 1)
+        page = http.get(codes["verification_uri_complete"])  # auto_approve: approved at once
+        assert page.status_code == 200 and "Approved" in page.text
+        token = poll(http, bank, codes["device_code"])  # a first poll may come at any time
+        assert token.status_code == 200, token.text
+        body = token.json()
+        assert body["scope"] == "openid accounts" and body["consent_id"] and body["id_token"]
+        assert body["refresh_token_expires_in"] == 90 * 24 * 3600
+        keys = KeySet.import_key_set(http.get(bank.jwks_url).json())
+        claims = jwt.decode(body["id_token"], keys, algorithms=["RS256"]).claims
+        assert (claims["iss"], claims["aud"]) == (bank.issuer, "portal-demo")
+        assert api(http, f"{bank.api_base}/accounts", body).status_code == 200
+        assert refresh(http, bank, body["refresh_token"]).status_code == 200
+        again = poll(http, bank, codes["device_code"])  # a device code is used once
+        assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
+        assert answers(bank, codes["device_code"]) == ["ok", "invalid_grant"]
+        assert bank.token_requests == {DEVICE_GRANT: 2, "refresh_token": 1}
+        unknown = poll(http, bank, "nonsense")
+        assert unknown.json()["error"] == "invalid_grant"
+        assert http.get(f"{bank.base_url}/device?user_code=ABCD-EFGH").status_code == 404
+        assert "user_code" in http.get(f"{bank.base_url}/device").text  # asks for the code
+
+
+def test_a_device_login_is_pending_until_the_person_approves(http: httpx.Client) -> None:
+    with BankSandbox(device_interval=1, auto_approve=False) as bank:
+        codes = start_device(http, bank)
+        pending = poll(http, bank, codes["device_code"])
+        assert pending.status_code == 400 and pending.json()["error"] == "authorization_pending"
+        # The page asks first; user codes are read without case or dashes (RFC 8628 §6.1).
+        typed = codes["user_code"].lower().replace("-", "")
+        page = http.get(f"{bank.base_url}/device", params={"user_code": typed})
+        assert page.status_code == 200 and "Approve" in page.text and "Deny" in page.text
+        decided = http.post(
+            f"{bank.base_url}/device", data={"user_code": typed, "decision": "approve"}
+        )
+        assert decided.status_code == 200 and "Approved" in decided.text
+        assert http.get(codes["verification_uri_complete"]).status_code == 404  # decided
+        time.sleep(1.05)
+        assert poll(http, bank, codes["device_code"]).status_code == 200
+        assert answers(bank, codes["device_code"]) == ["authorization_pending", "ok"]
+
+
+def test_a_denied_device_login_is_access_denied(bank: BankSandbox, http: httpx.Client) -> None:
+    codes = start_device(http, bank)
+    bank.deny_device(codes["user_code"])
+    denied = poll(http, bank, codes["device_code"])
+    assert denied.status_code == 400 and denied.json()["error"] == "access_denied"
+    assert bank.ground_truth()["consents"] == []  # nothing was granted
+    with pytest.raises(LookupError):
+        bank.approve_device(codes["user_code"])  # the decision stands
+
+
+def test_an_unapproved_device_code_expires(http: httpx.Client) -> None:
+    with BankSandbox(device_code_ttl=1, device_interval=1) as bank:
+        codes = start_device(http, bank)
+        assert codes["expires_in"] == 1
+        time.sleep(1.05)
+        expired = poll(http, bank, codes["device_code"])
+        assert expired.status_code == 400 and expired.json()["error"] == "expired_token"
+        with pytest.raises(LookupError):
+            bank.approve_device(codes["user_code"])
+
+
+def test_slow_down_adds_five_seconds_for_every_later_poll(http: httpx.Client) -> None:
+    with BankSandbox(device_interval=1) as bank:
+        codes = start_device(http, bank)
+        device_code = codes["device_code"]
+        assert poll(http, bank, device_code).json()["error"] == "authorization_pending"
+        assert poll(http, bank, device_code).json()["error"] == "slow_down"  # too soon
+        # A forced slow_down comes even when the spacing is right (a first poll always is),
+        # and it raises that device code's interval just the same.
+        other = start_device(http, bank)["device_code"]
+        bank.slow_down_next(1)
+        assert poll(http, bank, other).json()["error"] == "slow_down"
+        time.sleep(1.05)  # enough for the interval stated, not for the 6 s now required
+        assert poll(http, bank, device_code).json()["error"] == "slow_down"
+        assert poll(http, bank, other).json()["error"] == "slow_down"
+        bank.approve_device(codes["user_code"])
+        assert poll(http, bank, device_code).json()["error"] == "slow_down"  # approved or not
+        polls = bank.device_polls(device_code)
+        assert [a for _, a in polls] == ["authorization_pending", *["slow_down"] * 3]
+        assert all(a[0] <= b[0] for a, b in itertools.pairwise(polls))
+        assert polls[2][0] - polls[1][0] >= 1.0
+        assert answers(bank, other) == ["slow_down", "slow_down"]
+        assert bank.device_polls_by_code() == {
+            device_code: polls,
+            other: bank.device_polls(other),
+        }
+        assert bank.device_polls("nonsense") == []
+
+
+def test_a_confidential_client_authenticates_at_the_device_endpoint(
+    bank: BankSandbox, http: httpx.Client
+) -> None:
+    bank.register_client("tv", "s3cret")
+    url = bank.device_authorization_url
+    assert http.post(url, data={"client_id": "tv"}).status_code == 401
+    assert http.post(url, auth=("tv", "wrong")).status_code == 401
+    codes = http.post(url, auth=("tv", "s3cret")).raise_for_status().json()
+    bank.approve_device(codes["user_code"])
+    token = http.post(
+        bank.token_url,
+        data={"grant_type": DEVICE_GRANT, "device_code": codes["device_code"]},
+        auth=("tv", "s3cret"),
+    )
+    assert token.status_code == 200 and token.json()["scope"] == "openid accounts"
+
+
+# -- OpenID Connect ------------------------------------------------------------------
+
+
+def connect_openid(
+    http: httpx.Client, sandbox: Sandbox, nonce: str, scope: str = "openid accounts"
+) -> dict[str, Any]:
+    """The authorization-code flow for ``scope`` with a nonce; the token response."""
+    verifier, challenge = pkce()
+    answer = redirected(
+        authorize(
+            http,
+            sandbox,
+            scope=scope,
+            nonce=nonce,
+            code_challenge=challenge,
+            code_challenge_method="S256",
+        )
+    )
+    data = {
+        "grant_type": "authorization_code",
+        "code": answer["code"],
+        "redirect_uri": REDIRECT,
+        "client_id": "portal-demo",
+        "code_verifier": verifier,
+    }
+    token: dict[str, Any] = http.post(sandbox.token_url, data=data).raise_for_status().json()
+    return token
+
+
+def verified_claims(
+    http: httpx.Client, sandbox: Sandbox, id_token: str, nonce: str
+) -> dict[str, Any]:
+    """Check an ID token as a client must (OIDC Core §3.1.3.7); its claims."""
+    keys = KeySet.import_key_set(http.get(sandbox.jwks_url).raise_for_status().json())
+    claims: dict[str, Any] = jwt.decode(id_token, keys, algorithms=["RS256"]).claims
+    jwt.JWTClaimsRegistry(
+        iss={"essential": True, "value": sandbox.issuer},
+        aud={"essential": True, "value": "portal-demo"},
+        nonce={"essential": True, "value": nonce},
+        sub={"essential": True},
+        exp={"essential": True},
+    ).validate(claims)
+    return claims
+
+
+def test_an_id_token_verifies_against_the_published_keys(
+    bank: BankSandbox, http: httpx.Client
+) -> None:
+    token = connect_openid(http, bank, nonce="n-0S6_WzA2Mj")
+    claims = verified_claims(http, bank, token["id_token"], "n-0S6_WzA2Mj")
+    assert claims["sub"] == bank.ground_truth()["party"][0]["PartyId"]
+    assert claims["exp"] - claims["iat"] == 300 and claims["at_hash"]
+    assert "id_token" not in connect(http, bank)  # no openid scope, no ID token
+    # The same nonce again is a replay (OIDC Core §3.1.2.1).
+    _, challenge = pkce()
+    replay = authorize(
+        http,
+        bank,
+        scope="openid accounts",
+        nonce="n-0S6_WzA2Mj",
+        code_challenge=challenge,
+        code_challenge_method="S256",
+    )
+    assert redirected(replay)["error"] == "invalid_request"
+    # A sandbox that is no OpenID provider issues none and publishes no keys.
+    with Sandbox(scopes=("openid", "read")) as plain:
+        plain.register_client("portal-demo", redirect_uris=[REDIRECT])
+        token = connect_openid(http, plain, nonce="n", scope="openid read")
+        assert token["scope"] == "openid read" and "id_token" not in token
+        assert http.get(plain.jwks_url).status_code == 404
+
+
+def test_the_discovery_document(bank: BankSandbox, http: httpx.Client) -> None:
+    document = http.get(f"{bank.base_url}/.well-known/openid-configuration").json()
+    assert document["issuer"] == bank.issuer == bank.base_url
+    assert document["authorization_endpoint"] == bank.authorize_url
+    assert document["token_endpoint"] == bank.token_url
+    assert document["revocation_endpoint"] == bank.revocation_url
+    assert document["device_authorization_endpoint"] == bank.device_authorization_url
+    assert document["jwks_uri"] == bank.jwks_url
+    assert document["id_token_signing_alg_values_supported"] == ["RS256"]
+    assert document["code_challenge_methods_supported"] == ["S256"]
+    assert document["response_types_supported"] == ["code"]
+    assert document["subject_types_supported"] == ["public"]
+    assert set(document["grant_types_supported"]) == {
+        "authorization_code",
+        "refresh_token",
+        DEVICE_GRANT,
+    }
+    assert document["scopes_supported"] == ["openid", "accounts"]
+    [key] = http.get(bank.jwks_url).json()["keys"]
+    assert key["kty"] == "RSA" and key["alg"] == "RS256" and key["kid"] and "d" not in key
+
+
+@pytest.mark.parametrize(
+    ("kind", "error", "claim"),
+    [
+        ("nonce", InvalidClaimError, "nonce"),
+        ("audience", InvalidClaimError, "aud"),
+        ("issuer", InvalidClaimError, "iss"),
+        ("expired", ExpiredTokenError, None),
+        ("signature", BadSignatureError, None),
+    ],
+)
+def test_a_tampered_id_token_fails_its_check(
+    bank: BankSandbox, http: httpx.Client, kind: str, error: type[Exception], claim: str | None
+) -> None:
+    bank.tamper_id_token(kind)
+    token = connect_openid(http, bank, nonce="n-1")
+    with pytest.raises(error) as raised:
+        verified_claims(http, bank, token["id_token"], "n-1")
+    if claim:
+        assert getattr(raised.value, "claim", None) == claim
+    bank.tamper_id_token(None)
+    honest = connect_openid(http, bank, nonce="n-2")
+    assert verified_claims(http, bank, honest["id_token"], "n-2")
+    with pytest.raises(ValueError, match="Unknown tamper kind"):
+        bank.tamper_id_token("everything")
+
+
+# -- grants: lifetime, withdrawal, widening, revocations and secrets ---------------------
+
+
+def test_token_responses_say_when_the_refresh_token_expires(http: httpx.Client) -> None:
+    with BankSandbox(refresh_token_ttl=3600) as bank:
+        token = connect(http, bank)
+        assert token["refresh_token_expires_in"] == 3600
+        renewed = refresh(http, bank, token["refresh_token"]).json()
+        assert renewed["refresh_token_expires_in"] == 3600
+
+
+def test_withdrawn_consent_stops_every_token(bank: BankSandbox, http: httpx.Client) -> None:
+    token = connect(http, bank)
+    rotated = refresh(http, bank, token["refresh_token"]).json()
+    bank.withdraw_consent()
+    for each in (token, rotated):
+        refused = api(http, f"{bank.api_base}/accounts", each)
+        assert refused.status_code == 401
+        assert 'error="invalid_token"' in refused.headers["WWW-Authenticate"]
+    again = refresh(http, bank, rotated["refresh_token"])
+    assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
+    [consent] = bank.ground_truth()["consents"]
+    assert consent["Status"] == "Revoked"
+    fresh = connect(http, bank)  # a new consent; the old one reads as revoked
+    old = api(http, f"{bank.api_base}/account-access-consents/{token['consent_id']}", fresh)
+    assert old.json()["Data"]["Status"] == "Revoked"
+
+
+def test_widened_scopes_show_in_the_token_response(bank: BankSandbox, http: httpx.Client) -> None:
+    bank.widen_scopes("payments")
+    token = connect(http, bank)
+    assert token["scope"] == "accounts payments"
+    assert refresh(http, bank, token["refresh_token"]).json()["scope"] == "accounts payments"
+    bank.widen_scopes(None)
+    assert connect(http, bank)["scope"] == "accounts"
+
+
+def test_revocations_are_logged_without_the_tokens(bank: BankSandbox, http: httpx.Client) -> None:
+    token = connect(http, bank)
+    for data in (
+        {"token": token["access_token"], "token_type_hint": "access_token"},
+        {"token": token["refresh_token"]},
+        {"token": "nonsense", "token_type_hint": "refresh_token"},
+    ):
+        revoked = http.post(bank.revocation_url, data={**data, "client_id": "portal-demo"})
+        assert revoked.status_code == 200
+    assert bank.revocations == [
+        ("access_token", "access_token"),
+        ("", "refresh_token"),
+        ("refresh_token", "unknown"),
+    ]
+
+
+def test_every_secret_that_crossed_is_seen(bank: BankSandbox, http: httpx.Client) -> None:
+    bank.register_client("webapp", "s3cret-webapp")
+    verifier, challenge = pkce()
+    location = authorize(
+        http, bank, client_id="webapp", code_challenge=challenge, code_challenge_method="S256"
+    )
+    code = redirected(location)["code"]
+    token = http.post(
+        bank.token_url,
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT,
+            "code_verifier": verifier,
+        },
+        auth=("webapp", "s3cret-webapp"),
+    ).json()
+    renewed = refresh(http, bank, token["refresh_token"]).json()  # refused: not portal-demo's
+    assert renewed["error"] == "invalid_grant"
+    oidc = connect_openid(http, bank, nonce="n")
+    codes = start_device(http, bank)
+    seen = bank.secrets_seen()
+    expected = {
+        "s3cret-webapp",
+        code,
+        verifier,
+        token["access_token"],
+        token["refresh_token"],
+        oidc["access_token"],
+        oidc["refresh_token"],
+        oidc["id_token"],
+        codes["device_code"],
+    }
+    assert expected <= seen
+    assert codes["user_code"] not in seen  # shown to the person on purpose: not a secret
+
+
+@pytest.mark.parametrize(
+    ("error", "status"), [("temporarily_unavailable", 503), ("invalid_grant", 400)]
+)
+def test_a_refresh_can_be_made_to_fail_once(
+    bank: BankSandbox, http: httpx.Client, error: str, status: int
+) -> None:
+    token = connect(http, bank)
+    bank.fail_refresh_with(error)
+    failed = refresh(http, bank, token["refresh_token"])
+    assert failed.status_code == status and failed.json()["error"] == error
+    assert refresh(http, bank, token["refresh_token"]).status_code == 200  # the grant lives on

@@ -2,8 +2,10 @@
 
 A sandbox is a real HTTP server on 127.0.0.1 with a real OAuth 2.0 authorization server
 (authlib's server side) in front of a provider's API and a deterministic demo customer.
-It records every request, can be told to misbehave (``Fault``), and states the ground truth
-it served, so tests and the conformance suite can check delivered against served::
+It records every request, can be told to misbehave (``Fault``, and switches on the
+authorization server such as ``tamper_id_token`` or ``slow_down_next``), and states the
+ground truth it served, so tests and the conformance suite can check delivered against
+served::
 
     with BankSandbox() as bank:
         bank.add_fault(Fault(path="/transactions", status=429, headers={"Retry-After": "1"}))

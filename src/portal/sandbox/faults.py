@@ -20,7 +20,8 @@ class Fault:
     """Make API requests whose path matches ``path`` misbehave, ``times`` times.
 
     ``path`` is a regular expression searched for (``re.search``) in the request path;
-    the authorization server's own routes (``/oauth/...``) are never faulted. The
+    the authorization server's own routes (``/oauth/...``, ``/device``, ``/.well-known/...``)
+    are never faulted. The
     sandbox answers ``status`` with ``headers`` (e.g. ``{"Retry-After": "1"}``), or, when
     ``malformed`` is set, 200 with a truncated JSON body. ``delay`` waits that many
     seconds before answering, to model a slow provider.

@@ -1,9 +1,10 @@
-"""A real OAuth 2.0 authorization server for sandboxes, on authlib's Flask integration.
+"""The authorization server's models and their in-memory store, on authlib's mixins.
 
-The models live in memory. The server is strict where portal's own client must be
+The server built on them (``authserver``) is strict where portal's own client must be
 correct: authorization code with PKCE (S256 only, never plain, never absent), refresh-token
 rotation, RFC 7009 revocation, and exact redirect URIs except for the port of a loopback
-redirect (RFC 8252 §7.3).
+redirect (RFC 8252 §7.3). The store also keeps what tests need to look back on: every
+secret value that crossed the sandbox, and the switches that make the server misbehave.
 """
 
 from __future__ import annotations
@@ -11,26 +12,19 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-import flask
-from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
-from authlib.oauth2.rfc6749 import (
-    AuthorizationCodeMixin,
-    ClientMixin,
-    InvalidRequestError,
-    TokenMixin,
-    grants,
-)
-from authlib.oauth2.rfc6750 import BearerTokenValidator
-from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc6749 import ClientMixin, InvalidRequestError, TokenMixin
 from authlib.oauth2.rfc7636 import CodeChallenge, create_s256_code_challenge
+from authlib.oauth2.rfc8628 import DEVICE_CODE_GRANT_TYPE
+from authlib.oidc.core import AuthorizationCodeMixin
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1"})
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+GRANT_TYPES = ("authorization_code", "refresh_token", DEVICE_CODE_GRANT_TYPE)
 
 
 @dataclass(frozen=True)
@@ -44,6 +38,12 @@ class OAuthSettings:
     scopes: tuple[str, ...] = ("read",)
     code_ttl: int = 600
     """RFC 6749 §4.1.2 recommends authorization codes live at most ten minutes."""
+    openid: bool = False
+    """Act as an OpenID provider: a request for scope ``openid`` also gets an ID token."""
+    id_token_ttl: int = 300
+    device_interval: int = 5
+    """The polling interval the device authorization endpoint states (RFC 8628 §3.2)."""
+    device_code_ttl: int = 600
 
 
 @dataclass
@@ -99,12 +99,12 @@ class Client(ClientMixin):  # type: ignore[misc]
         return response_type == "code"
 
     def check_grant_type(self, grant_type: str) -> bool:
-        return grant_type in ("authorization_code", "refresh_token")
+        return grant_type in GRANT_TYPES
 
 
 @dataclass
 class AuthorizationCode(AuthorizationCodeMixin):  # type: ignore[misc]
-    """An issued, not yet redeemed, authorization code."""
+    """An issued, not yet redeemed, authorization code (with OpenID Connect's nonce)."""
 
     code: str
     client_id: str
@@ -114,12 +114,20 @@ class AuthorizationCode(AuthorizationCodeMixin):  # type: ignore[misc]
     code_challenge: str
     code_challenge_method: str
     expires_at: float
+    nonce: str | None = None
+    auth_time: int = field(default_factory=lambda: int(time.time()))
 
     def get_redirect_uri(self) -> str:
         return self.redirect_uri
 
     def get_scope(self) -> str:
         return self.scope
+
+    def get_nonce(self) -> str | None:
+        return self.nonce
+
+    def get_auth_time(self) -> int:
+        return self.auth_time
 
 
 @dataclass
@@ -186,14 +194,35 @@ def redirect_matches(registered: str, requested: str) -> bool:
 
 
 class OAuthStore:
-    """Clients, codes and tokens in memory, shared by the server's request threads."""
+    """Clients, codes and tokens in memory, shared by the server's request threads.
+
+    Besides the models it keeps the test switches that make the server misbehave
+    (``widen``, ``refresh_failure``) and every secret value that crossed the sandbox.
+    """
 
     def __init__(self, settings: OAuthSettings) -> None:
         self.settings = settings
         self.clients: dict[str, Client] = {}
         self.codes: dict[str, AuthorizationCode] = {}
         self.tokens: list[Token] = []
+        self.nonces: set[tuple[str, str]] = set()
+        """(client id, nonce) of every authorization request, to refuse a replayed nonce."""
+        self.widen: str | None = None
+        """A scope added to every token response, as a misbehaving provider would."""
+        self.refresh_failure: str | None = None
+        """The OAuth error the next refresh answers instead of refreshing."""
         self.lock = threading.RLock()
+        self._seen: set[str] = set()
+
+    def remember(self, values: Iterable[str | None]) -> None:
+        """Note secret values that crossed the sandbox (either way); empty ones are skipped."""
+        with self.lock:
+            self._seen.update(v for v in values if v)
+
+    def seen(self) -> set[str]:
+        """Every secret value noted so far."""
+        with self.lock:
+            return set(self._seen)
 
     def client(self, client_id: str) -> Client | None:
         with self.lock:
@@ -216,6 +245,14 @@ class OAuthStore:
                 None,
             )
 
+    def token_kind(self, value: str) -> str:
+        """``access_token``, ``refresh_token`` or ``unknown``: what ``value`` was issued as."""
+        if value and self.by_access_token(value):
+            return "access_token"
+        if value and self.by_refresh_token(value):
+            return "refresh_token"
+        return "unknown"
+
     def expire_access_tokens(self) -> None:
         """Make every access token issued so far expired now; refresh tokens are untouched."""
         with self.lock:
@@ -228,6 +265,19 @@ class OAuthStore:
             for token in self.tokens:
                 if token.authorization is authorization:
                     token.access_revoked = token.refresh_revoked = True
+
+    def withdraw(self) -> None:
+        """The customer withdrew consent: every token is revoked, every unredeemed code void."""
+        with self.lock:
+            for token in self.tokens:
+                token.access_revoked = token.refresh_revoked = True
+            self.codes.clear()
+
+    def take_refresh_failure(self) -> str | None:
+        """The error the next refresh must answer, if one was asked for; asks only once."""
+        with self.lock:
+            error, self.refresh_failure = self.refresh_failure, None
+            return error
 
 
 class S256Only(CodeChallenge):  # type: ignore[misc]
@@ -254,128 +304,3 @@ class S256Only(CodeChallenge):  # type: ignore[misc]
         if not grant.request.form.get("code_verifier"):
             raise InvalidRequestError("Missing 'code_verifier'.")
         super().validate_code_verifier(grant, result)
-
-
-def build_authorization_server(
-    app: flask.Flask, store: OAuthStore
-) -> tuple[AuthorizationServer, ResourceProtector]:
-    """The authorization server and the bearer-token guard for ``app``, backed by ``store``."""
-    settings = store.settings
-
-    class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
-        TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
-
-        def save_authorization_code(self, code: str, request: Any) -> None:
-            data = request.payload.data
-            with store.lock:
-                store.codes[code] = AuthorizationCode(
-                    code=code,
-                    client_id=request.client.client_id,
-                    redirect_uri=request.payload.redirect_uri or "",
-                    scope=request.scope,
-                    authorization=request.user,
-                    code_challenge=data["code_challenge"],
-                    code_challenge_method=data["code_challenge_method"],
-                    expires_at=time.time() + settings.code_ttl,
-                )
-
-        def query_authorization_code(self, code: str, client: Client) -> AuthorizationCode | None:
-            with store.lock:
-                item = store.codes.get(code)
-            if item and item.client_id == client.client_id and time.time() < item.expires_at:
-                return item
-            return None
-
-        def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
-            with store.lock:
-                store.codes.pop(authorization_code.code, None)
-
-        def authenticate_user(self, authorization_code: AuthorizationCode) -> Authorization:
-            return authorization_code.authorization
-
-    class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
-        TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
-        INCLUDE_NEW_REFRESH_TOKEN = True  # rotation: every refresh answers with a new refresh token
-
-        def authenticate_refresh_token(self, refresh_token: str) -> Token | None:
-            token = store.by_refresh_token(refresh_token)
-            return token if token and token.refresh_usable() else None
-
-        def authenticate_user(self, refresh_token: Token) -> Authorization:
-            return refresh_token.authorization
-
-        def revoke_old_credential(self, refresh_token: Token) -> None:
-            with store.lock:
-                refresh_token.refresh_revoked = True
-
-    class Revocation(RevocationEndpoint):  # type: ignore[misc]
-        CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
-
-        def query_token(self, token_string: str, token_type_hint: str | None) -> Token | None:
-            lookups = [store.by_access_token, store.by_refresh_token]
-            if token_type_hint == "refresh_token":  # noqa: S105 - a token type, not a secret
-                lookups.reverse()
-            return next((t for find in lookups if (t := find(token_string))), None)
-
-        def revoke_token(self, token: Token, request: Any) -> None:
-            if token.refresh_token and secrets.compare_digest(
-                token.refresh_token, request.form["token"]
-            ):
-                store.revoke_grant(token.authorization)
-            else:
-                with store.lock:
-                    token.access_revoked = True
-
-    def save_token(token: dict[str, Any], request: Any) -> None:
-        with store.lock:
-            store.tokens.append(
-                Token(
-                    client=request.client,
-                    authorization=request.user,
-                    access_token=token["access_token"],
-                    refresh_token=token.get("refresh_token"),
-                    scope=token.get("scope", ""),
-                    issued_at=time.time(),
-                    expires_in=token["expires_in"],
-                    refresh_expires_at=time.time() + settings.refresh_token_ttl,
-                )
-            )
-
-    server = AuthorizationServer(app, query_client=store.client, save_token=save_token)
-    server.scopes_supported = list(settings.scopes)
-    server.register_token_generator("default", _token_generator(settings))
-    server.register_grant(AuthorizationCodeGrant, [S256Only(required=True)])
-    server.register_grant(RefreshTokenGrant)
-    server.register_endpoint(Revocation)
-
-    class Validator(BearerTokenValidator):  # type: ignore[misc]
-        def authenticate_token(self, token_string: str) -> Token | None:
-            return store.by_access_token(token_string)
-
-    protector = ResourceProtector()
-    protector.register_token_validator(Validator())
-    return server, protector
-
-
-def _token_generator(settings: OAuthSettings) -> Callable[..., dict[str, Any]]:
-    def generate(
-        grant_type: str,
-        client: Client,
-        user: Authorization | None = None,
-        scope: str | None = None,
-        expires_in: int | None = None,
-        include_refresh_token: bool = True,
-    ) -> dict[str, Any]:
-        token: dict[str, Any] = {
-            "access_token": secrets.token_urlsafe(32),
-            "token_type": "Bearer",
-            "expires_in": expires_in or settings.access_token_ttl,
-            "scope": scope or "",
-        }
-        if include_refresh_token:
-            token["refresh_token"] = secrets.token_urlsafe(32)
-        if user is not None:
-            token.update(user.extra)
-        return token
-
-    return generate

@@ -7,34 +7,23 @@ request log, starting and stopping cleanly — lives here, once for every provid
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import html
 import http
 import json
-import logging
 import socket
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any, Self
 
 import flask
-from authlib.oauth2 import OAuth2Error
 from werkzeug.exceptions import HTTPException
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, make_server
 
+from portal.sandbox.authserver import AuthorizationService
 from portal.sandbox.faults import MALFORMED_BODY, Fault, FaultBook, RequestRecord
-from portal.sandbox.oauth import (
-    Authorization,
-    Client,
-    OAuthSettings,
-    OAuthStore,
-    build_authorization_server,
-)
-
-logger = logging.getLogger(__name__)
+from portal.sandbox.oauth import Authorization, Client, OAuthSettings
+from portal.sandbox.serving import Connections, QuietHandler
 
 View = Callable[..., Any]
 Require = Callable[[str], Callable[[View], View]]
@@ -42,6 +31,8 @@ Require = Callable[[str], Callable[[View], View]]
 
 _AUTHORISED = "portal.sandbox.authorised"
 _DEFAULT_REDIRECT = "http://127.0.0.1/callback"
+_AUTHORIZATION_SERVER_PATHS = ("/oauth/", "/device", "/.well-known/")
+"""Routes of the authorization server, which faults never touch."""
 
 
 class Sandbox:
@@ -49,10 +40,13 @@ class Sandbox:
 
     The authorization server is authlib's (Flask integration): authorization code with
     PKCE S256 required, refresh-token rotation and RFC 7009 revocation, on
-    ``/oauth/authorize``, ``/oauth/token`` and ``/oauth/revoke``. A subclass adds the
-    provider's API in ``register_routes`` and describes the data it serves in
-    ``ground_truth``. Use it as a context manager, or call ``start`` and ``stop``; it
-    can be started again after it stops (on a new port unless ``port`` is set).
+    ``/oauth/authorize``, ``/oauth/token`` and ``/oauth/revoke``; the device authorization
+    grant (RFC 8628) on ``/oauth/device`` and ``/device``; with ``openid``, ID tokens (RS256)
+    and ``/.well-known/jwks.json``; and the discovery document at
+    ``/.well-known/openid-configuration``. A subclass adds the provider's API in
+    ``register_routes`` and describes the data it serves in ``ground_truth``. Use it as a
+    context manager, or call ``start`` and ``stop``; it can be started again after it
+    stops (on a new port unless ``port`` is set).
     """
 
     def __init__(
@@ -62,25 +56,38 @@ class Sandbox:
         access_token_ttl: int = 3600,
         refresh_token_ttl: int = 90 * 24 * 3600,
         scopes: tuple[str, ...] = ("read",),
+        openid: bool = False,
+        device_interval: int = 5,
+        device_code_ttl: int = 600,
     ) -> None:
+        if openid and "openid" not in scopes:
+            scopes = ("openid", *scopes)  # an OpenID provider must accept the scope it is named for
         self.settings = OAuthSettings(
             auto_approve=auto_approve,
             access_token_ttl=access_token_ttl,
             refresh_token_ttl=refresh_token_ttl,
             scopes=tuple(scopes),
+            openid=openid,
+            device_interval=device_interval,
+            device_code_ttl=device_code_ttl,
         )
         self.port = 0
         """The port to listen on at the next ``start``; 0 picks a free one."""
         self.requests: list[RequestRecord] = []
         """Every request answered, oldest first (``/oauth/*`` included)."""
-        self._oauth = OAuthStore(self.settings)
+        self._auth = AuthorizationService(
+            self.settings,
+            approve=self._authorization,
+            base_url=lambda: self.base_url,
+            subject=self.subject,
+        )
+        self._oauth = self._auth.store
         self._faults = FaultBook()
-        self._token_requests: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._app: flask.Flask | None = None
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
-        self._connections = _Connections()
+        self._connections = Connections()
 
     # -- for subclasses ---------------------------------------------------------------
 
@@ -94,14 +101,27 @@ class Sandbox:
     def extra_token_fields(self, client_id: str, scope: str) -> dict[str, Any]:
         """Extra fields for the token responses of a new grant (e.g. a bank's ``consent_id``).
 
-        Called once for each successful authorization, before the code is issued; the
-        fields are sent with the first token response and with every refresh of that grant.
+        Called once for each successful authorization (before the code is issued, or when a
+        device login is approved); the fields are sent with the first token response and
+        with every refresh of that grant.
         """
         return {}
 
     def error_body(self, status: int, message: str) -> dict[str, Any]:
         """The JSON body of an error answered by the sandbox itself (a fault, an unknown route)."""
         return {"status": status, "message": message}
+
+    def subject(self, client_id: str) -> str:
+        """The ``sub`` of ID tokens for ``client_id``: the demo customer, the same every time."""
+        return "demo-customer"
+
+    def withdraw_consent(self) -> None:
+        """The customer withdraws consent at the provider: every grant's tokens are revoked.
+
+        API calls then get 401 ``invalid_token`` and refreshes ``invalid_grant``. A subclass
+        that keeps consent objects marks them withdrawn too (and calls this).
+        """
+        self._auth.withdraw()
 
     # -- running ----------------------------------------------------------------------
 
@@ -118,7 +138,7 @@ class Sandbox:
                 listener.getsockname()[1],
                 self._wsgi,
                 threaded=True,
-                request_handler=_QuietHandler,
+                request_handler=QuietHandler,
                 fd=listener.fileno(),
             )
         finally:
@@ -181,6 +201,21 @@ class Sandbox:
         """The RFC 7009 revocation endpoint."""
         return f"{self.base_url}/oauth/revoke"
 
+    @property
+    def device_authorization_url(self) -> str:
+        """The RFC 8628 device authorization endpoint."""
+        return f"{self.base_url}/oauth/device"
+
+    @property
+    def issuer(self) -> str:
+        """The ``iss`` of ID tokens and the discovery document: the base URL."""
+        return self.base_url
+
+    @property
+    def jwks_url(self) -> str:
+        """The public keys ID tokens are signed with (served when ``openid`` is on)."""
+        return f"{self.base_url}/.well-known/jwks.json"
+
     # -- controls for tests -----------------------------------------------------------
 
     def register_client(
@@ -202,6 +237,7 @@ class Sandbox:
                 redirect_uris=list(redirect_uris),
                 scope=scope if scope is not None else " ".join(self.settings.scopes),
             )
+        self._oauth.remember([client_secret])
 
     def add_fault(self, fault: Fault) -> None:
         """Make matching API requests misbehave (see ``Fault``)."""
@@ -219,12 +255,75 @@ class Sandbox:
     @property
     def token_requests(self) -> dict[str, int]:
         """How many times the token endpoint was called, by ``grant_type`` (failures included)."""
-        with self._lock:
-            return dict(self._token_requests)
+        return self._auth.token_requests
 
     def expire_tokens(self) -> None:
         """Make every access token issued so far expired now (refresh tokens still work)."""
         self._oauth.expire_access_tokens()
+
+    @property
+    def revocations(self) -> list[tuple[str, str]]:
+        """Each RFC 7009 call: (``token_type_hint`` or "", what the token really was).
+
+        The second is ``access_token``, ``refresh_token`` or ``unknown``; no token is kept.
+        """
+        return self._auth.revocations
+
+    def secrets_seen(self) -> set[str]:
+        """Every secret value that crossed the sandbox, to look for where none may appear.
+
+        Access, refresh and ID tokens issued; authorization and device codes; code
+        verifiers, tokens and client secrets received; client secrets registered.
+        """
+        return self._oauth.seen()
+
+    def widen_scopes(self, extra: str | None) -> None:
+        """Grant ``extra`` on top of what is asked for in every token response from now on."""
+        with self._oauth.lock:
+            self._oauth.widen = extra
+
+    def fail_refresh_with(self, error: str | None) -> None:
+        """Make the next refresh answer this OAuth error instead (the grant is left as it was).
+
+        ``temporarily_unavailable`` answers 503, ``server_error`` 500, ``invalid_client``
+        401, anything else 400.
+        """
+        with self._oauth.lock:
+            self._oauth.refresh_failure = error
+
+    def tamper_id_token(self, kind: str | None) -> None:
+        """Spoil ID tokens issued from now on, or issue honest ones again with None.
+
+        "nonce" (another nonce; code grant only, as a device login sends none), "audience",
+        "issuer", "expired" (``exp`` in the past) or "signature" (signed with another key
+        under the published ``kid``): each fails one check a client must make.
+        """
+        self._auth.id_tokens.tamper(kind)
+
+    def approve_device(self, user_code: str) -> None:
+        """Approve the device authorization showing ``user_code``, as the person would."""
+        self._auth.decide_device(user_code, approved=True)
+
+    def deny_device(self, user_code: str) -> None:
+        """Deny the device authorization showing ``user_code``."""
+        self._auth.decide_device(user_code, approved=False)
+
+    def slow_down_next(self, n: int = 1) -> None:
+        """Answer the next ``n`` device-code polls ``slow_down``, however well spaced.
+
+        Each raises that device code's interval by 5 seconds, as a real one would.
+        """
+        if n < 1:
+            raise ValueError("n must be at least 1.")
+        self._auth.devices.force_slow_downs(n)
+
+    def device_polls(self, device_code: str) -> list[tuple[float, str]]:
+        """Each poll of ``device_code``: (``time.monotonic()``, the error answered or "ok")."""
+        return self._auth.devices.polls().get(device_code, [])
+
+    def device_polls_by_code(self) -> dict[str, list[tuple[float, str]]]:
+        """``device_polls`` for every device code issued, oldest first."""
+        return self._auth.devices.polls()
 
     # -- the Flask app ----------------------------------------------------------------
 
@@ -234,7 +333,7 @@ class Sandbox:
         app = flask.Flask("portal.sandbox")
         app.json.ensure_ascii = False  # type: ignore[attr-defined]  # serve clean UTF-8, not \u escapes
         app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the providers' field order
-        server, protector = build_authorization_server(app, self._oauth)
+        protector = self._auth.register(app)
 
         def require(scope: str) -> Callable[[View], View]:
             guard = protector(scope)
@@ -248,32 +347,6 @@ class Sandbox:
                 return guard(admitted)  # type: ignore[no-any-return]  # authlib is untyped
 
             return decorator
-
-        @app.route("/oauth/authorize", methods=["GET", "POST"])
-        def authorize() -> Any:
-            try:
-                grant = server.get_consent_grant(end_user=None)
-            except OAuth2Error as error:
-                return server.handle_error_response(None, error)
-            if not self.settings.auto_approve and flask.request.method == "GET":
-                return _consent_page(grant.request.client.client_id, grant.request.scope)
-            approved = self.settings.auto_approve or flask.request.form.get("decision") == "approve"
-            user = (
-                self._authorization(grant.request.client.client_id, grant.request.scope)
-                if approved
-                else None
-            )
-            return server.create_authorization_response(grant_user=user, grant=grant)
-
-        @app.route("/oauth/token", methods=["POST"])
-        def token() -> Any:
-            with self._lock:
-                self._token_requests[flask.request.form.get("grant_type", "")] += 1
-            return server.create_token_response()
-
-        @app.route("/oauth/revoke", methods=["POST"])
-        def revoke() -> Any:
-            return server.create_endpoint_response("revocation")
 
         app.before_request(self._fault_response)
         app.register_error_handler(404, self._http_error)
@@ -289,7 +362,7 @@ class Sandbox:
 
     def _fault_response(self) -> flask.Response | None:
         path = flask.request.path
-        if path.startswith("/oauth/"):
+        if path.startswith(_AUTHORIZATION_SERVER_PATHS):
             return None
         fault = self._faults.take(path)
         if fault is None:
@@ -341,64 +414,3 @@ def _reason(status: int) -> str:
         return http.HTTPStatus(status).phrase
     except ValueError:
         return f"HTTP {status}"
-
-
-def _consent_page(client_id: str, scope: str) -> str:
-    # Posting back to the same URL keeps the authorization request's parameters in the query.
-    action = "?" + flask.request.query_string.decode("ascii", "replace")
-    return (
-        "<!doctype html><meta charset=utf-8><title>Approve access</title>"
-        f"<p><b>{html.escape(client_id)}</b> asks to read: {html.escape(scope)}."
-        f'<form method=post action="{html.escape(action)}">'
-        "<button name=decision value=approve>Approve</button> "
-        "<button name=decision value=deny>Deny</button></form>"
-    )
-
-
-class _Connections:
-    """The open client connections of one server, so that stop() can close kept-alive ones."""
-
-    def __init__(self) -> None:
-        self._open: dict[socket.socket, threading.Thread] = {}
-        self._lock = threading.Lock()
-
-    def opened(self, connection: socket.socket) -> None:
-        with self._lock:
-            self._open[connection] = threading.current_thread()
-
-    def closed(self, connection: socket.socket) -> None:
-        with self._lock:
-            self._open.pop(connection, None)
-
-    def close_all(self) -> None:
-        """Unblock handler threads waiting on idle keep-alive connections, then join them."""
-        with self._lock:
-            open_now = list(self._open.items())
-        for connection, _ in open_now:
-            with contextlib.suppress(OSError):  # the client may have closed it already
-                connection.shutdown(socket.SHUT_RDWR)
-        for _, thread in open_now:
-            thread.join(timeout=5)
-
-
-class _QuietHandler(WSGIRequestHandler):
-    """werkzeug's handler without its access log: request lines carry authorization codes."""
-
-    # Declared here so werkzeug does not set it on the class for us (it mutates the class).
-    protocol_version = "HTTP/1.1"
-
-    def setup(self) -> None:
-        super().setup()
-        connections = getattr(self.server, "portal_connections", None)
-        if connections is not None:
-            connections.opened(self.connection)
-
-    def finish(self) -> None:
-        connections = getattr(self.server, "portal_connections", None)
-        if connections is not None:
-            connections.closed(self.connection)
-        super().finish()
-
-    def log(self, type: str, message: str, *args: Any) -> None:
-        if type == "error":
-            logger.debug("sandbox server error: " + message, *args)

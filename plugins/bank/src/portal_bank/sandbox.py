@@ -2,7 +2,9 @@
 
 It serves ``DemoBank``'s customer behind the shared sandbox machinery (a real OAuth server,
 faults, a request log). Every authorization creates an account-access consent, whose id
-comes back in the token response as ``consent_id``, as Open Banking intent ids do.
+comes back in the token response as ``consent_id``, as Open Banking intent ids do. The bank
+is an OpenID provider: a request for scope ``openid`` also gets an ID token whose subject is
+the customer's party id.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ from urllib.parse import urlencode
 import flask
 
 from portal.sandbox import Require, Sandbox
-from portal_bank.customer import LONDON
+from portal_bank.customer import LONDON, stamp
 from portal_bank.dataset import DemoBank
 
 API_PATH = "/open-banking/v3.1/aisp"
 SCOPE = "accounts"
+SCOPES = ("openid", SCOPE)
 CLIENT_ID = "portal-demo"
 
 _ERROR_CODES = {
@@ -46,17 +49,19 @@ class BankSandbox(Sandbox):
 
     ``page_size`` is how many transactions a page holds; ``seed`` picks the demo customer
     (the same seed always serves the same data). The client ``portal-demo`` is registered
-    as a public client (PKCE, no secret) with the loopback redirect and scope ``accounts``.
+    as a public client (PKCE, no secret) with the loopback redirect and the scopes
+    ``openid accounts``; the API needs ``accounts``.
     """
 
     def __init__(self, *, page_size: int = 100, seed: int = 2026, **kw: Any) -> None:
-        kw.setdefault("scopes", (SCOPE,))
+        kw.setdefault("scopes", SCOPES)
+        kw.setdefault("openid", True)
         super().__init__(**kw)
         if page_size < 1:
             raise ValueError("page_size must be at least 1.")
         self.page_size = page_size
         self.bank = DemoBank(seed)
-        self.register_client(CLIENT_ID, scope=SCOPE)
+        self.register_client(CLIENT_ID, scope=" ".join(SCOPES))
 
     @property
     def api_base(self) -> str:
@@ -74,6 +79,20 @@ class BankSandbox(Sandbox):
     def extra_token_fields(self, client_id: str, scope: str) -> dict[str, Any]:
         """Create the account-access consent this authorization stands for; return its id."""
         return {"consent_id": self.bank.new_consent()["ConsentId"]}
+
+    def subject(self, client_id: str) -> str:
+        """The customer's party id: the same person whichever client asks."""
+        return str(self.bank.party["PartyId"])
+
+    def withdraw_consent(self) -> None:
+        """The customer revokes every account-access consent; every token stops working."""
+        super().withdraw_consent()
+        bank = self.bank
+        with bank.lock:
+            now = stamp(bank.now)
+            for consent in bank.consents:
+                if consent["Status"] != "Revoked":
+                    consent["Status"], consent["StatusUpdateDateTime"] = "Revoked", now
 
     def error_body(self, status: int, message: str) -> dict[str, Any]:
         """The Open Banking error envelope."""

@@ -1,0 +1,68 @@
+"""The HTTP plumbing under a sandbox: werkzeug's server, made quiet and quick to stop.
+
+Kept apart from ``server`` because it is about sockets and threads, not about OAuth or
+providers: the request handler logs nothing (request lines carry authorization codes) and
+tracks open connections, so that stopping a sandbox closes kept-alive ones and leaves no
+thread behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import threading
+from typing import Any
+
+from werkzeug.serving import WSGIRequestHandler
+
+logger = logging.getLogger(__name__)
+
+
+class Connections:
+    """The open client connections of one server, so that stop() can close kept-alive ones."""
+
+    def __init__(self) -> None:
+        self._open: dict[socket.socket, threading.Thread] = {}
+        self._lock = threading.Lock()
+
+    def opened(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._open[connection] = threading.current_thread()
+
+    def closed(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._open.pop(connection, None)
+
+    def close_all(self) -> None:
+        """Unblock handler threads waiting on idle keep-alive connections, then join them."""
+        with self._lock:
+            open_now = list(self._open.items())
+        for connection, _ in open_now:
+            with contextlib.suppress(OSError):  # the client may have closed it already
+                connection.shutdown(socket.SHUT_RDWR)
+        for _, thread in open_now:
+            thread.join(timeout=5)
+
+
+class QuietHandler(WSGIRequestHandler):
+    """werkzeug's handler without its access log: request lines carry authorization codes."""
+
+    # Declared here so werkzeug does not set it on the class for us (it mutates the class).
+    protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        connections = getattr(self.server, "portal_connections", None)
+        if connections is not None:
+            connections.opened(self.connection)
+
+    def finish(self) -> None:
+        connections = getattr(self.server, "portal_connections", None)
+        if connections is not None:
+            connections.closed(self.connection)
+        super().finish()
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        if type == "error":
+            logger.debug("sandbox server error: " + message, *args)
