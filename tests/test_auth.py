@@ -33,7 +33,7 @@ def test_connect_runs_pkce_s256_and_stores_tokens_encrypted(
     assert query["code_challenge_method"] == ["S256"]
     assert len(query["state"][0]) >= 32
     assert urlsplit(query["redirect_uri"][0]).hostname == "127.0.0.1"
-    assert connection.scopes == "accounts" and connection.consent_id
+    assert connection.scopes == "openid accounts" and connection.consent_id
     tokens = portal.vault.get(connection.id)
     assert tokens is not None
     secret = tokens.as_dict()["access_token"]

@@ -116,7 +116,8 @@ class Life:
 
 
 @pytest.mark.slow
-def test_no_secret_leaks_anywhere(tmp_path: Path) -> None:
+def test_no_secret_leaks_anywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CANARY_CLIENT_SECRET", CLIENT_SECRET)  # for the in-process reprs
     home, plugins, exports = tmp_path / "home", tmp_path / "plugins", tmp_path / "exports"
     plugins.mkdir()
     (plugins / "canary.py").write_text(PLUGIN)

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from authlib.oauth2 import OAuth2Error
 
-from portal.auth.oauth_client import OAuth2Client
+from portal.auth.oauth_client import OAUTH_ERRORS, OAuth2Client
 from portal.errors import AuthError, UserError
 from portal.provider import Provider
 
@@ -49,8 +48,8 @@ def request_code(client: OAuth2Client, provider: Provider, scope: str) -> dict[s
         if provider.oauth.client_secret
         else None
     )
-    response = client.post(
-        url, data=data, auth=auth or httpx.USE_CLIENT_DEFAULT, withhold_token=True
+    response = client.request(  # no token exists yet: ask authlib not to add one
+        "POST", url, data=data, auth=auth or httpx.USE_CLIENT_DEFAULT, withhold_token=True
     )
     body: dict[str, Any] = (
         response.json()
@@ -87,7 +86,7 @@ def poll(
                 provider.oauth.token_url, grant_type=GRANT_TYPE, device_code=grant["device_code"]
             )
             return token
-        except OAuth2Error as error:
+        except OAUTH_ERRORS as error:
             if error.error == "authorization_pending":
                 continue
             if error.error == "slow_down":

@@ -20,11 +20,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-from authlib.oauth2 import OAuth2Error
 
 from portal.auth import device, oidc
 from portal.auth.device import DeviceCode, ShowCode
-from portal.auth.oauth_client import OAuth2Client
+from portal.auth.oauth_client import OAUTH_ERRORS, OAuth2Client
 from portal.auth.refresh import check_scopes
 from portal.auth.tokens import TokenSet
 from portal.errors import AuthError, ProviderError
@@ -173,7 +172,7 @@ class OAuthHelpers:
                     code=answer["code"],
                     code_verifier=verifier,
                 )
-            except (OAuth2Error, httpx.HTTPError, ProviderError) as error:
+            except (*OAUTH_ERRORS, httpx.HTTPError, ProviderError) as error:
                 raise self._refused(error) from None
             return self._accept(client, dict(token), wanted, nonce)
 
@@ -259,7 +258,7 @@ def revoke(client: OAuth2Client, provider: Provider, tokens: TokenSet) -> list[s
 
 
 def _describe(error: Exception) -> str:
-    if isinstance(error, OAuth2Error):
+    if isinstance(error, OAUTH_ERRORS):
         return str(error.error or "error")
     if isinstance(error, ProviderError):
         return error.message

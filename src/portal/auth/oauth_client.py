@@ -15,6 +15,9 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="The httpx module is deprecated")
     from authlib.integrations.httpx_client import OAuth2Client
 
+from authlib.integrations.base_client.errors import OAuthError
+from authlib.oauth2 import OAuth2Error
+
 from portal.errors import ConfigError
 
 if not issubclass(OAuth2Client, httpx.Client):  # pragma: no cover - needs httpx2 installed
@@ -23,4 +26,8 @@ if not issubclass(OAuth2Client, httpx.Client):  # pragma: no cover - needs httpx
         hint="Uninstall httpx2 from portal's environment (pip uninstall httpx2).",
     )
 
-__all__ = ["OAuth2Client"]
+#: What authlib raises for an OAuth error response: ``OAuth2Error`` from its protocol
+#: layer, ``OAuthError`` from the httpx client's token calls. Both carry ``.error``.
+OAUTH_ERRORS = (OAuth2Error, OAuthError)
+
+__all__ = ["OAUTH_ERRORS", "OAuth2Client"]

@@ -17,8 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from authlib.oauth2 import OAuth2Error
-
+from portal.auth.oauth_client import OAUTH_ERRORS
 from portal.auth.tokens import TokenSet
 from portal.auth.vault import Vault
 from portal.errors import AuthError
@@ -98,7 +97,7 @@ class TokenKeeper:
                         self.provider.oauth.token_url, refresh_token=stored.refresh_token
                     )
                 )
-            except OAuth2Error as error:
+            except OAUTH_ERRORS as error:
                 if error.error in {"invalid_grant", "invalid_client", "unauthorized_client"}:
                     self._lost()
                     raise reconnect_error(self.provider, str(error.error)) from None
