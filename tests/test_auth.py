@@ -59,7 +59,7 @@ def test_a_redirect_with_the_wrong_state_is_refused(portal: Portal, bank: BankSa
 
 
 def test_no_answer_from_the_browser_times_out_clearly(portal: Portal, bank: BankSandbox) -> None:
-    with pytest.raises(AuthError, match="No answer from the browser within 1 seconds"):
+    with pytest.raises(AuthError, match=r"No answer from the browser within 1 second\."):
         portal.connect(
             "bank", browser=lambda url: None, endpoints=sandbox_endpoints(bank), timeout=1
         )

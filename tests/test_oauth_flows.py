@@ -74,11 +74,24 @@ def test_a_redirect_uri_the_provider_does_not_know_gets_no_code(
 
 
 def _other_addresses() -> set[str]:
+    """Addresses of this machine other than 127.0.0.1: its named and outbound addresses.
+
+    127.0.0.2 is always among them: it reaches this machine too, yet a socket bound to
+    127.0.0.1 alone must not answer there (on macOS it is not even configured).
+    """
+    found = {"127.0.0.2"}
     try:
         infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
+        found |= {str(info[4][0]) for info in infos}
     except socket.gaierror:
-        return set()
-    return {str(info[4][0]) for info in infos if not str(info[4][0]).startswith("127.")}
+        pass
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:  # a UDP "connect" sends nothing; it only picks the outbound address
+            probe.connect(("192.0.2.1", 9))
+            found.add(str(probe.getsockname()[0]))
+        except OSError:
+            pass
+    return found - {"127.0.0.1", "0.0.0.0"}  # noqa: S104 - excluded, not bound
 
 
 def test_the_redirect_listener_is_reachable_on_loopback_only() -> None:

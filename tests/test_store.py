@@ -99,3 +99,16 @@ def test_an_unusable_url_is_a_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="not a database URL"):
         Store("nonsense://")
+
+
+def test_a_new_home_and_store_are_private_to_their_owner(tmp_path: Path) -> None:
+    from portal.app import Portal
+
+    home = tmp_path / "home"
+    with Portal.open(home=home) as portal:
+        portal.store.counts()
+    assert home.stat().st_mode & 0o777 == 0o700
+    for name in ("portal.db", "portal.db-wal"):
+        if (home / name).exists():
+            assert (home / name).stat().st_mode & 0o077 == 0, name
+    assert (home / "portal.db").stat().st_mode & 0o777 == 0o600

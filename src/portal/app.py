@@ -5,6 +5,7 @@ The CLI is a thin layer over this object, and tests and plugin authors use it th
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterable, Mapping
@@ -27,6 +28,8 @@ from portal.plugins import Plugins
 from portal.provider import Cursors, Provider
 from portal.record.tables import Connection
 from portal.store import Store, StoreDestination, default_home, sqlite_url
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -58,7 +61,7 @@ class Portal:
         home = home or Path(os.environ.get("PORTAL_HOME") or default_home())
         if plugins_dir is None and os.environ.get("PORTAL_PLUGINS_DIR"):
             plugins_dir = Path(os.environ["PORTAL_PLUGINS_DIR"])
-        home.mkdir(parents=True, exist_ok=True)
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)  # a life's records: owner only
         store = Store(db or os.environ.get("PORTAL_DB") or sqlite_url(home / "portal.db"))
         plugins = Plugins.load(
             plugins_dir=plugins_dir, extra=[*extra_plugins, StoreDestination(store)]
@@ -232,6 +235,8 @@ class Portal:
         def on_retry(message: str, wait: float) -> None:
             if progress is not None:
                 progress.retry(provider.name, message, wait)
+            else:  # connect and disconnect have no progress display: say why it is slow
+                log.warning("%s Retrying in %.1f s.", message, wait)
 
         return RetryTransport(
             self.transport,

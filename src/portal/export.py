@@ -39,7 +39,7 @@ class _Digesting:
 
 def export(store: Store, out: Path, fmt: str, provider: str | None = None) -> dict[str, Any]:
     """Write one file per entity into ``out`` and a ``manifest.json``; return the manifest."""
-    out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(mode=0o700, parents=True, exist_ok=True)  # personal data: owner only
     files = {}
     for entity in ENTITIES:
         name = f"{entity.category.value}.{fmt}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -64,6 +65,22 @@ def _where(request: httpx.Request) -> str:
     )
 
 
+def _reason(error: httpx.TransportError) -> str:
+    # The operating system's or TLS library's words ("Connection refused", "certificate
+    # verify failed"); they never carry the request, so no token can leak through them.
+    detail = str(error).strip()
+    return f"{type(error).__name__} ({detail})" if detail else type(error).__name__
+
+
+def _is_tls_failure(error: httpx.TransportError) -> bool:
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ssl.SSLError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
 class RetryTransport(httpx.BaseTransport):
     """Wraps a transport with retries, allowed hosts, HTTPS-only and a response size limit."""
 
@@ -105,9 +122,14 @@ class RetryTransport(httpx.BaseTransport):
         except httpx.TimeoutException as error:
             raise RetryableError(f"{_where(request)} timed out ({type(error).__name__}).") from None
         except httpx.TransportError as error:
+            failed = f"{_where(request)} failed: {_reason(error)}."
+            if _is_tls_failure(error):  # a certificate or protocol mismatch does not heal
+                raise ProviderError(
+                    failed, hint="Check the address: is it HTTPS, and is its certificate valid?"
+                ) from None
             if request.method not in IDEMPOTENT and not isinstance(error, httpx.ConnectError):
-                raise ProviderError(f"{_where(request)} failed: {type(error).__name__}.") from None
-            raise RetryableError(f"{_where(request)} failed: {type(error).__name__}.") from None
+                raise ProviderError(failed) from None
+            raise RetryableError(failed) from None
         if len(body) > self.max_bytes:
             raise ProviderError(
                 f"{_where(request)} answered {len(body)} bytes,"

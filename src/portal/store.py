@@ -9,6 +9,7 @@ unchanged data leaves every row, ``fetched_at`` included, exactly as it was.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,7 +74,11 @@ class Store:
     def _prepare_sqlite(self) -> None:
         database = self.engine.url.database
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            path = Path(database)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Create a new store readable by its owner only; SQLite gives its -wal and
+            # -shm files the same permissions. An existing file keeps the ones it has.
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
         @event.listens_for(self.engine, "connect")
         def _pragmas(dbapi_connection: Any, record: Any) -> None:

@@ -87,7 +87,8 @@ class LoopbackListener:
         """The redirect's query parameters, or an AuthError after ``timeout`` seconds."""
         if not self._done.wait(timeout) or self.result is None:
             raise AuthError(
-                f"No answer from the browser within {timeout:.0f} seconds.",
+                f"No answer from the browser within {timeout:g} second"
+                f"{'' if timeout == 1 else 's'}.",
                 hint="Run portal connect again and approve access in the browser.",
             )
         return self.result
