@@ -2,12 +2,12 @@
 
 import sqlite3
 import time
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bank_truth import _snapshot, _stored, assert_store_matches
 from conftest import connect
 from portal.app import Portal
 from portal.errors import ProviderError, SkippableError
@@ -15,50 +15,6 @@ from portal.hookspecs import hookimpl
 from portal.record import Account, Balance, Consent, Party, Transaction
 from portal.sandbox import Fault
 from portal_bank.sandbox import BankSandbox
-
-
-def _signed(item: dict[str, Any]) -> Decimal:
-    amount = Decimal(item["Amount"]["Amount"])
-    return amount if item["CreditDebitIndicator"] == "Credit" else -amount
-
-
-def _stored(portal: Portal, entity: type) -> dict[str, dict[str, Any]]:
-    return {row["provider_id"]: row for row in portal.store.rows(entity)}
-
-
-def _snapshot(portal: Portal) -> list[tuple[Any, ...]]:
-    """Every row of the record and the raw payloads (not the bookkeeping of when syncs ran)."""
-    database = portal.store.engine.url.database
-    assert database is not None
-    tables = [
-        "party",
-        "accounts",
-        "balances",
-        "transactions",
-        "consents",
-        "raw_items",
-        "rejections",
-    ]
-    with sqlite3.connect(database) as db:
-        return [(t, *row) for t in tables for row in db.execute(f"SELECT * FROM {t} ORDER BY 1")]  # noqa: S608
-
-
-def assert_store_matches(portal: Portal, bank: BankSandbox) -> None:
-    truth = bank.ground_truth()
-    transactions = _stored(portal, Transaction)
-    assert set(transactions) == {t["TransactionId"] for t in truth["transactions"]}
-    for served in truth["transactions"]:
-        row = transactions[served["TransactionId"]]
-        assert row["amount"] == _signed(served)
-        assert row["status"] == served["Status"]
-    assert set(_stored(portal, Account)) == {a["AccountId"] for a in truth["accounts"]}
-    assert len(_stored(portal, Balance)) == len(truth["balances"])
-    assert set(_stored(portal, Party)) == {p["PartyId"] for p in truth["party"]}
-    consents = set(_stored(portal, Consent))
-    assert {f"marketing:{p['PreferenceId']}" for p in truth["marketing_preferences"]} <= consents
-    assert (
-        len(consents) == len(truth["marketing_preferences"]) + 1
-    )  # plus this connection's consent
 
 
 def test_sync_stores_exactly_what_the_sandbox_served(portal: Portal, bank: BankSandbox) -> None:
@@ -152,7 +108,7 @@ def test_malformed_json_is_a_clear_error_and_leaves_the_store_as_it_was(
     portal.sync()
     before = _snapshot(portal)
     bank.add_activity(25)
-    bank.add_fault(Fault(path="/accounts$", malformed=True))
+    bank.add_fault(Fault(path="/accounts$", malformed=True, times=99))  # past every retry
     [result] = portal.sync()
     assert isinstance(result.error, ProviderError)
     assert "not valid JSON" in result.error.message and "/accounts" in result.error.message
@@ -164,7 +120,7 @@ def test_malformed_json_mid_sync_keeps_earlier_pages_and_the_next_sync_completes
 ) -> None:
     connect(portal, bank)
     second_account = bank.ground_truth()["accounts"][1]["AccountId"]
-    bank.add_fault(Fault(path=f"/accounts/{second_account}/transactions", malformed=True))
+    bank.add_fault(Fault(path=f"/accounts/{second_account}/transactions", malformed=True, times=99))
     [failed] = portal.sync()
     assert isinstance(failed.error, ProviderError)
     stored = _stored(portal, Transaction)
@@ -172,6 +128,7 @@ def test_malformed_json_mid_sync_keeps_earlier_pages_and_the_next_sync_completes
     assert f"transactions:{second_account}" not in portal.store.cursors(
         portal.store.connections()[0].id
     )
+    bank.clear_faults()
     [retry] = portal.sync()
     assert retry.ok, retry.error
     assert_store_matches(portal, bank)

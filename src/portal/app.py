@@ -131,6 +131,7 @@ class Portal:
 
     def _provider(self, name: str, endpoints: Mapping[str, str] | None) -> Provider:
         provider = self.plugins.provider(name)
+        _refuse_importer_only(provider)
         if endpoints:
             return provider.with_endpoints(endpoints)
         if provider.sandbox_only:
@@ -179,6 +180,7 @@ class Portal:
         results = []
         for name in wanted:
             provider = self.plugins.provider(name)
+            _refuse_importer_only(provider)
             if name not in connections:
                 raise NotConnected(
                     f"{provider.display_name} is not connected yet.",
@@ -259,5 +261,13 @@ class Portal:
             transport=transport,
             timeout=httpx.Timeout(30.0, connect=10.0),
         )
-        client.retry_transport = transport
         return client
+
+
+def _refuse_importer_only(provider: Provider) -> None:
+    """A provider whose data comes in files has nothing to connect to or sync from."""
+    if provider.importer_only:
+        raise UserError(
+            f"{provider.display_name} has no API to connect to: its data comes in files.",
+            hint="Download the file from the provider, then run portal import FILE.",
+        )

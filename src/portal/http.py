@@ -146,6 +146,14 @@ class RetryTransport(httpx.BaseTransport):
             raise RetryableError(f"{_where(request)} answered {status}.", retry_after=wait)
         return response
 
+    def note_retry(self, message: str, attempt: int) -> None:
+        """Count a retry decided above the transport (a body that did not decode) and wait."""
+        wait = min(self.policy.max_wait, self.policy.initial_wait * 2 ** (attempt - 1))
+        self.retries += 1
+        if self.on_retry is not None:
+            self.on_retry(message, wait)
+        self.policy.sleep(wait)
+
     def _wait(self, state: tenacity.RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
         if isinstance(error, RetryableError) and error.retry_after is not None:
@@ -183,8 +191,16 @@ class ProviderClient(OAuth2Client):  # type: ignore[misc]
     only: never the vault, never another provider's.
     """
 
-    def __init__(self, provider: Provider, keeper: TokenKeeper, **kwargs: Any) -> None:
-        super().__init__(token=keeper.current().as_dict(), **kwargs)
+    def __init__(
+        self,
+        provider: Provider,
+        keeper: TokenKeeper,
+        *,
+        transport: RetryTransport | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.retry_transport = transport or RetryTransport(allowed_hosts=provider.hosts)
+        super().__init__(token=keeper.current().as_dict(), transport=self.retry_transport, **kwargs)
         self.provider = provider
         self._keeper = keeper
 
@@ -215,7 +231,22 @@ class ProviderClient(OAuth2Client):  # type: ignore[misc]
         return response
 
     def get_json(self, url: str, params: Mapping[str, Any] | None = None) -> Any:
-        """GET ``url`` and decode its JSON, or raise a ProviderError naming the URL."""
+        """GET ``url`` and decode its JSON, or raise a ProviderError naming the URL.
+
+        A body that is not valid JSON (cut short by a proxy or a dropped connection) is
+        fetched again, within the same bounded number of attempts as any retry.
+        """
+        attempts = self.retry_transport.policy.attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._get_json_once(url, params)
+            except _InvalidJSON as error:
+                if attempt == attempts:
+                    raise error.problem from None
+                self.retry_transport.note_retry(error.problem.message, attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _get_json_once(self, url: str, params: Mapping[str, Any] | None) -> Any:
         response = self.get(url, params=params)
         where = _where(response.request)
         name = self.provider.display_name
@@ -232,11 +263,21 @@ class ProviderClient(OAuth2Client):  # type: ignore[misc]
         try:
             return response.json()
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise ProviderError(
-                f"{name} sent a response that is not valid JSON from {where}"
-                f" ({error.__class__.__name__} at character {getattr(error, 'pos', '?')}).",
-                hint="Nothing from it was stored; run portal sync again later.",
+            raise _InvalidJSON(
+                ProviderError(
+                    f"{name} sent a response that is not valid JSON from {where}"
+                    f" ({error.__class__.__name__} at character {getattr(error, 'pos', '?')}).",
+                    hint="Nothing from it was stored; run portal sync again later.",
+                )
             ) from None
+
+
+class _InvalidJSON(Exception):
+    """A body that did not decode; carries the error to raise if retrying does not help."""
+
+    def __init__(self, problem: ProviderError) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
 
 
 def follow_links(

@@ -2,7 +2,8 @@
 
 A sandbox is a real HTTP server on 127.0.0.1 with a real OAuth 2.0 authorization server
 (authlib's server side) in front of a provider's API and a deterministic demo customer.
-It records every request, can be told to misbehave (``Fault``, and switches on the
+It records every request, can be told to misbehave (``Fault`` for one planned fault,
+``Chaos`` for a share of requests going wrong at random, and switches on the
 authorization server such as ``tamper_id_token`` or ``slow_down_next``), and states the
 ground truth it served, so tests and the conformance suite can check delivered against
 served::
@@ -15,8 +16,9 @@ served::
 Flask is imported here, so import this package only where a sandbox is wanted.
 """
 
+from portal.sandbox.chaos import Chaos
 from portal.sandbox.faults import Fault, RequestRecord
 from portal.sandbox.oauth import OAuthSettings
 from portal.sandbox.server import Require, Sandbox
 
-__all__ = ["Fault", "OAuthSettings", "RequestRecord", "Require", "Sandbox"]
+__all__ = ["Chaos", "Fault", "OAuthSettings", "RequestRecord", "Require", "Sandbox"]

@@ -51,6 +51,8 @@ class RequestRecord:
     """``time.monotonic()`` when the response was ready, so tests can measure back-off."""
     authorised: bool
     """True when a protected route accepted the request's bearer token."""
+    started: float = 0.0
+    """``time.monotonic()`` when the request arrived (for rates and concurrency)."""
 
 
 class FaultBook:

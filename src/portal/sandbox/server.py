@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from portal.sandbox.authserver import AuthorizationService
+from portal.sandbox.chaos import Chaos, ChaosSwitch
 from portal.sandbox.faults import MALFORMED_BODY, Fault, FaultBook, RequestRecord
 from portal.sandbox.oauth import Authorization, Client, OAuthSettings
 from portal.sandbox.serving import Connections, QuietHandler
@@ -83,7 +84,15 @@ class Sandbox:
         )
         self._oauth = self._auth.store
         self._faults = FaultBook()
+        self._chaos = ChaosSwitch(
+            skip=_AUTHORIZATION_SERVER_PATHS,
+            error_body=self.error_body,
+            revoke_access_token=self._revoke_access_token,
+        )
         self._lock = threading.Lock()
+        self._in_flight = 0
+        self.max_in_flight = 0
+        """The most API requests this sandbox was answering at the same moment."""
         self._app: flask.Flask | None = None
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -239,6 +248,22 @@ class Sandbox:
             )
         self._oauth.remember([client_secret])
 
+    def set_chaos(self, chaos: Chaos | None) -> None:
+        """Make a share of API requests misbehave at random (see ``Chaos``); None stops it."""
+        self._chaos.set(chaos)
+
+    @property
+    def chaos_counts(self) -> dict[str, int]:
+        """How many API requests each kind of chaos took (``"ok"``: left alone)."""
+        monkey = self._chaos.monkey
+        return dict(monkey.counts) if monkey is not None else {}
+
+    def _revoke_access_token(self, value: str) -> None:
+        token = self._oauth.by_access_token(value) if value else None
+        if token is not None:
+            with self._oauth.lock:
+                token.access_revoked = True
+
     def add_fault(self, fault: Fault) -> None:
         """Make matching API requests misbehave (see ``Fault``)."""
         self._faults.add(fault)
@@ -349,6 +374,7 @@ class Sandbox:
             return decorator
 
         app.before_request(self._fault_response)
+        self._chaos.install(app)
         app.register_error_handler(404, self._http_error)
         app.register_error_handler(405, self._http_error)
         self.register_routes(app, require)
@@ -395,7 +421,18 @@ class Sandbox:
             status[0] = int(status_line.split(" ", 1)[0])
             return start_response(status_line, headers, exc_info)
 
-        body: Iterable[bytes] = app(environ, capture)
+        api = not environ.get("PATH_INFO", "").startswith(_AUTHORIZATION_SERVER_PATHS)
+        started = time.monotonic()
+        if api:
+            with self._lock:
+                self._in_flight += 1
+                self.max_in_flight = max(self.max_in_flight, self._in_flight)
+        try:
+            body: Iterable[bytes] = app(environ, capture)
+        finally:
+            if api:
+                with self._lock:
+                    self._in_flight -= 1
         record = RequestRecord(
             method=environ.get("REQUEST_METHOD", ""),
             path=environ.get("PATH_INFO", ""),
@@ -403,6 +440,7 @@ class Sandbox:
             status=status[0],
             at=time.monotonic(),
             authorised=bool(environ.get(_AUTHORISED)),
+            started=started,
         )
         with self._lock:
             self.requests.append(record)
