@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from portal.auth.flows import OAuthHelpers
     from portal.auth.tokens import TokenSet
     from portal.batch import Batch
+    from portal.importing import Importer
     from portal.provider import Cursors, Page, Provider
     from portal.record.model import Entity
 
@@ -100,4 +101,41 @@ def deliver(batch: Batch) -> None:
     Called for every page of every sync, on every destination plugin (the store is one,
     registered by default). A destination that keeps state must commit ``batch.cursor``
     atomically with the batch's records.
+    """
+
+
+@hookspec
+def register_importers(register: Callable[[Importer], None]) -> None:
+    """Declare the file importer(s) this plugin offers, for ``portal import FILE``.
+
+    Called when ``portal import`` runs (never during a sync). Call
+    ``register(Importer(...))`` for each kind of file people already download from
+    providers (an OFX statement, a midata CSV, a Green Button XML). Return nothing.
+
+    An ``Importer`` (``portal.importing``) has:
+
+    - ``name``, ``display_name``: the name for ``portal import FILE --as NAME``, and words;
+    - ``provider``: a ``Provider`` this same plugin declares through ``register_providers``;
+      its ``normalise`` hook turns the raw items into records exactly as after a fetch. A
+      provider with no API declares ``Provider(..., importer_only=True)`` and no endpoints;
+    - ``sniff(head, filename) -> bool``: whether the file is of this kind, from its first
+      bytes (``head``, up to ``portal.importing.HEAD_BYTES``). Decide by content, not by the
+      name's extension: people rename files;
+    - ``read(path) -> Iterator[Page]``: the file's raw items as pages, like ``fetch``'s. Yield
+      ``FilePage(stream, items, locators=...)`` so that an item's error names where it was
+      ("line 14", "element feed/entry[3]/content/IntervalBlock"). ``read`` may also take
+      ``account``: the name the user gave with ``--account`` (None if not given), for files
+      that do not say which account they are for. Raise ``BadFile(path, locator, message)``
+      for what cannot be read (a bad date, a broken element);
+    - ``extensions``, ``description``: what the file is usually called and where to get it,
+      for error messages and help.
+
+    ``portal.importing`` has helpers for readers: ``text_lines`` (decoding, BOM, line numbers),
+    ``csv_rows`` and ``xml_tree`` (defusedxml, with each element's line and path).
+
+    The whole file is normalised first and delivered as one batch, committed in one
+    transaction: a bad item (an error in ``read``, or a rejection by ``normalise``) raises a
+    ``BadFile`` naming its line or element, and nothing already stored changes. Give items
+    stable ``provider_id`` values (the file's own ids, or a digest of the item's fields), so
+    importing the same file, or an overlapping one, again adds nothing.
     """

@@ -50,23 +50,53 @@ class InventoryItem:
     fields: tuple[str, ...] = ()
 
 
+NO_OAUTH = OAuthClient(authorize_url="", token_url="", client_id="", scopes=())
+"""The ``oauth`` of a provider whose data only arrives in files (``importer_only``)."""
+
+
+@dataclass(frozen=True)
+class RequestLimits:
+    """The load a provider accepts, as its API terms state it; the engine enforces both.
+
+    ``concurrent`` is how many requests may be in flight at once, ``per_second`` how many
+    may start in any one second (None: no rate limit beyond the concurrency).
+    """
+
+    concurrent: int = 4
+    per_second: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.concurrent < 1 or (self.per_second is not None and self.per_second <= 0):
+            raise ConfigError(
+                f"Request limits {self} allow no request at all.",
+                hint="Use concurrent >= 1 and a positive per_second (or None).",
+            )
+
+
 @dataclass(frozen=True)
 class Provider:
     """A provider's declaration, registered through the ``register_providers`` hook.
 
     ``sandbox`` builds (but does not start) the provider's sandbox, if it ships one.
+    A provider whose data only arrives in files people download (OFX, midata CSV) sets
+    ``importer_only=True`` and declares no ``api_base`` or ``oauth``; its records come
+    through ``portal import`` (see the ``register_importers`` hook).
     """
 
     name: str
     display_name: str
     sector: Sector
-    api_base: str
-    oauth: OAuthClient
-    inventory: tuple[InventoryItem, ...]
+    api_base: str = ""
+    oauth: OAuthClient = NO_OAUTH
+    inventory: tuple[InventoryItem, ...] = ()
     sandbox: Callable[[], Sandbox] | None = None
     description: str = ""
     sandbox_only: bool = False
     """True for a provider that exists only as its sandbox (a demo or a plugin in development)."""
+    importer_only: bool = False
+    """True for a provider with no API: its data arrives only through ``portal import``."""
+    limits: RequestLimits = field(default_factory=RequestLimits)
+    """How hard portal may use the provider's API; the engine enforces it."""
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier() or self.name != self.name.lower():
@@ -74,11 +104,25 @@ class Provider:
                 f"Provider name {self.name!r} must be a lower-case identifier.",
                 hint="Use a short name such as 'bank' or 'acme_energy'.",
             )
+        if self.importer_only:
+            if self.api_base or self.oauth != NO_OAUTH or self.sandbox is not None:
+                raise ConfigError(
+                    f"Provider {self.name!r} is importer_only but declares an API or a sandbox.",
+                    hint="Drop importer_only, or drop api_base, oauth and sandbox.",
+                )
+            return
+        if not self.api_base or self.oauth == NO_OAUTH:
+            raise ConfigError(
+                f"Provider {self.name!r} declares no api_base or no oauth.",
+                hint="Declare both, or set importer_only=True for data that comes in files.",
+            )
         for url in self.urls():
             require_https(url, self.name)
 
     def urls(self) -> Iterator[str]:
-        """Every endpoint the provider declares."""
+        """Every endpoint the provider declares (none for an importer-only provider)."""
+        if self.importer_only:
+            return
         yield self.api_base
         yield self.oauth.authorize_url
         yield self.oauth.token_url

@@ -3,7 +3,7 @@
 Heavy imports happen inside commands, so ``portal --help`` stays fast whatever is installed.
 """
 
-from portal.cli import connections, records  # noqa: F401 - registers the commands
+from portal.cli import connections, importing, records  # noqa: F401 - registers the commands
 from portal.cli.base import EXIT_CODE_MEANINGS, ExitCode, cli, exit_code_for
 
 __all__ = ["EXIT_CODE_MEANINGS", "ExitCode", "cli", "exit_code_for", "main"]
