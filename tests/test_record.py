@@ -1,12 +1,42 @@
 """The customer record refuses values a person could not trust."""
 
-from datetime import UTC, datetime
+import json
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from portal.record import ENTITIES, Transaction, portal_id, titles
+from portal.batch import Batch, RawPayload
+from portal.export import export
+from portal.record import (
+    CATEGORY_LABELS,
+    ENTITIES,
+    UNIT_LABELS,
+    Account,
+    Balance,
+    Bill,
+    Category,
+    Consent,
+    Document,
+    Entity,
+    Inference,
+    Origin,
+    Party,
+    Processing,
+    Product,
+    Purchase,
+    RecurringPayment,
+    Transaction,
+    Unit,
+    Usage,
+    nested_titles,
+    portal_id,
+    titles,
+)
+from portal.record.tables import TABLES
+from portal.store import Store, sqlite_url
 
 
 def _transaction(**overrides: object) -> Transaction:
@@ -64,3 +94,317 @@ def test_portal_ids_are_stable_and_distinct() -> None:
     assert portal_id("bank", "transactions", "t1") == portal_id("bank", "transactions", "t1")
     assert portal_id("bank", "transactions", "t1") != portal_id("bank", "accounts", "t1")
     assert portal_id("bank", "transactions", "t1") != portal_id("other", "transactions", "t1")
+
+
+# -- the whole record: every entity, from construction to the store to an export --------------
+
+WHEN = datetime(2026, 3, 14, 9, 26, 53, tzinfo=UTC)
+DIGEST = "a" * 64
+
+
+def _samples() -> dict[type[Entity], dict[str, object]]:
+    """One valid set of values per entity, with exact amounts that floats would damage."""
+    line = {
+        "description": "Oat milk 1L",
+        "sku": "OAT-1L",
+        "quantity": "2",
+        "unit": "item",
+        "unit_price": "1.45",
+        "amount": "2.90",
+        "points_earned": "3",
+    }
+    return {
+        Party: {"full_name": "Ada Lovelace"},
+        Account: {"name": "Loyalty", "account_type": "loyalty", "account_type_label": "Loyalty"},
+        Product: {
+            "name": "Green Fixed 24",
+            "product_type": "tariff",
+            "product_type_label": "Energy tariff",
+            "prices": [
+                {"label": "Unit rate", "amount": "0.24513", "currency": "GBP", "unit": "kWh"},
+                {"label": "Standing charge", "amount": "0.6012", "currency": "GBP", "unit": "day"},
+            ],
+            "valid_from": date(2026, 1, 1),
+        },
+        Balance: {
+            "account_id": "a1",
+            "amount": "1234.10",
+            "currency": "GBP",
+            "balance_type": "InterimBooked",
+            "balance_type_label": "Interim booked",
+            "as_of": WHEN,
+        },
+        Transaction: {
+            "account_id": "a1",
+            "booked_at": WHEN,
+            "amount": "-0.10",
+            "currency": "GBP",
+            "status": "Booked",
+            "status_label": "Booked",
+            "description": "Café",
+        },
+        Purchase: {
+            "kind": "order",
+            "kind_label": "Online order",
+            "order_number": "W100",
+            "purchased_at": WHEN,
+            "channel": "online",
+            "channel_label": "Online",
+            "status": "delivered",
+            "status_label": "Delivered",
+            "total": "2.90",
+            "currency": "GBP",
+            "lines": [line],
+            "points_earned": "3",
+            "points_spent": "0",
+        },
+        Bill: {
+            "account_id": "a1",
+            "bill_number": "B1",
+            "issued_on": date(2026, 2, 1),
+            "period_start": date(2026, 1, 1),
+            "period_end": date(2026, 1, 31),
+            "total": "84.30",
+            "currency": "GBP",
+            "status": "paid",
+            "status_label": "Paid",
+            "lines": [
+                {"description": "Energy", "amount": "80.30", "quantity": "327.6", "unit": "kWh"},
+                {"description": "VAT", "amount": "4.00"},
+            ],
+        },
+        Usage: {
+            "account_id": "a1",
+            "kind": "energy",
+            "kind_label": "Electricity",
+            "started_at": WHEN,
+            "duration_seconds": 1800,
+            "quantity": "0.137",
+            "unit": "kWh",
+            "quality": "estimated",
+            "quality_label": "Estimated",
+            "country": "gb",
+            "charge": "0.03",
+            "currency": "GBP",
+        },
+        RecurringPayment: {
+            "account_id": "a1",
+            "kind": "direct_debit",
+            "kind_label": "Direct debit",
+            "payee": "Octopus Energy",
+            "amount": "84.30",
+            "currency": "GBP",
+            "status": "active",
+            "status_label": "Active",
+            "next_payment_on": date(2026, 4, 1),
+        },
+        Consent: {
+            "kind": "marketing",
+            "kind_label": "Marketing",
+            "purpose": "Offers by email",
+            "status": "withdrawn",
+            "status_label": "Withdrawn",
+        },
+        Processing: {
+            "purpose": "Personalised offers",
+            "purpose_code": "marketing",
+            "legal_basis": "consent",
+            "legal_basis_label": "Your consent",
+            "data_categories": ["purchases", "inferences"],
+            "recipients": [{"name": "Mailer Ltd", "kind": "processor", "country": "us"}],
+            "third_country_safeguards": "Standard contractual clauses",
+            "retention": "2 years after your last purchase",
+            "source": "Your purchases",
+            "automated_decision": False,
+        },
+        Inference: {
+            "name": "Price sensitivity",
+            "kind": "score",
+            "kind_label": "Score",
+            "value": "High",
+            "score": "0.8125",
+            "derived_at": WHEN,
+        },
+        Document: {
+            "kind": "statement",
+            "kind_label": "Statement",
+            "title": "March statement",
+            "issued_on": date(2026, 3, 31),
+            "content_type": "application/pdf",
+            "digest": DIGEST,
+            "size_bytes": 48213,
+        },
+    }
+
+
+def _build(entity: type[Entity], **overrides: object) -> Entity:
+    values = {"provider_id": f"{entity.__name__}-1", **_samples()[entity], **overrides}
+    return entity(**values)
+
+
+def test_every_entity_has_a_sample_and_a_category_of_its_own() -> None:
+    assert set(_samples()) == set(ENTITIES)
+    assert len({e.category for e in ENTITIES}) == len(ENTITIES) == len(Category)
+    assert set(CATEGORY_LABELS) == set(Category)
+    assert set(UNIT_LABELS) == set(Unit)
+    for entity in ENTITIES:
+        assert TABLES[entity].__tablename__ == entity.category.value  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("entity", ENTITIES, ids=lambda e: e.__name__)
+def test_every_entity_validates_its_sample(entity: type[Entity]) -> None:
+    record = _build(entity)
+    assert record.provider_id == f"{entity.__name__}-1"
+
+
+# Each entity refuses a float amount or quantity, a naive timestamp and a bad code, naming
+# the field (nested fields by their path, e.g. lines.0.amount).
+REFUSALS = [
+    (Product, "prices", [{"label": "Rate", "amount": 0.245, "currency": "GBP"}], "never a float"),
+    (Product, "prices", [{"label": "Rate", "amount": "0.245", "currency": "XXY"}], "ISO 4217"),
+    (Product, "fetched_at", datetime(2026, 1, 1), "timezone"),  # noqa: DTZ001
+    (Balance, "amount", 12.5, "never a float"),
+    (Balance, "currency", "POINTS", "ISO 4217"),
+    (Balance, "as_of", datetime(2026, 1, 1), "timezone"),  # noqa: DTZ001
+    (Purchase, "total", 2.9, "never a float"),
+    (Purchase, "points_earned", 3.0, "never a float"),
+    (Purchase, "currency", "EUROS", "ISO 4217"),
+    (Purchase, "purchased_at", datetime(2026, 1, 1), "timezone"),  # noqa: DTZ001
+    (
+        Purchase,
+        "lines",
+        [{"description": "x", "quantity": "1", "unit": "item", "amount": 1.1}],
+        "never a float",
+    ),
+    (
+        Purchase,
+        "lines",
+        [{"description": "x", "quantity": "1", "unit": "bushel", "amount": "1"}],
+        "lines.0.unit",
+    ),
+    (Bill, "total", 84.3, "never a float"),
+    (Bill, "currency", "gbpx", "ISO 4217"),
+    (Bill, "fetched_at", datetime(2026, 1, 1), "timezone"),  # noqa: DTZ001
+    (Bill, "lines", [{"description": "x", "amount": 1.5}], "lines.0.amount"),
+    (Usage, "quantity", 0.137, "never a float"),
+    (Usage, "charge", 0.03, "never a float"),
+    (Usage, "currency", "ZZZ", "ISO 4217"),
+    (Usage, "started_at", datetime(2026, 1, 1), "timezone"),  # noqa: DTZ001
+    (Usage, "country", "UK", "ISO 3166"),
+    (Usage, "unit", "furlong", "unit"),
+    (RecurringPayment, "amount", 84.3, "never a float"),
+    (RecurringPayment, "currency", "STERLING", "ISO 4217"),
+    (RecurringPayment, "fetched_at", datetime(2026, 1, 1), "timezone"),  # noqa: DTZ001
+    (Processing, "recipients", [{"name": "X", "country": "Narnia"}], "ISO 3166"),
+    (Processing, "fetched_at", datetime(2026, 1, 1), "timezone"),  # noqa: DTZ001
+    (Processing, "purpose", "Caf\u00c3\u00a9 offers", "mojibake"),
+    (Inference, "score", 0.8125, "never a float"),
+    (Inference, "derived_at", datetime(2026, 1, 1), "timezone"),  # noqa: DTZ001
+    (Document, "digest", "not-a-digest", "SHA-256"),
+    (Document, "fetched_at", datetime(2026, 1, 1), "timezone"),  # noqa: DTZ001
+]
+
+
+@pytest.mark.parametrize(
+    ("entity", "field", "value", "message"),
+    REFUSALS,
+    ids=[f"{e.__name__}.{f}:{m}" for e, f, _, m in REFUSALS],
+)
+def test_every_entity_refuses_illegible_values_naming_the_field(
+    entity: type[Entity], field: str, value: object, message: str
+) -> None:
+    with pytest.raises(ValidationError) as error:
+        _build(entity, **{field: value})
+    assert field in str(error.value)
+    assert message in str(error.value)
+
+
+def test_a_balance_is_money_or_points_never_both_nor_neither() -> None:
+    points = _build(Balance, currency=None, unit="point", amount="1250")
+    assert points.unit == Unit.point and points.currency is None  # type: ignore[attr-defined]
+    for currency, unit in (("GBP", "point"), (None, None)):
+        with pytest.raises(ValidationError, match="exactly one of currency"):
+            _build(Balance, currency=currency, unit=unit)
+
+
+def test_an_inference_is_inferred_unless_said_otherwise() -> None:
+    assert _build(Inference).origin == Origin.inferred
+    assert _build(Purchase).origin == Origin.observed
+
+
+def _stamped(entity: type[Entity]) -> Entity:
+    record = _build(entity)
+    record.id = portal_id("shop", entity.category, record.provider_id)
+    record.provider, record.connection_id, record.raw_id = "shop", "c1", f"raw-{entity.__name__}"
+    record.fetched_at = WHEN
+    return record
+
+
+@pytest.fixture
+def full_store(tmp_path: Path) -> Store:
+    store = Store(sqlite_url(tmp_path / "portal.db"))
+    records = [_stamped(e) for e in ENTITIES]
+    raws = [RawPayload(r.raw_id, "all", "{}") for r in records]
+    store.commit(Batch("shop", "c1", "all", WHEN, records, raws))
+    return store
+
+
+def _texts(value: object) -> object:
+    # Decimal("0.10") == Decimal("0.1"): compare the text to prove no digit was lost.
+    if isinstance(value, Decimal):
+        return f"Decimal:{value}"
+    if isinstance(value, dict):
+        return {k: _texts(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_texts(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("entity", ENTITIES, ids=lambda e: e.__name__)
+def test_every_entity_round_trips_exactly_through_sqlite(
+    entity: type[Entity], full_store: Store
+) -> None:
+    rows = list(full_store.rows(entity))
+    assert len(rows) == 1
+    back = entity.model_validate(rows[0])
+    assert _texts(back.model_dump()) == _texts(_stamped(entity).model_dump())
+    assert full_store.counts()["shop"][entity.category.value] == 1
+
+
+def test_exact_values_survive_on_disk(full_store: Store) -> None:
+    (price, _), (purchase,), (usage,), (inference,) = (
+        next(full_store.rows(Product))["prices"],
+        [Purchase.model_validate(r) for r in full_store.rows(Purchase)],
+        list(full_store.rows(Usage)),
+        list(full_store.rows(Inference)),
+    )
+    assert price["amount"] == "0.24513"  # JSON keeps the decimal as text, never a float
+    assert str(purchase.lines[0].unit_price) == "1.45"  # type: ignore[attr-defined]
+    assert str(usage["quantity"]) == "0.137" and usage["started_at"] == WHEN
+    assert str(inference["score"]) == "0.8125" and inference["origin"] == "inferred"
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_every_entity_exports_with_titles(fmt: str, full_store: Store, tmp_path: Path) -> None:
+    manifest = export(full_store, tmp_path / "out", fmt)
+    for entity in ENTITIES:
+        name = f"{entity.category.value}.{fmt}"
+        info = manifest["files"][name]
+        assert info["records"] == 1, name
+        assert set(info["fields"]) == set(entity.model_fields)
+        assert all(f["title"] and f["description"] for f in info["fields"].values())
+        assert (tmp_path / "out" / name).exists()
+    lines = manifest["files"][f"purchases.{fmt}"]["fields"]["lines"]["parts"]
+    assert lines["unit_price"]["title"] == "Unit price"
+    recipients = manifest["files"][f"processing.{fmt}"]["fields"]["recipients"]["parts"]
+    assert recipients["safeguard"]["description"]
+    if fmt == "jsonl":
+        row = json.loads((tmp_path / "out" / "products.jsonl").read_text())
+        assert row["prices"][0]["amount"] == "0.24513"
+
+
+def test_every_value_object_field_has_a_title_and_description() -> None:
+    for entity in ENTITIES:
+        for name, parts in nested_titles(entity).items():
+            for part, (title, description) in parts.items():
+                assert title and title != part and description, f"{entity.__name__}.{name}.{part}"

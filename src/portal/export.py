@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
-from portal.record.model import ENTITIES, titles
+from portal.record.model import ENTITIES, Entity, nested_titles, titles
 from portal.store import Store
 
 FORMATS = ("jsonl", "csv")
@@ -55,7 +55,7 @@ def export(store: Store, out: Path, fmt: str, provider: str | None = None) -> di
             "entity": entity.__name__,
             "records": count,
             "sha256": sink.sha256.hexdigest(),
-            "fields": {k: {"title": t, "description": d} for k, (t, d) in titles(entity).items()},
+            "fields": _field_titles(entity),
         }
     manifest = {
         "format": fmt,
@@ -67,6 +67,20 @@ def export(store: Store, out: Path, fmt: str, provider: str | None = None) -> di
         json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8"
     )
     return manifest
+
+
+def _field_titles(entity: type[Entity]) -> dict[str, dict[str, Any]]:
+    # Nested values (prices, line items, recipients) get their own titles, so every value
+    # in the file can be read in words.
+    nested = nested_titles(entity)
+    fields: dict[str, dict[str, Any]] = {}
+    for name, (title, description) in titles(entity).items():
+        fields[name] = {"title": title, "description": description}
+        if name in nested:
+            fields[name]["parts"] = {
+                part: {"title": t, "description": d} for part, (t, d) in nested[name].items()
+            }
+    return fields
 
 
 def _write_jsonl(sink: _Digesting, rows: Iterator[dict[str, Any]]) -> int:

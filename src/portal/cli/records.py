@@ -256,8 +256,11 @@ def _entity_table(title: str, columns: dict[str, dict[str, Any]]) -> Table:
     from portal.record import CATEGORY_LABELS
 
     table = Table("", *columns, title=title, title_justify="left")
-    rows = {k.value: v for k, v in CATEGORY_LABELS.items()} | ROW_LABELS
-    for key, label in rows.items():
+    categories = {k.value: v for k, v in CATEGORY_LABELS.items()}
+    for key, label in (categories | ROW_LABELS).items():
+        # A category no provider here holds would be a row of zeros: leave it out.
+        if key in categories and not any(values.get(key) for values in columns.values()):
+            continue
         if any(key in values for values in columns.values()):
             table.add_row(label, *[str(values.get(key, "")) for values in columns.values()])
     return table

@@ -10,75 +10,26 @@ No ``from __future__ import annotations`` here: SQLModel needs the real annotati
 """
 
 from datetime import date
-from typing import Any, ClassVar
+from typing import Self
 
-from pydantic import BaseModel, ConfigDict
-from pydantic.fields import FieldInfo
-from sqlalchemy import JSON, String
-from sqlmodel import Field, SQLModel
+from pydantic import BaseModel, ConfigDict, model_validator
 
-from portal.record.types import Currency, DecimalText, Money, Text, Timestamp, UTCDateTime
-from portal.record.vocab import Category, Origin
-
-
-def field(title: str, description: str, **kwargs: Any) -> Any:
-    """A model field that always carries a title and a description for exports and reports."""
-    return Field(title=title, description=description, **kwargs)
-
-
-def money(title: str, description: str, **kwargs: Any) -> Any:
-    """An exact Decimal field, stored as text so SQLite cannot round it."""
-    return field(title, description, sa_type=DecimalText, **kwargs)
-
-
-def moment(title: str, description: str, **kwargs: Any) -> Any:
-    """A timezone-aware timestamp field, stored as UTC ISO 8601 text."""
-    return field(title, description, sa_type=UTCDateTime, **kwargs)
-
-
-def mapping(title: str, description: str, **kwargs: Any) -> Any:
-    """A JSON field (nested values, lists)."""
-    return field(title, description, sa_type=JSON, **kwargs)
-
-
-class Entity(SQLModel):
-    """Provenance carried by every row of the customer record."""
-
-    category: ClassVar[Category]
-
-    id: str = field(
-        "Portal id",
-        "Stable id portal gives this row, the same on every sync of the same provider item.",
-        default="",
-        primary_key=True,
-    )
-    provider: str = field(
-        "Provider", "Short name of the provider this came from.", default="", index=True
-    )
-    provider_id: str = field("Provider's id", "The provider's own identifier for this item.")
-    origin: Origin = field(
-        "Origin",
-        "Whether the customer provided it, the provider observed it, or the provider inferred it.",
-        default=Origin.observed,
-        sa_type=String,
-    )
-    connection_id: str = field(
-        "Connection", "The portal connection it was fetched through.", default=""
-    )
-    consent_id: str | None = field(
-        "Consent", "The provider's consent or grant it was fetched under.", default=None
-    )
-    fetched_at: Timestamp | None = moment(
-        "Fetched at", "When portal fetched it from the provider.", default=None
-    )
-    raw_id: str = field(
-        "Raw payload", "Digest of the raw payload this row was normalised from.", default=""
-    )
-    extra: dict[str, Any] = mapping(
-        "Other provider fields",
-        "Fields the provider released that have no column of their own, kept as released.",
-        default_factory=dict,
-    )
+from portal.record.base import (
+    Entity,
+    code,
+    field,
+    mapping,
+    moment,
+    money,
+    nested_titles,
+    titles,
+)
+from portal.record.commerce import Price, Product, Purchase, PurchaseLine, RecurringPayment
+from portal.record.documents import Document
+from portal.record.metering import Bill, BillLine, Usage
+from portal.record.privacy import Inference, Processing, Recipient
+from portal.record.types import Currency, Money, Text, Timestamp
+from portal.record.vocab import Category, Unit
 
 
 class Address(BaseModel):
@@ -152,14 +103,31 @@ class Balance(Entity):
     category = Category.balances
 
     account_id: str = field("Account", "Portal id of the account.", index=True)
-    amount: Money = money("Amount", "The balance; negative when the customer owes the provider.")
-    currency: Currency = field("Currency", "ISO 4217 currency of the amount.")
+    amount: Money = money(
+        "Amount",
+        "The balance (money, or a count of points); negative when the customer owes the provider.",
+    )
+    currency: Currency | None = field(
+        "Currency", "ISO 4217 currency of a money balance; empty for points.", default=None
+    )
+    unit: Unit | None = code(
+        "Unit", "What a non-money balance counts (point); empty for money.", default=None
+    )
     balance_type: str = field("Balance type", "Provider's code for the kind of balance.")
     balance_type_label: Text = field("Balance type (label)", "The kind of balance in words.")
     as_of: Timestamp = moment("As of", "The moment the balance refers to.")
     credit_limit: Money | None = money(
         "Credit limit", "Credit available on top of the balance, if any.", default=None
     )
+
+    @model_validator(mode="after")
+    def _money_or_units(self) -> Self:
+        # A balance of 120 means nothing until you know whether it is pounds or points.
+        if (self.currency is None) == (self.unit is None):
+            raise ValueError(
+                "a balance needs exactly one of currency (for money) or unit (e.g. point)"
+            )
+        return self
 
 
 class Transaction(Entity):
@@ -228,14 +196,22 @@ class Consent(Entity):
     grantee: Text | None = field("Grantee", "Who the permission is granted to.", default=None)
 
 
-ENTITIES: tuple[type[Entity], ...] = (Party, Account, Balance, Transaction, Consent)
+ENTITIES: tuple[type[Entity], ...] = (
+    Party,
+    Account,
+    Product,
+    Balance,
+    Transaction,
+    Purchase,
+    Bill,
+    Usage,
+    RecurringPayment,
+    Consent,
+    Processing,
+    Inference,
+    Document,
+)
 """Every entity of the record, parents before children."""
-
-
-def titles(entity: type[Entity]) -> dict[str, tuple[str, str]]:
-    """Each field's title and description, for exports and reports."""
-    fields: dict[str, FieldInfo] = entity.model_fields
-    return {name: (f.title or name, f.description or "") for name, f in fields.items()}
 
 
 __all__ = [
@@ -244,9 +220,26 @@ __all__ = [
     "AccountIdentifier",
     "Address",
     "Balance",
+    "Bill",
+    "BillLine",
     "Consent",
+    "Document",
     "Entity",
+    "Inference",
     "Party",
+    "Price",
+    "Processing",
+    "Product",
+    "Purchase",
+    "PurchaseLine",
+    "Recipient",
+    "RecurringPayment",
     "Transaction",
+    "Usage",
+    "field",
+    "mapping",
+    "moment",
+    "money",
+    "nested_titles",
     "titles",
 ]

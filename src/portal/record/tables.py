@@ -12,38 +12,99 @@ from typing import Any
 from sqlalchemy import JSON, Text
 from sqlmodel import Field, SQLModel
 
-from portal.record.model import Account, Balance, Consent, Entity, Party, Transaction
+from portal.record.model import (
+    ENTITIES,
+    Account,
+    Balance,
+    Bill,
+    Consent,
+    Document,
+    Entity,
+    Inference,
+    Party,
+    Processing,
+    Product,
+    Purchase,
+    RecurringPayment,
+    Transaction,
+    Usage,
+)
 from portal.record.types import UTCDateTime
+
+# Each table is named after its entity's category, so counts by table name are counts by
+# category (``portal status`` and the sync summary rely on it).
 
 
 class PartyRow(Party, table=True):
-    __tablename__ = "party"
+    __tablename__ = Party.category.value
 
 
 class AccountRow(Account, table=True):
-    __tablename__ = "accounts"
+    __tablename__ = Account.category.value
+
+
+class ProductRow(Product, table=True):
+    __tablename__ = Product.category.value
 
 
 class BalanceRow(Balance, table=True):
-    __tablename__ = "balances"
+    __tablename__ = Balance.category.value
 
 
 class TransactionRow(Transaction, table=True):
-    __tablename__ = "transactions"
+    __tablename__ = Transaction.category.value
+
+
+class PurchaseRow(Purchase, table=True):
+    __tablename__ = Purchase.category.value
+
+
+class BillRow(Bill, table=True):
+    __tablename__ = Bill.category.value
+
+
+class UsageRow(Usage, table=True):
+    __tablename__ = Usage.category.value
+
+
+class RecurringPaymentRow(RecurringPayment, table=True):
+    __tablename__ = RecurringPayment.category.value
 
 
 class ConsentRow(Consent, table=True):
-    __tablename__ = "consents"
+    __tablename__ = Consent.category.value
 
 
-TABLES: dict[type[Entity], type[SQLModel]] = {
-    Party: PartyRow,
-    Account: AccountRow,
-    Balance: BalanceRow,
-    Transaction: TransactionRow,
-    Consent: ConsentRow,
-}
-"""The table behind each entity."""
+class ProcessingRow(Processing, table=True):
+    __tablename__ = Processing.category.value
+
+
+class InferenceRow(Inference, table=True):
+    __tablename__ = Inference.category.value
+
+
+class DocumentRow(Document, table=True):
+    __tablename__ = Document.category.value
+
+
+_ROWS: tuple[type[SQLModel], ...] = (
+    PartyRow,
+    AccountRow,
+    ProductRow,
+    BalanceRow,
+    TransactionRow,
+    PurchaseRow,
+    BillRow,
+    UsageRow,
+    RecurringPaymentRow,
+    ConsentRow,
+    ProcessingRow,
+    InferenceRow,
+    DocumentRow,
+)
+
+TABLES: dict[type[Entity], type[SQLModel]] = dict(zip(ENTITIES, _ROWS, strict=True))
+"""The table behind each entity, in the order of ``ENTITIES`` (parents before children)."""
 
 
 class RawItem(SQLModel, table=True):

@@ -10,6 +10,7 @@ decimal type and no timezone-aware datetime of its own.
 
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -22,27 +23,35 @@ from sqlalchemy.engine import Dialect
 # C0 and C1 control characters other than tab and newline, and the replacement character
 # that marks text already damaged by a wrong decoding.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd]")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 # The commonest mojibake: UTF-8 read as Latin-1 ("CafÃ©").
 _MOJIBAKE = re.compile(
     r"[\u00c2\u00c3][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u2018-\u203a]"
 )
 
 
-def _exact_money(value: Any) -> Any:
-    if isinstance(value, float):
-        raise ValueError("money must be a Decimal or a decimal string, never a float")
-    if isinstance(value, str):
-        try:
-            return Decimal(value)
-        except InvalidOperation:
-            raise ValueError(f"{value!r} is not a decimal amount") from None
-    return value
+def _exact(kind: str, noun: str) -> Callable[[Any], Any]:
+    # Floats are refused outright: 0.1 + 0.2 is not 0.3, and a person's money must add up.
+    def check(value: Any) -> Any:
+        if isinstance(value, float):
+            raise ValueError(f"{kind} must be a Decimal or a decimal string, never a float")
+        if isinstance(value, str):
+            try:
+                return Decimal(value)
+            except InvalidOperation:
+                raise ValueError(f"{value!r} is not a decimal {noun}") from None
+        return value
+
+    return check
 
 
-def _finite(value: Decimal) -> Decimal:
-    if not value.is_finite():
-        raise ValueError("money must be a finite amount")
-    return value
+def _finite(kind: str, noun: str) -> Callable[[Decimal], Decimal]:
+    def check(value: Decimal) -> Decimal:
+        if not value.is_finite():
+            raise ValueError(f"{kind} must be a finite {noun}")
+        return value
+
+    return check
 
 
 def _currency(value: str) -> str:
@@ -50,6 +59,19 @@ def _currency(value: str) -> str:
     if pycountry.currencies.get(alpha_3=code) is None:
         raise ValueError(f"{value!r} is not an ISO 4217 currency code")
     return code
+
+
+def _country(value: str) -> str:
+    code = value.strip().upper()
+    if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
+        raise ValueError(f"{value!r} is not an ISO 3166 alpha-2 country code")
+    return code
+
+
+def _sha256_hex(value: str) -> str:
+    if not _SHA256.fullmatch(value):
+        raise ValueError(f"{value!r} is not a SHA-256 digest (64 lower-case hex digits)")
+    return value
 
 
 def _clean_text(value: str) -> str:
@@ -61,8 +83,23 @@ def _clean_text(value: str) -> str:
     return value
 
 
-Money = Annotated[Decimal, BeforeValidator(_exact_money), AfterValidator(_finite)]
+Money = Annotated[
+    Decimal, BeforeValidator(_exact("money", "amount")), AfterValidator(_finite("money", "amount"))
+]
 """An exact amount of money; floats are refused."""
+
+Quantity = Annotated[
+    Decimal,
+    BeforeValidator(_exact("a quantity", "quantity")),
+    AfterValidator(_finite("a quantity", "quantity")),
+]
+"""An exact quantity (kWh, minutes, points, a score); floats are refused."""
+
+Country = Annotated[str, AfterValidator(_country)]
+"""An ISO 3166 alpha-2 country code, upper case."""
+
+Digest = Annotated[str, AfterValidator(_sha256_hex)]
+"""A SHA-256 digest as 64 lower-case hex digits."""
 
 Currency = Annotated[str, AfterValidator(_currency)]
 """An ISO 4217 alphabetic code, upper case."""

@@ -1,4 +1,4 @@
-"""The fixed vocabularies of the customer record: origins, sectors and data categories."""
+"""The fixed vocabularies of the customer record: origins, sectors, data categories, units."""
 
 from enum import StrEnum
 
@@ -32,6 +32,14 @@ class Category(StrEnum):
     balances = "balances"
     transactions = "transactions"
     consents = "consents"
+    products = "products"
+    purchases = "purchases"
+    bills = "bills"
+    usage = "usage"
+    recurring_payments = "recurring_payments"
+    processing = "processing"
+    inferences = "inferences"
+    documents = "documents"
 
 
 CATEGORY_LABELS: dict[Category, str] = {
@@ -40,4 +48,47 @@ CATEGORY_LABELS: dict[Category, str] = {
     Category.balances: "Balances",
     Category.transactions: "Transactions",
     Category.consents: "Permissions and consents",
+    Category.products: "Products, tariffs and plans",
+    Category.purchases: "Orders, receipts and returns",
+    Category.bills: "Bills and statements",
+    Category.usage: "Metered usage",
+    Category.recurring_payments: "Direct debits, standing orders and subscriptions",
+    Category.processing: "How the provider uses your data",
+    Category.inferences: "What the provider inferred about you",
+    Category.documents: "Documents",
+}
+
+
+class Unit(StrEnum):
+    """The units a quantity may be measured in; a quantity never travels without one."""
+
+    kWh = "kWh"  # members are spelled as the units are written
+    Wh = "Wh"
+    kW = "kW"
+    m3 = "m3"
+    minute = "minute"
+    second = "second"
+    message = "message"
+    MB = "MB"
+    GB = "GB"
+    item = "item"
+    point = "point"
+    day = "day"
+    month = "month"
+
+
+UNIT_LABELS: dict[Unit, str] = {
+    Unit.kWh: "kilowatt hours",
+    Unit.Wh: "watt hours",
+    Unit.kW: "kilowatts",
+    Unit.m3: "cubic metres",
+    Unit.minute: "minutes",
+    Unit.second: "seconds",
+    Unit.message: "messages",
+    Unit.MB: "megabytes",
+    Unit.GB: "gigabytes",
+    Unit.item: "items",
+    Unit.point: "points",
+    Unit.day: "days",
+    Unit.month: "months",
 }
