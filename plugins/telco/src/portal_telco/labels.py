@@ -1,0 +1,121 @@
+"""Human labels for the codes the telco's TM Forum APIs use, so that no code reaches a person bare.
+
+The TM Forum enumerations (product status, bill state, usage status) are the standard's
+own; usage types, tariff classes, roaming zones and the privacy codes are Demo Telecom's.
+"""
+
+from __future__ import annotations
+
+# TMF637 ProductStatusType.
+PRODUCT_STATUSES = {
+    "created": "Ordered, not yet started",
+    "pendingActive": "Being set up",
+    "active": "Active",
+    "pendingTerminate": "Ending soon",
+    "suspended": "Suspended",
+    "terminated": "Ended",
+    "cancelled": "Cancelled before it started",
+    "aborted": "Order failed",
+}
+# Demo Telecom's product specifications (TMF620 ids): what kind of product each one is.
+PRODUCT_TYPES = {
+    "mobile-sim-only": "Mobile phone plan (SIM only)",
+    "fibre-broadband": "Full-fibre broadband with home phone",
+    "data-addon": "Extra mobile data add-on",
+    "tv-pass": "Mobile TV pass",
+}
+# TMF620/637 ProductPrice.priceType.
+PRICE_TYPES = {
+    "recurring": "Recurring charge",
+    "oneTime": "One-off charge",
+    "usage": "Usage rate",
+}
+# TMF678 CustomerBill.state.
+BILL_STATES = {
+    "new": "Being prepared",
+    "onHold": "On hold",
+    "validated": "Checked, not yet sent",
+    "sent": "Issued, not yet paid",
+    "settled": "Paid",
+    "partiallyPaid": "Partly paid",
+}
+# TMF678 AppliedCustomerBillingRate.type.
+CHARGE_TYPES = {
+    "recurringCharge": "Monthly charge",
+    "oneTimeCharge": "One-off charge",
+    "usageCharge": "Usage charge",
+    "appliedBillingCredit": "Credit or discount",
+    "appliedPenaltyCharge": "Penalty charge",
+}
+# TMF635 Usage.usageType as Demo Telecom fills it in, and the record's kind for each.
+USAGE_TYPES = {"voice": "Call", "sms": "Text message", "data": "Mobile data session"}
+USAGE_KINDS = {"voice": "call", "sms": "message", "data": "data"}
+# TMF635 UsageStatusType.
+USAGE_STATUSES = {
+    "received": "Received",
+    "rejected": "Rejected",
+    "recycled": "Being re-processed",
+    "guided": "Matched to your account",
+    "rated": "Priced, not yet billed",
+    "rerate": "Being re-priced",
+    "billed": "Billed",
+}
+DIRECTIONS = {"outgoing": "Made or sent", "incoming": "Received"}
+ROAMING_ZONES = {
+    "home": "In the UK",
+    "europe": "Europe zone (EU, EEA and Switzerland)",
+    "world": "Rest of the world",
+}
+# ratedProductUsage.offerTariffType: how Demo Telecom priced one call, text or session.
+TARIFFS = {
+    "included": "Included in your plan",
+    "premiumRate": "Premium-rate number",
+    "international": "International call from the UK",
+    "internationalSms": "International text from the UK",
+    "shortCode": "Text to a short code",
+    "landlineUk": "Home phone call to a UK landline",
+    "landlineMobile": "Home phone call to a UK mobile",
+    "roamingDailyPass": "Europe roaming pass (charged once a day)",
+    "roamingIncluded": "Covered by today's Europe roaming pass",
+    "roamingWorld": "Roaming outside Europe",
+}
+# The privacy profile specifications (TMF644) behind each permission.
+PERMISSION_STATUSES = {
+    "granted": "You agreed",
+    "refused": "You said no",
+    "withdrawn": "You withdrew it",
+}
+PRIVACY_PURPOSES = {
+    "MARKETING": ("marketing", "Marketing permission"),
+    "THIRD_PARTY_SHARING": ("data_sharing", "Sharing your data with other companies"),
+}
+CHANNELS = {
+    "email": "Email",
+    "sms": "Text message",
+    "phone": "Phone call",
+    "post": "Post",
+    "push": "App notification",
+    "partners": "Partners' own channels",
+}
+IDENTIFIER_SCHEMES = {
+    "billingAccount": "Billing account number",
+    "msisdn": "Mobile number",
+    "landline": "Home phone number",
+    "serviceId": "Broadband line id",
+}
+PARTY_TYPES = {"Individual": "Individual (a person)", "Organization": "Organisation"}
+# GDPR article 6(1) legal bases, as the processing notice names them.
+LEGAL_BASES = {
+    "consent": "Your consent (GDPR art. 6(1)(a))",
+    "contract": "Needed for your contract (GDPR art. 6(1)(b))",
+    "legal_obligation": "Required by law (GDPR art. 6(1)(c))",
+    "vital_interests": "To protect someone's life (GDPR art. 6(1)(d))",
+    "public_task": "A task in the public interest (GDPR art. 6(1)(e))",
+    "legitimate_interests": "Our legitimate interests (GDPR art. 6(1)(f))",
+}
+INFERENCE_KINDS = {"score": "Score", "segment": "Segment", "trait": "Trait"}
+
+
+def label(table: dict[str, str], code: str, what: str) -> str:
+    """The label of ``code``; an unknown code still gets words saying what it is."""
+    return table.get(code) or f"{what.capitalize()} {code} (no label known)"

@@ -1,0 +1,201 @@
+"""The telco plugin's hooks: its declaration, and how it fetches and normalises.
+
+Everything else (tokens, retries, cursors, storage) is the engine's. Each resource sits
+behind its own scope; a connection granted fewer scopes fetches only what they cover.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from portal import Cursor, Cursors, InventoryItem, OAuthClient, Page, Provider, hookimpl
+from portal.http import ProviderClient
+from portal.record import Category, Sector
+from portal_telco import mapping
+from portal_telco.paging import collect, follow_offsets
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from portal.record import Entity
+    from portal.sandbox import Sandbox
+
+API = "https://api.demotelecom.example"
+LOGIN = "https://login.demotelecom.example/oauth"
+SCOPES = ("customer", "products", "bills", "usage", "privacy")
+CUSTOMERS = "tmf-api/customerManagement/v4/customer"
+PRODUCTS = "tmf-api/productInventory/v4/product"
+BILLS = "tmf-api/customerBillManagement/v4/customerBill"
+RATES = "tmf-api/customerBillManagement/v4/appliedCustomerBillingRate"
+USAGE = "tmf-api/usageManagement/v4/usage"
+PRIVACY = "tmf-api/privacyManagement/v4/partyPrivacyProfile"
+PROCESSING = "portal/v1/processing"
+
+
+def _sandbox() -> Sandbox:
+    # Imported here so that loading the plugin never imports Flask.
+    from portal_telco.sandbox import TelcoSandbox
+
+    return TelcoSandbox()
+
+
+PROVIDER = Provider(
+    name="telco",
+    display_name="Demo Telecom",
+    sector=Sector.telco,
+    description="A UK mobile and broadband contract over TM Forum Open APIs"
+    " (TMF629, TMF637, TMF678, TMF635, TMF644).",
+    api_base=API,
+    oauth=OAuthClient(
+        authorize_url=f"{LOGIN}/authorize",
+        token_url=f"{LOGIN}/token",
+        revocation_url=f"{LOGIN}/revoke",
+        device_authorization_url=f"{LOGIN}/device",
+        client_id="portal-telco",
+        scopes=SCOPES,
+    ),
+    inventory=(
+        InventoryItem(
+            Category.party,
+            "Your name, contact details and addresses (TMF629 Customer).",
+            ("name", "engagedParty", "contactMedium"),
+        ),
+        InventoryItem(
+            Category.accounts,
+            "Your mobile and broadband contracts, with their numbers.",
+            ("id", "name", "status", "startDate", "billingAccount", "productCharacteristic"),
+        ),
+        InventoryItem(
+            Category.products,
+            "Your plans and add-ons with their prices and terms (TMF637 Product).",
+            ("productOffering", "productSpecification", "productPrice", "productTerm"),
+        ),
+        InventoryItem(
+            Category.bills,
+            "Your monthly bills with every charge on them (TMF678).",
+            ("billNo", "billDate", "billingPeriod", "amountDue", "state", "taxIncludedAmount"),
+        ),
+        InventoryItem(
+            Category.usage,
+            "Every call, text and data session for six months, with what it cost (TMF635).",
+            ("usageDate", "usageType", "usageCharacteristic", "ratedProductUsage"),
+        ),
+        InventoryItem(
+            Category.consents,
+            "Your marketing and data-sharing permissions, per channel (TMF644).",
+            ("partyPrivacyProfileCharacteristic", "status", "validFor"),
+        ),
+        InventoryItem(
+            Category.inferences,
+            "Your credit score and the marketing segment we put you in.",
+            ("creditProfile", "characteristic"),
+        ),
+        InventoryItem(
+            Category.processing,
+            "What we do with your data, why, who receives it and for how long.",
+            ("purpose", "legalBasis", "recipients", "retention", "automatedDecision"),
+        ),
+    ),
+    sandbox=_sandbox,
+    sandbox_only=True,  # Demo Telecom is fictional: its production endpoints do not exist.
+)
+
+
+@hookimpl
+def register_providers(register: Callable[[Provider], None]) -> None:
+    """Offer Demo Telecom."""
+    register(PROVIDER)
+
+
+class UsageCursor(Cursor):
+    """Where the next sync of usage starts (inclusive): the last usage already on a bill.
+
+    Usage not yet billed can still change (re-rated, then billed), so the cursor never
+    passes it; the overlap fetched again is harmless, as the store's upserts are idempotent.
+    """
+
+    since: datetime
+
+
+class _Watermark:
+    """Tracks the usage cursor across pages."""
+
+    def __init__(self, start: datetime | None) -> None:
+        self.since = start
+        self.frozen = False
+
+    def __call__(self, items: list[dict[str, Any]]) -> UsageCursor | None:
+        for item in items:
+            if self.frozen or item.get("status") != "billed":
+                self.frozen = True
+                break
+            self.since = datetime.fromisoformat(item["usageDate"])
+        return None if self.since is None else UsageCursor(since=self.since)
+
+
+def granted(client: ProviderClient) -> set[str]:
+    """The scopes this connection holds (all of them when the token does not say)."""
+    scope = (client.token or {}).get("scope")
+    return set(scope.split()) if isinstance(scope, str) else set(SCOPES)
+
+
+@hookimpl
+def fetch(client: ProviderClient, cursors: Cursors) -> Iterator[Page]:
+    """Customer, permissions, notice, products and bills in full; usage from the last cursor."""
+    scopes = granted(client)
+    if "customer" in scopes:
+        yield from follow_offsets(client, CUSTOMERS, stream="customer")
+    if "privacy" in scopes:
+        yield from follow_offsets(client, PRIVACY, stream="privacy")
+        yield from follow_offsets(client, PROCESSING, stream="processing")
+    contracts: dict[str, str] = {}  # billing account id -> the contract (product) it bills
+    if "products" in scopes:
+        for page in follow_offsets(client, PRODUCTS, stream="products"):
+            contracts |= {
+                p["billingAccount"]["id"]: p["id"]
+                for p in page.items
+                if p.get("billingAccount") and not p.get("productRelationship")
+            }
+            yield page
+    # A bill names its billing account, not its contract: without the product inventory
+    # there is nothing to attach bills to, so they need the "products" scope as well.
+    if "bills" in scopes:
+        for account, contract in contracts.items():
+            yield from _bills(client, account, contract)
+    if "usage" in scopes:
+        saved = cursors.get("usage", UsageCursor)
+        yield from follow_offsets(
+            client,
+            USAGE,
+            stream="usage",
+            params={"usageDate.gte": saved.since.isoformat()} if saved else None,
+            cursor=_Watermark(saved.since if saved else None),
+        )
+
+
+def _bills(client: ProviderClient, account: str, contract: str) -> Iterator[Page]:
+    """One contract's bills, each with its applied charges (TMF678 serves them apart)."""
+    stream = f"bills:{contract}"
+    for page in follow_offsets(client, BILLS, stream=stream, params={"billingAccount.id": account}):
+        yield Page(
+            stream,
+            [
+                {
+                    **bill,
+                    "appliedCustomerBillingRate": collect(client, RATES, {"bill.id": bill["id"]}),
+                }
+                for bill in page.items
+            ],
+            page.cursor,
+        )
+
+
+@hookimpl
+def normalise(
+    stream: str, item: dict[str, Any], ref: Callable[[type[Entity], str], str]
+) -> list[Entity]:
+    """Map one TM Forum item to the customer record."""
+    kind, _, context = stream.partition(":")
+    return mapping.NORMALISERS[kind](item, ref, context)

@@ -1,0 +1,195 @@
+"""The Demo Telecom sandbox: TM Forum Open APIs on 127.0.0.1, behind a real OAuth server.
+
+It serves ``DemoTelecom``'s customer at the standard REST paths, version 4:
+
+- TMF629 ``/tmf-api/customerManagement/v4/customer``
+- TMF637 ``/tmf-api/productInventory/v4/product``
+- TMF678 ``/tmf-api/customerBillManagement/v4/customerBill`` and ``.../appliedCustomerBillingRate``
+- TMF635 ``/tmf-api/usageManagement/v4/usage``
+- TMF644 ``/tmf-api/privacyManagement/v4/partyPrivacyProfile`` (marketing permissions)
+
+and, at ``/portal/v1/processing``, the processing notice no TM Forum API carries.
+
+Collections follow TMF630: ``offset`` and ``limit`` (capped at ``page_size``), a bare JSON
+array, ``X-Total-Count`` and ``X-Result-Count`` headers, and 206 Partial Content when the
+page is not the whole collection. Attribute filters: ``billingAccount.id`` on bills,
+``bill.id`` on applied rates, ``usageDate.gte`` on usage (which is sorted by date).
+Each resource needs its own scope, so a narrower grant really does see less.
+"""
+
+from __future__ import annotations
+
+import copy
+import http
+import json
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import flask
+
+from portal.sandbox import Require, Sandbox
+from portal_telco.customer import LONDON
+from portal_telco.dataset import DemoTelecom
+
+CLIENT_ID = "portal-telco"
+SCOPES = ("customer", "products", "bills", "usage", "privacy")
+TMF = "/tmf-api"
+PROCESSING_PATH = "/portal/v1/processing"
+
+
+class _Refused(Exception):
+    """An API request the telco refuses, answered with the TMF630 error object."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+class TelcoSandbox(Sandbox):
+    """Demo Telecom: a mobile and a broadband contract over TM Forum Open APIs v4.
+
+    ``page_size`` is the most items a page holds, whatever ``limit`` asks; ``seed`` picks
+    the demo customer (the same seed always serves the same data). The client
+    ``portal-telco`` is registered as a public client (PKCE, no secret) with the loopback
+    redirect and the scopes ``customer products bills usage privacy``.
+    """
+
+    def __init__(self, *, page_size: int = 100, seed: int = 2026, **kw: Any) -> None:
+        kw.setdefault("scopes", SCOPES)
+        super().__init__(**kw)
+        if page_size < 1:
+            raise ValueError("page_size must be at least 1.")
+        self.page_size = page_size
+        self.telco = DemoTelecom(seed)
+        self.register_client(CLIENT_ID, scope=" ".join(SCOPES))
+
+    def add_activity(self, days: int = 3) -> None:
+        """Time passes at the telco: ``days`` more days of usage, rated and not yet billed."""
+        self.telco.add_activity(days)
+
+    def subject(self, client_id: str) -> str:
+        """The customer's id: the same person whichever client asks."""
+        return str(self.telco.customer["id"])
+
+    def error_body(self, status: int, message: str) -> dict[str, Any]:
+        """The TMF630 error object."""
+        return _tmf_error(status, str(status), message)
+
+    def ground_truth(self) -> dict[str, list[dict[str, Any]]]:
+        """What the telco serves, exactly as served, by resource.
+
+        ``customer``, ``products``, ``bills``, ``applied_rates``, ``usage``,
+        ``privacy_profiles`` and ``processing``: each the whole collection.
+        """
+        telco = self.telco
+        with telco.lock:
+            return copy.deepcopy(
+                {
+                    "customer": [telco.customer],
+                    "products": telco.products,
+                    "bills": telco.bills,
+                    "applied_rates": telco.applied_rates,
+                    "usage": telco.usage,
+                    "privacy_profiles": telco.privacy_profiles,
+                    "processing": telco.processing,
+                }
+            )
+
+    def register_routes(self, app: flask.Flask, require: Require) -> None:
+        """The TMF resources, one scope each, and the portal processing notice."""
+        telco = self.telco
+
+        @app.errorhandler(_Refused)
+        def refused(error: _Refused) -> flask.Response:
+            return _json(_tmf_error(error.status, error.code, error.message), error.status)
+
+        def listing(path: str, scope: str, items: Callable[[], Sequence[dict[str, Any]]]) -> None:
+            @require(scope)
+            def view() -> flask.Response:
+                with telco.lock:
+                    return self._page(list(items()))
+
+            app.add_url_rule(path, endpoint=path, view_func=view, methods=["GET"])
+
+        listing(f"{TMF}/customerManagement/v4/customer", "customer", lambda: [telco.customer])
+        listing(f"{TMF}/productInventory/v4/product", "products", lambda: telco.products)
+        listing(f"{TMF}/customerBillManagement/v4/customerBill", "bills", self._bills)
+        listing(f"{TMF}/customerBillManagement/v4/appliedCustomerBillingRate", "bills", self._rates)
+        listing(
+            f"{TMF}/privacyManagement/v4/partyPrivacyProfile",
+            "privacy",
+            lambda: telco.privacy_profiles,
+        )
+        listing(PROCESSING_PATH, "privacy", lambda: telco.processing)
+
+        @app.get(f"{TMF}/usageManagement/v4/usage")
+        @require("usage")
+        def usage() -> flask.Response:
+            raw = flask.request.args.get("usageDate.gte")
+            since = _parse_datetime(raw) if raw else None
+            offset, limit = self._window()
+            items, total = telco.usage_page(since, offset, limit)
+            return _listing_response(items, total)
+
+    def _bills(self) -> list[dict[str, Any]]:
+        wanted = flask.request.args.get("billingAccount.id")
+        return [b for b in self.telco.bills if not wanted or b["billingAccount"]["id"] == wanted]
+
+    def _rates(self) -> list[dict[str, Any]]:
+        wanted = flask.request.args.get("bill.id")
+        return [r for r in self.telco.applied_rates if not wanted or r["bill"]["id"] == wanted]
+
+    def _window(self) -> tuple[int, int]:
+        args = flask.request.args
+        try:
+            offset = int(args.get("offset", "0"))
+            limit = int(args.get("limit", str(self.page_size)))
+        except ValueError:
+            raise _Refused(400, "40", "offset and limit must be whole numbers.") from None
+        if offset < 0 or limit < 1:
+            raise _Refused(400, "40", "offset must be 0 or more and limit 1 or more.")
+        return offset, min(limit, self.page_size)
+
+    def _page(self, items: list[dict[str, Any]]) -> flask.Response:
+        offset, limit = self._window()
+        return _listing_response(copy.deepcopy(items[offset : offset + limit]), len(items))
+
+
+def _listing_response(items: list[dict[str, Any]], total: int) -> flask.Response:
+    # TMF630: 206 when the page is a part of the collection, 200 when it is all of it.
+    status = 200 if len(items) == total else 206
+    response = _json(items, status)
+    response.headers["X-Total-Count"] = str(total)
+    response.headers["X-Result-Count"] = str(len(items))
+    return response
+
+
+def _json(body: Any, status: int) -> flask.Response:
+    return flask.Response(json.dumps(body, ensure_ascii=False), status, mimetype="application/json")
+
+
+def _parse_datetime(value: str) -> datetime:
+    # A "+" left unescaped in a query string arrives as a space; take it back.
+    text = value.strip().replace(" ", "+")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise _Refused(
+            400, "41", f"usageDate.gte {value!r} is not an ISO 8601 date-time."
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=LONDON)
+
+
+def _tmf_error(status: int, code: str, message: str) -> dict[str, Any]:
+    try:
+        reason = http.HTTPStatus(status).phrase
+    except ValueError:
+        reason = "Error"
+    return {
+        "code": code,
+        "reason": reason,
+        "message": message,
+        "status": str(status),
+        "@type": "Error",
+    }

@@ -1,0 +1,78 @@
+"""Reading TM Forum values exactly: Money objects, characteristics, dates, leftovers.
+
+TMF Money is ``{"unit": "GBP", "value": 18.0}`` with ``value`` a JSON *number*, which
+Python's JSON decoder hands over as a float. A float is never used for arithmetic here:
+its shortest round-trip text (``repr``) is exactly the number as the provider wrote it (for
+any value of up to 15 significant digits), and that text becomes the Decimal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from portal import SkippableError
+from portal.record import Unit
+
+
+def amount(money: Any, where: str) -> tuple[Decimal, str]:
+    """A TMF Money as an exact (Decimal, currency) pair; SkippableError naming ``where``."""
+    if not isinstance(money, dict) or "value" not in money or "unit" not in money:
+        raise SkippableError(f"{where} is not a TMF Money object with a value and a unit")
+    value = money["value"]
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise SkippableError(f"{where}.value {value!r} is not a number")
+    try:
+        exact = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    except InvalidOperation:
+        raise SkippableError(f"{where}.value {value!r} is not a number") from None
+    return exact, str(money["unit"])
+
+
+def quantity(value: Any, where: str) -> Decimal:
+    """A count or measure served as a JSON number, exactly."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise SkippableError(f"{where} {value!r} is not a number")
+    try:
+        return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    except InvalidOperation:
+        raise SkippableError(f"{where} {value!r} is not a number") from None
+
+
+def unit(code: str, where: str) -> Unit:
+    """A unit of measure from the record's fixed vocabulary."""
+    try:
+        return Unit(code)
+    except ValueError:
+        known = ", ".join(u.value for u in Unit)
+        raise SkippableError(f"{where} {code!r} is not a known unit ({known})") from None
+
+
+def day(value: str | None) -> date | None:
+    """The calendar date of a TMF date-time, in the offset the provider wrote it in.
+
+    A bill dated ``2026-05-26T06:00:00+01:00`` is dated 26 May, the day printed on it;
+    converting to UTC first would move midnight dates to the day before.
+    """
+    return datetime.fromisoformat(value).date() if value else None
+
+
+def characteristics(items: Iterable[dict[str, Any]] | None) -> dict[str, Any]:
+    """TMF name/value characteristics as a mapping."""
+    return {c["name"]: c.get("value") for c in items or ()}
+
+
+def rest(item: dict[str, Any], used: Iterable[str]) -> dict[str, Any]:
+    """The fields of ``item`` not in ``used``: what goes to ``extra``, so nothing is dropped."""
+    used = set(used)
+    return {k: v for k, v in item.items() if k not in used}
+
+
+def leftover_characteristics(
+    items: Iterable[dict[str, Any]] | None, used: Iterable[str]
+) -> list[dict[str, Any]]:
+    """The characteristics whose values have no column of their own, as released."""
+    used = set(used)
+    return [c for c in items or () if c.get("name") not in used]
