@@ -1,0 +1,146 @@
+"""midata current-account CSV: the transaction history UK banks let customers download.
+
+The columns are those of the UK midata personal current account file: ``Date`` (DD/MM/YYYY),
+``Type`` (the bank's code: POS, DD, SO, BGC, ...), ``Merchant/Description``,
+``Debit/Credit`` (or ``Debit/Credit Amount``; signed, with a currency sign: ``-£12.34``)
+and ``Balance``. Banks add lines of their own before the header (account details) and an
+``Arranged overdraft limit`` line at the end; both are kept on the account. Descriptions
+may start with an apostrophe, which stops spreadsheets reading them as formulas.
+
+The file does not say which account it is for: ``portal import --account NAME`` names it,
+so that the files of two accounts are kept apart.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from portal.importing import BadFile, FilePage, csv_rows, decode
+
+COLUMNS = {
+    "date": "Date",
+    "type": "Type",
+    "merchant/description": "Merchant/Description",
+    "description": "Merchant/Description",
+    "debit/credit": "Debit/Credit",
+    "debit/creditamount": "Debit/Credit",
+    "amount": "Debit/Credit",
+    "balance": "Balance",
+}
+REQUIRED = ("Date", "Type", "Merchant/Description", "Debit/Credit", "Balance")
+SYMBOLS = {"£": "GBP", "€": "EUR", "$": "USD"}
+DEFAULT_ACCOUNT = "current-account"
+_AMOUNT = re.compile(r"([+-]?)\s*([£€$]?)\s*([+-]?)\s*(\d[\d,]*(?:\.\d+)?|\.\d+)")
+_OVERDRAFT = "arranged overdraft limit"
+
+
+def _column(cell: str) -> str | None:
+    return COLUMNS.get(re.sub(r"\s+", "", cell).lower())
+
+
+def _header(row: list[str]) -> dict[str, int] | None:
+    found = {name: i for i, cell in enumerate(row) if (name := _column(cell))}
+    return found if all(name in found for name in REQUIRED) else None
+
+
+def sniff(head: bytes, filename: str) -> bool:
+    """A midata CSV: one of the first lines is the midata header row."""
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
+    lines = text.splitlines()[:12]
+    return any(_header(line.split(",")) is not None for line in lines)
+
+
+def parse_amount(value: str) -> tuple[Decimal, str | None]:
+    """A midata amount (``-£1,234.50``, ``£-3.00``, ``+12.00``) and its currency, if signed."""
+    text = value.strip()
+    negative = text.startswith("(") and text.endswith(")")  # accountants' brackets
+    match = _AMOUNT.fullmatch(text.strip("()").strip())
+    if match is None:
+        raise ValueError(f"{value!r} is not an amount such as -£12.34")
+    sign_before, symbol, sign_after, digits = match.groups()
+    try:
+        amount = Decimal(digits.replace(",", ""))
+    except InvalidOperation:  # pragma: no cover - the pattern admits only digits
+        raise ValueError(f"{value!r} is not an amount") from None
+    if negative or "-" in (sign_before, sign_after):
+        amount = -amount
+    return amount, SYMBOLS.get(symbol)
+
+
+def parse_date(value: str) -> date:
+    """A midata date: DD/MM/YYYY (some banks write DD-MM-YYYY or YYYY-MM-DD)."""
+    text = value.strip()
+    for pattern in ("%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text, pattern).date()  # noqa: DTZ007 - a date, no time
+        except ValueError:
+            continue
+    raise ValueError(f"{value!r} is not a date (DD/MM/YYYY)")
+
+
+def read(path: Path, account: str | None = None) -> Iterator[FilePage]:
+    """The file's account and its transactions, each with its line."""
+    rows = csv_rows(decode(path.read_bytes(), path), path)
+    preamble: list[str] = []
+    columns = None
+    header_line = 0
+    for number, row in rows:
+        columns = _header(row)
+        if columns is not None:
+            header_line = number
+            break
+        preamble.append(",".join(cell.strip() for cell in row if cell.strip()))
+        if len(preamble) > 10:
+            break
+    if columns is None:
+        raise BadFile(
+            path,
+            None,
+            "has no midata header row (Date, Type, Merchant/Description, Debit/Credit, Balance)",
+        )
+    key = account or DEFAULT_ACCOUNT
+    the_account: dict[str, Any] = {"account": key, "name": account, "preamble": preamble}
+    items: list[dict[str, Any]] = []
+    where: list[str] = []
+    seen: Counter[tuple[str, ...]] = Counter()
+    for number, row in rows:
+        if any(cell.strip().lower() == _OVERDRAFT for cell in row):
+            the_account["overdraft"] = [cell.strip() for cell in row if cell.strip()]
+            continue
+        item = _item(path, number, row, columns)
+        values = tuple(item[name] for name in REQUIRED)
+        seen[values] += 1
+        items.append({"account": key, **item, "occurrence": seen[values]})
+        where.append(f"line {number}")
+    if not items:
+        raise BadFile(path, f"line {header_line}", "has a header but no transactions after it")
+    yield FilePage("accounts", [the_account], locators=[f"line {header_line}"])
+    yield FilePage("transactions", items, locators=where)
+
+
+def _item(path: Path, number: int, row: list[str], columns: dict[str, int]) -> dict[str, str]:
+    if len(row) < len(columns):
+        raise BadFile(
+            path,
+            f"line {number}",
+            f"has {len(row)} columns where the header has {len(columns)}",
+        )
+    item = {name: row[index].strip() for name, index in columns.items()}
+    checks = (("Date", parse_date), ("Debit/Credit", parse_amount))
+    for name, parse in checks:
+        try:
+            parse(item[name])
+        except ValueError as error:
+            raise BadFile(path, f"line {number}", f"column {name!r}: {error}") from None
+    if item["Balance"]:
+        try:
+            parse_amount(item["Balance"])
+        except ValueError as error:
+            raise BadFile(path, f"line {number}", f"column 'Balance': {error}") from None
+    return item

@@ -1,0 +1,105 @@
+"""The file importers' hooks: two importer-only providers, their importers, and normalise.
+
+Why a package of its own rather than the bank plugin: the bank plugin is one (fictional)
+bank's API, while an OFX or midata file can come from any bank; the records it holds are
+filed under the format's provider (``ofx``, ``midata``) with the institution kept on the
+account, and this package needs no sandbox, Flask or OAuth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from portal import InventoryItem, Provider, hookimpl
+from portal.importing import Importer
+from portal.record import Category, Sector
+from portal_files import mapping, midata, statements
+from portal_files.ofx import sniff as sniff_ofx
+
+if TYPE_CHECKING:
+    from portal.record import Entity
+
+OFX = Provider(
+    name="ofx",
+    display_name="OFX/QFX statement files",
+    sector=Sector.bank,
+    description="Bank and credit card statements in Open Financial Exchange format"
+    " (OFX 1.x SGML or 2.x XML, and Quicken's QFX), as most banks offer for download.",
+    importer_only=True,
+    inventory=(
+        InventoryItem(
+            Category.accounts,
+            "The accounts the statements are for, and the bank that sent them.",
+            ("BANKACCTFROM", "CCACCTFROM", "CURDEF", "FI"),
+        ),
+        InventoryItem(
+            Category.balances, "Ledger and available balances.", ("LEDGERBAL", "AVAILBAL")
+        ),
+        InventoryItem(
+            Category.transactions,
+            "Every transaction in the statement.",
+            ("STMTTRN", "TRNAMT", "DTPOSTED", "NAME", "MEMO", "FITID"),
+        ),
+    ),
+)
+MIDATA = Provider(
+    name="midata",
+    display_name="midata current-account files",
+    sector=Sector.bank,
+    description="The midata CSV of a UK personal current account: date, type,"
+    " description, amount and running balance of every transaction.",
+    importer_only=True,
+    inventory=(
+        InventoryItem(Category.accounts, "The current account the file is for."),
+        InventoryItem(
+            Category.transactions,
+            "Every transaction, with the running balance.",
+            ("Date", "Type", "Merchant/Description", "Debit/Credit", "Balance"),
+        ),
+    ),
+)
+
+
+@hookimpl
+def register_providers(register: Callable[[Provider], None]) -> None:
+    """Offer the two file formats as providers, so their records have a home."""
+    register(OFX)
+    register(MIDATA)
+
+
+@hookimpl
+def register_importers(register: Callable[[Importer], None]) -> None:
+    """OFX/QFX statements and midata CSVs."""
+    register(
+        Importer(
+            name="ofx",
+            display_name="OFX/QFX statement",
+            provider=OFX,
+            sniff=sniff_ofx,
+            read=statements.read,
+            extensions=(".ofx", ".qfx"),
+            description="Open Financial Exchange 1.x (SGML) or 2.x (XML); QFX is Quicken's"
+            " flavour. Most banks offer it as 'Download transactions: Money / Quicken'.",
+        )
+    )
+    register(
+        Importer(
+            name="midata",
+            display_name="midata current-account CSV",
+            provider=MIDATA,
+            sniff=midata.sniff,
+            read=midata.read,
+            extensions=(".csv",),
+            description="UK banks' midata download of a personal current account. The file"
+            " does not name the account: give it a name with --account.",
+        )
+    )
+
+
+@hookimpl
+def normalise(
+    provider: Provider, stream: str, item: dict[str, Any], ref: Callable[[type[Entity], str], str]
+) -> list[Entity]:
+    """Map one item read from a file to the customer record."""
+    return mapping.NORMALISERS[provider.name, stream](item, ref)

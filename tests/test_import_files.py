@@ -1,0 +1,314 @@
+"""The OFX/QFX and midata importers (plugins/files) on realistic downloads in tests/data.
+
+Samples: an OFX 1.02 SGML current account in Windows-1252 (Barclays style, value elements
+left unclosed), a QFX credit card statement with Intuit's INTU.BID and US time zones, an
+OFX 2.2 XML download holding two accounts, and a midata CSV in Windows-1252, newest first,
+with spreadsheet-guard apostrophes and an arranged-overdraft line.
+"""
+
+import itertools
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from portal.app import Portal
+from portal.errors import UserError
+from portal.importing import BadFile, import_file
+from portal.record import Account, Balance, Transaction
+
+DATA = Path(__file__).parent / "data"
+OFX1 = DATA / "barclays-current-2026-02.ofx"
+QFX = DATA / "chase-card-2026-02.qfx"
+OFX2 = DATA / "nationwide-2026-03.ofx"
+MIDATA = DATA / "midata-current-account.csv"
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Portal]:
+    with Portal.open(home=tmp_path / "home") as portal:
+        yield portal
+
+
+def dump(portal: Portal) -> str:
+    """Every table's contents as SQL text: equal dumps mean an unchanged store."""
+    with sqlite3.connect(portal.store.engine.url.database) as db:
+        return "\n".join(db.iterdump())
+
+
+def rows(portal: Portal, entity: type, provider: str) -> list[dict]:
+    return list(portal.store.rows(entity, provider))
+
+
+def broken(tmp_path: Path, source: Path, name: str, old: bytes, new: bytes) -> Path:
+    data = source.read_bytes()
+    assert old in data, old
+    path = tmp_path / name
+    path.write_bytes(data.replace(old, new, 1))
+    return path
+
+
+def test_ofx1_sgml_current_account(app: Portal) -> None:
+    result = import_file(app, OFX1)
+    assert (result.importer.name, result.provider) == ("ofx", "ofx")
+    assert result.records == {"accounts": 1, "balances": 2, "transactions": 13}
+    [account] = rows(app, Account, "ofx")
+    assert account["name"] == "Barclays Bank PLC current account ending 7713"
+    assert account["identifiers"][0]["identification"] == "203206 40457713"
+    assert account["currency"] == "GBP" and account["extra"]["FI"]["FID"] == "20-32-06"
+    transactions = {t["description"]: t for t in rows(app, Transaction, "ofx")}
+    assert "CAFÉ NERO" in transactions  # byte E9 in Windows-1252, as CHARSET:1252 says
+    assert "M&S SIMPLY FOOD" in transactions  # &amp; in SGML
+    rent = transactions["HARBOUR LETTINGS"]
+    assert (
+        rent["amount"] == Decimal("-1450.00") and rent["reference"] == "RENT FLAT 3 27 ELMWOOD RD"
+    )
+    assert rent["category_code"] == "REPEATPMT"
+    assert rent["category_label"] == "Standing order or repeating payment"
+    assert transactions["CREDIT INTEREST"]["amount"] == Decimal("0.12")  # a MEMO but no NAME
+    total = sum((t["amount"] for t in transactions.values()), Decimal(0))
+    ledger = next(b for b in rows(app, Balance, "ofx") if b["balance_type"] == "LEDGERBAL")
+    assert ledger["amount"] == Decimal("1904.18") + total  # the statement reconciles
+
+
+def test_qfx_credit_card_with_time_zones_and_foreign_spending(app: Portal) -> None:
+    result = import_file(app, QFX)
+    assert result.records == {"accounts": 1, "balances": 2, "transactions": 8}
+    [account] = rows(app, Account, "ofx")
+    assert account["account_type"] == "CREDITCARD" and account["currency"] == "USD"
+    assert account["extra"]["INTU.BID"] == "10898"
+    transactions = {t["provider_id"].rsplit(":", 1)[1]: t for t in rows(app, Transaction, "ofx")}
+    coffee = transactions["2026020524692163036000208"]
+    assert coffee["booked_at"].isoformat() == "2026-02-05T13:15:00+00:00"  # 08:15 EST
+    hotel = transactions["2026021424692163045000519"]
+    assert hotel["currency"] == "USD"  # ORIGCURRENCY: converted from EUR, kept in extra
+    assert hotel["extra"]["ORIGCURRENCY"] == {"CURRATE": "1.0812", "CURSYM": "EUR"}
+    assert transactions["2026021124692163042000402"]["amount"] == Decimal("129.99")  # refund
+
+
+def test_ofx2_xml_with_two_accounts(app: Portal) -> None:
+    result = import_file(app, OFX2)
+    assert result.records == {"accounts": 2, "balances": 2, "transactions": 8}
+    accounts = {a["account_type"]: a for a in rows(app, Account, "ofx")}
+    assert set(accounts) == {"CHECKING", "SAVINGS"}
+    savings = [
+        t for t in rows(app, Transaction, "ofx") if t["account_id"] == accounts["SAVINGS"]["id"]
+    ]
+    assert sorted(t["amount"] for t in savings) == [Decimal("21.37"), Decimal("500.00")]
+    by_name = {t["description"]: t for t in rows(app, Transaction, "ofx")}
+    assert "Waitrose & Partners" in by_name and "Côte Brasserie" in by_name
+    assert by_name["Côte Brasserie"]["booked_at"].isoformat() == "2026-03-31T18:45:00+00:00"
+
+
+def test_midata_csv(app: Portal) -> None:
+    result = import_file(app, MIDATA, account="Barclays current")
+    assert (result.importer.name, result.provider) == ("midata", "midata")
+    assert result.records == {"accounts": 1, "transactions": 17}
+    [account] = rows(app, Account, "midata")
+    assert account["name"] == "Barclays current"
+    assert account["extra"]["overdraft"] == ["Arranged overdraft limit", "31/01/2026", "£500.00"]
+    transactions = rows(app, Transaction, "midata")
+    assert {t["currency"] for t in transactions} == {"GBP"}
+    described = {t["description"] for t in transactions}
+    assert "2291 02JAN26 CD , CAFFÈ NERO , LONDON GB" in described  # Windows-1252, no apostrophe
+    salary = next(t for t in transactions if t["category_code"] == "BGC")
+    assert salary["amount"] == Decimal("3318.70") and salary["category_label"] == "Bank giro credit"
+    assert salary["balance_after"] == Decimal("3114.36")
+    # Every running balance the bank printed follows from the one before it.
+    ordered = sorted(transactions, key=lambda t: (t["booked_at"], -t["balance_after"]))
+    ordered = _in_ledger_order(ordered)
+    for before, after in itertools.pairwise(ordered):
+        assert before["balance_after"] + after["amount"] == after["balance_after"]
+
+
+def _in_ledger_order(transactions: list[dict]) -> list[dict]:
+    """Chain same-day rows by balance, since a date-only file does not order them."""
+    chain = [transactions[0]]
+    rest = transactions[1:]
+    while rest:
+        following = next(
+            t for t in rest if chain[-1]["balance_after"] + t["amount"] == t["balance_after"]
+        )
+        chain.append(following)
+        rest.remove(following)
+    return chain
+
+
+@pytest.mark.parametrize("sample", [OFX1, QFX, OFX2, MIDATA], ids=lambda p: p.suffix + ":" + p.stem)
+def test_importing_a_file_again_adds_and_changes_nothing(app: Portal, sample: Path) -> None:
+    first = import_file(app, sample)
+    before = dump(app)
+    again = import_file(app, sample)
+    assert sum(first.added.values()) == sum(first.records.values())
+    assert set(again.added.values()) == {0}
+    assert dump(app) == before
+
+
+@pytest.mark.parametrize(
+    ("source", "old", "new", "message"),
+    [
+        (
+            MIDATA,
+            b"19/01/2026,POS,\"'2291 18JAN26",
+            b"31/02/2026,POS,\"'2291 18JAN26",
+            "midata-bad.csv, line 8: column 'Date': '31/02/2026' is not a date (DD/MM/YYYY)",
+        ),
+        (
+            MIDATA,
+            b"-\xa398.00",
+            b"-\xa398.O0",
+            "midata-bad.csv, line 9: column 'Debit/Credit': '-£98.O0' is not an amount",
+        ),
+        (
+            OFX1,
+            b"<DTPOSTED>20260205",
+            b"<DTPOSTED>20260235",
+            "barclays-bad.ofx, element OFX/BANKMSGSRSV1/STMTTRNRS/STMTRS/BANKTRANLIST/STMTTRN[4]"
+            "/DTPOSTED (line 69): '20260235' is not a real date and time",
+        ),
+        (
+            OFX1,
+            b"</STMTTRN>",
+            b"",
+            "barclays-bad.ofx, element OFX/BANKMSGSRSV1/STMTTRNRS/STMTRS/BANKTRANLIST/STMTTRN"
+            " (line 43): <STMTTRN> is not closed before </BANKTRANLIST> on line 145",
+        ),
+        (
+            OFX1,
+            b"<STMTRS>\r\n<CURDEF>GBP",
+            b"<STMTRS>\r\n<CURDEF>XYZ",
+            "barclays-bad.ofx, element OFX/BANKMSGSRSV1/STMTTRNRS/STMTRS/BANKACCTFROM (line 35):"
+            " Account.currency: Value error, 'XYZ' is not an ISO 4217 currency code",
+        ),
+        (
+            OFX2,
+            b"</NAME>",
+            b"</NAM>",
+            "nationwide-bad.ofx, line 31, column 34: is not well-formed XML (mismatched tag)",
+        ),
+        (
+            OFX2,
+            b"<TRNAMT>-61.25",
+            b"<TRNAMT>-61,2.5",
+            "nationwide-bad.ofx, element OFX/BANKMSGSRSV1/STMTTRNRS[1]/STMTRS/BANKTRANLIST"
+            "/STMTTRN[3]/TRNAMT (line 43): '-61,2.5' is not an amount",
+        ),
+    ],
+    ids=[
+        "midata-date",
+        "midata-amount",
+        "ofx1-date",
+        "ofx1-unclosed",
+        "ofx1-currency",
+        "ofx2-tag",
+        "ofx2-amount",
+    ],
+)
+def test_a_bad_file_names_the_line_or_element_and_changes_nothing(
+    app: Portal, tmp_path: Path, source: Path, old: bytes, new: bytes, message: str
+) -> None:
+    for sample in (OFX1, QFX, OFX2, MIDATA):
+        import_file(app, sample)
+    before = dump(app)
+    name = source.stem.split("-")[0] + "-bad" + source.suffix
+    with pytest.raises(BadFile) as error:
+        import_file(app, broken(tmp_path, source, name, old, new))
+    assert error.value.message.startswith(message)
+    assert "store is unchanged" in error.value.hint
+    assert dump(app) == before
+
+
+def test_a_cut_short_download_and_a_bank_error_are_refused(app: Portal, tmp_path: Path) -> None:
+    data = OFX1.read_bytes()
+    cut = tmp_path / "cut.ofx"
+    cut.write_bytes(data[: data.index(b"<TRNAMT>-27.80") + 5])
+    with pytest.raises(
+        BadFile, match=r"cut.ofx, line 86: ends inside a tag: the download looks cut short"
+    ):
+        import_file(app, cut)
+    cut.write_bytes(data[: data.index(b"<STMTTRN>", 2000)])
+    with pytest.raises(
+        BadFile,
+        match=r"BANKTRANLIST \(line 40\): <BANKTRANLIST> is never closed \(the file ends too early\)",
+    ):
+        import_file(app, cut)
+    failed = broken(
+        tmp_path, QFX, "failed.qfx", b"<CODE>0</CODE>\n<SEVERITY>INFO</SEVERITY>\n</STATUS>\n<CCSTMTRS>",
+        b"<CODE>2000</CODE>\n<SEVERITY>ERROR</SEVERITY>\n<MESSAGE>Account unavailable</MESSAGE>\n</STATUS>\n<CCSTMTRS>",
+    )  # fmt: skip
+    with pytest.raises(
+        BadFile, match=r"CCSTMTTRNRS/STATUS \(line 30\): the bank reported error 2000"
+    ):
+        import_file(app, failed)
+    assert rows(app, Transaction, "ofx") == []
+
+
+def test_xml_entities_are_refused_not_expanded(app: Portal, tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.ofx"
+    bomb.write_bytes(
+        b'<?xml version="1.0"?>\n<?OFX OFXHEADER="200" VERSION="220"?>\n'
+        b'<!DOCTYPE OFX [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>\n'
+        b"<OFX>&b;</OFX>\n"
+    )
+    with pytest.raises(BadFile, match="declares a DTD or XML entities"):
+        import_file(app, bomb)
+
+
+@pytest.mark.parametrize(
+    ("sample", "renamed", "importer"),
+    [
+        (OFX1, "statement.csv", "ofx"),
+        (QFX, "download", "ofx"),
+        (OFX2, "export.xml", "ofx"),
+        (MIDATA, "transactions.ofx", "midata"),
+    ],
+)
+def test_content_decides_the_importer_whatever_the_name(
+    app: Portal, tmp_path: Path, sample: Path, renamed: str, importer: str
+) -> None:
+    path = tmp_path / renamed
+    shutil.copy(sample, path)
+    assert import_file(app, path).importer.name == importer
+
+
+def test_an_unknown_file_lists_the_importers(app: Portal, tmp_path: Path) -> None:
+    path = tmp_path / "statement.ofx"
+    path.write_text("Date;Amount\n2026-01-01;12\n", encoding="utf-8")
+    with pytest.raises(UserError) as error:
+        import_file(app, path)
+    assert "does not recognise the content of statement.ofx" in error.value.message
+    assert "ofx: OFX/QFX statement (.ofx, .qfx)" in error.value.hint
+    assert "midata: midata current-account CSV (.csv)" in error.value.hint
+    assert "--as NAME" in error.value.hint
+
+
+def test_midata_accounts_are_kept_apart_by_name_and_ofx_refuses_a_name(
+    app: Portal, tmp_path: Path
+) -> None:
+    import_file(app, MIDATA, account="Barclays current")
+    import_file(app, MIDATA, account="Joint account")
+    names = sorted(a["name"] for a in rows(app, Account, "midata"))
+    assert names == ["Barclays current", "Joint account"]
+    assert len(rows(app, Transaction, "midata")) == 34
+    with pytest.raises(UserError, match="--account does not apply"):
+        import_file(app, OFX1, account="Mine")
+
+
+def test_midata_header_variants(app: Portal, tmp_path: Path) -> None:
+    path = tmp_path / "midata.csv"
+    path.write_text(
+        "Account,Current account 20-32-06 40457713\n"
+        "Date,Type,Merchant / Description,Debit/Credit Amount,Balance\n"
+        '02/03/2026,DEB,TESCO,-12.00,"£1,000.00"\n'
+        '03/03/2026,FPI,REFUND,£2.00,"£1,002.00"\n',
+        encoding="utf-8",
+    )
+    result = import_file(app, path)
+    assert result.records == {"accounts": 1, "transactions": 2}
+    [account] = rows(app, Account, "midata")
+    assert account["extra"]["preamble"] == ["Account,Current account 20-32-06 40457713"]
+    amounts = sorted(t["amount"] for t in rows(app, Transaction, "midata"))
+    assert amounts == [Decimal("-12.00"), Decimal("2.00")]
