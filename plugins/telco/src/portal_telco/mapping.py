@@ -74,14 +74,10 @@ def customer(item: dict[str, Any], ref: Ref, context: str = "") -> list[Entity]:
             _address(m["characteristic"]) for m in media if m.get("mediumType") == "postalAddress"
         ],
         extra=rest(item, ["id", "name", "contactMedium", "creditProfile", "characteristic"])
-        | {
-            "characteristic": leftover_characteristics(item.get("characteristic"), INFERRED),
-            "contactMedium": [
-                m
-                for m in media
-                if m.get("mediumType") not in ("email", "telephone", "mobile", "postalAddress")
-            ],
-        },
+        | _nonempty(
+            characteristic=leftover_characteristics(item.get("characteristic"), INFERRED),
+            contactMedium=[m for m in media if m.get("mediumType") not in _MAPPED_MEDIA],
+        ),
     )
     inferences: list[Entity] = [
         _credit(item["id"], profile) for profile in item.get("creditProfile") or []
@@ -99,6 +95,13 @@ def customer(item: dict[str, Any], ref: Ref, context: str = "") -> list[Entity]:
                 )
             )
     return [party, *inferences]
+
+
+_MAPPED_MEDIA = ("email", "telephone", "mobile", "postalAddress")
+
+
+def _nonempty(**fields: list[Any]) -> dict[str, Any]:
+    return {name: value for name, value in fields.items() if value}
 
 
 def _medium(media: list[dict[str, Any]], medium_type: str, key: str) -> str | None:
@@ -326,7 +329,6 @@ def processing(item: dict[str, Any], ref: Ref, context: str = "") -> list[Entity
     return [
         Processing(
             provider_id=item["id"],
-            origin=Origin.provided,
             purpose=item["purpose"],
             purpose_code=item["id"],
             legal_basis=basis,

@@ -16,9 +16,16 @@ from typing import Any
 from portal import SkippableError
 from portal.record import Unit
 
+# ISO 4217 minor units where they are not 2 (the common ones).
+_MINOR_UNITS = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "VND": 0, "BHD": 3, "KWD": 3, "OMR": 3}
+
 
 def amount(money: Any, where: str) -> tuple[Decimal, str]:
-    """A TMF Money as an exact (Decimal, currency) pair; SkippableError naming ``where``."""
+    """A TMF Money as an exact (Decimal, currency) pair; SkippableError naming ``where``.
+
+    A JSON number loses trailing zeros (18.00 arrives as 18.0), so the amount is written
+    out to the currency's minor unit again; digits beyond it are kept, never rounded.
+    """
     if not isinstance(money, dict) or "value" not in money or "unit" not in money:
         raise SkippableError(f"{where} is not a TMF Money object with a value and a unit")
     value = money["value"]
@@ -28,7 +35,11 @@ def amount(money: Any, where: str) -> tuple[Decimal, str]:
         exact = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     except InvalidOperation:
         raise SkippableError(f"{where}.value {value!r} is not a number") from None
-    return exact, str(money["unit"])
+    currency = str(money["unit"])
+    minor = Decimal(1).scaleb(-_MINOR_UNITS.get(currency.upper(), 2))
+    if exact.is_finite() and exact.quantize(minor) == exact:  # only ever adds zeros
+        exact = exact.quantize(minor)
+    return exact, currency
 
 
 def quantity(value: Any, where: str) -> Decimal:
