@@ -175,6 +175,8 @@ class LazyLedger:
 
     def items(self, start: int, stop: int) -> list[dict[str, Any]]:
         """Items ``start`` to ``stop`` (excluded), each with its running balance."""
+        if start >= self.count:
+            return []
         running = self.balance_before(start)
         result = []
         for i in range(start, min(stop, self.count)):

@@ -1,0 +1,233 @@
+"""The measured runs of the sync benchmark, each in a process of its own.
+
+``benchmarks/sync.py`` starts one process per run (``python benchmarks/runs.py KIND CONFIG``)
+so that the peak RSS each reports is that run's alone. Every run prints one JSON line: how
+many transactions it handled, the seconds of the measured part, and the process's peak RSS.
+What is measured, by kind:
+
+- ``portal``: ``Portal.sync`` of the Demo Bank into the home's SQLite store (connecting
+  first, through the real OAuth flow, if the home has no connection yet: not timed);
+- ``fetch``: ceiling (a), every transactions page fetched with plain httpx and a bearer
+  token, nothing done beyond decoding the JSON;
+- ``insert``: ceiling (b), the rows of portal's ``transactions`` table, read back from the
+  store portal just wrote, inserted into a fresh store with ``executemany`` in one
+  transaction (only the inserts and the commit are timed);
+- ``dlt``: dlt's ``rest_api`` source over the same API, ``Links.Next`` paginator set
+  explicitly, into DuckDB through jsonl files (extract, normalise and load all timed).
+"""
+
+from __future__ import annotations
+
+import cProfile
+import io
+import json
+import os
+import pstats
+import resource
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from portal.app import Portal
+from portal.auth.flows import auto_approve_browser
+from portal.store import Store, sqlite_url
+
+Config = dict[str, Any]
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size so far, in MB."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def _open(home: Path) -> Portal:
+    return Portal.open(home=home)
+
+
+def _connected(portal: Portal, endpoints: dict[str, str]) -> None:
+    if portal.store.connection("bank") is None:
+        portal.connect("bank", browser=auto_approve_browser, endpoints=endpoints, timeout=60)
+
+
+def _token(config: Config) -> str:
+    """A bearer token for the sandbox, obtained through the real OAuth flow in a scratch home."""
+    with tempfile.TemporaryDirectory() as scratch, _open(Path(scratch)) as portal:
+        connection = portal.connect(
+            "bank", browser=auto_approve_browser, endpoints=config["endpoints"], timeout=60
+        )
+        tokens = portal.vault.get(connection.id)
+        assert tokens is not None
+        return tokens.access_token
+
+
+def run_portal(config: Config) -> dict[str, Any]:
+    """One ``Portal.sync`` of the bank; the first one in a home connects first (not timed)."""
+    with _open(Path(config["home"])) as portal:
+        _connected(portal, config["endpoints"])
+        profiler = cProfile.Profile() if config.get("profile") else None
+        started = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        [result] = portal.sync(["bank"])
+        if profiler:
+            profiler.disable()
+        seconds = time.perf_counter() - started
+        if not result.ok:
+            raise SystemExit(f"portal's sync failed: {result.error}")
+        stored = portal.store.counts().get("bank", {}).get("transactions", 0)
+    report = {
+        "transactions": result.records.get("transactions", 0),
+        "stored": stored,
+        "pages": result.pages,
+        "seconds": seconds,
+    }
+    if profiler:
+        report["profile"] = _profile_text(profiler, config.get("profile_lines", 30))
+    return report
+
+
+def _profile_text(profiler: cProfile.Profile, lines: int) -> str:
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.strip_dirs().sort_stats("tottime").print_stats(lines)
+    stats.sort_stats("cumulative").print_stats(lines)
+    return out.getvalue()
+
+
+def _pages(client: httpx.Client, url: str) -> Iterator[dict[str, Any]]:
+    next_url: str | None = url
+    while next_url:
+        response = client.get(next_url)
+        response.raise_for_status()
+        body = response.json()
+        yield body
+        next_url = body.get("Links", {}).get("Next")
+
+
+def run_fetch(config: Config) -> dict[str, Any]:
+    """Ceiling (a): fetch every transactions page with plain httpx, decode, count."""
+    token = _token(config)
+    base = config["endpoints"]["api_base"]
+    headers = {"Authorization": f"Bearer {token}"}
+    count = pages = 0
+    with httpx.Client(headers=headers, timeout=60) as client:
+        started = time.perf_counter()
+        accounts = client.get(f"{base}/accounts").json()["Data"]["Account"]
+        for account in accounts:
+            for body in _pages(client, f"{base}/accounts/{account['AccountId']}/transactions"):
+                count += len(body["Data"]["Transaction"])
+                pages += 1
+        seconds = time.perf_counter() - started
+    return {"transactions": count, "pages": pages, "seconds": seconds}
+
+
+_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
+"""The store's own pragmas (``portal.store.Store``), so the ceiling writes as portal does."""
+
+
+def run_insert(config: Config) -> dict[str, Any]:
+    """Ceiling (b): portal's stored transaction rows, executemany'd into a fresh store."""
+    target = Path(config["target"])
+    Store(sqlite_url(target)).close()  # portal's schema: the same columns, the same indexes
+    source = sqlite3.connect(f"file:{config['source']}?mode=ro", uri=True)
+    columns = [row[1] for row in source.execute("PRAGMA table_info(transactions)")]
+    names = ", ".join(f'"{c}"' for c in columns)
+    insert = f"INSERT INTO transactions ({names}) VALUES ({', '.join('?' * len(columns))})"  # noqa: S608
+    db = sqlite3.connect(target, isolation_level=None)
+    for pragma in _PRAGMAS:
+        db.execute(pragma)
+    rows = source.execute(f"SELECT {names} FROM transactions")  # noqa: S608
+    count, seconds = 0, 0.0
+    started = time.perf_counter()
+    db.execute("BEGIN")
+    seconds += time.perf_counter() - started
+    while chunk := rows.fetchmany(10_000):
+        started = time.perf_counter()
+        db.executemany(insert, chunk)
+        seconds += time.perf_counter() - started
+        count += len(chunk)
+    started = time.perf_counter()
+    db.execute("COMMIT")
+    seconds += time.perf_counter() - started
+    db.close()
+    source.close()
+    return {"transactions": count, "seconds": seconds}
+
+
+def run_dlt(config: Config) -> dict[str, Any]:
+    """dlt's rest_api source over the same API into DuckDB, with the paginator set explicitly."""
+    workdir = Path(config["workdir"])
+    os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"  # no calls home from a benchmark
+    os.environ["DLT_DATA_DIR"] = str(workdir / "dlt-data")
+    import dlt  # imported here: dlt is an optional benchmark extra, never a portal dependency
+    from dlt.sources.rest_api import rest_api_source
+
+    token = _token(config)
+    base = config["endpoints"]["api_base"]
+    with httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
+        accounts = client.get(f"{base}/accounts").json()["Data"]["Account"]
+    source = rest_api_source(
+        {
+            "client": {
+                "base_url": f"{base}/",
+                "auth": {"type": "bearer", "token": token},
+                # Explicit, never auto-detected: Open Banking puts the next page in Links.Next.
+                "paginator": {"type": "json_link", "next_url_path": "Links.Next"},
+            },
+            "resource_defaults": {"write_disposition": "append"},
+            "resources": [
+                {
+                    "name": f"transactions_{n}",
+                    "table_name": "transactions",
+                    "endpoint": {
+                        "path": f"accounts/{account['AccountId']}/transactions",
+                        "data_selector": "Data.Transaction",
+                    },
+                }
+                for n, account in enumerate(accounts)
+            ],
+        }
+    )
+    database = workdir / "dlt.duckdb"
+    pipeline = dlt.pipeline(
+        pipeline_name="portal_bench",
+        destination=dlt.destinations.duckdb(str(database)),
+        dataset_name="bank",
+        pipelines_dir=str(workdir / "pipelines"),
+    )
+    started = time.perf_counter()
+    # jsonl, not dlt's default for DuckDB (INSERT statements): at 100,000 transactions the
+    # default took 10 times as long and 4.5 GB, so it would flatter portal.
+    pipeline.run(source, loader_file_format=config.get("format", "jsonl"))
+    seconds = time.perf_counter() - started
+    with pipeline.sql_client() as sql:
+        [(count,)] = sql.execute_sql("SELECT count(*) FROM transactions")
+    return {"transactions": int(count), "seconds": seconds}
+
+
+RUNS: dict[str, Callable[[Config], dict[str, Any]]] = {
+    "portal": run_portal,
+    "fetch": run_fetch,
+    "insert": run_insert,
+    "dlt": run_dlt,
+}
+
+
+def main() -> None:
+    """``runs.py KIND CONFIG_JSON``: run one measurement and print its JSON line last."""
+    kind, config = sys.argv[1], json.loads(sys.argv[2])
+    os.environ.setdefault("PORTAL_VAULT", "file")  # never the machine's keyring
+    report = RUNS[kind](config)
+    report["peak_rss_mb"] = peak_rss_mb()
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()
