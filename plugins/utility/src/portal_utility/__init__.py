@@ -1,0 +1,1 @@
+"""portal's first-party utility plugin (Green Button Connect My Data, NAESB ESPI)."""

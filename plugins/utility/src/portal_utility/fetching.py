@@ -1,0 +1,211 @@
+"""Fetching Green Button Connect My Data: follow the token's URIs, feed by feed, block by block.
+
+The token response names where the customer's data lives (``resourceURI``,
+``authorizationURI``, ``customerResourceURI``), as Connect My Data does. Usage comes from the
+Subscription's resources: UsagePoints, each one's MeterReadings and their ReadingType, then
+the IntervalBlocks page by page (``updated-min`` from the cursor, Atom ``next`` links), one
+``Page`` per block, so the cursor moves a day at a time and memory holds one feed page.
+
+A feed page that is not well-formed XML (cut short by a proxy) is fetched again, within the
+client's retry budget; a feed that tries an XML attack is refused at once.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from portal import AuthError, Cursor, Cursors, Page, ProviderError
+from portal.http import ProviderClient
+from portal_utility import espi, items
+
+BLOCKS_PER_PAGE = 31
+"""IntervalBlocks (days) asked for per feed page."""
+
+
+class ReadingsCursor(Cursor):
+    """Where the next sync of one MeterReading's blocks starts: the last block's ``updated``.
+
+    Inclusive: the last block is fetched again (harmless, upserts are idempotent), so a
+    block updated in the same second as it is never skipped.
+    """
+
+    updated: datetime
+
+
+def fetch_all(client: ProviderClient, cursors: Cursors) -> Iterator[Page]:
+    """Every page of one customer's Green Button data."""
+    token: Mapping[str, Any] = client.token or {}
+    resource = _uri(client, token, "resourceURI")
+    yield from _customer(client, _uri(client, token, "customerResourceURI"))
+    [authorization] = list(_entries(client, _uri(client, token, "authorizationURI")))
+    yield Page("authorizations", [authorization])
+    notice = client.get_json("privacy/processing")
+    controller = notice.get("controller")
+    yield Page("processing", [{"controller": controller, **p} for p in notice["purposes"]])
+    subscription = resource.replace("/Batch/Subscription/", "/Subscription/")
+    points = list(_entries(client, f"{subscription}/UsagePoint"))
+    local_times = {href: _one(client, href) for p in points if (href := _local_link(p))}
+    yield Page(
+        "usage_points",
+        [{"UsagePoint": p, "LocalTimeParameters": local_times.get(_local_link(p))} for p in points],
+    )
+    for point in points:
+        local_time = local_times.get(_local_link(point))
+        context = items.usage_point_context(point, local_time)
+        yield from _readings(client, cursors, point, context)
+        summaries = espi.link(point, "related", "/UsageSummary")
+        if summaries:
+            found = [items.summary_item(context, e) for e in _entries(client, summaries)]
+            yield Page("usage_summaries", found)
+
+
+def _local_link(point: dict[str, Any]) -> str:
+    return espi.link(point, "related", "/LocalTimeParameters/") or ""
+
+
+def _customer(client: ProviderClient, url: str) -> Iterator[Page]:
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for entry in _entries(client, url):
+        by_kind.setdefault(entry["resource"], []).append(entry)
+    locations = by_kind.get("ServiceLocation", [])
+    yield Page(
+        "customer",
+        [{"Customer": c, "ServiceLocation": locations} for c in by_kind.get("Customer", [])],
+    )
+    yield Page("customer_accounts", by_kind.get("CustomerAccount", []))
+    agreements = by_kind.get("CustomerAgreement", [])
+    yield Page("agreements", agreements)
+    for agreement in agreements:
+        number = agreement["content"].get("agreementId") or espi.resource_id(
+            espi.link(agreement, "self") or agreement["id"]
+        )
+        tariffs = [
+            {"agreement": number, "product": client.get_json(href)}
+            for href in agreement["content"].get("PricingStructures", [])
+        ]
+        yield Page("tariffs", tariffs)
+
+
+def _readings(
+    client: ProviderClient, cursors: Cursors, point: dict[str, Any], context: dict[str, str]
+) -> Iterator[Page]:
+    readings = espi.link(point, "related", "/MeterReading")
+    if readings is None:
+        return
+    for meter_reading in _entries(client, readings):
+        meter = items.meter_reading_id(meter_reading)
+        stream = items.readings_stream(context, meter)
+        type_url = espi.link(meter_reading, "related", "/ReadingType/")
+        blocks_url = espi.link(meter_reading, "related", "/IntervalBlock")
+        if type_url is None or blocks_url is None:
+            raise ProviderError(
+                f"{client.provider.display_name}'s MeterReading {meter_reading['id']} links no"
+                " ReadingType or no IntervalBlock feed, so its readings cannot be read.",
+                hint="Report it to the provider.",
+            )
+        reading_type = _one(client, type_url)["content"]
+        cursor = cursors.get(stream, ReadingsCursor)
+        params: dict[str, Any] = {"max-results": BLOCKS_PER_PAGE}
+        if cursor is not None:
+            params["updated-min"] = cursor.updated.isoformat()
+        for block in _paged(client, blocks_url, params, stream):
+            found = list(items.reading_items(context, meter, reading_type, block))
+            updated = datetime.fromisoformat(block["updated"])
+            yield Page(stream, found, ReadingsCursor(updated=updated))
+
+
+def _paged(
+    client: ProviderClient, url: str, params: dict[str, Any], stream: str
+) -> Iterator[dict[str, Any]]:
+    # Follows the feed's Atom next links; a link served before is a loop, never followed.
+    seen: set[str] = set()
+    current: str | None = url
+    while current is not None:
+        key = urlsplit(current)._replace(fragment="").geturl()
+        if key in seen:
+            raise ProviderError(
+                f"{client.provider.display_name}'s paging of {stream!r} loops back to a page"
+                " it already served.",
+                hint="Report it to the provider; portal stopped instead of looping forever.",
+            )
+        seen.add(key)
+        feed: list[espi.FeedLinks] = []
+        yield from _entries(client, current, params if current == url else None, feed)
+        current = feed[0].get("next") if feed else None
+
+
+def _one(client: ProviderClient, url: str) -> dict[str, Any]:
+    found = list(_entries(client, url))
+    if len(found) != 1:
+        raise ProviderError(
+            f"{client.provider.display_name} answered {len(found)} entries where one"
+            f" resource was expected, at {_path(url)}."
+        )
+    return found[0]
+
+
+def _entries(
+    client: ProviderClient,
+    url: str,
+    params: Mapping[str, Any] | None = None,
+    feed: list[espi.FeedLinks] | None = None,
+) -> list[dict[str, Any]]:
+    """The entries of one feed page (or single entry), fetched again if cut short."""
+    attempts = client.retry_transport.policy.attempts
+    for attempt in range(1, attempts + 1):
+        body = _get(client, url, params)
+        where = f"{client.provider.display_name}'s feed at {_path(url)}"
+        try:
+            links: list[espi.FeedLinks] = []
+            entries = list(espi.entries(io.BytesIO(body), where, links))
+        except espi.UnsafeFeed as error:
+            raise ProviderError(
+                error.message, hint="Nothing from it was stored. Report it to the provider."
+            ) from None
+        except espi.MalformedFeed as error:
+            if attempt == attempts:
+                raise ProviderError(
+                    error.message, hint="Nothing from it was stored; run portal sync again later."
+                ) from None
+            client.retry_transport.note_retry(error.message, attempt)
+            continue
+        if feed is not None:
+            feed.extend(links)
+        return entries
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _get(client: ProviderClient, url: str, params: Mapping[str, Any] | None) -> bytes:
+    response = client.get(url, params=params)
+    name, where = client.provider.display_name, _path(url)
+    if response.status_code in (401, 403):
+        raise AuthError(
+            f"{name} refused access to {where} ({response.status_code}).",
+            hint=f"Run portal connect {client.provider.name} again.",
+        )
+    if response.status_code >= 400:
+        raise ProviderError(
+            f"{name} answered {response.status_code} to {where}.",
+            hint="Try again later; if it persists, report it to the plugin's authors.",
+        )
+    return response.content
+
+
+def _uri(client: ProviderClient, token: Mapping[str, Any], name: str) -> str:
+    value = token.get(name)
+    if not isinstance(value, str) or not value:
+        raise ProviderError(
+            f"{client.provider.display_name}'s token response carried no {name}, so portal"
+            " does not know where the data is.",
+            hint=f"Run portal connect {client.provider.name} again; if it persists, report it.",
+        )
+    return value
+
+
+def _path(url: str) -> str:
+    # Errors name the path only: query strings can carry tokens.
+    return urlsplit(url).path

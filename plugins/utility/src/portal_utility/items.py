@@ -1,0 +1,68 @@
+"""Raw items from ESPI entries: what ``fetch`` (and the Download My Data importer) hand over.
+
+An IntervalReading cannot be read alone: its unit and multiplier are in the ReadingType,
+its meter and service in the UsagePoint. Each raw item therefore carries, beside the
+resource exactly as released, the small context it needs (``UsagePoint``, ``ReadingType``),
+so that ``normalise`` works one item at a time, and a bad reading is rejected alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from portal_utility.espi import link, resource_id
+
+READINGS = "readings"
+"""Prefix of the readings streams: ``readings:{usage point}:{meter reading}``."""
+
+
+def usage_point_context(
+    entry: dict[str, Any], local_time: dict[str, Any] | None = None
+) -> dict[str, str]:
+    """What a reading or summary needs to know about its UsagePoint and its local time."""
+    content = entry["content"]
+    delivery = content.get("ServiceDeliveryPoint") or {}
+    offsets = (local_time or {}).get("content", {})
+    return {
+        "id": resource_id(link(entry, "self") or entry["id"]),
+        "kind": (content.get("ServiceCategory") or {}).get("kind", ""),
+        "supply_number": delivery.get("name", ""),
+        "customerAgreement": delivery.get("customerAgreement", ""),
+        "tzOffset": offsets.get("tzOffset", "0"),
+        "dstOffset": offsets.get("dstOffset", "0"),
+    }
+
+
+def meter_reading_id(entry: dict[str, Any]) -> str:
+    """The id of a MeterReading entry."""
+    return resource_id(link(entry, "self") or entry["id"])
+
+
+def readings_stream(usage_point: dict[str, str], meter_reading: str) -> str:
+    """The stream of one MeterReading's interval readings."""
+    return f"{READINGS}:{usage_point['id']}:{meter_reading}"
+
+
+def reading_items(
+    usage_point: dict[str, str],
+    meter_reading: str,
+    reading_type: dict[str, Any],
+    block: dict[str, Any],
+) -> Iterator[dict[str, Any]]:
+    """Each IntervalReading of an IntervalBlock entry, with the context to read it."""
+    block_id = resource_id(link(block, "self") or block["id"])
+    for position, reading in enumerate(block["content"].get("IntervalReading", []), 1):
+        yield {
+            "UsagePoint": usage_point,
+            "MeterReading": meter_reading,
+            "ReadingType": reading_type,
+            "IntervalBlock": block_id,
+            "position": position,
+            "IntervalReading": reading,
+        }
+
+
+def summary_item(usage_point: dict[str, str], entry: dict[str, Any]) -> dict[str, Any]:
+    """A UsageSummary entry with its UsagePoint."""
+    return {"UsagePoint": usage_point, "UsageSummary": entry}

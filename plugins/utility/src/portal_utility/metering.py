@@ -1,0 +1,266 @@
+"""ESPI usage mapped to the record: supply points, interval readings, usage summaries (bills).
+
+ESPI counts time in seconds since the epoch and money in 10^-5 of the currency unit; a
+reading's value is an integer in the ReadingType's unit times ten to its
+``powerOfTenMultiplier``. Everything here is exact: Decimal ``scaleb``, never a float.
+Local dates (a bill's period) come from the usage point's LocalTimeParameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pycountry
+
+from portal.errors import SkippableError
+from portal.record import (
+    Account,
+    AccountIdentifier,
+    Bill,
+    BillLine,
+    Entity,
+    Origin,
+    Unit,
+    Usage,
+)
+from portal_utility import labels
+from portal_utility.espi import link, resource_id
+
+Ref = Callable[[type[Entity], str], str]
+ENTRY_FIELDS = ("id", "title", "published", "updated", "links", "resource")
+"""The Atom envelope of an entry, kept in ``extra`` as ``entry``."""
+
+
+def rest(item: dict[str, Any], used: Iterable[str]) -> dict[str, Any]:
+    """What a mapping did not use, for ``extra``: nothing released is dropped."""
+    used = set(used)
+    return {k: v for k, v in item.items() if k not in used}
+
+
+def envelope(entry: dict[str, Any]) -> dict[str, Any]:
+    """An entry's Atom envelope (id, title, dates, links)."""
+    return {k: entry[k] for k in ENTRY_FIELDS if k in entry}
+
+
+def moment(seconds: str) -> datetime:
+    """An ESPI TimeType (seconds since the epoch) as an aware UTC datetime."""
+    return datetime.fromtimestamp(int(seconds), UTC)
+
+
+def local_day(seconds: int, point: dict[str, str]) -> date:
+    """The local date an ESPI boundary (a local midnight) starts.
+
+    Shifting by the standard offset plus the DST offset lands inside the right local day
+    whether or not summer time is in force at that midnight, so no DST rule is needed.
+    """
+    shift = int(point.get("tzOffset") or 0) + int(point.get("dstOffset") or 0)
+    return moment(str(seconds + shift)).date()
+
+
+def currency(numeric: str) -> str:
+    """An ISO 4217 numeric code (ESPI's) as the alphabetic one."""
+    found = pycountry.currencies.get(numeric=numeric.zfill(3))
+    if found is None:
+        raise SkippableError(f"currency {numeric!r} is not an ISO 4217 numeric code")
+    return str(found.alpha_3)
+
+
+def money(value: str) -> Decimal:
+    """ESPI money (an integer count of 10^-5 of the unit) as an exact amount."""
+    return Decimal(int(value)).scaleb(-5)
+
+
+def quantity(value: str, uom: str, multiplier: str) -> tuple[Decimal, Unit]:
+    """A reading or measurement in a unit from the record's vocabulary: kWh or m3."""
+    amount = Decimal(int(value)).scaleb(int(multiplier or 0))
+    if uom == "72":
+        return amount.scaleb(-3), Unit.kWh
+    if uom == "42":
+        return amount, Unit.m3
+    raise SkippableError(
+        f"unit of measure {uom} ({labels.label(labels.UNITS, uom, 'unit')}) is not a"
+        " consumption portal records; expected 72 (Wh) or 42 (m3)"
+    )
+
+
+def usage_point(item: dict[str, Any], ref: Ref) -> list[Entity]:
+    """A UsagePoint (with its LocalTimeParameters) to a supply-point Account."""
+    entry = item["UsagePoint"]
+    content = entry["content"]
+    kind = (content.get("ServiceCategory") or {}).get("kind", "")
+    delivery = content.get("ServiceDeliveryPoint") or {}
+    supply = labels.label(labels.SERVICE_KINDS, kind, "service")
+    account_type = labels.SUPPLY_TYPES.get(kind, "supply_point")
+    number = delivery.get("name")
+    identifiers = []
+    if number:
+        scheme = "mpan" if kind == "0" else "mprn" if kind == "1" else "supply_number"
+        scheme_label = {
+            "mpan": "Electricity supply number (MPAN)",
+            "mprn": "Gas meter point reference (MPRN)",
+        }.get(scheme, "Supply number")
+        identifiers.append(
+            AccountIdentifier(scheme=scheme, scheme_label=scheme_label, identification=number)
+        )
+    if delivery.get("customerAgreement"):
+        identifiers.append(
+            AccountIdentifier(
+                scheme="agreement",
+                scheme_label="Supply agreement number",
+                identification=delivery["customerAgreement"],
+            )
+        )
+    status = content.get("status")
+    local_time = item.get("LocalTimeParameters")
+    return [
+        Account(
+            provider_id=f"usage-point:{resource_id(link(entry, 'self') or entry['id'])}",
+            origin=Origin.observed,
+            name=f"{supply} supply {number}" if number else entry.get("title") or supply,
+            account_type=account_type,
+            account_type_label=labels.label(labels.ACCOUNT_TYPES, account_type, "account type"),
+            status=status,
+            status_label=labels.label(labels.USAGE_POINT_STATUSES, status, "status")
+            if status
+            else None,
+            identifiers=identifiers,
+            extra={
+                "entry": envelope(entry),
+                "service_kind": kind,
+                "service_kind_label": supply,
+                **rest(content, ["ServiceCategory", "status"]),
+                "LocalTimeParameters": local_time["content"] if local_time else None,
+            },
+        )
+    ]
+
+
+def reading(item: dict[str, Any], ref: Ref) -> list[Entity]:
+    """One IntervalReading, read with its ReadingType, to a Usage."""
+    point, reading_type, raw = item["UsagePoint"], item["ReadingType"], item["IntervalReading"]
+    period = raw.get("timePeriod") or {}
+    if "start" not in period or "value" not in raw:
+        raise SkippableError(
+            f"IntervalReading {item.get('position')} of IntervalBlock {item.get('IntervalBlock')}"
+            " has no timePeriod start or no value"
+        )
+    amount, unit = quantity(
+        raw["value"], reading_type.get("uom", ""), reading_type.get("powerOfTenMultiplier", "0")
+    )
+    qualities = raw.get("ReadingQuality") or [{"quality": "0"}]
+    quality = qualities[0].get("quality", "0")
+    kind, kind_label = labels.USAGE_KINDS.get(point["kind"], ("energy", "Energy used"))
+    cost = raw.get("cost")
+    flow = reading_type.get("flowDirection", "")
+    return [
+        Usage(
+            provider_id=f"{point['id']}:{item['MeterReading']}:{period['start']}",
+            account_id=ref(Account, f"usage-point:{point['id']}"),
+            origin=Origin.observed,
+            kind=kind,
+            kind_label=kind_label,
+            started_at=moment(period["start"]),
+            duration_seconds=int(period["duration"]) if period.get("duration") else None,
+            quantity=amount,
+            unit=unit,
+            quality=quality,
+            quality_label=labels.label(labels.QUALITY, quality, "reading quality"),
+            meter_id=point.get("supply_number") or None,
+            charge=money(cost) if cost else None,
+            currency=currency(reading_type["currency"]) if cost else None,
+            extra={
+                "interval_block": item.get("IntervalBlock"),
+                "flow_direction": flow,
+                "flow_direction_label": labels.label(labels.FLOW_DIRECTIONS, flow, "direction"),
+                "reading_type": reading_type,
+                **({"ReadingQuality": qualities} if len(qualities) > 1 else {}),
+                **rest(raw, ["timePeriod", "value", "ReadingQuality", "cost"]),
+            },
+        )
+    ]
+
+
+def summary(item: dict[str, Any], ref: Ref) -> list[Entity]:
+    """A UsageSummary (a billing period's consumption and charges) to a Bill."""
+    point, entry = item["UsagePoint"], item["UsageSummary"]
+    content = entry["content"]
+    period = content["billingPeriod"]
+    start = int(period["start"])
+    end = start + int(period["duration"])
+    lines = [_line(line, point) for line in content.get("costAdditionalDetailLastPeriod", [])]
+    overall = content.get("overallConsumptionLastPeriod") or {}
+    consumption = None
+    if overall.get("value"):
+        used, unit = quantity(
+            overall["value"], overall.get("uom", ""), overall.get("powerOfTenMultiplier", "0")
+        )
+        consumption = {"quantity": str(used), "unit": unit.value}
+    quality = content.get("qualityOfReading")
+    return [
+        Bill(
+            provider_id=f"{point['id']}:{resource_id(link(entry, 'self') or entry['id'])}",
+            account_id=ref(Account, f"usage-point:{point['id']}"),
+            origin=Origin.observed,
+            bill_number=resource_id(link(entry, "self") or entry["id"]),
+            issued_on=local_day(int(content.get("statusTimeStamp") or end), point),
+            period_start=local_day(start, point),
+            period_end=local_day(end, point) - timedelta(days=1),
+            total=money(content["billLastPeriod"]),
+            currency=currency(content.get("currency", "840")),
+            status="issued",
+            status_label="Issued (Green Button does not say whether it is paid)",
+            lines=lines,
+            extra={
+                "entry": envelope(entry),
+                "consumption": consumption,
+                "quality": quality,
+                "quality_label": labels.label(labels.QUALITY, quality, "quality")
+                if quality
+                else None,
+                **rest(
+                    content,
+                    [
+                        "billingPeriod",
+                        "billLastPeriod",
+                        "costAdditionalDetailLastPeriod",
+                        "currency",
+                        "statusTimeStamp",
+                        "qualityOfReading",
+                    ],
+                ),
+            },
+        )
+    ]
+
+
+def _line(line: dict[str, Any], point: dict[str, str]) -> BillLine:
+    kind = line.get("itemKind", "")
+    period = line.get("itemPeriod") or {}
+    first = last = None
+    if period.get("start"):
+        start = int(period["start"])
+        first = local_day(start, point)
+        last = local_day(start + int(period.get("duration") or 0), point) - timedelta(days=1)
+    amount: Decimal | None = None
+    unit: Unit | None = None
+    measured = line.get("measurement")
+    if measured and measured.get("value"):
+        amount, unit = quantity(
+            measured["value"], measured.get("uom", ""), measured.get("powerOfTenMultiplier", "0")
+        )
+    elif kind == "2" and first and last:  # a standing charge: priced per day
+        amount, unit = Decimal((last - first).days + 1), Unit.day
+    label = labels.label(labels.ITEM_KINDS, kind, "charge")
+    return BillLine(
+        description=line.get("note") or label,
+        amount=money(line["amount"]),
+        category_code=kind or None,
+        category_label=label if kind else None,
+        quantity=amount,
+        unit=unit,
+        period_start=first,
+        period_end=last,
+    )

@@ -1,0 +1,108 @@
+"""The utility plugin's hooks: its declaration, and how it fetches and normalises.
+
+Everything else (tokens, retries, cursors, storage) is the engine's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from portal import Cursors, InventoryItem, OAuthClient, Page, Provider, hookimpl
+from portal.http import ProviderClient
+from portal.record import Category, Sector
+from portal_utility import mapping
+from portal_utility.fetching import fetch_all
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from portal.record import Entity
+    from portal.sandbox import Sandbox
+
+API = "https://greenbutton.demo-energy.example/DataCustodian"
+SCOPE = "FB=1_3_4_5_13_14_39;IntervalDuration=1800_86400;BlockDuration=daily;HistoryLength=13"
+"""Green Button function blocks 1, 3-5, 13, 14 and 39: usage, summaries, customer data."""
+
+
+def _sandbox() -> Sandbox:
+    # Imported here so that loading the plugin never imports Flask.
+    from portal_utility.sandbox import UtilitySandbox
+
+    return UtilitySandbox()
+
+
+PROVIDER = Provider(
+    name="utility",
+    display_name="Demo Energy",
+    sector=Sector.utility,
+    description="Electricity and gas in London over Green Button Connect My Data (NAESB ESPI).",
+    api_base=API,
+    oauth=OAuthClient(
+        authorize_url="https://greenbutton.demo-energy.example/oauth/authorize",
+        token_url="https://greenbutton.demo-energy.example/oauth/token",  # noqa: S106 - a URL
+        revocation_url="https://greenbutton.demo-energy.example/oauth/revoke",
+        client_id="portal-demo",
+        scopes=(SCOPE,),
+    ),
+    inventory=(
+        InventoryItem(
+            Category.party,
+            "Your name, contact details and supply address.",
+            ("customerName", "organisation", "ServiceLocation"),
+        ),
+        InventoryItem(
+            Category.accounts,
+            "Your customer account, your supply agreements and your two supply points.",
+            ("CustomerAccount", "CustomerAgreement", "UsagePoint"),
+        ),
+        InventoryItem(
+            Category.products,
+            "The tariffs you are and were on, with their prices.",
+            ("PricingStructures", "standard_unit_rate", "standing_charge"),
+        ),
+        InventoryItem(
+            Category.usage,
+            "Half-hourly electricity and daily gas readings, estimated ones marked.",
+            ("IntervalReading", "ReadingQuality", "ReadingType"),
+        ),
+        InventoryItem(
+            Category.bills,
+            "Each billing period's consumption, charges and total.",
+            ("UsageSummary", "costAdditionalDetailLastPeriod", "billLastPeriod"),
+        ),
+        InventoryItem(
+            Category.consents,
+            "The Green Button authorization you gave portal.",
+            ("Authorization",),
+        ),
+        InventoryItem(
+            Category.processing,
+            "What Demo Energy does with your data, on what basis, and who receives it.",
+            ("purposes",),
+        ),
+    ),
+    sandbox=_sandbox,
+    sandbox_only=True,  # Demo Energy is fictional: its production endpoints do not exist.
+)
+
+
+@hookimpl
+def register_providers(register: Callable[[Provider], None]) -> None:
+    """Offer Demo Energy."""
+    register(PROVIDER)
+
+
+@hookimpl
+def fetch(client: ProviderClient, cursors: Cursors) -> Iterator[Page]:
+    """The customer, the authorization, the processing notice, then usage point by point."""
+    return fetch_all(client, cursors)
+
+
+@hookimpl
+def normalise(
+    stream: str, item: dict[str, Any], ref: Callable[[type[Entity], str], str]
+) -> list[Entity]:
+    """Map one ESPI item to the customer record."""
+    kind = stream.split(":", 1)[0]
+    return mapping.NORMALISERS[kind](item, ref)

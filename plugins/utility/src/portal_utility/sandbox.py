@@ -1,0 +1,346 @@
+"""The Demo Energy sandbox: Green Button Connect My Data (ESPI) on 127.0.0.1.
+
+It serves ``DemoUtility``'s customer behind the shared sandbox machinery (a real OAuth
+server, faults, chaos, a request log). As in Connect My Data, each authorization creates an
+ESPI Authorization, and the token response says where the customer's data lives:
+``resourceURI`` (the Batch/Subscription), ``authorizationURI`` and ``customerResourceURI``
+(the retail customer's Batch). IntervalBlock feeds page with ``max-results`` and
+``start-index`` (and an Atom ``next`` link) and filter on ``published-min/max`` and
+``updated-min/max``. Tariffs and the processing notice come from Demo Energy's own JSON API.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+import flask
+
+from portal.sandbox import Require, Sandbox
+from portal_utility.customer import (
+    METERS,
+    PROCESSING_NOTICE,
+    RETAIL_CUSTOMER_ID,
+    SUBSCRIPTION_ID,
+    TARIFFS,
+    VAT_RATE,
+    Meter,
+    Tariff,
+    atom_time,
+)
+from portal_utility.dataset import DemoUtility
+from portal_utility.feeds import Entry, entry_xml, feed_xml
+from portal_utility.plugin import SCOPE
+from portal_utility.resources import RESOURCE, Resources
+
+API_PATH = "/DataCustodian"
+CLIENT_ID = "portal-demo"
+MAX_RESULTS = 100
+ATOM_TYPE = "application/atom+xml"
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+class UtilitySandbox(Sandbox):
+    """Demo Energy: an electricity and a gas meter over Green Button Connect My Data.
+
+    ``page_size`` is how many IntervalBlocks (days) a feed page holds unless the client asks
+    for fewer with ``max-results``; ``seed`` picks the readings (the same seed always serves
+    the same data). The client ``portal-demo`` is registered as a public client (PKCE, no
+    secret) with the loopback redirect and the Green Button scope.
+    """
+
+    def __init__(self, *, page_size: int = 31, seed: int = 2026, **kw: Any) -> None:
+        kw.setdefault("scopes", (SCOPE,))
+        super().__init__(**kw)
+        if not 1 <= page_size <= MAX_RESULTS:
+            raise ValueError(f"page_size must be between 1 and {MAX_RESULTS}.")
+        self.page_size = page_size
+        self.utility = DemoUtility(seed)
+        self.register_client(CLIENT_ID, scope=SCOPE)
+
+    @property
+    def api_base(self) -> str:
+        """Where the Data Custodian's API lives: ``base_url + "/DataCustodian"``."""
+        return self.base_url + API_PATH
+
+    @property
+    def resources(self) -> Resources:
+        """The sandbox's resources, addressed at its current URL."""
+        return Resources(self.api_base, self.utility)
+
+    def advance(self, days: int = 1) -> None:
+        """Move Demo Energy's clock on ``days`` days: new readings, and a bill on the 18th."""
+        self.utility.advance(days)
+
+    def extra_token_fields(self, client_id: str, scope: str) -> dict[str, Any]:
+        """Create the ESPI Authorization of this grant; say where the data is, as CMD does."""
+        root = self.resources.root
+        urls = {
+            "resourceURI": f"{root}/Batch/Subscription/{SUBSCRIPTION_ID}",
+            "authorizationURI": f"{root}/Authorization/{{id}}",
+            "customerResourceURI": f"{root}/Batch/RetailCustomer/{RETAIL_CUSTOMER_ID}",
+        }
+        authorization = self.utility.new_authorization(scope, urls)
+        content = authorization["content"]
+        return {
+            "resourceURI": content["resourceURI"],
+            "authorizationURI": content["authorizationURI"],
+            "customerResourceURI": content["customerResourceURI"],
+            "consent_id": authorization["id"],
+        }
+
+    def withdraw_consent(self) -> None:
+        """The customer revokes every authorization; every token stops working."""
+        super().withdraw_consent()
+        self.utility.revoke_authorizations()
+
+    def ground_truth(self) -> dict[str, list[dict[str, Any]]]:
+        """What Demo Energy serves now, by record category, exactly as served.
+
+        ``usage`` is every published reading: ``usage_point``, ``start``, ``duration``,
+        ``value`` (in the meter's unit and multiplier) and ``quality`` (None when valid).
+        ``bills`` is every issued UsageSummary with its ``usage_point`` and ``id``.
+        """
+        utility, res = self.utility, self.resources
+        with utility.lock:
+            usage = [
+                {
+                    "usage_point": meter.usage_point,
+                    "start": reading.start,
+                    "duration": reading.duration,
+                    "value": reading.value,
+                    "quality": reading.quality,
+                }
+                for meter, reading in utility.served_readings()
+            ]
+            bills = [
+                {"usage_point": meter.usage_point, **utility.summary(meter, first, last)}
+                for meter in METERS
+                for first, last in utility.periods()
+            ]
+            customer = res.customer_entries()
+            return copy.deepcopy(
+                {
+                    "party": [dict(customer[0].content)],
+                    "accounts": [dict(e.content) for e in customer[1:-1]]
+                    + [dict(res.usage_point(m).content) for m in METERS],
+                    "products": [_product(t) for t in TARIFFS],
+                    "usage": usage,
+                    "bills": bills,
+                    "consents": [a["content"] for a in utility.authorizations],
+                    "processing": _processing()["purposes"],
+                }
+            )
+
+    def register_routes(self, app: flask.Flask, require: Require) -> None:
+        """The Connect My Data resources, plus Demo Energy's product and privacy API."""
+        root = API_PATH + RESOURCE
+        sub = f"{root}/Subscription/<sid>"
+
+        @app.errorhandler(_Refused)
+        def refused(error: _Refused) -> tuple[dict[str, Any], int]:
+            return self.error_body(error.status, error.message), error.status
+
+        @app.get(f"{root}/Batch/Subscription/<sid>")
+        @require(SCOPE)
+        def batch(sid: str) -> flask.Response:
+            return self._feed("Green Button data", self._batch(sid))
+
+        @app.get(f"{sub}/UsagePoint")
+        @require(SCOPE)
+        def usage_points(sid: str) -> flask.Response:
+            self._subscription(sid)
+            return self._feed("Usage points", [self.resources.usage_point(m) for m in METERS])
+
+        @app.get(f"{sub}/UsagePoint/<up>")
+        @require(SCOPE)
+        def usage_point(sid: str, up: str) -> flask.Response:
+            return self._entry(self.resources.usage_point(self._meter(sid, up)))
+
+        @app.get(f"{sub}/UsagePoint/<up>/MeterReading")
+        @require(SCOPE)
+        def meter_readings(sid: str, up: str) -> flask.Response:
+            meter = self._meter(sid, up)
+            return self._feed("Meter readings", [self.resources.meter_reading(meter)])
+
+        @app.get(f"{sub}/UsagePoint/<up>/MeterReading/<mr>/IntervalBlock")
+        @require(SCOPE)
+        def blocks(sid: str, up: str, mr: str) -> flask.Response:
+            meter = self._meter(sid, up, mr)
+            return self._blocks(meter)
+
+        @app.get(f"{sub}/UsagePoint/<up>/UsageSummary")
+        @require(SCOPE)
+        def summaries(sid: str, up: str) -> flask.Response:
+            meter = self._meter(sid, up)
+            entries = [self.resources.summary(meter, *p) for p in self.utility.periods()]
+            return self._feed("Usage summaries", entries)
+
+        @app.get(f"{root}/ReadingType/<rt>")
+        @require(SCOPE)
+        def reading_type(rt: str) -> flask.Response:
+            meter = next((m for m in METERS if m.reading_type == rt), None)
+            if meter is None:
+                raise _Refused(404, f"No ReadingType {rt}.")
+            return self._entry(self.resources.reading_type(meter))
+
+        @app.get(f"{root}/LocalTimeParameters/<lt>")
+        @require(SCOPE)
+        def local_time(lt: str) -> flask.Response:
+            if lt != "1":
+                raise _Refused(404, f"No LocalTimeParameters {lt}.")
+            return self._entry(self.resources.local_time())
+
+        @app.get(f"{root}/Authorization/<aid>")
+        @require(SCOPE)
+        def authorization(aid: str) -> flask.Response:
+            with self.utility.lock:
+                found = next((a for a in self.utility.authorizations if a["id"] == aid), None)
+                if found is None:
+                    raise _Refused(404, f"No Authorization {aid}.")
+                return self._entry(self.resources.authorization(copy.deepcopy(found)))
+
+        @app.get(f"{root}/Batch/RetailCustomer/<rc>")
+        @require(SCOPE)
+        def retail_customer(rc: str) -> flask.Response:
+            if rc != RETAIL_CUSTOMER_ID:
+                raise _Refused(404, f"No RetailCustomer {rc}.")
+            return self._feed("Retail customer", self.resources.customer_entries())
+
+        @app.get(f"{API_PATH}/products/<code>")
+        @require(SCOPE)
+        def product(code: str) -> dict[str, Any]:
+            tariff = next((t for t in TARIFFS if t.code == code), None)
+            if tariff is None:
+                raise _Refused(404, f"No product {code}.")
+            return _product(tariff)
+
+        @app.get(f"{API_PATH}/privacy/processing")
+        @require(SCOPE)
+        def processing() -> dict[str, Any]:
+            return _processing()
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def _subscription(self, sid: str) -> None:
+        if sid != SUBSCRIPTION_ID:
+            raise _Refused(403, f"Subscription {sid} is not this authorization's.")
+
+    def _meter(self, sid: str, up: str, mr: str | None = None) -> Meter:
+        self._subscription(sid)
+        meter = next((m for m in METERS if m.usage_point == up), None)
+        if meter is None or (mr is not None and mr != meter.meter_reading):
+            raise _Refused(404, f"No UsagePoint {up}" + (f" MeterReading {mr}." if mr else "."))
+        return meter
+
+    def _batch(self, sid: str) -> list[Entry]:
+        self._subscription(sid)
+        res, utility = self.resources, self.utility
+        entries = [res.local_time()]
+        for meter in METERS:
+            entries += [res.usage_point(meter), res.meter_reading(meter), res.reading_type(meter)]
+            entries += [res.block(meter, day) for day in utility.days()]
+            entries += [res.summary(meter, *p) for p in utility.periods()]
+        return entries
+
+    def _blocks(self, meter: Meter) -> flask.Response:
+        args = flask.request.args
+        bounds = {
+            name: _when(args[name])
+            for name in ("published-min", "published-max", "updated-min", "updated-max")
+            if name in args
+        }
+        size = _whole(args.get("max-results", str(self.page_size)), "max-results")
+        start = _whole(args.get("start-index", "1"), "start-index")
+        if not 1 <= size <= MAX_RESULTS:
+            raise _Refused(400, f"max-results must be between 1 and {MAX_RESULTS}.")
+        with self.utility.lock:
+            days = self.utility.days()
+            matching = [d for d in days if _within(self.utility.block_dates(d), bounds)]
+        page = matching[start - 1 : start - 1 + size]
+        url = self.resources.blocks_url(meter)
+        query = {k: v for k, v in args.items() if k != "start-index"}
+        next_url = None
+        if start - 1 + size < len(matching):
+            next_url = f"{url}?{urlencode({**query, 'start-index': start + size})}"
+        entries = [self.resources.block(meter, day) for day in page]
+        return self._feed("Interval blocks", entries, next_url=next_url)
+
+    def _feed(
+        self, title: str, entries: list[Entry], next_url: str | None = None
+    ) -> flask.Response:
+        body = feed_xml(
+            title, flask.request.url, atom_time(self.utility.now), entries, next_url=next_url
+        )
+        return flask.Response(body, 200, mimetype=ATOM_TYPE)
+
+    def _entry(self, entry: Entry) -> flask.Response:
+        return flask.Response(entry_xml(entry, standalone=True), 200, mimetype=ATOM_TYPE)
+
+
+def _when(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value.strip().replace(" ", "+"))
+    except ValueError:
+        raise _Refused(400, f"{value!r} is not an RFC 3339 date-time.") from None
+    if moment.tzinfo is None:
+        raise _Refused(400, f"{value!r} has no time zone; ESPI query times carry one.")
+    return moment
+
+
+def _whole(value: str, name: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise _Refused(400, f"{name} must be a whole number, not {value!r}.") from None
+
+
+def _within(dates: dict[str, str], bounds: dict[str, datetime]) -> bool:
+    # Atom query semantics: the -min bound is inclusive, the -max bound exclusive.
+    for name, bound in bounds.items():
+        moment = datetime.fromisoformat(dates[name.split("-")[0]])
+        if name.endswith("-min") and moment < bound:
+            return False
+        if name.endswith("-max") and moment >= bound:
+            return False
+    return True
+
+
+def _product(tariff: Tariff) -> dict[str, Any]:
+    """A tariff as Demo Energy's product API serves it (rates in pence, with and without VAT)."""
+
+    def with_vat(pence: Decimal) -> str:
+        return str(pence * (1 + VAT_RATE))
+
+    return {
+        "code": tariff.code,
+        "full_name": tariff.name,
+        "fuel": tariff.fuel,
+        "is_variable": True,
+        "available_from": tariff.valid_from.isoformat(),
+        "available_to": tariff.valid_to.isoformat() if tariff.valid_to else None,
+        "currency": "GBP",
+        "standard_unit_rate_exc_vat": str(tariff.unit_rate),
+        "standard_unit_rate_inc_vat": with_vat(tariff.unit_rate),
+        "standing_charge_exc_vat": str(tariff.standing_charge),
+        "standing_charge_inc_vat": with_vat(tariff.standing_charge),
+        "terms": "Variable tariff: prices follow the Ofgem price cap, with 30 days' notice"
+        " of any change. No exit fees.",
+    }
+
+
+def _processing() -> dict[str, Any]:
+    return {
+        "controller": "Demo Energy Ltd",
+        "contact": "privacy@demo-energy.example",
+        "version": "2025-09",
+        "purposes": copy.deepcopy(PROCESSING_NOTICE),
+    }
