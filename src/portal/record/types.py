@@ -8,6 +8,7 @@ The SQLAlchemy column types beside them keep those values exact in SQLite, which
 decimal type and no timezone-aware datetime of its own.
 """
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -56,9 +57,16 @@ def _finite(kind: str, noun: str) -> Callable[[Decimal], Decimal]:
 
 def _currency(value: str) -> str:
     code = value.strip().upper()
-    if pycountry.currencies.get(alpha_3=code) is None:
+    if not _is_currency(code):
         raise ValueError(f"{value!r} is not an ISO 4217 currency code")
     return code
+
+
+@functools.lru_cache(maxsize=1024)  # bounded: codes come from providers
+def _is_currency(code: str) -> bool:
+    # pycountry's lookup costs more than the rest of a transaction's validation; every
+    # record has a currency, and there are only so many codes to remember.
+    return pycountry.currencies.get(alpha_3=code) is not None
 
 
 def _country(value: str) -> str:
