@@ -24,7 +24,7 @@ import http
 import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import flask
 
@@ -76,23 +76,39 @@ class TelcoSandbox(Sandbox):
         """The TMF630 error object."""
         return _tmf_error(status, str(status), message)
 
+    truth_categories: ClassVar[dict[str, str | None]] = {
+        "customer": "party",
+        "privacy_profiles": "consents",
+        "applied_rates": None,  # they arrive as the lines of their bills
+    }
+    """The record category each ground-truth key becomes (the conformance suite reads it)."""
+
     def ground_truth(self) -> dict[str, list[dict[str, Any]]]:
         """What the telco serves, exactly as served, by resource.
 
         ``customer``, ``products``, ``bills``, ``applied_rates``, ``usage``,
-        ``privacy_profiles`` and ``processing``: each the whole collection.
+        ``privacy_profiles`` and ``processing`` are whole collections. ``accounts`` are the
+        products that are contracts (no ``productRelationship``: not an add-on), and
+        ``inferences`` the customer's credit profiles and the segment characteristic:
+        served inside other resources, stated apart because each becomes its own record.
         """
         telco = self.telco
         with telco.lock:
+            customer = telco.customer
             return copy.deepcopy(
                 {
-                    "customer": [telco.customer],
+                    "customer": [customer],
+                    "accounts": [p for p in telco.products if not p.get("productRelationship")],
                     "products": telco.products,
                     "bills": telco.bills,
                     "applied_rates": telco.applied_rates,
                     "usage": telco.usage,
                     "privacy_profiles": telco.privacy_profiles,
                     "processing": telco.processing,
+                    "inferences": [
+                        *customer.get("creditProfile", []),
+                        *(c for c in customer["characteristic"] if c["name"] == "marketingSegment"),
+                    ],
                 }
             )
 
