@@ -24,6 +24,7 @@ from portal.record import (
     Inference,
     Origin,
     Party,
+    Payee,
     Processing,
     Product,
     Purchase,
@@ -234,6 +235,21 @@ def _samples() -> dict[type[Entity], dict[str, object]]:
             "digest": DIGEST,
             "size_bytes": 48213,
         },
+        Payee: {
+            "account_id": "a1",
+            "name": "Harbour Lettings Ltd",
+            "kind": "Trusted",
+            "kind_label": "Trusted payee",
+            "reference": "RENT FLAT 3",
+            "identifiers": [
+                {
+                    "scheme": "UK.OBIE.SortCodeAccountNumber",
+                    "scheme_label": "Sort code and account number",
+                    "identification": "20325812345678",
+                    "name": "HARBOUR LETTINGS LTD",
+                }
+            ],
+        },
     }
 
 
@@ -302,6 +318,8 @@ REFUSALS = [
     (Inference, "derived_at", datetime(2026, 1, 1), "timezone"),  # noqa: DTZ001
     (Document, "digest", "not-a-digest", "SHA-256"),
     (Document, "fetched_at", datetime(2026, 1, 1), "timezone"),  # noqa: DTZ001
+    (Payee, "name", "Harbour\x07 Lettings", "control characters"),
+    (Payee, "fetched_at", datetime(2026, 1, 1), "timezone"),  # noqa: DTZ001
 ]
 
 

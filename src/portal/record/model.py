@@ -196,6 +196,33 @@ class Consent(Entity):
     grantee: Text | None = field("Grantee", "Who the permission is granted to.", default=None)
 
 
+class Payee(Entity):
+    """Someone the customer has saved to pay from an account (an Open Banking beneficiary).
+
+    Not a Party: a Party is the customer as the provider knows them, a payee is someone
+    else. Not an Account: the payee's account is not the customer's relationship.
+    """
+
+    category = Category.payees
+
+    account_id: str = field(
+        "Account", "Portal id of the account the payee is saved on.", index=True
+    )
+    name: Text = field("Name", "Who the payee is, as saved.")
+    kind: str | None = field(
+        "Kind", "Provider's code for the kind of payee (e.g. Trusted, Ordinary).", default=None
+    )
+    kind_label: Text | None = field("Kind (label)", "The kind of payee in words.", default=None)
+    reference: Text | None = field(
+        "Reference", "The reference saved for payments to them.", default=None
+    )
+    identifiers: list[AccountIdentifier] = mapping(
+        "Their account",
+        "How the payee's account is identified (masked if the provider masks it).",
+        default_factory=list,
+    )
+
+
 ENTITIES: tuple[type[Entity], ...] = (
     Party,
     Account,
@@ -210,6 +237,7 @@ ENTITIES: tuple[type[Entity], ...] = (
     Processing,
     Inference,
     Document,
+    Payee,
 )
 """Every entity of the record, parents before children."""
 
@@ -227,6 +255,7 @@ __all__ = [
     "Entity",
     "Inference",
     "Party",
+    "Payee",
     "Price",
     "Processing",
     "Product",

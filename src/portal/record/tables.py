@@ -22,6 +22,7 @@ from portal.record.model import (
     Entity,
     Inference,
     Party,
+    Payee,
     Processing,
     Product,
     Purchase,
@@ -87,6 +88,10 @@ class DocumentRow(Document, table=True):
     __tablename__ = Document.category.value
 
 
+class PayeeRow(Payee, table=True):
+    __tablename__ = Payee.category.value
+
+
 _ROWS: tuple[type[SQLModel], ...] = (
     PartyRow,
     AccountRow,
@@ -101,6 +106,7 @@ _ROWS: tuple[type[SQLModel], ...] = (
     ProcessingRow,
     InferenceRow,
     DocumentRow,
+    PayeeRow,
 )
 
 TABLES: dict[type[Entity], type[SQLModel]] = dict(zip(ENTITIES, _ROWS, strict=True))

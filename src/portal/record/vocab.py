@@ -40,6 +40,7 @@ class Category(StrEnum):
     processing = "processing"
     inferences = "inferences"
     documents = "documents"
+    payees = "payees"
 
 
 CATEGORY_LABELS: dict[Category, str] = {
@@ -56,6 +57,7 @@ CATEGORY_LABELS: dict[Category, str] = {
     Category.processing: "How the provider uses your data",
     Category.inferences: "What the provider inferred about you",
     Category.documents: "Documents",
+    Category.payees: "Saved payees",
 }
 
 
