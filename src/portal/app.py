@@ -5,11 +5,13 @@ The CLI is a thin layer over this object, and tests and plugin authors use it th
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import threading
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,9 +23,11 @@ from portal.auth.flows import Browser, OAuthHelpers, open_browser, revoke
 from portal.auth.refresh import TokenKeeper
 from portal.auth.tokens import TokenSet
 from portal.auth.vault import Vault, open_vault
+from portal.engine.runner import Job, run_all
 from portal.engine.sync import NoProgress, SyncProgress, SyncResult, run_sync
 from portal.errors import AuthError, ConfigError, NotConnected, UserError
 from portal.http import ProviderClient, RetryPolicy, RetryTransport
+from portal.limits import Limiter
 from portal.plugins import Plugins
 from portal.provider import Cursors, Provider
 from portal.record.tables import Connection
@@ -42,6 +46,8 @@ class Portal:
     plugins: Plugins
     transport: httpx.BaseTransport | None = None
     retry_policy: RetryPolicy | None = None
+    _limiters: dict[str, Limiter] = field(default_factory=dict, init=False, repr=False)
+    _limiters_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @classmethod
     def open(
@@ -173,11 +179,15 @@ class Portal:
     def sync(
         self, names: Iterable[str] | None = None, *, progress: SyncProgress | None = None
     ) -> list[SyncResult]:
-        """Sync the named providers (default: every connected one), one after another."""
-        progress = progress or NoProgress()
+        """Sync the named providers (default: every connected one), all at once.
+
+        Each provider syncs in its own thread (``portal.engine.runner``); a Ctrl-C stops
+        them all after their current page and is raised again.
+        """
+        shown: SyncProgress = progress or NoProgress()
         connections = {c.provider: c for c in self.store.connections()}
         wanted = list(names) if names else sorted(connections)
-        results = []
+        jobs: dict[str, Job] = {}
         for name in wanted:
             provider = self.plugins.provider(name)
             _refuse_importer_only(provider)
@@ -186,8 +196,8 @@ class Portal:
                     f"{provider.display_name} is not connected yet.",
                     hint=f"Run portal connect {name} first.",
                 )
-            results.append(self._sync_one(provider, connections[name], progress))
-        return results
+            jobs[name] = functools.partial(self._sync_one, provider, connections[name], shown)
+        return run_all(jobs)
 
     def client(self, name: str, progress: SyncProgress | None = None) -> ProviderClient:
         """An authorised client for a connected provider, as ``fetch`` receives it."""
@@ -215,7 +225,11 @@ class Portal:
         return self._client(provider, keeper, progress)
 
     def _sync_one(
-        self, provider: Provider, connection: Connection, progress: SyncProgress
+        self,
+        provider: Provider,
+        connection: Connection,
+        progress: SyncProgress,
+        stop: threading.Event | None = None,
     ) -> SyncResult:
         try:
             client = self._client_for(provider, connection, progress)
@@ -225,7 +239,7 @@ class Portal:
             with client:
                 cursors = Cursors(self.store.cursors(connection.id))
                 result = run_sync(
-                    self.plugins, client.provider, connection, client, cursors, progress
+                    self.plugins, client.provider, connection, client, cursors, progress, stop
                 )
                 result.retries = client.retry_transport.retries
         self.store.record_sync(connection, "ok" if result.ok else str(result.error))
@@ -245,7 +259,15 @@ class Portal:
             policy=self.retry_policy,
             allowed_hosts=provider.hosts,
             on_retry=on_retry,
+            limiter=self._limiter(provider),
         )
+
+    def _limiter(self, provider: Provider) -> Limiter:
+        # One per provider for this Portal, so its limits hold across every client of it.
+        with self._limiters_lock:
+            if provider.name not in self._limiters:
+                self._limiters[provider.name] = Limiter(provider.limits)
+            return self._limiters[provider.name]
 
     def _client(
         self, provider: Provider, keeper: TokenKeeper, progress: SyncProgress

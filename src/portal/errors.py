@@ -8,7 +8,8 @@
     ├── AuthError                fatal: the provider refused the credentials; connect again
     ├── ProviderError            fatal for this provider's sync: it answered something unusable
     │   └── RetryableError       retried by the HTTP client (with ``retry_after``), then fatal
-    └── SkippableError           raised in ``normalise``: becomes a Rejection, the sync goes on
+    ├── SkippableError           raised in ``normalise``: becomes a Rejection, the sync goes on
+    └── Interrupted              the user stopped the sync (Ctrl-C); what was committed stays
 
 The CLI maps each branch to one exit code in one place (``portal.cli.ExitCode``).
 Nothing here carries a secret: messages are built from provider names, URLs without
@@ -67,3 +68,7 @@ class RetryableError(ProviderError):
 
 class SkippableError(PortalError):
     """One raw item cannot be normalised; it becomes a Rejection with this message."""
+
+
+class Interrupted(PortalError):
+    """The user stopped a sync; every page committed before the stop is kept."""

@@ -9,6 +9,7 @@ HTTP date) or else backing off exponentially with jitter.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import json
 import ssl
@@ -25,6 +26,7 @@ import tenacity
 from portal.auth.oauth_client import OAuth2Client
 from portal.auth.refresh import LEEWAY, TokenKeeper
 from portal.errors import AuthError, ProviderError, RetryableError
+from portal.limits import Limiter
 from portal.provider import Page, Provider, is_loopback
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -92,15 +94,21 @@ class RetryTransport(httpx.BaseTransport):
         allowed_hosts: frozenset[str] | None = None,
         max_bytes: int = 64 * 1024 * 1024,
         on_retry: Callable[[str, float], None] | None = None,
+        limiter: Limiter | None = None,
     ) -> None:
         self.inner = inner or httpx.HTTPTransport()
+        self.limiter = limiter
         self.policy = policy or RetryPolicy()
         self.allowed_hosts = allowed_hosts
         self.max_bytes = max_bytes
         self.on_retry = on_retry
         self.retries = 0
+        # Jitter in proportion to the first wait: tenacity's default of a whole second would
+        # swamp a policy of short waits.
         self._backoff = tenacity.wait_exponential_jitter(
-            multiplier=self.policy.initial_wait, max=self.policy.max_wait
+            initial=self.policy.initial_wait,
+            max=self.policy.max_wait,
+            jitter=self.policy.initial_wait,
         )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -117,8 +125,9 @@ class RetryTransport(httpx.BaseTransport):
 
     def _attempt(self, request: httpx.Request) -> httpx.Response:
         try:
-            response = self.inner.handle_request(request)
-            body = response.read()
+            with self.limiter.slot() if self.limiter else contextlib.nullcontext():
+                response = self.inner.handle_request(request)
+                body = response.read()
         except httpx.TimeoutException as error:
             raise RetryableError(f"{_where(request)} timed out ({type(error).__name__}).") from None
         except httpx.TransportError as error:

@@ -17,7 +17,9 @@ class RichProgress:
             SpinnerColumn(),
             TextColumn("[bold]{task.fields[provider]:<10}"),
             TextColumn("{task.completed:>8.0f} records"),
+            TextColumn("{task.fields[rate]:>7} rec/s"),
             TextColumn("{task.fields[pages]:>5} pages"),
+            TextColumn("{task.fields[retries]:>3} retries"),
             TextColumn("{task.fields[note]}"),
             TimeElapsedColumn(),
             console=console,
@@ -41,21 +43,26 @@ class RichProgress:
     def _task(self, provider: str) -> TaskID:
         if provider not in self._tasks:
             self._tasks[provider] = self._progress.add_task(
-                provider, total=None, provider=provider, pages=0, note=""
+                provider, total=None, provider=provider, pages=0, retries=0, rate="-", note=""
             )
         return self._tasks[provider]
 
     def page(self, provider: str, stream: str, records: int, rejected: int) -> None:
         """Count a delivered page."""
         task = self._task(provider)
-        pages = self._progress.tasks[self._tasks_index(task)].fields["pages"] + 1
+        state = self._progress.tasks[self._tasks_index(task)]
+        pages = state.fields["pages"] + 1
+        elapsed = state.elapsed or 0.0
+        rate = f"{(state.completed + records) / elapsed:.0f}" if elapsed > 0 else "-"
         # Streams may carry an id ("transactions:<account>"); the kind is what a person needs.
         note = stream.split(":", 1)[0] + (f", {rejected} rejected" if rejected else "")
-        self._progress.update(task, advance=records, pages=pages, note=note)
+        self._progress.update(task, advance=records, pages=pages, rate=rate, note=note)
 
     def retry(self, provider: str, message: str, wait: float) -> None:
-        """Show that a request is waiting to be tried again."""
-        self._progress.update(self._task(provider), note=f"retrying in {wait:.1f}s: {message}")
+        """Show that a request is waiting to be tried again, and count it."""
+        task = self._task(provider)
+        retries = self._progress.tasks[self._tasks_index(task)].fields["retries"] + 1
+        self._progress.update(task, retries=retries, note=f"waiting {wait:.1f}s: {message}")
 
     def _tasks_index(self, task: TaskID) -> int:
         return [t.id for t in self._progress.tasks].index(task)

@@ -6,6 +6,7 @@ delivered (committed with its cursor) before the plugin's generator is asked for
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from portal.batch import Batch, RawPayload, RejectedItem
-from portal.errors import ConfigError, PortalError, SkippableError
+from portal.errors import ConfigError, Interrupted, PortalError, SkippableError
 from portal.plugins import Plugins
 from portal.provider import Page, Provider
 from portal.record.ids import canonical_json, portal_id, raw_digest
@@ -146,8 +147,13 @@ def run_sync(
     client: Any,
     cursors: Any,
     progress: SyncProgress,
+    stop: threading.Event | None = None,
 ) -> SyncResult:
-    """Fetch, normalise and deliver every page of one provider; errors end up in the result."""
+    """Fetch, normalise and deliver every page of one provider; errors end up in the result.
+
+    When ``stop`` is set the sync ends after the page it is delivering, with an
+    ``Interrupted`` error: every page delivered so far stays committed with its cursor.
+    """
     result = SyncResult(provider.name)
     started = time.monotonic()
     normaliser = Normaliser(plugins, provider, connection)
@@ -161,6 +167,11 @@ def run_sync(
                 hint="Add a fetch hook implementation to the plugin.",
             )
         for page in pages:
+            if stop is not None and stop.is_set():
+                raise Interrupted(
+                    f"The sync of {provider.display_name} was interrupted.",
+                    hint="Everything synced so far is kept; run portal sync to go on.",
+                )
             batch = normaliser.batch(page)
             plugins.pm.hook.deliver(batch=batch)
             result.pages += 1
