@@ -1,0 +1,313 @@
+"""Demo Mart's API items mapped to the customer record, one function per stream.
+
+Every field of an item is either mapped to a column or kept in ``extra``: ``_rest``
+collects what a function did not use, so nothing the retailer released is dropped.
+Values are handed to the record as served (decimal strings, ISO 8601 times with their
+offset, unit codes), so a bad one fails validation naming its field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any
+
+from portal.errors import SkippableError
+from portal.record import (
+    Account,
+    AccountIdentifier,
+    Address,
+    Balance,
+    Consent,
+    Entity,
+    Inference,
+    Origin,
+    Party,
+    Processing,
+    Purchase,
+    PurchaseLine,
+    Recipient,
+    Unit,
+)
+from portal_retailer import labels
+
+Ref = Callable[[type[Entity], str], str]
+
+
+def _rest(item: dict[str, Any], used: Iterable[str]) -> dict[str, Any]:
+    used = set(used)
+    return {k: v for k, v in item.items() if k not in used}
+
+
+def customer(item: dict[str, Any], ref: Ref) -> list[Entity]:
+    """The customer resource to a Party: what she told the shop about herself."""
+    addresses = [
+        Address(
+            kind=labels.label(labels.ADDRESS_TYPES, a["type"], "address type"),
+            lines=[a[k] for k in ("line1", "line2") if a.get(k)],
+            town=a.get("city"),
+            postcode=a.get("postcode"),
+            country=a.get("country"),
+        )
+        for a in item.get("addresses", [])
+    ]
+    name = " ".join(p for p in (item.get("first_name"), item.get("last_name")) if p)
+    if not name:
+        raise SkippableError("the customer resource has neither a first nor a last name")
+    used = ["customer_id", "first_name", "last_name", "email", "mobile", "date_of_birth"]
+    return [
+        Party(
+            provider_id=item["customer_id"],
+            origin=Origin.provided,
+            full_name=name,
+            customer_number=item["customer_id"],
+            birth_date=item.get("date_of_birth"),
+            email=item.get("email"),
+            mobile=item.get("mobile"),
+            addresses=addresses,
+            extra=_rest(item, [*used, "addresses"]),
+        )
+    ]
+
+
+def loyalty_account(item: dict[str, Any], ref: Ref) -> list[Entity]:
+    """The Rewards membership to an Account that holds points, not money."""
+    number = item["membership_number"]
+    return [
+        Account(
+            provider_id=number,
+            origin=Origin.provided,
+            name=item["programme"],
+            account_type="loyalty",
+            account_type_label="Loyalty scheme",
+            status=item["status"],
+            status_label=labels.label(labels.MEMBERSHIP_STATUSES, item["status"], "status"),
+            opened_on=item.get("joined_on"),
+            identifiers=[
+                AccountIdentifier(
+                    scheme="membership_number",
+                    scheme_label="Rewards card number",
+                    identification=number,
+                )
+            ],
+            extra=_rest(item, ["membership_number", "programme", "status", "joined_on"]),
+        )
+    ]
+
+
+def loyalty_balance(item: dict[str, Any], ref: Ref) -> list[Entity]:
+    """A Rewards balance (now, or at a monthly statement) to a points Balance."""
+    return [
+        Balance(
+            provider_id=item["id"],
+            account_id=ref(Account, item["membership_number"]),
+            amount=item["points"],
+            unit=Unit.point,
+            balance_type=item["type"],
+            balance_type_label=labels.label(labels.BALANCE_TYPES, item["type"], "balance type"),
+            as_of=item["as_of"],
+            extra=_rest(item, ["id", "membership_number", "points", "type", "as_of"]),
+        )
+    ]
+
+
+def _lines(item: dict[str, Any]) -> list[PurchaseLine]:
+    return [
+        PurchaseLine(
+            description=li["description"],
+            sku=li.get("sku"),
+            quantity=li["quantity"],
+            unit=li["unit"],
+            unit_price=li.get("unit_price"),
+            amount=li["amount"],
+            points_earned=li.get("points"),
+            category_code=li.get("category"),
+            category_label=labels.label(labels.PRODUCT_CATEGORIES, li["category"], "category")
+            if li.get("category")
+            else None,
+        )
+        for li in item.get("lines", [])
+    ]
+
+
+def _negated(points: Any) -> Decimal:
+    # Points taken back by a return count against what was earned; a float is refused here
+    # as the record would refuse it, rather than let Decimal(float) smuggle one in.
+    if isinstance(points, float | bool):
+        raise SkippableError(f"Purchase.points_earned: points_reversed {points!r} is not whole")
+    return -Decimal(points)
+
+
+def _account(loyalty: dict[str, Any] | None, ref: Ref) -> str | None:
+    return ref(Account, loyalty["membership_number"]) if loyalty else None
+
+
+def order(item: dict[str, Any], ref: Ref) -> list[Entity]:
+    """An online order or an in-store receipt to a Purchase with its lines."""
+    kind = item["type"]
+    if kind not in labels.KINDS or kind == "return":
+        raise SkippableError(f"order type {kind!r} is neither online nor in_store")
+    loyalty = item.get("loyalty")
+    store = item.get("store")
+    return [
+        Purchase(
+            provider_id=item["id"],
+            account_id=_account(loyalty, ref),
+            kind=labels.KINDS[kind],
+            kind_label=labels.PURCHASE_KINDS[kind],
+            order_number=item["number"],
+            purchased_at=item["placed_at"],
+            channel=kind,
+            channel_label=labels.CHANNELS[kind],
+            store=store["name"] if store else None,
+            status=item["status"],
+            status_label=labels.label(labels.STATUSES, item["status"], "status"),
+            total=item["total"],
+            currency=item["currency"],
+            lines=_lines(item),
+            points_earned=loyalty["points_earned"] if loyalty else None,
+            points_spent=loyalty["points_redeemed"] if loyalty else None,
+            # ``store`` (its id beside the name) and ``loyalty`` stay in extra as released.
+            extra=_rest(
+                item,
+                ["id", "type", "number", "placed_at", "status", "total", "currency", "lines"],
+            ),
+        )
+    ]
+
+
+def give_back(item: dict[str, Any], ref: Ref) -> list[Entity]:
+    """A return to a Purchase of kind return: negative amounts, points taken back."""
+    loyalty = item.get("loyalty")
+    store = item.get("store")
+    channel = item["channel"]
+    used = [
+        "id",
+        "number",
+        "order_number",
+        "returned_at",
+        "channel",
+        "status",
+        "total",
+        "currency",
+        "lines",
+    ]
+    return [
+        Purchase(
+            provider_id=item["id"],
+            account_id=_account(loyalty, ref),
+            kind="return",
+            kind_label=labels.PURCHASE_KINDS["return"],
+            order_number=item["number"],
+            purchased_at=item["returned_at"],
+            channel=channel,
+            channel_label=labels.label(labels.CHANNELS, channel, "channel"),
+            store=store["name"] if store else None,
+            status=item["status"],
+            status_label=labels.label(labels.STATUSES, item["status"], "status"),
+            total=item["total"],
+            currency=item["currency"],
+            lines=_lines(item),
+            points_earned=_negated(loyalty["points_reversed"]) if loyalty else None,
+            original_order_number=item["order_number"],
+            extra=_rest(item, used),
+        )
+    ]
+
+
+def marketing(item: dict[str, Any], ref: Ref) -> list[Entity]:
+    """A marketing preference to a Consent (withdrawn ones included: they are history)."""
+    channel, status = item["channel"], item["status"]
+    return [
+        Consent(
+            provider_id=item["id"],
+            origin=Origin.provided,
+            kind="marketing",
+            kind_label="Marketing",
+            purpose=item["wording"],
+            channel=channel,
+            channel_label=labels.label(labels.CHANNEL_CONSENTS, channel, "channel"),
+            status=status,
+            status_label=labels.label(labels.CONSENT_STATUSES, status, "status"),
+            granted_at=item.get("granted_at"),
+            status_updated_at=item.get("updated_at"),
+            grantee="Demo Mart",
+            extra=_rest(item, ["id", "channel", "status", "wording", "granted_at", "updated_at"]),
+        )
+    ]
+
+
+def insight(item: dict[str, Any], ref: Ref) -> list[Entity]:
+    """A segment, score or predicted trait to an Inference."""
+    kind = item["type"]
+    return [
+        Inference(
+            provider_id=item["id"],
+            name=item["name"],
+            kind=kind,
+            kind_label=labels.label(labels.INSIGHT_TYPES, kind, "kind of insight"),
+            value=item["value"],
+            score=item.get("score"),
+            derived_at=item.get("computed_at"),
+            explanation=item.get("explanation"),
+            extra=_rest(
+                item, ["id", "name", "type", "value", "score", "computed_at", "explanation"]
+            ),
+        )
+    ]
+
+
+def processing(item: dict[str, Any], ref: Ref) -> list[Entity]:
+    """One purpose of the processing notice to a Processing record."""
+    automated = item.get("automated_decision") or {"used": False}
+    basis = item["legal_basis"]
+    used = [
+        "id",
+        "purpose",
+        "legal_basis",
+        "data_categories",
+        "recipients",
+        "third_country_safeguards",
+        "retention",
+        "source",
+        "automated_decision",
+    ]
+    return [
+        Processing(
+            provider_id=item["id"],
+            purpose=item["purpose"],
+            purpose_code=item["id"],
+            legal_basis=basis,
+            legal_basis_label=labels.label(labels.LEGAL_BASES, basis, "legal basis"),
+            data_categories=item.get("data_categories", []),
+            recipients=[
+                Recipient(
+                    name=r["name"],
+                    kind=r.get("role"),
+                    country=r.get("country"),
+                    safeguard=r.get("safeguard"),
+                )
+                for r in item.get("recipients", [])
+            ],
+            third_country_safeguards=item.get("third_country_safeguards"),
+            retention=item["retention"],
+            source=item["source"],
+            automated_decision=bool(automated.get("used")),
+            automated_logic=automated.get("logic"),
+            automated_consequences=automated.get("consequences"),
+            extra=_rest(item, used),
+        )
+    ]
+
+
+NORMALISERS: dict[str, Callable[[dict[str, Any], Ref], list[Entity]]] = {
+    "customer": customer,
+    "loyalty_account": loyalty_account,
+    "loyalty_balances": loyalty_balance,
+    "orders": order,
+    "returns": give_back,
+    "marketing": marketing,
+    "insights": insight,
+    "processing": processing,
+}
+"""The normalise function of each stream."""

@@ -1,0 +1,194 @@
+"""The retailer plugin's hooks: its declaration, and how it fetches and normalises.
+
+Everything else (tokens, retries, pagination loops, cursors, storage) is the engine's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from portal import Cursor, Cursors, InventoryItem, OAuthClient, Page, Provider, hookimpl
+from portal.http import ProviderClient, follow_links
+from portal.record import Category, Sector
+from portal_retailer import mapping
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from portal.record import Entity
+    from portal.sandbox import Sandbox
+
+API = "https://api.demomart.example/customer-data/v2"
+AUTH = "https://account.demomart.example/oauth"
+
+
+def _sandbox() -> Sandbox:
+    # Imported here so that loading the plugin never imports Flask.
+    from portal_retailer.sandbox import RetailerSandbox
+
+    return RetailerSandbox()
+
+
+PROVIDER = Provider(
+    name="retailer",
+    display_name="Demo Mart",
+    sector=Sector.retailer,
+    description="A UK supermarket and homeware shop: orders, receipts, returns and Rewards.",
+    api_base=API,
+    oauth=OAuthClient(
+        authorize_url=f"{AUTH}/authorize",
+        token_url=f"{AUTH}/token",
+        revocation_url=f"{AUTH}/revoke",
+        device_authorization_url=f"{AUTH}/device",
+        client_id="portal-demo",
+        # One scope per kind of data, so a customer can share less and get less.
+        scopes=("profile", "orders", "loyalty", "preferences", "insights"),
+    ),
+    inventory=(
+        InventoryItem(
+            Category.party,
+            "Your name, contact details, date of birth and addresses.",
+            ("first_name", "last_name", "email", "mobile", "date_of_birth", "addresses"),
+        ),
+        InventoryItem(
+            Category.accounts,
+            "Your Demo Mart Rewards membership.",
+            ("membership_number", "programme", "tier", "status", "joined_on"),
+        ),
+        InventoryItem(
+            Category.balances,
+            "Your Rewards points: now and at each monthly statement.",
+            ("points", "type", "as_of"),
+        ),
+        InventoryItem(
+            Category.purchases,
+            "Online orders, in-store receipts and returns, line by line, with points.",
+            ("number", "placed_at", "store", "lines", "total", "loyalty", "order_number"),
+        ),
+        InventoryItem(
+            Category.consents,
+            "Your marketing preferences, including ones you withdrew.",
+            ("channel", "topic", "status", "wording", "granted_at", "updated_at"),
+        ),
+        InventoryItem(
+            Category.inferences,
+            "Segments, scores and traits our models derived from your shopping.",
+            ("type", "name", "value", "score", "computed_at", "explanation"),
+        ),
+        InventoryItem(
+            Category.processing,
+            "How we use your data: purposes, legal bases, recipients, retention, sources.",
+            ("purpose", "legal_basis", "recipients", "retention", "source"),
+        ),
+    ),
+    sandbox=_sandbox,
+    sandbox_only=True,  # Demo Mart is fictional: its production endpoints do not exist.
+)
+
+PORTAL_CONFORMANCE = {
+    "retailer": {
+        "category_scopes": {
+            "party": "profile",
+            "processing": "profile",
+            "accounts": "loyalty",
+            "balances": "loyalty",
+            "purchases": "orders",
+            "consents": "preferences",
+            "inferences": "insights",
+        },
+    }
+}
+"""What the conformance suite should know: which scope grants each category."""
+
+
+@hookimpl
+def register_providers(register: Callable[[Provider], None]) -> None:
+    """Offer Demo Mart."""
+    register(PROVIDER)
+
+
+class ChangedSince(Cursor):
+    """Where the next sync of orders (or returns) starts: items changed at or after this.
+
+    Inclusive, so an item changed in the same second as the last one seen is never
+    missed; the one it fetches again is harmless, because the store's upserts are
+    idempotent.
+    """
+
+    updated_since: datetime
+
+
+class _Watermark:
+    """The latest ``updated_at`` seen across the pages of one list (served oldest first)."""
+
+    def __init__(self, start: datetime | None) -> None:
+        self.since = start
+
+    def __call__(self, body: Any, next_url: str | None) -> ChangedSince | None:
+        for item in body["data"]:
+            changed = datetime.fromisoformat(item["updated_at"])
+            self.since = changed if self.since is None else max(self.since, changed)
+        return None if self.since is None else ChangedSince(updated_since=self.since)
+
+
+def _pages(
+    client: ProviderClient,
+    path: str,
+    stream: str,
+    params: Mapping[str, Any] | None = None,
+    cursor: Callable[[Any, str | None], Any] | None = None,
+) -> Iterator[Page]:
+    """Every page of a list, following ``pagination.next_cursor`` until it is null."""
+
+    def next_url(body: Any) -> str | None:
+        token = body["pagination"]["next_cursor"]
+        return f"{path}?{urlencode({'cursor': token})}" if token else None
+
+    yield from follow_links(
+        client,
+        path,
+        stream=stream,
+        params=params,
+        items=lambda body: body["data"],
+        next_url=next_url,
+        cursor=cursor or (lambda body, nxt: None),
+    )
+
+
+def granted(client: ProviderClient, provider: Provider) -> set[str]:
+    """The scopes this customer granted (the ones asked for, if the server did not say)."""
+    token = client.token or {}
+    return set(str(token.get("scope") or "").split()) or set(provider.oauth.scopes)
+
+
+@hookimpl
+def fetch(provider: Provider, client: ProviderClient, cursors: Cursors) -> Iterator[Page]:
+    """Every resource the grant covers; orders and returns only from where the last sync got."""
+    scopes = granted(client, provider)
+    if "profile" in scopes:
+        yield Page("customer", [client.get_json("customer")["data"]])
+        yield Page("processing", client.get_json("privacy/processing")["data"])
+    if "loyalty" in scopes:
+        yield Page("loyalty_account", [client.get_json("loyalty/account")["data"]])
+        yield from _pages(client, "loyalty/balances", "loyalty_balances")
+    if "orders" in scopes:
+        for stream in ("orders", "returns"):
+            saved = cursors.get(stream, ChangedSince)
+            params = {"updated_since": saved.updated_since.isoformat()} if saved else None
+            watermark = _Watermark(saved.updated_since if saved else None)
+            yield from _pages(client, stream, stream, params, watermark)
+    if "preferences" in scopes:
+        yield Page("marketing", client.get_json("marketing-preferences")["data"])
+    if "insights" in scopes:
+        yield Page("insights", client.get_json("insights")["data"])
+
+
+@hookimpl
+def normalise(
+    stream: str, item: dict[str, Any], ref: Callable[[type[Entity], str], str]
+) -> list[Entity]:
+    """Map one Demo Mart item to the customer record."""
+    return mapping.NORMALISERS[stream](item, ref)
