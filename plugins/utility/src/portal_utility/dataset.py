@@ -14,6 +14,7 @@ Resources are held as plain dicts of strings, exactly as the feeds serve them (s
 from __future__ import annotations
 
 import math
+import random
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -71,10 +72,12 @@ class Reading:
 class DemoUtility:
     """Demo Energy's state for one demo customer: meters, readings, bills, authorizations."""
 
-    def __init__(self, seed: int = 2026) -> None:
+    def __init__(self, seed: int = 2026, now: datetime = NOW) -> None:
+        if now.tzinfo is None:
+            raise ValueError("Demo Energy's clock needs a time zone.")
         self.seed = seed
         self.lock = threading.RLock()
-        self.now: datetime = NOW
+        self.now: datetime = now
         self.authorizations: list[dict[str, Any]] = []
 
     # -- the clock --------------------------------------------------------------------
@@ -141,7 +144,7 @@ class DemoUtility:
             out.append(Reading(start + offset, meter.interval, value, None))
         return out
 
-    def _gas_litres(self, day: date, rng: Any) -> int:
+    def _gas_litres(self, day: date, rng: random.Random) -> int:
         # Hot water all year, heating by how cold the day is: 3-8 m3 a day in winter.
         return round((2200 + 5200 * _coldness(day)) * rng.uniform(0.85, 1.15))
 

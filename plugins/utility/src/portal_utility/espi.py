@@ -75,7 +75,7 @@ class FeedLinks:
         return next((link["href"] for link in self.links if link.get("rel") == rel), None)
 
 
-class _StrictParser(DefusedXMLParser):  # type: ignore[misc]  # defusedxml is untyped
+class _StrictParser(DefusedXMLParser):
     """defusedxml's parser, also refusing external DTDs and any DTD at all, by name."""
 
     def __init__(self) -> None:

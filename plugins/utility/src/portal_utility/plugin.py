@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from portal import Cursors, InventoryItem, OAuthClient, Page, Provider, hookimpl
 from portal.http import ProviderClient
+from portal.importing import Importer
 from portal.record import Category, Sector
-from portal_utility import mapping
+from portal_utility import importer, mapping
 from portal_utility.fetching import fetch_all
 
 if TYPE_CHECKING:
@@ -87,10 +88,53 @@ PROVIDER = Provider(
 )
 
 
+GREEN_BUTTON = Provider(
+    name="greenbutton",
+    display_name="Green Button files",
+    sector=Sector.utility,
+    description="Green Button Download My Data files (NAESB ESPI Atom XML), as utilities"
+    " offer them on their websites: interval readings and usage summaries.",
+    importer_only=True,
+    inventory=(
+        InventoryItem(
+            Category.accounts, "The supply points the readings are for.", ("UsagePoint",)
+        ),
+        InventoryItem(
+            Category.usage,
+            "Interval readings with their quality.",
+            ("IntervalReading", "ReadingQuality", "ReadingType"),
+        ),
+        InventoryItem(
+            Category.bills,
+            "Usage summaries: each billing period's consumption and charges.",
+            ("UsageSummary",),
+        ),
+    ),
+)
+"""Where imported files are filed: a Download My Data file can come from any utility."""
+
+
 @hookimpl
 def register_providers(register: Callable[[Provider], None]) -> None:
-    """Offer Demo Energy."""
+    """Offer Demo Energy, and Green Button files as a provider of their own."""
     register(PROVIDER)
+    register(GREEN_BUTTON)
+
+
+@hookimpl
+def register_importers(register: Callable[[Importer], None]) -> None:
+    """Green Button Download My Data files, read with the same ESPI parser as the API."""
+    register(
+        Importer(
+            name="greenbutton",
+            display_name="Green Button Download My Data file",
+            provider=GREEN_BUTTON,
+            sniff=importer.sniff,
+            read=importer.read,
+            extensions=(".xml",),
+            description="The XML file behind a utility website's green Download My Data button.",
+        )
+    )
 
 
 @hookimpl

@@ -22,6 +22,7 @@ import flask
 from portal.sandbox import Require, Sandbox
 from portal_utility.customer import (
     METERS,
+    NOW,
     PROCESSING_NOTICE,
     RETAIL_CUSTOMER_ID,
     SUBSCRIPTION_ID,
@@ -41,6 +42,17 @@ CLIENT_ID = "portal-demo"
 MAX_RESULTS = 100
 ATOM_TYPE = "application/atom+xml"
 
+HOSTILE = {
+    "entities": '<?xml version="1.0"?>\n<!DOCTYPE feed [\n <!ENTITY lol "lol">\n'
+    ' <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">\n'
+    ' <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">\n]>\n'
+    '<feed xmlns="http://www.w3.org/2005/Atom"><title>&lol3;</title></feed>',
+    "external": '<?xml version="1.0"?>\n<!DOCTYPE feed [\n'
+    ' <!ENTITY xxe SYSTEM "file:///etc/passwd">\n]>\n'
+    '<feed xmlns="http://www.w3.org/2005/Atom"><title>&xxe;</title></feed>',
+}
+"""Feeds an attacker (or a compromised proxy) might serve: a billion-laughs bomb and an XXE."""
+
 
 class _Refused(Exception):
     def __init__(self, status: int, message: str) -> None:
@@ -53,18 +65,23 @@ class UtilitySandbox(Sandbox):
 
     ``page_size`` is how many IntervalBlocks (days) a feed page holds unless the client asks
     for fewer with ``max-results``; ``seed`` picks the readings (the same seed always serves
-    the same data). The client ``portal-demo`` is registered as a public client (PKCE, no
-    secret) with the loopback redirect and the Green Button scope.
+    the same data); ``now`` sets Demo Energy's clock (default 18 April 2026: six bills and
+    both clock changes; an earlier one serves less history). The client ``portal-demo`` is
+    registered as a public client (PKCE, no secret) with the loopback redirect and the Green
+    Button scope.
     """
 
-    def __init__(self, *, page_size: int = 31, seed: int = 2026, **kw: Any) -> None:
+    def __init__(
+        self, *, page_size: int = 31, seed: int = 2026, now: datetime = NOW, **kw: Any
+    ) -> None:
         kw.setdefault("scopes", (SCOPE,))
         super().__init__(**kw)
         if not 1 <= page_size <= MAX_RESULTS:
             raise ValueError(f"page_size must be between 1 and {MAX_RESULTS}.")
         self.page_size = page_size
-        self.utility = DemoUtility(seed)
+        self.utility = DemoUtility(seed, now)
         self.register_client(CLIENT_ID, scope=SCOPE)
+        self._tamper: tuple[str, str, int | None] | None = None
 
     @property
     def api_base(self) -> str:
@@ -79,6 +96,36 @@ class UtilitySandbox(Sandbox):
     def advance(self, days: int = 1) -> None:
         """Move Demo Energy's clock on ``days`` days: new readings, and a bill on the 18th."""
         self.utility.advance(days)
+
+    def tamper_feeds(
+        self, kind: str | None, path: str = "/IntervalBlock", times: int | None = None
+    ) -> None:
+        """Serve spoiled Atom answers on paths containing ``path``, or honest ones with None.
+
+        ``entities`` serves a billion-laughs entity bomb, ``external`` an external entity
+        reading ``/etc/passwd``, ``truncated`` the real feed cut off half way. ``times``
+        limits how many answers are spoiled (default: all until told otherwise).
+        """
+        if kind is not None and kind not in (*HOSTILE, "truncated"):
+            raise ValueError(f"Unknown tampering {kind!r}: entities, external or truncated.")
+        with self.utility.lock:
+            self._tamper = None if kind is None else (kind, path, times)
+
+    def download_my_data(self) -> bytes:
+        """The Download My Data file the customer would get from Demo Energy's website.
+
+        The Batch/Subscription feed as one XML document: every usage point, reading and
+        summary published so far.
+        """
+        url = f"{self.resources.subscription.replace('/Subscription/', '/Batch/Subscription/')}"
+        with self.utility.lock:
+            body = feed_xml(
+                "Green Button Download My Data",
+                url,
+                atom_time(self.utility.now),
+                self._batch(SUBSCRIPTION_ID),
+            )
+        return body.encode("utf-8")
 
     def extra_token_fields(self, client_id: str, scope: str) -> dict[str, Any]:
         """Create the ESPI Authorization of this grant; say where the data is, as CMD does."""
@@ -280,10 +327,20 @@ class UtilitySandbox(Sandbox):
         body = feed_xml(
             title, flask.request.url, atom_time(self.utility.now), entries, next_url=next_url
         )
-        return flask.Response(body, 200, mimetype=ATOM_TYPE)
+        return flask.Response(self._spoil(body), 200, mimetype=ATOM_TYPE)
 
     def _entry(self, entry: Entry) -> flask.Response:
-        return flask.Response(entry_xml(entry, standalone=True), 200, mimetype=ATOM_TYPE)
+        body = entry_xml(entry, standalone=True)
+        return flask.Response(self._spoil(body), 200, mimetype=ATOM_TYPE)
+
+    def _spoil(self, body: str) -> str:
+        with self.utility.lock:
+            if self._tamper is None or self._tamper[1] not in flask.request.path:
+                return body
+            kind, path, times = self._tamper
+            if times is not None:
+                self._tamper = (kind, path, times - 1) if times > 1 else None
+        return body[: len(body) // 2] if kind == "truncated" else HOSTILE[kind]
 
 
 def _when(value: str) -> datetime:
