@@ -46,8 +46,11 @@ def test_demo_sync_then_status_then_export(tmp_path: Path) -> None:
 def test_demo_sync_json_output_for_scripts(tmp_path: Path) -> None:
     code, out, _ = run(tmp_path, "sync", "--demo", "--json")
     assert code == 0
-    [bank] = json.loads(out)["providers"]
+    synced = {p["provider"]: p for p in json.loads(out)["providers"]}
+    bank = synced["bank"]  # every first-party sandbox syncs in the demo, the bank among them
     assert bank["ok"] and bank["records"]["transactions"] >= 1000 and bank["rejected"] == 0
+    utility = synced["utility"]
+    assert utility["ok"] and utility["records"]["usage"] == 9065 and utility["rejected"] == 0
 
 
 @pytest.mark.parametrize(
