@@ -47,7 +47,7 @@ EXIT_CODE_MEANINGS = {
 
 def exit_code_for(error: BaseException) -> ExitCode:
     """The exit code for an error: the one place errors become exit codes."""
-    from portal.errors import AuthError, ConfigError, ProviderError, UserError
+    from portal.errors import AuthError, ConfigError, Interrupted, ProviderError, UserError
 
     for kind, code in (
         (UserError, ExitCode.USER_ERROR),
@@ -55,6 +55,7 @@ def exit_code_for(error: BaseException) -> ExitCode:
         (ConfigError, ExitCode.CONFIG),
         (ProviderError, ExitCode.PROVIDER),
         (KeyboardInterrupt, ExitCode.INTERRUPTED),
+        (Interrupted, ExitCode.INTERRUPTED),
     ):
         if isinstance(error, kind):
             return code
