@@ -1,6 +1,10 @@
-"""The checks, one test per check per provider.
+"""The checks of DESIGN §5, one test per check, entity, field or scenario.
 
-Run: ``pytest --pyargs portal_conformance.checks --portal-provider NAME``.
+Run: ``pytest --pyargs portal_conformance.checks --portal-provider NAME`` or
+``portal conformance NAME``. Tests are generated from ``portal_conformance.registry``:
+``test_legible[transactions.amount]``, ``test_exact_count[balances]``,
+``test_resilience[retry_after_seconds]``... Every failure says what is wrong, where, and
+how to fix it; a check that does not apply is skipped with its reason.
 """
 
 from __future__ import annotations
@@ -9,50 +13,71 @@ from typing import Any
 
 import pytest
 
-from portal.app import Portal
-from portal.provider import Provider
-from portal.record import CATEGORY_LABELS
-from portal.record.model import ENTITIES
-from portal_conformance.plugin import sync_against
+from portal.plugins import Plugins
+from portal_conformance.failures import CheckFailed, NotApplicable
+from portal_conformance.harness import Harness
+from portal_conformance.plugin import STATS, plugins_dir
+from portal_conformance.registry import BY_NAME
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "provider_name" in metafunc.fixturenames:
-        names = metafunc.config.getoption("portal_provider")
-        metafunc.parametrize("provider_name", names, ids=names, indirect=True)
+    family = BY_NAME.get(metafunc.function.__name__.removeprefix("test_"))
+    if family is None or "param" not in metafunc.fixturenames:
+        return
+    names: list[str] = metafunc.config.getoption("portal_provider")
+    if not names:
+        raise pytest.UsageError("Name the provider to check: --portal-provider NAME.")
+    plugins = Plugins.load(plugins_dir=plugins_dir(metafunc.config))
+    cases = [(n, p) for n in names for p in family.params(plugins.provider(n))]
+    ids = [p if len(names) == 1 else f"{n}-{p}" for n, p in cases]
+    metafunc.parametrize(("provider_name", "param"), cases, ids=ids)
 
 
-def test_declaration(provider: Provider) -> None:
-    """The declaration names a sector, endpoints and an inventory in the core vocabulary."""
-    assert provider.inventory, (
-        f"{provider.name} declares no inventory: list the categories it holds."
-    )
-    for item in provider.inventory:
-        assert item.category in CATEGORY_LABELS, f"{item.category!r} is not a core category."
-        assert item.description, f"Inventory item {item.category} needs a description."
-    assert provider.oauth.scopes, f"{provider.name} declares no OAuth scopes."
+def _run(harness: Harness, family: str, param: str, request: pytest.FixtureRequest) -> None:
+    skipped: str | None = None
+    failed: CheckFailed | None = None
+    try:
+        figures = BY_NAME[family].check(harness, param)
+    except NotApplicable as skip:
+        skipped = skip.reason
+    except CheckFailed as failure:
+        failed = failure
+    # Outside the except blocks, so the report shows the message alone, not a chain.
+    if skipped is not None:
+        pytest.skip(skipped)
+    if failed is not None:
+        request.node.stash[STATS] = failed.stats
+        pytest.fail(str(failed), pytrace=False)
+    if isinstance(figures, dict):
+        request.node.stash[STATS] = figures
 
 
-def test_sync_delivers_every_declared_category(
-    synced_portal: tuple[Portal, Any], provider: Provider
-) -> None:
-    """Every category in the inventory arrives, and nothing is rejected."""
-    portal, result = synced_portal
-    assert result.ok, f"The sync failed: {result.error}"
-    assert result.rejected == 0, f"{result.rejected} items were rejected: see portal status."
-    counts = portal.store.counts().get(provider.name, {})
-    missing = [c.value for c in provider.categories if not counts.get(c.value)]
-    assert not missing, f"Declared categories never arrived: {missing}. Fetch and normalise them."
+def _test(family: str) -> Any:
+    def test(conformance: Harness, param: str, request: pytest.FixtureRequest) -> None:
+        _run(conformance, family, param, request)
+
+    test.__name__ = f"test_{family}"
+    test.__doc__ = BY_NAME[family].doc
+    return test
 
 
-def test_resync_adds_nothing(
-    synced_portal: tuple[Portal, Any], provider: Provider, provider_sandbox: Any
-) -> None:
-    """A second sync against unchanged data changes no row."""
-    portal, _ = synced_portal
-    before = {e: list(portal.store.rows(e, provider.name)) for e in ENTITIES}
-    again = sync_against(portal, provider, provider_sandbox)
-    assert again.ok, f"The second sync failed: {again.error}"
-    after = {e: list(portal.store.rows(e, provider.name)) for e in ENTITIES}
-    changed = [e.__name__ for e in ENTITIES if before[e] != after[e]]
-    assert not changed, f"A re-sync changed {changed}: ids must be stable and upserts idempotent."
+test_declaration = _test("declaration")
+test_permissions = _test("permissions")
+test_category_delivered = _test("category_delivered")
+test_exact_count = _test("exact_count")
+test_required_fields = _test("required_fields")
+test_parents_resolve = _test("parents_resolve")
+test_matches_served = _test("matches_served")
+test_no_silent_drop = _test("no_silent_drop")
+test_raw_fields = _test("raw_fields")
+test_reconcile = _test("reconcile")
+test_legible = _test("legible")
+test_oauth = _test("oauth")
+test_secrets = _test("secrets")
+test_egress = _test("egress")
+test_resilience = _test("resilience")
+test_crash_resume = _test("crash_resume")
+test_idempotent = _test("idempotent")
+test_deterministic = _test("deterministic")
+test_delivery = _test("delivery")
+test_budget = _test("budget")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import http
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import flask
@@ -56,6 +56,9 @@ class BankSandbox(Sandbox):
     secret) with the loopback redirect and the scopes ``openid accounts``; the API needs
     ``accounts``.
     """
+
+    truth_categories: ClassVar[dict[str, str | None]] = {"marketing_preferences": "consents"}
+    """Ground-truth keys that are not record categories, and the category their items become."""
 
     def __init__(
         self,

@@ -1,0 +1,47 @@
+"""How a check says it failed or does not apply: what is wrong, where, and how to fix it.
+
+Checks are plain functions that raise ``CheckFailed`` or ``NotApplicable``; the pytest layer
+turns them into a failure (no traceback: the message is the report) or a skip with the
+declared reason. Nothing is ever skipped without a reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+MAX_EXAMPLES = 5
+"""How many offending values a failure message shows; the count says how many there are."""
+
+
+class CheckFailed(AssertionError):
+    """A check found the plugin wrong: ``what`` is wrong, ``where`` it is, ``fix`` what to do."""
+
+    def __init__(
+        self, what: str, *, where: str, fix: str, stats: dict[str, float] | None = None
+    ) -> None:
+        self.what, self.where, self.fix = what, where, fix
+        self.stats = stats or {}
+        """Figures for the report (e.g. how many values were checked and how many failed)."""
+        super().__init__(f"{what}\n  where: {where}\n  fix: {fix}")
+
+
+class NotApplicable(Exception):
+    """The check does not apply to this provider, for the reason given (shown as a skip)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def examples(values: Iterable[object], limit: int = MAX_EXAMPLES) -> str:
+    """A short list of offending values for a failure message: the first few, and how many."""
+    items = list(values)
+    shown = "; ".join(str(v) for v in items[:limit])
+    more = f" (and {len(items) - limit} more)" if len(items) > limit else ""
+    return shown + more
+
+
+def require(condition: bool, what: str, *, where: str, fix: str) -> None:
+    """Raise ``CheckFailed`` unless ``condition`` holds."""
+    if not condition:
+        raise CheckFailed(what, where=where, fix=fix)

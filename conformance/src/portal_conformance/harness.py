@@ -1,0 +1,234 @@
+"""The harness: a provider's sandbox, a portal home, a connection and a sync, observed.
+
+One ``Harness`` serves every check of one provider in one run. It builds what a check
+needs lazily and keeps it: the *main run* (connect and sync once against a fresh sandbox,
+with logs, egress and deliveries recorded) is shared by most checks; resilience, crash and
+OAuth checks ask for fresh runs of their own. Everything goes through the real path: the
+sandbox on a real socket, the real OAuth flow, a real SQLite file.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+from collections.abc import Callable, Iterable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from portal.app import Portal
+from portal.auth.vault import FileStorage, Vault
+from portal.engine.sync import SyncResult
+from portal.http import RetryPolicy
+from portal.plugins import Plugins
+from portal.provider import Provider, sandbox_endpoints
+from portal.record.model import ENTITIES, Entity
+from portal.record.tables import Connection
+from portal.sandbox import Sandbox
+from portal_conformance.declaration import Declaration, load_declaration
+from portal_conformance.failures import CheckFailed, NotApplicable
+from portal_conformance.observe import EGRESS, DeliveryRecorder, capture_logs, suite_browser
+from portal_conformance.truth import GroundTruth, read_truth
+
+FAST_RETRIES = RetryPolicy(initial_wait=0.05, max_wait=0.5)
+"""Backoff the suite uses: short, so faults cost little time; Retry-After is still honoured."""
+
+
+@dataclass
+class Run:
+    """One portal home synced against one sandbox, and what was seen while it ran."""
+
+    name: str
+    portal: Portal
+    sandbox: Sandbox
+    recorder: DeliveryRecorder
+    connection: Connection | None = None
+    results: list[SyncResult] = field(default_factory=list)
+    logs: list[str] = field(default_factory=list)
+    egress: list[str] = field(default_factory=list)
+
+    @property
+    def result(self) -> SyncResult:
+        """The last sync's result."""
+        return self.results[-1]
+
+    provider: str = ""
+
+    def rows(self, entity: type[Entity]) -> list[dict[str, Any]]:
+        """Every stored row of ``entity`` for the provider, in id order."""
+        return list(self.portal.store.rows(entity, self.provider))
+
+    def snapshot(self) -> dict[str, set[tuple[str, str]]]:
+        """The store as a set per category of (portal id, raw payload id)."""
+        return {e.category.value: {(r["id"], r["raw_id"]) for r in self.rows(e)} for e in ENTITIES}
+
+
+class Harness:
+    """Everything the checks of one provider share within one run of the suite."""
+
+    def __init__(
+        self,
+        provider_name: str,
+        workdir: Path,
+        *,
+        plugins_dir: Path | None = None,
+        retry_policy: RetryPolicy = FAST_RETRIES,
+    ) -> None:
+        self.name = provider_name
+        self.workdir = workdir
+        self.plugins_dir = plugins_dir
+        self.retry_policy = retry_policy
+        self._stack = ExitStack()
+        self._count = 0
+        plugins = Plugins.load(plugins_dir=plugins_dir)
+        self.provider: Provider = plugins.provider(provider_name)
+        self.owner = plugins.owners[provider_name]
+        self.declaration: Declaration = load_declaration(self.owner, provider_name)
+
+    def close(self) -> None:
+        """Stop every sandbox and close every store the harness opened."""
+        self._stack.close()
+
+    def __enter__(self) -> Harness:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- building blocks ---------------------------------------------------------------
+
+    def unsupported(self, *names: str) -> None:
+        """Skip (``NotApplicable``) if the plugin declares one of ``names`` unsupported."""
+        reason = self.declaration.unsupported_reason(*names)
+        if reason:
+            raise NotApplicable(f"declared unsupported by the plugin: {reason}")
+
+    def sandbox(self) -> Sandbox:
+        """A fresh sandbox of the provider, started (and stopped when the harness closes)."""
+        if self.provider.sandbox is None:
+            raise CheckFailed(
+                f"{self.provider.display_name} declares no sandbox.",
+                where=f"Provider(name={self.name!r}).sandbox",
+                fix="Ship a sandbox (portal.sandbox.Sandbox) seeded with a known dataset and"
+                " declare its factory in Provider(sandbox=...).",
+            )
+        return self._stack.enter_context(self.provider.sandbox())
+
+    def portal(
+        self,
+        label: str,
+        *,
+        recorder: DeliveryRecorder | None = None,
+        transport: httpx.BaseTransport | None = None,
+        retry_policy: RetryPolicy | None = None,
+        extra_plugins: Iterable[object] = (),
+    ) -> Portal:
+        """A new portal home in the work folder (a file vault: never the machine's keyring)."""
+        self._count += 1
+        home = self.workdir / f"{self._count:02d}-{label}"
+        shutil.rmtree(home, ignore_errors=True)
+        vault = Vault(
+            FileStorage(home / "vault.bin", key_file=home / "vault.key"), home / "vault.lock"
+        )
+        portal = Portal.open(
+            home=home,
+            vault=vault,
+            plugins_dir=self.plugins_dir,
+            extra_plugins=[*extra_plugins, *([recorder] if recorder else [])],
+            transport=transport,
+            retry_policy=retry_policy or self.retry_policy,
+        )
+        self._stack.callback(portal.close)
+        return portal
+
+    def connect(self, portal: Portal, sandbox: Sandbox, **kw: Any) -> Connection:
+        """Connect through the plugin's authenticate hook and the real OAuth flow."""
+        return portal.connect(
+            self.name,
+            browser=kw.pop("browser", suite_browser),
+            endpoints=sandbox_endpoints(sandbox),
+            timeout=kw.pop("timeout", 20),
+            **kw,
+        )
+
+    def run(
+        self,
+        label: str,
+        *,
+        recorder: DeliveryRecorder | None = None,
+        transport: httpx.BaseTransport | None = None,
+        retry_policy: RetryPolicy | None = None,
+        before_sync: Callable[[Run], None] | None = None,
+        sync: bool = True,
+    ) -> Run:
+        """A fresh sandbox and home, connected and (unless ``sync=False``) synced once."""
+        sandbox = self.sandbox()
+        recorder = recorder or DeliveryRecorder()
+        portal = self.portal(
+            label, recorder=recorder, transport=transport, retry_policy=retry_policy
+        )
+        run = Run(label, portal, sandbox, recorder, provider=self.name)
+        with capture_logs() as logs:
+            try:
+                run.connection = self.connect(portal, sandbox)
+            except Exception as error:
+                raise CheckFailed(
+                    f"Connecting to the sandbox failed: {error}",
+                    where=f"the authenticate hook of {self.name!r} against its sandbox",
+                    fix="Make portal connect work against the sandbox (see the OAuth checks).",
+                ) from None
+            if before_sync is not None:
+                before_sync(run)
+            if sync:
+                self.sync(run)
+        run.logs.extend(logs.lines)
+        return run
+
+    def sync(self, run: Run) -> SyncResult:
+        """Sync ``run`` once more, recording egress and logs; return the result."""
+        with capture_logs() as logs, EGRESS.record() as egress:
+            [result] = run.portal.sync([self.name])
+        run.logs.extend(logs.lines)
+        run.egress.extend(egress)
+        run.results.append(result)
+        return result
+
+    # -- the main run, shared ---------------------------------------------------------
+
+    @functools.cached_property
+    def main(self) -> Run:
+        """Connected and synced once against a fresh sandbox; most checks read this."""
+        return self.run("main")
+
+    @functools.cached_property
+    def truth(self) -> GroundTruth:
+        """What the main run's sandbox served."""
+        return read_truth(self.main.sandbox)
+
+    def rows(self, entity: type[Entity]) -> list[dict[str, Any]]:
+        """The main run's stored rows of ``entity`` (cached)."""
+        cache: dict[type[Entity], list[dict[str, Any]]] = self.__dict__.setdefault("_rows", {})
+        if entity not in cache:
+            cache[entity] = self.main.rows(entity)
+        return cache[entity]
+
+    def require_main_ok(self) -> Run:
+        """The main run, or a failure saying the sync itself failed."""
+        run = self.main
+        if not run.result.ok:
+            raise CheckFailed(
+                f"The sync failed: {run.result.error}",
+                where=f"portal sync {self.name} against its sandbox",
+                fix="Fix the error above; every other check depends on a sync that completes.",
+            )
+        return run
+
+    def entity(self, category: str) -> type[Entity]:
+        """The record entity of ``category``."""
+        for entity in ENTITIES:
+            if entity.category.value == category:
+                return entity
+        raise NotApplicable(f"the record model has no entity for category {category!r}")

@@ -1,0 +1,217 @@
+"""Every check family: its test name, the function behind it, its parameters and its group.
+
+The parameters are known from the declaration alone (no sandbox started at collection):
+entities and fields come from ``portal.record.model.ENTITIES`` and the provider's declared
+inventory, so a new entity or a new plugin is covered without touching the suite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from portal.provider import Provider
+from portal.record.model import ENTITIES, Entity
+from portal_conformance.harness import Harness
+from portal_conformance.rules import (
+    budgets,
+    completeness,
+    declaration,
+    delivery,
+    legibility,
+    reconcile,
+    resilience,
+    security,
+    stability,
+)
+
+
+@dataclass(frozen=True)
+class Family:
+    """One kind of check, generated as ``test_<name>[param]``."""
+
+    name: str
+    group: str
+    check: Callable[[Harness, str], Any]
+    params: Callable[[Provider], list[str]]
+    doc: str
+
+
+def _entities(provider: Provider) -> list[type[Entity]]:
+    declared = {c.value for c in provider.categories}
+    return [e for e in ENTITIES if e.category.value in declared]
+
+
+def _categories(provider: Provider) -> list[str]:
+    known = {e.category.value for e in ENTITIES}
+    return [c.value for c in provider.categories if c.value in known] or ["(none declared)"]
+
+
+def _with(field_test: Callable[[str], bool]) -> Callable[[Provider], list[str]]:
+    def params(provider: Provider) -> list[str]:
+        return [
+            e.category.value
+            for e in _entities(provider)
+            if any(field_test(f) for f in e.model_fields)
+        ]
+
+    return params
+
+
+def _fields(provider: Provider) -> list[str]:
+    return [f"{e.category.value}.{f}" for e in _entities(provider) for f in legibility.fields_of(e)]
+
+
+def _fixed(*values: str) -> Callable[[Provider], list[str]]:
+    return lambda provider: list(values)
+
+
+_PARENTS = {f"{e.__name__.lower()}_id" for e in ENTITIES} - set(Entity.model_fields)
+
+FAMILIES: tuple[Family, ...] = (
+    Family(
+        "declaration",
+        "declaration",
+        declaration.declaration,
+        _fixed(*declaration.ASPECTS),
+        "valid manifest, core inventory, HTTPS, least scopes, limits, sandbox, waivers",
+    ),
+    Family(
+        "permissions",
+        "permissions",
+        declaration.permissions,
+        _categories,
+        "a narrower grant returns less",
+    ),
+    Family(
+        "category_delivered",
+        "completeness",
+        completeness.category_delivered,
+        _categories,
+        "every declared category arrives",
+    ),
+    Family(
+        "exact_count",
+        "completeness",
+        completeness.exact_count,
+        _categories,
+        "per-entity counts equal what the sandbox served",
+    ),
+    Family(
+        "required_fields",
+        "completeness",
+        completeness.required_fields,
+        _categories,
+        "every stored row is a valid record",
+    ),
+    Family(
+        "parents_resolve",
+        "completeness",
+        completeness.parents_resolve,
+        _with(lambda f: f in _PARENTS),
+        "every parent reference resolves",
+    ),
+    Family(
+        "matches_served",
+        "completeness",
+        completeness.matches_served,
+        _with(lambda f: f == "currency" or f.endswith("_currency")),
+        "currencies come from what was served",
+    ),
+    Family(
+        "no_silent_drop",
+        "completeness",
+        completeness.no_silent_drop,
+        _categories,
+        "raw items in = records + rejections with a reason",
+    ),
+    Family(
+        "raw_fields",
+        "completeness",
+        completeness.raw_fields,
+        _categories,
+        "every raw field mapped, kept in extra, or declared ignored",
+    ),
+    Family(
+        "reconcile",
+        "reconciliation",
+        reconcile.reconcile,
+        _fixed(*reconcile.RECONCILIATIONS),
+        "balances, bills, usage and points add up",
+    ),
+    Family(
+        "legible", "legibility", legibility.legible, _fields, "every value legible, field by field"
+    ),
+    Family(
+        "oauth",
+        "oauth",
+        security.oauth,
+        _fixed(*security.OAUTH_CHECKS),
+        "PKCE S256, state, loopback, scopes, refresh, revocation",
+    ),
+    Family(
+        "secrets",
+        "secrets",
+        security.secrets,
+        _fixed(*security.SECRET_PLACES),
+        "canary secrets appear nowhere",
+    ),
+    Family("egress", "egress", security.egress, _fixed("sync"), "only declared hosts"),
+    Family(
+        "resilience",
+        "resilience",
+        resilience.resilience,
+        _fixed(*resilience.SCENARIOS),
+        "faults leave the store as a clean sync would",
+    ),
+    Family(
+        "crash_resume",
+        "crash_resume",
+        resilience.crash_resume,
+        _fixed(*resilience.CRASH_POINTS),
+        "killed and resumed, exactly the served set",
+    ),
+    Family(
+        "idempotent",
+        "idempotence",
+        stability.idempotent,
+        _fixed("resync"),
+        "a second sync adds nothing",
+    ),
+    Family(
+        "deterministic",
+        "determinism",
+        stability.deterministic,
+        _fixed(*stability.ZONES),
+        "same output under other zones, locales and hash seeds",
+    ),
+    Family(
+        "delivery",
+        "delivery",
+        delivery.delivery,
+        _fixed("jsonl", "csv"),
+        "exports carry a manifest and round-trip",
+    ),
+    Family(
+        "budget",
+        "budgets",
+        budgets.budget,
+        _fixed("memory_flat", "import_time", "requests_per_record"),
+        "streaming, import time, requests per record",
+    ),
+)
+
+BY_NAME = {f.name: f for f in FAMILIES}
+
+TIERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("bronze", ("declaration", "completeness", "reconciliation", "legibility")),
+    ("silver", ("resilience", "crash_resume", "idempotence", "determinism", "delivery")),
+    ("gold", ("oauth", "secrets", "egress", "budgets", "permissions")),
+)
+"""Each tier needs every group of its own and of the tiers below without a failure."""
+
+
+def run_check(harness: Harness, family: str, param: str) -> Any:
+    """Run one check directly (the self-test and scripts use this; pytest wraps it)."""
+    return BY_NAME[family].check(harness, param)

@@ -1,0 +1,277 @@
+"""Exact completeness and no silent drop: what the sandbox served is what the store holds.
+
+Never "at least one record": every count is compared exactly with the sandbox's ground
+truth, every raw item is accounted for (a record or a rejection with a reason), and every
+raw field is mapped, kept in ``extra`` or declared ignored.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from pydantic import ValidationError
+
+from portal.record.ids import canonical_json
+from portal.record.model import ENTITIES, Entity
+from portal_conformance.failures import CheckFailed, NotApplicable, examples, require
+from portal_conformance.harness import Harness
+from portal_conformance.rules.stored import main_raw_items, main_rejections, normaliser
+
+_PROVENANCE = {"id", "provider", "connection_id", "consent_id", "fetched_at", "raw_id"}
+
+
+def _describe_item(item: dict[str, Any]) -> str:
+    ids = [f"{k}={v}" for k, v in item.items() if "id" in k.lower() and isinstance(v, str)]
+    return ", ".join(ids[:2]) or canonical_json(item)[:80]
+
+
+def _arrow(row: dict[str, Any], name: str) -> str:
+    return f"{row['provider_id']} -> {row[name]}"
+
+
+def category_delivered(h: Harness, category: str) -> None:
+    """A declared category arrives in the store (and the sandbox serves it)."""
+    run = h.require_main_ok()
+    entity = h.entity(category)
+    where = f"category {category!r} of provider {h.name!r}"
+    require(
+        h.truth.served(category) > 0,
+        f"The inventory declares {category!r} but the sandbox serves none, so its delivery"
+        " cannot be checked.",
+        where=f"{type(run.sandbox).__name__}.ground_truth()",
+        fix=f"Seed the sandbox with {category} and state them in ground_truth().",
+    )
+    require(
+        len(h.rows(entity)) > 0,
+        f"The inventory declares {category!r} but none arrived in the store.",
+        where=where,
+        fix=f"Fetch the {category} stream in the fetch hook and normalise its items into"
+        f" {entity.__name__} records.",
+    )
+
+
+def exact_count(h: Harness, category: str) -> None:
+    """The store holds exactly as many records of ``category`` as the sandbox served."""
+    h.require_main_ok()
+    entity = h.entity(category)
+    stored, expected = len(h.rows(entity)), h.truth.expected_records(category)
+    if stored == expected:
+        return
+    received = {canonical_json(item) for _, item in main_raw_items(h).values()}
+    missing = [i for i in h.truth.items.get(category, []) if canonical_json(i) not in received]
+    detail = f" Never fetched: {examples(_describe_item(i) for i in missing)}." if missing else ""
+    served = h.truth.served(category)
+    raise CheckFailed(
+        f"The store holds {stored} {category} records; the sandbox served {served}"
+        f" ({expected} expected after {served - expected} declared rejections).{detail}",
+        where=f"table {category!r}, provider {h.name!r}",
+        fix="Fetch every page and every item (check the last page and the pagination stop"
+        " condition), and give each item one stable provider_id."
+        if stored < expected
+        else "Give each served item exactly one record with a stable provider_id (no"
+        " duplicates, no records made up).",
+    )
+
+
+def undeclared(h: Harness) -> list[str]:
+    """Categories stored but missing from the declared inventory."""
+    declared = {c.value for c in h.provider.categories}
+    return [e.category.value for e in ENTITIES if e.category.value not in declared and h.rows(e)]
+
+
+def parents_resolve(h: Harness, category: str) -> None:
+    """Every reference to a parent (``account_id``, ...) names a record that exists."""
+    h.require_main_ok()
+    entity = h.entity(category)
+    parents = {
+        name: other
+        for name in entity.model_fields
+        for other in ENTITIES
+        if name == f"{other.__name__.lower()}_id" and name not in Entity.model_fields
+    }
+    if not parents:
+        raise NotApplicable(f"{entity.__name__} has no parent reference")
+    for name, parent in parents.items():
+        known = {r["id"] for r in h.rows(parent)}
+        dangling = [r for r in h.rows(entity) if r.get(name) and r[name] not in known]
+        require(
+            not dangling,
+            f"{len(dangling)} {category} records point at a {parent.__name__} that is not in"
+            f" the store: {examples(_arrow(r, name) for r in dangling)}.",
+            where=f"{category}.{name}",
+            fix=f"Build {name} with ref({parent.__name__}, the parent's provider id) and"
+            f" deliver every {parent.__name__} the provider holds.",
+        )
+
+
+def required_fields(h: Harness, category: str) -> None:
+    """Every stored row is a valid record: required fields present, every value valid."""
+    h.require_main_ok()
+    entity = h.entity(category)
+    problems: list[str] = []
+    for row in h.rows(entity):
+        try:
+            entity.model_validate(row)
+        except ValidationError as error:
+            first = error.errors()[0]
+            field = ".".join(str(p) for p in first["loc"])
+            problems.append(f"{row['provider_id']}: {field}: {first['msg']}")
+    require(
+        not problems,
+        f"{len(problems)} stored {category} records are not valid {entity.__name__}s:"
+        f" {examples(problems)}.",
+        where=f"table {category!r}",
+        fix="Fill every required field in normalise; the record model's fields say which.",
+    )
+
+
+def matches_served(h: Harness, category: str) -> None:
+    """Currencies come from what was served: the raw item's or the parent account's."""
+    h.require_main_ok()
+    entity = h.entity(category)
+    fields = [f for f in entity.model_fields if f == "currency" or f.endswith("_currency")]
+    if not fields:
+        raise NotApplicable(f"{entity.__name__} has no currency field")
+    raws = main_raw_items(h)
+    accounts = {r["id"]: r.get("currency") for r in h.rows(h.entity("accounts"))}
+    wrong: list[str] = []
+    for row in h.rows(entity):
+        served = canonical_json(raws.get(row["raw_id"], ("", {}))[1])
+        for name in fields:
+            value = row.get(name)
+            if (
+                value
+                and f'"{value}"' not in served
+                and value != accounts.get(row.get("account_id"))
+            ):
+                wrong.append(f"{row['provider_id']}: {name}={value}")
+    require(
+        not wrong,
+        f"{len(wrong)} {category} records carry a currency found neither in the raw item they"
+        f" came from nor on their account: {examples(wrong)}.",
+        where=f"{category}.{'/'.join(fields)}",
+        fix="Take the currency from the provider's item (or its account), never a constant.",
+    )
+
+
+def no_silent_drop(h: Harness, category: str) -> None:
+    """Raw items in = records delivered + rejections with a reason, for this category."""
+    h.require_main_ok()
+    entity = h.entity(category)
+    raws, rejected = main_raw_items(h), main_rejections(h)
+    made = {r["raw_id"] for r in h.rows(entity)}
+    streams = {raws[r][0] for r in made if r in raws}
+    rejected_here = [r for r in rejected if r["stream"] in streams]
+    unreasoned = [r for r in rejected_here if not str(r["reason"]).strip()]
+    require(
+        not unreasoned,
+        f"{len(unreasoned)} rejections of {category} carry no reason.",
+        where=f"rejections of streams {sorted(streams)}",
+        fix="Raise SkippableError('why') for an item that cannot be normalised.",
+    )
+    used = {r["raw_id"] for e in ENTITIES for r in h.rows(e)} | {r["raw_id"] for r in rejected}
+    orphans = [rid for rid, (stream, _) in raws.items() if stream in streams and rid not in used]
+    require(
+        not orphans,
+        f"{len(orphans)} raw items of {category} became neither a record nor a rejection.",
+        where=f"streams {sorted(streams)}",
+        fix="Return at least one record per item from normalise, or raise SkippableError.",
+    )
+    served, expected_rejections = h.truth.served(category), h.truth.rejections.get(category, 0)
+    accounted = len(made) + len(rejected_here)
+    require(
+        accounted == served and len(rejected_here) == expected_rejections,
+        f"The sandbox served {served} {category} items ({expected_rejections} to be rejected);"
+        f" portal accounted for {accounted}: {len(made)} became records and"
+        f" {len(rejected_here)} were rejected with a reason. {served - accounted} vanished"
+        " without a trace.",
+        where=f"streams {sorted(streams) or '(none)'} of provider {h.name!r}",
+        fix="Never filter items out in fetch or swallow a failure: yield every item and let"
+        " normalise raise SkippableError(reason) for one it cannot use.",
+    )
+
+
+def _comparable(entities: list[Entity]) -> list[str]:
+    return [
+        f"{type(e).__name__}:{canonical_json(e.model_dump(mode='json', exclude=_PROVENANCE))}"
+        for e in entities
+    ]
+
+
+def _sample(
+    items: list[tuple[str, dict[str, Any]]], limit: int = 40
+) -> list[tuple[str, dict[str, Any]]]:
+    # Items until every top-level key seen in the stream is covered, plus the first few.
+    chosen, covered = list(items[:3]), set()
+    for _, item in chosen:
+        covered |= set(item)
+    for stream, item in items:
+        if len(chosen) >= limit:
+            break
+        if set(item) - covered:
+            chosen.append((stream, item))
+            covered |= set(item)
+    return chosen
+
+
+def _mutated(value: Any) -> Any:
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int | float):
+        return value + 1
+    if isinstance(value, str):
+        return value + "~"
+    return type(value)() if isinstance(value, dict | list) else "~"
+
+
+def raw_fields(h: Harness, category: str) -> None:
+    """Every raw field is mapped, kept in ``extra``, or declared ignored with a reason.
+
+    A field counts as mapped when removing it (or changing it) changes what normalise
+    returns: the suite re-normalises a sample of stored raw items, one field at a time.
+    """
+    run = h.require_main_ok()
+    entity = h.entity(category)
+    raws = main_raw_items(h)
+    ignored = h.declaration.ignored_fields.get(category, {})
+    by_raw = {r["raw_id"]: r for r in h.rows(entity)}
+    items = [raws[rid] for rid in sorted(by_raw) if rid in raws]
+    if not items:
+        raise NotApplicable(f"no {category} records to trace back to raw items")
+    call = normaliser(run, h)
+    dropped: Counter[str] = Counter()
+    where_seen: dict[str, str] = {}
+    for stream, item in _sample(items):
+        entities = call(stream, item)
+        baseline = _comparable(entities)
+        extra = {k for e in entities for k in e.extra}
+        for key in item:
+            if key in extra or key in ignored:
+                continue
+            if not _same(call, stream, item, key, baseline):
+                continue
+            dropped[key] += 1
+            where_seen.setdefault(key, f"stream {stream!r}, item {_describe_item(item)}")
+    require(
+        not dropped,
+        f"Raw fields of {category} are dropped silently (neither mapped, nor kept in extra,"
+        f" nor declared ignored): {examples(f'{k} ({where_seen[k]})' for k in sorted(dropped))}.",
+        where=f"the normalise hook of {h.name!r} for {category}",
+        fix="Map each to a record field, keep it in extra (see _rest in the bank plugin), or"
+        f" declare it in PORTAL_CONFORMANCE[{h.name!r}]['ignored_fields'][{category!r}] with"
+        " a reason.",
+    )
+
+
+def _same(call: Any, stream: str, item: dict[str, Any], key: str, baseline: list[str]) -> bool:
+    for variant in (
+        {k: v for k, v in item.items() if k != key},
+        {**item, key: _mutated(item[key])},
+    ):
+        try:
+            if _comparable(call(stream, variant)) != baseline:
+                return False
+        except Exception:  # the field is needed: normalise cannot do without it
+            return False
+    return True

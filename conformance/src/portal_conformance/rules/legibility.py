@@ -1,0 +1,172 @@
+"""Legibility, value by value: a person can read every value without a manual (DESIGN §3).
+
+One test per entity field. Each stored value is validated again with the field's own type
+(exact money, ISO 4217 currency, aware timestamp, clean text), and rejections whose reason
+names the field count against it too: a float amount that the record refused is still a
+plugin that sends floats. Codes need a label in words; quantities a unit.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from portal.record.model import Entity
+from portal_conformance.failures import CheckFailed, NotApplicable, examples
+from portal_conformance.harness import Harness
+from portal_conformance.rules.stored import main_rejections
+
+MAX_DECIMALS = 6
+"""More decimal places than this in an amount means a binary float leaked into it."""
+_BARE_CODE = re.compile(r"^[A-Z0-9._:/-]+$|\d|[._]")
+"""A label looking like this (digits, dots, all capitals) is still a code, not words."""
+_SKIPPED = {"extra"}
+
+
+def fields_of(entity: type[Entity]) -> list[str]:
+    """The fields of ``entity`` checked one by one (all but the ``extra`` mapping)."""
+    return [name for name in entity.model_fields if name not in _SKIPPED]
+
+
+def _adapter(entity: type[Entity], name: str) -> TypeAdapter[Any]:
+    cache: dict[tuple[type[Entity], str], TypeAdapter[Any]] = _ADAPTERS
+    key = (entity, name)
+    if key not in cache:
+        info = entity.model_fields[name]
+        cache[key] = TypeAdapter(info.rebuild_annotation())  # type: ignore[attr-defined]
+    return cache[key]
+
+
+_ADAPTERS: dict[tuple[type[Entity], str], TypeAdapter[Any]] = {}
+
+
+def _money_problem(value: Any) -> str | None:
+    if isinstance(value, float):
+        return f"{value!r} is a float"
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            return f"{value} is not a finite amount"
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > MAX_DECIMALS:
+            return f"{value} has {-exponent} decimal places (a float converted to Decimal?)"
+    return None
+
+
+def _code_problem(code: Any, label: Any) -> str | None:
+    if code in (None, ""):
+        return None
+    if label is None or not str(label).strip():
+        return f"code {code!r} has no label"
+    if str(label).strip() == str(code).strip() and _BARE_CODE.search(str(code)):
+        return f"code {code!r} is labelled with itself"
+    return None
+
+
+def _nested_codes(value: Any, path: str) -> list[str]:
+    # Code/label pairs inside nested values (identifiers, bill lines, ...).
+    found: list[str] = []
+    if isinstance(value, list):
+        for i, element in enumerate(value):
+            found += _nested_codes(element, f"{path}[{i}]")
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            label_key = f"{key}_label"
+            if label_key in value and (problem := _code_problem(inner, value[label_key])):
+                found.append(f"{path}.{key}: {problem}")
+    return found
+
+
+def _is_money(entity: type[Entity], name: str) -> bool:
+    # Money fields are stored as exact decimal text (``portal.record.model.money``).
+    annotation = entity.model_fields[name].rebuild_annotation()  # type: ignore[attr-defined]
+    return "DecimalText" in repr(annotation)
+
+
+def legible(h: Harness, param: str) -> dict[str, int]:
+    """Check one field of one entity, value by value; return how many values were checked."""
+    category, _, name = param.partition(".")
+    h.require_main_ok()
+    entity = h.entity(category)
+    if name not in entity.model_fields:
+        raise NotApplicable(f"{entity.__name__} has no field {name!r}")
+    info = entity.model_fields[name]
+    where = f"{category}.{name}"
+    if not (info.title and info.description):
+        raise CheckFailed(
+            f"{entity.__name__}.{name} has no title or description, so exports cannot label it.",
+            where=where,
+            fix="Declare the field with portal.record.model.field(title, description).",
+        )
+    rows = h.rows(entity)
+    adapter = _adapter(entity, name)
+    labels = f"{name}_label" in entity.model_fields
+    money = _is_money(entity, name)
+    bad: list[str] = []
+    for row in rows:
+        value = row.get(name)
+        who = row.get("provider_id", "?")
+        if value is not None:
+            try:
+                adapter.validate_python(value)
+            except ValidationError as error:
+                bad.append(f"{who}: {error.errors()[0]['msg']}")
+                continue
+        problem = (
+            (_money_problem(value) if money else None)
+            or (_code_problem(value, row.get(f"{name}_label")) if labels else None)
+            or (_unit_problem(row, name))
+        )
+        if problem:
+            bad.append(f"{who}: {problem}")
+        bad += [f"{who}: {p}" for p in _nested_codes(value, name)]
+    refused = [
+        r
+        for r in main_rejections(h)
+        if f"{entity.__name__}.{name}:" in str(r["reason"])
+        or f"{entity.__name__}.{name}." in str(r["reason"])
+    ]
+    if refused:
+        bad += [f"rejected item {r['raw_id'][:12]}: {r['reason']}" for r in refused]
+    if bad:
+        raise CheckFailed(
+            f"{len(bad)} of {len(rows) + len(refused)} values of {where} are not legible:"
+            f" {examples(bad)}.",
+            where=where,
+            fix=_fix(name, money, labels),
+            stats={"checked": len(rows) + len(refused), "illegible": len(bad)},
+        )
+    return {"checked": len(rows), "illegible": 0}
+
+
+def _unit_problem(row: dict[str, Any], name: str) -> str | None:
+    if name == "quantity" and row.get("quantity") is not None and not row.get("unit", "-"):
+        return "a quantity without a unit"
+    if name == "unit" and row.get("unit"):
+        try:
+            from portal.record.vocab import Unit  # type: ignore[attr-defined]
+        except ImportError:
+            return None
+        if row["unit"] not in {u.value for u in Unit}:
+            return f"unit {row['unit']!r} is not in the unit vocabulary"
+    return None
+
+
+def _fix(name: str, money: bool, labels: bool) -> str:
+    if money:
+        return (
+            "Build amounts with Decimal(the provider's string), never float(); keep the"
+            " provider's exact digits."
+        )
+    if labels:
+        return (
+            f"Give every {name} its words in {name}_label (a lookup table of the provider's codes)."
+        )
+    if name.endswith("_at") or name in {"as_of"}:
+        return (
+            "Parse timestamps with their offset (datetime.fromisoformat) or attach the"
+            " provider's zone; never a naive datetime."
+        )
+    return "Normalise the value to the field's type: clean UTF-8 text, ISO codes, aware times."

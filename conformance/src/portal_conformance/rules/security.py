@@ -1,0 +1,370 @@
+"""OAuth, secrets and egress: the plugin's login is safe, nothing leaks, nothing phones home.
+
+The OAuth checks drive the plugin's ``authenticate`` hook (portal's built-in one unless the
+plugin brings its own) against its sandbox's authorization server, and read back what that
+server saw. The secrets check collects every secret that crossed the sandbox and searches
+for it, as is and URL-, JSON- and base64-encoded, in every log line at DEBUG, every repr,
+every error, the store file and every exported file. The egress check lists every host the
+sync resolved or connected to, by an audit hook on the socket layer, so a plugin that goes
+around portal's HTTP client is seen too.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote, quote_plus, urlsplit
+
+import httpx
+
+from portal.export import export
+from portal_conformance.failures import CheckFailed, NotApplicable, examples, require
+from portal_conformance.harness import Harness, Run
+
+OAUTH_CHECKS = (
+    "pkce_s256",
+    "state",
+    "loopback_redirect",
+    "scopes_not_widened",
+    "refresh_rotation",
+    "single_refresh",
+    "reactive_refresh",
+    "revocation",
+)
+SECRET_PLACES = ("logs", "errors", "reprs", "store", "exports")
+
+
+def _authorize_queries(run: Run) -> list[dict[str, str]]:
+    return [
+        {k: v[0] for k, v in parse_qs(r.query).items()}
+        for r in run.sandbox.requests
+        if r.path == "/oauth/authorize"
+    ]
+
+
+def _where(h: Harness) -> str:
+    return f"the authenticate hook of {h.name!r} (portal's built-in flow unless overridden)"
+
+
+def oauth(h: Harness, which: str) -> None:
+    """One OAuth property, checked against the sandbox's authorization server."""
+    h.unsupported("oauth", f"oauth.{which}")
+    {
+        "pkce_s256": _pkce,
+        "state": _state,
+        "loopback_redirect": _loopback,
+        "scopes_not_widened": _widened,
+        "refresh_rotation": _rotation,
+        "single_refresh": _single_refresh,
+        "reactive_refresh": _reactive,
+        "revocation": _revocation,
+    }[which](h)
+
+
+def _login_run(h: Harness) -> Run:
+    # The main run's connect is the login under test; it is recorded by the sandbox.
+    run = h.main
+    if not _authorize_queries(run):
+        raise CheckFailed(
+            "The login never reached the sandbox's authorization endpoint.",
+            where=_where(h),
+            fix="Use portal's OAuth helpers: return oauth.run() (or oauth.authorization_code()).",
+        )
+    return run
+
+
+def _pkce(h: Harness) -> None:
+    run = _login_run(h)
+    bad = [
+        q
+        for q in _authorize_queries(run)
+        if q.get("code_challenge_method") != "S256" or not q.get("code_challenge")
+    ]
+    require(
+        not bad,
+        f"{len(bad)} authorization requests went without PKCE S256"
+        f" (code_challenge_method={bad[0].get('code_challenge_method') if bad else ''!r}).",
+        where=_where(h),
+        fix="Send code_challenge with code_challenge_method=S256 (as portal's"
+        " oauth.authorization_code() does).",
+    )
+    require(
+        run.connection is not None,
+        "The login did not complete.",
+        where=_where(h),
+        fix="Exchange the code with its code_verifier.",
+    )
+
+
+def _state(h: Harness) -> None:
+    first = _authorize_queries(_login_run(h))
+    again = h.run("oauth-state", sync=False)
+    states = [q.get("state", "") for q in first + _authorize_queries(again)]
+    require(
+        all(len(s) >= 22 for s in states) and len(set(states)) == len(states),
+        f"The state parameter must be fresh and unguessable for every login; saw {len(states)}"
+        f" logins with states of lengths {[len(s) for s in states]}, {len(set(states))} distinct.",
+        where=_where(h),
+        fix="Use secrets.token_urlsafe(32) for each attempt, and compare it in constant time.",
+    )
+
+
+def _loopback(h: Harness) -> None:
+    queries = _authorize_queries(_login_run(h))
+    for q in queries:
+        uri = urlsplit(q.get("redirect_uri", ""))
+        require(
+            uri.scheme == "http" and uri.hostname == "127.0.0.1" and bool(uri.port),
+            f"The redirect URI {q.get('redirect_uri')!r} is not a loopback address with a port.",
+            where=_where(h),
+            fix="Redirect to http://127.0.0.1:<random port>/callback (RFC 8252 §7.3).",
+        )
+        try:
+            httpx.get(q["redirect_uri"] + "?code=replayed&state=x", timeout=2)
+        except httpx.TransportError:
+            continue
+        raise CheckFailed(
+            "The loopback listener still answers after the login finished.",
+            where=q["redirect_uri"],
+            fix="Serve one redirect, then close the listener.",
+        )
+
+
+def _widened(h: Harness) -> None:
+    sandbox = h.sandbox()
+    portal = h.portal("oauth-widened")
+    sandbox.widen_scopes("payments")  # type: ignore[attr-defined]
+    try:
+        h.connect(portal, sandbox)
+    except Exception:
+        revoked = [kind for _, kind in sandbox.revocations]  # type: ignore[attr-defined]
+        require(
+            bool(revoked),
+            "Tokens with a widened scope were refused but not revoked.",
+            where=_where(h),
+            fix="Revoke tokens you refuse (RFC 7009), as portal's helpers do.",
+        )
+        return
+    raise CheckFailed(
+        "The provider granted more scopes than asked for ('payments') and the login accepted it.",
+        where=_where(h),
+        fix="Refuse and revoke tokens whose scope exceeds the request"
+        " (portal.auth.refresh.check_scopes).",
+    )
+
+
+def _connected(h: Harness, label: str) -> Run:
+    run = h.run(label)
+    if not run.result.ok:
+        raise CheckFailed(
+            f"The sync failed: {run.result.error}",
+            where=f"portal sync {h.name}",
+            fix="Fix the sync first.",
+        )
+    return run
+
+
+def _rotation(h: Harness) -> None:
+    run = _connected(h, "oauth-rotation")
+    assert run.connection is not None
+    before = run.portal.vault.get(run.connection.id)
+    for _ in range(2):
+        run.sandbox.expire_tokens()  # type: ignore[attr-defined]
+        result = h.sync(run)
+        require(
+            result.ok,
+            f"After the access token expired, the sync failed: {result.error}",
+            where=f"refreshing {h.name!r}'s tokens",
+            fix="Let portal's client refresh (never cache the token in the plugin).",
+        )
+    after = run.portal.vault.get(run.connection.id)
+    refreshes = run.sandbox.token_requests.get("refresh_token", 0)  # type: ignore[attr-defined]
+    require(
+        refreshes == 2
+        and before is not None
+        and after is not None
+        and before.refresh_token != after.refresh_token,
+        f"Two expiries should make exactly two refreshes, each rotation persisted; saw"
+        f" {refreshes} refreshes.",
+        where="the vault after two refreshes",
+        fix="Refresh through portal's client so the rotated refresh token is written back.",
+    )
+
+
+def _single_refresh(h: Harness) -> None:
+    run = _connected(h, "oauth-single")
+    run.sandbox.expire_tokens()  # type: ignore[attr-defined]
+    before = run.sandbox.token_requests.get("refresh_token", 0)  # type: ignore[attr-defined]
+    client = run.portal.client(h.name)
+    first = next(r for r in run.sandbox.requests if r.authorised)
+    errors: list[Exception] = []
+
+    def hit() -> None:
+        try:
+            client.get(run.sandbox.base_url + first.path, timeout=10)  # type: ignore[attr-defined]
+        except Exception as error:
+            errors.append(error)
+
+    with client:
+        threads = [threading.Thread(target=hit) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    count = run.sandbox.token_requests.get("refresh_token", 0) - before  # type: ignore[attr-defined]
+    require(
+        count == 1 and not errors,
+        f"8 requests meeting one expired token made {count} refreshes (errors: {errors[:2]}).",
+        where="portal's client for the provider",
+        fix="Refresh once under a lock; let the others use the fresh token.",
+    )
+
+
+def _reactive(h: Harness) -> None:
+    run = _connected(h, "oauth-401")
+    assert run.connection is not None
+    tokens = run.portal.vault.get(run.connection.id)
+    assert tokens is not None and tokens.access_token
+    httpx.post(
+        run.sandbox.revocation_url,  # type: ignore[attr-defined]
+        data={
+            "token": tokens.access_token,
+            "token_type_hint": "access_token",
+            "client_id": h.provider.oauth.client_id,
+        },
+        timeout=10,
+    )
+    result = h.sync(run)
+    require(
+        result.ok and run.sandbox.token_requests.get("refresh_token", 0) == 1,  # type: ignore[attr-defined]
+        f"One 401 should make one refresh and the sync go on; the sync ended {result.error or 'ok'}"
+        f" after {run.sandbox.token_requests.get('refresh_token', 0)} refreshes.",  # type: ignore[attr-defined]
+        where=f"portal sync {h.name} after the access token was revoked",
+        fix="Let portal's client answer a 401 with one refresh.",
+    )
+
+
+def _revocation(h: Harness) -> None:
+    run = _connected(h, "oauth-revoke")
+    failures = run.portal.disconnect(h.name)
+    kinds = {kind for _, kind in run.sandbox.revocations}  # type: ignore[attr-defined]
+    require(
+        not failures and "refresh_token" in kinds,
+        f"Disconnecting should revoke the refresh token at the provider; revoked {sorted(kinds)}"
+        f" ({'; '.join(failures) or 'no failure reported'}).",
+        where=f"portal disconnect {h.name}",
+        fix="Declare OAuthClient(revocation_url=...) for the provider's RFC 7009 endpoint.",
+    )
+
+
+# -- secrets --------------------------------------------------------------------------
+
+
+def encodings(secret: str) -> set[str]:
+    """The forms a secret can take in text: as is, URL-, JSON- and base64-encoded."""
+    raw = secret.encode()
+    forms = {secret, quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1]}
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        forms.add(encode(raw).decode())
+        forms.add(encode(raw).decode().rstrip("="))
+    return {f for f in forms if len(f) >= 8}
+
+
+def _canary(h: Harness) -> dict[str, dict[str, str]]:
+    cache: dict[str, Any] = h.__dict__.setdefault("_cache", {})
+    if "canary" in cache:
+        return cache["canary"]  # type: ignore[no-any-return]
+    run = _connected(h, "canary")
+    run.sandbox.expire_tokens()  # type: ignore[attr-defined]
+    h.sync(run)  # rotated tokens are secrets too
+    exports = run.portal.home / "canary-exports"
+    for fmt in ("jsonl", "csv"):
+        export(run.portal.store, exports / fmt, fmt, h.name)
+    run.sandbox.withdraw_consent()  # type: ignore[attr-defined]
+    failed = h.sync(run)
+    with run.portal.client(h.name) as client:
+        reprs = [
+            repr(run.portal),
+            repr(run.portal.store),
+            repr(run.portal.vault),
+            repr(h.provider),
+            repr(client),
+            repr(run.connection),
+        ]
+    places: dict[str, dict[str, str]] = {
+        "logs": {f"log line {i}": line for i, line in enumerate(run.logs)},
+        "errors": {
+            f"error {i}": f"{r.error!s} {r.error!r}" for i, r in enumerate(run.results) if r.error
+        },
+        "reprs": {f"repr {i}": text for i, text in enumerate(reprs)},
+        "store": {},
+        "exports": {},
+    }
+    del failed
+    for path in run.portal.home.rglob("*"):
+        if path.is_file() and "vault" not in path.name:
+            kind = "exports" if exports in path.parents else "store"
+            places[kind][str(path)] = path.read_bytes().decode("latin-1")
+    cache["canary"] = {"places": places, "secrets": run.sandbox.secrets_seen()}  # type: ignore[attr-defined]
+    return cache["canary"]  # type: ignore[no-any-return]
+
+
+def secrets(h: Harness, place: str) -> None:
+    """No secret that crossed the sandbox appears in ``place``."""
+    canary = _canary(h)
+    found = canary["secrets"]
+    require(
+        len(found) >= 4,
+        "The sandbox saw too few secrets for the search to mean anything.",
+        where="the canary run",
+        fix="Connect and sync through the sandbox's authorization server.",
+    )
+    leaks = [
+        f"{where} ({form[:6]}...)"
+        for secret in found
+        for form in encodings(secret)
+        for where, text in canary["places"][place].items()
+        if form in text
+    ]
+    require(
+        not leaks,
+        f"Secrets leaked into {place}: {examples(sorted(set(leaks)))}.",
+        where=place,
+        fix="Never log, print or store a token (not even at DEBUG); log names and counts only.",
+    )
+
+
+# -- egress ---------------------------------------------------------------------------
+
+
+def egress(h: Harness, phase: str) -> None:
+    """During the sync, only the declared hosts (here: the sandbox standing in for them)."""
+    run = h.main
+    allowed = {urlsplit(run.sandbox.base_url).netloc}  # type: ignore[attr-defined]
+    host, port = next(iter(allowed)).split(":")
+    allowed |= {f"{host}:{port}", f"localhost:{port}"}
+    strays = sorted({target for target in run.egress if target not in allowed})
+    refused = [str(r.error) for r in run.results if r.error and "did not declare" in str(r.error)]
+    require(
+        not strays and not refused,
+        f"The sync tried to reach hosts the provider does not declare:"
+        f" {examples(strays + refused)}.",
+        where=f"the fetch hook of {h.name!r}",
+        fix="Contact only the provider's declared endpoints, through the client portal hands"
+        " you; declare every host the API uses in the Provider.",
+    )
+    del phase
+
+
+def sandbox_path(h: Harness) -> Path:
+    """Where the API lives on the sandbox (for requests made outside a plugin)."""
+    return Path(urlsplit(h.provider.api_base).path)
+
+
+def not_applicable_without(h: Harness, attribute: str) -> None:
+    """Skip when the provider's declaration lacks ``attribute`` (e.g. a device endpoint)."""
+    if not getattr(h.provider.oauth, attribute, None):
+        raise NotApplicable(f"{h.name!r} declares no {attribute}")
