@@ -187,5 +187,49 @@ def test_a_rejected_item_is_stored_with_its_reason_and_the_rest_goes_on(
         assert len(stored) == len(bank.ground_truth()["transactions"]) - 1
         [rejection] = portal.store.rejections()
         assert rejection["reason"] == reason and rejection["stream"].startswith("transactions:")
-        # No silent drop: raw items in = records + rejections.
-        assert result.items == sum(result.records.values()) + result.rejected
+        # No silent drop: every raw item in became records or a rejection.
+        assert result.items == sum(c.normalised + c.rejected for c in result.streams.values())
+        assert result.streams["transactions"].rejected == 1
+
+
+class SwallowSome:
+    """Wraps normalise to return nothing for every 7th transaction, as a careless plugin would."""
+
+    def __init__(self) -> None:
+        self.seen = 0
+
+    @hookimpl(wrapper=True)
+    def normalise(self, stream: str) -> Any:
+        entities = yield
+        if stream.startswith("transactions"):
+            self.seen += 1
+            if self.seen % 7 == 0:
+                return []
+        return entities
+
+
+def test_no_item_is_dropped_silently_per_stream_and_status_shows_the_rejections(
+    tmp_path: Path, bank: BankSandbox
+) -> None:
+    from click.testing import CliRunner
+
+    from portal.cli import cli
+
+    swallow = SwallowSome()
+    with Portal.open(home=tmp_path, extra_plugins=[swallow]) as portal:
+        connect(portal, bank)
+        [result] = portal.sync()
+        assert result.ok, result.error
+        served = len(bank.ground_truth()["transactions"])
+        count = result.streams["transactions"]
+        assert count.items == served and count.unaccounted == 0
+        assert count.rejected == served // 7 and count.normalised == served - served // 7
+        assert len(_stored(portal, Transaction)) == count.normalised  # the others all stored
+        rejections = portal.store.rejections()
+        assert len(rejections) == count.rejected
+        assert all("normalise produced no record" in r["reason"] for r in rejections)
+        for kind, other in result.streams.items():
+            assert other.unaccounted == 0, kind
+    shown = CliRunner().invoke(cli, ["--home", str(tmp_path), "status"], catch_exceptions=False)
+    assert "normalise produced no record" in shown.output
+    assert f"{count.rejected}" in shown.output

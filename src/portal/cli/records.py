@@ -107,6 +107,7 @@ def _report(results: list[SyncResult], where: str, quiet: bool, as_json: bool) -
                             "rejected": r.rejected,
                             "pages": r.pages,
                             "retries": r.retries,
+                            "streams": {k: vars(c) for k, c in sorted(r.streams.items())},
                             "seconds": round(r.seconds, 3),
                             "error": None if r.error is None else str(r.error),
                         }

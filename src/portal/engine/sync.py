@@ -45,6 +45,24 @@ class NoProgress:
 
 
 @dataclass
+class StreamCount:
+    """Where one stream's raw items went: each became records or a rejection, never nothing."""
+
+    items: int = 0
+    """Raw items fetched."""
+    normalised: int = 0
+    """Items that became one or more records."""
+    records: int = 0
+    rejected: int = 0
+    """Items stored as a Rejection with a reason."""
+
+    @property
+    def unaccounted(self) -> int:
+        """Items that became neither: always 0, by construction of the Normaliser."""
+        return self.items - self.normalised - self.rejected
+
+
+@dataclass
 class SyncResult:
     """What one provider's sync did."""
 
@@ -56,6 +74,8 @@ class SyncResult:
     retries: int = 0
     seconds: float = 0.0
     error: Exception | None = None
+    streams: dict[str, StreamCount] = field(default_factory=dict)
+    """Per kind of stream (``transactions``, ``accounts``, ...): where every raw item went."""
 
     @property
     def ok(self) -> bool:
@@ -177,6 +197,11 @@ def run_sync(
             result.pages += 1
             result.items += batch.items_in
             result.rejected += len(batch.rejections)
+            count = result.streams.setdefault(page.stream.split(":", 1)[0], StreamCount())
+            count.items += batch.items_in
+            count.rejected += len(batch.rejections)
+            count.normalised += batch.items_in - len(batch.rejections)
+            count.records += len(batch.records)
             for record in batch.records:
                 name = record.category.value
                 result.records[name] = result.records.get(name, 0) + 1
