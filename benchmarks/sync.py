@@ -54,6 +54,8 @@ class Run:
     transactions: int
     seconds: float
     peak_rss_mb: float
+    load: float
+    """The machine's 1-minute load average as the run started (2 cores: above 1, it had company)."""
 
     @property
     def rate(self) -> float:
@@ -98,13 +100,14 @@ def bench_size(
         if args.dlt:
             plan.append(("dlt", "dlt", {"workdir": str(here / "dlt"), "format": args.dlt_format}))
         for name, kind, extra in plan:
+            load = os.getloadavg()[0]
             report = measure(kind, base | extra, args.timeout)
             count = report["transactions"]
             if name != "resync" and count != size:
                 raise SystemExit(f"The {name} run handled {count} transactions, not {size}.")
             if name == "portal" and report["stored"] != size:
                 raise SystemExit(f"portal stored {report['stored']} transactions, not {size}.")
-            runs.append(Run(size, name, count, report["seconds"], report["peak_rss_mb"]))
+            runs.append(Run(size, name, count, report["seconds"], report["peak_rss_mb"], load))
             print(f"  {size:>9,} {LABELS[name]:<38} {report['seconds']:8.2f} s", file=sys.stderr)
         if args.profile == size:
             config = base | {"home": str(here / "profiled"), "profile": True}
@@ -115,14 +118,14 @@ def bench_size(
 def table(runs: list[Run], setups: dict[int, float]) -> str:
     """The figures as a Markdown table."""
     lines = [
-        "| transactions | run | seconds | records/s | peak RSS (MB) |",
-        "| ---: | --- | ---: | ---: | ---: |",
+        "| transactions | run | seconds | records/s | peak RSS (MB) | load before |",
+        "| ---: | --- | ---: | ---: | ---: | ---: |",
     ]
     for run in runs:
         rate = f"{run.rate:,.0f}" if run.kind != "resync" else f"({run.transactions} new)"
         lines.append(
             f"| {run.size:,} | {LABELS[run.kind]} | {run.seconds:.3f} | {rate}"
-            f" | {run.peak_rss_mb:.0f} |"
+            f" | {run.peak_rss_mb:.0f} | {run.load:.2f} |"
         )
     setup = ", ".join(f"{size:,}: {seconds:.2f} s" for size, seconds in setups.items())
     lines += ["", f"Sandbox set-up (not measured in any run): {setup}."]
