@@ -17,6 +17,11 @@ def blocks(text: str, language: str) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)```", text, re.S)
 
 
+def named_blocks(text: str, language: str) -> dict[str, str]:
+    """Blocks whose fence names the file they belong in, e.g. ```python test_larder.py."""
+    return dict(re.findall(rf"```{language} (\S+)\n(.*?)```", text, re.S))
+
+
 def run_shell_block(block: str, cwd: Path, env: dict[str, str]) -> list[str]:
     outputs = []
     for line in block.strip().splitlines():
@@ -55,3 +60,34 @@ def test_writing_a_provider_plugin(tmp_path: Path) -> None:
     assert "acme" in sync and "250" in sync  # every transaction the sandbox holds
     assert "acme" in status
     assert "3 passed" in conformance
+
+
+@pytest.mark.slow
+def test_retailer_cookbook(tmp_path: Path) -> None:
+    from importlib.metadata import distribution
+
+    text = (ROOT / "cookbooks" / "retailer.md").read_text(encoding="utf-8")
+    folder = tmp_path / "my-plugins"
+    folder.mkdir()
+    (folder / "larder.py").write_text("\n\n".join(blocks(text, "python")), encoding="utf-8")
+    for name, code in named_blocks(text, "python").items():
+        (tmp_path / name).write_text(code, encoding="utf-8")
+    env = {**os.environ, "PORTAL_HOME": str(tmp_path / "home")}
+    env.pop("PORTAL_PLUGINS_DIR", None)
+    shell = blocks(text, "sh")
+    outputs = [out for block in shell for out in run_shell_block(block, tmp_path, env)]
+    providers, sync, status, tests, conformance = outputs
+    assert "Larder & Loom" in providers
+    # Thirty purchases and a return: every one the sandbox holds, none rejected.
+    assert re.search(r"Orders, receipts and returns\W+31\b", sync), sync
+    assert re.search(r"Rejected\D+0\b", sync), sync
+    assert "larder" in status
+    assert "3 passed" in tests
+    assert "passed" in conformance
+    # The CI example runs exactly the commands executed above, after installing
+    # distributions that exist (here: the ones this test environment runs on).
+    [ci] = blocks(text, "yaml")
+    install, *steps = re.findall(r"^\s*- run: (.*)$", ci, re.M)
+    for package in install.split()[2:]:
+        distribution(re.sub(r"\[.*\]", "", package))
+    assert steps == [line for block in shell[1:] for line in block.strip().splitlines()]

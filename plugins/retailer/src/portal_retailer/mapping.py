@@ -258,8 +258,13 @@ def insight(item: dict[str, Any], ref: Ref) -> list[Entity]:
 
 
 def processing(item: dict[str, Any], ref: Ref) -> list[Entity]:
-    """One purpose of the processing notice to a Processing record."""
-    automated = item.get("automated_decision") or {"used": False}
+    """One purpose of the processing notice to a Processing record.
+
+    Recipients and the automated-decision block are required even when empty or "not
+    used": article 15 asks the controller to say so, and a notice that leaves them out is
+    rejected with the missing field named rather than read as "none".
+    """
+    automated = item["automated_decision"]
     basis = item["legal_basis"]
     used = [
         "id",
@@ -279,7 +284,7 @@ def processing(item: dict[str, Any], ref: Ref) -> list[Entity]:
             purpose_code=item["id"],
             legal_basis=basis,
             legal_basis_label=labels.label(labels.LEGAL_BASES, basis, "legal basis"),
-            data_categories=item.get("data_categories", []),
+            data_categories=item["data_categories"],
             recipients=[
                 Recipient(
                     name=r["name"],
@@ -287,12 +292,12 @@ def processing(item: dict[str, Any], ref: Ref) -> list[Entity]:
                     country=r.get("country"),
                     safeguard=r.get("safeguard"),
                 )
-                for r in item.get("recipients", [])
+                for r in item["recipients"]
             ],
             third_country_safeguards=item.get("third_country_safeguards"),
             retention=item["retention"],
             source=item["source"],
-            automated_decision=bool(automated.get("used")),
+            automated_decision=automated["used"],
             automated_logic=automated.get("logic"),
             automated_consequences=automated.get("consequences"),
             extra=_rest(item, used),

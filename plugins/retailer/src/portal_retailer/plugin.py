@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
 
 from portal import Cursor, Cursors, InventoryItem, OAuthClient, Page, Provider, hookimpl
 from portal.http import ProviderClient, follow_links
@@ -141,19 +140,20 @@ def _pages(
     params: Mapping[str, Any] | None = None,
     cursor: Callable[[Any, str | None], Any] | None = None,
 ) -> Iterator[Page]:
-    """Every page of a list, following ``pagination.next_cursor`` until it is null."""
+    """Every page of a list, following ``pagination.next`` (the next cursor's link) to the end.
 
-    def next_url(body: Any) -> str | None:
-        token = body["pagination"]["next_cursor"]
-        return f"{path}?{urlencode({'cursor': token})}" if token else None
-
+    ``follow_links`` stops the sync with an error if the API ever hands back a page it
+    already served, instead of looping forever. It compares links as given, so the first
+    page is asked for by its full URL (the API's links are absolute): a link back to the
+    first page is then recognised too.
+    """
+    first = client.base_url.join(path).copy_merge_params(params or {})
     yield from follow_links(
         client,
-        path,
+        str(first),
         stream=stream,
-        params=params,
         items=lambda body: body["data"],
-        next_url=next_url,
+        next_url=lambda body: body["pagination"].get("next"),
         cursor=cursor or (lambda body, nxt: None),
     )
 

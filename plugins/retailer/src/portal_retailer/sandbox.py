@@ -6,7 +6,8 @@ grant returns less: ``profile`` (the customer and the processing notice), ``orde
 (orders, receipts and returns), ``loyalty`` (the Rewards account and its balances),
 ``preferences`` (marketing preferences) and ``insights`` (segments and scores).
 
-Lists page with an opaque cursor (``pagination.next_cursor``); orders and returns also
+Lists page with an opaque cursor (``pagination.next_cursor``, and the same as a link in
+``pagination.next``); orders and returns also
 take ``updated_since``, so a client can fetch only what changed. The shape is documented
 in ``plugins/retailer/README.md``.
 """
@@ -18,6 +19,7 @@ import binascii
 import json
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import flask
 
@@ -164,9 +166,10 @@ class RetailerSandbox(Sandbox):
         chunk = items[offset : offset + limit]
         more = offset + limit < len(items)
         next_cursor = _write_cursor({**state, "o": offset + limit}) if more else None
+        link = f"{flask.request.base_url}?{urlencode({'cursor': next_cursor})}" if more else None
         return {
             "data": json.loads(json.dumps(chunk)),
-            "pagination": {"limit": limit, "next_cursor": next_cursor},
+            "pagination": {"limit": limit, "next_cursor": next_cursor, "next": link},
         }
 
 
