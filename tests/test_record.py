@@ -426,3 +426,7 @@ def test_every_value_object_field_has_a_title_and_description() -> None:
         for name, parts in nested_titles(entity).items():
             for part, (title, description) in parts.items():
                 assert title and title != part and description, f"{entity.__name__}.{name}.{part}"
+
+
+def test_categories_are_labelled_in_the_order_the_record_reads() -> None:
+    assert list(CATEGORY_LABELS) == [e.category for e in ENTITIES]

@@ -43,17 +43,19 @@ class Category(StrEnum):
     payees = "payees"
 
 
+# In the order a person reads their record (and ``ENTITIES`` lists it): who they are, their
+# relationships, what they bought and paid, what they agreed to, what was made of it.
 CATEGORY_LABELS: dict[Category, str] = {
     Category.party: "Personal details",
     Category.accounts: "Accounts and contracts",
+    Category.products: "Products, tariffs and plans",
     Category.balances: "Balances",
     Category.transactions: "Transactions",
-    Category.consents: "Permissions and consents",
-    Category.products: "Products, tariffs and plans",
     Category.purchases: "Orders, receipts and returns",
     Category.bills: "Bills and statements",
     Category.usage: "Metered usage",
     Category.recurring_payments: "Direct debits, standing orders and subscriptions",
+    Category.consents: "Permissions and consents",
     Category.processing: "How the provider uses your data",
     Category.inferences: "What the provider inferred about you",
     Category.documents: "Documents",
