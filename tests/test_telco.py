@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from portal import SkippableError
+from portal import ProviderError, SkippableError
 from portal.app import Portal
 from portal.auth.flows import auto_approve_browser
 from portal.auth.vault import FileStorage, Vault
@@ -28,6 +28,7 @@ from portal.record import (
     Usage,
 )
 from portal.sandbox import Fault
+from portal.sandbox.chaos import Chaos
 from portal_telco import labels
 from portal_telco.metering import usage as normalise_usage
 from portal_telco.sandbox import CLIENT_ID, TelcoSandbox
@@ -105,7 +106,7 @@ def test_sync_stores_exactly_what_the_sandbox_served(synced: Portal, telco: Telc
     assert set(_stored(synced, Usage)) == {u["id"] for u in truth["usage"]}
     assert set(_stored(synced, Consent)) == permissions
     assert set(_stored(synced, Processing)) == {p["id"] for p in truth["processing"]}
-    assert len(_stored(synced, Inference)) == len(truth["inferences"]) == 2
+    assert len(_stored(synced, Inference)) == len(truth["inferences"]) == 4
     assert len(truth["usage"]) > 1000 and len(truth["bills"]) == 11
     counts = synced.store.counts()["telco"]
     assert counts["usage"] == len(truth["usage"])
@@ -206,6 +207,20 @@ def test_permissions_and_the_processing_notice_arrive_labelled(synced: Portal) -
     assert all(row["legal_basis_label"] for row in purposes.values())
 
 
+def test_what_the_telco_inferred_arrives_with_its_explanation(synced: Portal) -> None:
+    inferred = {row["name"]: row for row in synced.store.rows(Inference, "telco")}
+    assert set(inferred) == {
+        "Credit score",
+        "Marketing segment",
+        "Likelihood of leaving within 3 months",
+        "Travel abroad",
+    }
+    assert inferred["Credit score"]["score"] == Decimal(812)
+    assert inferred["Likelihood of leaving within 3 months"]["score"] == Decimal("0.12")
+    for row in inferred.values():
+        assert row["origin"] == "inferred" and row["explanation"] and row["kind_label"]
+
+
 def test_resync_adds_nothing(synced: Portal, telco: TelcoSandbox) -> None:
     before = _snapshot(synced)
     [again] = synced.sync(["telco"])
@@ -246,6 +261,25 @@ def test_a_rate_limited_usage_page_is_retried(fresh: Portal) -> None:
         [result] = fresh.sync(["telco"])
         assert result.ok, result.error
         assert result.retries == 2
+        assert set(_stored(fresh, Usage)) == {u["id"] for u in sandbox.ground_truth()["usage"]}
+
+
+def test_a_server_that_ignores_offset_stops_the_sync_naming_the_loop(fresh: Portal) -> None:
+    with TelcoSandbox() as sandbox:
+        sandbox.set_chaos(Chaos(rate=0.0, loop_after=2))
+        _connect(fresh, sandbox)
+        [result] = fresh.sync(["telco"])
+        assert isinstance(result.error, ProviderError)
+        assert "loops" in str(result.error) and "'usage'" in str(result.error)
+
+
+def test_cut_off_pages_are_fetched_again(fresh: Portal) -> None:
+    with TelcoSandbox() as sandbox:
+        sandbox.set_chaos(Chaos(rate=0.3, kinds=("truncated",), seed=7))
+        _connect(fresh, sandbox)
+        [result] = fresh.sync(["telco"])
+        assert result.ok, result.error
+        assert sandbox.chaos_counts.get("truncated", 0) > 0
         assert set(_stored(fresh, Usage)) == {u["id"] for u in sandbox.ground_truth()["usage"]}
 
 

@@ -8,7 +8,8 @@ a seeded generator, so a test that fails can be replayed exactly.
 
 A cursor loop is not a random fault (no client can recover from it, so a sync must stop
 and say so): ask for it explicitly with ``Chaos(loop_after=N)``, which points the next
-link of the N-th paged answer back at the page itself.
+link of the N-th paged answer back at the page itself (or, for offset paging, which has no
+link, answers the N-th page with the page before it again).
 
 Only API routes misbehave; the authorization server's routes never do, as with ``Fault``.
 """
@@ -144,6 +145,12 @@ def loop_back(body: Any, path: str, url: str) -> tuple[Any, bool]:
     return body, False
 
 
+def _collection(request: flask.Request) -> str:
+    # A paged collection is its path and its filters: every query parameter but the paging.
+    kept = sorted((k, v) for k, v in request.args.items() if k not in ("offset", "limit"))
+    return request.path + "?" + "&".join(f"{k}={v}" for k, v in kept)
+
+
 def cut(body: bytes) -> bytes:
     """The first half of a body: what arrives when a connection drops or a proxy truncates."""
     return body[: max(1, len(body) // 2)]
@@ -168,11 +175,13 @@ class ChaosSwitch:
         self._error_body = error_body
         self._revoke = revoke_access_token
         self._uses: dict[int, int] = {}
+        self._last_page: dict[str, bytes] = {}
         self.monkey: ChaosMonkey | None = None
 
     def set(self, chaos: Chaos | None) -> None:
         """Switch chaos on with ``chaos``, or off with None."""
         self.monkey = ChaosMonkey(chaos) if chaos is not None else None
+        self._last_page.clear()
 
     def install(self, app: flask.Flask) -> None:
         """Hook the switch into ``app``'s request cycle."""
@@ -205,7 +214,8 @@ class ChaosSwitch:
     def _after(self, response: flask.Response) -> flask.Response:
         monkey = self.monkey
         decision: Decision | None = flask.g.pop("portal_chaos", None)
-        if monkey is None or decision is None or response.status_code != 200:
+        # 206 is a TMF630 page that is a part of its collection: an answer like any other.
+        if monkey is None or decision is None or response.status_code not in (200, 206):
             return response
         if not is_json(response.content_type):
             return response
@@ -214,6 +224,14 @@ class ChaosSwitch:
             body, linked = loop_back(json.loads(data), flask.request.path, flask.request.url)
             if linked and monkey.paged():
                 response.set_data(json.dumps(body))
+            elif not linked and "offset" in flask.request.args:
+                # Offset paging has no link to bend back: answer the previous page again, as
+                # a server that ignores ``offset`` does.
+                collection = _collection(flask.request)
+                before = self._last_page.get(collection)
+                self._last_page[collection] = data
+                if before is not None and monkey.paged():
+                    response.set_data(before)
             return response
         if decision.kind == "truncated":
             response.set_data(cut(data))

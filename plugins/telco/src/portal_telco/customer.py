@@ -151,7 +151,6 @@ def customer() -> dict[str, Any]:
         "characteristic": [
             {"name": "preferredLanguage", "valueType": "string", "value": "en-GB"},
             {"name": "billFormat", "valueType": "string", "value": "paperless"},
-            {"name": "marketingSegment", "valueType": "string", "value": "Data-hungry commuter"},
         ],
         "creditProfile": [
             {"creditProfileDate": local(at(date(2025, 3, 8), 10, 14)), "creditRiskRating": 2,

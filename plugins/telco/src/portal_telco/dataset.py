@@ -38,7 +38,7 @@ from portal_telco.customer import (
     products,
     seeded,
 )
-from portal_telco.notice import purposes
+from portal_telco.notice import inferences, purposes
 
 MOBILE_CYCLE_DAY = 25
 """Mobile bills run from the 25th to the 24th; broadband bills by calendar month."""
@@ -54,6 +54,7 @@ class DemoTelecom:
         self.products = products()
         self.privacy_profiles = privacy_profiles()
         self.processing = purposes()
+        self.inferences = inferences()
         self.usage: list[dict[str, Any]] = []
         self.bills: list[dict[str, Any]] = []
         self.applied_rates: list[dict[str, Any]] = []

@@ -36,9 +36,8 @@ def bill(item: dict[str, Any], ref: Ref, contract: str) -> list[Entity]:
     if not contract:
         raise SkippableError("a bill arrived on a stream that names no contract")
     where = f"bill {item.get('id')}"
-    total, currency = amount(
-        item.get("taxIncludedAmount") or item.get("amountDue"), f"{where} taxIncludedAmount"
-    )
+    # The bill's own charges: amountDue may also carry an unpaid balance brought forward.
+    total, currency = amount(item.get("taxIncludedAmount"), f"{where} taxIncludedAmount")
     period = item.get("billingPeriod") or {}
     period_start, period_end = day(period.get("startDateTime")), day(period.get("endDateTime"))
     issued = day(item.get("billDate"))

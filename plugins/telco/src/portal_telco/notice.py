@@ -1,9 +1,11 @@
-"""Demo Telecom's processing notice: what it does with the customer's data (GDPR art. 15(1)(a)-(h)).
+"""What Demo Telecom does with the customer's data, and what it inferred from it (GDPR art. 15).
 
-No TM Forum API carries this: TMF644 (Privacy Management) holds the customer's choices,
-not the controller's purposes, legal bases, recipients or retention. The sandbox serves it
-at a portal-specific path, ``/portal/v1/processing``, in the shape portal asks every
-provider to publish: one object per purpose.
+No TM Forum API carries either: TMF644 (Privacy Management) holds the customer's choices,
+not the controller's purposes, legal bases, recipients or retention, and no TMF resource
+lists what the operator derived about a customer. The sandbox serves both at portal-specific
+paths, ``/portal/v1/processing`` (one object per purpose, art. 15(1)(a)-(h)) and
+``/portal/v1/inferences`` (one object per inference), in the shapes portal asks every
+provider to publish. The credit score is the exception: TMF629 carries it on the customer.
 """
 
 from __future__ import annotations
@@ -137,5 +139,42 @@ def purposes() -> list[dict[str, Any]]:
             "source": "Our network.",
             "automatedDecision": _no_automation(),
             "lastUpdated": UPDATED,
+        },
+    ]
+
+
+def inferences() -> list[dict[str, Any]]:
+    """What the telco derived about the customer: a segment, a score and a trait."""
+    return [
+        {
+            "id": "marketingSegment",
+            "name": "Marketing segment",
+            "kind": "segment",
+            "value": "Data-hungry commuter",
+            "derivedAt": "2026-10-01T03:00:00+01:00",
+            "explanation": "Customers are grouped each month by how much data they use, when and"
+            " where; this group uses a lot of data on weekday mornings and evenings.",
+            "usedFor": ["marketing"],
+        },
+        {
+            "id": "churnRisk",
+            "name": "Likelihood of leaving within 3 months",
+            "kind": "score",
+            "value": "Low",
+            "score": 0.12,
+            "derivedAt": "2026-10-01T03:00:00+01:00",
+            "explanation": "A model trained on past customers weighs how long you have been with"
+            " us, your contract end date, complaints and how your use has changed; 0 is"
+            " certain to stay, 1 certain to leave.",
+            "usedFor": ["marketing", "service"],
+        },
+        {
+            "id": "travelProfile",
+            "name": "Travel abroad",
+            "kind": "trait",
+            "value": "Occasional traveller: 2 trips abroad in the last 6 months",
+            "derivedAt": "2026-10-01T03:00:00+01:00",
+            "explanation": "Counted from the days your phone used networks abroad.",
+            "usedFor": ["marketing"],
         },
     ]

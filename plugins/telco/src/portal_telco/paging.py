@@ -64,8 +64,8 @@ def follow_offsets(
         ids = [item.get("id") for item in items]
         if ids == previous:
             raise ProviderError(
-                f"{client.provider.display_name}'s pagination of {stream!r} served the same page"
-                f" again at offset {offset}.",
+                f"{client.provider.display_name}'s pagination of {stream!r} loops: offset"
+                f" {offset} served the page before it again.",
                 hint="Report it to the provider; portal stopped instead of looping forever.",
             )
         previous = ids

@@ -32,6 +32,7 @@ RATES = "tmf-api/customerBillManagement/v4/appliedCustomerBillingRate"
 USAGE = "tmf-api/usageManagement/v4/usage"
 PRIVACY = "tmf-api/privacyManagement/v4/partyPrivacyProfile"
 PROCESSING = "portal/v1/processing"
+INFERENCES = "portal/v1/inferences"
 
 
 def _sandbox() -> Sandbox:
@@ -103,6 +104,24 @@ PROVIDER = Provider(
 )
 
 
+PORTAL_CONFORMANCE = {
+    "telco": {
+        # Each resource has its own scope; a narrower grant fetches less (see fetch).
+        "category_scopes": {
+            "party": "customer",
+            "inferences": "customer",
+            "accounts": "products",
+            "products": "products",
+            "bills": "bills",
+            "usage": "usage",
+            "consents": "privacy",
+            "processing": "privacy",
+        },
+    }
+}
+"""What the conformance suite needs to know about Demo Telecom (portal_conformance.declaration)."""
+
+
 @hookimpl
 def register_providers(register: Callable[[Provider], None]) -> None:
     """Offer Demo Telecom."""
@@ -147,6 +166,7 @@ def fetch(client: ProviderClient, cursors: Cursors) -> Iterator[Page]:
     scopes = granted(client)
     if "customer" in scopes:
         yield from follow_offsets(client, CUSTOMERS, stream="customer")
+        yield from follow_offsets(client, INFERENCES, stream="inferences")
     if "privacy" in scopes:
         yield from follow_offsets(client, PRIVACY, stream="privacy")
         yield from follow_offsets(client, PROCESSING, stream="processing")
@@ -176,20 +196,15 @@ def fetch(client: ProviderClient, cursors: Cursors) -> Iterator[Page]:
 
 
 def _bills(client: ProviderClient, account: str, contract: str) -> Iterator[Page]:
-    """One contract's bills, each with its applied charges (TMF678 serves them apart)."""
+    """One contract's bills, each with its applied charges (TMF678 serves them apart).
+
+    One page per bill: its charges are fetched when the bill is, so nothing waits in memory.
+    """
     stream = f"bills:{contract}"
     for page in follow_offsets(client, BILLS, stream=stream, params={"billingAccount.id": account}):
-        yield Page(
-            stream,
-            [
-                {
-                    **bill,
-                    "appliedCustomerBillingRate": collect(client, RATES, {"bill.id": bill["id"]}),
-                }
-                for bill in page.items
-            ],
-            page.cursor,
-        )
+        for bill in page.items:
+            rates = collect(client, RATES, {"bill.id": bill["id"]})
+            yield Page(stream, [{**bill, "appliedCustomerBillingRate": rates}])
 
 
 @hookimpl

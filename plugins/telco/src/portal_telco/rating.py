@@ -37,6 +37,8 @@ from portal_telco.customer import (
 
 ZERO = Decimal("0.00")
 RATES_PATH = "/tmf-api/customerBillManagement/v4/appliedCustomerBillingRate"
+_FOR_A_PERIOD = ("recurringCharge", "appliedBillingCredit")
+"""Charges that pay for a period carry its coverage; usage and one-off charges are for events."""
 SPECIFICATIONS = {
     "voice": ("voice-call", "Voice call"),
     "sms": ("sms", "Text message"),
@@ -263,7 +265,7 @@ def customer_bill(
                     "id": charge.product_id,
                     "href": f"/tmf-api/productInventory/v4/product/{charge.product_id}",
                 },
-                "periodCoverage": period,
+                **({"periodCoverage": period} if charge.kind in _FOR_A_PERIOD else {}),
                 "characteristic": [
                     _characteristic("quantity", charge.quantity),
                     _characteristic("unitOfMeasure", charge.unit),

@@ -8,7 +8,8 @@ It serves ``DemoTelecom``'s customer at the standard REST paths, version 4:
 - TMF635 ``/tmf-api/usageManagement/v4/usage``
 - TMF644 ``/tmf-api/privacyManagement/v4/partyPrivacyProfile`` (marketing permissions)
 
-and, at ``/portal/v1/processing``, the processing notice no TM Forum API carries.
+and, at ``/portal/v1/processing`` and ``/portal/v1/inferences``, the processing notice
+and the inferences no TM Forum API carries (``portal_telco.notice``).
 
 Collections follow TMF630: ``offset`` and ``limit`` (capped at ``page_size``), a bare JSON
 array, ``X-Total-Count`` and ``X-Result-Count`` headers, and 206 Partial Content when the
@@ -36,6 +37,7 @@ CLIENT_ID = "portal-telco"
 SCOPES = ("customer", "products", "bills", "usage", "privacy")
 TMF = "/tmf-api"
 PROCESSING_PATH = "/portal/v1/processing"
+INFERENCES_PATH = "/portal/v1/inferences"
 
 
 class _Refused(Exception):
@@ -88,9 +90,9 @@ class TelcoSandbox(Sandbox):
 
         ``customer``, ``products``, ``bills``, ``applied_rates``, ``usage``,
         ``privacy_profiles`` and ``processing`` are whole collections. ``accounts`` are the
-        products that are contracts (no ``productRelationship``: not an add-on), and
-        ``inferences`` the customer's credit profiles and the segment characteristic:
-        served inside other resources, stated apart because each becomes its own record.
+        products that are contracts (no ``productRelationship``: not an add-on), stated
+        apart because each becomes an Account too; ``inferences`` are the customer's credit
+        profiles (served inside the customer) and the ``/portal/v1/inferences`` collection.
         """
         telco = self.telco
         with telco.lock:
@@ -105,10 +107,7 @@ class TelcoSandbox(Sandbox):
                     "usage": telco.usage,
                     "privacy_profiles": telco.privacy_profiles,
                     "processing": telco.processing,
-                    "inferences": [
-                        *customer.get("creditProfile", []),
-                        *(c for c in customer["characteristic"] if c["name"] == "marketingSegment"),
-                    ],
+                    "inferences": [*customer.get("creditProfile", []), *telco.inferences],
                 }
             )
 
@@ -138,6 +137,7 @@ class TelcoSandbox(Sandbox):
             lambda: telco.privacy_profiles,
         )
         listing(PROCESSING_PATH, "privacy", lambda: telco.processing)
+        listing(INFERENCES_PATH, "customer", lambda: telco.inferences)
 
         @app.get(f"{TMF}/usageManagement/v4/usage")
         @require("usage")

@@ -1,0 +1,171 @@
+"""Permissions (TMF644), the processing notice and inferences mapped to the customer record.
+
+What the customer agreed to, what the telco does with the data (GDPR article 15(1)(a)-(h))
+and what it derived about her: the article 15 part of the record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from portal import SkippableError
+from portal.record import Category, Consent, Entity, Inference, Origin, Processing, Recipient
+from portal_telco import labels
+from portal_telco.values import quantity, rest
+
+Ref = Callable[[type[Entity], str], str]
+GRANTEE = "Demo Telecom"
+
+# The notice's data categories, in the record's vocabulary.
+DATA_CATEGORIES = {
+    "identity": (Category.party,),
+    "contactDetails": (Category.party,),
+    "contracts": (Category.accounts, Category.products),
+    "communicationsData": (Category.usage,),
+    "locationData": (Category.usage,),
+    "billingData": (Category.bills,),
+    "marketingPreferences": (Category.consents,),
+    "creditProfile": (Category.inferences,),
+}
+
+
+_USED_PROFILE = ("id", "description", "status", "lastUpdate", "validFor")
+_USED_PROFILE += ("partyPrivacyProfileCharacteristic",)
+_USED_TRAIT = ("name", "privacyUsagePurpose")
+
+
+def permission(item: dict[str, Any], ref: Ref, context: str = "") -> list[Entity]:
+    """A TMF644 PartyPrivacyProfile to one Consent per characteristic (channel)."""
+    status = item.get("status") or ""
+    valid = item.get("validFor") or {}
+    refused = status == "refused"
+    # A refusal was never granted: its validity is not a grant date, so it stays in extra.
+    used = [f for f in _USED_PROFILE if not (refused and f == "validFor")]
+    out: list[Entity] = []
+    for trait in item.get("partyPrivacyProfileCharacteristic") or []:
+        purpose_code = trait.get("privacyUsagePurpose") or ""
+        if purpose_code not in labels.PRIVACY_PURPOSES:
+            raise SkippableError(
+                f"privacy profile {item.get('id')} has purpose {purpose_code!r}, which has no label"
+            )
+        kind, kind_label = labels.PRIVACY_PURPOSES[purpose_code]
+        channel = trait["name"]
+        out.append(
+            Consent(
+                provider_id=f"{item['id']}:{channel}",
+                origin=Origin.provided,
+                kind=kind,
+                kind_label=kind_label,
+                purpose=item.get("description") or item.get("name") or kind_label,
+                channel=channel,
+                channel_label=labels.label(labels.CHANNELS, channel, "channel"),
+                status=status,
+                status_label=labels.label(labels.PERMISSION_STATUSES, status, "permission status"),
+                granted_at=None if refused else valid.get("startDateTime"),
+                status_updated_at=item.get("lastUpdate"),
+                expires_at=valid.get("endDateTime"),
+                grantee=GRANTEE if kind == "marketing" else f"{GRANTEE}'s partners",
+                extra=rest(item, used) | {"characteristic": rest(trait, _USED_TRAIT)},
+            )
+        )
+    if not out:
+        raise SkippableError(f"privacy profile {item.get('id')} holds no characteristic")
+    return out
+
+
+def processing(item: dict[str, Any], ref: Ref, context: str = "") -> list[Entity]:
+    """One purpose of the telco's processing notice to a Processing."""
+    basis = item.get("legalBasis") or ""
+    if basis not in labels.LEGAL_BASES:
+        raise SkippableError(f"processing purpose {item.get('id')} has legal basis {basis!r}")
+    categories: list[str] = []
+    for code in item.get("dataCategories") or []:
+        if code not in DATA_CATEGORIES:
+            raise SkippableError(
+                f"processing purpose {item.get('id')} names data category {code!r}, unknown"
+            )
+        categories += [c.value for c in DATA_CATEGORIES[code] if c.value not in categories]
+    automated = item.get("automatedDecision") or {}
+    if not isinstance(automated.get("used"), bool):
+        raise SkippableError(
+            f"processing purpose {item.get('id')} does not say whether it decides automatically"
+            " (automatedDecision.used)"
+        )
+    return [
+        Processing(
+            provider_id=item["id"],
+            purpose=item["purpose"],
+            purpose_code=item["id"],
+            legal_basis=basis,
+            legal_basis_label=labels.LEGAL_BASES[basis],
+            data_categories=categories,
+            recipients=[
+                Recipient(
+                    name=r["name"],
+                    kind=r.get("role"),
+                    country=r.get("country"),
+                    safeguard=r.get("safeguard"),
+                )
+                for r in item.get("recipients") or []
+            ],
+            third_country_safeguards=item.get("thirdCountrySafeguards"),
+            retention=item["retention"],
+            source=item["source"],
+            automated_decision=automated["used"],
+            automated_logic=automated.get("logic"),
+            automated_consequences=automated.get("consequences"),
+            # The telco's own category words say more than the record's categories do.
+            extra=rest(
+                item,
+                [
+                    "id",
+                    "purpose",
+                    "legalBasis",
+                    "recipients",
+                    "thirdCountrySafeguards",
+                    "retention",
+                    "source",
+                    "automatedDecision",
+                ],
+            ),
+        )
+    ]
+
+
+def credit(customer_id: str, profile: dict[str, Any]) -> Inference:
+    """A TMF629 credit profile (carried on the customer) to an Inference."""
+    score, rating = profile.get("creditScore"), profile.get("creditRiskRating")
+    return Inference(
+        provider_id=f"{customer_id}:creditProfile:{profile.get('creditProfileDate')}",
+        name="Credit score",
+        kind="score",
+        kind_label=labels.label(labels.INFERENCE_KINDS, "score", "inference kind"),
+        value=f"{score} out of 999 (risk rating {rating}: 1 is the lowest risk, 5 the highest)",
+        score=score,
+        derived_at=profile.get("creditProfileDate"),
+        explanation="Worked out from your credit file and how you have paid Demo Telecom, when"
+        " you took your contract (see the processing purpose 'credit').",
+        extra=rest(profile, ["creditScore", "creditRiskRating", "creditProfileDate"]),
+    )
+
+
+def inference(item: dict[str, Any], ref: Ref, context: str = "") -> list[Entity]:
+    """One of the telco's published inferences (a segment, a score, a trait) to an Inference."""
+    kind = item.get("kind") or ""
+    if kind not in labels.INFERENCE_KINDS:
+        raise SkippableError(f"inference {item.get('id')} is of kind {kind!r}, which has no label")
+    score = item.get("score")
+    return [
+        Inference(
+            provider_id=item["id"],
+            name=item["name"],
+            kind=kind,
+            kind_label=labels.INFERENCE_KINDS[kind],
+            value=item["value"],
+            score=None if score is None else quantity(score, f"inference {item['id']} score"),
+            derived_at=item.get("derivedAt"),
+            explanation=item.get("explanation"),
+            extra=rest(item, ["id", "name", "kind", "value", "score", "derivedAt", "explanation"]),
+        )
+    ]
