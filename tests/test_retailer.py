@@ -281,3 +281,13 @@ def test_the_readme_shows_an_order_exactly_as_served() -> None:
     readme = Path(__file__).parent.parent / "plugins" / "retailer" / "README.md"
     [example] = re.findall(r"```json\n(.*?)```", readme.read_text(encoding="utf-8"), re.S)
     assert json.loads(example) in DemoRetailer().orders
+
+
+def test_the_demo_syncs_the_retailer(tmp_path: Path) -> None:
+    from portal.demo import demo_sync, running_sandboxes
+
+    with _open(tmp_path / "home") as portal:
+        with running_sandboxes(portal) as every:  # what `portal sync --demo` starts
+            assert isinstance(every.get("retailer"), RetailerSandbox)
+        [result] = demo_sync(portal, ["retailer"])
+    assert result.ok and result.records["purchases"] == 64
