@@ -15,6 +15,7 @@ from portal import ProviderError, SkippableError
 from portal.app import Portal
 from portal.auth.flows import auto_approve_browser
 from portal.auth.vault import FileStorage, Vault
+from portal.demo import FIRST_PARTY, demo_sync, running_sandboxes
 from portal.http import RetryPolicy
 from portal.provider import sandbox_endpoints
 from portal.record import (
@@ -297,6 +298,15 @@ def test_collections_are_paged_the_tmf630_way(synced: Portal, telco: TelcoSandbo
     assert whole.status_code == 200 and whole.headers["X-Total-Count"] == "6"
     refused = httpx.get(telco.base_url + "/" + path)
     assert refused.status_code == 401
+
+
+def test_the_demo_syncs_the_telco(fresh: Portal) -> None:
+    with running_sandboxes(fresh) as running:
+        assert isinstance(running["telco"], TelcoSandbox)
+    [result] = demo_sync(fresh, ["telco"])
+    assert result.ok, result.error
+    assert result.records["usage"] > 1000
+    assert "telco" in FIRST_PARTY
 
 
 def test_usage_that_cannot_be_read_is_rejected_with_its_reason() -> None:

@@ -17,6 +17,9 @@ from portal.errors import UserError
 from portal.provider import sandbox_endpoints
 from portal.sandbox import Sandbox
 
+FIRST_PARTY = ("bank", "telco")
+"""The plugins in this repository whose sandboxes ``portal sync --demo`` starts when installed."""
+
 
 @contextmanager
 def running_sandboxes(
@@ -31,7 +34,8 @@ def running_sandboxes(
     if not wanted:
         raise UserError(
             "No installed provider plugin ships a sandbox, so there is nothing to demo.",
-            hint="Install a first-party plugin, e.g. pip install -e plugins/bank.",
+            hint="Install the first-party plugins: pip install "
+            + " ".join(f"-e plugins/{name}" for name in FIRST_PARTY),
         )
     with ExitStack() as stack:
         running = {}
