@@ -20,6 +20,7 @@ from portal.http import RetryPolicy
 from portal.importing import BadFile, import_file
 from portal.provider import sandbox_endpoints
 from portal.record import Account, Bill, Consent, Party, Processing, Product, Usage
+from portal.sandbox import Chaos
 from portal_utility import espi
 from portal_utility.sandbox import UtilitySandbox
 
@@ -137,6 +138,7 @@ def test_two_meters_with_their_supply_numbers(synced: Portal) -> None:
     accounts = _stored(synced, Account)
     points = {k: v for k, v in accounts.items() if k.startswith("usage-point:")}
     assert {p["account_type"] for p in points.values()} == {"electricity_supply", "gas_supply"}
+    assert {p["currency"] for p in points.values()} == {"GBP"}  # from the supply agreement
     usage = list(synced.store.rows(Usage, "utility"))
     meters = Counter((row["meter_id"], row["unit"], row["account_id"]) for row in usage)
     assert {(meter, unit) for meter, unit, _ in meters} == {
@@ -281,6 +283,14 @@ def test_a_hostile_feed_stops_the_sync_naming_the_attack(
     assert named in result.error.message and "/IntervalBlock" in result.error.message
     assert not fresh.store.counts().get("utility", {}).get("usage")
     assert "root:" not in repr(list(fresh.store.rows(Usage)))
+
+
+def test_a_paging_loop_stops_the_sync_naming_it(fresh: Portal, early: UtilitySandbox) -> None:
+    _connect(fresh, early)
+    early.set_chaos(Chaos(rate=0.0, loop_after=2))
+    [result] = fresh.sync(["utility"])
+    assert isinstance(result.error, ProviderError)
+    assert "loops back to a page it already served" in result.error.message
 
 
 def test_a_feed_cut_short_is_fetched_again(fresh: Portal, early: UtilitySandbox) -> None:

@@ -1,10 +1,10 @@
-"""Fetching Green Button Connect My Data: follow the token's URIs, feed by feed, block by block.
+"""Fetching Green Button Connect My Data: follow the token's URIs, feed by feed, page by page.
 
 The token response names where the customer's data lives (``resourceURI``,
 ``authorizationURI``, ``customerResourceURI``), as Connect My Data does. Usage comes from the
 Subscription's resources: UsagePoints, each one's MeterReadings and their ReadingType, then
 the IntervalBlocks page by page (``updated-min`` from the cursor, Atom ``next`` links), one
-``Page`` per block, so the cursor moves a day at a time and memory holds one feed page.
+``Page`` per feed page of blocks, so memory holds one feed page however long the history.
 
 A feed page that is not well-formed XML (cut short by a proxy) is fetched again, within the
 client's retry budget; a feed that tries an XML attack is refused at once.
@@ -17,6 +17,8 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
+
+import httpx
 
 from portal import AuthError, Cursor, Cursors, Page, ProviderError
 from portal.http import ProviderClient
@@ -37,37 +39,46 @@ class ReadingsCursor(Cursor):
 
 
 def fetch_all(client: ProviderClient, cursors: Cursors) -> Iterator[Page]:
-    """Every page of one customer's Green Button data."""
+    """Every page of one customer's Green Button data, each yielded as soon as it is read."""
     token: Mapping[str, Any] = client.token or {}
     resource = _uri(client, token, "resourceURI")
-    yield from _customer(client, _uri(client, token, "customerResourceURI"))
-    [authorization] = list(_entries(client, _uri(client, token, "authorizationURI")))
+    agreements: dict[str, dict[str, Any]] = {}
+    yield from _customer(client, _uri(client, token, "customerResourceURI"), agreements)
+    [authorization] = _entries(client, _uri(client, token, "authorizationURI"))
     yield Page("authorizations", [authorization])
     notice = client.get_json("privacy/processing")
     controller = notice.get("controller")
     yield Page("processing", [{"controller": controller, **p} for p in notice["purposes"]])
     subscription = resource.replace("/Batch/Subscription/", "/Subscription/")
-    points = list(_entries(client, f"{subscription}/UsagePoint"))
+    points = _entries(client, f"{subscription}/UsagePoint")
     local_times = {href: _one(client, href) for p in points if (href := _local_link(p))}
-    yield Page(
-        "usage_points",
-        [{"UsagePoint": p, "LocalTimeParameters": local_times.get(_local_link(p))} for p in points],
-    )
+    contexts = []
+    found = []
     for point in points:
         local_time = local_times.get(_local_link(point))
         context = items.usage_point_context(point, local_time)
+        contexts.append((point, context))
+        item = {"UsagePoint": point, "LocalTimeParameters": local_time}
+        agreement = agreements.get(context["customerAgreement"])
+        if agreement is not None:
+            item["CustomerAgreement"] = agreement
+        found.append(item)
+    yield Page("usage_points", found)
+    for point, context in contexts:
         yield from _readings(client, cursors, point, context)
         summaries = espi.link(point, "related", "/UsageSummary")
         if summaries:
-            found = [items.summary_item(context, e) for e in _entries(client, summaries)]
-            yield Page("usage_summaries", found)
+            entries = _entries(client, summaries)
+            yield Page("usage_summaries", [items.summary_item(context, e) for e in entries])
 
 
 def _local_link(point: dict[str, Any]) -> str:
     return espi.link(point, "related", "/LocalTimeParameters/") or ""
 
 
-def _customer(client: ProviderClient, url: str) -> Iterator[Page]:
+def _customer(
+    client: ProviderClient, url: str, agreements: dict[str, dict[str, Any]]
+) -> Iterator[Page]:
     by_kind: dict[str, list[dict[str, Any]]] = {}
     for entry in _entries(client, url):
         by_kind.setdefault(entry["resource"], []).append(entry)
@@ -77,17 +88,14 @@ def _customer(client: ProviderClient, url: str) -> Iterator[Page]:
         [{"Customer": c, "ServiceLocation": locations} for c in by_kind.get("Customer", [])],
     )
     yield Page("customer_accounts", by_kind.get("CustomerAccount", []))
-    agreements = by_kind.get("CustomerAgreement", [])
-    yield Page("agreements", agreements)
-    for agreement in agreements:
+    yield Page("agreements", by_kind.get("CustomerAgreement", []))
+    for agreement in by_kind.get("CustomerAgreement", []):
         number = agreement["content"].get("agreementId") or espi.resource_id(
             espi.link(agreement, "self") or agreement["id"]
         )
-        tariffs = [
-            {"agreement": number, "product": client.get_json(href)}
-            for href in agreement["content"].get("PricingStructures", [])
-        ]
-        yield Page("tariffs", tariffs)
+        agreements[number] = agreement
+        for href in agreement["content"].get("PricingStructures", []):
+            yield Page("tariffs", [{"agreement": number, "product": client.get_json(href)}])
 
 
 def _readings(
@@ -112,18 +120,24 @@ def _readings(
         params: dict[str, Any] = {"max-results": BLOCKS_PER_PAGE}
         if cursor is not None:
             params["updated-min"] = cursor.updated.isoformat()
-        for block in _paged(client, blocks_url, params, stream):
-            found = list(items.reading_items(context, meter, reading_type, block))
-            updated = datetime.fromisoformat(block["updated"])
+        for blocks in _paged(client, blocks_url, params, stream):
+            if not blocks:
+                continue
+            found = [
+                reading
+                for block in blocks
+                for reading in items.reading_items(context, meter, reading_type, block)
+            ]
+            updated = max(datetime.fromisoformat(block["updated"]) for block in blocks)
             yield Page(stream, found, ReadingsCursor(updated=updated))
 
 
 def _paged(
     client: ProviderClient, url: str, params: dict[str, Any], stream: str
-) -> Iterator[dict[str, Any]]:
-    # Follows the feed's Atom next links; a link served before is a loop, never followed.
+) -> Iterator[list[dict[str, Any]]]:
+    # Each feed page's entries, following Atom next links; a link served before is a loop.
     seen: set[str] = set()
-    current: str | None = url
+    current: str | None = str(httpx.URL(url, params=params))
     while current is not None:
         key = urlsplit(current)._replace(fragment="").geturl()
         if key in seen:
@@ -134,7 +148,7 @@ def _paged(
             )
         seen.add(key)
         feed: list[espi.FeedLinks] = []
-        yield from _entries(client, current, params if current == url else None, feed)
+        yield _entries(client, current, None, feed)
         current = feed[0].get("next") if feed else None
 
 

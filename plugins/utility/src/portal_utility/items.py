@@ -52,13 +52,12 @@ def reading_items(
 ) -> Iterator[dict[str, Any]]:
     """Each IntervalReading of an IntervalBlock entry, with the context to read it."""
     block_id = resource_id(link(block, "self") or block["id"])
-    for position, reading in enumerate(block["content"].get("IntervalReading", []), 1):
+    for reading in block["content"].get("IntervalReading", []):
         yield {
             "UsagePoint": usage_point,
             "MeterReading": meter_reading,
             "ReadingType": reading_type,
             "IntervalBlock": block_id,
-            "position": position,
             "IntervalReading": reading,
         }
 

@@ -264,7 +264,7 @@ def processing(item: dict[str, Any], ref: Ref) -> list[Entity]:
                     country=r.get("country"),
                     safeguard=r.get("safeguard"),
                 )
-                for r in item.get("recipients", [])
+                for r in item["recipients"]  # required: a notice lists them, or says none
             ],
             third_country_safeguards=item.get("transfers"),
             retention=item["retention"],

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 import pycountry
 
@@ -34,15 +35,30 @@ ENTRY_FIELDS = ("id", "title", "published", "updated", "links", "resource")
 """The Atom envelope of an entry, kept in ``extra`` as ``entry``."""
 
 
+def portable(value: Any) -> Any:
+    """``value`` with each absolute URL cut to its path and query.
+
+    The host is the provider's API host, known from its declaration; kept in the record it
+    would make the same resource differ between a sandbox on one port and on another.
+    """
+    if isinstance(value, dict):
+        return {k: portable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [portable(v) for v in value]
+    if isinstance(value, str) and value.startswith(("https://", "http://")):
+        return urlsplit(value)._replace(scheme="", netloc="").geturl()
+    return value
+
+
 def rest(item: dict[str, Any], used: Iterable[str]) -> dict[str, Any]:
     """What a mapping did not use, for ``extra``: nothing released is dropped."""
     used = set(used)
-    return {k: v for k, v in item.items() if k not in used}
+    return {k: portable(v) for k, v in item.items() if k not in used}
 
 
 def envelope(entry: dict[str, Any]) -> dict[str, Any]:
-    """An entry's Atom envelope (id, title, dates, links)."""
-    return {k: entry[k] for k in ENTRY_FIELDS if k in entry}
+    """An entry's Atom envelope (id, title, dates, links), links as paths."""
+    return {k: portable(entry[k]) for k in ENTRY_FIELDS if k in entry}
 
 
 def moment(seconds: str) -> datetime:
@@ -115,6 +131,7 @@ def usage_point(item: dict[str, Any], ref: Ref) -> list[Entity]:
         )
     status = content.get("status")
     local_time = item.get("LocalTimeParameters")
+    agreement = item.get("CustomerAgreement")
     return [
         Account(
             provider_id=f"usage-point:{resource_id(link(entry, 'self') or entry['id'])}",
@@ -126,9 +143,12 @@ def usage_point(item: dict[str, Any], ref: Ref) -> list[Entity]:
             status_label=labels.label(labels.USAGE_POINT_STATUSES, status, "status")
             if status
             else None,
+            # The agreement this point is supplied under says what currency it is billed in.
+            currency=agreement["content"].get("currency") if agreement else None,
             identifiers=identifiers,
             extra={
                 "entry": envelope(entry),
+                "agreement": envelope(agreement) if agreement else None,
                 "service_kind": kind,
                 "service_kind_label": supply,
                 **rest(content, ["ServiceCategory", "status"]),
@@ -144,8 +164,8 @@ def reading(item: dict[str, Any], ref: Ref) -> list[Entity]:
     period = raw.get("timePeriod") or {}
     if "start" not in period or "value" not in raw:
         raise SkippableError(
-            f"IntervalReading {item.get('position')} of IntervalBlock {item.get('IntervalBlock')}"
-            " has no timePeriod start or no value"
+            f"an IntervalReading of IntervalBlock {item.get('IntervalBlock')} has no"
+            " timePeriod start or no value"
         )
     amount, unit = quantity(
         raw["value"], reading_type.get("uom", ""), reading_type.get("powerOfTenMultiplier", "0")

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 import flask
 
-from portal.sandbox import Require, Sandbox
+from portal.sandbox import Chaos, Require, Sandbox
 from portal_utility.customer import (
     METERS,
     NOW,
@@ -82,6 +82,8 @@ class UtilitySandbox(Sandbox):
         self.utility = DemoUtility(seed, now)
         self.register_client(CLIENT_ID, scope=SCOPE)
         self._tamper: tuple[str, str, int | None] | None = None
+        self._loop_after: int | None = None
+        self._paged = 0
 
     @property
     def api_base(self) -> str:
@@ -96,6 +98,18 @@ class UtilitySandbox(Sandbox):
     def advance(self, days: int = 1) -> None:
         """Move Demo Energy's clock on ``days`` days: new readings, and a bill on the 18th."""
         self.utility.advance(days)
+
+    def set_chaos(self, chaos: Chaos | None) -> None:
+        """Misbehave at random (see ``Chaos``); ``loop_after`` also loops Atom ``next`` links.
+
+        The shared chaos switch rewrites the links of JSON answers; ESPI pages with Atom
+        links, so the sandbox points the ``next`` link of the ``loop_after``-th paged feed
+        back at that feed itself.
+        """
+        super().set_chaos(chaos)
+        with self.utility.lock:
+            self._loop_after = chaos.loop_after if chaos is not None else None
+            self._paged = 0
 
     def tamper_feeds(
         self, kind: str | None, path: str = "/IntervalBlock", times: int | None = None
@@ -318,6 +332,10 @@ class UtilitySandbox(Sandbox):
         next_url = None
         if start - 1 + size < len(matching):
             next_url = f"{url}?{urlencode({**query, 'start-index': start + size})}"
+            with self.utility.lock:
+                self._paged += 1
+                if self._paged == self._loop_after:
+                    next_url = flask.request.url  # a cursor loop: the next page is this one
         entries = [self.resources.block(meter, day) for day in page]
         return self._feed("Interval blocks", entries, next_url=next_url)
 
