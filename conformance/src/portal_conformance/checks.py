@@ -19,6 +19,8 @@ from portal_conformance.harness import Harness
 from portal_conformance.plugin import STATS, plugins_dir
 from portal_conformance.registry import BY_NAME
 
+_PLUGINS = pytest.StashKey[Plugins]()
+
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     family = BY_NAME.get(metafunc.function.__name__.removeprefix("test_"))
@@ -27,7 +29,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     names: list[str] = metafunc.config.getoption("portal_provider")
     if not names:
         raise pytest.UsageError("Name the provider to check: --portal-provider NAME.")
-    plugins = Plugins.load(plugins_dir=plugins_dir(metafunc.config))
+    plugins = metafunc.config.stash.get(_PLUGINS, None)
+    if plugins is None:  # loaded once for all the families, not once per family
+        plugins = Plugins.load(plugins_dir=plugins_dir(metafunc.config))
+        metafunc.config.stash[_PLUGINS] = plugins
     cases = [(n, p) for n in names for p in family.params(plugins.provider(n))]
     ids = [p if len(names) == 1 else f"{n}-{p}" for n, p in cases]
     metafunc.parametrize(("provider_name", "param"), cases, ids=ids)

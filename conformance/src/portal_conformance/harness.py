@@ -47,6 +47,8 @@ class Run:
     recorder: DeliveryRecorder
     connection: Connection | None = None
     results: list[SyncResult] = field(default_factory=list)
+    login_error: Exception | None = None
+    """Why connecting failed, for a run made with ``tolerate_login_failure``."""
     logs: list[str] = field(default_factory=list)
     egress: list[str] = field(default_factory=list)
 
@@ -163,6 +165,7 @@ class Harness:
         retry_policy: RetryPolicy | None = None,
         before_sync: Callable[[Run], None] | None = None,
         sync: bool = True,
+        tolerate_login_failure: bool = False,
     ) -> Run:
         """A fresh sandbox and home, connected and (unless ``sync=False``) synced once."""
         sandbox = self.sandbox()
@@ -175,6 +178,10 @@ class Harness:
             try:
                 run.connection = self.connect(portal, sandbox)
             except Exception as error:
+                if tolerate_login_failure:
+                    run.login_error = error
+                    run.logs.extend(logs.lines)
+                    return run
                 raise CheckFailed(
                     f"Connecting to the sandbox failed: {error}",
                     where=f"the authenticate hook of {self.name!r} against its sandbox",
@@ -202,6 +209,11 @@ class Harness:
     def main(self) -> Run:
         """Connected and synced once against a fresh sandbox; most checks read this."""
         return self.run("main")
+
+    @functools.cached_property
+    def login(self) -> Run:
+        """A login alone (no sync), kept even if it fails, for the OAuth checks to inspect."""
+        return self.run("login", sync=False, tolerate_login_failure=True)
 
     @functools.cached_property
     def truth(self) -> GroundTruth:

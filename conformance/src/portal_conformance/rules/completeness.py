@@ -216,13 +216,18 @@ def _sample(
 
 
 def _mutated(value: Any) -> Any:
+    # Every leaf changed, so a field used only through a fallback still shows its use.
     if isinstance(value, bool):
         return not value
     if isinstance(value, int | float):
         return value + 1
     if isinstance(value, str):
         return value + "~"
-    return type(value)() if isinstance(value, dict | list) else "~"
+    if isinstance(value, dict):
+        return {k: _mutated(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mutated(v) for v in value] or ["~"]
+    return "~"
 
 
 def raw_fields(h: Harness, category: str) -> None:

@@ -43,6 +43,15 @@ def _adapter(entity: type[Entity], name: str) -> TypeAdapter[Any]:
 _ADAPTERS: dict[tuple[type[Entity], str], TypeAdapter[Any]] = {}
 
 
+def label_of(entity: type[Entity], name: str) -> str | None:
+    """The field holding the words for code field ``name`` (``status`` -> ``status_label``,
+    ``merchant_category_code`` -> ``merchant_category_label``), if it has one."""
+    for candidate in (f"{name}_label", f"{name.removesuffix('_code')}_label"):
+        if candidate != name and candidate in entity.model_fields:
+            return candidate
+    return None
+
+
 def _money_problem(value: Any) -> str | None:
     if isinstance(value, float):
         return f"{value!r} is a float"
@@ -73,9 +82,11 @@ def _nested_codes(value: Any, path: str) -> list[str]:
             found += _nested_codes(element, f"{path}[{i}]")
     elif isinstance(value, dict):
         for key, inner in value.items():
-            label_key = f"{key}_label"
-            if label_key in value and (problem := _code_problem(inner, value[label_key])):
-                found.append(f"{path}.{key}: {problem}")
+            for label_key in (f"{key}_label", f"{key.removesuffix('_code')}_label"):
+                if label_key != key and label_key in value:
+                    if problem := _code_problem(inner, value[label_key]):
+                        found.append(f"{path}.{key}: {problem}")
+                    break
     return found
 
 
@@ -102,7 +113,8 @@ def legible(h: Harness, param: str) -> dict[str, int]:
         )
     rows = h.rows(entity)
     adapter = _adapter(entity, name)
-    labels = f"{name}_label" in entity.model_fields
+    label_field = label_of(entity, name)
+    labels = label_field is not None
     money = _is_money(entity, name)
     bad: list[str] = []
     for row in rows:
@@ -116,7 +128,7 @@ def legible(h: Harness, param: str) -> dict[str, int]:
                 continue
         problem = (
             (_money_problem(value) if money else None)
-            or (_code_problem(value, row.get(f"{name}_label")) if labels else None)
+            or (_code_problem(value, row.get(label_field)) if label_field else None)
             or (_unit_problem(row, name))
         )
         if problem:

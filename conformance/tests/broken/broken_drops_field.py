@@ -1,0 +1,35 @@
+"""Broken on purpose: it drops TransactionReference silently (no column, not in extra).
+
+The conformance suite must fail it with test_raw_fields[transactions].
+"""
+
+import dataclasses
+from typing import Any
+
+from portal import hookimpl
+from portal_bank import plugin as bank
+
+EXPECTED_FAILURE = ("raw_fields", "transactions")
+PROVIDER = dataclasses.replace(
+    bank.PROVIDER, name="broken_drops_field", display_name="Broken bank (broken_drops_field)"
+)
+
+
+@hookimpl
+def register_providers(register: Any) -> None:
+    register(PROVIDER)
+
+
+@hookimpl
+def fetch(client: Any, cursors: Any) -> Any:
+    return bank.fetch(client=client, cursors=cursors)
+
+
+@hookimpl
+def normalise(stream: str, item: dict[str, Any], ref: Any) -> Any:
+    records = bank.normalise(stream=stream, item=item, ref=ref)
+    if stream.startswith("transactions"):
+        for record in records:
+            record.reference = None
+            record.extra.pop("TransactionReference", None)
+    return records

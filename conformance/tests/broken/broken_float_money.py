@@ -1,0 +1,36 @@
+"""Broken on purpose: it builds amounts with float().
+
+The conformance suite must fail it with test_legible[transactions.amount].
+"""
+
+import dataclasses
+from typing import Any
+
+from portal import hookimpl
+from portal_bank import plugin as bank
+
+EXPECTED_FAILURE = ("legible", "transactions.amount")
+PROVIDER = dataclasses.replace(
+    bank.PROVIDER, name="broken_float_money", display_name="Broken bank (broken_float_money)"
+)
+
+
+@hookimpl
+def register_providers(register: Any) -> None:
+    register(PROVIDER)
+
+
+@hookimpl
+def fetch(client: Any, cursors: Any) -> Any:
+    return bank.fetch(client=client, cursors=cursors)
+
+
+@hookimpl
+def normalise(stream: str, item: dict[str, Any], ref: Any) -> Any:
+    records = bank.normalise(stream=stream, item=item, ref=ref)
+    if stream.startswith("transactions"):
+        values = [r.model_dump() for r in records]
+        for v in values:
+            v["amount"] = float(v["amount"])
+        return [type(r)(**v) for r, v in zip(records, values, strict=True)]
+    return records

@@ -1,0 +1,35 @@
+"""Broken on purpose: it logs the access token at DEBUG.
+
+The conformance suite must fail it with test_secrets[logs].
+"""
+
+import dataclasses
+import logging
+from typing import Any
+
+from portal import hookimpl
+from portal_bank import plugin as bank
+
+EXPECTED_FAILURE = ("secrets", "logs")
+PROVIDER = dataclasses.replace(
+    bank.PROVIDER, name="broken_logs_token", display_name="Broken bank (broken_logs_token)"
+)
+
+
+@hookimpl
+def register_providers(register: Any) -> None:
+    register(PROVIDER)
+
+
+log = logging.getLogger("broken_logs_token")
+
+
+@hookimpl
+def fetch(client: Any, cursors: Any) -> Any:
+    log.debug("fetching with token %s", client.token["access_token"])
+    return bank.fetch(client=client, cursors=cursors)
+
+
+@hookimpl
+def normalise(stream: str, item: dict[str, Any], ref: Any) -> Any:
+    return bank.normalise(stream=stream, item=item, ref=ref)

@@ -1,0 +1,34 @@
+"""Broken on purpose: it loses the sign of money going out.
+
+The conformance suite must fail it with test_reconcile[balances~transactions].
+"""
+
+import dataclasses
+from typing import Any
+
+from portal import hookimpl
+from portal_bank import plugin as bank
+
+EXPECTED_FAILURE = ("reconcile", "balances~transactions")
+PROVIDER = dataclasses.replace(
+    bank.PROVIDER, name="broken_sign", display_name="Broken bank (broken_sign)"
+)
+
+
+@hookimpl
+def register_providers(register: Any) -> None:
+    register(PROVIDER)
+
+
+@hookimpl
+def fetch(client: Any, cursors: Any) -> Any:
+    return bank.fetch(client=client, cursors=cursors)
+
+
+@hookimpl
+def normalise(stream: str, item: dict[str, Any], ref: Any) -> Any:
+    records = bank.normalise(stream=stream, item=item, ref=ref)
+    if stream.startswith("transactions"):
+        for record in records:
+            record.amount = abs(record.amount)
+    return records
