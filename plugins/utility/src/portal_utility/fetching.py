@@ -39,7 +39,15 @@ class ReadingsCursor(Cursor):
 
 
 def fetch_all(client: ProviderClient, cursors: Cursors) -> Iterator[Page]:
-    """Every page of one customer's Green Button data, each yielded as soon as it is read."""
+    """Every page of one customer's Green Button data, each yielded as soon as it is read.
+
+    Links are followed as served; the raw items keep them as paths (``items.portable``).
+    """
+    for page in _pages(client, cursors):
+        yield Page(page.stream, items.portable(list(page.items)), page.cursor)
+
+
+def _pages(client: ProviderClient, cursors: Cursors) -> Iterator[Page]:
     token: Mapping[str, Any] = client.token or {}
     resource = _uri(client, token, "resourceURI")
     agreements: dict[str, dict[str, Any]] = {}

@@ -36,7 +36,7 @@ def read(path: Path) -> Iterator[FilePage]:
     with path.open("rb") as source:
         try:
             for number, entry in enumerate(espi.entries(source, "the file"), 1):
-                yield from reader.entry(number, entry)
+                yield from reader.entry(number, items.portable(entry))
         except espi.FeedError as error:
             raise BadFile(path, None, error.message.removeprefix("the file").lstrip(": ")) from None
     yield from reader.customer()

@@ -10,11 +10,28 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from portal_utility.espi import link, resource_id
 
 READINGS = "readings"
 """Prefix of the readings streams: ``readings:{usage point}:{meter reading}``."""
+
+
+def portable(value: Any) -> Any:
+    """``value`` with each absolute URL cut to its path and query, for a raw item.
+
+    The host is the provider's API host, known from its declaration; kept in a raw item it
+    would make the same resource a different payload on a sandbox's next port, or after a
+    provider moves host, and so a re-sync would store it again.
+    """
+    if isinstance(value, dict):
+        return {k: portable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [portable(v) for v in value]
+    if isinstance(value, str) and value.startswith(("https://", "http://")):
+        return urlsplit(value)._replace(scheme="", netloc="").geturl()
+    return value
 
 
 def usage_point_context(

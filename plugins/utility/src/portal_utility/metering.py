@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit
 
 import pycountry
 
@@ -35,30 +34,15 @@ ENTRY_FIELDS = ("id", "title", "published", "updated", "links", "resource")
 """The Atom envelope of an entry, kept in ``extra`` as ``entry``."""
 
 
-def portable(value: Any) -> Any:
-    """``value`` with each absolute URL cut to its path and query.
-
-    The host is the provider's API host, known from its declaration; kept in the record it
-    would make the same resource differ between a sandbox on one port and on another.
-    """
-    if isinstance(value, dict):
-        return {k: portable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [portable(v) for v in value]
-    if isinstance(value, str) and value.startswith(("https://", "http://")):
-        return urlsplit(value)._replace(scheme="", netloc="").geturl()
-    return value
-
-
 def rest(item: dict[str, Any], used: Iterable[str]) -> dict[str, Any]:
     """What a mapping did not use, for ``extra``: nothing released is dropped."""
     used = set(used)
-    return {k: portable(v) for k, v in item.items() if k not in used}
+    return {k: v for k, v in item.items() if k not in used}
 
 
 def envelope(entry: dict[str, Any]) -> dict[str, Any]:
-    """An entry's Atom envelope (id, title, dates, links), links as paths."""
-    return {k: portable(entry[k]) for k in ENTRY_FIELDS if k in entry}
+    """An entry's Atom envelope (id, title, dates, links)."""
+    return {k: entry[k] for k in ENTRY_FIELDS if k in entry}
 
 
 def moment(seconds: str) -> datetime:
