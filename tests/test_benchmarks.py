@@ -3,12 +3,14 @@
 No timing is asserted here: the figures belong to ``benchmarks/RESULTS.md``.
 """
 
+import importlib.util
 import re
 import subprocess
 import sys
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from types import ModuleType
 
 from portal_bank.bulk import BulkBank
 from portal_bank.customer import signed
@@ -58,9 +60,18 @@ def test_bulk_bank_filters_by_booking_time_and_grows_with_activity() -> None:
     } == set()
 
 
+def _benchmark_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("benchmark_sync", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_the_sync_benchmark_runs_end_to_end_and_prints_every_figure() -> None:
     done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--sizes", "300,600", "--page-size", "100", "--no-dlt"],
+        [sys.executable, str(SCRIPT), "--sizes", "400", "--page-size", "100", "--no-dlt"],
         capture_output=True,
         text=True,
         timeout=300,
@@ -68,25 +79,48 @@ def test_the_sync_benchmark_runs_end_to_end_and_prints_every_figure() -> None:
     )
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    for size in ("300", "600"):
-        for run in (
-            "portal sync",
-            "portal re-sync, nothing new",
-            "ceiling (a): httpx fetch only",
-            "ceiling (b): SQLite executemany only",
-        ):
-            row = re.search(
-                rf"^\| {size} \| {re.escape(run)} \| ([\d.]+) \| (.+?) \| (\d+) \| [\d.]+ \|$",
-                out,
-                re.M,
-            )
-            assert row, f"no {run} row for {size} in:\n{out}"
-            assert float(row[1]) > 0 and int(row[3]) > 0
-    for target in (
-        "50% of the lower ceiling",
-        "re-sync < 5%",
-        "peak RSS < 200 MB",
-        "peak RSS ≤ 1.2x",
+    for run in (
+        "portal sync",
+        "portal re-sync, nothing new",
+        "ceiling (a): httpx fetch only",
+        "ceiling (b): SQLite executemany only",
     ):
+        row = re.search(
+            rf"^\| 400 \| {re.escape(run)} \| ([\d.]+) \| (.+?) \| (\d+) \| [\d.]+ \|$", out, re.M
+        )
+        assert row, f"no {run} row in:\n{out}"
+        assert float(row[1]) > 0 and int(row[3]) > 0
+    for target in ("50% of the lower ceiling", "re-sync < 5%", "peak RSS < 200 MB"):
         assert re.search(rf"^\| .*{re.escape(target)}.* \| (pass|MISS) \|$", out, re.M), target
     assert "dlt" not in out
+
+
+def test_the_targets_are_judged_on_the_figures_of_the_same_size() -> None:
+    bench = _benchmark_module()
+    run = bench.Run
+    runs = [
+        run(10, "fetch", 10, 1.0, 90.0, 0.0),
+        run(10, "insert", 10, 0.5, 90.0, 0.0),
+        run(10, "portal", 10, 2.0, 100.0, 0.0),  # 5/s: half the fetch ceiling of 10/s
+        run(10, "resync", 0, 0.099, 95.0, 0.0),  # just under 5% of 2 s
+        run(10, "dlt", 10, 4.0, 300.0, 0.0),  # 2.5/s: portal is exactly 2x
+        run(100, "fetch", 100, 1.0, 90.0, 0.0),
+        run(100, "insert", 100, 1.0, 90.0, 0.0),
+        run(100, "portal", 100, 25.0, 121.0, 0.0),  # 4/s: under half of 100/s
+        run(100, "resync", 0, 2.0, 95.0, 0.0),
+        run(100, "dlt", 100, 10.0, 300.0, 0.0),  # 10/s: portal is slower
+    ]
+    verdicts = {
+        line.split(" | ")[0].strip("| "): line.rsplit(" | ", 1)[1].strip(" |")
+        for line in bench.targets(runs).splitlines()[2:]
+    }
+    assert verdicts == {
+        "10: records/s ≥ 2x dlt's": "pass",
+        "10: records/s ≥ 50% of the lower ceiling": "pass",
+        "10: re-sync < 5% of the first sync": "pass",
+        "100: records/s ≥ 2x dlt's": "MISS",
+        "100: records/s ≥ 50% of the lower ceiling": "MISS",
+        "100: re-sync < 5% of the first sync": "MISS",
+        "100: peak RSS < 200 MB": "pass",
+        "100: peak RSS ≤ 1.2x the peak at 10": "MISS",  # 121 MB against 1.2 x 100 MB
+    }

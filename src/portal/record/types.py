@@ -83,6 +83,10 @@ def _sha256_hex(value: str) -> str:
 
 
 def _clean_text(value: str) -> str:
+    if value.isascii() and value.isprintable():
+        # Most text is printable ASCII: already NFC, no control character, no mojibake
+        # (which needs a non-ASCII character); every record has several such fields.
+        return value
     value = unicodedata.normalize("NFC", value)
     if _CONTROL.search(value):
         raise ValueError("text contains control characters or U+FFFD")
