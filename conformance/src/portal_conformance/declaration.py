@@ -24,8 +24,8 @@ when. A waived check that fails is reported as waived; an expired waiver fails t
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
-from fnmatch import fnmatchcase
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator
@@ -56,7 +56,9 @@ class Waiver(BaseModel):
 
     def covers(self, test_name: str) -> bool:
         """Whether this waiver is about ``test_name`` (``test_legible[transactions.amount]``)."""
-        return fnmatchcase(test_name, self.check)
+        # Only * and ? are wildcards: the brackets of a test id are literal.
+        pattern = re.escape(self.check).replace(r"\*", ".*").replace(r"\?", ".")
+        return re.fullmatch(pattern, test_name) is not None
 
     def expired(self, today: date | None = None) -> bool:
         """Whether the waiver no longer holds."""

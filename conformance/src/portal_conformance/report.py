@@ -62,7 +62,10 @@ def tier(outcomes: list[Outcome]) -> str:
             results = by_group.get(group, [])
             if any(o.outcome == "failed" for o in results):
                 return reached
-            if group != "permissions" and not any(o.outcome == "passed" for o in results):
+            # Waived checks count: a waiver is a declared, dated exception, listed in the report.
+            if group != "permissions" and not any(
+                o.outcome in ("passed", "waived") for o in results
+            ):
                 return reached
         reached = name
     return reached

@@ -9,9 +9,21 @@ from typing import Any
 from portal import Page, hookimpl
 from portal_bank import plugin as bank
 
+
+def _sandbox() -> Any:
+    # The Demo Bank made on demand: the same API and customer, a thousand transactions,
+    # no statement files to render, so a variant syncs in about a second.
+    from portal_bank.sandbox import BankSandbox
+
+    return BankSandbox(transactions=1000)
+
+
 EXPECTED_FAILURE = ("crash_resume", "page_boundaries")
 PROVIDER = dataclasses.replace(
-    bank.PROVIDER, name="broken_cursor_first", display_name="Broken bank (broken_cursor_first)"
+    bank.PROVIDER,
+    name="broken_cursor_first",
+    display_name="Broken bank (broken_cursor_first)",
+    sandbox=_sandbox,
 )
 
 

@@ -12,9 +12,21 @@ import httpx
 from portal import hookimpl
 from portal_bank import plugin as bank
 
+
+def _sandbox() -> Any:
+    # The Demo Bank made on demand: the same API and customer, a thousand transactions,
+    # no statement files to render, so a variant syncs in about a second.
+    from portal_bank.sandbox import BankSandbox
+
+    return BankSandbox(transactions=1000)
+
+
 EXPECTED_FAILURE = ("egress", "sync")
 PROVIDER = dataclasses.replace(
-    bank.PROVIDER, name="broken_egress", display_name="Broken bank (broken_egress)"
+    bank.PROVIDER,
+    name="broken_egress",
+    display_name="Broken bank (broken_egress)",
+    sandbox=_sandbox,
 )
 
 

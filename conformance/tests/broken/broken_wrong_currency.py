@@ -9,9 +9,21 @@ from typing import Any
 from portal import hookimpl
 from portal_bank import plugin as bank
 
+
+def _sandbox() -> Any:
+    # The Demo Bank made on demand: the same API and customer, a thousand transactions,
+    # no statement files to render, so a variant syncs in about a second.
+    from portal_bank.sandbox import BankSandbox
+
+    return BankSandbox(transactions=1000)
+
+
 EXPECTED_FAILURE = ("matches_served", "transactions")
 PROVIDER = dataclasses.replace(
-    bank.PROVIDER, name="broken_wrong_currency", display_name="Broken bank (broken_wrong_currency)"
+    bank.PROVIDER,
+    name="broken_wrong_currency",
+    display_name="Broken bank (broken_wrong_currency)",
+    sandbox=_sandbox,
 )
 
 

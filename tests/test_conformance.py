@@ -1,0 +1,200 @@
+"""The conformance suite as a user meets it: `portal conformance`, its report, its waivers.
+
+The reference bank plugin passes every check (or skips it with a declared reason) in one
+full run through the real command, which also writes the JUnit XML and the JSON report
+that CI keeps; the pieces the report is built from are specified on their own below.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from defusedxml import ElementTree
+
+from portal_conformance.declaration import Declaration, DeclarationError, Waiver, load_declaration
+from portal_conformance.report import Outcome, build, tier, to_markdown
+from portal_conformance.rules.legibility import label_of
+
+PORTAL = str(Path(sys.executable).with_name("portal"))
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def portal(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [PORTAL, *args],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+@pytest.mark.slow
+def test_the_reference_bank_plugin_passes_every_check(tmp_path: Path) -> None:
+    done = portal(
+        "conformance",
+        "bank",
+        "--report",
+        "json",
+        "--report-file",
+        "report.json",
+        "--junit-xml",
+        "junit.xml",
+        cwd=tmp_path,
+        env={"PORTAL_HOME": str(tmp_path / "home")},
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    [report] = json.loads((tmp_path / "report.json").read_text())["providers"]
+    failed = [c["test"] for c in report["checks"] if c["outcome"] == "failed"]
+    assert not failed
+    assert report["tier"] == "gold"
+    assert report["completeness_score"] == 100 and report["legibility_score"] == 100
+    tests = {c["test"] for c in report["checks"]}
+    # Generated per entity and per field, and every family of DESIGN §5 is there.
+    assert {
+        "test_legible[transactions.amount]",
+        "test_exact_count[transactions]",
+        "test_reconcile[balances~transactions]",
+        "test_resilience[retry_after_date]",
+        "test_crash_resume[sigkill]",
+        "test_deterministic[Pacific/Chatham]",
+        "test_secrets[logs]",
+        "test_egress[sync]",
+        "test_budget[memory_flat]",
+    } <= tests
+    for check in report["checks"]:
+        if check["outcome"] == "skipped":
+            assert check["message"], f"{check['test']} was skipped without a reason"
+    suite = ElementTree.parse(tmp_path / "junit.xml").getroot()
+    assert int(suite.find("testsuite").get("tests")) == len(report["checks"])
+
+
+WAIVED_PLUGIN = """
+import dataclasses
+from portal import hookimpl
+from portal_bank import plugin as bank
+
+PROVIDER = dataclasses.replace(bank.PROVIDER, name="{name}", display_name="Waived bank")
+PORTAL_CONFORMANCE = {{"{name}": {{"waivers": [{{
+    "check": "test_legible[transactions.merchant_category_code]",
+    "reason": "Our card processor sends no category names yet.",
+    "link": "https://example.com/tracker/42",
+    "expires": "{expires}",
+}}]}}}}
+
+@hookimpl
+def register_providers(register):
+    register(PROVIDER)
+
+@hookimpl
+def fetch(client, cursors):
+    return bank.fetch(client=client, cursors=cursors)
+
+@hookimpl
+def normalise(stream, item, ref):
+    records = bank.normalise(stream=stream, item=item, ref=ref)
+    for record in records:
+        if hasattr(record, "merchant_category_label"):
+            record.merchant_category_label = None
+    return records
+"""
+
+
+@pytest.mark.slow
+def test_a_waived_check_is_reported_waived_and_an_expired_waiver_fails(tmp_path: Path) -> None:
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    for name, expires in (("waived", "2999-12-31"), ("lapsed", "2020-01-01")):
+        (plugins / f"{name}.py").write_text(WAIVED_PLUGIN.format(name=name, expires=expires))
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--noconftest", "-q",
+         "-c", os.devnull, "--rootdir", str(tmp_path),
+         "--pyargs", "portal_conformance.checks", "--portal-provider", "waived",
+         "--portal-provider", "lapsed", "--portal-plugins-dir", str(plugins),
+         "-k", "merchant_category_code or waivers", "--portal-report", "json",
+         "--portal-report-file", str(tmp_path / "report.json")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout[-3000:]
+    reports = {
+        r["provider"]: r for r in json.loads((tmp_path / "report.json").read_text())["providers"]
+    }
+    outcome = {(p, c["test"]): c["outcome"] for p, r in reports.items() for c in r["checks"]}
+    code = "test_legible[transactions.merchant_category_code]"
+    assert outcome[("waived", code)] == "waived"
+    assert outcome[("waived", "test_declaration[waivers]")] == "passed"
+    assert outcome[("lapsed", code)] == "failed"
+    assert outcome[("lapsed", "test_declaration[waivers]")] == "failed"
+    assert "expired" in done.stdout
+
+
+def test_a_waiver_needs_a_reason_a_link_and_an_expiry() -> None:
+    plugin = SimpleNamespace(
+        __name__="acme_plugin",
+        PORTAL_CONFORMANCE={"acme": {"waivers": [{"check": "test_legible[x.y]", "reason": "bad"}]}},
+    )
+
+    with pytest.raises(DeclarationError, match="link") as error:
+        load_declaration(plugin, "acme")
+    assert "expires" in str(error.value) and "reason" in str(error.value)
+
+
+def test_a_waiver_covers_checks_by_name_until_its_last_day() -> None:
+    waiver = Waiver(
+        check="test_legible[transactions.*]",
+        reason="Descriptions arrive truncated; fix in progress.",
+        link="https://example.com/42",
+        expires=date(2026, 12, 31),
+    )
+    declared = Declaration(waivers=(waiver,))
+    assert declared.waiver_for("test_legible[transactions.description]") is waiver
+    assert declared.waiver_for("test_legible[balances.amount]") is None
+    assert not waiver.expired(date(2026, 12, 31)) and waiver.expired(date(2027, 1, 1))
+
+
+def outcome(group_family: str, result: str, test: str = "") -> Outcome:
+    return Outcome("acme", test or f"test_{group_family}[x]", group_family, "x", result)
+
+
+def test_the_tier_rises_only_while_every_group_of_it_passes() -> None:
+    bronze = [outcome(f, "passed") for f in ("declaration", "exact_count", "reconcile", "legible")]
+    silver = [outcome(f, "passed") for f in ("resilience", "crash_resume", "idempotent",
+                                             "deterministic", "delivery")]  # fmt: skip
+    gold = [outcome(f, "passed") for f in ("oauth", "secrets", "egress", "budget")]
+    assert tier(bronze) == "bronze"
+    assert tier(bronze + silver) == "silver"
+    assert tier(bronze + silver + gold) == "gold"
+    assert tier(bronze + silver + gold + [outcome("secrets", "failed")]) == "silver"
+    assert tier([*bronze[1:], outcome("declaration", "failed")]) == "none"
+    assert tier(bronze + silver + [*gold[1:], outcome("oauth", "waived")]) == "gold"
+
+
+def test_the_report_scores_completeness_by_checks_and_legibility_by_values() -> None:
+    legible = outcome("legible", "passed")
+    legible.stats = {"checked": 90}
+    illegible = outcome("legible", "failed", "test_legible[y]")
+    illegible.stats = {"checked": 10, "illegible": 10}
+    outcomes = [outcome("exact_count", "passed"), outcome("raw_fields", "failed", "test_raw_fields[x]"),
+                outcome("exact_count", "skipped", "test_exact_count[y]"), legible, illegible]  # fmt: skip
+    [report] = build(outcomes)
+    assert report["completeness_score"] == 50
+    assert report["legibility_score"] == 90
+    text = to_markdown([report])
+    assert "| `test_raw_fields[x]` | FAIL |" in text and "legibility score: 90/100" in text
+
+
+def test_code_fields_find_their_label_field() -> None:
+    from portal.record.model import Transaction
+
+    assert label_of(Transaction, "status") == "status_label"
+    assert label_of(Transaction, "merchant_category_code") == "merchant_category_label"
+    assert label_of(Transaction, "amount") is None

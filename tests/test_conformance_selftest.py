@@ -1,0 +1,55 @@
+"""The conformance suite tests itself: every broken variant fails the check made for it.
+
+Each file in ``conformance/tests/broken`` is the bank plugin with one defect and names, in
+``EXPECTED_FAILURE``, the check that must catch it. Only that check runs per variant (in
+process, against the variant's own sandbox), so sixteen variants stay affordable; that the
+reference plugin passes every check is ``test_conformance.py``'s full run.
+"""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from portal_conformance.failures import CheckFailed
+from portal_conformance.harness import Harness
+from portal_conformance.registry import BY_NAME, run_check
+
+BROKEN = Path(__file__).resolve().parent.parent / "conformance" / "tests" / "broken"
+VARIANTS = sorted(p.stem for p in BROKEN.glob("broken_*.py"))
+
+
+def expected_failure(variant: str) -> tuple[str, str]:
+    """The (family, param) a variant declares it must fail, read without importing it."""
+    tree = ast.parse((BROKEN / f"{variant}.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and getattr(node.targets[0], "id", "") == "EXPECTED_FAILURE"
+        ):
+            family, param = ast.literal_eval(node.value)
+            return family, param
+    raise AssertionError(f"{variant} declares no EXPECTED_FAILURE")
+
+
+def test_there_are_at_least_fifteen_variants_each_aimed_at_a_real_check() -> None:
+    assert len(VARIANTS) >= 15
+    aimed = {expected_failure(v) for v in VARIANTS}
+    assert len(aimed) == len(VARIANTS), "two variants prove the same check"
+    for family, _ in aimed:
+        assert family in BY_NAME
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_broken_variant_fails_its_check(variant: str, tmp_path: Path) -> None:
+    family, param = expected_failure(variant)
+    with (
+        Harness(variant, tmp_path, plugins_dir=BROKEN) as harness,
+        pytest.raises(CheckFailed) as failed,
+    ):
+        run_check(harness, family, param)
+    failure = failed.value
+    # Every failure says what is wrong, where, and how to fix it.
+    assert failure.what and failure.where and failure.fix
+    assert "\n  where: " in str(failure) and "\n  fix: " in str(failure)
