@@ -176,6 +176,8 @@ def test_the_tier_rises_only_while_every_group_of_it_passes() -> None:
     assert tier(bronze + silver + gold + [outcome("secrets", "failed")]) == "silver"
     assert tier([*bronze[1:], outcome("declaration", "failed")]) == "none"
     assert tier(bronze + silver + [*gold[1:], outcome("oauth", "waived")]) == "gold"
+    # A group that does not apply (every check skipped with its reason) does not block.
+    assert tier([*bronze[:2], outcome("reconcile", "skipped"), bronze[3]]) == "bronze"
 
 
 def test_the_report_scores_completeness_by_checks_and_legibility_by_values() -> None:

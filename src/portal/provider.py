@@ -77,7 +77,9 @@ class RequestLimits:
 class Provider:
     """A provider's declaration, registered through the ``register_providers`` hook.
 
-    ``sandbox`` builds (but does not start) the provider's sandbox, if it ships one.
+    ``sandbox`` builds (but does not start) the provider's sandbox, if it ships one; its
+    ``ground_truth()`` states what it serves, which ``portal conformance`` holds the store to
+    exactly (the contract: ``portal.sandbox.Sandbox.ground_truth``).
     A provider whose data only arrives in files people download (OFX, midata CSV) sets
     ``importer_only=True`` and declares no ``api_base`` or ``oauth``; its records come
     through ``portal import`` (see the ``register_importers`` hook).

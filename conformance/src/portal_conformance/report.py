@@ -52,7 +52,12 @@ def legibility_score(outcomes: list[Outcome]) -> int | None:
 
 
 def tier(outcomes: list[Outcome]) -> str:
-    """The highest tier whose groups (and every lower tier's) have passes and no failure."""
+    """The highest tier whose groups (and every lower tier's) ran without a failure.
+
+    A group must have run (a partial run with ``-k`` earns no tier it did not test); one
+    whose checks were all skipped with a reason (a bank has no bills) does not block. Waived
+    checks count as passed: a waiver is a declared, dated exception, listed in the report.
+    """
     by_group: dict[str, list[Outcome]] = defaultdict(list)
     for o in outcomes:
         by_group[o.group].append(o)
@@ -62,10 +67,7 @@ def tier(outcomes: list[Outcome]) -> str:
             results = by_group.get(group, [])
             if any(o.outcome == "failed" for o in results):
                 return reached
-            # Waived checks count: a waiver is a declared, dated exception, listed in the report.
-            if group != "permissions" and not any(
-                o.outcome in ("passed", "waived") for o in results
-            ):
+            if not results and group != "permissions":
                 return reached
         reached = name
     return reached

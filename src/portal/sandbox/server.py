@@ -104,7 +104,13 @@ class Sandbox:
         """Add the provider's API routes to ``app``; protect each with ``@require(scope)``."""
 
     def ground_truth(self) -> dict[str, list[dict[str, Any]]]:
-        """The raw objects this sandbox serves right now, by category, exactly as served."""
+        """The raw objects this sandbox serves right now, by category, exactly as served.
+
+        The conformance suite's contract: each key is a record category (``"transactions"``)
+        and each item under it becomes exactly one record of it. A subclass maps other keys
+        with a ``truth_categories = {"key": "category" or None}`` class attribute, and counts
+        items a correct plugin must reject in ``truth_rejections = {"category": n}``.
+        """
         return {}
 
     def extra_token_fields(self, client_id: str, scope: str) -> dict[str, Any]:
