@@ -27,6 +27,7 @@ import resource
 import sqlite3
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -71,13 +72,9 @@ def run_portal(config: Config) -> dict[str, Any]:
     """One ``Portal.sync`` of the bank; the first one in a home connects first (not timed)."""
     with _open(Path(config["home"])) as portal:
         _connected(portal, config["endpoints"])
-        profiler = cProfile.Profile() if config.get("profile") else None
+        profilers = _profile_threads() if config.get("profile") else None
         started = time.perf_counter()
-        if profiler:
-            profiler.enable()
         [result] = portal.sync(["bank"])
-        if profiler:
-            profiler.disable()
         seconds = time.perf_counter() - started
         if not result.ok:
             raise SystemExit(f"portal's sync failed: {result.error}")
@@ -88,14 +85,28 @@ def run_portal(config: Config) -> dict[str, Any]:
         "pages": result.pages,
         "seconds": seconds,
     }
-    if profiler:
-        report["profile"] = _profile_text(profiler, config.get("profile_lines", 30))
+    if profilers:
+        report["profile"] = _profile_text(profilers, config.get("profile_lines", 30))
     return report
 
 
-def _profile_text(profiler: cProfile.Profile, lines: int) -> str:
+def _profile_threads() -> list[cProfile.Profile]:
+    """Profile every thread started from now on (portal syncs each provider in a thread)."""
+    profilers: list[cProfile.Profile] = []
+    run = threading.Thread.run
+
+    def profiled(thread: threading.Thread) -> None:
+        profiler = cProfile.Profile()
+        profilers.append(profiler)
+        profiler.runcall(run, thread)
+
+    threading.Thread.run = profiled  # type: ignore[method-assign]
+    return profilers
+
+
+def _profile_text(profilers: list[cProfile.Profile], lines: int) -> str:
     out = io.StringIO()
-    stats = pstats.Stats(profiler, stream=out)
+    stats = pstats.Stats(*profilers, stream=out)
     stats.strip_dirs().sort_stats("tottime").print_stats(lines)
     stats.sort_stats("cumulative").print_stats(lines)
     return out.getvalue()
