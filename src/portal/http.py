@@ -106,7 +106,7 @@ class RetryTransport(httpx.BaseTransport):
         # Jitter in proportion to the first wait: tenacity's default of a whole second would
         # swamp a policy of short waits.
         self._backoff = tenacity.wait_exponential_jitter(
-            initial=self.policy.initial_wait,
+            multiplier=self.policy.initial_wait,
             max=self.policy.max_wait,
             jitter=self.policy.initial_wait,
         )
