@@ -122,6 +122,13 @@ class ChaosMonkey:
             self._paged += 1
             return self.chaos.loop_after is not None and self._paged == self.chaos.loop_after
 
+    def spare(self, decision: Decision) -> None:
+        """Count a decision that could not be carried out as a request left alone."""
+        with self._lock:
+            key = decision.kind or "ok"
+            self.counts[key] -= 1
+            self.counts["ok"] = self.counts.get("ok", 0) + 1
+
     def _count(self, decision: Decision) -> Decision:
         key = decision.kind or "ok"
         self.counts[key] = self.counts.get(key, 0) + 1
@@ -214,11 +221,19 @@ class ChaosSwitch:
     def _after(self, response: flask.Response) -> flask.Response:
         monkey = self.monkey
         decision: Decision | None = flask.g.pop("portal_chaos", None)
+        if monkey is None or decision is None:
+            return response
         # 206 is a TMF630 page that is a part of its collection: an answer like any other.
-        if monkey is None or decision is None or response.status_code not in (200, 206):
+        cuttable = response.status_code in (200, 206) and (
+            decision.kind == "reset" or is_json(response.content_type)
+        )
+        if decision.kind in ("reset", "truncated") and not cuttable:
+            monkey.spare(decision)  # nothing to cut (an error, or a body no client can check)
             return response
-        if not is_json(response.content_type):
+        answered = response.status_code in (200, 206) and is_json(response.content_type)
+        if not answered and decision.kind != "reset":
             return response
+        response.direct_passthrough = False  # a file answer: read it so it can be cut
         data = response.get_data()
         if decision.kind is None and monkey.chaos.loop_after is not None:
             body, linked = loop_back(json.loads(data), flask.request.path, flask.request.url)
