@@ -95,3 +95,40 @@ def test_an_oversized_response_is_refused() -> None:
     respx.get(URL).mock(return_value=httpx.Response(200, content=b"x" * 2048))
     with pytest.raises(ProviderError, match="more than the 1024 allowed"):
         _client([], max_bytes=1024).get(URL)
+
+
+def test_a_next_link_back_to_the_first_page_is_a_loop() -> None:
+    import pytest
+
+    from portal.errors import ProviderError
+    from portal.http import follow_links
+
+    pages = {
+        "https://api.example/items?since=1": {
+            "items": [1],
+            "next": "https://api.example/items?page=2",
+        },
+        "https://api.example/items?page=2": {
+            "items": [2],
+            "next": "https://api.example/items?since=1",
+        },
+    }
+
+    class Client:
+        base_url = httpx.URL("https://api.example/")
+        provider = type("P", (), {"display_name": "Example"})()
+
+        def get_json(self, url: str, params: dict[str, str] | None = None) -> object:
+            return pages[str(self.base_url.join(url).copy_merge_params(params or {}))]
+
+    walk = follow_links(
+        Client(),  # type: ignore[arg-type]
+        "items",
+        stream="items",
+        params={"since": "1"},
+        items=lambda body: body["items"],
+        next_url=lambda body: body["next"],
+    )
+    assert [page.items for page in (next(walk), next(walk))] == [[1], [2]]
+    with pytest.raises(ProviderError, match="loops back"):
+        next(walk)

@@ -308,7 +308,12 @@ def follow_links(
     seen: set[str] = set()
     current: str | None = url
     while current is not None:
-        key = urlsplit(current)._replace(fragment="").geturl()
+        # Compare absolute URLs with their query, so a link back to the first page (often
+        # given relative, with its parameters apart) is recognised too.
+        absolute = client.base_url.join(current)
+        if current == url and params:
+            absolute = absolute.copy_merge_params(dict(params))
+        key = urlsplit(str(absolute))._replace(fragment="").geturl()
         if key in seen:
             raise ProviderError(
                 f"{client.provider.display_name}'s pagination of {stream!r} loops back to a page"
