@@ -25,6 +25,14 @@ class CheckFailed(AssertionError):
         super().__init__(f"{what}\n  where: {where}\n  fix: {fix}")
 
 
+class SetupFailed(CheckFailed):
+    """The check could not even start: connecting or syncing against the sandbox failed.
+
+    Still a failure of the plugin (and shown as one), but not evidence about the property the
+    check is for; the suite's self-test tells the two apart.
+    """
+
+
 class NotApplicable(Exception):
     """The check does not apply to this provider, for the reason given (shown as a skip)."""
 

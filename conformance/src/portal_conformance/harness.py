@@ -29,7 +29,7 @@ from portal.record.model import ENTITIES, Entity
 from portal.record.tables import Connection
 from portal.sandbox import Sandbox
 from portal_conformance.declaration import Declaration, load_declaration
-from portal_conformance.failures import CheckFailed, NotApplicable
+from portal_conformance.failures import CheckFailed, NotApplicable, SetupFailed
 from portal_conformance.observe import EGRESS, DeliveryRecorder, capture_logs, suite_browser
 from portal_conformance.truth import GroundTruth, read_truth
 
@@ -182,7 +182,7 @@ class Harness:
                     run.login_error = error
                     run.logs.extend(logs.lines)
                     return run
-                raise CheckFailed(
+                raise SetupFailed(
                     f"Connecting to the sandbox failed: {error}",
                     where=f"the authenticate hook of {self.name!r} against its sandbox",
                     fix="Make portal connect work against the sandbox (see the OAuth checks).",
@@ -231,7 +231,7 @@ class Harness:
         """The main run, or a failure saying the sync itself failed."""
         run = self.main
         if not run.result.ok:
-            raise CheckFailed(
+            raise SetupFailed(
                 f"The sync failed: {run.result.error}",
                 where=f"portal sync {self.name} against its sandbox",
                 fix="Fix the error above; every other check depends on a sync that completes.",
