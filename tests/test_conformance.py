@@ -23,12 +23,6 @@ from portal_conformance.rules.legibility import label_of
 PORTAL = str(Path(sys.executable).with_name("portal"))
 ROOT = Path(__file__).resolve().parent.parent
 
-# portal.http passes tenacity's deprecated ``initial=``; the engine's warning is not what these
-# tests are about. Remove once portal.http uses ``multiplier=``.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:The 'initial' parameter is deprecated:DeprecationWarning"
-)
-
 
 def portal(
     *args: str, cwd: Path, env: dict[str, str] | None = None

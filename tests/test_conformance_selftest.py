@@ -18,12 +18,6 @@ from portal_conformance.registry import BY_NAME, run_check
 BROKEN = Path(__file__).resolve().parent.parent / "conformance" / "tests" / "broken"
 VARIANTS = sorted(p.stem for p in BROKEN.glob("broken_*.py"))
 
-# portal.http passes tenacity's deprecated ``initial=``; the engine's warning is not what these
-# tests are about. Remove once portal.http uses ``multiplier=``.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:The 'initial' parameter is deprecated:DeprecationWarning"
-)
-
 
 def expected_failure(variant: str) -> tuple[str, str]:
     """The (family, param) a variant declares it must fail, read without importing it."""

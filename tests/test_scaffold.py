@@ -24,12 +24,6 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 COOKBOOK = (ROOT / "cookbooks" / "ci.md").read_text(encoding="utf-8")
 
-# portal.http passes tenacity's deprecated ``initial=``; the engine's warning is not what these
-# tests are about. Remove once portal.http uses ``multiplier=``.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:The 'initial' parameter is deprecated:DeprecationWarning"
-)
-
 
 def blocks(language: str) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)```", COOKBOOK, re.S)
