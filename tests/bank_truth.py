@@ -51,3 +51,14 @@ def assert_store_matches(portal: Portal, bank: BankSandbox) -> None:
     assert (
         len(consents) == len(truth["marketing_preferences"]) + 1
     )  # plus this connection's consent
+    # The rest of the Account and Transaction API: one record per served item, by category.
+    counts = portal.store.counts().get("bank", {})
+    for category in (
+        "recurring_payments",
+        "payees",
+        "products",
+        "documents",
+        "bills",
+        "processing",
+    ):
+        assert counts.get(category, 0) == len(truth[category]), category

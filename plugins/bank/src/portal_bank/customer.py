@@ -26,6 +26,13 @@ PERMISSIONS = [
     "ReadTransactionsDebits",
     "ReadTransactionsDetail",
     "ReadParty",
+    "ReadDirectDebits",
+    "ReadStandingOrdersDetail",
+    "ReadScheduledPaymentsDetail",
+    "ReadBeneficiariesDetail",
+    "ReadStatementsDetail",
+    "ReadProducts",
+    "ReadOffers",
 ]
 
 # (proprietary code, ISO 20022 family, sub-family)

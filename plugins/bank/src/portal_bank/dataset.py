@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from portal_bank.arrangements import book_arrangements
 from portal_bank.customer import (
     BILLS,
     CARD,
@@ -107,10 +108,14 @@ class DemoBank:
         merchant: tuple[str, str] | None = None,
         party: dict[str, str] | None = None,
         reference: str | None = None,
+        transaction_id: str | None = None,
     ) -> dict[str, Any]:
         credit = code in ("FPI", "BGC", "REF")
         family, sub = CODES[code]
-        item: dict[str, Any] = {"AccountId": account_id, "TransactionId": self._uuid()}
+        item: dict[str, Any] = {
+            "AccountId": account_id,
+            "TransactionId": transaction_id or self._uuid(),
+        }
         if reference:
             item["TransactionReference"] = reference
         item |= {
@@ -216,6 +221,7 @@ class DemoBank:
         self._pay_card_statements()
         self._leave_pending(self.current_id, 4)
         self._leave_pending(self.card_id, 1)
+        book_arrangements(self)
         for account_id in self.ledger:
             self._restate(account_id)
 

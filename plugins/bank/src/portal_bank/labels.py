@@ -136,3 +136,82 @@ MERCHANT_CATEGORIES = {
 def label(table: dict[str, str], code: str, what: str) -> str:
     """The label of ``code``; an unknown code still gets words saying what it is."""
     return table.get(code) or f"{what.capitalize()} {code} (no label known)"
+
+
+# -- payment arrangements, products, offers, statements and the processing notice ----------
+
+DIRECT_DEBIT_STATUSES = {"Active": "Active", "Inactive": "Cancelled: no longer collected"}
+STANDING_ORDER_STATUSES = {"Active": "Active", "Inactive": "Stopped"}
+SCHEDULED_TYPES = {"Execution": "Paid on the date shown", "Arrival": "Arrives by the date shown"}
+BENEFICIARY_TYPES = {
+    "Trusted": "Trusted payee (paid without extra checks)",
+    "Ordinary": "Payee",
+    "NotTrusted": "Payee (checked each time)",
+}
+PRODUCT_TYPES = {
+    "PersonalCurrentAccount": "Personal current account",
+    "BusinessCurrentAccount": "Business current account",
+    "CommercialCreditCard": "Business credit card",
+    "SMELoan": "Small business loan",
+    "Other": "Other product",
+}
+OFFER_TYPES = {
+    "LimitIncrease": "Offer: a higher credit limit",
+    "BalanceTransfer": "Offer: a balance transfer",
+    "MoneyTransfer": "Offer: a money transfer",
+    "PromotionalRate": "Offer: a promotional rate",
+    "Other": "Offer",
+}
+STATEMENT_TYPES = {
+    "RegularPeriodic": "Regular statement",
+    "AccountClosure": "Closing statement",
+    "AccountOpening": "Opening statement",
+    "Annual": "Annual statement",
+    "Interim": "Interim statement",
+}
+FEE_FREQUENCIES = {
+    "Monthly": "monthly",
+    "Yearly": "yearly",
+    "Quarterly": "quarterly",
+    "Weekly": "weekly",
+    "Daily": "daily",
+    "PerTransaction": "per transaction",
+    "PerOccurrence": "each time it happens",
+    "OnClosing": "when the account closes",
+    "OnOpening": "when the account opens",
+}
+LEGAL_BASES = {
+    "consent": "Your consent (GDPR article 6(1)(a))",
+    "contract": "Needed to run your contract with the bank (article 6(1)(b))",
+    "legal_obligation": "Required by law (article 6(1)(c))",
+    "vital_interests": "To protect someone's life (article 6(1)(d))",
+    "public_task": "A task in the public interest (article 6(1)(e))",
+    "legitimate_interests": "The bank's legitimate interests (article 6(1)(f))",
+}
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+def frequency_label(code: str) -> str:
+    """Open Banking's payment frequency codes in words, e.g. IntrvlMnthDay:01:28."""
+    kind, _, rest = code.partition(":")
+    parts = rest.split(":")
+    try:
+        if kind == "EvryDay":
+            return "Every day"
+        if kind == "EvryWorkgDay":
+            return "Every working day"
+        if kind == "IntrvlWkDay":
+            every, day = int(parts[0]), WEEKDAYS[int(parts[1]) - 1]
+            return f"Every {day}" if every == 1 else f"Every {every} weeks on {day}"
+        if kind == "WkInMnthDay":
+            week, day = int(parts[0]), WEEKDAYS[int(parts[1]) - 1]
+            return f"On the {day} of week {week} of each month"
+        if kind == "IntrvlMnthDay":
+            every, day = int(parts[0]), int(parts[1])
+            when = "the last day" if day == -1 else f"day {day}"
+            return f"Every month on {when}" if every == 1 else f"Every {every} months on {when}"
+        if kind == "QtrDay":
+            return f"Every quarter ({parts[0].lower()} quarter days)"
+    except (ValueError, IndexError):
+        pass
+    return f"Frequency {code} (no label known)"

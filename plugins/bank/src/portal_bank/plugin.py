@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from portal import Cursor, Cursors, InventoryItem, OAuthClient, Page, Provider, hookimpl
 from portal.http import ProviderClient, follow_links
 from portal.record import Category, Sector
-from portal_bank import mapping
+from portal_bank import fetching, mapping
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -71,6 +71,36 @@ PROVIDER = Provider(
             "Your access consent and marketing preferences.",
             ("Permissions", "Status", "Channel"),
         ),
+        InventoryItem(
+            Category.recurring_payments,
+            "Your direct debits, standing orders and scheduled payments.",
+            ("DirectDebit", "StandingOrder", "ScheduledPayment"),
+        ),
+        InventoryItem(
+            Category.payees,
+            "The payees you saved (beneficiaries).",
+            ("BeneficiaryType", "Reference", "CreditorAccount"),
+        ),
+        InventoryItem(
+            Category.documents,
+            "Your monthly statements, each with its PDF.",
+            ("StatementId", "StatementAmount", "StatementDescription"),
+        ),
+        InventoryItem(
+            Category.bills,
+            "Your credit card statements: what is owed and when it is due.",
+            ("StatementAmount", "StatementDateTime"),
+        ),
+        InventoryItem(
+            Category.products,
+            "The product behind each account, its fees and rates, and our offers to you.",
+            ("ProductName", "ProductType", "PCA", "OfferType"),
+        ),
+        InventoryItem(
+            Category.processing,
+            "What we do with your data, why, who receives it and for how long.",
+            ("Purpose", "LegalBasis", "Recipients", "Retention", "AutomatedDecision"),
+        ),
     ),
     sandbox=_sandbox,
     sandbox_only=True,  # Demo Bank is fictional: its production endpoints do not exist.
@@ -121,11 +151,14 @@ def fetch(client: ProviderClient, cursors: Cursors) -> Iterator[Page]:
     if consent_id:
         yield Page("consents", [client.get_json(f"account-access-consents/{consent_id}")["Data"]])
     yield Page("marketing", client.get_json("marketing-preferences")["Data"]["Preference"])
+    yield Page("processing", client.get_json("processing-notice")["Data"]["Purpose"])
     for account in accounts:
         account_id = account["AccountId"]
         yield Page(
             "balances", client.get_json(f"accounts/{account_id}/balances")["Data"]["Balance"]
         )
+        yield from fetching.arrangements(client, account_id)
+        yield from fetching.statements(client, cursors, account_id)
         stream = f"transactions:{account_id}"
         cursor = cursors.get(stream, TransactionsCursor)
         params = {"fromBookingDateTime": cursor.since.isoformat()} if cursor else None
@@ -146,4 +179,7 @@ def normalise(
 ) -> list[Entity]:
     """Map one Open Banking item to the customer record."""
     kind = stream.split(":", 1)[0]
-    return mapping.NORMALISERS[kind](item, ref)
+    return NORMALISERS[kind](item, ref)
+
+
+NORMALISERS = {**mapping.NORMALISERS, **fetching.NORMALISERS}

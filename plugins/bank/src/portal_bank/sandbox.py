@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 import flask
 
 from portal.sandbox import Require, Sandbox
+from portal_bank import resources
 from portal_bank.bulk import BulkBank
 from portal_bank.customer import LONDON, stamp
 from portal_bank.dataset import DemoBank
@@ -133,12 +134,14 @@ class BankSandbox(Sandbox):
                     "party": [bank.party],
                     "consents": bank.consents,
                     "marketing_preferences": bank.preferences,
+                    **resources.truth(bank),
                 }
             )
 
     def register_routes(self, app: flask.Flask, require: Require) -> None:
-        """The AIS v3.1 resources, plus the bank's own marketing-preferences resource."""
+        """The AIS v3.1 resources, plus the bank's own marketing preferences and notice."""
         bank = self.bank
+        resources.register_routes(self, app, require, API_PATH)
 
         @app.errorhandler(_Refused)
         def refused(error: _Refused) -> tuple[dict[str, Any], int]:
