@@ -1,6 +1,8 @@
-"""The utility plugin's hooks: its declaration, and how it fetches and normalises.
+"""The utility plugin's hooks: its declaration, and how it fetches, imports and normalises.
 
-Everything else (tokens, retries, cursors, storage) is the engine's.
+Everything else (tokens, retries, cursors, storage) is the engine's. The modules doing the
+work are imported inside the hooks, so loading the plugin (for every portal command) costs
+only its declaration.
 """
 
 from __future__ import annotations
@@ -9,15 +11,13 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from portal import Cursors, InventoryItem, OAuthClient, Page, Provider, hookimpl
-from portal.http import ProviderClient
-from portal.importing import Importer
 from portal.record import Category, Sector
-from portal_utility import importer, mapping
-from portal_utility.fetching import fetch_all
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from portal.http import ProviderClient
+    from portal.importing import Importer
     from portal.record import Entity
     from portal.sandbox import Sandbox
 
@@ -124,6 +124,9 @@ def register_providers(register: Callable[[Provider], None]) -> None:
 @hookimpl
 def register_importers(register: Callable[[Importer], None]) -> None:
     """Green Button Download My Data files, read with the same ESPI parser as the API."""
+    from portal.importing import Importer
+    from portal_utility import importer
+
     register(
         Importer(
             name="greenbutton",
@@ -140,6 +143,8 @@ def register_importers(register: Callable[[Importer], None]) -> None:
 @hookimpl
 def fetch(client: ProviderClient, cursors: Cursors) -> Iterator[Page]:
     """The customer, the authorization, the processing notice, then usage point by point."""
+    from portal_utility.fetching import fetch_all
+
     return fetch_all(client, cursors)
 
 
@@ -148,5 +153,7 @@ def normalise(
     stream: str, item: dict[str, Any], ref: Callable[[type[Entity], str], str]
 ) -> list[Entity]:
     """Map one ESPI item to the customer record."""
+    from portal_utility import mapping
+
     kind = stream.split(":", 1)[0]
     return mapping.NORMALISERS[kind](item, ref)
