@@ -157,13 +157,6 @@ class DemoTelecom:
                     "oneTimeCharge", product["id"], fee["name"], amount, 1, unit="item"
                 )
 
-    # -- ground truth -----------------------------------------------------------------
-
-    def rates_of(self, bill_id: str) -> list[dict[str, Any]]:
-        """The applied charges of one bill, in the order the bill lists them."""
-        with self.lock:
-            return copy.deepcopy([r for r in self.applied_rates if r["bill"]["id"] == bill_id])
-
 
 def _plan(product: dict[str, Any]) -> Decimal:
     price = next(p for p in product["productPrice"] if p["priceType"] == "recurring")

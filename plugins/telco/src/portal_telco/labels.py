@@ -1,7 +1,7 @@
 """Human labels for the codes the telco's TM Forum APIs use, so that no code reaches a person bare.
 
-The TM Forum enumerations (product status, bill state, usage status) are the standard's
-own; usage types, tariff classes, roaming zones and the privacy codes are Demo Telecom's.
+The TM Forum enumerations (product status, price type, bill state, charge type) are the
+standard's own; usage types, roaming zones and the privacy codes are Demo Telecom's.
 """
 
 from __future__ import annotations
@@ -50,34 +50,10 @@ CHARGE_TYPES = {
 # TMF635 Usage.usageType as Demo Telecom fills it in, and the record's kind for each.
 USAGE_TYPES = {"voice": "Call", "sms": "Text message", "data": "Mobile data session"}
 USAGE_KINDS = {"voice": "call", "sms": "message", "data": "data"}
-# TMF635 UsageStatusType.
-USAGE_STATUSES = {
-    "received": "Received",
-    "rejected": "Rejected",
-    "recycled": "Being re-processed",
-    "guided": "Matched to your account",
-    "rated": "Priced, not yet billed",
-    "rerate": "Being re-priced",
-    "billed": "Billed",
-}
-DIRECTIONS = {"outgoing": "Made or sent", "incoming": "Received"}
 ROAMING_ZONES = {
     "home": "In the UK",
     "europe": "Europe zone (EU, EEA and Switzerland)",
     "world": "Rest of the world",
-}
-# ratedProductUsage.offerTariffType: how Demo Telecom priced one call, text or session.
-TARIFFS = {
-    "included": "Included in your plan",
-    "premiumRate": "Premium-rate number",
-    "international": "International call from the UK",
-    "internationalSms": "International text from the UK",
-    "shortCode": "Text to a short code",
-    "landlineUk": "Home phone call to a UK landline",
-    "landlineMobile": "Home phone call to a UK mobile",
-    "roamingDailyPass": "Europe roaming pass (charged once a day)",
-    "roamingIncluded": "Covered by today's Europe roaming pass",
-    "roamingWorld": "Roaming outside Europe",
 }
 # The privacy profile specifications (TMF644) behind each permission.
 PERMISSION_STATUSES = {
