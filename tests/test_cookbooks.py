@@ -154,3 +154,35 @@ def test_utility_cookbook(tmp_path: Path) -> None:
     for package in install.split()[2:]:
         distribution(re.sub(r"\[.*\]", "", package))
     assert steps == [line for block in shell[1:] for line in block.strip().splitlines()]
+
+
+@pytest.mark.slow
+def test_bank_cookbook(tmp_path: Path) -> None:
+    from importlib.metadata import distribution
+
+    text = (ROOT / "cookbooks" / "bank.md").read_text(encoding="utf-8")
+    folder = tmp_path / "my-plugins"
+    folder.mkdir()
+    (folder / "kittiwake.py").write_text("\n\n".join(blocks(text, "python")), encoding="utf-8")
+    for name, code in {**named_blocks(text, "python"), **named_blocks(text, "csv")}.items():
+        (tmp_path / name).write_text(code, encoding="utf-8")
+    env = {**os.environ, "PORTAL_HOME": str(tmp_path / "home")}
+    env.pop("PORTAL_PLUGINS_DIR", None)
+    shell = blocks(text, "sh")
+    outputs = [out for block in shell for out in run_shell_block(block, tmp_path, env)]
+    providers, sync, imported, status, tests, conformance = outputs
+    assert "kittiwake" in providers and "Kittiwake" in providers  # the table wraps the name
+    # Every transaction (three pages), balance, arrangement and purpose; none rejected.
+    assert re.search(r"Transactions\W+120\b", sync), sync
+    assert re.search(r"Direct debits, standing orders and subscriptions\W+3\b", sync), sync
+    assert re.search(r"Rejected\D+0\b", sync), sync
+    assert "Transactions: 5 (5 new)" in imported, imported
+    assert re.search(r"Transactions\W+125\b", status), status
+    assert "4 passed" in tests
+    assert re.search(r"\b\d+ passed", conformance) and not re.search(r"\b\d+ failed", conformance)
+    # The CI example runs exactly the commands executed above.
+    [ci] = blocks(text, "yaml")
+    install, *steps = re.findall(r"^\s*- run: (.*)$", ci, re.M)
+    for package in install.split()[2:]:
+        distribution(re.sub(r"\[.*\]", "", package))
+    assert steps == [line for block in shell[1:] for line in block.strip().splitlines()]
