@@ -93,6 +93,16 @@ def test_a_missing_plugins_dir_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_every_hook_spec_is_documented() -> None:
-    for name in ("register_providers", "authenticate", "fetch", "normalise", "deliver"):
+    hooks = (
+        "register_providers",
+        "authenticate",
+        "fetch",
+        "normalise",
+        "deliver",
+        "register_importers",
+    )
+    declared = {n for n in dir(hookspecs) if hasattr(getattr(hookspecs, n), "portal_spec")}
+    assert declared == set(hooks)  # a new hook joins this list, and so gets documented
+    for name in hooks:
         spec = getattr(hookspecs, name)
         assert spec.__doc__ and len(spec.__doc__.split()) > 20, name

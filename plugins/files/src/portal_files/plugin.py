@@ -8,16 +8,15 @@ account, and this package needs no sandbox, Flask or OAuth.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from portal import InventoryItem, Provider, hookimpl
-from portal.importing import Importer
 from portal.record import Category, Sector
-from portal_files import mapping, midata, statements
-from portal_files.ofx import sniff as sniff_ofx
 
 if TYPE_CHECKING:
+    from portal.importing import FilePage, Importer
     from portal.record import Entity
 
 OFX = Provider(
@@ -68,16 +67,45 @@ def register_providers(register: Callable[[Provider], None]) -> None:
     register(MIDATA)
 
 
+# Every portal command loads every plugin: the readers are imported when a file is read.
+
+
+def _sniff_ofx(head: bytes, filename: str) -> bool:
+    from portal_files import ofx
+
+    return ofx.sniff(head, filename)
+
+
+def _read_ofx(path: Path) -> Iterator[FilePage]:
+    from portal_files import statements
+
+    return statements.read(path)
+
+
+def _sniff_midata(head: bytes, filename: str) -> bool:
+    from portal_files import midata
+
+    return midata.sniff(head, filename)
+
+
+def _read_midata(path: Path, account: str | None = None) -> Iterator[FilePage]:
+    from portal_files import midata
+
+    return midata.read(path, account)
+
+
 @hookimpl
 def register_importers(register: Callable[[Importer], None]) -> None:
     """OFX/QFX statements and midata CSVs."""
+    from portal.importing import Importer
+
     register(
         Importer(
             name="ofx",
             display_name="OFX/QFX statement",
             provider=OFX,
-            sniff=sniff_ofx,
-            read=statements.read,
+            sniff=_sniff_ofx,
+            read=_read_ofx,
             extensions=(".ofx", ".qfx"),
             description="Open Financial Exchange 1.x (SGML) or 2.x (XML); QFX is Quicken's"
             " flavour. Most banks offer it as 'Download transactions: Money / Quicken'.",
@@ -88,8 +116,8 @@ def register_importers(register: Callable[[Importer], None]) -> None:
             name="midata",
             display_name="midata current-account CSV",
             provider=MIDATA,
-            sniff=midata.sniff,
-            read=midata.read,
+            sniff=_sniff_midata,
+            read=_read_midata,
             extensions=(".csv",),
             description="UK banks' midata download of a personal current account. The file"
             " does not name the account: give it a name with --account.",
@@ -102,4 +130,6 @@ def normalise(
     provider: Provider, stream: str, item: dict[str, Any], ref: Callable[[type[Entity], str], str]
 ) -> list[Entity]:
     """Map one item read from a file to the customer record."""
+    from portal_files import mapping
+
     return mapping.NORMALISERS[provider.name, stream](item, ref)
