@@ -131,8 +131,9 @@ def register_importers(register: Callable[[Importer], None]) -> None:
     - ``extensions``, ``description``: what the file is usually called and where to get it,
       for error messages and help.
 
-    ``portal.importing`` has helpers for readers: ``text_lines`` (decoding, BOM, line numbers),
-    ``csv_rows`` and ``xml_tree`` (defusedxml, with each element's line and path).
+    ``portal.importing`` has helpers for readers: ``decode`` (UTF-8 or Windows-1252, BOM
+    dropped, an undecodable byte's line named), ``csv_rows`` (each record with its line) and
+    ``xml_tree`` (defusedxml: no DTDs or entities; each element with its line and path).
 
     The whole file is normalised first and delivered as one batch, committed in one
     transaction: a bad item (an error in ``read``, or a rejection by ``normalise``) raises a
