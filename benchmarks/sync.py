@@ -194,6 +194,21 @@ def machine() -> str:
     return f"{python}, {psutil.cpu_count()} cores, {memory:.0f} GB, {platform.machine()}"
 
 
+def revision() -> str:
+    """The commit the figures are of, marked dirty if the tree had uncommitted changes."""
+    try:
+        done = subprocess.run(
+            ["git", "describe", "--always", "--dirty"],  # noqa: S607 - git from PATH
+            capture_output=True,
+            text=True,
+            cwd=RUNS.parent,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "(not a git checkout)"
+    return done.stdout.strip()
+
+
 def parse(argv: list[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -237,7 +252,7 @@ def main(argv: list[str] | None = None) -> None:
             if profile:
                 profiles[size] = profile
     dlt = f", dlt loader file format {args.dlt_format}" if args.dlt else ""
-    print(f"## Figures ({machine()}; page size {args.page_size}{dlt})\n")
+    print(f"## Figures ({machine()}; portal {revision()}; page size {args.page_size}{dlt})\n")
     print(table(runs, setups))
     print("\n## Targets\n")
     print(targets(runs))
