@@ -168,7 +168,11 @@ class Portal:
         tokens = self.vault.get(connection.id)
         failures: list[str] = []
         if tokens is not None:
-            with OAuthHelpers(provider, transport=self._transport(provider))._client("") as client:
+            # A few quick tries: the tokens are deleted here whatever the provider says, and
+            # the user is told to check the provider's settings if it did not confirm.
+            quick = RetryPolicy(attempts=3, initial_wait=0.2, max_wait=1.0)
+            transport = self._transport(provider, policy=self.retry_policy or quick)
+            with OAuthHelpers(provider, transport=transport)._client("") as client:
                 failures = revoke(client, provider, tokens)
         self.vault.delete(connection.id)
         self.store.delete_connection(connection, delete_data=delete_data)
@@ -246,7 +250,11 @@ class Portal:
         return result
 
     def _transport(
-        self, provider: Provider, progress: SyncProgress | None = None
+        self,
+        provider: Provider,
+        progress: SyncProgress | None = None,
+        *,
+        policy: RetryPolicy | None = None,
     ) -> RetryTransport:
         def on_retry(message: str, wait: float) -> None:
             if progress is not None:
@@ -256,7 +264,7 @@ class Portal:
 
         return RetryTransport(
             self.transport,
-            policy=self.retry_policy,
+            policy=policy or self.retry_policy,
             allowed_hosts=provider.hosts,
             on_retry=on_retry,
             limiter=self._limiter(provider),
