@@ -17,7 +17,7 @@ def test_quick_start_is_exactly_two_one_line_commands() -> None:
     assert len(commands) == 2
     assert all("\n" not in c for c in commands)
     assert commands[0].endswith("portal sync --demo")
-    assert commands[1].endswith("pytest")
+    assert commands[1].endswith("pytest -n 2")
 
 
 def test_ci_runs_the_second_command_verbatim() -> None:
