@@ -64,7 +64,9 @@ def test_twenty_kills_at_random_moments_lose_and_duplicate_nothing(tmp_path: Pat
     with BankSandbox(page_size=25, transactions=750) as bank:
         with Portal.open(home=template) as portal:
             portal.connect("bank", browser=auto_approve_browser, endpoints=sandbox_endpoints(bank))
-        bank.set_chaos(Chaos(rate=1.0, kinds=("slow",), slow_seconds=0.01))
+        # Slow enough that a sync commits many times (pages merge for at most MERGE_SECONDS).
+        slow = Chaos(rate=1.0, kinds=("slow",), slow_seconds=0.05)
+        bank.set_chaos(slow)
         # Only the bank plugin loads, and the kill moments scale with how long a whole sync
         # takes here, start-up included: a loaded machine moves them, it does not skew them.
         env = {**os.environ, "PORTAL_VAULT": "file", "PORTAL_LOAD_PLUGINS": "bank"}
@@ -82,6 +84,7 @@ def test_twenty_kills_at_random_moments_lose_and_duplicate_nothing(tmp_path: Pat
         for kill in range(KILLS):
             home = tmp_path / f"home{kill}"
             shutil.copytree(template, home)
+            bank.set_chaos(slow)
             process = subprocess.Popen(
                 [portal_cmd, "sync", "--quiet"],
                 env={**env, "PORTAL_HOME": str(home)},
@@ -92,6 +95,7 @@ def test_twenty_kills_at_random_moments_lose_and_duplicate_nothing(tmp_path: Pat
             process.send_signal(signal.SIGKILL)
             process.wait(timeout=10)
             partial.append(_check_sound(home / "portal.db", bank))
+            bank.set_chaos(None)
             with Portal.open(home=home) as portal:
                 [result] = portal.sync()
                 assert result.ok, result.error
@@ -126,7 +130,7 @@ def test_a_page_is_one_transaction_with_the_cursor_written_last(
         else:
             current.append(statement)
     pages = [t for t in transactions if any("INTO TRANSACTIONS" in s for s in t)]
-    assert len(pages) >= 10
+    assert len(pages) >= 2  # pages of a stream share a transaction up to MERGE_ITEMS items
     for page in pages:
         records = [i for i, s in enumerate(page) if "INTO TRANSACTIONS" in s]
         cursors = [i for i, s in enumerate(page) if "INTO CURSORS" in s]

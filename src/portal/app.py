@@ -46,6 +46,9 @@ class Portal:
     plugins: Plugins
     transport: httpx.BaseTransport | None = None
     retry_policy: RetryPolicy | None = None
+    merge_pages: bool = True
+    """Deliver consecutive pages of a stream together (fewer commits); the conformance
+    suite turns it off to see each page a plugin yields as its own batch."""
     _limiters: dict[str, Limiter] = field(default_factory=dict, init=False, repr=False)
     _limiters_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
@@ -243,7 +246,14 @@ class Portal:
             with client:
                 cursors = Cursors(self.store.cursors(connection.id))
                 result = run_sync(
-                    self.plugins, client.provider, connection, client, cursors, progress, stop
+                    self.plugins,
+                    client.provider,
+                    connection,
+                    client,
+                    cursors,
+                    progress,
+                    stop,
+                    merge=self.merge_pages,
                 )
                 result.retries = client.retry_transport.retries
         self.store.record_sync(connection, "ok" if result.ok else str(result.error))

@@ -142,6 +142,8 @@ class Harness:
             extra_plugins=[*extra_plugins, *([recorder] if recorder else [])],
             transport=transport,
             retry_policy=retry_policy or self.retry_policy,
+            # The suite judges the pages the plugin yields: each delivered on its own.
+            merge_pages=False,
         )
         self._stack.callback(portal.close)
         return portal

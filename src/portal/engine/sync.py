@@ -6,6 +6,7 @@ delivered (committed with its cursor) before the plugin's generator is asked for
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -16,6 +17,7 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from portal.batch import Batch, RawPayload, RejectedItem
+from portal.engine.prefetch import prefetched
 from portal.errors import ConfigError, Interrupted, PortalError, SkippableError
 from portal.plugins import Plugins
 from portal.provider import Page, Provider
@@ -152,12 +154,22 @@ class Normaliser:
         return entities
 
     def _stamp(self, entity: Entity, raw_id: str, fetched_at: datetime) -> None:
-        entity.id = portal_id(self.provider.name, entity.category, entity.provider_id)
-        entity.provider = self.provider.name
-        entity.connection_id = self.connection.id
-        entity.consent_id = self.connection.consent_id
-        entity.fetched_at = fetched_at
-        entity.raw_id = raw_id
+        # One dict update instead of six validated assignments (a sixth of normalising a
+        # record): these values are the engine's own, already of the right types.
+        entity.__dict__.update(
+            id=portal_id(self.provider.name, entity.category, entity.provider_id),
+            provider=self.provider.name,
+            connection_id=self.connection.id,
+            consent_id=self.connection.consent_id,
+            fetched_at=fetched_at,
+            raw_id=raw_id,
+        )
+
+
+MERGE_ITEMS = 2000
+"""Consecutive pages of one stream share a transaction up to this many raw items..."""
+MERGE_SECONDS = 0.5
+"""...or for this long: fewer, larger commits, each still holding its cursor."""
 
 
 def run_sync(
@@ -168,15 +180,37 @@ def run_sync(
     cursors: Any,
     progress: SyncProgress,
     stop: threading.Event | None = None,
+    *,
+    merge: bool = True,
 ) -> SyncResult:
     """Fetch, normalise and deliver every page of one provider; errors end up in the result.
 
-    When ``stop`` is set the sync ends after the page it is delivering, with an
-    ``Interrupted`` error: every page delivered so far stays committed with its cursor.
+    The next page is fetched while this one is normalised and delivered
+    (``portal.engine.prefetch``). Consecutive pages of one stream are delivered as one
+    batch, committed with the cursor of its last page, up to ``MERGE_ITEMS`` raw items or
+    ``MERGE_SECONDS`` (``merge=False``: every page on its own): a crash loses at most that
+    much work, never consistency.
+
+    When ``stop`` is set the sync ends after the page it is on, with an ``Interrupted``
+    error: every batch delivered so far stays committed with its cursor.
     """
     result = SyncResult(provider.name)
     started = time.monotonic()
     normaliser = Normaliser(plugins, provider, connection)
+    pending: _Pending | None = None
+
+    def flush() -> None:
+        nonlocal pending
+        if pending is not None:
+            plugins.pm.hook.deliver(batch=pending.batch)
+            progress.page(
+                provider.name,
+                pending.batch.stream,
+                len(pending.batch.records),
+                len(pending.batch.rejections),
+            )
+            pending = None
+
     try:
         pages = plugins.caller(provider.name, "fetch")(
             provider=provider, client=client, cursors=cursors
@@ -186,28 +220,63 @@ def run_sync(
                 f"The plugin for {provider.name!r} implements no fetch hook.",
                 hint="Add a fetch hook implementation to the plugin.",
             )
-        for page in pages:
+        for page in prefetched(pages):
             if stop is not None and stop.is_set():
+                flush()
                 raise Interrupted(
                     f"The sync of {provider.display_name} was interrupted.",
                     hint="Everything synced so far is kept; run portal sync to go on.",
                 )
             batch = normaliser.batch(page)
-            plugins.pm.hook.deliver(batch=batch)
-            result.pages += 1
-            result.items += batch.items_in
-            result.rejected += len(batch.rejections)
-            count = result.streams.setdefault(page.stream.split(":", 1)[0], StreamCount())
-            count.items += batch.items_in
-            count.rejected += len(batch.rejections)
-            count.normalised += batch.items_in - len(batch.rejections)
-            count.records += len(batch.records)
-            for record in batch.records:
-                name = record.category.value
-                result.records[name] = result.records.get(name, 0) + 1
-            progress.page(provider.name, page.stream, len(batch.records), len(batch.rejections))
+            _count(result, batch)
+            if merge and pending is not None and pending.takes(batch):
+                pending.add(batch)
+            else:
+                flush()
+                pending = _Pending(batch)
+        flush()
     except Exception as error:  # reported per provider so the other providers' syncs go on
         result.error = error
     finally:
         result.seconds = time.monotonic() - started
     return result
+
+
+def _count(result: SyncResult, batch: Batch) -> None:
+    result.pages += 1
+    result.items += batch.items_in
+    result.rejected += len(batch.rejections)
+    count = result.streams.setdefault(batch.stream.split(":", 1)[0], StreamCount())
+    count.items += batch.items_in
+    count.rejected += len(batch.rejections)
+    count.normalised += batch.items_in - len(batch.rejections)
+    count.records += len(batch.records)
+    for record in batch.records:
+        name = record.category.value
+        result.records[name] = result.records.get(name, 0) + 1
+
+
+class _Pending:
+    """Pages of one stream waiting to be delivered together."""
+
+    def __init__(self, batch: Batch) -> None:
+        self.batch = batch
+        self.since = time.monotonic()
+
+    def takes(self, batch: Batch) -> bool:
+        """Whether ``batch`` may join: same stream, and the merge is still small and fresh."""
+        return (
+            batch.stream == self.batch.stream
+            and self.batch.items_in + batch.items_in <= MERGE_ITEMS
+            and time.monotonic() - self.since < MERGE_SECONDS
+        )
+
+    def add(self, batch: Batch) -> None:
+        """Join ``batch``: its records after these, and its cursor, which is further on."""
+        self.batch = dataclasses.replace(
+            self.batch,
+            records=self.batch.records + batch.records,
+            raws=self.batch.raws + batch.raws,
+            rejections=self.batch.rejections + batch.rejections,
+            cursor=batch.cursor if batch.cursor is not None else self.batch.cursor,
+        )
