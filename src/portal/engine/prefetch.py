@@ -15,12 +15,15 @@ from typing import Any
 
 from portal.provider import Page
 
+DEPTH = 1
+"""Pages waiting in the queue; with the one being fetched, the engine is DEPTH + 1 ahead."""
+
 _END = object()
 _WAIT = 0.1
 """Seconds between checks for a consumer that stopped listening."""
 
 
-def prefetched(pages: Iterable[Page], *, depth: int = 1) -> Iterator[Page]:
+def prefetched(pages: Iterable[Page], *, depth: int = DEPTH) -> Iterator[Page]:
     """``pages``, produced in a background thread ``depth`` pages ahead.
 
     An exception raised by the generator is raised here, in order, after the pages before

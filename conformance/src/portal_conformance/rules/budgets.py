@@ -12,16 +12,20 @@ import subprocess
 import sys
 from collections import Counter
 
+from portal.engine.prefetch import DEPTH
 from portal_conformance.failures import NotApplicable, require
 from portal_conformance.harness import Harness
 from portal_conformance.rules.resilience import _api_requests
 
+ENGINE_LOOKAHEAD = DEPTH + 1
+"""Pages the engine itself fetches ahead of the one being delivered."""
 IMPORT_SECONDS = 0.5
 """The plugin module's own import time, on top of portal's (lazy-import heavy dependencies)."""
 REQUESTS_PER_RECORD = 0.25
 """At most one request per four records, on top of ten (fetch pages, not items one by one)."""
-PREFETCH = 2
-"""Pages a plugin may have asked for ahead of what was delivered."""
+PREFETCH = 2 + ENGINE_LOOKAHEAD
+"""Pages a plugin may have asked for ahead of what was delivered: a couple of its own, plus
+the engine's look-ahead (it fetches the next page while this one is stored)."""
 
 _TIMER = """
 import importlib.util, sys, time
