@@ -39,6 +39,26 @@ def portal(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("provider", ["utility", "telco", "retailer"])
+def test_every_other_first_party_plugin_reaches_gold(tmp_path: Path, provider: str) -> None:
+    done = portal(
+        "conformance",
+        provider,
+        "--report",
+        "json",
+        "--report-file",
+        "report.json",
+        cwd=tmp_path,
+        env={"PORTAL_HOME": str(tmp_path / "home")},
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    [report] = json.loads((tmp_path / "report.json").read_text())["providers"]
+    assert [c["test"] for c in report["checks"] if c["outcome"] == "failed"] == []
+    assert report["tier"] == "gold"
+    assert report["completeness_score"] == 100 and report["legibility_score"] == 100
+
+
+@pytest.mark.slow
 def test_the_reference_bank_plugin_passes_every_check(tmp_path: Path) -> None:
     done = portal(
         "conformance",

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -99,6 +100,9 @@ class Provider:
     """True for a provider with no API: its data arrives only through ``portal import``."""
     limits: RequestLimits = field(default_factory=RequestLimits)
     """How hard portal may use the provider's API; the engine enforces it."""
+    timezone: str = "UTC"
+    """The IANA zone of the provider's calendar (bill periods, statement months), e.g.
+    ``Europe/London``: a period "1 to 31 March" there starts at 00:00 local time."""
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier() or self.name != self.name.lower():
@@ -106,6 +110,14 @@ class Provider:
                 f"Provider name {self.name!r} must be a lower-case identifier.",
                 hint="Use a short name such as 'bank' or 'acme_energy'.",
             )
+        try:
+            ZoneInfo(self.timezone)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise ConfigError(
+                f"Provider {self.name!r} declares the time zone {self.timezone!r}, which is"
+                " not an IANA zone.",
+                hint="Use a name such as 'Europe/London' or 'America/New_York'.",
+            ) from None
         if self.importer_only:
             if self.api_base or self.oauth != NO_OAUTH or self.sandbox is not None:
                 raise ConfigError(

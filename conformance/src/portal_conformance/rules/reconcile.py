@@ -17,6 +17,7 @@ from collections import Counter, defaultdict
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from portal_conformance.failures import CheckFailed, NotApplicable, examples
 from portal_conformance.harness import Harness
@@ -126,6 +127,7 @@ def bills_lines(h: Harness) -> list[str]:
 def usage_readings(h: Harness) -> list[str]:
     """Bill lines stating a quantity for a period equal the readings of that period."""
     bills, usage = _needs(h, "Bill", "Usage")
+    zone = ZoneInfo(h.provider.timezone)  # periods are dates on the provider's calendar
     problems, compared = [], 0
     for bill in bills:
         for line in bill.get("lines") or []:
@@ -138,7 +140,7 @@ def usage_readings(h: Harness) -> list[str]:
                 for u in usage
                 if u["account_id"] == bill["account_id"]
                 and u["unit"] == unit
-                and str(start) <= u["started_at"].date().isoformat() <= str(end)
+                and str(start) <= u["started_at"].astimezone(zone).date().isoformat() <= str(end)
             ]
             if not readings:
                 continue

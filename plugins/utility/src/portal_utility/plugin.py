@@ -38,6 +38,7 @@ PROVIDER = Provider(
     display_name="Demo Energy",
     sector=Sector.utility,
     description="Electricity and gas in London over Green Button Connect My Data (NAESB ESPI).",
+    timezone="Europe/London",  # bill periods are London dates
     api_base=API,
     oauth=OAuthClient(
         authorize_url="https://greenbutton.demo-energy.example/oauth/authorize",
