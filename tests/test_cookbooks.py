@@ -46,6 +46,39 @@ def run_shell_block(block: str, cwd: Path, env: dict[str, str]) -> list[str]:
     return outputs
 
 
+def run_sector_cookbook(
+    tmp_path: Path, cookbook: str, module: str, *, files: tuple[str, ...] = ("python",)
+) -> tuple[str, list[str], list[str]]:
+    """Write the cookbook's plugin and named files, run its shell blocks; return what they printed.
+
+    Returns the cookbook's text, its shell blocks and their outputs, one per command.
+    """
+    text = (ROOT / "cookbooks" / cookbook).read_text(encoding="utf-8")
+    folder = tmp_path / "my-plugins"
+    folder.mkdir()
+    (folder / module).write_text("\n\n".join(blocks(text, "python")), encoding="utf-8")
+    named = {name: code for kind in files for name, code in named_blocks(text, kind).items()}
+    for name, code in named.items():
+        (tmp_path / name).write_text(code, encoding="utf-8")
+    env = {**os.environ, "PORTAL_HOME": str(tmp_path / "home")}
+    env.pop("PORTAL_PLUGINS_DIR", None)
+    shell = blocks(text, "sh")
+    outputs = [out for block in shell for out in run_shell_block(block, tmp_path, env)]
+    return text, shell, outputs
+
+
+def assert_ci_runs_the_cookbook(text: str, shell: list[str]) -> None:
+    """The CI example runs exactly the commands the cookbook runs, after installing
+    distributions that exist (here: the ones this test environment runs on)."""
+    from importlib.metadata import distribution
+
+    [ci] = blocks(text, "yaml")
+    install, *steps = re.findall(r"^\s*- run: (.*)$", ci, re.M)
+    for package in install.split()[2:]:
+        distribution(re.sub(r"\[.*\]", "", package))
+    assert steps == [line for block in shell[1:] for line in block.strip().splitlines()]
+
+
 @pytest.mark.slow
 def test_writing_a_provider_plugin(tmp_path: Path) -> None:
     text = (ROOT / "cookbooks" / "writing-a-provider-plugin.md").read_text(encoding="utf-8")
@@ -64,18 +97,7 @@ def test_writing_a_provider_plugin(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_retailer_cookbook(tmp_path: Path) -> None:
-    from importlib.metadata import distribution
-
-    text = (ROOT / "cookbooks" / "retailer.md").read_text(encoding="utf-8")
-    folder = tmp_path / "my-plugins"
-    folder.mkdir()
-    (folder / "larder.py").write_text("\n\n".join(blocks(text, "python")), encoding="utf-8")
-    for name, code in named_blocks(text, "python").items():
-        (tmp_path / name).write_text(code, encoding="utf-8")
-    env = {**os.environ, "PORTAL_HOME": str(tmp_path / "home")}
-    env.pop("PORTAL_PLUGINS_DIR", None)
-    shell = blocks(text, "sh")
-    outputs = [out for block in shell for out in run_shell_block(block, tmp_path, env)]
+    text, shell, outputs = run_sector_cookbook(tmp_path, "retailer.md", "larder.py")
     providers, sync, status, tests, conformance = outputs
     assert "Larder & Loom" in providers
     # Thirty purchases and a return: every one the sandbox holds, none rejected.
@@ -84,29 +106,12 @@ def test_retailer_cookbook(tmp_path: Path) -> None:
     assert "larder" in status
     assert "3 passed" in tests
     assert "passed" in conformance
-    # The CI example runs exactly the commands executed above, after installing
-    # distributions that exist (here: the ones this test environment runs on).
-    [ci] = blocks(text, "yaml")
-    install, *steps = re.findall(r"^\s*- run: (.*)$", ci, re.M)
-    for package in install.split()[2:]:
-        distribution(re.sub(r"\[.*\]", "", package))
-    assert steps == [line for block in shell[1:] for line in block.strip().splitlines()]
+    assert_ci_runs_the_cookbook(text, shell)
 
 
 @pytest.mark.slow
 def test_telco_cookbook(tmp_path: Path) -> None:
-    from importlib.metadata import distribution
-
-    text = (ROOT / "cookbooks" / "telco.md").read_text(encoding="utf-8")
-    folder = tmp_path / "my-plugins"
-    folder.mkdir()
-    (folder / "nimbus.py").write_text("\n\n".join(blocks(text, "python")), encoding="utf-8")
-    for name, code in named_blocks(text, "python").items():
-        (tmp_path / name).write_text(code, encoding="utf-8")
-    env = {**os.environ, "PORTAL_HOME": str(tmp_path / "home")}
-    env.pop("PORTAL_PLUGINS_DIR", None)
-    shell = blocks(text, "sh")
-    outputs = [out for block in shell for out in run_shell_block(block, tmp_path, env)]
+    text, shell, outputs = run_sector_cookbook(tmp_path, "telco.md", "nimbus.py")
     providers, sync, status, tests, conformance = outputs
     assert "Nimbus Mobile" in providers
     # Every call, text and session and every bill the sandbox holds, none rejected.
@@ -116,28 +121,12 @@ def test_telco_cookbook(tmp_path: Path) -> None:
     assert "nimbus" in status
     assert "3 passed" in tests
     assert "passed" in conformance and "failed" not in conformance
-    # The CI example runs exactly the commands executed above.
-    [ci] = blocks(text, "yaml")
-    install, *steps = re.findall(r"^\s*- run: (.*)$", ci, re.M)
-    for package in install.split()[2:]:
-        distribution(re.sub(r"\[.*\]", "", package))
-    assert steps == [line for block in shell[1:] for line in block.strip().splitlines()]
+    assert_ci_runs_the_cookbook(text, shell)
 
 
 @pytest.mark.slow
 def test_utility_cookbook(tmp_path: Path) -> None:
-    from importlib.metadata import distribution
-
-    text = (ROOT / "cookbooks" / "utility.md").read_text(encoding="utf-8")
-    folder = tmp_path / "my-plugins"
-    folder.mkdir()
-    (folder / "kestrel.py").write_text("\n\n".join(blocks(text, "python")), encoding="utf-8")
-    for name, code in named_blocks(text, "python").items():
-        (tmp_path / name).write_text(code, encoding="utf-8")
-    env = {**os.environ, "PORTAL_HOME": str(tmp_path / "home")}
-    env.pop("PORTAL_PLUGINS_DIR", None)
-    shell = blocks(text, "sh")
-    outputs = [out for block in shell for out in run_shell_block(block, tmp_path, env)]
+    text, shell, outputs = run_sector_cookbook(tmp_path, "utility.md", "kestrel.py")
     providers, sync, status, tests, conformance = outputs
     assert "Kestrel Power" in providers
     # Five days of half-hours, one of them 23 hours long, and the bill: none rejected.
@@ -148,28 +137,14 @@ def test_utility_cookbook(tmp_path: Path) -> None:
     assert "4 passed" in tests
     # Every check passes, or is waived as the cookbook declares (reported as xfailed).
     assert re.search(r"\b\d+ passed", conformance) and not re.search(r"\b\d+ failed", conformance)
-    # The CI example runs exactly the commands executed above.
-    [ci] = blocks(text, "yaml")
-    install, *steps = re.findall(r"^\s*- run: (.*)$", ci, re.M)
-    for package in install.split()[2:]:
-        distribution(re.sub(r"\[.*\]", "", package))
-    assert steps == [line for block in shell[1:] for line in block.strip().splitlines()]
+    assert_ci_runs_the_cookbook(text, shell)
 
 
 @pytest.mark.slow
 def test_bank_cookbook(tmp_path: Path) -> None:
-    from importlib.metadata import distribution
-
-    text = (ROOT / "cookbooks" / "bank.md").read_text(encoding="utf-8")
-    folder = tmp_path / "my-plugins"
-    folder.mkdir()
-    (folder / "kittiwake.py").write_text("\n\n".join(blocks(text, "python")), encoding="utf-8")
-    for name, code in {**named_blocks(text, "python"), **named_blocks(text, "csv")}.items():
-        (tmp_path / name).write_text(code, encoding="utf-8")
-    env = {**os.environ, "PORTAL_HOME": str(tmp_path / "home")}
-    env.pop("PORTAL_PLUGINS_DIR", None)
-    shell = blocks(text, "sh")
-    outputs = [out for block in shell for out in run_shell_block(block, tmp_path, env)]
+    text, shell, outputs = run_sector_cookbook(
+        tmp_path, "bank.md", "kittiwake.py", files=("python", "csv")
+    )
     providers, sync, imported, status, tests, conformance = outputs
     assert "kittiwake" in providers and "Kittiwake" in providers  # the table wraps the name
     # Every transaction (three pages), balance, arrangement and purpose; none rejected.
@@ -180,9 +155,4 @@ def test_bank_cookbook(tmp_path: Path) -> None:
     assert re.search(r"Transactions\W+125\b", status), status
     assert "4 passed" in tests
     assert re.search(r"\b\d+ passed", conformance) and not re.search(r"\b\d+ failed", conformance)
-    # The CI example runs exactly the commands executed above.
-    [ci] = blocks(text, "yaml")
-    install, *steps = re.findall(r"^\s*- run: (.*)$", ci, re.M)
-    for package in install.split()[2:]:
-        distribution(re.sub(r"\[.*\]", "", package))
-    assert steps == [line for block in shell[1:] for line in block.strip().splitlines()]
+    assert_ci_runs_the_cookbook(text, shell)
