@@ -47,11 +47,11 @@ class RichProgress:
             )
         return self._tasks[provider]
 
-    def page(self, provider: str, stream: str, records: int, rejected: int) -> None:
-        """Count a delivered page."""
+    def page(self, provider: str, stream: str, records: int, rejected: int, pages: int = 1) -> None:
+        """Count a delivered batch of ``pages`` pages."""
         task = self._task(provider)
         state = self._progress.tasks[self._tasks_index(task)]
-        pages = state.fields["pages"] + 1
+        pages += state.fields["pages"]
         elapsed = state.elapsed or 0.0
         rate = f"{(state.completed + records) / elapsed:.0f}" if elapsed > 0 else "-"
         # Streams may carry an id ("transactions:<account>"); the kind is what a person needs.

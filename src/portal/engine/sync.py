@@ -29,8 +29,8 @@ from portal.record.tables import TABLES, Connection
 class SyncProgress(Protocol):
     """What a sync reports while it runs (the CLI draws it with rich)."""
 
-    def page(self, provider: str, stream: str, records: int, rejected: int) -> None:
-        """A page was delivered."""
+    def page(self, provider: str, stream: str, records: int, rejected: int, pages: int = 1) -> None:
+        """A batch of ``pages`` pages was delivered."""
 
     def retry(self, provider: str, message: str, wait: float) -> None:
         """A request failed and will be tried again after ``wait`` seconds."""
@@ -39,8 +39,8 @@ class SyncProgress(Protocol):
 class NoProgress:
     """Reports nothing."""
 
-    def page(self, provider: str, stream: str, records: int, rejected: int) -> None:
-        """Ignore the page."""
+    def page(self, provider: str, stream: str, records: int, rejected: int, pages: int = 1) -> None:
+        """Ignore the batch."""
 
     def retry(self, provider: str, message: str, wait: float) -> None:
         """Ignore the retry."""
@@ -208,6 +208,7 @@ def run_sync(
                 pending.batch.stream,
                 len(pending.batch.records),
                 len(pending.batch.rejections),
+                pages=pending.pages,
             )
             pending = None
 
@@ -261,6 +262,7 @@ class _Pending:
 
     def __init__(self, batch: Batch) -> None:
         self.batch = batch
+        self.pages = 1
         self.since = time.monotonic()
 
     def takes(self, batch: Batch) -> bool:
@@ -273,6 +275,7 @@ class _Pending:
 
     def add(self, batch: Batch) -> None:
         """Join ``batch``: its records after these, and its cursor, which is further on."""
+        self.pages += 1
         self.batch = dataclasses.replace(
             self.batch,
             records=self.batch.records + batch.records,
