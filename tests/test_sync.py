@@ -233,3 +233,32 @@ def test_no_item_is_dropped_silently_per_stream_and_status_shows_the_rejections(
     shown = CliRunner().invoke(cli, ["--home", str(tmp_path), "status"], catch_exceptions=False)
     assert "normalise produced no record" in shown.output
     assert f"{count.rejected}" in shown.output
+
+
+class FailAfter:
+    """Wraps fetch: the provider fails after three pages of one account's transactions."""
+
+    @hookimpl(wrapper=True)
+    def fetch(self) -> Any:
+        pages = yield
+
+        def failing() -> Any:
+            served = 0
+            for page in pages:
+                yield page
+                served += page.stream.startswith("transactions")
+                if served == 3:
+                    raise ProviderError("The provider went away.")
+
+        return failing()
+
+
+def test_pages_fetched_before_an_error_are_kept_though_they_share_a_transaction(
+    tmp_path: Path, bank: BankSandbox
+) -> None:
+    with Portal.open(home=tmp_path, extra_plugins=[FailAfter()]) as portal:
+        connect(portal, bank)
+        [result] = portal.sync()
+        assert isinstance(result.error, ProviderError)
+        stored = _stored(portal, Transaction)
+        assert len(stored) == result.streams["transactions"].normalised == 300

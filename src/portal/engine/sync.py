@@ -7,6 +7,7 @@ delivered (committed with its cursor) before the plugin's generator is asked for
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -24,6 +25,8 @@ from portal.provider import Page, Provider
 from portal.record.ids import canonical_json, portal_id, raw_digest
 from portal.record.model import Entity
 from portal.record.tables import TABLES, Connection
+
+log = logging.getLogger(__name__)
 
 
 class SyncProgress(Protocol):
@@ -202,6 +205,7 @@ def run_sync(
     def flush() -> None:
         nonlocal pending
         if pending is not None:
+            pending.delivering = True
             plugins.pm.hook.deliver(batch=pending.batch)
             progress.page(
                 provider.name,
@@ -238,6 +242,12 @@ def run_sync(
         flush()
     except Exception as error:  # reported per provider so the other providers' syncs go on
         result.error = error
+        if pending is not None and not pending.delivering:
+            # Fetching failed: the pages already normalised are still good, keep them.
+            try:
+                flush()
+            except Exception:
+                log.exception("Could not deliver the pages fetched before the error")
     finally:
         result.seconds = time.monotonic() - started
     return result
@@ -264,6 +274,7 @@ class _Pending:
         self.batch = batch
         self.pages = 1
         self.since = time.monotonic()
+        self.delivering = False
 
     def takes(self, batch: Batch) -> bool:
         """Whether ``batch`` may join: same stream, and the merge is still small and fresh."""
