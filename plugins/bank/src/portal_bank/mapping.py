@@ -32,6 +32,16 @@ def _rest(item: dict[str, Any], used: Iterable[str]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if k not in used}
 
 
+def _rest_of_each(key: str, item: dict[str, Any], used: Iterable[str]) -> dict[str, Any]:
+    """``{key: [what each object of item[key] kept beyond used]}``, or {} if nothing is left.
+
+    For an array only partly mapped (an account's identifiers, a party's addresses), so a
+    field the record has no column for is kept in ``extra`` under the same path.
+    """
+    left = [_rest(element, used) for element in item.get(key) or []]
+    return {key: left} if any(left) else {}
+
+
 def _signed(amount: dict[str, Any], indicator: str) -> Decimal:
     value = Decimal(amount["Amount"])
     if indicator not in ("Credit", "Debit"):
@@ -76,7 +86,8 @@ def account(item: dict[str, Any], ref: Ref) -> list[Entity]:
                     "OpeningDate",
                     "Account",
                 ],
-            ),
+            )
+            | _rest_of_each("Account", item, ["SchemeName", "Identification", "Name"]),
         )
     ]
 
@@ -97,7 +108,8 @@ def balance(item: dict[str, Any], ref: Ref) -> list[Entity]:
             credit_limit=limit,
             extra=_rest(
                 item,
-                ["AccountId", "Amount", "CreditDebitIndicator", "Type", "DateTime", "CreditLine"],
+                # CreditLine stays whole: only the first line's amount has a column.
+                ["AccountId", "Amount", "CreditDebitIndicator", "Type", "DateTime"],
             ),
         )
     ]
@@ -204,6 +216,9 @@ def party(item: dict[str, Any], ref: Ref) -> list[Entity]:
                     "Mobile",
                     "Address",
                 ],
+            )
+            | _rest_of_each(
+                "Address", item, ["AddressType", "AddressLine", "TownName", "PostCode", "Country"]
             ),
         )
     ]

@@ -107,6 +107,21 @@ PROVIDER = Provider(
 )
 
 
+PORTAL_CONFORMANCE = {
+    "bank": {
+        "ignored_fields": {
+            "transactions": {
+                "Balance.Type": "The running balance after a booked transaction is always an"
+                " InterimBooked balance; Transaction.balance_after holds its amount and sign.",
+                "Balance.Amount.Currency": "The running balance is in the account's currency,"
+                " which Transaction.currency already states.",
+            }
+        }
+    }
+}
+"""What the conformance suite needs to know about Demo Bank (portal_conformance.declaration)."""
+
+
 @hookimpl
 def register_providers(register: Callable[[Provider], None]) -> None:
     """Offer the Demo Bank."""
