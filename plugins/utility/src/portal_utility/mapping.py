@@ -31,6 +31,18 @@ from portal_utility import labels, metering
 from portal_utility.espi import link, resource_id
 from portal_utility.metering import Ref, envelope, moment, rest
 
+ADDRESS_FIELDS = (
+    "streetDetail.number",
+    "streetDetail.name",
+    "streetDetail.suiteNumber",
+    "streetDetail.addressGeneral",
+    "townDetail.name",
+    "townDetail.code",
+    "townDetail.country",
+    "postalCode",
+)
+"""What an Address maps of a StreetAddress; the rest (the county...) stays in extra."""
+
 
 def _address(street: dict[str, Any], kind: str) -> Address:
     detail = street.get("streetDetail") or {}
@@ -46,6 +58,9 @@ def _address(street: dict[str, Any], kind: str) -> Address:
         postcode=street.get("postalCode") or town.get("code") or None,
         country=town.get("country") or None,
     )
+
+
+_PHONE_FIELDS = ("countryCode", "areaCode", "localNumber")
 
 
 def _phone(number: dict[str, Any] | None) -> str | None:
@@ -91,10 +106,20 @@ def customer(item: dict[str, Any], ref: Ref) -> list[Entity]:
                 "entry": envelope(entry),
                 **rest(content, ["organisation", "kind", "customerName"]),
                 "organisation": rest(
-                    organisation, ["streetAddress", "electronicAddress", "phone1", "phone2"]
+                    organisation,
+                    [
+                        "electronicAddress.email1",
+                        *(f"{p}.{f}" for p in ("phone1", "phone2") for f in _PHONE_FIELDS),
+                        *(f"streetAddress.{f}" for f in ADDRESS_FIELDS),
+                    ],
                 ),
                 "service_locations": [
-                    {"entry": envelope(loc), **rest(loc["content"], ["location"])}
+                    {
+                        "entry": envelope(loc),
+                        **rest(
+                            loc["content"], [f"location.mainAddress.{f}" for f in ADDRESS_FIELDS]
+                        ),
+                    }
                     for loc in locations
                 ],
             },

@@ -35,9 +35,33 @@ ENTRY_FIELDS = ("id", "title", "published", "updated", "links", "resource")
 
 
 def rest(item: dict[str, Any], used: Iterable[str]) -> dict[str, Any]:
-    """What a mapping did not use, for ``extra``: nothing released is dropped."""
-    used = set(used)
-    return {k: v for k, v in item.items() if k not in used}
+    """What a mapping did not use, for ``extra``: nothing released is dropped.
+
+    ``used`` names fields, or parts of them by path (``townDetail.name`` in an object,
+    ``lines[].amount`` in each object of an array): what is left of such a field is kept
+    under the same path, and a field left with nothing is left out.
+    """
+    whole: set[str] = set()
+    parts: dict[str, list[str]] = {}
+    for path in used:
+        head, dot, tail = path.partition(".")
+        if dot:
+            parts.setdefault(head, []).append(tail)
+        else:
+            whole.add(head)
+    left: dict[str, Any] = {}
+    for key, value in item.items():
+        if key in whole:
+            continue
+        if key in parts and isinstance(value, dict):
+            value = rest(value, parts[key])
+        elif f"{key}[]" in parts and isinstance(value, list):
+            each = parts[f"{key}[]"]
+            value = [rest(v, each) if isinstance(v, dict) else v for v in value]
+            value = value if any(value) else {}
+        if value != {} or item[key] == {}:
+            left[key] = value
+    return left
 
 
 def envelope(entry: dict[str, Any]) -> dict[str, Any]:
@@ -133,6 +157,7 @@ def usage_point(item: dict[str, Any], ref: Ref) -> list[Entity]:
             extra={
                 "entry": envelope(entry),
                 "agreement": envelope(agreement) if agreement else None,
+                "local_time": envelope(local_time) if local_time else None,
                 "service_kind": kind,
                 "service_kind_label": supply,
                 **rest(content, ["ServiceCategory", "status"]),
@@ -229,7 +254,7 @@ def summary(item: dict[str, Any], ref: Ref) -> list[Entity]:
                     [
                         "billingPeriod",
                         "billLastPeriod",
-                        "costAdditionalDetailLastPeriod",
+                        *(f"costAdditionalDetailLastPeriod[].{f}" for f in _LINE_FIELDS),
                         "currency",
                         "statusTimeStamp",
                         "qualityOfReading",
@@ -238,6 +263,10 @@ def summary(item: dict[str, Any], ref: Ref) -> list[Entity]:
             },
         )
     ]
+
+
+_LINE_FIELDS = ("itemKind", "itemPeriod", "measurement", "note", "amount")
+"""What a bill line maps of a LineItem; the rest (unit cost, rounding...) stays in extra."""
 
 
 def _line(line: dict[str, Any], point: dict[str, str]) -> BillLine:

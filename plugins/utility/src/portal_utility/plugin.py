@@ -114,6 +114,33 @@ GREEN_BUTTON = Provider(
 )
 """Where imported files are filed: a Download My Data file can come from any utility."""
 
+_POINT_CONTEXT = (
+    "Context fetch adds so the item can be read alone (portal_utility.items); the supply"
+    " point's own Account keeps it."
+)
+PORTAL_CONFORMANCE = {
+    "utility": {
+        "ignored_fields": {
+            "accounts": {
+                "CustomerAgreement.content": "The agreement the supply point is billed under,"
+                " joined for its currency; the agreement's own Account (agreements stream)"
+                " keeps all of it.",
+            },
+            "usage": {
+                "UsagePoint.customerAgreement": _POINT_CONTEXT,
+                "UsagePoint.tzOffset": _POINT_CONTEXT,
+                "UsagePoint.dstOffset": _POINT_CONTEXT,
+            },
+            "bills": {
+                "UsagePoint.customerAgreement": _POINT_CONTEXT,
+                "UsagePoint.kind": _POINT_CONTEXT,
+                "UsagePoint.supply_number": _POINT_CONTEXT,
+            },
+        }
+    }
+}
+"""What the conformance suite needs to know about Demo Energy (portal_conformance.declaration)."""
+
 
 @hookimpl
 def register_providers(register: Callable[[Provider], None]) -> None:
