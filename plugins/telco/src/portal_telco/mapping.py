@@ -30,6 +30,7 @@ Ref = Callable[[type[Entity], str], str]
 def customer(item: dict[str, Any], ref: Ref, context: str = "") -> list[Entity]:
     """A TMF629 Customer to a Party, and the credit score it carries to an Inference."""
     media = item.get("contactMedium") or []
+    picked = {kind: _preferred(media, kind) for kind in ("email", "telephone", "mobile")}
     engaged = item.get("engagedParty") or {}
     kind = engaged.get("@referredType")
     party = Party(
@@ -40,35 +41,56 @@ def customer(item: dict[str, Any], ref: Ref, context: str = "") -> list[Entity]:
         party_type=kind,
         party_type_label=labels.label(labels.PARTY_TYPES, kind, "party type") if kind else None,
         customer_number=item["id"],
-        email=_medium(media, "email", "emailAddress"),
-        phone=_medium(media, "telephone", "phoneNumber"),
-        mobile=_medium(media, "mobile", "phoneNumber"),
+        email=_value(picked["email"], "emailAddress"),
+        phone=_value(picked["telephone"], "phoneNumber"),
+        mobile=_value(picked["mobile"], "phoneNumber"),
         addresses=[
             _address(m["characteristic"]) for m in media if m.get("mediumType") == "postalAddress"
         ],
         extra=rest(item, ["id", "name", "contactMedium", "creditProfile"])
-        | _nonempty(
-            contactMedium=[m for m in media if m.get("mediumType") not in _MAPPED_MEDIA],
-        ),
+        | _nonempty(contactMedium=[_medium_rest(m, picked) for m in media]),
     )
     scores = [privacy.credit(item["id"], profile) for profile in item.get("creditProfile") or []]
     return [party, *scores]
 
 
-_MAPPED_MEDIA = ("email", "telephone", "mobile", "postalAddress")
+_MAPPED_MEDIA = {
+    "email": ("characteristic.emailAddress",),
+    "telephone": ("characteristic.phoneNumber",),
+    "mobile": ("characteristic.phoneNumber",),
+    "postalAddress": tuple(
+        f"characteristic.{f}"
+        for f in ("contactType", "street1", "street2", "city", "postCode", "country")
+    ),
+}
+"""What the Party maps of each kind of contact medium (the one picked, or every address)."""
 
 
 def _nonempty(**fields: list[Any]) -> dict[str, Any]:
     return {name: value for name, value in fields.items() if value}
 
 
-def _medium(media: list[dict[str, Any]], medium_type: str, key: str) -> str | None:
+def _preferred(media: list[dict[str, Any]], medium_type: str) -> dict[str, Any] | None:
     # The preferred one first, as the customer asked to be reached that way.
     found = sorted(
         (m for m in media if m.get("mediumType") == medium_type),
         key=lambda m: not m.get("preferred"),
     )
-    return found[0]["characteristic"].get(key) if found else None
+    return found[0] if found else None
+
+
+def _value(medium: dict[str, Any] | None, key: str) -> str | None:
+    return (medium.get("characteristic") or {}).get(key) if medium else None
+
+
+def _medium_rest(
+    medium: dict[str, Any], picked: dict[str, dict[str, Any] | None]
+) -> dict[str, Any]:
+    # A medium the Party shows keeps the rest (its type, whether it is preferred); another
+    # medium (a second email, a fax) is kept whole.
+    kind = medium.get("mediumType") or ""
+    mapped = kind == "postalAddress" or any(medium is m for m in picked.values())
+    return rest(medium, _MAPPED_MEDIA[kind]) if mapped else medium
 
 
 def _address(place: dict[str, Any]) -> Address:
@@ -119,8 +141,9 @@ def product(item: dict[str, Any], ref: Ref, context: str = "") -> list[Entity]:
                 [
                     "id",
                     "description",
-                    "productPrice",
-                    "productTerm",
+                    *(f"productPrice[].{f}" for f in _PRICE_FIELDS),
+                    "productTerm[].name",
+                    "productTerm[].description",
                     "startDate",
                     "terminationDate",
                 ],
@@ -178,6 +201,19 @@ def _currency(prices: list[dict[str, Any]]) -> str | None:
         if money and money.get("unit"):
             return str(money["unit"])
     return None
+
+
+_PRICE_FIELDS = (
+    "name",
+    "recurringChargePeriod",
+    "unitOfMeasure",
+    "price.taxIncludedAmount",
+    "priceAlteration[].name",
+    "priceAlteration[].applicationDuration",
+    "priceAlteration[].recurringChargePeriod",
+    "priceAlteration[].price.taxIncludedAmount",
+)
+"""What a Price maps of a ProductPrice; the rest (duty-free amount, tax rate...) stays in extra."""
 
 
 def _prices(price: dict[str, Any], product_id: str) -> list[Price]:
