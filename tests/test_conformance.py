@@ -9,16 +9,21 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from defusedxml import ElementTree
 
+from portal.record import Entity
 from portal_conformance.declaration import Declaration, DeclarationError, Waiver, load_declaration
 from portal_conformance.report import Outcome, build, tier, to_markdown
 from portal_conformance.rules.legibility import label_of
+from portal_conformance.rules.rawfields import Normalise, dropped_paths, paths
+from portal_conformance.rules.rawfields import name as path_name
 
 PORTAL = str(Path(sys.executable).with_name("portal"))
 ROOT = Path(__file__).resolve().parent.parent
@@ -220,3 +225,63 @@ def test_code_fields_find_their_label_field() -> None:
     assert label_of(Transaction, "status") == "status_label"
     assert label_of(Transaction, "merchant_category_code") == "merchant_category_label"
     assert label_of(Transaction, "amount") is None
+
+
+RAW_PARTY = {
+    "Name": "Siobhán Ashworth",
+    "Address": [{"Line": "27 Elmwood Road", "County": "Greater London"}, {"Line": "Flat 3"}],
+    "Meta": {"Source": "web", "Seen": "2026-01-01"},
+}
+
+
+def party_normaliser(extra: Callable[[dict[str, Any]], dict[str, Any]]) -> Normalise:
+    """A normalise hook that maps the name and address lines, and puts ``extra(item)`` in extra."""
+    from portal.record import Address, Origin, Party
+
+    def normalise(stream: str, item: dict[str, Any]) -> list[Entity]:
+        addresses = [Address(lines=[a["Line"]]) for a in item.get("Address", [])]
+        return [
+            Party(
+                provider_id="P-1",
+                origin=Origin.provided,
+                full_name=item["Name"],
+                addresses=addresses,
+                extra=extra(item),
+            )
+        ]
+
+    return normalise
+
+
+def test_raw_field_paths_reach_into_objects_and_into_each_object_of_an_array() -> None:
+    assert [path_name(p) for p in dict.fromkeys(paths(RAW_PARTY))] == [
+        "Name",
+        "Address",
+        "Address[].Line",
+        "Address[].County",
+        "Meta",
+        "Meta.Source",
+        "Meta.Seen",
+    ]
+
+
+def test_a_nested_raw_field_dropped_silently_is_named_by_its_path() -> None:
+    normalise = party_normaliser(lambda item: {"Meta": item["Meta"]})
+    assert dropped_paths(normalise, "party", RAW_PARTY, set()) == ["Address[].County"]
+
+
+def test_a_dropped_field_is_reported_without_the_fields_beneath_it() -> None:
+    normalise = party_normaliser(lambda item: {})
+    assert dropped_paths(normalise, "party", RAW_PARTY, set()) == ["Address[].County", "Meta"]
+
+
+def test_a_nested_raw_field_kept_under_its_path_or_declared_ignored_is_accounted_for() -> None:
+    def rest(item: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "Meta": item["Meta"],
+            "Address": [{"County": a.get("County")} for a in item["Address"]],
+        }
+
+    assert dropped_paths(party_normaliser(rest), "party", RAW_PARTY, set()) == []
+    nothing_kept = party_normaliser(lambda item: {})
+    assert dropped_paths(nothing_kept, "party", RAW_PARTY, {"Address[].County", "Meta"}) == []

@@ -2,7 +2,7 @@
 
 Each file in ``conformance/tests/broken`` is the bank plugin with one defect and names, in
 ``EXPECTED_FAILURE``, the check that must catch it. Only that check runs per variant (in
-process, against the variant's own sandbox), so sixteen variants stay affordable; that the
+process, against the variant's own sandbox), so the variants stay affordable; that the
 reference plugin passes every check is ``test_conformance.py``'s full run.
 """
 
@@ -19,17 +19,21 @@ BROKEN = Path(__file__).resolve().parent.parent / "conformance" / "tests" / "bro
 VARIANTS = sorted(p.stem for p in BROKEN.glob("broken_*.py"))
 
 
-def expected_failure(variant: str) -> tuple[str, str]:
-    """The (family, param) a variant declares it must fail, read without importing it."""
+def declared(variant: str, name: str) -> object:
+    """A constant a variant declares (None if it does not), read without importing it."""
     tree = ast.parse((BROKEN / f"{variant}.py").read_text(encoding="utf-8"))
     for node in tree.body:
-        if (
-            isinstance(node, ast.Assign)
-            and getattr(node.targets[0], "id", "") == "EXPECTED_FAILURE"
-        ):
-            family, param = ast.literal_eval(node.value)
-            return family, param
-    raise AssertionError(f"{variant} declares no EXPECTED_FAILURE")
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == name:
+            return ast.literal_eval(node.value)
+    return None
+
+
+def expected_failure(variant: str) -> tuple[str, str]:
+    """The (family, param) a variant declares it must fail."""
+    value = declared(variant, "EXPECTED_FAILURE")
+    assert isinstance(value, tuple), f"{variant} declares no EXPECTED_FAILURE"
+    family, param = value
+    return family, param
 
 
 def test_there_are_at_least_fifteen_variants_each_aimed_at_a_real_check() -> None:
@@ -55,3 +59,8 @@ def test_broken_variant_fails_its_check(variant: str, tmp_path: Path) -> None:
     # Every failure says what is wrong, where, and how to fix it.
     assert failure.what and failure.where and failure.fix
     assert "\n  where: " in str(failure) and "\n  fix: " in str(failure)
+    # Where a variant says what the message must name (the exact field, say), it does.
+    named = declared(variant, "EXPECTED_IN_MESSAGE") or ()
+    assert isinstance(named, tuple)
+    for expected in named:
+        assert expected in str(failure), str(failure)

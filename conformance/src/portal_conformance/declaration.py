@@ -78,7 +78,10 @@ class Declaration(BaseModel):
     )
     ignored_fields: dict[str, dict[str, str]] = Field(
         default_factory=dict,
-        description="Category to raw field to the reason the plugin deliberately drops it.",
+        description="Category to raw field to the reason the plugin deliberately drops it."
+        " A field is named by its path in the raw item: 'Amount.Currency' in an object,"
+        " 'Account[].SecondaryIdentification' in each object of an array; a path covers"
+        " everything beneath it.",
     )
     category_scopes: dict[str, str] = Field(
         default_factory=dict,

@@ -20,6 +20,7 @@ from portal_conformance.rules import (
     declaration,
     delivery,
     legibility,
+    rawfields,
     reconcile,
     resilience,
     security,
@@ -129,9 +130,9 @@ FAMILIES: tuple[Family, ...] = (
     Family(
         "raw_fields",
         "completeness",
-        completeness.raw_fields,
+        rawfields.raw_fields,
         _categories,
-        "every raw field mapped, kept in extra, or declared ignored",
+        "every raw field, nested ones too, mapped, kept in extra, or declared ignored",
     ),
     Family(
         "reconcile",

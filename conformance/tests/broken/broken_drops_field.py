@@ -19,12 +19,18 @@ def _sandbox() -> Any:
 
 
 EXPECTED_FAILURE = ("raw_fields", "transactions")
+EXPECTED_IN_MESSAGE = (
+    "1 raw field of transactions is dropped silently",
+    "TransactionReference (stream 'transactions:",
+)
 PROVIDER = dataclasses.replace(
     bank.PROVIDER,
     name="broken_drops_field",
     display_name="Broken bank (broken_drops_field)",
     sandbox=_sandbox,
 )
+# The bank's own declaration (the fields it drops on purpose), so the defect is the only one.
+PORTAL_CONFORMANCE = {PROVIDER.name: bank.PORTAL_CONFORMANCE["bank"]}
 
 
 @hookimpl

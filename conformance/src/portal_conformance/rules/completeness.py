@@ -1,13 +1,12 @@
 """Exact completeness and no silent drop: what the sandbox served is what the store holds.
 
 Never "at least one record": every count is compared exactly with the sandbox's ground
-truth, every raw item is accounted for (a record or a rejection with a reason), and every
-raw field is mapped, kept in ``extra`` or declared ignored.
+truth, and every raw item is accounted for (a record or a rejection with a reason). That
+every raw field is mapped, kept in ``extra`` or declared ignored is ``rules.rawfields``.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from pydantic import ValidationError
@@ -16,12 +15,11 @@ from portal.record.ids import canonical_json
 from portal.record.model import ENTITIES, Entity
 from portal_conformance.failures import CheckFailed, NotApplicable, examples, require
 from portal_conformance.harness import Harness
-from portal_conformance.rules.stored import main_raw_items, main_rejections, normaliser
-
-_PROVENANCE = {"id", "provider", "connection_id", "consent_id", "fetched_at", "raw_id"}
+from portal_conformance.rules.stored import main_raw_items, main_rejections
 
 
-def _describe_item(item: dict[str, Any]) -> str:
+def describe_item(item: dict[str, Any]) -> str:
+    """A raw item named by its ids, or by the start of its JSON, for a failure message."""
     ids = [f"{k}={v}" for k, v in item.items() if "id" in k.lower() and isinstance(v, str)]
     return ", ".join(ids[:2]) or canonical_json(item)[:80]
 
@@ -60,7 +58,7 @@ def exact_count(h: Harness, category: str) -> None:
         return
     received = {canonical_json(item) for _, item in main_raw_items(h).values()}
     missing = [i for i in h.truth.items.get(category, []) if canonical_json(i) not in received]
-    detail = f" Never fetched: {examples(_describe_item(i) for i in missing)}." if missing else ""
+    detail = f" Never fetched: {examples(describe_item(i) for i in missing)}." if missing else ""
     served = h.truth.served(category)
     raise CheckFailed(
         f"The store holds {stored} {category} records; the sandbox served {served}"
@@ -190,93 +188,3 @@ def no_silent_drop(h: Harness, category: str) -> None:
         fix="Never filter items out in fetch or swallow a failure: yield every item and let"
         " normalise raise SkippableError(reason) for one it cannot use.",
     )
-
-
-def _comparable(entities: list[Entity]) -> list[str]:
-    return [
-        f"{type(e).__name__}:{canonical_json(e.model_dump(mode='json', exclude=_PROVENANCE))}"
-        for e in entities
-    ]
-
-
-def _sample(
-    items: list[tuple[str, dict[str, Any]]], limit: int = 40
-) -> list[tuple[str, dict[str, Any]]]:
-    # Items until every top-level key seen in the stream is covered, plus the first few.
-    chosen, covered = list(items[:3]), set()
-    for _, item in chosen:
-        covered |= set(item)
-    for stream, item in items:
-        if len(chosen) >= limit:
-            break
-        if set(item) - covered:
-            chosen.append((stream, item))
-            covered |= set(item)
-    return chosen
-
-
-def _mutated(value: Any) -> Any:
-    # Every leaf changed, so a field used only through a fallback still shows its use.
-    if isinstance(value, bool):
-        return not value
-    if isinstance(value, int | float):
-        return value + 1
-    if isinstance(value, str):
-        return value + "~"
-    if isinstance(value, dict):
-        return {k: _mutated(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_mutated(v) for v in value] or ["~"]
-    return "~"
-
-
-def raw_fields(h: Harness, category: str) -> None:
-    """Every raw field is mapped, kept in ``extra``, or declared ignored with a reason.
-
-    A field counts as mapped when removing it (or changing it) changes what normalise
-    returns: the suite re-normalises a sample of stored raw items, one field at a time.
-    """
-    run = h.require_main_ok()
-    entity = h.entity(category)
-    raws = main_raw_items(h)
-    ignored = h.declaration.ignored_fields.get(category, {})
-    by_raw = {r["raw_id"]: r for r in h.rows(entity)}
-    items = [raws[rid] for rid in sorted(by_raw) if rid in raws]
-    if not items:
-        raise NotApplicable(f"no {category} records to trace back to raw items")
-    call = normaliser(run, h)
-    dropped: Counter[str] = Counter()
-    where_seen: dict[str, str] = {}
-    for stream, item in _sample(items):
-        entities = call(stream, item)
-        baseline = _comparable(entities)
-        extra = {k for e in entities for k in e.extra}
-        for key in item:
-            if key in extra or key in ignored:
-                continue
-            if not _same(call, stream, item, key, baseline):
-                continue
-            dropped[key] += 1
-            where_seen.setdefault(key, f"stream {stream!r}, item {_describe_item(item)}")
-    require(
-        not dropped,
-        f"Raw fields of {category} are dropped silently (neither mapped, nor kept in extra,"
-        f" nor declared ignored): {examples(f'{k} ({where_seen[k]})' for k in sorted(dropped))}.",
-        where=f"the normalise hook of {h.name!r} for {category}",
-        fix="Map each to a record field, keep it in extra (see _rest in the bank plugin), or"
-        f" declare it in PORTAL_CONFORMANCE[{h.name!r}]['ignored_fields'][{category!r}] with"
-        " a reason.",
-    )
-
-
-def _same(call: Any, stream: str, item: dict[str, Any], key: str, baseline: list[str]) -> bool:
-    for variant in (
-        {k: v for k, v in item.items() if k != key},
-        {**item, key: _mutated(item[key])},
-    ):
-        try:
-            if _comparable(call(stream, variant)) != baseline:
-                return False
-        except Exception:  # the field is needed: normalise cannot do without it
-            return False
-    return True
