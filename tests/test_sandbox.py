@@ -661,6 +661,28 @@ def test_slow_down_adds_five_seconds_for_every_later_poll(http: httpx.Client) ->
         assert bank.device_polls("nonsense") == []
 
 
+def test_device_timing_can_be_shortened_for_new_codes_and_codes_can_end_early(
+    bank: BankSandbox, http: httpx.Client
+) -> None:
+    before = start_device(http, bank)
+    assert (before["interval"], before["expires_in"]) == (5, 600)  # RFC 8628's, by default
+    bank.set_device_timing(interval=0.2, expires_in=30)
+    after = start_device(http, bank)
+    assert (after["interval"], after["expires_in"]) == (0.2, 30)
+    assert poll(http, bank, after["device_code"]).json()["error"] == "authorization_pending"
+    time.sleep(0.25)  # the new interval is the one enforced: this poll is not too soon
+    assert poll(http, bank, after["device_code"]).json()["error"] == "authorization_pending"
+    assert poll(http, bank, before["device_code"]).json()["error"] == "authorization_pending"
+    assert poll(http, bank, before["device_code"]).json()["error"] == "slow_down"  # kept 5 s
+    bank.expire_device_codes()
+    time.sleep(0.25)
+    assert poll(http, bank, after["device_code"]).json()["error"] == "expired_token"
+    with pytest.raises(LookupError):
+        bank.approve_device(after["user_code"])
+    with pytest.raises(ValueError, match="must be positive"):
+        bank.set_device_timing(interval=0, expires_in=30)
+
+
 def test_a_confidential_client_authenticates_at_the_device_endpoint(
     bank: BankSandbox, http: httpx.Client
 ) -> None:

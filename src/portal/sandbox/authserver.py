@@ -24,7 +24,13 @@ from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 
 from portal.sandbox import pages
-from portal.sandbox.device import DeviceBook, DeviceCredential, device_endpoint, device_grant
+from portal.sandbox.device import (
+    DeviceBook,
+    DeviceCredential,
+    DeviceTiming,
+    device_endpoint,
+    device_grant,
+)
 from portal.sandbox.oauth import (
     CLIENT_AUTH_METHODS,
     Authorization,
@@ -71,7 +77,7 @@ class AuthorizationService:
     ) -> None:
         self.settings = settings
         self.store = OAuthStore(settings)
-        self.devices = DeviceBook()
+        self.devices = DeviceBook(DeviceTiming(settings.device_interval, settings.device_code_ttl))
         self.id_tokens = IdTokens(settings, base_url, subject)
         self._approve = approve
         self._base_url = base_url

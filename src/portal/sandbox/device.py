@@ -72,14 +72,46 @@ def normalise_user_code(user_code: str) -> str:
     return re.sub(r"[^0-9A-Z]", "", user_code.upper())
 
 
-class DeviceBook:
-    """Every device authorization of one sandbox; safe to use from the request threads."""
+@dataclass(frozen=True)
+class DeviceTiming:
+    """What the device authorization endpoint states for a new code (RFC 8628 §3.2)."""
 
-    def __init__(self) -> None:
+    interval: float
+    """Seconds the client must wait between polls (``interval``)."""
+    lifetime: float
+    """Seconds the codes live (``expires_in``)."""
+
+    def __post_init__(self) -> None:
+        if self.interval <= 0 or self.lifetime <= 0:
+            raise ValueError(
+                f"A device code's interval ({self.interval} s) and lifetime ({self.lifetime} s)"
+                " must be positive."
+            )
+
+
+class DeviceBook:
+    """Every device authorization of one sandbox; safe to use from the request threads.
+
+    ``timing`` is what new codes get; it can be changed while the sandbox runs (a test
+    shortens the interval), and codes already issued keep theirs.
+    """
+
+    def __init__(self, timing: DeviceTiming) -> None:
         self._by_device: dict[str, DeviceCredential] = {}
         self._by_user: dict[str, DeviceCredential] = {}
         self._forced_slow_downs = 0
+        self._timing = timing
         self._lock = threading.Lock()
+
+    @property
+    def timing(self) -> DeviceTiming:
+        with self._lock:
+            return self._timing
+
+    @timing.setter
+    def timing(self, timing: DeviceTiming) -> None:
+        with self._lock:
+            self._timing = timing
 
     def add(self, credential: DeviceCredential) -> None:
         with self._lock:
@@ -107,6 +139,13 @@ class DeviceBook:
     def force_slow_downs(self, n: int) -> None:
         with self._lock:
             self._forced_slow_downs += n
+
+    def expire_all(self) -> None:
+        """Every code issued so far expires now, before its stated lifetime is over."""
+        now = time.monotonic()
+        with self._lock:
+            for credential in self._by_device.values():
+                credential.expires_at = min(credential.expires_at, now)
 
     def withdraw(self) -> None:
         """Consent withdrawn: an approval not yet exchanged for tokens counts as denied."""
@@ -160,13 +199,20 @@ def device_endpoint(
     """The device authorization endpoint class (``/oauth/device``) for one sandbox.
 
     ``verification_uri`` is asked for on each request: a sandbox may restart on a new port.
+    The ``interval`` and ``expires_in`` it states are the book's timing at that moment.
     """
-    settings = store.settings
 
     class Endpoint(DeviceAuthorizationEndpoint):  # type: ignore[misc]
         CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
-        EXPIRES_IN = settings.device_code_ttl
-        INTERVAL = settings.device_interval
+
+        # authlib reads these two names when it answers; properties keep them live.
+        @property
+        def EXPIRES_IN(self) -> float:
+            return book.timing.lifetime
+
+        @property
+        def INTERVAL(self) -> float:
+            return book.timing.interval
 
         def get_verification_uri(self) -> str:
             return verification_uri()
@@ -175,14 +221,15 @@ def device_endpoint(
             client = store.client(client_id)
             # As on the authorization endpoint: the client's own scopes, all of them if none asked.
             granted = client.get_allowed_scope(scope) if client else None
+            # What the answer states (authlib put it in ``data``), so the two cannot differ.
             book.add(
                 DeviceCredential(
                     device_code=data["device_code"],
                     user_code=data["user_code"],
                     client_id=client_id,
                     scope=granted or "",
-                    expires_at=time.monotonic() + settings.device_code_ttl,
-                    interval=settings.device_interval,
+                    expires_at=time.monotonic() + float(data["expires_in"]),
+                    interval=float(data["interval"]),
                 )
             )
 

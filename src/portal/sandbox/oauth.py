@@ -41,9 +41,9 @@ class OAuthSettings:
     openid: bool = False
     """Act as an OpenID provider: a request for scope ``openid`` also gets an ID token."""
     id_token_ttl: int = 300
-    device_interval: int = 5
+    device_interval: float = 5
     """The polling interval the device authorization endpoint states (RFC 8628 §3.2)."""
-    device_code_ttl: int = 600
+    device_code_ttl: float = 600
 
 
 @dataclass

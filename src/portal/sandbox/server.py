@@ -22,6 +22,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from portal.sandbox.authserver import AuthorizationService
 from portal.sandbox.chaos import Chaos, ChaosSwitch
+from portal.sandbox.device import DeviceTiming
 from portal.sandbox.faults import MALFORMED_BODY, Fault, FaultBook, RequestRecord
 from portal.sandbox.oauth import Authorization, Client, OAuthSettings
 from portal.sandbox.serving import Connections, QuietHandler
@@ -58,8 +59,8 @@ class Sandbox:
         refresh_token_ttl: int = 90 * 24 * 3600,
         scopes: tuple[str, ...] = ("read",),
         openid: bool = False,
-        device_interval: int = 5,
-        device_code_ttl: int = 600,
+        device_interval: float = 5,
+        device_code_ttl: float = 600,
     ) -> None:
         if openid and "openid" not in scopes:
             scopes = ("openid", *scopes)  # an OpenID provider must accept the scope it is named for
@@ -347,6 +348,20 @@ class Sandbox:
         if n < 1:
             raise ValueError("n must be at least 1.")
         self._auth.devices.force_slow_downs(n)
+
+    def set_device_timing(self, *, interval: float, expires_in: float) -> None:
+        """State this ``interval`` and ``expires_in`` for device codes issued from now on.
+
+        The defaults (the constructor's: 5 seconds and 10 minutes, as RFC 8628 suggests)
+        are what ``portal sandbox`` serves. A test or the conformance suite shortens them on
+        a sandbox a plugin built, so a device login takes a second rather than minutes; a
+        ``slow_down`` still adds RFC 8628's 5 seconds. Codes already issued keep theirs.
+        """
+        self._auth.devices.timing = DeviceTiming(interval=interval, lifetime=expires_in)
+
+    def expire_device_codes(self) -> None:
+        """End every device code issued so far: its next poll answers ``expired_token``."""
+        self._auth.devices.expire_all()
 
     def device_polls(self, device_code: str) -> list[tuple[float, str]]:
         """Each poll of ``device_code``: (``time.monotonic()``, the error answered or "ok")."""
