@@ -35,6 +35,12 @@ from portal_conformance.truth import GroundTruth, read_truth
 
 FAST_RETRIES = RetryPolicy(initial_wait=0.05, max_wait=0.5)
 """Backoff the suite uses: short, so faults cost little time; Retry-After is still honoured."""
+DEVICE_INTERVAL = 0.25
+"""The polling interval the suite has a sandbox state for device logins (RFC 8628 §3.2).
+
+A quarter second instead of the sandbox's default 5 s (which users of ``portal sandbox``
+keep), so a device login takes about a second; ``slow_down`` still adds RFC 8628's 5 s.
+"""
 
 
 @dataclass
@@ -78,11 +84,13 @@ class Harness:
         *,
         plugins_dir: Path | None = None,
         retry_policy: RetryPolicy = FAST_RETRIES,
+        device_interval: float = DEVICE_INTERVAL,
     ) -> None:
         self.name = provider_name
         self.workdir = workdir
         self.plugins_dir = plugins_dir
         self.retry_policy = retry_policy
+        self.device_interval = device_interval
         self._stack = ExitStack()
         self._count = 0
         plugins = Plugins.load(plugins_dir=plugins_dir)

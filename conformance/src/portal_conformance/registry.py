@@ -149,7 +149,7 @@ FAMILIES: tuple[Family, ...] = (
         "oauth",
         security.oauth,
         _fixed(*security.OAUTH_CHECKS),
-        "PKCE S256, state, loopback, scopes, refresh, revocation",
+        "PKCE S256, state, loopback, scopes, refresh, revocation, device flow",
     ),
     Family(
         "secrets",

@@ -24,6 +24,7 @@ from portal.export import export
 from portal_conformance.failures import CheckFailed, NotApplicable, examples, require
 from portal_conformance.harness import Harness, Run
 from portal_conformance.observe import capture_logs
+from portal_conformance.rules import device
 
 OAUTH_CHECKS = (
     "pkce_s256",
@@ -34,6 +35,7 @@ OAUTH_CHECKS = (
     "single_refresh",
     "reactive_refresh",
     "revocation",
+    *device.CHECKS,
 )
 SECRET_PLACES = ("logs", "errors", "reprs", "store", "exports")
 
@@ -50,9 +52,11 @@ def _where(h: Harness) -> str:
     return f"the authenticate hook of {h.name!r} (portal's built-in flow unless overridden)"
 
 
-def oauth(h: Harness, which: str) -> None:
+def oauth(h: Harness, which: str) -> dict[str, float] | None:
     """One OAuth property, checked against the sandbox's authorization server."""
     h.unsupported("oauth", f"oauth.{which}")
+    if which in device.CHECKS:
+        return device.device_flow(h, which)
     {
         "pkce_s256": _pkce,
         "state": _state,
@@ -63,6 +67,7 @@ def oauth(h: Harness, which: str) -> None:
         "reactive_refresh": _reactive,
         "revocation": _revocation,
     }[which](h)
+    return None
 
 
 def _login_run(h: Harness) -> Run:
