@@ -112,3 +112,87 @@ def test_a_new_home_and_store_are_private_to_their_owner(tmp_path: Path) -> None
         if (home / name).exists():
             assert (home / name).stat().st_mode & 0o077 == 0, name
     assert (home / "portal.db").stat().st_mode & 0o777 == 0o600
+
+
+def _varied(n: int) -> Batch:
+    """Transactions with every kind of value a column holds: text beyond ASCII, nulls,
+    exact amounts, JSON extras, and local times either side of the clocks going back."""
+    from zoneinfo import ZoneInfo
+
+    london = ZoneInfo("Europe/London")
+    records, raws = [], []
+    for i in range(n):
+        raw_id = f"raw-{i}"
+        raws.append(RawPayload(raw_id, "transactions", f'{{"n":{i},"text":"caf\\u00e9 {i}"}}'))
+        # Pairs of the same wall time, before (fold 0) and after (fold 1) the change.
+        booked = datetime(2024, 10, 27, 1, (i // 2) % 60, tzinfo=london, fold=i % 2)
+        t = Transaction(
+            provider_id=f"t{i}",
+            account_id="a",
+            booked_at=booked,
+            value_at=None if i % 3 else booked,
+            amount=f"-{i}.{i % 100:02d}",
+            currency="GBP",
+            status="Booked",
+            status_label="Booked",
+            description=f"Café «{i}» 😀",
+            reference=None if i % 5 else f"ref '{i}\"",
+            extra={"note": f"naïve {i}", "nested": {"list": [i, None, True]}} if i % 4 else {},
+        )
+        t.id, t.provider, t.raw_id = portal_id("bank", "transactions", f"t{i}"), "bank", raw_id
+        t.fetched_at = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+        records.append(t)
+    return Batch(
+        "bank", "c1", "transactions", datetime.now(UTC), records, raws, [], Position(page=1)
+    )
+
+
+def _dump(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table, each value with the type SQLite stored it as."""
+    with sqlite3.connect(path) as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        dumped = {}
+        for table in tables:
+            if table == "cursors":
+                continue  # its updated_at is the moment of the commit
+            columns = [r[1] for r in db.execute(f'PRAGMA table_info("{table}")')]
+            typed = ", ".join(f'"{c}", typeof("{c}")' for c in columns)
+            dumped[table] = db.execute(f'SELECT {typed} FROM "{table}" ORDER BY 1').fetchall()  # noqa: S608
+    return dumped
+
+
+def test_multi_row_statements_store_exactly_what_row_by_row_inserts_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import portal.store
+
+    batch = _varied(1234)  # two full statements of 500 rows and a remainder
+    Store(sqlite_url(tmp_path / "many.db")).commit(batch)
+
+    # SQLite built to allow fewer parameters per statement: 99 // 25 columns = 3 rows each.
+    few = Store(sqlite_url(tmp_path / "few.db"))
+    few.engine.dispose()
+    listen = portal.store.event.listens_for(few.engine, "connect")
+    listen(lambda connection, _: connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 99))
+    few.commit(batch)
+
+    monkeypatch.setattr(portal.store, "ROWS_PER_STATEMENT", 1)  # executemany, row by row
+    Store(sqlite_url(tmp_path / "one.db")).commit(batch)
+
+    expected = _dump(tmp_path / "one.db")
+    assert len(expected["transactions"]) == len(expected["raw_items"]) == 1234
+    assert _dump(tmp_path / "many.db") == expected
+    assert _dump(tmp_path / "few.db") == expected
+
+
+def test_times_either_side_of_the_clocks_going_back_keep_their_own_instant(store: Store) -> None:
+    # 01:30 before and after the clocks go back compare equal in Python (same zone, wall
+    # time), yet they are an hour apart: the store must not mistake one for the other.
+    batch = _varied(4)
+    store.commit(batch)
+    stored = {r["provider_id"]: r["booked_at"] for r in store.rows(Transaction)}
+    assert batch.records[0].booked_at == batch.records[1].booked_at
+    assert stored["t0"].isoformat() == "2024-10-27T00:00:00+00:00"  # 01:00 BST, fold 0
+    assert stored["t1"].isoformat() == "2024-10-27T01:00:00+00:00"  # 01:00 GMT, fold 1
+    assert stored["t2"].isoformat() == "2024-10-27T00:01:00+00:00"
+    assert stored["t3"].isoformat() == "2024-10-27T01:01:00+00:00"

@@ -129,8 +129,13 @@ class DecimalText(TypeDecorator[Decimal]):
     impl = String
     cache_ok = True
 
+    @staticmethod
+    def bind(value: Decimal) -> str:
+        """The stored text of a (non-null) amount; the store's batch writer calls it directly."""
+        return str(value)
+
     def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> str | None:
-        return None if value is None else str(value)
+        return None if value is None else self.bind(value)
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> Decimal | None:
         return None if value is None else Decimal(value)
@@ -142,12 +147,15 @@ class UTCDateTime(TypeDecorator[datetime]):
     impl = String
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> str | None:
-        if value is None:
-            return None
+    @staticmethod
+    def bind(value: datetime) -> str:
+        """The stored text of a (non-null) timestamp; the store's batch writer calls it directly."""
         if value.tzinfo is None:
             raise ValueError("refusing to store a naive datetime")
         return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> str | None:
+        return None if value is None else self.bind(value)
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> datetime | None:
         return None if value is None else datetime.fromisoformat(value)
