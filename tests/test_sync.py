@@ -262,3 +262,70 @@ def test_pages_fetched_before_an_error_are_kept_though_they_share_a_transaction(
         assert isinstance(result.error, ProviderError)
         stored = _stored(portal, Transaction)
         assert len(stored) == result.streams["transactions"].normalised == 300
+
+
+class FailDelivery:
+    """A second destination that fails on the third batch of transactions it is given."""
+
+    def __init__(self) -> None:
+        self.batches: list[str] = []
+
+    @hookimpl
+    def deliver(self, batch: Any) -> None:
+        if batch.stream.startswith("transactions"):
+            self.batches.append(batch.stream)
+            if len(self.batches) == 3:
+                raise OSError("The export disk is full.")
+
+
+def test_a_failed_delivery_ends_the_sync_and_nothing_after_it_is_committed(
+    tmp_path: Path, bank: BankSandbox
+) -> None:
+    failing = FailDelivery()
+    # merge_pages=False: one page, one batch, so "the third batch" is exactly 100 items.
+    with Portal.open(home=tmp_path, extra_plugins=[failing], merge_pages=False) as portal:
+        connect(portal, bank)
+        [result] = portal.sync()
+        assert isinstance(result.error, OSError) and "disk is full" in str(result.error)
+        # Deliveries run in a thread of their own while the engine normalises the next
+        # pages; those were dropped, never delivered, once a delivery had failed.
+        assert len(failing.batches) == 3
+        # The store is called first (pluggy calls the last registered first), so it holds
+        # the three pages and nothing fetched after them.
+        assert result.streams["transactions"].normalised > 300
+        assert len(_stored(portal, Transaction)) == 300
+    with Portal.open(home=tmp_path) as portal:
+        [again] = portal.sync()
+        assert again.ok, again.error
+        # No cursor went past its records: the next sync brings exactly the rest.
+        assert_store_matches(portal, bank)
+
+
+class WatchCollector:
+    """Notes how the garbage collector is set while batches are delivered."""
+
+    def __init__(self) -> None:
+        self.seen: set[tuple[tuple[int, ...], bool]] = set()
+
+    @hookimpl
+    def deliver(self, batch: Any) -> None:
+        import gc
+
+        self.seen.add((gc.get_threshold(), gc.get_freeze_count() > 0))
+
+
+def test_a_sync_tunes_the_garbage_collector_and_leaves_it_as_it_found_it(
+    tmp_path: Path, bank: BankSandbox
+) -> None:
+    import gc
+
+    from portal.engine.runner import SYNC_GC_THRESHOLDS
+
+    watch = WatchCollector()
+    before = gc.get_threshold()
+    with Portal.open(home=tmp_path, extra_plugins=[watch]) as portal:
+        connect(portal, bank)
+        [result] = portal.sync()
+        assert result.ok, result.error
+    assert watch.seen == {(SYNC_GC_THRESHOLDS, True)}
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0

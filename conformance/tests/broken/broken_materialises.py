@@ -12,10 +12,11 @@ from portal_bank import plugin as bank
 
 def _sandbox() -> Any:
     # The Demo Bank made on demand: the same API and customer, a thousand transactions,
-    # no statement files to render, so a variant syncs in about a second.
+    # no statement files to render, so a variant syncs in about a second. Pages of 50 give
+    # the current account 16 pages, well beyond what the engine itself fetches ahead.
     from portal_bank.sandbox import BankSandbox
 
-    return BankSandbox(transactions=1000)
+    return BankSandbox(transactions=1000, page_size=50)
 
 
 EXPECTED_FAILURE = ("budget", "memory_flat")

