@@ -1,6 +1,7 @@
 """The customer record refuses values a person could not trust."""
 
 import json
+import random
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -430,3 +431,42 @@ def test_every_value_object_field_has_a_title_and_description() -> None:
 
 def test_categories_are_labelled_in_the_order_the_record_reads() -> None:
     assert list(CATEGORY_LABELS) == [e.category for e in ENTITIES]
+
+
+def _payload(rng: random.Random, depth: int = 0) -> object:
+    """A random JSON-like value: text beyond ASCII and control characters, integers at
+    and past 64 bits, floats, nested lists and objects."""
+    alphabet = [chr(c) for c in range(0x80)] + ["é", "€", "😀", "\u2028", "\ufeff", "中"]
+    kind = rng.randrange(7 if depth < 3 else 5)
+    if kind == 0:
+        return "".join(rng.choice(alphabet) for _ in range(rng.randrange(12)))
+    if kind == 1:
+        return rng.choice(
+            [0, -1, 2**63 - 1, -(2**63), 2**64 - 1, 2**64, 10**30, rng.randrange(10**9)]
+        )
+    if kind == 2:
+        return rng.choice([True, False, None])
+    if kind == 3:
+        return rng.choice([1.5, 1e16, 1e-7, 0.1, -0.0, 123456789.125, float("inf")])
+    if kind == 4:
+        return "plain"
+    if kind == 5:
+        return [_payload(rng, depth + 1) for _ in range(rng.randrange(4))]
+    return {
+        "".join(rng.choice(alphabet) for _ in range(rng.randrange(6))): _payload(rng, depth + 1)
+        for _ in range(rng.randrange(5))
+    }
+
+
+def test_canonical_json_is_exactly_the_text_raw_ids_have_always_digested() -> None:
+    # Raw ids are digests of this text: a faster writer must never change a byte of it.
+    from portal.record.ids import canonical_json
+
+    def reference(payload: object) -> str:
+        return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    rng = random.Random(20261123)
+    payloads = [_payload(rng) for _ in range(20_000)]
+    payloads += [{"b": 1, "a": [{"y": '\x00\x1f"\\', "x": 2**64}]}, {1: "int key"}, "\ud800"]
+    for payload in payloads:
+        assert canonical_json(payload) == reference(payload), payload
