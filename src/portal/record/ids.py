@@ -49,14 +49,16 @@ _SCALARS = frozenset({str, int, bool, type(None)})
 
 
 def _plain(payload: Any) -> bool:
-    """Whether ``payload`` holds only JSON values orjson writes exactly as ``json.dumps``."""
+    """Whether ``payload`` holds only JSON values orjson writes exactly as ``json.dumps``.
+
+    Keys are not looked at: orjson refuses a key that is not a string, and the caller then
+    falls back to ``json.dumps``.
+    """
     stack = [payload]
     while stack:
         value = stack.pop()
         kind = type(value)
         if kind is dict:
-            if not all(type(key) is str for key in value):
-                return False
             stack.extend(value.values())
         elif kind is list:
             stack.extend(value)
