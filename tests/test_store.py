@@ -59,6 +59,13 @@ def test_sqlite_store_uses_wal(store: Store, tmp_path: Path) -> None:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+def test_the_store_checkpoints_and_spills_as_measured_best(store: Store) -> None:
+    with store.engine.connect() as db:
+        pragma = db.connection.dbapi_connection.execute  # type: ignore[union-attr]
+        assert pragma("PRAGMA wal_autocheckpoint").fetchone() == (10000,)
+        assert pragma("PRAGMA cache_spill").fetchone() == (4000,)  # on, at 4,000 pages
+
+
 def test_batch_round_trips_exact_values_and_cursor(store: Store) -> None:
     store.commit(_batch(3, page=1, amount="0.10"))
     rows = list(store.rows(Transaction))

@@ -119,6 +119,13 @@ class Store:
             cursor.execute("PRAGMA wal_autocheckpoint=10000")
             # ...and then give the file back: after a checkpoint the WAL keeps at most 64 MB.
             cursor.execute("PRAGMA journal_size_limit=67108864")
+            # A batch's inserts dirty a page of each random-keyed index per row or so: let a
+            # transaction keep up to 4,000 dirty pages (16 MB) in memory before it spills
+            # any to the WAL, instead of the page cache's 2 MB. Spilled pages were written
+            # again when dirtied again: a third of the bytes written, and 13% of the time
+            # of a million-transaction sync (measured with 1,000-item batches). (Not 4096:
+            # SQLite reads the number as a boolean from its low byte, and 4096 means off.)
+            cursor.execute("PRAGMA cache_spill=4000")
             cursor.close()
 
     def _add_missing_columns(self) -> None:

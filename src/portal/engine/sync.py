@@ -105,7 +105,7 @@ class Normaliser:
     def __init__(self, plugins: Plugins, provider: Provider, connection: Connection) -> None:
         self.provider = provider
         self.connection = connection
-        self._hook = plugins.caller(provider.name, "normalise")
+        self._hook = _direct(plugins.caller(provider.name, "normalise"))
         self._ref: Callable[[type[Entity], str], str] = _Refs(provider.name)
 
     def batch(self, page: Page) -> Batch:
@@ -169,6 +169,24 @@ class Normaliser:
         )
 
 
+def _direct(hook: Any) -> Callable[..., Any]:
+    """``hook`` itself, or, when one plain implementation answers it, that function.
+
+    ``normalise`` is called once per raw item; pluggy's dispatch (filtering the plugin's
+    implementations, checking arguments, the multicall loop) cost as much as a tenth of
+    normalising. With a single implementation and no wrappers, calling it is the same.
+    """
+    impls = hook.get_hookimpls()
+    if len(impls) != 1 or impls[0].hookwrapper or impls[0].wrapper:
+        return hook  # type: ignore[no-any-return]
+    function, names = impls[0].function, impls[0].argnames
+
+    def call(**arguments: Any) -> Any:
+        return function(*[arguments[name] for name in names])
+
+    return call
+
+
 class _Refs:
     """The ``ref`` a plugin calls to point at another record: portal ids, remembered.
 
@@ -195,8 +213,12 @@ LOOKAHEAD = (prefetch.DEPTH + 1) + 1 + (delivery.DEPTH + 1)
 """Pages the engine may hold beyond the one being delivered: fetched ahead, being
 normalised, and waiting to be delivered (each page its own batch when merging is off)."""
 
-MERGE_ITEMS = 2000
-"""Consecutive pages of one stream share a transaction up to this many raw items..."""
+MERGE_ITEMS = 1000
+"""Consecutive pages of one stream share a transaction up to this many raw items...
+
+(Each transaction's dirty index pages stay in memory until it commits; past 1,000 items
+that cost more memory than the fewer commits saved: at a million transactions, 1,000
+was as fast as 2,000 with 20 MB less.)"""
 MERGE_SECONDS = 0.5
 """...or for this long: fewer, larger commits, each still holding its cursor."""
 
