@@ -81,6 +81,10 @@ def conformance(
             "--noconftest",
             "-p",
             "no:cacheprovider",
+            # portal (through httpx) has imported anyio before pytest starts, so pytest
+            # cannot rewrite the asserts of anyio's pytest plugin, and said so on every run.
+            "-W",
+            "ignore::pytest.PytestAssertRewriteWarning",
             "--show-capture=no",
             "-q",
             *[arg for name in providers for arg in ("--portal-provider", name)],
