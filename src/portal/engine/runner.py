@@ -11,7 +11,6 @@ SQLite rolls back any transaction it had not committed.
 from __future__ import annotations
 
 import gc
-import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -36,7 +35,6 @@ def run_all(jobs: Mapping[str, Job], *, grace: float = GRACE_SECONDS) -> list[Sy
     results: dict[str, SyncResult] = {}
 
     def work(name: str, job: Job) -> None:
-        _leave_ctrl_c_to_the_main_thread()
         try:
             results[name] = job(stop)
         except Exception as error:
@@ -60,21 +58,6 @@ def run_all(jobs: Mapping[str, Job], *, grace: float = GRACE_SECONDS) -> list[Sy
                 thread.join(max(0.0, deadline - time.monotonic()))
             raise
     return [results[name] for name in jobs]
-
-
-def _leave_ctrl_c_to_the_main_thread() -> None:
-    """Block SIGINT in this thread and the threads it starts (a sync's fetch and delivery).
-
-    The OS may hand a process signal to any thread that does not block it. When that is
-    not the main thread, CPython 3.11 notes the signal, but any other thread that then
-    recomputes the interpreter's "something is pending" flag clears it (only the main
-    thread counts signals in), and the main thread, idling in short joins while the sync
-    threads wait on the network, may not look again for a long time. A full test run
-    once saw an interrupted sync not stop within 10 s. Blocked here, SIGINT always lands
-    in the main thread, whose waiting join it interrupts at once.
-    """
-    if hasattr(signal, "pthread_sigmask"):  # POSIX; Windows delivers Ctrl-C differently
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
 
 
 SYNC_GC_THRESHOLDS = (10_000, 10, 10)
