@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -157,7 +158,7 @@ def test_ctrl_c_stops_within_two_seconds_and_keeps_what_was_committed(tmp_path: 
         env = _connected_home(tmp_path, bank)
         bank.set_chaos(Chaos(rate=1.0, kinds=("slow",), slow_seconds=0.15))
         portal_cmd = str(Path(sys.executable).with_name("portal"))
-        process = subprocess.Popen(
+        process = _popen_taking_ctrl_c(
             [portal_cmd, "sync", "--quiet"],
             env=env,
             stdout=subprocess.PIPE,
@@ -183,6 +184,23 @@ def test_ctrl_c_stops_within_two_seconds_and_keeps_what_was_committed(tmp_path: 
         )
         assert done.returncode == 0, done.stderr
         assert _transactions(tmp_path / "home") == len(bank.ground_truth()["transactions"])
+
+
+def _popen_taking_ctrl_c(args: list[str], **options: Any) -> subprocess.Popen[str]:
+    """Popen, the child taking SIGINT as a terminal's foreground command does.
+
+    A job a non-interactive shell starts in the background (``pytest ... &`` in a script)
+    ignores SIGINT, and its children inherit that: portal would then rightly ignore the
+    test's Ctrl-C. A handler installed here is reset to the default in the child.
+    """
+    ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    if ignored:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return subprocess.Popen(args, **options)
+    finally:
+        if ignored:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _transactions_so_far(home: Path) -> int:
