@@ -294,6 +294,10 @@ def test_a_failed_delivery_ends_the_sync_and_nothing_after_it_is_committed(
         # the three pages and nothing fetched after them.
         assert result.streams["transactions"].normalised > 300
         assert len(_stored(portal, Transaction)) == 300
+        # ...and the delivery thread ended with the sync instead of waiting forever.
+        import threading
+
+        assert not [t for t in threading.enumerate() if t.name.startswith("portal-deliver")]
     with Portal.open(home=tmp_path) as portal:
         [again] = portal.sync()
         assert again.ok, again.error

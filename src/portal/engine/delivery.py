@@ -69,11 +69,15 @@ class Deliverer:
 
     def close(self) -> None:
         """Wait for every submitted batch; raise ``DeliveryFailed`` if one failed."""
+        self.end()
+        self._raise_failure()
+
+    def end(self) -> None:
+        """Let the thread finish (after delivering what it was given) and wait for it."""
         if not self._closed:
             self._closed = True
             self._queue.put(_END)
             self._thread.join()
-        self._raise_failure()
 
     def _raise_failure(self) -> None:
         if self._failure is not None:
