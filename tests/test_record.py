@@ -470,3 +470,21 @@ def test_canonical_json_is_exactly_the_text_raw_ids_have_always_digested() -> No
     payloads += [{"b": 1, "a": [{"y": '\x00\x1f"\\', "x": 2**64}]}, {1: "int key"}, "\ud800"]
     for payload in payloads:
         assert canonical_json(payload) == reference(payload), payload
+
+
+def test_rest_keeps_what_a_mapping_did_not_use_under_its_own_path() -> None:
+    from portal.record.extra import rest
+
+    item = {
+        "id": "1",
+        "price": {"amount": "2.00", "taxRate": "20"},
+        "lines": [{"amount": "1", "unit": "p"}, {"amount": "1"}],
+        "terms": [{"name": "x"}],
+        "empty": {},
+    }
+    used = ["id", "price.amount", "lines[].amount", "terms[].name"]
+    assert rest(item, used) == {
+        "price": {"taxRate": "20"},
+        "lines": [{"unit": "p"}, {}],
+        "empty": {},
+    }

@@ -1,6 +1,6 @@
 """TM Forum items mapped to the customer record, one function per stream.
 
-Every field of an item is mapped to a column or kept in ``extra`` (``values.rest``), so
+Every field of an item is mapped to a column or kept in ``extra`` (``portal.record.extra.rest``), so
 nothing the telco released is dropped. Here: the customer, and products and contracts;
 bills and usage are in ``portal_telco.metering``; permissions, the processing notice and
 inferences in ``portal_telco.privacy``.
@@ -21,8 +21,9 @@ from portal.record import (
     Price,
     Product,
 )
+from portal.record.extra import rest
 from portal_telco import labels, metering, privacy
-from portal_telco.values import amount, characteristics, day, rest, unit
+from portal_telco.values import amount, characteristics, day, unit
 
 Ref = Callable[[type[Entity], str], str]
 

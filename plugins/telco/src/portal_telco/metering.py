@@ -15,6 +15,7 @@ from typing import Any
 
 from portal import SkippableError
 from portal.record import Account, Bill, BillLine, Entity, Origin, Unit, Usage
+from portal.record.extra import rest
 from portal_telco import labels
 from portal_telco.values import (
     amount,
@@ -22,7 +23,6 @@ from portal_telco.values import (
     day,
     leftover_characteristics,
     quantity,
-    rest,
     unit,
 )
 

@@ -11,8 +11,9 @@ from typing import Any
 
 from portal import SkippableError
 from portal.record import Category, Consent, Entity, Inference, Origin, Processing, Recipient
+from portal.record.extra import rest
 from portal_telco import labels
-from portal_telco.values import quantity, rest
+from portal_telco.values import quantity
 
 Ref = Callable[[type[Entity], str], str]
 GRANTEE = "Demo Telecom"

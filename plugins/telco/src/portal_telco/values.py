@@ -75,36 +75,6 @@ def characteristics(items: Iterable[dict[str, Any]] | None) -> dict[str, Any]:
     return {c["name"]: c.get("value") for c in items or ()}
 
 
-def rest(item: dict[str, Any], used: Iterable[str]) -> dict[str, Any]:
-    """The fields of ``item`` not in ``used``: what goes to ``extra``, so nothing is dropped.
-
-    ``used`` names fields, or parts of them by path (``price.taxIncludedAmount`` in an
-    object, ``productTerm[].name`` in each object of an array): what is left of such a field
-    is kept under the same path, and a field left with nothing is left out.
-    """
-    whole: set[str] = set()
-    parts: dict[str, list[str]] = {}
-    for path in used:
-        head, dot, tail = path.partition(".")
-        if dot:
-            parts.setdefault(head, []).append(tail)
-        else:
-            whole.add(head)
-    left: dict[str, Any] = {}
-    for key, value in item.items():
-        if key in whole:
-            continue
-        if key in parts and isinstance(value, dict):
-            value = rest(value, parts[key])
-        elif f"{key}[]" in parts and isinstance(value, list):
-            each = parts[f"{key}[]"]
-            value = [rest(v, each) if isinstance(v, dict) else v for v in value]
-            value = value if any(value) else {}
-        if value != {} or item[key] == {}:
-            left[key] = value
-    return left
-
-
 def leftover_characteristics(
     items: Iterable[dict[str, Any]] | None, used: Iterable[str]
 ) -> list[dict[str, Any]]:

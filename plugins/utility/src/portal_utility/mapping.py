@@ -27,9 +27,10 @@ from portal.record import (
     Recipient,
     Unit,
 )
+from portal.record.extra import rest
 from portal_utility import labels, metering
 from portal_utility.espi import link, resource_id
-from portal_utility.metering import Ref, envelope, moment, rest
+from portal_utility.metering import Ref, envelope, moment
 
 ADDRESS_FIELDS = (
     "streetDetail.number",

@@ -8,7 +8,7 @@ Local dates (a bill's period) come from the usage point's LocalTimeParameters.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -26,42 +26,13 @@ from portal.record import (
     Unit,
     Usage,
 )
+from portal.record.extra import rest
 from portal_utility import labels
 from portal_utility.espi import link, resource_id
 
 Ref = Callable[[type[Entity], str], str]
 ENTRY_FIELDS = ("id", "title", "published", "updated", "links", "resource")
 """The Atom envelope of an entry, kept in ``extra`` as ``entry``."""
-
-
-def rest(item: dict[str, Any], used: Iterable[str]) -> dict[str, Any]:
-    """What a mapping did not use, for ``extra``: nothing released is dropped.
-
-    ``used`` names fields, or parts of them by path (``townDetail.name`` in an object,
-    ``lines[].amount`` in each object of an array): what is left of such a field is kept
-    under the same path, and a field left with nothing is left out.
-    """
-    whole: set[str] = set()
-    parts: dict[str, list[str]] = {}
-    for path in used:
-        head, dot, tail = path.partition(".")
-        if dot:
-            parts.setdefault(head, []).append(tail)
-        else:
-            whole.add(head)
-    left: dict[str, Any] = {}
-    for key, value in item.items():
-        if key in whole:
-            continue
-        if key in parts and isinstance(value, dict):
-            value = rest(value, parts[key])
-        elif f"{key}[]" in parts and isinstance(value, list):
-            each = parts[f"{key}[]"]
-            value = [rest(v, each) if isinstance(v, dict) else v for v in value]
-            value = value if any(value) else {}
-        if value != {} or item[key] == {}:
-            left[key] = value
-    return left
 
 
 def envelope(entry: dict[str, Any]) -> dict[str, Any]:
