@@ -2,7 +2,8 @@
 
 ``benchmarks/sync.py`` starts one process per run (``python benchmarks/runs.py KIND CONFIG``)
 so that the peak RSS each reports is that run's alone. Every run prints one JSON line: how
-many transactions it handled, the seconds of the measured part, and the process's peak RSS.
+many transactions it handled, the seconds of the measured part, the CPU seconds the process
+(every thread, and any child) used in it, and the process's peak RSS.
 What is measured, by kind:
 
 - ``portal``: ``Portal.sync`` of the Demo Bank into the home's SQLite store (connecting
@@ -18,6 +19,7 @@ What is measured, by kind:
 
 from __future__ import annotations
 
+import contextlib
 import cProfile
 import io
 import json
@@ -48,6 +50,33 @@ def peak_rss_mb() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
+class Clock:
+    """Wall and CPU seconds of the measured parts of a run (CPU: every thread, any child)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.cpu = 0.0
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[None]:
+        """Count the time spent in the ``with`` block."""
+        wall, cpu = time.perf_counter(), _cpu()
+        try:
+            yield
+        finally:
+            self.seconds += time.perf_counter() - wall
+            self.cpu += _cpu() - cpu
+
+    def report(self, **figures: Any) -> dict[str, Any]:
+        """``figures`` with the seconds and CPU seconds counted."""
+        return figures | {"seconds": self.seconds, "cpu_seconds": self.cpu}
+
+
+def _cpu() -> float:
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def _open(home: Path) -> Portal:
     return Portal.open(home=home)
 
@@ -73,18 +102,15 @@ def run_portal(config: Config) -> dict[str, Any]:
     with _open(Path(config["home"])) as portal:
         _connected(portal, config["endpoints"])
         profilers = _profile_threads() if config.get("profile") else None
-        started = time.perf_counter()
-        [result] = portal.sync(["bank"])
-        seconds = time.perf_counter() - started
+        clock = Clock()
+        with clock.running():
+            [result] = portal.sync(["bank"])
         if not result.ok:
             raise SystemExit(f"portal's sync failed: {result.error}")
         stored = portal.store.counts().get("bank", {}).get("transactions", 0)
-    report = {
-        "transactions": result.records.get("transactions", 0),
-        "stored": stored,
-        "pages": result.pages,
-        "seconds": seconds,
-    }
+    report = clock.report(
+        transactions=result.records.get("transactions", 0), stored=stored, pages=result.pages
+    )
     if profilers:
         report["profile"] = _profile_text(profilers, config.get("profile_lines", 30))
     return report
@@ -128,15 +154,14 @@ def run_fetch(config: Config) -> dict[str, Any]:
     base = config["endpoints"]["api_base"]
     headers = {"Authorization": f"Bearer {token}"}
     count = pages = 0
-    with httpx.Client(headers=headers, timeout=60) as client:
-        started = time.perf_counter()
+    clock = Clock()
+    with httpx.Client(headers=headers, timeout=60) as client, clock.running():
         accounts = client.get(f"{base}/accounts").json()["Data"]["Account"]
         for account in accounts:
             for body in _pages(client, f"{base}/accounts/{account['AccountId']}/transactions"):
                 count += len(body["Data"]["Transaction"])
                 pages += 1
-        seconds = time.perf_counter() - started
-    return {"transactions": count, "pages": pages, "seconds": seconds}
+    return clock.report(transactions=count, pages=pages)
 
 
 _PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
@@ -155,21 +180,18 @@ def run_insert(config: Config) -> dict[str, Any]:
     for pragma in _PRAGMAS:
         db.execute(pragma)
     rows = source.execute(f"SELECT {names} FROM transactions")  # noqa: S608
-    count, seconds = 0, 0.0
-    started = time.perf_counter()
-    db.execute("BEGIN")
-    seconds += time.perf_counter() - started
+    count, clock = 0, Clock()
+    with clock.running():
+        db.execute("BEGIN")
     while chunk := rows.fetchmany(10_000):
-        started = time.perf_counter()
-        db.executemany(insert, chunk)
-        seconds += time.perf_counter() - started
+        with clock.running():
+            db.executemany(insert, chunk)
         count += len(chunk)
-    started = time.perf_counter()
-    db.execute("COMMIT")
-    seconds += time.perf_counter() - started
+    with clock.running():
+        db.execute("COMMIT")
     db.close()
     source.close()
-    return {"transactions": count, "seconds": seconds}
+    return clock.report(transactions=count)
 
 
 def run_dlt(config: Config) -> dict[str, Any]:
@@ -213,14 +235,14 @@ def run_dlt(config: Config) -> dict[str, Any]:
         dataset_name="bank",
         pipelines_dir=str(workdir / "pipelines"),
     )
-    started = time.perf_counter()
-    # jsonl, not dlt's default for DuckDB (INSERT statements): at 100,000 transactions the
-    # default took 10 times as long and 4.5 GB, so it would flatter portal.
-    pipeline.run(source, loader_file_format=config.get("format", "jsonl"))
-    seconds = time.perf_counter() - started
+    clock = Clock()
+    with clock.running():
+        # jsonl, not dlt's default for DuckDB (INSERT statements): at 100,000 transactions
+        # the default took 10 times as long and 4.5 GB, so it would flatter portal.
+        pipeline.run(source, loader_file_format=config.get("format", "jsonl"))
     with pipeline.sql_client() as sql:
         [(count,)] = sql.execute_sql("SELECT count(*) FROM transactions")
-    return {"transactions": int(count), "seconds": seconds}
+    return clock.report(transactions=int(count))
 
 
 RUNS: dict[str, Callable[[Config], dict[str, Any]]] = {

@@ -86,29 +86,54 @@ def test_the_sync_benchmark_runs_end_to_end_and_prints_every_figure() -> None:
         "ceiling (b): SQLite executemany only",
     ):
         row = re.search(
-            rf"^\| 400 \| {re.escape(run)} \| ([\d.]+) \| (.+?) \| (\d+) \| [\d.]+ \|$", out, re.M
+            rf"^\| 400 \| {re.escape(run)} \| ([\d.]+) \| (.+?) \| ([\d.]+) \| ([\d.]+|-)"
+            r" \| (\d+) \| [\d.]+ \|$",
+            out,
+            re.M,
         )
         assert row, f"no {run} row in:\n{out}"
-        assert float(row[1]) > 0 and int(row[3]) > 0
+        assert float(row[1]) > 0 and float(row[3]) > 0 and int(row[5]) > 0
+        if "ceiling (b)" not in run:  # the only run that does not touch the sandbox
+            assert float(row[4]) > 0
     for target in ("50% of the lower ceiling", "re-sync < 5%", "peak RSS < 200 MB"):
         assert re.search(rf"^\| .*{re.escape(target)}.* \| (pass|MISS) \|$", out, re.M), target
+    bound = re.search(
+        r"^\| 400 \| portal sync \| (\d+) \| (\d+) \| ([\d,]+) \| ([\d,]+) \|$", out, re.M
+    )
+    assert bound, f"no bound for portal's sync in:\n{out}"
+    assert int(bound[1]) > 0 and int(bound[2]) > 0
     assert "dlt" not in out
+
+
+def test_the_bound_is_the_cpu_of_the_run_and_the_sandbox_spread_over_the_cores() -> None:
+    bench = _benchmark_module()
+    runs = [
+        # 100 records, 10 ms of CPU (100 µs each) and 30 ms of the sandbox's (300 µs each)
+        bench.Run(100, "portal", 100, 0.05, 100.0, 0.0, 0.01, 0.03),
+        bench.Run(100, "dlt", 100, 0.08, 100.0, 0.0, 0.05, 0.03),
+        bench.Run(100, "fetch", 100, 0.01, 100.0, 0.0, 0.001, 0.03),
+    ]
+    rows = bench.bounds(runs, 2).splitlines()[2:]
+    assert rows == [
+        "| 100 | portal sync | 100 | 300 | 5,000 | 2,000 |",  # 2 cores / 400 µs
+        "| 100 | dlt rest_api → DuckDB | 500 | 300 | 2,500 | 1,250 |",
+    ]
 
 
 def test_the_targets_are_judged_on_the_figures_of_the_same_size() -> None:
     bench = _benchmark_module()
     run = bench.Run
     runs = [
-        run(10, "fetch", 10, 1.0, 90.0, 0.0),
-        run(10, "insert", 10, 0.5, 90.0, 0.0),
-        run(10, "portal", 10, 2.0, 100.0, 0.0),  # 5/s: half the fetch ceiling of 10/s
-        run(10, "resync", 0, 0.099, 95.0, 0.0),  # just under 5% of 2 s
-        run(10, "dlt", 10, 4.0, 300.0, 0.0),  # 2.5/s: portal is exactly 2x
-        run(100, "fetch", 100, 1.0, 90.0, 0.0),
-        run(100, "insert", 100, 1.0, 90.0, 0.0),
-        run(100, "portal", 100, 25.0, 121.0, 0.0),  # 4/s: under half of 100/s
-        run(100, "resync", 0, 2.0, 95.0, 0.0),
-        run(100, "dlt", 100, 10.0, 300.0, 0.0),  # 10/s: portal is slower
+        run(10, "fetch", 10, 1.0, 90.0, 0.0, 0.0, 0.0),
+        run(10, "insert", 10, 0.5, 90.0, 0.0, 0.0, 0.0),
+        run(10, "portal", 10, 2.0, 100.0, 0.0, 0.0, 0.0),  # 5/s: half the fetch ceiling of 10/s
+        run(10, "resync", 0, 0.099, 95.0, 0.0, 0.0, 0.0),  # just under 5% of 2 s
+        run(10, "dlt", 10, 4.0, 300.0, 0.0, 0.0, 0.0),  # 2.5/s: portal is exactly 2x
+        run(100, "fetch", 100, 1.0, 90.0, 0.0, 0.0, 0.0),
+        run(100, "insert", 100, 1.0, 90.0, 0.0, 0.0, 0.0),
+        run(100, "portal", 100, 25.0, 121.0, 0.0, 0.0, 0.0),  # 4/s: under half of 100/s
+        run(100, "resync", 0, 2.0, 95.0, 0.0, 0.0, 0.0),
+        run(100, "dlt", 100, 10.0, 300.0, 0.0, 0.0, 0.0),  # 10/s: portal is slower
     ]
     verdicts = {
         line.split(" | ")[0].strip("| "): line.rsplit(" | ", 1)[1].strip(" |")
