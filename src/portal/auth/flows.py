@@ -27,6 +27,7 @@ from portal.auth.oauth_client import OAUTH_ERRORS, OAuth2Client
 from portal.auth.refresh import check_scopes
 from portal.auth.tokens import TokenSet
 from portal.errors import AuthError, ProviderError
+from portal.http import Transport
 from portal.provider import Provider
 
 CALLBACK_PATH = "/callback"
@@ -101,7 +102,7 @@ def open_browser(url: str) -> None:
 
 def auto_approve_browser(url: str) -> None:
     """A user agent for sandboxes with auto-approve: follow the redirects to the listener."""
-    with httpx.Client(follow_redirects=True, timeout=10) as agent:
+    with httpx.Client(follow_redirects=True, timeout=10, transport=Transport()) as agent:
         agent.get(url)
 
 
