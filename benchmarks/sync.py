@@ -15,7 +15,8 @@ so the peak RSS is that run's alone (``benchmarks/runs.py``):
 
 It prints the figures and the targets of issue 4 with pass or miss, as Markdown, and what
 this machine's cores allow at best: the CPU seconds each run and the sandbox used, spread
-over every core.
+over every core, beside how much work two CPU-bound processes get done here at once; and
+where portal's CPU goes, thread by thread (fetch, normalise, deliver), per record.
 ``--profile SIZE`` adds a cProfile of portal's sync at that size (one of ``--sizes``).
 """
 
@@ -31,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,8 @@ class Run:
     """CPU seconds the run's process used in its measured part (every thread, any child)."""
     sandbox_cpu: float
     """CPU seconds the sandbox (this process) used while the run's process ran."""
+    threads: dict[str, float] = field(default_factory=dict)
+    """portal's runs: CPU seconds by thread (fetch, normalise, deliver, main, other)."""
 
     @property
     def rate(self) -> float:
@@ -135,6 +138,7 @@ def bench_size(
                     load,
                     report["cpu_seconds"],
                     report["sandbox_cpu_seconds"],
+                    report.get("threads", {}),
                 )
             )
             print(f"  {size:>9,} {LABELS[name]:<38} {report['seconds']:8.2f} s", file=sys.stderr)
@@ -239,6 +243,54 @@ def bounds(runs: list[Run], cores: int) -> str:
     return "\n".join(lines)
 
 
+THREADS = ("fetch", "normalise", "deliver", "main", "other")
+
+
+def threads_table(runs: list[Run]) -> str:
+    """CPU µs per record of each of portal's threads, for each first sync."""
+    lines = [
+        "| transactions | " + " | ".join(THREADS) + " | all of portal | sandbox |",
+        "| ---: |" + " ---: |" * (len(THREADS) + 2),
+    ]
+    for run in runs:
+        if run.kind != "portal" or not run.threads or not run.transactions:
+            continue
+        per = [run.threads.get(name, 0.0) / run.transactions * 1e6 for name in THREADS]
+        cells = " | ".join(f"{value:.0f}" for value in per)
+        lines.append(
+            f"| {run.size:,} | {cells} | {run.cpu / run.transactions * 1e6:.0f}"
+            f" | {run.sandbox_cpu / run.transactions * 1e6:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+SPIN = """
+import time
+started = time.perf_counter()
+total = 0
+for i in range({n}):
+    total += i * i
+print(time.perf_counter() - started)
+"""
+"""A CPU-bound Python loop that prints how long it took."""
+
+
+def parallelism(n: int = 10_000_000) -> float:
+    """How many cores' worth of work this machine gives two CPU-bound processes at once.
+
+    2.0 on two real, idle cores; less where the two are hyperthreads of one core or the
+    host is shared. It bounds what overlapping fetching, normalising and writing can gain.
+    """
+
+    def start() -> subprocess.Popen[str]:
+        command = [sys.executable, "-c", SPIN.format(n=n)]
+        return subprocess.Popen(command, stdout=subprocess.PIPE, text=True)  # noqa: S603
+
+    alone = float(start().communicate()[0])
+    together = [start() for _ in range(2)]
+    return sum(alone / float(p.communicate()[0]) for p in together)
+
+
 def machine() -> str:
     """Where the figures came from: Python, cores and memory (psutil, when installed)."""
     python = f"{platform.python_implementation()} {platform.python_version()}"
@@ -315,6 +367,12 @@ def main(argv: list[str] | None = None) -> None:
     cores = os.cpu_count() or 1
     print(f"\n## What {cores} cores allow\n")
     print(bounds(runs, cores))
+    print(
+        f"\nTwo CPU-bound processes at once did {parallelism():.2f} cores' worth of work here"
+        " (2.00 on two idle cores of their own)."
+    )
+    print("\n## Where portal's CPU goes (µs per record, by thread)\n")
+    print(threads_table(runs))
     for size, profile in profiles.items():
         print(f"\n## Profile of portal's sync at {size:,}\n\n```\n{profile.strip()}\n```")
 

@@ -149,3 +149,43 @@ def test_the_targets_are_judged_on_the_figures_of_the_same_size() -> None:
         "100: peak RSS < 200 MB": "pass",
         "100: peak RSS ≤ 1.2x the peak at 10": "MISS",  # 121 MB against 1.2 x 100 MB
     }
+
+
+def _runs_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("benchmark_runs", SCRIPT.with_name("runs.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_thread_cpu_counts_each_of_portal_s_threads_under_its_role() -> None:
+    import threading
+    import time
+
+    runs = _runs_module()
+
+    def spin(seconds: float) -> None:
+        until = time.thread_time() + seconds
+        while time.thread_time() < until:
+            pass
+
+    with runs.ThreadCPU(interval=0.05) as cpu:
+        for name, seconds in (("portal-fetch", 0.6), ("portal-deliver-bank", 0.3)):
+            worker = threading.Thread(target=spin, args=(seconds,), name=name)
+            worker.start()
+            worker.join()
+            time.sleep(0.1)  # read at least once more before the next one starts
+    roles = cpu.by_role()
+    # Each is read at least every 0.05 s while it runs, so at most that much is missed.
+    assert 0.5 <= roles["fetch"] <= 0.7, roles
+    assert 0.2 <= roles["deliver"] <= 0.4, roles
+    assert "normalise" not in roles
+
+
+def test_the_thread_table_gives_each_thread_s_cpu_per_record() -> None:
+    bench = _benchmark_module()
+    threads = {"fetch": 0.02, "normalise": 0.04, "deliver": 0.03, "main": 0.001}
+    run = bench.Run(1000, "portal", 1000, 0.1, 100.0, 0.0, 0.091, 0.03, threads)
+    rows = bench.threads_table([run, bench.Run(1000, "dlt", 1000, 0.1, 1.0, 0.0, 0.1, 0.1)])
+    assert rows.splitlines()[2:] == ["| 1,000 | 20 | 40 | 30 | 1 | 0 | 91 | 30 |"]
