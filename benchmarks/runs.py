@@ -88,6 +88,7 @@ class ThreadCPU:
     def __init__(self, interval: float = 0.25) -> None:
         self.interval = interval
         self._seen: dict[int, tuple[str, float]] = {}
+        self._start: dict[int, tuple[str, float]] = {}
         self._names: dict[int, str] = {}
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="bench-threadcpu", daemon=True)
