@@ -189,3 +189,25 @@ def test_the_thread_table_gives_each_thread_s_cpu_per_record() -> None:
     run = bench.Run(1000, "portal", 1000, 0.1, 100.0, 0.0, 0.091, 0.03, threads)
     rows = bench.threads_table([run, bench.Run(1000, "dlt", 1000, 0.1, 1.0, 0.0, 0.1, 0.1)])
     assert rows.splitlines()[2:] == ["| 1,000 | 20 | 40 | 30 | 1 | 0 | 91 | 30 |"]
+
+
+def test_writing_indexes_in_key_order_ends_with_the_same_tables() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT.with_name("index_order.py")),
+            "--rows",
+            "3000",
+            "--merge",
+            "1000",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    rows = re.findall(
+        r"^\| (direct|staged) \| 3,000 \| [\d.]+ \| [\d.]+ \| ([0-9a-f]{16}) \|$", done.stdout, re.M
+    )
+    assert [way for way, _ in rows] == ["direct", "staged"], done.stdout
+    assert rows[0][1] == rows[1][1]  # the same raw payloads and transactions, byte for byte
