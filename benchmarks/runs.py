@@ -79,63 +79,44 @@ engine.prefetch, engine.delivery); the main thread connects, starts and joins th
 
 
 class ThreadCPU:
-    """CPU seconds of this process's threads by role, read from /proc four times a second.
+    """CPU seconds of portal's threads by role, each thread's own count as its ``run`` ends.
 
-    Linux only (elsewhere it reports nothing). A thread that ends between two readings loses
-    at most a quarter of a second; the reading thread itself costs next to nothing.
+    Every thread started in the ``with`` block notes ``time.thread_time()`` when it ends
+    (portal's sync threads all end before ``Portal.sync`` returns); the main thread's is
+    counted from the start of the block to its end. Exact, and one call per thread.
     """
 
-    def __init__(self, interval: float = 0.25) -> None:
-        self.interval = interval
-        self._seen: dict[int, tuple[str, float]] = {}
-        self._start: dict[int, tuple[str, float]] = {}
-        self._names: dict[int, str] = {}
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._watch, name="bench-threadcpu", daemon=True)
-        self._tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    def __init__(self) -> None:
+        self.spent: list[tuple[str, float]] = []
+        self._run = threading.Thread.run
+        self._main = 0.0
 
     def __enter__(self) -> ThreadCPU:
-        self._read()
-        self._start = dict(self._seen)
-        self._thread.start()
+        original, spent = threading.Thread.run, self.spent
+        self._run = original
+
+        def counted(thread: threading.Thread) -> None:
+            try:
+                original(thread)
+            finally:
+                spent.append((thread.name, time.thread_time()))
+
+        threading.Thread.run = counted  # type: ignore[method-assign]
+        self._main = time.thread_time()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._done.set()
-        self._thread.join()
-        self._read()
+        threading.Thread.run = self._run  # type: ignore[method-assign]
+        self.spent.append(("MainThread", time.thread_time() - self._main))
 
     def by_role(self) -> dict[str, float]:
         """CPU seconds spent in the ``with`` block by fetch, normalise, deliver and main."""
         roles: dict[str, float] = {}
-        for tid, (name, cpu) in self._seen.items():
-            if name == "bench-threadcpu":
-                continue
+        for name, cpu in self.spent:
             role = next((r for prefix, r in ROLES if name.startswith(prefix)), None)
             role = role or ("main" if name == "MainThread" else "other")
-            before = self._start.get(tid, (name, 0.0))[1]
-            roles[role] = roles.get(role, 0.0) + cpu - before
+            roles[role] = roles.get(role, 0.0) + cpu
         return roles
-
-    def _watch(self) -> None:
-        while not self._done.wait(self.interval):
-            self._read()
-
-    def _read(self) -> None:
-        self._names.update({t.native_id: t.name for t in threading.enumerate() if t.native_id})
-        try:
-            tids = os.listdir("/proc/self/task")
-        except OSError:
-            return
-        for tid in tids:
-            try:
-                with open(f"/proc/self/task/{tid}/stat") as stat:
-                    fields = stat.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue  # ended meanwhile
-            cpu = (int(fields[11]) + int(fields[12])) / self._tick  # utime + stime
-            name = self._names.get(int(tid), tid)
-            self._seen[int(tid)] = (name, cpu)
 
 
 def _cpu() -> float:
