@@ -23,7 +23,6 @@ import hashlib
 import os
 import random
 import sqlite3
-import sys
 import tempfile
 import time
 import uuid
@@ -137,7 +136,6 @@ def main(argv: list[str] | None = None) -> None:
                 f" | {digest[:16]} |"
             )
             os.sync()  # the first way's writes are not left for the second to wait on
-    sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -60,8 +60,8 @@ def test_bulk_bank_filters_by_booking_time_and_grows_with_activity() -> None:
     } == set()
 
 
-def _benchmark_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("benchmark_sync", SCRIPT)
+def _benchmark_module(path: Path = SCRIPT) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"benchmark_{path.stem}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while it loads
@@ -151,19 +151,11 @@ def test_the_targets_are_judged_on_the_figures_of_the_same_size() -> None:
     }
 
 
-def _runs_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("benchmark_runs", SCRIPT.with_name("runs.py"))
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_thread_cpu_counts_each_of_portal_s_threads_under_its_role() -> None:
     import threading
     import time
 
-    runs = _runs_module()
+    runs = _benchmark_module(SCRIPT.with_name("runs.py"))
 
     def spin(seconds: float) -> None:
         until = time.thread_time() + seconds
