@@ -16,7 +16,7 @@ import json
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +27,7 @@ import tenacity
 
 from portal.auth.oauth_client import OAuth2Client
 from portal.auth.refresh import LEEWAY, TokenKeeper
+from portal.engine.prefetch import interleaved
 from portal.errors import AuthError, ProviderError, RetryableError
 from portal.limits import Limiter
 from portal.provider import Page, Provider, is_loopback
@@ -233,10 +234,14 @@ class RetryTransport(httpx.BaseTransport):
         self.inner.close()
 
 
+REFRESHES_PER_REQUEST = 2
+"""Refreshes one request may make after a 401, each for a different refused token."""
+
+
 class ProviderClient(OAuth2Client):  # type: ignore[misc]
     """An httpx client authorised for one customer of one provider.
 
-    It refreshes the access token before it expires and once after a 401, through a
+    It refreshes the access token before it expires and after a 401, through a
     ``TokenKeeper`` (single-flight, rotation persisted). It holds this connection's tokens
     only: never the vault, never another provider's.
     """
@@ -266,7 +271,13 @@ class ProviderClient(OAuth2Client):  # type: ignore[misc]
         return True
 
     def request(self, method: str, url: Any, **kwargs: Any) -> httpx.Response:
-        """Send a request; on a 401 refresh the token once and try again."""
+        """Send a request; on a 401 refresh the token and try again, at most twice.
+
+        Once is the rule: a fresh token refused as well means the provider refuses this
+        client. The second time is for streams fetched side by side, where the token a
+        request was retried with (refreshed by another thread, and used by the others) can
+        itself be revoked before the retry lands. A token refused twice is never retried.
+        """
         uses_token = (
             not kwargs.get("withhold_token")
             and kwargs.get("auth", httpx.USE_CLIENT_DEFAULT) is httpx.USE_CLIENT_DEFAULT
@@ -274,9 +285,14 @@ class ProviderClient(OAuth2Client):  # type: ignore[misc]
         current: Any = self.token
         sent = current.get("access_token") if current else None
         response: httpx.Response = super().request(method, url, **kwargs)
-        if response.status_code == 401 and uses_token:
+        refused: set[str | None] = set()
+        while response.status_code == 401 and uses_token:
+            if sent in refused or len(refused) == REFRESHES_PER_REQUEST:
+                break
+            refused.add(sent)
             response.close()
             self.token = self._keeper.refresh(self, sent)
+            sent = self.token.get("access_token")
             response = super().request(method, url, **kwargs)
         return response
 
@@ -366,3 +382,15 @@ def follow_links(
         nxt = next_url(body)
         yield Page(stream, items(body), cursor(body, nxt))
         current = nxt
+
+
+def together(client: ProviderClient, sources: Iterable[Iterable[Page]]) -> Iterator[Page]:
+    """The pages of several independent streams, fetched side by side.
+
+    Each source is a page generator (say, one per account and resource); up to the
+    provider's ``limits.concurrent`` of them run at once, in the order given (put the long
+    ones first), and the engine's request limits hold across all of them. Each source's
+    pages arrive in its own order, so each stream's cursors are committed after its records
+    as ever; pages of different sources interleave. The first error stops the rest.
+    """
+    return interleaved(sources, workers=client.provider.limits.concurrent)

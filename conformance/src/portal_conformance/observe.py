@@ -139,10 +139,13 @@ class DeliveryRecorder:
     """A destination plugin that notes every batch, and can simulate a crash after one.
 
     Registered for the suite's syncs only. It runs after the store (``trylast``), so with
-    ``crash_after=k`` exactly ``k`` batches are committed before the "crash".
+    ``crash_after=k`` exactly ``k`` batches are committed before the "crash"; with
+    ``crash_at_cursor``, every batch up to the first that carries a cursor (streams fetched
+    side by side arrive in a different order each time: that one is found by what it is).
     """
 
     crash_after: int | None = None
+    crash_at_cursor: bool = False
     deliveries: list[Delivery] = field(default_factory=list)
 
     @hookimpl(trylast=True)
@@ -159,7 +162,9 @@ class DeliveryRecorder:
                 cursor,
             )
         )
-        if self.crash_after is not None and len(self.deliveries) >= self.crash_after:
+        if (self.crash_after is not None and len(self.deliveries) >= self.crash_after) or (
+            self.crash_at_cursor and cursor is not None
+        ):
             raise SimulatedCrash(f"simulated crash after batch {len(self.deliveries)}")
 
 

@@ -182,6 +182,8 @@ class ChaosSwitch:
         self._error_body = error_body
         self._revoke = revoke_access_token
         self._uses: dict[int, int] = {}
+        self._revoked: set[int] = set()
+        self._tokens = threading.Lock()
         self._last_page: dict[str, bytes] = {}
         self.monkey: ChaosMonkey | None = None
 
@@ -201,8 +203,12 @@ class ChaosSwitch:
             return None
         token = flask.request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         key = hash(token)  # the token itself is never kept
-        self._uses[key] = self._uses.get(key, 0) + 1
-        decision = monkey.decide(may_revoke=self._uses[key] > MIN_USES_BEFORE_REVOKE)
+        with self._tokens:  # requests overlap: a token is revoked early once, by one of them
+            uses = self._uses[key] = self._uses.get(key, 0) + 1
+            may_revoke = uses > MIN_USES_BEFORE_REVOKE and key not in self._revoked
+            decision = monkey.decide(may_revoke=may_revoke)
+            if decision.status == 401:
+                self._revoked.add(key)
         flask.g.portal_chaos = decision
         if decision.delay:
             time.sleep(decision.delay)

@@ -242,25 +242,26 @@ def crash_resume(h: Harness, how: str) -> None:
         _sigkill(h)
         return
     deliveries = main.recorder.deliveries
-    first_cursor: dict[str, int] = {}
-    for i, d in enumerate(deliveries, 1):
-        if d.cursor is not None:
-            first_cursor.setdefault(d.stream, i)
-    # Right after the first cursor of each stream (where a cursor ahead of its records would
-    # lose data), and in the middle.
-    points = sorted({*list(first_cursor.values())[:1], max(1, len(deliveries) // 2)})
+    # Right after the first batch that carries a cursor (where a cursor ahead of its records
+    # would lose data), and in the middle.
+    middle = max(1, len(deliveries) // 2)
+    crashes = [
+        ("the first batch with a cursor", None),
+        (f"batch {middle} of {len(deliveries)}", middle),
+    ]
     recorder = DeliveryRecorder()
     run = h.run("crash", recorder=recorder, sync=False)
     assert run.connection is not None
-    for point in points:
+    for when, point in crashes:
         # Start each cycle from an empty store, keeping the connection and its tokens.
         run.portal.store.delete_connection(run.connection, delete_data=True)
         run.portal.store.save_connection(run.connection)
-        recorder.crash_after, recorder.deliveries[:] = point, []
+        recorder.crash_after, recorder.crash_at_cursor = point, point is None
+        recorder.deliveries[:] = []
         h.sync(run)
-        recorder.crash_after = None
+        recorder.crash_after, recorder.crash_at_cursor = None, False
         h.sync(run)
-        _require_resumed(h, run, f"a crash right after batch {point} of {len(deliveries)}")
+        _require_resumed(h, run, f"a crash right after {when}")
 
 
 def _require_resumed(h: Harness, run: Run, when: str) -> None:

@@ -47,11 +47,17 @@ class StatementsCursor(Cursor):
     after: datetime
 
 
-def arrangements(client: ProviderClient, account_id: str) -> Iterator[Page]:
-    """One page per resource of the account: direct debits to offers."""
-    for stream, path, key in RESOURCES:
-        body = client.get_json(f"accounts/{account_id}/{path}")
-        yield Page(f"{stream}:{account_id}", body["Data"].get(key, []))
+def arrangements(client: ProviderClient, account_id: str) -> list[Iterator[Page]]:
+    """The account's direct debits to offers: a source of one page for each resource, so
+    they can be fetched side by side."""
+    return [_resource(client, account_id, *resource) for resource in RESOURCES]
+
+
+def _resource(
+    client: ProviderClient, account_id: str, stream: str, path: str, key: str
+) -> Iterator[Page]:
+    body = client.get_json(f"accounts/{account_id}/{path}")
+    yield Page(f"{stream}:{account_id}", body["Data"].get(key, []))
 
 
 def statements(client: ProviderClient, cursors: Cursors, account_id: str) -> Iterator[Page]:

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from portal import Cursor, Cursors, InventoryItem, OAuthClient, Page, Provider, hookimpl
-from portal.http import ProviderClient, follow_links
+from portal.http import ProviderClient, follow_links, together
 from portal.record import Category, Sector
 from portal_bank import fetching, mapping
 
@@ -158,34 +158,70 @@ class _Watermark:
 
 @hookimpl
 def fetch(client: ProviderClient, cursors: Cursors) -> Iterator[Page]:
-    """Accounts, party, consents and balances in full; transactions from the last cursor."""
+    """Accounts, party, consents and balances in full; transactions from the last cursor.
+
+    After the accounts, every stream is independent of the others, so they are fetched
+    side by side (``together``), the accounts' transactions first: they are the long ones.
+    """
     accounts = client.get_json("accounts")["Data"]["Account"]
     yield Page("accounts", accounts)
-    yield Page("party", [client.get_json("party")["Data"]["Party"]])
+    ids = [account["AccountId"] for account in accounts]
     consent_id = (client.token or {}).get("consent_id")
-    if consent_id:
-        yield Page("consents", [client.get_json(f"account-access-consents/{consent_id}")["Data"]])
-    yield Page("marketing", client.get_json("marketing-preferences")["Data"]["Preference"])
-    yield Page("processing", client.get_json("processing-notice")["Data"]["Purpose"])
-    for account in accounts:
-        account_id = account["AccountId"]
-        yield Page(
-            "balances", client.get_json(f"accounts/{account_id}/balances")["Data"]["Balance"]
-        )
-        yield from fetching.arrangements(client, account_id)
-        yield from fetching.statements(client, cursors, account_id)
-        stream = f"transactions:{account_id}"
-        cursor = cursors.get(stream, TransactionsCursor)
-        params = {"fromBookingDateTime": cursor.since.isoformat()} if cursor else None
-        yield from follow_links(
-            client,
-            f"accounts/{account_id}/transactions",
-            stream=stream,
-            params=params,
-            items=lambda body: body["Data"]["Transaction"],
-            next_url=lambda body: body.get("Links", {}).get("Next"),
-            cursor=_Watermark(cursor.since if cursor else None),
-        )
+    yield from together(
+        client,
+        [
+            *(_transactions(client, cursors, account_id) for account_id in ids),
+            _page(client, "party", "party", lambda data: [data["Party"]]),
+            *(
+                [_page(client, "consents", f"account-access-consents/{consent_id}", _whole)]
+                if consent_id
+                else []
+            ),
+            _page(client, "marketing", "marketing-preferences", lambda data: data["Preference"]),
+            _page(client, "processing", "processing-notice", lambda data: data["Purpose"]),
+            *(
+                source
+                for account_id in ids
+                for source in (
+                    _page(
+                        client,
+                        "balances",
+                        f"accounts/{account_id}/balances",
+                        lambda data: data["Balance"],
+                    ),
+                    *fetching.arrangements(client, account_id),
+                    fetching.statements(client, cursors, account_id),
+                )
+            ),
+        ],
+    )
+
+
+def _page(
+    client: ProviderClient, stream: str, path: str, items: Callable[[Any], list[Any]]
+) -> Iterator[Page]:
+    """The one page of a resource that is not paginated."""
+    yield Page(stream, items(client.get_json(path)["Data"]))
+
+
+def _whole(data: Any) -> list[Any]:
+    return [data]
+
+
+def _transactions(client: ProviderClient, cursors: Cursors, account_id: str) -> Iterator[Page]:
+    """An account's transactions from where the last sync stopped, page by page."""
+    stream = f"transactions:{account_id}"
+    cursor = cursors.get(stream, TransactionsCursor)
+    params = {"fromBookingDateTime": cursor.since.isoformat()} if cursor else None
+    yield from follow_links(
+        client,
+        f"accounts/{account_id}/transactions",
+        stream=stream,
+        params=params,
+        items=lambda body: body["Data"]["Transaction"],
+        next_url=lambda body: body.get("Links", {}).get("Next"),
+        cursor=_Watermark(cursor.since if cursor else None),
+    )
 
 
 @hookimpl
