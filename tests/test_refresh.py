@@ -1,11 +1,13 @@
 """Refresh: proactive and reactive, one token call however many requests, rotation never lost."""
 
+import dataclasses
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from conftest import connect
@@ -14,7 +16,9 @@ from portal.auth.refresh import TokenKeeper
 from portal.auth.tokens import TokenSet
 from portal.auth.vault import Vault
 from portal.errors import AuthError
+from portal.http import ProviderClient, RetryTransport
 from portal.record import Transaction
+from portal_bank import plugin as bank_plugin
 from portal_bank.sandbox import BankSandbox
 
 
@@ -120,3 +124,45 @@ def test_the_client_a_plugin_gets_exposes_no_vault_and_shows_no_token(
         public = {name: value for name, value in vars(client).items() if not name.startswith("_")}
         assert not any(isinstance(value, Vault | TokenKeeper) for value in public.values())
         assert not any(value is portal.vault or value is portal.store for value in public.values())
+
+
+class _Keeper:
+    """A token keeper whose every refresh hands out the next of ``tokens``."""
+
+    def __init__(self, *tokens: str) -> None:
+        self.tokens = list(tokens)
+        self.refreshed_for: list[str | None] = []
+
+    def current(self) -> TokenSet:
+        return TokenSet({"access_token": self.tokens[0], "token_type": "Bearer"})
+
+    def refresh(self, client: object, failed_access_token: str | None) -> dict[str, object]:
+        self.refreshed_for.append(failed_access_token)
+        self.tokens.pop(0)
+        return {"access_token": self.tokens[0], "token_type": "Bearer"}
+
+
+def _client_answering(keeper: _Keeper, accepted: set[str]) -> httpx.Client:
+    def answer(request: httpx.Request) -> httpx.Response:
+        token = request.headers["Authorization"].removeprefix("Bearer ")
+        return httpx.Response(200 if token in accepted else 401, json={})
+
+    provider = dataclasses.replace(bank_plugin.PROVIDER, api_base="http://127.0.0.1:9/api")
+    transport = RetryTransport(httpx.MockTransport(answer))
+    return ProviderClient(provider, keeper, transport=transport, base_url=provider.api_base)  # type: ignore[arg-type]
+
+
+def test_a_request_refreshes_again_when_the_token_it_was_retried_with_is_refused_too() -> None:
+    # Streams fetched side by side: the token a retry carries may be revoked before it lands.
+    keeper = _Keeper("one", "two", "three")
+    assert _client_answering(keeper, {"three"}).get("accounts").status_code == 200
+    assert keeper.refreshed_for == ["one", "two"]
+
+
+def test_a_request_refreshes_at_most_twice_and_never_for_a_token_refused_before() -> None:
+    keeper = _Keeper("one", "two", "three", "four")
+    assert _client_answering(keeper, set()).get("accounts").status_code == 401
+    assert keeper.refreshed_for == ["one", "two"]  # then it gives up, answering the 401
+    again = _Keeper("one", "one")  # a refresh handing back the very token just refused
+    assert _client_answering(again, set()).get("accounts").status_code == 401
+    assert again.refreshed_for == ["one"]

@@ -145,6 +145,7 @@ class RetryTransport(httpx.BaseTransport):
         self.max_bytes = max_bytes
         self.on_retry = on_retry
         self.retries = 0
+        self._counting = threading.Lock()  # streams fetched side by side retry at once
         # Jitter in proportion to the first wait: tenacity's default of a whole second would
         # swamp a policy of short waits.
         self._backoff = tenacity.wait_exponential_jitter(
@@ -200,7 +201,7 @@ class RetryTransport(httpx.BaseTransport):
     def note_retry(self, message: str, attempt: int) -> None:
         """Count a retry decided above the transport (a body that did not decode) and wait."""
         wait = min(self.policy.max_wait, self.policy.initial_wait * 2 ** (attempt - 1))
-        self.retries += 1
+        self._count_retry()
         if self.on_retry is not None:
             self.on_retry(message, wait)
         self.policy.sleep(wait)
@@ -211,8 +212,12 @@ class RetryTransport(httpx.BaseTransport):
             return error.retry_after
         return float(self._backoff(state))
 
+    def _count_retry(self) -> None:
+        with self._counting:
+            self.retries += 1
+
     def _before_sleep(self, state: tenacity.RetryCallState) -> None:
-        self.retries += 1
+        self._count_retry()
         if self.on_retry is not None and state.next_action is not None:
             error = state.outcome.exception() if state.outcome else None
             self.on_retry(str(error), state.next_action.sleep)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from types import TracebackType
 
 from rich.console import Console
@@ -27,6 +28,9 @@ class RichProgress:
             disable=not enabled,
         )
         self._tasks: dict[str, TaskID] = {}
+        # Called from every provider's delivery thread and from its fetching threads (streams
+        # are fetched side by side): counts are read, added to and written back.
+        self._lock = threading.Lock()
 
     def __enter__(self) -> RichProgress:
         self._progress.__enter__()
@@ -49,6 +53,10 @@ class RichProgress:
 
     def page(self, provider: str, stream: str, records: int, rejected: int, pages: int = 1) -> None:
         """Count a delivered batch of ``pages`` pages."""
+        with self._lock:
+            self._page(provider, stream, records, rejected, pages)
+
+    def _page(self, provider: str, stream: str, records: int, rejected: int, pages: int) -> None:
         task = self._task(provider)
         state = self._progress.tasks[self._tasks_index(task)]
         pages += state.fields["pages"]
@@ -60,9 +68,10 @@ class RichProgress:
 
     def retry(self, provider: str, message: str, wait: float) -> None:
         """Show that a request is waiting to be tried again, and count it."""
-        task = self._task(provider)
-        retries = self._progress.tasks[self._tasks_index(task)].fields["retries"] + 1
-        self._progress.update(task, retries=retries, note=f"waiting {wait:.1f}s: {message}")
+        with self._lock:
+            task = self._task(provider)
+            retries = self._progress.tasks[self._tasks_index(task)].fields["retries"] + 1
+            self._progress.update(task, retries=retries, note=f"waiting {wait:.1f}s: {message}")
 
     def _tasks_index(self, task: TaskID) -> int:
         return [t.id for t in self._progress.tasks].index(task)

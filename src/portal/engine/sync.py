@@ -32,7 +32,11 @@ log = logging.getLogger(__name__)
 
 
 class SyncProgress(Protocol):
-    """What a sync reports while it runs (the CLI draws it with rich)."""
+    """What a sync reports while it runs (the CLI draws it with rich).
+
+    Called from the engine's threads at once (each provider's delivery thread, and the
+    threads fetching its streams side by side), so an implementation must be thread-safe.
+    """
 
     def page(self, provider: str, stream: str, records: int, rejected: int, pages: int = 1) -> None:
         """A batch of ``pages`` pages was delivered."""
