@@ -281,7 +281,7 @@ class ProviderClient(OAuth2Client):  # type: ignore[misc]
         Once is the rule: a fresh token refused as well means the provider refuses this
         client. The second time is for streams fetched side by side, where the token a
         request was retried with (refreshed by another thread, and used by the others) can
-        itself be revoked before the retry lands. A token refused twice is never retried.
+        itself be revoked before the retry lands. A token once refused is not sent again.
         """
         uses_token = (
             not kwargs.get("withhold_token")
