@@ -10,7 +10,9 @@ import pytest
 from bank_truth import assert_store_matches
 from portal.app import Portal
 from portal.auth.flows import auto_approve_browser
+from portal.batch import Batch
 from portal.engine.prefetch import interleaved
+from portal.hookspecs import hookimpl
 from portal.provider import Page, sandbox_endpoints
 from portal.sandbox import Chaos
 from portal_bank.sandbox import BankSandbox
@@ -90,14 +92,34 @@ def test_a_consumer_that_stops_early_closes_every_source() -> None:
     assert not [t for t in threading.enumerate() if t.name.startswith("portal-fetch-")]
 
 
+class Deliveries:
+    """A destination that notes each batch's stream and the cursor it carries."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str | None]] = []
+
+    @hookimpl
+    def deliver(self, batch: Batch) -> None:
+        since = None if batch.cursor is None else batch.cursor.model_dump(mode="json")["since"]
+        self.seen.append((batch.stream, since))
+
+
 def test_the_bank_fetches_its_streams_side_by_side_within_its_limits(tmp_path: Path) -> None:
+    deliveries = Deliveries()
     # Every answer takes 50 ms, so requests that can overlap do.
     with BankSandbox(page_size=100, transactions=600) as bank:
         bank.set_chaos(Chaos(rate=1.0, kinds=("slow",), slow_seconds=0.05))
-        with Portal.open(home=tmp_path) as portal:
+        with Portal.open(home=tmp_path, extra_plugins=[deliveries]) as portal:
             portal.connect("bank", browser=auto_approve_browser, endpoints=sandbox_endpoints(bank))
-            [result] = portal.sync()
+            [result] = portal.sync(["bank"])
             assert result.ok, result.error
             assert_store_matches(portal, bank)
             limit = portal.plugins.provider("bank").limits.concurrent
         assert 1 < bank.max_in_flight <= limit
+    # The two accounts' transactions interleave, and each one's pages still come in order.
+    streams = [s for s, _ in deliveries.seen if s.startswith("transactions:")]
+    assert len(set(streams)) == 2
+    assert streams != sorted(streams), "the accounts' transactions did not interleave"
+    for stream in set(streams):
+        marks = [since for s, since in deliveries.seen if s == stream and since is not None]
+        assert len(marks) > 1 and marks == sorted(marks), stream
