@@ -93,8 +93,7 @@ class ThreadCPU:
         self._main = 0.0
 
     def __enter__(self) -> ThreadCPU:
-        original, spent = threading.Thread.run, self.spent
-        self._run = original
+        original, spent = self._run, self.spent
 
         def counted(thread: threading.Thread) -> None:
             try:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any
 
 from portal.provider import Page
@@ -34,7 +34,7 @@ def prefetched(pages: Iterable[Page], *, depth: int = DEPTH) -> Iterator[Page]:
     it. When the consumer stops early (an error, Ctrl-C, ``close``), the producer stops at
     its next page and the plugin's generator is closed in the thread that ran it.
     """
-    return interleaved([pages], workers=1, depth=depth, name="portal-fetch")
+    return interleaved([pages], workers=1, depth=depth)
 
 
 def interleaved(
@@ -85,7 +85,7 @@ def interleaved(
     return _consume(handoff, halt, threads)
 
 
-def _run(source: Iterable[Page], offer: Any) -> bool:
+def _run(source: Iterable[Page], offer: Callable[[Any], bool]) -> bool:
     """Hand over every page of ``source``; False if the consumer stopped or it failed."""
     pages = iter(source)
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from operator import methodcaller
 from typing import Any
 
 from portal import Cursor, Cursors, Page, ProviderError
@@ -50,14 +51,22 @@ class StatementsCursor(Cursor):
 def arrangements(client: ProviderClient, account_id: str) -> list[Iterator[Page]]:
     """The account's direct debits to offers: a source of one page for each resource, so
     they can be fetched side by side."""
-    return [_resource(client, account_id, *resource) for resource in RESOURCES]
+    return [
+        page(
+            client,
+            f"{stream}:{account_id}",
+            f"accounts/{account_id}/{path}",
+            methodcaller("get", key, []),
+        )
+        for stream, path, key in RESOURCES
+    ]
 
 
-def _resource(
-    client: ProviderClient, account_id: str, stream: str, path: str, key: str
+def page(
+    client: ProviderClient, stream: str, path: str, items: Callable[[Any], list[Any]]
 ) -> Iterator[Page]:
-    body = client.get_json(f"accounts/{account_id}/{path}")
-    yield Page(f"{stream}:{account_id}", body["Data"].get(key, []))
+    """The one page of a resource that is not paginated: ``items`` picks them out of Data."""
+    yield Page(stream, items(client.get_json(path)["Data"]))
 
 
 def statements(client: ProviderClient, cursors: Cursors, account_id: str) -> Iterator[Page]:

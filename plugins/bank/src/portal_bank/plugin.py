@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from portal import Cursor, Cursors, InventoryItem, OAuthClient, Page, Provider, hookimpl
@@ -166,46 +167,22 @@ def fetch(client: ProviderClient, cursors: Cursors) -> Iterator[Page]:
     accounts = client.get_json("accounts")["Data"]["Account"]
     yield Page("accounts", accounts)
     ids = [account["AccountId"] for account in accounts]
+    sources = [_transactions(client, cursors, account_id) for account_id in ids]
+    sources.append(fetching.page(client, "party", "party", lambda data: [data["Party"]]))
     consent_id = (client.token or {}).get("consent_id")
-    yield from together(
-        client,
-        [
-            *(_transactions(client, cursors, account_id) for account_id in ids),
-            _page(client, "party", "party", lambda data: [data["Party"]]),
-            *(
-                [_page(client, "consents", f"account-access-consents/{consent_id}", _whole)]
-                if consent_id
-                else []
-            ),
-            _page(client, "marketing", "marketing-preferences", lambda data: data["Preference"]),
-            _page(client, "processing", "processing-notice", lambda data: data["Purpose"]),
-            *(
-                source
-                for account_id in ids
-                for source in (
-                    _page(
-                        client,
-                        "balances",
-                        f"accounts/{account_id}/balances",
-                        lambda data: data["Balance"],
-                    ),
-                    *fetching.arrangements(client, account_id),
-                    fetching.statements(client, cursors, account_id),
-                )
-            ),
-        ],
-    )
-
-
-def _page(
-    client: ProviderClient, stream: str, path: str, items: Callable[[Any], list[Any]]
-) -> Iterator[Page]:
-    """The one page of a resource that is not paginated."""
-    yield Page(stream, items(client.get_json(path)["Data"]))
-
-
-def _whole(data: Any) -> list[Any]:
-    return [data]
+    if consent_id:
+        path = f"account-access-consents/{consent_id}"
+        sources.append(fetching.page(client, "consents", path, lambda data: [data]))
+    sources += [
+        fetching.page(client, "marketing", "marketing-preferences", itemgetter("Preference")),
+        fetching.page(client, "processing", "processing-notice", itemgetter("Purpose")),
+    ]
+    for account_id in ids:
+        balances = f"accounts/{account_id}/balances"
+        sources.append(fetching.page(client, "balances", balances, itemgetter("Balance")))
+        sources += fetching.arrangements(client, account_id)
+        sources.append(fetching.statements(client, cursors, account_id))
+    yield from together(client, sources)
 
 
 def _transactions(client: ProviderClient, cursors: Cursors, account_id: str) -> Iterator[Page]:
