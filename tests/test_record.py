@@ -62,6 +62,25 @@ def test_money_is_an_exact_decimal_and_currency_is_normalised() -> None:
     assert t.currency == "GBP"
 
 
+def test_currency_and_country_codes_are_exactly_pycountrys() -> None:
+    # The codes are read from pycountry's data file rather than through its lookups.
+    import pycountry
+
+    from portal.record.types import _country, _currency
+
+    currencies = {c.alpha_3 for c in pycountry.currencies}
+    countries = {c.alpha_2 for c in pycountry.countries}
+    assert len(currencies) > 150 and len(countries) > 240
+    assert all(_currency(code.lower()) == code for code in currencies)
+    assert all(_country(f" {code.lower()} ") == code for code in countries)
+    for code in ("XXY", "GBX", "POINTS"):
+        with pytest.raises(ValueError, match="ISO 4217"):
+            _currency(code)
+    for code in ("UK", "XX", "GBR"):
+        with pytest.raises(ValueError, match="ISO 3166"):
+            _country(code)
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
