@@ -132,3 +132,48 @@ def test_a_next_link_back_to_the_first_page_is_a_loop() -> None:
     assert [page.items for page in (next(walk), next(walk))] == [[1], [2]]
     with pytest.raises(ProviderError, match="loops back"):
         next(walk)
+
+
+def test_json_bodies_decode_exactly_as_json_loads_decodes_them() -> None:
+    import json
+    import random
+
+    from portal.http import LONG_DIGITS, decode_json
+
+    rng = random.Random(4)
+    floats = [rng.uniform(-1e6, 1e6) for _ in range(300)]
+    floats += [rng.random() * 10 ** rng.randint(-300, 300) for _ in range(300)]
+    texts = [repr(f) for f in floats]
+    texts += [
+        f"{rng.randint(1, 9)}.{rng.randint(0, 10**17)}e{rng.randint(-320, 308)}" for _ in range(300)
+    ]
+    bodies = [
+        f"[{', '.join(texts)}]".encode(),
+        b'{"a": 1, "a": 2, "b": [true, false, null], "c": "caf\\u00e9 \xc3\xa9", "d": -0.0}',
+        b'{"max": 18446744073709551615, "min": -9223372036854775808, "id": "12345678901234567"}',
+        # Beyond 64 bits, which orjson would turn into floats: json.loads keeps them exact.
+        b'{"big": 18446744073709551616, "low": -9223372036854775809}',
+        b'{"huge": 123456789012345678901234567890, "note": "no digits run long here"}',
+        # Bodies orjson refuses and json.loads takes.
+        b'{"a": NaN, "b": Infinity, "c": 1e400}',
+        b'"\\ud800"',
+        b'\xef\xbb\xbf{"bom": true}',
+        '{"utf16": "é"}'.encode("utf-16"),
+    ]
+    for body in bodies:
+        expected = json.loads(body)
+        decoded = decode_json(body)
+        assert json.dumps(decoded) == json.dumps(expected), body[:60]
+        assert repr(decoded) == repr(expected), body[:60]
+    assert decode_json(bodies[3]) == {"big": 2**64, "low": -(2**63) - 1}
+    assert type(decode_json(bodies[3])["big"]) is int
+    assert len("9223372036854775809") == LONG_DIGITS
+
+    # Not JSON: the error is json.loads's own, position and all.
+    for broken in (b'{"a": [1, 2', b"", b'{"a": tru}', b"\xff\xfe\xfa"):
+        with pytest.raises(ValueError) as raised:
+            decode_json(broken)
+        with pytest.raises(ValueError) as direct:
+            json.loads(broken)
+        assert type(raised.value) is type(direct.value)
+        assert str(raised.value) == str(direct.value)

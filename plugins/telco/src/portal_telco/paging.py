@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from portal import Cursor, Page, ProviderError
-from portal.http import ProviderClient
+from portal.http import ProviderClient, decode_json
 
 LIMIT = 100
 
@@ -28,7 +28,7 @@ def get_listing(
     total: int | None = None
     if response.is_success:
         with contextlib.suppress(ValueError):  # not JSON: the engine's path below says so
-            body = response.json()
+            body = decode_json(response.content)
             total = int(response.headers["X-Total-Count"])
     if body is None:
         # Let the engine word the failure (a refusal, a server error), or fetch a body that
