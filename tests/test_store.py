@@ -228,3 +228,62 @@ def test_sqlite_statements_are_the_text_sqlalchemy_compiles_for_every_table() ->
             sql, names = conflict.sqlite(table, dialect)
             assert sql == str(compiled), (table.name, conflict)
             assert names == tuple(compiled.positiontup or ()), (table.name, conflict)
+
+
+def test_json_columns_read_back_what_json_dumps_of_the_value_would_give(store: Store) -> None:
+    # The store writes JSON columns with orjson where that gives the same value back, and
+    # as SQLAlchemy would (json.dumps of pydantic's JSON-ready value) everywhere else.
+    import dataclasses
+    import enum
+    import json
+
+    from pydantic_core import to_jsonable_python
+
+    class Colour(enum.Enum):
+        red = "red"
+
+    @dataclasses.dataclass
+    class Point:
+        x: int
+        at: datetime
+
+    when = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+    extras = [
+        {"plain": "text", "n": 3, "ok": True, "list": [1, "two", [3]], "deep": {"a": {"b": {}}}},
+        {"unicode": "café 😀 «»", "control": "tab\there\nline", "quote": 'say "hi"\\'},
+        {"floats": [0.1, -0.0, 1e16, 2.5e-300, 123456.789]},
+        {"nan": float("nan"), "inf": [float("inf"), float("-inf")]},
+        {"null": None, "nullable": "annulled"},
+        {"big": 2**64, "low": -(2**63) - 1},
+        {"when": when, "day": when.date(), "amount": Decimal("1.10"), "colour": Colour.red},
+        {"point": Point(1, when), "tuple": (1, 2), "set": {3}},
+        {"surrogate": "\ud800"},
+        {"nested": {1: "int key", "s": "str key"}},
+    ]
+    records, raws = [], []
+    for i, extra in enumerate(extras):
+        t = Transaction(
+            provider_id=f"j{i}",
+            account_id="a",
+            booked_at=when,
+            amount="1.00",
+            currency="GBP",
+            status="Booked",
+            status_label="Booked",
+            description="d",
+            extra=extra,
+        )
+        t.id, t.provider, t.raw_id = portal_id("bank", "transactions", f"j{i}"), "bank", f"r{i}"
+        t.connection_id, t.fetched_at = "c1", when
+        records.append(t)
+        raws.append(RawPayload(f"r{i}", "transactions", "{}"))
+    store.commit(Batch("bank", "c1", "transactions", when, records, raws, [], None))
+
+    stored = {r["provider_id"]: r["extra"] for r in store.rows(Transaction)}
+    for i, extra in enumerate(extras):
+        expected = json.loads(json.dumps(to_jsonable_python(extra)))
+        assert repr(stored[f"j{i}"]) == repr(expected), extra
+    assert stored["j3"]["nan"] != stored["j3"]["nan"]  # NaN, not null
+    assert stored["j5"]["big"] == 2**64
+    assert stored["j6"]["when"] == "2026-03-29T01:30:00Z"  # pydantic's text, not orjson's
+    assert stored["j9"] == {"nested": {"1": "int key", "s": "str key"}}
