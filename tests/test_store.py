@@ -287,3 +287,25 @@ def test_json_columns_read_back_what_json_dumps_of_the_value_would_give(store: S
     assert stored["j5"]["big"] == 2**64
     assert stored["j6"]["when"] == "2026-03-29T01:30:00Z"  # pydantic's text, not orjson's
     assert stored["j9"] == {"nested": {"1": "int key", "s": "str key"}}
+
+
+def test_timestamp_columns_share_conversions_but_never_mix_up_instants() -> None:
+    # One statement's timestamp columns share what they converted: a value date equal to
+    # its booking date is converted once, yet 01:30 before and after the clocks go back
+    # (equal in Python) stay an hour apart, whichever column met one of them first.
+    from zoneinfo import ZoneInfo
+
+    from portal.store import _UTCText
+
+    london = ZoneInfo("Europe/London")
+    first = datetime(2024, 10, 27, 1, 30, tzinfo=london, fold=0)
+    second = first.replace(fold=1)
+    assert first == second
+    timestamps = _UTCText()
+    booked, value = timestamps.column(), timestamps.column()
+    assert booked(first) == "2024-10-27T00:30:00.000000+00:00"
+    assert value(second) == "2024-10-27T01:30:00.000000+00:00"
+    assert value(first) == booked(first) == "2024-10-27T00:30:00.000000+00:00"
+    assert booked(second) == "2024-10-27T01:30:00.000000+00:00"
+    same = datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
+    assert booked(same) is booked(same) and value(same) == "2026-01-02T03:04:05.000006+00:00"

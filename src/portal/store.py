@@ -385,10 +385,15 @@ def _is_json(kind: TypeEngine[Any]) -> bool:
     return isinstance(kind, JSON)
 
 
-def _converter(kind: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
-    """How a non-null value of a column becomes what SQLite stores (None: as it is)."""
+def _converter(
+    kind: TypeEngine[Any], dialect: Dialect, timestamps: _UTCText
+) -> Callable[[Any], Any] | None:
+    """How a non-null value of a column becomes what SQLite stores (None: as it is).
+
+    ``timestamps`` converts timestamps, one for all the timestamp columns of a statement.
+    """
     if isinstance(kind, UTCDateTime):
-        return _utc_text()  # the type's own conversion, without SQLAlchemy's wrappers
+        return timestamps.column()  # the type's own conversion, without SQLAlchemy's wrappers
     if isinstance(kind, DecimalText):
         return DecimalText.bind
     process = kind.bind_processor(dialect)
@@ -425,27 +430,42 @@ def _json_text(value: Any) -> str | None:
     return None if b"null" in text else text.decode()
 
 
-def _utc_text() -> Callable[[datetime], str]:
-    """``UTCDateTime.bind``, remembering recent answers: a batch's rows share ``fetched_at``
-    and a booking's value date is often its booking date.
+class _UTCText:
+    """``UTCDateTime.bind`` for the timestamp columns of one statement, remembering answers.
+
+    A batch's rows share one ``fetched_at`` object, and a booking's value date (another
+    column, another object) is often its booking date: each column answers the object it
+    converted last without a lookup, and the columns share what they have converted.
 
     Aware datetimes that compare equal are the same instant, hence the same UTC text, with
     one exception: two in the same zone compare their wall times and ignore ``fold``, so
     01:30 before and after the clocks go back are "equal". ``fold`` is part of the key.
     """
-    known: dict[tuple[datetime, int], str] = {}
 
-    def convert(value: datetime) -> str:
-        key = (value, value.fold)
-        text = known.get(key)
-        if text is None:
-            text = UTCDateTime.bind(value)
-            if len(known) >= 4096:
-                known.clear()
-            known[key] = text
-        return text
+    LIMIT = 4096
 
-    return convert
+    def __init__(self) -> None:
+        self._known: dict[tuple[datetime, int], str] = {}
+
+    def column(self) -> Callable[[datetime], str]:
+        """The conversion for one column."""
+        known = self._known
+        last: list[Any] = [None, ""]  # the object this column converted last, and its text
+
+        def convert(value: datetime) -> str:
+            if value is last[0]:
+                return last[1]  # type: ignore[no-any-return]
+            key = (value, value.fold)
+            text = known.get(key)
+            if text is None:
+                text = UTCDateTime.bind(value)
+                if len(known) >= self.LIMIT:
+                    known.clear()
+                known[key] = text
+            last[0], last[1] = value, text
+            return text
+
+        return convert
 
 
 @dataclass(frozen=True)
@@ -520,10 +540,11 @@ class _Writer:
     @classmethod
     def of(cls, table: Table, conflict: _Conflict, dialect: Dialect) -> _Writer:
         sql, names = conflict.sqlite(table, dialect)
+        timestamps = _UTCText()
         conversions = tuple(
             (index, convert)
             for index, name in enumerate(names)
-            if (convert := _converter(table.c[name].type, dialect)) is not None
+            if (convert := _converter(table.c[name].type, dialect, timestamps)) is not None
         )
         get = itemgetter(*names)
         pick = get if len(names) > 1 else lambda row: (get(row),)
