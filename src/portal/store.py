@@ -451,11 +451,13 @@ class _UTCText:
     def column(self) -> Callable[[datetime], str]:
         """The conversion for one column."""
         known = self._known
-        last: list[Any] = [None, ""]  # the object this column converted last, and its text
+        last: datetime | None = None  # the object this column converted last...
+        last_text = ""  # ...and its text
 
         def convert(value: datetime) -> str:
-            if value is last[0]:
-                return last[1]  # type: ignore[no-any-return]
+            nonlocal last, last_text
+            if value is last:
+                return last_text
             key = (value, value.fold)
             text = known.get(key)
             if text is None:
@@ -463,7 +465,7 @@ class _UTCText:
                 if len(known) >= self.LIMIT:
                     known.clear()
                 known[key] = text
-            last[0], last[1] = value, text
+            last, last_text = value, text
             return text
 
         return convert
