@@ -3,12 +3,14 @@
 ``benchmarks/sync.py`` starts one process per run (``python benchmarks/runs.py KIND CONFIG``)
 so that the peak RSS each reports is that run's alone. Every run prints one JSON line: how
 many transactions it handled, the seconds of the measured part, the CPU seconds the process
-(every thread, and any child) used in it, and the process's peak RSS.
+(every thread, and any child) used in it, and the process's peak RSS (with the store's
+writer process's peak added, where a sync had one).
 What is measured, by kind:
 
 - ``portal``: ``Portal.sync`` of the Demo Bank into the home's SQLite store (connecting
   first, through the real OAuth flow, if the home has no connection yet: not timed), with
-  the CPU seconds of each of portal's threads (fetch, normalise, deliver, main);
+  the CPU seconds of each of portal's threads (fetch, normalise, deliver, main) and of
+  the store's writer process (``writer``), which a long sync hands its SQLite writes to;
 - ``fetch``: ceiling (a), every transactions page fetched with plain httpx and a bearer
   token, nothing done beyond decoding the JSON;
 - ``insert``: ceiling (b), the rows of portal's ``transactions`` table, read back from the
@@ -48,8 +50,25 @@ Config = dict[str, Any]
 
 def peak_rss_mb() -> float:
     """This process's peak resident set size so far, in MB."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+    return _mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def _peak_of(pid: int) -> float:
+    """The peak RSS of another process of this machine so far, in MB (Linux: VmHWM).
+
+    Not ``RUSAGE_CHILDREN``'s ``ru_maxrss``: it counts a child from its fork, when it
+    still shares all of its parent's pages, and so reports the parent's size.
+    """
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    line = next((line for line in status.splitlines() if line.startswith("VmHWM:")), "")
+    return int(line.split()[1]) / 1024 if line else 0.0
+
+
+def _mb(maxrss: int) -> float:
+    return maxrss / (1024 * 1024) if sys.platform == "darwin" else maxrss / 1024
 
 
 class Clock:
@@ -155,17 +174,27 @@ def run_portal(config: Config) -> dict[str, Any]:
         _connected(portal, config["endpoints"])
         profilers = _profile_threads() if config.get("profile") else None
         clock = Clock()
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
         with ThreadCPU() as threads, clock.running():
             [result] = portal.sync(["bank"])
         if not result.ok:
             raise SystemExit(f"portal's sync failed: {result.error}")
         stored = portal.store.counts().get("bank", {}).get("transactions", 0)
+        process = portal.store.writer_process
+        writer_peak = _peak_of(process.pid) if process is not None else 0.0
+    # The store's writer process (a long sync's SQLite writes, portal.store_writer) ends
+    # when the store closes, just above: only then are its CPU and peak RSS known. Its
+    # CPU is all the sync's (it only waits afterwards), and counts as the "writer" role.
+    ended = resource.getrusage(resource.RUSAGE_CHILDREN)
+    writer = ended.ru_utime + ended.ru_stime - children.ru_utime - children.ru_stime
     report = clock.report(
         transactions=result.records.get("transactions", 0),
         stored=stored,
         pages=result.pages,
-        threads=threads.by_role(),
+        threads=threads.by_role() | {"writer": writer},
+        writer_peak_rss_mb=writer_peak,
     )
+    report["cpu_seconds"] += writer
     if profilers:
         report["profile"] = _profile_text(profilers, config.get("profile_lines", 30))
     return report
@@ -313,7 +342,9 @@ def main() -> None:
     kind, config = sys.argv[1], json.loads(sys.argv[2])
     os.environ.setdefault("PORTAL_VAULT", "file")  # never the machine's keyring
     report = RUNS[kind](config)
-    report["peak_rss_mb"] = peak_rss_mb()
+    # With a writer process, the sync's memory is both processes': their peaks added (an
+    # upper bound, as the two need not peak at the same moment).
+    report["peak_rss_mb"] = peak_rss_mb() + report.get("writer_peak_rss_mb", 0.0)
     print(json.dumps(report))
 
 

@@ -65,7 +65,8 @@ class Run:
     sandbox_cpu: float
     """CPU seconds the sandbox (this process) used while the run's process ran."""
     threads: dict[str, float] = field(default_factory=dict)
-    """portal's runs: CPU seconds by thread (fetch, normalise, deliver, main, other)."""
+    """portal's runs: CPU seconds by thread (fetch, normalise, deliver, main, other) and of
+    the store's writer process (writer)."""
 
     @property
     def rate(self) -> float:
@@ -243,7 +244,7 @@ def bounds(runs: list[Run], cores: int) -> str:
     return "\n".join(lines)
 
 
-THREADS = ("fetch", "normalise", "deliver", "main", "other")
+THREADS = ("fetch", "normalise", "deliver", "writer", "main", "other")
 
 
 def threads_table(runs: list[Run]) -> str:

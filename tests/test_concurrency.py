@@ -153,9 +153,12 @@ def _transactions(home: Path) -> int:
 
 
 @pytest.mark.slow
-def test_ctrl_c_stops_within_two_seconds_and_keeps_what_was_committed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("writer", ["never", "always"])  # the store writing itself, or its child
+def test_ctrl_c_stops_within_two_seconds_and_keeps_what_was_committed(
+    tmp_path: Path, writer: str
+) -> None:
     with BankSandbox(page_size=20) as bank:
-        env = _connected_home(tmp_path, bank)
+        env = {**_connected_home(tmp_path, bank), "PORTAL_WRITER_PROCESS": writer}
         bank.set_chaos(Chaos(rate=1.0, kinds=("slow",), slow_seconds=0.15))
         portal_cmd = str(Path(sys.executable).with_name("portal"))
         process = _popen_taking_ctrl_c(

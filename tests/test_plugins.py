@@ -98,6 +98,7 @@ def test_every_hook_spec_is_documented() -> None:
         "authenticate",
         "fetch",
         "normalise",
+        "prepare_delivery",
         "deliver",
         "register_importers",
     )

@@ -184,7 +184,7 @@ def test_multi_row_statements_store_exactly_what_row_by_row_inserts_store(
     listen(lambda connection, _: connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 99))
     few.commit(batch)
 
-    monkeypatch.setattr(portal.store, "ROWS_PER_STATEMENT", 1)  # executemany, row by row
+    monkeypatch.setattr(portal.store_writer, "ROWS_PER_STATEMENT", 1)  # executemany, row by row
     Store(sqlite_url(tmp_path / "one.db")).commit(batch)
 
     expected = _dump(tmp_path / "one.db")

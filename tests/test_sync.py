@@ -334,3 +334,36 @@ def test_a_sync_tunes_the_garbage_collector_and_leaves_it_as_it_found_it(
         assert result.ok, result.error
     assert watch.seen == {(SYNC_GC_THRESHOLDS, True)}
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+def test_each_batch_is_prepared_in_the_normalising_thread_before_it_is_delivered(
+    tmp_path: Path, bank: BankSandbox
+) -> None:
+    import threading
+
+    seen: list[tuple[str, int, str]] = []
+
+    class Watch:
+        @hookimpl
+        def prepare_delivery(self, batch: Any) -> None:
+            seen.append(("prepare", id(batch), threading.current_thread().name))
+
+        @hookimpl
+        def deliver(self, batch: Any) -> None:
+            seen.append(("deliver", id(batch), threading.current_thread().name))
+
+    with Portal.open(home=tmp_path, extra_plugins=[Watch()]) as portal:
+        connect(portal, bank)
+        [result] = portal.sync()
+        assert result.ok, result.error
+        assert portal.store._prepared == {}  # the store took every batch it had prepared
+        assert_store_matches(portal, bank)
+    prepared = [(batch, thread) for step, batch, thread in seen if step == "prepare"]
+    delivered = [(batch, thread) for step, batch, thread in seen if step == "deliver"]
+    assert len(prepared) == len(delivered) >= 2
+    assert [b for b, _ in prepared] == [b for b, _ in delivered]
+    for index, (step, batch, _) in enumerate(seen):  # each one prepared before delivered
+        if step == "deliver":
+            assert any(s == "prepare" and b == batch for s, b, _ in seen[:index])
+    assert {t for _, t in prepared} == {"sync-bank"}
+    assert {t for _, t in delivered} == {"portal-deliver-bank"}

@@ -106,6 +106,21 @@ def deliver(batch: Batch) -> None:
 
 
 @hookspec
+def prepare_delivery(batch: Batch) -> None:
+    """Optional: get ready to deliver ``batch``, before ``deliver`` is called with it.
+
+    Called once per batch, in the thread that normalises the sync's pages, while the batch
+    before it is still being delivered (``deliver`` runs in a thread of its own). A
+    destination with Python work to do before it writes (the store turns records into
+    rows) can do it here and keep the result, tied to this batch, for its ``deliver``: the
+    work then overlaps with the delivery before instead of waiting behind it. Write nothing
+    here: a batch counts as delivered only once ``deliver`` returns, and a batch that was
+    prepared may still never be delivered (when an earlier delivery failed). A destination
+    that does not implement it is simply called in ``deliver`` with every batch.
+    """
+
+
+@hookspec
 def register_importers(register: Callable[[Importer], None]) -> None:
     """Declare the file importer(s) this plugin offers, for ``portal import FILE``.
 

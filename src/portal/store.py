@@ -9,12 +9,12 @@ unchanged data leaves every row, ``fetched_at`` included, exactly as it was.
 
 from __future__ import annotations
 
+import logging
 import os
-import sqlite3
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from itertools import chain
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,9 @@ import platformdirs
 from pydantic_core import to_jsonable_python
 from sqlalchemy import (
     JSON,
+    Date,
     Engine,
+    String,
     Table,
     create_engine,
     delete,
@@ -35,7 +37,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection as DBConnection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.types import TypeEngine
@@ -47,6 +48,58 @@ from portal.hookspecs import hookimpl
 from portal.record.model import Entity
 from portal.record.tables import TABLES, Connection, RawItem, Rejection, SyncCursor
 from portal.record.types import DecimalText, UTCDateTime
+from portal.store_writer import Statement, Unsendable, WriterFailed, WriterProcess, execute
+
+log = logging.getLogger(__name__)
+
+
+SQLITE_PRAGMAS = (
+    # WAL lets `portal status` read while a sync writes; NORMAL is durable in WAL mode up
+    # to the last checkpointed transaction, and much faster than FULL.
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA busy_timeout=10000",
+    # Checkpoint every 10,000 WAL pages (40 MB), not SQLite's 1,000: each checkpoint copies
+    # the WAL into the database and fsyncs it, and a sync's random-keyed indexes dirty pages
+    # all over the file, so at the default it checkpointed several times per batch and
+    # spent more time there than writing (measured: 89 against 39 µs per row at 100,000
+    # rows). A crash still loses nothing committed; a power cut may lose the last few
+    # seconds, never consistency.
+    "PRAGMA wal_autocheckpoint=10000",
+    # ...and then give the file back: after a checkpoint the WAL keeps at most 64 MB.
+    "PRAGMA journal_size_limit=67108864",
+    # A batch's inserts dirty a page of each random-keyed index per row or so: let a
+    # transaction keep up to 4,000 dirty pages (16 MB) in memory before it spills any to
+    # the WAL, instead of the page cache's 2 MB. Spilled pages were written again when
+    # dirtied again: a third of the bytes written, and 13% of the time of a
+    # million-transaction sync (measured with 1,000-item batches). (Not 4096: SQLite reads
+    # the number as a boolean from its low byte, and 4096 means off.)
+    "PRAGMA cache_spill=4000",
+)
+"""Set on every connection to a SQLite store, the writer process's too."""
+
+_PREPARED_LIMIT = 8
+"""Prepared batches a store keeps for ``commit`` (the engine has at most a few in flight
+per provider; one never committed is dropped once this many more were prepared)."""
+
+WRITER_PROCESS_AFTER = 2_000
+"""Records and raw payloads a store commits in its own process before it hands its SQLite
+writes to a writer process (``portal.store_writer``): a sync that has come this far is
+a long one, and a re-sync with nothing new never pays for the child's start."""
+
+WRITER_PROCESS_CHOICES = ("auto", "always", "never")
+
+
+def _process_after(choice: str | None) -> int | None:
+    """How many records a store writes itself before its writer process takes over."""
+    choice = choice or os.environ.get("PORTAL_WRITER_PROCESS") or "auto"
+    if choice not in WRITER_PROCESS_CHOICES:
+        raise ConfigError(
+            f"PORTAL_WRITER_PROCESS is {choice!r}, which is not one of"
+            f" {', '.join(WRITER_PROCESS_CHOICES)}.",
+            hint="Leave it unset (auto) unless the writer process is in the way.",
+        )
+    return {"auto": WRITER_PROCESS_AFTER, "always": 0, "never": None}[choice]
 
 
 def default_home() -> Path:
@@ -67,10 +120,23 @@ def _table(model: type[SQLModel]) -> Table:
 class Store:
     """The customer record on disk, and the engine's bookkeeping beside it."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, writer_process: str | None = None) -> None:
+        """Open (creating if need be) the store at ``url``.
+
+        ``writer_process`` says when a SQLite file store hands its writes to a writer
+        process (``portal.store_writer``): ``auto`` once it has committed
+        ``WRITER_PROCESS_AFTER`` records and raw payloads itself, ``always``, or ``never``.
+        It defaults to ``$PORTAL_WRITER_PROCESS``, or else ``auto``.
+        """
         self.url = url
         self._statements: dict[tuple[str, _Conflict], Any] = {}
         self._writers: dict[tuple[str, _Conflict], _Writer] = {}
+        self._process_after = _process_after(writer_process)
+        self._process: WriterProcess | None = None
+        self._process_lock = threading.Lock()
+        self._committed = 0
+        self._file: str | None = None
+        self._prepared: dict[int, tuple[Batch, list[Statement]]] = {}
         try:
             self.engine: Engine = create_engine(url)
         except (SQLAlchemyError, ValueError) as error:
@@ -97,6 +163,8 @@ class Store:
     def _prepare_sqlite(self) -> None:
         database = self.engine.url.database
         if database and database != ":memory:":
+            if not self.engine.url.query:  # a plain file (not a URI with options of its own)
+                self._file = database
             path = Path(database)
             path.parent.mkdir(parents=True, exist_ok=True)
             # Create a new store readable by its owner only; SQLite gives its -wal and
@@ -106,27 +174,8 @@ class Store:
         @event.listens_for(self.engine, "connect")
         def _pragmas(dbapi_connection: Any, record: Any) -> None:
             cursor = dbapi_connection.cursor()
-            # WAL lets `portal status` read while a sync writes; NORMAL is durable in WAL mode
-            # up to the last checkpointed transaction, and much faster than FULL.
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=10000")
-            # Checkpoint every 10,000 WAL pages (40 MB), not SQLite's 1,000: each checkpoint
-            # copies the WAL into the database and fsyncs it, and a sync's random-keyed
-            # indexes dirty pages all over the file, so at the default it checkpointed
-            # several times per batch and spent more time there than writing (measured:
-            # 89 against 39 µs per row at 100,000 rows). A crash still loses nothing
-            # committed; a power cut may lose the last few seconds, never consistency.
-            cursor.execute("PRAGMA wal_autocheckpoint=10000")
-            # ...and then give the file back: after a checkpoint the WAL keeps at most 64 MB.
-            cursor.execute("PRAGMA journal_size_limit=67108864")
-            # A batch's inserts dirty a page of each random-keyed index per row or so: let a
-            # transaction keep up to 4,000 dirty pages (16 MB) in memory before it spills
-            # any to the WAL, instead of the page cache's 2 MB. Spilled pages were written
-            # again when dirtied again: a third of the bytes written, and 13% of the time
-            # of a million-transaction sync (measured with 1,000-item batches). (Not 4096:
-            # SQLite reads the number as a boolean from its low byte, and 4096 means off.)
-            cursor.execute("PRAGMA cache_spill=4000")
+            for pragma in SQLITE_PRAGMAS:
+                cursor.execute(pragma)
             cursor.close()
 
     def _add_missing_columns(self) -> None:
@@ -145,105 +194,157 @@ class Store:
                         )
 
     def close(self) -> None:
-        """Release the database connections."""
+        """Release the database connections (and stop the writer process, if one runs)."""
+        with self._process_lock:
+            process, self._process = self._process, None
+        if process is not None:
+            process.close()
         self.engine.dispose()
 
     # -- writing -----------------------------------------------------------------------
 
+    def prepare(self, batch: Batch) -> None:
+        """Turn ``batch`` into what ``commit`` will write, ahead of committing it.
+
+        For SQLite only (elsewhere SQLAlchemy converts as it writes): the engine calls it in
+        the normalising thread, so that turning records into rows (a fifth of a sync's
+        Python) overlaps with committing the batch before. ``commit`` takes the rows; a
+        batch prepared and never committed is forgotten with the next one prepared.
+        """
+        if self._sqlite:
+            statements = self._statements_of(batch)
+            with self._process_lock:
+                if len(self._prepared) >= _PREPARED_LIMIT:
+                    self._prepared.pop(next(iter(self._prepared)))
+                self._prepared[id(batch)] = (batch, statements)
+
+    def _take_prepared(self, batch: Batch) -> list[Statement] | None:
+        with self._process_lock:
+            prepared = self._prepared.pop(id(batch), None)
+        if prepared is None or prepared[0] is not batch:
+            return None
+        return prepared[1]
+
+    def _statements_of(self, batch: Batch) -> list[Statement]:
+        writes = self._writes(batch)
+        return [self._writer(table, kind).statement(rows) for table, kind, rows in writes]
+
     def commit(self, batch: Batch) -> None:
         """Write one batch and its cursor in a single transaction."""
-        now = datetime.now(UTC)
-        with self.engine.begin() as db:
-            if batch.raws:
-                self._insert_ignore(
-                    db,
-                    _table(RawItem),
-                    [
-                        {
-                            "id": r.id,
-                            "provider": batch.provider,
-                            "stream": r.stream,
-                            "connection_id": batch.connection_id,
-                            "fetched_at": batch.fetched_at,
-                            "payload": r.payload,
-                        }
-                        for r in batch.raws
-                    ],
-                )
-            # SQLite's writer reads each record's validated values straight from the model;
-            # other databases get SQLAlchemy's rows of JSON-ready values.
-            row = _fields if self._sqlite else _row
-            by_table: dict[type[SQLModel], list[Mapping[str, Any]]] = {}
-            for record in batch.records:
-                by_table.setdefault(TABLES[type(record)], []).append(row(record))
-            for model, rows in by_table.items():
-                self._upsert(db, _table(model), rows, changed_when="raw_id")
-            if batch.rejections:
-                self._upsert(
-                    db,
-                    _table(Rejection),
-                    [
-                        {
-                            "raw_id": r.raw_id,
-                            "provider": batch.provider,
-                            "stream": r.stream,
-                            "reason": r.reason,
-                            "rejected_at": now,
-                        }
-                        for r in batch.rejections
-                    ],
-                    changed_when="reason",
-                )
-            if batch.cursor is not None:
-                self._upsert(
-                    db,
-                    _table(SyncCursor),
-                    [
-                        {
-                            "connection_id": batch.connection_id,
-                            "stream": batch.stream,
-                            "provider": batch.provider,
-                            "value": batch.cursor.model_dump(mode="json"),
-                            "updated_at": now,
-                        }
-                    ],
-                )
-
-    def _insert_ignore(
-        self, db: DBConnection, table: Table, rows: Sequence[Mapping[str, Any]]
-    ) -> None:
-        self._write(db, table, rows, _Conflict(update=False))
-
-    def _upsert(
-        self,
-        db: DBConnection,
-        table: Table,
-        rows: Sequence[Mapping[str, Any]],
-        changed_when: str | None = None,
-    ) -> None:
-        self._write(db, table, rows, _Conflict(update=True, changed_when=changed_when))
-
-    def _write(
-        self,
-        db: DBConnection,
-        table: Table,
-        rows: Sequence[Mapping[str, Any]],
-        conflict: _Conflict,
-    ) -> None:
-        key = (table.name, conflict)
         if not self._sqlite:
-            if key not in self._statements:
-                self._statements[key] = conflict.statement(table, self.engine.dialect.name)
-            db.execute(self._statements[key], rows)
+            with self.engine.begin() as db:
+                for table, conflict, rows in self._writes(batch):
+                    db.execute(self._statement(table, conflict), rows)
             return
-        # SQLite: the same statement, written once, given plain values (SQLAlchemy's
+        # SQLite: each statement written once and given plain values (SQLAlchemy's
         # executemany builds and processes a parameter dict per row, which cost more than
         # SQLite's own work). The columns' own conversions (exact decimals, UTC timestamps,
         # JSON) still turn every value into what is stored, so the bytes are the same.
+        statements = self._take_prepared(batch)
+        if statements is None:
+            statements = self._statements_of(batch)
+        process = self._writer_process(len(batch.records) + len(batch.raws))
+        if process is not None:
+            try:
+                process.commit(statements)
+                return
+            except Unsendable:
+                pass  # a value the pipe does not carry (none of portal's own): written here
+            except WriterFailed:
+                self._forget(process)
+                raise
+        with self.engine.begin() as db:
+            execute(db.connection.dbapi_connection, statements)  # type: ignore[arg-type]
+
+    def _writes(self, batch: Batch) -> list[tuple[Table, _Conflict, list[Mapping[str, Any]]]]:
+        """What committing ``batch`` writes: each table's rows, and what a conflict does."""
+        now = datetime.now(UTC)
+        writes: list[tuple[Table, _Conflict, list[Mapping[str, Any]]]] = []
+        if batch.raws:
+            raws: list[Mapping[str, Any]] = [
+                {
+                    "id": r.id,
+                    "provider": batch.provider,
+                    "stream": r.stream,
+                    "connection_id": batch.connection_id,
+                    "fetched_at": batch.fetched_at,
+                    "payload": r.payload,
+                }
+                for r in batch.raws
+            ]
+            writes.append((_table(RawItem), _KEEP, raws))
+        # SQLite's writer reads each record's validated values straight from the model;
+        # other databases get SQLAlchemy's rows of JSON-ready values.
+        row = _fields if self._sqlite else _row
+        by_table: dict[type[SQLModel], list[Mapping[str, Any]]] = {}
+        for record in batch.records:
+            by_table.setdefault(TABLES[type(record)], []).append(row(record))
+        for model, rows in by_table.items():
+            writes.append((_table(model), _CHANGED_RAW, rows))
+        if batch.rejections:
+            rejections: list[Mapping[str, Any]] = [
+                {
+                    "raw_id": r.raw_id,
+                    "provider": batch.provider,
+                    "stream": r.stream,
+                    "reason": r.reason,
+                    "rejected_at": now,
+                }
+                for r in batch.rejections
+            ]
+            writes.append((_table(Rejection), _CHANGED_REASON, rejections))
+        if batch.cursor is not None:
+            cursor = {
+                "connection_id": batch.connection_id,
+                "stream": batch.stream,
+                "provider": batch.provider,
+                "value": batch.cursor.model_dump(mode="json"),
+                "updated_at": now,
+            }
+            writes.append((_table(SyncCursor), _REPLACE, [cursor]))
+        return writes
+
+    @property
+    def writer_process(self) -> WriterProcess | None:
+        """The writer process this store's commits go to now, if it has one."""
+        return self._process
+
+    def _writer_process(self, records: int) -> WriterProcess | None:
+        """The writer process, started once this store has committed enough itself."""
+        if self._file is None or self._process_after is None:
+            return None
+        with self._process_lock:
+            if self._process is None:
+                if self._committed < self._process_after:
+                    self._committed += records
+                    return None
+                try:
+                    self._process = WriterProcess(self._file, SQLITE_PRAGMAS)
+                except OSError as error:  # no process to be had: the store writes itself
+                    log.warning("Cannot start the store's writer process: %s", error)
+                    self._process_after = None
+                    return None
+            return self._process
+
+    def _forget(self, process: WriterProcess) -> None:
+        """Stop using a writer process that failed; the next commit may start another."""
+        with self._process_lock:
+            if self._process is process:
+                self._process, self._committed = None, 0
+        process.close(timeout=1.0)
+
+    def _statement(self, table: Table, conflict: _Conflict) -> Any:
+        key = (table.name, conflict)
+        if key not in self._statements:
+            self._statements[key] = conflict.statement(table, self.engine.dialect.name)
+        return self._statements[key]
+
+    def _writer(self, table: Table, conflict: _Conflict) -> _Writer:
+        key = (table.name, conflict)
         writer = self._writers.get(key)
         if writer is None:
             writer = self._writers[key] = _Writer.of(table, conflict, self.engine.dialect)
-        writer.write(db, [writer.values(row) for row in rows])
+        return writer
 
     # -- connections -------------------------------------------------------------------
 
@@ -263,8 +364,13 @@ class Store:
 
     def save_connection(self, connection: Connection) -> None:
         """Create or update a connection."""
+        table, row = _table(Connection), connection.model_dump()
         with self.engine.begin() as db:
-            self._upsert(db, _table(Connection), [connection.model_dump()])
+            if self._sqlite:
+                writer = self._writer(table, _REPLACE)
+                execute(db.connection.dbapi_connection, [writer.statement([row])])  # type: ignore[arg-type]
+            else:
+                db.execute(self._statement(table, _REPLACE), [row])
 
     def set_status(self, connection: Connection, status: str) -> None:
         """Change a connection's status (connected, needs_reconnect)."""
@@ -396,11 +502,20 @@ def _converter(
         return timestamps.column()  # the type's own conversion, without SQLAlchemy's wrappers
     if isinstance(kind, DecimalText):
         return DecimalText.bind
+    if type(kind) is String:  # a vocabulary code, a StrEnum: its text, as SQLite binds it
+        return str.__str__
+    if isinstance(kind, Date):
+        return _date_text
     process = kind.bind_processor(dialect)
     if process is not None and _is_json(kind):
         serialise = process
         return lambda value: _json_text(value) or serialise(to_jsonable_python(value))
     return process
+
+
+def _date_text(value: date) -> str:
+    """A date as ``sqlite3``'s default adapter writes it (and SQLAlchemy's SQLite DATE)."""
+    return value.isoformat(" ") if isinstance(value, datetime) else value.isoformat()
 
 
 # Values orjson would write in its own way go through ``default`` (pydantic's conversion)
@@ -518,27 +633,20 @@ class _Conflict:
         return sql, names
 
 
-ROWS_PER_STATEMENT = 500
-"""Rows written by one multi-row ``INSERT`` (fewer when SQLite allows fewer parameters)."""
+_KEEP = _Conflict(update=False)
+_REPLACE = _Conflict(update=True)
+_CHANGED_RAW = _Conflict(update=True, changed_when="raw_id")
+_CHANGED_REASON = _Conflict(update=True, changed_when="reason")
 
 
 @dataclass
 class _Writer:
-    """A statement written for SQLite, and how to turn rows into what it stores.
-
-    Rows go to SQLite as multi-row ``INSERT ... VALUES (...), (...), ...`` statements of up
-    to ``ROWS_PER_STATEMENT`` rows: each is one call that runs in C from its first row to
-    its last without the GIL, so the engine normalises the next pages while SQLite writes
-    these. (``executemany`` takes the GIL back after every row and, beside a busy thread,
-    waits for it each time: measured four times slower.) The values bound are the same,
-    so what is stored is the same.
-    """
+    """A statement written for SQLite, and how to turn rows into what it stores."""
 
     sql: str
     width: int
     pick: Callable[[Mapping[str, Any]], tuple[Any, ...]]
     conversions: tuple[tuple[int, Callable[[Any], Any]], ...]
-    _many: dict[int, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, table: Table, conflict: _Conflict, dialect: Dialect) -> _Writer:
@@ -564,27 +672,9 @@ class _Writer:
                 converted[index] = convert(converted[index])
         return tuple(converted)
 
-    def write(self, db: DBConnection, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Run the statement for every row, in order."""
-        limit = db.connection.dbapi_connection.getlimit(  # type: ignore[union-attr]
-            sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER
-        )
-        step = max(1, min(ROWS_PER_STATEMENT, limit // max(1, self.width)))
-        if step == 1 or len(rows) == 1:
-            db.exec_driver_sql(self.sql, list(rows))
-            return
-        for start in range(0, len(rows), step):
-            chunk = rows[start : start + step]
-            db.exec_driver_sql(self._sql_for(len(chunk)), tuple(chain.from_iterable(chunk)))
-
-    def _sql_for(self, count: int) -> str:
-        if count not in self._many:
-            one = f"VALUES ({', '.join('?' * self.width)})"
-            if self.sql.count(one) != 1:
-                raise AssertionError(f"unexpected statement shape: {self.sql[:200]}")
-            many = "VALUES " + ", ".join([one.removeprefix("VALUES ")] * count)
-            self._many[count] = self.sql.replace(one, many)
-        return self._many[count]
+    def statement(self, rows: Sequence[Mapping[str, Any]]) -> Statement:
+        """The statement and every row's parameters, for ``portal.store_writer.execute``."""
+        return self.sql, self.width, [self.values(row) for row in rows]
 
 
 class StoreDestination:
@@ -592,6 +682,11 @@ class StoreDestination:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+
+    @hookimpl
+    def prepare_delivery(self, batch: Batch) -> None:
+        """Turn the batch's records into rows while the batch before is committed."""
+        self.store.prepare(batch)
 
     @hookimpl
     def deliver(self, batch: Batch) -> None:

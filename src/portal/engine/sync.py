@@ -270,6 +270,7 @@ def run_sync(
         nonlocal pending
         if pending is not None:
             waiting, pending = pending, None
+            plugins.pm.hook.prepare_delivery(batch=waiting.batch)
             deliverer.submit(waiting.batch, waiting.pages)
 
     try:
