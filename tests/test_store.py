@@ -64,7 +64,7 @@ def test_the_store_checkpoints_and_spills_as_measured_best(store: Store) -> None
     with store.engine.connect() as db:
         pragma = db.connection.dbapi_connection.execute  # type: ignore[union-attr]
         assert pragma("PRAGMA wal_autocheckpoint").fetchone() == (10000,)
-        assert pragma("PRAGMA cache_spill").fetchone() == (4000,)  # on, at 4,000 pages
+        assert pragma("PRAGMA cache_spill").fetchone() == (2000,)  # on, at 2,000 pages
 
 
 def test_batch_round_trips_exact_values_and_cursor(store: Store) -> None:

@@ -136,6 +136,7 @@ class WriterProcess:
                 self._answer()
                 self._ready = True
             self._send(message)
+            del message  # not held while the child writes (a batch's is a megabyte or two)
             self._answer()
 
     def close(self, timeout: float = 10.0) -> None:

@@ -291,6 +291,7 @@ def run_sync(
                     hint="Everything synced so far is kept; run portal sync to go on.",
                 )
             batch = normaliser.batch(page)
+            del page  # its decoded items, a few MB, are not kept while the next one comes
             _count(result, batch)
             if merge and pending is not None and pending.takes(batch):
                 pending.add(batch)
