@@ -188,3 +188,29 @@ def _alive(pid: int) -> bool:
         return False
     state = next(line for line in status.splitlines() if line.startswith("State:"))
     return "zombie" not in state and "(dead)" not in state
+
+
+def test_a_commit_cut_off_before_its_answer_is_never_mistaken_for_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Say Ctrl-C lands between sending a batch and reading its answer (in a caller's main
+    # thread): the next commit must not read that answer as its own.
+    store = Store(sqlite_url(tmp_path / "portal.db"), writer_process="always")
+    first, second = _batches()
+    store.commit(first)
+    process = store._process
+    assert process is not None
+
+    def interrupted(self: WriterProcess) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(WriterProcess, "_answer", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            store.commit(second)
+    with pytest.raises(WriterFailed, match="an earlier commit was cut off before its answer"):
+        store.commit(second)
+    store.commit(second)  # a new child
+    store.close()
+    rows = {row["provider_id"]: row["description"] for row in store.rows(Transaction)}
+    assert len(rows) == 1234 and rows["t3"] == "changed 3"

@@ -113,6 +113,7 @@ class WriterProcess:
         self._to, self._from = self._process.stdin, self._process.stdout
         _widen(self._to)
         self._ready = False
+        self._cut_off = False
         # Closed with the store, or else when it is collected or the interpreter exits.
         self._finalizer = weakref.finalize(self, _shut, self._process, 10.0)
         self._send(list(pragmas))
@@ -132,12 +133,21 @@ class WriterProcess:
         except ValueError as error:
             raise Unsendable(str(error)) from None
         with self._lock:
-            if not self._ready:
+            if self._cut_off:
+                raise self._stopped("an earlier commit was cut off before its answer")
+            # Until an answer is read (interrupted before, the next commit would read it).
+            self._cut_off = True
+            try:
+                if not self._ready:
+                    self._answer()
+                    self._ready = True
+                self._send(message)
+                del message  # not held while the child writes (a batch's is a MB or two)
                 self._answer()
-                self._ready = True
-            self._send(message)
-            del message  # not held while the child writes (a batch's is a megabyte or two)
-            self._answer()
+            except sqlite3.Error:
+                self._cut_off = False  # an answer: the child's error (or its end)
+                raise
+            self._cut_off = False
 
     def close(self, timeout: float = 10.0) -> None:
         """Let the child finish and exit (it has nothing uncommitted between messages)."""
@@ -165,13 +175,14 @@ class WriterProcess:
                 error = sqlite3.Error
             raise error(text)
 
-    def _stopped(self) -> WriterFailed:
+    def _stopped(self, why: str = "") -> WriterFailed:
+        """The error for a child that is gone (or stopped here because it cannot go on)."""
         code = self._process.poll()
         if code is None:
             self._process.kill()
             code = self._process.wait()
-        detail = ""
-        if self._process.stderr is not None:
+        detail = f": {why}" if why else ""
+        if self._process.stderr is not None and not why:
             lines = self._process.stderr.read().decode(errors="replace").strip().splitlines()
             detail = f": {lines[-1]}" if lines else ""
         return WriterFailed(f"the store's writer process stopped (exit code {code}){detail}")
