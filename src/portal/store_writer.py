@@ -4,8 +4,8 @@ A sync's Python (decoding pages, normalising, validating, turning records into r
 SQLite's work share one process; SQLite runs without the GIL, but every one of its calls
 ends by taking the GIL back, and while the engine's other threads are busy that takes up
 to a switch interval (5 ms) each time. A batch of 1,000 transactions makes a dozen such
-calls, and the thread that writes was found waiting for the GIL half the time it was
-the sync's bottleneck. Here the store's rows, already converted to what SQLite stores, go
+calls: the thread that writes was the sync's bottleneck, and it spent half its time
+waiting for the GIL. Here the store's rows, already converted to what SQLite stores, go
 through a pipe to a child process that only writes: one message per batch, one
 transaction per message, then one answer. The store in the parent waits for the answer
 (without the GIL), so a batch is still committed, with its cursor, before ``deliver``
@@ -25,6 +25,7 @@ commit the page it is on.
 from __future__ import annotations
 
 import contextlib
+import functools
 import marshal
 import signal
 import sqlite3
@@ -67,20 +68,14 @@ def execute(connection: sqlite3.Connection, statements: Sequence[Statement]) -> 
             connection.execute(_many(sql, width, len(chunk)), tuple(chain.from_iterable(chunk)))
 
 
-_MANY: dict[tuple[str, int], str] = {}
-
-
+@functools.lru_cache(maxsize=256)  # a full chunk and the odd remainder, for each table
 def _many(sql: str, width: int, count: int) -> str:
     """``sql`` (one row's ``VALUES (?, ...)``) written for ``count`` rows."""
-    key = (sql, count)
-    many = _MANY.get(key)
-    if many is None:
-        one = f"VALUES ({', '.join('?' * width)})"
-        if sql.count(one) != 1:
-            raise AssertionError(f"unexpected statement shape: {sql[:200]}")
-        rows = ", ".join([one.removeprefix("VALUES ")] * count)
-        many = _MANY[key] = sql.replace(one, "VALUES " + rows)
-    return many
+    one = f"VALUES ({', '.join('?' * width)})"
+    if sql.count(one) != 1:
+        raise AssertionError(f"unexpected statement shape: {sql[:200]}")
+    rows = ", ".join([one.removeprefix("VALUES ")] * count)
+    return sql.replace(one, "VALUES " + rows)
 
 
 class Unsendable(ValueError):
@@ -88,7 +83,7 @@ class Unsendable(ValueError):
 
 
 class WriterFailed(sqlite3.OperationalError):
-    """The writer process stopped, or answered something other than its answer."""
+    """The writer process ended (or was ended here) without answering a commit."""
 
 
 class WriterProcess:
