@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from portal.batch import RejectedItem
+from portal.batch import Batch, RejectedItem
 from portal.errors import ConfigError
 from portal.record import Transaction
 from portal.store import SQLITE_PRAGMAS, Store, sqlite_url
@@ -26,7 +26,7 @@ from portal.store_writer import Unsendable, WriterFailed, WriterProcess
 from test_store import _dump, _varied
 
 
-def _batches() -> list:
+def _batches() -> list[Batch]:
     first = _varied(1234)
     # The second batch changes a third of the rows, keeps the rest, and rejects an item.
     changed = []
@@ -130,17 +130,26 @@ def test_a_value_the_pipe_does_not_carry_is_written_by_the_store_itself(tmp_path
 def test_a_writer_that_dies_fails_its_batch_and_the_next_commit_starts_another(
     tmp_path: Path,
 ) -> None:
-    store = Store(sqlite_url(tmp_path / "portal.db"), writer_process="always")
-    first, second = _batches()
-    store.commit(first)
-    process = store._process
-    assert process is not None
-    os.kill(process._process.pid, signal.SIGKILL)
+    store, process, second = _one_batch_through_the_writer(tmp_path)
+    os.kill(process.pid, signal.SIGKILL)
     process._process.wait()
     with pytest.raises(WriterFailed, match=r"writer process stopped \(exit code -9\)"):
         store.commit(second)
-    store.commit(second)  # a new child
-    assert store._process is not None and store._process is not process
+    _second_goes_through_a_new_writer(store, process, second)
+
+
+def _one_batch_through_the_writer(tmp_path: Path) -> tuple[Store, WriterProcess, Batch]:
+    """A store that wrote the first of ``_batches`` through its writer; the second batch."""
+    store = Store(sqlite_url(tmp_path / "portal.db"), writer_process="always")
+    first, second = _batches()
+    store.commit(first)
+    assert store._process is not None
+    return store, store._process, second
+
+
+def _second_goes_through_a_new_writer(store: Store, old: WriterProcess, second: Batch) -> None:
+    store.commit(second)
+    assert store._process is not None and store._process is not old
     store.close()
     rows = {row["provider_id"]: row["description"] for row in store.rows(Transaction)}
     assert len(rows) == 1234 and rows["t3"] == "changed 3"
@@ -195,11 +204,7 @@ def test_a_commit_cut_off_before_its_answer_is_never_mistaken_for_the_next(
 ) -> None:
     # Say Ctrl-C lands between sending a batch and reading its answer (in a caller's main
     # thread): the next commit must not read that answer as its own.
-    store = Store(sqlite_url(tmp_path / "portal.db"), writer_process="always")
-    first, second = _batches()
-    store.commit(first)
-    process = store._process
-    assert process is not None
+    store, process, second = _one_batch_through_the_writer(tmp_path)
 
     def interrupted(self: WriterProcess) -> None:
         raise KeyboardInterrupt
@@ -210,7 +215,4 @@ def test_a_commit_cut_off_before_its_answer_is_never_mistaken_for_the_next(
             store.commit(second)
     with pytest.raises(WriterFailed, match="an earlier commit was cut off before its answer"):
         store.commit(second)
-    store.commit(second)  # a new child
-    store.close()
-    rows = {row["provider_id"]: row["description"] for row in store.rows(Transaction)}
-    assert len(rows) == 1234 and rows["t3"] == "changed 3"
+    _second_goes_through_a_new_writer(store, process, second)
