@@ -37,6 +37,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection as DBConnection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.types import TypeEngine
@@ -134,7 +135,7 @@ class Store:
         self._writers: dict[tuple[str, _Conflict], _Writer] = {}
         self._process_after = _process_after(writer_process)
         self._process: WriterProcess | None = None
-        self._process_lock = threading.Lock()
+        self._lock = threading.Lock()  # the writer process, and the prepared batches
         self._committed = 0
         self._file: str | None = None
         self._prepared: dict[int, tuple[Batch, list[Statement]]] = {}
@@ -196,7 +197,7 @@ class Store:
 
     def close(self) -> None:
         """Release the database connections (and stop the writer process, if one runs)."""
-        with self._process_lock:
+        with self._lock:
             process, self._process = self._process, None
         if process is not None:
             process.close()
@@ -215,28 +216,38 @@ class Store:
         """
         if self._sqlite:
             statements = self._statements_of(batch)
-            with self._process_lock:
+            with self._lock:
                 if len(self._prepared) >= _PREPARED_LIMIT:
                     self._prepared.pop(next(iter(self._prepared)))
                 self._prepared[id(batch)] = (batch, statements)
 
     def _take_prepared(self, batch: Batch) -> list[Statement] | None:
-        with self._process_lock:
+        with self._lock:
             prepared = self._prepared.pop(id(batch), None)
         if prepared is None or prepared[0] is not batch:
             return None
         return prepared[1]
 
     def _statements_of(self, batch: Batch) -> list[Statement]:
-        writes = self._writes(batch)
+        return self._sqlite_statements(self._writes(batch))
+
+    def _sqlite_statements(self, writes: list[_Write]) -> list[Statement]:
         return [self._writer(table, kind).statement(rows) for table, kind, rows in writes]
+
+    def _write_here(self, db: DBConnection, writes: list[_Write]) -> None:
+        """Run ``writes`` on ``db``, in its transaction, in this process."""
+        if self._sqlite:
+            raw = db.connection.dbapi_connection
+            execute(raw, self._sqlite_statements(writes))  # type: ignore[arg-type]
+        else:
+            for table, conflict, rows in writes:
+                db.execute(self._statement(table, conflict), rows)
 
     def commit(self, batch: Batch) -> None:
         """Write one batch and its cursor in a single transaction."""
         if not self._sqlite:
             with self.engine.begin() as db:
-                for table, conflict, rows in self._writes(batch):
-                    db.execute(self._statement(table, conflict), rows)
+                self._write_here(db, self._writes(batch))
             return
         # SQLite: each statement written once and given plain values (SQLAlchemy's
         # executemany builds and processes a parameter dict per row, which cost more than
@@ -258,10 +269,10 @@ class Store:
         with self.engine.begin() as db:
             execute(db.connection.dbapi_connection, statements)  # type: ignore[arg-type]
 
-    def _writes(self, batch: Batch) -> list[tuple[Table, _Conflict, list[Mapping[str, Any]]]]:
+    def _writes(self, batch: Batch) -> list[_Write]:
         """What committing ``batch`` writes: each table's rows, and what a conflict does."""
         now = datetime.now(UTC)
-        writes: list[tuple[Table, _Conflict, list[Mapping[str, Any]]]] = []
+        writes: list[_Write] = []
         if batch.raws:
             raws: list[Mapping[str, Any]] = [
                 {
@@ -315,7 +326,7 @@ class Store:
         """The writer process, started once this store has committed enough itself."""
         if self._file is None or self._process_after is None:
             return None
-        with self._process_lock:
+        with self._lock:
             if self._process is None:
                 if self._committed < self._process_after:
                     self._committed += records
@@ -330,7 +341,7 @@ class Store:
 
     def _forget(self, process: WriterProcess) -> None:
         """Stop using a writer process that failed; the next commit may start another."""
-        with self._process_lock:
+        with self._lock:
             if self._process is process:
                 self._process, self._committed = None, 0
         process.close(timeout=1.0)
@@ -366,13 +377,8 @@ class Store:
 
     def save_connection(self, connection: Connection) -> None:
         """Create or update a connection."""
-        table, row = _table(Connection), connection.model_dump()
         with self.engine.begin() as db:
-            if self._sqlite:
-                writer = self._writer(table, _REPLACE)
-                execute(db.connection.dbapi_connection, [writer.statement([row])])  # type: ignore[arg-type]
-            else:
-                db.execute(self._statement(table, _REPLACE), [row])
+            self._write_here(db, [(_table(Connection), _REPLACE, [connection.model_dump()])])
 
     def set_status(self, connection: Connection, status: str) -> None:
         """Change a connection's status (connected, needs_reconnect)."""
@@ -634,6 +640,9 @@ class _Conflict:
             sql += f" WHERE {name}.{changed} != excluded.{changed}"
         return sql, names
 
+
+_Write = tuple[Table, _Conflict, list[Mapping[str, Any]]]
+"""One table's rows, and what to do with a row whose key is already stored."""
 
 _KEEP = _Conflict(update=False)
 _REPLACE = _Conflict(update=True)
