@@ -27,13 +27,15 @@ class Sources:
         self.most = 0
         self.closed: list[str] = []
 
-    def source(self, name: str, pages: int, *, fail_at: int | None = None) -> Iterator[Page]:
+    def source(
+        self, name: str, pages: int, *, fail_at: int | None = None, pause: float = 0.01
+    ) -> Iterator[Page]:
         with self.lock:
             self.running += 1
             self.most = max(self.most, self.running)
         try:
             for number in range(pages):
-                time.sleep(0.01)
+                time.sleep(pause)
                 if number == fail_at:
                     raise RuntimeError(f"{name} broke at page {number}")
                 yield Page(name, [{"n": number}])
@@ -82,14 +84,60 @@ def test_a_failing_source_raises_after_its_pages_and_stops_the_others() -> None:
     assert sorted(sources.closed) == ["bad", "long"]  # both closed, in their own threads
 
 
+def _new_threads(before: set[threading.Thread], prefix: str) -> list[str]:
+    return [t.name for t in set(threading.enumerate()) - before if t.name.startswith(prefix)]
+
+
 def test_a_consumer_that_stops_early_closes_every_source() -> None:
+    before = set(threading.enumerate())  # another test's threads are not this one's to judge
     sources = Sources()
     pages = interleaved([sources.source(n, 1000) for n in ("a", "b", "c")], workers=2)
     for _, _page in zip(range(4), pages, strict=False):
         pass
     pages.close()
     assert sorted(sources.closed) == ["a", "b"]  # "c" never started
-    assert not [t for t in threading.enumerate() if t.name.startswith("portal-fetch-")]
+    assert not _new_threads(before, "portal-fetch-")
+
+
+def test_a_run_nested_in_another_ends_with_it_though_nothing_closed_it() -> None:
+    """A fetch wrapper that raises mid-way leaves the plugin's ``together`` suspended."""
+    before = set(threading.enumerate())
+    sources = Sources()
+
+    def wrapper() -> Iterator[Page]:
+        inner = interleaved([sources.source(n, 1000) for n in ("a", "b")], workers=2, name="in")
+        for number, page in enumerate(inner):
+            yield page
+            if number == 3:
+                raise RuntimeError("the wrapper gave up")  # and never closes ``inner``
+
+    held: list[BaseException] = []
+    with pytest.raises(RuntimeError, match="gave up") as raised:
+        for _page in interleaved([wrapper()], workers=1, name="out"):
+            pass
+    held.append(raised.value)  # its traceback keeps ``inner`` alive, suspended
+    assert sorted(sources.closed) == ["a", "b"]  # closed in their own threads...
+    assert not _new_threads(before, "in-")  # ...which ended before the outer run returned
+    assert not _new_threads(before, "out")
+
+
+def test_a_consumer_that_stops_early_stops_the_runs_nested_in_it() -> None:
+    """The outer run's producer is waiting on the inner run when the consumer goes away."""
+    before = set(threading.enumerate())
+    sources = Sources()
+
+    def wrapper() -> Iterator[Page]:
+        # Slow pages: the outer producer waits on this run's queue most of the time.
+        slow = [sources.source(n, 1000, pause=0.05) for n in ("a", "b")]
+        yield from interleaved(slow, workers=2, name="in")
+
+    pages = interleaved([wrapper()], workers=1, name="out")
+    for _, _page in zip(range(3), pages, strict=False):
+        pass
+    pages.close()
+    assert not _new_threads(before, "out")  # it was not left waiting for pages never sent
+    assert not _new_threads(before, "in-")
+    assert sorted(sources.closed) == ["a", "b"]
 
 
 class Deliveries:

@@ -8,6 +8,11 @@ in the queue while the next is fetched, so memory stays flat.
 ``interleaved`` does the same for several page generators at once (a plugin's independent
 streams, through ``portal.http.together``): each runs in one of a few threads, its own pages
 in its own order, all of them handed over through the one small queue.
+
+Runs nest: a plugin's fetch runs in the engine's fetch thread, and its ``together`` starts
+threads of its own from there. When the outer run stops, so do the runs nested in it, and
+the outer waits for their threads too, even when the plugin's code never closed them (a
+fetch wrapper that raised while its inner generator was still suspended).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from typing import Any
 
 from portal.provider import Page
@@ -26,8 +31,11 @@ DEPTH = 1
 _WAIT = 0.1
 """Seconds between checks for a consumer that stopped listening."""
 
+_producing = threading.local()
+"""The ``_Halt`` of the run whose producer thread this is, if it is one."""
 
-def prefetched(pages: Iterable[Page], *, depth: int = DEPTH) -> Iterator[Page]:
+
+def prefetched(pages: Iterable[Page], *, depth: int = DEPTH) -> Generator[Page, None, None]:
     """``pages``, produced in a background thread ``depth`` pages ahead.
 
     An exception raised by the generator is raised here, in order, after the pages before
@@ -52,7 +60,7 @@ def interleaved(
     it ended, failed or was stopped.
     """
     handoff: queue.Queue[Any] = queue.Queue(maxsize=depth)
-    halt = threading.Event()
+    halt = _Halt()
     pending = iter(sources)
     taking = threading.Lock()
 
@@ -70,6 +78,7 @@ def interleaved(
             return next(pending, None)
 
     def produce() -> None:
+        _producing.halt = halt
         try:
             while (source := next_source()) is not None:
                 if not _run(source, offer):
@@ -100,14 +109,26 @@ def _run(source: Iterable[Page], offer: Callable[[Any], bool]) -> bool:
 
 
 def _consume(
-    handoff: queue.Queue[Any], halt: threading.Event, threads: list[threading.Thread]
+    handoff: queue.Queue[Any], halt: _Halt, threads: list[threading.Thread]
 ) -> Generator[Page, None, None]:
+    # Here, at the first page asked for, this code runs in the thread that consumes the run.
+    outer: _Halt | None = getattr(_producing, "halt", None)
+    halt.within(outer)
     for thread in threads:
         thread.start()
+    if outer is not None:
+        outer.nest(halt, threads)  # once started: the outer may join them from now on
     running = len(threads)
     try:
         while running:
-            item = handoff.get()
+            try:
+                item = handoff.get(timeout=_WAIT)
+            except queue.Empty:
+                # Set while this run is consumed only when the run it is nested in stopped:
+                # its producers stop, so no more pages come. Unwind the code consuming it.
+                if halt.is_set():
+                    raise _Stopped from None
+                continue
             if item is _DONE:
                 running -= 1
             elif isinstance(item, _Raised):
@@ -117,11 +138,53 @@ def _consume(
     finally:
         halt.set()
         deadline = time.monotonic() + _WAIT * 5  # for all of them: a Ctrl-C must end quickly
-        for thread in threads:
+        for thread in [*threads, *halt.nested_threads()]:
             thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
 
 _DONE = object()
+
+
+class _Halt:
+    """Set when a run's consumer stops; a run nested in another also stops with the outer."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._outer: _Halt | None = None
+        self._nested: list[tuple[_Halt, list[threading.Thread]]] = []
+        self._lock = threading.Lock()
+
+    def set(self) -> None:
+        self._event.set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set() or (self._outer is not None and self._outer.is_set())
+
+    def within(self, outer: _Halt | None) -> None:
+        """This run was started from one of ``outer``'s producer threads: it stops with it."""
+        self._outer = outer
+
+    def nest(self, inner: _Halt, threads: list[threading.Thread]) -> None:
+        """Note ``inner``'s started threads, so that this run's end waits for them too."""
+        with self._lock:
+            # A fetch may start many runs in turn: forget those that have ended.
+            self._nested = [
+                (run, ts)
+                for run, ts in self._nested
+                if any(t.is_alive() for t in [*ts, *run.nested_threads()])
+            ]
+            self._nested.append((inner, threads))
+
+    def nested_threads(self) -> list[threading.Thread]:
+        """The threads of every run nested in this one, at any depth."""
+        with self._lock:
+            nested = list(self._nested)
+        return [t for inner, threads in nested for t in [*threads, *inner.nested_threads()]]
+
+
+class _Stopped(BaseException):
+    """Raised in a nested run's consumer when the outer run stopped (not an ``Exception``, so
+    that a plugin's error handling lets it through, like ``GeneratorExit``)."""
 
 
 class _Raised:

@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -273,6 +273,7 @@ def run_sync(
             plugins.pm.hook.prepare_delivery(batch=waiting.batch)
             deliverer.submit(waiting.batch, waiting.pages)
 
+    fetched: Generator[Page, None, None] | None = None
     try:
         pages = plugins.caller(provider.name, "fetch")(
             provider=provider, client=client, cursors=cursors
@@ -282,7 +283,8 @@ def run_sync(
                 f"The plugin for {provider.name!r} implements no fetch hook.",
                 hint="Add a fetch hook implementation to the plugin.",
             )
-        for page in prefetched(pages):
+        fetched = prefetched(pages)
+        for page in fetched:
             if stop is not None and stop.is_set():
                 flush()
                 deliverer.close()
@@ -312,6 +314,8 @@ def run_sync(
             except Exception:
                 log.exception("Could not deliver the pages fetched before the error")
     finally:
+        if fetched is not None:
+            fetched.close()  # its threads, and those of runs nested in it, end with the sync
         deliverer.end()  # after a failed delivery too: its thread is not left waiting
         result.seconds = time.monotonic() - started
     return result
