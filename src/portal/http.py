@@ -423,6 +423,8 @@ def together(client: ProviderClient, sources: Iterable[Iterable[Page]]) -> Itera
     provider's ``limits.concurrent`` of them run at once, in the order given (put the long
     ones first), and the engine's request limits hold across all of them. Each source's
     pages arrive in its own order, so each stream's cursors are committed after its records
-    as ever; pages of different sources interleave. The first error stops the rest.
+    as ever; pages of different sources interleave. The first error stops the rest, and
+    when the sync stops (an error, Ctrl-C) so do they, at their next page, whether or not
+    the plugin's code closes what this returns.
     """
     return interleaved(sources, workers=client.provider.limits.concurrent)
