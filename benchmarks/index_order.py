@@ -67,7 +67,8 @@ def create(path: Path) -> sqlite3.Connection:
 
 def batch(number: int, ids: random.Random) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
     """Batch ``number``: raw payloads keyed by digest, transactions keyed by a random UUID."""
-    raws, transactions = [], []
+    raws: list[tuple[str, ...]] = []
+    transactions: list[tuple[str, ...]] = []
     for i in range(number * BATCH, (number + 1) * BATCH):
         raw_id = hashlib.sha256(str(i).encode()).hexdigest()
         raws.append((raw_id, "bank", "transactions:a", "c1", "2026-01-01T00:00:00", "x" * 700))

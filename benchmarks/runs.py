@@ -120,7 +120,7 @@ class ThreadCPU:
             finally:
                 spent.append((thread.name, time.thread_time()))
 
-        threading.Thread.run = counted  # type: ignore[method-assign]
+        threading.Thread.run = counted  # type: ignore[method-assign, assignment]
         self._main = time.thread_time()
         return self
 
@@ -159,7 +159,7 @@ def _token(config: Config) -> str:
             "bank", browser=auto_approve_browser, endpoints=config["endpoints"], timeout=60
         )
         tokens = portal.vault.get(connection.id)
-        assert tokens is not None
+        assert tokens is not None and tokens.access_token is not None
         return tokens.access_token
 
 
@@ -210,7 +210,7 @@ def _profile_threads() -> list[cProfile.Profile]:
         profilers.append(profiler)
         profiler.runcall(run, thread)
 
-    threading.Thread.run = profiled  # type: ignore[method-assign]
+    threading.Thread.run = profiled  # type: ignore[method-assign, assignment]
     return profilers
 
 
@@ -325,7 +325,10 @@ def run_dlt(config: Config) -> dict[str, Any]:
         # the default took 10 times as long and 4.5 GB, so it would flatter portal.
         pipeline.run(source, loader_file_format=config.get("format", "jsonl"))
     with pipeline.sql_client() as sql:
-        [(count,)] = sql.execute_sql("SELECT count(*) FROM transactions")
+        counted = sql.execute_sql("SELECT count(*) FROM transactions")
+    if not counted:
+        raise SystemExit("dlt loaded no transactions table")
+    [(count,)] = counted
     return clock.report(transactions=int(count))
 
 
