@@ -17,6 +17,7 @@ from portal.hookspecs import hookimpl
 from portal.record import Account, Balance, Consent, Party, Transaction
 from portal.sandbox import Fault
 from portal_bank.sandbox import BankSandbox
+from test_together import _new_threads
 
 
 def test_sync_stores_exactly_what_the_sandbox_served(portal: Portal, bank: BankSandbox) -> None:
@@ -268,8 +269,7 @@ def test_pages_fetched_before_an_error_are_kept_though_they_share_a_transaction(
         assert len(stored) == result.streams["transactions"].normalised == 300
         # The wrapper never closed the bank's fetch, which its error's traceback still
         # holds; the threads of its ``together`` ended with the sync all the same.
-        left = set(threading.enumerate()) - before
-        assert not [t.name for t in left if t.name.startswith("portal-fetch")]
+        assert not _new_threads(before, "portal-fetch")
 
 
 class FailDelivery:
