@@ -56,7 +56,12 @@ def console(*, err: bool = False) -> Console:
     """A rich console that never reads a string as markup, emoji or something to highlight."""
     from rich.console import Console
 
-    return Console(stderr=err, markup=False, emoji=False, highlight=False)
+    class SafeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            # rich would exit 1 ("internal error"): end like every other command instead.
+            raise BrokenPipeError
+
+    return SafeConsole(stderr=err, markup=False, emoji=False, highlight=False)
 
 
 def line(target: Console, text: object, *, style: str | None = None) -> None:
