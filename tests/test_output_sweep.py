@@ -39,6 +39,7 @@ from portal.auth.flows import auto_approve_browser
 from portal.cli import cli
 from portal.sandbox import Fault
 from portal_bank.sandbox import BankSandbox
+from portal_conformance.report import Outcome, build, to_json
 
 OSC8 = "\x1b]8;;https://evil.example/\x1b\\click here\x1b]8;;\x1b\\"
 TITLE = "\x1b]0;pwned\x07"
@@ -58,13 +59,19 @@ PLUGIN = f'''
 """The Demo Bank, as told by a hostile plugin."""
 import dataclasses
 from portal import hookimpl
-from portal.errors import SkippableError
+from portal.errors import ProviderError, SkippableError
 from portal.provider import Page
 from portal_bank import plugin as bank
 
 HOSTILE = {HOSTILE!r}
 EVIL = dataclasses.replace(bank.PROVIDER, name="evil", display_name="Evil " + HOSTILE)
 QUIET = dataclasses.replace(bank.PROVIDER, name="evilquiet", display_name=HOSTILE, sandbox=None)
+
+def _crashing_sandbox():
+    raise RuntimeError(HOSTILE)  # a plugin's crash, quoting hostile text in its traceback
+
+BOX = dataclasses.replace(bank.PROVIDER, name="evilbox", sandbox=_crashing_sandbox)
+FAILING = dataclasses.replace(EVIL, name="evilsync")
 
 PORTAL_CONFORMANCE = {{"evil": {{"waivers": [{{
     "check": "test_legible[transactions.description]",
@@ -77,9 +84,13 @@ PORTAL_CONFORMANCE = {{"evil": {{"waivers": [{{
 def register_providers(register):
     register(EVIL)
     register(QUIET)
+    register(BOX)
+    register(FAILING)
 
 @hookimpl
 def fetch(client, cursors):
+    if client.provider.name == "evilsync":  # an error message carrying hostile text
+        raise ProviderError(client.provider.display_name + " answered nonsense.")
     for page in bank.fetch(client, cursors):
         if page.stream == "party":  # a stream named with hostile text
             page = Page(HOSTILE + ":party", page.items, page.cursor)
@@ -91,8 +102,9 @@ def normalise(stream, item, ref):
         raise SkippableError(HOSTILE)  # a rejection reason
     entities = bank.normalise(stream, item, ref)
     for entity in entities:
-        if type(entity).__name__ == "Transaction":  # a value the conformance report quotes
+        if type(entity).__name__ == "Transaction":  # values the conformance suite quotes
             entity.description = HOSTILE
+            entity.provider_id += HOSTILE
     return entities
 '''
 
@@ -299,9 +311,9 @@ def test_the_conformance_report_shows_hostile_text_inert(tmp_path: Path) -> None
             "--plugins-dir",
             str(plugins),
             "conformance",
-            "evil",
+            f"file:{plugins / 'evil.py'}",  # every provider the hostile plugin offers
             "-k",
-            "legible and transactions.description",
+            "legible and transactions.description or required_fields and transactions",
             "--report",
             "md",
         ],
@@ -315,4 +327,17 @@ def test_the_conformance_report_shows_hostile_text_inert(tmp_path: Path) -> None
     text = done.stdout + done.stderr
     assert "portal conformance report" in text, text[-3000:]
     assert_inert(text, "conformance")
-    assert "waived until 2099-01-01: \\x1b]8;;https" in text  # the waiver's reason, shown
+    for quoted in (
+        "not valid Transactions: c",  # a failure quoting the provider's ids
+        "The sync failed: Evil \\x1b]8;;https",  # ... quoting the sync's error
+        "RuntimeError: \\x1b]8;;https",  # a plugin's own traceback
+        "waived until 2099-01-01: \\x1b]8;;https",  # a waiver's reason
+    ):
+        assert quoted in text, quoted
+
+
+def test_the_json_report_is_exact_data_and_inert() -> None:
+    outcome = Outcome("evil", "test_legible[x]", "legible", "x", "failed", HOSTILE)
+    text = to_json(build([outcome]))
+    assert_inert(text, "JSON report")
+    assert json.loads(text)["providers"][0]["checks"][0]["message"] == HOSTILE

@@ -226,8 +226,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         if target:
             Path(target).write_text(text + "\n", encoding="utf-8")
             terminalreporter.write_line(f"portal conformance report written to {target}")
-        else:  # a terminal: the JSON's text is data, its controls must stay inert there
-            terminalreporter.write_line(shown(text, multiline=True, limit=10_000_000))
+        else:
+            terminalreporter.write_line(text)
     for r in reports:
         terminalreporter.write_line(
             f"portal conformance: {shown(r['provider'])}: tier {r['tier']}, completeness"

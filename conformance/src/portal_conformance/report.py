@@ -99,8 +99,9 @@ def build(outcomes: list[Outcome]) -> list[dict[str, Any]]:
 
 
 def to_json(reports: list[dict[str, Any]]) -> str:
-    """The report as JSON."""
-    return json.dumps({"providers": reports}, indent=2, ensure_ascii=False)
+    """The report as JSON: exact data, and ASCII only, so no provider's text in it (a failure
+    message quoting a control or a bidi override) acts on a terminal or an editor."""
+    return json.dumps({"providers": reports}, indent=2)
 
 
 _MARK = {"passed": "pass", "failed": "FAIL", "waived": "waived", "skipped": "skipped"}
