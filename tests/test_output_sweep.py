@@ -258,6 +258,7 @@ def test_every_command_shows_hostile_text_inert(
 ) -> None:
     sweep.run("providers", expect=0)
     sweep.run("sandbox", "evilquiet", expect=3)
+    sweep.run("sandbox", "evilbox", expect=1)  # an internal error quoting the plugin's crash
     sweep.run("plugin", "new", HOSTILE, "--sector", "bank", "--dir", str(tmp_path / "p"))
     with HostileAuthServer() as hostile:
         where = ("--sandbox", hostile.base_url, "--timeout", "10")
