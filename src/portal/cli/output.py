@@ -18,8 +18,8 @@ only through this module:
 - ``SafeFormatter`` does the same for log records, so ``-v`` output is safe too.
 
 ``tests/test_output_sweep.py`` holds the commands to this: it plants hostile values in
-every place it can reach and runs every command; it also fails if a module of the CLI
-prints any other way.
+every place it can reach and runs every command. ``tests/test_cli_output.py`` fails if a
+module of the CLI prints any other way.
 """
 
 from __future__ import annotations
