@@ -5,12 +5,18 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
+import re
+import secrets
+import stat
 from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
+from portal.errors import UserError
 from portal.record.model import ENTITIES, Entity, nested_titles, titles
 from portal.store import Store
 
@@ -38,35 +44,90 @@ class _Digesting:
 
 
 def export(store: Store, out: Path, fmt: str, provider: str | None = None) -> dict[str, Any]:
-    """Write one file per entity into ``out`` and a ``manifest.json``; return the manifest."""
-    out.mkdir(mode=0o700, parents=True, exist_ok=True)  # personal data: owner only
-    files = {}
-    for entity in ENTITIES:
-        name = f"{entity.category.value}.{fmt}"
-        with (out / name).open("w", encoding="utf-8", newline="") as handle:
-            sink = _Digesting(handle)
-            rows = store.rows(entity, provider)
-            count = (
-                _write_jsonl(sink, rows)
-                if fmt == "jsonl"
-                else _write_csv(sink, rows, list(titles(entity)))
-            )
-        files[name] = {
-            "entity": entity.__name__,
-            "records": count,
-            "sha256": sink.sha256.hexdigest(),
-            "fields": _field_titles(entity),
+    """Write one file per entity into ``out`` and a ``manifest.json``; return the manifest.
+
+    ``out`` becomes (or is tightened to) a folder only its owner can open, and every file
+    is written as a new 0600 file that then replaces its name atomically: never through a
+    symbolic link someone planted at the folder or at a file's name.
+    """
+    folder = open_private_folder(out)
+    try:
+        files = {}
+        for entity in ENTITIES:
+            name = f"{entity.category.value}.{fmt}"
+            with _replacing(folder, name) as handle:
+                sink = _Digesting(handle)
+                rows = store.rows(entity, provider)
+                count = (
+                    _write_jsonl(sink, rows)
+                    if fmt == "jsonl"
+                    else _write_csv(sink, rows, list(titles(entity)))
+                )
+            files[name] = {
+                "entity": entity.__name__,
+                "records": count,
+                "sha256": sink.sha256.hexdigest(),
+                "fields": _field_titles(entity),
+            }
+        manifest = {
+            "format": fmt,
+            "exported_at": datetime.now(UTC).isoformat(),
+            "provider": provider,
+            "files": files,
         }
-    manifest = {
-        "format": fmt,
-        "exported_at": datetime.now(UTC).isoformat(),
-        "provider": provider,
-        "files": files,
-    }
-    (out / "manifest.json").write_text(
-        json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8"
-    )
+        with _replacing(folder, "manifest.json") as handle:
+            handle.write(json.dumps(manifest, indent=2, ensure_ascii=False))
+    finally:
+        os.close(folder)
     return manifest
+
+
+def open_private_folder(out: Path) -> int:
+    """``out`` as an open folder only its owner can use (0700), made if it is missing.
+
+    An existing folder that others could read is tightened; a symbolic link, something
+    that is not a folder, or a folder owned by someone else is refused with an error.
+    The folder is opened without following a link, and files are then made relative to
+    that open folder, so swapping the path for a link afterwards changes nothing.
+    """
+    try:
+        out.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folder = os.open(out, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError as error:
+        kind = "a symbolic link" if out.is_symlink() else "not a folder portal can write"
+        raise UserError(
+            f"Cannot export into {out}: it is {kind} ({error.strerror}).",
+            hint="Give --out a new folder, or a folder of your own.",
+        ) from None
+    info = os.fstat(folder)
+    if info.st_uid != os.getuid():
+        os.close(folder)
+        raise UserError(
+            f"Cannot export into {out}: the folder belongs to another user.",
+            hint="Give --out a new folder, or a folder of your own.",
+        )
+    if stat.S_IMODE(info.st_mode) != 0o700:  # personal data: owner only, whatever was there
+        os.fchmod(folder, 0o700)
+    return folder
+
+
+@contextmanager
+def _replacing(folder: int, name: str) -> Iterator[IO[str]]:
+    """A new 0600 file that replaces ``name`` in ``folder`` once written in full."""
+    temporary = f".{name}.{secrets.token_hex(8)}.tmp"
+    # O_EXCL and O_NOFOLLOW: the file is ours and new, never a link planted at the name.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    fd = os.open(temporary, flags, 0o600, dir_fd=folder)
+    try:
+        os.fchmod(fd, 0o600)  # whatever the umask
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            yield handle
+        # rename replaces whatever sat at ``name`` (a planted link included), not its target.
+        os.replace(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.unlink(temporary, dir_fd=folder)
+        raise
 
 
 def _field_titles(entity: type[Entity]) -> dict[str, dict[str, Any]]:
@@ -98,9 +159,31 @@ def _write_csv(sink: _Digesting, rows: Iterator[dict[str, Any]], columns: list[s
     for row in rows:
         writer.writerow(
             {
-                k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else _plain(v)
+                k: inert_cell(
+                    json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else _plain(v)
+                )
                 for k, v in row.items()
             }
         )
         count += 1
     return count
+
+
+# OWASP "CSV Injection": a cell starting with = + - @ (or tab, CR, NUL) is read as a
+# formula by spreadsheets; some skip leading spaces first, so those are looked past too.
+_FORMULA_START = ("=", "+", "-", "@")
+_CONTROL_START = ("\t", "\r", "\n", "\0")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def inert_cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet shows as text: formula-like text gets a leading apostrophe.
+
+    Plain numbers (an amount of ``-12.50``) stay numbers; only text is touched, and JSON
+    Lines exports are never changed (they are data, not something a spreadsheet opens).
+    """
+    if not isinstance(value, str) or not value:
+        return value
+    if value.startswith(_CONTROL_START) or value.lstrip().startswith(_FORMULA_START):
+        return value if _NUMBER.fullmatch(value) else "'" + value
+    return value

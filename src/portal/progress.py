@@ -8,6 +8,8 @@ from types import TracebackType
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
+from portal.shown import shown
+
 
 class RichProgress:
     """Implements ``SyncProgress`` with one live rich line per provider."""
@@ -16,12 +18,14 @@ class RichProgress:
         self.enabled = enabled
         self._progress = Progress(
             SpinnerColumn(),
-            TextColumn("[bold]{task.fields[provider]:<10}"),
+            # Provider and stream names and retry messages come from plugins and providers:
+            # they are neutralised (``shown``) and never read as markup.
+            TextColumn("{task.fields[provider]:<10}", style="bold", markup=False),
             TextColumn("{task.completed:>8.0f} records"),
             TextColumn("{task.fields[rate]:>7} rec/s"),
             TextColumn("{task.fields[pages]:>5} pages"),
             TextColumn("{task.fields[retries]:>3} retries"),
-            TextColumn("{task.fields[note]}"),
+            TextColumn("{task.fields[note]}", markup=False),
             TimeElapsedColumn(),
             console=console,
             transient=False,
@@ -47,7 +51,13 @@ class RichProgress:
     def _task(self, provider: str) -> TaskID:
         if provider not in self._tasks:
             self._tasks[provider] = self._progress.add_task(
-                provider, total=None, provider=provider, pages=0, retries=0, rate="-", note=""
+                shown(provider),
+                total=None,
+                provider=shown(provider),
+                pages=0,
+                retries=0,
+                rate="-",
+                note="",
             )
         return self._tasks[provider]
 
@@ -63,7 +73,7 @@ class RichProgress:
         elapsed = state.elapsed or 0.0
         rate = f"{(state.completed + records) / elapsed:.0f}" if elapsed > 0 else "-"
         # Streams may carry an id ("transactions:<account>"); the kind is what a person needs.
-        note = stream.split(":", 1)[0] + (f", {rejected} rejected" if rejected else "")
+        note = shown(stream.split(":", 1)[0]) + (f", {rejected} rejected" if rejected else "")
         self._progress.update(task, advance=records, pages=pages, rate=rate, note=note)
 
     def retry(self, provider: str, message: str, wait: float) -> None:
@@ -71,7 +81,9 @@ class RichProgress:
         with self._lock:
             task = self._task(provider)
             retries = self._progress.tasks[self._tasks_index(task)].fields["retries"] + 1
-            self._progress.update(task, retries=retries, note=f"waiting {wait:.1f}s: {message}")
+            self._progress.update(
+                task, retries=retries, note=f"waiting {wait:.1f}s: {shown(message)}"
+            )
 
     def _tasks_index(self, task: TaskID) -> int:
         return [t.id for t in self._progress.tasks].index(task)

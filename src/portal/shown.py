@@ -21,8 +21,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from rich.markup import escape as _escape_markup
-
 LIMIT = 2000
 """Characters shown of one value at most; the rest is cut with a note of how much."""
 
@@ -73,4 +71,7 @@ def shown(value: object, *, multiline: bool = False, limit: int = LIMIT) -> str:
 
 def for_rich(value: object, *, multiline: bool = False, limit: int = LIMIT) -> str:
     """``shown(value)`` with rich's markup escaped, for a rich table cell or ``print``."""
-    return _escape_markup(shown(value, multiline=multiline, limit=limit))
+    # Imported here: the CLI imports this module at start, and ``portal --help`` stays fast.
+    from rich.markup import escape
+
+    return escape(shown(value, multiline=multiline, limit=limit))

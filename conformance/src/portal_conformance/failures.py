@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from portal.shown import shown as _shown
+
+LIMIT = 20_000
+"""Characters of a failure's message kept at most (``portal.shown`` cuts the rest)."""
+
 MAX_EXAMPLES = 5
 """How many offending values a failure message shows; the count says how many there are."""
 
@@ -19,6 +24,9 @@ class CheckFailed(AssertionError):
     def __init__(
         self, what: str, *, where: str, fix: str, stats: dict[str, float] | None = None
     ) -> None:
+        # They quote the plugin's and the provider's values (ids, errors, field names): each
+        # part is one inert line, whatever those values hold (portal.shown).
+        what, where, fix = (_shown(part, limit=LIMIT) for part in (what, where, fix))
         self.what, self.where, self.fix = what, where, fix
         self.stats = stats or {}
         """Figures for the report (e.g. how many values were checked and how many failed)."""
@@ -37,6 +45,7 @@ class NotApplicable(Exception):
     """The check does not apply to this provider, for the reason given (shown as a skip)."""
 
     def __init__(self, reason: str) -> None:
+        reason = _shown(reason, limit=LIMIT)  # may quote the plugin's declaration
         super().__init__(reason)
         self.reason = reason
 

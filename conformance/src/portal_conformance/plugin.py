@@ -21,6 +21,7 @@ from portal.auth.vault import FileStorage, Vault
 from portal.engine.sync import SyncResult
 from portal.provider import Provider, sandbox_endpoints
 from portal.sandbox import Sandbox
+from portal.shown import shown
 from portal_conformance.harness import Harness
 from portal_conformance.report import Outcome, build, to_json, to_markdown
 
@@ -192,6 +193,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         elif outcome == "waived":
             message = str(report.wasxfail)
         stats = dict(item.stash.get(STATS, {}))
+        if report.failed:
+            # pytest prints the failure: the provider's values in it stay inert on a terminal.
+            report.longrepr = shown(str(report.longrepr), multiline=True, limit=100_000)
         item.config.stash[_OUTCOMES].append(
             Outcome(
                 str(params.get("provider_name", "")),
@@ -226,7 +230,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             terminalreporter.write_line(text)
     for r in reports:
         terminalreporter.write_line(
-            f"portal conformance: {r['provider']}: tier {r['tier']}, completeness"
+            f"portal conformance: {shown(r['provider'])}: tier {r['tier']}, completeness"
             f" {r['completeness_score']}/100, legibility {r['legibility_score']}/100,"
             f" {json.dumps(r['counts'])}"
         )

@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from portal.shown import shown
 from portal_conformance.registry import BY_NAME, TIERS
 
 
@@ -98,8 +99,9 @@ def build(outcomes: list[Outcome]) -> list[dict[str, Any]]:
 
 
 def to_json(reports: list[dict[str, Any]]) -> str:
-    """The report as JSON."""
-    return json.dumps({"providers": reports}, indent=2, ensure_ascii=False)
+    """The report as JSON: exact data, and ASCII only, so no provider's text in it (a failure
+    message quoting a control or a bidi override) acts on a terminal or an editor."""
+    return json.dumps({"providers": reports}, indent=2)
 
 
 _MARK = {"passed": "pass", "failed": "FAIL", "waived": "waived", "skipped": "skipped"}
@@ -111,7 +113,7 @@ def to_markdown(reports: list[dict[str, Any]]) -> str:
     for r in reports:
         c, legible = r["completeness_score"], r["legibility_score"]
         lines += [
-            f"## {r['provider']}: {r['tier']}",
+            f"## {shown(r['provider'])}: {r['tier']}",
             "",
             f"- tier: **{r['tier']}**",
             f"- completeness score: {'n/a' if c is None else f'{c}/100'}",
@@ -122,11 +124,13 @@ def to_markdown(reports: list[dict[str, Any]]) -> str:
             "| --- | --- | --- |",
         ]
         for check in r["checks"]:
+            # Messages quote what the provider sent: one neutralised line, no table breaks.
             note = (
-                check["message"].splitlines()[0][:160].replace("|", "\\|")
+                shown(check["message"].splitlines()[0], limit=160).replace("|", "\\|")
                 if check["message"]
                 else ""
             )
-            lines.append(f"| `{check['test']}` | {_MARK[check['outcome']]} | {note} |")
+            test = shown(check["test"]).replace("`", "'")
+            lines.append(f"| `{test}` | {_MARK[check['outcome']]} | {note} |")
         lines.append("")
     return "\n".join(lines)

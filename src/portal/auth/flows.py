@@ -8,6 +8,7 @@ to this attempt. authlib's httpx client builds the request and exchanges the cod
 from __future__ import annotations
 
 import hmac
+import html
 import http.server
 import logging
 import secrets
@@ -29,6 +30,7 @@ from portal.auth.tokens import TokenSet
 from portal.errors import AuthError, ProviderError
 from portal.http import Transport
 from portal.provider import Provider
+from portal.shown import shown
 
 CALLBACK_PATH = "/callback"
 
@@ -56,10 +58,7 @@ class LoopbackListener:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.end_headers()
-                self.wfile.write(
-                    b"<!doctype html><title>portal</title><p>portal is connected."
-                    b" You can close this window and return to the terminal."
-                )
+                self.wfile.write(loopback_page(listener.result))
                 listener._done.set()
 
             def log_message(self, format: str, *args: Any) -> None:
@@ -93,6 +92,25 @@ class LoopbackListener:
                 hint="Run portal connect again and approve access in the browser.",
             )
         return self.result
+
+
+def loopback_page(answer: dict[str, str]) -> bytes:
+    """The page the browser shows after the redirect to the loopback listener.
+
+    An ``error`` and ``error_description`` come from whoever sent the redirect: they are
+    shown (neutralised, then HTML-escaped) as what went wrong, never as markup or control.
+    """
+    if "error" not in answer:
+        words = "portal received the answer. You can close this window and return to the terminal."
+        return f"<!doctype html><title>portal</title><p>{words}".encode()
+    said = shown(answer["error"], limit=200)
+    if answer.get("error_description"):
+        said += ": " + shown(answer["error_description"], limit=500)
+    return (
+        "<!doctype html><title>portal</title><p>portal was not connected. The provider said: "
+        f"<code>{html.escape(said)}</code></p><p>Return to the terminal and run portal connect"
+        " again.</p>"
+    ).encode()
 
 
 def open_browser(url: str) -> None:

@@ -31,6 +31,7 @@ class ExitCode(IntEnum):
     CONFIG = 5
     PROVIDER = 6
     INTERRUPTED = 130
+    BROKEN_PIPE = 141
 
 
 EXIT_CODE_MEANINGS = {
@@ -42,6 +43,7 @@ EXIT_CODE_MEANINGS = {
     ExitCode.CONFIG: "a plugin or portal's configuration is broken",
     ExitCode.PROVIDER: "a provider answered something unusable; earlier pages are kept",
     ExitCode.INTERRUPTED: "stopped with Ctrl-C; everything committed so far is kept",
+    ExitCode.BROKEN_PIPE: "whatever read the output stopped early (e.g. | head); nothing is lost",
 }
 
 
@@ -68,33 +70,40 @@ EPILOG = "\b\nExit codes:\n" + "\n".join(
 
 
 def _stderr() -> Console:
-    from rich.console import Console
+    from portal.cli.output import console
 
-    return Console(stderr=True)
+    return console(err=True)
 
 
 @contextmanager
 def friendly_errors(verbose: bool) -> Iterator[None]:
     """Turn portal's errors into one sentence and a hint on stderr, and the right exit code."""
+    from portal.cli.output import echo, quiet_broken_pipe
     from portal.errors import PortalError
+    from portal.shown import shown
 
+    # Messages and hints are built from provider names, URLs, OAuth answers and file
+    # contents: each is shown as one neutralised line.
     try:
         yield
     except PortalError as error:
         if verbose:
             logging.getLogger("portal").exception("error")
-        click.echo(f"Error: {error.message}", err=True)
+        echo(f"Error: {shown(error.message)}", err=True)
         if error.hint:
-            click.echo(error.hint, err=True)
+            echo(shown(error.hint), err=True)
         sys.exit(exit_code_for(error))
     except KeyboardInterrupt:
-        click.echo("Interrupted; everything committed so far is kept.", err=True)
+        echo("Interrupted; everything committed so far is kept.", err=True)
         sys.exit(ExitCode.INTERRUPTED)
+    except BrokenPipeError:  # `portal status | head -1`: the reader has all it wanted
+        quiet_broken_pipe()
+        sys.exit(ExitCode.BROKEN_PIPE)
     except Exception as error:  # a bug: say so plainly; the traceback only under -v
         if verbose:
             logging.getLogger("portal").exception("internal error")
-        click.echo(f"Internal error: {type(error).__name__}: {error}", err=True)
-        click.echo("Run again with -v for the traceback, and please report it.", err=True)
+        echo(f"Internal error: {shown(type(error).__name__)}: {shown(error)}", err=True)
+        echo("Run again with -v for the traceback, and please report it.", err=True)
         sys.exit(ExitCode.FAILED)
 
 
@@ -139,9 +148,10 @@ def cli(
     like: everything lands in one local SQLite store you can browse, export and keep.
     Try `portal sync --demo` to see it work against the bundled sandbox providers.
     """
+    from portal.cli.output import log_handler
+
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
+        level=logging.DEBUG if verbose else logging.WARNING, handlers=[log_handler()]
     )
     if not verbose:
         logging.getLogger("httpx").setLevel(logging.WARNING)

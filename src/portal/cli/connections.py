@@ -9,7 +9,9 @@ import click
 if TYPE_CHECKING:
     from portal.app import Portal
 
+from portal.cli import output
 from portal.cli.base import _open, cli, friendly_errors
+from portal.shown import shown
 
 
 @cli.command()
@@ -45,15 +47,15 @@ def connect(
     from portal.auth.flows import open_browser
 
     def browser(url: str) -> None:
-        click.echo(f"Open this address to approve access:\n\n  {url}\n", err=True)
+        output.echo(f"Open this address to approve access:\n\n  {shown(url)}\n", err=True)
         if not no_browser:
             open_browser(url)
-        click.echo("Waiting for your approval...", err=True)
+        output.echo("Waiting for your approval...", err=True)
 
     def show_code(code: DeviceCode) -> None:
-        click.echo(
-            f"On any device, open {code.verification_uri} and enter the code\n\n"
-            f"  {code.user_code}\n\n(it expires in {code.expires_in // 60} minutes)."
+        output.echo(
+            f"On any device, open {shown(code.verification_uri)} and enter the code\n\n"
+            f"  {shown(code.user_code)}\n\n(it expires in {code.expires_in // 60} minutes)."
             " Waiting for your approval...",
             err=True,
         )
@@ -72,9 +74,9 @@ def connect(
         expires = (
             f", until {connection.grant_expires_at:%Y-%m-%d}" if connection.grant_expires_at else ""
         )
-        click.echo(
-            f"Connected {provider} (scopes: {connection.scopes or 'none stated'}{expires}). "
-            "Now run: portal sync"
+        output.echo(
+            f"Connected {shown(provider)} (scopes: {shown(connection.scopes or 'none stated')}"
+            f"{expires}). Now run: portal sync"
         )
 
 
@@ -98,7 +100,7 @@ def disconnect(ctx: click.Context, provider: str, delete_data: bool) -> None:
                 f" them ({'; '.join(failures)}).",
                 hint="Revoke portal's access in the provider's own settings too.",
             )
-        click.echo(f"Disconnected {provider}: access revoked, tokens deleted, {kept}.")
+        output.echo(f"Disconnected {shown(provider)}: access revoked, tokens deleted, {kept}.")
 
 
 def _sandbox_endpoints(portal: Portal, name: str, base_url: str) -> dict[str, str]:
@@ -142,6 +144,7 @@ def sandbox(ctx: click.Context, provider: str, port: int) -> None:
         server = declared.sandbox()
         server.port = port
         with server:
-            click.echo(f"{declared.display_name} sandbox on {server.base_url} (Ctrl-C to stop).")
-            click.echo(f"Connect to it with: portal connect {provider} --sandbox {server.base_url}")
+            where = shown(server.base_url)
+            output.echo(f"{shown(declared.display_name)} sandbox on {where} (Ctrl-C to stop).")
+            output.echo(f"Connect to it with: portal connect {shown(provider)} --sandbox {where}")
             threading.Event().wait()

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from portal.cli import output
 from portal.cli.base import _open, cli, friendly_errors
+from portal.shown import shown
 
 if TYPE_CHECKING:
     from portal.importing import ImportResult
@@ -64,11 +66,11 @@ def import_command(
         if list_only:
             known = importers(portal.plugins)
             if not known:
-                click.echo("No importer is installed (pip install portal-files).")
+                output.echo("No importer is installed (pip install portal-files).")
             for importer in known.values():
-                click.echo(importer.describe())
+                output.echo(shown(importer.describe()))
                 if importer.description:
-                    click.echo(f"    {importer.description}")
+                    output.echo(f"    {shown(importer.description)}")
             return
         assert file is not None
         result = import_file(portal, file, importer=as_name, account=account)
@@ -79,7 +81,8 @@ def _report(result: ImportResult, where: str, as_json: bool) -> None:
     from portal.record import CATEGORY_LABELS, Category
 
     if as_json:
-        click.echo(
+        # json.dumps escapes every control and non-ASCII character: the text is safe.
+        output.echo(
             json.dumps(
                 {
                     "file": str(result.path),
@@ -95,14 +98,14 @@ def _report(result: ImportResult, where: str, as_json: bool) -> None:
             )
         )
         return
-    click.echo(
-        f"Imported {result.path.name} as {result.importer.display_name}"
-        f" ({result.items} items, filed under provider {result.provider!r}):"
+    output.echo(
+        f"Imported {shown(result.path.name)} as {shown(result.importer.display_name)}"
+        f" ({result.items} items, filed under provider {shown(repr(result.provider))}):"
     )
     for name, count in result.records.items():
         label = CATEGORY_LABELS.get(Category(name), name)
         new = result.added.get(name, 0)
-        click.echo(f"  {label}: {count} ({new} new)")
+        output.echo(f"  {shown(label)}: {count} ({new} new)")
     if not any(result.added.values()):
-        click.echo("Everything in the file was already in the store.")
-    click.echo(f"Store: {where}")
+        output.echo("Everything in the file was already in the store.")
+    output.echo(f"Store: {shown(where)}")

@@ -13,21 +13,21 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
+    from portal.app import Portal
     from portal.engine.sync import SyncResult
 
+from portal.cli import output
 from portal.cli.base import _open, _stderr, cli, exit_code_for, friendly_errors
+from portal.shown import shown
 
 
 @cli.command()
 @click.pass_context
 def providers(ctx: click.Context) -> None:
     """List the installed providers, their sector and the data they hold."""
-    from rich.console import Console
-    from rich.table import Table
-
     with friendly_errors(ctx.obj["verbose"]):
         portal = _open(ctx)
-        table = Table("Provider", "Name", "Sector", "Data it holds", "Sandbox")
+        table = output.table("Provider", "Name", "Sector", "Data it holds", "Sandbox")
         for name, provider in sorted(portal.plugins.providers.items()):
             inventory = ", ".join(item.category.value for item in provider.inventory)
             table.add_row(
@@ -37,15 +37,16 @@ def providers(ctx: click.Context) -> None:
                 inventory,
                 "yes" if provider.sandbox else "no",
             )
-        console = Console()
+        console = output.console()
         if portal.plugins.providers:
             console.print(table)
         else:
-            console.print(
-                "No providers installed. Install a plugin, e.g. pip install -e plugins/bank."
+            output.line(
+                console,
+                "No providers installed. Install a plugin, e.g. pip install -e plugins/bank.",
             )
         for problem in portal.plugins.problems:
-            _stderr().print(f"[yellow]Warning:[/] {problem}")
+            output.line(_stderr(), f"Warning: {shown(problem)}", style="yellow")
 
 
 @cli.command()
@@ -88,13 +89,12 @@ def sync(
 
 
 def _report(results: list[SyncResult], where: str, quiet: bool, as_json: bool) -> None:
-    from rich.console import Console
-
     from portal.errors import PortalError
     from portal.record import CATEGORY_LABELS
 
     if as_json:
-        click.echo(
+        # json.dumps escapes every control and non-ASCII character: the text is safe.
+        output.echo(
             json.dumps(
                 {
                     "store": where,
@@ -126,9 +126,9 @@ def _report(results: list[SyncResult], where: str, quiet: bool, as_json: bool) -
                 else f"{type(r.error).__name__}: {r.error}"
             )
             hint = r.error.hint if isinstance(r.error, PortalError) else "Run with -v for details."
-            click.echo(f"Error: {r.provider}: {message}", err=True)
+            output.echo(f"Error: {shown(r.provider)}: {shown(message)}", err=True)
             if hint:
-                click.echo(hint, err=True)
+                output.echo(shown(hint), err=True)
     if quiet:
         return
     columns = {
@@ -141,29 +141,27 @@ def _report(results: list[SyncResult], where: str, quiet: bool, as_json: bool) -
         for r in results
     }
     table = _entity_table("Fetched this run", columns)
-    Console().print(table)
-    click.echo(f"Store: {where}")
+    output.console().print(table)
+    output.echo(f"Store: {shown(where)}")
 
 
 @cli.command()
 @click.pass_context
 def status(ctx: click.Context) -> None:
     """Show each connection, its last sync, and what the store holds."""
-    from rich.console import Console
-    from rich.table import Table
-
     from portal.record import CATEGORY_LABELS
 
     with friendly_errors(ctx.obj["verbose"]):
         portal = _open(ctx)
-        console = Console()
+        console = output.console()
         counts = portal.store.counts()
         connections = portal.store.connections()
         if not connections:
-            console.print(
-                "No provider is connected yet. Run portal connect NAME, or portal sync --demo."
+            output.line(
+                console,
+                "No provider is connected yet. Run portal connect NAME, or portal sync --demo.",
             )
-        table = Table(
+        table = output.table(
             "Provider",
             "Status",
             "Scopes granted",
@@ -176,7 +174,7 @@ def status(ctx: click.Context) -> None:
         for c in connections:
             table.add_row(
                 c.provider,
-                "connected" if c.status == "connected" else "[red]connect again[/]",
+                "connected" if c.status == "connected" else output.styled("connect again", "red"),
                 c.scopes or "(none stated)",
                 f"{c.connected_at:%Y-%m-%d %H:%M}",
                 f"{c.grant_expires_at:%Y-%m-%d}" if c.grant_expires_at else "not stated",
@@ -200,10 +198,10 @@ def status(ctx: click.Context) -> None:
         _print_rejections(console, portal.store.rejections())
         for c in connections:
             if c.last_sync_status not in (None, "ok"):
-                console.print(
-                    f"{c.provider}'s last sync failed: {c.last_sync_status}", markup=False
+                output.line(
+                    console, f"{shown(c.provider)}'s last sync failed: {shown(c.last_sync_status)}"
                 )
-        console.print(f"Store: {portal.store.url}")
+        output.line(console, f"Store: {shown(portal.store.url)}")
 
 
 def _print_rejections(console: Console, rejections: list[dict[str, Any]]) -> None:
@@ -215,12 +213,12 @@ def _print_rejections(console: Console, rejections: list[dict[str, Any]]) -> Non
     reasons = Counter(
         (r["provider"], r["stream"].split(":", 1)[0], r["reason"]) for r in rejections
     )
-    console.print("Rejected items (their raw payloads are kept in the store):")
+    output.line(console, "Rejected items (their raw payloads are kept in the store):")
     for (provider, stream, reason), count in reasons.most_common(10):
-        line = f"  {provider} {stream}: {count} times: {reason}"
-        console.print(line, markup=False, highlight=False)
+        line = f"  {shown(provider)} {shown(stream)}: {count} times: {shown(reason)}"
+        output.line(console, line)
     if len(reasons) > 10:
-        console.print(f"  ... and {len(reasons) - 10} other reasons")
+        output.line(console, f"  ... and {len(reasons) - 10} other reasons")
 
 
 @cli.command(name="export")
@@ -241,10 +239,30 @@ def export_command(ctx: click.Context, fmt: str, out: Path, provider: str | None
 
     with friendly_errors(ctx.obj["verbose"]):
         portal = _open(ctx)
+        if provider is not None:
+            _check_exportable(portal, provider)
         manifest = export(portal.store, out, fmt, provider)
         for name, info in manifest["files"].items():
-            click.echo(f"{out / name}: {info['records']} records")
-        click.echo(f"{out / 'manifest.json'}: counts and digests")
+            output.echo(f"{shown(out / name)}: {info['records']} records")
+        output.echo(f"{shown(out / 'manifest.json')}: counts and digests")
+
+
+def _check_exportable(portal: Portal, provider: str) -> None:
+    """An unknown ``--provider`` is an error, not an empty export.
+
+    Known are the installed providers and any the store holds records of (imported files
+    are filed under a provider no plugin need offer).
+    """
+    from portal.errors import UnknownProvider
+
+    held = set(portal.store.counts())
+    if provider in portal.plugins.providers or provider in held:
+        return
+    known = ", ".join(sorted(set(portal.plugins.providers) | held)) or "none"
+    raise UnknownProvider(
+        f"No provider called {provider!r} is installed or in the store (known: {known}).",
+        hint="Run portal providers or portal status to list them, and export one of those.",
+    )
 
 
 ROW_LABELS = {"rejected": "Rejected (reasons in portal status)", "pages": "Pages", "time": "Time"}
@@ -252,11 +270,9 @@ ROW_LABELS = {"rejected": "Rejected (reasons in portal status)", "pages": "Pages
 
 def _entity_table(title: str, columns: dict[str, dict[str, Any]]) -> Table:
     """A table with a row per record category and a column per provider."""
-    from rich.table import Table
-
     from portal.record import CATEGORY_LABELS
 
-    table = Table("", *columns, title=title, title_justify="left")
+    table = output.table("", *columns, title=title, title_justify="left")
     categories = {k.value: v for k, v in CATEGORY_LABELS.items()}
     for key, label in (categories | ROW_LABELS).items():
         # A category no provider here holds would be a row of zeros: leave it out.

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import click
 
+from portal.cli import output
 from portal.cli.base import cli, friendly_errors
+from portal.shown import shown
 
 
 @cli.group()
@@ -39,7 +41,7 @@ def new(
     with friendly_errors(ctx.obj["verbose"]):
         target = dest or Path(f"portal-{name.replace('_', '-')}")
         written = new_plugin(name, sector, target, display_name)
-        click.echo(f"Wrote {len(written)} files to {target}. Next:")
-        click.echo(f"  pip install -e '{target}[test]'")
-        click.echo(f"  portal sync --demo {name}")
-        click.echo(f"  portal conformance {name}")
+        output.echo(f"Wrote {len(written)} files to {shown(target)}. Next:")
+        output.echo(f"  pip install -e '{shown(target)}[test]'")
+        output.echo(f"  portal sync --demo {shown(name)}")
+        output.echo(f"  portal conformance {shown(name)}")

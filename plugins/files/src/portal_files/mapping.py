@@ -141,7 +141,7 @@ def midata_transaction(item: dict[str, Any], ref: Ref) -> list[Entity]:
             currency=currency or "GBP",
             status="booked",
             status_label="Booked",
-            description=item["Merchant/Description"].removeprefix("'").strip() or "(none)",
+            description=item["Merchant/Description"].strip() or "(none)",
             category_code=code,
             category_label=labels.label(labels.MIDATA_TYPES, code, "transaction type"),
             balance_after=balance,
