@@ -70,10 +70,11 @@ class Rule:
     """What one value may be.
 
     ``kind`` is one of: ``text`` (a string, optionally with a length and a pattern),
-    ``datetime`` (ISODateTime, with its zone), ``code`` (a closed list, ``codes``),
-    ``namespaced`` (an open list: any text up to ``max_length``; ``codes`` are Open Banking's
-    own), ``boolean``, ``integer``, ``object`` (``fields``; ``closed`` if no other field is
-    allowed) and ``array`` (of ``items``, ``min_items`` at least).
+    ``currency`` (text that is an ISO 4217 code), ``datetime`` (ISODateTime, with its
+    zone), ``code`` (a closed list, ``codes``), ``namespaced`` (an open list: any text up
+    to ``max_length``; ``codes`` are Open Banking's own), ``boolean``, ``integer``,
+    ``object`` (``fields``; ``closed`` if no other field is allowed) and ``array`` (of
+    ``items``, ``min_items`` at least).
     """
 
     kind: str
@@ -122,12 +123,9 @@ ANY_OBJECT = Rule("object")
 ID = text(40)
 """The identifiers of resources (Max40Text)."""
 INDICATOR = code("Credit", "Debit")
-AMOUNT = obj(
-    {
-        "Amount": required(text(pattern=AMOUNT_PATTERN)),
-        "Currency": required(text(3, CURRENCY_PATTERN)),
-    }
-)
+CURRENCY = Rule("currency", max_length=3, pattern=CURRENCY_PATTERN)
+"""Three capital letters that ISO 4217 assigns to a currency."""
+AMOUNT = obj({"Amount": required(text(pattern=AMOUNT_PATTERN)), "Currency": required(CURRENCY)})
 CASH_ACCOUNT = obj(
     {
         "SchemeName": required(
@@ -177,7 +175,7 @@ ACCOUNT = obj(
         "Status": code("Deleted", "Disabled", "Enabled", "Pending", "ProForma"),
         "StatusUpdateDateTime": DATETIME,
         # Required except on an account being switched away: the plugin reads them as optional.
-        "Currency": text(3, CURRENCY_PATTERN),
+        "Currency": CURRENCY,
         "AccountType": code("Business", "Personal"),
         "AccountSubType": code(
             "ChargeCard",

@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from portal_bank.spec import ENDPOINTS, STREAMS, Endpoint, Rule
+import pycountry
+
+from portal_bank.spec import CURRENCY_PATTERN, ENDPOINTS, LINKS, META, STREAMS, Endpoint, Rule
 
 # ISODateTime as the specification shows it: a full date, a time and the zone (Z or ±hh:mm).
 _DATETIME = re.compile(
@@ -46,6 +48,8 @@ def check(rule: Rule, value: Any, where: str) -> Iterator[str]:
             )
     else:
         yield from _text(rule, value, where)
+        if kind == "currency" and CURRENCY_PATTERN.fullmatch(value) and not _iso4217(value):
+            yield f"{where} {value!r} is not an ISO 4217 currency code"
 
 
 def _object(rule: Rule, value: Any, where: str) -> Iterator[str]:
@@ -88,8 +92,12 @@ def _text(rule: Rule, value: str, where: str) -> Iterator[str]:
         yield f"{where} must not be empty"
     if rule.max_length is not None and len(value) > rule.max_length:
         yield f"{where} is {len(value)} characters long, more than the {rule.max_length} allowed"
-    if rule.pattern is not None and not rule.pattern.search(value):
+    if rule.pattern is not None and not rule.pattern.fullmatch(value):
         yield f"{where} {value!r} does not match the pattern {rule.pattern.pattern}"
+
+
+def _iso4217(code: str) -> bool:
+    return pycountry.currencies.get(alpha_3=code) is not None
 
 
 def endpoint(path: str) -> tuple[str, Endpoint] | None:
@@ -116,11 +124,9 @@ def response_problems(path: str, body: Any) -> list[str]:
     if "Data" not in body:
         problems.append("Data is required but missing")
     if "Links" in body:
-        from portal_bank.spec import LINKS, META
-
         problems += check(LINKS, body["Links"], "Links")
-        if "Meta" in body:
-            problems += check(META, body["Meta"], "Meta")
+    if "Meta" in body:
+        problems += check(META, body["Meta"], "Meta")
     data = body.get("Data")
     if data is None:
         return problems
