@@ -7,10 +7,12 @@ variant's sync must leave in the store exactly what the variant served, less the
 specification forbids, each rejected with a reason.
 """
 
+import hashlib
+import json
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,7 @@ import pytest
 from conftest import connect
 from portal.app import Portal
 from portal.engine.sync import SyncResult
-from portal.record import Account, Transaction
+from portal.record import Account, Document, Party, RecurringPayment, Transaction
 from portal_bank import spec, spec_check
 from portal_bank.sandbox import API_PATH, BankSandbox
 from portal_bank.statements import statements
@@ -352,3 +354,95 @@ def test_what_the_specification_forbids_is_rejected_saying_what(
     for what, n in planted.items():
         assert sum(k for r, k in reasons.items() if EXPECTED_REASONS[what] in r) >= n, what
     assert not [r for r in reasons if "KeyError" in r or "normalise failed" in r]
+
+
+# -- items without ids, and the less common forms --------------------------------------------
+
+
+def test_items_without_ids_keep_their_derived_ids_across_syncs(tmp_path: Path) -> None:
+    """Twins stay two, a re-sync adds nothing, and pending items booked later keep their id."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PORTAL_VAULT", "file")
+        with synced_against("sparse", tmp_path / "home") as synced:
+            first = {t["provider_id"]: t for t in synced.rows(Transaction)}
+            served = synced.bank.ground_truth()["transactions"]
+            twins = [
+                t
+                for t, n in Counter(json.dumps(t, sort_keys=True) for t in served).items()
+                if n > 1
+            ]
+            assert twins, "the sparse variant serves identical transactions"
+            assert len(first) == len(served)
+            assert all(i.startswith("derived:") for i in first)
+            pending = {i for i, t in first.items() if t["status"] == "Pending"}
+            assert pending
+
+            again = synced.sync()
+            assert again.ok, again.error
+            assert {t["provider_id"] for t in synced.rows(Transaction)} == set(first)
+
+            synced.bank.add_activity(30)
+            later = synced.sync()
+            assert later.ok, later.error
+            now = {t["provider_id"]: t for t in synced.rows(Transaction)}
+            assert len(now) == len(synced.bank.ground_truth()["transactions"]) == len(first) + 30
+            assert {now[i]["status"] for i in pending} == {"Booked"}
+            assert synced.portal.store.rejections("bank") == []
+
+
+def test_the_sparse_variant_is_stored_as_the_specification_allows(
+    variant_runs: Callable[[str], Synced],
+) -> None:
+    synced = variant_runs("sparse")
+    [party] = synced.rows(Party)
+    truth = synced.bank.ground_truth()
+    assert "Name" not in truth["party"][0]
+    assert party["full_name"] == truth["party"][0]["FullLegalName"]
+    # A statement without StatementId has no file to fetch: its own JSON is the document.
+    documents = synced.rows(Document)
+    assert {d["content_type"] for d in documents} == {"application/json"}
+    digests = {
+        hashlib.sha256(
+            json.dumps(s, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        ).hexdigest()
+        for s in truth["documents"]
+    }
+    assert {d["digest"] for d in documents} == digests
+    payments = synced.rows(RecurringPayment)
+    assert {p["status_label"] for p in payments if p["kind"] != "scheduled_payment"} == {
+        "Not stated by the bank"
+    }
+    # Two standing orders with nothing left to tell them apart are still two.
+    assert len({p["provider_id"] for p in payments}) == len(truth["recurring_payments"])
+    accounts = synced.rows(Account)
+    assert {a["opened_on"] for a in accounts} == {None}
+    assert {a["name"] for a in accounts} == {"Current account", "Credit card"}
+
+
+def test_the_spec_edge_variant_keeps_every_currency_code_and_field(
+    variant_runs: Callable[[str], Synced],
+) -> None:
+    synced = variant_runs("spec-edge")
+    rows = synced.rows(Transaction)
+    currencies = Counter(t["currency"] for t in rows)
+    assert {"GBP", "EUR", "USD", "JPY"} <= set(currencies)
+    yen = [t for t in rows if t["currency"] == "JPY"]
+    assert all(t["amount"] == t["amount"].to_integral_value() for t in yen)
+    unknown = [t for t in rows if t["category_code"] == "ExtendedFamilyX.NotAvailable"]
+    assert unknown
+    assert {t["category_label"] for t in unknown} == {
+        "Transaction code ExtendedFamilyX.NotAvailable (no label known)"
+    }
+    assert {t["merchant_category_label"] for t in rows if t["merchant_category_code"] == "999"} == {
+        "Merchant category 999 (no label known)"
+    }
+    assert all(t["extra"]["TransactionMutability"] in ("Immutable", "Mutable") for t in rows)
+    assert any("SupplementaryData" in t["extra"] for t in rows)
+    card = next(a for a in synced.rows(Account) if a["account_type"] == "CreditCard")
+    assert (card["status"], card["status_label"]) == (
+        "Pending",
+        "Account status Pending (no label known)",
+    )
+    current = next(a for a in synced.rows(Account) if a["account_type"] == "CurrentAccount")
+    assert current["opened_on"] == date(2016, 9, 12)
+    assert "UK.DemoBank.CustomerNumber" in {i["scheme"] for i in current["identifiers"]}
