@@ -196,6 +196,8 @@ def _edge(kind: str, item: Item) -> list[Item]:
     item = copy.deepcopy(item)
     if kind == "accounts":
         item["SwitchStatus"] = "UK.CASS.NotSwitched"
+        # A date-time at opening hours: the day is the date part in the zone written.
+        item["OpeningDate"] = item["OpeningDate"].replace("T00:00:00", "T09:30:00")
         if item["AccountSubType"] == "CreditCard":
             item["Status"] = "Pending"  # a valid code the plugin has no label for
         else:
