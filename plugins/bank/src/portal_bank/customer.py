@@ -168,7 +168,10 @@ def weekday_on_or_before(day: date) -> date:
 
 # fmt: off
 def accounts(current_id: str, card_id: str) -> list[dict[str, Any]]:
-    """The current account and the credit card (OBAccount6)."""
+    """The current account and the credit card (OBAccount6).
+
+    ``OpeningDate`` is an ISODateTime, as the specification types it (``portal_bank.spec``).
+    """
     updated = stamp(at(date(2024, 6, 3), 9, 12))
     common = {"Status": "Enabled", "StatusUpdateDateTime": updated, "Currency": "GBP",
               "AccountType": "Personal"}
@@ -184,7 +187,10 @@ def accounts(current_id: str, card_id: str) -> list[dict[str, Any]]:
     ]
 
 def party() -> dict[str, Any]:
-    """The account holder (OBParty2), with a name that is not ASCII."""
+    """The account holder (OBParty2), with a name that is not ASCII.
+
+    Phone numbers are in Open Banking's form: ``+``, the country code, ``-``, the number.
+    """
     return {
         "PartyId": "PTY-7Q2K9X", "PartyNumber": "0004217763", "PartyType": "Sole",
         "Name": "Siobhán Ashworth", "FullLegalName": "Siobhán Máire Ashworth",
