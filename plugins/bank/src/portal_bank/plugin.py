@@ -150,7 +150,7 @@ class _Watermark:
         self.frozen = False
 
     def __call__(self, body: Any, next_url: str | None) -> TransactionsCursor | None:
-        for item in body["Data"].get("Transaction") or ():
+        for item in listed(body["Data"], "Transaction"):
             if self.frozen:
                 break
             if not isinstance(item, dict):
@@ -230,7 +230,7 @@ def normalise(
     breaks none is read wrongly by the plugin, and that error is raised as it is.
     """
     kind, _, account_id = stream.partition(":")
-    if account_id and isinstance(item, dict) and "AccountId" not in item:
+    if kind == "beneficiaries" and isinstance(item, dict) and "AccountId" not in item:
         # Only a beneficiary may leave out its account: the path it was listed under names it.
         item = {**item, "AccountId": account_id}
     try:
