@@ -30,7 +30,8 @@ Ref = Callable[[type[Entity], str], str]
 
 
 def _rest(item: dict[str, Any], used: Iterable[str]) -> dict[str, Any]:
-    used = set(used)
+    if not isinstance(used, frozenset):
+        used = frozenset(used)
     return {k: v for k, v in item.items() if k not in used}
 
 
@@ -178,26 +179,29 @@ def transaction(item: dict[str, Any], ref: Ref) -> list[Entity]:
             balance_after=_signed(balance_after["Amount"], balance_after["CreditDebitIndicator"])
             if balance_after
             else None,
-            extra=_rest(
-                item,
-                [
-                    "TransactionId",
-                    "AccountId",
-                    "BookingDateTime",
-                    "ValueDateTime",
-                    "Amount",
-                    "CreditDebitIndicator",
-                    "Status",
-                    "TransactionInformation",
-                    "TransactionReference",
-                    "MerchantDetails",
-                    "BankTransactionCode",
-                    "Balance",
-                    identity.OCCURRENCE,
-                ],
-            ),
+            extra=_rest(item, _TRANSACTION_MAPPED),
         )
     ]
+
+
+# Built once: a transaction's fields with a column of their own (or portal's own mark).
+_TRANSACTION_MAPPED = frozenset(
+    [
+        "TransactionId",
+        "AccountId",
+        "BookingDateTime",
+        "ValueDateTime",
+        "Amount",
+        "CreditDebitIndicator",
+        "Status",
+        "TransactionInformation",
+        "TransactionReference",
+        "MerchantDetails",
+        "BankTransactionCode",
+        "Balance",
+        identity.OCCURRENCE,
+    ]
+)
 
 
 def party(item: dict[str, Any], ref: Ref) -> list[Entity]:

@@ -48,14 +48,15 @@ SOURCE = (
     " (Account and Transaction API Specification)"
 )
 
-AMOUNT_PATTERN = re.compile(r"^\d{1,13}$|^\d{1,13}\.\d{1,5}$")
+# The specification's patterns are JSON Schema's, where \d is 0-9 only: hence re.ASCII.
+AMOUNT_PATTERN = re.compile(r"^\d{1,13}$|^\d{1,13}\.\d{1,5}$", re.ASCII)
 """OBActiveCurrencyAndAmount_SimpleType: unsigned, up to 13 digits and 5 decimals."""
 CURRENCY_PATTERN = re.compile(r"^[A-Z]{3,3}$")
 """ActiveOrHistoricCurrencyCode: three capital letters (an ISO 4217 code)."""
 COUNTRY_PATTERN = re.compile(r"^[A-Z]{2,2}$")
 PHONE_PATTERN = re.compile(r"^\+[0-9]{1,3}-[0-9()+\-]{1,30}$")
 """PhoneNumber: ``+44-7700900123``, a country code, a hyphen, then the number."""
-RATE_PATTERN = re.compile(r"^(-?\d{1,3}){1}(\.\d{1,4}){0,1}$")
+RATE_PATTERN = re.compile(r"^(-?\d{1,3}){1}(\.\d{1,4}){0,1}$", re.ASCII)
 FREQUENCY_PATTERN = re.compile(
     r"^(NotKnown)$|^(EvryDay)$|^(EvryWorkgDay)$|^(IntrvlDay:((0[2-9])|([1-2][0-9])|3[0-1]))$"
     r"|^(IntrvlWkDay:0[1-9]:0[1-7])$|^(WkInMnthDay:0[1-5]:0[1-7])$"
