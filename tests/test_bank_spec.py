@@ -24,7 +24,7 @@ from conftest import connect
 from portal.app import Portal
 from portal.engine.sync import SyncResult
 from portal.record import Account, Document, Party, RecurringPayment, Transaction
-from portal_bank import spec, spec_check
+from portal_bank import labels, spec, spec_check
 from portal_bank.sandbox import API_PATH, BankSandbox
 from portal_bank.statements import statements
 from portal_bank.variants import FORBIDDEN, VARIANTS
@@ -446,3 +446,21 @@ def test_the_spec_edge_variant_keeps_every_currency_code_and_field(
     current = next(a for a in synced.rows(Account) if a["account_type"] == "CurrentAccount")
     assert current["opened_on"] == date(2016, 9, 12)
     assert "UK.DemoBank.CustomerNumber" in {i["scheme"] for i in current["identifiers"]}
+
+
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [
+        ("NotKnown", "How often is not known"),
+        ("EvryDay", "Every day"),
+        ("EvryWorkgDay", "Every working day"),
+        ("IntrvlDay:14", "Every 14 days"),
+        ("IntrvlWkDay:02:03", "Every 2 weeks on Wednesday"),
+        ("WkInMnthDay:02:05", "On the Friday of week 2 of each month"),
+        ("IntrvlMnthDay:01:-01", "Every month on the last day"),
+        ("QtrDay:ENGLISH", "Every quarter (english quarter days)"),
+    ],
+)
+def test_every_frequency_the_specification_allows_has_words(code: str, words: str) -> None:
+    assert spec.FREQUENCY_PATTERN.fullmatch(code)
+    assert labels.frequency_label(code) == words
