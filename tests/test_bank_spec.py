@@ -24,7 +24,7 @@ from conftest import connect
 from portal.app import Portal
 from portal.engine.sync import SyncResult
 from portal.record import Account, Document, Party, RecurringPayment, Transaction
-from portal_bank import labels, spec, spec_check
+from portal_bank import labels, spec, spec_check, spec_endpoints, spec_rules
 from portal_bank.sandbox import API_PATH, BankSandbox
 from portal_bank.statements import statements
 from portal_bank.variants import FORBIDDEN, VARIANTS
@@ -239,7 +239,7 @@ def test_every_answer_of_a_valid_variant_follows_the_specification(
 ) -> None:
     answers = _every_answer(variant_runs(variant))
     checked = {found[0] for path, _ in answers if (found := spec_check.endpoint(path))}
-    assert checked == set(spec.ENDPOINTS), "an endpoint the sandbox serves went unchecked"
+    assert checked == set(spec_endpoints.ENDPOINTS), "an endpoint the sandbox serves went unchecked"
     assert [
         (p, problem) for p, body in answers for problem in spec_check.response_problems(p, body)
     ] == []
@@ -462,5 +462,5 @@ def test_the_spec_edge_variant_keeps_every_currency_code_and_field(
     ],
 )
 def test_every_frequency_the_specification_allows_has_words(code: str, words: str) -> None:
-    assert spec.FREQUENCY_PATTERN.fullmatch(code)
+    assert spec_rules.FREQUENCY_PATTERN.fullmatch(code)
     assert labels.frequency_label(code) == words

@@ -24,7 +24,8 @@ from portal.record import (
     Transaction,
 )
 from portal_bank import identity, labels
-from portal_bank.spec import AMOUNT_PATTERN, ENTRY_STATUSES
+from portal_bank.spec import ENTRY_STATUSES
+from portal_bank.spec_rules import AMOUNT_PATTERN
 
 Ref = Callable[[type[Entity], str], str]
 

@@ -6,8 +6,9 @@ that konfig-sdks/open-banking-account-and-transaction-java-sdk keeps as ``api/op
 ``x-origin`` names that file; the v3.1 series keeps these rules from v3.1.2 on). These rules are
 the project's own summary of it, not a copy: for each resource the plugin reads, which fields
 the specification requires and which it leaves optional, their types and formats, lengths and
-code lists. ``portal_bank.spec_check`` checks a response against them; the tests run it over
-every response the sandbox serves, in each of its variants.
+code lists. ``portal_bank.spec_check`` checks a response against them
+(``portal_bank.spec_endpoints`` says which rule each answer follows); the tests run it
+over every response the sandbox serves, in each of its variants.
 
 What the specification says that decides how the plugin reads a response:
 
@@ -39,91 +40,33 @@ product schemas, which are large; the rules check them as objects only.
 from __future__ import annotations
 
 import dataclasses
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+
+from portal_bank.spec_rules import (
+    AMOUNT_PATTERN,
+    ANY_OBJECT,
+    COUNTRY_PATTERN,
+    CURRENCY_PATTERN,
+    DATETIME,
+    FREQUENCY_PATTERN,
+    PHONE_PATTERN,
+    RATE_PATTERN,
+    Rule,
+    array,
+    code,
+    namespaced,
+    obj,
+    required,
+    text,
+)
 
 SOURCE = (
     "OpenBankingUK/read-write-api-specs dist/openapi/account-info-openapi.yaml v3.1.7"
     " (Account and Transaction API Specification)"
 )
 
-# The specification's patterns are JSON Schema's, where \d is 0-9 only: hence re.ASCII.
-AMOUNT_PATTERN = re.compile(r"^\d{1,13}$|^\d{1,13}\.\d{1,5}$", re.ASCII)
-"""OBActiveCurrencyAndAmount_SimpleType: unsigned, up to 13 digits and 5 decimals."""
-CURRENCY_PATTERN = re.compile(r"^[A-Z]{3,3}$")
-"""ActiveOrHistoricCurrencyCode: three capital letters (an ISO 4217 code)."""
-COUNTRY_PATTERN = re.compile(r"^[A-Z]{2,2}$")
-PHONE_PATTERN = re.compile(r"^\+[0-9]{1,3}-[0-9()+\-]{1,30}$")
-"""PhoneNumber: ``+44-7700900123``, a country code, a hyphen, then the number."""
-RATE_PATTERN = re.compile(r"^(-?\d{1,3}){1}(\.\d{1,4}){0,1}$", re.ASCII)
-FREQUENCY_PATTERN = re.compile(
-    r"^(NotKnown)$|^(EvryDay)$|^(EvryWorkgDay)$|^(IntrvlDay:((0[2-9])|([1-2][0-9])|3[0-1]))$"
-    r"|^(IntrvlWkDay:0[1-9]:0[1-7])$|^(WkInMnthDay:0[1-5]:0[1-7])$"
-    r"|^(IntrvlMnthDay:(0[1-6]|12|24):(-0[1-5]|0[1-9]|[12][0-9]|3[01]))$"
-    r"|^(QtrDay:(ENGLISH|SCOTTISH|RECEIVED))$"
-)
-"""A standing order's ``Frequency``: one of eight schedule patterns."""
-
-
-@dataclass(frozen=True)
-class Rule:
-    """What one value may be.
-
-    ``kind`` is one of: ``text`` (a string, optionally with a length and a pattern),
-    ``currency`` (text that is an ISO 4217 code), ``datetime`` (ISODateTime, with its
-    zone), ``code`` (a closed list, ``codes``), ``namespaced`` (an open list: any text up
-    to ``max_length``; ``codes`` are Open Banking's own), ``boolean``, ``integer``,
-    ``object`` (``fields``; ``closed`` if no other field is allowed) and ``array`` (of
-    ``items``, ``min_items`` at least).
-    """
-
-    kind: str
-    required: bool = False
-    max_length: int | None = None
-    pattern: re.Pattern[str] | None = None
-    codes: frozenset[str] = frozenset()
-    fields: Mapping[str, Rule] = field(default_factory=dict)
-    closed: bool = False
-    items: Rule | None = None
-    min_items: int = 0
-
-
-def required(rule: Rule) -> Rule:
-    """The same rule, for a field the specification requires."""
-    return dataclasses.replace(rule, required=True)
-
-
-def text(max_length: int | None = None, pattern: re.Pattern[str] | None = None) -> Rule:
-    """A string of 1 to ``max_length`` characters (the specification's MinNMaxNText)."""
-    return Rule("text", max_length=max_length, pattern=pattern)
-
-
-def code(*codes: str) -> Rule:
-    """A closed code list: any other value is invalid."""
-    return Rule("code", codes=frozenset(codes))
-
-
-def namespaced(*codes: str, max_length: int = 40) -> Rule:
-    """An open code list: ``codes`` are Open Banking's, a bank may use codes of its own."""
-    return Rule("namespaced", max_length=max_length, codes=frozenset(codes))
-
-
-def obj(fields: Mapping[str, Rule], *, closed: bool = False) -> Rule:
-    """An object with these fields (``closed``: and no other)."""
-    return Rule("object", fields=fields, closed=closed)
-
-
-def array(items: Rule, *, min_items: int = 0) -> Rule:
-    """An array whose every element follows ``items``."""
-    return Rule("array", items=items, min_items=min_items)
-
-
-DATETIME = Rule("datetime")
-ANY_OBJECT = Rule("object")
 ID = text(40)
 """The identifiers of resources (Max40Text)."""
-INDICATOR = code("Credit", "Debit")
+INDICATOR = code("Credit Debit")
 CURRENCY = Rule("currency", max_length=3, pattern=CURRENCY_PATTERN)
 """Three capital letters that ISO 4217 assigns to a currency."""
 AMOUNT = obj({"Amount": required(text(pattern=AMOUNT_PATTERN)), "Currency": required(CURRENCY)})
@@ -131,11 +74,7 @@ CASH_ACCOUNT = obj(
     {
         "SchemeName": required(
             namespaced(
-                "UK.OBIE.BBAN",
-                "UK.OBIE.IBAN",
-                "UK.OBIE.PAN",
-                "UK.OBIE.Paym",
-                "UK.OBIE.SortCodeAccountNumber",
+                "UK.OBIE.BBAN UK.OBIE.IBAN UK.OBIE.PAN UK.OBIE.Paym UK.OBIE.SortCodeAccountNumber"
             )
         ),
         "Identification": required(text(256)),
@@ -151,14 +90,7 @@ PARTY_ACCOUNT = obj(
 ADDRESS = obj(
     {
         "AddressType": code(
-            "Business",
-            "Correspondence",
-            "DeliveryTo",
-            "MailTo",
-            "POBox",
-            "Postal",
-            "Residential",
-            "Statement",
+            "Business Correspondence DeliveryTo MailTo POBox Postal Residential Statement"
         ),
         "AddressLine": array(text(70)),
         "StreetName": text(70),
@@ -173,20 +105,13 @@ ADDRESS = obj(
 ACCOUNT = obj(
     {
         "AccountId": required(ID),
-        "Status": code("Deleted", "Disabled", "Enabled", "Pending", "ProForma"),
+        "Status": code("Deleted Disabled Enabled Pending ProForma"),
         "StatusUpdateDateTime": DATETIME,
         # Required except on an account being switched away: the plugin reads them as optional.
         "Currency": CURRENCY,
-        "AccountType": code("Business", "Personal"),
+        "AccountType": code("Business Personal"),
         "AccountSubType": code(
-            "ChargeCard",
-            "CreditCard",
-            "CurrentAccount",
-            "EMoney",
-            "Loan",
-            "Mortgage",
-            "PrePaidCard",
-            "Savings",
+            "ChargeCard CreditCard CurrentAccount EMoney Loan Mortgage PrePaidCard Savings"
         ),
         "Description": text(35),
         "Nickname": text(70),
@@ -200,19 +125,10 @@ ACCOUNT = obj(
 """OBAccount6."""
 
 BALANCE_TYPES = code(
-    "ClosingAvailable",
-    "ClosingBooked",
-    "ClosingCleared",
-    "Expected",
-    "ForwardAvailable",
-    "Information",
-    "InterimAvailable",
-    "InterimBooked",
-    "InterimCleared",
-    "OpeningAvailable",
-    "OpeningBooked",
-    "OpeningCleared",
-    "PreviouslyClosedBooked",
+    "ClosingAvailable ClosingBooked ClosingCleared Expected "
+    "ForwardAvailable Information InterimAvailable InterimBooked "
+    "InterimCleared OpeningAvailable OpeningBooked OpeningCleared "
+    "PreviouslyClosedBooked"
 )
 BALANCE = obj(
     {
@@ -225,7 +141,7 @@ BALANCE = obj(
             obj(
                 {
                     "Included": required(Rule("boolean")),
-                    "Type": code("Available", "Credit", "Emergency", "Pre-Agreed", "Temporary"),
+                    "Type": code("Available Credit Emergency Pre-Agreed Temporary"),
                     "Amount": AMOUNT,
                 }
             )
@@ -243,8 +159,8 @@ TRANSACTION = obj(
         "TransactionReference": text(210),
         "StatementReference": array(text(35)),
         "CreditDebitIndicator": required(INDICATOR),
-        "Status": required(code(*ENTRY_STATUSES)),
-        "TransactionMutability": code("Immutable", "Mutable"),
+        "Status": required(Rule("code", codes=ENTRY_STATUSES)),
+        "TransactionMutability": code("Immutable Mutable"),
         "BookingDateTime": required(DATETIME),
         "ValueDateTime": DATETIME,
         "TransactionInformation": text(500),
@@ -276,7 +192,7 @@ PARTY = obj(
     {
         "PartyId": required(ID),
         "PartyNumber": text(35),
-        "PartyType": code("Delegate", "Joint", "Sole"),
+        "PartyType": code("Delegate Joint Sole"),
         "Name": text(350),
         "FullLegalName": text(350),
         "LegalStructure": namespaced(),
@@ -291,38 +207,22 @@ PARTY = obj(
 )
 """OBParty2."""
 
-PERMISSIONS = frozenset(
-    {
-        "ReadAccountsBasic",
-        "ReadAccountsDetail",
-        "ReadBalances",
-        "ReadBeneficiariesBasic",
-        "ReadBeneficiariesDetail",
-        "ReadDirectDebits",
-        "ReadOffers",
-        "ReadPAN",
-        "ReadParty",
-        "ReadPartyPSU",
-        "ReadProducts",
-        "ReadScheduledPaymentsBasic",
-        "ReadScheduledPaymentsDetail",
-        "ReadStandingOrdersBasic",
-        "ReadStandingOrdersDetail",
-        "ReadStatementsBasic",
-        "ReadStatementsDetail",
-        "ReadTransactionsBasic",
-        "ReadTransactionsCredits",
-        "ReadTransactionsDebits",
-        "ReadTransactionsDetail",
-    }
+PERMISSIONS = code(
+    "ReadAccountsBasic ReadAccountsDetail ReadBalances "
+    "ReadBeneficiariesBasic ReadBeneficiariesDetail ReadDirectDebits "
+    "ReadOffers ReadPAN ReadParty ReadPartyPSU ReadProducts "
+    "ReadScheduledPaymentsBasic ReadScheduledPaymentsDetail "
+    "ReadStandingOrdersBasic ReadStandingOrdersDetail ReadStatementsBasic "
+    "ReadStatementsDetail ReadTransactionsBasic ReadTransactionsCredits "
+    "ReadTransactionsDebits ReadTransactionsDetail"
 )
 CONSENT = obj(
     {
         "ConsentId": required(text(128)),
         "CreationDateTime": required(DATETIME),
-        "Status": required(code("Authorised", "AwaitingAuthorisation", "Rejected", "Revoked")),
+        "Status": required(code("Authorised AwaitingAuthorisation Rejected Revoked")),
         "StatusUpdateDateTime": required(DATETIME),
-        "Permissions": required(array(code(*PERMISSIONS), min_items=1)),
+        "Permissions": required(array(PERMISSIONS, min_items=1)),
         "ExpirationDateTime": DATETIME,
         "TransactionFromDateTime": DATETIME,
         "TransactionToDateTime": DATETIME,
@@ -335,7 +235,7 @@ DIRECT_DEBIT = obj(
         "AccountId": required(ID),
         "DirectDebitId": ID,
         "MandateIdentification": required(text(35)),
-        "DirectDebitStatusCode": code("Active", "Inactive"),
+        "DirectDebitStatusCode": code("Active Inactive"),
         "Name": required(text(70)),
         "PreviousPaymentDateTime": DATETIME,
         "PreviousPaymentAmount": AMOUNT,
@@ -355,7 +255,7 @@ STANDING_ORDER = obj(
         "LastPaymentDateTime": DATETIME,
         "FinalPaymentDateTime": DATETIME,
         "NumberOfPayments": text(35),
-        "StandingOrderStatusCode": code("Active", "Inactive"),
+        "StandingOrderStatusCode": code("Active Inactive"),
         "FirstPaymentAmount": AMOUNT,
         "NextPaymentAmount": AMOUNT,
         "LastPaymentAmount": AMOUNT,
@@ -372,7 +272,7 @@ SCHEDULED_PAYMENT = obj(
         "AccountId": required(ID),
         "ScheduledPaymentId": ID,
         "ScheduledPaymentDateTime": required(DATETIME),
-        "ScheduledType": required(code("Arrival", "Execution")),
+        "ScheduledType": required(code("Arrival Execution")),
         "Reference": text(35),
         "DebtorReference": text(35),
         "InstructedAmount": required(AMOUNT),
@@ -386,7 +286,7 @@ BENEFICIARY = obj(
     {
         "AccountId": ID,
         "BeneficiaryId": ID,
-        "BeneficiaryType": code("NotTrusted", "Ordinary", "Trusted"),
+        "BeneficiaryType": code("NotTrusted Ordinary Trusted"),
         "Reference": text(35),
         "SupplementaryData": ANY_OBJECT,
         "CreditorAgent": ANY_OBJECT,
@@ -402,13 +302,7 @@ PRODUCT = obj(
         "ProductName": text(350),
         "SecondaryProductId": text(70),
         "ProductType": required(
-            code(
-                "BusinessCurrentAccount",
-                "CommercialCreditCard",
-                "Other",
-                "PersonalCurrentAccount",
-                "SMELoan",
-            )
+            code("BusinessCurrentAccount CommercialCreditCard Other PersonalCurrentAccount SMELoan")
         ),
         "MarketingStateId": ID,
         "OtherProductType": obj({"Name": required(text(350)), "Description": required(text(350))}),
@@ -422,9 +316,7 @@ OFFER = obj(
     {
         "AccountId": required(ID),
         "OfferId": ID,
-        "OfferType": code(
-            "BalanceTransfer", "LimitIncrease", "MoneyTransfer", "Other", "PromotionalRate"
-        ),
+        "OfferType": code("BalanceTransfer LimitIncrease MoneyTransfer Other PromotionalRate"),
         "Description": text(500),
         "StartDateTime": DATETIME,
         "EndDateTime": DATETIME,
@@ -443,9 +335,7 @@ STATEMENT = obj(
         "AccountId": required(ID),
         "StatementId": ID,
         "StatementReference": text(35),
-        "Type": required(
-            code("AccountClosure", "AccountOpening", "Annual", "Interim", "RegularPeriodic")
-        ),
+        "Type": required(code("AccountClosure AccountOpening Annual Interim RegularPeriodic")),
         "StartDateTime": required(DATETIME),
         "EndDateTime": required(DATETIME),
         "CreationDateTime": required(DATETIME),
@@ -461,14 +351,10 @@ STATEMENT = obj(
                     "DateTime": required(DATETIME),
                     "Type": required(
                         namespaced(
-                            "UK.OBIE.BalanceTransferPromoEnd",
-                            "UK.OBIE.DirectDebitDue",
-                            "UK.OBIE.LastPayment",
-                            "UK.OBIE.LastStatement",
-                            "UK.OBIE.NextStatement",
-                            "UK.OBIE.PaymentDue",
-                            "UK.OBIE.PurchasePromoEnd",
-                            "UK.OBIE.StatementAvailable",
+                            "UK.OBIE.BalanceTransferPromoEnd UK.OBIE.DirectDebitDue "
+                            "UK.OBIE.LastPayment UK.OBIE.LastStatement UK.OBIE.NextStatement "
+                            "UK.OBIE.PaymentDue UK.OBIE.PurchasePromoEnd "
+                            "UK.OBIE.StatementAvailable"
                         )
                     ),
                 }
@@ -486,94 +372,3 @@ STATEMENT = obj(
     }
 )
 """OBStatement2."""
-
-LINKS = obj(
-    {"Self": required(text()), "First": text(), "Prev": text(), "Next": text(), "Last": text()},
-    closed=True,
-)
-META = obj(
-    {
-        "TotalPages": Rule("integer"),
-        "FirstAvailableDateTime": DATETIME,
-        "LastAvailableDateTime": DATETIME,
-    },
-    closed=True,
-)
-
-# The bank's own resources beside the API (no Open Banking API carries them): the sandbox's
-# shapes, written down here so that every response it serves is checked against something.
-PREFERENCE = obj(
-    {
-        "PreferenceId": required(ID),
-        "Channel": required(text(35)),
-        "Purpose": required(text(500)),
-        "Status": required(code("OptedIn", "OptedOut", "Withdrawn")),
-        "UpdatedDateTime": DATETIME,
-    }
-)
-PURPOSE = obj(
-    {
-        "PurposeId": required(ID),
-        "Purpose": required(text()),
-        "LegalBasis": required(text()),
-        "Retention": required(text()),
-        "Source": required(text()),
-    }
-)
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """One response: where its items are in ``Data`` and what each item is.
-
-    ``key`` is the array (or, with ``single``, the object) under ``Data``; ``None`` when
-    ``Data`` is the item itself. ``min_items`` is 1 where the array is required.
-    """
-
-    item: Rule
-    key: str | None
-    single: bool = False
-    min_items: int = 0
-    open_banking: bool = True
-
-
-ENDPOINTS: dict[str, Endpoint] = {
-    "/accounts": Endpoint(ACCOUNT, "Account"),
-    "/accounts/{AccountId}": Endpoint(ACCOUNT, "Account"),
-    "/accounts/{AccountId}/balances": Endpoint(BALANCE, "Balance", min_items=1),
-    "/accounts/{AccountId}/transactions": Endpoint(TRANSACTION, "Transaction"),
-    "/accounts/{AccountId}/direct-debits": Endpoint(DIRECT_DEBIT, "DirectDebit"),
-    "/accounts/{AccountId}/standing-orders": Endpoint(STANDING_ORDER, "StandingOrder"),
-    "/accounts/{AccountId}/scheduled-payments": Endpoint(SCHEDULED_PAYMENT, "ScheduledPayment"),
-    "/accounts/{AccountId}/beneficiaries": Endpoint(BENEFICIARY, "Beneficiary"),
-    "/accounts/{AccountId}/product": Endpoint(PRODUCT, "Product"),
-    "/accounts/{AccountId}/offers": Endpoint(OFFER, "Offer"),
-    "/accounts/{AccountId}/statements": Endpoint(STATEMENT, "Statement"),
-    "/accounts/{AccountId}/statements/{StatementId}": Endpoint(STATEMENT, "Statement"),
-    "/party": Endpoint(PARTY, "Party", single=True),
-    "/account-access-consents/{ConsentId}": Endpoint(CONSENT, None),
-    "/marketing-preferences": Endpoint(PREFERENCE, "Preference", open_banking=False),
-    "/processing-notice": Endpoint(PURPOSE, "Purpose", open_banking=False),
-}
-"""Every JSON resource the plugin reads, by its path under the API base.
-
-The statement file (``.../statements/{StatementId}/file``) is a document, not JSON.
-"""
-
-STREAMS: dict[str, Rule] = {
-    "accounts": ACCOUNT,
-    "balances": BALANCE,
-    "transactions": TRANSACTION,
-    "party": PARTY,
-    "consents": CONSENT,
-    "marketing": PREFERENCE,
-    "processing": PURPOSE,
-    "direct_debits": DIRECT_DEBIT,
-    "standing_orders": STANDING_ORDER,
-    "scheduled_payments": SCHEDULED_PAYMENT,
-    "beneficiaries": BENEFICIARY,
-    "product": PRODUCT,
-    "offers": OFFER,
-    "statements": STATEMENT,
-}
-"""The rule each of the plugin's streams' items follows (the stream's kind, before ``:``)."""

@@ -14,7 +14,8 @@ from typing import Any
 
 import pycountry
 
-from portal_bank.spec import CURRENCY_PATTERN, ENDPOINTS, LINKS, META, STREAMS, Endpoint, Rule
+from portal_bank.spec_endpoints import ENDPOINTS, LINKS, META, STREAMS, Endpoint
+from portal_bank.spec_rules import CURRENCY_PATTERN, Rule
 
 # ISODateTime as the specification shows it: a full date, a time and the zone (Z or ±hh:mm).
 _DATETIME = re.compile(
