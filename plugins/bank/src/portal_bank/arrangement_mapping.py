@@ -10,7 +10,6 @@ processing notice becomes one ``Processing`` per purpose. Whatever is not mapped
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -26,13 +25,12 @@ from portal.record import (
     Recipient,
     RecurringPayment,
 )
-from portal_bank import labels
+from portal_bank import identity, labels
 from portal_bank.mapping import Ref, _rest
+from portal_bank.mapping import day as _day
 
-
-def _day(value: str | None) -> date | None:
-    """The date of an OB date-time, in the zone it was written in (the bank's local day)."""
-    return datetime.fromisoformat(value).date() if value else None
+NOT_STATED = "Not stated by the bank"
+"""The label of an optional status the bank left out."""
 
 
 def _money(value: dict[str, Any] | None) -> tuple[Decimal | None, str | None]:
@@ -51,17 +49,19 @@ def _identifier(account: dict[str, Any]) -> AccountIdentifier:
 
 def direct_debit(item: dict[str, Any], ref: Ref) -> list[Entity]:
     """An OBDirectDebit1; the amount varies, so the last one is kept in ``extra`` only."""
-    status = item["DirectDebitStatusCode"]
+    status = item.get("DirectDebitStatusCode") or ""
     return [
         RecurringPayment(
-            provider_id=f"direct-debit:{item['DirectDebitId']}",
+            provider_id=f"direct-debit:{identity.own_or_derived('direct_debits', item)}",
             account_id=ref(Account, item["AccountId"]),
             kind="direct_debit",
             kind_label="Direct debit",
             payee=item["Name"],
             reference=item.get("MandateIdentification"),
             status=status,
-            status_label=labels.label(labels.DIRECT_DEBIT_STATUSES, status, "status"),
+            status_label=labels.label(labels.DIRECT_DEBIT_STATUSES, status, "status")
+            if status
+            else NOT_STATED,
             last_payment_on=_day(item.get("PreviousPaymentDateTime")),
             extra=_rest(
                 item,
@@ -72,6 +72,7 @@ def direct_debit(item: dict[str, Any], ref: Ref) -> list[Entity]:
                     "MandateIdentification",
                     "DirectDebitStatusCode",
                     "PreviousPaymentDateTime",
+                    identity.OCCURRENCE,
                 ],
             ),
         )
@@ -80,13 +81,13 @@ def direct_debit(item: dict[str, Any], ref: Ref) -> list[Entity]:
 
 def standing_order(item: dict[str, Any], ref: Ref) -> list[Entity]:
     """An OBStandingOrder6. Its last payment is the final one when it has an end."""
-    status = item["StandingOrderStatusCode"]
+    status = item.get("StandingOrderStatusCode") or ""
     amount, currency = _money(item.get("NextPaymentAmount") or item.get("FirstPaymentAmount"))
     creditor = item.get("CreditorAccount") or {}
     frequency = item["Frequency"]
     return [
         RecurringPayment(
-            provider_id=f"standing-order:{item['StandingOrderId']}",
+            provider_id=f"standing-order:{identity.own_or_derived('standing_orders', item)}",
             account_id=ref(Account, item["AccountId"]),
             kind="standing_order",
             kind_label="Standing order",
@@ -97,7 +98,9 @@ def standing_order(item: dict[str, Any], ref: Ref) -> list[Entity]:
             frequency=frequency,
             frequency_label=labels.frequency_label(frequency),
             status=status,
-            status_label=labels.label(labels.STANDING_ORDER_STATUSES, status, "status"),
+            status_label=labels.label(labels.STANDING_ORDER_STATUSES, status, "status")
+            if status
+            else NOT_STATED,
             first_payment_on=_day(item.get("FirstPaymentDateTime")),
             next_payment_on=_day(item.get("NextPaymentDateTime")),
             last_payment_on=_day(
@@ -114,6 +117,7 @@ def standing_order(item: dict[str, Any], ref: Ref) -> list[Entity]:
                     "StandingOrderStatusCode",
                     "FirstPaymentDateTime",
                     "NextPaymentDateTime",
+                    identity.OCCURRENCE,
                 ],
             ),
         )
@@ -128,7 +132,7 @@ def scheduled_payment(item: dict[str, Any], ref: Ref) -> list[Entity]:
     kind = item.get("ScheduledType", "Execution")
     return [
         RecurringPayment(
-            provider_id=f"scheduled-payment:{item['ScheduledPaymentId']}",
+            provider_id=f"scheduled-payment:{identity.own_or_derived('scheduled_payments', item)}",
             account_id=ref(Account, item["AccountId"]),
             kind="scheduled_payment",
             kind_label="Scheduled payment (once)",
@@ -148,6 +152,7 @@ def scheduled_payment(item: dict[str, Any], ref: Ref) -> list[Entity]:
                     "Reference",
                     "InstructedAmount",
                     "ScheduledPaymentDateTime",
+                    identity.OCCURRENCE,
                 ],
             ),
         )
@@ -160,7 +165,7 @@ def beneficiary(item: dict[str, Any], ref: Ref) -> list[Entity]:
     kind = item.get("BeneficiaryType")
     return [
         Payee(
-            provider_id=f"beneficiary:{item['BeneficiaryId']}",
+            provider_id=f"beneficiary:{identity.own_or_derived('beneficiaries', item)}",
             origin=Origin.provided,
             account_id=ref(Account, item["AccountId"]),
             name=creditor.get("Name") or item.get("Reference") or "(name not given)",
@@ -168,7 +173,10 @@ def beneficiary(item: dict[str, Any], ref: Ref) -> list[Entity]:
             kind_label=labels.label(labels.BENEFICIARY_TYPES, kind, "payee type") if kind else None,
             reference=item.get("Reference"),
             identifiers=[_identifier(creditor)] if creditor.get("Identification") else [],
-            extra=_rest(item, ["BeneficiaryId", "AccountId", "BeneficiaryType", "Reference"]),
+            extra=_rest(
+                item,
+                ["BeneficiaryId", "AccountId", "BeneficiaryType", "Reference", identity.OCCURRENCE],
+            ),
         )
     ]
 
@@ -208,28 +216,31 @@ def product(item: dict[str, Any], ref: Ref) -> list[Entity]:
     """An OBReadProduct2 product: money fees as prices, rates in words in ``terms``."""
     kind = item["ProductType"]
     other = item.get("OtherProductType") or {}
+    kind_label = other.get("Name") or labels.label(labels.PRODUCT_TYPES, kind, "product type")
     fees = ((item.get("PCA") or {}).get("OtherFeesCharges") or {}).get("FeeChargeDetail", [])
     fees = fees + (item.get("OtherProductDetails") or {}).get("Fees", [])
     prices, fee_terms = _fees(fees)
     return [
         Product(
-            provider_id=f"product:{item['AccountId']}:{item['ProductId']}",
+            provider_id=f"product:{item['AccountId']}:{identity.own_or_derived('product', item)}",
             account_id=ref(Account, item["AccountId"]),
-            name=item["ProductName"],
+            name=item.get("ProductName") or kind_label,
             product_type=kind,
-            product_type_label=other.get("Name")
-            or labels.label(labels.PRODUCT_TYPES, kind, "product type"),
+            product_type_label=kind_label,
             description=other.get("Description"),
             prices=prices,
             terms="; ".join(_rates(item) + fee_terms) or None,
-            extra=_rest(item, ["ProductId", "AccountId", "ProductName", "ProductType"]),
+            extra=_rest(
+                item, ["ProductId", "AccountId", "ProductName", "ProductType", identity.OCCURRENCE]
+            ),
         )
     ]
 
 
 def offer(item: dict[str, Any], ref: Ref) -> list[Entity]:
     """An OBOffer1: a product the bank proposes to this customer, for a window of time."""
-    kind = item["OfferType"]
+    kind = item.get("OfferType") or ""
+    kind_label = labels.label(labels.OFFER_TYPES, kind, "offer type") if kind else "Offer"
     prices = []
     amount, currency = _money(item.get("Amount"))
     if amount is not None and currency:
@@ -241,12 +252,12 @@ def offer(item: dict[str, Any], ref: Ref) -> list[Entity]:
     terms = [f"Rate {item['Rate']}%" if "Rate" in item else "", item.get("Term", "")]
     return [
         Product(
-            provider_id=f"offer:{item['OfferId']}",
+            provider_id=f"offer:{identity.own_or_derived('offers', item)}",
             origin=Origin.inferred,
             account_id=ref(Account, item["AccountId"]),
-            name=labels.label(labels.OFFER_TYPES, kind, "offer type").removeprefix("Offer: "),
+            name=kind_label.removeprefix("Offer: "),
             product_type=kind,
-            product_type_label=labels.label(labels.OFFER_TYPES, kind, "offer type"),
+            product_type_label=kind_label,
             description=item.get("Description"),
             prices=prices,
             terms="; ".join(t for t in terms if t) or None,
@@ -265,6 +276,7 @@ def offer(item: dict[str, Any], ref: Ref) -> list[Entity]:
                     "Term",
                     "StartDateTime",
                     "EndDateTime",
+                    identity.OCCURRENCE,
                 ],
             ),
         )

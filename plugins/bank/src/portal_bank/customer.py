@@ -168,28 +168,34 @@ def weekday_on_or_before(day: date) -> date:
 
 # fmt: off
 def accounts(current_id: str, card_id: str) -> list[dict[str, Any]]:
-    """The current account and the credit card (OBAccount6)."""
+    """The current account and the credit card (OBAccount6).
+
+    ``OpeningDate`` is an ISODateTime, as the specification types it (``portal_bank.spec``).
+    """
     updated = stamp(at(date(2024, 6, 3), 9, 12))
     common = {"Status": "Enabled", "StatusUpdateDateTime": updated, "Currency": "GBP",
               "AccountType": "Personal"}
     return [
         {"AccountId": current_id, **common, "AccountSubType": "CurrentAccount",
-         "Nickname": "Everyday", "OpeningDate": "2016-09-12",
+         "Nickname": "Everyday", "OpeningDate": stamp(at(date(2016, 9, 12), 0)),
          "Account": [{"SchemeName": "UK.OBIE.SortCodeAccountNumber",
                       "Identification": "60837120457713", "Name": "MS S ASHWORTH",
                       "SecondaryIdentification": "DB-0045771"}]},
         {"AccountId": card_id, **common, "AccountSubType": "CreditCard",
-         "Nickname": "Rewards Mastercard", "OpeningDate": "2021-02-03",
+         "Nickname": "Rewards Mastercard", "OpeningDate": stamp(at(date(2021, 2, 3), 0)),
          "Account": [{**CARD, "Name": "MS SIOBHAN ASHWORTH"}]},
     ]
 
 def party() -> dict[str, Any]:
-    """The account holder (OBParty2), with a name that is not ASCII."""
+    """The account holder (OBParty2), with a name that is not ASCII.
+
+    Phone numbers are in Open Banking's form: ``+``, the country code, ``-``, the number.
+    """
     return {
         "PartyId": "PTY-7Q2K9X", "PartyNumber": "0004217763", "PartyType": "Sole",
         "Name": "Siobhán Ashworth", "FullLegalName": "Siobhán Máire Ashworth",
         "EmailAddress": "siobhan.ashworth@example.com",
-        "Phone": "+44 20 7946 0123", "Mobile": "+44 7700 900123",
+        "Phone": "+44-2079460123", "Mobile": "+44-7700900123",
         "Address": [{"AddressType": "Residential", "AddressLine": ["Flat 3", "27 Elmwood Road"],
                      "StreetName": "Elmwood Road", "BuildingNumber": "27",
                      "PostCode": "SE24 9NX", "TownName": "London", "Country": "GB"}],

@@ -4,20 +4,25 @@ Each resource is one page per account, its stream named ``resource:account id``.
 are fetched from where the last sync stopped (a statement never changes once issued), and
 each statement's PDF is downloaded once, to record its SHA-256 and size: a statement is a
 document, and a document is known by its content.
+
+Every answer is read as the specification allows it: ``"Data": {}`` is an empty list, an
+item without its id is numbered among its twins (``portal_bank.identity``), and a statement
+without a ``StatementId`` (so without a file to download) is measured as its own JSON.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from operator import methodcaller
 from typing import Any
 
 from portal import Cursor, Cursors, Page, ProviderError
 from portal.http import ProviderClient
 from portal.record import Entity
-from portal_bank import arrangement_mapping, statement_mapping
+from portal_bank import arrangement_mapping, identity, statement_mapping
 from portal_bank.mapping import Ref
 
 # Stream name, path under the account, and where the items are in Data.
@@ -48,25 +53,43 @@ class StatementsCursor(Cursor):
     after: datetime
 
 
+def data(client: ProviderClient, body: Any, path: str) -> dict[str, Any]:
+    """The ``Data`` object of an answer, which the specification requires of every one."""
+    found = body.get("Data") if isinstance(body, dict) else None
+    if not isinstance(found, dict):
+        raise ProviderError(
+            f"{client.provider.display_name} answered {path} without the Data object that"
+            " Open Banking requires.",
+            hint="Report it to the bank; portal stored nothing from this answer.",
+        )
+    return found
+
+
+def listed(found: dict[str, Any], key: str) -> list[Any]:
+    """The array ``key`` of a ``Data`` object; absent (``"Data": {}``) means none."""
+    value = found.get(key, [])
+    # A lone object where an array belongs is still that one item, not a reason to stop.
+    return value if isinstance(value, list) else [value]
+
+
 def arrangements(client: ProviderClient, account_id: str) -> list[Iterator[Page]]:
     """The account's direct debits to offers: a source of one page for each resource, so
     they can be fetched side by side."""
+
+    def items(stream: str, key: str) -> Callable[[dict[str, Any]], list[Any]]:
+        return lambda found: identity.number(stream, listed(found, key), Counter(), account_id)
+
     return [
-        page(
-            client,
-            f"{stream}:{account_id}",
-            f"accounts/{account_id}/{path}",
-            methodcaller("get", key, []),
-        )
+        page(client, f"{stream}:{account_id}", f"accounts/{account_id}/{path}", items(stream, key))
         for stream, path, key in RESOURCES
     ]
 
 
 def page(
-    client: ProviderClient, stream: str, path: str, items: Callable[[Any], list[Any]]
+    client: ProviderClient, stream: str, path: str, items: Callable[[dict[str, Any]], list[Any]]
 ) -> Iterator[Page]:
     """The one page of a resource that is not paginated: ``items`` picks them out of Data."""
-    yield Page(stream, items(client.get_json(path)["Data"]))
+    yield Page(stream, items(data(client, client.get_json(path), path)))
 
 
 def statements(client: ProviderClient, cursors: Cursors, account_id: str) -> Iterator[Page]:
@@ -74,15 +97,45 @@ def statements(client: ProviderClient, cursors: Cursors, account_id: str) -> Ite
     stream = f"statements:{account_id}"
     cursor = cursors.get(stream, StatementsCursor)
     params = {"fromStatementDateTime": cursor.after.isoformat()} if cursor else None
-    items = client.get_json(f"accounts/{account_id}/statements", params=params)["Data"]
-    found: list[dict[str, Any]] = items.get("Statement", [])
+    path = f"accounts/{account_id}/statements"
+    found: list[Any] = listed(data(client, client.get_json(path, params=params), path), "Statement")
     if not found:
         return
+    identity.number("statements", found, Counter(), account_id)
+    ends = []
     for item in found:
-        url = f"accounts/{account_id}/statements/{item['StatementId']}/file"
-        item[statement_mapping.FILE] = _measure(client, url)
-    newest = max(datetime.fromisoformat(s["EndDateTime"]) for s in found)
-    yield Page(stream, found, StatementsCursor(after=newest))
+        if not isinstance(item, dict):
+            continue  # normalise rejects it, saying why
+        statement_id = item.get("StatementId")
+        item[statement_mapping.FILE] = (
+            _measure(client, f"{path}/{statement_id}/file")
+            if isinstance(statement_id, str) and statement_id
+            else _measure_resource(item)
+        )
+        ends.append(instant(item.get("EndDateTime")))
+    known = [end for end in ends if end is not None]
+    # A statement whose end is missing or unreadable is rejected by normalise; it must not
+    # move the cursor past statements not yet seen, nor stop the others being stored.
+    yield Page(stream, found, StatementsCursor(after=max(known)) if known else cursor)
+
+
+def instant(value: Any) -> datetime | None:
+    """An ISODateTime with its zone as a datetime, or None for anything else."""
+    try:
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return parsed if parsed is not None and parsed.tzinfo is not None else None
+
+
+def _measure_resource(item: dict[str, Any]) -> dict[str, Any]:
+    """A statement with no file of its own: its resource, as canonical JSON, is the document."""
+    content = json.dumps(item, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return {
+        "content_type": "application/json",
+        "sha256": hashlib.sha256(content).hexdigest(),
+        "size": len(content),
+    }
 
 
 def _measure(client: ProviderClient, url: str) -> dict[str, Any]:

@@ -200,6 +200,10 @@ def frequency_label(code: str) -> str:
             return "Every day"
         if kind == "EvryWorkgDay":
             return "Every working day"
+        if kind == "IntrvlDay":
+            return f"Every {int(parts[0])} days"
+        if kind == "NotKnown":
+            return "How often is not known"
         if kind == "IntrvlWkDay":
             every, day = int(parts[0]), WEEKDAYS[int(parts[1]) - 1]
             return f"Every {day}" if every == 1 else f"Every {every} weeks on {day}"
@@ -207,8 +211,8 @@ def frequency_label(code: str) -> str:
             week, day = int(parts[0]), WEEKDAYS[int(parts[1]) - 1]
             return f"On the {day} of week {week} of each month"
         if kind == "IntrvlMnthDay":
-            every, day = int(parts[0]), int(parts[1])
-            when = "the last day" if day == -1 else f"day {day}"
+            every, day_of_month = int(parts[0]), int(parts[1])
+            when = "the last day" if day_of_month == -1 else f"day {day_of_month}"
             return f"Every month on {when}" if every == 1 else f"Every {every} months on {when}"
         if kind == "QtrDay":
             return f"Every quarter ({parts[0].lower()} quarter days)"

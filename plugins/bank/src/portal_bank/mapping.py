@@ -7,6 +7,7 @@ collects what a function did not use, so nothing the bank released is dropped.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -22,13 +23,16 @@ from portal.record import (
     Party,
     Transaction,
 )
-from portal_bank import labels
+from portal_bank import identity, labels
+from portal_bank.spec import ENTRY_STATUSES
+from portal_bank.spec_rules import AMOUNT_PATTERN
 
 Ref = Callable[[type[Entity], str], str]
 
 
 def _rest(item: dict[str, Any], used: Iterable[str]) -> dict[str, Any]:
-    used = set(used)
+    if not isinstance(used, frozenset):
+        used = frozenset(used)
     return {k: v for k, v in item.items() if k not in used}
 
 
@@ -42,16 +46,35 @@ def _rest_of_each(key: str, item: dict[str, Any], used: Iterable[str]) -> dict[s
     return {key: left} if any(left) else {}
 
 
+def day(value: str | None) -> date | None:
+    """The date of an ISODateTime, in the zone it was written in (the bank's local day).
+
+    A bare date is read too: the specification asks for a date-time, but a date says the
+    same day.
+    """
+    return datetime.fromisoformat(value).date() if value else None
+
+
 def _signed(amount: dict[str, Any], indicator: str) -> Decimal:
-    value = Decimal(amount["Amount"])
+    text = amount["Amount"]
+    # The specification's amounts are unsigned decimals of up to 13 digits and 5 decimals;
+    # Decimal() alone would also take "-5", "1e3" or " 5", which a bank must not send.
+    if not isinstance(text, str) or not AMOUNT_PATTERN.fullmatch(text):
+        raise SkippableError(
+            f"Amount {text!r} is not an amount as Open Banking writes them"
+            " (up to 13 digits and 5 decimals, unsigned: the sign is CreditDebitIndicator)"
+        )
     if indicator not in ("Credit", "Debit"):
         raise SkippableError(f"CreditDebitIndicator {indicator!r} is neither Credit nor Debit")
+    value = Decimal(text)
     return value if indicator == "Credit" else -value
 
 
 def account(item: dict[str, Any], ref: Ref) -> list[Entity]:
-    """An OBAccount6 to an Account."""
-    kind = item.get("AccountSubType", "")
+    """An OBAccount6 to an Account (its type, status and currency may be absent)."""
+    kind = item.get("AccountSubType") or ""
+    kind_label = labels.label(labels.ACCOUNT_TYPES, kind, "account type") if kind else "Account"
+    status = item.get("Status")
     identifiers = [
         AccountIdentifier(
             scheme=i["SchemeName"],
@@ -65,15 +88,15 @@ def account(item: dict[str, Any], ref: Ref) -> list[Entity]:
         Account(
             provider_id=item["AccountId"],
             origin=Origin.observed,
-            name=item.get("Nickname") or labels.label(labels.ACCOUNT_TYPES, kind, "account type"),
+            name=item.get("Nickname") or kind_label,
             account_type=kind,
-            account_type_label=labels.label(labels.ACCOUNT_TYPES, kind, "account type"),
-            status=item.get("Status"),
-            status_label=labels.label(
-                labels.ACCOUNT_STATUSES, item.get("Status", ""), "account status"
-            ),
+            account_type_label=kind_label,
+            status=status,
+            status_label=labels.label(labels.ACCOUNT_STATUSES, status, "account status")
+            if status
+            else None,
             currency=item.get("Currency"),
-            opened_on=item.get("OpeningDate"),
+            opened_on=day(item.get("OpeningDate")),
             identifiers=identifiers,
             extra=_rest(
                 item,
@@ -116,7 +139,12 @@ def balance(item: dict[str, Any], ref: Ref) -> list[Entity]:
 
 
 def transaction(item: dict[str, Any], ref: Ref) -> list[Entity]:
-    """An OBTransaction6 to a Transaction."""
+    """An OBTransaction6 to a Transaction; one without a TransactionId gets a derived id."""
+    status = item["Status"]
+    if status not in ENTRY_STATUSES:
+        raise SkippableError(
+            f"Status {status!r} is not a transaction status of Open Banking (Booked, Pending)"
+        )
     code = item.get("BankTransactionCode") or {}
     category = f"{code['Code']}.{code['SubCode']}" if code else None
     merchant = item.get("MerchantDetails") or {}
@@ -125,16 +153,14 @@ def transaction(item: dict[str, Any], ref: Ref) -> list[Entity]:
     balance_after = item.get("Balance")
     return [
         Transaction(
-            provider_id=item["TransactionId"],
+            provider_id=item.get("TransactionId") or identity.derived("transactions", item),
             account_id=ref(Account, item["AccountId"]),
             booked_at=item["BookingDateTime"],
             value_at=item.get("ValueDateTime"),
             amount=_signed(item["Amount"], item["CreditDebitIndicator"]),
             currency=item["Amount"]["Currency"],
-            status=item["Status"],
-            status_label=labels.label(
-                labels.TRANSACTION_STATUSES, item["Status"], "transaction status"
-            ),
+            status=status,
+            status_label=labels.TRANSACTION_STATUSES[status],
             description=item.get("TransactionInformation")
             or merchant.get("MerchantName")
             or "(no description)",
@@ -154,29 +180,34 @@ def transaction(item: dict[str, Any], ref: Ref) -> list[Entity]:
             balance_after=_signed(balance_after["Amount"], balance_after["CreditDebitIndicator"])
             if balance_after
             else None,
-            extra=_rest(
-                item,
-                [
-                    "TransactionId",
-                    "AccountId",
-                    "BookingDateTime",
-                    "ValueDateTime",
-                    "Amount",
-                    "CreditDebitIndicator",
-                    "Status",
-                    "TransactionInformation",
-                    "TransactionReference",
-                    "MerchantDetails",
-                    "BankTransactionCode",
-                    "Balance",
-                ],
-            ),
+            extra=_rest(item, _TRANSACTION_MAPPED),
         )
     ]
 
 
+# Built once: a transaction's fields with a column of their own (or portal's own mark).
+_TRANSACTION_MAPPED = frozenset(
+    [
+        "TransactionId",
+        "AccountId",
+        "BookingDateTime",
+        "ValueDateTime",
+        "Amount",
+        "CreditDebitIndicator",
+        "Status",
+        "TransactionInformation",
+        "TransactionReference",
+        "MerchantDetails",
+        "BankTransactionCode",
+        "Balance",
+        identity.OCCURRENCE,
+    ]
+)
+
+
 def party(item: dict[str, Any], ref: Ref) -> list[Entity]:
-    """An OBParty2 to a Party."""
+    """An OBParty2 to a Party; only its PartyId is required, so even its name may be absent."""
+    kind = item.get("PartyType")
     addresses = [
         Address(
             kind=a.get("AddressType"),
@@ -192,12 +223,10 @@ def party(item: dict[str, Any], ref: Ref) -> list[Entity]:
         Party(
             provider_id=item["PartyId"],
             origin=Origin.provided,
-            full_name=item["Name"],
+            full_name=item.get("Name") or item.get("FullLegalName") or "(name not given)",
             legal_name=item.get("FullLegalName"),
-            party_type=item.get("PartyType"),
-            party_type_label=labels.label(
-                labels.PARTY_TYPES, item.get("PartyType", ""), "party type"
-            ),
+            party_type=kind,
+            party_type_label=labels.label(labels.PARTY_TYPES, kind, "party type") if kind else None,
             customer_number=item.get("PartyNumber"),
             email=item.get("EmailAddress"),
             phone=item.get("Phone"),

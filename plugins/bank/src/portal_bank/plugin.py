@@ -5,15 +5,17 @@ Everything else (tokens, retries, pagination loops, cursors, storage) is the eng
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from portal import Cursor, Cursors, InventoryItem, OAuthClient, Page, Provider, hookimpl
+from portal.errors import SkippableError
 from portal.http import ProviderClient, follow_links, together
 from portal.record import Category, Sector
-from portal_bank import fetching, mapping
+from portal_bank import fetching, identity, mapping, spec_check
+from portal_bank.fetching import listed
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -148,10 +150,14 @@ class _Watermark:
         self.frozen = False
 
     def __call__(self, body: Any, next_url: str | None) -> TransactionsCursor | None:
-        for item in body["Data"]["Transaction"]:
+        for item in listed(body["Data"], "Transaction"):
             if self.frozen:
                 break
-            booked = datetime.fromisoformat(item["BookingDateTime"])
+            if not isinstance(item, dict):
+                continue
+            booked = fetching.instant(item.get("BookingDateTime"))
+            if booked is None:
+                continue  # normalise rejects the item, saying why; it moves no cursor
             self.since = booked
             self.frozen = item.get("Status") == "Pending"
         return None if self.since is None else TransactionsCursor(since=self.since)
@@ -164,22 +170,30 @@ def fetch(client: ProviderClient, cursors: Cursors) -> Iterator[Page]:
     After the accounts, every stream is independent of the others, so they are fetched
     side by side (``together``), the accounts' transactions first: they are the long ones.
     """
-    accounts = client.get_json("accounts")["Data"]["Account"]
+    accounts = listed(fetching.data(client, client.get_json("accounts"), "accounts"), "Account")
     yield Page("accounts", accounts)
-    ids = [account["AccountId"] for account in accounts]
+    # An account without its (required) AccountId is rejected by normalise; nothing more of
+    # it can be asked for.
+    ids = [a["AccountId"] for a in accounts if isinstance(a, dict) and a.get("AccountId")]
     sources = [_transactions(client, cursors, account_id) for account_id in ids]
-    sources.append(fetching.page(client, "party", "party", lambda data: [data["Party"]]))
+    sources.append(fetching.page(client, "party", "party", lambda data: listed(data, "Party")))
     consent_id = (client.token or {}).get("consent_id")
     if consent_id:
         path = f"account-access-consents/{consent_id}"
         sources.append(fetching.page(client, "consents", path, lambda data: [data]))
     sources += [
-        fetching.page(client, "marketing", "marketing-preferences", itemgetter("Preference")),
-        fetching.page(client, "processing", "processing-notice", itemgetter("Purpose")),
+        fetching.page(
+            client, "marketing", "marketing-preferences", lambda data: listed(data, "Preference")
+        ),
+        fetching.page(
+            client, "processing", "processing-notice", lambda data: listed(data, "Purpose")
+        ),
     ]
     for account_id in ids:
         balances = f"accounts/{account_id}/balances"
-        sources.append(fetching.page(client, "balances", balances, itemgetter("Balance")))
+        sources.append(
+            fetching.page(client, "balances", balances, lambda data: listed(data, "Balance"))
+        )
         sources += fetching.arrangements(client, account_id)
         sources.append(fetching.statements(client, cursors, account_id))
     yield from together(client, sources)
@@ -190,12 +204,16 @@ def _transactions(client: ProviderClient, cursors: Cursors, account_id: str) -> 
     stream = f"transactions:{account_id}"
     cursor = cursors.get(stream, TransactionsCursor)
     params = {"fromBookingDateTime": cursor.since.isoformat()} if cursor else None
+    path = f"accounts/{account_id}/transactions"
+    twins: Counter[str] = Counter()  # across the pages: twins may straddle a page boundary
     yield from follow_links(
         client,
-        f"accounts/{account_id}/transactions",
+        path,
         stream=stream,
         params=params,
-        items=lambda body: body["Data"]["Transaction"],
+        items=lambda body: identity.number(
+            "transactions", listed(fetching.data(client, body, path), "Transaction"), twins
+        ),
         next_url=lambda body: body.get("Links", {}).get("Next"),
         cursor=_Watermark(cursor.since if cursor else None),
     )
@@ -205,9 +223,23 @@ def _transactions(client: ProviderClient, cursors: Cursors, account_id: str) -> 
 def normalise(
     stream: str, item: dict[str, Any], ref: Callable[[type[Entity], str], str]
 ) -> list[Entity]:
-    """Map one Open Banking item to the customer record."""
-    kind = stream.split(":", 1)[0]
-    return NORMALISERS[kind](item, ref)
+    """Map one Open Banking item to the customer record, or reject it saying why.
+
+    An item the mapping cannot read is checked against the specification's rules
+    (``portal_bank.spec``): the rules it breaks are the reason it is rejected. One that
+    breaks none is read wrongly by the plugin, and that error is raised as it is.
+    """
+    kind, _, account_id = stream.partition(":")
+    if kind == "beneficiaries" and isinstance(item, dict) and "AccountId" not in item:
+        # Only a beneficiary may leave out its account: the path it was listed under names it.
+        item = {**item, "AccountId": account_id}
+    try:
+        return NORMALISERS[kind](item, ref)
+    except (KeyError, IndexError, TypeError, ValueError, ArithmeticError, AttributeError) as error:
+        problems = spec_check.item_problems(kind, item)
+        if not problems:
+            raise
+        raise SkippableError(f"Not valid Open Banking v3.1: {'; '.join(problems)}") from error
 
 
 NORMALISERS = {**mapping.NORMALISERS, **fetching.NORMALISERS}

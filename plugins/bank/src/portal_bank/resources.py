@@ -18,21 +18,28 @@ import flask
 from portal.sandbox import Require
 from portal_bank import arrangements
 from portal_bank.notice import processing_notice
+from portal_bank.statement_mapping import is_bill
 from portal_bank.statements import statement_pdf, statements
 
 if TYPE_CHECKING:
     from portal_bank.dataset import DemoBank
     from portal_bank.sandbox import BankSandbox
 
-# Path under the account, the OB resource's name in Data, and what lists it.
+# Path under the account: the OB resource's name in Data, the plugin's stream kind for it
+# (what the sandbox's variants know it by), and what lists it.
 Lister = Callable[["DemoBank", str], list[dict[str, Any]]]
-PER_ACCOUNT: dict[str, tuple[str, Lister]] = {
-    "direct-debits": ("DirectDebit", arrangements.direct_debits),
-    "standing-orders": ("StandingOrder", arrangements.standing_orders),
-    "scheduled-payments": ("ScheduledPayment", arrangements.scheduled_payments),
-    "beneficiaries": ("Beneficiary", arrangements.beneficiaries),
-    "product": ("Product", arrangements.products),
-    "offers": ("Offer", arrangements.offers),
+Serve = Callable[[str, list[dict[str, Any]]], list[dict[str, Any]]]
+PER_ACCOUNT: dict[str, tuple[str, str, Lister]] = {
+    "direct-debits": ("DirectDebit", "direct_debits", arrangements.direct_debits),
+    "standing-orders": ("StandingOrder", "standing_orders", arrangements.standing_orders),
+    "scheduled-payments": (
+        "ScheduledPayment",
+        "scheduled_payments",
+        arrangements.scheduled_payments,
+    ),
+    "beneficiaries": ("Beneficiary", "beneficiaries", arrangements.beneficiaries),
+    "product": ("Product", "product", arrangements.products),
+    "offers": ("Offer", "offers", arrangements.offers),
 }
 
 
@@ -43,12 +50,12 @@ def register_routes(sandbox: BankSandbox, app: flask.Flask, require: Require, ap
     bank = sandbox.bank
 
     def listing(resource: str) -> Callable[[str], dict[str, Any]]:
-        key, lister = PER_ACCOUNT[resource]
+        key, kind, lister = PER_ACCOUNT[resource]
 
         def view(account_id: str) -> dict[str, Any]:
             sandbox._account(account_id)
             with bank.lock:
-                return sandbox._envelope({key: copy.deepcopy(lister(bank, account_id))})
+                return sandbox._listing(kind, key, copy.deepcopy(lister(bank, account_id)))
 
         view.__name__ = f"resource_{resource.replace('-', '_')}"
         return view
@@ -76,12 +83,12 @@ def register_routes(sandbox: BankSandbox, app: flask.Flask, require: Require, ap
             for s in _statements(account_id)
             if since is None or datetime.fromisoformat(s["EndDateTime"]) > since
         ]
-        return sandbox._envelope({"Statement": found})
+        return sandbox._listing("statements", "Statement", found)
 
     @app.get(f"{api}/accounts/<account_id>/statements/<statement_id>")
     @require(SCOPE)
     def statement_one(account_id: str, statement_id: str) -> dict[str, Any]:
-        return sandbox._envelope({"Statement": [_statement(account_id, statement_id)]})
+        return sandbox._listing("statements", "Statement", [_statement(account_id, statement_id)])
 
     @app.get(f"{api}/accounts/<account_id>/statements/<statement_id>/file")
     @require(SCOPE)
@@ -92,31 +99,37 @@ def register_routes(sandbox: BankSandbox, app: flask.Flask, require: Require, ap
     @app.get(f"{api}/processing-notice")
     @require(SCOPE)
     def notice() -> dict[str, Any]:
-        return sandbox._envelope({"Purpose": processing_notice()})
+        return sandbox._listing("processing", "Purpose", processing_notice())
 
 
-def truth(bank: DemoBank) -> dict[str, list[dict[str, Any]]]:
-    """What these resources serve now, keyed by the record category each item becomes.
+def truth(bank: DemoBank, serve: Serve) -> dict[str, list[dict[str, Any]]]:
+    """What these resources serve now (through ``serve``, the sandbox's variant), keyed by
+    the record category each item becomes.
 
     Every statement becomes a Document; a statement that asks for a payment (a credit
-    card's) also becomes a Bill, so it is counted under both.
+    card's) and states its balances also becomes a Bill, so it is counted under both.
     """
     with bank.lock:
         ids = [a["AccountId"] for a in bank.accounts]
 
-        def every(lister: Lister) -> list[dict[str, Any]]:
-            return [item for account_id in ids for item in lister(bank, account_id)]
+        def every(kind: str, lister: Lister) -> list[dict[str, Any]]:
+            return [
+                item
+                for account_id in ids
+                for item in serve(kind, copy.deepcopy(lister(bank, account_id)))
+            ]
 
-        served = every(statements)
+        served = every("statements", statements)
         return copy.deepcopy(
             {
-                "recurring_payments": every(arrangements.direct_debits)
-                + every(arrangements.standing_orders)
-                + every(arrangements.scheduled_payments),
-                "payees": every(arrangements.beneficiaries),
-                "products": every(arrangements.products) + every(arrangements.offers),
+                "recurring_payments": every("direct_debits", arrangements.direct_debits)
+                + every("standing_orders", arrangements.standing_orders)
+                + every("scheduled_payments", arrangements.scheduled_payments),
+                "payees": every("beneficiaries", arrangements.beneficiaries),
+                "products": every("product", arrangements.products)
+                + every("offers", arrangements.offers),
                 "documents": served,
-                "bills": [s for s in served if s.get("StatementDateTime")],
-                "processing": processing_notice(),
+                "bills": [s for s in served if is_bill(s)],
+                "processing": serve("processing", processing_notice()),
             }
         )

@@ -22,6 +22,7 @@ from portal_bank import resources
 from portal_bank.bulk import BulkBank
 from portal_bank.customer import LONDON, stamp
 from portal_bank.dataset import DemoBank
+from portal_bank.variants import FORBIDDEN, VARIANTS, Variant
 
 API_PATH = "/open-banking/v3.1/aisp"
 SCOPE = "accounts"
@@ -53,13 +54,17 @@ class BankSandbox(Sandbox):
     (the same seed always serves the same data). ``transactions``, if given, replaces the
     demo's two years of history with that many transactions made on demand
     (``portal_bank.bulk``), for benchmarks: a million cost a second to set up and no memory
-    to speak of. The client ``portal-demo`` is registered as a public client (PKCE, no
-    secret) with the loopback redirect and the scopes ``openid accounts``; the API needs
-    ``accounts``.
+    to speak of. ``variant`` serves the same customer in another shape the specification
+    allows (``portal_bank.variants``: ``sparse``, ``spec-edge``), or with a few items it
+    forbids (``forbidden``). The client ``portal-demo`` is registered as a public client
+    (PKCE, no secret) with the loopback redirect and the scopes ``openid accounts``; the API
+    needs ``accounts``.
     """
 
     truth_categories: ClassVar[dict[str, str | None]] = {"marketing_preferences": "consents"}
     """Ground-truth keys that are not record categories, and the category their items become."""
+    variants: ClassVar[tuple[str, ...]] = VARIANTS
+    """The shapes this sandbox can serve its truth in (``BankSandbox(variant=...)``)."""
 
     def __init__(
         self,
@@ -67,6 +72,7 @@ class BankSandbox(Sandbox):
         page_size: int = 100,
         seed: int = 2026,
         transactions: int | None = None,
+        variant: str = "standard",
         **kw: Any,
     ) -> None:
         kw.setdefault("scopes", SCOPES)
@@ -74,6 +80,7 @@ class BankSandbox(Sandbox):
         super().__init__(**kw)
         if page_size < 1:
             raise ValueError("page_size must be at least 1.")
+        self.variant = Variant(variant)
         self.page_size = page_size
         self.bank = (
             DemoBank(seed) if transactions is None else BulkBank(seed, transactions=transactions)
@@ -120,23 +127,48 @@ class BankSandbox(Sandbox):
 
         ``transactions`` is the current state of both accounts. ``balances`` is every
         balance the bank has stated: the current ones plus those of earlier states (before
-        each ``add_activity``), since a balance as at a moment stays true.
+        each ``add_activity``), since a balance as at a moment stays true. Items are as the
+        sandbox's variant serves them.
         """
-        bank = self.bank
+        return {
+            key: [{k: v for k, v in item.items() if k != FORBIDDEN} for item in items]
+            for key, items in self.planted_truth().items()
+        }
+
+    def planted_truth(self) -> dict[str, list[dict[str, Any]]]:
+        """``ground_truth``, with each item the ``forbidden`` variant broke noting how.
+
+        Such an item carries ``"portal:forbidden"``: what it breaks, in words.
+        """
+        bank, serve = self.bank, self.variant.truth
         with bank.lock:
             return copy.deepcopy(
                 {
-                    "accounts": bank.accounts,
-                    "balances": bank.published_balances(),
-                    "transactions": [
-                        t for a in bank.accounts for t in bank.transactions(a["AccountId"])
-                    ],
-                    "party": [bank.party],
-                    "consents": bank.consents,
-                    "marketing_preferences": bank.preferences,
-                    **resources.truth(bank),
+                    "accounts": serve("accounts", bank.accounts),
+                    "balances": serve("balances", bank.published_balances()),
+                    "transactions": serve(
+                        "transactions",
+                        [t for a in bank.accounts for t in bank.transactions(a["AccountId"])],
+                    ),
+                    "party": serve("party", [bank.party]),
+                    "consents": serve("consents", bank.consents),
+                    "marketing_preferences": serve("marketing", bank.preferences),
+                    **resources.truth(bank, serve),
                 }
             )
+
+    @property
+    def truth_rejections(self) -> dict[str, int]:
+        """How many served items a correct plugin rejects, by category (``forbidden`` only)."""
+        if self.variant.name != "forbidden":
+            return {}
+        counts: dict[str, int] = {}
+        for key, items in self.planted_truth().items():
+            category = self.truth_categories.get(key) or key
+            for item in items:
+                if FORBIDDEN in item:
+                    counts[category] = counts.get(category, 0) + 1
+        return counts
 
     def register_routes(self, app: flask.Flask, require: Require) -> None:
         """The AIS v3.1 resources, plus the bank's own marketing preferences and notice."""
@@ -150,18 +182,22 @@ class BankSandbox(Sandbox):
         @app.get(f"{API_PATH}/accounts")
         @require(SCOPE)
         def accounts() -> dict[str, Any]:
-            return self._envelope({"Account": copy.deepcopy(bank.accounts)})
+            return self._listing("accounts", "Account", copy.deepcopy(bank.accounts))
 
         @app.get(f"{API_PATH}/accounts/<account_id>")
         @require(SCOPE)
         def account(account_id: str) -> dict[str, Any]:
-            return self._envelope({"Account": [copy.deepcopy(self._account(account_id))]})
+            found = [copy.deepcopy(self._account(account_id))]
+            return self._listing("accounts", "Account", found)
 
         @app.get(f"{API_PATH}/accounts/<account_id>/balances")
         @require(SCOPE)
         def balances(account_id: str) -> dict[str, Any]:
             self._account(account_id)
-            return self._envelope({"Balance": bank.balances(account_id)})
+            # Data.Balance is required, with at least one item: no variant leaves it out.
+            return self._envelope(
+                {"Balance": self.variant.serve("balances", bank.balances(account_id))}
+            )
 
         @app.get(f"{API_PATH}/accounts/<account_id>/transactions")
         @require(SCOPE)
@@ -171,7 +207,8 @@ class BankSandbox(Sandbox):
         @app.get(f"{API_PATH}/party")
         @require(SCOPE)
         def party() -> dict[str, Any]:
-            return self._envelope({"Party": copy.deepcopy(bank.party)})
+            [served] = self.variant.serve("party", [copy.deepcopy(bank.party)])
+            return self._envelope({"Party": served})
 
         @app.get(f"{API_PATH}/account-access-consents/<consent_id>")
         @require(SCOPE)
@@ -182,12 +219,13 @@ class BankSandbox(Sandbox):
                     raise _Refused(
                         404, "UK.OBIE.Resource.NotFound", f"No consent with id {consent_id}."
                     )
-                return self._envelope(copy.deepcopy(found))
+                [served] = self.variant.serve("consents", [copy.deepcopy(found)])
+                return self._envelope(served)
 
         @app.get(f"{API_PATH}/marketing-preferences")
         @require(SCOPE)
         def marketing() -> dict[str, Any]:
-            return self._envelope({"Preference": copy.deepcopy(bank.preferences)})
+            return self._listing("marketing", "Preference", copy.deepcopy(bank.preferences))
 
     def _account(self, account_id: str) -> dict[str, Any]:
         found = next((a for a in self.bank.accounts if a["AccountId"] == account_id), None)
@@ -207,15 +245,21 @@ class BankSandbox(Sandbox):
         if number < 1:
             raise _Refused(400, "UK.OBIE.Field.Invalid", "page must be a whole number from 1.")
         items, pages = self.bank.page(account_id, since, number, self.page_size)
+        items = self.variant.serve("transactions", items)
         base = f"{self.api_base}/accounts/{account_id}/transactions"
         query = {"fromBookingDateTime": raw_since.strip().replace(" ", "+")} if raw_since else {}
         links = {"Self": f"{base}?{urlencode({**query, 'page': number})}"}
         if number < pages:
             links["Next"] = f"{base}?{urlencode({**query, 'page': number + 1})}"
-        return {"Data": {"Transaction": items}, "Links": links, "Meta": {"TotalPages": pages}}
+        data = self.variant.data("Transaction", items)
+        return {"Data": data, "Links": links, "Meta": {"TotalPages": pages}}
 
     def _envelope(self, data: dict[str, Any]) -> dict[str, Any]:
         return {"Data": data, "Links": {"Self": flask.request.url}, "Meta": {"TotalPages": 1}}
+
+    def _listing(self, kind: str, key: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+        """A list of ``kind`` items (copies) as the variant serves them, in the envelope."""
+        return self._envelope(self.variant.data(key, self.variant.serve(kind, items)))
 
 
 def _parse_datetime(value: str) -> datetime:
