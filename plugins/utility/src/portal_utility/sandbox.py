@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,35 +22,25 @@ from portal.sandbox import Chaos, Require, Sandbox
 from portal_utility.customer import (
     METERS,
     NOW,
-    PROCESSING_NOTICE,
     RETAIL_CUSTOMER_ID,
     SUBSCRIPTION_ID,
     TARIFFS,
-    VAT_RATE,
     Meter,
-    Tariff,
     atom_time,
+    processing_json,
+    product_json,
 )
 from portal_utility.dataset import DemoUtility
-from portal_utility.feeds import Entry, entry_xml, feed_xml
+from portal_utility.espi import ESPI
+from portal_utility.feeds import HOSTILE, Entry, entry_xml, feed_xml
 from portal_utility.plugin import SCOPE
 from portal_utility.resources import RESOURCE, Resources
+from portal_utility.variants import variant as named_variant
 
 API_PATH = "/DataCustodian"
 CLIENT_ID = "portal-demo"
 MAX_RESULTS = 100
 ATOM_TYPE = "application/atom+xml"
-
-HOSTILE = {
-    "entities": '<?xml version="1.0"?>\n<!DOCTYPE feed [\n <!ENTITY lol "lol">\n'
-    ' <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">\n'
-    ' <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">\n]>\n'
-    '<feed xmlns="http://www.w3.org/2005/Atom"><title>&lol3;</title></feed>',
-    "external": '<?xml version="1.0"?>\n<!DOCTYPE feed [\n'
-    ' <!ENTITY xxe SYSTEM "file:///etc/passwd">\n]>\n'
-    '<feed xmlns="http://www.w3.org/2005/Atom"><title>&xxe;</title></feed>',
-}
-"""Feeds an attacker (or a compromised proxy) might serve: a billion-laughs bomb and an XXE."""
 
 
 class _Refused(Exception):
@@ -68,18 +57,26 @@ class UtilitySandbox(Sandbox):
     the same data); ``now`` sets Demo Energy's clock (default 18 April 2026: six bills and
     both clock changes; an earlier one serves less history). The client ``portal-demo`` is
     registered as a public client (PKCE, no secret) with the loopback redirect and the Green
-    Button scope.
+    Button scope. ``variant`` names one of ``portal_utility.variants.VARIANTS``: the same data
+    served another way ESPI allows (optional elements left out, other units, ESPI 1.x
+    names...); ``set_variant`` switches it on a running sandbox.
     """
 
     def __init__(
-        self, *, page_size: int = 31, seed: int = 2026, now: datetime = NOW, **kw: Any
+        self,
+        *,
+        page_size: int = 31,
+        seed: int = 2026,
+        now: datetime = NOW,
+        variant: str = "standard",
+        **kw: Any,
     ) -> None:
         kw.setdefault("scopes", (SCOPE,))
         super().__init__(**kw)
         if not 1 <= page_size <= MAX_RESULTS:
             raise ValueError(f"page_size must be between 1 and {MAX_RESULTS}.")
         self.page_size = page_size
-        self.utility = DemoUtility(seed, now)
+        self.utility = DemoUtility(seed, now, named_variant(variant))
         self.register_client(CLIENT_ID, scope=SCOPE)
         self._tamper: tuple[str, str, int | None] | None = None
         self._loop_after: int | None = None
@@ -94,6 +91,11 @@ class UtilitySandbox(Sandbox):
     def resources(self) -> Resources:
         """The sandbox's resources, addressed at its current URL."""
         return Resources(self.api_base, self.utility)
+
+    def set_variant(self, name: str) -> None:
+        """Serve the data as variant ``name`` from the next request on."""
+        with self.utility.lock:
+            self.utility.variant = named_variant(name)
 
     def advance(self, days: int = 1) -> None:
         """Move Demo Energy's clock on ``days`` days: new readings, and a bill on the 18th."""
@@ -137,7 +139,7 @@ class UtilitySandbox(Sandbox):
                 "Green Button Download My Data",
                 url,
                 atom_time(self.utility.now),
-                self._batch(SUBSCRIPTION_ID),
+                self._served(self._batch(SUBSCRIPTION_ID)),
             )
         return body.encode("utf-8")
 
@@ -167,37 +169,42 @@ class UtilitySandbox(Sandbox):
         """What Demo Energy serves now, by record category, exactly as served.
 
         ``usage`` is every published reading: ``usage_point``, ``start``, ``duration``,
-        ``value`` (in the meter's unit and multiplier) and ``quality`` (None when valid).
-        ``bills`` is every issued UsageSummary with its ``usage_point`` and ``id``.
+        ``value`` (an integer in ``uom`` times ten to ``multiplier``, as the variant serves
+        it) and ``quality`` (None when valid). ``bills`` is every issued UsageSummary with its
+        ``usage_point``, ``id`` and ``content`` as the variant serves it.
         """
         utility, res = self.utility, self.resources
         with utility.lock:
+            variant = utility.variant
             usage = [
                 {
                     "usage_point": meter.usage_point,
                     "start": reading.start,
                     "duration": reading.duration,
-                    "value": reading.value,
-                    "quality": reading.quality,
+                    "value": variant.value(meter.fuel, reading.value),
+                    "uom": variant.units[meter.fuel][0],
+                    "multiplier": variant.units[meter.fuel][1],
+                    "quality": reading.quality and variant.code("quality", reading.quality),
                 }
                 for meter, reading in utility.served_readings()
             ]
-            bills = [
-                {"usage_point": meter.usage_point, **utility.summary(meter, first, last)}
-                for meter in METERS
-                for first, last in utility.periods()
-            ]
+            bills = []
+            for meter in METERS:
+                for first, last in utility.periods():
+                    bill = utility.summary(meter, first, last)
+                    bill["content"] = variant.content("UsageSummary", bill["content"])
+                    bills.append({"usage_point": meter.usage_point, **bill})
             customer = res.customer_entries()
             return copy.deepcopy(
                 {
                     "party": [dict(customer[0].content)],
                     "accounts": [dict(e.content) for e in customer[1:-1]]
                     + [dict(res.usage_point(m).content) for m in METERS],
-                    "products": [_product(t) for t in TARIFFS],
+                    "products": [product_json(t) for t in TARIFFS],
                     "usage": usage,
                     "bills": bills,
                     "consents": [a["content"] for a in utility.authorizations],
-                    "processing": _processing()["purposes"],
+                    "processing": processing_json()["purposes"],
                 }
             )
 
@@ -239,6 +246,7 @@ class UtilitySandbox(Sandbox):
             return self._blocks(meter)
 
         @app.get(f"{sub}/UsagePoint/<up>/UsageSummary")
+        @app.get(f"{sub}/UsagePoint/<up>/ElectricPowerUsageSummary")  # ESPI 1.x's name
         @require(SCOPE)
         def summaries(sid: str, up: str) -> flask.Response:
             meter = self._meter(sid, up)
@@ -282,12 +290,12 @@ class UtilitySandbox(Sandbox):
             tariff = next((t for t in TARIFFS if t.code == code), None)
             if tariff is None:
                 raise _Refused(404, f"No product {code}.")
-            return _product(tariff)
+            return product_json(tariff)
 
         @app.get(f"{API_PATH}/privacy/processing")
         @require(SCOPE)
         def processing() -> dict[str, Any]:
-            return _processing()
+            return processing_json()
 
     # -- helpers ----------------------------------------------------------------------
 
@@ -311,6 +319,12 @@ class UtilitySandbox(Sandbox):
             entries += [res.block(meter, day) for day in utility.days()]
             entries += [res.summary(meter, *p) for p in utility.periods()]
         return entries
+
+    def _served(self, entries: list[Entry]) -> list[Entry]:
+        # Every usage entry goes out as the variant serves it; customer resources as they are.
+        variant = self.utility.variant
+        served = [variant.serve(e) if e.namespace == ESPI else e for e in entries]
+        return variant.order([e for e in served if e is not None])
 
     def _blocks(self, meter: Meter) -> flask.Response:
         args = flask.request.args
@@ -342,13 +356,15 @@ class UtilitySandbox(Sandbox):
     def _feed(
         self, title: str, entries: list[Entry], next_url: str | None = None
     ) -> flask.Response:
+        served = self._served(entries)
         body = feed_xml(
-            title, flask.request.url, atom_time(self.utility.now), entries, next_url=next_url
+            title, flask.request.url, atom_time(self.utility.now), served, next_url=next_url
         )
         return flask.Response(self._spoil(body), 200, mimetype=ATOM_TYPE)
 
     def _entry(self, entry: Entry) -> flask.Response:
-        body = entry_xml(entry, standalone=True)
+        [served] = self._served([entry]) or [entry]
+        body = entry_xml(served, standalone=True)
         return flask.Response(self._spoil(body), 200, mimetype=ATOM_TYPE)
 
     def _spoil(self, body: str) -> str:
@@ -387,35 +403,3 @@ def _within(dates: dict[str, str], bounds: dict[str, datetime]) -> bool:
         if name.endswith("-max") and moment >= bound:
             return False
     return True
-
-
-def _product(tariff: Tariff) -> dict[str, Any]:
-    """A tariff as Demo Energy's product API serves it (rates in pence, with and without VAT)."""
-
-    def with_vat(pence: Decimal) -> str:
-        return str(pence * (1 + VAT_RATE))
-
-    return {
-        "code": tariff.code,
-        "full_name": tariff.name,
-        "fuel": tariff.fuel,
-        "is_variable": True,
-        "available_from": tariff.valid_from.isoformat(),
-        "available_to": tariff.valid_to.isoformat() if tariff.valid_to else None,
-        "currency": "GBP",
-        "standard_unit_rate_exc_vat": str(tariff.unit_rate),
-        "standard_unit_rate_inc_vat": with_vat(tariff.unit_rate),
-        "standing_charge_exc_vat": str(tariff.standing_charge),
-        "standing_charge_inc_vat": with_vat(tariff.standing_charge),
-        "terms": "Variable tariff: prices follow the Ofgem price cap, with 30 days' notice"
-        " of any change. No exit fees.",
-    }
-
-
-def _processing() -> dict[str, Any]:
-    return {
-        "controller": "Demo Energy Ltd",
-        "contact": "privacy@demo-energy.example",
-        "version": "2025-09",
-        "purposes": copy.deepcopy(PROCESSING_NOTICE),
-    }
