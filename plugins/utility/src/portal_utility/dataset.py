@@ -67,6 +67,9 @@ class Reading:
         the meter's interval: ESPI then places it by its order in the block.
         """
         item: dict[str, Any] = {}
+        cost = variant.cost(meter.fuel, self.value)
+        if cost is not None:
+            item["cost"] = cost
         if self.quality is not None:
             item["ReadingQuality"] = [{"quality": self.quality}]
         if not (variant.implicit_times and self.duration == meter.interval):

@@ -68,6 +68,13 @@ _READING_TYPES = {
 }
 
 
+_READING_TYPE_ORDER = [
+    "accumulationBehaviour", "commodity", "currency", "dataQualifier", "defaultQuality",
+    "flowDirection", "intervalLength", "kind", "phase", "powerOfTenMultiplier",
+    "timeAttribute", "uom",
+]  # fmt: skip
+
+
 class Resources:
     """Every resource's URL and entry, for a sandbox listening at ``base``."""
 
@@ -158,8 +165,12 @@ class Resources:
         url = f"{self.root}/ReadingType/{meter.reading_type}"
         title = "Energy delivered (Wh)" if meter.fuel == "electricity" else "Gas volume (m3)"
         content = dict(_READING_TYPES[meter.fuel])
-        uom, multiplier, _ = self.utility.variant.units[meter.fuel]
+        variant = self.utility.variant
+        uom, multiplier, _ = variant.units[meter.fuel]
         content.update(uom=uom, powerOfTenMultiplier=multiplier)
+        if variant.default_quality:  # in its place in the schema's sequence
+            content = {**content, "defaultQuality": variant.default_quality}
+            content = {k: content[k] for k in sorted(content, key=_READING_TYPE_ORDER.index)}
         if uom == "169":  # therms measure the gas's energy, not its volume
             content["kind"], title = "12", "Gas energy (therms)"
         return self._dated(Entry("ReadingType", content, url, title=title))

@@ -271,12 +271,15 @@ CODE_LISTS: dict[str, Mapping[str, object]] = {
 whose named lists run to well over a hundred codes): a value outside is valid but unnamed."""
 
 
-def problems(resource: str, content: Mapping[str, Any], where: str = "") -> list[str]:
+def problems(
+    resource: str, content: Mapping[str, Any], where: str = "", *, ordered: bool = True
+) -> list[str]:
     """What in ``content`` (a resource as ``espi.value`` reads it) the schema does not allow.
 
     Missing required elements, elements the resource does not have, elements out of the
-    schema's order, values not of their type: each named by its path. An empty list means
-    the resource is valid. ``resource`` is a resource name or a complex type of ``TYPES``.
+    schema's order (unless ``ordered`` is False, for content whose order was not kept),
+    values not of their type: each named by its path. An empty list means the resource is
+    valid. ``resource`` is a resource name or a complex type of ``TYPES``.
     """
     where = where or resource
     found: list[str] = []
@@ -287,14 +290,14 @@ def problems(resource: str, content: Mapping[str, Any], where: str = "") -> list
     for key, value in content.items():
         name = renamed.get(key, key)
         if name == "extension":  # the schema's Object: any content, before the rest
-            if last >= 0:
+            if last >= 0 and ordered:
                 found.append(f"{where}.extension comes after other elements")
             continue
         if name not in names:
             found.append(f"{where}.{key} is not an element of {resource}")
             continue
         index = names.index(name)
-        if index < last:
+        if index < last and ordered:
             found.append(f"{where}.{key} is out of the schema's order")
         last = max(last, index)
         element = elements[index]
@@ -303,18 +306,18 @@ def problems(resource: str, content: Mapping[str, Any], where: str = "") -> list
             found.append(f"{where}.{key} appears {len(values)} times; the schema allows one")
         for n, each in enumerate(values):
             path = f"{where}.{key}" + (f"[{n}]" if element.repeats else "")
-            found += _value(element.type, each, path)
+            found += _value(element.type, each, path, ordered)
     for element in elements:
         if element.required and element.name not in content:
             found.append(f"{where}.{element.name} is required and missing")
     return found
 
 
-def _value(kind: str, value: Any, path: str) -> list[str]:
+def _value(kind: str, value: Any, path: str, ordered: bool) -> list[str]:
     if kind in TYPES:
         if not isinstance(value, Mapping):
             return [f"{path} should hold elements of {kind}, not the text {value!r}"]
-        return problems(kind, value, path)
+        return problems(kind, value, path, ordered=ordered)
     if kind == "any":
         return []
     if not isinstance(value, str) or not SIMPLE[kind](value):

@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 import flask
 
 from portal.sandbox import Chaos, Require, Sandbox
+from portal_utility.atom_query import Refused, when, whole, within
 from portal_utility.customer import (
     METERS,
     NOW,
@@ -41,12 +42,6 @@ API_PATH = "/DataCustodian"
 CLIENT_ID = "portal-demo"
 MAX_RESULTS = 100
 ATOM_TYPE = "application/atom+xml"
-
-
-class _Refused(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
 
 
 class UtilitySandbox(Sandbox):
@@ -165,6 +160,16 @@ class UtilitySandbox(Sandbox):
         super().withdraw_consent()
         self.utility.revoke_authorizations()
 
+    @property
+    def truth_rejections(self) -> dict[str, int]:
+        """What a correct plugin rejects: with the ``faulty`` variant, each block's first
+        reading and every summary (see ``portal_utility.variants``)."""
+        with self.utility.lock:
+            if not self.utility.variant.faulty:
+                return {}
+            days = len(list(self.utility.days()))
+            return {"usage": days * len(METERS), "bills": len(self.utility.periods()) * len(METERS)}
+
     def ground_truth(self) -> dict[str, list[dict[str, Any]]]:
         """What Demo Energy serves now, by record category, exactly as served.
 
@@ -184,7 +189,10 @@ class UtilitySandbox(Sandbox):
                     "value": variant.value(meter.fuel, reading.value),
                     "uom": variant.units[meter.fuel][0],
                     "multiplier": variant.units[meter.fuel][1],
-                    "quality": reading.quality and variant.code("quality", reading.quality),
+                    "quality": variant.code("quality", reading.quality)
+                    if reading.quality
+                    else variant.default_quality,
+                    "cost": variant.cost(meter.fuel, reading.value),
                 }
                 for meter, reading in utility.served_readings()
             ]
@@ -213,8 +221,8 @@ class UtilitySandbox(Sandbox):
         root = API_PATH + RESOURCE
         sub = f"{root}/Subscription/<sid>"
 
-        @app.errorhandler(_Refused)
-        def refused(error: _Refused) -> tuple[dict[str, Any], int]:
+        @app.errorhandler(Refused)
+        def refused(error: Refused) -> tuple[dict[str, Any], int]:
             return self.error_body(error.status, error.message), error.status
 
         @app.get(f"{root}/Batch/Subscription/<sid>")
@@ -258,14 +266,14 @@ class UtilitySandbox(Sandbox):
         def reading_type(rt: str) -> flask.Response:
             meter = next((m for m in METERS if m.reading_type == rt), None)
             if meter is None:
-                raise _Refused(404, f"No ReadingType {rt}.")
+                raise Refused(404, f"No ReadingType {rt}.")
             return self._entry(self.resources.reading_type(meter))
 
         @app.get(f"{root}/LocalTimeParameters/<lt>")
         @require(SCOPE)
         def local_time(lt: str) -> flask.Response:
             if lt != "1":
-                raise _Refused(404, f"No LocalTimeParameters {lt}.")
+                raise Refused(404, f"No LocalTimeParameters {lt}.")
             return self._entry(self.resources.local_time())
 
         @app.get(f"{root}/Authorization/<aid>")
@@ -274,14 +282,14 @@ class UtilitySandbox(Sandbox):
             with self.utility.lock:
                 found = next((a for a in self.utility.authorizations if a["id"] == aid), None)
                 if found is None:
-                    raise _Refused(404, f"No Authorization {aid}.")
+                    raise Refused(404, f"No Authorization {aid}.")
                 return self._entry(self.resources.authorization(copy.deepcopy(found)))
 
         @app.get(f"{root}/Batch/RetailCustomer/<rc>")
         @require(SCOPE)
         def retail_customer(rc: str) -> flask.Response:
             if rc != RETAIL_CUSTOMER_ID:
-                raise _Refused(404, f"No RetailCustomer {rc}.")
+                raise Refused(404, f"No RetailCustomer {rc}.")
             return self._feed("Retail customer", self.resources.customer_entries())
 
         @app.get(f"{API_PATH}/products/<code>")
@@ -289,7 +297,7 @@ class UtilitySandbox(Sandbox):
         def product(code: str) -> dict[str, Any]:
             tariff = next((t for t in TARIFFS if t.code == code), None)
             if tariff is None:
-                raise _Refused(404, f"No product {code}.")
+                raise Refused(404, f"No product {code}.")
             return product_json(tariff)
 
         @app.get(f"{API_PATH}/privacy/processing")
@@ -301,13 +309,13 @@ class UtilitySandbox(Sandbox):
 
     def _subscription(self, sid: str) -> None:
         if sid != SUBSCRIPTION_ID:
-            raise _Refused(403, f"Subscription {sid} is not this authorization's.")
+            raise Refused(403, f"Subscription {sid} is not this authorization's.")
 
     def _meter(self, sid: str, up: str, mr: str | None = None) -> Meter:
         self._subscription(sid)
         meter = next((m for m in METERS if m.usage_point == up), None)
         if meter is None or (mr is not None and mr != meter.meter_reading):
-            raise _Refused(404, f"No UsagePoint {up}" + (f" MeterReading {mr}." if mr else "."))
+            raise Refused(404, f"No UsagePoint {up}" + (f" MeterReading {mr}." if mr else "."))
         return meter
 
     def _batch(self, sid: str) -> list[Entry]:
@@ -329,17 +337,17 @@ class UtilitySandbox(Sandbox):
     def _blocks(self, meter: Meter) -> flask.Response:
         args = flask.request.args
         bounds = {
-            name: _when(args[name])
+            name: when(args[name])
             for name in ("published-min", "published-max", "updated-min", "updated-max")
             if name in args
         }
-        size = _whole(args.get("max-results", str(self.page_size)), "max-results")
-        start = _whole(args.get("start-index", "1"), "start-index")
+        size = whole(args.get("max-results", str(self.page_size)), "max-results")
+        start = whole(args.get("start-index", "1"), "start-index")
         if not 1 <= size <= MAX_RESULTS:
-            raise _Refused(400, f"max-results must be between 1 and {MAX_RESULTS}.")
+            raise Refused(400, f"max-results must be between 1 and {MAX_RESULTS}.")
         with self.utility.lock:
             days = self.utility.days()
-            matching = [d for d in days if _within(self.utility.block_dates(d), bounds)]
+            matching = [d for d in days if within(self.utility.block_dates(d), bounds)]
         page = matching[start - 1 : start - 1 + size]
         url = self.resources.blocks_url(meter)
         query = {k: v for k, v in args.items() if k != "start-index"}
@@ -375,31 +383,3 @@ class UtilitySandbox(Sandbox):
             if times is not None:
                 self._tamper = (kind, path, times - 1) if times > 1 else None
         return body[: len(body) // 2] if kind == "truncated" else HOSTILE[kind]
-
-
-def _when(value: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(value.strip().replace(" ", "+"))
-    except ValueError:
-        raise _Refused(400, f"{value!r} is not an RFC 3339 date-time.") from None
-    if moment.tzinfo is None:
-        raise _Refused(400, f"{value!r} has no time zone; ESPI query times carry one.")
-    return moment
-
-
-def _whole(value: str, name: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise _Refused(400, f"{name} must be a whole number, not {value!r}.") from None
-
-
-def _within(dates: dict[str, str], bounds: dict[str, datetime]) -> bool:
-    # Atom query semantics: the -min bound is inclusive, the -max bound exclusive.
-    for name, bound in bounds.items():
-        moment = datetime.fromisoformat(dates[name.split("-")[0]])
-        if name.endswith("-min") and moment < bound:
-            return False
-        if name.endswith("-max") and moment >= bound:
-            return False
-    return True

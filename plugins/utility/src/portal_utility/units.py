@@ -2,9 +2,10 @@
 
 A reading or measurement is an integer in the ReadingType's ``uom`` times ten to its
 ``powerOfTenMultiplier`` (any Int16: the schema names -12 to 12, but the list is open).
-Energy becomes kWh, volume m3 and gas billed by heat content therms, each by an exact
-factor (Decimal, never a float), so nothing is rounded on the way in. Other units (power,
-voltage, a count...) are not consumption: an item in one is rejected with a reason.
+Energy becomes kWh, volume (cubic metres or feet) m3, and gas billed by its heat content
+therms, each by an exact factor (Decimal, never a float), so nothing is rounded on the way
+in. Other units (power, voltage, a count...) are not consumption: an item in one is rejected
+with a reason.
 """
 
 from __future__ import annotations
@@ -18,9 +19,7 @@ from portal_utility import labels
 CONSUMPTION: dict[str, tuple[Decimal, Unit]] = {
     "72": (Decimal("0.001"), Unit.kWh),  # Wh
     "42": (Decimal(1), Unit.m3),
-    "134": (Decimal("0.001"), Unit.m3),  # litres
     "119": (Decimal("0.028316846592"), Unit.m3),  # cubic feet, exactly (0.3048 m)^3
-    "128": (Decimal("0.003785411784"), Unit.m3),  # US gallons, exactly 231 cubic inches
     "169": (Decimal(1), Unit.therm),
 }
 """ESPI UnitSymbolKind code to (factor, record unit) for the units of consumption."""

@@ -4,7 +4,8 @@ A provider is free to leave out what the schema makes optional, to use other uni
 multipliers, codes the schema's lists do not name, the ESPI 1.x names, and any order of
 entries in a feed (``portal_utility.rules`` writes those rules down). Each ``Variant`` is one
 such provider; ``UtilitySandbox(variant=name)`` serves it, and its ground truth states what
-it served. Every variant is valid against the schema: the tests check that with ``rules``.
+it served. Every variant but ``faulty`` is valid against the schema (the tests check that with
+``rules``); ``faulty`` serves what the schema forbids, to be rejected with reasons.
 """
 
 from __future__ import annotations
@@ -48,10 +49,24 @@ class Variant:
     """Resources carry the schema's ``extension`` element (any content) first."""
     reverse: bool = False
     """Feeds list their entries, blocks their readings and MeterReadings their links backwards."""
+    costs: bool = False
+    """Readings carry their ``cost`` (10^-5 of the currency, about 26p a kWh)."""
+    default_quality: str | None = None
+    """The ReadingType's ``defaultQuality``: the quality of readings with no ReadingQuality."""
+    note_line: bool = False
+    """Summaries end with an information line that has no amount (LineItem allows that)."""
+    faulty: bool = False
+    """Not valid: what the schema forbids, for the rejections (each block's first reading a
+    decimal, each summary's currency a letter code)."""
 
     def value(self, fuel: str, value: int) -> int:
         """A reading's integer as served in this variant's unit."""
         return int(value * 10 ** self.units[fuel][2])
+
+    def cost(self, fuel: str, value: int) -> str | None:
+        """The cost served with a reading of ``value`` (the usual unit), if this variant
+        serves costs."""
+        return str(value * 2637 // 100) if self.costs and fuel == "electricity" else None
 
     def code(self, element: str, code: str) -> str:
         """The code served for ``element`` where the usual sandbox serves ``code``."""
@@ -86,6 +101,13 @@ class Variant:
         out = _recode(out, self.codes)
         if self.reverse and resource == "IntervalBlock":
             out["IntervalReading"] = out.get("IntervalReading", [])[::-1]
+        if self.faulty and resource == "IntervalBlock" and out.get("IntervalReading"):
+            out["IntervalReading"][0]["value"] += ".5"  # Int48 forbids a fraction
+        if self.note_line and resource == "UsageSummary":
+            note = {"note": "Your next reading is due in May.", "itemKind": "10"}
+            out.setdefault("costAdditionalDetailLastPeriod", []).append(note)
+        if self.faulty and resource == "UsageSummary":
+            out["currency"] = "GBP"  # ISO 4217's numeric code is the schema's, not the letters
         if self.legacy and resource == "UsagePoint":
             if "serviceDeliveryPoint" in out:
                 out["ServiceDeliveryPoint"] = out.pop("serviceDeliveryPoint")
@@ -155,19 +177,26 @@ VARIANTS: dict[str, Variant] = {
             " quality or tariff, lines without rounding, dates, unit costs or periods.",
             leave_out=_SPARSE,
             local_time=False,
+            costs=True,
+            note_line=True,
         ),
         Variant(
             "legacy",
             "ESPI 1.x names: ServiceDeliveryPoint, and summaries as ElectricPowerUsageSummary"
-            " under /ElectricPowerUsageSummary.",
+            " under /ElectricPowerUsageSummary; gas in tenths of a cubic foot.",
             legacy=True,
+            units={"electricity": ("72", "0", 0), "gas": ("119", "-1", 0)},
         ),
         Variant(
             "units",
             "Electricity in tenths of a watt-hour (multiplier -1), gas in thousandths of a"
-            " therm (UnitSymbolKind 169), half-hourly readings without their timePeriod.",
+            " therm (UnitSymbolKind 169), half-hourly readings without their timePeriod, with"
+            " their cost, a default quality, summaries in the ReadingType's currency.",
             units={"electricity": ("72", "-1", 1), "gas": ("169", "-3", 0)},
             implicit_times=True,
+            costs=True,
+            default_quality="17",
+            leave_out={"UsageSummary": ("currency",)},
         ),
         Variant(
             "codes",
@@ -182,6 +211,12 @@ VARIANTS: dict[str, Variant] = {
             extensions=True,
         ),
         Variant(
+            "faulty",
+            "Not valid ESPI: each block's first reading has a fraction, each summary names"
+            " its currency by letters; portal must reject those, saying why, and keep the rest.",
+            faulty=True,
+        ),
+        Variant(
             "reordered",
             "Feeds list their entries backwards, blocks their readings backwards, and"
             " MeterReadings link their ReadingType before their readings.",
@@ -189,7 +224,7 @@ VARIANTS: dict[str, Variant] = {
         ),
     )
 }
-"""Every variant the sandbox can serve, by name."""
+"""Every variant the sandbox can serve, by name; all but ``faulty`` valid ESPI."""
 
 
 def variant(name: str) -> Variant:
