@@ -32,7 +32,7 @@ from portal.record.extra import rest
 from portal_utility import labels
 from portal_utility.espi import link, resource_id
 from portal_utility.items import delivery_point
-from portal_utility.units import quantity
+from portal_utility.units import measurement, quantity
 
 Ref = Callable[[type[Entity], str], str]
 ENTRY_FIELDS = ("id", "title", "published", "updated", "links", "resource")
@@ -217,7 +217,8 @@ def summary(item: dict[str, Any], ref: Ref) -> list[Entity]:
     found = content.get("costAdditionalDetailLastPeriod", [])
     # ESPI lets a LineItem leave out its amount: such a line is kept, but not as a charge.
     unpriced = [line for line in found if not (isinstance(line, dict) and line.get("amount"))]
-    lines = [_line(line, point) for line in found if line not in unpriced]
+    unread: list[Any] = []  # measurements in units portal does not record, kept as served
+    lines = [_line(line, point, unread) for line in found if line not in unpriced]
     total, derived = _total(content, lines, number)
     code = content.get("currency") or item.get("ReadingTypeCurrency")
     if not code:
@@ -225,13 +226,8 @@ def summary(item: dict[str, Any], ref: Ref) -> list[Entity]:
             f"UsageSummary {number} names no currency and no ReadingType of its usage point"
             " does, so its amounts cannot be given one"
         )
-    overall = content.get("overallConsumptionLastPeriod") or {}
-    consumption = None
-    if overall.get("value"):
-        used, unit = quantity(
-            overall["value"], overall.get("uom", ""), overall.get("powerOfTenMultiplier", "0")
-        )
-        consumption = {"quantity": str(used), "unit": unit.value}
+    overall = measurement(content.get("overallConsumptionLastPeriod"))
+    consumption = {"quantity": str(overall[0]), "unit": overall[1].value} if overall else None
     quality = content.get("qualityOfReading")
     return [
         Bill(
@@ -256,6 +252,7 @@ def summary(item: dict[str, Any], ref: Ref) -> list[Entity]:
                 else None,
                 **({"total_derived": derived} if derived else {}),
                 **({"unpriced_lines": unpriced} if unpriced else {}),
+                **({"unread_measurements": unread} if unread else {}),
                 **rest(
                     content,
                     [
@@ -291,7 +288,7 @@ _LINE_FIELDS = ("itemKind", "itemPeriod", "measurement", "note", "amount")
 """What a bill line maps of a LineItem; the rest (unit cost, rounding...) stays in extra."""
 
 
-def _line(line: dict[str, Any], point: dict[str, str]) -> BillLine:
+def _line(line: dict[str, Any], point: dict[str, str], unread: list[Any]) -> BillLine:
     kind = line.get("itemKind", "")
     period = line.get("itemPeriod") or {}
     first = last = None
@@ -301,11 +298,11 @@ def _line(line: dict[str, Any], point: dict[str, str]) -> BillLine:
         last = local_day(start + int(period.get("duration") or 0), point) - timedelta(days=1)
     amount: Decimal | None = None
     unit: Unit | None = None
-    measured = line.get("measurement")
-    if measured and measured.get("value"):
-        amount, unit = quantity(
-            measured["value"], measured.get("uom", ""), measured.get("powerOfTenMultiplier", "0")
-        )
+    measured = measurement(line.get("measurement"))
+    if measured is not None:
+        amount, unit = measured
+    elif line.get("measurement"):
+        unread.append(line["measurement"])
     elif kind == "2" and first and last:  # a standing charge: priced per day
         amount, unit = Decimal((last - first).days + 1), Unit.day
     label = labels.label(labels.ITEM_KINDS, kind, "charge")

@@ -163,9 +163,14 @@ class UtilitySandbox(Sandbox):
     @property
     def truth_rejections(self) -> dict[str, int]:
         """What a correct plugin rejects: with the ``faulty`` variant, each block's first
-        reading and every summary (see ``portal_utility.variants``)."""
+        reading and every summary; with ``unusable``, every reading of the unrecorded fuel
+        (see ``portal_utility.variants``)."""
         with self.utility.lock:
-            if not self.utility.variant.faulty:
+            variant = self.utility.variant
+            if variant.unrecorded:
+                readings = self.utility.served_readings()
+                return {"usage": sum(m.fuel in variant.unrecorded for m, _ in readings)}
+            if not variant.faulty:
                 return {}
             days = len(list(self.utility.days()))
             return {"usage": days * len(METERS), "bills": len(self.utility.periods()) * len(METERS)}

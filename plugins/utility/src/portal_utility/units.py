@@ -11,6 +11,7 @@ with a reason.
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from portal.errors import SkippableError
 from portal.record import Unit
@@ -45,3 +46,19 @@ def quantity(value: str, uom: str, multiplier: str) -> tuple[Decimal, Unit]:
     if digits == (1,) and isinstance(exponent, int):  # a power of ten: shift, as ever
         return amount.scaleb(exponent), unit
     return amount * factor, unit
+
+
+def measurement(measured: Any) -> tuple[Decimal, Unit] | None:
+    """A SummaryMeasurement's quantity, or None if it has none portal records.
+
+    A summary or a bill line is still a bill when its measurement is in a unit portal does
+    not record (ESPI allows any): the caller keeps the measurement as served instead.
+    """
+    if not isinstance(measured, dict) or not measured.get("value"):
+        return None
+    try:
+        return quantity(
+            measured["value"], measured.get("uom", ""), measured.get("powerOfTenMultiplier", "0")
+        )
+    except SkippableError:
+        return None

@@ -55,6 +55,8 @@ class Variant:
     """The ReadingType's ``defaultQuality``: the quality of readings with no ReadingQuality."""
     note_line: bool = False
     """Summaries end with an information line that has no amount (LineItem allows that)."""
+    unrecorded: tuple[str, ...] = ()
+    """Fuels served in a unit portal does not record: their readings are rejected, saying so."""
     faulty: bool = False
     """Not valid: what the schema forbids, for the rejections (each block's first reading a
     decimal, each summary's currency a letter code)."""
@@ -209,6 +211,14 @@ VARIANTS: dict[str, Variant] = {
                 "itemKind": {"5": "1005"},
             },
             extensions=True,
+        ),
+        Variant(
+            "unusable",
+            "Valid ESPI portal cannot record: gas in watts, a unit of power, not of use. Its"
+            " readings are rejected naming the unit; its bills are kept, their measurements as"
+            " served.",
+            units={"electricity": ("72", "0", 0), "gas": ("38", "0", 0)},
+            unrecorded=("gas",),
         ),
         Variant(
             "faulty",
