@@ -14,7 +14,7 @@ from portal.auth.flows import auto_approve_browser
 from portal.auth.vault import FileStorage, Vault
 from portal.http import RetryPolicy
 from portal.provider import sandbox_endpoints
-from portal.record import Bill
+from portal.record import Account, Bill, Product
 from portal_telco import rules
 from portal_telco.sandbox import TelcoSandbox
 from portal_telco.variants import VARIANTS
@@ -56,6 +56,8 @@ def _money(value: dict[str, Any]) -> Decimal:
         ("CustomerBill", {"billingAccount": {"name": "x"}}, "CustomerBill.billingAccount.id is"),
         ("CustomerBill", {"taxItem": {"taxRate": 20}}, "CustomerBill.taxItem is"),
         ("AppliedCustomerBillingRate", {}, "AppliedCustomerBillingRate.id is required"),
+        ("Product", {"status": "gone"}, "Product.status is 'gone', not one of"),
+        ("Product", {"relatedParty": [{"id": "1"}]}, "Product.relatedParty[0].@referredType"),
         (
             "AppliedCustomerBillingRate",
             {"id": "1", "characteristic": [{"name": "quantity"}]},
@@ -70,6 +72,7 @@ def test_the_rules_name_what_tmf678_forbids(definition: str, value: Any, problem
 
 def test_the_rules_allow_what_tmf678_leaves_open() -> None:
     assert rules.problems("CustomerBill", {}) == []  # nothing of a bill is required
+    assert rules.problems("Product", {"status": "active"}) == []  # nor of a product, its name
     assert rules.problems("AppliedCustomerBillingRate", {"id": "1"}) == []
     subclass = {"@type": "DemoBill", "@baseType": "CustomerBill", "points": 12, "relatedParty": []}
     assert rules.problems("CustomerBill", subclass) == []
@@ -82,6 +85,7 @@ def test_every_variant_serves_only_what_tmf678_allows(variant: str) -> None:
     found = [p for b in truth["bills"] for p in rules.problems("CustomerBill", b)]
     rates = truth["applied_rates"]
     found += [p for r in rates for p in rules.problems("AppliedCustomerBillingRate", r)]
+    found += [p for product in truth["products"] for p in rules.problems("Product", product)]
     assert found == [] and len(truth["bills"]) == 11 and len(rates) > 11
 
 
@@ -136,3 +140,22 @@ def test_what_tmf678_forbids_is_rejected_with_its_reason(
         return
     [reason] = reasons
     assert "billDate '26/05/2026' is not an RFC 3339 date-time" in reason
+
+
+def test_each_variant_stores_every_product_with_a_name(
+    synced: tuple[Portal, TelcoSandbox],
+) -> None:
+    portal, sandbox = synced
+    truth = sandbox.ground_truth()
+    products = {row["provider_id"]: row for row in portal.store.rows(Product, "telco")}
+    accounts = {row["provider_id"]: row for row in portal.store.rows(Account, "telco")}
+    assert products.keys() == {p["id"] for p in truth["products"]}
+    assert accounts.keys() == {p["id"] for p in truth["accounts"]}
+    for served in truth["products"]:
+        # TMF637 leaves a product's name optional: then its offering's, or its specification's.
+        offering, spec = served.get("productOffering", {}), served["productSpecification"]
+        named = served.get("name") or spec["name"]
+        assert products[served["id"]]["name"] == (offering.get("name") or named)
+        if served["id"] in accounts:
+            assert accounts[served["id"]]["name"] == named
+        assert products[served["id"]]["extra"].get("@type") == served.get("@type")

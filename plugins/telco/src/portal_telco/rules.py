@@ -1,8 +1,9 @@
-"""What TMF678 says of a CustomerBill and its AppliedCustomerBillingRates, as data, and a checker.
+"""What TMF678 and TMF637 say of bills, their charges and products, as data, and a checker.
 
-Source: TM Forum TMF678 Customer Bill Management API, swagger 2.0 document version 4.0.0
-(release 19.5, December 2019), as republished by FIWARE in ``FIWARE/tmforum-api``,
-``api/tm-forum/customer-bill-management/api.json``.
+Sources: TM Forum TMF678 Customer Bill Management API, swagger 2.0 document version 4.0.0
+(release 19.5, December 2019), and TMF637 Product Inventory Management, swagger 2.0 version
+4.0.0, as republished by FIWARE in ``FIWARE/tmforum-api``,
+``api/tm-forum/customer-bill-management/api.json`` and ``.../product-inventory/api.json``.
 
 What the document says, in our words:
 
@@ -16,6 +17,11 @@ What the document says, in our words:
 - A bill's ``state`` is one of six words (``stateValue``: new, onHold, validated, sent,
   partiallyPaid, settled); a rate's ``type`` is free text the document describes
   (appliedBillingCharge, appliedBillingCredit, appliedPenaltyCharge...).
+- A TMF637 ``Product`` requires nothing either, not even its ``name``; its ``status`` is one
+  of eight words (``ProductStatusType``; the document spells the last ``"aborted "``, with a
+  space, which is taken as written and also without it); a ``productRelationship`` requires
+  its ``relationshipType`` and ``product``; a product's ``relatedParty`` requires ``id`` and
+  ``@referredType``.
 - Every object may say what it is with ``@type`` (the sub-class), ``@baseType`` (its super
   class) and ``@schemaLocation`` (a URI to a JSON schema of the extra properties); objects do
   not forbid other properties, so a sub-class's own properties are allowed anywhere.
@@ -28,8 +34,9 @@ from datetime import datetime
 from typing import Any
 
 SOURCE = (
-    "TM Forum TMF678 Customer Bill Management swagger 4.0.0 (release 19.5), FIWARE/tmforum-api"
-    " api/tm-forum/customer-bill-management/api.json"
+    "TM Forum TMF678 Customer Bill Management and TMF637 Product Inventory swagger 4.0.0,"
+    " FIWARE/tmforum-api api/tm-forum/customer-bill-management/api.json and"
+    " api/tm-forum/product-inventory/api.json"
 )
 
 _POLYMORPHIC = {"@baseType": "string", "@schemaLocation": "uri", "@type": "string"}
@@ -66,6 +73,24 @@ DEFINITIONS: dict[str, tuple[Mapping[str, str], frozenset[str]]] = {
         },
         frozenset({"id"}),
     ),
+    "Product": (
+        {
+            "id": "string", "href": "string", "description": "string", "isBundle": "boolean",
+            "isCustomerVisible": "boolean", "name": "string", "orderDate": "date-time",
+            "productSerialNumber": "string", "startDate": "date-time",
+            "terminationDate": "date-time", "billingAccount": "Ref",
+            "productCharacteristic": "[Characteristic]", "productOffering": "Ref",
+            "productPrice": "[object]", "productRelationship": "[ProductRelationship]",
+            "productSpecification": "Ref", "productTerm": "[object]",
+            "relatedParty": "[ProductParty]", "status": "ProductStatusType", **_POLYMORPHIC,
+        },
+        frozenset(),
+    ),
+    "ProductRelationship": (
+        {"relationshipType": "string", "product": "object", **_POLYMORPHIC},
+        frozenset({"relationshipType", "product"}),
+    ),
+    "ProductParty": ({**_REF, "role": "string"}, frozenset({"id", "@referredType"})),
     "Money": ({"unit": "string", "value": "number"}, frozenset()),
     "TimePeriod": ({"startDateTime": "date-time", "endDateTime": "date-time"}, frozenset()),
     "Ref": (_REF, frozenset({"id"})),
@@ -82,8 +107,19 @@ DEFINITIONS: dict[str, tuple[Mapping[str, str], frozenset[str]]] = {
 }  # fmt: skip
 """Each definition's properties (name to type) and the properties it requires."""
 
+_PRODUCT_STATES = [
+    "created",
+    "pendingActive",
+    "cancelled",
+    "active",
+    "pendingTerminate",
+    "terminated",
+    "suspended",
+    "aborted",
+]
 ENUMS = {
-    "stateValue": frozenset({"new", "onHold", "validated", "sent", "partiallyPaid", "settled"})
+    "stateValue": frozenset({"new", "onHold", "validated", "sent", "partiallyPaid", "settled"}),
+    "ProductStatusType": frozenset({*_PRODUCT_STATES, "aborted "}),  # as the document spells it
 }
 """The closed lists of words: a value outside is forbidden."""
 

@@ -111,11 +111,12 @@ class TelcoSandbox(Sandbox):
         telco = self.telco
         with telco.lock:
             customer = telco.customer
+            products = self.variant.serve(telco.products, "product")
             return copy.deepcopy(
                 {
                     "customer": [customer],
-                    "accounts": [p for p in telco.products if not p.get("productRelationship")],
-                    "products": telco.products,
+                    "accounts": [p for p in products if not p.get("productRelationship")],
+                    "products": products,
                     "bills": self.variant.serve(telco.bills, "bill"),
                     "applied_rates": self.variant.serve(telco.applied_rates, "rate"),
                     "usage": telco.usage,
@@ -142,7 +143,11 @@ class TelcoSandbox(Sandbox):
             app.add_url_rule(path, endpoint=path, view_func=view, methods=["GET"])
 
         listing(f"{TMF}/customerManagement/v4/customer", "customer", lambda: [telco.customer])
-        listing(f"{TMF}/productInventory/v4/product", "products", lambda: telco.products)
+        listing(
+            f"{TMF}/productInventory/v4/product",
+            "products",
+            lambda: self.variant.serve(telco.products, "product"),
+        )
         listing(f"{TMF}/customerBillManagement/v4/customerBill", "bills", self._bills)
         listing(f"{TMF}/customerBillManagement/v4/appliedCustomerBillingRate", "bills", self._rates)
         listing(

@@ -29,7 +29,7 @@ class Variant:
     """How many bills a correct plugin rejects (``faulty`` only)."""
 
     def serve(self, items: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
-        """``items`` (``bill`` or ``rate`` objects) as this variant serves them."""
+        """``items`` (``bill``, ``rate`` or ``product`` objects) as this variant serves them."""
         if self.change is None:
             return items
         return [self.change(copy.deepcopy(item), kind) for item in items]
@@ -40,17 +40,26 @@ _SPARSE_BILL = (
     "state", "amountDue", "remainingAmount", "taxIncludedAmount", "taxItem", "paymentMethod",
 )  # fmt: skip
 _SPARSE_RATE = ("href", "name", "description", "date", "isBilled", "taxIncludedAmount")
+_SPARSE_PRODUCT = (
+    "href", "name", "description", "isBundle", "isCustomerVisible", "productSerialNumber",
+    "relatedParty",
+)  # fmt: skip
+_SPARSE = {"bill": _SPARSE_BILL, "rate": _SPARSE_RATE, "product": _SPARSE_PRODUCT}
 
 
 def _sparse(item: dict[str, Any], kind: str) -> dict[str, Any]:
-    for name in _SPARSE_BILL if kind == "bill" else _SPARSE_RATE:
+    for name in _SPARSE[kind]:
         item.pop(name, None)
+    if kind == "product":  # nor does the offering it refers to need a name
+        item.get("productOffering", {}).pop("name", None)
     return item
 
 
 def _subclassed(item: dict[str, Any], kind: str) -> dict[str, Any]:
-    base = item.get("@type", "CustomerBill" if kind == "bill" else "AppliedCustomerBillingRate")
-    own = "DemoTelecomBill" if kind == "bill" else "DemoTelecomCharge"
+    base = item.get("@type", _BASES[kind])
+    own = {"bill": "DemoTelecomBill", "rate": "DemoTelecomCharge", "product": "DemoTelecomPlan"}[
+        kind
+    ]
     item.update(
         {
             "@type": own,
@@ -62,6 +71,9 @@ def _subclassed(item: dict[str, Any], kind: str) -> dict[str, Any]:
         item["loyaltyPointsEarned"] = 120  # a property of the sub-class
         item["relatedParty"] = [{"id": "CUS-5519204", "role": "customer"}]
     return item
+
+
+_BASES = {"bill": "CustomerBill", "rate": "AppliedCustomerBillingRate", "product": "Product"}
 
 
 def _in_euros(item: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -94,12 +106,13 @@ VARIANTS: dict[str, Variant] = {
         Variant(
             "sparse",
             "Only the bill's id, account, period and tax-excluded amounts; rates without"
-            " name, date or tax-included amount (their tax in appliedTax).",
+            " name, date or tax-included amount (their tax in appliedTax); products without"
+            " a name (nor their offering's).",
             _sparse,
         ),
         Variant(
             "subclassed",
-            "Bills and rates as Demo Telecom's own sub-classes: @type, @baseType,"
+            "Bills, rates and products as Demo Telecom's own sub-classes: @type, @baseType,"
             " @schemaLocation and properties of their own, with relatedParty.",
             _subclassed,
         ),
