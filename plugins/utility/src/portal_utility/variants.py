@@ -59,7 +59,8 @@ class Variant:
     """Fuels served in a unit portal does not record: their readings are rejected, saying so."""
     faulty: bool = False
     """Not valid: what the schema forbids, for the rejections (each block's first reading a
-    decimal, each summary's currency a letter code)."""
+    decimal, each summary's currency a letter code), and ReadingTypes' elements in reverse
+    order, which portal reads all the same."""
 
     def value(self, fuel: str, value: int) -> int:
         """A reading's integer as served in this variant's unit."""
@@ -110,6 +111,8 @@ class Variant:
             out.setdefault("costAdditionalDetailLastPeriod", []).append(note)
         if self.faulty and resource == "UsageSummary":
             out["currency"] = "GBP"  # ISO 4217's numeric code is the schema's, not the letters
+        if self.faulty and resource == "ReadingType":  # out of xs:sequence order, yet readable
+            out = dict(reversed(out.items()))
         if self.legacy and resource == "UsagePoint":
             if "serviceDeliveryPoint" in out:
                 out["ServiceDeliveryPoint"] = out.pop("serviceDeliveryPoint")
