@@ -41,14 +41,17 @@ def bill(item: dict[str, Any], ref: Ref, contract: str) -> list[Entity]:
     """
     if not contract:
         raise SkippableError("a bill arrived on a stream that names no contract")
-    where = f"bill {item.get('id')}"
     period = item.get("billingPeriod") or {}
+    provider_id = item.get("id") or stable_bill_id(contract, item)
+    where = f"bill {provider_id}"
     period_start = day(period.get("startDateTime"), f"{where} billingPeriod.startDateTime")
     period_end = day(period.get("endDateTime"), f"{where} billingPeriod.endDateTime")
     if period_start is None or period_end is None:
         raise SkippableError(f"{where} has no billingPeriod, so which days it bills is unknown")
     issued = day(item.get("billDate"), f"{where} billDate")
     notes: dict[str, str] = {}
+    if not item.get("id"):
+        notes["id_derived"] = "From its contract and billing period: the bill has no id."
     if issued is None:
         issued = period_end
         notes["issued_on_from"] = "The end of the billing period: the bill has no billDate."
@@ -70,10 +73,10 @@ def bill(item: dict[str, Any], ref: Ref, contract: str) -> list[Entity]:
     state = item.get("state") or ""
     return [
         Bill(
-            provider_id=item["id"],
+            provider_id=provider_id,
             origin=Origin.observed,
             account_id=ref(Account, contract),
-            bill_number=item.get("billNo") or item["id"],
+            bill_number=item.get("billNo") or provider_id,
             issued_on=issued,
             due_on=day(item.get("paymentDueDate"), f"{where} paymentDueDate"),
             period_start=period_start,
@@ -103,6 +106,12 @@ def bill(item: dict[str, Any], ref: Ref, contract: str) -> list[Entity]:
             | ({"unpriced_rates": [r.get("id") for r in unpriced]} if unpriced else {}),
         )
     ]
+
+
+def stable_bill_id(contract: str, item: dict[str, Any]) -> str:
+    """An id for a bill the telco gave none: one contract has one bill per billing period."""
+    period = item.get("billingPeriod") or {}
+    return f"{contract}:{period.get('startDateTime')}:{period.get('endDateTime')}"
 
 
 def _line(rate: dict[str, Any], where: str) -> tuple[BillLine, str] | None:

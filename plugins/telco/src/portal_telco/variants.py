@@ -90,6 +90,13 @@ def _in_euros(item: dict[str, Any], kind: str) -> dict[str, Any]:
     return changed
 
 
+def _unidentified(item: dict[str, Any], kind: str) -> dict[str, Any]:
+    if kind == "bill":
+        item.pop("id", None)
+        item.pop("href", None)
+    return item
+
+
 def _faulty(item: dict[str, Any], kind: str) -> dict[str, Any]:
     # Not valid: the first bill's date is not an RFC 3339 date-time.
     if kind == "bill" and item.get("id") == _FIRST_BILL:
@@ -117,6 +124,12 @@ VARIANTS: dict[str, Variant] = {
             _subclassed,
         ),
         Variant("euros", "Every amount of every bill in euros.", _in_euros),
+        Variant(
+            "unidentified",
+            "Bills without an id (TMF678 allows it), so their charges cannot be asked for by"
+            " bill; portal derives each bill's id from its contract and period.",
+            _unidentified,
+        ),
         Variant(
             "faulty",
             "Not valid TMF678: one bill's billDate is not a date-time; portal must reject that"
