@@ -70,6 +70,7 @@ class Unit(StrEnum):
     Wh = "Wh"
     kW = "kW"
     m3 = "m3"
+    therm = "therm"  # US gas bills; ESPI's UnitSymbolKind 169
     minute = "minute"
     second = "second"
     message = "message"
@@ -86,6 +87,7 @@ UNIT_LABELS: dict[Unit, str] = {
     Unit.Wh: "watt hours",
     Unit.kW: "kilowatts",
     Unit.m3: "cubic metres",
+    Unit.therm: "therms",
     Unit.minute: "minutes",
     Unit.second: "seconds",
     Unit.message: "messages",

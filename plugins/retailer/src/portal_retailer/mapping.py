@@ -9,7 +9,6 @@ offset, unit codes), so a bad one fails validation naming its field.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from decimal import Decimal
 from typing import Any
 
 from portal.errors import SkippableError
@@ -24,12 +23,11 @@ from portal.record import (
     Origin,
     Party,
     Processing,
-    Purchase,
-    PurchaseLine,
     Recipient,
     Unit,
 )
 from portal_retailer import labels
+from portal_retailer.purchases import give_back, order
 
 Ref = Callable[[type[Entity], str], str]
 
@@ -107,110 +105,6 @@ def loyalty_balance(item: dict[str, Any], ref: Ref) -> list[Entity]:
             balance_type_label=labels.label(labels.BALANCE_TYPES, item["type"], "balance type"),
             as_of=item["as_of"],
             extra=_rest(item, ["id", "membership_number", "points", "type", "as_of"]),
-        )
-    ]
-
-
-def _lines(item: dict[str, Any]) -> list[PurchaseLine]:
-    return [
-        PurchaseLine(
-            description=li["description"],
-            sku=li.get("sku"),
-            quantity=li["quantity"],
-            unit=li["unit"],
-            unit_price=li.get("unit_price"),
-            amount=li["amount"],
-            points_earned=li.get("points"),
-            category_code=li.get("category"),
-            category_label=labels.label(labels.PRODUCT_CATEGORIES, li["category"], "category")
-            if li.get("category")
-            else None,
-        )
-        for li in item.get("lines", [])
-    ]
-
-
-def _negated(points: Any) -> Decimal:
-    # Points taken back by a return count against what was earned; a float is refused here
-    # as the record would refuse it, rather than let Decimal(float) smuggle one in.
-    if isinstance(points, float | bool):
-        raise SkippableError(f"Purchase.points_earned: points_reversed {points!r} is not whole")
-    return -Decimal(points)
-
-
-def _account(loyalty: dict[str, Any] | None, ref: Ref) -> str | None:
-    return ref(Account, loyalty["membership_number"]) if loyalty else None
-
-
-def order(item: dict[str, Any], ref: Ref) -> list[Entity]:
-    """An online order or an in-store receipt to a Purchase with its lines."""
-    kind = item["type"]
-    if kind not in labels.KINDS or kind == "return":
-        raise SkippableError(f"order type {kind!r} is neither online nor in_store")
-    loyalty = item.get("loyalty")
-    store = item.get("store")
-    return [
-        Purchase(
-            provider_id=item["id"],
-            account_id=_account(loyalty, ref),
-            kind=labels.KINDS[kind],
-            kind_label=labels.PURCHASE_KINDS[kind],
-            order_number=item["number"],
-            purchased_at=item["placed_at"],
-            channel=kind,
-            channel_label=labels.CHANNELS[kind],
-            store=store["name"] if store else None,
-            status=item["status"],
-            status_label=labels.label(labels.STATUSES, item["status"], "status"),
-            total=item["total"],
-            currency=item["currency"],
-            lines=_lines(item),
-            points_earned=loyalty["points_earned"] if loyalty else None,
-            points_spent=loyalty["points_redeemed"] if loyalty else None,
-            # ``store`` (its id beside the name) and ``loyalty`` stay in extra as released.
-            extra=_rest(
-                item,
-                ["id", "type", "number", "placed_at", "status", "total", "currency", "lines"],
-            ),
-        )
-    ]
-
-
-def give_back(item: dict[str, Any], ref: Ref) -> list[Entity]:
-    """A return to a Purchase of kind return: negative amounts, points taken back."""
-    loyalty = item.get("loyalty")
-    store = item.get("store")
-    channel = item["channel"]
-    used = [
-        "id",
-        "number",
-        "order_number",
-        "returned_at",
-        "channel",
-        "status",
-        "total",
-        "currency",
-        "lines",
-    ]
-    return [
-        Purchase(
-            provider_id=item["id"],
-            account_id=_account(loyalty, ref),
-            kind="return",
-            kind_label=labels.PURCHASE_KINDS["return"],
-            order_number=item["number"],
-            purchased_at=item["returned_at"],
-            channel=channel,
-            channel_label=labels.label(labels.CHANNELS, channel, "channel"),
-            store=store["name"] if store else None,
-            status=item["status"],
-            status_label=labels.label(labels.STATUSES, item["status"], "status"),
-            total=item["total"],
-            currency=item["currency"],
-            lines=_lines(item),
-            points_earned=_negated(loyalty["points_reversed"]) if loyalty else None,
-            original_order_number=item["order_number"],
-            extra=_rest(item, used),
         )
     ]
 

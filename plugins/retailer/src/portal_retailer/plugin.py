@@ -128,6 +128,8 @@ class _Watermark:
 
     def __call__(self, body: Any, next_url: str | None) -> ChangedSince | None:
         for item in body["data"]:
+            if not item.get("updated_at"):  # schema.org's dateModified is optional
+                continue
             changed = datetime.fromisoformat(item["updated_at"])
             self.since = changed if self.since is None else max(self.since, changed)
         return None if self.since is None else ChangedSince(updated_since=self.since)

@@ -25,6 +25,7 @@ import flask
 
 from portal.sandbox import Require, Sandbox
 from portal_retailer.dataset import DemoRetailer
+from portal_retailer.variants import variant as named_variant
 
 API_PATH = "/customer-data/v2"
 SCOPES = ("profile", "orders", "loyalty", "preferences", "insights")
@@ -46,16 +47,21 @@ class RetailerSandbox(Sandbox):
     ``page_size`` is how many items a list page holds unless the client asks for fewer;
     ``seed`` picks the demo customer (the same seed always serves the same data). The
     client ``portal-demo`` is registered as a public client (PKCE, no secret) with the
-    loopback redirect and every scope.
+    loopback redirect and every scope. ``variant`` names one of
+    ``portal_retailer.variants.VARIANTS``: the same purchases served another way schema.org's
+    Order allows.
     """
 
-    def __init__(self, *, page_size: int = 20, seed: int = 2026, **kw: Any) -> None:
+    def __init__(
+        self, *, page_size: int = 20, seed: int = 2026, variant: str = "standard", **kw: Any
+    ) -> None:
         kw.setdefault("scopes", SCOPES)
         super().__init__(**kw)
         if not 1 <= page_size <= MAX_LIMIT:
             raise ValueError(f"page_size must be from 1 to {MAX_LIMIT}.")
         self.page_size = page_size
         self.shop = DemoRetailer(seed)
+        self.variant = named_variant(variant)
         self.register_client(CLIENT_ID, scope=" ".join(SCOPES))
 
     @property
@@ -75,6 +81,11 @@ class RetailerSandbox(Sandbox):
         """The API's error envelope."""
         return _error(status, _CODES.get(status, "internal_error"), message)
 
+    @property
+    def truth_rejections(self) -> dict[str, int]:
+        """The purchases a correct plugin rejects: only the ``faulty`` variant has any."""
+        return {"purchases": self.variant.rejected} if self.variant.rejected else {}
+
     def ground_truth(self) -> dict[str, list[dict[str, Any]]]:
         """What the API serves now, by record category, exactly as served.
 
@@ -86,7 +97,7 @@ class RetailerSandbox(Sandbox):
             "party": [served["profile"]],
             "accounts": [served["account"]],
             "balances": served["balances"],
-            "purchases": served["orders"] + served["returns"],
+            "purchases": self.variant.serve(served["orders"] + served["returns"]),
             "consents": served["preferences"],
             "inferences": served["insights"],
             "processing": served["notice"],
@@ -167,6 +178,8 @@ class RetailerSandbox(Sandbox):
         more = offset + limit < len(items)
         next_cursor = _write_cursor({**state, "o": offset + limit}) if more else None
         link = f"{flask.request.base_url}?{urlencode({'cursor': next_cursor})}" if more else None
+        if kind in ("orders", "returns"):
+            chunk = self.variant.serve(chunk)
         return {
             "data": json.loads(json.dumps(chunk)),
             "pagination": {"limit": limit, "next_cursor": next_cursor, "next": link},

@@ -124,7 +124,7 @@ def product(item: dict[str, Any], ref: Ref, context: str = "") -> list[Entity]:
             provider_id=item["id"],
             origin=Origin.observed,
             account_id=ref(Account, contract),
-            name=offering.get("name") or item["name"],
+            name=offering.get("name") or product_name(item),
             product_type=spec,
             product_type_label=labels.label(labels.PRODUCT_TYPES, spec, "product type"),
             description=item.get("description"),
@@ -152,6 +152,12 @@ def product(item: dict[str, Any], ref: Ref, context: str = "") -> list[Entity]:
         )
     )
     return out
+
+
+def product_name(item: dict[str, Any]) -> str:
+    """A product's name; TMF637 makes it optional, so then its specification's, or its id."""
+    spec = item.get("productSpecification") or {}
+    return str(item.get("name") or spec.get("name") or f"Product {item['id']}")
 
 
 def _account(item: dict[str, Any], spec: str) -> Account:
@@ -182,7 +188,7 @@ def _account(item: dict[str, Any], spec: str) -> Account:
     return Account(
         provider_id=item["id"],
         origin=Origin.observed,
-        name=item["name"],
+        name=product_name(item),
         account_type=spec,
         account_type_label=labels.label(labels.PRODUCT_TYPES, spec, "product type"),
         status=status,

@@ -206,11 +206,13 @@ def _bills(client: ProviderClient, account: str, contract: str) -> Iterator[Page
     """One contract's bills, each with its applied charges (TMF678 serves them apart).
 
     One page per bill: its charges are fetched when the bill is, so nothing waits in memory.
+    A bill without an id (TMF678 allows it) cannot be asked for its charges by id: it comes
+    alone, and its normaliser derives an id for it.
     """
     stream = f"bills:{contract}"
     for page in follow_offsets(client, BILLS, stream=stream, params={"billingAccount.id": account}):
         for bill in page.items:
-            rates = collect(client, RATES, {"bill.id": bill["id"]})
+            rates = collect(client, RATES, {"bill.id": bill["id"]}) if bill.get("id") else []
             yield Page(stream, [{**bill, "appliedCustomerBillingRate": rates}])
 
 

@@ -32,6 +32,7 @@ import flask
 from portal.sandbox import Require, Sandbox
 from portal_telco.customer import LONDON
 from portal_telco.dataset import DemoTelecom
+from portal_telco.variants import variant as named_variant
 
 CLIENT_ID = "portal-telco"
 SCOPES = ("customer", "products", "bills", "usage", "privacy")
@@ -54,16 +55,20 @@ class TelcoSandbox(Sandbox):
     ``page_size`` is the most items a page holds, whatever ``limit`` asks; ``seed`` picks
     the demo customer (the same seed always serves the same data). The client
     ``portal-telco`` is registered as a public client (PKCE, no secret) with the loopback
-    redirect and the scopes ``customer products bills usage privacy``.
+    redirect and the scopes ``customer products bills usage privacy``. ``variant`` names one
+    of ``portal_telco.variants.VARIANTS``: the same bills served another way TMF678 allows.
     """
 
-    def __init__(self, *, page_size: int = 100, seed: int = 2026, **kw: Any) -> None:
+    def __init__(
+        self, *, page_size: int = 100, seed: int = 2026, variant: str = "standard", **kw: Any
+    ) -> None:
         kw.setdefault("scopes", SCOPES)
         super().__init__(**kw)
         if page_size < 1:
             raise ValueError("page_size must be at least 1.")
         self.page_size = page_size
         self.telco = DemoTelecom(seed)
+        self.variant = named_variant(variant)
         self.register_client(CLIENT_ID, scope=" ".join(SCOPES))
 
     def add_activity(self, days: int = 3) -> None:
@@ -85,6 +90,15 @@ class TelcoSandbox(Sandbox):
     }
     """The record category each ground-truth key becomes (the conformance suite reads it)."""
 
+    def set_variant(self, name: str) -> None:
+        """Serve the bills as variant ``name`` from the next request on."""
+        self.variant = named_variant(name)
+
+    @property
+    def truth_rejections(self) -> dict[str, int]:
+        """The bills a correct plugin rejects: only the ``faulty`` variant has any."""
+        return {"bills": self.variant.rejected_bills} if self.variant.rejected_bills else {}
+
     def ground_truth(self) -> dict[str, list[dict[str, Any]]]:
         """What the telco serves, exactly as served, by resource.
 
@@ -97,13 +111,14 @@ class TelcoSandbox(Sandbox):
         telco = self.telco
         with telco.lock:
             customer = telco.customer
+            products = self.variant.serve(telco.products, "product")
             return copy.deepcopy(
                 {
                     "customer": [customer],
-                    "accounts": [p for p in telco.products if not p.get("productRelationship")],
-                    "products": telco.products,
-                    "bills": telco.bills,
-                    "applied_rates": telco.applied_rates,
+                    "accounts": [p for p in products if not p.get("productRelationship")],
+                    "products": products,
+                    "bills": self.variant.serve(telco.bills, "bill"),
+                    "applied_rates": self.variant.serve(telco.applied_rates, "rate"),
                     "usage": telco.usage,
                     "privacy_profiles": telco.privacy_profiles,
                     "processing": telco.processing,
@@ -128,7 +143,11 @@ class TelcoSandbox(Sandbox):
             app.add_url_rule(path, endpoint=path, view_func=view, methods=["GET"])
 
         listing(f"{TMF}/customerManagement/v4/customer", "customer", lambda: [telco.customer])
-        listing(f"{TMF}/productInventory/v4/product", "products", lambda: telco.products)
+        listing(
+            f"{TMF}/productInventory/v4/product",
+            "products",
+            lambda: self.variant.serve(telco.products, "product"),
+        )
         listing(f"{TMF}/customerBillManagement/v4/customerBill", "bills", self._bills)
         listing(f"{TMF}/customerBillManagement/v4/appliedCustomerBillingRate", "bills", self._rates)
         listing(
@@ -150,11 +169,13 @@ class TelcoSandbox(Sandbox):
 
     def _bills(self) -> list[dict[str, Any]]:
         wanted = flask.request.args.get("billingAccount.id")
-        return [b for b in self.telco.bills if not wanted or b["billingAccount"]["id"] == wanted]
+        found = [b for b in self.telco.bills if not wanted or b["billingAccount"]["id"] == wanted]
+        return self.variant.serve(found, "bill")
 
     def _rates(self) -> list[dict[str, Any]]:
         wanted = flask.request.args.get("bill.id")
-        return [r for r in self.telco.applied_rates if not wanted or r["bill"]["id"] == wanted]
+        found = [r for r in self.telco.applied_rates if not wanted or r["bill"]["id"] == wanted]
+        return self.variant.serve(found, "rate")
 
     def _window(self) -> tuple[int, int]:
         args = flask.request.args

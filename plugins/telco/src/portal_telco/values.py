@@ -61,13 +61,19 @@ def unit(code: str, where: str) -> Unit:
         raise SkippableError(f"{where} {code!r} is not a known unit ({known})") from None
 
 
-def day(value: str | None) -> date | None:
+def day(value: str | None, where: str = "a date") -> date | None:
     """The calendar date of a TMF date-time, in the offset the provider wrote it in.
 
     A bill dated ``2026-05-26T06:00:00+01:00`` is dated 26 May, the day printed on it;
-    converting to UTC first would move midnight dates to the day before.
+    converting to UTC first would move midnight dates to the day before. A value that is not
+    a date-time is a SkippableError naming ``where``.
     """
-    return datetime.fromisoformat(value).date() if value else None
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value).date()
+    except (TypeError, ValueError):
+        raise SkippableError(f"{where} {value!r} is not an RFC 3339 date-time") from None
 
 
 def characteristics(items: Iterable[dict[str, Any]] | None) -> dict[str, Any]:

@@ -12,11 +12,13 @@ ESPI's money (an integer count of 10^-5 of the currency unit).
 
 from __future__ import annotations
 
+import copy
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
@@ -289,3 +291,36 @@ PROCESSING_NOTICE = [
     },
 ]
 """Demo Energy's processing notice (GDPR article 15(1)(a)-(h)), as its privacy API serves it."""
+
+
+def product_json(tariff: Tariff) -> dict[str, Any]:
+    """A tariff as Demo Energy's product API serves it (rates in pence, with and without VAT)."""
+
+    def with_vat(pence: Decimal) -> str:
+        return str(pence * (1 + VAT_RATE))
+
+    return {
+        "code": tariff.code,
+        "full_name": tariff.name,
+        "fuel": tariff.fuel,
+        "is_variable": True,
+        "available_from": tariff.valid_from.isoformat(),
+        "available_to": tariff.valid_to.isoformat() if tariff.valid_to else None,
+        "currency": "GBP",
+        "standard_unit_rate_exc_vat": str(tariff.unit_rate),
+        "standard_unit_rate_inc_vat": with_vat(tariff.unit_rate),
+        "standing_charge_exc_vat": str(tariff.standing_charge),
+        "standing_charge_inc_vat": with_vat(tariff.standing_charge),
+        "terms": "Variable tariff: prices follow the Ofgem price cap, with 30 days' notice"
+        " of any change. No exit fees.",
+    }
+
+
+def processing_json() -> dict[str, Any]:
+    """Demo Energy's processing notice, as its privacy API serves it."""
+    return {
+        "controller": "Demo Energy Ltd",
+        "contact": "privacy@demo-energy.example",
+        "version": "2025-09",
+        "purposes": copy.deepcopy(PROCESSING_NOTICE),
+    }

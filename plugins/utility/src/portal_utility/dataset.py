@@ -40,6 +40,7 @@ from portal_utility.customer import (
     seeded,
     tariff_on,
 )
+from portal_utility.variants import VARIANTS, Variant
 
 PUBLISH_DELAY = timedelta(hours=6)
 """A day's readings are published this long after the day ends."""
@@ -59,23 +60,34 @@ class Reading:
     value: int
     quality: str | None
 
-    def served(self) -> dict[str, Any]:
-        """The IntervalReading as the feed serves it (ReadingQuality only when not valid)."""
+    def served(self, meter: Meter, variant: Variant) -> dict[str, Any]:
+        """The IntervalReading as the feed serves it (ReadingQuality only when not valid).
+
+        A variant with ``implicit_times`` leaves out the timePeriod of a reading as long as
+        the meter's interval: ESPI then places it by its order in the block.
+        """
         item: dict[str, Any] = {}
+        cost = variant.cost(meter.fuel, self.value)
+        if cost is not None:
+            item["cost"] = cost
         if self.quality is not None:
             item["ReadingQuality"] = [{"quality": self.quality}]
-        item["timePeriod"] = {"duration": str(self.duration), "start": str(self.start)}
-        item["value"] = str(self.value)
+        if not (variant.implicit_times and self.duration == meter.interval):
+            item["timePeriod"] = {"duration": str(self.duration), "start": str(self.start)}
+        item["value"] = str(variant.value(meter.fuel, self.value))
         return item
 
 
 class DemoUtility:
     """Demo Energy's state for one demo customer: meters, readings, bills, authorizations."""
 
-    def __init__(self, seed: int = 2026, now: datetime = NOW) -> None:
+    def __init__(
+        self, seed: int = 2026, now: datetime = NOW, variant: Variant = VARIANTS["standard"]
+    ) -> None:
         if now.tzinfo is None:
             raise ValueError("Demo Energy's clock needs a time zone.")
         self.seed = seed
+        self.variant = variant
         self.lock = threading.RLock()
         self.now: datetime = now
         self.authorizations: list[dict[str, Any]] = []
@@ -162,7 +174,9 @@ class DemoUtility:
             **self.block_dates(day),
             "content": {
                 "interval": {"duration": str(length), "start": str(start)},
-                "IntervalReading": [r.served() for r in self.readings(meter, day)],
+                "IntervalReading": [
+                    r.served(meter, self.variant) for r in self.readings(meter, day)
+                ],
             },
         }
 
@@ -182,7 +196,8 @@ class DemoUtility:
         lines = [line for _, line in charges]
         lines.append(_line(vat, "5", note, issued, (first, last + timedelta(days=1))))
         total = subtotal + vat
-        uom, multiplier = ("72", "0") if meter.fuel == "electricity" else ("42", "-3")
+        uom, multiplier, _ = self.variant.units[meter.fuel]
+        used = self.variant.value(meter.fuel, sum(r.value for r in readings))
         return {
             "id": f"{meter.usage_point}-{first:%Y%m%d}",
             "published": atom_time(issued),
@@ -196,13 +211,13 @@ class DemoUtility:
                     "powerOfTenMultiplier": multiplier,
                     "timeStamp": str(end + length),
                     "uom": uom,
-                    "value": str(sum(r.value for r in readings)),
+                    "value": str(used),
                 },
                 "qualityOfReading": "13" if estimated else "0",
                 "statusTimeStamp": str(int(issued.timestamp())),
+                "commodity": "1" if meter.fuel == "electricity" else "7",
                 "tariffProfile": tariff_on(meter.fuel, last).code,
                 "readCycle": "15",
-                "commodity": "1" if meter.fuel == "electricity" else "7",
             },
         }
 
@@ -217,13 +232,15 @@ class DemoUtility:
             period = (span[0], span[-1] + timedelta(days=1))
             quantity = Decimal(used).scaleb(-3)
             if meter.fuel == "electricity":
-                kwh, uom, multiplier = quantity, "72", "0"
+                kwh = quantity
                 note = f"Electricity: {kwh} kWh at {tariff.unit_rate}p/kWh"
             else:
-                kwh, uom, multiplier = gas_kwh(quantity), "42", "-3"
+                kwh = gas_kwh(quantity)
                 note = f"Gas: {quantity} m3 = {kwh} kWh at {tariff.unit_rate}p/kWh"
             energy = pounds(kwh * tariff.unit_rate)
-            measured = {"powerOfTenMultiplier": multiplier, "uom": uom, "value": str(used)}
+            uom, multiplier, _ = self.variant.units[meter.fuel]
+            served = str(self.variant.value(meter.fuel, used))
+            measured = {"powerOfTenMultiplier": multiplier, "uom": uom, "value": served}
             rate = espi_money(tariff.unit_rate / 100)
             charges.append((energy, _line(energy, "3", note, issued, period, measured, rate)))
             standing = pounds(len(span) * tariff.standing_charge)

@@ -92,3 +92,15 @@ def feed_xml(
 
 
 _DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
+
+
+HOSTILE = {
+    "entities": '<?xml version="1.0"?>\n<!DOCTYPE feed [\n <!ENTITY lol "lol">\n'
+    ' <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">\n'
+    ' <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">\n]>\n'
+    '<feed xmlns="http://www.w3.org/2005/Atom"><title>&lol3;</title></feed>',
+    "external": '<?xml version="1.0"?>\n<!DOCTYPE feed [\n'
+    ' <!ENTITY xxe SYSTEM "file:///etc/passwd">\n]>\n'
+    '<feed xmlns="http://www.w3.org/2005/Atom"><title>&xxe;</title></feed>',
+}
+"""Feeds an attacker (or a compromised proxy) might serve: a billion-laughs bomb and an XXE."""

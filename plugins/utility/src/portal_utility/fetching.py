@@ -73,11 +73,23 @@ def _pages(client: ProviderClient, cursors: Cursors) -> Iterator[Page]:
         found.append(item)
     yield Page("usage_points", found)
     for point, context in contexts:
-        yield from _readings(client, cursors, point, context)
-        summaries = espi.link(point, "related", "/UsageSummary")
-        if summaries:
+        currencies: list[str] = []
+        yield from _readings(client, cursors, point, context, currencies)
+        currency = currencies[0] if currencies else None
+        for summaries in _summary_links(point):
             entries = _entries(client, summaries)
-            yield Page("usage_summaries", [items.summary_item(context, e) for e in entries])
+            found = [items.summary_item(context, e, currency) for e in entries]
+            yield Page("usage_summaries", found)
+
+
+SUMMARY_FEEDS = ("/UsageSummary", "/ElectricPowerUsageSummary")
+"""ESPI 3.x and 4.0 link a UsagePoint's summaries as UsageSummary; ESPI 1.x (and 4.0, as a
+deprecated name) as ElectricPowerUsageSummary."""
+
+
+def _summary_links(point: dict[str, Any]) -> list[str]:
+    found = [espi.link(point, "related", name) for name in SUMMARY_FEEDS]
+    return list(dict.fromkeys(href for href in found if href))
 
 
 def _local_link(point: dict[str, Any]) -> str:
@@ -107,8 +119,13 @@ def _customer(
 
 
 def _readings(
-    client: ProviderClient, cursors: Cursors, point: dict[str, Any], context: dict[str, str]
+    client: ProviderClient,
+    cursors: Cursors,
+    point: dict[str, Any],
+    context: dict[str, str],
+    currencies: list[str],
 ) -> Iterator[Page]:
+    # ``currencies`` gathers the ReadingTypes' currencies, for summaries that name none.
     readings = espi.link(point, "related", "/MeterReading")
     if readings is None:
         return
@@ -124,6 +141,8 @@ def _readings(
                 hint="Report it to the provider.",
             )
         reading_type = _one(client, type_url)["content"]
+        if reading_type.get("currency"):
+            currencies.append(reading_type["currency"])
         cursor = cursors.get(stream, ReadingsCursor)
         params: dict[str, Any] = {"max-results": BLOCKS_PER_PAGE}
         if cursor is not None:

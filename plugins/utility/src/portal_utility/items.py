@@ -34,20 +34,31 @@ def portable(value: Any) -> Any:
     return value
 
 
+def delivery_point(content: dict[str, Any]) -> dict[str, Any]:
+    """A UsagePoint's delivery point: ``serviceDeliveryPoint`` in ESPI 3.3 and 4.0,
+    ``ServiceDeliveryPoint`` in ESPI 1.x; optional in both."""
+    found = content.get("serviceDeliveryPoint") or content.get("ServiceDeliveryPoint")
+    return found if isinstance(found, dict) else {}
+
+
 def usage_point_context(
     entry: dict[str, Any], local_time: dict[str, Any] | None = None
 ) -> dict[str, str]:
-    """What a reading or summary needs to know about its UsagePoint and its local time."""
+    """What a reading or summary needs to know about its UsagePoint and its local time.
+
+    Without LocalTimeParameters (a UsagePoint need not link one) the offsets are empty, and
+    local dates are read by ``metering.local_day``'s rule for that case.
+    """
     content = entry["content"]
-    delivery = content.get("ServiceDeliveryPoint") or {}
+    delivery = delivery_point(content)
     offsets = (local_time or {}).get("content", {})
     return {
         "id": resource_id(link(entry, "self") or entry["id"]),
         "kind": (content.get("ServiceCategory") or {}).get("kind", ""),
         "supply_number": delivery.get("name", ""),
         "customerAgreement": delivery.get("customerAgreement", ""),
-        "tzOffset": offsets.get("tzOffset", "0"),
-        "dstOffset": offsets.get("dstOffset", "0"),
+        "tzOffset": offsets.get("tzOffset", ""),
+        "dstOffset": offsets.get("dstOffset", ""),
     }
 
 
@@ -69,16 +80,32 @@ def reading_items(
 ) -> Iterator[dict[str, Any]]:
     """Each IntervalReading of an IntervalBlock entry, with the context to read it."""
     block_id = resource_id(link(block, "self") or block["id"])
-    for reading in block["content"].get("IntervalReading", []):
-        yield {
+    interval = block["content"].get("interval")
+    for position, reading in enumerate(block["content"].get("IntervalReading", [])):
+        item: dict[str, Any] = {
             "UsagePoint": usage_point,
             "MeterReading": meter_reading,
             "ReadingType": reading_type,
             "IntervalBlock": block_id,
             "IntervalReading": reading,
         }
+        if not isinstance(reading, dict) or "timePeriod" not in reading:
+            # ESPI: without a timePeriod, readings follow each other from the block's start
+            # at the ReadingType's intervalLength, so the reading's place is its time.
+            item["position"] = position
+            item["interval"] = interval
+        yield item
 
 
-def summary_item(usage_point: dict[str, str], entry: dict[str, Any]) -> dict[str, Any]:
-    """A UsageSummary entry with its UsagePoint."""
-    return {"UsagePoint": usage_point, "UsageSummary": entry}
+def summary_item(
+    usage_point: dict[str, str], entry: dict[str, Any], currency: str | None = None
+) -> dict[str, Any]:
+    """A UsageSummary entry with its UsagePoint.
+
+    ``currency`` is the ReadingType's, added only when the summary names none: ESPI counts
+    a summary's amounts in the ReadingType's currency then.
+    """
+    item: dict[str, Any] = {"UsagePoint": usage_point, "UsageSummary": entry}
+    if currency and not entry["content"].get("currency"):
+        item["ReadingTypeCurrency"] = currency
+    return item

@@ -36,8 +36,30 @@ UNITS = {
     "71": "Volt-ampere hours (apparent energy)",
     "72": "Watt-hours (real energy)",
     "73": "Volt-ampere reactive hours",
+    "119": "Cubic feet",
+    "128": "US gallons",
+    "132": "British thermal units",
+    "134": "Litres",
+    "169": "Therms",
 }
-"""UnitSymbolKind (``uom``)."""
+"""UnitSymbolKind (``uom``): the energy, power and volume units of the schema's list."""
+
+MULTIPLIERS = {
+    "-12": "pico (10^-12)",
+    "-9": "nano (10^-9)",
+    "-6": "micro (10^-6)",
+    "-3": "milli (10^-3)",
+    "-2": "centi (10^-2)",
+    "-1": "deci (10^-1)",
+    "0": "none (x1)",
+    "1": "deca (10^1)",
+    "2": "hecto (10^2)",
+    "3": "kilo (10^3)",
+    "6": "mega (10^6)",
+    "9": "giga (10^9)",
+    "12": "tera (10^12)",
+}
+"""UnitMultiplierKind (``powerOfTenMultiplier``)."""
 
 FLOW_DIRECTIONS = {
     "0": "Not applicable",
@@ -49,7 +71,8 @@ FLOW_DIRECTIONS = {
 
 MEASUREMENT_KINDS = {
     "0": "Not applicable",
-    "4": "Currency",
+    "3": "Currency",
+    "4": "Current (amperes)",
     "8": "Demand",
     "12": "Energy",
     "37": "Power",
@@ -80,6 +103,8 @@ COMMODITIES = {
     "11": "Waste water",
     "12": "Heating fluid",
     "13": "Cooling fluid",
+    "14": "Non-drinking water",
+    "25": "Electricity (transmission metered)",
 }
 """CommodityKind."""
 

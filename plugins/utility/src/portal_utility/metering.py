@@ -3,7 +3,9 @@
 ESPI counts time in seconds since the epoch and money in 10^-5 of the currency unit; a
 reading's value is an integer in the ReadingType's unit times ten to its
 ``powerOfTenMultiplier``. Everything here is exact: Decimal ``scaleb``, never a float.
-Local dates (a bill's period) come from the usage point's LocalTimeParameters.
+Local dates (a bill's period) come from the usage point's LocalTimeParameters. What ESPI
+leaves optional (``portal_utility.rules``) may be absent; what portal cannot read without
+(a reading's time or value, a bill's period or currency) is rejected with the reason.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from portal.record import (
 from portal.record.extra import rest
 from portal_utility import labels
 from portal_utility.espi import link, resource_id
+from portal_utility.items import delivery_point
+from portal_utility.units import measurement, quantity
 
 Ref = Callable[[type[Entity], str], str]
 ENTRY_FIELDS = ("id", "title", "published", "updated", "links", "resource")
@@ -50,7 +54,11 @@ def local_day(seconds: int, point: dict[str, str]) -> date:
 
     Shifting by the standard offset plus the DST offset lands inside the right local day
     whether or not summer time is in force at that midnight, so no DST rule is needed.
+    Without LocalTimeParameters the offsets are unknown; a local midnight anywhere from
+    UTC-12 to UTC+12 is then nearest to the UTC midnight of its own date, so that is taken.
     """
+    if point.get("tzOffset", "") == "":
+        return moment(str(seconds + 12 * 3600)).date()
     shift = int(point.get("tzOffset") or 0) + int(point.get("dstOffset") or 0)
     return moment(str(seconds + shift)).date()
 
@@ -68,25 +76,12 @@ def money(value: str) -> Decimal:
     return Decimal(int(value)).scaleb(-5)
 
 
-def quantity(value: str, uom: str, multiplier: str) -> tuple[Decimal, Unit]:
-    """A reading or measurement in a unit from the record's vocabulary: kWh or m3."""
-    amount = Decimal(int(value)).scaleb(int(multiplier or 0))
-    if uom == "72":
-        return amount.scaleb(-3), Unit.kWh
-    if uom == "42":
-        return amount, Unit.m3
-    raise SkippableError(
-        f"unit of measure {uom} ({labels.label(labels.UNITS, uom, 'unit')}) is not a"
-        " consumption portal records; expected 72 (Wh) or 42 (m3)"
-    )
-
-
 def usage_point(item: dict[str, Any], ref: Ref) -> list[Entity]:
     """A UsagePoint (with its LocalTimeParameters) to a supply-point Account."""
     entry = item["UsagePoint"]
     content = entry["content"]
     kind = (content.get("ServiceCategory") or {}).get("kind", "")
-    delivery = content.get("ServiceDeliveryPoint") or {}
+    delivery = delivery_point(content)
     supply = labels.label(labels.SERVICE_KINDS, kind, "service")
     account_type = labels.SUPPLY_TYPES.get(kind, "supply_point")
     number = delivery.get("name")
@@ -141,75 +136,110 @@ def usage_point(item: dict[str, Any], ref: Ref) -> list[Entity]:
 def reading(item: dict[str, Any], ref: Ref) -> list[Entity]:
     """One IntervalReading, read with its ReadingType, to a Usage."""
     point, reading_type, raw = item["UsagePoint"], item["ReadingType"], item["IntervalReading"]
-    period = raw.get("timePeriod") or {}
-    if "start" not in period or "value" not in raw:
+    start, duration = _reading_time(item)
+    if not isinstance(raw, dict) or "value" not in raw:
         raise SkippableError(
-            f"an IntervalReading of IntervalBlock {item.get('IntervalBlock')} has no"
-            " timePeriod start or no value"
+            f"an IntervalReading of IntervalBlock {item.get('IntervalBlock')} has no value"
         )
     amount, unit = quantity(
         raw["value"], reading_type.get("uom", ""), reading_type.get("powerOfTenMultiplier", "0")
     )
-    qualities = raw.get("ReadingQuality") or [{"quality": "0"}]
-    quality = qualities[0].get("quality", "0")
+    # Without ReadingQuality a reading has the ReadingType's default quality, else is valid.
+    default = reading_type.get("defaultQuality") or "0"
+    qualities = raw.get("ReadingQuality") or [{"quality": default}]
+    quality = qualities[0].get("quality", default)
     kind, kind_label = labels.USAGE_KINDS.get(point["kind"], ("energy", "Energy used"))
-    cost = raw.get("cost")
+    cost, cost_currency = raw.get("cost"), reading_type.get("currency")
     flow = reading_type.get("flowDirection", "")
+    priced = bool(cost and cost_currency)
     return [
         Usage(
-            provider_id=f"{point['id']}:{item['MeterReading']}:{period['start']}",
+            provider_id=f"{point['id']}:{item['MeterReading']}:{start}",
             account_id=ref(Account, f"usage-point:{point['id']}"),
             origin=Origin.observed,
             kind=kind,
             kind_label=kind_label,
-            started_at=moment(period["start"]),
-            duration_seconds=int(period["duration"]) if period.get("duration") else None,
+            started_at=moment(str(start)),
+            duration_seconds=duration,
             quantity=amount,
             unit=unit,
             quality=quality,
             quality_label=labels.label(labels.QUALITY, quality, "reading quality"),
             meter_id=point.get("supply_number") or None,
-            charge=money(cost) if cost else None,
-            currency=currency(reading_type["currency"]) if cost else None,
+            charge=money(str(cost)) if priced else None,
+            currency=currency(cost_currency) if priced else None,
             extra={
                 "interval_block": item.get("IntervalBlock"),
                 "flow_direction": flow,
                 "flow_direction_label": labels.label(labels.FLOW_DIRECTIONS, flow, "direction"),
                 "reading_type": reading_type,
                 **({"ReadingQuality": qualities} if len(qualities) > 1 else {}),
+                **(
+                    {"cost": cost, "cost_note": "The ReadingType names no currency for it."}
+                    if cost and not priced
+                    else {}
+                ),
                 **rest(raw, ["timePeriod", "value", "ReadingQuality", "cost"]),
             },
         )
     ]
 
 
+def _reading_time(item: dict[str, Any]) -> tuple[int, int | None]:
+    """A reading's start and duration: its timePeriod, or its place in the block."""
+    period = (item["IntervalReading"] or {}).get("timePeriod") or {}
+    if period.get("start"):
+        return int(period["start"]), int(period["duration"]) if period.get("duration") else None
+    length = item["ReadingType"].get("intervalLength")
+    block = item.get("interval") or {}
+    if "position" not in item or not length or not block.get("start"):
+        raise SkippableError(
+            f"an IntervalReading of IntervalBlock {item.get('IntervalBlock')} has no timePeriod,"
+            " and its block's interval start or its ReadingType's intervalLength is missing,"
+            " so when it was measured is unknown"
+        )
+    return int(block["start"]) + int(item["position"]) * int(length), int(length)
+
+
 def summary(item: dict[str, Any], ref: Ref) -> list[Entity]:
     """A UsageSummary (a billing period's consumption and charges) to a Bill."""
     point, entry = item["UsagePoint"], item["UsageSummary"]
     content = entry["content"]
-    period = content["billingPeriod"]
+    number = resource_id(link(entry, "self") or entry["id"])
+    period = content.get("billingPeriod") or {}
+    if not period.get("start") or not period.get("duration"):
+        raise SkippableError(
+            f"UsageSummary {number} has no billingPeriod (ESPI allows that), so which days"
+            " it bills is unknown and it cannot be a bill"
+        )
     start = int(period["start"])
     end = start + int(period["duration"])
-    lines = [_line(line, point) for line in content.get("costAdditionalDetailLastPeriod", [])]
-    overall = content.get("overallConsumptionLastPeriod") or {}
-    consumption = None
-    if overall.get("value"):
-        used, unit = quantity(
-            overall["value"], overall.get("uom", ""), overall.get("powerOfTenMultiplier", "0")
+    found = content.get("costAdditionalDetailLastPeriod", [])
+    # ESPI lets a LineItem leave out its amount: such a line is kept, but not as a charge.
+    unpriced = [line for line in found if not (isinstance(line, dict) and line.get("amount"))]
+    unread: list[Any] = []  # measurements in units portal does not record, kept as served
+    lines = [_line(line, point, unread) for line in found if line not in unpriced]
+    total, derived = _total(content, lines, number)
+    code = content.get("currency") or item.get("ReadingTypeCurrency")
+    if not code:
+        raise SkippableError(
+            f"UsageSummary {number} names no currency and no ReadingType of its usage point"
+            " does, so its amounts cannot be given one"
         )
-        consumption = {"quantity": str(used), "unit": unit.value}
+    overall = measurement(content.get("overallConsumptionLastPeriod"))
+    consumption = {"quantity": str(overall[0]), "unit": overall[1].value} if overall else None
     quality = content.get("qualityOfReading")
     return [
         Bill(
-            provider_id=f"{point['id']}:{resource_id(link(entry, 'self') or entry['id'])}",
+            provider_id=f"{point['id']}:{number}",
             account_id=ref(Account, f"usage-point:{point['id']}"),
             origin=Origin.observed,
-            bill_number=resource_id(link(entry, "self") or entry["id"]),
+            bill_number=number,
             issued_on=local_day(int(content.get("statusTimeStamp") or end), point),
             period_start=local_day(start, point),
             period_end=local_day(end, point) - timedelta(days=1),
-            total=money(content["billLastPeriod"]),
-            currency=currency(content.get("currency", "840")),
+            total=total,
+            currency=currency(code),
             status="issued",
             status_label="Issued (Green Button does not say whether it is paid)",
             lines=lines,
@@ -220,6 +250,9 @@ def summary(item: dict[str, Any], ref: Ref) -> list[Entity]:
                 "quality_label": labels.label(labels.QUALITY, quality, "quality")
                 if quality
                 else None,
+                **({"total_derived": derived} if derived else {}),
+                **({"unpriced_lines": unpriced} if unpriced else {}),
+                **({"unread_measurements": unread} if unread else {}),
                 **rest(
                     content,
                     [
@@ -236,11 +269,26 @@ def summary(item: dict[str, Any], ref: Ref) -> list[Entity]:
     ]
 
 
+def _total(content: dict[str, Any], lines: list[BillLine], number: str) -> tuple[Decimal, str]:
+    """The bill's total, and how it was found when the summary does not state it."""
+    if content.get("billLastPeriod"):
+        return money(content["billLastPeriod"]), ""
+    if lines:
+        return (
+            sum((line.amount for line in lines), Decimal(0)),
+            "The sum of the lines: the summary states no billLastPeriod (ESPI allows that).",
+        )
+    raise SkippableError(
+        f"UsageSummary {number} states neither billLastPeriod nor any priced line, so the"
+        " amount billed is unknown"
+    )
+
+
 _LINE_FIELDS = ("itemKind", "itemPeriod", "measurement", "note", "amount")
 """What a bill line maps of a LineItem; the rest (unit cost, rounding...) stays in extra."""
 
 
-def _line(line: dict[str, Any], point: dict[str, str]) -> BillLine:
+def _line(line: dict[str, Any], point: dict[str, str], unread: list[Any]) -> BillLine:
     kind = line.get("itemKind", "")
     period = line.get("itemPeriod") or {}
     first = last = None
@@ -250,11 +298,11 @@ def _line(line: dict[str, Any], point: dict[str, str]) -> BillLine:
         last = local_day(start + int(period.get("duration") or 0), point) - timedelta(days=1)
     amount: Decimal | None = None
     unit: Unit | None = None
-    measured = line.get("measurement")
-    if measured and measured.get("value"):
-        amount, unit = quantity(
-            measured["value"], measured.get("uom", ""), measured.get("powerOfTenMultiplier", "0")
-        )
+    measured = measurement(line.get("measurement"))
+    if measured is not None:
+        amount, unit = measured
+    elif line.get("measurement"):
+        unread.append(line["measurement"])
     elif kind == "2" and first and last:  # a standing charge: priced per day
         amount, unit = Decimal((last - first).days + 1), Unit.day
     label = labels.label(labels.ITEM_KINDS, kind, "charge")

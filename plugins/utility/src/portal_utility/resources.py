@@ -68,6 +68,13 @@ _READING_TYPES = {
 }
 
 
+_READING_TYPE_ORDER = [
+    "accumulationBehaviour", "commodity", "currency", "dataQualifier", "defaultQuality",
+    "flowDirection", "intervalLength", "kind", "phase", "powerOfTenMultiplier",
+    "timeAttribute", "uom",
+]  # fmt: skip
+
+
 class Resources:
     """Every resource's URL and entry, for a sandbox listening at ``base``."""
 
@@ -103,13 +110,13 @@ class Resources:
             "roleFlags": "03",
             "ServiceCategory": {"kind": meter.service_kind},
             "status": "1",
-            "ServiceDeliveryPoint": {
+            "serviceDeliveryPoint": {
                 "name": meter.supply_number,
                 "tariffProfile": _tariff_profile(meter),
                 "customerAgreement": meter.agreement,
             },
-            "amiBillingReady": "3",
-            "connectionState": "1",
+            "amiBillingReady": "operable",
+            "connectionState": "connected",
             "isVirtual": "false",
         }
         title = "Electricity supply" if meter.fuel == "electricity" else "Gas supply"
@@ -157,7 +164,16 @@ class Resources:
         """What the meter's readings measure: unit, multiplier, interval, direction."""
         url = f"{self.root}/ReadingType/{meter.reading_type}"
         title = "Energy delivered (Wh)" if meter.fuel == "electricity" else "Gas volume (m3)"
-        return self._dated(Entry("ReadingType", _READING_TYPES[meter.fuel], url, title=title))
+        content = dict(_READING_TYPES[meter.fuel])
+        variant = self.utility.variant
+        uom, multiplier, _ = variant.units[meter.fuel]
+        content.update(uom=uom, powerOfTenMultiplier=multiplier)
+        if variant.default_quality:  # in its place in the schema's sequence
+            content = {**content, "defaultQuality": variant.default_quality}
+            content = {k: content[k] for k in sorted(content, key=_READING_TYPE_ORDER.index)}
+        if uom == "169":  # therms measure the gas's energy, not its volume
+            content["kind"], title = "12", "Gas energy (therms)"
+        return self._dated(Entry("ReadingType", content, url, title=title))
 
     def block(self, meter: Meter, day: date) -> Entry:
         """One day's IntervalBlock of ``meter``."""

@@ -13,51 +13,35 @@ from __future__ import annotations
 
 import copy
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
 import flask
 
 from portal.sandbox import Chaos, Require, Sandbox
+from portal_utility.atom_query import Refused, when, whole, within
 from portal_utility.customer import (
     METERS,
     NOW,
-    PROCESSING_NOTICE,
     RETAIL_CUSTOMER_ID,
     SUBSCRIPTION_ID,
     TARIFFS,
-    VAT_RATE,
     Meter,
-    Tariff,
     atom_time,
+    processing_json,
+    product_json,
 )
 from portal_utility.dataset import DemoUtility
-from portal_utility.feeds import Entry, entry_xml, feed_xml
+from portal_utility.espi import ESPI
+from portal_utility.feeds import HOSTILE, Entry, entry_xml, feed_xml
 from portal_utility.plugin import SCOPE
 from portal_utility.resources import RESOURCE, Resources
+from portal_utility.variants import variant as named_variant
 
 API_PATH = "/DataCustodian"
 CLIENT_ID = "portal-demo"
 MAX_RESULTS = 100
 ATOM_TYPE = "application/atom+xml"
-
-HOSTILE = {
-    "entities": '<?xml version="1.0"?>\n<!DOCTYPE feed [\n <!ENTITY lol "lol">\n'
-    ' <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">\n'
-    ' <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">\n]>\n'
-    '<feed xmlns="http://www.w3.org/2005/Atom"><title>&lol3;</title></feed>',
-    "external": '<?xml version="1.0"?>\n<!DOCTYPE feed [\n'
-    ' <!ENTITY xxe SYSTEM "file:///etc/passwd">\n]>\n'
-    '<feed xmlns="http://www.w3.org/2005/Atom"><title>&xxe;</title></feed>',
-}
-"""Feeds an attacker (or a compromised proxy) might serve: a billion-laughs bomb and an XXE."""
-
-
-class _Refused(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
 
 
 class UtilitySandbox(Sandbox):
@@ -68,18 +52,26 @@ class UtilitySandbox(Sandbox):
     the same data); ``now`` sets Demo Energy's clock (default 18 April 2026: six bills and
     both clock changes; an earlier one serves less history). The client ``portal-demo`` is
     registered as a public client (PKCE, no secret) with the loopback redirect and the Green
-    Button scope.
+    Button scope. ``variant`` names one of ``portal_utility.variants.VARIANTS``: the same data
+    served another way ESPI allows (optional elements left out, other units, ESPI 1.x
+    names...); ``set_variant`` switches it on a running sandbox.
     """
 
     def __init__(
-        self, *, page_size: int = 31, seed: int = 2026, now: datetime = NOW, **kw: Any
+        self,
+        *,
+        page_size: int = 31,
+        seed: int = 2026,
+        now: datetime = NOW,
+        variant: str = "standard",
+        **kw: Any,
     ) -> None:
         kw.setdefault("scopes", (SCOPE,))
         super().__init__(**kw)
         if not 1 <= page_size <= MAX_RESULTS:
             raise ValueError(f"page_size must be between 1 and {MAX_RESULTS}.")
         self.page_size = page_size
-        self.utility = DemoUtility(seed, now)
+        self.utility = DemoUtility(seed, now, named_variant(variant))
         self.register_client(CLIENT_ID, scope=SCOPE)
         self._tamper: tuple[str, str, int | None] | None = None
         self._loop_after: int | None = None
@@ -94,6 +86,11 @@ class UtilitySandbox(Sandbox):
     def resources(self) -> Resources:
         """The sandbox's resources, addressed at its current URL."""
         return Resources(self.api_base, self.utility)
+
+    def set_variant(self, name: str) -> None:
+        """Serve the data as variant ``name`` from the next request on."""
+        with self.utility.lock:
+            self.utility.variant = named_variant(name)
 
     def advance(self, days: int = 1) -> None:
         """Move Demo Energy's clock on ``days`` days: new readings, and a bill on the 18th."""
@@ -137,7 +134,7 @@ class UtilitySandbox(Sandbox):
                 "Green Button Download My Data",
                 url,
                 atom_time(self.utility.now),
-                self._batch(SUBSCRIPTION_ID),
+                self._served(self._batch(SUBSCRIPTION_ID)),
             )
         return body.encode("utf-8")
 
@@ -163,41 +160,64 @@ class UtilitySandbox(Sandbox):
         super().withdraw_consent()
         self.utility.revoke_authorizations()
 
+    @property
+    def truth_rejections(self) -> dict[str, int]:
+        """What a correct plugin rejects: with the ``faulty`` variant, each block's first
+        reading and every summary; with ``unusable``, every reading of the unrecorded fuel
+        (see ``portal_utility.variants``)."""
+        with self.utility.lock:
+            variant = self.utility.variant
+            if variant.unrecorded:
+                readings = self.utility.served_readings()
+                return {"usage": sum(m.fuel in variant.unrecorded for m, _ in readings)}
+            if not variant.faulty:
+                return {}
+            days = len(list(self.utility.days()))
+            return {"usage": days * len(METERS), "bills": len(self.utility.periods()) * len(METERS)}
+
     def ground_truth(self) -> dict[str, list[dict[str, Any]]]:
         """What Demo Energy serves now, by record category, exactly as served.
 
         ``usage`` is every published reading: ``usage_point``, ``start``, ``duration``,
-        ``value`` (in the meter's unit and multiplier) and ``quality`` (None when valid).
-        ``bills`` is every issued UsageSummary with its ``usage_point`` and ``id``.
+        ``value`` (an integer in ``uom`` times ten to ``multiplier``, as the variant serves
+        it) and ``quality`` (None when valid). ``bills`` is every issued UsageSummary with its
+        ``usage_point``, ``id`` and ``content`` as the variant serves it.
         """
         utility, res = self.utility, self.resources
         with utility.lock:
+            variant = utility.variant
             usage = [
                 {
                     "usage_point": meter.usage_point,
                     "start": reading.start,
                     "duration": reading.duration,
-                    "value": reading.value,
-                    "quality": reading.quality,
+                    "value": variant.value(meter.fuel, reading.value),
+                    "uom": variant.units[meter.fuel][0],
+                    "multiplier": variant.units[meter.fuel][1],
+                    "quality": variant.code("quality", reading.quality)
+                    if reading.quality
+                    else variant.default_quality,
+                    "cost": variant.cost(meter.fuel, reading.value),
                 }
                 for meter, reading in utility.served_readings()
             ]
-            bills = [
-                {"usage_point": meter.usage_point, **utility.summary(meter, first, last)}
-                for meter in METERS
-                for first, last in utility.periods()
-            ]
+            bills = []
+            for meter in METERS:
+                for first, last in utility.periods():
+                    bill = utility.summary(meter, first, last)
+                    bill["content"] = variant.content("UsageSummary", bill["content"])
+                    bills.append({"usage_point": meter.usage_point, **bill})
             customer = res.customer_entries()
             return copy.deepcopy(
                 {
                     "party": [dict(customer[0].content)],
                     "accounts": [dict(e.content) for e in customer[1:-1]]
                     + [dict(res.usage_point(m).content) for m in METERS],
-                    "products": [_product(t) for t in TARIFFS],
+                    "products": [product_json(t) for t in TARIFFS],
                     "usage": usage,
                     "bills": bills,
                     "consents": [a["content"] for a in utility.authorizations],
-                    "processing": _processing()["purposes"],
+                    "processing": processing_json()["purposes"],
                 }
             )
 
@@ -206,8 +226,8 @@ class UtilitySandbox(Sandbox):
         root = API_PATH + RESOURCE
         sub = f"{root}/Subscription/<sid>"
 
-        @app.errorhandler(_Refused)
-        def refused(error: _Refused) -> tuple[dict[str, Any], int]:
+        @app.errorhandler(Refused)
+        def refused(error: Refused) -> tuple[dict[str, Any], int]:
             return self.error_body(error.status, error.message), error.status
 
         @app.get(f"{root}/Batch/Subscription/<sid>")
@@ -239,6 +259,7 @@ class UtilitySandbox(Sandbox):
             return self._blocks(meter)
 
         @app.get(f"{sub}/UsagePoint/<up>/UsageSummary")
+        @app.get(f"{sub}/UsagePoint/<up>/ElectricPowerUsageSummary")  # ESPI 1.x's name
         @require(SCOPE)
         def summaries(sid: str, up: str) -> flask.Response:
             meter = self._meter(sid, up)
@@ -250,14 +271,14 @@ class UtilitySandbox(Sandbox):
         def reading_type(rt: str) -> flask.Response:
             meter = next((m for m in METERS if m.reading_type == rt), None)
             if meter is None:
-                raise _Refused(404, f"No ReadingType {rt}.")
+                raise Refused(404, f"No ReadingType {rt}.")
             return self._entry(self.resources.reading_type(meter))
 
         @app.get(f"{root}/LocalTimeParameters/<lt>")
         @require(SCOPE)
         def local_time(lt: str) -> flask.Response:
             if lt != "1":
-                raise _Refused(404, f"No LocalTimeParameters {lt}.")
+                raise Refused(404, f"No LocalTimeParameters {lt}.")
             return self._entry(self.resources.local_time())
 
         @app.get(f"{root}/Authorization/<aid>")
@@ -266,14 +287,14 @@ class UtilitySandbox(Sandbox):
             with self.utility.lock:
                 found = next((a for a in self.utility.authorizations if a["id"] == aid), None)
                 if found is None:
-                    raise _Refused(404, f"No Authorization {aid}.")
+                    raise Refused(404, f"No Authorization {aid}.")
                 return self._entry(self.resources.authorization(copy.deepcopy(found)))
 
         @app.get(f"{root}/Batch/RetailCustomer/<rc>")
         @require(SCOPE)
         def retail_customer(rc: str) -> flask.Response:
             if rc != RETAIL_CUSTOMER_ID:
-                raise _Refused(404, f"No RetailCustomer {rc}.")
+                raise Refused(404, f"No RetailCustomer {rc}.")
             return self._feed("Retail customer", self.resources.customer_entries())
 
         @app.get(f"{API_PATH}/products/<code>")
@@ -281,25 +302,25 @@ class UtilitySandbox(Sandbox):
         def product(code: str) -> dict[str, Any]:
             tariff = next((t for t in TARIFFS if t.code == code), None)
             if tariff is None:
-                raise _Refused(404, f"No product {code}.")
-            return _product(tariff)
+                raise Refused(404, f"No product {code}.")
+            return product_json(tariff)
 
         @app.get(f"{API_PATH}/privacy/processing")
         @require(SCOPE)
         def processing() -> dict[str, Any]:
-            return _processing()
+            return processing_json()
 
     # -- helpers ----------------------------------------------------------------------
 
     def _subscription(self, sid: str) -> None:
         if sid != SUBSCRIPTION_ID:
-            raise _Refused(403, f"Subscription {sid} is not this authorization's.")
+            raise Refused(403, f"Subscription {sid} is not this authorization's.")
 
     def _meter(self, sid: str, up: str, mr: str | None = None) -> Meter:
         self._subscription(sid)
         meter = next((m for m in METERS if m.usage_point == up), None)
         if meter is None or (mr is not None and mr != meter.meter_reading):
-            raise _Refused(404, f"No UsagePoint {up}" + (f" MeterReading {mr}." if mr else "."))
+            raise Refused(404, f"No UsagePoint {up}" + (f" MeterReading {mr}." if mr else "."))
         return meter
 
     def _batch(self, sid: str) -> list[Entry]:
@@ -312,20 +333,26 @@ class UtilitySandbox(Sandbox):
             entries += [res.summary(meter, *p) for p in utility.periods()]
         return entries
 
+    def _served(self, entries: list[Entry]) -> list[Entry]:
+        # Every usage entry goes out as the variant serves it; customer resources as they are.
+        variant = self.utility.variant
+        served = [variant.serve(e) if e.namespace == ESPI else e for e in entries]
+        return variant.order([e for e in served if e is not None])
+
     def _blocks(self, meter: Meter) -> flask.Response:
         args = flask.request.args
         bounds = {
-            name: _when(args[name])
+            name: when(args[name])
             for name in ("published-min", "published-max", "updated-min", "updated-max")
             if name in args
         }
-        size = _whole(args.get("max-results", str(self.page_size)), "max-results")
-        start = _whole(args.get("start-index", "1"), "start-index")
+        size = whole(args.get("max-results", str(self.page_size)), "max-results")
+        start = whole(args.get("start-index", "1"), "start-index")
         if not 1 <= size <= MAX_RESULTS:
-            raise _Refused(400, f"max-results must be between 1 and {MAX_RESULTS}.")
+            raise Refused(400, f"max-results must be between 1 and {MAX_RESULTS}.")
         with self.utility.lock:
             days = self.utility.days()
-            matching = [d for d in days if _within(self.utility.block_dates(d), bounds)]
+            matching = [d for d in days if within(self.utility.block_dates(d), bounds)]
         page = matching[start - 1 : start - 1 + size]
         url = self.resources.blocks_url(meter)
         query = {k: v for k, v in args.items() if k != "start-index"}
@@ -342,13 +369,15 @@ class UtilitySandbox(Sandbox):
     def _feed(
         self, title: str, entries: list[Entry], next_url: str | None = None
     ) -> flask.Response:
+        served = self._served(entries)
         body = feed_xml(
-            title, flask.request.url, atom_time(self.utility.now), entries, next_url=next_url
+            title, flask.request.url, atom_time(self.utility.now), served, next_url=next_url
         )
         return flask.Response(self._spoil(body), 200, mimetype=ATOM_TYPE)
 
     def _entry(self, entry: Entry) -> flask.Response:
-        body = entry_xml(entry, standalone=True)
+        [served] = self._served([entry]) or [entry]
+        body = entry_xml(served, standalone=True)
         return flask.Response(self._spoil(body), 200, mimetype=ATOM_TYPE)
 
     def _spoil(self, body: str) -> str:
@@ -359,63 +388,3 @@ class UtilitySandbox(Sandbox):
             if times is not None:
                 self._tamper = (kind, path, times - 1) if times > 1 else None
         return body[: len(body) // 2] if kind == "truncated" else HOSTILE[kind]
-
-
-def _when(value: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(value.strip().replace(" ", "+"))
-    except ValueError:
-        raise _Refused(400, f"{value!r} is not an RFC 3339 date-time.") from None
-    if moment.tzinfo is None:
-        raise _Refused(400, f"{value!r} has no time zone; ESPI query times carry one.")
-    return moment
-
-
-def _whole(value: str, name: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise _Refused(400, f"{name} must be a whole number, not {value!r}.") from None
-
-
-def _within(dates: dict[str, str], bounds: dict[str, datetime]) -> bool:
-    # Atom query semantics: the -min bound is inclusive, the -max bound exclusive.
-    for name, bound in bounds.items():
-        moment = datetime.fromisoformat(dates[name.split("-")[0]])
-        if name.endswith("-min") and moment < bound:
-            return False
-        if name.endswith("-max") and moment >= bound:
-            return False
-    return True
-
-
-def _product(tariff: Tariff) -> dict[str, Any]:
-    """A tariff as Demo Energy's product API serves it (rates in pence, with and without VAT)."""
-
-    def with_vat(pence: Decimal) -> str:
-        return str(pence * (1 + VAT_RATE))
-
-    return {
-        "code": tariff.code,
-        "full_name": tariff.name,
-        "fuel": tariff.fuel,
-        "is_variable": True,
-        "available_from": tariff.valid_from.isoformat(),
-        "available_to": tariff.valid_to.isoformat() if tariff.valid_to else None,
-        "currency": "GBP",
-        "standard_unit_rate_exc_vat": str(tariff.unit_rate),
-        "standard_unit_rate_inc_vat": with_vat(tariff.unit_rate),
-        "standing_charge_exc_vat": str(tariff.standing_charge),
-        "standing_charge_inc_vat": with_vat(tariff.standing_charge),
-        "terms": "Variable tariff: prices follow the Ofgem price cap, with 30 days' notice"
-        " of any change. No exit fees.",
-    }
-
-
-def _processing() -> dict[str, Any]:
-    return {
-        "controller": "Demo Energy Ltd",
-        "contact": "privacy@demo-energy.example",
-        "version": "2025-09",
-        "purposes": copy.deepcopy(PROCESSING_NOTICE),
-    }

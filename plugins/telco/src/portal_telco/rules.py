@@ -1,0 +1,180 @@
+"""What TMF678 and TMF637 say of bills, their charges and products, as data, and a checker.
+
+Sources: TM Forum TMF678 Customer Bill Management API, swagger 2.0 document version 4.0.0
+(release 19.5, December 2019), and TMF637 Product Inventory Management, swagger 2.0 version
+4.0.0, as republished by FIWARE in ``FIWARE/tmforum-api``,
+``api/tm-forum/customer-bill-management/api.json`` and ``.../product-inventory/api.json``.
+
+What the document says, in our words:
+
+- A ``CustomerBill`` requires nothing: its id, number, dates, amounts, state, period and
+  parties are all optional. An ``AppliedCustomerBillingRate`` requires only its ``id``;
+  every reference (``BillRef``, ``BillingAccountRef``, ``ProductRef``, ``PaymentMethodRef``,
+  ``RelatedPartyRef``) requires only its ``id``; a characteristic requires ``name`` and
+  ``value`` (of any type).
+- ``Money`` is ``{"unit": ISO 4217 letters, "value": number}``, both optional; ``TimePeriod``
+  is ``startDateTime`` and ``endDateTime``, both optional RFC 3339 date-times.
+- A bill's ``state`` is one of six words (``stateValue``: new, onHold, validated, sent,
+  partiallyPaid, settled); a rate's ``type`` is free text the document describes
+  (appliedBillingCharge, appliedBillingCredit, appliedPenaltyCharge...).
+- A TMF637 ``Product`` requires nothing either, not even its ``name``; its ``status`` is one
+  of eight words (``ProductStatusType``; the document spells the last ``"aborted "``, with a
+  space, which is taken as written and also without it); a ``productRelationship`` requires
+  its ``relationshipType`` and ``product``; a product's ``relatedParty`` requires ``id`` and
+  ``@referredType``.
+- Every object may say what it is with ``@type`` (the sub-class), ``@baseType`` (its super
+  class) and ``@schemaLocation`` (a URI to a JSON schema of the extra properties); objects do
+  not forbid other properties, so a sub-class's own properties are allowed anywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+SOURCE = (
+    "TM Forum TMF678 Customer Bill Management and TMF637 Product Inventory swagger 4.0.0,"
+    " FIWARE/tmforum-api api/tm-forum/customer-bill-management/api.json and"
+    " api/tm-forum/product-inventory/api.json"
+)
+
+_POLYMORPHIC = {"@baseType": "string", "@schemaLocation": "uri", "@type": "string"}
+_REF = {
+    "id": "string",
+    "href": "string",
+    "name": "string",
+    **_POLYMORPHIC,
+    "@referredType": "string",
+}
+
+DEFINITIONS: dict[str, tuple[Mapping[str, str], frozenset[str]]] = {
+    "CustomerBill": (
+        {
+            "id": "string", "href": "string", "billDate": "date-time", "billNo": "string",
+            "category": "string", "lastUpdate": "date-time", "nextBillDate": "date-time",
+            "paymentDueDate": "date-time", "runType": "string", "amountDue": "Money",
+            "appliedPayment": "[AppliedPayment]", "billDocument": "[object]",
+            "billingAccount": "Ref", "billingPeriod": "TimePeriod", "financialAccount": "Ref",
+            "paymentMethod": "Ref", "relatedParty": "[RelatedPartyRef]",
+            "remainingAmount": "Money", "state": "stateValue", "taxExcludedAmount": "Money",
+            "taxIncludedAmount": "Money", "taxItem": "[TaxItem]", **_POLYMORPHIC,
+        },
+        frozenset(),
+    ),
+    "AppliedCustomerBillingRate": (
+        {
+            "id": "string", "href": "string", "date": "date-time", "description": "string",
+            "isBilled": "boolean", "name": "string", "type": "string",
+            "appliedTax": "[TaxItem]", "bill": "Ref", "billingAccount": "Ref",
+            "characteristic": "[Characteristic]", "periodCoverage": "TimePeriod",
+            "product": "Ref", "taxExcludedAmount": "Money", "taxIncludedAmount": "Money",
+            **_POLYMORPHIC,
+        },
+        frozenset({"id"}),
+    ),
+    "Product": (
+        {
+            "id": "string", "href": "string", "description": "string", "isBundle": "boolean",
+            "isCustomerVisible": "boolean", "name": "string", "orderDate": "date-time",
+            "productSerialNumber": "string", "startDate": "date-time",
+            "terminationDate": "date-time", "billingAccount": "Ref",
+            "productCharacteristic": "[Characteristic]", "productOffering": "Ref",
+            "productPrice": "[object]", "productRelationship": "[ProductRelationship]",
+            "productSpecification": "Ref", "productTerm": "[object]",
+            "relatedParty": "[ProductParty]", "status": "ProductStatusType", **_POLYMORPHIC,
+        },
+        frozenset(),
+    ),
+    "ProductRelationship": (
+        {"relationshipType": "string", "product": "object", **_POLYMORPHIC},
+        frozenset({"relationshipType", "product"}),
+    ),
+    "ProductParty": ({**_REF, "role": "string"}, frozenset({"id", "@referredType"})),
+    "Money": ({"unit": "string", "value": "number"}, frozenset()),
+    "TimePeriod": ({"startDateTime": "date-time", "endDateTime": "date-time"}, frozenset()),
+    "Ref": (_REF, frozenset({"id"})),
+    "RelatedPartyRef": ({**_REF, "role": "string"}, frozenset({"id"})),
+    "TaxItem": (
+        {"taxCategory": "string", "taxRate": "number", "taxAmount": "Money", **_POLYMORPHIC},
+        frozenset(),
+    ),
+    "AppliedPayment": ({"appliedAmount": "Money", "payment": "Ref", **_POLYMORPHIC}, frozenset()),
+    "Characteristic": (
+        {"name": "string", "valueType": "string", "value": "any", **_POLYMORPHIC},
+        frozenset({"name", "value"}),
+    ),
+}  # fmt: skip
+"""Each definition's properties (name to type) and the properties it requires."""
+
+_PRODUCT_STATES = [
+    "created",
+    "pendingActive",
+    "cancelled",
+    "active",
+    "pendingTerminate",
+    "terminated",
+    "suspended",
+    "aborted",
+]
+ENUMS = {
+    "stateValue": frozenset({"new", "onHold", "validated", "sent", "partiallyPaid", "settled"}),
+    "ProductStatusType": frozenset({*_PRODUCT_STATES, "aborted "}),  # as the document spells it
+}
+"""The closed lists of words: a value outside is forbidden."""
+
+
+def problems(definition: str, value: Any, where: str = "") -> list[str]:
+    """What in ``value`` (a JSON object of ``definition``) TMF678 does not allow, by path.
+
+    Missing required properties, values not of their type, words outside a closed list. A
+    property the definition does not name is allowed (sub-classes add their own).
+    """
+    where = where or definition
+    if not isinstance(value, Mapping):
+        return [f"{where} is {value!r}, not an object"]
+    properties, required = DEFINITIONS[definition]
+    found = [f"{where}.{name} is required and missing" for name in sorted(required - set(value))]
+    for name, kind in properties.items():
+        if name in value:
+            found += _typed(kind, value[name], f"{where}.{name}")
+    return found
+
+
+def _typed(kind: str, value: Any, path: str) -> list[str]:
+    if kind.startswith("["):
+        if not isinstance(value, list):
+            return [f"{path} is {value!r}, not an array"]
+        inner = kind[1:-1]
+        return [p for n, each in enumerate(value) for p in _typed(inner, each, f"{path}[{n}]")]
+    if kind in DEFINITIONS:
+        return problems(kind, value, path)
+    if kind in ENUMS:
+        allowed = ", ".join(sorted(ENUMS[kind]))
+        return [] if value in ENUMS[kind] else [f"{path} is {value!r}, not one of {allowed}"]
+    if _valid(kind, value):
+        return []
+    return [f"{path} is {value!r}, not a {kind}"]
+
+
+def _valid(kind: str, value: Any) -> bool:
+    if kind in ("any", "object"):
+        return kind == "any" or isinstance(value, Mapping)
+    if kind == "number":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if not isinstance(value, str):
+        return False
+    if kind == "date-time":
+        return _date_time(value)
+    return True  # string, uri
+
+
+def _date_time(text: str) -> bool:
+    # RFC 3339: a full date, a time, and an offset (Z or +hh:mm).
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return "T" in text.upper() and moment.tzinfo is not None

@@ -1,0 +1,173 @@
+"""The telco plugin against TMF678: Demo Telecom's bills are valid, and whatever TMF678 allows a
+telco to serve, portal stores, through the real path (sandbox on a socket, real OAuth, a real
+SQLite file). The document's rules are ``portal_telco.rules``."""
+
+from collections.abc import Iterator
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from portal.app import Portal
+from portal.auth.flows import auto_approve_browser
+from portal.auth.vault import FileStorage, Vault
+from portal.http import RetryPolicy
+from portal.provider import sandbox_endpoints
+from portal.record import Account, Bill, Product
+from portal_telco import rules
+from portal_telco.sandbox import TelcoSandbox
+from portal_telco.variants import VARIANTS
+
+VALID = [name for name, variant in VARIANTS.items() if not variant.rejected_bills]
+
+
+@pytest.fixture(scope="module", params=list(VARIANTS))
+def synced(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Portal, TelcoSandbox]]:
+    """Each variant of Demo Telecom, synced once through OAuth into a store of its own."""
+    home = tmp_path_factory.mktemp(request.param) / "home"
+    vault = Vault(FileStorage(home / "vault.bin", key_file=home / "vault.key"), home / "vault.lock")
+    with (
+        TelcoSandbox(variant=request.param) as sandbox,
+        Portal.open(
+            home=home, vault=vault, retry_policy=RetryPolicy(initial_wait=0.01, max_wait=0.1)
+        ) as portal,
+    ):
+        endpoints = sandbox_endpoints(sandbox)
+        portal.connect("telco", browser=auto_approve_browser, endpoints=endpoints, timeout=10)
+        [result] = portal.sync(["telco"])
+        assert result.ok, result.error  # no variant ends a sync with an error
+        yield portal, sandbox
+
+
+def _derived_id(served: dict[str, Any], contracts: dict[str, str]) -> str:
+    """A bill without an id is its contract's bill for its period, written here."""
+    period = served["billingPeriod"]
+    contract = contracts[served["billingAccount"]["id"]]
+    return f"{contract}:{period['startDateTime']}:{period['endDateTime']}"
+
+
+def _money(value: dict[str, Any]) -> Decimal:
+    return Decimal(repr(value["value"]))
+
+
+@pytest.mark.parametrize(
+    ("definition", "value", "problem"),
+    [
+        ("CustomerBill", {"state": "overdue"}, "CustomerBill.state is 'overdue', not one of"),
+        ("CustomerBill", {"billDate": "26/05/2026"}, "CustomerBill.billDate is '26/05/2026'"),
+        ("CustomerBill", {"billDate": "2026-05-26T06:00:00"}, "CustomerBill.billDate is"),
+        ("CustomerBill", {"amountDue": {"value": "18.00"}}, "CustomerBill.amountDue.value is"),
+        ("CustomerBill", {"billingAccount": {"name": "x"}}, "CustomerBill.billingAccount.id is"),
+        ("CustomerBill", {"taxItem": {"taxRate": 20}}, "CustomerBill.taxItem is"),
+        ("AppliedCustomerBillingRate", {}, "AppliedCustomerBillingRate.id is required"),
+        ("Product", {"status": "gone"}, "Product.status is 'gone', not one of"),
+        ("Product", {"relatedParty": [{"id": "1"}]}, "Product.relatedParty[0].@referredType"),
+        (
+            "AppliedCustomerBillingRate",
+            {"id": "1", "characteristic": [{"name": "quantity"}]},
+            "AppliedCustomerBillingRate.characteristic[0].value is required",
+        ),
+    ],
+)
+def test_the_rules_name_what_tmf678_forbids(definition: str, value: Any, problem: str) -> None:
+    found = rules.problems(definition, value)
+    assert any(p.startswith(problem) for p in found), found
+
+
+def test_the_rules_allow_what_tmf678_leaves_open() -> None:
+    assert rules.problems("CustomerBill", {}) == []  # nothing of a bill is required
+    assert rules.problems("Product", {"status": "active"}) == []  # nor of a product, its name
+    assert rules.problems("AppliedCustomerBillingRate", {"id": "1"}) == []
+    subclass = {"@type": "DemoBill", "@baseType": "CustomerBill", "points": 12, "relatedParty": []}
+    assert rules.problems("CustomerBill", subclass) == []
+    assert rules.problems("CustomerBill", {"amountDue": {"unit": "JPY", "value": 1200}}) == []
+
+
+@pytest.mark.parametrize("variant", VALID)
+def test_every_variant_serves_only_what_tmf678_allows(variant: str) -> None:
+    truth = TelcoSandbox(variant=variant).ground_truth()
+    found = [p for b in truth["bills"] for p in rules.problems("CustomerBill", b)]
+    rates = truth["applied_rates"]
+    found += [p for r in rates for p in rules.problems("AppliedCustomerBillingRate", r)]
+    found += [p for product in truth["products"] for p in rules.problems("Product", product)]
+    assert found == [] and len(truth["bills"]) == 11 and len(rates) > 11
+
+
+def test_the_faulty_variant_serves_exactly_its_fault() -> None:
+    truth = TelcoSandbox(variant="faulty").ground_truth()
+    found = [p for b in truth["bills"] for p in rules.problems("CustomerBill", b)]
+    assert found == ["CustomerBill.billDate is '26/05/2026', not a date-time"]
+
+
+def test_each_variant_stores_every_bill_as_served(synced: tuple[Portal, TelcoSandbox]) -> None:
+    portal, sandbox = synced
+    truth = sandbox.ground_truth()
+    bills = {row["provider_id"]: row for row in portal.store.rows(Bill, "telco")}
+    rejected = sandbox.truth_rejections.get("bills", 0)
+    assert len(bills) == len(truth["bills"]) - rejected
+    contracts = {p["billingAccount"]["id"]: p["id"] for p in truth["accounts"]}
+    for served in truth["bills"]:
+        provider_id = served.get("id") or _derived_id(served, contracts)
+        if provider_id not in bills:
+            assert rejected, provider_id
+            continue
+        row = bills[provider_id]
+        assert ("id_derived" in row["extra"]) == ("id" not in served)
+        # Charges are asked for by bill id: a bill without one comes without them.
+        rates = [r for r in truth["applied_rates"] if r["bill"]["id"] == served.get("id")]
+        lines = sum((Decimal(line["amount"]) for line in row["lines"]), Decimal(0))
+        assert len(row["lines"]) == len(rates)
+        if "taxIncludedAmount" in served:
+            assert row["total"] == _money(served["taxIncludedAmount"])
+            assert lines == (row["total"] if rates else 0)
+            assert row["currency"] == served["taxIncludedAmount"]["unit"]
+            assert "total_from" not in row["extra"]
+        else:  # the total is its lines', each its tax-excluded amount plus its tax
+            expected = sum(
+                (
+                    _money(r["taxExcludedAmount"]) + _money(r["appliedTax"][0]["taxAmount"])
+                    for r in rates
+                ),
+                Decimal(0),
+            )
+            assert row["total"] == lines == expected and row["extra"]["total_from"]
+        period_end = datetime.fromisoformat(served["billingPeriod"]["endDateTime"]).date()
+        issued = served.get("billDate")
+        assert row["issued_on"] == (datetime.fromisoformat(issued).date() if issued else period_end)
+        assert row["status"] == served.get("state", "not_stated") and row["status_label"]
+        for key in ("@type", "@baseType", "@schemaLocation", "loyaltyPointsEarned"):
+            assert row["extra"].get(key) == served.get(key)  # kept as served
+
+
+def test_what_tmf678_forbids_is_rejected_with_its_reason(
+    synced: tuple[Portal, TelcoSandbox],
+) -> None:
+    portal, sandbox = synced
+    reasons = [r["reason"] for r in portal.store.rejections("telco")]
+    if not sandbox.truth_rejections:
+        assert reasons == []
+        return
+    [reason] = reasons
+    assert "billDate '26/05/2026' is not an RFC 3339 date-time" in reason
+
+
+def test_each_variant_stores_every_product_with_a_name(
+    synced: tuple[Portal, TelcoSandbox],
+) -> None:
+    portal, sandbox = synced
+    truth = sandbox.ground_truth()
+    products = {row["provider_id"]: row for row in portal.store.rows(Product, "telco")}
+    accounts = {row["provider_id"]: row for row in portal.store.rows(Account, "telco")}
+    assert products.keys() == {p["id"] for p in truth["products"]}
+    assert accounts.keys() == {p["id"] for p in truth["accounts"]}
+    for served in truth["products"]:
+        # TMF637 leaves a product's name optional: then its offering's, or its specification's.
+        offering, spec = served.get("productOffering", {}), served["productSpecification"]
+        named = served.get("name") or spec["name"]
+        assert products[served["id"]]["name"] == (offering.get("name") or named)
+        if served["id"] in accounts:
+            assert accounts[served["id"]]["name"] == named
+        assert products[served["id"]]["extra"].get("@type") == served.get("@type")
