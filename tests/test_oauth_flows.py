@@ -44,22 +44,28 @@ def test_every_login_sends_pkce_s256_a_fresh_state_and_a_nonce(
     assert first["state"] != second["state"] and first["nonce"] != second["nonce"]
 
 
-def test_a_replayed_redirect_from_an_earlier_login_is_refused(
+def test_a_forged_or_replayed_redirect_is_refused_and_the_real_login_still_completes(
     portal: Portal, bank: BankSandbox
 ) -> None:
     urls: list[str] = []
     portal.connect("bank", browser=recording(urls), endpoints=sandbox_endpoints(bank), timeout=10)
     old_redirect = urlsplit(urls[1])
+    forged: list[int] = []
 
-    def replaying_browser(url: str) -> None:
+    def attacked_browser(url: str) -> None:
         listener = urlsplit(parse_qs(urlsplit(url).query)["redirect_uri"][0])
-        httpx.get(listener._replace(query=old_redirect.query).geturl(), timeout=10)
+        for query in (old_redirect.query, "code=forged", "error=access_denied&state=guess"):
+            forged.append(
+                httpx.get(listener._replace(query=query).geturl(), timeout=10).status_code
+            )
+        auto_approve_browser(url)  # the person's real approval arrives after the forgeries
 
-    with pytest.raises(AuthError, match="wrong state"):
-        portal.connect(
-            "bank", browser=replaying_browser, endpoints=sandbox_endpoints(bank), timeout=10
-        )
-    assert bank.token_requests.get("authorization_code") == 1
+    connection = portal.connect(
+        "bank", browser=attacked_browser, endpoints=sandbox_endpoints(bank), timeout=10
+    )
+    assert forged == [400, 400, 400]
+    assert connection.status == "connected"
+    assert bank.token_requests.get("authorization_code") == 2  # the forged codes never sent
 
 
 def test_a_redirect_uri_the_provider_does_not_know_gets_no_code(

@@ -61,6 +61,7 @@ def connect(
     with friendly_errors(ctx.obj["verbose"]):
         portal = _open(ctx)
         endpoints = _sandbox_endpoints(portal, provider, sandbox_url) if sandbox_url else None
+        warnings: list[str] = []
         connection = portal.connect(
             provider,
             browser=browser,
@@ -68,13 +69,17 @@ def connect(
             timeout=timeout,
             device=device,
             show_code=show_code,
+            warn=warnings.append,
         )
         expires = (
             f", until {connection.grant_expires_at:%Y-%m-%d}" if connection.grant_expires_at else ""
         )
+        for warning in warnings:
+            click.echo(f"Warning: {warning}", err=True)
+        but = ", with the warning above" if warnings else ""
         click.echo(
-            f"Connected {provider} (scopes: {connection.scopes or 'none stated'}{expires}). "
-            "Now run: portal sync"
+            f"Connected {provider}{but} (scopes: {connection.scopes or 'none stated'}{expires})."
+            " Now run: portal sync"
         )
 
 

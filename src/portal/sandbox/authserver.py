@@ -9,12 +9,14 @@ test can look for each one where it must never appear.
 
 from __future__ import annotations
 
+import json
 import secrets
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import flask
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
@@ -33,6 +35,7 @@ from portal.sandbox.device import (
 )
 from portal.sandbox.oauth import (
     CLIENT_AUTH_METHODS,
+    OMIT,
     Authorization,
     AuthorizationCode,
     Client,
@@ -83,6 +86,7 @@ class AuthorizationService:
         self._base_url = base_url
         self._token_requests: Counter[str] = Counter()
         self._revocations: list[tuple[str, str]] = []
+        self._metadata_requests: list[tuple[str, bool]] = []
         self._lock = threading.Lock()
 
     @property
@@ -94,6 +98,12 @@ class AuthorizationService:
     def revocations(self) -> list[tuple[str, str]]:
         with self._lock:
             return list(self._revocations)
+
+    @property
+    def metadata_requests(self) -> list[tuple[str, bool]]:
+        """(path, whether it carried an ``Authorization`` header) of each metadata request."""
+        with self._lock:
+            return list(self._metadata_requests)
 
     def decide_device(self, user_code: str, approved: bool) -> None:
         """The person's decision on the device authorization shown as ``user_code``."""
@@ -129,7 +139,9 @@ class AuthorizationService:
                 return pages.consent(client_id, scope)
             approved = settings.auto_approve or flask.request.form.get("decision") == "approve"
             user = self._approve(client_id, scope) if approved else None
-            return server.create_authorization_response(grant_user=user, grant=grant)
+            return self._with_iss(
+                server.create_authorization_response(grant_user=user, grant=grant)
+            )
 
         @app.route("/oauth/token", methods=["POST"])
         def token() -> Any:
@@ -139,7 +151,7 @@ class AuthorizationService:
             self._remember_request()
             if grant_type == "refresh_token" and (error := store.take_refresh_failure()):
                 return _oauth_error(error, _REFRESH_FAILURE_STATUS.get(error, 400))
-            return self._remember_response(server.create_token_response())
+            return self._shape_token_response(grant_type, server.create_token_response())
 
         @app.route("/oauth/revoke", methods=["POST"])
         def revoke() -> Any:
@@ -170,17 +182,66 @@ class AuthorizationService:
             self._decide(credential, approved)
             return pages.device_done(approved)
 
+        # RFC 8414's and OpenID Connect Discovery's addresses serve the same metadata.
         @app.get("/.well-known/openid-configuration")
-        def openid_configuration() -> Any:
+        @app.get("/.well-known/oauth-authorization-server")
+        def metadata() -> Any:
+            self._note_metadata_request()
             return discovery(self._base_url(), settings)
 
         @app.get("/.well-known/jwks.json")
         def jwks() -> Any:
+            self._note_metadata_request()
             if not settings.openid:
                 flask.abort(404)
             return self.id_tokens.jwks()
 
         return protector
+
+    def _note_metadata_request(self) -> None:
+        request = flask.request
+        with self._lock:
+            self._metadata_requests.append((request.path, "Authorization" in request.headers))
+
+    def _with_iss(self, response: flask.Response) -> flask.Response:
+        """Add ``iss`` to an authorization response's redirect (RFC 9207 §2), if switched on."""
+        location = response.headers.get("Location")
+        with self.store.lock:
+            forged = self.store.forged_iss
+        if location is None or (forged is None and not self.settings.authorization_response_iss):
+            return response
+        iss = self._base_url() if forged is None else forged[0]
+        if iss is not None:
+            joiner = "&" if urlsplit(location).query else "?"
+            response.headers["Location"] = location + joiner + urlencode({"iss": iss})
+        return response
+
+    def _shape_token_response(self, grant_type: str, response: flask.Response) -> flask.Response:
+        """A token response with the switches applied (refresh ID token, patches), noted."""
+        body = response.get_json(silent=True)
+        if response.status_code != 200 or not isinstance(body, dict):
+            return self._remember_response(response)
+        scopes = str(body.get("scope", "")).split()
+        if (
+            grant_type == "refresh_token"
+            and self.settings.id_token_on_refresh
+            and "openid" in scopes
+        ):
+            issued = self.store.by_access_token(str(body.get("access_token", "")))
+            if issued is not None:
+                body["id_token"] = self.id_tokens.on_refresh(issued.client.client_id)
+        with self.store.lock:
+            patch = dict(self.store.token_patch)
+        response.set_data(json.dumps(body))
+        self._remember_response(response)  # the real tokens, before any patch hides them
+        for name, value in patch.items():
+            if value is OMIT:
+                body.pop(name, None)
+            else:
+                body[name] = value
+        # json.dumps writes NaN and Infinity as JavaScript does, as a sloppy server might.
+        response.set_data(json.dumps(body))
+        return response
 
     def _remember_request(self) -> None:
         request = flask.request
@@ -255,6 +316,8 @@ class AuthorizationService:
                 return refresh_token.authorization
 
             def revoke_old_credential(self, refresh_token: Token) -> None:
+                if settings.refresh_tokens == "first":
+                    return  # no new refresh token was issued: the first one stays valid
                 with store.lock:
                     refresh_token.refresh_revoked = True
 
@@ -338,6 +401,9 @@ def _token_generator(store: OAuthStore) -> Callable[..., dict[str, Any]]:
             "expires_in": expires_in or settings.access_token_ttl,
             "scope": " ".join(granted),
         }
+        rule = settings.refresh_tokens
+        if rule == "none" or (rule == "first" and grant_type == "refresh_token"):
+            include_refresh_token = False
         if include_refresh_token:
             token["refresh_token"] = secrets.token_urlsafe(32)
             # Not in RFC 6749, but common: it lets a client say when the grant runs out.
