@@ -130,6 +130,8 @@ class AuthorizationService:
 
         @app.route("/oauth/authorize", methods=["GET", "POST"])
         def authorize() -> Any:
+            # state and nonce are secrets of the login too: tests look for them in portal's logs.
+            store.remember([flask.request.values.get("state"), flask.request.values.get("nonce")])
             try:
                 grant = server.get_consent_grant(end_user=None)
             except OAuth2Error as error:
