@@ -88,12 +88,12 @@ class Life:
         self.outputs += [done.stdout, done.stderr]
         assert done.returncode == expect, f"{args}: {done.stderr}"
 
-    def connect(self, bank: BankSandbox) -> None:
+    def connect(self, bank: BankSandbox, provider: str = "canary") -> None:
         process = subprocess.Popen(
             [
                 *self.base,
                 "connect",
-                "canary",
+                provider,
                 "--no-browser",
                 "--sandbox",
                 bank.base_url,

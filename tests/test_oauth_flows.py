@@ -20,6 +20,7 @@ from portal.errors import AuthError, ConfigError
 from portal.provider import Provider, sandbox_endpoints
 from portal_bank import plugin as bank_plugin
 from portal_bank.sandbox import BankSandbox
+from test_canary import Life
 
 
 def recording(urls: list[str]) -> Callable[[str], None]:
@@ -328,3 +329,35 @@ def test_a_plugin_adds_authorization_parameters_and_no_refresh_token_is_warned_o
 def test_a_declaration_cannot_replace_portals_own_authorization_parameters() -> None:
     with pytest.raises(ConfigError, match="state are portal's own"):
         _Variant(authorization_params={"state": "fixed"})
+
+
+OFFLINE_PLUGIN = """
+import dataclasses
+from portal import hookimpl
+from portal_bank import plugin as bank
+
+PROVIDER = dataclasses.replace(
+    bank.PROVIDER, name="offline", display_name="Offline Bank",
+    oauth=dataclasses.replace(bank.PROVIDER.oauth, authorization_params={"access_type": "offline"}),
+)
+
+@hookimpl
+def register_providers(register):
+    register(PROVIDER)
+"""
+
+
+@pytest.mark.slow
+def test_portal_connect_warns_instead_of_plainly_saying_connected(tmp_path: Path) -> None:
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "offline.py").write_text(OFFLINE_PLUGIN)
+    life = Life(tmp_path / "home", plugins)
+    with BankSandbox(refresh_tokens="none", access_token_ttl=1800) as bank:
+        life.connect(bank, provider="offline")
+    printed = "".join(life.outputs)
+    assert (
+        "Warning: Offline Bank gave no refresh token: portal will need you to connect again"
+        " when the access expires in 30 minutes." in printed
+    )
+    assert "Connected offline, with the warning above (scopes: openid accounts" in printed
