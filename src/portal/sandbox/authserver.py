@@ -3,20 +3,19 @@
 ``AuthorizationService`` owns the state (the ``OAuthStore``, the device authorizations, the
 ID-token key) and puts the routes on the sandbox's Flask app: ``/oauth/authorize``,
 ``/oauth/token``, ``/oauth/revoke``, ``/oauth/device``, the ``/device`` page and the
-``/.well-known`` documents. It notes every secret value crossing those routes, so that a
+``/.well-known`` documents (OpenID Discovery and RFC 8414 metadata, the JWKS); what the
+token endpoint answers, and the switches that bend it, are in ``answers``. It notes every secret value crossing those routes, so that a
 test can look for each one where it must never appear.
 """
 
 from __future__ import annotations
 
-import json
 import secrets
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode, urlsplit
 
 import flask
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
@@ -26,6 +25,7 @@ from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 
 from portal.sandbox import pages
+from portal.sandbox.answers import oauth_error, shaped, token_generator, with_iss
 from portal.sandbox.device import (
     DeviceBook,
     DeviceCredential,
@@ -35,7 +35,6 @@ from portal.sandbox.device import (
 )
 from portal.sandbox.oauth import (
     CLIENT_AUTH_METHODS,
-    OMIT,
     Authorization,
     AuthorizationCode,
     Client,
@@ -141,9 +140,8 @@ class AuthorizationService:
                 return pages.consent(client_id, scope)
             approved = settings.auto_approve or flask.request.form.get("decision") == "approve"
             user = self._approve(client_id, scope) if approved else None
-            return self._with_iss(
-                server.create_authorization_response(grant_user=user, grant=grant)
-            )
+            response = server.create_authorization_response(grant_user=user, grant=grant)
+            return with_iss(response, self._base_url(), store)
 
         @app.route("/oauth/token", methods=["POST"])
         def token() -> Any:
@@ -152,8 +150,9 @@ class AuthorizationService:
                 self._token_requests[grant_type] += 1
             self._remember_request()
             if grant_type == "refresh_token" and (error := store.take_refresh_failure()):
-                return _oauth_error(error, _REFRESH_FAILURE_STATUS.get(error, 400))
-            return self._shape_token_response(grant_type, server.create_token_response())
+                return oauth_error(error, _REFRESH_FAILURE_STATUS.get(error, 400))
+            response = server.create_token_response()
+            return shaped(grant_type, response, store, self.id_tokens, self._remember_response)
 
         @app.route("/oauth/revoke", methods=["POST"])
         def revoke() -> Any:
@@ -204,46 +203,6 @@ class AuthorizationService:
         request = flask.request
         with self._lock:
             self._metadata_requests.append((request.path, "Authorization" in request.headers))
-
-    def _with_iss(self, response: flask.Response) -> flask.Response:
-        """Add ``iss`` to an authorization response's redirect (RFC 9207 §2), if switched on."""
-        location = response.headers.get("Location")
-        with self.store.lock:
-            forged = self.store.forged_iss
-        if location is None or (forged is None and not self.settings.authorization_response_iss):
-            return response
-        iss = self._base_url() if forged is None else forged[0]
-        if iss is not None:
-            joiner = "&" if urlsplit(location).query else "?"
-            response.headers["Location"] = location + joiner + urlencode({"iss": iss})
-        return response
-
-    def _shape_token_response(self, grant_type: str, response: flask.Response) -> flask.Response:
-        """A token response with the switches applied (refresh ID token, patches), noted."""
-        body = response.get_json(silent=True)
-        if response.status_code != 200 or not isinstance(body, dict):
-            return self._remember_response(response)
-        scopes = str(body.get("scope", "")).split()
-        if (
-            grant_type == "refresh_token"
-            and self.settings.id_token_on_refresh
-            and "openid" in scopes
-        ):
-            issued = self.store.by_access_token(str(body.get("access_token", "")))
-            if issued is not None:
-                body["id_token"] = self.id_tokens.on_refresh(issued.client.client_id)
-        with self.store.lock:
-            patch = dict(self.store.token_patch)
-        response.set_data(json.dumps(body))
-        self._remember_response(response)  # the real tokens, before any patch hides them
-        for name, value in patch.items():
-            if value is OMIT:
-                body.pop(name, None)
-            else:
-                body[name] = value
-        # json.dumps writes NaN and Infinity as JavaScript does, as a sloppy server might.
-        response.set_data(json.dumps(body))
-        return response
 
     def _remember_request(self) -> None:
         request = flask.request
@@ -358,7 +317,7 @@ class AuthorizationService:
 
         server = AuthorizationServer(app, query_client=store.client, save_token=save_token)
         server.scopes_supported = list(settings.scopes)
-        server.register_token_generator("default", _token_generator(store))
+        server.register_token_generator("default", token_generator(store))
         code_oidc, device_oidc = openid_extensions(store, self.id_tokens)
         pkce = S256Only(required=True)
         if settings.openid:
@@ -379,47 +338,3 @@ class AuthorizationService:
         protector = ResourceProtector()
         protector.register_token_validator(Validator())
         return server, protector
-
-
-def _token_generator(store: OAuthStore) -> Callable[..., dict[str, Any]]:
-    settings = store.settings
-
-    def generate(
-        grant_type: str,
-        client: Client,
-        user: Authorization | None = None,
-        scope: str | None = None,
-        expires_in: int | None = None,
-        include_refresh_token: bool = True,
-    ) -> dict[str, Any]:
-        granted = (scope or "").split()
-        with store.lock:
-            widen = store.widen
-        if widen and widen not in granted:
-            granted.append(widen)  # a misbehaving provider grants more than was asked for
-        token: dict[str, Any] = {
-            "access_token": secrets.token_urlsafe(32),
-            "token_type": "Bearer",
-            "expires_in": expires_in or settings.access_token_ttl,
-            "scope": " ".join(granted),
-        }
-        rule = settings.refresh_tokens
-        if rule == "none" or (rule == "first" and grant_type == "refresh_token"):
-            include_refresh_token = False
-        if include_refresh_token:
-            token["refresh_token"] = secrets.token_urlsafe(32)
-            # Not in RFC 6749, but common: it lets a client say when the grant runs out.
-            token["refresh_token_expires_in"] = settings.refresh_token_ttl
-        if user is not None:
-            token.update(user.extra)
-        return token
-
-    return generate
-
-
-def _oauth_error(error: str, status: int) -> flask.Response:
-    description = f"The sandbox was told to answer {error}."
-    response = flask.jsonify(error=error, error_description=description)
-    response.status_code = status
-    response.headers["Cache-Control"] = "no-store"
-    return response
