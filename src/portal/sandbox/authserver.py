@@ -4,8 +4,9 @@
 ID-token key) and puts the routes on the sandbox's Flask app: ``/oauth/authorize``,
 ``/oauth/token``, ``/oauth/revoke``, ``/oauth/device``, the ``/device`` page and the
 ``/.well-known`` documents (OpenID Discovery and RFC 8414 metadata, the JWKS); what the
-token endpoint answers, and the switches that bend it, are in ``answers``. It notes every secret value crossing those routes, so that a
-test can look for each one where it must never appear.
+token endpoint answers, and the switches that bend it, are in ``answers``. It notes
+every secret value crossing those routes, so that a test can look for each one where it
+must never appear.
 """
 
 from __future__ import annotations

@@ -46,13 +46,12 @@ class Sandbox:
     grant (RFC 8628) on ``/oauth/device`` and ``/device``; with ``openid``, ID tokens (RS256)
     and ``/.well-known/jwks.json``; and the discovery document at
     ``/.well-known/openid-configuration`` (and RFC 8414's address). Switches make it behave
-as servers portal did not write do: short ``access_token_ttl``, ``refresh_tokens``
-("rotating", "first" or "none"), ``authorization_response_iss`` (RFC 9207),
-``id_token_on_refresh``, and at run time ``patch_token_responses`` and ``forge_iss``.
-A subclass adds the provider's API in
-    ``register_routes`` and describes the data it serves in ``ground_truth``. Use it as a
-    context manager, or call ``start`` and ``stop``; it can be started again after it
-    stops (on a new port unless ``port`` is set).
+    as servers portal did not write do: a short ``access_token_ttl``, ``refresh_tokens``
+    ("rotating", "first" or "none"), ``authorization_response_iss`` (RFC 9207),
+    ``id_token_on_refresh``, and at run time ``patch_token_responses`` and ``forge_iss``.
+    A subclass adds the provider's API in ``register_routes`` and describes the data it
+    serves in ``ground_truth``. Use it as a context manager, or call ``start`` and ``stop``;
+    it can be started again after it stops (on a new port unless ``port`` is set).
     """
 
     def __init__(
