@@ -82,6 +82,14 @@ def test_the_listener_answers_once_and_only_on_its_path() -> None:
     assert listener.result == {"code": "abc", "state": "s"}
 
 
+def test_the_listener_keeps_waiting_through_answers_without_its_state() -> None:
+    with LoopbackListener(state="expected") as listener:
+        for forged in ("code=x", "code=x&state=other", "error=access_denied&state=\u00e9"):
+            assert httpx.get(f"{listener.redirect_uri}?{forged}").status_code == 400
+        assert httpx.get(f"{listener.redirect_uri}?code=real&state=expected").status_code == 200
+        assert listener.wait(1) == {"code": "real", "state": "expected"}
+
+
 def test_reconnecting_keeps_the_connection_id(portal: Portal, bank: BankSandbox) -> None:
     first = connect(portal, bank)
     second = connect(portal, bank)

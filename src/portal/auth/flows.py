@@ -46,9 +46,9 @@ Browser = Callable[[str], None]
 class LoopbackListener:
     """A one-shot HTTP listener on 127.0.0.1 that waits for the authorization redirect."""
 
-    def __init__(self, path: str = CALLBACK_PATH) -> None:
+    def __init__(self, path: str = CALLBACK_PATH, *, state: str | None = None) -> None:
         self.path = path
-        self.state: str | None = None
+        self.state = state
         """The ``state`` of the login waited for: a request without it is not the answer."""
         self.result: dict[str, str] | None = None
         self._done = threading.Event()
@@ -174,14 +174,14 @@ class OAuthHelpers:
         wanted = scopes if scopes is not None else oauth.scopes
         verifier = secrets.token_urlsafe(64)
         nonce = secrets.token_urlsafe(32) if oauth.openid else None
+        state = secrets.token_urlsafe(32)
         with (
-            LoopbackListener() as listener,
+            LoopbackListener(state=state) as listener,
             self._client(
                 " ".join(wanted), redirect_uri=listener.redirect_uri, code_challenge_method="S256"
             ) as client,
         ):
             metadata = discover(client, self.provider)
-            listener.state = state = secrets.token_urlsafe(32)
             extra = {**oauth.authorization_params, **({"nonce": nonce} if nonce else {})}
             url, _ = client.create_authorization_url(
                 oauth.authorize_url, state=state, code_verifier=verifier, **extra
