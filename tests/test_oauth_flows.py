@@ -199,6 +199,31 @@ def test_a_device_login_refused_on_the_other_device(portal: Portal) -> None:
         )
 
 
+@pytest.mark.parametrize(
+    ("patch", "named"),
+    [
+        ({"interval": float("nan")}, "interval is NaN"),
+        ({"interval": -1}, "interval is -1 seconds"),
+        ({"expires_in": "soon"}, "expires_in is text"),
+        ({"expires_in": 10**30}, "expires_in is 1e[+]30 seconds"),
+    ],
+)
+def test_a_device_authorization_answer_with_nonsense_timing_is_refused_clearly(
+    portal: Portal, patch: dict[str, Any], named: str
+) -> None:
+    with BankSandbox(device_interval=1) as bank:
+        bank.patch_device_responses(patch)
+        with pytest.raises(AuthError, match=f"with nonsense: its {named}"):
+            portal.connect(
+                "bank",
+                device=True,
+                show_code=approving(bank, []),
+                endpoints=sandbox_endpoints(bank),
+            )
+        assert bank.token_requests == {}
+    assert portal.store.connections() == []
+
+
 # -- servers portal did not write: RFC 9207, revocation, authorization parameters --------
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,22 +117,29 @@ def check_token_response(values: Mapping[str, Any]) -> dict[str, Any]:
         raise refuse(f"token_type is {values['token_type'][:20]!r}, not Bearer")
     for name in _LIFETIMES:
         if name in values and values[name] is not None:
-            checked[name] = _lifetime(name, values[name], refuse)
+            try:
+                checked[name] = int(seconds(name, values[name]))
+            except ValueError as problem:
+                raise refuse(str(problem)) from None
     return checked
 
 
-def _lifetime(name: str, value: Any, refuse: Callable[[str], TokenResponseError]) -> int:
+def seconds(name: str, value: Any, *, least: float = 1) -> float:
+    """``value`` as seconds from ``least`` to ten years, or a ValueError naming ``name``.
+
+    For any lifetime or interval a server states: a number, or a string of digits.
+    """
     number: float | None = None
     if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 20:
         number = int(value)
     elif isinstance(value, int | float) and not isinstance(value, bool):
         number = value
     if number is None or not math.isfinite(number):
-        raise refuse(f"{name} is {_kind(value)}, not a number of seconds")
-    if not 1 <= number <= MAX_LIFETIME:
+        raise ValueError(f"{name} is {_kind(value)}, not a number of seconds")
+    if not least <= number <= MAX_LIFETIME:
         shown = f"{number:.3g}" if abs(number) >= 1e6 else f"{number:g}"
-        raise refuse(f"{name} is {shown} seconds, outside 1 second to 10 years")
-    return int(number)
+        raise ValueError(f"{name} is {shown} seconds, outside {least:g} to 10 years")
+    return float(number)
 
 
 def _kind(value: Any) -> str:

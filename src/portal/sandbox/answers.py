@@ -89,11 +89,19 @@ def shaped(
         issued = store.by_access_token(str(body.get("access_token", "")))
         if issued is not None:
             body["id_token"] = id_tokens.on_refresh(issued.client.client_id)
-    with store.lock:
-        patch = dict(store.token_patch)
     response.set_data(json.dumps(body))
     remember(response)  # the real tokens, before any patch hides them
-    for name, value in patch.items():
+    return patched(response, store.token_patch, store)
+
+
+def patched(response: flask.Response, patch: dict[str, Any], store: OAuthStore) -> flask.Response:
+    """``response`` with ``patch`` applied to its JSON body (``OMIT``: leave a field out)."""
+    body = response.get_json(silent=True)
+    with store.lock:
+        changes = dict(patch)
+    if not changes or response.status_code != 200 or not isinstance(body, dict):
+        return response
+    for name, value in changes.items():
         if value is OMIT:
             body.pop(name, None)
         else:

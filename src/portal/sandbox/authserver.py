@@ -26,7 +26,7 @@ from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 
 from portal.sandbox import pages
-from portal.sandbox.answers import oauth_error, shaped, token_generator, with_iss
+from portal.sandbox.answers import oauth_error, patched, shaped, token_generator, with_iss
 from portal.sandbox.device import (
     DeviceBook,
     DeviceCredential,
@@ -167,7 +167,10 @@ class AuthorizationService:
         @app.route("/oauth/device", methods=["POST"])
         def device_authorization() -> Any:
             self._remember_request()
-            return self._remember_response(server.create_endpoint_response("device_authorization"))
+            response = self._remember_response(
+                server.create_endpoint_response("device_authorization")
+            )
+            return patched(response, store.device_patch, store)
 
         @app.route("/device", methods=["GET", "POST"])
         def device_page() -> Any:

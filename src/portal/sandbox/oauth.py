@@ -232,6 +232,8 @@ class OAuthStore:
         """The OAuth error the next refresh answers instead of refreshing."""
         self.token_patch: dict[str, Any] = {}
         """Fields put into (or, with ``OMIT``, taken out of) every token response."""
+        self.device_patch: dict[str, Any] = {}
+        """The same for device authorization responses (RFC 8628 §3.2)."""
         self.forged_iss: tuple[str | None] | None = None
         """``(value,)``: the ``iss`` of authorization responses instead of the issuer's own
         (None: left out), as a mix-up attacker's server would answer."""

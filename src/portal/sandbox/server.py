@@ -341,6 +341,11 @@ class Sandbox:
         with self._oauth.lock:
             self._oauth.token_patch = dict(fields)
 
+    def patch_device_responses(self, fields: dict[str, Any]) -> None:
+        """As ``patch_token_responses``, for device authorization responses (RFC 8628 §3.2)."""
+        with self._oauth.lock:
+            self._oauth.device_patch = dict(fields)
+
     def forge_iss(self, value: str | None) -> None:
         """Answer authorization responses with ``iss`` = ``value`` (None: no ``iss`` at all)."""
         with self._oauth.lock:
