@@ -276,6 +276,17 @@ def test_reconnecting_revokes_the_grant_it_replaces_after_storing_the_new_one(
     assert result.ok, result.error  # the new one works
 
 
+def test_reconnecting_without_a_new_refresh_token_leaves_the_old_grant_alone(
+    portal: Portal,
+) -> None:
+    with BankSandbox(refresh_tokens="none") as bank:
+        connect(portal, bank)
+        connect(portal, bank)  # may be the same grant: revoking would revoke the new tokens
+        assert bank.revocations == []
+        [result] = portal.sync()
+        assert result.ok, result.error
+
+
 class _FullDisk:
     """A vault file that cannot be written, as on a full disk."""
 

@@ -144,7 +144,10 @@ class Portal:
         )
         self._keep(provider, connection.id, tokens)
         self.store.save_connection(connection)
-        if replaced is not None:
+        if replaced is not None and tokens.refresh_token:
+            # Only a connect that brought its own refresh token is surely a grant of its own:
+            # where a server hands back the same grant (and no new refresh token), revoking
+            # the old tokens would revoke the new ones with them (RFC 7009 §2.1).
             self._revoke_replaced(provider, replaced, tokens, warn)
         if provider.oauth.offline and tokens.refresh_token is None:
             warn(_no_refresh_token(provider, tokens))
