@@ -42,18 +42,24 @@ def test_connect_runs_pkce_s256_and_stores_tokens_encrypted(
     assert os.stat(portal.vault.storage.key_file).st_mode & 0o777 == 0o600
 
 
-def test_a_redirect_with_the_wrong_state_is_refused(portal: Portal, bank: BankSandbox) -> None:
+def test_a_redirect_with_the_wrong_state_never_ends_the_login(
+    portal: Portal, bank: BankSandbox
+) -> None:
+    statuses: list[int] = []
+
     def forging_browser(url: str) -> None:
         answer = httpx.get(url, follow_redirects=False, timeout=10)
         location = urlsplit(answer.headers["Location"])
         query = {k: v[0] for k, v in parse_qs(location.query).items()}
         query["state"] = "forged"
-        httpx.get(location._replace(query=urlencode(query)).geturl(), timeout=10)
+        forged = location._replace(query=urlencode(query)).geturl()
+        statuses.append(httpx.get(forged, timeout=10).status_code)
 
-    with pytest.raises(AuthError, match="wrong state"):
+    with pytest.raises(AuthError, match="No answer from the browser"):
         portal.connect(
-            "bank", browser=forging_browser, endpoints=sandbox_endpoints(bank), timeout=10
+            "bank", browser=forging_browser, endpoints=sandbox_endpoints(bank), timeout=2
         )
+    assert statuses == [400]
     assert portal.store.connections() == []
     assert bank.token_requests.get("authorization_code", 0) == 0
 
@@ -74,6 +80,14 @@ def test_the_listener_answers_once_and_only_on_its_path() -> None:
         with pytest.raises(httpx.HTTPError):
             httpx.get(f"{listener.redirect_uri}?code=evil&state=s", timeout=1)
     assert listener.result == {"code": "abc", "state": "s"}
+
+
+def test_the_listener_keeps_waiting_through_answers_without_its_state() -> None:
+    with LoopbackListener(state="expected") as listener:
+        for forged in ("code=x", "code=x&state=other", "error=access_denied&state=\u00e9"):
+            assert httpx.get(f"{listener.redirect_uri}?{forged}").status_code == 400
+        assert httpx.get(f"{listener.redirect_uri}?code=real&state=expected").status_code == 200
+        assert listener.wait(1) == {"code": "real", "state": "expected"}
 
 
 def test_reconnecting_keeps_the_connection_id(portal: Portal, bank: BankSandbox) -> None:

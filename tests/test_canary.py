@@ -1,10 +1,12 @@
 """Canary: no secret ever shows up in a log line, an output, an error, a repr, the store or an export.
 
 A whole life cycle runs through the real CLI at DEBUG: connect (authorization code, PKCE,
-OpenID), sync, a forced refresh, export, status, a failing sync, disconnect. Every secret
-that crossed the sandbox (access and refresh tokens, authorization codes, code verifiers,
-ID tokens, the client secret) is then searched for, as is and URL-, JSON- and
-base64-encoded, in everything portal wrote.
+OpenID), sync, connect again with a device code (RFC 8628, replacing the first grant), a
+forced refresh, export, status, a failing sync, disconnect. Every secret that crossed the
+sandbox (access and refresh tokens, authorization and device codes, code verifiers, state,
+nonces, ID tokens, the client secret) is then searched for, as is and URL-, JSON- and
+base64-encoded, in everything portal wrote. ``sync --demo``, where portal's own user agent
+follows the redirect (code and state in the URL httpx logs), is searched the same way.
 """
 
 import base64
@@ -86,12 +88,12 @@ class Life:
         self.outputs += [done.stdout, done.stderr]
         assert done.returncode == expect, f"{args}: {done.stderr}"
 
-    def connect(self, bank: BankSandbox) -> None:
+    def connect(self, bank: BankSandbox, provider: str = "canary") -> None:
         process = subprocess.Popen(
             [
                 *self.base,
                 "connect",
-                "canary",
+                provider,
                 "--no-browser",
                 "--sandbox",
                 bank.base_url,
@@ -111,6 +113,28 @@ class Life:
                 httpx.get(line.strip(), follow_redirects=True, timeout=10)
                 break
         out, err = process.communicate(timeout=30)
+        # The address the person must open carries state and nonce by design (RFC 6749
+        # §4.1.1); it is the one line allowed to. Every other line is searched.
+        seen = [line for line in seen if not line.strip().startswith(bank.authorize_url)]
+        self.outputs += ["".join(seen), out, err]
+        assert process.returncode == 0, err
+
+    def connect_device(self, bank: BankSandbox) -> None:
+        process = subprocess.Popen(
+            [*self.base, "connect", "canary", "--device", "--sandbox", bank.base_url],
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stderr is not None
+        seen = []
+        for line in process.stderr:
+            seen.append(line)
+            if len(seen) >= 3 and "enter the code" in seen[-3] and line.strip():
+                bank.approve_device(line.strip())
+                break
+        out, err = process.communicate(timeout=60)
         self.outputs += ["".join(seen), out, err]
         assert process.returncode == 0, err
 
@@ -122,9 +146,12 @@ def test_no_secret_leaks_anywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     plugins.mkdir()
     (plugins / "canary.py").write_text(PLUGIN)
     life = Life(home, plugins)
-    with BankSandbox() as bank:
+    with BankSandbox(device_interval=0.5, id_token_on_refresh=True) as bank:
         bank.register_client(CLIENT_ID, client_secret=CLIENT_SECRET, scope="openid accounts")
         life.connect(bank)
+        life.run("sync")
+        life.connect_device(bank)
+        assert ("refresh_token", "refresh_token") in bank.revocations  # the first grant
         life.run("sync")
         bank.expire_tokens()  # the next sync refreshes: rotated tokens are secrets too
         life.run("sync")
@@ -135,7 +162,7 @@ def test_no_secret_leaks_anywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         life.run("sync", expect=4)  # an AuthError, printed with its message and hint
         life.run("disconnect", "canary")
         secrets = bank.secrets_seen() | {CLIENT_SECRET, f"{CLIENT_ID}:{CLIENT_SECRET}"}
-        assert len(secrets) >= 8, "the sandbox should have seen tokens, codes and verifiers"
+        assert len(secrets) >= 12, "the sandbox should have seen tokens, codes and verifiers"
         with Portal.open(home=home, plugins_dir=plugins) as portal:
             reprs = [
                 repr(portal),
@@ -157,4 +184,44 @@ def test_no_secret_leaks_anywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         for where, text in places.items()
         if form in text
     ]
+    assert not leaks, f"secrets found: {leaks}"
+
+
+OBSERVER = '''
+"""Notes every secret the demo's sandboxes saw, for the canary: it observes, changes nothing."""
+import atexit, json, os
+from portal.sandbox.server import Sandbox
+
+_seen = set()
+_stop = Sandbox.stop
+
+def _stop_noting(self):
+    if self.running:
+        _seen.update(self.secrets_seen())
+    _stop(self)
+
+Sandbox.stop = _stop_noting
+
+@atexit.register
+def _write():
+    with open(os.environ["CANARY_SEEN"], "w") as out:
+        json.dump(sorted(_seen), out)
+'''
+
+
+@pytest.mark.slow
+def test_a_verbose_demo_sync_prints_no_secret(tmp_path: Path) -> None:
+    # In --demo portal's own user agent follows the redirect, so httpx logs the URL with the
+    # code and state, and the in-process authorization server logs the tokens it issues.
+    plugins, seen_file = tmp_path / "plugins", tmp_path / "seen.json"
+    plugins.mkdir()
+    (plugins / "observer.py").write_text(OBSERVER)
+    life = Life(tmp_path / "home", plugins)
+    life.env["CANARY_SEEN"] = str(seen_file)
+    life.run("sync", "--demo")
+    secrets = set(json.loads(seen_file.read_text()))
+    assert len(secrets) >= 16, "four sandboxes: codes, verifiers, state, tokens each"
+    output = "".join(life.outputs)
+    assert "HTTP Request: GET" in output and "/callback?" in output, "httpx logged the redirect"
+    leaks = [form[:12] + "..." for s in secrets for form in encodings(s) if form in output]
     assert not leaks, f"secrets found: {leaks}"

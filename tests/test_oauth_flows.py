@@ -1,19 +1,26 @@
 """The OAuth flows under attack and misbehaviour, each through the real flow on a real socket."""
 
+import dataclasses
 import socket
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
 from conftest import connect
+from portal import hookimpl
 from portal.app import Portal
 from portal.auth.device import DeviceCode
 from portal.auth.flows import LoopbackListener, auto_approve_browser
+from portal.auth.vault import FileStorage, Vault
 from portal.errors import AuthError, ConfigError
-from portal.provider import sandbox_endpoints
+from portal.provider import Provider, sandbox_endpoints
+from portal_bank import plugin as bank_plugin
 from portal_bank.sandbox import BankSandbox
+from test_canary import Life
 
 
 def recording(urls: list[str]) -> Callable[[str], None]:
@@ -44,22 +51,28 @@ def test_every_login_sends_pkce_s256_a_fresh_state_and_a_nonce(
     assert first["state"] != second["state"] and first["nonce"] != second["nonce"]
 
 
-def test_a_replayed_redirect_from_an_earlier_login_is_refused(
+def test_a_forged_or_replayed_redirect_is_refused_and_the_real_login_still_completes(
     portal: Portal, bank: BankSandbox
 ) -> None:
     urls: list[str] = []
     portal.connect("bank", browser=recording(urls), endpoints=sandbox_endpoints(bank), timeout=10)
     old_redirect = urlsplit(urls[1])
+    forged: list[int] = []
 
-    def replaying_browser(url: str) -> None:
+    def attacked_browser(url: str) -> None:
         listener = urlsplit(parse_qs(urlsplit(url).query)["redirect_uri"][0])
-        httpx.get(listener._replace(query=old_redirect.query).geturl(), timeout=10)
+        for query in (old_redirect.query, "code=forged", "error=access_denied&state=guess"):
+            forged.append(
+                httpx.get(listener._replace(query=query).geturl(), timeout=10).status_code
+            )
+        auto_approve_browser(url)  # the person's real approval arrives after the forgeries
 
-    with pytest.raises(AuthError, match="wrong state"):
-        portal.connect(
-            "bank", browser=replaying_browser, endpoints=sandbox_endpoints(bank), timeout=10
-        )
-    assert bank.token_requests.get("authorization_code") == 1
+    connection = portal.connect(
+        "bank", browser=attacked_browser, endpoints=sandbox_endpoints(bank), timeout=10
+    )
+    assert forged == [400, 400, 400]
+    assert connection.status == "connected"
+    assert bank.token_requests.get("authorization_code") == 2  # the forged codes never sent
 
 
 def test_a_redirect_uri_the_provider_does_not_know_gets_no_code(
@@ -184,3 +197,203 @@ def test_a_device_login_refused_on_the_other_device(portal: Portal) -> None:
             show_code=lambda code: bank.deny_device(code.user_code),
             endpoints=sandbox_endpoints(bank),
         )
+
+
+@pytest.mark.parametrize(
+    ("patch", "named"),
+    [
+        ({"interval": float("nan")}, "interval is NaN"),
+        ({"interval": -1}, "interval is -1 seconds"),
+        ({"expires_in": "soon"}, "expires_in is text"),
+        ({"expires_in": 10**30}, "expires_in is 1e[+]30 seconds"),
+    ],
+)
+def test_a_device_authorization_answer_with_nonsense_timing_is_refused_clearly(
+    portal: Portal, patch: dict[str, Any], named: str
+) -> None:
+    with BankSandbox(device_interval=1) as bank:
+        bank.patch_device_responses(patch)
+        with pytest.raises(AuthError, match=f"with nonsense: its {named}"):
+            portal.connect(
+                "bank",
+                device=True,
+                show_code=approving(bank, []),
+                endpoints=sandbox_endpoints(bank),
+            )
+        assert bank.token_requests == {}
+    assert portal.store.connections() == []
+
+
+# -- servers portal did not write: RFC 9207, revocation, authorization parameters --------
+
+
+def test_a_server_declaring_rfc_9207_has_its_iss_checked_and_the_login_completes(
+    portal: Portal,
+) -> None:
+    urls: list[str] = []
+    with BankSandbox(authorization_response_iss=True) as bank:
+        connection = portal.connect(
+            "bank", browser=recording(urls), endpoints=sandbox_endpoints(bank), timeout=10
+        )
+        assert parse_qs(urlsplit(urls[1]).query)["iss"] == [bank.issuer]
+    assert connection.status == "connected"
+
+
+@pytest.mark.parametrize(
+    ("declared", "iss", "refusal"),
+    [
+        (True, None, "carried no issuer"),
+        (True, "http://attacker.example", "came from the issuer"),
+        (False, "http://attacker.example", "came from the issuer"),  # present: always checked
+    ],
+)
+def test_an_authorization_response_from_the_wrong_issuer_is_refused(
+    portal: Portal, declared: bool, iss: str | None, refusal: str
+) -> None:
+    with BankSandbox(authorization_response_iss=declared) as bank:
+        bank.forge_iss(iss)
+        with pytest.raises(AuthError, match=refusal):
+            connect(portal, bank)
+        assert bank.token_requests.get("authorization_code", 0) == 0  # the code never sent
+    assert portal.store.connections() == []
+
+
+def test_reconnecting_revokes_the_grant_it_replaces_after_storing_the_new_one(
+    portal: Portal, bank: BankSandbox
+) -> None:
+    first = connect(portal, bank)
+    old = portal.vault.get(first.id)
+    assert old is not None and old.access_token
+    connect(portal, bank)
+    assert bank.revocations == [
+        ("refresh_token", "refresh_token"),
+        ("access_token", "access_token"),
+    ]
+    api = f"{bank.base_url}/open-banking/v3.1/aisp/accounts"
+    refused = httpx.get(api, headers={"Authorization": f"Bearer {old.access_token}"}, timeout=10)
+    assert refused.status_code == 401  # the old grant is gone at the provider
+    [result] = portal.sync()
+    assert result.ok, result.error  # the new one works
+
+
+def test_reconnecting_without_a_new_refresh_token_leaves_the_old_grant_alone(
+    portal: Portal,
+) -> None:
+    with BankSandbox(refresh_tokens="none") as bank:
+        connect(portal, bank)
+        connect(portal, bank)  # may be the same grant: revoking would revoke the new tokens
+        assert bank.revocations == []
+        [result] = portal.sync()
+        assert result.ok, result.error
+
+
+class _FullDisk:
+    """A vault file that cannot be written, as on a full disk."""
+
+    def __init__(self, storage: FileStorage) -> None:
+        self.storage = storage
+
+    def read(self) -> dict[str, dict[str, Any]]:
+        return self.storage.read()
+
+    def write(self, entries: dict[str, dict[str, Any]]) -> None:
+        raise OSError(28, "No space left on device")
+
+
+def test_tokens_the_vault_cannot_keep_are_revoked_with_a_clear_error(
+    tmp_path: Path, bank: BankSandbox
+) -> None:
+    home = tmp_path / "home"
+    storage = _FullDisk(FileStorage(home / "vault.bin", key_file=home / "vault.key"))
+    with Portal.open(home=home, vault=Vault(storage, home / "vault.lock")) as portal:
+        with pytest.raises(ConfigError, match=r"could not store the tokens.*revoked"):
+            connect(portal, bank)
+        assert portal.store.connections() == []
+    assert ("refresh_token", "refresh_token") in bank.revocations
+
+
+class _Variant:
+    """The Demo Bank declared with other OAuth settings, as a third party would."""
+
+    def __init__(self, **oauth: Any) -> None:
+        self.provider = dataclasses.replace(
+            bank_plugin.PROVIDER,
+            name="variant",
+            display_name="Variant Bank",
+            oauth=dataclasses.replace(bank_plugin.PROVIDER.oauth, **oauth),
+        )
+
+    @hookimpl
+    def register_providers(self, register: Callable[[Provider], None]) -> None:
+        register(self.provider)
+
+    @hookimpl
+    def fetch(self, client: Any, cursors: Any) -> Any:
+        return bank_plugin.fetch(client, cursors)
+
+    @hookimpl
+    def normalise(self, stream: str, item: Any, ref: Any) -> Any:
+        return bank_plugin.normalise(stream, item, ref)
+
+
+def test_a_plugin_adds_authorization_parameters_and_no_refresh_token_is_warned_of(
+    tmp_path: Path,
+) -> None:
+    params = {"prompt": "consent", "access_type": "offline"}
+    urls: list[str] = []
+    warnings: list[str] = []
+    plugin = _Variant(authorization_params=params)
+    with (
+        Portal.open(home=tmp_path / "home", extra_plugins=[plugin]) as portal,
+        BankSandbox(refresh_tokens="none", access_token_ttl=600) as bank,
+    ):
+        portal.connect(
+            "variant",
+            browser=recording(urls),
+            endpoints=sandbox_endpoints(bank),
+            timeout=10,
+            warn=warnings.append,
+        )
+    query = parse_qs(urlsplit(urls[0]).query)
+    assert query["prompt"] == ["consent"] and query["access_type"] == ["offline"]
+    assert warnings == [
+        "Variant Bank gave no refresh token: portal will need you to connect again when the"
+        " access expires in 10 minutes."
+    ]
+
+
+def test_a_declaration_cannot_replace_portals_own_authorization_parameters() -> None:
+    with pytest.raises(ConfigError, match="state are portal's own"):
+        _Variant(authorization_params={"state": "fixed"})
+
+
+OFFLINE_PLUGIN = """
+import dataclasses
+from portal import hookimpl
+from portal_bank import plugin as bank
+
+PROVIDER = dataclasses.replace(
+    bank.PROVIDER, name="offline", display_name="Offline Bank",
+    oauth=dataclasses.replace(bank.PROVIDER.oauth, authorization_params={"access_type": "offline"}),
+)
+
+@hookimpl
+def register_providers(register):
+    register(PROVIDER)
+"""
+
+
+@pytest.mark.slow
+def test_portal_connect_warns_instead_of_plainly_saying_connected(tmp_path: Path) -> None:
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "offline.py").write_text(OFFLINE_PLUGIN)
+    life = Life(tmp_path / "home", plugins)
+    with BankSandbox(refresh_tokens="none", access_token_ttl=1800) as bank:
+        life.connect(bank, provider="offline")
+    printed = "".join(life.outputs)
+    assert (
+        "Warning: Offline Bank gave no refresh token: portal will need you to connect again"
+        " when the access expires in 30 minutes." in printed
+    )
+    assert "Connected offline, with the warning above (scopes: openid accounts" in printed

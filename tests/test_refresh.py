@@ -166,3 +166,85 @@ def test_a_request_refreshes_at_most_twice_and_never_for_a_token_refused_before(
     again = _Keeper("one", "one")  # a refresh handing back the very token just refused
     assert _client_answering(again, set()).get("accounts").status_code == 401
     assert again.refreshed_for == ["one"]
+
+
+# -- servers portal did not write: short lifetimes, refresh-token rules, ID tokens -------
+
+
+@pytest.mark.parametrize("lifetime", [30, 5])
+def test_short_lived_access_tokens_connect_and_sync_without_refreshing_every_request(
+    portal: Portal, lifetime: int
+) -> None:
+    with BankSandbox(access_token_ttl=lifetime) as bank:
+        connect(portal, bank)
+        started = time.monotonic()
+        [result] = portal.sync()
+        took = time.monotonic() - started
+        assert result.ok, result.error
+        requests = sum(1 for r in bank.requests if r.authorised)
+        refreshes = bank.token_requests.get("refresh_token", 0)
+    # The margin is a quarter of the lifetime: a refresh per three quarters of it, and room
+    # for a token expiring in flight under load. Refreshing before every request was 84 of 84.
+    assert refreshes <= 2 * took / (lifetime * 0.75) + 2, (refreshes, requests, took)
+    assert requests > 5
+
+
+@pytest.mark.parametrize("rule", ["first", "none"])
+def test_a_server_that_does_not_rotate_refresh_tokens_is_followed(
+    portal: Portal, rule: str
+) -> None:
+    with BankSandbox(refresh_tokens=rule) as bank:
+        connection = connect(portal, bank)
+        first = portal.vault.get(connection.id)
+        assert first is not None and (first.refresh_token is None) == (rule == "none")
+        for _ in range(2):
+            bank.expire_tokens()
+            [result] = portal.sync()
+            if rule == "none":  # no way to refresh: connect again, nothing lost
+                assert isinstance(result.error, AuthError)
+                assert "no refresh token" in result.error.message
+                return
+            assert result.ok, result.error
+        kept = portal.vault.get(connection.id)
+        assert kept is not None and kept.refresh_token == first.refresh_token
+        assert bank.token_requests.get("refresh_token") == 2
+
+
+def test_an_id_token_answered_on_refresh_is_validated_and_accepted(portal: Portal) -> None:
+    with BankSandbox(id_token_on_refresh=True) as bank:
+        connection = connect(portal, bank)
+        before = portal.vault.get(connection.id)
+        bank.expire_tokens()
+        [result] = portal.sync()
+        assert result.ok, result.error
+        after = portal.vault.get(connection.id)
+    assert before is not None and after is not None
+    assert after.values["id_token"] != before.values["id_token"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "named"),
+    [
+        ("subject", "another subject"),
+        ("nonce", "another nonce"),
+        ("signature", "failed validation"),
+        ("issuer", "failed validation"),
+        ("audience", "failed validation"),
+        ("expired", "failed validation"),
+    ],
+)
+def test_a_bad_id_token_answered_on_refresh_is_refused_and_the_tokens_revoked(
+    portal: Portal, kind: str, named: str
+) -> None:
+    with BankSandbox(id_token_on_refresh=True) as bank:
+        connect(portal, bank)
+        portal.sync()
+        before = portal.store.counts()
+        bank.tamper_id_token(kind)
+        bank.expire_tokens()
+        [result] = portal.sync()
+        assert isinstance(result.error, AuthError) and named in result.error.message
+        assert ("refresh_token", "refresh_token") in bank.revocations
+    [stored] = portal.store.connections()
+    assert stored.status == "needs_reconnect"
+    assert portal.store.counts() == before

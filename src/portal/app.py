@@ -9,8 +9,9 @@ import functools
 import logging
 import os
 import threading
+import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,13 +20,14 @@ from typing import Any
 import httpx
 
 from portal.auth.device import ShowCode
-from portal.auth.flows import Browser, OAuthHelpers, open_browser, revoke
+from portal.auth.flows import Browser, OAuthHelpers, open_browser
 from portal.auth.refresh import TokenKeeper
+from portal.auth.revocation import revoke
 from portal.auth.tokens import TokenSet
 from portal.auth.vault import Vault, open_vault
 from portal.engine.runner import Job, run_all
 from portal.engine.sync import NoProgress, SyncProgress, SyncResult, run_sync
-from portal.errors import AuthError, ConfigError, NotConnected, UserError
+from portal.errors import AuthError, ConfigError, NotConnected, PortalError, UserError
 from portal.http import ProviderClient, RetryPolicy, RetryTransport
 from portal.limits import Limiter
 from portal.plugins import Plugins
@@ -99,12 +101,17 @@ class Portal:
         timeout: float = 300.0,
         device: bool = False,
         show_code: ShowCode | None = None,
+        warn: Callable[[str], None] | None = None,
     ) -> Connection:
         """Run the provider's authenticate hook and keep the tokens in the vault.
 
         ``device`` asks for the device authorization grant (a code to approve on another
-        device) instead of a browser on this machine.
+        device) instead of a browser on this machine. Tokens the vault cannot keep are
+        revoked before the error is raised; the grant a new connect replaces is revoked
+        once the new tokens are stored. ``warn`` (default: the log) is told what the person
+        should know, such as a provider that gave no refresh token despite offline access.
         """
+        warn = warn or log.warning
         provider = self._provider(name, endpoints)
         oauth = OAuthHelpers(
             provider,
@@ -121,6 +128,7 @@ class Portal:
         if tokens is None:
             raise ConfigError(f"No plugin could authenticate {name!r}.")
         existing = self.store.connection(name)
+        replaced = self.vault.get(existing.id) if existing else None
         expires = tokens.grant_expires_at
         connection = Connection(
             id=existing.id if existing else str(uuid.uuid4()),
@@ -134,9 +142,61 @@ class Portal:
             last_sync_at=existing.last_sync_at if existing else None,
             last_sync_status=existing.last_sync_status if existing else None,
         )
-        self.vault.put(connection.id, tokens)
+        self._keep(provider, connection.id, tokens)
         self.store.save_connection(connection)
+        if replaced is not None and tokens.refresh_token:
+            # Only a connect that brought its own refresh token is surely a grant of its own:
+            # where a server hands back the same grant (and no new refresh token), revoking
+            # the old tokens would revoke the new ones with them (RFC 7009 §2.1).
+            self._revoke_replaced(provider, replaced, tokens, warn)
+        if provider.oauth.offline and tokens.refresh_token is None:
+            warn(_no_refresh_token(provider, tokens))
         return connection
+
+    def _keep(self, provider: Provider, connection_id: str, tokens: TokenSet) -> None:
+        """Store the tokens, or revoke them at the provider and say why they could not be."""
+        try:
+            self.vault.put(connection_id, tokens)
+        except Exception as error:
+            # Tokens portal does not hold must not stay valid at the provider.
+            self._revoke(provider, tokens)
+            if isinstance(error, PortalError):
+                raise
+            raise ConfigError(
+                f"portal could not store the tokens for {provider.display_name} in its vault"
+                f" ({type(error).__name__}); they were revoked at the provider.",
+                hint="Check the vault (PORTAL_VAULT, the keyring, or the space and permissions"
+                " of the portal home), then run portal connect again.",
+            ) from error
+
+    def _revoke_replaced(
+        self, provider: Provider, old: TokenSet, new: TokenSet, warn: Callable[[str], None]
+    ) -> None:
+        """Revoke the grant a new connect replaced (its tokens only, never the new ones)."""
+        kept = {new.access_token, new.refresh_token}
+        stale = TokenSet(
+            {
+                kind: value
+                for kind, value in (
+                    ("refresh_token", old.refresh_token),
+                    ("access_token", old.access_token),
+                )
+                if value and value not in kept
+            }
+        )
+        failures = self._revoke(provider, stale)
+        if failures:
+            warn(
+                f"{provider.display_name} did not confirm revoking the access this connect"
+                f" replaced ({'; '.join(failures)}); revoke it in the provider's settings."
+            )
+
+    def _revoke(self, provider: Provider, tokens: TokenSet) -> list[str]:
+        # A few quick tries: whatever the provider says, the caller goes on.
+        quick = RetryPolicy(attempts=3, initial_wait=0.2, max_wait=1.0)
+        transport = self._transport(provider, policy=self.retry_policy or quick)
+        with OAuthHelpers(provider, transport=transport)._client("") as client:
+            return revoke(client, provider, tokens)
 
     def _provider(self, name: str, endpoints: Mapping[str, str] | None) -> Provider:
         provider = self.plugins.provider(name)
@@ -169,14 +229,9 @@ class Portal:
             provider.with_endpoints(connection.endpoints) if connection.endpoints else provider
         )
         tokens = self.vault.get(connection.id)
-        failures: list[str] = []
-        if tokens is not None:
-            # A few quick tries: the tokens are deleted here whatever the provider says, and
-            # the user is told to check the provider's settings if it did not confirm.
-            quick = RetryPolicy(attempts=3, initial_wait=0.2, max_wait=1.0)
-            transport = self._transport(provider, policy=self.retry_policy or quick)
-            with OAuthHelpers(provider, transport=transport)._client("") as client:
-                failures = revoke(client, provider, tokens)
+        # The tokens are deleted here whatever the provider says, and the user is told to
+        # check the provider's settings if it did not confirm.
+        failures = self._revoke(provider, tokens) if tokens is not None else []
         self.vault.delete(connection.id)
         self.store.delete_connection(connection, delete_data=delete_data)
         return failures
@@ -302,6 +357,19 @@ class Portal:
             timeout=httpx.Timeout(30.0, connect=10.0),
         )
         return client
+
+
+def _no_refresh_token(provider: Provider, tokens: TokenSet) -> str:
+    """The warning for a connect that asked for offline access and got no refresh token."""
+    expires_at = tokens.expires_at
+    when = ""
+    if expires_at is not None:
+        minutes = max(1, round((expires_at - time.time()) / 60))
+        when = f" in {minutes} minute{'' if minutes == 1 else 's'}"
+    return (
+        f"{provider.display_name} gave no refresh token: portal will need you to connect"
+        f" again when the access expires{when}."
+    )
 
 
 def _refuse_importer_only(provider: Provider) -> None:

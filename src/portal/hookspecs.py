@@ -55,6 +55,10 @@ def authenticate(provider: Provider, oauth: OAuthHelpers) -> TokenSet | None:
     ``return oauth.authorization_code()`` (PKCE S256, state, loopback redirect). The first
     non-None result wins; portal's built-in implementation runs the authorization-code
     flow with the declared endpoints, so most plugins need not implement this hook.
+    Extra authorization parameters the provider documents (``prompt=consent``,
+    ``access_type=offline``) go in the declaration, ``OAuthClient(authorization_params=...)``,
+    not in this hook; the helpers add them to every login, and a login that asked for
+    offline access but got no refresh token is reported to the person.
 
     Raise ``AuthError`` when the provider refuses.
     """

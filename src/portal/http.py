@@ -27,7 +27,7 @@ import orjson
 import tenacity
 
 from portal.auth.oauth_client import OAuth2Client
-from portal.auth.refresh import LEEWAY, TokenKeeper
+from portal.auth.refresh import TokenKeeper, refresh_margin
 from portal.engine.prefetch import interleaved
 from portal.errors import AuthError, ProviderError, RetryableError
 from portal.limits import Limiter
@@ -244,7 +244,7 @@ REFRESHES_PER_REQUEST = 2
 """Refreshes one request may make after a 401, each for a different refused token."""
 
 
-class ProviderClient(OAuth2Client):  # type: ignore[misc]
+class ProviderClient(OAuth2Client):
     """An httpx client authorised for one customer of one provider.
 
     It refreshes the access token before it expires and after a 401, through a
@@ -270,8 +270,8 @@ class ProviderClient(OAuth2Client):  # type: ignore[misc]
 
     def ensure_active_token(self, token: Any = None) -> bool:
         """Refresh before the access token expires (called by authlib before each request)."""
-        current: Any = token if token is not None else self.token  # type: ignore[has-type]
-        if current is not None and not current.is_expired(leeway=LEEWAY):
+        current: Any = token if token is not None else self.token
+        if current is not None and not current.is_expired(leeway=refresh_margin(current)):
             return True
         self.token = self._keeper.refresh(self, current.get("access_token") if current else None)
         return True

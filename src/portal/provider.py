@@ -20,6 +20,21 @@ if TYPE_CHECKING:
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 
+RESERVED_AUTHORIZATION_PARAMS = frozenset(
+    {
+        "response_type",
+        "client_id",
+        "redirect_uri",
+        "scope",
+        "state",
+        "nonce",
+        "code_challenge",
+        "code_challenge_method",
+    }
+)
+"""Authorization request parameters portal sets itself, for its security checks."""
+
+
 @dataclass(frozen=True)
 class OAuthClient:
     """How portal authenticates with the provider: its OAuth endpoints and portal's client."""
@@ -35,6 +50,26 @@ class OAuthClient:
     """The OpenID issuer; with ``jwks_url`` and an ``openid`` scope, ID tokens are validated."""
     jwks_url: str | None = None
     client_secret: str | None = field(default=None, repr=False)
+    authorization_params: Mapping[str, str] = field(default_factory=dict)
+    """Extra parameters for the authorization request, as the provider documents them:
+    ``{"prompt": "consent", "access_type": "offline"}``. portal's own (state, PKCE, nonce,
+    scope, redirect) cannot be replaced."""
+
+    def __post_init__(self) -> None:
+        taken = sorted(set(self.authorization_params) & RESERVED_AUTHORIZATION_PARAMS)
+        if taken:
+            raise ConfigError(
+                f"The authorization parameters {', '.join(taken)} are portal's own.",
+                hint="Declare only provider-specific ones, such as prompt or access_type.",
+            )
+
+    @property
+    def offline(self) -> bool:
+        """Whether the declaration asks for offline access (a refresh token)."""
+        return (
+            "offline_access" in self.scopes
+            or self.authorization_params.get("access_type") == "offline"
+        )
 
     @property
     def openid(self) -> bool:
@@ -141,6 +176,7 @@ class Provider:
         yield self.oauth.authorize_url
         yield self.oauth.token_url
         for optional in (
+            self.oauth.issuer,
             self.oauth.revocation_url,
             self.oauth.device_authorization_url,
             self.oauth.jwks_url,

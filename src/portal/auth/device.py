@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from portal.auth.oauth_client import OAUTH_ERRORS, OAuth2Client
+from portal.auth.tokens import seconds
 from portal.errors import AuthError, UserError
 from portal.provider import Provider
 
@@ -62,6 +63,16 @@ def request_code(client: OAuth2Client, provider: Provider, scope: str) -> dict[s
             f" ({body.get('error', response.status_code)}).",
             hint=f"Run portal connect {provider.name} again.",
         )
+    for name, default, least in (("expires_in", 600, 1), ("interval", 5, 0)):  # RFC 8628 §3.2
+        try:
+            body[name] = seconds(name, body.get(name, default), least=least)
+        except ValueError as problem:
+            raise AuthError(
+                f"{provider.display_name} answered the request to sign in from another device"
+                f" with nonsense: its {problem}.",
+                hint=f"Try portal connect {provider.name} again; if it persists, tell the"
+                " provider.",
+            ) from None
     return body
 
 

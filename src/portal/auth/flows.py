@@ -2,7 +2,11 @@
 
 RFC 8252 (OAuth for native apps): the redirect goes to a one-shot listener on 127.0.0.1
 with a random port; PKCE S256 binds the code to this process; ``state`` ties the redirect
-to this attempt. authlib's httpx client builds the request and exchanges the code.
+to this attempt, and the listener ignores (with an error page) any request without it, so
+a forged redirect cannot end the login. Where the server declares it (RFC 9207), the
+answer's ``iss`` must be the provider's issuer: the mix-up defence. authlib's httpx
+client builds the request and exchanges the code. Tokens issued and then refused by a
+check are revoked before the error is raised.
 """
 
 from __future__ import annotations
@@ -24,9 +28,11 @@ import httpx
 
 from portal.auth import device, oidc
 from portal.auth.device import DeviceCode, ShowCode
+from portal.auth.metadata import ServerMetadata, discover
 from portal.auth.oauth_client import OAUTH_ERRORS, OAuth2Client
 from portal.auth.refresh import check_scopes
-from portal.auth.tokens import TokenSet
+from portal.auth.revocation import describe, revoke
+from portal.auth.tokens import TokenResponseError, TokenSet
 from portal.errors import AuthError, ProviderError
 from portal.http import Transport
 from portal.provider import Provider
@@ -41,8 +47,10 @@ Browser = Callable[[str], None]
 class LoopbackListener:
     """A one-shot HTTP listener on 127.0.0.1 that waits for the authorization redirect."""
 
-    def __init__(self, path: str = CALLBACK_PATH) -> None:
+    def __init__(self, path: str = CALLBACK_PATH, *, state: str | None = None) -> None:
         self.path = path
+        self.state = state
+        """The ``state`` of the login waited for: a request without it is not the answer."""
         self.result: dict[str, str] | None = None
         self._done = threading.Event()
         listener = self
@@ -54,7 +62,12 @@ class LoopbackListener:
                     self.send_error(404)
                     return
                 query = parse_qs(parts.query)
-                listener.result = {k: v[0] for k, v in query.items()}
+                answer = {k: v[0] for k, v in query.items()}
+                if not listener.expects(answer):
+                    # Forged or stale: refuse it and keep waiting for the real redirect.
+                    self.send_error(400, "This is not the answer portal is waiting for")
+                    return
+                listener.result = answer
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.end_headers()
@@ -68,6 +81,13 @@ class LoopbackListener:
         self._server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
         self.redirect_uri = f"http://127.0.0.1:{self._server.server_port}{path}"
         self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def expects(self, answer: dict[str, str]) -> bool:
+        """Whether ``answer`` carries the state of the login waited for (or none is set)."""
+        if self.state is None:
+            return True
+        given = answer.get("state", "").encode("utf-8", "replace")
+        return hmac.compare_digest(given, self.state.encode())
 
     def _serve(self) -> None:
         while not self._done.is_set():
@@ -171,20 +191,21 @@ class OAuthHelpers:
         wanted = scopes if scopes is not None else oauth.scopes
         verifier = secrets.token_urlsafe(64)
         nonce = secrets.token_urlsafe(32) if oauth.openid else None
+        state = secrets.token_urlsafe(32)
         with (
-            LoopbackListener() as listener,
+            LoopbackListener(state=state) as listener,
             self._client(
                 " ".join(wanted), redirect_uri=listener.redirect_uri, code_challenge_method="S256"
             ) as client,
         ):
-            state = secrets.token_urlsafe(32)
-            extra = {"nonce": nonce} if nonce else {}
+            metadata = discover(client, self.provider)
+            extra = {**oauth.authorization_params, **({"nonce": nonce} if nonce else {})}
             url, _ = client.create_authorization_url(
                 oauth.authorize_url, state=state, code_verifier=verifier, **extra
             )
             self.browser(url)
             answer = listener.wait(self.timeout)
-            self._check_answer(answer, state)
+            self._check_answer(answer, state, metadata)
             try:
                 token = client.fetch_token(
                     oauth.token_url,
@@ -193,7 +214,7 @@ class OAuthHelpers:
                     code_verifier=verifier,
                 )
             except (*OAUTH_ERRORS, httpx.HTTPError, ProviderError) as error:
-                raise self._refused(error) from None
+                raise self._refused(client, error) from None
             return self._accept(client, dict(token), wanted, nonce)
 
     def device_code(self, *, scopes: tuple[str, ...] | None = None) -> TokenSet:
@@ -212,7 +233,7 @@ class OAuthHelpers:
             try:
                 token = device.poll(client, self.provider, grant, sleep=self.sleep)
             except (httpx.HTTPError, ProviderError) as error:
-                raise self._refused(error) from None
+                raise self._refused(client, error) from None
             return self._accept(client, token, wanted, None)
 
     def _accept(
@@ -233,53 +254,55 @@ class OAuthHelpers:
             raise
         return tokens
 
-    def _refused(self, error: Exception) -> AuthError:
+    def _refused(self, client: OAuth2Client, error: Exception) -> AuthError:
+        name = self.provider.display_name
+        if isinstance(error, TokenResponseError):
+            # Tokens were issued, in a response portal cannot use: they must not live on.
+            revoke(client, self.provider, error.issued)
+            return AuthError(
+                f"{name} answered with tokens portal cannot use ({error.message});"
+                " portal revoked them.",
+                hint=f"Try portal connect {self.provider.name} again; if it persists, tell"
+                " the provider.",
+            )
         return AuthError(
-            f"{self.provider.display_name} refused to issue tokens: {_describe(error)}.",
+            f"{name} refused to issue tokens: {describe(error)}.",
             hint=f"Run portal connect {self.provider.name} again.",
         )
 
-    def _check_answer(self, answer: dict[str, str], state: str) -> None:
+    def _check_answer(self, answer: dict[str, str], state: str, metadata: ServerMetadata) -> None:
         name = self.provider.display_name
+        if not hmac.compare_digest(
+            answer.get("state", "").encode("utf-8", "replace"), state.encode()
+        ):
+            raise AuthError(  # the listener lets none through: a second line of defence
+                f"The answer from {name} carried the wrong state, so it was refused.",
+                hint="Someone may have tried to hijack the login; run portal connect again.",
+            )
+        self._check_iss(answer, metadata)
         if "error" in answer:
             raise AuthError(
                 f"{name} did not grant access ({answer['error']}).",
                 hint=f"Run portal connect {self.provider.name} again and approve access.",
             )
-        if not hmac.compare_digest(answer.get("state", ""), state):
-            raise AuthError(
-                f"The answer from {name} carried the wrong state, so it was refused.",
-                hint="Someone may have tried to hijack the login; run portal connect again.",
-            )
         if "code" not in answer:
             raise AuthError(f"{name} sent no authorization code.", hint="Run portal connect again.")
 
-
-def revoke(client: OAuth2Client, provider: Provider, tokens: TokenSet) -> list[str]:
-    """Revoke the refresh and access tokens (RFC 7009); return what could not be revoked."""
-    url = provider.oauth.revocation_url
-    failures = []
-    for hint, value in (
-        ("refresh_token", tokens.refresh_token),
-        ("access_token", tokens.access_token),
-    ):
-        if not value:
-            continue
-        if not url:
-            failures.append(f"{hint}: the provider declares no revocation endpoint")
-            continue
-        try:
-            response = client.revoke_token(url, token=value, token_type_hint=hint)
-            if response.status_code != 200:
-                failures.append(f"{hint}: answered {response.status_code}")
-        except (httpx.HTTPError, ProviderError) as error:
-            failures.append(f"{hint}: {_describe(error)}")
-    return failures
-
-
-def _describe(error: Exception) -> str:
-    if isinstance(error, OAUTH_ERRORS):
-        return str(error.error or "error")
-    if isinstance(error, ProviderError):
-        return error.message
-    return type(error).__name__
+    def _check_iss(self, answer: dict[str, str], metadata: ServerMetadata) -> None:
+        """RFC 9207 §2.4: ``iss``, where present or required, must be the provider's issuer."""
+        name, issuer = self.provider.display_name, self.provider.oauth.issuer
+        iss = answer.get("iss")
+        if iss is None and metadata.iss_parameter_supported:
+            raise AuthError(
+                f"The answer from {name} carried no issuer (iss), which {name} promises to"
+                " send, so it was refused.",
+                hint="Another server may have answered in its place (a mix-up attack); run"
+                " portal connect again.",
+            )
+        if iss is not None and issuer and iss != issuer:
+            raise AuthError(
+                f"The answer came from the issuer {shown(iss, limit=200)}, not {name}'s"
+                f" ({issuer}), so it was refused.",
+                hint="Another server may have answered in its place (a mix-up attack); run"
+                " portal connect again.",
+            )

@@ -8,30 +8,31 @@ refuses tokens injected from another login (RFC 9700 §4.5.3, OIDC Core §3.1.3.
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
-import httpx
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from portal.auth.metadata import fetch_public_json
+from portal.auth.oauth_client import OAuth2Client
 from portal.errors import AuthError
 from portal.provider import Provider
 
 ALGORITHMS = ["RS256", "PS256", "ES256"]
 
 
-def fetch_jwks(client: httpx.Client, provider: Provider) -> dict[str, Any]:
-    """The provider's public keys, from its declared JWKS URL."""
+def fetch_jwks(client: OAuth2Client, provider: Provider) -> dict[str, Any]:
+    """The provider's public keys, from its declared JWKS URL (never with a token)."""
     assert provider.oauth.jwks_url is not None
-    response = client.get(provider.oauth.jwks_url)
-    if response.status_code != 200:
+    keys = fetch_public_json(client, provider.oauth.jwks_url, "signing keys", provider)
+    if not isinstance(keys, dict):
         raise AuthError(
-            f"{provider.display_name}'s signing keys could not be fetched"
-            f" ({response.status_code}).",
-            hint=f"Try portal connect {provider.name} again later.",
+            f"{provider.display_name}'s signing keys are not a key set.",
+            hint="Report it to the provider; portal refused the tokens.",
         )
-    keys: dict[str, Any] = response.json()
     return keys
 
 
@@ -64,6 +65,43 @@ def validate_id_token(
             hint=f"Run portal connect {provider.name} again; if it persists, tell the provider.",
         ) from None
     return dict(token.claims)
+
+
+def validate_refreshed_id_token(
+    id_token: str | None, original: str | None, jwks: dict[str, Any], provider: Provider
+) -> dict[str, Any]:
+    """The claims of an ID token answered on refresh, held to OIDC Core §12.2.
+
+    Signature, issuer, audience and expiry as for any ID token; ``sub`` must be the
+    original login's, and a ``nonce``, if there is one, the original's too. ``original`` is
+    the ID token portal validated at connect time, kept in the vault.
+    """
+    claims = validate_id_token(id_token, jwks, provider, None)
+    before = _payload(original) if original else {}
+    for name, what in (("sub", "subject (sub)"), ("nonce", "nonce")):
+        # No original to compare ``sub`` with (an older connect): the other checks stand.
+        if (
+            name in claims
+            and claims[name] != before.get(name)
+            and (name in before or name == "nonce")
+        ):
+            raise AuthError(
+                f"{provider.display_name}'s ID token from the refresh names another {what}"
+                " than the login did; portal refused the tokens.",
+                hint=f"Run portal connect {provider.name} again; if it persists, tell the"
+                " provider.",
+            )
+    return claims
+
+
+def _payload(token: str) -> dict[str, Any]:
+    """The claims of a token portal already validated (from its own vault), unverified."""
+    try:
+        part = token.split(".")[1]
+        value = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    except (IndexError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _describe(error: Exception) -> str:

@@ -9,28 +9,46 @@ compare-and-swap on the refresh token the refresh started from.
 ``invalid_grant`` means the provider no longer honours the grant (revoked, expired,
 consent withdrawn): the connection is marked for reconnecting and the sync stops with
 "run portal connect <provider> again", never a retry loop. Nothing synced is touched.
+
+A refresh answer is held to the same checks as the first tokens: its values
+(``check_token_response``), its scopes, and an ID token if one comes back (OIDC Core §12.2:
+the original login's ``sub``, no other nonce). Tokens that fail are revoked.
+
+The refresh margin scales with the token's lifetime (a quarter of it, at most ``LEEWAY``),
+so a token that lives 30 or 5 seconds is used, not refreshed before every request.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from portal.auth import oidc
 from portal.auth.oauth_client import OAUTH_ERRORS
-from portal.auth.tokens import TokenSet
+from portal.auth.revocation import revoke
+from portal.auth.tokens import TokenResponseError, TokenSet
 from portal.auth.vault import Vault
 from portal.errors import AuthError
 from portal.provider import Provider
 
 LEEWAY = 30.0
-"""Refresh this many seconds before the access token expires (proactive refresh)."""
+"""Refresh at most this many seconds before the access token expires (proactive refresh)."""
 
 
-def is_expired(tokens: TokenSet, leeway: float = LEEWAY) -> bool:
-    """Whether the access token is expired or about to be."""
+def refresh_margin(values: Mapping[str, Any]) -> float:
+    """How long before expiry to refresh: a quarter of the token's lifetime, at most LEEWAY."""
+    lifetime = values.get("expires_in")
+    if isinstance(lifetime, int | float) and not isinstance(lifetime, bool) and lifetime > 0:
+        return min(LEEWAY, lifetime / 4)
+    return LEEWAY
+
+
+def is_expired(tokens: TokenSet, leeway: float | None = None) -> bool:
+    """Whether the access token is expired or about to be (within ``refresh_margin``)."""
     expires_at = tokens.expires_at
-    return expires_at is not None and expires_at - leeway <= time.time()
+    margin = refresh_margin(tokens.values) if leeway is None else leeway
+    return expires_at is not None and expires_at - margin <= time.time()
 
 
 def reconnect_error(provider: Provider, why: str) -> AuthError:
@@ -97,6 +115,14 @@ class TokenKeeper:
                         self.provider.oauth.token_url, refresh_token=stored.refresh_token
                     )
                 )
+            except TokenResponseError as error:
+                self._refuse(client, error.issued)
+                raise AuthError(
+                    f"{self.provider.display_name} answered the refresh with tokens portal"
+                    f" cannot use ({error.message}); portal revoked them.",
+                    hint=f"Run portal connect {self.provider.name} again; if it persists, tell"
+                    " the provider.",
+                ) from None
             except OAUTH_ERRORS as error:
                 if error.error in {"invalid_grant", "invalid_client", "unauthorized_client"}:
                     self._lost()
@@ -107,11 +133,15 @@ class TokenKeeper:
                 ) from None
             self.refreshes += 1
             values.setdefault("refresh_token", stored.refresh_token)
-            for kept in ("consent_id", "refresh_token_expires_at"):
+            for kept in ("consent_id", "refresh_token_expires_at", "id_token"):
                 if kept in stored.values and kept not in values:
                     values[kept] = stored.values[kept]
             fresh = TokenSet(values)
-            check_scopes(self.provider, self.scopes, fresh)
+            try:
+                self._check(client, stored, fresh)
+            except AuthError:
+                self._refuse(client, fresh)
+                raise
             if not self._vault.swap(self._connection_id, stored.refresh_token, fresh):
                 # Cannot happen while the lock is held; refuse rather than lose a token.
                 raise AuthError(
@@ -119,6 +149,20 @@ class TokenKeeper:
                     hint="Run portal sync again.",
                 )
             return fresh.as_dict()
+
+    def _check(self, client: Any, stored: TokenSet, fresh: TokenSet) -> None:
+        check_scopes(self.provider, self.scopes, fresh)
+        new_id_token = fresh.values.get("id_token")
+        if self.provider.oauth.openid and new_id_token != stored.values.get("id_token"):
+            jwks = oidc.fetch_jwks(client, self.provider)
+            oidc.validate_refreshed_id_token(
+                new_id_token, stored.values.get("id_token"), jwks, self.provider
+            )
+
+    def _refuse(self, client: Any, issued: TokenSet) -> None:
+        """Revoke tokens a refresh issued that portal will not keep; the grant is lost."""
+        revoke(client, self.provider, issued)
+        self._lost()
 
     def _lost(self) -> None:
         if self._on_lost is not None:

@@ -155,4 +155,7 @@ def cli(
     )
     if not verbose:
         logging.getLogger("httpx").setLevel(logging.WARNING)
+    from portal.auth import redaction
+
+    redaction.install(logging.getLogger().handlers)  # libraries log URLs and token bodies
     ctx.obj = {"home": home, "db": db, "plugins_dir": plugins_dir, "verbose": verbose}

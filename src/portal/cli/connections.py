@@ -63,6 +63,7 @@ def connect(
     with friendly_errors(ctx.obj["verbose"]):
         portal = _open(ctx)
         endpoints = _sandbox_endpoints(portal, provider, sandbox_url) if sandbox_url else None
+        warnings: list[str] = []
         connection = portal.connect(
             provider,
             browser=browser,
@@ -70,12 +71,16 @@ def connect(
             timeout=timeout,
             device=device,
             show_code=show_code,
+            warn=warnings.append,
         )
         expires = (
             f", until {connection.grant_expires_at:%Y-%m-%d}" if connection.grant_expires_at else ""
         )
+        for warning in warnings:
+            output.echo(f"Warning: {shown(warning)}", err=True)
+        but = ", with the warning above" if warnings else ""
         output.echo(
-            f"Connected {shown(provider)} (scopes: {shown(connection.scopes or 'none stated')}"
+            f"Connected {shown(provider)}{but} (scopes: {shown(connection.scopes or 'none stated')}"
             f"{expires}). Now run: portal sync"
         )
 

@@ -3,8 +3,10 @@
 ``AuthorizationService`` owns the state (the ``OAuthStore``, the device authorizations, the
 ID-token key) and puts the routes on the sandbox's Flask app: ``/oauth/authorize``,
 ``/oauth/token``, ``/oauth/revoke``, ``/oauth/device``, the ``/device`` page and the
-``/.well-known`` documents. It notes every secret value crossing those routes, so that a
-test can look for each one where it must never appear.
+``/.well-known`` documents (OpenID Discovery and RFC 8414 metadata, the JWKS); what the
+token endpoint answers, and the switches that bend it, are in ``answers``. It notes
+every secret value crossing those routes, so that a test can look for each one where it
+must never appear.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 
 from portal.sandbox import pages
+from portal.sandbox.answers import oauth_error, patched, shaped, token_generator, with_iss
 from portal.sandbox.device import (
     DeviceBook,
     DeviceCredential,
@@ -83,6 +86,7 @@ class AuthorizationService:
         self._base_url = base_url
         self._token_requests: Counter[str] = Counter()
         self._revocations: list[tuple[str, str]] = []
+        self._metadata_requests: list[tuple[str, bool]] = []
         self._lock = threading.Lock()
 
     @property
@@ -94,6 +98,12 @@ class AuthorizationService:
     def revocations(self) -> list[tuple[str, str]]:
         with self._lock:
             return list(self._revocations)
+
+    @property
+    def metadata_requests(self) -> list[tuple[str, bool]]:
+        """(path, whether it carried an ``Authorization`` header) of each metadata request."""
+        with self._lock:
+            return list(self._metadata_requests)
 
     def decide_device(self, user_code: str, approved: bool) -> None:
         """The person's decision on the device authorization shown as ``user_code``."""
@@ -120,6 +130,8 @@ class AuthorizationService:
 
         @app.route("/oauth/authorize", methods=["GET", "POST"])
         def authorize() -> Any:
+            # state and nonce are secrets of the login too: tests look for them in portal's logs.
+            store.remember([flask.request.values.get("state"), flask.request.values.get("nonce")])
             try:
                 grant = server.get_consent_grant(end_user=None)
             except OAuth2Error as error:
@@ -129,7 +141,8 @@ class AuthorizationService:
                 return pages.consent(client_id, scope)
             approved = settings.auto_approve or flask.request.form.get("decision") == "approve"
             user = self._approve(client_id, scope) if approved else None
-            return server.create_authorization_response(grant_user=user, grant=grant)
+            response = server.create_authorization_response(grant_user=user, grant=grant)
+            return with_iss(response, self._base_url(), store)
 
         @app.route("/oauth/token", methods=["POST"])
         def token() -> Any:
@@ -138,8 +151,9 @@ class AuthorizationService:
                 self._token_requests[grant_type] += 1
             self._remember_request()
             if grant_type == "refresh_token" and (error := store.take_refresh_failure()):
-                return _oauth_error(error, _REFRESH_FAILURE_STATUS.get(error, 400))
-            return self._remember_response(server.create_token_response())
+                return oauth_error(error, _REFRESH_FAILURE_STATUS.get(error, 400))
+            response = server.create_token_response()
+            return shaped(grant_type, response, store, self.id_tokens, self._remember_response)
 
         @app.route("/oauth/revoke", methods=["POST"])
         def revoke() -> Any:
@@ -153,7 +167,10 @@ class AuthorizationService:
         @app.route("/oauth/device", methods=["POST"])
         def device_authorization() -> Any:
             self._remember_request()
-            return self._remember_response(server.create_endpoint_response("device_authorization"))
+            response = self._remember_response(
+                server.create_endpoint_response("device_authorization")
+            )
+            return patched(response, store.device_patch, store)
 
         @app.route("/device", methods=["GET", "POST"])
         def device_page() -> Any:
@@ -170,17 +187,26 @@ class AuthorizationService:
             self._decide(credential, approved)
             return pages.device_done(approved)
 
+        # RFC 8414's and OpenID Connect Discovery's addresses serve the same metadata.
         @app.get("/.well-known/openid-configuration")
-        def openid_configuration() -> Any:
+        @app.get("/.well-known/oauth-authorization-server")
+        def metadata() -> Any:
+            self._note_metadata_request()
             return discovery(self._base_url(), settings)
 
         @app.get("/.well-known/jwks.json")
         def jwks() -> Any:
+            self._note_metadata_request()
             if not settings.openid:
                 flask.abort(404)
             return self.id_tokens.jwks()
 
         return protector
+
+    def _note_metadata_request(self) -> None:
+        request = flask.request
+        with self._lock:
+            self._metadata_requests.append((request.path, "Authorization" in request.headers))
 
     def _remember_request(self) -> None:
         request = flask.request
@@ -255,6 +281,8 @@ class AuthorizationService:
                 return refresh_token.authorization
 
             def revoke_old_credential(self, refresh_token: Token) -> None:
+                if settings.refresh_tokens == "first":
+                    return  # no new refresh token was issued: the first one stays valid
                 with store.lock:
                     refresh_token.refresh_revoked = True
 
@@ -293,7 +321,7 @@ class AuthorizationService:
 
         server = AuthorizationServer(app, query_client=store.client, save_token=save_token)
         server.scopes_supported = list(settings.scopes)
-        server.register_token_generator("default", _token_generator(store))
+        server.register_token_generator("default", token_generator(store))
         code_oidc, device_oidc = openid_extensions(store, self.id_tokens)
         pkce = S256Only(required=True)
         if settings.openid:
@@ -314,44 +342,3 @@ class AuthorizationService:
         protector = ResourceProtector()
         protector.register_token_validator(Validator())
         return server, protector
-
-
-def _token_generator(store: OAuthStore) -> Callable[..., dict[str, Any]]:
-    settings = store.settings
-
-    def generate(
-        grant_type: str,
-        client: Client,
-        user: Authorization | None = None,
-        scope: str | None = None,
-        expires_in: int | None = None,
-        include_refresh_token: bool = True,
-    ) -> dict[str, Any]:
-        granted = (scope or "").split()
-        with store.lock:
-            widen = store.widen
-        if widen and widen not in granted:
-            granted.append(widen)  # a misbehaving provider grants more than was asked for
-        token: dict[str, Any] = {
-            "access_token": secrets.token_urlsafe(32),
-            "token_type": "Bearer",
-            "expires_in": expires_in or settings.access_token_ttl,
-            "scope": " ".join(granted),
-        }
-        if include_refresh_token:
-            token["refresh_token"] = secrets.token_urlsafe(32)
-            # Not in RFC 6749, but common: it lets a client say when the grant runs out.
-            token["refresh_token_expires_in"] = settings.refresh_token_ttl
-        if user is not None:
-            token.update(user.extra)
-        return token
-
-    return generate
-
-
-def _oauth_error(error: str, status: int) -> flask.Response:
-    description = f"The sandbox was told to answer {error}."
-    response = flask.jsonify(error=error, error_description=description)
-    response.status_code = status
-    response.headers["Cache-Control"] = "no-store"
-    return response

@@ -25,6 +25,11 @@ from authlib.oidc.core import AuthorizationCodeMixin
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1"})
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 GRANT_TYPES = ("authorization_code", "refresh_token", DEVICE_CODE_GRANT_TYPE)
+REFRESH_TOKEN_RULES = ("rotating", "first", "none")
+"""When refresh tokens are issued: with every token response (rotation), with the first
+grant only (a refresh answers none and the old one stays valid), or never."""
+OMIT = object()
+"""In ``OAuthStore.token_patch``: leave this field out of token responses."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,20 @@ class OAuthSettings:
     device_interval: float = 5
     """The polling interval the device authorization endpoint states (RFC 8628 §3.2)."""
     device_code_ttl: float = 600
+    refresh_tokens: str = "rotating"
+    """One of ``REFRESH_TOKEN_RULES``."""
+    authorization_response_iss: bool = False
+    """RFC 9207: put ``iss`` in every authorization response and declare
+    ``authorization_response_iss_parameter_supported`` in the metadata."""
+    id_token_on_refresh: bool = False
+    """Answer a refresh of an ``openid`` grant with a new ID token too (OIDC Core §12.2)."""
+
+    def __post_init__(self) -> None:
+        if self.refresh_tokens not in REFRESH_TOKEN_RULES:
+            raise ValueError(
+                f"refresh_tokens={self.refresh_tokens!r}; use one of"
+                f" {', '.join(REFRESH_TOKEN_RULES)}."
+            )
 
 
 @dataclass
@@ -211,6 +230,13 @@ class OAuthStore:
         """A scope added to every token response, as a misbehaving provider would."""
         self.refresh_failure: str | None = None
         """The OAuth error the next refresh answers instead of refreshing."""
+        self.token_patch: dict[str, Any] = {}
+        """Fields put into (or, with ``OMIT``, taken out of) every token response."""
+        self.device_patch: dict[str, Any] = {}
+        """The same for device authorization responses (RFC 8628 §3.2)."""
+        self.forged_iss: tuple[str | None] | None = None
+        """``(value,)``: the ``iss`` of authorization responses instead of the issuer's own
+        (None: left out), as a mix-up attacker's server would answer."""
         self.lock = threading.RLock()
         self._seen: set[str] = set()
 

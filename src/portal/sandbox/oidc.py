@@ -18,6 +18,7 @@ from typing import Any
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.grants import OpenIDCode, OpenIDToken
 from cryptography.hazmat.primitives.asymmetric import rsa
+from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from portal.sandbox.oauth import (
@@ -31,8 +32,9 @@ from portal.sandbox.oauth import (
 )
 
 ALGORITHM = "RS256"
-TAMPER_KINDS = ("nonce", "audience", "signature", "issuer", "expired")
-"""The ways ``IdTokens.tamper`` can spoil an ID token, one check of the client's each."""
+TAMPER_KINDS = ("nonce", "audience", "signature", "issuer", "expired", "subject")
+"""The ways ``IdTokens.tamper`` can spoil an ID token, one check of the client's each
+("subject" only on refresh, where ``sub`` must be the original login's)."""
 
 
 def _new_key() -> RSAKey:
@@ -112,6 +114,16 @@ class IdTokens:
             claims["iat"], claims["exp"] = now - self.settings.id_token_ttl - 60, now - 60
         return claims
 
+    def on_refresh(self, client_id: str) -> str:
+        """A signed ID token for a refresh response (OIDC Core §12.2): no nonce, same ``sub``."""
+        claims = {**self.claims(client_id), "sub": self.subject(client_id)}
+        if self.tampering("subject"):
+            claims["sub"] = "someone-else"
+        if self.tampering("nonce"):
+            claims["nonce"] = "tampered-" + secrets.token_urlsafe(8)
+        header = {"alg": ALGORITHM, "kid": self.kid}
+        return jwt.encode(header, claims, self.signing_key(), algorithms=[ALGORITHM])
+
 
 class _Signing:
     """What both OIDC extensions share: the key, the header, the claims and the subject."""
@@ -184,4 +196,6 @@ def discovery(base_url: str, settings: OAuthSettings) -> dict[str, Any]:
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": [ALGORITHM],
         }
+    if settings.authorization_response_iss:
+        document["authorization_response_iss_parameter_supported"] = True
     return document

@@ -45,10 +45,13 @@ class Sandbox:
     ``/oauth/authorize``, ``/oauth/token`` and ``/oauth/revoke``; the device authorization
     grant (RFC 8628) on ``/oauth/device`` and ``/device``; with ``openid``, ID tokens (RS256)
     and ``/.well-known/jwks.json``; and the discovery document at
-    ``/.well-known/openid-configuration``. A subclass adds the provider's API in
-    ``register_routes`` and describes the data it serves in ``ground_truth``. Use it as a
-    context manager, or call ``start`` and ``stop``; it can be started again after it
-    stops (on a new port unless ``port`` is set).
+    ``/.well-known/openid-configuration`` (and RFC 8414's address). Switches make it behave
+    as servers portal did not write do: a short ``access_token_ttl``, ``refresh_tokens``
+    ("rotating", "first" or "none"), ``authorization_response_iss`` (RFC 9207),
+    ``id_token_on_refresh``, and at run time ``patch_token_responses`` and ``forge_iss``.
+    A subclass adds the provider's API in ``register_routes`` and describes the data it
+    serves in ``ground_truth``. Use it as a context manager, or call ``start`` and ``stop``;
+    it can be started again after it stops (on a new port unless ``port`` is set).
     """
 
     def __init__(
@@ -61,6 +64,9 @@ class Sandbox:
         openid: bool = False,
         device_interval: float = 5,
         device_code_ttl: float = 600,
+        refresh_tokens: str = "rotating",
+        authorization_response_iss: bool = False,
+        id_token_on_refresh: bool = False,
     ) -> None:
         if openid and "openid" not in scopes:
             scopes = ("openid", *scopes)  # an OpenID provider must accept the scope it is named for
@@ -72,6 +78,9 @@ class Sandbox:
             openid=openid,
             device_interval=device_interval,
             device_code_ttl=device_code_ttl,
+            refresh_tokens=refresh_tokens,
+            authorization_response_iss=authorization_response_iss,
+            id_token_on_refresh=id_token_on_refresh,
         )
         self.port = 0
         """The port to listen on at the next ``start``; 0 picks a free one."""
@@ -323,12 +332,37 @@ class Sandbox:
         with self._oauth.lock:
             self._oauth.refresh_failure = error
 
+    def patch_token_responses(self, fields: dict[str, Any]) -> None:
+        """Put ``fields`` into every token response from now on; ``oauth.OMIT`` leaves one out.
+
+        For a server that answers nonsense (``expires_in`` NaN or 10**30, no ``token_type``);
+        ``{}`` answers honestly again. The tokens issued are the real ones either way.
+        """
+        with self._oauth.lock:
+            self._oauth.token_patch = dict(fields)
+
+    def patch_device_responses(self, fields: dict[str, Any]) -> None:
+        """As ``patch_token_responses``, for device authorization responses (RFC 8628 §3.2)."""
+        with self._oauth.lock:
+            self._oauth.device_patch = dict(fields)
+
+    def forge_iss(self, value: str | None) -> None:
+        """Answer authorization responses with ``iss`` = ``value`` (None: no ``iss`` at all)."""
+        with self._oauth.lock:
+            self._oauth.forged_iss = (value,)
+
+    @property
+    def metadata_requests(self) -> list[tuple[str, bool]]:
+        """(path, carried an ``Authorization`` header) of each JWKS or discovery request."""
+        return self._auth.metadata_requests
+
     def tamper_id_token(self, kind: str | None) -> None:
         """Spoil ID tokens issued from now on, or issue honest ones again with None.
 
         "nonce" (another nonce; code grant only, as a device login sends none), "audience",
-        "issuer", "expired" (``exp`` in the past) or "signature" (signed with another key
-        under the published ``kid``): each fails one check a client must make.
+        "issuer", "expired" (``exp`` in the past), "signature" (signed with another key
+        under the published ``kid``) or "subject" (another ``sub``, in ID tokens answered on
+        refresh): each fails one check a client must make.
         """
         self._auth.id_tokens.tamper(kind)
 
