@@ -21,7 +21,8 @@ import pytest
 from portal.batch import Batch, RejectedItem
 from portal.errors import ConfigError
 from portal.record import Transaction
-from portal.store import SQLITE_PRAGMAS, Store, sqlite_url
+from portal.store import Store, sqlite_url
+from portal.store_open import SQLITE_PRAGMAS
 from portal.store_writer import Unsendable, WriterFailed, WriterProcess
 from test_store import _dump, _varied
 

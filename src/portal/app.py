@@ -105,6 +105,7 @@ class Portal:
         ``device`` asks for the device authorization grant (a code to approve on another
         device) instead of a browser on this machine.
         """
+        self.store.writable()  # before the person approves anything
         provider = self._provider(name, endpoints)
         oauth = OAuthHelpers(
             provider,
@@ -157,6 +158,7 @@ class Portal:
         The tokens are deleted here even if the provider cannot be reached; what could not
         be revoked at the provider is returned, so the user can be told.
         """
+        self.store.writable()
         connection = self.store.connection(name)
         if connection is None:
             provider = self.plugins.provider(name)
@@ -191,6 +193,7 @@ class Portal:
         Each provider syncs in its own thread (``portal.engine.runner``); a Ctrl-C stops
         them all after their current page and is raised again.
         """
+        self.store.writable()
         shown: SyncProgress = progress or NoProgress()
         connections = {c.provider: c for c in self.store.connections()}
         wanted = list(names) if names else sorted(connections)

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from portal.engine.sync import SyncResult
+    from portal.store import Store
 
 from portal.cli.base import _open, _stderr, cli, exit_code_for, friendly_errors
 
@@ -156,6 +157,7 @@ def status(ctx: click.Context) -> None:
 
     with friendly_errors(ctx.obj["verbose"]):
         portal = _open(ctx)
+        portal.store.check()
         console = Console()
         counts = portal.store.counts()
         connections = portal.store.connections()
@@ -237,14 +239,41 @@ def _print_rejections(console: Console, rejections: list[dict[str, Any]]) -> Non
 @click.pass_context
 def export_command(ctx: click.Context, fmt: str, out: Path, provider: str | None) -> None:
     """Write the record as one file per entity, with a manifest of counts and SHA-256 digests."""
-    from portal.export import export
-
     with friendly_errors(ctx.obj["verbose"]):
         portal = _open(ctx)
-        manifest = export(portal.store, out, fmt, provider)
+        portal.store.check()
+        manifest = _export_whole(portal.store, out, fmt, provider)
         for name, info in manifest["files"].items():
             click.echo(f"{out / name}: {info['records']} records")
         click.echo(f"{out / 'manifest.json'}: counts and digests")
+
+
+def _export_whole(store: Store, out: Path, fmt: str, provider: str | None) -> dict[str, Any]:
+    """``portal.export.export`` into ``out``, whole or not at all.
+
+    The files are written into a hidden folder inside ``out`` and moved into place once
+    every one of them is complete; whatever stops the export before that (a damaged row,
+    a full disk, Ctrl-C) leaves ``out`` as it was.
+    """
+    import shutil
+    import tempfile
+
+    from portal.export import export
+
+    created = not out.exists()
+    out.mkdir(mode=0o700, parents=True, exist_ok=True)  # personal data: owner only
+    staging = Path(tempfile.mkdtemp(prefix=".portal-export-", dir=out))
+    try:
+        manifest = export(store, staging, fmt, provider)
+        for name in [*manifest["files"], "manifest.json"]:  # the manifest last: it says "done"
+            (staging / name).replace(out / name)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+    staging.rmdir()
+    return manifest
 
 
 ROW_LABELS = {"rejected": "Rejected (reasons in portal status)", "pages": "Pages", "time": "Time"}
