@@ -189,6 +189,38 @@ def test_ctrl_c_stops_within_two_seconds_and_keeps_what_was_committed(
         assert _transactions(tmp_path / "home") == len(bank.ground_truth()["transactions"])
 
 
+@pytest.mark.slow
+def test_sigterm_stops_like_ctrl_c_keeps_what_was_committed_and_status_says_so(
+    tmp_path: Path,
+) -> None:
+    with BankSandbox(page_size=20) as bank:
+        env = _connected_home(tmp_path, bank)
+        bank.set_chaos(Chaos(rate=1.0, kinds=("slow",), slow_seconds=0.15))
+        portal_cmd = str(Path(sys.executable).with_name("portal"))
+        process = subprocess.Popen(
+            [portal_cmd, "sync"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        deadline = time.monotonic() + 30
+        while _transactions_so_far(tmp_path / "home") < 100:  # wait until pages are committed
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.1)
+        process.terminate()  # SIGTERM, as kill, systemd and docker stop send it
+        terminated = time.monotonic()
+        _, err = process.communicate(timeout=10)
+        assert process.returncode == 143, err
+        assert time.monotonic() - terminated < 2.0
+        assert "Stopped by SIGTERM; everything committed so far is kept." in err
+        assert "Traceback" not in err
+        assert _transactions(tmp_path / "home") >= 100
+        status = subprocess.run(
+            [portal_cmd, "status"], env=env, capture_output=True, text=True, check=False
+        )
+        shown = " ".join(status.stdout.split())
+        # Stopped after its page, or still waiting on the network when the grace ended.
+        assert "bank's last sync failed: " in shown, shown
+        assert "interrupted" in shown.split("bank's last sync failed: ")[1]
+
+
 def _popen_taking_ctrl_c(args: list[str], **options: Any) -> subprocess.Popen[str]:
     """Popen, the child taking SIGINT as a terminal's foreground command does.
 

@@ -130,9 +130,7 @@ def test_a_file_that_is_not_sqlite_is_named_as_such(tmp_path: Path) -> None:
     assert junk.read_text() == "my shopping list\n" * 500
 
 
-def test_an_export_that_fails_half_way_leaves_no_partial_export(
-    home: Path, tmp_path: Path
-) -> None:
+def test_an_export_that_fails_half_way_leaves_no_partial_export(home: Path, tmp_path: Path) -> None:
     store = home / "portal.db"
     with sqlite3.connect(store) as db:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -207,7 +207,17 @@ class Portal:
                     hint=f"Run portal connect {name} first.",
                 )
             jobs[name] = functools.partial(self._sync_one, provider, connections[name], shown)
-        return run_all(jobs)
+        started = datetime.now(UTC)
+        try:
+            return run_all(jobs)
+        except KeyboardInterrupt:
+            # A sync that stopped after its page recorded its interruption itself; one
+            # still waiting on the network when the grace period ended did not.
+            for connection in self.store.connections():
+                last = connection.last_sync_at
+                if connection.provider in jobs and (last is None or last < started):
+                    self.store.record_sync(connection, INTERRUPTED)
+            raise
 
     def client(self, name: str, progress: SyncProgress | None = None) -> ProviderClient:
         """An authorised client for a connected provider, as ``fetch`` receives it."""
@@ -305,6 +315,10 @@ class Portal:
             timeout=httpx.Timeout(30.0, connect=10.0),
         )
         return client
+
+
+INTERRUPTED = "interrupted before it finished (everything committed so far is kept)"
+"""The last sync's outcome for a provider whose sync a Ctrl-C or SIGTERM abandoned."""
 
 
 def _refuse_importer_only(provider: Provider) -> None:

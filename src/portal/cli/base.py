@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import IntEnum
@@ -31,6 +33,7 @@ class ExitCode(IntEnum):
     CONFIG = 5
     PROVIDER = 6
     INTERRUPTED = 130
+    TERMINATED = 143
 
 
 EXIT_CODE_MEANINGS = {
@@ -42,6 +45,7 @@ EXIT_CODE_MEANINGS = {
     ExitCode.CONFIG: "a plugin or portal's configuration is broken",
     ExitCode.PROVIDER: "a provider answered something unusable; earlier pages are kept",
     ExitCode.INTERRUPTED: "stopped with Ctrl-C; everything committed so far is kept",
+    ExitCode.TERMINATED: "stopped by SIGTERM (kill, a service manager); as Ctrl-C, all kept",
 }
 
 
@@ -54,12 +58,39 @@ def exit_code_for(error: BaseException) -> ExitCode:
         (AuthError, ExitCode.AUTH),
         (ConfigError, ExitCode.CONFIG),
         (ProviderError, ExitCode.PROVIDER),
+        (Terminated, ExitCode.TERMINATED),
         (KeyboardInterrupt, ExitCode.INTERRUPTED),
         (Interrupted, ExitCode.INTERRUPTED),
     ):
         if isinstance(error, kind):
             return code
     return ExitCode.FAILED
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: stopped exactly as Ctrl-C stops, with its own exit code (128 + 15)."""
+
+
+@contextmanager
+def terminated_as_interrupted() -> Iterator[None]:
+    """While inside, SIGTERM stops the command as Ctrl-C does.
+
+    ``Terminated`` is raised in the main thread, so syncs stop after their page, the live
+    display is put away and the store keeps what was committed. The handler before is put
+    back afterwards.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers belong to the main thread
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise Terminated
+
+    before = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
 
 
 EPILOG = "\b\nExit codes:\n" + "\n".join(
@@ -87,9 +118,10 @@ def friendly_errors(verbose: bool) -> Iterator[None]:
         if error.hint:
             click.echo(error.hint, err=True)
         sys.exit(exit_code_for(error))
-    except KeyboardInterrupt:
-        click.echo("Interrupted; everything committed so far is kept.", err=True)
-        sys.exit(ExitCode.INTERRUPTED)
+    except KeyboardInterrupt as stop:
+        how = "Stopped by SIGTERM" if isinstance(stop, Terminated) else "Interrupted"
+        click.echo(f"{how}; everything committed so far is kept.", err=True)
+        sys.exit(exit_code_for(stop))
     except Exception as error:  # a bug: say so plainly; the traceback only under -v
         if verbose:
             logging.getLogger("portal").exception("internal error")

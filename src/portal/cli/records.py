@@ -16,7 +16,14 @@ if TYPE_CHECKING:
     from portal.engine.sync import SyncResult
     from portal.store import Store
 
-from portal.cli.base import _open, _stderr, cli, exit_code_for, friendly_errors
+from portal.cli.base import (
+    _open,
+    _stderr,
+    cli,
+    exit_code_for,
+    friendly_errors,
+    terminated_as_interrupted,
+)
 
 
 @cli.command()
@@ -66,7 +73,7 @@ def sync(
     """Fetch what is new from each connected provider (or just PROVIDERS) into the store."""
     from portal.progress import RichProgress
 
-    with friendly_errors(ctx.obj["verbose"]):
+    with friendly_errors(ctx.obj["verbose"]), terminated_as_interrupted():
         portal = _open(ctx)
         if not demo and not providers and not portal.store.connections():
             from portal.errors import UserError
