@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -141,3 +142,25 @@ def test_connecting_a_sandbox_only_provider_without_a_sandbox_says_what_to_do(
     code, _, err = run(tmp_path, "connect", "bank")
     assert code == ExitCode.USER_ERROR
     assert "exists only as a sandbox" in err and "portal sync --demo" in err
+
+
+def test_a_sync_whose_demo_sandbox_is_gone_says_so_at_once(tmp_path: Path) -> None:
+    from portal.app import Portal
+    from portal.auth.flows import auto_approve_browser
+    from portal.provider import sandbox_endpoints
+    from portal_bank.sandbox import BankSandbox
+
+    home = tmp_path / "home"
+    with BankSandbox() as bank, Portal.open(home=home) as portal:
+        portal.connect("bank", browser=auto_approve_browser, endpoints=sandbox_endpoints(bank))
+    # The sandbox ended with the command that started it (as portal sync --demo's do).
+    started = time.monotonic()
+    code, _, err = run(home, "sync")
+    assert time.monotonic() - started < 5  # not the retries a real provider's network gets
+    assert code == ExitCode.USER_ERROR
+    assert "The demo sandbox for bank is not running" in err
+    assert "portal sync --demo" in err
+    code, out, _ = run(home, "status")
+    assert "bank's last sync failed: The demo sandbox for bank is not running" in " ".join(
+        out.split()
+    )

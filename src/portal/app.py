@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import socket
 import threading
 import uuid
 from collections.abc import Iterable, Mapping
@@ -252,8 +253,9 @@ class Portal:
         stop: threading.Event | None = None,
     ) -> SyncResult:
         try:
+            _require_running_sandbox(provider, connection)
             client = self._client_for(provider, connection, progress)
-        except AuthError as error:
+        except (AuthError, UserError) as error:
             result = SyncResult(provider.name, error=error)
         else:
             with client:
@@ -319,6 +321,35 @@ class Portal:
 
 INTERRUPTED = "interrupted before it finished (everything committed so far is kept)"
 """The last sync's outcome for a provider whose sync a Ctrl-C or SIGTERM abandoned."""
+
+
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def _require_running_sandbox(provider: Provider, connection: Connection) -> None:
+    """Say at once that a sandbox this connection points at is gone, rather than retry.
+
+    A connection made by ``portal sync --demo`` or ``connect --sandbox`` points at a server
+    on this machine that lived only as long as the command that started it: a refused
+    connection there is final, not worth the retries a provider's network deserves.
+    """
+    base = connection.endpoints.get("api_base")
+    if not base:
+        return
+    url = httpx.URL(base)
+    if url.host not in LOOPBACK:
+        return
+    try:
+        socket.create_connection((url.host, url.port or 80), timeout=2).close()
+    except ConnectionRefusedError:
+        raise UserError(
+            f"The demo sandbox for {provider.name} is not running (nothing answers at"
+            f" {url.scheme}://{url.netloc.decode()}).",
+            hint="Run portal sync --demo, or connect the real provider with"
+            f" portal connect {provider.name}.",
+        ) from None
+    except OSError:
+        pass  # anything else is the sync's to find out and report
 
 
 def _refuse_importer_only(provider: Provider) -> None:
