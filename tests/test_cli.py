@@ -164,3 +164,30 @@ def test_a_sync_whose_demo_sandbox_is_gone_says_so_at_once(tmp_path: Path) -> No
     assert "bank's last sync failed: The demo sandbox for bank is not running" in " ".join(
         out.split()
     )
+
+
+@pytest.mark.parametrize("failure", ["provider", "auth"])
+def test_status_shows_why_the_last_sync_failed(tmp_path: Path, failure: str) -> None:
+    from portal.app import Portal
+    from portal.auth.flows import auto_approve_browser
+    from portal.http import RetryPolicy
+    from portal.provider import sandbox_endpoints
+    from portal.sandbox import Chaos
+    from portal_bank.sandbox import BankSandbox
+
+    home = tmp_path / "home"
+    quick = RetryPolicy(attempts=2, initial_wait=0.01, max_wait=0.01)
+    with BankSandbox() as bank, Portal.open(home=home, retry_policy=quick) as portal:
+        connection = portal.connect(
+            "bank", browser=auto_approve_browser, endpoints=sandbox_endpoints(bank)
+        )
+        if failure == "provider":
+            bank.set_chaos(Chaos(rate=1.0, kinds=("5xx",)))
+        else:
+            portal.vault.delete(connection.id)  # the tokens are lost: connect again
+        [result] = portal.sync(["bank"])
+    assert result.error is not None
+    code, out, _ = run(home, "status")
+    assert code == ExitCode.OK
+    shown = " ".join(out.split())
+    assert f"bank's last sync failed: {' '.join(str(result.error).split())}" in shown

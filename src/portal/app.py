@@ -26,7 +26,7 @@ from portal.auth.tokens import TokenSet
 from portal.auth.vault import Vault, open_vault
 from portal.engine.runner import Job, run_all
 from portal.engine.sync import NoProgress, SyncProgress, SyncResult, run_sync
-from portal.errors import AuthError, ConfigError, NotConnected, UserError
+from portal.errors import ConfigError, NotConnected, PortalError, UserError
 from portal.http import ProviderClient, RetryPolicy, RetryTransport
 from portal.limits import Limiter
 from portal.plugins import Plugins
@@ -243,6 +243,9 @@ class Portal:
             provider.oauth.scopes,
             on_lost=lambda: self.store.set_status(connection, "needs_reconnect"),
         )
+        # No tokens is an AuthError here, before a client exists: raised from inside its
+        # constructor it left authlib's half-made client to fail again when collected.
+        keeper.current()
         return self._client(provider, keeper, progress)
 
     def _sync_one(
@@ -255,7 +258,7 @@ class Portal:
         try:
             _require_running_sandbox(provider, connection)
             client = self._client_for(provider, connection, progress)
-        except (AuthError, UserError) as error:
+        except PortalError as error:  # recorded below, like any other failed sync
             result = SyncResult(provider.name, error=error)
         else:
             with client:

@@ -161,6 +161,7 @@ def status(ctx: click.Context) -> None:
     from rich.table import Table
 
     from portal.record import CATEGORY_LABELS
+    from portal.shown import shown
 
     with friendly_errors(ctx.obj["verbose"]):
         portal = _open(ctx)
@@ -209,9 +210,8 @@ def status(ctx: click.Context) -> None:
         _print_rejections(console, portal.store.rejections())
         for c in connections:
             if c.last_sync_status not in (None, "ok"):
-                console.print(
-                    f"{c.provider}'s last sync failed: {c.last_sync_status}", markup=False
-                )
+                reason = shown(c.last_sync_status)  # the provider's words, among others
+                console.print(f"{c.provider}'s last sync failed: {reason}", markup=False)
         console.print(f"Store: {portal.store.url}")
 
 
