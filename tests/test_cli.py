@@ -2,10 +2,13 @@
 
 import json
 import os
+import re
+import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -191,3 +194,50 @@ def test_status_shows_why_the_last_sync_failed(tmp_path: Path, failure: str) -> 
     assert code == ExitCode.OK
     shown = " ".join(out.split())
     assert f"bank's last sync failed: {' '.join(str(result.error).split())}" in shown
+
+
+def test_a_resync_says_what_was_new_what_changed_and_what_was_merely_confirmed(
+    tmp_path: Path,
+) -> None:
+    from portal.app import Portal
+    from portal.auth.flows import auto_approve_browser
+    from portal.provider import sandbox_endpoints
+    from portal_bank.sandbox import BankSandbox
+
+    home = tmp_path / "home"
+
+    def synced() -> dict[str, Any]:
+        code, out, err = run(home, "sync", "bank", "--json")
+        assert code == ExitCode.OK, err
+        [bank_result] = json.loads(out)["providers"]
+        return dict(bank_result)
+
+    with BankSandbox() as bank:
+        with Portal.open(home=home) as portal:
+            portal.connect("bank", browser=auto_approve_browser, endpoints=sandbox_endpoints(bank))
+        first = synced()
+        assert first["new"] == first["records"] and first["changed"] == dict.fromkeys(
+            first["records"], 0
+        )
+
+        code, out, _ = run(home, "sync", "bank")  # nothing happened at the bank since
+        assert code == ExitCode.OK
+        cells = _summary_cells(out)  # what was fetched again was only confirmed
+        assert re.fullmatch(r"\d+ unchanged", cells["Transactions"]), cells
+        assert cells["Balances"] == f"{first['records']['balances']} unchanged"
+
+        with sqlite3.connect(home / "portal.db") as db:
+            query = "SELECT count(*) FROM transactions WHERE status = 'Pending'"
+            [(pending,)] = db.execute(query).fetchall()
+        assert pending > 0
+        bank.add_activity(3)  # three new card payments, and every pending one is booked
+        third = synced()
+    assert third["new"]["transactions"] == 3
+    assert third["changed"]["transactions"] == pending
+    assert third["records"]["transactions"] >= 3 + pending
+
+
+def _summary_cells(out: str) -> dict[str, str]:
+    """The first provider's cell of each row of the sync summary, by the row's label."""
+    rows = [line.split("│") for line in out.splitlines() if line.count("│") == 3]
+    return {row[1].strip(): row[2].strip() for row in rows}

@@ -217,3 +217,19 @@ def test_a_commit_cut_off_before_its_answer_is_never_mistaken_for_the_next(
     with pytest.raises(WriterFailed, match="an earlier commit was cut off before its answer"):
         store.commit(second)
     _second_goes_through_a_new_writer(store, process, second)
+
+
+@pytest.mark.parametrize("writer", ["never", "always"])
+def test_a_commit_counts_new_changed_and_unchanged_records_without_a_query_per_row(
+    tmp_path: Path, writer: str
+) -> None:
+    store = Store(sqlite_url(tmp_path / "portal.db"), writer_process=writer)
+    first, second = _batches()
+    store.commit(first)
+    assert first.stored == {"transactions": (1234, 0)}
+    store.commit(second)  # 600 again: a third of them changed
+    assert second.stored == {"transactions": (0, 200)}
+    again = replace(second)  # the same records once more: all merely confirmed
+    store.commit(again)
+    assert again.stored == {"transactions": (0, 0)}
+    store.close()

@@ -112,6 +112,7 @@ class Store:
         self._lock = threading.Lock()  # the writer process, and the prepared batches
         self._committed = 0
         self._prepared: dict[int, tuple[Batch, list[Statement]]] = {}
+        self._categories: dict[str, str] | None = None
         opened = store_open.open_engine(url, self.url)
         self.engine: Engine = opened.engine
         self.read_only = opened.read_only
@@ -227,17 +228,33 @@ class Store:
         if statements is None:
             statements = self._statements_of(batch)
         process = self._writer_process(len(batch.records) + len(batch.raws))
+        counted = self._counted()
+        counts = None
         if process is not None:
             try:
-                process.commit(statements)
-                return
+                counts = process.commit(statements, list(counted))
             except Unsendable:
                 pass  # a value the pipe does not carry (none of portal's own): written here
             except WriterFailed:
                 self._forget(process)
                 raise
-        with self.engine.begin() as db:
-            execute(db.connection.dbapi_connection, statements)  # type: ignore[arg-type]
+        if counts is None:
+            with self.engine.begin() as db:
+                raw = db.connection.dbapi_connection
+                counts = execute(raw, statements, list(counted))  # type: ignore[arg-type]
+        for table, (new, changed) in counts.items():
+            batch.stored[counted[table]] = (new, changed)
+
+    def _counted(self) -> dict[str, str]:
+        """The record tables, quoted as in the statements, and their record categories."""
+        if self._categories is None:
+            quote = self.engine.dialect.identifier_preparer.quote
+            # Plain str (not SQLAlchemy's quoted_name): they go through marshal's pipe.
+            self._categories = {
+                str(quote(_table(model).name)): entity.category.value
+                for entity, model in TABLES.items()
+            }
+        return self._categories
 
     def _writes(self, batch: Batch) -> list[_Write]:
         """What committing ``batch`` writes: each table's rows, and what a conflict does."""

@@ -112,6 +112,8 @@ def _report(results: list[SyncResult], where: str, quiet: bool, as_json: bool) -
                             "ok": r.ok,
                             "items": r.items,
                             "records": r.records,
+                            "new": r.new,
+                            "changed": r.changed,
                             "rejected": r.rejected,
                             "pages": r.pages,
                             "retries": r.retries,
@@ -141,7 +143,7 @@ def _report(results: list[SyncResult], where: str, quiet: bool, as_json: bool) -
         return
     columns = {
         r.provider + ("" if r.ok else " (failed)"): {
-            **{c: r.records.get(c, 0) for c in CATEGORY_LABELS},
+            **{c: _fetched(r, c) for c in CATEGORY_LABELS},
             "rejected": r.rejected,
             "pages": r.pages,
             "time": f"{r.seconds:.1f}s",
@@ -151,6 +153,16 @@ def _report(results: list[SyncResult], where: str, quiet: bool, as_json: bool) -
     table = _entity_table("Fetched this run", columns)
     Console().print(table)
     click.echo(f"Store: {where}")
+
+
+def _fetched(result: SyncResult, category: str) -> str | int:
+    """What a category's records were to the store: "3 new, 1 changed, 996 unchanged"."""
+    fetched = result.records.get(category, 0)
+    if not fetched or category not in result.new:
+        return fetched  # the destination could not tell (a store other than SQLite)
+    new, changed = result.new[category], result.changed.get(category, 0)
+    parts = [(new, "new"), (changed, "changed"), (fetched - new - changed, "unchanged")]
+    return ", ".join(f"{count} {what}" for count, what in parts if count)
 
 
 @cli.command()

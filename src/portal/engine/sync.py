@@ -88,6 +88,11 @@ class SyncResult:
     error: Exception | None = None
     streams: dict[str, StreamCount] = field(default_factory=dict)
     """Per kind of stream (``transactions``, ``accounts``, ...): where every raw item went."""
+    new: dict[str, int] = field(default_factory=dict)
+    """Per record category, records the store did not hold before this sync..."""
+    changed: dict[str, int] = field(default_factory=dict)
+    """...and records that changed one it held; the rest of ``records`` it held as they are.
+    (Both empty where the destination cannot tell, as for stores other than SQLite.)"""
 
     @property
     def ok(self) -> bool:
@@ -256,6 +261,9 @@ def run_sync(
     pending: _Pending | None = None
 
     def delivered(batch: Batch, pages: int) -> None:
+        for category, (new, changed) in batch.stored.items():
+            result.new[category] = result.new.get(category, 0) + new
+            result.changed[category] = result.changed.get(category, 0) + changed
         progress.page(
             provider.name, batch.stream, len(batch.records), len(batch.rejections), pages=pages
         )
