@@ -5,6 +5,7 @@ The CLI is a thin layer over this object, and tests and plugin authors use it th
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -213,11 +214,13 @@ class Portal:
             return run_all(jobs)
         except KeyboardInterrupt:
             # A sync that stopped after its page recorded its interruption itself; one
-            # still waiting on the network when the grace period ended did not.
-            for connection in self.store.connections():
-                last = connection.last_sync_at
-                if connection.provider in jobs and (last is None or last < started):
-                    self.store.record_sync(connection, INTERRUPTED)
+            # still waiting on the network when the grace period ended did not. (If the
+            # store cannot say so now, the interruption is still what the person hears.)
+            with contextlib.suppress(PortalError):
+                for connection in self.store.connections():
+                    last = connection.last_sync_at
+                    if connection.provider in jobs and (last is None or last < started):
+                        self.store.record_sync(connection, INTERRUPTED)
             raise
 
     def client(self, name: str, progress: SyncProgress | None = None) -> ProviderClient:
