@@ -10,7 +10,7 @@
     ├── ProviderError            fatal for this provider's sync: it answered something unusable
     │   └── RetryableError       retried by the HTTP client (with ``retry_after``), then fatal
     ├── SkippableError           raised in ``normalise``: becomes a Rejection, the sync goes on
-    └── Interrupted              the user stopped the sync (Ctrl-C); what was committed stays
+    └── Interrupted              stopped (Ctrl-C, SIGTERM); what was committed stays
 
 The CLI maps each branch to one exit code in one place (``portal.cli.ExitCode``).
 Nothing here carries a secret: messages are built from provider names, URLs without

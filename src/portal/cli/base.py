@@ -42,10 +42,10 @@ EXIT_CODE_MEANINGS = {
     ExitCode.USAGE: "the command line itself was wrong",
     ExitCode.USER_ERROR: "cannot be done as asked (unknown or unconnected provider, ...)",
     ExitCode.AUTH: "a provider refused the credentials: run portal connect again",
-    ExitCode.CONFIG: "a plugin or portal's configuration is broken",
+    ExitCode.CONFIG: "a plugin, the configuration or the store is unusable (read-only, ...)",
     ExitCode.PROVIDER: "a provider answered something unusable; earlier pages are kept",
     ExitCode.INTERRUPTED: "stopped with Ctrl-C; everything committed so far is kept",
-    ExitCode.TERMINATED: "stopped by SIGTERM (kill, a service manager); as Ctrl-C, all kept",
+    ExitCode.TERMINATED: "stopped by SIGTERM (kill, systemd); everything committed is kept",
 }
 
 
