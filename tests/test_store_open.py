@@ -185,3 +185,28 @@ def test_status_shows_the_store_url_with_its_password_masked(tmp_path: Path) -> 
     ):
         masked = store_open.masked_url(secret)
         assert "hunter2" not in masked and "u:***@" in masked
+
+
+def test_a_sync_into_a_store_in_use_says_so_and_what_it_could_not_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from portal.app import Portal
+    from portal.auth.flows import auto_approve_browser
+    from portal.provider import sandbox_endpoints
+    from portal_bank.sandbox import BankSandbox
+
+    monkeypatch.setattr(store_open, "BUSY_TIMEOUT_MS", 200)
+    home = tmp_path / "home"
+    with BankSandbox() as bank:
+        with Portal.open(home=home) as portal:
+            portal.connect("bank", browser=auto_approve_browser, endpoints=sandbox_endpoints(bank))
+        other = sqlite3.connect(home / "portal.db", isolation_level=None)
+        other.execute("BEGIN EXCLUSIVE")
+        try:
+            code, out, err = run(home, "sync", "bank")
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+    assert code == ExitCode.CONFIG
+    assert "Error: bank: The store at" in err and "is in use by another portal" in err
+    assert "bank (failed)" in out and " not stored" in out, out

@@ -226,10 +226,10 @@ def test_a_commit_counts_new_changed_and_unchanged_records_without_a_query_per_r
     store = Store(sqlite_url(tmp_path / "portal.db"), writer_process=writer)
     first, second = _batches()
     store.commit(first)
-    assert first.stored == {"transactions": (1234, 0)}
+    assert first.stored == {"transactions": (1234, 0, 1234)}
     store.commit(second)  # 600 again: a third of them changed
-    assert second.stored == {"transactions": (0, 200)}
+    assert second.stored == {"transactions": (0, 200, 600)}
     again = replace(second)  # the same records once more: all merely confirmed
     store.commit(again)
-    assert again.stored == {"transactions": (0, 0)}
+    assert again.stored == {"transactions": (0, 0, 600)}
     store.close()

@@ -277,7 +277,11 @@ class Portal:
                     merge=self.merge_pages,
                 )
                 result.retries = client.retry_transport.retries
-        self.store.record_sync(connection, "ok" if result.ok else str(result.error))
+        try:
+            self.store.record_sync(connection, "ok" if result.ok else str(result.error))
+        except PortalError as error:  # the store itself failing: still report what was done
+            log.warning("Could not record how the sync of %s went: %s", provider.name, error)
+            result.error = result.error or error
         return result
 
     def _transport(

@@ -132,6 +132,12 @@ class Store:
     def __repr__(self) -> str:
         return f"Store({self.url!r})"
 
+    @property
+    def tells_changes(self) -> bool:
+        """Whether a commit says which records were new and which changed (``Batch.stored``):
+        SQLite's, from its own counts; other databases' say nothing."""
+        return self._sqlite
+
     def writable(self) -> None:
         """Raise ``StoreReadOnly`` if the store can only be read: call before writing."""
         if self.read_only:
@@ -242,8 +248,8 @@ class Store:
             with self.engine.begin() as db:
                 raw = db.connection.dbapi_connection
                 counts = execute(raw, statements, list(counted))  # type: ignore[arg-type]
-        for table, (new, changed) in counts.items():
-            batch.stored[counted[table]] = (new, changed)
+        for table, count in counts.items():
+            batch.stored[counted[table]] = count
 
     def _counted(self) -> dict[str, str]:
         """The record tables, quoted as in the statements, and their record categories."""

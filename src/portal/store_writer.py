@@ -49,9 +49,9 @@ _PIPE_BYTES = 1 << 20
 """Asked of the pipe to the child (Linux): a batch of 1,000 transactions is about 1.5 MB."""
 
 
-Counted = tuple[int, int]
-"""Of a statement's rows: how many were new, and how many changed a row already stored (the
-rest, left as they were by the statement's conflict rule, are neither)."""
+Counted = tuple[int, int, int]
+"""Of a table's rows in a commit: how many were new, how many changed a row already stored,
+and how many there were (the rest were left as they were by the conflict rule)."""
 
 
 def execute(
@@ -67,14 +67,16 @@ def execute(
     times slower beside a busy thread.) The values bound are the same.
 
     For the tables named in ``counted`` (quoted, as in the statements), how many rows were
-    new and how many changed, by table: from SQLite's count of changed rows and the rowids
-    past the largest before, two indexed lookups per statement, nothing per row.
+    new, how many changed and how many there were, by table: from SQLite's count of changed
+    rows and the rowids past the largest before, two indexed lookups per statement, nothing
+    per row.
     """
     limit = connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
     counts: dict[str, Counted] = {}
     for sql, width, rows in statements:
-        table = _table(sql) if counted else None
-        if table in counted:
+        table = _table(sql) if counted else ""
+        counting = table in counted
+        if counting:
             changes = connection.total_changes
             last = connection.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0]  # noqa: S608
         step = max(1, min(ROWS_PER_STATEMENT, limit // max(1, width)))
@@ -84,14 +86,14 @@ def execute(
             for start in range(0, len(rows), step):
                 chunk = rows[start : start + step]
                 connection.execute(_many(sql, width, len(chunk)), tuple(chain.from_iterable(chunk)))
-        if table is not None and table in counted:
+        if counting:
             written = connection.total_changes - changes
             new = connection.execute(
                 f"SELECT count(*) FROM {table} WHERE rowid > ?",  # noqa: S608
                 (last or 0,),
             ).fetchone()[0]
-            before = counts.get(table, (0, 0))
-            counts[table] = (before[0] + new, before[1] + written - new)
+            before = counts.get(table, (0, 0, 0))
+            counts[table] = (before[0] + new, before[1] + written - new, before[2] + len(rows))
     return counts
 
 

@@ -89,13 +89,13 @@ def sync(
                 results = demo_sync(portal, providers or None, progress=progress)
             else:
                 results = portal.sync(providers or None, progress=progress)
-        _report(results, portal.store.url, quiet, as_json)
+        _report(results, portal.store, quiet, as_json)
         failures = [r.error for r in results if r.error is not None]
         if failures:
             sys.exit(exit_code_for(failures[0]))
 
 
-def _report(results: list[SyncResult], where: str, quiet: bool, as_json: bool) -> None:
+def _report(results: list[SyncResult], store: Store, quiet: bool, as_json: bool) -> None:
     from rich.console import Console
 
     from portal.errors import PortalError
@@ -105,7 +105,7 @@ def _report(results: list[SyncResult], where: str, quiet: bool, as_json: bool) -
         click.echo(
             json.dumps(
                 {
-                    "store": where,
+                    "store": store.url,
                     "providers": [
                         {
                             "provider": r.provider,
@@ -114,6 +114,7 @@ def _report(results: list[SyncResult], where: str, quiet: bool, as_json: bool) -
                             "records": r.records,
                             "new": r.new,
                             "changed": r.changed,
+                            "unchanged": r.unchanged,
                             "rejected": r.rejected,
                             "pages": r.pages,
                             "retries": r.retries,
@@ -143,7 +144,10 @@ def _report(results: list[SyncResult], where: str, quiet: bool, as_json: bool) -
         return
     columns = {
         r.provider + ("" if r.ok else " (failed)"): {
-            **{c: _fetched(r, c) for c in CATEGORY_LABELS},
+            **{
+                c: _fetched(r, c) if store.tells_changes else r.records.get(c, 0)
+                for c in CATEGORY_LABELS
+            },
             "rejected": r.rejected,
             "pages": r.pages,
             "time": f"{r.seconds:.1f}s",
@@ -152,16 +156,19 @@ def _report(results: list[SyncResult], where: str, quiet: bool, as_json: bool) -
     }
     table = _entity_table("Fetched this run", columns)
     Console().print(table)
-    click.echo(f"Store: {where}")
+    click.echo(f"Store: {store.url}")
 
 
 def _fetched(result: SyncResult, category: str) -> str | int:
     """What a category's records were to the store: "3 new, 1 changed, 996 unchanged"."""
     fetched = result.records.get(category, 0)
-    if not fetched or category not in result.new:
-        return fetched  # the destination could not tell (a store other than SQLite)
-    new, changed = result.new[category], result.changed.get(category, 0)
-    parts = [(new, "new"), (changed, "changed"), (fetched - new - changed, "unchanged")]
+    if not fetched:
+        return fetched
+    counts = [result.new, result.changed, result.unchanged]
+    new, changed, unchanged = (count.get(category, 0) for count in counts)
+    parts = [(new, "new"), (changed, "changed"), (unchanged, "unchanged")]
+    # A failed sync fetched some it never committed (its error says why).
+    parts.append((fetched - new - changed - unchanged, "not stored"))
     return ", ".join(f"{count} {what}" for count, what in parts if count)
 
 
