@@ -2,9 +2,13 @@
 
 import json
 import os
+import re
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -141,3 +145,99 @@ def test_connecting_a_sandbox_only_provider_without_a_sandbox_says_what_to_do(
     code, _, err = run(tmp_path, "connect", "bank")
     assert code == ExitCode.USER_ERROR
     assert "exists only as a sandbox" in err and "portal sync --demo" in err
+
+
+def test_a_sync_whose_demo_sandbox_is_gone_says_so_at_once(tmp_path: Path) -> None:
+    from portal.app import Portal
+    from portal.auth.flows import auto_approve_browser
+    from portal.provider import sandbox_endpoints
+    from portal_bank.sandbox import BankSandbox
+
+    home = tmp_path / "home"
+    with BankSandbox() as bank, Portal.open(home=home) as portal:
+        portal.connect("bank", browser=auto_approve_browser, endpoints=sandbox_endpoints(bank))
+    # The sandbox ended with the command that started it (as portal sync --demo's do).
+    started = time.monotonic()
+    code, _, err = run(home, "sync")
+    assert time.monotonic() - started < 5  # not the retries a real provider's network gets
+    assert code == ExitCode.USER_ERROR
+    assert "The demo sandbox for bank is not running" in err
+    assert "portal sync --demo" in err
+    code, out, _ = run(home, "status")
+    assert "bank's last sync failed: The demo sandbox for bank is not running" in " ".join(
+        out.split()
+    )
+
+
+@pytest.mark.parametrize("failure", ["provider", "auth"])
+def test_status_shows_why_the_last_sync_failed(tmp_path: Path, failure: str) -> None:
+    from portal.app import Portal
+    from portal.auth.flows import auto_approve_browser
+    from portal.http import RetryPolicy
+    from portal.provider import sandbox_endpoints
+    from portal.sandbox import Chaos
+    from portal_bank.sandbox import BankSandbox
+
+    home = tmp_path / "home"
+    quick = RetryPolicy(attempts=2, initial_wait=0.01, max_wait=0.01)
+    with BankSandbox() as bank, Portal.open(home=home, retry_policy=quick) as portal:
+        connection = portal.connect(
+            "bank", browser=auto_approve_browser, endpoints=sandbox_endpoints(bank)
+        )
+        if failure == "provider":
+            bank.set_chaos(Chaos(rate=1.0, kinds=("5xx",)))
+        else:
+            portal.vault.delete(connection.id)  # the tokens are lost: connect again
+        [result] = portal.sync(["bank"])
+    assert result.error is not None
+    code, out, _ = run(home, "status")
+    assert code == ExitCode.OK
+    shown = " ".join(out.split())
+    assert f"bank's last sync failed: {' '.join(str(result.error).split())}" in shown
+
+
+def test_a_resync_says_what_was_new_what_changed_and_what_was_merely_confirmed(
+    tmp_path: Path,
+) -> None:
+    from portal.app import Portal
+    from portal.auth.flows import auto_approve_browser
+    from portal.provider import sandbox_endpoints
+    from portal_bank.sandbox import BankSandbox
+
+    home = tmp_path / "home"
+
+    def synced() -> dict[str, Any]:
+        code, out, err = run(home, "sync", "bank", "--json")
+        assert code == ExitCode.OK, err
+        [bank_result] = json.loads(out)["providers"]
+        return dict(bank_result)
+
+    with BankSandbox() as bank:
+        with Portal.open(home=home) as portal:
+            portal.connect("bank", browser=auto_approve_browser, endpoints=sandbox_endpoints(bank))
+        first = synced()
+        assert first["new"] == first["records"] and first["changed"] == dict.fromkeys(
+            first["records"], 0
+        )
+
+        code, out, _ = run(home, "sync", "bank")  # nothing happened at the bank since
+        assert code == ExitCode.OK
+        cells = _summary_cells(out)  # what was fetched again was only confirmed
+        assert re.fullmatch(r"\d+ unchanged", cells["Transactions"]), cells
+        assert cells["Balances"] == f"{first['records']['balances']} unchanged"
+
+        with sqlite3.connect(home / "portal.db") as db:
+            query = "SELECT count(*) FROM transactions WHERE status = 'Pending'"
+            [(pending,)] = db.execute(query).fetchall()
+        assert pending > 0
+        bank.add_activity(3)  # three new card payments, and every pending one is booked
+        third = synced()
+    assert third["new"]["transactions"] == 3
+    assert third["changed"]["transactions"] == pending
+    assert third["records"]["transactions"] >= 3 + pending
+
+
+def _summary_cells(out: str) -> dict[str, str]:
+    """The first provider's cell of each row of the sync summary, by the row's label."""
+    rows = [line.split("│") for line in out.splitlines() if line.count("│") == 3]
+    return {row[1].strip(): row[2].strip() for row in rows}

@@ -1,12 +1,14 @@
 """Providers sync at once, each held to the request limits its plugin declares; Ctrl-C stops cleanly."""
 
 import os
+import pty
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -187,6 +189,70 @@ def test_ctrl_c_stops_within_two_seconds_and_keeps_what_was_committed(
         )
         assert done.returncode == 0, done.stderr
         assert _transactions(tmp_path / "home") == len(bank.ground_truth()["transactions"])
+
+
+@pytest.mark.slow
+def test_sigterm_stops_like_ctrl_c_keeps_what_was_committed_and_status_says_so(
+    tmp_path: Path,
+) -> None:
+    with BankSandbox(page_size=20) as bank:
+        env = {**_connected_home(tmp_path, bank), "TERM": "xterm", "COLUMNS": "100"}
+        bank.set_chaos(Chaos(rate=1.0, kinds=("slow",), slow_seconds=0.15))
+        portal_cmd = str(Path(sys.executable).with_name("portal"))
+        terminal, its_end = pty.openpty()  # stderr on a terminal: the live progress shows
+        process = subprocess.Popen(
+            [portal_cmd, "sync"], env=env, stdout=subprocess.PIPE, stderr=its_end, text=True
+        )
+        os.close(its_end)
+        shown_on_terminal = _read_all_in_a_thread(terminal)
+        deadline = time.monotonic() + 30
+        while _transactions_so_far(tmp_path / "home") < 100:  # wait until pages are committed
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.1)
+        process.terminate()  # SIGTERM, as kill, systemd and docker stop send it
+        terminated = time.monotonic()
+        process.communicate(timeout=10)
+        stopped_after = time.monotonic() - terminated
+        err = shown_on_terminal()
+        assert process.returncode == 143, err
+        assert stopped_after < 2.0
+        assert "Stopped by SIGTERM; everything committed so far is kept." in err
+        assert "Traceback" not in err
+        # The live display was put away: the cursor it hid is shown again.
+        assert "\x1b[?25l" in err and err.rindex("\x1b[?25h") > err.rindex("\x1b[?25l")
+        assert _transactions(tmp_path / "home") >= 100
+        status = subprocess.run(
+            [portal_cmd, "status"], env=env, capture_output=True, text=True, check=False
+        )
+        shown = " ".join(status.stdout.split())
+        # Stopped after its page, or still waiting on the network when the grace ended.
+        assert "bank's last sync failed: " in shown, shown
+        assert "interrupted" in shown.split("bank's last sync failed: ")[1]
+
+
+def _read_all_in_a_thread(terminal: int) -> Callable[[], str]:
+    """Drain a pseudo-terminal as a program writes to it; the returned call waits for the end."""
+    chunks: list[bytes] = []
+
+    def read() -> None:
+        while True:
+            try:
+                chunk = os.read(terminal, 65536)
+            except OSError:  # EIO: every writer closed its end
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(terminal)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+
+    def everything() -> str:
+        reader.join(10)
+        return b"".join(chunks).decode(errors="replace")
+
+    return everything
 
 
 def _popen_taking_ctrl_c(args: list[str], **options: Any) -> subprocess.Popen[str]:

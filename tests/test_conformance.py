@@ -289,3 +289,19 @@ def test_a_nested_raw_field_kept_under_its_path_or_declared_ignored_is_accounted
     assert dropped_paths(party_normaliser(rest), "party", RAW_PARTY, set()) == []
     nothing_kept = party_normaliser(lambda item: {})
     assert dropped_paths(nothing_kept, "party", RAW_PARTY, {"Address[].County", "Meta"}) == []
+
+
+def test_conformance_without_the_suite_installed_says_how_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from portal.cli import ExitCode, cli
+
+    # As after the README's first command, which installs portal and its plugins only.
+    monkeypatch.setitem(sys.modules, "portal_conformance", None)
+    result = CliRunner().invoke(cli, ["--home", str(tmp_path), "conformance", "bank"])
+    assert result.exit_code == ExitCode.USER_ERROR
+    assert "The conformance suite (portal-conformance) is not installed here." in result.stderr
+    assert "-m pip install -e conformance" in result.stderr
+    assert "Traceback" not in result.output

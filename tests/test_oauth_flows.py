@@ -1,7 +1,11 @@
 """The OAuth flows under attack and misbehaviour, each through the real flow on a real socket."""
 
 import dataclasses
+import os
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +20,7 @@ from portal.app import Portal
 from portal.auth.device import DeviceCode
 from portal.auth.flows import LoopbackListener, auto_approve_browser
 from portal.auth.vault import FileStorage, Vault
+from portal.cli import ExitCode
 from portal.errors import AuthError, ConfigError
 from portal.provider import Provider, sandbox_endpoints
 from portal_bank import plugin as bank_plugin
@@ -184,6 +189,28 @@ def test_an_expired_device_code_is_a_clear_error(portal: Portal) -> None:
             "bank", device=True, show_code=lambda code: None, endpoints=sandbox_endpoints(bank)
         )
     assert portal.store.connections() == []
+
+
+DEVICE_FOR_TWO_SECONDS = ("--device", "--timeout", "2")
+
+
+def test_connect_device_gives_up_after_its_timeout(tmp_path: Path) -> None:
+    env = {**os.environ, "PORTAL_HOME": str(tmp_path / "home"), "PORTAL_VAULT": "file"}
+    portal_cmd = str(Path(sys.executable).with_name("portal"))
+    with BankSandbox(device_interval=1) as bank:  # the code itself lasts ten minutes
+        started = time.monotonic()
+        done = subprocess.run(
+            [portal_cmd, "connect", "bank", "--sandbox", bank.base_url, *DEVICE_FOR_TWO_SECONDS],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+        )
+    assert time.monotonic() - started < 10
+    assert done.returncode == ExitCode.AUTH
+    assert "No approval for Demo Bank came within 2 seconds." in done.stderr
+    assert "--timeout" in done.stderr.splitlines()[-1]
 
 
 def test_a_device_login_refused_on_the_other_device(portal: Portal) -> None:

@@ -1,5 +1,6 @@
 """Plugin loading: entry points, a plugins folder, broken plugins, provider-scoped hooks."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,32 @@ def test_every_hook_spec_is_documented() -> None:
     for name in hooks:
         spec = getattr(hookspecs, name)
         assert spec.__doc__ and len(spec.__doc__.split()) > 20, name
+
+
+@pytest.mark.parametrize("writable_by_all", ["folder", "file"])
+def test_a_plugins_dir_anyone_can_write_to_is_refused(tmp_path: Path, writable_by_all: str) -> None:
+    from click.testing import CliRunner
+
+    from portal.cli import ExitCode, cli
+
+    folder = tmp_path / "plugins"
+    folder.mkdir(mode=0o700)
+    planted = folder / "demo.py"
+    planted.write_text(DECLARE.format(name="planted"))
+    (folder if writable_by_all == "folder" else planted).chmod(0o777)
+    result = CliRunner().invoke(
+        cli, ["--home", str(tmp_path / "home"), "--plugins-dir", str(folder), "providers"]
+    )
+    assert result.exit_code == ExitCode.CONFIG
+    assert "is writable by every user on this machine" in result.stderr
+    assert "chmod go-w" in result.stderr
+    assert "planted" not in result.stdout
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a folder to another user")
+def test_a_plugins_dir_of_another_user_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "plugins"
+    folder.mkdir(mode=0o755)
+    os.chown(folder, 65534, 65534)
+    with pytest.raises(ConfigError, match="belongs to another user"):
+        Plugins.load(plugins_dir=folder, entry_points=False)

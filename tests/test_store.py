@@ -172,7 +172,9 @@ def _dump(path: Path) -> dict[str, list[tuple[object, ...]]]:
 def test_multi_row_statements_store_exactly_what_row_by_row_inserts_store(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import portal.store
+    import sqlalchemy
+
+    import portal.store_writer
 
     batch = _varied(1234)  # two full statements of 500 rows and a remainder
     Store(sqlite_url(tmp_path / "many.db")).commit(batch)
@@ -180,7 +182,7 @@ def test_multi_row_statements_store_exactly_what_row_by_row_inserts_store(
     # SQLite built to allow fewer parameters per statement: 99 // 25 columns = 3 rows each.
     few = Store(sqlite_url(tmp_path / "few.db"))
     few.engine.dispose()
-    listen = portal.store.event.listens_for(few.engine, "connect")
+    listen = sqlalchemy.event.listens_for(few.engine, "connect")
     listen(lambda connection, _: connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 99))
     few.commit(batch)
 

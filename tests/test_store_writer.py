@@ -21,7 +21,8 @@ import pytest
 from portal.batch import Batch, RejectedItem
 from portal.errors import ConfigError
 from portal.record import Transaction
-from portal.store import SQLITE_PRAGMAS, Store, sqlite_url
+from portal.store import Store, sqlite_url
+from portal.store_open import SQLITE_PRAGMAS
 from portal.store_writer import Unsendable, WriterFailed, WriterProcess
 from test_store import _dump, _varied
 
@@ -216,3 +217,19 @@ def test_a_commit_cut_off_before_its_answer_is_never_mistaken_for_the_next(
     with pytest.raises(WriterFailed, match="an earlier commit was cut off before its answer"):
         store.commit(second)
     _second_goes_through_a_new_writer(store, process, second)
+
+
+@pytest.mark.parametrize("writer", ["never", "always"])
+def test_a_commit_counts_new_changed_and_unchanged_records_without_a_query_per_row(
+    tmp_path: Path, writer: str
+) -> None:
+    store = Store(sqlite_url(tmp_path / "portal.db"), writer_process=writer)
+    first, second = _batches()
+    store.commit(first)
+    assert first.stored == {"transactions": (1234, 0, 1234)}
+    store.commit(second)  # 600 again: a third of them changed
+    assert second.stored == {"transactions": (0, 200, 600)}
+    again = replace(second)  # the same records once more: all merely confirmed
+    store.commit(again)
+    assert again.stored == {"transactions": (0, 0, 600)}
+    store.close()

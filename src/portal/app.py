@@ -5,9 +5,11 @@ The CLI is a thin layer over this object, and tests and plugin authors use it th
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
+import socket
 import threading
 import time
 import uuid
@@ -27,7 +29,7 @@ from portal.auth.tokens import TokenSet
 from portal.auth.vault import Vault, open_vault
 from portal.engine.runner import Job, run_all
 from portal.engine.sync import NoProgress, SyncProgress, SyncResult, run_sync
-from portal.errors import AuthError, ConfigError, NotConnected, PortalError, UserError
+from portal.errors import ConfigError, NotConnected, PortalError, UserError
 from portal.http import ProviderClient, RetryPolicy, RetryTransport
 from portal.limits import Limiter
 from portal.plugins import Plugins
@@ -112,6 +114,7 @@ class Portal:
         should know, such as a provider that gave no refresh token despite offline access.
         """
         warn = warn or log.warning
+        self.store.writable()  # before the person approves anything
         provider = self._provider(name, endpoints)
         oauth = OAuthHelpers(
             provider,
@@ -217,6 +220,7 @@ class Portal:
         The tokens are deleted here even if the provider cannot be reached; what could not
         be revoked at the provider is returned, so the user can be told.
         """
+        self.store.writable()
         connection = self.store.connection(name)
         if connection is None:
             provider = self.plugins.provider(name)
@@ -246,6 +250,7 @@ class Portal:
         Each provider syncs in its own thread (``portal.engine.runner``); a Ctrl-C stops
         them all after their current page and is raised again.
         """
+        self.store.writable()
         shown: SyncProgress = progress or NoProgress()
         connections = {c.provider: c for c in self.store.connections()}
         wanted = list(names) if names else sorted(connections)
@@ -259,7 +264,19 @@ class Portal:
                     hint=f"Run portal connect {name} first.",
                 )
             jobs[name] = functools.partial(self._sync_one, provider, connections[name], shown)
-        return run_all(jobs)
+        started = datetime.now(UTC)
+        try:
+            return run_all(jobs)
+        except KeyboardInterrupt:
+            # A sync that stopped after its page recorded its interruption itself; one
+            # still waiting on the network when the grace period ended did not. (If the
+            # store cannot say so now, the interruption is still what the person hears.)
+            with contextlib.suppress(PortalError):
+                for connection in self.store.connections():
+                    last = connection.last_sync_at
+                    if connection.provider in jobs and (last is None or last < started):
+                        self.store.record_sync(connection, INTERRUPTED)
+            raise
 
     def client(self, name: str, progress: SyncProgress | None = None) -> ProviderClient:
         """An authorised client for a connected provider, as ``fetch`` receives it."""
@@ -284,6 +301,9 @@ class Portal:
             provider.oauth.scopes,
             on_lost=lambda: self.store.set_status(connection, "needs_reconnect"),
         )
+        # No tokens is an AuthError here, before a client exists: raised from inside its
+        # constructor it left authlib's half-made client to fail again when collected.
+        keeper.current()
         return self._client(provider, keeper, progress)
 
     def _sync_one(
@@ -294,8 +314,9 @@ class Portal:
         stop: threading.Event | None = None,
     ) -> SyncResult:
         try:
+            _require_running_sandbox(provider, connection)
             client = self._client_for(provider, connection, progress)
-        except AuthError as error:
+        except PortalError as error:  # recorded below, like any other failed sync
             result = SyncResult(provider.name, error=error)
         else:
             with client:
@@ -311,7 +332,11 @@ class Portal:
                     merge=self.merge_pages,
                 )
                 result.retries = client.retry_transport.retries
-        self.store.record_sync(connection, "ok" if result.ok else str(result.error))
+        try:
+            self.store.record_sync(connection, "ok" if result.ok else str(result.error))
+        except PortalError as error:  # the store itself failing: still report what was done
+            log.warning("Could not record how the sync of %s went: %s", provider.name, error)
+            result.error = result.error or error
         return result
 
     def _transport(
@@ -370,6 +395,37 @@ def _no_refresh_token(provider: Provider, tokens: TokenSet) -> str:
         f"{provider.display_name} gave no refresh token: portal will need you to connect"
         f" again when the access expires{when}."
     )
+INTERRUPTED = "interrupted before it finished (everything committed so far is kept)"
+"""The last sync's outcome for a provider whose sync a Ctrl-C or SIGTERM abandoned."""
+
+
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def _require_running_sandbox(provider: Provider, connection: Connection) -> None:
+    """Say at once that a sandbox this connection points at is gone, rather than retry.
+
+    A connection made by ``portal sync --demo`` or ``connect --sandbox`` points at a server
+    on this machine that lived only as long as the command that started it: a refused
+    connection there is final, not worth the retries a provider's network deserves.
+    """
+    base = connection.endpoints.get("api_base")
+    if not base:
+        return
+    url = httpx.URL(base)
+    if url.host not in LOOPBACK:
+        return
+    try:
+        socket.create_connection((url.host, url.port or 80), timeout=2).close()
+    except ConnectionRefusedError:
+        raise UserError(
+            f"The demo sandbox for {provider.name} is not running (nothing answers at"
+            f" {url.scheme}://{url.netloc.decode()}).",
+            hint="Run portal sync --demo, or connect the real provider with"
+            f" portal connect {provider.name}.",
+        ) from None
+    except OSError:
+        pass  # anything else is the sync's to find out and report
 
 
 def _refuse_importer_only(provider: Provider) -> None:

@@ -44,6 +44,12 @@ class Batch:
     raws: list[RawPayload] = field(default_factory=list)
     rejections: list[RejectedItem] = field(default_factory=list)
     cursor: Cursor | None = None
+    stored: dict[str, tuple[int, int, int]] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
+    """Filled in by a destination that can tell (the SQLite store) as it commits: for each
+    record category, how many of the batch's records were new, how many changed a stored
+    record, and how many there were (the others were stored already, exactly as they are)."""
 
     @property
     def items_in(self) -> int:

@@ -53,6 +53,7 @@ def demo_sync(
     portal: Portal, names: Iterable[str] | None = None, progress: SyncProgress | None = None
 ) -> list[SyncResult]:
     """Connect to every sandbox through the real OAuth flow, then sync them all."""
+    portal.store.writable()  # before starting servers for a store that cannot take their data
     with running_sandboxes(portal, names) as sandboxes:
         for name, sandbox in sandboxes.items():
             portal.connect(

@@ -5,11 +5,12 @@
     │   ├── UnknownProvider      no installed plugin offers that provider
     │   └── NotConnected         the provider has no connection yet
     ├── ConfigError              fatal: a plugin or the configuration is broken
+    │   └── StoreError           the store is read-only, in use, or damaged (one subclass each)
     ├── AuthError                fatal: the provider refused the credentials; connect again
     ├── ProviderError            fatal for this provider's sync: it answered something unusable
     │   └── RetryableError       retried by the HTTP client (with ``retry_after``), then fatal
     ├── SkippableError           raised in ``normalise``: becomes a Rejection, the sync goes on
-    └── Interrupted              the user stopped the sync (Ctrl-C); what was committed stays
+    └── Interrupted              stopped (Ctrl-C, SIGTERM); what was committed stays
 
 The CLI maps each branch to one exit code in one place (``portal.cli.ExitCode``).
 Nothing here carries a secret: messages are built from provider names, URLs without
@@ -72,3 +73,19 @@ class SkippableError(PortalError):
 
 class Interrupted(PortalError):
     """The user stopped a sync; every page committed before the stop is kept."""
+
+
+class StoreError(ConfigError):
+    """The store cannot be used as it is: read-only, in use by another program, or damaged."""
+
+
+class StoreReadOnly(StoreError):
+    """The store's file (or its folder) cannot be written, and the command has to write."""
+
+
+class StoreBusy(StoreError):
+    """Another process held the store's write lock for longer than portal waits."""
+
+
+class StoreCorrupt(StoreError):
+    """The store's file is not a SQLite database, or SQLite found it damaged."""

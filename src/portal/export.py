@@ -47,15 +47,19 @@ def export(store: Store, out: Path, fmt: str, provider: str | None = None) -> di
     """Write one file per entity into ``out`` and a ``manifest.json``; return the manifest.
 
     ``out`` becomes (or is tightened to) a folder only its owner can open, and every file
-    is written as a new 0600 file that then replaces its name atomically: never through a
-    symbolic link someone planted at the folder or at a file's name.
+    is written as a new 0600 file: never through a symbolic link someone planted at the
+    folder or at a file's name. The export is whole or nothing: the files take their names
+    only once every one of them is complete (the manifest last), and whatever stops it
+    before that (a damaged row, a full disk, Ctrl-C) leaves ``out`` as it was.
     """
+    created = not out.exists() and not out.is_symlink()
     folder = open_private_folder(out)
+    written: list[tuple[str, str]] = []  # (temporary name, final name)
     try:
         files = {}
         for entity in ENTITIES:
             name = f"{entity.category.value}.{fmt}"
-            with _replacing(folder, name) as handle:
+            with _new_file(folder, name, written) as handle:
                 sink = _Digesting(handle)
                 rows = store.rows(entity, provider)
                 count = (
@@ -75,8 +79,19 @@ def export(store: Store, out: Path, fmt: str, provider: str | None = None) -> di
             "provider": provider,
             "files": files,
         }
-        with _replacing(folder, "manifest.json") as handle:
+        with _new_file(folder, "manifest.json", written) as handle:
             handle.write(json.dumps(manifest, indent=2, ensure_ascii=False))
+        # A rename replaces whatever sat at the name (a planted link included), not its target.
+        for temporary, name in written:
+            os.replace(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)
+    except BaseException:
+        for temporary, _ in written:
+            with suppress(FileNotFoundError):
+                os.unlink(temporary, dir_fd=folder)
+        if created:
+            with suppress(OSError):
+                out.rmdir()
+        raise
     finally:
         os.close(folder)
     return manifest
@@ -112,22 +127,16 @@ def open_private_folder(out: Path) -> int:
 
 
 @contextmanager
-def _replacing(folder: int, name: str) -> Iterator[IO[str]]:
-    """A new 0600 file that replaces ``name`` in ``folder`` once written in full."""
+def _new_file(folder: int, name: str, written: list[tuple[str, str]]) -> Iterator[IO[str]]:
+    """A new 0600 file in ``folder``, under a temporary name recorded in ``written``."""
     temporary = f".{name}.{secrets.token_hex(8)}.tmp"
     # O_EXCL and O_NOFOLLOW: the file is ours and new, never a link planted at the name.
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
     fd = os.open(temporary, flags, 0o600, dir_fd=folder)
-    try:
-        os.fchmod(fd, 0o600)  # whatever the umask
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            yield handle
-        # rename replaces whatever sat at ``name`` (a planted link included), not its target.
-        os.replace(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)
-    except BaseException:
-        with suppress(FileNotFoundError):
-            os.unlink(temporary, dir_fd=folder)
-        raise
+    written.append((temporary, name))
+    os.fchmod(fd, 0o600)  # whatever the umask
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        yield handle
 
 
 def _field_titles(entity: type[Entity]) -> dict[str, dict[str, Any]]:

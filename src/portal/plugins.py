@@ -16,6 +16,7 @@ import importlib.metadata
 import importlib.util
 import logging
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -92,7 +93,10 @@ class Plugins:
                 f"The plugins folder {str(directory)!r} does not exist.",
                 hint="Pass an existing folder to --plugins-dir.",
             )
-        for path in sorted(directory.glob("*.py")):
+        paths = sorted(directory.glob("*.py"))
+        for path in (directory, *paths):
+            _refuse_if_others_can_write(path)
+        for path in paths:
             self._guarded(f"{path}", strict, functools.partial(_import_file, path), f"file:{path}")
 
     def _guarded(self, what: str, strict: bool, load: Callable[[], Any], name: str) -> None:
@@ -144,6 +148,27 @@ class Plugins:
             others = {id(p): p for p in self.owners.values() if p is not mine}
             self._callers[key] = self.pm.subset_hook_caller(hook, list(others.values()))
         return self._callers[key]
+
+
+def _refuse_if_others_can_write(path: Path) -> None:
+    """Refuse a plugins folder (or a plugin file in it) another user could plant code in.
+
+    Every ``*.py`` file in the folder is run as the person running portal, with their tokens
+    at hand: the folder and its files must be theirs (or root's) and writable by no one else.
+    """
+    what = "plugins folder" if path.is_dir() else "plugin file"
+    found = path.stat()
+    if found.st_mode & stat.S_IWOTH:
+        why = "is writable by every user on this machine"
+    elif found.st_uid not in (os.geteuid(), 0):
+        why = f"belongs to another user (uid {found.st_uid})"
+    else:
+        return
+    raise ConfigError(
+        f"The {what} {str(path)!r} {why}, so anyone could plant code there that portal would run.",
+        hint=f"Make it yours and writable by you only (chmod go-w {str(path)!r}),"
+        " or pass --plugins-dir another folder.",
+    )
 
 
 def _import_file(path: Path) -> ModuleType:

@@ -28,9 +28,7 @@ from sqlalchemy import (
     Engine,
     String,
     Table,
-    create_engine,
     delete,
-    event,
     func,
     inspect,
     select,
@@ -43,6 +41,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.types import TypeEngine
 from sqlmodel import SQLModel
 
+from portal import store_open
 from portal.batch import Batch
 from portal.errors import ConfigError
 from portal.hookspecs import hookimpl
@@ -53,32 +52,6 @@ from portal.store_writer import Statement, Unsendable, WriterFailed, WriterProce
 
 log = logging.getLogger(__name__)
 
-
-SQLITE_PRAGMAS = (
-    # WAL lets `portal status` read while a sync writes; NORMAL is durable in WAL mode up
-    # to the last checkpointed transaction, and much faster than FULL.
-    "PRAGMA journal_mode=WAL",
-    "PRAGMA synchronous=NORMAL",
-    "PRAGMA busy_timeout=10000",
-    # Checkpoint every 10,000 WAL pages (40 MB), not SQLite's 1,000: each checkpoint copies
-    # the WAL into the database and fsyncs it, and a sync's random-keyed indexes dirty pages
-    # all over the file, so at the default it checkpointed several times per batch and
-    # spent more time there than writing (measured: 89 against 39 µs per row at 100,000
-    # rows). A crash still loses nothing committed; a power cut may lose the last few
-    # seconds, never consistency.
-    "PRAGMA wal_autocheckpoint=10000",
-    # ...and then give the file back: after a checkpoint the WAL keeps at most 64 MB.
-    "PRAGMA journal_size_limit=67108864",
-    # A batch's inserts dirty a page of each random-keyed index per row or so: let a
-    # transaction keep up to 2,000 dirty pages (8 MB) in memory before it spills any to
-    # the WAL, instead of the page cache's 2 MB. Spilled pages were written again when
-    # dirtied again: a third of the bytes written, and 13% of the time of a
-    # million-transaction sync, with the default (measured with 1,000-item batches). With
-    # the writes in the writer process, 2,000 pages took no longer than 4,000 at a million
-    # (137 against 140 s) and 4 MB less at the writer's peak (31 against 35 MB).
-    "PRAGMA cache_spill=2000",
-)
-"""Set on every connection to a SQLite store, the writer process's too."""
 
 _PREPARED_LIMIT = 8
 """Prepared batches a store keeps for ``commit`` (the engine has at most a few in flight
@@ -130,55 +103,53 @@ class Store:
         ``WRITER_PROCESS_AFTER`` records and raw payloads itself, ``always``, or ``never``.
         It defaults to ``$PORTAL_WRITER_PROCESS``, or else ``auto``.
         """
-        self.url = url
+        self.url = store_open.masked_url(url)
+        """Where the store is, as it may be shown (any password masked)."""
         self._statements: dict[tuple[str, _Conflict], Any] = {}
         self._writers: dict[tuple[str, _Conflict], _Writer] = {}
         self._process_after = _process_after(writer_process)
         self._process: WriterProcess | None = None
         self._lock = threading.Lock()  # the writer process, and the prepared batches
         self._committed = 0
-        self._file: str | None = None
         self._prepared: dict[int, tuple[Batch, list[Statement]]] = {}
-        try:
-            self.engine: Engine = create_engine(url)
-        except (SQLAlchemyError, ValueError) as error:
-            raise ConfigError(
-                f"{url!r} is not a database URL portal can open ({error}).",
-                hint="Pass --db a SQLAlchemy URL such as sqlite:///path/to/portal.db.",
-            ) from None
+        self._categories: dict[str, str] | None = None
+        opened = store_open.open_engine(url, self.url)
+        self.engine: Engine = opened.engine
+        self.read_only = opened.read_only
+        self._file = opened.file
         self._sqlite = self.engine.dialect.name == "sqlite"
-        if self._sqlite:
-            self._prepare_sqlite()
+        if self.read_only:
+            return  # nothing is created or added: the store is read as it stands
         try:
             SQLModel.metadata.create_all(self.engine)
             self._add_missing_columns()
         except SQLAlchemyError as error:
             raise ConfigError(
-                f"Cannot open the store at {self.engine.url.render_as_string()}:"
-                f" {error.__class__.__name__}.",
+                f"Cannot open the store at {self.url}: {error.__class__.__name__}.",
                 hint="Check the path exists and is writable, or pass another --db.",
             ) from None
 
     def __repr__(self) -> str:
-        return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
+        return f"Store({self.url!r})"
 
-    def _prepare_sqlite(self) -> None:
-        database = self.engine.url.database
-        if database and database != ":memory:":
-            if not self.engine.url.query:  # a plain file (not a URI with options of its own)
-                self._file = database
-            path = Path(database)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            # Create a new store readable by its owner only; SQLite gives its -wal and
-            # -shm files the same permissions. An existing file keeps the ones it has.
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    @property
+    def tells_changes(self) -> bool:
+        """Whether a commit says which records were new and which changed (``Batch.stored``):
+        SQLite's, from its own counts; other databases' say nothing."""
+        return self._sqlite
 
-        @event.listens_for(self.engine, "connect")
-        def _pragmas(dbapi_connection: Any, record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            for pragma in SQLITE_PRAGMAS:
-                cursor.execute(pragma)
-            cursor.close()
+    def writable(self) -> None:
+        """Raise ``StoreReadOnly`` if the store can only be read: call before writing."""
+        if self.read_only:
+            raise store_open.read_only(self.url)
+
+    def check(self) -> None:
+        """Raise ``StoreCorrupt`` if SQLite finds the store damaged (``PRAGMA quick_check``).
+
+        For commands that read the whole store anyway; it costs a read of every page.
+        """
+        if self._sqlite:
+            store_open.quick_check(self.engine, self.url)
 
     def _add_missing_columns(self) -> None:
         # create_all makes missing tables but never alters existing ones; a store written by
@@ -238,13 +209,19 @@ class Store:
         """Run ``writes`` on ``db``, in its transaction, in this process."""
         if self._sqlite:
             raw = db.connection.dbapi_connection
-            execute(raw, self._sqlite_statements(writes))  # type: ignore[arg-type]
+            with store_open.faults(self.url):
+                execute(raw, self._sqlite_statements(writes))  # type: ignore[arg-type]
         else:
             for table, conflict, rows in writes:
                 db.execute(self._statement(table, conflict), rows)
 
     def commit(self, batch: Batch) -> None:
         """Write one batch and its cursor in a single transaction."""
+        self.writable()
+        with store_open.faults(self.url):  # the raw connection's, or the writer process's
+            self._commit(batch)
+
+    def _commit(self, batch: Batch) -> None:
         if not self._sqlite:
             with self.engine.begin() as db:
                 self._write_here(db, self._writes(batch))
@@ -257,17 +234,33 @@ class Store:
         if statements is None:
             statements = self._statements_of(batch)
         process = self._writer_process(len(batch.records) + len(batch.raws))
+        counted = self._counted()
+        counts = None
         if process is not None:
             try:
-                process.commit(statements)
-                return
+                counts = process.commit(statements, list(counted))
             except Unsendable:
                 pass  # a value the pipe does not carry (none of portal's own): written here
             except WriterFailed:
                 self._forget(process)
                 raise
-        with self.engine.begin() as db:
-            execute(db.connection.dbapi_connection, statements)  # type: ignore[arg-type]
+        if counts is None:
+            with self.engine.begin() as db:
+                raw = db.connection.dbapi_connection
+                counts = execute(raw, statements, list(counted))  # type: ignore[arg-type]
+        for table, count in counts.items():
+            batch.stored[counted[table]] = count
+
+    def _counted(self) -> dict[str, str]:
+        """The record tables, quoted as in the statements, and their record categories."""
+        if self._categories is None:
+            quote = self.engine.dialect.identifier_preparer.quote
+            # Plain str (not SQLAlchemy's quoted_name): they go through marshal's pipe.
+            self._categories = {
+                str(quote(_table(model).name)): entity.category.value
+                for entity, model in TABLES.items()
+            }
+        return self._categories
 
     def _writes(self, batch: Batch) -> list[_Write]:
         """What committing ``batch`` writes: each table's rows, and what a conflict does."""
@@ -332,7 +325,7 @@ class Store:
                     self._committed += records
                     return None
                 try:
-                    self._process = WriterProcess(self._file, SQLITE_PRAGMAS)
+                    self._process = WriterProcess(self._file, store_open.sqlite_pragmas())
                 except OSError as error:  # no process to be had: the store writes itself
                     log.warning("Cannot start the store's writer process: %s", error)
                     self._process_after = None
@@ -377,11 +370,13 @@ class Store:
 
     def save_connection(self, connection: Connection) -> None:
         """Create or update a connection."""
+        self.writable()
         with self.engine.begin() as db:
             self._write_here(db, [(_table(Connection), _REPLACE, [connection.model_dump()])])
 
     def set_status(self, connection: Connection, status: str) -> None:
         """Change a connection's status (connected, needs_reconnect)."""
+        self.writable()
         connection.status = status
         table = _table(Connection)
         with self.engine.begin() as db:
@@ -389,6 +384,7 @@ class Store:
 
     def record_sync(self, connection: Connection, outcome: str) -> None:
         """Note when a connection last synced and how it went."""
+        self.writable()
         connection.last_sync_at = datetime.now(UTC)
         connection.last_sync_status = outcome
         table = _table(Connection)
@@ -404,6 +400,7 @@ class Store:
 
         Other providers' rows are untouched; all of it happens in one transaction.
         """
+        self.writable()
         with self.engine.begin() as db:
             if delete_data:
                 models: list[type[SQLModel]] = [*TABLES.values(), RawItem, Rejection]

@@ -83,13 +83,24 @@ def poll(
     *,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    timeout: float | None = None,
 ) -> dict[str, Any]:
-    """Poll the token endpoint until the person approves, refuses, or the code expires."""
+    """Poll the token endpoint until the person approves, refuses, or the code expires.
+
+    ``timeout`` (``portal connect --timeout``): give up after that many seconds, if sooner.
+    """
     name = provider.display_name
     interval = float(grant.get("interval", 5))
-    deadline = clock() + float(grant.get("expires_in", 600))
+    expires = clock() + float(grant.get("expires_in", 600))
+    deadline = expires if timeout is None else min(expires, clock() + timeout)
     while True:
         if clock() + interval > deadline:
+            if deadline < expires:
+                raise AuthError(
+                    f"No approval for {name} came within {timeout:g} seconds.",
+                    hint=f"Run portal connect {provider.name} --device again and approve"
+                    " sooner, or give it longer with --timeout.",
+                )
             raise _expired(provider)
         sleep(interval)
         try:

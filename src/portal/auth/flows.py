@@ -231,7 +231,9 @@ class OAuthHelpers:
                 )
             )
             try:
-                token = device.poll(client, self.provider, grant, sleep=self.sleep)
+                token = device.poll(
+                    client, self.provider, grant, sleep=self.sleep, timeout=self.timeout
+                )
             except (httpx.HTTPError, ProviderError) as error:
                 raise self._refused(client, error) from None
             return self._accept(client, token, wanted, None)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import IntEnum
@@ -32,6 +34,7 @@ class ExitCode(IntEnum):
     PROVIDER = 6
     INTERRUPTED = 130
     BROKEN_PIPE = 141
+    TERMINATED = 143
 
 
 EXIT_CODE_MEANINGS = {
@@ -40,10 +43,11 @@ EXIT_CODE_MEANINGS = {
     ExitCode.USAGE: "the command line itself was wrong",
     ExitCode.USER_ERROR: "cannot be done as asked (unknown or unconnected provider, ...)",
     ExitCode.AUTH: "a provider refused the credentials: run portal connect again",
-    ExitCode.CONFIG: "a plugin or portal's configuration is broken",
+    ExitCode.CONFIG: "a plugin, the configuration or the store is unusable (read-only, ...)",
     ExitCode.PROVIDER: "a provider answered something unusable; earlier pages are kept",
     ExitCode.INTERRUPTED: "stopped with Ctrl-C; everything committed so far is kept",
     ExitCode.BROKEN_PIPE: "whatever read the output stopped early (e.g. | head); nothing is lost",
+    ExitCode.TERMINATED: "stopped by SIGTERM (kill, systemd); everything committed is kept",
 }
 
 
@@ -56,12 +60,39 @@ def exit_code_for(error: BaseException) -> ExitCode:
         (AuthError, ExitCode.AUTH),
         (ConfigError, ExitCode.CONFIG),
         (ProviderError, ExitCode.PROVIDER),
+        (Terminated, ExitCode.TERMINATED),
         (KeyboardInterrupt, ExitCode.INTERRUPTED),
         (Interrupted, ExitCode.INTERRUPTED),
     ):
         if isinstance(error, kind):
             return code
     return ExitCode.FAILED
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: stopped exactly as Ctrl-C stops, with its own exit code (128 + 15)."""
+
+
+@contextmanager
+def terminated_as_interrupted() -> Iterator[None]:
+    """While inside, SIGTERM stops the command as Ctrl-C does.
+
+    ``Terminated`` is raised in the main thread, so syncs stop after their page, the live
+    display is put away and the store keeps what was committed. The handler before is put
+    back afterwards.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers belong to the main thread
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise Terminated
+
+    before = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
 
 
 EPILOG = "\b\nExit codes:\n" + "\n".join(
@@ -93,9 +124,10 @@ def friendly_errors(verbose: bool) -> Iterator[None]:
         if error.hint:
             echo(shown(error.hint), err=True)
         sys.exit(exit_code_for(error))
-    except KeyboardInterrupt:
-        echo("Interrupted; everything committed so far is kept.", err=True)
-        sys.exit(ExitCode.INTERRUPTED)
+    except KeyboardInterrupt as stop:
+        how = "Stopped by SIGTERM" if isinstance(stop, Terminated) else "Interrupted"
+        echo(f"{how}; everything committed so far is kept.", err=True)
+        sys.exit(exit_code_for(stop))
     except BrokenPipeError:  # `portal status | head -1`: the reader has all it wanted
         quiet_broken_pipe()
         sys.exit(ExitCode.BROKEN_PIPE)

@@ -7,6 +7,7 @@ same command gives the same answer on a laptop and in any CI.
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from pathlib import Path
 
@@ -59,15 +60,9 @@ def conformance(
     """
     with friendly_errors(ctx.obj["verbose"]):
         providers = _providers(ctx, plugin)
-        try:
-            import pytest
-        except ImportError:  # pragma: no cover - the suite's own dependency
-            from portal.errors import UserError
+        _require_suite()
+    import pytest
 
-            raise UserError(
-                "The conformance suite is not installed.",
-                hint="pip install portal-conformance (or pip install -e conformance).",
-            ) from None
     with tempfile.TemporaryDirectory(prefix="portal-conformance-") as folder:
         ini = Path(folder) / "pytest.ini"
         ini.write_text("[pytest]\n", encoding="utf-8")
@@ -103,6 +98,24 @@ def conformance(
             args.append("-x")
         code = pytest.main(args)
     ctx.exit(int(code))
+
+
+def _require_suite() -> None:
+    """Say in one line how to install the suite if it is not here (README's first command
+    installs portal and its plugins only)."""
+    import importlib
+
+    try:
+        for module in ("pytest", "portal_conformance"):
+            importlib.import_module(module)
+    except ImportError:
+        from portal.errors import UserError
+
+        raise UserError(
+            "The conformance suite (portal-conformance) is not installed here.",
+            hint=f"Install it with: {sys.executable} -m pip install -e conformance"
+            " (in your portal clone), or pip install portal-conformance.",
+        ) from None
 
 
 def _providers(ctx: click.Context, plugin: str) -> list[str]:

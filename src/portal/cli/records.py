@@ -15,9 +15,17 @@ if TYPE_CHECKING:
 
     from portal.app import Portal
     from portal.engine.sync import SyncResult
+    from portal.store import Store
 
 from portal.cli import output
-from portal.cli.base import _open, _stderr, cli, exit_code_for, friendly_errors
+from portal.cli.base import (
+    _open,
+    _stderr,
+    cli,
+    exit_code_for,
+    friendly_errors,
+    terminated_as_interrupted,
+)
 from portal.shown import shown
 
 
@@ -66,7 +74,7 @@ def sync(
     """Fetch what is new from each connected provider (or just PROVIDERS) into the store."""
     from portal.progress import RichProgress
 
-    with friendly_errors(ctx.obj["verbose"]):
+    with friendly_errors(ctx.obj["verbose"]), terminated_as_interrupted():
         portal = _open(ctx)
         if not demo and not providers and not portal.store.connections():
             from portal.errors import UserError
@@ -82,13 +90,13 @@ def sync(
                 results = demo_sync(portal, providers or None, progress=progress)
             else:
                 results = portal.sync(providers or None, progress=progress)
-        _report(results, portal.store.url, quiet, as_json)
+        _report(results, portal.store, quiet, as_json)
         failures = [r.error for r in results if r.error is not None]
         if failures:
             sys.exit(exit_code_for(failures[0]))
 
 
-def _report(results: list[SyncResult], where: str, quiet: bool, as_json: bool) -> None:
+def _report(results: list[SyncResult], store: Store, quiet: bool, as_json: bool) -> None:
     from portal.errors import PortalError
     from portal.record import CATEGORY_LABELS
 
@@ -97,13 +105,16 @@ def _report(results: list[SyncResult], where: str, quiet: bool, as_json: bool) -
         output.echo(
             json.dumps(
                 {
-                    "store": where,
+                    "store": store.url,
                     "providers": [
                         {
                             "provider": r.provider,
                             "ok": r.ok,
                             "items": r.items,
                             "records": r.records,
+                            "new": r.new,
+                            "changed": r.changed,
+                            "unchanged": r.unchanged,
                             "rejected": r.rejected,
                             "pages": r.pages,
                             "retries": r.retries,
@@ -133,7 +144,10 @@ def _report(results: list[SyncResult], where: str, quiet: bool, as_json: bool) -
         return
     columns = {
         r.provider + ("" if r.ok else " (failed)"): {
-            **{c: r.records.get(c, 0) for c in CATEGORY_LABELS},
+            **{
+                c: _fetched(r, c) if store.tells_changes else r.records.get(c, 0)
+                for c in CATEGORY_LABELS
+            },
             "rejected": r.rejected,
             "pages": r.pages,
             "time": f"{r.seconds:.1f}s",
@@ -142,7 +156,20 @@ def _report(results: list[SyncResult], where: str, quiet: bool, as_json: bool) -
     }
     table = _entity_table("Fetched this run", columns)
     output.console().print(table)
-    output.echo(f"Store: {shown(where)}")
+    output.echo(f"Store: {shown(store.url)}")
+
+
+def _fetched(result: SyncResult, category: str) -> str | int:
+    """What a category's records were to the store: "3 new, 1 changed, 996 unchanged"."""
+    fetched = result.records.get(category, 0)
+    if not fetched:
+        return fetched
+    counts = [result.new, result.changed, result.unchanged]
+    new, changed, unchanged = (count.get(category, 0) for count in counts)
+    parts = [(new, "new"), (changed, "changed"), (unchanged, "unchanged")]
+    # A failed sync fetched some it never committed (its error says why).
+    parts.append((fetched - new - changed - unchanged, "not stored"))
+    return ", ".join(f"{count} {what}" for count, what in parts if count)
 
 
 @cli.command()
@@ -153,6 +180,7 @@ def status(ctx: click.Context) -> None:
 
     with friendly_errors(ctx.obj["verbose"]):
         portal = _open(ctx)
+        portal.store.check()
         console = output.console()
         counts = portal.store.counts()
         connections = portal.store.connections()
@@ -239,6 +267,7 @@ def export_command(ctx: click.Context, fmt: str, out: Path, provider: str | None
 
     with friendly_errors(ctx.obj["verbose"]):
         portal = _open(ctx)
+        portal.store.check()
         if provider is not None:
             _check_exportable(portal, provider)
         manifest = export(portal.store, out, fmt, provider)

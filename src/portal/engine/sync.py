@@ -88,6 +88,13 @@ class SyncResult:
     error: Exception | None = None
     streams: dict[str, StreamCount] = field(default_factory=dict)
     """Per kind of stream (``transactions``, ``accounts``, ...): where every raw item went."""
+    new: dict[str, int] = field(default_factory=dict)
+    """Per record category, of the records committed: those the store did not hold...,"""
+    changed: dict[str, int] = field(default_factory=dict)
+    """...those that changed one it held...,"""
+    unchanged: dict[str, int] = field(default_factory=dict)
+    """...and those it held exactly as they are. (All three empty where the destination
+    cannot tell, as for stores other than SQLite; records never committed are in none.)"""
 
     @property
     def ok(self) -> bool:
@@ -256,6 +263,11 @@ def run_sync(
     pending: _Pending | None = None
 
     def delivered(batch: Batch, pages: int) -> None:
+        for category, (new, changed, rows) in batch.stored.items():
+            result.new[category] = result.new.get(category, 0) + new
+            result.changed[category] = result.changed.get(category, 0) + changed
+            unchanged = rows - new - changed
+            result.unchanged[category] = result.unchanged.get(category, 0) + unchanged
         progress.page(
             provider.name, batch.stream, len(batch.records), len(batch.rejections), pages=pages
         )
