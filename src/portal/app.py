@@ -395,6 +395,8 @@ def _no_refresh_token(provider: Provider, tokens: TokenSet) -> str:
         f"{provider.display_name} gave no refresh token: portal will need you to connect"
         f" again when the access expires{when}."
     )
+
+
 INTERRUPTED = "interrupted before it finished (everything committed so far is kept)"
 """The last sync's outcome for a provider whose sync a Ctrl-C or SIGTERM abandoned."""
 
