@@ -142,6 +142,9 @@ class HostileAuthServer:
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+                if "redirect_uri" not in query:  # metadata: this server publishes none
+                    self._json(404, {"error": "not_found"})
+                    return
                 if server.mode == "redirect-error":
                     answer = {"error": HOSTILE, "error_description": HOSTILE + "<script>x</script>"}
                 else:
