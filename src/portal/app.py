@@ -276,6 +276,8 @@ class Portal:
             self.transport,
             policy=policy or self.retry_policy,
             allowed_hosts=provider.hosts,
+            max_bytes=provider.limits.max_bytes,
+            answer_seconds=provider.limits.answer_seconds,
             on_retry=on_retry,
             limiter=self._limiter(provider),
         )
