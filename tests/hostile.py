@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import socket
 import textwrap
 import threading
@@ -39,9 +40,22 @@ def gzip_bomb(compressed: int) -> Iterator[bytes]:
         yield block
 
 
+COUNTING_PAGES = 50
+
+
+def _counting_page(base: str, path: str) -> bytes:
+    # An Open Banking page whose Next link is new each time: no page is ever served twice.
+    where, _, query = path.partition("?")
+    number = int(query.removeprefix("n=") or 0)
+    account = {"AccountId": f"A{number}", "Currency": "GBP", "AccountType": "Personal"}
+    # It does end, at page 50, so that a client without a bound fails a test, not hangs it.
+    links = {"Next": f"{base}{where}?n={number + 1}"} if number < COUNTING_PAGES else {}
+    return json.dumps({"Data": {"Account": [account]}, "Links": links}).encode()
+
+
 class HostileServer:
-    """Serves ``/bomb``, ``/huge``, ``/slow`` (one byte per ``dribble`` seconds, forever), and
-    whatever ``bodies`` holds."""
+    """Serves ``/bomb``, ``/huge``, ``/slow`` (one byte per ``dribble`` seconds, forever),
+    ``.../counting`` (a Next link to one more page, forever) and whatever ``bodies`` holds."""
 
     def __init__(
         self,
@@ -108,6 +122,8 @@ class HostileServer:
         body = self.bodies.get(path.split("?", 1)[0])
         if body is not None:
             conn.sendall(f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        elif path.split("?", 1)[0].endswith("/counting"):
+            conn.sendall(f"{head}\r\n".encode() + _counting_page(self.url, path))
         elif path.startswith("/bomb"):
             conn.sendall(f"{head}Content-Encoding: gzip\r\n\r\n".encode())
             for part in gzip_bomb(self.bomb_bytes):

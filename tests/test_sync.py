@@ -10,10 +10,13 @@ import pytest
 
 from bank_truth import _snapshot, _stored, assert_store_matches
 from conftest import connect
+from hostile import HostileServer, bank_plugin
 from portal.app import Portal
+from portal.auth.flows import auto_approve_browser
 from portal.batch import Batch
 from portal.errors import ProviderError, SkippableError
 from portal.hookspecs import hookimpl
+from portal.provider import sandbox_endpoints
 from portal.record import Account, Balance, Consent, Party, Transaction
 from portal.sandbox import Fault
 from portal_bank.sandbox import BankSandbox
@@ -389,3 +392,40 @@ def test_each_batch_is_prepared_in_the_normalising_thread_before_it_is_delivered
             assert any(s == "prepare" and b == batch for s, b, _ in seen[:index])
     assert {t for _, t in prepared} == {"sync-bank"}
     assert {t for _, t in delivered} == {"portal-deliver-bank"}
+
+
+ENDLESS_FETCH = """\
+from portal.http import follow_links
+yield from follow_links(
+    client,
+    "counting",
+    stream="accounts",
+    items=lambda body: body["Data"]["Account"],
+    next_url=lambda body: body["Links"].get("Next"),
+)
+"""
+
+
+def test_a_pagination_that_never_ends_is_stopped_and_what_came_before_is_kept(
+    tmp_path: Path, bank: BankSandbox
+) -> None:
+    # Each page links to a new URL (a counter in the query), so no page is seen twice.
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "endless.py").write_text(
+        bank_plugin("endless", limits="max_pages=5", fetch=ENDLESS_FETCH)
+    )
+    with (
+        HostileServer() as hostile,
+        Portal.open(home=tmp_path / "home", plugins_dir=plugins) as portal,
+    ):
+        endpoints = {**sandbox_endpoints(bank), "api_base": f"{hostile.url}/aisp"}
+        portal.connect("endless", browser=auto_approve_browser, endpoints=endpoints, timeout=10)
+        [result] = portal.sync()
+        assert isinstance(result.error, ProviderError)
+        assert result.error.message == (
+            "Endless's stream 'accounts' went on past 5 pages; portal stopped it there."
+        )
+        assert result.pages == 5
+        kept = len(_stored(portal, Account)) + len(portal.store.rejections())
+        assert kept == 5

@@ -71,6 +71,8 @@ class RequestLimits:
     """The largest answer body, as received and as decompressed."""
     answer_seconds: float = 300.0
     """How long one answer may take, from sending the request to its body's last byte."""
+    max_pages: int = 100_000
+    """The most pages one stream may yield in one sync (a pagination that never ends)."""
 
     def __post_init__(self) -> None:
         if self.concurrent < 1 or (self.per_second is not None and self.per_second <= 0):
@@ -78,10 +80,10 @@ class RequestLimits:
                 f"Request limits {self} allow no request at all.",
                 hint="Use concurrent >= 1 and a positive per_second (or None).",
             )
-        if self.max_bytes < 1 or not self.answer_seconds > 0:
+        if self.max_bytes < 1 or not self.answer_seconds > 0 or self.max_pages < 1:
             raise ConfigError(
                 f"Request limits {self} allow no answer at all.",
-                hint="Use a positive max_bytes and answer_seconds.",
+                hint="Use a positive max_bytes, answer_seconds and max_pages.",
             )
 
 

@@ -22,7 +22,7 @@ from portal.batch import Batch, RawPayload, RejectedItem
 from portal.engine import delivery, prefetch
 from portal.engine.delivery import Deliverer, DeliveryFailed
 from portal.engine.prefetch import prefetched
-from portal.errors import ConfigError, Interrupted, PortalError, SkippableError
+from portal.errors import ConfigError, Interrupted, PortalError, ProviderError, SkippableError
 from portal.plugins import Plugins
 from portal.provider import Page, Provider
 from portal.record.ids import canonical_json, portal_id, raw_digest
@@ -284,7 +284,11 @@ def run_sync(
                 hint="Add a fetch hook implementation to the plugin.",
             )
         fetched = prefetched(pages)
+        pages_of: Counter[str] = Counter()
         for page in fetched:
+            pages_of[page.stream] += 1
+            if pages_of[page.stream] > provider.limits.max_pages:
+                raise _endless(provider, page.stream)
             if stop is not None and stop.is_set():
                 flush()
                 deliverer.close()
@@ -319,6 +323,17 @@ def run_sync(
         deliverer.end()  # after a failed delivery too: its thread is not left waiting
         result.seconds = time.monotonic() - started
     return result
+
+
+def _endless(provider: Provider, stream: str) -> ProviderError:
+    # Every loop detector (a link seen before, a page served twice) misses a pagination
+    # that changes its URL each time; a bound on the pages catches them all.
+    return ProviderError(
+        f"{provider.display_name}'s stream {stream!r} went on past"
+        f" {provider.limits.max_pages} pages; portal stopped it there.",
+        hint="Everything before was kept. If the provider really has that much, raise"
+        " max_pages in the plugin's RequestLimits; otherwise report it to the provider.",
+    )
 
 
 def _count(result: SyncResult, batch: Batch) -> None:
