@@ -25,6 +25,7 @@ from portal.auth.tokens import TokenSet
 from portal.auth.vault import Vault, open_vault
 from portal.engine.runner import Job, run_all
 from portal.engine.sync import NoProgress, SyncProgress, SyncResult, run_sync
+from portal.engine.watch import Unanswered, Watch
 from portal.errors import AuthError, ConfigError, NotConnected, UserError
 from portal.http import ProviderClient, RetryPolicy, RetryTransport
 from portal.limits import Limiter
@@ -204,7 +205,11 @@ class Portal:
                     hint=f"Run portal connect {name} first.",
                 )
             jobs[name] = functools.partial(self._sync_one, provider, connections[name], shown)
-        return run_all(jobs)
+        results = run_all(jobs)
+        for result in results:
+            if isinstance(result.error, Unanswered):  # its thread, left behind, cannot say so
+                self.store.record_sync(connections[result.provider], str(result.error))
+        return results
 
     def client(self, name: str, progress: SyncProgress | None = None) -> ProviderClient:
         """An authorised client for a connected provider, as ``fetch`` receives it."""
@@ -237,6 +242,7 @@ class Portal:
         connection: Connection,
         progress: SyncProgress,
         stop: threading.Event | None = None,
+        watch: Watch | None = None,
     ) -> SyncResult:
         try:
             client = self._client_for(provider, connection, progress)
@@ -254,6 +260,7 @@ class Portal:
                     progress,
                     stop,
                     merge=self.merge_pages,
+                    watch=watch,
                 )
                 result.retries = client.retry_transport.retries
         self.store.record_sync(connection, "ok" if result.ok else str(result.error))

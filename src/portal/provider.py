@@ -73,6 +73,9 @@ class RequestLimits:
     """How long one answer may take, from sending the request to its body's last byte."""
     max_pages: int = 100_000
     """The most pages one stream may yield in one sync (a pagination that never ends)."""
+    hook_seconds: float = 600.0
+    """How long one call into the plugin may take: ``fetch`` producing a page (its requests
+    and their retries included), ``normalise`` of a page's items, ``deliver`` of a batch."""
 
     def __post_init__(self) -> None:
         if self.concurrent < 1 or (self.per_second is not None and self.per_second <= 0):
@@ -80,10 +83,14 @@ class RequestLimits:
                 f"Request limits {self} allow no request at all.",
                 hint="Use concurrent >= 1 and a positive per_second (or None).",
             )
-        if self.max_bytes < 1 or not self.answer_seconds > 0 or self.max_pages < 1:
+        if (
+            self.max_bytes < 1
+            or self.max_pages < 1
+            or not (self.answer_seconds > 0 and self.hook_seconds > 0)
+        ):
             raise ConfigError(
                 f"Request limits {self} allow no answer at all.",
-                hint="Use a positive max_bytes, answer_seconds and max_pages.",
+                hint="Use positive max_bytes, answer_seconds, max_pages and hook_seconds.",
             )
 
 
