@@ -429,3 +429,31 @@ def test_a_pagination_that_never_ends_is_stopped_and_what_came_before_is_kept(
         assert result.pages == 5
         kept = len(_stored(portal, Account)) + len(portal.store.rejections())
         assert kept == 5
+
+
+def test_a_stream_that_goes_on_too_long_is_stopped_and_what_came_before_is_kept(
+    tmp_path: Path, bank: BankSandbox
+) -> None:
+    # Each page comes in good time, but the stream never ends within its bound.
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    slow = "for page in slowly(client):\n    time.sleep(0.2)\n    yield page"
+    (plugins / "slowly.py").write_text(
+        bank_plugin("slowly", limits="stream_seconds=0.5", fetch=slow)
+        + "\n\ndef slowly(client):\n"
+        + "\n".join("    " + line for line in ENDLESS_FETCH.splitlines())
+    )
+    with (
+        HostileServer() as hostile,
+        Portal.open(home=tmp_path / "home", plugins_dir=plugins) as portal,
+    ):
+        endpoints = {**sandbox_endpoints(bank), "api_base": f"{hostile.url}/aisp"}
+        portal.connect("slowly", browser=auto_approve_browser, endpoints=endpoints, timeout=10)
+        [result] = portal.sync()
+        assert isinstance(result.error, ProviderError)
+        assert result.error.message == (
+            "Slowly's stream 'accounts' went on for more than 0.5 s; portal stopped it there."
+        )
+        assert 2 <= result.pages < 10
+        kept = len(_stored(portal, Account)) + len(portal.store.rejections())
+        assert kept == result.pages

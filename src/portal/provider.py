@@ -73,6 +73,8 @@ class RequestLimits:
     """How long one answer may take, from sending the request to its body's last byte."""
     max_pages: int = 100_000
     """The most pages one stream may yield in one sync (a pagination that never ends)."""
+    stream_seconds: float = 6 * 3600.0
+    """How long one stream may go on, from its first page to its last, in one sync."""
     hook_seconds: float = 600.0
     """How long one call into the plugin may take: ``fetch`` producing a page (its requests
     and their retries included), ``normalise`` of a page's items, ``deliver`` of a batch."""
@@ -86,11 +88,11 @@ class RequestLimits:
         if (
             self.max_bytes < 1
             or self.max_pages < 1
-            or not (self.answer_seconds > 0 and self.hook_seconds > 0)
+            or not all(s > 0 for s in (self.answer_seconds, self.stream_seconds, self.hook_seconds))
         ):
             raise ConfigError(
                 f"Request limits {self} allow no answer at all.",
-                hint="Use positive max_bytes, answer_seconds, max_pages and hook_seconds.",
+                hint="Use a positive value for every limit.",
             )
 
 

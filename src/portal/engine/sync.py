@@ -22,8 +22,9 @@ from portal.batch import Batch, RawPayload, RejectedItem
 from portal.engine import delivery, prefetch
 from portal.engine.delivery import Deliverer, DeliveryFailed
 from portal.engine.prefetch import prefetched
+from portal.engine.streams import StreamBounds
 from portal.engine.watch import Watch
-from portal.errors import ConfigError, Interrupted, PortalError, ProviderError, SkippableError
+from portal.errors import ConfigError, Interrupted, PortalError, SkippableError
 from portal.plugins import Plugins
 from portal.provider import Page, Provider
 from portal.record.ids import canonical_json, portal_id, raw_digest
@@ -295,11 +296,9 @@ def run_sync(
                 hint="Add a fetch hook implementation to the plugin.",
             )
         fetched = prefetched(watch.each("fetch", within, pages))
-        pages_of: Counter[str] = Counter()
+        bounds = StreamBounds(provider)
         for page in fetched:
-            pages_of[page.stream] += 1
-            if pages_of[page.stream] > provider.limits.max_pages:
-                raise _endless(provider, page.stream)
+            bounds.check(page)
             if stop is not None and stop.is_set():
                 flush()
                 deliverer.close()
@@ -335,17 +334,6 @@ def run_sync(
         deliverer.end()  # after a failed delivery too: its thread is not left waiting
         result.seconds = time.monotonic() - started
     return result
-
-
-def _endless(provider: Provider, stream: str) -> ProviderError:
-    # Every loop detector (a link seen before, a page served twice) misses a pagination
-    # that changes its URL each time; a bound on the pages catches them all.
-    return ProviderError(
-        f"{provider.display_name}'s stream {stream!r} went on past"
-        f" {provider.limits.max_pages} pages; portal stopped it there.",
-        hint="Everything before was kept. If the provider really has that much, raise"
-        " max_pages in the plugin's RequestLimits; otherwise report it to the provider.",
-    )
 
 
 def _count(result: SyncResult, batch: Batch) -> None:
