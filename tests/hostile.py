@@ -41,6 +41,7 @@ def gzip_bomb(compressed: int) -> Iterator[bytes]:
 
 
 COUNTING_PAGES = 50
+COUNTING_DECLARED = 3
 
 
 def _counting_page(base: str, path: str) -> bytes:
@@ -50,7 +51,8 @@ def _counting_page(base: str, path: str) -> bytes:
     account = {"AccountId": f"A{number}", "Currency": "GBP", "AccountType": "Personal"}
     # It does end, at page 50, so that a client without a bound fails a test, not hangs it.
     links = {"Next": f"{base}{where}?n={number + 1}"} if number < COUNTING_PAGES else {}
-    return json.dumps({"Data": {"Account": [account]}, "Links": links}).encode()
+    meta = {"TotalPages": COUNTING_DECLARED}  # which it does not hold to
+    return json.dumps({"Data": {"Account": [account]}, "Links": links, "Meta": meta}).encode()
 
 
 class HostileServer:

@@ -144,7 +144,7 @@ def test_json_bodies_decode_exactly_as_json_loads_decodes_them() -> None:
     import json
     import random
 
-    from portal.http import LONG_DIGITS, decode_json
+    from portal.jsonbody import LONG_DIGITS, decode_json
 
     rng = random.Random(4)
     floats = [rng.uniform(-1e6, 1e6) for _ in range(300)]

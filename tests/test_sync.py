@@ -457,3 +457,27 @@ def test_a_stream_that_goes_on_too_long_is_stopped_and_what_came_before_is_kept(
         assert 2 <= result.pages < 10
         kept = len(_stored(portal, Account)) + len(portal.store.rejections())
         assert kept == result.pages
+
+
+def test_a_pagination_past_the_pages_it_declared_is_stopped(
+    tmp_path: Path, bank: BankSandbox
+) -> None:
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    declared = ENDLESS_FETCH.replace(
+        "    next_url=",
+        '    declared_pages=lambda body: body["Meta"]["TotalPages"],\n    next_url=',
+    )
+    (plugins / "overrun.py").write_text(bank_plugin("overrun", fetch=declared))
+    with (
+        HostileServer() as hostile,
+        Portal.open(home=tmp_path / "home", plugins_dir=plugins) as portal,
+    ):
+        endpoints = {**sandbox_endpoints(bank), "api_base": f"{hostile.url}/aisp"}
+        portal.connect("overrun", browser=auto_approve_browser, endpoints=endpoints, timeout=10)
+        [result] = portal.sync()
+    assert isinstance(result.error, ProviderError)
+    assert result.error.message == (
+        "Overrun's pagination of 'accounts' went past the 3 pages it declared."
+    )
+    assert result.pages == 3
