@@ -4,13 +4,18 @@ import gzip
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
 from hostile import HostileServer
-from portal.errors import ProviderError
+from portal.app import Portal
+from portal.auth.flows import auto_approve_browser
+from portal.errors import AuthError, ProviderError
 from portal.http import RetryPolicy, RetryTransport
+from portal.provider import sandbox_endpoints
+from portal_bank.sandbox import BankSandbox
 
 LIMIT = 1024 * 1024
 SLACK = 512 * 1024
@@ -95,3 +100,22 @@ def test_compressed_answers_within_the_limit_decode_as_before() -> None:
             response = client.get("https://api.example/x")
         assert response.content == body
         assert "Content-Encoding" not in response.headers
+
+
+def test_token_requests_are_read_within_the_same_limit(
+    tmp_path: Path, bank: BankSandbox, hostile: HostileServer
+) -> None:
+    # authlib's token request goes through the engine's transport: a bomb for an answer
+    # costs the limit (64 MB by default), not the 2 GB it expands to.
+    endpoints = {**sandbox_endpoints(bank), "token_url": f"{hostile.url}/bomb"}
+    tracemalloc.start()
+    try:
+        with Portal.open(home=tmp_path / "home") as portal, pytest.raises(AuthError) as caught:
+            before = tracemalloc.get_traced_memory()[0]
+            portal.connect("bank", browser=auto_approve_browser, endpoints=endpoints, timeout=10)
+        growth = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    assert growth < 64 * 1024 * 1024 + 16 * 1024 * 1024  # the flow itself: a few MB
+    refused = f"POST {hostile.url}/bomb answered more than the {64 * 1024 * 1024} bytes allowed"
+    assert refused in caught.value.message
