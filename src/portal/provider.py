@@ -69,15 +69,16 @@ class RequestLimits:
     per_second: float | None = None
     max_bytes: int = 64 * 1024 * 1024
     """The largest answer body, as received and as decompressed."""
-    answer_seconds: float = 300.0
+    answer_seconds: float = 120.0
     """How long one answer may take, from sending the request to its body's last byte."""
     max_pages: int = 100_000
     """The most pages one stream may yield in one sync (a pagination that never ends)."""
     stream_seconds: float = 6 * 3600.0
     """How long one stream may go on, from its first page to its last, in one sync."""
-    hook_seconds: float = 600.0
+    hook_seconds: float = 900.0
     """How long one call into the plugin may take: ``fetch`` producing a page (its requests
-    and their retries included), ``normalise`` of a page's items, ``deliver`` of a batch."""
+    and their retries included, hence well above ``answer_seconds``), ``normalise`` of a
+    page's items, ``deliver`` of a batch."""
 
     def __post_init__(self) -> None:
         if self.concurrent < 1 or (self.per_second is not None and self.per_second <= 0):
