@@ -481,3 +481,38 @@ def test_a_pagination_past_the_pages_it_declared_is_stopped(
         "Overrun's pagination of 'accounts' went past the 3 pages it declared."
     )
     assert result.pages == 3
+
+
+@pytest.mark.parametrize(
+    ("depth", "extra", "refused"),
+    [
+        (200, b"", False),
+        (255, b"", True),  # orjson writes it: the bound costs nothing
+        (600, b', "Amount": 1.5', True),  # a float: json.dumps writes it, orjson checks it
+        (1000, b', "Amount": 1.5', True),  # past json.dumps's own recursion
+    ],
+)
+def test_an_item_nested_too_deep_for_the_store_is_a_clear_error(
+    tmp_path: Path, bank: BankSandbox, depth: int, extra: bytes, refused: bool
+) -> None:
+    # The body decodes (orjson takes 1,024 levels), but the store's JSON writers stop at 254.
+    item = b'{"AccountId": "A1"' + extra + b', "Nested": ' + b"[" * depth + b"]" * depth + b"}"
+    body = b'{"Data": {"Account": [' + item + b"]}}"
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    fetch = 'yield Page("accounts", client.get_json("accounts")["Data"]["Account"])'
+    (plugins / "deep.py").write_text(bank_plugin("deep", fetch=fetch))
+    with (
+        HostileServer(bodies={"/aisp/accounts": body}) as hostile,
+        Portal.open(home=tmp_path / "home", plugins_dir=plugins) as portal,
+    ):
+        endpoints = {**sandbox_endpoints(bank), "api_base": f"{hostile.url}/aisp"}
+        portal.connect("deep", browser=auto_approve_browser, endpoints=endpoints, timeout=10)
+        [result] = portal.sync()
+    if not refused:
+        assert result.ok, result.error
+        return
+    assert isinstance(result.error, ProviderError)
+    assert result.error.message == (
+        "Deep sent a 'accounts' item portal refuses: it is nested more than 254 levels deep."
+    )

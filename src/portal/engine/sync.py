@@ -24,10 +24,10 @@ from portal.engine.delivery import Deliverer, DeliveryFailed
 from portal.engine.prefetch import prefetched
 from portal.engine.streams import StreamBounds
 from portal.engine.watch import Watch
-from portal.errors import ConfigError, Interrupted, PortalError, SkippableError
+from portal.errors import ConfigError, Interrupted, PortalError, ProviderError, SkippableError
 from portal.plugins import Plugins
 from portal.provider import Page, Provider
-from portal.record.ids import canonical_json, portal_id, raw_digest
+from portal.record.ids import NestedTooDeep, canonical_json, portal_id, raw_digest
 from portal.record.model import Entity
 from portal.record.tables import TABLES, Connection
 
@@ -126,7 +126,14 @@ class Normaliser:
             cursor=page.cursor,
         )
         for item in page.items:
-            payload = canonical_json(item)
+            try:
+                payload = canonical_json(item)
+            except NestedTooDeep as error:  # nothing downstream could store it
+                raise ProviderError(
+                    f"{self.provider.display_name} sent a {page.stream!r} item portal"
+                    f" refuses: {error}.",
+                    hint="Nothing from this page was stored; report it to the plugin's authors.",
+                ) from None
             raw_id = raw_digest(self.provider.name, page.stream, payload)
             batch.raws.append(RawPayload(raw_id, page.stream, payload))
             try:
