@@ -18,8 +18,10 @@ LONG_DIGITS = 19
 
 
 MAX_DEPTH = 1024
-"""The deepest nesting of arrays and objects accepted: orjson's own bound, checked as it
-decodes at no cost. (An exact check of a lower bound took a sixth of a page's decode.)"""
+"""The deepest nesting of arrays and objects a body may have: orjson's own bound, checked
+as it decodes at no cost. Each item is held to 254 levels later, where it is written as
+canonical JSON (``portal.record.ids.MAX_DEPTH``); an exact check of a lower bound here took
+from a sixth of a page's decode to as long as the decode itself."""
 
 
 class UnusableJSON(ValueError):
