@@ -41,6 +41,8 @@ def gzip_bomb(compressed: int) -> Iterator[bytes]:
 
 
 COUNTING_PAGES = 50
+DRIBBLE_FOR = 10.0
+"""Seconds ``/slow-headers`` dribbles before it ends its headers."""
 COUNTING_DECLARED = 3
 
 
@@ -57,6 +59,7 @@ def _counting_page(base: str, path: str) -> bytes:
 
 class HostileServer:
     """Serves ``/bomb``, ``/huge``, ``/slow`` (one byte per ``dribble`` seconds, forever),
+    ``/slow-headers`` (the same, in a header, for ``DRIBBLE_FOR`` seconds),
     ``.../counting`` (a Next link to one more page, forever) and whatever ``bodies`` holds."""
 
     def __init__(
@@ -137,6 +140,13 @@ class HostileServer:
             while self.sent < self.huge_bytes:
                 conn.sendall(chunk)
                 self.sent += len(chunk)
+        elif path.startswith("/slow-headers"):
+            conn.sendall(b"HTTP/1.1 200 OK\r\n")
+            for _ in range(int(DRIBBLE_FOR / self.dribble)):  # then it ends, not to hang a test
+                conn.sendall(b"X")
+                self.sent += 1
+                time.sleep(self.dribble)
+            conn.sendall(b": x\r\nContent-Length: 2\r\nConnection: close\r\n\r\n[]")
         elif path.startswith("/slow"):
             conn.sendall(f"{head}\r\n".encode())
             while not self._stop.is_set():

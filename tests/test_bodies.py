@@ -84,6 +84,17 @@ def test_a_dribbled_answer_ends_at_its_deadline(hostile: HostileServer) -> None:
     assert hostile.sent >= 5  # it was sending all along: no per-read timeout would trip
 
 
+def test_dribbled_headers_end_at_the_deadline_too(hostile: HostileServer) -> None:
+    started = time.monotonic()
+    with _client(answer_seconds=0.5) as client, pytest.raises(ProviderError) as caught:
+        client.get(f"{hostile.url}/slow-headers")
+    assert time.monotonic() - started < 3
+    assert caught.value.message == (
+        f"GET {hostile.url}/slow-headers sent its answer too slowly:"
+        " more than 0.5 s for one answer."
+    )
+
+
 def test_compressed_answers_within_the_limit_decode_as_before() -> None:
     body = b'{"Data": []}' * 1000
     encoded = {"gzip": gzip.compress(body), "deflate": gzip.zlib.compress(body)}  # type: ignore[attr-defined]

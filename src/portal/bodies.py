@@ -7,14 +7,24 @@ server that sends one byte a second answers forever. ``read_body`` reads chunk b
 instead, decompresses with a bound on each step's output, and stops as soon as the bytes
 received or decoded pass the limit, or the answer takes longer than its deadline: memory
 stays within the limit plus one network chunk, and time within the deadline plus one read.
+
+The deadline holds before the body too: ``DeadlineBackend`` is the network layer under
+portal's transport, and shortens every connect, write and read to the time left before
+the deadline ``answer_deadline`` set for the request this thread is making, so a server
+that dribbles its headers is stopped as well.
 """
 
 from __future__ import annotations
 
+import ssl
+import threading
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
+import httpcore
 import httpx
 
 from portal.errors import ProviderError
@@ -131,3 +141,83 @@ def too_slow(where: str, seconds: float) -> ProviderError:
         f"{where} sent its answer too slowly: more than {seconds:g} s for one answer.",
         hint="Try again later; if it persists, the provider is overloaded or hostile.",
     )
+
+
+_deadline = threading.local()
+"""The ``time.monotonic()`` by which this thread's request must have been answered."""
+
+
+@contextmanager
+def answer_deadline(at: float) -> Iterator[None]:
+    """Bound every network operation of this thread's request by ``at`` (monotonic)."""
+    _deadline.at = at
+    try:
+        yield
+    finally:
+        _deadline.at = None
+
+
+def _within(timeout: float | None) -> float | None:
+    at: float | None = getattr(_deadline, "at", None)
+    if at is None:
+        return timeout
+    left = at - time.monotonic()
+    if left <= 0:
+        raise httpcore.ReadTimeout("the answer's deadline passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _within(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _within(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        tls = self._inner.start_tls(ssl_context, server_hostname, _within(timeout))
+        return _DeadlineStream(tls)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's sockets, each operation bounded by the thread's ``answer_deadline``."""
+
+    def __init__(self) -> None:
+        self._inner = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        stream = self._inner.connect_tcp(
+            host, port, _within(timeout), local_address, socket_options
+        )
+        return _DeadlineStream(stream)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        return _DeadlineStream(
+            self._inner.connect_unix_socket(path, _within(timeout), socket_options)
+        )
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)

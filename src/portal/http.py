@@ -22,12 +22,19 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 import tenacity
 
 from portal.auth.oauth_client import OAuth2Client
 from portal.auth.refresh import LEEWAY, TokenKeeper
-from portal.bodies import ACCEPTED_ENCODINGS, read_body
+from portal.bodies import (
+    ACCEPTED_ENCODINGS,
+    DeadlineBackend,
+    answer_deadline,
+    read_body,
+    too_slow,
+)
 from portal.engine.prefetch import interleaved
 from portal.errors import AuthError, ProviderError, RetryableError
 from portal.jsonbody import UnusableJSON, decode_json
@@ -110,7 +117,7 @@ class Transport(httpx.BaseTransport):
     """
 
     def __init__(self) -> None:
-        self._plain = httpx.HTTPTransport(verify=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+        self._plain = _bounded(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
         self._tls: httpx.HTTPTransport | None = None
         self._lock = threading.Lock()
 
@@ -119,13 +126,28 @@ class Transport(httpx.BaseTransport):
             return self._plain.handle_request(request)
         with self._lock:
             if self._tls is None:
-                self._tls = httpx.HTTPTransport(verify=verifying_context())
+                self._tls = _bounded(verifying_context())
         return self._tls.handle_request(request)
 
     def close(self) -> None:
         self._plain.close()
         if self._tls is not None:
             self._tls.close()
+
+
+def _bounded(context: ssl.SSLContext) -> httpx.HTTPTransport:
+    """httpx's transport over sockets bounded by each request's deadline (``bodies``)."""
+    transport = httpx.HTTPTransport(verify=context)
+    # httpx takes no network backend; its pool is rebuilt with httpx's own defaults and one.
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5)
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=context,
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+        network_backend=DeadlineBackend(),
+    )
+    return transport
 
 
 class RetryTransport(httpx.BaseTransport):
@@ -175,18 +197,22 @@ class RetryTransport(httpx.BaseTransport):
         where = _where(request)
         # Only what read_body decodes within a bound; httpx would add br and zstd if installed.
         request.headers["Accept-Encoding"] = ACCEPTED_ENCODINGS
+        started = time.monotonic()
         try:
             with self.limiter.slot() if self.limiter else contextlib.nullcontext():
                 started = time.monotonic()
-                response = self.inner.handle_request(request)
-                body = read_body(
-                    response,
-                    where,
-                    max_bytes=self.max_bytes,
-                    started=started,
-                    seconds=self.answer_seconds,
-                )
+                with answer_deadline(started + self.answer_seconds):
+                    response = self.inner.handle_request(request)
+                    body = read_body(
+                        response,
+                        where,
+                        max_bytes=self.max_bytes,
+                        started=started,
+                        seconds=self.answer_seconds,
+                    )
         except httpx.TimeoutException as error:
+            if time.monotonic() >= started + self.answer_seconds:  # dribbled, not stalled
+                raise too_slow(where, self.answer_seconds) from None
             raise RetryableError(f"{where} timed out ({type(error).__name__}).") from None
         except httpx.TransportError as error:
             failed = f"{where} failed: {_reason(error)}."
