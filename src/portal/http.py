@@ -196,7 +196,8 @@ class RetryTransport(httpx.BaseTransport):
     def _attempt(self, request: httpx.Request) -> httpx.Response:
         where = _where(request)
         # Only what read_body decodes within a bound; httpx would add br and zstd if installed.
-        request.headers["Accept-Encoding"] = ACCEPTED_ENCODINGS
+        if request.headers.get("Accept-Encoding", "").strip().lower() != "identity":
+            request.headers["Accept-Encoding"] = ACCEPTED_ENCODINGS
         started = time.monotonic()
         try:
             with self.limiter.slot() if self.limiter else contextlib.nullcontext():
