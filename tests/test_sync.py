@@ -514,5 +514,6 @@ def test_an_item_nested_too_deep_for_the_store_is_a_clear_error(
         return
     assert isinstance(result.error, ProviderError)
     assert result.error.message == (
-        "Deep sent a 'accounts' item portal refuses: it is nested more than 254 levels deep."
+        "Deep sent an item in 'accounts' that portal refuses: it is nested more than 254"
+        " levels deep."
     )

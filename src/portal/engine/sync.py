@@ -130,8 +130,8 @@ class Normaliser:
                 payload = canonical_json(item)
             except NestedTooDeep as error:  # nothing downstream could store it
                 raise ProviderError(
-                    f"{self.provider.display_name} sent a {page.stream!r} item portal"
-                    f" refuses: {error}.",
+                    f"{self.provider.display_name} sent an item in {page.stream!r} that"
+                    f" portal refuses: {error}.",
                     hint="Nothing from this page was stored; report it to the plugin's authors.",
                 ) from None
             raw_id = raw_digest(self.provider.name, page.stream, payload)
