@@ -2,13 +2,19 @@
 
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
 
 import httpx
 import pytest
 import respx
 
+from hostile import HostileServer, bank_plugin
+from portal.app import Portal
+from portal.auth.flows import auto_approve_browser
 from portal.errors import ProviderError
 from portal.http import RetryPolicy, RetryTransport, parse_retry_after
+from portal.provider import sandbox_endpoints
+from portal_bank.sandbox import BankSandbox
 
 URL = "https://api.example/accounts"
 
@@ -93,7 +99,7 @@ def test_only_declared_hosts_are_contacted() -> None:
 @respx.mock
 def test_an_oversized_response_is_refused() -> None:
     respx.get(URL).mock(return_value=httpx.Response(200, content=b"x" * 2048))
-    with pytest.raises(ProviderError, match="more than the 1024 allowed"):
+    with pytest.raises(ProviderError, match="more than the 1024 bytes allowed"):
         _client([], max_bytes=1024).get(URL)
 
 
@@ -138,7 +144,7 @@ def test_json_bodies_decode_exactly_as_json_loads_decodes_them() -> None:
     import json
     import random
 
-    from portal.http import LONG_DIGITS, decode_json
+    from portal.jsonbody import LONG_DIGITS, decode_json
 
     rng = random.Random(4)
     floats = [rng.uniform(-1e6, 1e6) for _ in range(300)]
@@ -155,7 +161,6 @@ def test_json_bodies_decode_exactly_as_json_loads_decodes_them() -> None:
         b'{"big": 18446744073709551616, "low": -9223372036854775809}',
         b'{"huge": 123456789012345678901234567890, "note": "no digits run long here"}',
         # Bodies orjson refuses and json.loads takes.
-        b'{"a": NaN, "b": Infinity, "c": 1e400}',
         b'"\\ud800"',
         b'\xef\xbb\xbf{"bom": true}',
         '{"utf16": "é"}'.encode("utf-16"),
@@ -177,3 +182,33 @@ def test_json_bodies_decode_exactly_as_json_loads_decodes_them() -> None:
             json.loads(broken)
         assert type(raised.value) is type(direct.value)
         assert str(raised.value) == str(direct.value)
+
+
+@pytest.mark.parametrize(
+    ("body", "refused"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "it is nested more than 1024 levels deep"),
+        (b'{"Data": {"Account": [' * 600 + b"]}}" * 600, "it is nested more than 1024 levels deep"),
+        (b'{"Data": {"Amount": 1e999999}}', "it holds a number too large for any value"),
+        (b'{"Data": {"Amount": -1e400}}', "it holds a number too large for any value"),
+        (b'{"Data": {"Id": ' + b"7" * 10_000 + b"}}", "it holds an integer with too many digits"),
+        (b'{"Data": {"Amount": NaN}}', "it holds NaN, which is not a number"),
+    ],
+)
+def test_absurd_json_ends_the_sync_with_an_error_naming_the_url(
+    tmp_path: Path, bank: BankSandbox, body: bytes, refused: str
+) -> None:
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "odd.py").write_text(bank_plugin("odd"))
+    with (
+        HostileServer(bodies={"/aisp/accounts": body}) as hostile,
+        Portal.open(home=tmp_path / "home", plugins_dir=plugins) as portal,
+    ):
+        endpoints = {**sandbox_endpoints(bank), "api_base": f"{hostile.url}/aisp"}
+        portal.connect("odd", browser=auto_approve_browser, endpoints=endpoints, timeout=10)
+        [result] = portal.sync()
+    assert isinstance(result.error, ProviderError)
+    assert result.error.message == (
+        f"Odd sent JSON portal refuses from GET {hostile.url}/aisp/accounts: {refused}."
+    )

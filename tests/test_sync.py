@@ -10,10 +10,13 @@ import pytest
 
 from bank_truth import _snapshot, _stored, assert_store_matches
 from conftest import connect
+from hostile import HostileServer, bank_plugin
 from portal.app import Portal
+from portal.auth.flows import auto_approve_browser
 from portal.batch import Batch
 from portal.errors import ProviderError, SkippableError
 from portal.hookspecs import hookimpl
+from portal.provider import sandbox_endpoints
 from portal.record import Account, Balance, Consent, Party, Transaction
 from portal.sandbox import Fault
 from portal_bank.sandbox import BankSandbox
@@ -389,3 +392,128 @@ def test_each_batch_is_prepared_in_the_normalising_thread_before_it_is_delivered
             assert any(s == "prepare" and b == batch for s, b, _ in seen[:index])
     assert {t for _, t in prepared} == {"sync-bank"}
     assert {t for _, t in delivered} == {"portal-deliver-bank"}
+
+
+ENDLESS_FETCH = """\
+from portal.http import follow_links
+yield from follow_links(
+    client,
+    "counting",
+    stream="accounts",
+    items=lambda body: body["Data"]["Account"],
+    next_url=lambda body: body["Links"].get("Next"),
+)
+"""
+
+
+def test_a_pagination_that_never_ends_is_stopped_and_what_came_before_is_kept(
+    tmp_path: Path, bank: BankSandbox
+) -> None:
+    # Each page links to a new URL (a counter in the query), so no page is seen twice.
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "endless.py").write_text(
+        bank_plugin("endless", limits="max_pages=5", fetch=ENDLESS_FETCH)
+    )
+    with (
+        HostileServer() as hostile,
+        Portal.open(home=tmp_path / "home", plugins_dir=plugins) as portal,
+    ):
+        endpoints = {**sandbox_endpoints(bank), "api_base": f"{hostile.url}/aisp"}
+        portal.connect("endless", browser=auto_approve_browser, endpoints=endpoints, timeout=10)
+        [result] = portal.sync()
+        assert isinstance(result.error, ProviderError)
+        assert result.error.message == (
+            "Endless's stream 'accounts' went on past 5 pages; portal stopped it there."
+        )
+        assert result.pages == 5
+        kept = len(_stored(portal, Account)) + len(portal.store.rejections())
+        assert kept == 5
+
+
+def test_a_stream_that_goes_on_too_long_is_stopped_and_what_came_before_is_kept(
+    tmp_path: Path, bank: BankSandbox
+) -> None:
+    # Each page comes in good time, but the stream never ends within its bound.
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    slow = "for page in slowly(client):\n    time.sleep(0.2)\n    yield page"
+    (plugins / "slowly.py").write_text(
+        bank_plugin("slowly", limits="stream_seconds=0.5", fetch=slow)
+        + "\n\ndef slowly(client):\n"
+        + "\n".join("    " + line for line in ENDLESS_FETCH.splitlines())
+    )
+    with (
+        HostileServer() as hostile,
+        Portal.open(home=tmp_path / "home", plugins_dir=plugins) as portal,
+    ):
+        endpoints = {**sandbox_endpoints(bank), "api_base": f"{hostile.url}/aisp"}
+        portal.connect("slowly", browser=auto_approve_browser, endpoints=endpoints, timeout=10)
+        [result] = portal.sync()
+        assert isinstance(result.error, ProviderError)
+        assert result.error.message == (
+            "Slowly's stream 'accounts' went on for more than 0.5 s; portal stopped it there."
+        )
+        assert 2 <= result.pages < 10
+        kept = len(_stored(portal, Account)) + len(portal.store.rejections())
+        assert kept == result.pages
+
+
+def test_a_pagination_past_the_pages_it_declared_is_stopped(
+    tmp_path: Path, bank: BankSandbox
+) -> None:
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    declared = ENDLESS_FETCH.replace(
+        "    next_url=",
+        '    declared_pages=lambda body: body["Meta"]["TotalPages"],\n    next_url=',
+    )
+    (plugins / "overrun.py").write_text(bank_plugin("overrun", fetch=declared))
+    with (
+        HostileServer() as hostile,
+        Portal.open(home=tmp_path / "home", plugins_dir=plugins) as portal,
+    ):
+        endpoints = {**sandbox_endpoints(bank), "api_base": f"{hostile.url}/aisp"}
+        portal.connect("overrun", browser=auto_approve_browser, endpoints=endpoints, timeout=10)
+        [result] = portal.sync()
+    assert isinstance(result.error, ProviderError)
+    assert result.error.message == (
+        "Overrun's pagination of 'accounts' went past the 3 pages it declared."
+    )
+    assert result.pages == 3
+
+
+@pytest.mark.parametrize(
+    ("depth", "extra", "refused"),
+    [
+        (200, b"", False),
+        (255, b"", True),  # orjson writes it: the bound costs nothing
+        (600, b', "Amount": 1.5', True),  # a float: json.dumps writes it, orjson checks it
+        (1000, b', "Amount": 1.5', True),  # past json.dumps's own recursion
+    ],
+)
+def test_an_item_nested_too_deep_for_the_store_is_a_clear_error(
+    tmp_path: Path, bank: BankSandbox, depth: int, extra: bytes, refused: bool
+) -> None:
+    # The body decodes (orjson takes 1,024 levels), but the store's JSON writers stop at 254.
+    item = b'{"AccountId": "A1"' + extra + b', "Nested": ' + b"[" * depth + b"]" * depth + b"}"
+    body = b'{"Data": {"Account": [' + item + b"]}}"
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    fetch = 'yield Page("accounts", client.get_json("accounts")["Data"]["Account"])'
+    (plugins / "deep.py").write_text(bank_plugin("deep", fetch=fetch))
+    with (
+        HostileServer(bodies={"/aisp/accounts": body}) as hostile,
+        Portal.open(home=tmp_path / "home", plugins_dir=plugins) as portal,
+    ):
+        endpoints = {**sandbox_endpoints(bank), "api_base": f"{hostile.url}/aisp"}
+        portal.connect("deep", browser=auto_approve_browser, endpoints=endpoints, timeout=10)
+        [result] = portal.sync()
+    if not refused:
+        assert result.ok, result.error
+        return
+    assert isinstance(result.error, ProviderError)
+    assert result.error.message == (
+        "Deep sent an item in 'accounts' that portal refuses: it is nested more than 254"
+        " levels deep."
+    )

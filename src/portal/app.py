@@ -29,6 +29,7 @@ from portal.auth.tokens import TokenSet
 from portal.auth.vault import Vault, open_vault
 from portal.engine.runner import Job, run_all
 from portal.engine.sync import NoProgress, SyncProgress, SyncResult, run_sync
+from portal.engine.watch import Unanswered, Watch
 from portal.errors import ConfigError, NotConnected, PortalError, UserError
 from portal.http import ProviderClient, RetryPolicy, RetryTransport
 from portal.limits import Limiter
@@ -266,7 +267,7 @@ class Portal:
             jobs[name] = functools.partial(self._sync_one, provider, connections[name], shown)
         started = datetime.now(UTC)
         try:
-            return run_all(jobs)
+            results = run_all(jobs)
         except KeyboardInterrupt:
             # A sync that stopped after its page recorded its interruption itself; one
             # still waiting on the network when the grace period ended did not. (If the
@@ -277,6 +278,11 @@ class Portal:
                     if connection.provider in jobs and (last is None or last < started):
                         self.store.record_sync(connection, INTERRUPTED)
             raise
+        for result in results:
+            if isinstance(result.error, Unanswered):  # its thread, left behind, cannot say so
+                with contextlib.suppress(PortalError):
+                    self.store.record_sync(connections[result.provider], str(result.error))
+        return results
 
     def client(self, name: str, progress: SyncProgress | None = None) -> ProviderClient:
         """An authorised client for a connected provider, as ``fetch`` receives it."""
@@ -312,6 +318,7 @@ class Portal:
         connection: Connection,
         progress: SyncProgress,
         stop: threading.Event | None = None,
+        watch: Watch | None = None,
     ) -> SyncResult:
         try:
             _require_running_sandbox(provider, connection)
@@ -330,6 +337,7 @@ class Portal:
                     progress,
                     stop,
                     merge=self.merge_pages,
+                    watch=watch,
                 )
                 result.retries = client.retry_transport.retries
         try:
@@ -356,6 +364,8 @@ class Portal:
             self.transport,
             policy=policy or self.retry_policy,
             allowed_hosts=provider.hosts,
+            max_bytes=provider.limits.max_bytes,
+            answer_seconds=provider.limits.answer_seconds,
             on_retry=on_retry,
             limiter=self._limiter(provider),
         )

@@ -92,20 +92,43 @@ NO_OAUTH = OAuthClient(authorize_url="", token_url="", client_id="", scopes=())
 
 @dataclass(frozen=True)
 class RequestLimits:
-    """The load a provider accepts, as its API terms state it; the engine enforces both.
+    """The load a provider accepts, and what portal accepts from it; the engine enforces all.
 
     ``concurrent`` is how many requests may be in flight at once, ``per_second`` how many
-    may start in any one second (None: no rate limit beyond the concurrency).
+    may start in any one second (None: no rate limit beyond the concurrency), as the
+    provider's API terms state them. The rest bound what a provider (or a plugin) can cost
+    portal, whatever it sends: raise one only for a provider known to need it.
     """
 
     concurrent: int = 4
     per_second: float | None = None
+    max_bytes: int = 64 * 1024 * 1024
+    """The largest answer body, as received and as decompressed."""
+    answer_seconds: float = 120.0
+    """How long one answer may take, from sending the request to its body's last byte."""
+    max_pages: int = 100_000
+    """The most pages one stream may yield in one sync (a pagination that never ends)."""
+    stream_seconds: float = 6 * 3600.0
+    """How long one stream may go on, from its first page to its last, in one sync."""
+    hook_seconds: float = 900.0
+    """How long one call into the plugin may take: ``fetch`` producing a page (its requests
+    and their retries included, hence well above ``answer_seconds``), ``normalise`` of a
+    page's items, ``deliver`` of a batch."""
 
     def __post_init__(self) -> None:
         if self.concurrent < 1 or (self.per_second is not None and self.per_second <= 0):
             raise ConfigError(
                 f"Request limits {self} allow no request at all.",
                 hint="Use concurrent >= 1 and a positive per_second (or None).",
+            )
+        if (
+            self.max_bytes < 1
+            or self.max_pages < 1
+            or not all(s > 0 for s in (self.answer_seconds, self.stream_seconds, self.hook_seconds))
+        ):
+            raise ConfigError(
+                f"Request limits {self} allow no answer at all.",
+                hint="Use a positive value for every limit.",
             )
 
 

@@ -5,7 +5,8 @@ spent waiting on the network. The store takes their batches one transaction at a
 On Ctrl-C the runner asks every sync to stop after the page it is on (each page is
 committed with its cursor, so nothing committed is lost) and gives them a moment to do so;
 a thread still waiting on the network after that is abandoned — it is a daemon thread, and
-SQLite rolls back any transaction it had not committed.
+SQLite rolls back any transaction it had not committed. A sync whose plugin hangs is
+abandoned the same way, and reported (``portal.engine.watch``).
 """
 
 from __future__ import annotations
@@ -17,47 +18,70 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
 from portal.engine.sync import SyncResult
+from portal.engine.watch import Watch
 
 GRACE_SECONDS = 1.5
 """How long a Ctrl-C waits for running syncs to finish their current page."""
 
-Job = Callable[[threading.Event], SyncResult]
-"""One provider's sync; it must return soon after the event is set."""
+Job = Callable[[threading.Event, Watch], SyncResult]
+"""One provider's sync; it must return soon after the event is set, and time every call
+into the plugin on the ``Watch`` (``portal.engine.watch``)."""
 
 
 def run_all(jobs: Mapping[str, Job], *, grace: float = GRACE_SECONDS) -> list[SyncResult]:
     """Run every job in its own thread; results in the order of ``jobs``.
 
     A KeyboardInterrupt while waiting stops every job (see the module docstring) and is
-    raised again once they stopped or the grace period ran out.
+    raised again once they stopped or the grace period ran out. A job whose plugin does not
+    answer within its bound (``Watch``) is no longer waited for: its result is the error.
     """
     stop = threading.Event()
     results: dict[str, SyncResult] = {}
+    settled = threading.Lock()  # an abandoned job that answers late changes nothing
+    watches = {name: Watch(name) for name in jobs}
 
     def work(name: str, job: Job) -> None:
         try:
-            results[name] = job(stop)
+            result = job(stop, watches[name])
         except Exception as error:
-            results[name] = SyncResult(name, error=error)
+            result = SyncResult(name, error=error)
+        with settled:
+            results.setdefault(name, result)
 
-    threads = [
-        threading.Thread(target=work, args=(name, job), name=f"sync-{name}", daemon=True)
+    threads = {
+        name: threading.Thread(target=work, args=(name, job), name=f"sync-{name}", daemon=True)
         for name, job in jobs.items()
-    ]
+    }
     with collecting_young_objects():
-        for thread in threads:
+        for thread in threads.values():
             thread.start()
         try:
-            for thread in threads:
-                while thread.is_alive():
-                    thread.join(0.1)  # a short join keeps the main thread responsive to Ctrl-C
+            _wait(threads, watches, results, settled)
         except KeyboardInterrupt:
             stop.set()
             deadline = time.monotonic() + grace
-            for thread in threads:
+            for thread in threads.values():
                 thread.join(max(0.0, deadline - time.monotonic()))
             raise
     return [results[name] for name in jobs]
+
+
+def _wait(
+    threads: Mapping[str, threading.Thread],
+    watches: Mapping[str, Watch],
+    results: dict[str, SyncResult],
+    settled: threading.Lock,
+) -> None:
+    waiting = dict(threads)
+    while waiting:
+        for name, thread in list(waiting.items()):
+            thread.join(0.1 / len(waiting))  # short joins keep the main thread responsive to Ctrl-C
+            if not thread.is_alive():
+                del waiting[name]
+            elif (late := watches[name].overdue()) is not None:
+                with settled:
+                    results.setdefault(name, SyncResult(name, error=late))
+                del waiting[name]  # left behind: a daemon thread, it cannot keep the process
 
 
 SYNC_GC_THRESHOLDS = (10_000, 10, 10)

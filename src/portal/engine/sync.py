@@ -22,10 +22,12 @@ from portal.batch import Batch, RawPayload, RejectedItem
 from portal.engine import delivery, prefetch
 from portal.engine.delivery import Deliverer, DeliveryFailed
 from portal.engine.prefetch import prefetched
-from portal.errors import ConfigError, Interrupted, PortalError, SkippableError
+from portal.engine.streams import StreamBounds
+from portal.engine.watch import Watch
+from portal.errors import ConfigError, Interrupted, PortalError, ProviderError, SkippableError
 from portal.plugins import Plugins
 from portal.provider import Page, Provider
-from portal.record.ids import canonical_json, portal_id, raw_digest
+from portal.record.ids import NestedTooDeep, canonical_json, portal_id, raw_digest
 from portal.record.model import Entity
 from portal.record.tables import TABLES, Connection
 
@@ -131,7 +133,14 @@ class Normaliser:
             cursor=page.cursor,
         )
         for item in page.items:
-            payload = canonical_json(item)
+            try:
+                payload = canonical_json(item)
+            except NestedTooDeep as error:  # nothing downstream could store it
+                raise ProviderError(
+                    f"{self.provider.display_name} sent an item in {page.stream!r} that"
+                    f" portal refuses: {error}.",
+                    hint="Nothing from this page was stored; report it to the plugin's authors.",
+                ) from None
             raw_id = raw_digest(self.provider.name, page.stream, payload)
             batch.raws.append(RawPayload(raw_id, page.stream, payload))
             try:
@@ -245,6 +254,7 @@ def run_sync(
     stop: threading.Event | None = None,
     *,
     merge: bool = True,
+    watch: Watch | None = None,
 ) -> SyncResult:
     """Fetch, normalise and deliver every page of one provider; errors end up in the result.
 
@@ -255,12 +265,19 @@ def run_sync(
     every page on its own): a crash loses at most that much work, never consistency.
 
     When ``stop`` is set the sync ends after the page it is on, with an ``Interrupted``
-    error: every batch delivered so far stays committed with its cursor.
+    error: every batch delivered so far stays committed with its cursor. Every call into
+    the plugin is timed on ``watch``, bounded by the provider's ``limits.hook_seconds``.
     """
     result = SyncResult(provider.name)
     started = time.monotonic()
     normaliser = Normaliser(plugins, provider, connection)
     pending: _Pending | None = None
+    watch = watch or Watch(provider.name)
+    within = provider.limits.hook_seconds
+
+    def deliver(batch: Batch) -> None:
+        with watch.call("deliver", within):
+            plugins.pm.hook.deliver(batch=batch)
 
     def delivered(batch: Batch, pages: int) -> None:
         for category, (new, changed, rows) in batch.stored.items():
@@ -273,7 +290,7 @@ def run_sync(
         )
 
     deliverer = Deliverer(
-        lambda batch: plugins.pm.hook.deliver(batch=batch),
+        deliver,
         delivered,
         name=f"portal-deliver-{provider.name}",
     )
@@ -282,21 +299,25 @@ def run_sync(
         nonlocal pending
         if pending is not None:
             waiting, pending = pending, None
-            plugins.pm.hook.prepare_delivery(batch=waiting.batch)
+            with watch.call("deliver", within):
+                plugins.pm.hook.prepare_delivery(batch=waiting.batch)
             deliverer.submit(waiting.batch, waiting.pages)
 
     fetched: Generator[Page, None, None] | None = None
     try:
-        pages = plugins.caller(provider.name, "fetch")(
-            provider=provider, client=client, cursors=cursors
-        )
+        with watch.call("fetch", within):
+            pages = plugins.caller(provider.name, "fetch")(
+                provider=provider, client=client, cursors=cursors
+            )
         if pages is None:
             raise ConfigError(
                 f"The plugin for {provider.name!r} implements no fetch hook.",
                 hint="Add a fetch hook implementation to the plugin.",
             )
-        fetched = prefetched(pages)
+        fetched = prefetched(watch.each("fetch", within, pages))
+        bounds = StreamBounds(provider)
         for page in fetched:
+            bounds.check(page)
             if stop is not None and stop.is_set():
                 flush()
                 deliverer.close()
@@ -304,7 +325,8 @@ def run_sync(
                     f"The sync of {provider.display_name} was interrupted.",
                     hint="Everything synced so far is kept; run portal sync to go on.",
                 )
-            batch = normaliser.batch(page)
+            with watch.call("normalise", within):
+                batch = normaliser.batch(page)
             del page  # its decoded items, a few MB, are not kept while the next one comes
             _count(result, batch)
             if merge and pending is not None and pending.takes(batch):

@@ -216,6 +216,7 @@ def _transactions(client: ProviderClient, cursors: Cursors, account_id: str) -> 
         ),
         next_url=lambda body: body.get("Links", {}).get("Next"),
         cursor=_Watermark(cursor.since if cursor else None),
+        declared_pages=lambda body: body.get("Meta", {}).get("TotalPages"),
     )
 
 
