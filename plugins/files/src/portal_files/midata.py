@@ -13,15 +13,17 @@ so that the files of two accounts are kept apart.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from portal.importing import BadFile, FilePage, csv_rows, decode
+from portal.filereaders import bounded_decimal, open_text
+from portal.importing import BadFile, FilePage, csv_rows
 
 COLUMNS = {
     "date": "Date",
@@ -65,9 +67,10 @@ def parse_amount(value: str) -> tuple[Decimal, str | None]:
         raise ValueError(f"{value!r} is not an amount such as -£12.34")
     sign_before, symbol, sign_after, digits = match.groups()
     try:
-        amount = Decimal(digits.replace(",", ""))
-    except InvalidOperation:  # pragma: no cover - the pattern admits only digits
-        raise ValueError(f"{value!r} is not an amount") from None
+        amount = bounded_decimal(digits.replace(",", ""))
+    except ValueError as error:  # the pattern admits only digits: too many of them
+        shortened = value if len(value) <= 40 else value[:40] + "..."
+        raise ValueError(f"{shortened!r} {error}") from None
     if negative or "-" in (sign_before, sign_after):
         amount = -amount
     return amount, SYMBOLS.get(symbol)
@@ -84,9 +87,23 @@ def parse_date(value: str) -> date:
     raise ValueError(f"{value!r} is not a date (DD/MM/YYYY)")
 
 
+PAGE = 1000
+"""Rows read before they are handed on as a page: the reader holds at most this many."""
+
+
 def read(path: Path, account: str | None = None) -> Iterator[FilePage]:
-    """The file's account and its transactions, each with its line."""
-    rows = csv_rows(decode(path.read_bytes(), path), path)
+    """The file's transactions in pages, each with its line, then its account.
+
+    The file is read as a stream. The account comes last because the bank's overdraft line
+    (kept on it) ends the file; a row's id needs only the account's name.
+    """
+    with open_text(path) as text:
+        yield from _read(path, csv_rows(text, path), account)
+
+
+def _read(
+    path: Path, rows: Iterator[tuple[int, list[str]]], account: str | None
+) -> Iterator[FilePage]:
     preamble: list[str] = []
     columns = None
     header_line = 0
@@ -108,20 +125,29 @@ def read(path: Path, account: str | None = None) -> Iterator[FilePage]:
     the_account: dict[str, Any] = {"account": key, "name": account, "preamble": preamble}
     items: list[dict[str, Any]] = []
     where: list[str] = []
-    seen: Counter[tuple[str, ...]] = Counter()
+    # Equal rows are told apart by their order: a small digest of each row's values is all
+    # that is kept of it (16 bytes a row, not the row), as the count must span the file.
+    seen: Counter[bytes] = Counter()
+    count = 0
     for number, row in rows:
         if any(cell.strip().lower() == _OVERDRAFT for cell in row):
             the_account["overdraft"] = [cell.strip() for cell in row if cell.strip()]
             continue
         item = _item(path, number, row, columns)
-        values = tuple(item[name] for name in REQUIRED)
-        seen[values] += 1
-        items.append({"account": key, **item, "occurrence": seen[values]})
+        values = "\x00".join(item[name] for name in REQUIRED).encode()
+        digest = hashlib.blake2b(values, digest_size=16).digest()
+        seen[digest] += 1
+        items.append({"account": key, **item, "occurrence": seen[digest]})
         where.append(f"line {number}")
-    if not items:
+        count += 1
+        if len(items) >= PAGE:
+            yield FilePage("transactions", items, locators=where)
+            items, where = [], []
+    if not count:
         raise BadFile(path, f"line {header_line}", "has a header but no transactions after it")
+    if items:
+        yield FilePage("transactions", items, locators=where)
     yield FilePage("accounts", [the_account], locators=[f"line {header_line}"])
-    yield FilePage("transactions", items, locators=where)
 
 
 def _item(path: Path, number: int, row: list[str], columns: dict[str, int]) -> dict[str, str]:
