@@ -73,7 +73,7 @@ class _Reader:
             yield self._block(entry, href, where)
         elif resource in USAGE_SUMMARIES:
             point = self._point(href, "/UsageSummary/", where)
-            yield FilePage("usage_summaries", [items.summary_item(point, entry)], [where])
+            yield FilePage("usage_summaries", [items.summary_item(point, entry)], locators=[where])
         elif resource in CUSTOMER_RESOURCES:
             stream = "customer_accounts" if resource == "CustomerAccount" else "agreements"
             yield FilePage(stream, [entry], locators=[where])
