@@ -46,9 +46,7 @@ def test_long_text_is_cut_saying_how_much() -> None:
 def test_rich_markup_is_printed_literally() -> None:
     sink = io.StringIO()
     console = Console(file=sink, width=200, force_terminal=True, color_system="truecolor")
-    console.print(
-        for_rich("[link=https://evil.example]Your bank[/link] [bold red]x"), highlight=False
-    )
+    console.print(for_rich("[link=https://evil.example]Your bank[/link] [bold red]x"), highlight=False)
     printed = sink.getvalue()
     assert "[link=https://evil.example]Your bank[/link] [bold red]x" in printed
     assert "\x1b]8" not in printed  # no hyperlink escape was emitted
