@@ -18,6 +18,7 @@ earlier version makes the change visible and reversible instead.
 No ``from __future__ import annotations`` here: SQLModel needs the real annotations.
 """
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -189,9 +190,30 @@ def record(db: DBConnection, tally: Tally, entries: list[dict[str, Any]]) -> Non
     """Write the ``imported_rows`` of a written batch (the first word on a row stands)."""
     if not entries:
         return
-    rows = [{"import_id": tally.import_id, "raw_id": None, "previous": None, **e} for e in entries]
-    statement = insert(_table(ImportedRow)).prefix_with("OR IGNORE", dialect="sqlite")
-    db.execute(statement, rows)
+    if db.dialect.name == "sqlite":
+        # Plain tuples to the driver: SQLAlchemy's executemany, building and processing a
+        # dict per row, was an eighth of an import's time.
+        rows = [
+            (
+                tally.import_id,
+                e["table_name"],
+                e["row_id"],
+                e["change"],
+                e.get("raw_id"),
+                None if e.get("previous") is None else json.dumps(e["previous"]),
+            )
+            for e in entries
+        ]
+        db.exec_driver_sql(_INSERT_OR_IGNORE, rows)
+        return
+    rows_ = [{"import_id": tally.import_id, "raw_id": None, "previous": None, **e} for e in entries]
+    db.execute(insert(_table(ImportedRow)).prefix_with("OR IGNORE", dialect="sqlite"), rows_)
+
+
+_INSERT_OR_IGNORE = (
+    "INSERT OR IGNORE INTO imported_rows"
+    " (import_id, table_name, row_id, change, raw_id, previous) VALUES (?, ?, ?, ?, ?, ?)"
+)
 
 
 def finish(db: DBConnection, tally: Tally) -> None:

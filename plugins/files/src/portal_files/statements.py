@@ -255,7 +255,8 @@ def read(path: Path) -> Iterator[FilePage]:
             found.start(node)
             continue
         found.end(node)
-        yield from found.pages()
+        if node.tag == "STMTTRN":
+            yield from found.pages()
     if not found.statements:
         raise BadFile(path, None, "holds no bank or credit card statement")
     yield from found.pages(everything=True)
