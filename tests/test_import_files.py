@@ -7,6 +7,7 @@ with spreadsheet-guard apostrophes and an arranged-overdraft line.
 """
 
 import itertools
+import re
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ import pytest
 from portal.app import Portal
 from portal.errors import UserError
 from portal.importing import BadFile, import_file
-from portal.record import Account, Balance, Transaction
+from portal.record import Account, Balance, Bill, Transaction, Usage
 
 DATA = Path(__file__).parent / "data"
 OFX1 = DATA / "barclays-current-2026-02.ofx"
@@ -459,4 +460,55 @@ def test_deep_nesting_is_refused_naming_the_line(app: Portal, tmp_path: Path, ve
     assert error.value.message == (
         f"deep.ofx, line {line}: nests elements more than 64 deep (at <{tag}>), which no statement"
         " or data file needs"
+    )
+
+
+GREEN_BUTTON = DATA / "greenbutton" / "test_usage_data-trimmed.xml"  # the GBA's sample (Apache-2.0)
+
+
+def test_the_green_button_alliances_sample_imports_exactly(app: Portal) -> None:
+    text = GREEN_BUTTON.read_text(encoding="utf-8")
+    values = [int(v) for v in re.findall(r"<value>(\d+)</value>\s*</IntervalReading>", text)]
+    costs = [int(c) for c in re.findall(r"<cost>(\d+)</cost>", text)]
+    result = import_file(app, GREEN_BUTTON)
+    assert (result.importer.name, result.provider) == ("greenbutton", "greenbutton")
+    assert (
+        result.records == {"accounts": 1, "usage": len(values), "bills": 1} and len(values) == 114
+    )
+    assert result.notes == [
+        "entry 8 (ElectricPowerQualitySummary): not imported: power-quality measurements"
+        " (flicker, voltage dips and swells) have no place in portal's record yet"
+    ]
+    usage = sorted(rows(app, Usage, "greenbutton"), key=lambda u: u["started_at"])
+    assert {u["unit"] for u in usage} == {"kWh"} and {u["currency"] for u in usage} == {"USD"}
+    assert [u["quantity"] for u in usage] == [Decimal(v).scaleb(-3) for v in values]  # Wh
+    assert sum(u["charge"] for u in usage) == Decimal(sum(costs)).scaleb(-5)
+    assert usage[0]["started_at"].isoformat() == "2012-03-01T05:00:00+00:00"
+    assert usage[-1]["started_at"].isoformat() == "2012-03-02T09:15:00+00:00"
+    assert {u["duration_seconds"] for u in usage} == {900}
+    [bill] = rows(app, Bill, "greenbutton")  # from an ElectricPowerUsageSummary
+    assert (bill["total"], bill["currency"]) == (Decimal("153.03"), "USD")
+    assert (bill["period_start"].isoformat(), bill["period_end"].isoformat()) == (
+        "2012-03-01",  # local time from LocalTimeParameters (UTC-5), listed after its point
+        "2012-03-13",
+    )
+    assert bill["extra"]["consumption"] == {"quantity": "1304.716", "unit": "kWh"}
+    [account] = rows(app, Account, "greenbutton")
+    assert account["name"] == "Front Electric Meter"
+    assert account["extra"]["LocalTimeParameters"]["tzOffset"] == "-18000"
+
+
+def test_a_deeply_nested_green_button_file_is_refused_by_name(app: Portal, tmp_path: Path) -> None:
+    path = tmp_path / "deep.xml"
+    depth = 100_000
+    path.write_bytes(
+        b'<?xml version="1.0"?>\n<feed xmlns="http://www.w3.org/2005/Atom"><entry><content>'
+        b'<UsagePoint xmlns="http://naesb.org/espi">'
+        + b"<a>" * depth + b"</a>" * depth
+        + b"</UsagePoint></content></entry></feed>\n"
+    )  # fmt: skip
+    with pytest.raises(BadFile) as error:
+        import_file(app, path)
+    assert error.value.message == (
+        "deep.xml: nests elements more than 64 deep (at <a>), which no ESPI feed needs."
     )

@@ -49,6 +49,7 @@ MAX_FILE_BYTES = 256 * 1024 * 1024
 __all__ = [
     "HEAD_BYTES",
     "BadFile",
+    "FileNote",
     "FilePage",
     "ImportResult",
     "Importer",
@@ -72,19 +73,31 @@ class FilePage(Page):
 
 
 @dataclass(frozen=True)
+class FileNote:
+    """Something in a file that is read but kept nowhere, said rather than dropped silently.
+
+    A reader yields it among its pages (``where`` is "entry 7 (ElectricPowerQualitySummary)");
+    ``portal import`` lists it after the counts.
+    """
+
+    where: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Importer:
     """A kind of file portal can import, declared through the ``register_importers`` hook.
 
     ``sniff(head, filename)`` says from the file's first ``HEAD_BYTES`` whether it is this
     kind; ``read(path)`` (optionally ``read(path, account=...)``) yields its raw items as
-    pages, for ``provider``'s ``normalise`` hook.
+    pages, for ``provider``'s ``normalise`` hook (and ``FileNote``s for what it keeps nowhere).
     """
 
     name: str
     display_name: str
     provider: Provider
     sniff: Callable[[bytes, str], bool]
-    read: Callable[..., Iterable[Page]]
+    read: Callable[..., Iterable[Page | FileNote]]
     extensions: tuple[str, ...] = ()
     description: str = ""
 
@@ -188,6 +201,8 @@ class ImportResult:
     account: str | None = None
     earlier: int | None = None
     """The number of an earlier import of the same file, if there is one."""
+    notes: list[str] = field(default_factory=list)
+    """What the file holds that portal keeps nowhere (``FileNote``), where it is."""
 
     @property
     def provider(self) -> str:
@@ -213,7 +228,7 @@ def _check_file(path: Path) -> tuple[bytes, str]:
     return head, digest
 
 
-def _pages(importer: Importer, path: Path, account: str | None) -> Iterable[Page]:
+def _pages(importer: Importer, path: Path, account: str | None) -> Iterable[Page | FileNote]:
     # As pluggy does for hooks, pass only the arguments the reader asks for.
     if _takes_account(importer):
         return importer.read(path, account=account)
@@ -231,7 +246,12 @@ def _takes_account(importer: Importer) -> bool:
 
 
 def _batches(
-    portal: Portal, importer: Importer, path: Path, digest: str, account: str | None
+    portal: Portal,
+    importer: Importer,
+    path: Path,
+    digest: str,
+    account: str | None,
+    notes: list[str],
 ) -> Iterator[Batch]:
     """Each page of the file, normalised; any bad item raises ``BadFile`` naming where it was."""
     from portal.engine.sync import Normaliser
@@ -245,6 +265,9 @@ def _batches(
     )
     normaliser = Normaliser(portal.plugins, provider, connection)
     for number, page in enumerate(_pages(importer, path, account), 1):
+        if isinstance(page, FileNote):
+            notes.append(f"{page.where}: {page.text}")
+            continue
         if page.cursor is not None:  # a file is read whole each time: nothing to resume
             page = replace(page, cursor=None)
         batch = normaliser.batch(page)
@@ -315,7 +338,7 @@ def import_file(
             tally = imports_log.begin(
                 db, path.name, digest, chosen.name, chosen.provider.name, account
             )
-            for batch in _batches(portal, chosen, path, digest, account):
+            for batch in _batches(portal, chosen, path, digest, account, result.notes):
                 entries = imports_log.compare(db, tally, batch)
                 store.write_in(db, batch)
                 imports_log.record(db, tally, entries)

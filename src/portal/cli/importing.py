@@ -119,6 +119,7 @@ def _report(result: ImportResult, where: str, as_json: bool) -> None:
                         for c in result.changed
                     ],
                     "import": result.import_id,
+                    "notes": result.notes,
                     "store": where,
                 },
                 indent=2,
@@ -142,6 +143,10 @@ def _report(result: ImportResult, where: str, as_json: bool) -> None:
         click.echo(shown(change.describe()))
     if len(result.changed) > SHOWN_CHANGES:
         click.echo(f"  ... and {len(result.changed) - SHOWN_CHANGES} more changed records.")
+    for note in result.notes[:SHOWN_CHANGES]:
+        click.echo(f"  {shown(note)}")
+    if len(result.notes) > SHOWN_CHANGES:
+        click.echo(f"  ... and {len(result.notes) - SHOWN_CHANGES} more entries not imported.")
     if result.import_id is None:
         click.echo("Everything in the file was already in the store, unchanged.")
     else:
