@@ -10,6 +10,7 @@ import itertools
 import re
 import shutil
 import sqlite3
+import tracemalloc
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -512,3 +513,61 @@ def test_a_deeply_nested_green_button_file_is_refused_by_name(app: Portal, tmp_p
     assert error.value.message == (
         "deep.xml: nests elements more than 64 deep (at <a>), which no ESPI feed needs."
     )
+
+
+def test_equal_midata_rows_are_all_kept_in_or_out_of_date_order(
+    app: Portal, tmp_path: Path
+) -> None:
+    header = "Date,Type,Merchant/Description,Debit/Credit,Balance\n"
+    coffee = "02/03/2026,POS,COFFEE,-£2.50,\n"
+    for name, body in (
+        ("ordered.csv", coffee + coffee + "01/03/2026,POS,TEA,-£1.00,\n"),
+        ("unordered.csv", coffee + "01/03/2026,POS,TEA,-£1.00,\n" + coffee),
+    ):
+        path = tmp_path / name
+        path.write_text(header + body, encoding="utf-8")
+        import_file(app, path, account=name)
+    for name in ("ordered.csv", "unordered.csv"):
+        [account] = [a for a in rows(app, Account, "midata") if a["name"] == name]
+        mine = [t for t in rows(app, Transaction, "midata") if t["account_id"] == account["id"]]
+        assert sorted(t["description"] for t in mine) == ["COFFEE", "COFFEE", "TEA"]
+
+
+def _big_ofx(path: Path, transactions: int) -> None:
+    body = "".join(
+        f"<STMTTRN><TRNTYPE>POS<DTPOSTED>2026030{1 + n % 9}<TRNAMT>-{n % 97}.{n % 100:02d}"
+        f"<FITID>{n:09d}<NAME>SHOP {n % 500}<MEMO>CARD 2291 REF {n}</STMTTRN>\r\n"
+        for n in range(transactions)
+    )
+    path.write_bytes(_sgml(_statement("Opening").replace("<STMTTRN>", body + "<STMTTRN>", 1)))
+
+
+def _big_midata(path: Path, transactions: int) -> None:
+    lines = "".join(
+        f"{1 + n // 20 % 28:02d}/{1 + n // 560 % 12:02d}/{2025 + n // 6720},POS,SHOP {n % 500}"
+        f" REF {n},-£{n % 97}.00,\n"  # in date order, twenty a day, as banks write them
+        for n in range(transactions)
+    )
+    path.write_text("Date,Type,Merchant/Description,Debit/Credit,Balance\n" + lines, "utf-8")
+
+
+@pytest.mark.parametrize("kind", ["ofx", "midata"])
+def test_import_memory_does_not_grow_with_the_file(tmp_path: Path, kind: str) -> None:
+    """The peak of Python's allocations while importing, for a file and one four times it.
+
+    Read whole, the larger file's tree alone would add several times the smaller's peak;
+    read as a stream, the peak is a page and the store's batch, whatever the file's size.
+    """
+    make = _big_ofx if kind == "ofx" else _big_midata
+    peaks = []
+    for size in (50, 600, 2_400):  # the first only loads what any import loads once
+        path = tmp_path / f"{kind}-{size}.{'ofx' if kind == 'ofx' else 'csv'}"
+        make(path, size)
+        with Portal.open(home=tmp_path / f"home-{kind}-{size}") as portal:
+            tracemalloc.start()
+            result = import_file(portal, path)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+            tracemalloc.stop()
+        assert result.records["transactions"] >= size
+    _, small, large = peaks
+    assert large < small * 1.3, f"{small / 1e6:.1f} MB for 600 rows, {large / 1e6:.1f} for 2,400"

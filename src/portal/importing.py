@@ -276,6 +276,7 @@ def _batches(
             index = next(i for i, raw in enumerate(batch.raws) if raw.id == rejected.raw_id)
             raise BadFile(path, _locator(page, number, index), rejected.reason)
         yield batch
+        del page, batch  # not held while the reader reads the next page
 
 
 def _locator(page: Page, number: int, index: int) -> str:
@@ -347,6 +348,7 @@ def import_file(
                 for record in batch.records:
                     name = record.category.value
                     result.records[name] = result.records.get(name, 0) + 1
+                del batch, entries  # not held while the next page is read
             if not tally.altered:  # nothing new, nothing changed: leave no trace at all
                 transaction.rollback()
             else:

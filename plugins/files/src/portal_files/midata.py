@@ -87,7 +87,7 @@ def parse_date(value: str) -> date:
     raise ValueError(f"{value!r} is not a date (DD/MM/YYYY)")
 
 
-PAGE = 1000
+PAGE = 500
 """Rows read before they are handed on as a page: the reader holds at most this many."""
 
 
@@ -98,11 +98,53 @@ def read(path: Path, account: str | None = None) -> Iterator[FilePage]:
     (kept on it) ends the file; a row's id needs only the account's name.
     """
     with open_text(path) as text:
-        yield from _read(path, csv_rows(text, path), account)
+        by_date = _in_date_order(csv_rows(text, path))
+    with open_text(path) as text:
+        yield from _read(path, csv_rows(text, path), account, by_date)
+
+
+class _Occurrences:
+    """Which of several equal rows this is: 1 for the first, 2 for the next, ...
+
+    Equal rows share a date (it is one of the values), so in a file in date order, as
+    banks write them, only the current date's rows need counting: memory holds one day.
+    A file out of date order counts every row (a 16-byte digest each).
+    """
+
+    def __init__(self, by_date: bool) -> None:
+        self.by_date = by_date
+        self.date: str | None = None
+        self.seen: Counter[bytes] = Counter()
+
+    def next(self, date: str, values: tuple[str, ...]) -> int:
+        if self.by_date and date != self.date:
+            self.date = date
+            self.seen.clear()
+        digest = hashlib.blake2b("\x00".join(values).encode(), digest_size=16).digest()
+        self.seen[digest] += 1
+        return self.seen[digest]
+
+
+def _in_date_order(rows: Iterator[tuple[int, list[str]]]) -> bool:
+    """Whether each date's rows come together (a first pass: only the dates are kept)."""
+    columns = next((c for _, row in rows if (c := _header(row)) is not None), None)
+    if columns is None:
+        return True  # the reading pass says what is wrong
+    done: set[str] = set()
+    current = None
+    for _, row in rows:
+        date = row[columns["Date"]].strip() if len(row) > columns["Date"] else ""
+        if date != current:
+            if date in done:
+                return False
+            if current is not None:
+                done.add(current)
+            current = date
+    return True
 
 
 def _read(
-    path: Path, rows: Iterator[tuple[int, list[str]]], account: str | None
+    path: Path, rows: Iterator[tuple[int, list[str]]], account: str | None, by_date: bool
 ) -> Iterator[FilePage]:
     preamble: list[str] = []
     columns = None
@@ -125,19 +167,15 @@ def _read(
     the_account: dict[str, Any] = {"account": key, "name": account, "preamble": preamble}
     items: list[dict[str, Any]] = []
     where: list[str] = []
-    # Equal rows are told apart by their order: a small digest of each row's values is all
-    # that is kept of it (16 bytes a row, not the row), as the count must span the file.
-    seen: Counter[bytes] = Counter()
+    occurrences = _Occurrences(by_date)  # equal rows are told apart by their order
     count = 0
     for number, row in rows:
         if any(cell.strip().lower() == _OVERDRAFT for cell in row):
             the_account["overdraft"] = [cell.strip() for cell in row if cell.strip()]
             continue
         item = _item(path, number, row, columns)
-        values = "\x00".join(item[name] for name in REQUIRED).encode()
-        digest = hashlib.blake2b(values, digest_size=16).digest()
-        seen[digest] += 1
-        items.append({"account": key, **item, "occurrence": seen[digest]})
+        occurrence = occurrences.next(item["Date"], tuple(item[name] for name in REQUIRED))
+        items.append({"account": key, **item, "occurrence": occurrence})
         where.append(f"line {number}")
         count += 1
         if len(items) >= PAGE:
