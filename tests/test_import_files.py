@@ -19,7 +19,7 @@ import pytest
 
 from portal.app import Portal
 from portal.errors import UserError
-from portal.importing import BadFile, import_file
+from portal.importing import BadFile, import_file, undo_import
 from portal.record import Account, Balance, Bill, Transaction, Usage
 
 DATA = Path(__file__).parent / "data"
@@ -571,3 +571,19 @@ def test_import_memory_does_not_grow_with_the_file(tmp_path: Path, kind: str) ->
         assert result.records["transactions"] >= size
     _, small, large = peaks
     assert large < small * 1.3, f"{small / 1e6:.1f} MB for 600 rows, {large / 1e6:.1f} for 2,400"
+
+
+def test_a_statement_downloaded_again_with_a_changed_transaction_says_what_changed(
+    app: Portal, tmp_path: Path
+) -> None:
+    import_file(app, OFX2)
+    before = dump(app)
+    again = broken(tmp_path, OFX2, "again.ofx", b"<TRNAMT>-61.25", b"<TRNAMT>-62.25")
+    result = import_file(app, again)
+    assert set(result.added.values()) == {0}
+    [change] = result.changed
+    assert change.category == "transactions" and change.provider_id.endswith(":NW0307A7")
+    assert change.fields == {"amount": (Decimal("-61.25"), Decimal("-62.25"))}
+    assert result.import_id == 2
+    undo_import(app, 2)
+    assert dump(app) == before
