@@ -16,8 +16,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from portal.app import Portal
+from portal.cli import ExitCode, cli
 from portal.errors import UserError
 from portal.importing import BadFile, import_file, undo_import
 from portal.record import Account, Balance, Bill, Transaction, Usage
@@ -587,3 +589,19 @@ def test_a_statement_downloaded_again_with_a_changed_transaction_says_what_chang
     assert result.import_id == 2
     undo_import(app, 2)
     assert dump(app) == before
+
+
+def test_cli_shows_the_banks_error_and_what_a_file_holds_that_is_not_kept(tmp_path: Path) -> None:
+    def run(*args: str) -> tuple[int, str, str]:
+        result = CliRunner().invoke(cli, ["--home", str(tmp_path / "home"), "import", *args])
+        return result.exit_code, result.stdout, result.stderr
+
+    code, _, err = run(str(OFXPARSE / "signon_fail.ofx"))
+    assert code == ExitCode.USER_ERROR
+    assert "the bank reported error 15500 when signing on: Your request could not be" in err
+    code, out, _ = run(str(GREEN_BUTTON))
+    assert code == ExitCode.OK
+    assert "  entry 8 (ElectricPowerQualitySummary): not imported: power-quality" in out
+    assert "This is import 1: portal import --undo 1 takes it back." in out
+    code, _, err = run(str(GREEN_BUTTON), "--undo", "1")
+    assert code == ExitCode.USAGE and "--history and --undo take no FILE" in err

@@ -77,6 +77,8 @@ def import_command(
 
     if file is None and not (list_only or history or undo_id is not None):
         raise click.UsageError("Give the FILE to import (or --list to see the importers).")
+    if file is not None and (history or undo_id is not None):
+        raise click.UsageError("--history and --undo take no FILE: run them on their own.")
     with friendly_errors(ctx.obj["verbose"]):
         portal = _open(ctx)
         if history or undo_id is not None:
