@@ -40,6 +40,7 @@ SYMBOLS = {"£": "GBP", "€": "EUR", "$": "USD"}
 DEFAULT_ACCOUNT = "current-account"
 _AMOUNT = re.compile(r"([+-]?)\s*([£€$]?)\s*([+-]?)\s*(\d[\d,]*(?:\.\d+)?|\.\d+)")
 _OVERDRAFT = "arranged overdraft limit"
+_DAY = re.compile(r"(\d{2})/(\d{2})/(\d{4})")
 
 
 def _column(cell: str) -> str | None:
@@ -79,6 +80,12 @@ def parse_amount(value: str) -> tuple[Decimal, str | None]:
 def parse_date(value: str) -> date:
     """A midata date: DD/MM/YYYY (some banks write DD-MM-YYYY or YYYY-MM-DD)."""
     text = value.strip()
+    if (found := _DAY.fullmatch(text)) is not None:  # the usual form, without strptime's cost
+        day, month, year = map(int, found.groups())
+        try:
+            return date(year, month, day)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a date (DD/MM/YYYY)") from None
     for pattern in ("%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d"):
         try:
             return datetime.strptime(text, pattern).date()  # noqa: DTZ007 - a date, no time
