@@ -28,7 +28,7 @@ from portal import imports_log
 from portal.batch import Batch
 from portal.errors import ConfigError, UserError
 from portal.filereaders import BadFile, XmlNode, csv_rows, decode, xml_tree
-from portal.imports_log import Change
+from portal.imports_log import Change, import_history, undo_import
 from portal.provider import Page, Provider
 from portal.shown import shown
 
@@ -196,6 +196,9 @@ class ImportResult:
     records: dict[str, int] = field(default_factory=dict)
     added: dict[str, int] = field(default_factory=dict)
     changed: list[Change] = field(default_factory=list)
+    """The records it changed, field by field (the first ``LISTED_CHANGES``)."""
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Per table: how many records were new, changed, or already stored as they are."""
     import_id: int | None = None
     """The import's number for ``--undo``; None when it changed nothing (not recorded)."""
     account: str | None = None
@@ -360,6 +363,7 @@ def import_file(
             raise
     result.added = {name: tally.counts.get(name, {}).get("new", 0) for name in result.records}
     result.changed = tally.changes
+    result.counts = tally.counts
     return result
 
 
@@ -370,30 +374,3 @@ def _other_destinations(portal: Portal) -> Callable[..., Any]:
     pm = portal.plugins.pm
     stores = [p for p in pm.get_plugins() if isinstance(p, StoreDestination)]
     return pm.subset_hook_caller("deliver", remove_plugins=stores)
-
-
-def undo_import(portal: Portal, import_id: int) -> dict[str, Any]:
-    """Remove what import ``import_id`` brought, and put back what it changed, in one go.
-
-    Returns the import as it was recorded, with ``undone``: rows removed or restored, per
-    table. Records another import also holds stay.
-    """
-    store = portal.store
-    with store.engine.begin() as db:
-        found = imports_log.find(db, import_id)
-        if found is None:
-            listed = [str(i["id"]) for i in imports_log.history(db)]
-            hint = (
-                f"Recorded imports: {', '.join(listed)} (portal import --history lists them)."
-                if listed
-                else "No import is recorded in this store."
-            )
-            raise UserError(f"There is no import {import_id} to undo.", hint=hint)
-        found["undone"] = imports_log.undo(db, import_id, store.write_in)
-    return found
-
-
-def import_history(portal: Portal) -> list[dict[str, Any]]:
-    """Every recorded import, oldest first."""
-    with portal.store.engine.begin() as db:
-        return imports_log.history(db)

@@ -22,7 +22,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic_core import to_jsonable_python
 from sqlalchemy import JSON, Table, delete, func, insert, select, update
@@ -30,9 +30,13 @@ from sqlalchemy.engine import Connection as DBConnection
 from sqlmodel import Field, SQLModel
 
 from portal.batch import Batch
+from portal.errors import UserError
 from portal.record.model import Entity
 from portal.record.tables import TABLES, RawItem
 from portal.record.types import UTCDateTime
+
+if TYPE_CHECKING:
+    from portal.app import Portal
 
 PROVENANCE = frozenset(
     {"id", "provider", "provider_id", "connection_id", "consent_id", "fetched_at", "raw_id"}
@@ -40,6 +44,10 @@ PROVENANCE = frozenset(
 """Columns that say where a row came from, not what it says: not compared for changes."""
 
 _CHUNK = 500  # ids per ``IN (...)`` query, well under SQLite's parameter limit
+
+LISTED_CHANGES = 1000
+"""Changed records an import describes field by field; the rest are counted (``counts``),
+so that a file in which everything changed costs no more memory than one page."""
 
 
 class ImportRow(SQLModel, table=True):
@@ -174,7 +182,8 @@ def compare(db: DBConnection, tally: Tally, batch: Batch) -> list[dict[str, Any]
                     for name, value in before.items()
                     if name not in PROVENANCE and value != record.__dict__.get(name)
                 }
-                tally.changes.append(Change(table.name, record.provider_id, differences))
+                if len(tally.changes) < LISTED_CHANGES:
+                    tally.changes.append(Change(table.name, record.provider_id, differences))
             tally.count(table.name, entry["change"])
             entries.append(entry)
     raws = _table(RawItem)
@@ -322,3 +331,30 @@ def _restore(db: DBConnection, entity: type[Entity], previous: dict[str, Any], w
     )
     batch.records.append(record)
     write(db, batch)
+
+
+def undo_import(portal: "Portal", import_id: int) -> dict[str, Any]:
+    """Remove what import ``import_id`` brought, and put back what it changed, in one go.
+
+    Returns the import as it was recorded, with ``undone``: rows removed or restored, per
+    table. Records another import also holds stay.
+    """
+    store = portal.store
+    with store.engine.begin() as db:
+        found = find(db, import_id)
+        if found is None:
+            listed = [str(i["id"]) for i in history(db)]
+            hint = (
+                f"Recorded imports: {', '.join(listed)} (portal import --history lists them)."
+                if listed
+                else "No import is recorded in this store."
+            )
+            raise UserError(f"There is no import {import_id} to undo.", hint=hint)
+        found["undone"] = undo(db, import_id, store.write_in)
+    return found
+
+
+def import_history(portal: "Portal") -> list[dict[str, Any]]:
+    """Every recorded import, oldest first."""
+    with portal.store.engine.begin() as db:
+        return history(db)

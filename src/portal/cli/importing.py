@@ -132,9 +132,7 @@ def _report(result: ImportResult, where: str, as_json: bool) -> None:
         f"Imported {shown(result.path.name)} as {result.importer.display_name}"
         f" ({result.items} items, filed under provider {result.provider!r}):"
     )
-    changed: dict[str, int] = {}
-    for change in result.changed:
-        changed[change.category] = changed.get(change.category, 0) + 1
+    changed = {name: per.get("changed", 0) for name, per in result.counts.items()}
     for name, count in result.records.items():
         label = CATEGORY_LABELS.get(Category(name), name)
         new = result.added.get(name, 0)
@@ -143,8 +141,8 @@ def _report(result: ImportResult, where: str, as_json: bool) -> None:
     for change in result.changed[:SHOWN_CHANGES]:
         click.echo(f"  changed {change.category} {shown(change.provider_id)}: ", nl=False)
         click.echo(shown(change.describe()))
-    if len(result.changed) > SHOWN_CHANGES:
-        click.echo(f"  ... and {len(result.changed) - SHOWN_CHANGES} more changed records.")
+    if sum(changed.values()) > SHOWN_CHANGES:
+        click.echo(f"  ... and {sum(changed.values()) - SHOWN_CHANGES} more changed records.")
     for note in result.notes[:SHOWN_CHANGES]:
         click.echo(f"  {shown(note)}")
     if len(result.notes) > SHOWN_CHANGES:
