@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic_core import to_jsonable_python
 from sqlalchemy import JSON, Table, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection as DBConnection
 from sqlmodel import Field, SQLModel
 
@@ -215,8 +216,9 @@ def record(db: DBConnection, tally: Tally, entries: list[dict[str, Any]]) -> Non
         ]
         db.exec_driver_sql(_INSERT_OR_IGNORE, rows)
         return
+    # The store's other database is PostgreSQL (``portal.store``'s upserts are written so).
     rows_ = [{"import_id": tally.import_id, "raw_id": None, "previous": None, **e} for e in entries]
-    db.execute(insert(_table(ImportedRow)).prefix_with("OR IGNORE", dialect="sqlite"), rows_)
+    db.execute(postgresql.insert(_table(ImportedRow)).on_conflict_do_nothing(), rows_)
 
 
 _INSERT_OR_IGNORE = (
