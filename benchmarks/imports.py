@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 
@@ -61,8 +62,9 @@ def ofx_file(path: Path, megabytes: float) -> int:
     return count
 
 
-def midata_file(path: Path, megabytes: float) -> int:
-    """A midata CSV of about ``megabytes`` MB; returns its number of transactions."""
+def midata_file(path: Path, megabytes: float, unordered: bool = False) -> int:
+    """A midata CSV of about ``megabytes`` MB, forty rows a day in date order; returns its
+    number of transactions. (``--unordered`` shuffles the days: see ``portal_files.midata``.)"""
     target = int(megabytes * 1_000_000)
     count = 0
     with path.open("w", encoding="utf-8", newline="") as out:
@@ -74,8 +76,10 @@ def midata_file(path: Path, megabytes: float) -> int:
             count += 1
             amount = -(count % 9973)
             balance += amount
+            days = count % 3650 if unordered else count // 40  # in date order, as banks write
+            day = date(2015, 1, 1) + timedelta(days=days)
             line = (
-                f"{1 + count % 28:02d}/{1 + count % 12:02d}/2025,POS,"
+                f"{day:%d/%m/%Y},POS,"
                 f'"\'2291 {count % 31:02d}JAN26 CD , SHOP {count % 5000} , LONDON GB",'
                 f"-£{-amount // 100}.{-amount % 100:02d},£{balance // 100}.{balance % 100:02d}\r\n"
             )
@@ -124,6 +128,9 @@ def main() -> None:
     parser.add_argument("--ofx-mb", type=float, default=20.0)
     parser.add_argument("--csv-mb", type=float, default=13.0)
     parser.add_argument("--keep", type=Path, help="Write the files here and keep them.")
+    parser.add_argument(
+        "--unordered", action="store_true", help="Write the midata CSV out of date order."
+    )
     parser.add_argument("--one", nargs=2, type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--traced", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -134,11 +141,12 @@ def main() -> None:
         folder = args.keep or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
         files = []
-        for kind, make, size in (("ofx", ofx_file, args.ofx_mb), ("csv", midata_file, args.csv_mb)):
-            for fraction in (0.25, 1.0):
-                path = folder / f"big-{size * fraction:g}mb.{kind}"
-                count = make(path, size * fraction)
-                files.append((path, count))
+        for fraction in (0.25, 1.0):
+            path = folder / f"big-{args.ofx_mb * fraction:g}mb.ofx"
+            files.append((path, ofx_file(path, args.ofx_mb * fraction)))
+        for fraction in (0.25, 1.0):
+            path = folder / f"big-{args.csv_mb * fraction:g}mb.csv"
+            files.append((path, midata_file(path, args.csv_mb * fraction, args.unordered)))
         print(
             f"{'file':<18}{'MB':>7}{'rows':>9}{'s':>8}{'CPU s':>8}{'rows/CPU s':>11}"
             f"{'RSS MB':>8}{'traced MB':>11}"
