@@ -21,7 +21,8 @@ No ``from __future__ import annotations`` here: SQLModel needs the real annotati
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from pydantic_core import to_jsonable_python
@@ -104,7 +105,18 @@ class Change:
 
     def describe(self) -> str:
         """The change in words: ``amount -3.50 -> -4.50; description 'A' -> 'B'``."""
-        return "; ".join(f"{name} {old!r} -> {new!r}" for name, (old, new) in self.fields.items())
+        return "; ".join(
+            f"{name} {_word(old)} -> {_word(new)}" for name, (old, new) in self.fields.items()
+        )
+
+
+def _word(value: Any) -> str:
+    """A value as a person reads it: numbers and dates as written, text quoted."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal | int | float) or value is None:
+        return str(value)
+    return repr(to_jsonable_python(value))
 
 
 @dataclass
