@@ -56,6 +56,8 @@ class ImportRow(SQLModel, table=True):
     """One ``portal import`` that changed the store."""
 
     __tablename__ = "imports"
+    # Numbers are never reused: "import 2" stays the name of one import after it is undone.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: int | None = Field(default=None, primary_key=True, description="The import's number.")
     file: str = Field(description="The file's name, as it was imported.")

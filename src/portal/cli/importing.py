@@ -186,6 +186,6 @@ def _history_or_undo(portal: Portal, undo_id: int | None, as_json: bool) -> None
         )
         account = f" as {shown(entry['account'])!r}" if entry["account"] else ""
         click.echo(
-            f"{entry['id']:>4}  {entry['imported_at']:%Y-%m-%d %H:%M}  {shown(entry['file'])}"
+            f"{entry['id']:>4}  {entry['imported_at']:%Y-%m-%d %H:%M} UTC  {shown(entry['file'])}"
             f" ({entry['importer']}{account}): {listed}"
         )
