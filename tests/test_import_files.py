@@ -7,24 +7,29 @@ with spreadsheet-guard apostrophes and an arranged-overdraft line.
 """
 
 import itertools
+import re
 import shutil
 import sqlite3
+import tracemalloc
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from portal.app import Portal
+from portal.cli import ExitCode, cli
 from portal.errors import UserError
-from portal.importing import BadFile, import_file
-from portal.record import Account, Balance, Transaction
+from portal.importing import BadFile, import_file, undo_import
+from portal.record import Account, Balance, Bill, Transaction, Usage
 
 DATA = Path(__file__).parent / "data"
 OFX1 = DATA / "barclays-current-2026-02.ofx"
 QFX = DATA / "chase-card-2026-02.qfx"
 OFX2 = DATA / "nationwide-2026-03.ofx"
 MIDATA = DATA / "midata-current-account.csv"
+OFXPARSE = DATA / "ofxparse"  # real banks' files from ofxparse's tests (MIT; see its README)
 
 
 @pytest.fixture
@@ -36,7 +41,8 @@ def app(tmp_path: Path) -> Iterator[Portal]:
 def dump(portal: Portal) -> str:
     """Every table's contents as SQL text: equal dumps mean an unchanged store."""
     with sqlite3.connect(portal.store.engine.url.database) as db:
-        return "\n".join(db.iterdump())
+        # The import counter (sqlite_sequence) moves on after an undo: numbers are not reused.
+        return "\n".join(line for line in db.iterdump() if "sqlite_sequence" not in line)
 
 
 def rows(portal: Portal, entity: type, provider: str) -> list[dict]:
@@ -172,13 +178,6 @@ def test_importing_a_file_again_adds_and_changes_nothing(app: Portal, sample: Pa
         ),
         (
             OFX1,
-            b"</STMTTRN>",
-            b"",
-            "barclays-bad.ofx, element OFX/BANKMSGSRSV1/STMTTRNRS/STMTRS/BANKTRANLIST/STMTTRN"
-            " (line 43): <STMTTRN> is not closed before </BANKTRANLIST> on line 145",
-        ),
-        (
-            OFX1,
             b"<STMTRS>\r\n<CURDEF>GBP",
             b"<STMTRS>\r\n<CURDEF>XYZ",
             "barclays-bad.ofx, element OFX/BANKMSGSRSV1/STMTTRNRS/STMTRS/BANKACCTFROM (line 35):"
@@ -202,7 +201,6 @@ def test_importing_a_file_again_adds_and_changes_nothing(app: Portal, sample: Pa
         "midata-date",
         "midata-amount",
         "ofx1-date",
-        "ofx1-unclosed",
         "ofx1-currency",
         "ofx2-tag",
         "ofx2-amount",
@@ -290,7 +288,9 @@ def test_midata_accounts_are_kept_apart_by_name_and_ofx_refuses_a_name(
     app: Portal, tmp_path: Path
 ) -> None:
     import_file(app, MIDATA, account="Barclays current")
-    import_file(app, MIDATA, account="Joint account")
+    joint = tmp_path / "joint.csv"  # another account's file: its own bytes
+    joint.write_bytes(MIDATA.read_bytes().replace(b"Arranged overdraft", b"ARRANGED OVERDRAFT"))
+    import_file(app, joint, account="Joint account")
     names = sorted(a["name"] for a in rows(app, Account, "midata"))
     assert names == ["Barclays current", "Joint account"]
     assert len(rows(app, Transaction, "midata")) == 34
@@ -313,3 +313,297 @@ def test_midata_header_variants(app: Portal, tmp_path: Path) -> None:
     assert account["extra"]["preamble"] == ["Account,Current account 20-32-06 40457713"]
     amounts = sorted(t["amount"] for t in rows(app, Transaction, "midata"))
     assert amounts == [Decimal("-12.00"), Decimal("2.00")]
+
+
+def _records(portal: Portal, entity: type, provider: str) -> dict[str, dict]:
+    """Rows by provider id, without what ties them to one file (its digest)."""
+    drop = {"connection_id", "fetched_at"}
+    return {
+        r["provider_id"]: {k: v for k, v in r.items() if k not in drop}
+        for r in rows(portal, entity, provider)
+    }
+
+
+def test_a_real_banks_sgml_without_end_tags_imports_exactly(app: Portal) -> None:
+    result = import_file(app, OFXPARSE / "bank_medium.ofx")
+    assert result.records == {"accounts": 1, "balances": 2, "transactions": 3}
+    [account] = rows(app, Account, "ofx")
+    assert account["currency"] == "CAD" and account["extra"]["INTU.BID"] == "00024"
+    assert account["identifiers"][0]["identification"] == "160000100 12300 000012345678"
+    paid = {t["description"]: t["amount"] for t in rows(app, Transaction, "ofx")}
+    assert paid == {
+        "MCDONALD'S #112": Decimal("-6.60"),
+        "Joe's Bald Hairstyles": Decimal("-316.67"),
+        "CONNIE'S HAIR D": Decimal("-22.00"),
+    }
+    balances = {b["balance_type"]: b["amount"] for b in rows(app, Balance, "ofx")}
+    assert balances == {"LEDGERBAL": Decimal("382.34"), "AVAILBAL": Decimal("682.34")}
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        (
+            "signon_fail.ofx",
+            "signon_fail.ofx, element OFX/SIGNONMSGSRSV1/SONRS/STATUS (line 11): the bank"
+            " reported error 15500 when signing on: Your request could not be processed because"
+            " you supplied an invalid identification code or your password was incorrect",
+        ),
+        (
+            "error_message.ofx",
+            "error_message.ofx, element OFX/BANKMSGSRSV1/STMTTRNRS/STATUS (line 22): the bank"
+            " reported error 2000 for this statement: General Server Error",
+        ),
+    ],
+)
+def test_the_banks_own_error_in_a_file_is_what_the_person_is_told(
+    app: Portal, name: str, message: str
+) -> None:
+    with pytest.raises(BadFile) as error:
+        import_file(app, OFXPARSE / name)
+    assert error.value.message == message  # not "holds no statement", its consequence
+    assert "the bank's own message" in error.value.hint
+    assert app.store.counts() == {}
+
+
+def test_unclosed_aggregates_import_as_the_closed_file_does(app: Portal, tmp_path: Path) -> None:
+    import_file(app, OFX1)
+    expected = _records(app, Transaction, "ofx"), _records(app, Balance, "ofx")
+    data = OFX1.read_bytes()
+    for aggregate in (b"STMTTRN", b"BANKACCTFROM", b"STATUS", b"LEDGERBAL", b"AVAILBAL", b"FI"):
+        data = data.replace(b"</" + aggregate + b">\r\n", b"")
+    assert b"</STMTTRN>" not in data and b"</BANKACCTFROM>" not in data
+    unclosed = tmp_path / "unclosed.ofx"
+    unclosed.write_bytes(data)
+    with Portal.open(home=tmp_path / "other") as other:
+        assert import_file(other, unclosed).records == {
+            "accounts": 1,
+            "balances": 2,
+            "transactions": 13,
+        }
+        assert (_records(other, Transaction, "ofx"), _records(other, Balance, "ofx")) == expected
+
+
+def _sgml(body: str, charset: str = "1252") -> bytes:
+    header = (
+        "OFXHEADER:100\r\nDATA:OFXSGML\r\nVERSION:102\r\nSECURITY:NONE\r\n"
+        f"ENCODING:USASCII\r\nCHARSET:{charset}\r\nCOMPRESSION:NONE\r\n"
+        "OLDFILEUID:NONE\r\nNEWFILEUID:NONE\r\n\r\n"
+    )
+    return (header + body).encode("latin-1")
+
+
+def _statement(name: str, amount: str = "-1.00") -> str:
+    return (
+        "<OFX><SIGNONMSGSRSV1><SONRS><STATUS><CODE>0<SEVERITY>INFO</STATUS>"
+        "<DTSERVER>20260301<LANGUAGE>ENG</SONRS></SIGNONMSGSRSV1>\r\n"
+        "<BANKMSGSRSV1><STMTTRNRS><TRNUID>1<STATUS><CODE>0<SEVERITY>INFO</STATUS>\r\n"
+        "<STMTRS><CURDEF>EUR<BANKACCTFROM><BANKID>1<ACCTID>42<ACCTTYPE>CHECKING\r\n"
+        "<BANKTRANLIST><DTSTART>20260301<DTEND>20260302\r\n"
+        f"<STMTTRN><TRNTYPE>POS<DTPOSTED>20260301<TRNAMT>{amount}<FITID>1<NAME>{name}\r\n"
+        "</BANKTRANLIST></STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>\r\n"
+    )
+
+
+def test_character_references_and_latin_1_are_decoded(app: Portal, tmp_path: Path) -> None:
+    path = tmp_path / "refs.ofx"
+    path.write_bytes(_sgml(_statement("Caf\xe9 A&#38;B &amp; C &lt;D&gt; &#x26; E"), "ISO-8859-1"))
+    import_file(app, path)
+    [transaction] = rows(app, Transaction, "ofx")
+    assert transaction["description"] == "Café A&B & C <D> & E"
+
+
+@pytest.mark.parametrize(
+    ("amount", "problem"),
+    [
+        ("1e999999", "'1e999999' is too large or too precise to be an amount"),
+        ("9" * 10_000, "'" + "9" * 40 + "...' is too large or too precise to be an amount"),
+        ("-0." + "1" * 40, "is too large or too precise to be an amount"),
+    ],
+    ids=["exponent", "10000-digits", "precision"],
+)
+def test_absurd_numbers_are_refused_naming_the_element(
+    app: Portal, tmp_path: Path, amount: str, problem: str
+) -> None:
+    path = tmp_path / "absurd.ofx"
+    path.write_bytes(_sgml(_statement("Shop", amount)))
+    with pytest.raises(BadFile) as error:
+        import_file(app, path)
+    assert "element OFX/BANKMSGSRSV1/STMTTRNRS/STMTRS/BANKTRANLIST/STMTTRN/TRNAMT (line 15)" in (
+        error.value.message
+    )
+    assert problem in error.value.message
+    midata = tmp_path / "absurd.csv"
+    midata.write_text(
+        f"Date,Type,Merchant/Description,Debit/Credit,Balance\n01/03/2026,POS,Shop,{amount},1.00\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        BadFile, match=r"absurd.csv, line 2: column 'Debit/Credit': '.*' is (too|not)"
+    ):
+        import_file(app, midata)
+    assert app.store.counts() == {}
+
+
+@pytest.mark.parametrize("version", ["sgml", "xml"])
+def test_deep_nesting_is_refused_naming_the_line(app: Portal, tmp_path: Path, version: str) -> None:
+    depth = 100_000
+    if version == "sgml":
+        # SGML ends an unknown empty element at the next tag: aggregates are what nest.
+        data = _sgml("<OFX>\r\n" + "<STATUS>" * depth + "</STATUS>" * depth + "</OFX>\r\n")
+        line, tag = 12, "STATUS"
+    else:
+        data = (
+            b'<?xml version="1.0"?>\n<?OFX OFXHEADER="200" VERSION="220"?>\n<OFX>\n'
+            + b"<A>" * depth + b"</A>" * depth + b"</OFX>\n"
+        )  # fmt: skip
+        line, tag = 4, "A"
+    path = tmp_path / "deep.ofx"
+    path.write_bytes(data)
+    with pytest.raises(BadFile) as error:
+        import_file(app, path)
+    assert error.value.message == (
+        f"deep.ofx, line {line}: nests elements more than 64 deep (at <{tag}>), which no statement"
+        " or data file needs"
+    )
+
+
+GREEN_BUTTON = DATA / "greenbutton" / "test_usage_data-trimmed.xml"  # the GBA's sample (Apache-2.0)
+
+
+def test_the_green_button_alliances_sample_imports_exactly(app: Portal) -> None:
+    text = GREEN_BUTTON.read_text(encoding="utf-8")
+    values = [int(v) for v in re.findall(r"<value>(\d+)</value>\s*</IntervalReading>", text)]
+    costs = [int(c) for c in re.findall(r"<cost>(\d+)</cost>", text)]
+    result = import_file(app, GREEN_BUTTON)
+    assert (result.importer.name, result.provider) == ("greenbutton", "greenbutton")
+    assert (
+        result.records == {"accounts": 1, "usage": len(values), "bills": 1} and len(values) == 114
+    )
+    assert result.notes == [
+        "entry 8 (ElectricPowerQualitySummary): not imported: power-quality measurements"
+        " (flicker, voltage dips and swells) have no place in portal's record yet"
+    ]
+    usage = sorted(rows(app, Usage, "greenbutton"), key=lambda u: u["started_at"])
+    assert {u["unit"] for u in usage} == {"kWh"} and {u["currency"] for u in usage} == {"USD"}
+    assert [u["quantity"] for u in usage] == [Decimal(v).scaleb(-3) for v in values]  # Wh
+    assert sum(u["charge"] for u in usage) == Decimal(sum(costs)).scaleb(-5)
+    assert usage[0]["started_at"].isoformat() == "2012-03-01T05:00:00+00:00"
+    assert usage[-1]["started_at"].isoformat() == "2012-03-02T09:15:00+00:00"
+    assert {u["duration_seconds"] for u in usage} == {900}
+    [bill] = rows(app, Bill, "greenbutton")  # from an ElectricPowerUsageSummary
+    assert (bill["total"], bill["currency"]) == (Decimal("153.03"), "USD")
+    assert (bill["period_start"].isoformat(), bill["period_end"].isoformat()) == (
+        "2012-03-01",  # local time from LocalTimeParameters (UTC-5), listed after its point
+        "2012-03-13",
+    )
+    assert bill["extra"]["consumption"] == {"quantity": "1304.716", "unit": "kWh"}
+    [account] = rows(app, Account, "greenbutton")
+    assert account["name"] == "Front Electric Meter"
+    assert account["extra"]["LocalTimeParameters"]["tzOffset"] == "-18000"
+
+
+def test_a_deeply_nested_green_button_file_is_refused_by_name(app: Portal, tmp_path: Path) -> None:
+    path = tmp_path / "deep.xml"
+    depth = 100_000
+    path.write_bytes(
+        b'<?xml version="1.0"?>\n<feed xmlns="http://www.w3.org/2005/Atom"><entry><content>'
+        b'<UsagePoint xmlns="http://naesb.org/espi">'
+        + b"<a>" * depth + b"</a>" * depth
+        + b"</UsagePoint></content></entry></feed>\n"
+    )  # fmt: skip
+    with pytest.raises(BadFile) as error:
+        import_file(app, path)
+    assert error.value.message == (
+        "deep.xml: nests elements more than 64 deep (at <a>), which no ESPI feed needs."
+    )
+
+
+def test_equal_midata_rows_are_all_kept_in_or_out_of_date_order(
+    app: Portal, tmp_path: Path
+) -> None:
+    header = "Date,Type,Merchant/Description,Debit/Credit,Balance\n"
+    coffee = "02/03/2026,POS,COFFEE,-£2.50,\n"
+    for name, body in (
+        ("ordered.csv", coffee + coffee + "01/03/2026,POS,TEA,-£1.00,\n"),
+        ("unordered.csv", coffee + "01/03/2026,POS,TEA,-£1.00,\n" + coffee),
+    ):
+        path = tmp_path / name
+        path.write_text(header + body, encoding="utf-8")
+        import_file(app, path, account=name)
+    for name in ("ordered.csv", "unordered.csv"):
+        [account] = [a for a in rows(app, Account, "midata") if a["name"] == name]
+        mine = [t for t in rows(app, Transaction, "midata") if t["account_id"] == account["id"]]
+        assert sorted(t["description"] for t in mine) == ["COFFEE", "COFFEE", "TEA"]
+
+
+def _big_ofx(path: Path, transactions: int) -> None:
+    body = "".join(
+        f"<STMTTRN><TRNTYPE>POS<DTPOSTED>2026030{1 + n % 9}<TRNAMT>-{n % 97}.{n % 100:02d}"
+        f"<FITID>{n:09d}<NAME>SHOP {n % 500}<MEMO>CARD 2291 REF {n}</STMTTRN>\r\n"
+        for n in range(transactions)
+    )
+    path.write_bytes(_sgml(_statement("Opening").replace("<STMTTRN>", body + "<STMTTRN>", 1)))
+
+
+def _big_midata(path: Path, transactions: int) -> None:
+    lines = "".join(
+        f"{1 + n // 20 % 28:02d}/{1 + n // 560 % 12:02d}/{2025 + n // 6720},POS,SHOP {n % 500}"
+        f" REF {n},-£{n % 97}.00,\n"  # in date order, twenty a day, as banks write them
+        for n in range(transactions)
+    )
+    path.write_text("Date,Type,Merchant/Description,Debit/Credit,Balance\n" + lines, "utf-8")
+
+
+@pytest.mark.parametrize("kind", ["ofx", "midata"])
+def test_import_memory_does_not_grow_with_the_file(tmp_path: Path, kind: str) -> None:
+    """The peak of Python's allocations while importing, for a file and one four times it.
+
+    Read whole, the larger file's tree alone would add several times the smaller's peak;
+    read as a stream, the peak is a page and the store's batch, whatever the file's size.
+    """
+    make = _big_ofx if kind == "ofx" else _big_midata
+    peaks = []
+    for size in (50, 600, 2_400):  # the first only loads what any import loads once
+        path = tmp_path / f"{kind}-{size}.{'ofx' if kind == 'ofx' else 'csv'}"
+        make(path, size)
+        with Portal.open(home=tmp_path / f"home-{kind}-{size}") as portal:
+            tracemalloc.start()
+            result = import_file(portal, path)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+            tracemalloc.stop()
+        assert result.records["transactions"] >= size
+    _, small, large = peaks
+    assert large < small * 1.3, f"{small / 1e6:.1f} MB for 600 rows, {large / 1e6:.1f} for 2,400"
+
+
+def test_a_statement_downloaded_again_with_a_changed_transaction_says_what_changed(
+    app: Portal, tmp_path: Path
+) -> None:
+    import_file(app, OFX2)
+    before = dump(app)
+    again = broken(tmp_path, OFX2, "again.ofx", b"<TRNAMT>-61.25", b"<TRNAMT>-62.25")
+    result = import_file(app, again)
+    assert set(result.added.values()) == {0}
+    [change] = result.changed
+    assert change.category == "transactions" and change.provider_id.endswith(":NW0307A7")
+    assert change.fields == {"amount": (Decimal("-61.25"), Decimal("-62.25"))}
+    assert result.import_id == 2
+    undo_import(app, 2)
+    assert dump(app) == before
+
+
+def test_cli_shows_the_banks_error_and_what_a_file_holds_that_is_not_kept(tmp_path: Path) -> None:
+    def run(*args: str) -> tuple[int, str, str]:
+        result = CliRunner().invoke(cli, ["--home", str(tmp_path / "home"), "import", *args])
+        return result.exit_code, result.stdout, result.stderr
+
+    code, _, err = run(str(OFXPARSE / "signon_fail.ofx"))
+    assert code == ExitCode.USER_ERROR
+    assert "the bank reported error 15500 when signing on: Your request could not be" in err
+    code, out, _ = run(str(GREEN_BUTTON))
+    assert code == ExitCode.OK
+    assert "  entry 8 (ElectricPowerQualitySummary): not imported: power-quality" in out
+    assert "This is import 1: portal import --undo 1 takes it back." in out
+    code, _, err = run(str(GREEN_BUTTON), "--undo", "1")
+    assert code == ExitCode.USAGE and "--history and --undo take no FILE" in err

@@ -6,6 +6,7 @@ here a tiny "tally" format pins down what every importer gets from the framework
 
 import json
 import sqlite3
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from click.testing import CliRunner
 from portal.app import Portal
 from portal.cli import ExitCode, cli
 from portal.errors import ConfigError, UserError
-from portal.importing import BadFile, import_file, importers
+from portal.importing import BadFile, import_file, import_history, importers, undo_import
 from portal.provider import OAuthClient, Provider
 from portal.record import Account, Sector, Transaction
 
@@ -84,6 +85,7 @@ def normalise(stream, item, ref):
 """
 
 GOOD = "TALLY v1\n2026-01-02,-3.50,Coffee\n2026-01-03,-12.00,Lunch\n2026-01-05,100.00,Refund\n"
+FEB = "TALLY v1\n2026-01-03,-12.00,Lunch\n2026-02-01,-900.00,Rent\n2026-02-02,-2.10,Tea\n"
 
 
 @pytest.fixture
@@ -110,7 +112,8 @@ def dump(portal: Portal) -> str:
     """Every table's contents, as SQL text: equal dumps mean an unchanged store."""
     database = portal.store.engine.url.database
     with sqlite3.connect(database) as db:
-        return "\n".join(db.iterdump())
+        # The import counter (sqlite_sequence) moves on after an undo: numbers are not reused.
+        return "\n".join(line for line in db.iterdump() if "sqlite_sequence" not in line)
 
 
 def test_import_stores_every_item_and_a_second_import_adds_nothing(
@@ -170,10 +173,96 @@ def test_as_names_the_importer_and_an_unknown_name_lists_them(app: Portal, tmp_p
 
 
 def test_account_reaches_readers_that_take_it(app: Portal, tmp_path: Path) -> None:
-    path = write(tmp_path, "jan.tally", GOOD)
-    import_file(app, path, account="joint")
-    import_file(app, path, account="sole")
+    import_file(app, write(tmp_path, "jan.tally", GOOD), account="joint")
+    import_file(app, write(tmp_path, "feb.tally", FEB), account="sole")
     assert sorted(r["provider_id"] for r in app.store.rows(Account, "tally")) == ["joint", "sole"]
+
+
+def test_the_same_file_with_and_without_account_is_filed_once(app: Portal, tmp_path: Path) -> None:
+    path = write(tmp_path, "jan.tally", GOOD)
+    import_file(app, path)
+    before = dump(app)
+    with pytest.raises(UserError) as error:
+        import_file(app, path, account="joint")
+    assert error.value.message == (
+        "jan.tally was imported before (import 1) as the default account; importing it as"
+        " 'joint' would hold every transaction in it twice."
+    )
+    assert "portal import --undo 1" in error.value.hint
+    assert dump(app) == before
+    named = write(tmp_path, "named.tally", "TALLY v1\n2026-03-01,-5.00,Books\n2026-03-02,-6,Bus\n")
+    import_file(app, named, account="joint")
+    again = import_file(app, named)  # without --account: where it went before
+    assert again.account == "joint" and again.earlier == 2 and again.import_id is None
+    assert len(list(app.store.rows(Transaction, "tally"))) == 3 + 2
+    assert sorted(r["provider_id"] for r in app.store.rows(Account, "tally")) == ["joint", "tally"]
+
+
+def _amounts(portal: Portal) -> dict[str, str]:
+    return {r["description"]: str(r["amount"]) for r in portal.store.rows(Transaction, "tally")}
+
+
+def test_a_changed_item_is_applied_reported_and_undo_puts_it_back(
+    app: Portal, tmp_path: Path
+) -> None:
+    import_file(app, write(tmp_path, "jan.tally", GOOD))
+    before = dump(app)
+    changed = import_file(app, write(tmp_path, "jan-2.tally", GOOD.replace("-3.50", "-4.50")))
+    assert changed.added == {"accounts": 0, "transactions": 0}
+    [change] = changed.changed
+    assert (change.category, change.provider_id) == ("transactions", "2026-01-02:Coffee")
+    assert change.fields == {"amount": (Decimal("-3.50"), Decimal("-4.50"))}
+    assert changed.import_id == 2
+    assert _amounts(app)["Coffee"] == "-4.50"
+    undone = undo_import(app, 2)
+    assert undone["undone"] == {"transactions": 1, "raw_items": 1}
+    assert dump(app) == before  # byte for byte: the earlier version, its provenance too
+
+
+def test_undo_removes_what_one_import_brought_and_keeps_what_another_holds(
+    app: Portal, tmp_path: Path
+) -> None:
+    jan = import_file(app, write(tmp_path, "jan.tally", GOOD))
+    after_jan = dump(app)
+    feb = import_file(app, write(tmp_path, "feb.tally", FEB))  # Lunch is in both
+    assert feb.added == {"accounts": 0, "transactions": 2}
+    assert sorted(_amounts(app)) == ["Coffee", "Lunch", "Refund", "Rent", "Tea"]
+    undo_import(app, feb.import_id)
+    assert dump(app) == after_jan
+    feb = import_file(app, write(tmp_path, "feb.tally", FEB))
+    assert (jan.import_id, feb.import_id) == (1, 3)  # an undone import's number is not reused
+    undo_import(app, jan.import_id)  # Lunch and the account stay: February's file holds them
+    assert sorted(_amounts(app)) == ["Lunch", "Rent", "Tea"]
+    assert [i["id"] for i in import_history(app)] == [feb.import_id]
+    undo_import(app, feb.import_id)  # ...and now February brought them, they go with it
+    assert app.store.counts() == {}
+    assert app.store.rejections("tally") == []
+    with pytest.raises(UserError, match="There is no import 1 to undo") as error:
+        undo_import(app, 1)
+    assert error.value.hint == "No import is recorded in this store."
+
+
+def test_cli_lists_imports_and_undoes_one(tmp_path: Path, plugins_dir: Path) -> None:
+    run(tmp_path, plugins_dir, "import", str(write(tmp_path, "jan.txt", GOOD)))
+    changed = write(tmp_path, "jan2.txt", GOOD.replace("-12.00", "-13.00"))
+    code, out, err = run(tmp_path, plugins_dir, "import", str(changed))
+    assert code == ExitCode.OK, err
+    assert "Transactions: 3 (0 new, 1 changed)" in out
+    assert "changed transactions 2026-01-03:Lunch: amount -12.00 -> -13.00" in out
+    assert "already in the store" not in out
+    assert "This is import 2: portal import --undo 2 takes it back." in out
+    code, out, _ = run(tmp_path, plugins_dir, "import", "--history")
+    assert code == ExitCode.OK
+    lines = out.splitlines()
+    assert len(lines) == 2 and "jan.txt (tally): 1 new accounts, 3 new transactions" in lines[0]
+    assert "jan2.txt (tally): 0 new accounts, 0 new transactions, 1 changed" in lines[1]
+    code, out, _ = run(tmp_path, plugins_dir, "import", "--undo", "2")
+    assert code == ExitCode.OK
+    assert (
+        out == "Undid import 2 of jan2.txt: removed or restored 1 transactions, 1 raw payloads.\n"
+    )
+    code, _, err = run(tmp_path, plugins_dir, "import", "--undo", "2")
+    assert code == ExitCode.USER_ERROR and "There is no import 2 to undo" in err
 
 
 def test_missing_and_empty_files_say_so(app: Portal, tmp_path: Path) -> None:

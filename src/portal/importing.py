@@ -3,10 +3,13 @@
 An ``Importer`` (declared through the ``register_importers`` hook) recognises a kind of
 file by its content and reads it into pages of raw items; the importer's provider's
 ``normalise`` hook turns them into records through the engine's ``Normaliser``, exactly as
-after a fetch. The whole file is then delivered as one batch, which the store commits in
-one transaction: a file with one bad item is refused whole, with an error naming the line
-or element, and nothing already stored changes. Items keep stable provider ids, so a file
-imported twice adds nothing the second time.
+after a fetch. Each page is written to the store as it is read, all of them in one
+transaction: a file with one bad item is refused whole, with an error naming the line or
+element, and nothing already stored changes; memory holds a page, not the file.
+
+Items keep stable provider ids, so a file imported twice adds nothing the second time. A
+record whose content changed since an earlier import is applied and reported, its earlier
+version kept (``portal.imports_log``), and any import can be undone.
 """
 
 from __future__ import annotations
@@ -15,18 +18,23 @@ import hashlib
 import inspect
 import logging
 import re
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from portal import imports_log
 from portal.batch import Batch
 from portal.errors import ConfigError, UserError
 from portal.filereaders import BadFile, XmlNode, csv_rows, decode, xml_tree
+from portal.imports_log import Change, import_history, undo_import
 from portal.provider import Page, Provider
+from portal.shown import shown
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection as DBConnection
+
     from portal.app import Portal
     from portal.plugins import Plugins
 
@@ -36,11 +44,12 @@ HEAD_BYTES = 8192
 """How much of the start of a file ``sniff`` is shown."""
 
 MAX_FILE_BYTES = 256 * 1024 * 1024
-"""The largest file portal imports: a file is read whole so it can be refused whole."""
+"""The largest file portal imports (in one transaction, so it can be refused whole)."""
 
 __all__ = [
     "HEAD_BYTES",
     "BadFile",
+    "FileNote",
     "FilePage",
     "ImportResult",
     "Importer",
@@ -49,7 +58,9 @@ __all__ = [
     "csv_rows",
     "decode",
     "import_file",
+    "import_history",
     "importers",
+    "undo_import",
     "xml_tree",
 ]
 
@@ -62,19 +73,31 @@ class FilePage(Page):
 
 
 @dataclass(frozen=True)
+class FileNote:
+    """Something in a file that is read but kept nowhere, said rather than dropped silently.
+
+    A reader yields it among its pages (``where`` is "entry 7 (ElectricPowerQualitySummary)");
+    ``portal import`` lists it after the counts.
+    """
+
+    where: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Importer:
     """A kind of file portal can import, declared through the ``register_importers`` hook.
 
     ``sniff(head, filename)`` says from the file's first ``HEAD_BYTES`` whether it is this
     kind; ``read(path)`` (optionally ``read(path, account=...)``) yields its raw items as
-    pages, for ``provider``'s ``normalise`` hook.
+    pages, for ``provider``'s ``normalise`` hook (and ``FileNote``s for what it keeps nowhere).
     """
 
     name: str
     display_name: str
     provider: Provider
     sniff: Callable[[bytes, str], bool]
-    read: Callable[..., Iterable[Page]]
+    read: Callable[..., Iterable[Page | FileNote]]
     extensions: tuple[str, ...] = ()
     description: str = ""
 
@@ -172,6 +195,17 @@ class ImportResult:
     items: int = 0
     records: dict[str, int] = field(default_factory=dict)
     added: dict[str, int] = field(default_factory=dict)
+    changed: list[Change] = field(default_factory=list)
+    """The records it changed, field by field (the first ``LISTED_CHANGES``)."""
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Per table: how many records were new, changed, or already stored as they are."""
+    import_id: int | None = None
+    """The import's number for ``--undo``; None when it changed nothing (not recorded)."""
+    account: str | None = None
+    earlier: int | None = None
+    """The number of an earlier import of the same file, if there is one."""
+    notes: list[str] = field(default_factory=list)
+    """What the file holds that portal keeps nowhere (``FileNote``), where it is."""
 
     @property
     def provider(self) -> str:
@@ -179,7 +213,8 @@ class ImportResult:
         return self.importer.provider.name
 
 
-def _read_bytes(path: Path) -> bytes:
+def _check_file(path: Path) -> tuple[bytes, str]:
+    """The file's first ``HEAD_BYTES`` and its SHA-256, once it is a file portal can read."""
     if not path.exists():
         raise UserError(f"There is no file {str(path)!r}.", hint="Check the path and try again.")
     if not path.is_file():
@@ -187,15 +222,18 @@ def _read_bytes(path: Path) -> bytes:
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise BadFile(path, None, f"is {size} bytes, more than portal imports in one go")
-    data = path.read_bytes()
-    if not data.strip():
-        raise BadFile(path, None, "is empty")
-    return data
+    with path.open("rb") as source:
+        head = source.read(HEAD_BYTES)
+        if not head.strip() and not source.read(HEAD_BYTES).strip():
+            raise BadFile(path, None, "is empty")
+        source.seek(0)
+        digest = hashlib.file_digest(source, "sha256").hexdigest()
+    return head, digest
 
 
-def _pages(importer: Importer, path: Path, account: str | None) -> Iterable[Page]:
+def _pages(importer: Importer, path: Path, account: str | None) -> Iterable[Page | FileNote]:
     # As pluggy does for hooks, pass only the arguments the reader asks for.
-    if "account" in inspect.signature(importer.read).parameters:
+    if _takes_account(importer):
         return importer.read(path, account=account)
     if account is not None:
         raise UserError(
@@ -206,10 +244,19 @@ def _pages(importer: Importer, path: Path, account: str | None) -> Iterable[Page
     return importer.read(path)
 
 
-def _batch(
-    portal: Portal, importer: Importer, path: Path, digest: str, account: str | None
-) -> Batch:
-    """Read and normalise the whole file; any bad item raises ``BadFile`` naming where it was."""
+def _takes_account(importer: Importer) -> bool:
+    return "account" in inspect.signature(importer.read).parameters
+
+
+def _batches(
+    portal: Portal,
+    importer: Importer,
+    path: Path,
+    digest: str,
+    account: str | None,
+    notes: list[str],
+) -> Iterator[Batch]:
+    """Each page of the file, normalised; any bad item raises ``BadFile`` naming where it was."""
     from portal.engine.sync import Normaliser
     from portal.record.tables import Connection
 
@@ -220,21 +267,19 @@ def _batch(
         id=f"file:{digest}", provider=provider.name, status="imported", connected_at=_now()
     )
     normaliser = Normaliser(portal.plugins, provider, connection)
-    whole = Batch(
-        provider=provider.name,
-        connection_id=connection.id,
-        stream=f"import:{importer.name}",
-        fetched_at=_now(),
-    )
     for number, page in enumerate(_pages(importer, path, account), 1):
+        if isinstance(page, FileNote):
+            notes.append(f"{page.where}: {page.text}")
+            continue
+        if page.cursor is not None:  # a file is read whole each time: nothing to resume
+            page = replace(page, cursor=None)
         batch = normaliser.batch(page)
         if batch.rejections:
             rejected = batch.rejections[0]
             index = next(i for i, raw in enumerate(batch.raws) if raw.id == rejected.raw_id)
             raise BadFile(path, _locator(page, number, index), rejected.reason)
-        whole.records.extend(batch.records)
-        whole.raws.extend(batch.raws)
-    return whole
+        yield batch
+        del page, batch  # not held while the reader reads the next page
 
 
 def _locator(page: Page, number: int, index: int) -> str:
@@ -247,26 +292,85 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _account_for(
+    db: DBConnection, importer: Importer, path: Path, digest: str, account: str | None
+) -> tuple[str | None, dict[str, Any] | None]:
+    """The account name to file the file under, given what an earlier import of it used.
+
+    The same file imported with and without ``--account`` would otherwise file its rows
+    twice, under two accounts: without a name it goes where it went before, and a new name
+    for a file already imported is refused.
+    """
+    before = imports_log.earlier(db, digest, importer.name)
+    if before is None or not _takes_account(importer):
+        return account, before
+    if account is None:
+        return before["account"], before
+    if account != before["account"]:
+        named = repr(before["account"]) if before["account"] else "the default account"
+        raise UserError(
+            f"{shown(path.name)} was imported before (import {before['id']}) as {named};"
+            f" importing it as {shown(account)!r} would hold every transaction in it twice.",
+            hint=f"Run portal import --undo {before['id']} first to file it under the new"
+            " name, or import it again without --account.",
+        )
+    return account, before
+
+
 def import_file(
     portal: Portal, path: Path, *, importer: str | None = None, account: str | None = None
 ) -> ImportResult:
     """Import one downloaded file into the store: all of it, or (on an error) none of it.
 
     ``importer`` names the importer to use (default: the one that recognises the content);
-    ``account`` names the account for files that do not say which one they are for.
+    ``account`` names the account for files that do not say which one they are for. The
+    file is read and written a page at a time, in one transaction; the import is recorded
+    (``portal.imports_log``) when it brought or changed anything, so it can be undone.
     """
-    data = _read_bytes(path)
+    head, digest = _check_file(path)
     known = importers(portal.plugins)
-    chosen = choose_importer(known, path, data[:HEAD_BYTES], importer)
-    digest = hashlib.sha256(data).hexdigest()
-    batch = _batch(portal, chosen, path, digest, account)
-    before = portal.store.counts().get(chosen.provider.name, {})
-    portal.plugins.pm.hook.deliver(batch=batch)
-    after = portal.store.counts().get(chosen.provider.name, {})
-    result = ImportResult(path=path, importer=chosen, digest=digest, items=batch.items_in)
-    for record in batch.records:
-        name = record.category.value
-        result.records[name] = result.records.get(name, 0) + 1
-    for name in result.records:
-        result.added[name] = after.get(name, 0) - before.get(name, 0)
+    chosen = choose_importer(known, path, head, importer)
+    store = portal.store
+    others = _other_destinations(portal)
+    result = ImportResult(path=path, importer=chosen, digest=digest)
+    with store.engine.connect() as db:
+        transaction = db.begin()
+        try:
+            account, before = _account_for(db, chosen, path, digest, account)
+            result.account = account
+            result.earlier = None if before is None else before["id"]
+            tally = imports_log.begin(
+                db, path.name, digest, chosen.name, chosen.provider.name, account
+            )
+            for batch in _batches(portal, chosen, path, digest, account, result.notes):
+                entries = imports_log.compare(db, tally, batch)
+                store.write_in(db, batch)
+                imports_log.record(db, tally, entries)
+                others(batch=batch)
+                result.items += batch.items_in
+                for record in batch.records:
+                    name = record.category.value
+                    result.records[name] = result.records.get(name, 0) + 1
+                del batch, entries  # not held while the next page is read
+            if not tally.altered:  # nothing new, nothing changed: leave no trace at all
+                transaction.rollback()
+            else:
+                imports_log.finish(db, tally)
+                transaction.commit()
+                result.import_id = tally.import_id
+        except BaseException:
+            transaction.rollback()
+            raise
+    result.added = {name: tally.counts.get(name, {}).get("new", 0) for name in result.records}
+    result.changed = tally.changes
+    result.counts = tally.counts
     return result
+
+
+def _other_destinations(portal: Portal) -> Callable[..., Any]:
+    """The ``deliver`` hook without the store, which the import writes in its transaction."""
+    from portal.store import StoreDestination
+
+    pm = portal.plugins.pm
+    stores = [p for p in pm.get_plugins() if isinstance(p, StoreDestination)]
+    return pm.subset_hook_caller("deliver", remove_plugins=stores)

@@ -262,6 +262,14 @@ class Store:
             }
         return self._categories
 
+    def write_in(self, db: DBConnection, batch: Batch) -> None:
+        """Write ``batch`` inside ``db``'s open transaction, in this process.
+
+        For work that must land whole however many batches it has (an import): the caller
+        opens the transaction on ``self.engine`` and commits or rolls back once.
+        """
+        self._write_here(db, self._writes(batch))
+
     def _writes(self, batch: Batch) -> list[_Write]:
         """What committing ``batch`` writes: each table's rows, and what a conflict does."""
         now = datetime.now(UTC)

@@ -13,13 +13,17 @@ from portal.cli.base import _open, cli, friendly_errors
 from portal.shown import shown
 
 if TYPE_CHECKING:
+    from portal.app import Portal
     from portal.importing import ImportResult
 
 EPILOG = """\b
 Exit codes:
-  0    the whole file was imported (or was already in the store)
+  0    the whole file was imported (or was already in the store),
+       or the import named by --undo was undone
   3    the file is missing, of a kind no importer reads, or has an error
-       (the line or element is named; nothing was imported)
+       (the line or element is named; nothing was imported); or the
+       file was imported before under another --account; or --undo
+       names no recorded import
   5    an importer plugin is broken"""
 
 
@@ -38,6 +42,16 @@ Exit codes:
     " it. Files imported with the same name go to the same account.",
 )
 @click.option("--list", "list_only", is_flag=True, help="List the installed importers and stop.")
+@click.option(
+    "--history", is_flag=True, help="List the imports recorded in the store, to --undo one."
+)
+@click.option(
+    "--undo",
+    "undo_id",
+    type=int,
+    metavar="ID",
+    help="Remove what import ID brought (and put back what it changed), then stop.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (for scripts).")
 @click.pass_context
 def import_command(
@@ -46,6 +60,8 @@ def import_command(
     as_name: str | None,
     account: str | None,
     list_only: bool,
+    history: bool,
+    undo_id: int | None,
     as_json: bool,
 ) -> None:
     """Import FILE, a statement or data file you downloaded from a provider.
@@ -55,14 +71,20 @@ def import_command(
     ... see --list), turns it into records as a sync would, and stores the whole file in
     one transaction. A file with an error is refused whole, with the line or element
     named, and the store is left exactly as it was. Importing the same file again, or
-    one that overlaps it, adds nothing twice.
+    one that overlaps it, adds nothing twice; a record the new file says differently is
+    updated and listed, and --undo ID takes the whole import back (--history lists them).
     """
     from portal.importing import import_file, importers
 
-    if file is None and not list_only:
+    if file is None and not (list_only or history or undo_id is not None):
         raise click.UsageError("Give the FILE to import (or --list to see the importers).")
+    if file is not None and (history or undo_id is not None):
+        raise click.UsageError("--history and --undo take no FILE: run them on their own.")
     with friendly_errors(ctx.obj["verbose"]):
         portal = _open(ctx)
+        if history or undo_id is not None:
+            _history_or_undo(portal, undo_id, as_json)
+            return
         if list_only:
             known = importers(portal.plugins)
             if not known:
@@ -92,6 +114,16 @@ def _report(result: ImportResult, where: str, as_json: bool) -> None:
                     "items": result.items,
                     "records": result.records,
                     "added": result.added,
+                    "changed": [
+                        {
+                            "category": c.category,
+                            "provider_id": c.provider_id,
+                            "fields": {k: [str(a), str(b)] for k, (a, b) in c.fields.items()},
+                        }
+                        for c in result.changed
+                    ],
+                    "import": result.import_id,
+                    "notes": result.notes,
                     "store": where,
                 },
                 indent=2,
@@ -102,10 +134,61 @@ def _report(result: ImportResult, where: str, as_json: bool) -> None:
         f"Imported {shown(result.path.name)} as {shown(result.importer.display_name)}"
         f" ({result.items} items, filed under provider {shown(repr(result.provider))}):"
     )
+    changed = {name: per.get("changed", 0) for name, per in result.counts.items()}
     for name, count in result.records.items():
         label = CATEGORY_LABELS.get(Category(name), name)
         new = result.added.get(name, 0)
-        output.echo(f"  {shown(label)}: {count} ({new} new)")
-    if not any(result.added.values()):
-        output.echo("Everything in the file was already in the store.")
+        more = f", {changed[name]} changed" if changed.get(name) else ""
+        output.echo(f"  {shown(label)}: {count} ({new} new{more})")
+    for change in result.changed[:SHOWN_CHANGES]:
+        output.echo(
+            f"  changed {change.category} {shown(change.provider_id)}: {shown(change.describe())}"
+        )
+    if sum(changed.values()) > SHOWN_CHANGES:
+        output.echo(f"  ... and {sum(changed.values()) - SHOWN_CHANGES} more changed records.")
+    for note in result.notes[:SHOWN_CHANGES]:
+        output.echo(f"  {shown(note)}")
+    if len(result.notes) > SHOWN_CHANGES:
+        output.echo(f"  ... and {len(result.notes) - SHOWN_CHANGES} more entries not imported.")
+    if result.import_id is None:
+        output.echo("Everything in the file was already in the store, unchanged.")
+    else:
+        output.echo(f"This is import {result.import_id}: portal import --undo {result.import_id}"
+                   " takes it back.")  # fmt: skip
     output.echo(f"Store: {shown(where)}")
+
+
+SHOWN_CHANGES = 20
+"""Changed records listed one by one; the rest are counted."""
+
+
+def _history_or_undo(portal: Portal, undo_id: int | None, as_json: bool) -> None:
+    from portal.importing import import_history, undo_import
+
+    if undo_id is not None:
+        undone = undo_import(portal, undo_id)
+        if as_json:
+            output.echo(json.dumps(undone, indent=2, default=str))
+            return
+        counts = sorted(undone["undone"].items(), key=lambda kv: (kv[0] == "raw_items", kv[0]))
+        what = ", ".join(f"{n} {t.replace('raw_items', 'raw payloads')}" for t, n in counts)
+        output.echo(
+            f"Undid import {undo_id} of {shown(undone['file'])}: removed or restored {what}."
+        )
+        return
+    found = import_history(portal)
+    if as_json:
+        output.echo(json.dumps(found, indent=2, default=str))
+        return
+    if not found:
+        output.echo("No import is recorded in this store.")
+    for entry in found:
+        listed = ", ".join(
+            f"{per['new']} new {table}" + (f", {per['changed']} changed" if per["changed"] else "")
+            for table, per in entry["counts"].items()
+        )
+        account = f" as {shown(entry['account'])!r}" if entry["account"] else ""
+        output.echo(
+            f"{entry['id']:>4}  {entry['imported_at']:%Y-%m-%d %H:%M} UTC  {shown(entry['file'])}"
+            f" ({shown(entry['importer'])}{account}): {listed}"
+        )

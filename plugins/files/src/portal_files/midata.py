@@ -13,15 +13,17 @@ so that the files of two accounts are kept apart.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from portal.importing import BadFile, FilePage, csv_rows, decode
+from portal.filereaders import bounded_decimal, open_text
+from portal.importing import BadFile, FilePage, csv_rows
 
 COLUMNS = {
     "date": "Date",
@@ -38,6 +40,7 @@ SYMBOLS = {"£": "GBP", "€": "EUR", "$": "USD"}
 DEFAULT_ACCOUNT = "current-account"
 _AMOUNT = re.compile(r"([+-]?)\s*([£€$]?)\s*([+-]?)\s*(\d[\d,]*(?:\.\d+)?|\.\d+)")
 _OVERDRAFT = "arranged overdraft limit"
+_DAY = re.compile(r"(\d{2})/(\d{2})/(\d{4})")
 
 
 def _column(cell: str) -> str | None:
@@ -65,9 +68,10 @@ def parse_amount(value: str) -> tuple[Decimal, str | None]:
         raise ValueError(f"{value!r} is not an amount such as -£12.34")
     sign_before, symbol, sign_after, digits = match.groups()
     try:
-        amount = Decimal(digits.replace(",", ""))
-    except InvalidOperation:  # pragma: no cover - the pattern admits only digits
-        raise ValueError(f"{value!r} is not an amount") from None
+        amount = bounded_decimal(digits.replace(",", ""))
+    except ValueError as error:  # the pattern admits only digits: too many of them
+        shortened = value if len(value) <= 40 else value[:40] + "..."
+        raise ValueError(f"{shortened!r} {error}") from None
     if negative or "-" in (sign_before, sign_after):
         amount = -amount
     return amount, SYMBOLS.get(symbol)
@@ -76,6 +80,12 @@ def parse_amount(value: str) -> tuple[Decimal, str | None]:
 def parse_date(value: str) -> date:
     """A midata date: DD/MM/YYYY (some banks write DD-MM-YYYY or YYYY-MM-DD)."""
     text = value.strip()
+    if (found := _DAY.fullmatch(text)) is not None:  # the usual form, without strptime's cost
+        day, month, year = map(int, found.groups())
+        try:
+            return date(year, month, day)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a date (DD/MM/YYYY)") from None
     for pattern in ("%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d"):
         try:
             return datetime.strptime(text, pattern).date()  # noqa: DTZ007 - a date, no time
@@ -84,9 +94,65 @@ def parse_date(value: str) -> date:
     raise ValueError(f"{value!r} is not a date (DD/MM/YYYY)")
 
 
+PAGE = 500
+"""Rows read before they are handed on as a page: the reader holds at most this many."""
+
+
 def read(path: Path, account: str | None = None) -> Iterator[FilePage]:
-    """The file's account and its transactions, each with its line."""
-    rows = csv_rows(decode(path.read_bytes(), path), path)
+    """The file's transactions in pages, each with its line, then its account.
+
+    The file is read as a stream. The account comes last because the bank's overdraft line
+    (kept on it) ends the file; a row's id needs only the account's name.
+    """
+    with open_text(path) as text:
+        by_date = _in_date_order(csv_rows(text, path))
+    with open_text(path) as text:
+        yield from _read(path, csv_rows(text, path), account, by_date)
+
+
+class _Occurrences:
+    """Which of several equal rows this is: 1 for the first, 2 for the next, ...
+
+    Equal rows share a date (it is one of the values), so in a file in date order, as
+    banks write them, only the current date's rows need counting: memory holds one day.
+    A file out of date order counts every row (a 16-byte digest each).
+    """
+
+    def __init__(self, by_date: bool) -> None:
+        self.by_date = by_date
+        self.date: str | None = None
+        self.seen: Counter[bytes] = Counter()
+
+    def next(self, date: str, values: tuple[str, ...]) -> int:
+        if self.by_date and date != self.date:
+            self.date = date
+            self.seen.clear()
+        digest = hashlib.blake2b("\x00".join(values).encode(), digest_size=16).digest()
+        self.seen[digest] += 1
+        return self.seen[digest]
+
+
+def _in_date_order(rows: Iterator[tuple[int, list[str]]]) -> bool:
+    """Whether each date's rows come together (a first pass: only the dates are kept)."""
+    columns = next((c for _, row in rows if (c := _header(row)) is not None), None)
+    if columns is None:
+        return True  # the reading pass says what is wrong
+    done: set[str] = set()
+    current = None
+    for _, row in rows:
+        date = row[columns["Date"]].strip() if len(row) > columns["Date"] else ""
+        if date != current:
+            if date in done:
+                return False
+            if current is not None:
+                done.add(current)
+            current = date
+    return True
+
+
+def _read(
+    path: Path, rows: Iterator[tuple[int, list[str]]], account: str | None, by_date: bool
+) -> Iterator[FilePage]:
     preamble: list[str] = []
     columns = None
     header_line = 0
@@ -108,20 +174,25 @@ def read(path: Path, account: str | None = None) -> Iterator[FilePage]:
     the_account: dict[str, Any] = {"account": key, "name": account, "preamble": preamble}
     items: list[dict[str, Any]] = []
     where: list[str] = []
-    seen: Counter[tuple[str, ...]] = Counter()
+    occurrences = _Occurrences(by_date)  # equal rows are told apart by their order
+    count = 0
     for number, row in rows:
         if any(cell.strip().lower() == _OVERDRAFT for cell in row):
             the_account["overdraft"] = [cell.strip() for cell in row if cell.strip()]
             continue
         item = _item(path, number, row, columns)
-        values = tuple(item[name] for name in REQUIRED)
-        seen[values] += 1
-        items.append({"account": key, **item, "occurrence": seen[values]})
+        occurrence = occurrences.next(item["Date"], tuple(item[name] for name in REQUIRED))
+        items.append({"account": key, **item, "occurrence": occurrence})
         where.append(f"line {number}")
-    if not items:
+        count += 1
+        if len(items) >= PAGE:
+            yield FilePage("transactions", items, locators=where)
+            items, where = [], []
+    if not count:
         raise BadFile(path, f"line {header_line}", "has a header but no transactions after it")
+    if items:
+        yield FilePage("transactions", items, locators=where)
     yield FilePage("accounts", [the_account], locators=[f"line {header_line}"])
-    yield FilePage("transactions", items, locators=where)
 
 
 def _item(path: Path, number: int, row: list[str], columns: dict[str, int]) -> dict[str, str]:

@@ -11,11 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from portal.filereaders import bounded_decimal
 from portal.importing import BadFile, FilePage, XmlNode
+from portal.shown import shown
 from portal_files import ofx
 
 _DATE = re.compile(
@@ -61,12 +63,10 @@ def ofx_amount(value: str) -> Decimal:
     if "," in text and "." not in text:
         text = text.replace(",", ".")
     try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(f"{value!r} is not an amount") from None
-    if not amount.is_finite():
-        raise ValueError(f"{value!r} is not an amount")
-    return amount
+        return bounded_decimal(text)
+    except ValueError as error:
+        shortened = value if len(value) <= 40 else value[:40] + "..."
+        raise ValueError(f"{shortened!r} {error}") from None
 
 
 def _present(value: str) -> str:
@@ -108,87 +108,155 @@ def _account_key(kind: str, account: dict[str, Any]) -> str:
     return "bank:" + ":".join(p for p in parts if p)
 
 
-def _institution(root: XmlNode) -> dict[str, Any]:
-    signon = next(root.iter("SONRS"), None)
-    if signon is None:
-        return {}
-    return {k: v for k, v in to_dict(signon).items() if k in ("FI", "INTU.BID")}
+def _status(path: Path, status: XmlNode) -> None:
+    """A STATUS aggregate that reports an error: the bank's own words, as the file has them."""
+    code = status.child_text("CODE")
+    severity = (status.child_text("SEVERITY") or "").upper()
+    if severity != "ERROR" and (severity or code in (None, "0")):
+        return  # INFO, or a WARN that came with its data
+    message = status.child_text("MESSAGE") or "no message"
+    holder = status.parent.tag if status.parent is not None else ""
+    what = "when signing on" if holder == "SONRS" else "for this statement"
+    raise BadFile(
+        path,
+        status.locator,
+        f"the bank reported error {code} {what}: {shown(message)}",
+        hint="That is the bank's own message, written into the file it sent: sign in to the"
+        " bank's website and download the statement again. Nothing was imported.",
+    )
 
 
-def _statement_status(path: Path, statement: XmlNode) -> None:
-    wrapper = statement.parent
-    status = wrapper.find("STATUS") if wrapper else None
-    code = status.child_text("CODE") if status else None
-    if code not in (None, "0"):
-        assert status is not None
-        message = status.child_text("MESSAGE") or "no message"
-        raise BadFile(
-            path,
-            status.locator,
-            f"the bank reported error {code} for this statement: {message}",
-            hint="Download the statement again; nothing was imported.",
-        )
+PAGE = 500
+"""Items read before they are handed on as a page: the reader holds at most this many."""
+
+RECORDS = frozenset(
+    {"SONRS", "STATUS", "STMTTRN", "BANKACCTFROM", "CCACCTFROM", "LEDGERBAL", "AVAILBAL"}
+)
+"""Aggregates read whole once they end: what they hold is kept until then, and everything
+else is dropped as soon as it has been read, so memory holds one record, not the file."""
+
+
+class _Statements:
+    """What the events of one file have said so far, and the items not yet handed on."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.institution: dict[str, Any] = {}
+        self.context: dict[str, Any] | None = None  # the current statement's account
+        self.statements = 0
+        self.inside = 0  # how many RECORDS are open around the current element
+        self.items: dict[str, tuple[list[dict[str, Any]], list[str]]] = {}
+
+    def add(self, stream: str, item: dict[str, Any], node: XmlNode) -> None:
+        items, where = self.items.setdefault(stream, ([], []))
+        items.append(item)
+        where.append(node.locator)
+
+    def pages(self, everything: bool = False) -> Iterator[FilePage]:
+        for stream, (items, where) in list(self.items.items()):
+            if everything or len(items) >= PAGE:
+                del self.items[stream]
+                yield FilePage(stream, items, locators=where)
+
+    def start(self, node: XmlNode) -> None:
+        if node.tag in UNSUPPORTED:
+            raise BadFile(
+                self.path,
+                node.locator,
+                f"holds a {UNSUPPORTED[node.tag]} statement, which portal cannot import yet",
+                hint="Download only bank and credit card accounts; nothing was imported.",
+            )
+        if node.tag in STATEMENTS:
+            self.statements += 1
+            self.context = None
+        self.inside += node.tag in RECORDS
+
+    def end(self, node: XmlNode) -> None:
+        """Read an element that has ended, then forget it unless an open record holds it."""
+        self.inside -= node.tag in RECORDS
+        self._read(node)
+        parent = node.parent.tag if node.parent is not None else ""
+        if not self.inside and not (parent in STATEMENTS and not node.seen):
+            node.drop()  # read: only a statement's own values (CURDEF) are wanted later
+
+    def _read(self, node: XmlNode) -> None:
+        parent = node.parent.tag if node.parent is not None else ""
+        if node.tag == "STATUS":
+            _status(self.path, node)
+        elif node.tag == "SONRS":
+            found = to_dict(node)
+            self.institution = {k: v for k, v in found.items() if k in ("FI", "INTU.BID")}
+        elif parent in STATEMENTS:
+            self._in_statement(node)
+        elif node.tag == "STMTTRN" and parent == "BANKTRANLIST":
+            self._transaction(node)
+        elif node.tag in STATEMENTS and self.context is None:
+            self._account(node, None)
+
+    def _in_statement(self, node: XmlNode) -> None:
+        statement = node.parent
+        assert statement is not None
+        if node.tag in ("BANKACCTFROM", "CCACCTFROM"):
+            self._account(statement, node)
+        elif node.tag in ("LEDGERBAL", "AVAILBAL"):
+            context = self._context(statement)
+            _check(self.path, node, "BALAMT", ofx_amount)
+            _check(self.path, node, "DTASOF", ofx_datetime)
+            self.add("balances", {**context, "Type": node.tag, **to_dict(node)}, node)
+
+    def _account(self, statement: XmlNode, node: XmlNode | None) -> None:
+        kind = STATEMENTS[statement.tag]
+        if node is None or not node.child_text("ACCTID"):
+            raise BadFile(
+                self.path, statement.locator, f"<{statement.tag}> names no account (ACCTID)"
+            )
+        currency = statement.child_text("CURDEF")
+        if not currency:
+            raise BadFile(
+                self.path, statement.locator, f"<{statement.tag}> has no currency (CURDEF)"
+            )
+        account = to_dict(node)
+        self.context = {"account": _account_key(kind, account), "CURDEF": currency}
+        # Only what stays true of the account goes on it (not the statement's period or the
+        # server's clock), so a later download does not restate an unchanged account.
+        self.add("accounts", {**self.context, "kind": kind, **account, **self.institution}, node)
+
+    def _context(self, statement: XmlNode) -> dict[str, Any]:
+        if self.context is None:
+            tag = "BANKACCTFROM" if statement.tag == "STMTRS" else "CCACCTFROM"
+            self._account(statement, statement.find(tag))
+        assert self.context is not None
+        return self.context
+
+    def _transaction(self, node: XmlNode) -> None:
+        listing = node.parent
+        statement = listing.parent if listing is not None else None
+        if statement is None or statement.tag not in STATEMENTS:
+            return  # not a statement's (an investment statement is refused at its start)
+        context = self._context(statement)
+        for tag in ("TRNTYPE", "FITID"):
+            _check(self.path, node, tag, _present)
+        _check(self.path, node, "DTPOSTED", ofx_datetime)
+        _check(self.path, node, "DTAVAIL", ofx_datetime, required=False)
+        _check(self.path, node, "DTUSER", ofx_datetime, required=False)
+        _check(self.path, node, "TRNAMT", ofx_amount)
+        self.add("transactions", {**context, **to_dict(node)}, node)
 
 
 def read(path: Path) -> Iterator[FilePage]:
-    """Every statement in an OFX/QFX file: its account, balances and transactions."""
-    root = ofx.parse(path.read_bytes(), path)
-    for tag, kind in UNSUPPORTED.items():
-        found = next(root.iter(tag), None)
-        if found is not None:
-            raise BadFile(
-                path,
-                found.locator,
-                f"holds a {kind} statement, which portal cannot import yet",
-                hint="Download only bank and credit card accounts; nothing was imported.",
-            )
-    institution = _institution(root)
-    statements = [s for tag in STATEMENTS for s in root.iter(tag)]
-    if not statements:
-        raise BadFile(path, root.locator, "holds no bank or credit card statement")
-    for statement in statements:
-        yield from _statement(path, statement, institution)
+    """Every statement in an OFX/QFX file: its accounts, balances and transactions.
 
-
-def _statement(path: Path, statement: XmlNode, institution: dict[str, Any]) -> Iterator[FilePage]:
-    _statement_status(path, statement)
-    kind = STATEMENTS[statement.tag]
-    account_node = statement.find("BANKACCTFROM" if kind == "bank" else "CCACCTFROM")
-    if account_node is None or not account_node.child_text("ACCTID"):
-        raise BadFile(path, statement.locator, f"<{statement.tag}> names no account (ACCTID)")
-    currency = statement.child_text("CURDEF")
-    if not currency:
-        raise BadFile(path, statement.locator, f"<{statement.tag}> has no currency (CURDEF)")
-    account = to_dict(account_node)
-    key = _account_key(kind, account)
-    context = {"account": key, "CURDEF": currency}
-    listing = statement.find("BANKTRANLIST")
-    # Only what stays true of the account goes on it (not the statement's period or the
-    # server's clock), so a later download does not restate an unchanged account.
-    yield FilePage(
-        "accounts",
-        [{**context, "kind": kind, **account, **institution}],
-        locators=[account_node.locator],
-    )
-    balances, where = [], []
-    for tag in ("LEDGERBAL", "AVAILBAL"):
-        node = statement.find(tag)
-        if node is not None:
-            _check(path, node, "BALAMT", ofx_amount)
-            _check(path, node, "DTASOF", ofx_datetime)
-            balances.append({**context, "Type": tag, **to_dict(node)})
-            where.append(node.locator)
-    if balances:
-        yield FilePage("balances", balances, locators=where)
-    items, where = [], []
-    for node in listing.findall("STMTTRN") if listing is not None else []:
-        for tag in ("TRNTYPE", "FITID"):
-            _check(path, node, tag, _present)
-        _check(path, node, "DTPOSTED", ofx_datetime)
-        _check(path, node, "DTAVAIL", ofx_datetime, required=False)
-        _check(path, node, "DTUSER", ofx_datetime, required=False)
-        _check(path, node, "TRNAMT", ofx_amount)
-        items.append({**context, **to_dict(node)})
-        where.append(node.locator)
-    if items:
-        yield FilePage("transactions", items, locators=where)
+    The file is read as a stream: items are handed on in pages of ``PAGE``, so memory
+    holds a page, not the file. A bank's own error status in the file is the error shown.
+    """
+    found = _Statements(path)
+    for kind, node in ofx.events(path):
+        if kind == "start":
+            found.start(node)
+            continue
+        found.end(node)
+        if node.tag == "STMTTRN":
+            yield from found.pages()
+    if not found.statements:
+        raise BadFile(path, None, "holds no bank or credit card statement")
+    yield from found.pages(everything=True)

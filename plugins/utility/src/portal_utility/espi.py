@@ -28,6 +28,8 @@ from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden
 from defusedxml.ElementTree import DefusedXMLParser, iterparse
 
+from portal.filereaders import MAX_DEPTH
+
 ATOM = "http://www.w3.org/2005/Atom"
 ESPI = "http://naesb.org/espi"
 CUSTOMER = "http://naesb.org/espi/customer"
@@ -111,10 +113,15 @@ def entries(
         for event, element in iterparse(source, events=("start", "end"), parser=_StrictParser()):
             if event == "start":
                 stack.append(element)
+                if len(stack) > MAX_DEPTH:  # before value() recurses into it
+                    raise MalformedFeed(
+                        f"{where} nests elements more than {MAX_DEPTH} deep (at"
+                        f" <{_local(element.tag)}>), which no ESPI feed needs."
+                    )
                 continue
             stack.pop()
             if element.tag == f"{{{ATOM}}}entry":
-                yield _entry(element, where)
+                yield from _entries(element, where)
                 if stack:  # free the entry: memory stays flat however long the feed
                     stack[-1].remove(element)
                 element.clear()
@@ -182,27 +189,34 @@ def value(element: Element) -> Any:
     return out
 
 
-def _entry(element: Element, where: str) -> dict[str, Any]:
+def _entries(element: Element, where: str) -> Iterator[dict[str, Any]]:
+    """An entry as a dict; one per resource where its content holds several of one kind
+    (the Green Button Alliance's own sample puts a day's IntervalBlocks in one entry)."""
     entry: dict[str, Any] = {"links": []}
+    resources: list[Element] = []
     for child in element:
         name = _local(child.tag)
         if name == "link":
             entry["links"].append(dict(child.attrib))
         elif name == "content":
             resources = list(child)
-            if len(resources) != 1:
+            kinds = {_local(r.tag) for r in resources}
+            if len(kinds) != 1:
                 raise MalformedFeed(
                     f"{where}: entry {entry.get('id', '?')} holds {len(resources)} resources"
-                    " in its content; ESPI puts exactly one there."
+                    " in its content; ESPI puts one there (or several of one kind)."
                 )
-            entry["resource"] = _local(resources[0].tag)
-            content = value(resources[0])
-            entry["content"] = content if isinstance(content, dict) else {}
         elif not list(child):
             entry[name] = (child.text or "").strip()
-    if "resource" not in entry:
+    if not resources:
         raise MalformedFeed(f"{where}: entry {entry.get('id', '?')} has no content.")
-    return entry
+    for resource in resources:
+        content = value(resource)
+        yield {
+            **entry,
+            "resource": _local(resource.tag),
+            "content": content if isinstance(content, dict) else {},
+        }
 
 
 def link(entry: dict[str, Any], rel: str, contains: str = "") -> str | None:

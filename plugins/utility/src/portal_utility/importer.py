@@ -4,8 +4,14 @@ A Download My Data file is the Batch/Subscription feed a utility's website offer
 XML download. It is read with the same parser as Connect My Data (``portal_utility.espi``:
 defusedxml, no entities, no DTD) and turned into the same raw items (``portal_utility.items``),
 so ``normalise`` cannot tell a file from a fetch. The hierarchy is rebuilt from each entry's
-``self`` link (``.../UsagePoint/1/MeterReading/1/IntervalBlock/7``), since a file may list a
-ReadingType after the MeterReading that links it, but always before that meter's readings.
+links (``.../UsagePoint/1/MeterReading/1/IntervalBlock/7``).
+
+Files put entries in any order: the Green Button Alliance's own sample lists the
+ReadingType after the readings that use it, and a UsagePoint before its local time. The
+file is therefore read twice, as a stream both times: first for the small entries that
+give context (usage points, meter readings, reading types, local time), then for the
+readings and summaries, which are handed on as they come. Memory holds the context, never
+the readings.
 
 Records are filed under the ``greenbutton`` provider, not Demo Energy's: a file can come
 from any utility in the world.
@@ -13,11 +19,12 @@ from any utility in the world.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from portal.importing import BadFile, FilePage
+from portal.importing import BadFile, FileNote, FilePage
 from portal_utility import espi, items
 
 USAGE_SUMMARIES = ("UsageSummary", "ElectricPowerUsageSummary")
@@ -30,20 +37,38 @@ def sniff(head: bytes, filename: str) -> bool:
     return espi.ESPI.encode() in head and (b"<feed" in head or b"<entry" in head)
 
 
-def read(path: Path) -> Iterator[FilePage]:
-    """The file's raw items, page by page, each item with the entry it came from."""
-    reader = _Reader(path)
+NOT_RECORDED = {
+    "ElectricPowerQualitySummary": "power-quality measurements (flicker, voltage dips and"
+    " swells) have no place in portal's record yet",
+}
+"""ESPI resources portal reads but keeps no record of: named in the import's notes."""
+
+CONTEXT = ("LocalTimeParameters", "UsagePoint", "MeterReading", "ReadingType")
+_POINT = re.compile(r"^(.*?/UsagePoint/[^/]+)")
+
+
+def _entries(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     with path.open("rb") as source:
         try:
             for number, entry in enumerate(espi.entries(source, "the file"), 1):
-                yield from reader.entry(number, items.portable(entry))
+                yield number, items.portable(entry)
         except espi.FeedError as error:
             raise BadFile(path, None, error.message.removeprefix("the file").lstrip(": ")) from None
+
+
+def read(path: Path) -> Iterator[FilePage | FileNote]:
+    """The file's raw items, page by page, each item with the entry it came from."""
+    reader = _Reader(path)
+    for _, entry in _entries(path):
+        if entry["resource"] in CONTEXT:
+            reader.context(entry)
+    for number, entry in _entries(path):
+        yield from reader.entry(number, entry)
     yield from reader.customer()
 
 
 class _Reader:
-    """What has been seen so far: the context the next entries need."""
+    """The context entries of the file, and what the second pass has seen so far."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -54,26 +79,30 @@ class _Reader:
         self.customers: list[tuple[str, dict[str, Any]]] = []
         self.locations: list[dict[str, Any]] = []
 
-    def entry(self, number: int, entry: dict[str, Any]) -> Iterator[FilePage]:
-        resource = entry["resource"]
+    def context(self, entry: dict[str, Any]) -> None:
         href = espi.link(entry, "self") or ""
+        known = {
+            "LocalTimeParameters": self.local_times,
+            "UsagePoint": self.points,
+            "MeterReading": self.meter_readings,
+            "ReadingType": self.reading_types,
+        }[entry["resource"]]
+        known[href] = entry["content"] if entry["resource"] == "ReadingType" else entry
+
+    def entry(self, number: int, entry: dict[str, Any]) -> Iterator[FilePage | FileNote]:
+        resource = entry["resource"]
         where = f"entry {number} ({resource})"
-        if resource == "LocalTimeParameters":
-            self.local_times[href] = entry
-        elif resource == "ReadingType":
-            self.reading_types[href] = entry["content"]
-        elif resource == "MeterReading":
-            self.meter_readings[href] = entry
-        elif resource == "UsagePoint":
-            self.points[href] = entry
-            local_time = self.local_times.get(espi.link(entry, "related", "/LocalTime") or "")
+        if resource in ("LocalTimeParameters", "MeterReading", "ReadingType"):
+            return
+        if resource == "UsagePoint":
+            local_time = self.local_times.get(espi.link(entry, "related", "LocalTime") or "")
             item = {"UsagePoint": entry, "LocalTimeParameters": local_time}
             yield FilePage("usage_points", [item], locators=[where])
         elif resource == "IntervalBlock":
-            yield self._block(entry, href, where)
+            yield self._block(entry, espi.link(entry, "self") or "", where)
         elif resource in USAGE_SUMMARIES:
-            point = self._point(href, "/UsageSummary/", where)
-            yield FilePage("usage_summaries", [items.summary_item(point, entry)], [where])
+            point = self._point(entry, where)
+            yield FilePage("usage_summaries", [items.summary_item(point, entry)], locators=[where])
         elif resource in CUSTOMER_RESOURCES:
             stream = "customer_accounts" if resource == "CustomerAccount" else "agreements"
             yield FilePage(stream, [entry], locators=[where])
@@ -81,6 +110,8 @@ class _Reader:
             self.customers.append((where, entry))
         elif resource == "ServiceLocation":
             self.locations.append(entry)
+        elif resource in NOT_RECORDED:
+            yield FileNote(where, f"not imported: {NOT_RECORDED[resource]}")
         else:
             raise BadFile(
                 self.path,
@@ -99,17 +130,17 @@ class _Reader:
         meter_reading = self.meter_readings.get(reading_href)
         if meter_reading is None:
             raise BadFile(self.path, where, f"belongs to MeterReading {reading_href!r}, which"
-                          " the file does not hold before it")  # fmt: skip
-        type_href = espi.link(meter_reading, "related", "/ReadingType/") or ""
+                          " the file does not hold")  # fmt: skip
+        type_href = espi.link(meter_reading, "related", "ReadingType/") or ""
         reading_type = self.reading_types.get(type_href)
         if reading_type is None:
             raise BadFile(
                 self.path,
                 where,
-                f"has readings whose ReadingType {type_href!r} the file does not hold before"
-                " them, so their unit is unknown",
+                f"has readings whose ReadingType {type_href!r} the file does not hold, so"
+                " their unit is unknown",
             )
-        point = self._point(reading_href, "/MeterReading/", where)
+        point = self._point(meter_reading, where)
         meter = items.meter_reading_id(meter_reading)
         found = list(items.reading_items(point, meter, reading_type, entry))
         stream = items.readings_stream(point, meter)
@@ -119,13 +150,17 @@ class _Reader:
             locators=[f"{where}, IntervalReading {i}" for i in range(1, len(found) + 1)],
         )
 
-    def _point(self, href: str, below: str, where: str) -> dict[str, str]:
-        point_href = href.split(below, 1)[0]
-        point = self.points.get(point_href)
+    def _point(self, entry: dict[str, Any], where: str) -> dict[str, str]:
+        """The UsagePoint an entry belongs to, from its self link or else its up link.
+
+        ESPI 1.1 files link a summary as ``RetailCustomer/1/ElectricPowerUsageSummary/1``,
+        under the customer, with only its ``up`` link under the UsagePoint.
+        """
+        hrefs = [espi.link(entry, "self") or "", espi.link(entry, "up") or ""]
+        found = [m.group(1) for h in hrefs if (m := _POINT.match(h))]
+        point = next((self.points[h] for h in found if h in self.points), None)
         if point is None:
-            raise BadFile(
-                self.path, where, f"belongs to UsagePoint {point_href!r}, which the file does"
-                " not hold before it",
-            )  # fmt: skip
-        local_time = self.local_times.get(espi.link(point, "related", "/LocalTime") or "")
+            named = repr(found[0]) if found else "no UsagePoint"
+            raise BadFile(self.path, where, f"belongs to {named}, which the file does not hold")
+        local_time = self.local_times.get(espi.link(point, "related", "LocalTime") or "")
         return items.usage_point_context(point, local_time)
