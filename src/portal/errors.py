@@ -3,12 +3,15 @@
     PortalError                  a message a person can read, and a hint for what to do next
     ├── UserError                fatal: the user asked for something that cannot be done
     │   ├── UnknownProvider      no installed plugin offers that provider
-    │   └── NotConnected         the provider has no connection yet
+    │   ├── NotConnected         the provider has no connection yet
+    │   └── BadFile              a file to import is unreadable, named with its line (filereaders)
     ├── ConfigError              fatal: a plugin or the configuration is broken
     │   └── StoreError           the store is read-only, in use, or damaged (one subclass each)
     ├── AuthError                fatal: the provider refused the credentials; connect again
     ├── ProviderError            fatal for this provider's sync: it answered something unusable
-    │   └── RetryableError       retried by the HTTP client (with ``retry_after``), then fatal
+    │   ├── RetryableError       retried by the HTTP client (with ``retry_after``), then fatal
+    │   ├── TokenResponseError   a token answer with absurd values, refused (auth.tokens)
+    │   └── Unanswered           a plugin's hook did not return in time (engine.watch)
     ├── SkippableError           raised in ``normalise``: becomes a Rejection, the sync goes on
     └── Interrupted              stopped (Ctrl-C, SIGTERM); what was committed stays
 
