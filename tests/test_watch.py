@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -61,3 +62,25 @@ def test_a_hung_plugin_is_reported_and_the_others_results_printed(
         status = {c.provider: c for c in portal.store.connections()}
         assert portal.store.counts()["bank"]["transactions"] > 0  # bank's sync went through
     assert "did not answer" in str(status["stuck"].last_sync_status)
+
+
+def test_a_plugin_that_answers_after_it_was_given_up_on_stays_reported_as_hung(
+    tmp_path: Path, bank: BankSandbox
+) -> None:
+    plugins, home = tmp_path / "plugins", tmp_path / "home"
+    plugins.mkdir()
+    # Its first fetch page takes 3 s against a bound of 1 s; then it ends normally.
+    late = "time.sleep(3)\nyield from bank.fetch(client, cursors)"
+    (plugins / "late.py").write_text(bank_plugin("late", limits="hook_seconds=1", fetch=late))
+    with Portal.open(home=home, plugins_dir=plugins) as portal:
+        portal.connect(
+            "late", browser=auto_approve_browser, endpoints=sandbox_endpoints(bank), timeout=10
+        )
+        [result] = portal.sync(["late"])
+        assert "did not answer within 1 s" in str(result.error)
+        deadline = time.monotonic() + 30
+        while any(t.name == "sync-late" for t in threading.enumerate()):
+            assert time.monotonic() < deadline, "the late sync never ended"
+            time.sleep(0.1)
+        [connection] = portal.store.connections()
+        assert "did not answer" in str(connection.last_sync_status)

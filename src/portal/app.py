@@ -340,6 +340,10 @@ class Portal:
                     watch=watch,
                 )
                 result.retries = client.retry_transport.retries
+        if watch is not None and watch.abandoned:
+            # The runner already reported (and recorded) this sync as hung; a late end must
+            # not overwrite that with "ok".
+            return result
         try:
             self.store.record_sync(connection, "ok" if result.ok else str(result.error))
         except PortalError as error:  # the store itself failing: still report what was done

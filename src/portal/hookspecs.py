@@ -151,12 +151,18 @@ def register_importers(register: Callable[[Importer], None]) -> None:
       for error messages and help.
 
     ``portal.importing`` has helpers for readers: ``decode`` (UTF-8 or Windows-1252, BOM
-    dropped, an undecodable byte's line named), ``csv_rows`` (each record with its line) and
-    ``xml_tree`` (defusedxml: no DTDs or entities; each element with its line and path).
+    dropped, an undecodable byte's line named), ``csv_rows`` (each record with its line),
+    ``xml_tree`` (defusedxml: no DTDs or entities; each element with its line and path) and
+    ``portal.filereaders.xml_events``, which streams a large XML file element by element so
+    that memory holds only what is still open. Read as a stream: a file of any size must
+    import in memory bounded by its largest item, not by the file. Something in the file
+    that no record keeps is yielded as a ``FileNote(where, text)`` among the pages, and
+    ``portal import`` lists it, rather than dropping it silently.
 
-    The whole file is normalised first and delivered as one batch, committed in one
+    The file is read page by page and normalised, and everything is committed in one
     transaction: a bad item (an error in ``read``, or a rejection by ``normalise``) raises a
     ``BadFile`` naming its line or element, and nothing already stored changes. Give items
     stable ``provider_id`` values (the file's own ids, or a digest of the item's fields), so
-    importing the same file, or an overlapping one, again adds nothing.
+    importing the same file, or an overlapping one, again adds nothing, and a changed item is
+    reported as changed (``portal import --history``, ``--undo ID``).
     """

@@ -79,6 +79,7 @@ def _wait(
             if not thread.is_alive():
                 del waiting[name]
             elif (late := watches[name].overdue()) is not None:
+                watches[name].abandoned = True
                 with settled:
                     results.setdefault(name, SyncResult(name, error=late))
                 del waiting[name]  # left behind: a daemon thread, it cannot keep the process

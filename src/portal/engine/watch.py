@@ -35,6 +35,8 @@ class Watch:
         self._clock = clock
         self._calls: dict[object, tuple[str, float, float]] = {}
         self._lock = threading.Lock()
+        self.abandoned = False
+        """Set once the runner has stopped waiting: what the sync says after is not heard."""
 
     @contextmanager
     def call(self, hook: str, seconds: float) -> Iterator[None]:
