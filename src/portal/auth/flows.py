@@ -268,7 +268,7 @@ class OAuthHelpers:
                 " the provider.",
             )
         return AuthError(
-            f"{name} refused to issue tokens: {describe(error)}.",
+            f"{name} refused to issue tokens: {describe(error).rstrip('.')}.",
             hint=f"Run portal connect {self.provider.name} again.",
         )
 
