@@ -1,6 +1,7 @@
-"""The telco plugin against TMF678: Demo Telecom's bills are valid, and whatever TMF678 allows a
-telco to serve, portal stores, through the real path (sandbox on a socket, real OAuth, a real
-SQLite file). The document's rules are ``portal_telco.rules``."""
+"""The telco plugin against TMF678, TMF637 and TMF644: Demo Telecom's bills, products and privacy
+profiles are valid, and whatever those documents allow a telco to serve, portal stores, through
+the real path (sandbox on a socket, real OAuth, a real SQLite file). The documents' rules are
+``portal_telco.rules``."""
 
 from collections.abc import Iterator
 from datetime import datetime
@@ -14,12 +15,13 @@ from portal.auth.flows import auto_approve_browser
 from portal.auth.vault import FileStorage, Vault
 from portal.http import RetryPolicy
 from portal.provider import sandbox_endpoints
-from portal.record import Account, Bill, Product
+from portal.record import Account, Bill, Consent, Product
 from portal_telco import rules
 from portal_telco.sandbox import TelcoSandbox
 from portal_telco.variants import VARIANTS
 
-VALID = [name for name, variant in VARIANTS.items() if not variant.rejected_bills]
+VALID = [name for name, variant in VARIANTS.items() if variant.name != "faulty"]
+PARTY = {"id": "CUS-1", "@referredType": "Individual"}
 
 
 @pytest.fixture(scope="module", params=list(VARIANTS))
@@ -70,36 +72,72 @@ def _money(value: dict[str, Any]) -> Decimal:
             {"id": "1", "characteristic": [{"name": "quantity"}]},
             "AppliedCustomerBillingRate.characteristic[0].value is required",
         ),
+        ("PartyPrivacyProfile", {}, "PartyPrivacyProfile.agreedByParty is required"),
+        (
+            "PartyPrivacyProfile",
+            {"agreedByParty": {"id": "CUS-1"}},
+            "PartyPrivacyProfile.agreedByParty.@referredType is required",
+        ),
+        (
+            "PartyPrivacyProfile",
+            {"agreedByParty": PARTY, "partyPrivacyProfileCharacteristic": [{"value": True}]},
+            "PartyPrivacyProfile.partyPrivacyProfileCharacteristic[0].name is required",
+        ),
+        (
+            "PartyPrivacyProfile",
+            {"agreedByParty": PARTY, "validFor": {"startDateTime": "14/08/2019"}},
+            "PartyPrivacyProfile.validFor.startDateTime is '14/08/2019', not a date-time",
+        ),
     ],
 )
-def test_the_rules_name_what_tmf678_forbids(definition: str, value: Any, problem: str) -> None:
+def test_the_rules_name_what_the_documents_forbid(
+    definition: str, value: Any, problem: str
+) -> None:
     found = rules.problems(definition, value)
     assert any(p.startswith(problem) for p in found), found
 
 
-def test_the_rules_allow_what_tmf678_leaves_open() -> None:
+def test_the_rules_allow_what_the_documents_leave_open() -> None:
     assert rules.problems("CustomerBill", {}) == []  # nothing of a bill is required
     assert rules.problems("Product", {"status": "active"}) == []  # nor of a product, its name
     assert rules.problems("AppliedCustomerBillingRate", {"id": "1"}) == []
     subclass = {"@type": "DemoBill", "@baseType": "CustomerBill", "points": 12, "relatedParty": []}
     assert rules.problems("CustomerBill", subclass) == []
     assert rules.problems("CustomerBill", {"amountDue": {"unit": "JPY", "value": 1200}}) == []
+    # A privacy profile needs only who agreed; purposes and statuses are free text.
+    assert rules.problems("PartyPrivacyProfile", {"agreedByParty": PARTY}) == []
+    trait = {"name": "email", "value": False, "privacyUsagePurpose": "RESEARCH"}
+    profile = {
+        "agreedByParty": PARTY,
+        "status": "agreed",
+        "partyPrivacyProfileCharacteristic": [trait],
+    }
+    assert rules.problems("PartyPrivacyProfile", profile) == []
 
 
-@pytest.mark.parametrize("variant", VALID)
-def test_every_variant_serves_only_what_tmf678_allows(variant: str) -> None:
-    truth = TelcoSandbox(variant=variant).ground_truth()
+def _served_problems(truth: dict[str, list[dict[str, Any]]]) -> list[str]:
     found = [p for b in truth["bills"] for p in rules.problems("CustomerBill", b)]
     rates = truth["applied_rates"]
     found += [p for r in rates for p in rules.problems("AppliedCustomerBillingRate", r)]
     found += [p for product in truth["products"] for p in rules.problems("Product", product)]
-    assert found == [] and len(truth["bills"]) == 11 and len(rates) > 11
+    profiles = truth["privacy_profiles"]
+    return found + [p for pp in profiles for p in rules.problems("PartyPrivacyProfile", pp)]
 
 
-def test_the_faulty_variant_serves_exactly_its_fault() -> None:
+@pytest.mark.parametrize("variant", VALID)
+def test_every_variant_serves_only_what_the_documents_allow(variant: str) -> None:
+    truth = TelcoSandbox(variant=variant).ground_truth()
+    assert _served_problems(truth) == []
+    assert len(truth["bills"]) == 11 and len(truth["applied_rates"]) > 11
+    assert len(truth["privacy_profiles"]) == 6
+
+
+def test_the_faulty_variant_serves_exactly_its_faults() -> None:
     truth = TelcoSandbox(variant="faulty").ground_truth()
-    found = [p for b in truth["bills"] for p in rules.problems("CustomerBill", b)]
-    assert found == ["CustomerBill.billDate is '26/05/2026', not a date-time"]
+    assert _served_problems(truth) == [
+        "CustomerBill.billDate is '26/05/2026', not a date-time",
+        "PartyPrivacyProfile.validFor.startDateTime is '14/08/2019', not a date-time",
+    ]
 
 
 def test_each_variant_stores_every_bill_as_served(synced: tuple[Portal, TelcoSandbox]) -> None:
@@ -142,16 +180,18 @@ def test_each_variant_stores_every_bill_as_served(synced: tuple[Portal, TelcoSan
             assert row["extra"].get(key) == served.get(key)  # kept as served
 
 
-def test_what_tmf678_forbids_is_rejected_with_its_reason(
+def test_what_the_documents_forbid_is_rejected_with_its_reason(
     synced: tuple[Portal, TelcoSandbox],
 ) -> None:
     portal, sandbox = synced
-    reasons = [r["reason"] for r in portal.store.rejections("telco")]
+    reasons = sorted(r["reason"] for r in portal.store.rejections("telco"))
     if not sandbox.truth_rejections:
         assert reasons == []
         return
-    [reason] = reasons
-    assert "billDate '26/05/2026' is not an RFC 3339 date-time" in reason
+    assert sandbox.truth_rejections == {"bills": 1, "consents": 1}
+    [bill, profile] = reasons
+    assert "billDate '26/05/2026' is not an RFC 3339 date-time" in bill
+    assert "PPP-0001 validFor.startDateTime '14/08/2019' is not an RFC 3339" in profile
 
 
 def test_each_variant_stores_every_product_with_a_name(
@@ -171,3 +211,47 @@ def test_each_variant_stores_every_product_with_a_name(
         if served["id"] in accounts:
             assert accounts[served["id"]]["name"] == named
         assert products[served["id"]]["extra"].get("@type") == served.get("@type")
+
+
+def _consent_id(served: dict[str, Any], trait: dict[str, Any]) -> str:
+    """A permission's id: its profile's and its channel; without a profile id, written here."""
+    if "id" in served:
+        return f"{served['id']}:{trait['name']}"
+    purpose = trait.get("privacyUsagePurpose") or "-"
+    return f"{served['agreedByParty']['id']}:{purpose}:{trait['name']}"
+
+
+def test_each_variant_stores_every_permission_as_served(
+    synced: tuple[Portal, TelcoSandbox],
+) -> None:
+    portal, sandbox = synced
+    served_profiles = sandbox.ground_truth()["privacy_profiles"]
+    consents = {row["provider_id"]: row for row in portal.store.rows(Consent, "telco")}
+    rejected = sandbox.truth_rejections.get("consents", 0)
+    assert len(consents) == len(served_profiles) - rejected
+    kinds = {"MARKETING": "marketing", "THIRD_PARTY_SHARING": "data_sharing"}
+    for served in served_profiles:
+        [trait] = served["partyPrivacyProfileCharacteristic"]
+        provider_id = _consent_id(served, trait)
+        if provider_id not in consents:
+            assert rejected, provider_id
+            continue
+        row = consents[provider_id]
+        assert ("id_derived" in row["extra"]) == ("id" not in served)
+        assert row["channel"] == trait["name"] and row["channel_label"]
+        # TMF644 leaves the status optional: then the characteristic's value says it.
+        status = served.get("status") or trait["value"]
+        assert row["status"] == status and row["status_label"]
+        purpose = trait.get("privacyUsagePurpose")
+        assert row["kind"] == kinds.get(purpose or "", "other")
+        if purpose and purpose not in kinds:  # a purpose of the telco's own, kept in its words
+            assert purpose in row["kind_label"]
+        assert (
+            row["purpose"] == served.get("description") or served.get("name") or row["kind_label"]
+        )
+        start = (served.get("validFor") or {}).get("startDateTime")
+        granted = None if status == "refused" or not start else datetime.fromisoformat(start)
+        assert row["granted_at"] == granted
+        for key in ("@type", "@baseType", "@schemaLocation", "consentSource"):
+            assert row["extra"].get(key) == served.get(key)  # kept as served
+        assert row["extra"]["characteristic"].get("valueType") == trait.get("valueType")

@@ -13,7 +13,7 @@ from portal import SkippableError
 from portal.record import Category, Consent, Entity, Inference, Origin, Processing, Recipient
 from portal.record.extra import rest
 from portal_telco import labels
-from portal_telco.values import quantity
+from portal_telco.values import moment, quantity
 
 Ref = Callable[[type[Entity], str], str]
 GRANTEE = "Demo Telecom"
@@ -34,45 +34,100 @@ DATA_CATEGORIES = {
 _USED_PROFILE = ("id", "description", "status", "lastUpdate", "validFor")
 _USED_PROFILE += ("partyPrivacyProfileCharacteristic",)
 _USED_TRAIT = ("name", "privacyUsagePurpose")
+OTHER_KIND = "other"
+"""The record's kind for a TMF644 purpose portal has no kind for (the document's list is open)."""
 
 
 def permission(item: dict[str, Any], ref: Ref, context: str = "") -> list[Entity]:
-    """A TMF644 PartyPrivacyProfile to one Consent per characteristic (channel)."""
-    status = item.get("status") or ""
+    """A TMF644 PartyPrivacyProfile to one Consent per characteristic (channel).
+
+    TMF644 requires of a profile only who agreed to it, and of a characteristic its name and
+    value: a profile without status says what was agreed in its characteristic's value; a
+    purpose portal has no kind for is kept in its own words; a profile without an id gets one
+    from who agreed, the purpose and the channel (``id_derived`` in ``extra``); a profile
+    without characteristics is one permission. Dates that are not RFC 3339 date-times, and
+    characteristics without a name, are what the document forbids: the profile is rejected.
+    """
+    where = f"privacy profile {item.get('id') or '(no id)'}"
     valid = item.get("validFor") or {}
-    refused = status == "refused"
-    # A refusal was never granted: its validity is not a grant date, so it stays in extra.
-    used = [f for f in _USED_PROFILE if not (refused and f == "validFor")]
+    start = moment(valid.get("startDateTime"), f"{where} validFor.startDateTime")
+    end = moment(valid.get("endDateTime"), f"{where} validFor.endDateTime")
+    traits = item.get("partyPrivacyProfileCharacteristic") or [{}]
     out: list[Entity] = []
-    for trait in item.get("partyPrivacyProfileCharacteristic") or []:
-        purpose_code = trait.get("privacyUsagePurpose") or ""
-        if purpose_code not in labels.PRIVACY_PURPOSES:
+    for n, trait in enumerate(traits):
+        if trait and not isinstance(trait.get("name"), str):
             raise SkippableError(
-                f"privacy profile {item.get('id')} has purpose {purpose_code!r}, which has no label"
+                f"{where} characteristic {n + 1} has no name, which TMF644 requires"
             )
-        kind, kind_label = labels.PRIVACY_PURPOSES[purpose_code]
-        channel = trait["name"]
+        channel: str | None = trait.get("name")
+        value = trait.get("value")
+        status = str(item.get("status") or (value if isinstance(value, str) else "") or "")
+        status = status or "not_stated"
+        refused = status == "refused"
+        purpose_code = trait.get("privacyUsagePurpose") or ""
+        kind, kind_label = _kind(purpose_code)
+        # A refusal was never granted: its validity is not a grant date, so it stays in extra.
+        used = [f for f in _USED_PROFILE if not (refused and f == "validFor")]
+        notes = {} if item.get("id") else {"id_derived": _DERIVED}
         out.append(
             Consent(
-                provider_id=f"{item['id']}:{channel}",
+                provider_id=_consent_id(item, purpose_code, channel),
                 origin=Origin.provided,
                 kind=kind,
                 kind_label=kind_label,
                 purpose=item.get("description") or item.get("name") or kind_label,
                 channel=channel,
-                channel_label=labels.label(labels.CHANNELS, channel, "channel"),
+                channel_label=labels.label(labels.CHANNELS, channel, "channel")
+                if channel
+                else None,
                 status=status,
-                status_label=labels.label(labels.PERMISSION_STATUSES, status, "permission status"),
-                granted_at=None if refused else valid.get("startDateTime"),
-                status_updated_at=item.get("lastUpdate"),
-                expires_at=valid.get("endDateTime"),
+                status_label=_status_label(status),
+                granted_at=None if refused else start,
+                status_updated_at=_lenient_moment(item.get("lastUpdate")),
+                expires_at=end,
                 grantee=GRANTEE if kind == "marketing" else f"{GRANTEE}'s partners",
-                extra=rest(item, used) | {"characteristic": rest(trait, _USED_TRAIT)},
+                extra=rest(item, used)
+                | notes
+                | ({"characteristic": rest(trait, _USED_TRAIT)} if trait else {}),
             )
         )
-    if not out:
-        raise SkippableError(f"privacy profile {item.get('id')} holds no characteristic")
     return out
+
+
+_DERIVED = "From who agreed, its purpose and its channel: the privacy profile has no id."
+
+
+def _consent_id(item: dict[str, Any], purpose: str, channel: str | None) -> str:
+    # One permission per profile and channel; a profile without an id is known by who agreed
+    # to it, what for and on which channel, which stays the same when its status changes.
+    if item.get("id"):
+        return f"{item['id']}:{channel}" if channel else str(item["id"])
+    party = (item.get("agreedByParty") or {}).get("id") or "unknown party"
+    spec = (item.get("partyPrivacyProfileSpecification") or {}).get("id")
+    return ":".join(p for p in (party, spec, purpose or "-", channel or "-") if p)
+
+
+def _kind(purpose: str) -> tuple[str, str]:
+    if purpose in labels.PRIVACY_PURPOSES:
+        return labels.PRIVACY_PURPOSES[purpose]
+    if purpose:
+        return OTHER_KIND, f"Permission for {purpose} (a purpose of the provider's own)"
+    return OTHER_KIND, "Permission (the provider states no purpose)"
+
+
+def _status_label(status: str) -> str:
+    if status == "not_stated":
+        return "Not stated (TMF644 leaves a privacy profile's status optional)"
+    return labels.label(labels.PERMISSION_STATUSES, status, "permission status")
+
+
+def _lenient_moment(value: Any) -> str | None:
+    # lastUpdate is not TMF644's but the telco's own: used when it is a date-time, else only
+    # kept in extra, never a reason to refuse the permission.
+    try:
+        return moment(value, "lastUpdate")
+    except SkippableError:
+        return None
 
 
 def processing(item: dict[str, Any], ref: Ref, context: str = "") -> list[Entity]:

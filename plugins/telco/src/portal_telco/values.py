@@ -76,6 +76,22 @@ def day(value: str | None, where: str = "a date") -> date | None:
         raise SkippableError(f"{where} {value!r} is not an RFC 3339 date-time") from None
 
 
+def moment(value: Any, where: str) -> str | None:
+    """A TMF date-time checked to be one (RFC 3339: a date, a time and an offset), as served.
+
+    Absent is None; anything else is a SkippableError naming ``where``.
+    """
+    if value is None or value == "":
+        return None
+    try:
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None or "T" not in value.upper():
+        raise SkippableError(f"{where} {value!r} is not an RFC 3339 date-time")
+    return value
+
+
 def characteristics(items: Iterable[dict[str, Any]] | None) -> dict[str, Any]:
     """TMF name/value characteristics as a mapping."""
     return {c["name"]: c.get("value") for c in items or ()}

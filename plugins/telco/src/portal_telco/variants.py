@@ -1,10 +1,12 @@
-"""Ways of serving Demo Telecom's bills that TMF678 allows but the usual sandbox does not use.
+"""Ways of serving Demo Telecom's bills, products and permissions that their TM Forum documents
+allow but the usual sandbox does not use.
 
 TMF678 makes almost everything of a bill optional, lets Money be in any currency, and lets
 any object be a sub-class (``@type``, ``@baseType``, ``@schemaLocation``, properties of its
-own); ``portal_telco.rules`` writes that down. Each ``Variant`` serves the same bills one such
-way (``TelcoSandbox(variant=name)``); the ground truth states them as served. Every variant
-but ``faulty`` is valid TMF678.
+own); TMF644 asks of a privacy profile only who agreed to it, and leaves its purposes and
+statuses free text; ``portal_telco.rules`` writes that down. Each ``Variant`` serves the same
+items one such way (``TelcoSandbox(variant=name)``); the ground truth states them as served.
+Every variant but ``faulty`` is valid against the documents.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 Change = Callable[[dict[str, Any], str], dict[str, Any]]
-"""Rewrites one served object (a bill or a rate, as its kind says)."""
+"""Rewrites one served object (a bill, a rate, a product or a privacy profile, by its kind)."""
 
 
 @dataclass(frozen=True)
@@ -27,9 +29,11 @@ class Variant:
     change: Change | None = None
     rejected_bills: int = 0
     """How many bills a correct plugin rejects (``faulty`` only)."""
+    rejected_profiles: int = 0
+    """How many privacy profiles a correct plugin rejects (``faulty`` only)."""
 
     def serve(self, items: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
-        """``items`` (``bill``, ``rate`` or ``product`` objects) as this variant serves them."""
+        """``items`` (``bill``, ``rate``, ``product`` or ``privacy`` objects) as served."""
         if self.change is None:
             return items
         return [self.change(copy.deepcopy(item), kind) for item in items]
@@ -44,7 +48,15 @@ _SPARSE_PRODUCT = (
     "href", "name", "description", "isBundle", "isCustomerVisible", "productSerialNumber",
     "relatedParty",
 )  # fmt: skip
-_SPARSE = {"bill": _SPARSE_BILL, "rate": _SPARSE_RATE, "product": _SPARSE_PRODUCT}
+_SPARSE_PRIVACY = (
+    "href", "name", "description", "status", "creationDate", "lastUpdate", "validFor", "@type",
+)  # fmt: skip
+_SPARSE = {
+    "bill": _SPARSE_BILL,
+    "rate": _SPARSE_RATE,
+    "product": _SPARSE_PRODUCT,
+    "privacy": _SPARSE_PRIVACY,
+}
 
 
 def _sparse(item: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -52,14 +64,15 @@ def _sparse(item: dict[str, Any], kind: str) -> dict[str, Any]:
         item.pop(name, None)
     if kind == "product":  # nor does the offering it refers to need a name
         item.get("productOffering", {}).pop("name", None)
+    if kind == "privacy":  # the value alone says what was agreed; no purpose is required
+        for trait in item.get("partyPrivacyProfileCharacteristic", []):
+            trait.pop("privacyUsagePurpose", None)
     return item
 
 
 def _subclassed(item: dict[str, Any], kind: str) -> dict[str, Any]:
     base = item.get("@type", _BASES[kind])
-    own = {"bill": "DemoTelecomBill", "rate": "DemoTelecomCharge", "product": "DemoTelecomPlan"}[
-        kind
-    ]
+    own = _OWN[kind]
     item.update(
         {
             "@type": own,
@@ -70,10 +83,28 @@ def _subclassed(item: dict[str, Any], kind: str) -> dict[str, Any]:
     if kind == "bill":
         item["loyaltyPointsEarned"] = 120  # a property of the sub-class
         item["relatedParty"] = [{"id": "CUS-5519204", "role": "customer"}]
+    if kind == "privacy":
+        item["consentSource"] = "app"  # a property of the sub-class
+        for trait in item.get("partyPrivacyProfileCharacteristic", []):
+            # Purposes are free text in TMF644: Demo Telecom's own word for partners' offers.
+            if trait.get("privacyUsagePurpose") == "THIRD_PARTY_SHARING":
+                trait["privacyUsagePurpose"] = "PARTNER_OFFERS"
+            trait["valueType"] = "string"
     return item
 
 
-_BASES = {"bill": "CustomerBill", "rate": "AppliedCustomerBillingRate", "product": "Product"}
+_BASES = {
+    "bill": "CustomerBill",
+    "rate": "AppliedCustomerBillingRate",
+    "product": "Product",
+    "privacy": "PartyPrivacyProfile",
+}
+_OWN = {
+    "bill": "DemoTelecomBill",
+    "rate": "DemoTelecomCharge",
+    "product": "DemoTelecomPlan",
+    "privacy": "DemoTelecomPermission",
+}
 
 
 def _in_euros(item: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -91,7 +122,7 @@ def _in_euros(item: dict[str, Any], kind: str) -> dict[str, Any]:
 
 
 def _unidentified(item: dict[str, Any], kind: str) -> dict[str, Any]:
-    if kind == "bill":
+    if kind in ("bill", "privacy"):
         item.pop("id", None)
         item.pop("href", None)
     return item
@@ -101,10 +132,14 @@ def _faulty(item: dict[str, Any], kind: str) -> dict[str, Any]:
     # Not valid: the first bill's date is not an RFC 3339 date-time.
     if kind == "bill" and item.get("id") == _FIRST_BILL:
         item["billDate"] = "26/05/2026"
+    # Nor is the first privacy profile's start of validity.
+    if kind == "privacy" and item.get("id") == _FIRST_PROFILE:
+        item["validFor"]["startDateTime"] = "14/08/2019"
     return item
 
 
 _FIRST_BILL = "CB-31877204-202605"
+_FIRST_PROFILE = "PPP-0001"
 
 VARIANTS: dict[str, Variant] = {
     variant.name: variant
@@ -114,28 +149,33 @@ VARIANTS: dict[str, Variant] = {
             "sparse",
             "Only the bill's id, account, period and tax-excluded amounts; rates without"
             " name, date or tax-included amount (their tax in appliedTax); products without"
-            " a name (nor their offering's).",
+            " a name (nor their offering's); privacy profiles with only their id, who agreed"
+            " and a characteristic's name and value (no status, purpose, dates or name).",
             _sparse,
         ),
         Variant(
             "subclassed",
-            "Bills, rates and products as Demo Telecom's own sub-classes: @type, @baseType,"
-            " @schemaLocation and properties of their own, with relatedParty.",
+            "Bills, rates, products and privacy profiles as Demo Telecom's own sub-classes:"
+            " @type, @baseType, @schemaLocation and properties of their own, with"
+            " relatedParty; a privacy purpose of Demo Telecom's own (PARTNER_OFFERS).",
             _subclassed,
         ),
         Variant("euros", "Every amount of every bill in euros.", _in_euros),
         Variant(
             "unidentified",
-            "Bills without an id (TMF678 allows it), so their charges cannot be asked for by"
-            " bill; portal derives each bill's id from its contract and period.",
+            "Bills and privacy profiles without an id (TMF678 and TMF644 allow it), so bills'"
+            " charges cannot be asked for by bill; portal derives each bill's id from its"
+            " contract and period, and each permission's from who agreed, purpose and channel.",
             _unidentified,
         ),
         Variant(
             "faulty",
-            "Not valid TMF678: one bill's billDate is not a date-time; portal must reject that"
-            " bill, saying why, and keep the rest.",
+            "Not valid TMF678 nor TMF644: one bill's billDate and one privacy profile's"
+            " validFor.startDateTime are not date-times; portal must reject that bill and that"
+            " profile, saying why, and keep the rest.",
             _faulty,
             rejected_bills=1,
+            rejected_profiles=1,
         ),
     )
 }
