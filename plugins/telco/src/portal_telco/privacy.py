@@ -7,6 +7,7 @@ and what it derived about her: the article 15 part of the record.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from portal import SkippableError
@@ -31,8 +32,9 @@ DATA_CATEGORIES = {
 }
 
 
-_USED_PROFILE = ("id", "description", "status", "lastUpdate", "validFor")
-_USED_PROFILE += ("partyPrivacyProfileCharacteristic",)
+_USED_PROFILE = (
+    "id", "description", "status", "lastUpdate", "validFor", "partyPrivacyProfileCharacteristic",
+)  # fmt: skip
 _USED_TRAIT = ("name", "privacyUsagePurpose")
 OTHER_KIND = "other"
 """The record's kind for a TMF644 purpose portal has no kind for (the document's list is open)."""
@@ -49,12 +51,14 @@ def permission(item: dict[str, Any], ref: Ref, context: str = "") -> list[Entity
     characteristics without a name, are what the document forbids: the profile is rejected.
     """
     where = f"privacy profile {item.get('id') or '(no id)'}"
-    valid = item.get("validFor") or {}
+    valid = _shaped(item.get("validFor"), dict, f"{where} validFor", "an object") or {}
     start = moment(valid.get("startDateTime"), f"{where} validFor.startDateTime")
     end = moment(valid.get("endDateTime"), f"{where} validFor.endDateTime")
-    traits = item.get("partyPrivacyProfileCharacteristic") or [{}]
+    listed = item.get("partyPrivacyProfileCharacteristic")
+    traits = _shaped(listed, list, f"{where} partyPrivacyProfileCharacteristic", "an array")
     out: list[Entity] = []
-    for n, trait in enumerate(traits):
+    for n, trait in enumerate(traits or [{}]):
+        _shaped(trait, dict, f"{where} characteristic {n + 1}", "an object")
         if trait and not isinstance(trait.get("name"), str):
             raise SkippableError(
                 f"{where} characteristic {n + 1} has no name, which TMF644 requires"
@@ -71,7 +75,7 @@ def permission(item: dict[str, Any], ref: Ref, context: str = "") -> list[Entity
         notes = {} if item.get("id") else {"id_derived": _DERIVED}
         out.append(
             Consent(
-                provider_id=_consent_id(item, purpose_code, channel),
+                provider_id=_consent_id(item, purpose_code or "-", channel or "-"),
                 origin=Origin.provided,
                 kind=kind,
                 kind_label=kind_label,
@@ -97,14 +101,23 @@ def permission(item: dict[str, Any], ref: Ref, context: str = "") -> list[Entity
 _DERIVED = "From who agreed, its purpose and its channel: the privacy profile has no id."
 
 
-def _consent_id(item: dict[str, Any], purpose: str, channel: str | None) -> str:
+def _consent_id(item: dict[str, Any], purpose: str, channel: str) -> str:
     # One permission per profile and channel; a profile without an id is known by who agreed
     # to it, what for and on which channel, which stays the same when its status changes.
     if item.get("id"):
-        return f"{item['id']}:{channel}" if channel else str(item["id"])
-    party = (item.get("agreedByParty") or {}).get("id") or "unknown party"
-    spec = (item.get("partyPrivacyProfileSpecification") or {}).get("id")
-    return ":".join(p for p in (party, spec, purpose or "-", channel or "-") if p)
+        return f"{item['id']}:{channel}" if channel != "-" else str(item["id"])
+    party, spec = item.get("agreedByParty"), item.get("partyPrivacyProfileSpecification")
+    party_id = str(party.get("id") or "") if isinstance(party, dict) else ""
+    spec_id = str(spec.get("id") or "") if isinstance(spec, dict) else ""
+    return ":".join(p for p in (party_id or "unknown party", spec_id, purpose, channel) if p)
+
+
+def _shaped(value: Any, kind: type, where: str, what: str) -> Any:
+    # What TMF644 types as an object or an array and arrives as something else is refused,
+    # with where it was, rather than failing inside the mapping.
+    if value is not None and not isinstance(value, kind):
+        raise SkippableError(f"{where} is {value!r}, not {what} as TMF644 requires")
+    return value
 
 
 def _kind(purpose: str) -> tuple[str, str]:
@@ -121,7 +134,7 @@ def _status_label(status: str) -> str:
     return labels.label(labels.PERMISSION_STATUSES, status, "permission status")
 
 
-def _lenient_moment(value: Any) -> str | None:
+def _lenient_moment(value: Any) -> datetime | None:
     # lastUpdate is not TMF644's but the telco's own: used when it is a date-time, else only
     # kept in extra, never a reason to refuse the permission.
     try:

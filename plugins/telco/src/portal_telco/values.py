@@ -76,8 +76,8 @@ def day(value: str | None, where: str = "a date") -> date | None:
         raise SkippableError(f"{where} {value!r} is not an RFC 3339 date-time") from None
 
 
-def moment(value: Any, where: str) -> str | None:
-    """A TMF date-time checked to be one (RFC 3339: a date, a time and an offset), as served.
+def moment(value: Any, where: str) -> datetime | None:
+    """A TMF date-time checked to be one (RFC 3339: a date, a time and an offset).
 
     Absent is None; anything else is a SkippableError naming ``where``.
     """
@@ -89,7 +89,7 @@ def moment(value: Any, where: str) -> str | None:
         parsed = None
     if parsed is None or parsed.tzinfo is None or "T" not in value.upper():
         raise SkippableError(f"{where} {value!r} is not an RFC 3339 date-time")
-    return value
+    return parsed
 
 
 def characteristics(items: Iterable[dict[str, Any]] | None) -> dict[str, Any]:

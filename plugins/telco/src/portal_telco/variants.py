@@ -67,6 +67,8 @@ def _sparse(item: dict[str, Any], kind: str) -> dict[str, Any]:
     if kind == "privacy":  # the value alone says what was agreed; no purpose is required
         for trait in item.get("partyPrivacyProfileCharacteristic", []):
             trait.pop("privacyUsagePurpose", None)
+        if item.get("id") == _LAST_PROFILE:  # nor any characteristic at all
+            item.pop("partyPrivacyProfileCharacteristic")
     return item
 
 
@@ -140,6 +142,7 @@ def _faulty(item: dict[str, Any], kind: str) -> dict[str, Any]:
 
 _FIRST_BILL = "CB-31877204-202605"
 _FIRST_PROFILE = "PPP-0001"
+_LAST_PROFILE = "PPP-0006"
 
 VARIANTS: dict[str, Variant] = {
     variant.name: variant
@@ -150,7 +153,8 @@ VARIANTS: dict[str, Variant] = {
             "Only the bill's id, account, period and tax-excluded amounts; rates without"
             " name, date or tax-included amount (their tax in appliedTax); products without"
             " a name (nor their offering's); privacy profiles with only their id, who agreed"
-            " and a characteristic's name and value (no status, purpose, dates or name).",
+            " and a characteristic's name and value (no status, purpose, dates or name), the"
+            " last with no characteristic at all.",
             _sparse,
         ),
         Variant(
