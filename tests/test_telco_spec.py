@@ -1,5 +1,5 @@
-"""The telco plugin against TMF678, TMF637 and TMF644: Demo Telecom's bills, products and privacy
-profiles are valid, and whatever those documents allow a telco to serve, portal stores, through
+"""The telco plugin against TMF678, TMF637, TMF644 and TMF629: Demo Telecom's bills, products,
+privacy profiles and customer are valid, and whatever those documents allow a telco to serve, portal stores, through
 the real path (sandbox on a socket, real OAuth, a real SQLite file). The documents' rules are
 ``portal_telco.rules``."""
 
@@ -15,7 +15,7 @@ from portal.auth.flows import auto_approve_browser
 from portal.auth.vault import FileStorage, Vault
 from portal.http import RetryPolicy
 from portal.provider import sandbox_endpoints
-from portal.record import Account, Bill, Consent, Product
+from portal.record import Account, Bill, Consent, Inference, Party, Product
 from portal_telco import rules
 from portal_telco.sandbox import TelcoSandbox
 from portal_telco.variants import VARIANTS
@@ -88,6 +88,27 @@ def _money(value: dict[str, Any]) -> Decimal:
             {"agreedByParty": PARTY, "validFor": {"startDateTime": "14/08/2019"}},
             "PartyPrivacyProfile.validFor.startDateTime is '14/08/2019', not a date-time",
         ),
+        ("Customer", {"name": "Ann"}, "Customer.engagedParty is required"),
+        (
+            "Customer",
+            {"engagedParty": PARTY, "contactMedium": [{"mediumType": "email"}]},
+            "Customer.contactMedium[0].characteristic is required",
+        ),
+        (
+            "Customer",
+            {"engagedParty": PARTY, "creditProfile": [{"creditScore": 812.5}]},
+            "Customer.creditProfile[0].creditProfileDate is required",
+        ),
+        (
+            "Customer",
+            {"engagedParty": PARTY, "creditProfile": [{"creditScore": 812.5}]},
+            "Customer.creditProfile[0].creditScore is 812.5, not a integer",
+        ),
+        (
+            "Customer",
+            {"engagedParty": PARTY, "account": [{"id": "BA-1"}]},
+            "Customer.account[0].name",
+        ),
     ],
 )
 def test_the_rules_name_what_the_documents_forbid(
@@ -113,6 +134,9 @@ def test_the_rules_allow_what_the_documents_leave_open() -> None:
         "partyPrivacyProfileCharacteristic": [trait],
     }
     assert rules.problems("PartyPrivacyProfile", profile) == []
+    # A customer needs only its engaged party; a contact medium's type is free text.
+    medium = {"mediumType": "whatsapp", "characteristic": {}}
+    assert rules.problems("Customer", {"engagedParty": PARTY, "contactMedium": [medium]}) == []
 
 
 def _served_problems(truth: dict[str, list[dict[str, Any]]]) -> list[str]:
@@ -121,7 +145,8 @@ def _served_problems(truth: dict[str, list[dict[str, Any]]]) -> list[str]:
     found += [p for r in rates for p in rules.problems("AppliedCustomerBillingRate", r)]
     found += [p for product in truth["products"] for p in rules.problems("Product", product)]
     profiles = truth["privacy_profiles"]
-    return found + [p for pp in profiles for p in rules.problems("PartyPrivacyProfile", pp)]
+    found += [p for pp in profiles for p in rules.problems("PartyPrivacyProfile", pp)]
+    return found + [p for c in truth["customer"] for p in rules.problems("Customer", c)]
 
 
 @pytest.mark.parametrize("variant", VALID)
@@ -258,3 +283,36 @@ def test_each_variant_stores_every_permission_as_served(
             assert row["extra"].get(key) == served.get(key)  # kept as served
         if trait:
             assert row["extra"]["characteristic"].get("valueType") == trait.get("valueType")
+
+
+_MAPPED_MEDIA = {"email": "email", "mobile": "mobile", "telephone": "phone"}
+_ADDRESS = "postalAddress"
+
+
+def test_each_variant_stores_the_customer_as_served(synced: tuple[Portal, TelcoSandbox]) -> None:
+    portal, sandbox = synced
+    [served] = sandbox.ground_truth()["customer"]
+    [row] = portal.store.rows(Party, "telco")
+    engaged = served["engagedParty"]
+    # TMF629 leaves a customer's id optional: then its engaged party, which it requires, names it.
+    assert row["provider_id"] == served.get("id", f"engagedParty:{engaged['id']}")
+    assert ("id_derived" in row["extra"]) == ("id" not in served)
+    assert row["full_name"] == (served.get("name") or engaged["name"])
+    media = served["contactMedium"]
+    for kind, column in _MAPPED_MEDIA.items():
+        [medium] = [m for m in media if m["mediumType"] == kind]
+        assert row[column] == medium["characteristic"].get(
+            "emailAddress" if kind == "email" else "phoneNumber"
+        )
+    assert len(row["addresses"]) == len([m for m in media if m["mediumType"] == _ADDRESS])
+    # A contact medium of a type portal has no column for is kept whole, as served.
+    for medium in media:
+        if medium["mediumType"] not in (*_MAPPED_MEDIA, _ADDRESS):
+            assert medium in row["extra"]["contactMedium"]
+    for key in ("@type", "@baseType", "@schemaLocation", "loyaltyTier", "status"):
+        assert row["extra"].get(key) == served.get(key)  # kept as served
+    inferences = {r["provider_id"]: r for r in portal.store.rows(Inference, "telco")}
+    for profile in served["creditProfile"]:
+        found = inferences[f"{row['provider_id']}:creditProfile:{profile['creditProfileDate']}"]
+        assert str(profile["creditScore"]) in found["value"] and "None" not in found["value"]
+        assert ("risk rating" in found["value"]) == ("creditRiskRating" in profile)

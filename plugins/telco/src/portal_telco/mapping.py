@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from portal import SkippableError
 from portal.record import (
     Account,
     AccountIdentifier,
@@ -29,30 +30,50 @@ Ref = Callable[[type[Entity], str], str]
 
 
 def customer(item: dict[str, Any], ref: Ref, context: str = "") -> list[Entity]:
-    """A TMF629 Customer to a Party, and the credit score it carries to an Inference."""
+    """A TMF629 Customer to a Party, and the credit scores it carries to Inferences.
+
+    TMF629 requires of a customer only its engaged party: a customer without an id is known
+    by its engaged party's (``id_derived`` in ``extra``), one without a name by its engaged
+    party's name.
+    """
     media = item.get("contactMedium") or []
     picked = {kind: _preferred(media, kind) for kind in ("email", "telephone", "mobile")}
     engaged = item.get("engagedParty") or {}
     kind = engaged.get("@referredType")
+    provider_id = item.get("id") or stable_customer_id(item)
+    notes = {} if item.get("id") else {"id_derived": "From its engaged party: it has no id."}
     party = Party(
-        provider_id=item["id"],
+        provider_id=provider_id,
         origin=Origin.provided,
-        full_name=item["name"],
+        full_name=item.get("name") or engaged.get("name") or f"Customer {provider_id}",
         legal_name=engaged.get("name"),
         party_type=kind,
         party_type_label=labels.label(labels.PARTY_TYPES, kind, "party type") if kind else None,
-        customer_number=item["id"],
+        customer_number=item.get("id"),
         email=_value(picked["email"], "emailAddress"),
         phone=_value(picked["telephone"], "phoneNumber"),
         mobile=_value(picked["mobile"], "phoneNumber"),
         addresses=[
-            _address(m["characteristic"]) for m in media if m.get("mediumType") == "postalAddress"
+            _address(m.get("characteristic") or {})
+            for m in media
+            if m.get("mediumType") == "postalAddress"
         ],
         extra=rest(item, ["id", "name", "contactMedium", "creditProfile"])
+        | notes
         | _nonempty(contactMedium=[_medium_rest(m, picked) for m in media]),
     )
-    scores = [privacy.credit(item["id"], profile) for profile in item.get("creditProfile") or []]
+    scores = [privacy.credit(provider_id, profile) for profile in item.get("creditProfile") or []]
     return [party, *scores]
+
+
+def stable_customer_id(item: dict[str, Any]) -> str:
+    """An id for a customer the telco gave none: its engaged party, which TMF629 requires."""
+    engaged = item.get("engagedParty") or {}
+    if not engaged.get("id"):
+        raise SkippableError(
+            "a customer has neither an id nor an engagedParty id (TMF629 requires it)"
+        )
+    return f"engagedParty:{engaged['id']}"
 
 
 _MAPPED_MEDIA = {

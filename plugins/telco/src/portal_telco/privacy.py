@@ -205,12 +205,17 @@ def processing(item: dict[str, Any], ref: Ref, context: str = "") -> list[Entity
 def credit(customer_id: str, profile: dict[str, Any]) -> Inference:
     """A TMF629 credit profile (carried on the customer) to an Inference."""
     score, rating = profile.get("creditScore"), profile.get("creditRiskRating")
+    # TMF629 makes both the score and the risk rating optional: say what was given.
+    said = [] if score is None else [f"{score} out of 999"]
+    if rating is not None:
+        said.append(f"risk rating {rating}: 1 is the lowest risk, 5 the highest")
+    value = said[0] + (f" ({said[1]})" if len(said) > 1 else "") if said else "No score stated"
     return Inference(
         provider_id=f"{customer_id}:creditProfile:{profile.get('creditProfileDate')}",
         name="Credit score",
         kind="score",
         kind_label=labels.label(labels.INFERENCE_KINDS, "score", "inference kind"),
-        value=f"{score} out of 999 (risk rating {rating}: 1 is the lowest risk, 5 the highest)",
+        value=value,
         score=score,
         derived_at=profile.get("creditProfileDate"),
         explanation="Worked out from your credit file and how you have paid Demo Telecom, when"

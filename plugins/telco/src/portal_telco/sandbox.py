@@ -112,7 +112,7 @@ class TelcoSandbox(Sandbox):
         """
         telco = self.telco
         with telco.lock:
-            customer = telco.customer
+            [customer] = self.variant.serve([telco.customer], "customer")
             products = self.variant.serve(telco.products, "product")
             return copy.deepcopy(
                 {
@@ -144,7 +144,11 @@ class TelcoSandbox(Sandbox):
 
             app.add_url_rule(path, endpoint=path, view_func=view, methods=["GET"])
 
-        listing(f"{TMF}/customerManagement/v4/customer", "customer", lambda: [telco.customer])
+        listing(
+            f"{TMF}/customerManagement/v4/customer",
+            "customer",
+            lambda: self.variant.serve([telco.customer], "customer"),
+        )
         listing(
             f"{TMF}/productInventory/v4/product",
             "products",

@@ -33,7 +33,7 @@ class Variant:
     """How many privacy profiles a correct plugin rejects (``faulty`` only)."""
 
     def serve(self, items: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
-        """``items`` (``bill``, ``rate``, ``product`` or ``privacy`` objects) as served."""
+        """``items`` (``customer``, ``bill``, ``rate``, ``product`` or ``privacy``) as served."""
         if self.change is None:
             return items
         return [self.change(copy.deepcopy(item), kind) for item in items]
@@ -51,7 +51,11 @@ _SPARSE_PRODUCT = (
 _SPARSE_PRIVACY = (
     "href", "name", "description", "status", "creationDate", "lastUpdate", "validFor", "@type",
 )  # fmt: skip
+_SPARSE_CUSTOMER = (
+    "href", "name", "status", "validFor", "characteristic", "paymentMethod", "@type",
+)  # fmt: skip
 _SPARSE = {
+    "customer": _SPARSE_CUSTOMER,
     "bill": _SPARSE_BILL,
     "rate": _SPARSE_RATE,
     "product": _SPARSE_PRODUCT,
@@ -69,6 +73,11 @@ def _sparse(item: dict[str, Any], kind: str) -> dict[str, Any]:
             trait.pop("privacyUsagePurpose", None)
         if item.get("id") == _LAST_PROFILE:  # nor any characteristic at all
             item.pop("partyPrivacyProfileCharacteristic")
+    if kind == "customer":  # no medium need say it is preferred, no credit profile its rating
+        for medium in item.get("contactMedium", []):
+            medium.pop("preferred", None)
+        for profile in item.get("creditProfile", []):
+            profile.pop("creditRiskRating", None)
     return item
 
 
@@ -85,6 +94,11 @@ def _subclassed(item: dict[str, Any], kind: str) -> dict[str, Any]:
     if kind == "bill":
         item["loyaltyPointsEarned"] = 120  # a property of the sub-class
         item["relatedParty"] = [{"id": "CUS-5519204", "role": "customer"}]
+    if kind == "customer":
+        item["loyaltyTier"] = "gold"  # a property of the sub-class
+        # mediumType is free text in TMF629: a medium of Demo Telecom's own kind.
+        messaging = {"contactType": "messaging", "phoneNumber": "+44 7700 900123"}
+        item["contactMedium"].append({"mediumType": "whatsapp", "characteristic": messaging})
     if kind == "privacy":
         item["consentSource"] = "app"  # a property of the sub-class
         for trait in item.get("partyPrivacyProfileCharacteristic", []):
@@ -96,12 +110,14 @@ def _subclassed(item: dict[str, Any], kind: str) -> dict[str, Any]:
 
 
 _BASES = {
+    "customer": "Customer",
     "bill": "CustomerBill",
     "rate": "AppliedCustomerBillingRate",
     "product": "Product",
     "privacy": "PartyPrivacyProfile",
 }
 _OWN = {
+    "customer": "DemoTelecomCustomer",
     "bill": "DemoTelecomBill",
     "rate": "DemoTelecomCharge",
     "product": "DemoTelecomPlan",
@@ -124,7 +140,7 @@ def _in_euros(item: dict[str, Any], kind: str) -> dict[str, Any]:
 
 
 def _unidentified(item: dict[str, Any], kind: str) -> dict[str, Any]:
-    if kind in ("bill", "privacy"):
+    if kind in ("bill", "privacy", "customer"):
         item.pop("id", None)
         item.pop("href", None)
     return item
@@ -154,22 +170,26 @@ VARIANTS: dict[str, Variant] = {
             " name, date or tax-included amount (their tax in appliedTax); products without"
             " a name (nor their offering's); privacy profiles with only their id, who agreed"
             " and a characteristic's name and value (no status, purpose, dates or name), the"
-            " last with no characteristic at all.",
+            " last with no characteristic at all; the customer without name, status or"
+            " characteristics, its contact media without preference, its credit profile"
+            " without risk rating.",
             _sparse,
         ),
         Variant(
             "subclassed",
-            "Bills, rates, products and privacy profiles as Demo Telecom's own sub-classes:"
-            " @type, @baseType, @schemaLocation and properties of their own, with"
-            " relatedParty; a privacy purpose of Demo Telecom's own (PARTNER_OFFERS).",
+            "The customer, bills, rates, products and privacy profiles as Demo Telecom's own"
+            " sub-classes: @type, @baseType, @schemaLocation and properties of their own, with"
+            " relatedParty; a privacy purpose (PARTNER_OFFERS) and a contact medium type"
+            " (whatsapp) of Demo Telecom's own.",
             _subclassed,
         ),
         Variant("euros", "Every amount of every bill in euros.", _in_euros),
         Variant(
             "unidentified",
-            "Bills and privacy profiles without an id (TMF678 and TMF644 allow it), so bills'"
-            " charges cannot be asked for by bill; portal derives each bill's id from its"
-            " contract and period, and each permission's from who agreed, purpose and channel.",
+            "The customer, bills and privacy profiles without an id (TMF629, TMF678 and TMF644"
+            " allow it), so bills' charges cannot be asked for by bill; portal derives each"
+            " bill's id from its contract and period, each permission's from who agreed,"
+            " purpose and channel, and the customer's from its engaged party.",
             _unidentified,
         ),
         Variant(
