@@ -1,7 +1,7 @@
 """The telco plugin against TMF678, TMF637, TMF644 and TMF629: Demo Telecom's bills, products,
-privacy profiles and customer are valid, and whatever those documents allow a telco to serve, portal stores, through
-the real path (sandbox on a socket, real OAuth, a real SQLite file). The documents' rules are
-``portal_telco.rules``."""
+privacy profiles and customer are valid, and whatever those documents allow a telco to serve,
+portal stores, through the real path (sandbox on a socket, real OAuth, a real SQLite file).
+The documents' rules are ``portal_telco.rules``."""
 
 from collections.abc import Iterator
 from datetime import datetime
@@ -281,6 +281,14 @@ def test_each_variant_stores_every_permission_as_served(
         assert row["granted_at"] == granted
         for key in ("@type", "@baseType", "@schemaLocation", "consentSource"):
             assert row["extra"].get(key) == served.get(key)  # kept as served
+        # lastUpdate is the telco's own: a date-time is used, anything else kept as served.
+        updated = served.get("lastUpdate")
+        if updated and "T" in updated:
+            assert row["status_updated_at"] == datetime.fromisoformat(updated)
+            assert "lastUpdate" not in row["extra"]
+        else:
+            assert row["status_updated_at"] is None
+            assert row["extra"].get("lastUpdate") == updated
         if trait:
             assert row["extra"]["characteristic"].get("valueType") == trait.get("valueType")
 

@@ -54,6 +54,7 @@ def permission(item: dict[str, Any], ref: Ref, context: str = "") -> list[Entity
     valid = _shaped(item.get("validFor"), dict, f"{where} validFor", "an object") or {}
     start = moment(valid.get("startDateTime"), f"{where} validFor.startDateTime")
     end = moment(valid.get("endDateTime"), f"{where} validFor.endDateTime")
+    updated = _lenient_moment(item.get("lastUpdate"))
     listed = item.get("partyPrivacyProfileCharacteristic")
     traits = _shaped(listed, list, f"{where} partyPrivacyProfileCharacteristic", "an array")
     out: list[Entity] = []
@@ -70,8 +71,10 @@ def permission(item: dict[str, Any], ref: Ref, context: str = "") -> list[Entity
         refused = status == "refused"
         purpose_code = trait.get("privacyUsagePurpose") or ""
         kind, kind_label = _kind(purpose_code)
-        # A refusal was never granted: its validity is not a grant date, so it stays in extra.
-        used = [f for f in _USED_PROFILE if not (refused and f == "validFor")]
+        # A refusal was never granted: its validity is not a grant date, so it stays in extra;
+        # so does a lastUpdate that is no date-time.
+        unused = {"validFor" if refused else "", "" if updated else "lastUpdate"}
+        used = [f for f in _USED_PROFILE if f not in unused]
         notes = {} if item.get("id") else {"id_derived": _DERIVED}
         out.append(
             Consent(
@@ -87,7 +90,7 @@ def permission(item: dict[str, Any], ref: Ref, context: str = "") -> list[Entity
                 status=status,
                 status_label=_status_label(status),
                 granted_at=None if refused else start,
-                status_updated_at=_lenient_moment(item.get("lastUpdate")),
+                status_updated_at=updated,
                 expires_at=end,
                 grantee=GRANTEE if kind == "marketing" else f"{GRANTEE}'s partners",
                 extra=rest(item, used)

@@ -101,6 +101,8 @@ def _subclassed(item: dict[str, Any], kind: str) -> dict[str, Any]:
         item["contactMedium"].append({"mediumType": "whatsapp", "characteristic": messaging})
     if kind == "privacy":
         item["consentSource"] = "app"  # a property of the sub-class
+        # lastUpdate is no TMF644 property, so the sub-class may write it as it likes: a date.
+        item["lastUpdate"] = item["lastUpdate"][:10]
         for trait in item.get("partyPrivacyProfileCharacteristic", []):
             # Purposes are free text in TMF644: Demo Telecom's own word for partners' offers.
             if trait.get("privacyUsagePurpose") == "THIRD_PARTY_SHARING":
@@ -180,7 +182,8 @@ VARIANTS: dict[str, Variant] = {
             "The customer, bills, rates, products and privacy profiles as Demo Telecom's own"
             " sub-classes: @type, @baseType, @schemaLocation and properties of their own, with"
             " relatedParty; a privacy purpose (PARTNER_OFFERS) and a contact medium type"
-            " (whatsapp) of Demo Telecom's own.",
+            " (whatsapp) of Demo Telecom's own; privacy profiles' lastUpdate (not a TMF644"
+            " property) as a date.",
             _subclassed,
         ),
         Variant("euros", "Every amount of every bill in euros.", _in_euros),
