@@ -4,8 +4,10 @@ portal stores, through the real path (sandbox on a socket, real OAuth, a real SQ
 The documents' rules are ``portal_telco.rules``."""
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,15 +26,12 @@ VALID = [name for name, variant in VARIANTS.items() if variant.name != "faulty"]
 PARTY = {"id": "CUS-1", "@referredType": "Individual"}
 
 
-@pytest.fixture(scope="module", params=list(VARIANTS))
-def synced(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Portal, TelcoSandbox]]:
-    """Each variant of Demo Telecom, synced once through OAuth into a store of its own."""
-    home = tmp_path_factory.mktemp(request.param) / "home"
+@contextmanager
+def _synced_once(sandbox: TelcoSandbox, home: Path) -> Iterator[Portal]:
+    """``sandbox`` synced once through OAuth into a store of its own, under ``home``."""
     vault = Vault(FileStorage(home / "vault.bin", key_file=home / "vault.key"), home / "vault.lock")
     with (
-        TelcoSandbox(variant=request.param) as sandbox,
+        sandbox,
         Portal.open(
             home=home, vault=vault, retry_policy=RetryPolicy(initial_wait=0.01, max_wait=0.1)
         ) as portal,
@@ -40,7 +39,17 @@ def synced(
         endpoints = sandbox_endpoints(sandbox)
         portal.connect("telco", browser=auto_approve_browser, endpoints=endpoints, timeout=10)
         [result] = portal.sync(["telco"])
-        assert result.ok, result.error  # no variant ends a sync with an error
+        assert result.ok, result.error  # nothing a telco serves ends a sync with an error
+        yield portal
+
+
+@pytest.fixture(scope="module", params=list(VARIANTS))
+def synced(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Portal, TelcoSandbox]]:
+    """Each variant of Demo Telecom, synced once through OAuth into a store of its own."""
+    sandbox = TelcoSandbox(variant=request.param)
+    with _synced_once(sandbox, tmp_path_factory.mktemp(request.param) / "home") as portal:
         yield portal, sandbox
 
 
@@ -324,3 +333,55 @@ def test_each_variant_stores_the_customer_as_served(synced: tuple[Portal, TelcoS
         found = inferences[f"{row['provider_id']}:creditProfile:{profile['creditProfileDate']}"]
         assert str(profile["creditScore"]) in found["value"] and "None" not in found["value"]
         assert ("risk rating" in found["value"]) == ("creditRiskRating" in profile)
+
+
+def test_shapes_the_documents_forbid_are_rejected_saying_where(tmp_path: Path) -> None:
+    # Objects and arrays served as something else, a characteristic without its name and a
+    # credit profile without a date-time: each item is refused naming what and where, and
+    # the rest is stored; nothing fails inside the plugin.
+    sandbox = TelcoSandbox()
+    profiles, customer = sandbox.telco.privacy_profiles, sandbox.telco.customer
+    profiles[0]["validFor"] = "2019-08-14"
+    profiles[1]["partyPrivacyProfileCharacteristic"] = ["email"]
+    profiles[2]["partyPrivacyProfileCharacteristic"] = [{"value": "refused"}]
+    customer["creditProfile"][0]["creditProfileDate"] = "08/03/2025"
+    with _synced_once(sandbox, tmp_path / "home") as portal:
+        reasons = sorted(r["reason"] for r in portal.store.rejections("telco"))
+        stored = len(list(portal.store.rows(Consent, "telco")))
+    assert stored == len(profiles) - 3
+    expected = [
+        "customer CUS-5519204 creditProfileDate '08/03/2025' is not an RFC 3339 date-time",
+        "privacy profile PPP-0001 validFor is '2019-08-14', not an object as TMF644 requires",
+        "privacy profile PPP-0002 characteristic 1 is 'email', not an object as TMF644 requires",
+        "privacy profile PPP-0003 characteristic 1 has no name, which TMF644 requires",
+    ]
+    assert len(reasons) == len(expected), reasons
+    for wanted in expected:
+        assert any(wanted in reason for reason in reasons), (wanted, reasons)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        (
+            "contactMedium",
+            {"mediumType": "email"},
+            "customer CUS-5519204 contactMedium is {'mediumType': 'email'}, not an array of"
+            " objects as TMF629 requires",
+        ),
+        (
+            "engagedParty",
+            "IND-88341",
+            "customer CUS-5519204 engagedParty is 'IND-88341', not an object as TMF629 requires",
+        ),
+    ],
+)
+def test_a_customer_shaped_as_tmf629_forbids_is_rejected_saying_where(
+    tmp_path: Path, field: str, value: Any, reason: str
+) -> None:
+    sandbox = TelcoSandbox()
+    sandbox.telco.customer[field] = value
+    with _synced_once(sandbox, tmp_path / "home") as portal:
+        [rejected] = [r["reason"] for r in portal.store.rejections("telco")]
+        assert list(portal.store.rows(Party, "telco")) == []
+    assert reason in rejected

@@ -24,7 +24,7 @@ from portal.record import (
 )
 from portal.record.extra import rest
 from portal_telco import labels, metering, privacy
-from portal_telco.values import amount, characteristics, day, unit
+from portal_telco.values import amount, characteristics, day, short, unit
 
 Ref = Callable[[type[Entity], str], str]
 
@@ -36,9 +36,15 @@ def customer(item: dict[str, Any], ref: Ref, context: str = "") -> list[Entity]:
     by its engaged party's (``id_derived`` in ``extra``), one without a name by its engaged
     party's name.
     """
-    media = item.get("contactMedium") or []
-    picked = {kind: _preferred(media, kind) for kind in ("email", "telephone", "mobile")}
+    where = f"customer {item.get('id') or '(no id)'}"
+    media = _objects(item.get("contactMedium"), f"{where} contactMedium")
+    credit = _objects(item.get("creditProfile"), f"{where} creditProfile")
     engaged = item.get("engagedParty") or {}
+    if not isinstance(engaged, dict):
+        raise SkippableError(
+            f"{where} engagedParty is {short(engaged)}, not an object as TMF629 requires"
+        )
+    picked = {kind: _preferred(media, kind) for kind in ("email", "telephone", "mobile")}
     kind = engaged.get("@referredType")
     provider_id = item.get("id") or stable_customer_id(item)
     notes = {} if item.get("id") else {"id_derived": "From its engaged party: it has no id."}
@@ -62,8 +68,19 @@ def customer(item: dict[str, Any], ref: Ref, context: str = "") -> list[Entity]:
         | notes
         | _nonempty(contactMedium=[_medium_rest(m, picked) for m in media]),
     )
-    scores = [privacy.credit(provider_id, profile) for profile in item.get("creditProfile") or []]
+    scores = [privacy.credit(provider_id, profile, where) for profile in credit]
     return [party, *scores]
+
+
+def _objects(value: Any, where: str) -> list[dict[str, Any]]:
+    # TMF629 types these as arrays of objects; anything else is refused saying where.
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise SkippableError(
+            f"{where} is {short(value)}, not an array of objects as TMF629 requires"
+        )
+    return value
 
 
 def stable_customer_id(item: dict[str, Any]) -> str:

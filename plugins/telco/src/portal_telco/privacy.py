@@ -14,7 +14,7 @@ from portal import SkippableError
 from portal.record import Category, Consent, Entity, Inference, Origin, Processing, Recipient
 from portal.record.extra import rest
 from portal_telco import labels
-from portal_telco.values import moment, quantity
+from portal_telco.values import moment, quantity, short
 
 Ref = Callable[[type[Entity], str], str]
 GRANTEE = "Demo Telecom"
@@ -119,7 +119,7 @@ def _shaped(value: Any, kind: type, where: str, what: str) -> Any:
     # What TMF644 types as an object or an array and arrives as something else is refused,
     # with where it was, rather than failing inside the mapping.
     if value is not None and not isinstance(value, kind):
-        raise SkippableError(f"{where} is {value!r}, not {what} as TMF644 requires")
+        raise SkippableError(f"{where} is {short(value)}, not {what} as TMF644 requires")
     return value
 
 
@@ -205,8 +205,14 @@ def processing(item: dict[str, Any], ref: Ref, context: str = "") -> list[Entity
     ]
 
 
-def credit(customer_id: str, profile: dict[str, Any]) -> Inference:
-    """A TMF629 credit profile (carried on the customer) to an Inference."""
+def credit(customer_id: str, profile: dict[str, Any], where: str = "customer") -> Inference:
+    """A TMF629 credit profile (carried on the customer) to an Inference.
+
+    TMF629 requires its date (an RFC 3339 date-time); the score and rating are optional.
+    """
+    dated = moment(profile.get("creditProfileDate"), f"{where} creditProfileDate")
+    if dated is None:
+        raise SkippableError(f"{where} has a credit profile without creditProfileDate")
     score, rating = profile.get("creditScore"), profile.get("creditRiskRating")
     # TMF629 makes both the score and the risk rating optional: say what was given.
     said = [] if score is None else [f"{score} out of 999"]
@@ -219,8 +225,8 @@ def credit(customer_id: str, profile: dict[str, Any]) -> Inference:
         kind="score",
         kind_label=labels.label(labels.INFERENCE_KINDS, "score", "inference kind"),
         value=value,
-        score=score,
-        derived_at=profile.get("creditProfileDate"),
+        score=None if score is None else quantity(score, f"{where} creditScore"),
+        derived_at=dated,
         explanation="Worked out from your credit file and how you have paid Demo Telecom, when"
         " you took your contract (see the processing purpose 'credit').",
         extra=rest(profile, ["creditScore", "creditRiskRating", "creditProfileDate"]),

@@ -8,6 +8,7 @@ any value of up to 15 significant digits), and that text becomes the Decimal.
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -90,6 +91,11 @@ def moment(value: Any, where: str) -> datetime | None:
     if parsed is None or parsed.tzinfo is None or "T" not in value.upper():
         raise SkippableError(f"{where} {value!r} is not an RFC 3339 date-time")
     return parsed
+
+
+def short(value: Any) -> str:
+    """A served value in a reason, cut short: a wrong shape may be a whole array."""
+    return reprlib.repr(value)
 
 
 def characteristics(items: Iterable[dict[str, Any]] | None) -> dict[str, Any]:
