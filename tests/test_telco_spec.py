@@ -1,10 +1,13 @@
-"""The telco plugin against TMF678: Demo Telecom's bills are valid, and whatever TMF678 allows a
-telco to serve, portal stores, through the real path (sandbox on a socket, real OAuth, a real
-SQLite file). The document's rules are ``portal_telco.rules``."""
+"""The telco plugin against TMF678, TMF637, TMF644 and TMF629: Demo Telecom's bills, products,
+privacy profiles and customer are valid, and whatever those documents allow a telco to serve,
+portal stores, through the real path (sandbox on a socket, real OAuth, a real SQLite file).
+The documents' rules are ``portal_telco.rules``."""
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,23 +17,21 @@ from portal.auth.flows import auto_approve_browser
 from portal.auth.vault import FileStorage, Vault
 from portal.http import RetryPolicy
 from portal.provider import sandbox_endpoints
-from portal.record import Account, Bill, Product
+from portal.record import Account, Bill, Consent, Inference, Party, Product
 from portal_telco import rules
 from portal_telco.sandbox import TelcoSandbox
 from portal_telco.variants import VARIANTS
 
-VALID = [name for name, variant in VARIANTS.items() if not variant.rejected_bills]
+VALID = [name for name, variant in VARIANTS.items() if variant.name != "faulty"]
+PARTY = {"id": "CUS-1", "@referredType": "Individual"}
 
 
-@pytest.fixture(scope="module", params=list(VARIANTS))
-def synced(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Portal, TelcoSandbox]]:
-    """Each variant of Demo Telecom, synced once through OAuth into a store of its own."""
-    home = tmp_path_factory.mktemp(request.param) / "home"
+@contextmanager
+def _synced_once(sandbox: TelcoSandbox, home: Path) -> Iterator[Portal]:
+    """``sandbox`` synced once through OAuth into a store of its own, under ``home``."""
     vault = Vault(FileStorage(home / "vault.bin", key_file=home / "vault.key"), home / "vault.lock")
     with (
-        TelcoSandbox(variant=request.param) as sandbox,
+        sandbox,
         Portal.open(
             home=home, vault=vault, retry_policy=RetryPolicy(initial_wait=0.01, max_wait=0.1)
         ) as portal,
@@ -38,7 +39,17 @@ def synced(
         endpoints = sandbox_endpoints(sandbox)
         portal.connect("telco", browser=auto_approve_browser, endpoints=endpoints, timeout=10)
         [result] = portal.sync(["telco"])
-        assert result.ok, result.error  # no variant ends a sync with an error
+        assert result.ok, result.error  # nothing a telco serves ends a sync with an error
+        yield portal
+
+
+@pytest.fixture(scope="module", params=list(VARIANTS))
+def synced(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Portal, TelcoSandbox]]:
+    """Each variant of Demo Telecom, synced once through OAuth into a store of its own."""
+    sandbox = TelcoSandbox(variant=request.param)
+    with _synced_once(sandbox, tmp_path_factory.mktemp(request.param) / "home") as portal:
         yield portal, sandbox
 
 
@@ -70,36 +81,97 @@ def _money(value: dict[str, Any]) -> Decimal:
             {"id": "1", "characteristic": [{"name": "quantity"}]},
             "AppliedCustomerBillingRate.characteristic[0].value is required",
         ),
+        ("PartyPrivacyProfile", {}, "PartyPrivacyProfile.agreedByParty is required"),
+        (
+            "PartyPrivacyProfile",
+            {"agreedByParty": {"id": "CUS-1"}},
+            "PartyPrivacyProfile.agreedByParty.@referredType is required",
+        ),
+        (
+            "PartyPrivacyProfile",
+            {"agreedByParty": PARTY, "partyPrivacyProfileCharacteristic": [{"value": True}]},
+            "PartyPrivacyProfile.partyPrivacyProfileCharacteristic[0].name is required",
+        ),
+        (
+            "PartyPrivacyProfile",
+            {"agreedByParty": PARTY, "validFor": {"startDateTime": "14/08/2019"}},
+            "PartyPrivacyProfile.validFor.startDateTime is '14/08/2019', not a date-time",
+        ),
+        ("Customer", {"name": "Ann"}, "Customer.engagedParty is required"),
+        (
+            "Customer",
+            {"engagedParty": PARTY, "contactMedium": [{"mediumType": "email"}]},
+            "Customer.contactMedium[0].characteristic is required",
+        ),
+        (
+            "Customer",
+            {"engagedParty": PARTY, "creditProfile": [{"creditScore": 812.5}]},
+            "Customer.creditProfile[0].creditProfileDate is required",
+        ),
+        (
+            "Customer",
+            {"engagedParty": PARTY, "creditProfile": [{"creditScore": 812.5}]},
+            "Customer.creditProfile[0].creditScore is 812.5, not a integer",
+        ),
+        (
+            "Customer",
+            {"engagedParty": PARTY, "account": [{"id": "BA-1"}]},
+            "Customer.account[0].name",
+        ),
     ],
 )
-def test_the_rules_name_what_tmf678_forbids(definition: str, value: Any, problem: str) -> None:
+def test_the_rules_name_what_the_documents_forbid(
+    definition: str, value: Any, problem: str
+) -> None:
     found = rules.problems(definition, value)
     assert any(p.startswith(problem) for p in found), found
 
 
-def test_the_rules_allow_what_tmf678_leaves_open() -> None:
+def test_the_rules_allow_what_the_documents_leave_open() -> None:
     assert rules.problems("CustomerBill", {}) == []  # nothing of a bill is required
     assert rules.problems("Product", {"status": "active"}) == []  # nor of a product, its name
     assert rules.problems("AppliedCustomerBillingRate", {"id": "1"}) == []
     subclass = {"@type": "DemoBill", "@baseType": "CustomerBill", "points": 12, "relatedParty": []}
     assert rules.problems("CustomerBill", subclass) == []
     assert rules.problems("CustomerBill", {"amountDue": {"unit": "JPY", "value": 1200}}) == []
+    # A privacy profile needs only who agreed; purposes and statuses are free text.
+    assert rules.problems("PartyPrivacyProfile", {"agreedByParty": PARTY}) == []
+    trait = {"name": "email", "value": False, "privacyUsagePurpose": "RESEARCH"}
+    profile = {
+        "agreedByParty": PARTY,
+        "status": "agreed",
+        "partyPrivacyProfileCharacteristic": [trait],
+    }
+    assert rules.problems("PartyPrivacyProfile", profile) == []
+    # A customer needs only its engaged party; a contact medium's type is free text.
+    medium = {"mediumType": "whatsapp", "characteristic": {}}
+    assert rules.problems("Customer", {"engagedParty": PARTY, "contactMedium": [medium]}) == []
 
 
-@pytest.mark.parametrize("variant", VALID)
-def test_every_variant_serves_only_what_tmf678_allows(variant: str) -> None:
-    truth = TelcoSandbox(variant=variant).ground_truth()
+def _served_problems(truth: dict[str, list[dict[str, Any]]]) -> list[str]:
     found = [p for b in truth["bills"] for p in rules.problems("CustomerBill", b)]
     rates = truth["applied_rates"]
     found += [p for r in rates for p in rules.problems("AppliedCustomerBillingRate", r)]
     found += [p for product in truth["products"] for p in rules.problems("Product", product)]
-    assert found == [] and len(truth["bills"]) == 11 and len(rates) > 11
+    profiles = truth["privacy_profiles"]
+    found += [p for pp in profiles for p in rules.problems("PartyPrivacyProfile", pp)]
+    return found + [p for c in truth["customer"] for p in rules.problems("Customer", c)]
 
 
-def test_the_faulty_variant_serves_exactly_its_fault() -> None:
+@pytest.mark.parametrize("variant", VALID)
+def test_every_variant_serves_only_what_the_documents_allow(variant: str) -> None:
+    truth = TelcoSandbox(variant=variant).ground_truth()
+    assert _served_problems(truth) == []
+    assert len(truth["bills"]) == 11 and len(truth["applied_rates"]) > 11
+    assert len(truth["privacy_profiles"]) == 6
+
+
+def test_the_faulty_variant_serves_exactly_its_faults() -> None:
     truth = TelcoSandbox(variant="faulty").ground_truth()
-    found = [p for b in truth["bills"] for p in rules.problems("CustomerBill", b)]
-    assert found == ["CustomerBill.billDate is '26/05/2026', not a date-time"]
+    assert _served_problems(truth) == [
+        "CustomerBill.billDate is '26/05/2026', not a date-time",
+        "PartyPrivacyProfile.validFor.startDateTime is '14/08/2019', not a date-time",
+    ]
 
 
 def test_each_variant_stores_every_bill_as_served(synced: tuple[Portal, TelcoSandbox]) -> None:
@@ -142,16 +214,18 @@ def test_each_variant_stores_every_bill_as_served(synced: tuple[Portal, TelcoSan
             assert row["extra"].get(key) == served.get(key)  # kept as served
 
 
-def test_what_tmf678_forbids_is_rejected_with_its_reason(
+def test_what_the_documents_forbid_is_rejected_with_its_reason(
     synced: tuple[Portal, TelcoSandbox],
 ) -> None:
     portal, sandbox = synced
-    reasons = [r["reason"] for r in portal.store.rejections("telco")]
+    reasons = sorted(r["reason"] for r in portal.store.rejections("telco"))
     if not sandbox.truth_rejections:
         assert reasons == []
         return
-    [reason] = reasons
-    assert "billDate '26/05/2026' is not an RFC 3339 date-time" in reason
+    assert sandbox.truth_rejections == {"bills": 1, "consents": 1}
+    [bill, profile] = reasons
+    assert "billDate '26/05/2026' is not an RFC 3339 date-time" in bill
+    assert "PPP-0001 validFor.startDateTime '14/08/2019' is not an RFC 3339" in profile
 
 
 def test_each_variant_stores_every_product_with_a_name(
@@ -171,3 +245,143 @@ def test_each_variant_stores_every_product_with_a_name(
         if served["id"] in accounts:
             assert accounts[served["id"]]["name"] == named
         assert products[served["id"]]["extra"].get("@type") == served.get("@type")
+
+
+def _consent_id(served: dict[str, Any], trait: dict[str, Any]) -> str:
+    """A permission's id: its profile's and its channel; without a profile id, written here."""
+    channel = trait.get("name")
+    if "id" in served:
+        return f"{served['id']}:{channel}" if channel else str(served["id"])
+    purpose = trait.get("privacyUsagePurpose") or "-"
+    return f"{served['agreedByParty']['id']}:{purpose}:{channel or '-'}"
+
+
+def test_each_variant_stores_every_permission_as_served(
+    synced: tuple[Portal, TelcoSandbox],
+) -> None:
+    portal, sandbox = synced
+    served_profiles = sandbox.ground_truth()["privacy_profiles"]
+    consents = {row["provider_id"]: row for row in portal.store.rows(Consent, "telco")}
+    rejected = sandbox.truth_rejections.get("consents", 0)
+    assert len(consents) == len(served_profiles) - rejected
+    kinds = {"MARKETING": "marketing", "THIRD_PARTY_SHARING": "data_sharing"}
+    for served in served_profiles:
+        # TMF644 asks for no characteristic: then the profile is one permission.
+        [trait] = served.get("partyPrivacyProfileCharacteristic") or [{}]
+        provider_id = _consent_id(served, trait)
+        if provider_id not in consents:
+            assert rejected, provider_id
+            continue
+        row = consents[provider_id]
+        assert ("id_derived" in row["extra"]) == ("id" not in served)
+        assert row["channel"] == trait.get("name")
+        assert bool(row["channel_label"]) == ("name" in trait)
+        # TMF644 leaves the status optional: then the characteristic's value says it.
+        status = served.get("status") or trait.get("value") or "not_stated"
+        assert row["status"] == status and row["status_label"]
+        purpose = trait.get("privacyUsagePurpose")
+        assert row["kind"] == kinds.get(purpose or "", "other")
+        if purpose and purpose not in kinds:  # a purpose of the telco's own, kept in its words
+            assert purpose in row["kind_label"]
+        named = served.get("description") or served.get("name")
+        assert row["purpose"] == (named or row["kind_label"])
+        start = (served.get("validFor") or {}).get("startDateTime")
+        granted = None if status == "refused" or not start else datetime.fromisoformat(start)
+        assert row["granted_at"] == granted
+        for key in ("@type", "@baseType", "@schemaLocation", "consentSource"):
+            assert row["extra"].get(key) == served.get(key)  # kept as served
+        # lastUpdate is the telco's own: a date-time is used, anything else kept as served.
+        updated = served.get("lastUpdate")
+        if updated and "T" in updated:
+            assert row["status_updated_at"] == datetime.fromisoformat(updated)
+            assert "lastUpdate" not in row["extra"]
+        else:
+            assert row["status_updated_at"] is None
+            assert row["extra"].get("lastUpdate") == updated
+        if trait:
+            assert row["extra"]["characteristic"].get("valueType") == trait.get("valueType")
+
+
+_MAPPED_MEDIA = {"email": "email", "mobile": "mobile", "telephone": "phone"}
+_ADDRESS = "postalAddress"
+
+
+def test_each_variant_stores_the_customer_as_served(synced: tuple[Portal, TelcoSandbox]) -> None:
+    portal, sandbox = synced
+    [served] = sandbox.ground_truth()["customer"]
+    [row] = portal.store.rows(Party, "telco")
+    engaged = served["engagedParty"]
+    # TMF629 leaves a customer's id optional: then its engaged party, which it requires, names it.
+    assert row["provider_id"] == served.get("id", f"engagedParty:{engaged['id']}")
+    assert ("id_derived" in row["extra"]) == ("id" not in served)
+    assert row["full_name"] == (served.get("name") or engaged["name"])
+    media = served["contactMedium"]
+    for kind, column in _MAPPED_MEDIA.items():
+        [medium] = [m for m in media if m["mediumType"] == kind]
+        assert row[column] == medium["characteristic"].get(
+            "emailAddress" if kind == "email" else "phoneNumber"
+        )
+    assert len(row["addresses"]) == len([m for m in media if m["mediumType"] == _ADDRESS])
+    # A contact medium of a type portal has no column for is kept whole, as served.
+    for medium in media:
+        if medium["mediumType"] not in (*_MAPPED_MEDIA, _ADDRESS):
+            assert medium in row["extra"]["contactMedium"]
+    for key in ("@type", "@baseType", "@schemaLocation", "loyaltyTier", "status"):
+        assert row["extra"].get(key) == served.get(key)  # kept as served
+    inferences = {r["provider_id"]: r for r in portal.store.rows(Inference, "telco")}
+    for profile in served["creditProfile"]:
+        found = inferences[f"{row['provider_id']}:creditProfile:{profile['creditProfileDate']}"]
+        assert str(profile["creditScore"]) in found["value"] and "None" not in found["value"]
+        assert ("risk rating" in found["value"]) == ("creditRiskRating" in profile)
+
+
+def test_shapes_the_documents_forbid_are_rejected_saying_where(tmp_path: Path) -> None:
+    # Objects and arrays served as something else, a characteristic without its name and a
+    # credit profile without a date-time: each item is refused naming what and where, and
+    # the rest is stored; nothing fails inside the plugin.
+    sandbox = TelcoSandbox()
+    profiles, customer = sandbox.telco.privacy_profiles, sandbox.telco.customer
+    profiles[0]["validFor"] = "2019-08-14"
+    profiles[1]["partyPrivacyProfileCharacteristic"] = ["email"]
+    profiles[2]["partyPrivacyProfileCharacteristic"] = [{"value": "refused"}]
+    customer["creditProfile"][0]["creditProfileDate"] = "08/03/2025"
+    with _synced_once(sandbox, tmp_path / "home") as portal:
+        reasons = sorted(r["reason"] for r in portal.store.rejections("telco"))
+        stored = len(list(portal.store.rows(Consent, "telco")))
+    assert stored == len(profiles) - 3
+    expected = [
+        "customer CUS-5519204 creditProfileDate '08/03/2025' is not an RFC 3339 date-time",
+        "privacy profile PPP-0001 validFor is '2019-08-14', not an object as TMF644 requires",
+        "privacy profile PPP-0002 characteristic 1 is 'email', not an object as TMF644 requires",
+        "privacy profile PPP-0003 characteristic 1 has no name, which TMF644 requires",
+    ]
+    assert len(reasons) == len(expected), reasons
+    for wanted in expected:
+        assert any(wanted in reason for reason in reasons), (wanted, reasons)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        (
+            "contactMedium",
+            {"mediumType": "email"},
+            "customer CUS-5519204 contactMedium is {'mediumType': 'email'}, not an array of"
+            " objects as TMF629 requires",
+        ),
+        (
+            "engagedParty",
+            "IND-88341",
+            "customer CUS-5519204 engagedParty is 'IND-88341', not an object as TMF629 requires",
+        ),
+    ],
+)
+def test_a_customer_shaped_as_tmf629_forbids_is_rejected_saying_where(
+    tmp_path: Path, field: str, value: Any, reason: str
+) -> None:
+    sandbox = TelcoSandbox()
+    sandbox.telco.customer[field] = value
+    with _synced_once(sandbox, tmp_path / "home") as portal:
+        [rejected] = [r["reason"] for r in portal.store.rejections("telco")]
+        assert list(portal.store.rows(Party, "telco")) == []
+    assert reason in rejected

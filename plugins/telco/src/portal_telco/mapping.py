@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from portal import SkippableError
 from portal.record import (
     Account,
     AccountIdentifier,
@@ -23,36 +24,73 @@ from portal.record import (
 )
 from portal.record.extra import rest
 from portal_telco import labels, metering, privacy
-from portal_telco.values import amount, characteristics, day, unit
+from portal_telco.values import amount, characteristics, day, short, unit
 
 Ref = Callable[[type[Entity], str], str]
 
 
 def customer(item: dict[str, Any], ref: Ref, context: str = "") -> list[Entity]:
-    """A TMF629 Customer to a Party, and the credit score it carries to an Inference."""
-    media = item.get("contactMedium") or []
-    picked = {kind: _preferred(media, kind) for kind in ("email", "telephone", "mobile")}
+    """A TMF629 Customer to a Party, and the credit scores it carries to Inferences.
+
+    TMF629 requires of a customer only its engaged party: a customer without an id is known
+    by its engaged party's (``id_derived`` in ``extra``), one without a name by its engaged
+    party's name.
+    """
+    where = f"customer {item.get('id') or '(no id)'}"
+    media = _objects(item.get("contactMedium"), f"{where} contactMedium")
+    credit = _objects(item.get("creditProfile"), f"{where} creditProfile")
     engaged = item.get("engagedParty") or {}
+    if not isinstance(engaged, dict):
+        raise SkippableError(
+            f"{where} engagedParty is {short(engaged)}, not an object as TMF629 requires"
+        )
+    picked = {kind: _preferred(media, kind) for kind in ("email", "telephone", "mobile")}
     kind = engaged.get("@referredType")
+    provider_id = item.get("id") or stable_customer_id(item)
+    notes = {} if item.get("id") else {"id_derived": "From its engaged party: it has no id."}
     party = Party(
-        provider_id=item["id"],
+        provider_id=provider_id,
         origin=Origin.provided,
-        full_name=item["name"],
+        full_name=item.get("name") or engaged.get("name") or f"Customer {provider_id}",
         legal_name=engaged.get("name"),
         party_type=kind,
         party_type_label=labels.label(labels.PARTY_TYPES, kind, "party type") if kind else None,
-        customer_number=item["id"],
+        customer_number=item.get("id"),
         email=_value(picked["email"], "emailAddress"),
         phone=_value(picked["telephone"], "phoneNumber"),
         mobile=_value(picked["mobile"], "phoneNumber"),
         addresses=[
-            _address(m["characteristic"]) for m in media if m.get("mediumType") == "postalAddress"
+            _address(m.get("characteristic") or {})
+            for m in media
+            if m.get("mediumType") == "postalAddress"
         ],
         extra=rest(item, ["id", "name", "contactMedium", "creditProfile"])
+        | notes
         | _nonempty(contactMedium=[_medium_rest(m, picked) for m in media]),
     )
-    scores = [privacy.credit(item["id"], profile) for profile in item.get("creditProfile") or []]
+    scores = [privacy.credit(provider_id, profile, where) for profile in credit]
     return [party, *scores]
+
+
+def _objects(value: Any, where: str) -> list[dict[str, Any]]:
+    # TMF629 types these as arrays of objects; anything else is refused saying where.
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise SkippableError(
+            f"{where} is {short(value)}, not an array of objects as TMF629 requires"
+        )
+    return value
+
+
+def stable_customer_id(item: dict[str, Any]) -> str:
+    """An id for a customer the telco gave none: its engaged party, which TMF629 requires."""
+    engaged = item.get("engagedParty") or {}
+    if not engaged.get("id"):
+        raise SkippableError(
+            "a customer has neither an id nor an engagedParty id (TMF629 requires it)"
+        )
+    return f"engagedParty:{engaged['id']}"
 
 
 _MAPPED_MEDIA = {

@@ -1,9 +1,13 @@
-"""What TMF678 and TMF637 say of bills, their charges and products, as data, and a checker.
+"""What TMF678, TMF637, TMF644 and TMF629 say of what Demo Telecom serves, as data, and a checker.
 
 Sources: TM Forum TMF678 Customer Bill Management API, swagger 2.0 document version 4.0.0
 (release 19.5, December 2019), and TMF637 Product Inventory Management, swagger 2.0 version
 4.0.0, as republished by FIWARE in ``FIWARE/tmforum-api``,
-``api/tm-forum/customer-bill-management/api.json`` and ``.../product-inventory/api.json``.
+``api/tm-forum/customer-bill-management/api.json`` and ``.../product-inventory/api.json``;
+TMF644 Privacy Management, swagger 2.0 version 4.0.0 (release 19.0, June 2019), as
+republished in ``fschaell/tmf644``, ``api/swagger.yaml`` (commit b827259); TMF629 Customer
+Management, swagger 2.0 version 4.0, as republished by FIWARE in ``FIWARE/tmforum-api``,
+``api/customer.yaml`` (commit 75976c6).
 
 What the document says, in our words:
 
@@ -22,6 +26,18 @@ What the document says, in our words:
   space, which is taken as written and also without it); a ``productRelationship`` requires
   its ``relationshipType`` and ``product``; a product's ``relatedParty`` requires ``id`` and
   ``@referredType``.
+- A TMF644 ``PartyPrivacyProfile`` requires only ``agreedByParty`` (a ``RelatedParty``:
+  ``id`` and ``@referredType``); its ``status`` is free text (the document's examples:
+  agreed, created, terminated), and it has no ``lastUpdate`` (a property of the telco's own).
+  A ``PartyPrivacyProfileCharacteristic`` requires ``name`` and ``value`` (of any type); its
+  ``privacyUsagePurpose`` is optional free text (ADMIN, INFORMATION, MARKETING, RESEARCH...).
+  The collection's profiles need no characteristic at all (only a created one does).
+- A TMF629 ``Customer`` requires only ``engagedParty`` (a ``RelatedParty``); its id, name
+  and status are optional. A ``ContactMedium`` requires ``mediumType`` (free text: "such
+  as" email address, telephone number, postal address) and ``characteristic`` (whose
+  properties are all optional); a ``CreditProfile`` requires ``creditProfileDate`` and
+  ``validFor``, its score and risk rating are optional integers; an ``AccountRef`` requires
+  its ``name`` (not its id).
 - Every object may say what it is with ``@type`` (the sub-class), ``@baseType`` (its super
   class) and ``@schemaLocation`` (a URI to a JSON schema of the extra properties); objects do
   not forbid other properties, so a sub-class's own properties are allowed anywhere.
@@ -36,7 +52,9 @@ from typing import Any
 SOURCE = (
     "TM Forum TMF678 Customer Bill Management and TMF637 Product Inventory swagger 4.0.0,"
     " FIWARE/tmforum-api api/tm-forum/customer-bill-management/api.json and"
-    " api/tm-forum/product-inventory/api.json"
+    " api/tm-forum/product-inventory/api.json; TMF644 Privacy Management swagger 4.0.0,"
+    " fschaell/tmf644 api/swagger.yaml; TMF629 Customer Management swagger 4.0,"
+    " FIWARE/tmforum-api api/customer.yaml"
 )
 
 _POLYMORPHIC = {"@baseType": "string", "@schemaLocation": "uri", "@type": "string"}
@@ -91,6 +109,67 @@ DEFINITIONS: dict[str, tuple[Mapping[str, str], frozenset[str]]] = {
         frozenset({"relationshipType", "product"}),
     ),
     "ProductParty": ({**_REF, "role": "string"}, frozenset({"id", "@referredType"})),
+    "PartyPrivacyProfile": (
+        {
+            "id": "string", "href": "string", "creationDate": "date-time",
+            "description": "string", "name": "string", "status": "string",
+            "agreedByParty": "RelatedParty", "agreement": "Ref",
+            "applicableForParty": "RelatedParty",
+            "partyPrivacyProfileCharacteristic": "[PartyPrivacyProfileCharacteristic]",
+            "partyPrivacyProfileSpecification": "Ref", "validFor": "TimePeriod",
+            **_POLYMORPHIC,
+        },
+        frozenset({"agreedByParty"}),
+    ),
+    "PartyPrivacyProfileCharacteristic": (
+        {
+            "id": "string", "name": "string", "privacyUsagePurpose": "string",
+            "valueType": "string", "relatedParty": "[RelatedParty]", "value": "any",
+            **_POLYMORPHIC,
+        },
+        frozenset({"name", "value"}),
+    ),
+    "RelatedParty": ({**_REF, "role": "string"}, frozenset({"id", "@referredType"})),
+    "Customer": (
+        {
+            "id": "string", "href": "string", "name": "string", "status": "string",
+            "statusReason": "string", "account": "[AccountRef]", "agreement": "[Ref]",
+            "characteristic": "[Characteristic]", "contactMedium": "[ContactMedium]",
+            "creditProfile": "[CreditProfile]", "engagedParty": "RelatedParty",
+            "paymentMethod": "[Ref]", "relatedParty": "[RelatedParty]",
+            "validFor": "TimePeriod", **_POLYMORPHIC,
+        },
+        frozenset({"engagedParty"}),
+    ),
+    "ContactMedium": (
+        {
+            "mediumType": "string", "preferred": "boolean",
+            "characteristic": "MediumCharacteristic", "validFor": "TimePeriod", **_POLYMORPHIC,
+        },
+        frozenset({"mediumType", "characteristic"}),
+    ),
+    "MediumCharacteristic": (
+        {
+            **{
+                name: "string"
+                for name in (
+                    "city", "contactType", "country", "emailAddress", "faxNumber",
+                    "phoneNumber", "postCode", "socialNetworkId", "stateOrProvince",
+                    "street1", "street2",
+                )
+            },
+            **_POLYMORPHIC,
+        },
+        frozenset(),
+    ),
+    "CreditProfile": (
+        {
+            "creditProfileDate": "date-time", "creditRiskRating": "integer",
+            "creditScore": "integer", "validFor": "TimePeriod", **_POLYMORPHIC,
+        },
+        frozenset({"creditProfileDate", "validFor"}),
+    ),
+    "AccountRef": ({**_REF, "description": "string"}, frozenset({"name"})),
     "Money": ({"unit": "string", "value": "number"}, frozenset()),
     "TimePeriod": ({"startDateTime": "date-time", "endDateTime": "date-time"}, frozenset()),
     "Ref": (_REF, frozenset({"id"})),
@@ -125,7 +204,7 @@ ENUMS = {
 
 
 def problems(definition: str, value: Any, where: str = "") -> list[str]:
-    """What in ``value`` (a JSON object of ``definition``) TMF678 does not allow, by path.
+    """What in ``value`` (a JSON object of ``definition``) its document does not allow, by path.
 
     Missing required properties, values not of their type, words outside a closed list. A
     property the definition does not name is allowed (sub-classes add their own).
@@ -162,6 +241,8 @@ def _valid(kind: str, value: Any) -> bool:
         return kind == "any" or isinstance(value, Mapping)
     if kind == "number":
         return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
     if kind == "boolean":
         return isinstance(value, bool)
     if not isinstance(value, str):

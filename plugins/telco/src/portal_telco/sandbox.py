@@ -56,7 +56,8 @@ class TelcoSandbox(Sandbox):
     the demo customer (the same seed always serves the same data). The client
     ``portal-telco`` is registered as a public client (PKCE, no secret) with the loopback
     redirect and the scopes ``customer products bills usage privacy``. ``variant`` names one
-    of ``portal_telco.variants.VARIANTS``: the same bills served another way TMF678 allows.
+    of ``portal_telco.variants.VARIANTS``: the same items served another way their TM Forum
+    documents allow.
     """
 
     def __init__(
@@ -91,13 +92,14 @@ class TelcoSandbox(Sandbox):
     """The record category each ground-truth key becomes (the conformance suite reads it)."""
 
     def set_variant(self, name: str) -> None:
-        """Serve the bills as variant ``name`` from the next request on."""
+        """Serve bills, products and permissions as variant ``name`` from the next request on."""
         self.variant = named_variant(name)
 
     @property
     def truth_rejections(self) -> dict[str, int]:
-        """The bills a correct plugin rejects: only the ``faulty`` variant has any."""
-        return {"bills": self.variant.rejected_bills} if self.variant.rejected_bills else {}
+        """The bills and permissions a correct plugin rejects: only ``faulty`` has any."""
+        counts = {"bills": self.variant.rejected_bills, "consents": self.variant.rejected_profiles}
+        return {category: n for category, n in counts.items() if n}
 
     def ground_truth(self) -> dict[str, list[dict[str, Any]]]:
         """What the telco serves, exactly as served, by resource.
@@ -110,7 +112,7 @@ class TelcoSandbox(Sandbox):
         """
         telco = self.telco
         with telco.lock:
-            customer = telco.customer
+            [customer] = self.variant.serve([telco.customer], "customer")
             products = self.variant.serve(telco.products, "product")
             return copy.deepcopy(
                 {
@@ -120,7 +122,7 @@ class TelcoSandbox(Sandbox):
                     "bills": self.variant.serve(telco.bills, "bill"),
                     "applied_rates": self.variant.serve(telco.applied_rates, "rate"),
                     "usage": telco.usage,
-                    "privacy_profiles": telco.privacy_profiles,
+                    "privacy_profiles": self.variant.serve(telco.privacy_profiles, "privacy"),
                     "processing": telco.processing,
                     "inferences": [*customer.get("creditProfile", []), *telco.inferences],
                 }
@@ -142,7 +144,11 @@ class TelcoSandbox(Sandbox):
 
             app.add_url_rule(path, endpoint=path, view_func=view, methods=["GET"])
 
-        listing(f"{TMF}/customerManagement/v4/customer", "customer", lambda: [telco.customer])
+        listing(
+            f"{TMF}/customerManagement/v4/customer",
+            "customer",
+            lambda: self.variant.serve([telco.customer], "customer"),
+        )
         listing(
             f"{TMF}/productInventory/v4/product",
             "products",
@@ -153,7 +159,7 @@ class TelcoSandbox(Sandbox):
         listing(
             f"{TMF}/privacyManagement/v4/partyPrivacyProfile",
             "privacy",
-            lambda: telco.privacy_profiles,
+            lambda: self.variant.serve(telco.privacy_profiles, "privacy"),
         )
         listing(PROCESSING_PATH, "privacy", lambda: telco.processing)
         listing(INFERENCES_PATH, "customer", lambda: telco.inferences)

@@ -8,6 +8,7 @@ any value of up to 15 significant digits), and that text becomes the Decimal.
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -74,6 +75,27 @@ def day(value: str | None, where: str = "a date") -> date | None:
         return datetime.fromisoformat(value).date()
     except (TypeError, ValueError):
         raise SkippableError(f"{where} {value!r} is not an RFC 3339 date-time") from None
+
+
+def moment(value: Any, where: str) -> datetime | None:
+    """A TMF date-time checked to be one (RFC 3339: a date, a time and an offset).
+
+    Absent is None; anything else is a SkippableError naming ``where``.
+    """
+    if value is None or value == "":
+        return None
+    try:
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None or "T" not in value.upper():
+        raise SkippableError(f"{where} {value!r} is not an RFC 3339 date-time")
+    return parsed
+
+
+def short(value: Any) -> str:
+    """A served value in a reason, cut short: a wrong shape may be a whole array."""
+    return reprlib.repr(value)
 
 
 def characteristics(items: Iterable[dict[str, Any]] | None) -> dict[str, Any]:

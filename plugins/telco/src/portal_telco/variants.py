@@ -1,10 +1,12 @@
-"""Ways of serving Demo Telecom's bills that TMF678 allows but the usual sandbox does not use.
+"""Ways of serving Demo Telecom's bills, products and permissions that their TM Forum documents
+allow but the usual sandbox does not use.
 
 TMF678 makes almost everything of a bill optional, lets Money be in any currency, and lets
 any object be a sub-class (``@type``, ``@baseType``, ``@schemaLocation``, properties of its
-own); ``portal_telco.rules`` writes that down. Each ``Variant`` serves the same bills one such
-way (``TelcoSandbox(variant=name)``); the ground truth states them as served. Every variant
-but ``faulty`` is valid TMF678.
+own); TMF644 asks of a privacy profile only who agreed to it, and leaves its purposes and
+statuses free text; ``portal_telco.rules`` writes that down. Each ``Variant`` serves the same
+items one such way (``TelcoSandbox(variant=name)``); the ground truth states them as served.
+Every variant but ``faulty`` is valid against the documents.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 Change = Callable[[dict[str, Any], str], dict[str, Any]]
-"""Rewrites one served object (a bill or a rate, as its kind says)."""
+"""Rewrites one served object (a bill, a rate, a product or a privacy profile, by its kind)."""
 
 
 @dataclass(frozen=True)
@@ -27,9 +29,11 @@ class Variant:
     change: Change | None = None
     rejected_bills: int = 0
     """How many bills a correct plugin rejects (``faulty`` only)."""
+    rejected_profiles: int = 0
+    """How many privacy profiles a correct plugin rejects (``faulty`` only)."""
 
     def serve(self, items: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
-        """``items`` (``bill``, ``rate`` or ``product`` objects) as this variant serves them."""
+        """``items`` (``customer``, ``bill``, ``rate``, ``product`` or ``privacy``) as served."""
         if self.change is None:
             return items
         return [self.change(copy.deepcopy(item), kind) for item in items]
@@ -44,7 +48,19 @@ _SPARSE_PRODUCT = (
     "href", "name", "description", "isBundle", "isCustomerVisible", "productSerialNumber",
     "relatedParty",
 )  # fmt: skip
-_SPARSE = {"bill": _SPARSE_BILL, "rate": _SPARSE_RATE, "product": _SPARSE_PRODUCT}
+_SPARSE_PRIVACY = (
+    "href", "name", "description", "status", "creationDate", "lastUpdate", "validFor", "@type",
+)  # fmt: skip
+_SPARSE_CUSTOMER = (
+    "href", "name", "status", "validFor", "characteristic", "paymentMethod", "@type",
+)  # fmt: skip
+_SPARSE = {
+    "customer": _SPARSE_CUSTOMER,
+    "bill": _SPARSE_BILL,
+    "rate": _SPARSE_RATE,
+    "product": _SPARSE_PRODUCT,
+    "privacy": _SPARSE_PRIVACY,
+}
 
 
 def _sparse(item: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -52,14 +68,22 @@ def _sparse(item: dict[str, Any], kind: str) -> dict[str, Any]:
         item.pop(name, None)
     if kind == "product":  # nor does the offering it refers to need a name
         item.get("productOffering", {}).pop("name", None)
+    if kind == "privacy":  # the value alone says what was agreed; no purpose is required
+        for trait in item.get("partyPrivacyProfileCharacteristic", []):
+            trait.pop("privacyUsagePurpose", None)
+        if item.get("id") == _LAST_PROFILE:  # nor any characteristic at all
+            item.pop("partyPrivacyProfileCharacteristic")
+    if kind == "customer":  # no medium need say it is preferred, no credit profile its rating
+        for medium in item.get("contactMedium", []):
+            medium.pop("preferred", None)
+        for profile in item.get("creditProfile", []):
+            profile.pop("creditRiskRating", None)
     return item
 
 
 def _subclassed(item: dict[str, Any], kind: str) -> dict[str, Any]:
     base = item.get("@type", _BASES[kind])
-    own = {"bill": "DemoTelecomBill", "rate": "DemoTelecomCharge", "product": "DemoTelecomPlan"}[
-        kind
-    ]
+    own = _OWN[kind]
     item.update(
         {
             "@type": own,
@@ -70,10 +94,37 @@ def _subclassed(item: dict[str, Any], kind: str) -> dict[str, Any]:
     if kind == "bill":
         item["loyaltyPointsEarned"] = 120  # a property of the sub-class
         item["relatedParty"] = [{"id": "CUS-5519204", "role": "customer"}]
+    if kind == "customer":
+        item["loyaltyTier"] = "gold"  # a property of the sub-class
+        # mediumType is free text in TMF629: a medium of Demo Telecom's own kind.
+        messaging = {"contactType": "messaging", "phoneNumber": "+44 7700 900123"}
+        item["contactMedium"].append({"mediumType": "whatsapp", "characteristic": messaging})
+    if kind == "privacy":
+        item["consentSource"] = "app"  # a property of the sub-class
+        # lastUpdate is no TMF644 property, so the sub-class may write it as it likes: a date.
+        item["lastUpdate"] = item["lastUpdate"][:10]
+        for trait in item.get("partyPrivacyProfileCharacteristic", []):
+            # Purposes are free text in TMF644: Demo Telecom's own word for partners' offers.
+            if trait.get("privacyUsagePurpose") == "THIRD_PARTY_SHARING":
+                trait["privacyUsagePurpose"] = "PARTNER_OFFERS"
+            trait["valueType"] = "string"
     return item
 
 
-_BASES = {"bill": "CustomerBill", "rate": "AppliedCustomerBillingRate", "product": "Product"}
+_BASES = {
+    "customer": "Customer",
+    "bill": "CustomerBill",
+    "rate": "AppliedCustomerBillingRate",
+    "product": "Product",
+    "privacy": "PartyPrivacyProfile",
+}
+_OWN = {
+    "customer": "DemoTelecomCustomer",
+    "bill": "DemoTelecomBill",
+    "rate": "DemoTelecomCharge",
+    "product": "DemoTelecomPlan",
+    "privacy": "DemoTelecomPermission",
+}
 
 
 def _in_euros(item: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -91,7 +142,7 @@ def _in_euros(item: dict[str, Any], kind: str) -> dict[str, Any]:
 
 
 def _unidentified(item: dict[str, Any], kind: str) -> dict[str, Any]:
-    if kind == "bill":
+    if kind in ("bill", "privacy", "customer"):
         item.pop("id", None)
         item.pop("href", None)
     return item
@@ -101,10 +152,15 @@ def _faulty(item: dict[str, Any], kind: str) -> dict[str, Any]:
     # Not valid: the first bill's date is not an RFC 3339 date-time.
     if kind == "bill" and item.get("id") == _FIRST_BILL:
         item["billDate"] = "26/05/2026"
+    # Nor is the first privacy profile's start of validity.
+    if kind == "privacy" and item.get("id") == _FIRST_PROFILE:
+        item["validFor"]["startDateTime"] = "14/08/2019"
     return item
 
 
 _FIRST_BILL = "CB-31877204-202605"
+_FIRST_PROFILE = "PPP-0001"
+_LAST_PROFILE = "PPP-0006"
 
 VARIANTS: dict[str, Variant] = {
     variant.name: variant
@@ -114,28 +170,39 @@ VARIANTS: dict[str, Variant] = {
             "sparse",
             "Only the bill's id, account, period and tax-excluded amounts; rates without"
             " name, date or tax-included amount (their tax in appliedTax); products without"
-            " a name (nor their offering's).",
+            " a name (nor their offering's); privacy profiles with only their id, who agreed"
+            " and a characteristic's name and value (no status, purpose, dates or name), the"
+            " last with no characteristic at all; the customer without name, status or"
+            " characteristics, its contact media without preference, its credit profile"
+            " without risk rating.",
             _sparse,
         ),
         Variant(
             "subclassed",
-            "Bills, rates and products as Demo Telecom's own sub-classes: @type, @baseType,"
-            " @schemaLocation and properties of their own, with relatedParty.",
+            "The customer, bills, rates, products and privacy profiles as Demo Telecom's own"
+            " sub-classes: @type, @baseType, @schemaLocation and properties of their own, with"
+            " relatedParty; a privacy purpose (PARTNER_OFFERS) and a contact medium type"
+            " (whatsapp) of Demo Telecom's own; privacy profiles' lastUpdate (not a TMF644"
+            " property) as a date.",
             _subclassed,
         ),
         Variant("euros", "Every amount of every bill in euros.", _in_euros),
         Variant(
             "unidentified",
-            "Bills without an id (TMF678 allows it), so their charges cannot be asked for by"
-            " bill; portal derives each bill's id from its contract and period.",
+            "The customer, bills and privacy profiles without an id (TMF629, TMF678 and TMF644"
+            " allow it), so bills' charges cannot be asked for by bill; portal derives each"
+            " bill's id from its contract and period, each permission's from who agreed,"
+            " purpose and channel, and the customer's from its engaged party.",
             _unidentified,
         ),
         Variant(
             "faulty",
-            "Not valid TMF678: one bill's billDate is not a date-time; portal must reject that"
-            " bill, saying why, and keep the rest.",
+            "Not valid TMF678 nor TMF644: one bill's billDate and one privacy profile's"
+            " validFor.startDateTime are not date-times; portal must reject that bill and that"
+            " profile, saying why, and keep the rest.",
             _faulty,
             rejected_bills=1,
+            rejected_profiles=1,
         ),
     )
 }
