@@ -178,7 +178,11 @@ class Consent(Entity):
 
     category = Category.consents
 
-    kind: str = field("Kind", "marketing, data_access, data_sharing or third_party.")
+    kind: str = field(
+        "Kind",
+        "marketing, data_access, data_sharing, third_party, or other (a purpose portal does"
+        " not know, whose label keeps the provider's words).",
+    )
     kind_label: Text = field("Kind (label)", "The kind of permission in words.")
     purpose: Text = field("Purpose", "What the permission is for, in words.")
     channel: str | None = field("Channel", "Contact channel code for marketing.", default=None)
