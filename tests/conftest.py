@@ -2,11 +2,13 @@
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from portal.app import Portal
 from portal.auth.flows import auto_approve_browser
+from portal.auth.vault import FileStorage, Vault
 from portal.http import RetryPolicy
 from portal.provider import sandbox_endpoints
 from portal.record.tables import Connection
@@ -41,3 +43,21 @@ def connect(portal: Portal, bank: BankSandbox) -> Connection:
     return portal.connect(
         "bank", browser=auto_approve_browser, endpoints=sandbox_endpoints(bank), timeout=10
     )
+
+
+def synced_once(home: Path, sandbox: Any, provider: str) -> Portal:
+    """A portal under ``home`` that connected to the running ``sandbox`` as ``provider``
+    through the real OAuth flow and synced it once, without error.
+
+    Its vault is a file in ``home`` and its retries are fast; close it (it is a context
+    manager) when done.
+    """
+    vault = Vault(FileStorage(home / "vault.bin", key_file=home / "vault.key"), home / "vault.lock")
+    portal = Portal.open(
+        home=home, vault=vault, retry_policy=RetryPolicy(initial_wait=0.01, max_wait=0.1)
+    )
+    endpoints = sandbox_endpoints(sandbox)
+    portal.connect(provider, browser=auto_approve_browser, endpoints=endpoints, timeout=10)
+    [result] = portal.sync([provider])
+    assert result.ok, result.error  # nothing a specification allows ends a sync with an error
+    return portal

@@ -8,11 +8,8 @@ from typing import Any
 
 import pytest
 
+from conftest import synced_once
 from portal.app import Portal
-from portal.auth.flows import auto_approve_browser
-from portal.auth.vault import FileStorage, Vault
-from portal.http import RetryPolicy
-from portal.provider import sandbox_endpoints
 from portal.record import Purchase
 from portal_retailer import rules
 from portal_retailer.sandbox import RetailerSandbox
@@ -28,17 +25,10 @@ def synced(
 ) -> Iterator[tuple[Portal, RetailerSandbox]]:
     """Each variant of Demo Mart, synced once through OAuth into a store of its own."""
     home = tmp_path_factory.mktemp(request.param) / "home"
-    vault = Vault(FileStorage(home / "vault.bin", key_file=home / "vault.key"), home / "vault.lock")
     with (
         RetailerSandbox(variant=request.param) as shop,
-        Portal.open(
-            home=home, vault=vault, retry_policy=RetryPolicy(initial_wait=0.01, max_wait=0.1)
-        ) as portal,
+        synced_once(home, shop, "retailer") as portal,
     ):
-        endpoints = sandbox_endpoints(shop)
-        portal.connect("retailer", browser=auto_approve_browser, endpoints=endpoints, timeout=10)
-        [result] = portal.sync(["retailer"])
-        assert result.ok, result.error  # no variant ends a sync with an error
         yield portal, shop
 
 

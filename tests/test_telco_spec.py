@@ -12,11 +12,8 @@ from typing import Any
 
 import pytest
 
+from conftest import synced_once
 from portal.app import Portal
-from portal.auth.flows import auto_approve_browser
-from portal.auth.vault import FileStorage, Vault
-from portal.http import RetryPolicy
-from portal.provider import sandbox_endpoints
 from portal.record import Account, Bill, Consent, Inference, Party, Product
 from portal_telco import rules
 from portal_telco.sandbox import TelcoSandbox
@@ -29,17 +26,7 @@ PARTY = {"id": "CUS-1", "@referredType": "Individual"}
 @contextmanager
 def _synced_once(sandbox: TelcoSandbox, home: Path) -> Iterator[Portal]:
     """``sandbox`` synced once through OAuth into a store of its own, under ``home``."""
-    vault = Vault(FileStorage(home / "vault.bin", key_file=home / "vault.key"), home / "vault.lock")
-    with (
-        sandbox,
-        Portal.open(
-            home=home, vault=vault, retry_policy=RetryPolicy(initial_wait=0.01, max_wait=0.1)
-        ) as portal,
-    ):
-        endpoints = sandbox_endpoints(sandbox)
-        portal.connect("telco", browser=auto_approve_browser, endpoints=endpoints, timeout=10)
-        [result] = portal.sync(["telco"])
-        assert result.ok, result.error  # nothing a telco serves ends a sync with an error
+    with sandbox, synced_once(home, sandbox, "telco") as portal:
         yield portal
 
 

@@ -14,11 +14,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from conftest import synced_once
 from portal.app import Portal
-from portal.auth.flows import auto_approve_browser
-from portal.auth.vault import FileStorage, Vault
-from portal.http import RetryPolicy
-from portal.provider import sandbox_endpoints
 from portal.record import Bill, Usage
 from portal_utility import espi, rules
 from portal_utility.sandbox import UtilitySandbox
@@ -42,16 +39,7 @@ def _sandbox(variant: str) -> UtilitySandbox:
 
 
 def _synced(home: Path, sandbox: UtilitySandbox) -> Portal:
-    vault = Vault(FileStorage(home / "vault.bin", key_file=home / "vault.key"), home / "vault.lock")
-    portal = Portal.open(
-        home=home, vault=vault, retry_policy=RetryPolicy(initial_wait=0.01, max_wait=0.1)
-    )
-    portal.connect(
-        "utility", browser=auto_approve_browser, endpoints=sandbox_endpoints(sandbox), timeout=10
-    )
-    [result] = portal.sync(["utility"])
-    assert result.ok, result.error  # no variant ends a sync with an error
-    return portal
+    return synced_once(home, sandbox, "utility")
 
 
 @pytest.fixture(scope="module", params=list(VARIANTS))
