@@ -34,7 +34,11 @@ def variant(h: Harness, name: str) -> dict[str, float]:
             " other shapes it can serve)"
         )
     kind = declared[name].kind
-    v = h.for_variant(name)
+    with h.for_variant(name) as v:
+        return _judge(v, name, kind)
+
+
+def _judge(v: Harness, name: str, kind: str) -> dict[str, float]:
     try:
         v.require_main_ok()
         truth = v.truth
@@ -45,7 +49,7 @@ def variant(h: Harness, name: str) -> dict[str, float]:
                 where=f"{type(v.main.sandbox).__name__}.truth_rejections",
                 fix="Count the planted items in truth_rejections, or declare the variant VALID.",
             )
-        categories = [c.value for c in h.provider.categories if c.value in truth.items]
+        categories = [c.value for c in v.provider.categories if c.value in truth.items]
         for category in categories:
             completeness.exact_count(v, category)
             completeness.no_silent_drop(v, category)
