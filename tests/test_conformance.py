@@ -20,6 +20,9 @@ from defusedxml import ElementTree
 
 from portal.record import Entity
 from portal_conformance.declaration import Declaration, DeclarationError, Waiver, load_declaration
+from portal_conformance.failures import CheckFailed
+from portal_conformance.harness import Harness
+from portal_conformance.registry import run_check
 from portal_conformance.report import Outcome, build, tier, to_markdown
 from portal_conformance.rules.legibility import label_of
 from portal_conformance.rules.rawfields import Normalise, dropped_paths, paths
@@ -348,3 +351,45 @@ def test_conformance_without_the_suite_installed_says_how_to_install_it(
     assert "The conformance suite (portal-conformance) is not installed here." in result.stderr
     assert "-m pip install -e conformance" in result.stderr
     assert "Traceback" not in result.output
+
+
+MISDECLARED_PLUGIN = """
+import dataclasses
+from portal import hookimpl
+from portal.variants import FAULTY, SandboxVariants, Variant
+from portal_retailer import plugin as retailer
+
+# The retailer's sandbox, its valid sparse variant declared faulty by mistake.
+SANDBOX = SandboxVariants(retailer.SANDBOX.build, Variant("sparse", FAULTY))
+PROVIDER = dataclasses.replace(retailer.PROVIDER, name="misdeclared", sandbox=SANDBOX)
+
+@hookimpl
+def register_providers(register):
+    register(PROVIDER)
+
+@hookimpl
+def fetch(provider, client, cursors):
+    return retailer.fetch(provider=provider, client=client, cursors=cursors)
+
+@hookimpl
+def normalise(stream, item, ref):
+    return retailer.normalise(stream=stream, item=item, ref=ref)
+"""
+
+
+def test_a_variant_declared_faulty_that_plants_nothing_fails_naming_the_variant(
+    tmp_path: Path,
+) -> None:
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "misdeclared.py").write_text(MISDECLARED_PLUGIN, encoding="utf-8")
+    with (
+        Harness("misdeclared", tmp_path / "work", plugins_dir=plugins) as harness,
+        pytest.raises(CheckFailed) as failed,
+    ):
+        run_check(harness, "variant", "sparse")
+    message = str(failed.value)
+    assert "faulty variant 'sparse'" in message
+    assert "declared faulty but its sandbox plants nothing to reject" in message
+    # The variant's own home is gone once its check is done.
+    assert not (tmp_path / "work" / "variant-sparse").exists()

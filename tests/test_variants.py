@@ -37,9 +37,12 @@ def test_an_undeclared_variant_is_refused_naming_the_ones_declared() -> None:
         factory()(variant="euros")
 
 
-def test_a_variant_has_a_kind_valid_or_faulty_and_a_name_once() -> None:
+def test_a_variant_has_a_kind_valid_or_faulty_and_a_plain_name_declared_once() -> None:
     with pytest.raises(ValueError, match="kind 'broken'; use VALID or FAULTY"):
         Variant("odd", "broken")  # type: ignore[arg-type]
+    for name in ("../up", "a b", "", "standard"):
+        with pytest.raises(ValueError, match="must be letters, digits"):
+            Variant(name, VALID)
     with pytest.raises(ValueError, match="declared twice: sparse"):
         SandboxVariants(Built, Variant("sparse", VALID), Variant("sparse", FAULTY))  # type: ignore[arg-type]
 

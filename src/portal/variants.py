@@ -34,6 +34,7 @@ and compares the store with that variant's ground truth.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -41,6 +42,7 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from portal.sandbox import Sandbox
 
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 Kind = Literal["valid", "faulty"]
 VALID: Kind = "valid"
 """Specification-valid shapes: the plugin stores exactly the truth."""
@@ -57,6 +59,12 @@ class Variant:
     about: str = ""
 
     def __post_init__(self) -> None:
+        # The name becomes a test id (test_variant[sparse]) and a folder name: keep it plain.
+        if not _NAME.fullmatch(self.name) or self.name == "standard":
+            raise ValueError(
+                f"Variant name {self.name!r} must be letters, digits, '.', '_' or '-' (and not"
+                " 'standard', which the factory builds when called with no variant)."
+            )
         if self.kind not in (VALID, FAULTY):
             raise ValueError(
                 f"Variant {self.name!r} has kind {self.kind!r}; use VALID or FAULTY"
