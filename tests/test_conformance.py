@@ -20,6 +20,9 @@ from defusedxml import ElementTree
 
 from portal.record import Entity
 from portal_conformance.declaration import Declaration, DeclarationError, Waiver, load_declaration
+from portal_conformance.failures import CheckFailed
+from portal_conformance.harness import Harness
+from portal_conformance.registry import run_check
 from portal_conformance.report import Outcome, build, tier, to_markdown
 from portal_conformance.rules.legibility import label_of
 from portal_conformance.rules.rawfields import Normalise, dropped_paths, paths
@@ -61,6 +64,16 @@ def test_every_other_first_party_plugin_reaches_gold(tmp_path: Path, provider: s
     assert [c["test"] for c in report["checks"] if c["outcome"] == "failed"] == []
     assert report["tier"] == "gold"
     assert report["completeness_score"] == 100 and report["legibility_score"] == 100
+    # Every variant the sandbox declares was synced and held to its truth: sparse and
+    # faulty at least, for each of them.
+    variants = {t: o for t, o in outcomes_of(report).items() if t.startswith("test_variant[")}
+    assert {"test_variant[sparse]", "test_variant[faulty]"} <= set(variants)
+    assert set(variants.values()) == {"passed"}
+
+
+def outcomes_of(report: dict[str, Any]) -> dict[str, str]:
+    """A provider's report as each check's test name to its outcome."""
+    return {c["test"]: c["outcome"] for c in report["checks"]}
 
 
 @pytest.mark.slow
@@ -96,6 +109,13 @@ def test_the_reference_bank_plugin_passes_every_check(tmp_path: Path) -> None:
         "test_egress[sync]",
         "test_budget[memory_flat]",
     } <= tests
+    # One check per variant the sandbox declares, each a sync of its own held to its truth.
+    variants = {t: o for t, o in outcomes_of(report).items() if t.startswith("test_variant[")}
+    assert variants == {
+        "test_variant[sparse]": "passed",
+        "test_variant[spec-edge]": "passed",
+        "test_variant[forbidden]": "passed",
+    }
     for check in report["checks"]:
         if check["outcome"] == "skipped":
             assert check["message"], f"{check['test']} was skipped without a reason"
@@ -166,6 +186,30 @@ def test_a_waived_check_is_reported_waived_and_an_expired_waiver_fails(tmp_path:
     assert "expired" in done.stdout
 
 
+def test_a_sandbox_without_variants_gets_its_variant_check_skipped_with_the_reason(
+    tmp_path: Path,
+) -> None:
+    # broken_float_money's sandbox is a plain zero-argument factory, as a plugin's that
+    # predates variants: it keeps working, and the report says why nothing was checked.
+    done = portal(
+        "--plugins-dir",
+        str(ROOT / "conformance" / "tests" / "broken"),
+        "conformance",
+        "broken_float_money",
+        "-k",
+        "test_variant",
+        "--report",
+        "md",
+        cwd=tmp_path,
+        env={"PORTAL_HOME": str(tmp_path / "home")},
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert (
+        "| `test_variant[(none declared)]` | skipped | the sandbox declares no variants"
+        " (portal.variants.SandboxVariants" in done.stdout
+    )
+
+
 def test_a_waiver_needs_a_reason_a_link_and_an_expiry() -> None:
     plugin = SimpleNamespace(
         __name__="acme_plugin",
@@ -196,8 +240,8 @@ def outcome(group_family: str, result: str, test: str = "") -> Outcome:
 
 def test_the_tier_rises_only_while_every_group_of_it_passes() -> None:
     bronze = [outcome(f, "passed") for f in ("declaration", "exact_count", "reconcile", "legible")]
-    silver = [outcome(f, "passed") for f in ("resilience", "crash_resume", "idempotent",
-                                             "deterministic", "delivery")]  # fmt: skip
+    silver = [outcome(f, "passed") for f in ("variant", "resilience", "crash_resume",
+                                             "idempotent", "deterministic", "delivery")]  # fmt: skip
     gold = [outcome(f, "passed") for f in ("oauth", "secrets", "egress", "budget")]
     assert tier(bronze) == "bronze"
     assert tier(bronze + silver) == "silver"
@@ -205,6 +249,8 @@ def test_the_tier_rises_only_while_every_group_of_it_passes() -> None:
     assert tier(bronze + silver + gold + [outcome("secrets", "failed")]) == "silver"
     assert tier([*bronze[1:], outcome("declaration", "failed")]) == "none"
     assert tier(bronze + silver + [*gold[1:], outcome("oauth", "waived")]) == "gold"
+    # A plugin that fails on a shape its specification allows is not silver.
+    assert tier(bronze + silver + gold + [outcome("variant", "failed")]) == "bronze"
     # A group that does not apply (every check skipped with its reason) does not block.
     assert tier([*bronze[:2], outcome("reconcile", "skipped"), bronze[3]]) == "bronze"
 
@@ -305,3 +351,45 @@ def test_conformance_without_the_suite_installed_says_how_to_install_it(
     assert "The conformance suite (portal-conformance) is not installed here." in result.stderr
     assert "-m pip install -e conformance" in result.stderr
     assert "Traceback" not in result.output
+
+
+MISDECLARED_PLUGIN = """
+import dataclasses
+from portal import hookimpl
+from portal.variants import FAULTY, SandboxVariants, Variant
+from portal_retailer import plugin as retailer
+
+# The retailer's sandbox, its valid sparse variant declared faulty by mistake.
+SANDBOX = SandboxVariants(retailer.SANDBOX.build, Variant("sparse", FAULTY))
+PROVIDER = dataclasses.replace(retailer.PROVIDER, name="misdeclared", sandbox=SANDBOX)
+
+@hookimpl
+def register_providers(register):
+    register(PROVIDER)
+
+@hookimpl
+def fetch(provider, client, cursors):
+    return retailer.fetch(provider=provider, client=client, cursors=cursors)
+
+@hookimpl
+def normalise(stream, item, ref):
+    return retailer.normalise(stream=stream, item=item, ref=ref)
+"""
+
+
+def test_a_variant_declared_faulty_that_plants_nothing_fails_naming_the_variant(
+    tmp_path: Path,
+) -> None:
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "misdeclared.py").write_text(MISDECLARED_PLUGIN, encoding="utf-8")
+    with (
+        Harness("misdeclared", tmp_path / "work", plugins_dir=plugins) as harness,
+        pytest.raises(CheckFailed) as failed,
+    ):
+        run_check(harness, "variant", "sparse")
+    message = str(failed.value)
+    assert "faulty variant 'sparse'" in message
+    assert "declared faulty but its sandbox plants nothing to reject" in message
+    # The variant's own home is gone once its check is done.
+    assert not (tmp_path / "work" / "variant-sparse").exists()

@@ -40,7 +40,8 @@ def register_providers(register: Callable[[Provider], None]) -> None:
     Called once when the plugin manager is built. Call ``register(Provider(...))`` for each
     provider: its name, display name, sector, endpoints, OAuth client and scopes, its data
     inventory, and a factory for its sandbox (whose ``ground_truth()`` the conformance suite
-    checks the store against, exactly). Return nothing.
+    checks the store against, exactly; ``portal.variants.SandboxVariants`` declares the
+    variants it can serve as well). Return nothing.
 
     Raises ``ConfigError`` (through ``Provider``) for a declaration that cannot work, such as
     a non-HTTPS endpoint.

@@ -138,7 +138,11 @@ class Provider:
 
     ``sandbox`` builds (but does not start) the provider's sandbox, if it ships one; its
     ``ground_truth()`` states what it serves, which ``portal conformance`` holds the store to
-    exactly (the contract: ``portal.sandbox.Sandbox.ground_truth``).
+    exactly (the contract: ``portal.sandbox.Sandbox.ground_truth``). Called with no
+    argument it builds the usual sandbox; a sandbox that can also serve the same data in
+    other shapes its specification allows (or with planted violations) declares them by
+    wrapping its factory in ``portal.variants.SandboxVariants``, which the suite then
+    builds with ``sandbox(variant=name)`` for ``test_variant[name]``.
     A provider whose data only arrives in files people download (OFX, midata CSV) sets
     ``importer_only=True`` and declares no ``api_base`` or ``oauth``; its records come
     through ``portal import`` (see the ``register_importers`` hook).

@@ -9,6 +9,7 @@ sandbox on a real socket, the real OAuth flow, a real SQLite file.
 
 from __future__ import annotations
 
+import copy
 import functools
 import shutil
 from collections.abc import Callable, Iterable
@@ -28,6 +29,7 @@ from portal.provider import Provider, sandbox_endpoints
 from portal.record.model import ENTITIES, Entity
 from portal.record.tables import Connection
 from portal.sandbox import Sandbox
+from portal.variants import SandboxVariants
 from portal_conformance.declaration import Declaration, load_declaration
 from portal_conformance.failures import CheckFailed, NotApplicable, SetupFailed
 from portal_conformance.observe import EGRESS, DeliveryRecorder, capture_logs, suite_browser
@@ -93,6 +95,10 @@ class Harness:
         self.device_interval = device_interval
         self._stack = ExitStack()
         self._count = 0
+        self.variant: str | None = None
+        """The sandbox variant this harness syncs against (None: the usual sandbox)."""
+        self.origin: Harness = self
+        """The harness of the usual sandbox (itself, unless this one is for a variant)."""
         plugins = Plugins.load(plugins_dir=plugins_dir)
         self.provider: Provider = plugins.provider(provider_name)
         self.owner = plugins.owners[provider_name]
@@ -125,7 +131,30 @@ class Harness:
                 fix="Ship a sandbox (portal.sandbox.Sandbox) seeded with a known dataset and"
                 " declare its factory in Provider(sandbox=...).",
             )
-        return self._stack.enter_context(self.provider.sandbox())
+        if self.variant is None:
+            return self._stack.enter_context(self.provider.sandbox())
+        factory = self.provider.sandbox
+        if not isinstance(factory, SandboxVariants) or self.variant not in factory.variants:
+            raise NotApplicable(f"the sandbox declares no variant {self.variant!r}")
+        return self._stack.enter_context(factory(variant=self.variant))
+
+    def for_variant(self, name: str) -> Harness:
+        """A harness of this provider against its sandbox's variant ``name``: close it after.
+
+        It shares the plugin and its declaration, and has a main run and truth of its own
+        (in a folder of its own, removed on close), so every check written for the main run
+        can be asked of the variant as well. Closing it frees its sandbox and store at once,
+        rather than with the rest of the run.
+        """
+        other = copy.copy(self)
+        # Nothing the main run cached carries over: main, login, truth, rows, raw items.
+        for key in ("main", "login", "truth", "_rows", "_cache"):
+            other.__dict__.pop(key, None)
+        other.variant, other.origin, other._count = name, self, 0
+        other.workdir = self.workdir / f"variant-{name}"
+        other._stack = ExitStack()
+        other._stack.callback(shutil.rmtree, other.workdir, ignore_errors=True)
+        return other
 
     def portal(
         self,

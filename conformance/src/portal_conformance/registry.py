@@ -25,6 +25,7 @@ from portal_conformance.rules import (
     resilience,
     security,
     stability,
+    variants,
 )
 
 
@@ -160,6 +161,13 @@ FAMILIES: tuple[Family, ...] = (
     ),
     Family("egress", "egress", security.egress, _fixed("sync"), "only declared hosts"),
     Family(
+        "variant",
+        "variants",
+        variants.variant,
+        variants.names,
+        "every shape the sandbox declares: exactly its truth stored, planted faults rejected",
+    ),
+    Family(
         "resilience",
         "resilience",
         resilience.resilience,
@@ -207,7 +215,10 @@ BY_NAME = {f.name: f for f in FAMILIES}
 
 TIERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("bronze", ("declaration", "completeness", "reconciliation", "legibility")),
-    ("silver", ("resilience", "crash_resume", "idempotence", "determinism", "delivery")),
+    (
+        "silver",
+        ("variants", "resilience", "crash_resume", "idempotence", "determinism", "delivery"),
+    ),
     ("gold", ("oauth", "secrets", "egress", "budgets", "permissions")),
 )
 """Each tier needs every group of its own and of the tiers below without a failure."""

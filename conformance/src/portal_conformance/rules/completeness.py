@@ -19,9 +19,21 @@ from portal_conformance.rules.stored import main_raw_items, main_rejections
 
 
 def describe_item(item: dict[str, Any]) -> str:
-    """A raw item named by its ids, or by the start of its JSON, for a failure message."""
-    ids = [f"{k}={v}" for k, v in item.items() if "id" in k.lower() and isinstance(v, str)]
-    return ", ".join(ids[:2]) or canonical_json(item)[:80]
+    """A raw item named by its ids, or by the start of its JSON, for a failure message.
+
+    An item with one id alone (its parent's, as an item the specification lets go without
+    an id of its own) is named by the start of the rest of its JSON as well.
+    """
+    named = [k for k, v in item.items() if "id" in k.lower() and isinstance(v, str)][:2]
+    ids = ", ".join(f"{k}={item[k]}" for k in named)
+    if len(named) > 1:
+        return ids
+    rest = canonical_json({k: v for k, v in item.items() if k not in named})[:80]
+    return f"{ids} {rest}" if ids else rest
+
+
+def _kind(stream: str) -> str:
+    return stream.split(":", 1)[0]
 
 
 def _arrow(row: dict[str, Any], name: str) -> str:
@@ -56,15 +68,27 @@ def exact_count(h: Harness, category: str) -> None:
     stored, expected = len(h.rows(entity)), h.truth.expected_records(category)
     if stored == expected:
         return
-    received = {canonical_json(item) for _, item in main_raw_items(h).values()}
+    raws = main_raw_items(h)
+    received = {canonical_json(item) for _, item in raws.values()}
+    served_here = {canonical_json(i) for i in h.truth.items.get(category, [])}
     missing = [i for i in h.truth.items.get(category, []) if canonical_json(i) not in received]
     detail = f" Never fetched: {examples(describe_item(i) for i in missing)}." if missing else ""
+    refused = [
+        f"{describe_item(raws[r['raw_id']][1])}: {r['reason']}"
+        for r in main_rejections(h)
+        if r["raw_id"] in raws and canonical_json(raws[r["raw_id"]][1]) in served_here
+    ]
+    if refused and stored < expected:
+        detail += f" Rejected: {examples(refused)}."
     served = h.truth.served(category)
     raise CheckFailed(
         f"The store holds {stored} {category} records; the sandbox served {served}"
         f" ({expected} expected after {served - expected} declared rejections).{detail}",
         where=f"table {category!r}, provider {h.name!r}",
-        fix="Fetch every page and every item (check the last page and the pagination stop"
+        fix="Accept every item the specification allows (derive a stable provider_id where"
+        " it sends none); raise SkippableError only for what it forbids."
+        if refused and stored < expected
+        else "Fetch every page and every item (check the last page and the pagination stop"
         " condition), and give each item one stable provider_id."
         if stored < expected
         else "Give each served item exactly one record with a stable provider_id (no"
@@ -159,7 +183,20 @@ def no_silent_drop(h: Harness, category: str) -> None:
     entity = h.entity(category)
     raws, rejected = main_raw_items(h), main_rejections(h)
     made = {r["raw_id"] for r in h.rows(entity)}
-    streams = {raws[r][0] for r in made if r in raws}
+    # The streams that made records of this category, and those of the same kind (the part
+    # before ":") that made no record of any category: every item rejected, as an unusable
+    # meter's readings. If nothing of it was stored, the kinds that make it in the usual
+    # sandbox's run (a variant's harness); failing that, every stream that made nothing.
+    mine = {raws[r][0] for r in made if r in raws}
+    productive = {raws[r["raw_id"]][0] for e in ENTITIES for r in h.rows(e) if r["raw_id"] in raws}
+    barren = {stream for stream, _ in raws.values()} - productive
+    kinds = {_kind(stream) for stream in mine}
+    if not kinds and h.origin is not h:
+        usual = main_raw_items(h.origin)
+        kinds = {
+            _kind(usual[r["raw_id"]][0]) for r in h.origin.rows(entity) if r["raw_id"] in usual
+        }
+    streams = mine | {s for s in barren if not kinds or _kind(s) in kinds}
     rejected_here = [r for r in rejected if r["stream"] in streams]
     unreasoned = [r for r in rejected_here if not str(r["reason"]).strip()]
     require(

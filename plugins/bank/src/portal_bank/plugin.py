@@ -14,7 +14,8 @@ from portal import Cursor, Cursors, InventoryItem, OAuthClient, Page, Provider, 
 from portal.errors import SkippableError
 from portal.http import ProviderClient, follow_links, together
 from portal.record import Category, Sector
-from portal_bank import fetching, identity, mapping, spec_check
+from portal.variants import FAULTY, VALID, SandboxVariants, Variant
+from portal_bank import fetching, identity, mapping, spec_check, variants
 from portal_bank.fetching import listed
 
 if TYPE_CHECKING:
@@ -26,11 +27,22 @@ if TYPE_CHECKING:
 API = "https://ob.demobank.example/open-banking/v3.1/aisp"
 
 
-def _sandbox() -> Sandbox:
+def _sandbox(variant: str = "standard") -> Sandbox:
     # Imported here so that loading the plugin never imports Flask.
     from portal_bank.sandbox import BankSandbox
 
-    return BankSandbox()
+    return BankSandbox(variant=variant)
+
+
+SANDBOX = SandboxVariants(
+    _sandbox,
+    *(
+        Variant(name, FAULTY if name == "forbidden" else VALID)
+        for name in variants.VARIANTS
+        if name != "standard"  # the usual sandbox: every conformance check already uses it
+    ),
+)
+"""The Demo Bank's sandbox, and the other shapes Open Banking allows it to serve in."""
 
 
 PROVIDER = Provider(
@@ -105,7 +117,7 @@ PROVIDER = Provider(
             ("Purpose", "LegalBasis", "Recipients", "Retention", "AutomatedDecision"),
         ),
     ),
-    sandbox=_sandbox,
+    sandbox=SANDBOX,
     sandbox_only=True,  # Demo Bank is fictional: its production endpoints do not exist.
 )
 

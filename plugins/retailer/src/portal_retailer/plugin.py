@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 from portal import Cursor, Cursors, InventoryItem, OAuthClient, Page, Provider, hookimpl
 from portal.http import ProviderClient, follow_links
 from portal.record import Category, Sector
-from portal_retailer import mapping
+from portal.variants import FAULTY, VALID, SandboxVariants, Variant
+from portal_retailer import mapping, variants
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -24,11 +25,22 @@ API = "https://api.demomart.example/customer-data/v2"
 AUTH = "https://account.demomart.example/oauth"
 
 
-def _sandbox() -> Sandbox:
+def _sandbox(variant: str = "standard") -> Sandbox:
     # Imported here so that loading the plugin never imports Flask.
     from portal_retailer.sandbox import RetailerSandbox
 
-    return RetailerSandbox()
+    return RetailerSandbox(variant=variant)
+
+
+SANDBOX = SandboxVariants(
+    _sandbox,
+    *(
+        Variant(v.name, FAULTY if v.name == "faulty" else VALID, v.description)
+        for v in variants.VARIANTS.values()
+        if v.name != "standard"  # the usual sandbox: every conformance check already uses it
+    ),
+)
+"""Demo Mart's sandbox, and the other shapes schema.org's Order allows it to serve in."""
 
 
 PROVIDER = Provider(
@@ -83,7 +95,7 @@ PROVIDER = Provider(
             ("purpose", "legal_basis", "recipients", "retention", "source"),
         ),
     ),
-    sandbox=_sandbox,
+    sandbox=SANDBOX,
     sandbox_only=True,  # Demo Mart is fictional: its production endpoints do not exist.
 )
 

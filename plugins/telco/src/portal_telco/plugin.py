@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 from portal import Cursor, Cursors, InventoryItem, OAuthClient, Page, Provider, hookimpl
 from portal.http import ProviderClient
 from portal.record import Category, Sector
-from portal_telco import mapping
+from portal.variants import FAULTY, VALID, SandboxVariants, Variant
+from portal_telco import mapping, variants
 from portal_telco.paging import collect, follow_offsets
 
 if TYPE_CHECKING:
@@ -35,11 +36,22 @@ PROCESSING = "portal/v1/processing"
 INFERENCES = "portal/v1/inferences"
 
 
-def _sandbox() -> Sandbox:
+def _sandbox(variant: str = "standard") -> Sandbox:
     # Imported here so that loading the plugin never imports Flask.
     from portal_telco.sandbox import TelcoSandbox
 
-    return TelcoSandbox()
+    return TelcoSandbox(variant=variant)
+
+
+SANDBOX = SandboxVariants(
+    _sandbox,
+    *(
+        Variant(v.name, FAULTY if v.name == "faulty" else VALID, v.description)
+        for v in variants.VARIANTS.values()
+        if v.name != "standard"  # the usual sandbox: every conformance check already uses it
+    ),
+)
+"""Demo Telecom's sandbox, and the other shapes TMF678 allows it to serve in."""
 
 
 PROVIDER = Provider(
@@ -99,7 +111,7 @@ PROVIDER = Provider(
             ("purpose", "legalBasis", "recipients", "retention", "automatedDecision"),
         ),
     ),
-    sandbox=_sandbox,
+    sandbox=SANDBOX,
     sandbox_only=True,  # Demo Telecom is fictional: its production endpoints do not exist.
 )
 

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from portal import Cursors, InventoryItem, OAuthClient, Page, Provider, hookimpl
 from portal.record import Category, Sector
+from portal.variants import FAULTY, VALID, SandboxVariants, Variant
+from portal_utility import variants
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -26,11 +28,22 @@ SCOPE = "FB=1_3_4_5_13_14_39;IntervalDuration=1800_86400;BlockDuration=daily;His
 """Green Button function blocks 1, 3-5, 13, 14 and 39: usage, summaries, customer data."""
 
 
-def _sandbox() -> Sandbox:
+def _sandbox(variant: str = "standard") -> Sandbox:
     # Imported here so that loading the plugin never imports Flask.
     from portal_utility.sandbox import UtilitySandbox
 
-    return UtilitySandbox()
+    return UtilitySandbox(variant=variant)
+
+
+SANDBOX = SandboxVariants(
+    _sandbox,
+    *(
+        Variant(v.name, FAULTY if v.faulty else VALID, v.description)
+        for v in variants.VARIANTS.values()
+        if v.name != "standard"  # the usual sandbox: every conformance check already uses it
+    ),
+)
+"""Demo Energy's sandbox, and the other shapes ESPI allows it to serve in."""
 
 
 PROVIDER = Provider(
@@ -84,7 +97,7 @@ PROVIDER = Provider(
             ("purposes",),
         ),
     ),
-    sandbox=_sandbox,
+    sandbox=SANDBOX,
     sandbox_only=True,  # Demo Energy is fictional: its production endpoints do not exist.
 )
 
