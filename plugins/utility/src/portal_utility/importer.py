@@ -101,8 +101,9 @@ class _Reader:
         elif resource == "IntervalBlock":
             yield self._block(entry, espi.link(entry, "self") or "", where)
         elif resource in USAGE_SUMMARIES:
-            point = self._point(entry, where)
-            yield FilePage("usage_summaries", [items.summary_item(point, entry)], locators=[where])
+            href = self._point_href(entry, where)
+            item = items.summary_item(self._point(href), entry, self._currency(href))
+            yield FilePage("usage_summaries", [item], locators=[where])
         elif resource in CUSTOMER_RESOURCES:
             stream = "customer_accounts" if resource == "CustomerAccount" else "agreements"
             yield FilePage(stream, [entry], locators=[where])
@@ -140,7 +141,7 @@ class _Reader:
                 f"has readings whose ReadingType {type_href!r} the file does not hold, so"
                 " their unit is unknown",
             )
-        point = self._point(meter_reading, where)
+        point = self._point(self._point_href(meter_reading, where))
         meter = items.meter_reading_id(meter_reading)
         found = list(items.reading_items(point, meter, reading_type, entry))
         stream = items.readings_stream(point, meter)
@@ -150,7 +151,7 @@ class _Reader:
             locators=[f"{where}, IntervalReading {i}" for i in range(1, len(found) + 1)],
         )
 
-    def _point(self, entry: dict[str, Any], where: str) -> dict[str, str]:
+    def _point_href(self, entry: dict[str, Any], where: str) -> str:
         """The UsagePoint an entry belongs to, from its self link or else its up link.
 
         ESPI 1.1 files link a summary as ``RetailCustomer/1/ElectricPowerUsageSummary/1``,
@@ -158,9 +159,23 @@ class _Reader:
         """
         hrefs = [espi.link(entry, "self") or "", espi.link(entry, "up") or ""]
         found = [m.group(1) for h in hrefs if (m := _POINT.match(h))]
-        point = next((self.points[h] for h in found if h in self.points), None)
-        if point is None:
+        href = next((h for h in found if h in self.points), None)
+        if href is None:
             named = repr(found[0]) if found else "no UsagePoint"
             raise BadFile(self.path, where, f"belongs to {named}, which the file does not hold")
+        return href
+
+    def _point(self, href: str) -> dict[str, str]:
+        point = self.points[href]
         local_time = self.local_times.get(espi.link(point, "related", "LocalTime") or "")
         return items.usage_point_context(point, local_time)
+
+    def _currency(self, point: str) -> str | None:
+        """The currency of the point's summaries that name none, as the sync finds it: from
+        the ReadingTypes of the point's MeterReadings, in the order the file lists them."""
+        under = f"{point}/MeterReading/"
+        return items.summary_currency(
+            self.reading_types.get(espi.link(reading, "related", "ReadingType/") or "", {})
+            for href, reading in self.meter_readings.items()
+            if href.startswith(under)
+        )

@@ -8,7 +8,7 @@ so that ``normalise`` works one item at a time, and a bad reading is rejected al
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -95,6 +95,13 @@ def reading_items(
             item["position"] = position
             item["interval"] = interval
         yield item
+
+
+def summary_currency(reading_types: Iterable[dict[str, Any]]) -> str | None:
+    """The currency of a UsagePoint's summaries that name none: ESPI counts them in the
+    ReadingType's, so the first of the point's ReadingTypes (in the order served) that
+    names one."""
+    return next((str(t["currency"]) for t in reading_types if t.get("currency")), None)
 
 
 def summary_item(
