@@ -23,8 +23,9 @@ from portal.auth.vault import FileStorage, Vault
 from portal.cli import ExitCode, cli
 from portal.http import RetryPolicy
 from portal.provider import sandbox_endpoints
-from portal.record import Account, Bill, Entity, Usage
+from portal.record import Account, Bill, Entity, Party, Usage
 from portal_utility import espi
+from portal_utility.feeds import feed_xml
 from portal_utility.sandbox import UtilitySandbox
 from portal_utility.variants import VARIANTS
 
@@ -52,6 +53,16 @@ def variant(
     with UtilitySandbox(now=EARLY, page_size=7, variant=name) as sandbox:
         download = folder / "Green Button Download.xml"
         download.write_bytes(sandbox.download_my_data())
+        # The same file with the customer's own resources after the usage, as a utility may
+        # add them: Customer, CustomerAccount, the CustomerAgreements, the ServiceLocation.
+        customer = feed_xml(
+            "Customer", "/", "2025-11-20T09:00:00Z", sandbox.resources.customer_entries()
+        )
+        usage = download.read_text(encoding="utf-8")
+        entries = customer[customer.index("<entry") : customer.rindex("</feed>")]
+        (folder / "with customer.xml").write_text(
+            usage.replace("</feed>", entries + "</feed>"), encoding="utf-8"
+        )
         home = folder / "synced"
         vault = Vault(
             FileStorage(home / "vault.bin", key_file=home / "vault.key"), home / "vault.lock"
@@ -117,6 +128,26 @@ def test_each_valid_variants_file_imports_as_its_sync_stored_it(
         for key, row in synced.items():
             _same(row, imported[key], ("account_id",))
             assert imported_ids[imported[key]["account_id"]] == synced_ids[row["account_id"]]
+
+
+@pytest.mark.parametrize("variant", ["standard", "legacy"], indirect=True)
+def test_a_file_with_the_customers_resources_imports_every_account_as_the_sync(
+    variant: tuple[str, Path, Path], tmp_path: Path
+) -> None:
+    """With the CustomerAgreement in the file, a supply point gets its currency from it, as
+    in a sync, wherever in the file the agreement comes."""
+    _, download, synced_home = variant
+    home = tmp_path / "imported"
+    code, _, err = _import(download.with_name("with customer.xml"), home)
+    assert code == ExitCode.OK, err
+    for entity in (Account, Party):
+        synced = _rows(synced_home, entity, "utility")
+        imported = _rows(home, entity, "greenbutton")
+        assert imported.keys() == synced.keys() and len(imported) >= 1
+        for key, row in synced.items():
+            _same(row, imported[key])
+    points = [v for k, v in _rows(home, Account, "greenbutton").items() if k.startswith("usage-")]
+    assert {row["currency"] for row in points} == {"GBP"}  # from the agreements
 
 
 @pytest.mark.parametrize("variant", ["units"], indirect=True)

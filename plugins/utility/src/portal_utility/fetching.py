@@ -110,9 +110,7 @@ def _customer(
     yield Page("customer_accounts", by_kind.get("CustomerAccount", []))
     yield Page("agreements", by_kind.get("CustomerAgreement", []))
     for agreement in by_kind.get("CustomerAgreement", []):
-        number = agreement["content"].get("agreementId") or espi.resource_id(
-            espi.link(agreement, "self") or agreement["id"]
-        )
+        number = items.agreement_number(agreement)
         agreements[number] = agreement
         for href in agreement["content"].get("PricingStructures", []):
             yield Page("tariffs", [{"agreement": number, "product": client.get_json(href)}])

@@ -43,7 +43,7 @@ NOT_RECORDED = {
 }
 """ESPI resources portal reads but keeps no record of: named in the import's notes."""
 
-CONTEXT = ("LocalTimeParameters", "UsagePoint", "MeterReading", "ReadingType")
+CONTEXT = ("LocalTimeParameters", "UsagePoint", "MeterReading", "ReadingType", "CustomerAgreement")
 _POINT = re.compile(r"^(.*?/UsagePoint/[^/]+)")
 
 
@@ -76,10 +76,14 @@ class _Reader:
         self.points: dict[str, dict[str, Any]] = {}
         self.meter_readings: dict[str, dict[str, Any]] = {}
         self.reading_types: dict[str, dict[str, Any]] = {}
+        self.agreements: dict[str, dict[str, Any]] = {}
         self.customers: list[tuple[str, dict[str, Any]]] = []
         self.locations: list[dict[str, Any]] = []
 
     def context(self, entry: dict[str, Any]) -> None:
+        if entry["resource"] == "CustomerAgreement":
+            self.agreements[items.agreement_number(entry)] = entry
+            return
         href = espi.link(entry, "self") or ""
         known = {
             "LocalTimeParameters": self.local_times,
@@ -97,6 +101,10 @@ class _Reader:
         if resource == "UsagePoint":
             local_time = self.local_times.get(espi.link(entry, "related", "LocalTime") or "")
             item = {"UsagePoint": entry, "LocalTimeParameters": local_time}
+            # As a sync does: the agreement the point is supplied under, when the file has it.
+            agreement = self.agreements.get(items.usage_point_context(entry)["customerAgreement"])
+            if agreement is not None:
+                item["CustomerAgreement"] = agreement
             yield FilePage("usage_points", [item], locators=[where])
         elif resource == "IntervalBlock":
             yield self._block(entry, espi.link(entry, "self") or "", where)

@@ -62,6 +62,14 @@ def usage_point_context(
     }
 
 
+def agreement_number(entry: dict[str, Any]) -> str:
+    """A CustomerAgreement's number: its ``agreementId``, else its resource id. A
+    UsagePoint's delivery point names its agreement by it (``customerAgreement``)."""
+    return str(
+        entry["content"].get("agreementId") or resource_id(link(entry, "self") or entry["id"])
+    )
+
+
 def meter_reading_id(entry: dict[str, Any]) -> str:
     """The id of a MeterReading entry."""
     return resource_id(link(entry, "self") or entry["id"])
