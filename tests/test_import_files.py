@@ -503,6 +503,18 @@ def test_the_green_button_alliances_sample_imports_exactly(app: Portal) -> None:
     assert account["extra"]["LocalTimeParameters"]["tzOffset"] == "-18000"
 
 
+def test_a_green_button_summary_without_currency_is_in_its_reading_types(
+    app: Portal, tmp_path: Path
+) -> None:
+    """ESPI counts such a summary in the ReadingType's currency, as a sync does; here the
+    summary is filed under the customer, its UsagePoint named by its up link only."""
+    summary = b"<currency>840</currency>\n                <overallConsumptionLastPeriod>"
+    path = broken(tmp_path, GREEN_BUTTON, "sample.xml", summary, b"<overallConsumptionLastPeriod>")
+    import_file(app, path)
+    [bill] = rows(app, Bill, "greenbutton")
+    assert (bill["total"], bill["currency"]) == (Decimal("153.03"), "USD")
+
+
 def test_a_deeply_nested_green_button_file_is_refused_by_name(app: Portal, tmp_path: Path) -> None:
     path = tmp_path / "deep.xml"
     depth = 100_000

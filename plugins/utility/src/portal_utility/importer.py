@@ -165,13 +165,17 @@ class _Reader:
         ESPI 1.1 files link a summary as ``RetailCustomer/1/ElectricPowerUsageSummary/1``,
         under the customer, with only its ``up`` link under the UsagePoint.
         """
-        hrefs = [espi.link(entry, "self") or "", espi.link(entry, "up") or ""]
-        found = [m.group(1) for h in hrefs if (m := _POINT.match(h))]
+        found = self._points_named(entry)
         href = next((h for h in found if h in self.points), None)
         if href is None:
             named = repr(found[0]) if found else "no UsagePoint"
             raise BadFile(self.path, where, f"belongs to {named}, which the file does not hold")
         return href
+
+    @staticmethod
+    def _points_named(entry: dict[str, Any]) -> list[str]:
+        hrefs = [espi.link(entry, "self") or "", espi.link(entry, "up") or ""]
+        return [m.group(1) for h in hrefs if (m := _POINT.match(h))]
 
     def _point(self, href: str) -> dict[str, str]:
         point = self.points[href]
@@ -181,9 +185,8 @@ class _Reader:
     def _currency(self, point: str) -> str | None:
         """The currency of the point's summaries that name none, as the sync finds it: from
         the ReadingTypes of the point's MeterReadings, in the order the file lists them."""
-        under = f"{point}/MeterReading/"
         return items.summary_currency(
             self.reading_types.get(espi.link(reading, "related", "ReadingType/") or "", {})
-            for href, reading in self.meter_readings.items()
-            if href.startswith(under)
+            for reading in self.meter_readings.values()
+            if point in self._points_named(reading)
         )
