@@ -9,9 +9,10 @@ links (``.../UsagePoint/1/MeterReading/1/IntervalBlock/7``).
 Files put entries in any order: the Green Button Alliance's own sample lists the
 ReadingType after the readings that use it, and a UsagePoint before its local time. The
 file is therefore read twice, as a stream both times: first for the small entries that
-give context (usage points, meter readings, reading types, local time), then for the
-readings and summaries, which are handed on as they come. Memory holds the context, never
-the readings.
+give context (usage points, meter readings, reading types, local time, supply
+agreements), then for the readings and summaries, which are handed on as they come. Memory
+holds the context, never the readings. Each item gets the context a sync gives it
+(``portal_utility.items``), so a file and a fetch of the same data store the same records.
 
 Records are filed under the ``greenbutton`` provider, not Demo Energy's: a file can come
 from any utility in the world.
