@@ -503,6 +503,18 @@ def test_the_green_button_alliances_sample_imports_exactly(app: Portal) -> None:
     assert account["extra"]["LocalTimeParameters"]["tzOffset"] == "-18000"
 
 
+def test_a_green_button_summary_without_currency_is_in_its_reading_types(
+    app: Portal, tmp_path: Path
+) -> None:
+    """ESPI counts such a summary in the ReadingType's currency, as a sync does; here the
+    summary is filed under the customer, its UsagePoint named by its up link only."""
+    summary = b"<currency>840</currency>\n                <overallConsumptionLastPeriod>"
+    path = broken(tmp_path, GREEN_BUTTON, "sample.xml", summary, b"<overallConsumptionLastPeriod>")
+    import_file(app, path)
+    [bill] = rows(app, Bill, "greenbutton")
+    assert (bill["total"], bill["currency"]) == (Decimal("153.03"), "USD")
+
+
 def test_a_deeply_nested_green_button_file_is_refused_by_name(app: Portal, tmp_path: Path) -> None:
     path = tmp_path / "deep.xml"
     depth = 100_000
@@ -555,24 +567,63 @@ def _big_midata(path: Path, transactions: int) -> None:
     path.write_text("Date,Type,Merchant/Description,Debit/Credit,Balance\n" + lines, "utf-8")
 
 
-@pytest.mark.parametrize("kind", ["ofx", "midata"])
+def _big_greenbutton(path: Path, readings: int) -> None:
+    def entry(href: str, resource: str, body: str, *related: str) -> str:
+        links = "".join(f'<link rel="related" href="{r}"/>' for r in related)
+        return (
+            f'<entry><id>urn:uuid:{href}</id><link rel="self" href="{href}"/>{links}<content>'
+            f'<{resource} xmlns="http://naesb.org/espi">{body}</{resource}></content></entry>\n'
+        )
+
+    # Four days a meter, so timestamps repeat across meters: the store's cache of their
+    # texts is bounded (4,096) but would otherwise fill as a 2,400-reading file grows.
+    point = "Subscription/1/UsagePoint/1"
+    meters = [f"{point}/MeterReading/{m}" for m in range(readings // 96 + 1)]
+    hour = "<IntervalReading><timePeriod><duration>3600</duration><start>{}</start></timePeriod>"
+    blocks = (
+        entry(
+            f"{meters[block // 4]}/IntervalBlock/{block % 4}",
+            "IntervalBlock",
+            "".join(
+                hour.format(1_700_000_000 + (block % 4 * 24 + h) * 3600)
+                + f"<value>{(block * 7 + h) % 900}</value></IntervalReading>"
+                for h in range(24)
+            ),
+        )
+        for block in range(readings // 24)
+    )
+    with path.open("w", encoding="utf-8") as out:
+        out.write('<?xml version="1.0"?>\n<feed xmlns="http://www.w3.org/2005/Atom">')
+        out.write(entry(point, "UsagePoint", "<ServiceCategory><kind>0</kind></ServiceCategory>"))
+        out.writelines(entry(meter, "MeterReading", "", "ReadingType/1") for meter in meters)
+        out.writelines(blocks)
+        # The ReadingType after every reading that uses it, as in the Alliance's sample.
+        unit = "<powerOfTenMultiplier>0</powerOfTenMultiplier><uom>72</uom>"
+        out.write(entry("ReadingType/1", "ReadingType", unit) + "</feed>\n")
+
+
+BIG = {"ofx": (_big_ofx, "ofx", "transactions"), "midata": (_big_midata, "csv", "transactions")}
+BIG["greenbutton"] = (_big_greenbutton, "xml", "usage")
+
+
+@pytest.mark.parametrize("kind", list(BIG))
 def test_import_memory_does_not_grow_with_the_file(tmp_path: Path, kind: str) -> None:
     """The peak of Python's allocations while importing, for a file and one four times it.
 
     Read whole, the larger file's tree alone would add several times the smaller's peak;
     read as a stream, the peak is a page and the store's batch, whatever the file's size.
     """
-    make = _big_ofx if kind == "ofx" else _big_midata
+    make, suffix, records = BIG[kind]
     peaks = []
-    for size in (50, 600, 2_400):  # the first only loads what any import loads once
-        path = tmp_path / f"{kind}-{size}.{'ofx' if kind == 'ofx' else 'csv'}"
+    for size in (48, 600, 2_400):  # the first only loads what any import loads once
+        path = tmp_path / f"{kind}-{size}.{suffix}"
         make(path, size)
         with Portal.open(home=tmp_path / f"home-{kind}-{size}") as portal:
             tracemalloc.start()
             result = import_file(portal, path)
             peaks.append(tracemalloc.get_traced_memory()[1])
             tracemalloc.stop()
-        assert result.records["transactions"] >= size
+        assert result.records[records] >= size
     _, small, large = peaks
     assert large < small * 1.3, f"{small / 1e6:.1f} MB for 600 rows, {large / 1e6:.1f} for 2,400"
 

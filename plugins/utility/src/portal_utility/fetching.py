@@ -73,9 +73,9 @@ def _pages(client: ProviderClient, cursors: Cursors) -> Iterator[Page]:
         found.append(item)
     yield Page("usage_points", found)
     for point, context in contexts:
-        currencies: list[str] = []
-        yield from _readings(client, cursors, point, context, currencies)
-        currency = currencies[0] if currencies else None
+        reading_types: list[dict[str, Any]] = []
+        yield from _readings(client, cursors, point, context, reading_types)
+        currency = items.summary_currency(reading_types)
         for summaries in _summary_links(point):
             entries = _entries(client, summaries)
             found = [items.summary_item(context, e, currency) for e in entries]
@@ -110,9 +110,7 @@ def _customer(
     yield Page("customer_accounts", by_kind.get("CustomerAccount", []))
     yield Page("agreements", by_kind.get("CustomerAgreement", []))
     for agreement in by_kind.get("CustomerAgreement", []):
-        number = agreement["content"].get("agreementId") or espi.resource_id(
-            espi.link(agreement, "self") or agreement["id"]
-        )
+        number = items.agreement_number(agreement)
         agreements[number] = agreement
         for href in agreement["content"].get("PricingStructures", []):
             yield Page("tariffs", [{"agreement": number, "product": client.get_json(href)}])
@@ -123,9 +121,9 @@ def _readings(
     cursors: Cursors,
     point: dict[str, Any],
     context: dict[str, str],
-    currencies: list[str],
+    reading_types: list[dict[str, Any]],
 ) -> Iterator[Page]:
-    # ``currencies`` gathers the ReadingTypes' currencies, for summaries that name none.
+    # ``reading_types`` gathers the point's ReadingTypes, for summaries that name no currency.
     readings = espi.link(point, "related", "/MeterReading")
     if readings is None:
         return
@@ -141,8 +139,7 @@ def _readings(
                 hint="Report it to the provider.",
             )
         reading_type = _one(client, type_url)["content"]
-        if reading_type.get("currency"):
-            currencies.append(reading_type["currency"])
+        reading_types.append(reading_type)
         cursor = cursors.get(stream, ReadingsCursor)
         params: dict[str, Any] = {"max-results": BLOCKS_PER_PAGE}
         if cursor is not None:

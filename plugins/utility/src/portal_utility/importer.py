@@ -9,9 +9,10 @@ links (``.../UsagePoint/1/MeterReading/1/IntervalBlock/7``).
 Files put entries in any order: the Green Button Alliance's own sample lists the
 ReadingType after the readings that use it, and a UsagePoint before its local time. The
 file is therefore read twice, as a stream both times: first for the small entries that
-give context (usage points, meter readings, reading types, local time), then for the
-readings and summaries, which are handed on as they come. Memory holds the context, never
-the readings.
+give context (usage points, meter readings, reading types, local time, supply
+agreements), then for the readings and summaries, which are handed on as they come. Memory
+holds the context, never the readings. Each item gets the context a sync gives it
+(``portal_utility.items``), so a file and a fetch of the same data store the same records.
 
 Records are filed under the ``greenbutton`` provider, not Demo Energy's: a file can come
 from any utility in the world.
@@ -43,7 +44,7 @@ NOT_RECORDED = {
 }
 """ESPI resources portal reads but keeps no record of: named in the import's notes."""
 
-CONTEXT = ("LocalTimeParameters", "UsagePoint", "MeterReading", "ReadingType")
+CONTEXT = ("LocalTimeParameters", "UsagePoint", "MeterReading", "ReadingType", "CustomerAgreement")
 _POINT = re.compile(r"^(.*?/UsagePoint/[^/]+)")
 
 
@@ -76,10 +77,14 @@ class _Reader:
         self.points: dict[str, dict[str, Any]] = {}
         self.meter_readings: dict[str, dict[str, Any]] = {}
         self.reading_types: dict[str, dict[str, Any]] = {}
+        self.agreements: dict[str, dict[str, Any]] = {}
         self.customers: list[tuple[str, dict[str, Any]]] = []
         self.locations: list[dict[str, Any]] = []
 
     def context(self, entry: dict[str, Any]) -> None:
+        if entry["resource"] == "CustomerAgreement":
+            self.agreements[items.agreement_number(entry)] = entry
+            return
         href = espi.link(entry, "self") or ""
         known = {
             "LocalTimeParameters": self.local_times,
@@ -97,12 +102,17 @@ class _Reader:
         if resource == "UsagePoint":
             local_time = self.local_times.get(espi.link(entry, "related", "LocalTime") or "")
             item = {"UsagePoint": entry, "LocalTimeParameters": local_time}
+            # As a sync does: the agreement the point is supplied under, when the file has it.
+            agreement = self.agreements.get(items.usage_point_context(entry)["customerAgreement"])
+            if agreement is not None:
+                item["CustomerAgreement"] = agreement
             yield FilePage("usage_points", [item], locators=[where])
         elif resource == "IntervalBlock":
             yield self._block(entry, espi.link(entry, "self") or "", where)
         elif resource in USAGE_SUMMARIES:
-            point = self._point(entry, where)
-            yield FilePage("usage_summaries", [items.summary_item(point, entry)], locators=[where])
+            href = self._point_href(entry, where)
+            item = items.summary_item(self._point(href), entry, self._currency(href))
+            yield FilePage("usage_summaries", [item], locators=[where])
         elif resource in CUSTOMER_RESOURCES:
             stream = "customer_accounts" if resource == "CustomerAccount" else "agreements"
             yield FilePage(stream, [entry], locators=[where])
@@ -140,7 +150,7 @@ class _Reader:
                 f"has readings whose ReadingType {type_href!r} the file does not hold, so"
                 " their unit is unknown",
             )
-        point = self._point(meter_reading, where)
+        point = self._point(self._point_href(meter_reading, where))
         meter = items.meter_reading_id(meter_reading)
         found = list(items.reading_items(point, meter, reading_type, entry))
         stream = items.readings_stream(point, meter)
@@ -150,17 +160,34 @@ class _Reader:
             locators=[f"{where}, IntervalReading {i}" for i in range(1, len(found) + 1)],
         )
 
-    def _point(self, entry: dict[str, Any], where: str) -> dict[str, str]:
+    def _point_href(self, entry: dict[str, Any], where: str) -> str:
         """The UsagePoint an entry belongs to, from its self link or else its up link.
 
         ESPI 1.1 files link a summary as ``RetailCustomer/1/ElectricPowerUsageSummary/1``,
         under the customer, with only its ``up`` link under the UsagePoint.
         """
-        hrefs = [espi.link(entry, "self") or "", espi.link(entry, "up") or ""]
-        found = [m.group(1) for h in hrefs if (m := _POINT.match(h))]
-        point = next((self.points[h] for h in found if h in self.points), None)
-        if point is None:
+        found = self._points_named(entry)
+        href = next((h for h in found if h in self.points), None)
+        if href is None:
             named = repr(found[0]) if found else "no UsagePoint"
             raise BadFile(self.path, where, f"belongs to {named}, which the file does not hold")
+        return href
+
+    @staticmethod
+    def _points_named(entry: dict[str, Any]) -> list[str]:
+        hrefs = [espi.link(entry, "self") or "", espi.link(entry, "up") or ""]
+        return [m.group(1) for h in hrefs if (m := _POINT.match(h))]
+
+    def _point(self, href: str) -> dict[str, str]:
+        point = self.points[href]
         local_time = self.local_times.get(espi.link(point, "related", "LocalTime") or "")
         return items.usage_point_context(point, local_time)
+
+    def _currency(self, point: str) -> str | None:
+        """The currency of the point's summaries that name none, as the sync finds it: from
+        the ReadingTypes of the point's MeterReadings, in the order the file lists them."""
+        return items.summary_currency(
+            self.reading_types.get(espi.link(reading, "related", "ReadingType/") or "", {})
+            for reading in self.meter_readings.values()
+            if point in self._points_named(reading)
+        )

@@ -8,7 +8,7 @@ so that ``normalise`` works one item at a time, and a bad reading is rejected al
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -62,6 +62,14 @@ def usage_point_context(
     }
 
 
+def agreement_number(entry: dict[str, Any]) -> str:
+    """A CustomerAgreement's number: its ``agreementId``, else its resource id. A
+    UsagePoint's delivery point names its agreement by it (``customerAgreement``)."""
+    return str(
+        entry["content"].get("agreementId") or resource_id(link(entry, "self") or entry["id"])
+    )
+
+
 def meter_reading_id(entry: dict[str, Any]) -> str:
     """The id of a MeterReading entry."""
     return resource_id(link(entry, "self") or entry["id"])
@@ -95,6 +103,13 @@ def reading_items(
             item["position"] = position
             item["interval"] = interval
         yield item
+
+
+def summary_currency(reading_types: Iterable[dict[str, Any]]) -> str | None:
+    """The currency of a UsagePoint's summaries that name none: ESPI counts them in the
+    ReadingType's, so the first of the point's ReadingTypes (in the order served) that
+    names one."""
+    return next((str(t["currency"]) for t in reading_types if t.get("currency")), None)
 
 
 def summary_item(
