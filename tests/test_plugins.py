@@ -137,3 +137,57 @@ def test_a_plugins_dir_of_another_user_is_refused(tmp_path: Path) -> None:
     os.chown(folder, 65534, 65534)
     with pytest.raises(ConfigError, match="belongs to another user"):
         Plugins.load(plugins_dir=folder, entry_points=False)
+
+
+HANGS = {
+    "import": "import time\ntime.sleep(10**6)\n",
+    "register_providers": (
+        "import time\nfrom portal import hookimpl\n\n"
+        "@hookimpl\ndef register_providers(register):\n    time.sleep(10**6)\n"
+    ),
+    "register_importers": (
+        "import time\nfrom portal import hookimpl\n\n"
+        "@hookimpl\ndef register_importers(register):\n    time.sleep(10**6)\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("where", sorted(HANGS))
+def test_a_plugin_that_hangs_while_loading_is_reported_and_portal_goes_on(
+    tmp_path: Path, where: str
+) -> None:
+    import subprocess
+    import sys
+    import time
+
+    plugins = tmp_path / "plugins"
+    _write(plugins, "stuck", HANGS[where])
+    _write(plugins, "fine", DECLARE.format(name="fine"))
+    command = "import" if where == "register_importers" else "providers"
+    args = ["--plugins-dir", str(plugins), command] + (["--list"] if command == "import" else [])
+    started = time.monotonic()
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("portal")), "--home", str(tmp_path / "h"), *args],
+        env={**os.environ, "PORTAL_PLUGIN_LOAD_SECONDS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert time.monotonic() - started < 30
+    assert done.returncode == 0, done.stderr
+    assert "did not answer within 1 s" in done.stderr
+    assert "stuck" in done.stderr
+    if command == "providers":
+        assert "fine" in done.stdout  # the others were loaded and are listed
+
+
+def test_a_register_hook_that_raises_is_a_warning_and_the_others_still_load(
+    tmp_path: Path,
+) -> None:
+    raising = "from portal import hookimpl\n\n@hookimpl\ndef register_providers(register):\n"
+    _write(tmp_path, "raising", raising + "    raise RuntimeError('no declaration today')\n")
+    _write(tmp_path, "fine", DECLARE.format(name="fine"))
+    plugins = Plugins.load(plugins_dir=tmp_path, entry_points=False)
+    assert "fine" in plugins.providers
+    assert any("raising" in p and "no declaration today" in p for p in plugins.problems)

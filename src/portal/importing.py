@@ -14,6 +14,7 @@ version kept (``portal.imports_log``), and any import can be undone.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import logging
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from portal import imports_log
 from portal.batch import Batch
+from portal.engine.watch import load_seconds, within
 from portal.errors import ConfigError, UserError
 from portal.filereaders import BadFile, XmlNode, csv_rows, decode, xml_tree
 from portal.imports_log import Change, import_history, undo_import
@@ -141,11 +143,13 @@ def importers(plugins: Plugins) -> dict[str, Importer]:
                 )
             found[importer.name] = importer
 
+        call = functools.partial(impl.function, register=register)
         try:
-            impl.function(register=register)
-        except ConfigError as error:
-            plugins.problems.append(f"Plugin {plugin_name!r}: {error}")
-            log.warning("Plugin %r declares an unusable importer: %s", plugin_name, error)
+            within(load_seconds(), f"Plugin {plugin_name!r}'s register_importers", call)
+        except Exception as error:  # one broken declaration must not stop the others
+            reason = error if isinstance(error, ConfigError) else f"it failed: {error!r}"
+            plugins.problems.append(f"Plugin {plugin_name!r}: {reason}")
+            log.warning("Plugin %r declares an unusable importer: %s", plugin_name, reason)
     return found
 
 

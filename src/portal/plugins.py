@@ -7,6 +7,10 @@ under ``strict``), then ``check_pending()`` catches misspelled hook names.
 
 ``PORTAL_LOAD_PLUGINS`` limits which entry-point plugins load: a comma-separated list of
 entry-point names, or an empty string for none (for tests and debugging).
+
+Importing a plugin and calling its ``register_*`` hooks are bounded in time
+(``portal.engine.watch.within``, 60 s or ``PORTAL_PLUGIN_LOAD_SECONDS``): a plugin that hangs
+there becomes a warning naming it, as one that raises does, and every command goes on.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import Any
 import pluggy
 
 from portal import hookspecs
+from portal.engine.watch import load_seconds, within
 from portal.errors import ConfigError, UnknownProvider
 from portal.provider import Provider
 
@@ -101,7 +106,7 @@ class Plugins:
 
     def _guarded(self, what: str, strict: bool, load: Callable[[], Any], name: str) -> None:
         try:
-            self.pm.register(load(), name=name)
+            self.pm.register(within(load_seconds(), f"Plugin {what}", load), name=name)
         except Exception as error:  # a broken plugin must not stop the others from loading
             message = f"Plugin {what} failed to load: {type(error).__name__}: {error}"
             if strict:
@@ -122,12 +127,14 @@ class Plugins:
                 self.providers[provider.name] = provider
                 self.owners[provider.name] = owner
 
+            name = self.pm.get_name(owner)
+            call = functools.partial(impl.function, register=register)
             try:
-                impl.function(register=register)
-            except ConfigError as error:
-                name = self.pm.get_name(owner)
-                self.problems.append(f"Plugin {name!r}: {error}")
-                log.warning("Plugin %r declares an unusable provider: %s", name, error)
+                within(load_seconds(), f"Plugin {name!r}'s register_providers", call)
+            except Exception as error:  # one broken declaration must not stop the others
+                reason = error if isinstance(error, ConfigError) else _failed(error)
+                self.problems.append(f"Plugin {name!r}: {reason}")
+                log.warning("Plugin %r declares an unusable provider: %s", name, reason)
 
     def provider(self, name: str) -> Provider:
         """The provider called ``name``, or a clear error listing the installed ones."""
@@ -148,6 +155,10 @@ class Plugins:
             others = {id(p): p for p in self.owners.values() if p is not mine}
             self._callers[key] = self.pm.subset_hook_caller(hook, list(others.values()))
         return self._callers[key]
+
+
+def _failed(error: Exception) -> str:
+    return f"it failed: {type(error).__name__}: {error}"
 
 
 def _refuse_if_others_can_write(path: Path) -> None:

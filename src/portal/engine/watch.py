@@ -12,13 +12,14 @@ behind (a daemon thread: the process still exits).
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from portal.errors import ProviderError
+from portal.errors import ConfigError, ProviderError
 
 T = TypeVar("T")
 
@@ -82,3 +83,51 @@ class Watch:
 
 
 _END = object()
+
+
+LOAD_SECONDS = 60.0
+"""How long loading one plugin, or one of its ``register_*`` hooks, may take by default.
+
+``PORTAL_PLUGIN_LOAD_SECONDS`` sets another bound (tests use a second). Loading runs before
+any provider is known, so no ``RequestLimits`` can say it."""
+
+
+def load_seconds() -> float:
+    """The bound on loading one plugin or calling one ``register_*`` hook, in seconds."""
+    value = os.environ.get("PORTAL_PLUGIN_LOAD_SECONDS")
+    try:
+        seconds = float(value) if value else LOAD_SECONDS
+    except ValueError:
+        seconds = LOAD_SECONDS
+    return seconds if seconds > 0 else LOAD_SECONDS
+
+
+def within(seconds: float, what: str, call: Callable[[], T]) -> T:
+    """``call()``, unless it runs longer than ``seconds``: then a ConfigError naming ``what``.
+
+    For the calls into a plugin that happen before any sync (importing its module, its
+    ``register_providers`` and ``register_importers``): one that never returns would hang
+    every ``portal`` command. The call runs in a daemon thread that is left behind if it
+    does not return in time (a thread cannot be killed; a daemon one does not keep the
+    process). Whatever it raises is raised here.
+    """
+    outcome: list[tuple[bool, object]] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, call()))
+        except BaseException as error:  # handed to the caller's thread as it is
+            outcome.append((False, error))
+
+    thread = threading.Thread(target=run, name=f"portal-load {what}", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if not outcome:
+        raise ConfigError(
+            f"{what} did not answer within {seconds:g} s.",
+            hint="portal went on without it; fix or uninstall the plugin.",
+        )
+    done, value = outcome[0]
+    if not done:
+        raise value  # type: ignore[misc]
+    return value  # type: ignore[return-value]
