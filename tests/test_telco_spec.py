@@ -443,13 +443,18 @@ def test_usage_the_document_allows_without_date_type_or_measure_is_stored(
     tmp_path: Path,
 ) -> None:
     # TMF635 requires nothing of a usage: without usageDate it happened when it was rated;
-    # without usageType or characteristics it is a usage of no stated kind, counted once.
+    # without usageType or characteristics it is a usage of no stated kind, counted once;
+    # rated in two currencies, it has no one charge, and each rating keeps its own.
     sandbox = TelcoSandbox()
     usage = sandbox.telco.usage
-    undated, untyped, bare = usage[0], usage[1], usage[2]
+    undated, untyped, bare, twice = usage[0], usage[1], usage[2], usage[3]
     del undated["usageDate"]
     del untyped["usageType"]
     del bare["usageCharacteristic"]
+    in_euros = {"unit": "EUR", "value": 0.12}
+    twice["ratedProductUsage"].append(
+        {**twice["ratedProductUsage"][0], "taxIncludedRatingAmount": in_euros}
+    )
     with _synced_once(sandbox, tmp_path / "home") as portal:
         rows = {row["provider_id"]: row for row in portal.store.rows(Usage, "telco")}
         assert list(portal.store.rejections("telco")) == []
@@ -462,6 +467,10 @@ def test_usage_the_document_allows_without_date_type_or_measure_is_stored(
     assert row["kind"] == "other" and "type optional" in row["kind_label"]
     row = rows[bare["id"]]
     assert row["quantity"] == 1 and row["direction"] is None and row["roaming"] is None
+    row = rows[twice["id"]]
+    assert row["charge"] is None and row["currency"] is None
+    amounts = [r["taxIncludedRatingAmount"] for r in row["extra"]["ratedProductUsage"]]
+    assert amounts == [r["taxIncludedRatingAmount"] for r in twice["ratedProductUsage"]]
 
 
 def test_usage_shaped_as_tmf635_forbids_is_rejected_saying_where(tmp_path: Path) -> None:

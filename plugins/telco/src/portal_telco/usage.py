@@ -73,7 +73,9 @@ def usage(item: dict[str, Any], ref: Ref, context: str = "") -> list[Entity]:
         if r.get("taxIncludedRatingAmount") is not None
     ]
     if len({currency for _, currency in charges}) > 1:
-        raise SkippableError(f"{where} is rated in more than one currency")
+        # The record's charge is one amount in one currency: the ratings keep theirs.
+        charges = []
+        notes["charge_not_summed"] = "Rated in more than one currency: see ratedProductUsage."
     usage_type = item.get("usageType") or ""
     measured, measure = _measure(usage_type, values, where)
     roaming = values.get("roaming")
@@ -98,7 +100,9 @@ def usage(item: dict[str, Any], ref: Ref, context: str = "") -> list[Entity]:
             | ({"usageType": usage_type} if usage_type not in labels.USAGE_KINDS else {})
             | {
                 "usageCharacteristic": leftover_characteristics(traits, _MAPPED_CHARACTERISTICS),
-                "ratedProductUsage": [rest(r, ["taxIncludedRatingAmount"]) for r in rated],
+                "ratedProductUsage": [
+                    rest(r, ["taxIncludedRatingAmount"] if charges else []) for r in rated
+                ],
             }
             | notes,
         )
