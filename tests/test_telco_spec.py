@@ -465,6 +465,7 @@ def test_usage_the_document_allows_without_date_type_or_measure_is_stored(
     assert row["extra"]["started_at_from"]
     row = rows[untyped["id"]]
     assert row["kind"] == "other" and "type optional" in row["kind_label"]
+    assert "usageType" not in row["extra"]
     row = rows[bare["id"]]
     assert row["quantity"] == 1 and row["direction"] is None and row["roaming"] is None
     row = rows[twice["id"]]
@@ -480,15 +481,17 @@ def test_usage_shaped_as_tmf635_forbids_is_rejected_saying_where(tmp_path: Path)
     usage[1]["usageCharacteristic"][0] = {"value": "+447700900123"}
     usage[2]["ratedProductUsage"][0]["productRef"] = "PRD-7704-1123"
     usage[3]["ratedProductUsage"][0]["ratingDate"] = "yesterday"
+    usage[4]["usageType"] = 3
     with _synced_once(sandbox, tmp_path / "home") as portal:
         reasons = sorted(r["reason"] for r in portal.store.rejections("telco"))
         stored = len(list(portal.store.rows(Usage, "telco")))
-    assert stored == len(usage) - 4
+    assert stored == len(usage) - 5
     expected = [
         "usage USG-0000001 usageCharacteristic is 'voice', not an array of objects as TMF635",
         "usage USG-0000002 usageCharacteristic 1 has no name, which TMF635 requires",
         "usage USG-0000003 productRef is 'PRD-7704-1123', not an object as TMF635 requires",
         "usage USG-0000004 ratingDate 'yesterday' is not an RFC 3339 date-time",
+        "usage USG-0000005 usageType is 3, not text as TMF635 requires",
     ]
     assert len(reasons) == len(expected), reasons
     for wanted, reason in zip(expected, reasons, strict=True):

@@ -77,6 +77,10 @@ def usage(item: dict[str, Any], ref: Ref, context: str = "") -> list[Entity]:
         charges = []
         notes["charge_not_summed"] = "Rated in more than one currency: see ratedProductUsage."
     usage_type = item.get("usageType") or ""
+    if not isinstance(usage_type, str):
+        raise SkippableError(
+            f"{where} usageType is {short(usage_type)}, not text as TMF635 requires"
+        )
     measured, measure = _measure(usage_type, values, where)
     roaming = values.get("roaming")
     return [
@@ -97,7 +101,7 @@ def usage(item: dict[str, Any], ref: Ref, context: str = "") -> list[Entity]:
             charge=sum((c for c, _ in charges), Decimal("0")) if charges else None,
             currency=charges[0][1] if charges else None,
             extra=rest(item, ["id", "usageDate", "usageType", "usageCharacteristic"])
-            | ({"usageType": usage_type} if usage_type not in labels.USAGE_KINDS else {})
+            | ({"usageType": usage_type} if usage_type not in ("", *labels.USAGE_KINDS) else {})
             | {
                 "usageCharacteristic": leftover_characteristics(traits, _MAPPED_CHARACTERISTICS),
                 "ratedProductUsage": [
