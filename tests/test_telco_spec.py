@@ -1,7 +1,7 @@
-"""The telco plugin against TMF678, TMF637, TMF644 and TMF629: Demo Telecom's bills, products,
-privacy profiles and customer are valid, and whatever those documents allow a telco to serve,
-portal stores, through the real path (sandbox on a socket, real OAuth, a real SQLite file).
-The documents' rules are ``portal_telco.rules``."""
+"""The telco plugin against TMF678, TMF637, TMF644, TMF629 and TMF635: Demo Telecom's bills,
+products, privacy profiles, customer and usage are valid, and whatever those documents allow a
+telco to serve, portal stores, through the real path (sandbox on a socket, real OAuth, a real
+SQLite file). The documents' rules are ``portal_telco.rules``."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,8 +14,8 @@ import pytest
 
 from conftest import synced_once
 from portal.app import Portal
-from portal.record import Account, Bill, Consent, Inference, Party, Product
-from portal_telco import rules
+from portal.record import Account, Bill, Consent, Inference, Party, Product, Usage
+from portal_telco import labels, rules
 from portal_telco.sandbox import TelcoSandbox
 from portal_telco.variants import VARIANTS
 
@@ -105,6 +105,22 @@ def _money(value: dict[str, Any]) -> Decimal:
             {"engagedParty": PARTY, "account": [{"id": "BA-1"}]},
             "Customer.account[0].name",
         ),
+        ("Usage", {"status": "pending"}, "Usage.status is 'pending', not one of"),
+        ("Usage", {"usageDate": "25/04/2026 06:29"}, "Usage.usageDate is '25/04/2026 06:29'"),
+        ("Usage", {"usageCharacteristic": [{"value": 3}]}, "Usage.usageCharacteristic[0].name"),
+        ("Usage", {"usageCharacteristic": [{"name": "duration"}]}, "Usage.usageCharacteristic"),
+        (
+            "Usage",
+            {"ratedProductUsage": [{"productRef": {"name": "Mobile"}}]},
+            "Usage.ratedProductUsage[0].productRef.id is required",
+        ),
+        (
+            "Usage",
+            {"ratedProductUsage": [{"taxRate": "20"}]},
+            "Usage.ratedProductUsage[0].taxRate is '20', not a number",
+        ),
+        ("Usage", {"relatedParty": [{"id": "CUS-1"}]}, "Usage.relatedParty[0].@referredType"),
+        ("Usage", {"usageSpecification": {"name": "x"}}, "Usage.usageSpecification.id"),
     ],
 )
 def test_the_rules_name_what_the_documents_forbid(
@@ -133,6 +149,11 @@ def test_the_rules_allow_what_the_documents_leave_open() -> None:
     # A customer needs only its engaged party; a contact medium's type is free text.
     medium = {"mediumType": "whatsapp", "characteristic": {}}
     assert rules.problems("Customer", {"engagedParty": PARTY, "contactMedium": [medium]}) == []
+    # Nothing of a usage is required; its type is free text, its status one of seven words.
+    assert rules.problems("Usage", {}) == []
+    rated = {"productRef": {"id": "PRD-1"}, "taxIncludedRatingAmount": {"unit": "JPY", "value": 3}}
+    usage = {"usageType": "fax", "status": "rerated", "ratedProductUsage": [rated]}
+    assert rules.problems("Usage", {**usage, "@type": "MyUsage", "networkGeneration": "5G"}) == []
 
 
 def _served_problems(truth: dict[str, list[dict[str, Any]]]) -> list[str]:
@@ -142,6 +163,7 @@ def _served_problems(truth: dict[str, list[dict[str, Any]]]) -> list[str]:
     found += [p for product in truth["products"] for p in rules.problems("Product", product)]
     profiles = truth["privacy_profiles"]
     found += [p for pp in profiles for p in rules.problems("PartyPrivacyProfile", pp)]
+    found += [p for u in truth["usage"] for p in rules.problems("Usage", u)]
     return found + [p for c in truth["customer"] for p in rules.problems("Customer", c)]
 
 
@@ -151,6 +173,7 @@ def test_every_variant_serves_only_what_the_documents_allow(variant: str) -> Non
     assert _served_problems(truth) == []
     assert len(truth["bills"]) == 11 and len(truth["applied_rates"]) > 11
     assert len(truth["privacy_profiles"]) == 6
+    assert len(truth["usage"]) > 1000
 
 
 def test_the_faulty_variant_serves_exactly_its_faults() -> None:
@@ -158,6 +181,7 @@ def test_the_faulty_variant_serves_exactly_its_faults() -> None:
     assert _served_problems(truth) == [
         "CustomerBill.billDate is '26/05/2026', not a date-time",
         "PartyPrivacyProfile.validFor.startDateTime is '14/08/2019', not a date-time",
+        "Usage.usageDate is '25/04/2026 06:29', not a date-time",
     ]
 
 
@@ -209,10 +233,11 @@ def test_what_the_documents_forbid_is_rejected_with_its_reason(
     if not sandbox.truth_rejections:
         assert reasons == []
         return
-    assert sandbox.truth_rejections == {"bills": 1, "consents": 1}
-    [bill, profile] = reasons
+    assert sandbox.truth_rejections == {"bills": 1, "consents": 1, "usage": 1}
+    [bill, profile, usage] = reasons
     assert "billDate '26/05/2026' is not an RFC 3339 date-time" in bill
     assert "PPP-0001 validFor.startDateTime '14/08/2019' is not an RFC 3339" in profile
+    assert "usage USG-0000001 usageDate '25/04/2026 06:29' is not an RFC 3339" in usage
 
 
 def test_each_variant_stores_every_product_with_a_name(
@@ -372,3 +397,102 @@ def test_a_customer_shaped_as_tmf629_forbids_is_rejected_saying_where(
         [rejected] = [r["reason"] for r in portal.store.rejections("telco")]
         assert list(portal.store.rows(Party, "telco")) == []
     assert reason in rejected
+
+
+def _usage_id(served: dict[str, Any]) -> str:
+    """A usage's id; without one, its product's, date and type, written here."""
+    product = served["ratedProductUsage"][0]["productRef"]["id"]
+    return served.get("id") or f"{product}:{served['usageDate']}:{served['usageType']}"
+
+
+def test_each_variant_stores_every_usage_as_served(synced: tuple[Portal, TelcoSandbox]) -> None:
+    portal, sandbox = synced
+    served_usage = sandbox.ground_truth()["usage"]
+    rows = {row["provider_id"]: row for row in portal.store.rows(Usage, "telco")}
+    rejected = sandbox.truth_rejections.get("usage", 0)
+    assert len(rows) == len(served_usage) - rejected
+    for served in served_usage:
+        if _usage_id(served) not in rows:
+            assert rejected, _usage_id(served)
+            continue
+        row = rows[_usage_id(served)]
+        assert ("id_derived" in row["extra"]) == ("id" not in served)
+        assert row["started_at"] == datetime.fromisoformat(served["usageDate"])
+        usage_type = served["usageType"]
+        # A type of the telco's own (TMF635 leaves it free text) is kept in its own words.
+        assert row["kind"] == labels.USAGE_KINDS.get(usage_type, "other")
+        if usage_type not in labels.USAGE_KINDS:
+            assert usage_type in row["kind_label"] and row["extra"]["usageType"] == usage_type
+        traits = {t["name"]: t["value"] for t in served["usageCharacteristic"]}
+        if usage_type == "data":
+            assert row["quantity"] * 1_000_000 == traits["dataVolume"] and row["unit"] == "MB"
+        elif usage_type == "voice":
+            assert row["quantity"] == traits["duration"] and row["unit"] == "second"
+        else:
+            assert row["quantity"] == 1 and row["unit"] in ("message", "item")
+        [rated] = served["ratedProductUsage"]
+        assert row["charge"] == _money(rated["taxIncludedRatingAmount"])
+        assert row["currency"] == rated["taxIncludedRatingAmount"]["unit"]
+        assert row["roaming"] == traits["roaming"]
+        for key in ("status", "@type", "@baseType", "@schemaLocation", "networkGeneration"):
+            assert row["extra"].get(key) == served.get(key)  # kept as served
+        assert [r.get("@type") for r in row["extra"]["ratedProductUsage"]] == [rated.get("@type")]
+
+
+def test_usage_the_document_allows_without_date_type_or_measure_is_stored(
+    tmp_path: Path,
+) -> None:
+    # TMF635 requires nothing of a usage: without usageDate it happened when it was rated;
+    # without usageType or characteristics it is a usage of no stated kind, counted once;
+    # rated in two currencies, it has no one charge, and each rating keeps its own.
+    sandbox = TelcoSandbox()
+    usage = sandbox.telco.usage
+    undated, untyped, bare, twice = usage[0], usage[1], usage[2], usage[3]
+    del undated["usageDate"]
+    del untyped["usageType"]
+    del bare["usageCharacteristic"]
+    in_euros = {"unit": "EUR", "value": 0.12}
+    twice["ratedProductUsage"].append(
+        {**twice["ratedProductUsage"][0], "taxIncludedRatingAmount": in_euros}
+    )
+    with _synced_once(sandbox, tmp_path / "home") as portal:
+        rows = {row["provider_id"]: row for row in portal.store.rows(Usage, "telco")}
+        assert list(portal.store.rejections("telco")) == []
+    assert len(rows) == len(usage)
+    row = rows[undated["id"]]
+    rating_date = undated["ratedProductUsage"][0]["ratingDate"]
+    assert row["started_at"] == datetime.fromisoformat(rating_date)
+    assert row["extra"]["started_at_from"]
+    row = rows[untyped["id"]]
+    assert row["kind"] == "other" and "type optional" in row["kind_label"]
+    assert "usageType" not in row["extra"]
+    row = rows[bare["id"]]
+    assert row["quantity"] == 1 and row["direction"] is None and row["roaming"] is None
+    row = rows[twice["id"]]
+    assert row["charge"] is None and row["currency"] is None
+    amounts = [r["taxIncludedRatingAmount"] for r in row["extra"]["ratedProductUsage"]]
+    assert amounts == [r["taxIncludedRatingAmount"] for r in twice["ratedProductUsage"]]
+
+
+def test_usage_shaped_as_tmf635_forbids_is_rejected_saying_where(tmp_path: Path) -> None:
+    sandbox = TelcoSandbox()
+    usage = sandbox.telco.usage
+    usage[0]["usageCharacteristic"] = "voice"
+    usage[1]["usageCharacteristic"][0] = {"value": "+447700900123"}
+    usage[2]["ratedProductUsage"][0]["productRef"] = "PRD-7704-1123"
+    usage[3]["ratedProductUsage"][0]["ratingDate"] = "yesterday"
+    usage[4]["usageType"] = 3
+    with _synced_once(sandbox, tmp_path / "home") as portal:
+        reasons = sorted(r["reason"] for r in portal.store.rejections("telco"))
+        stored = len(list(portal.store.rows(Usage, "telco")))
+    assert stored == len(usage) - 5
+    expected = [
+        "usage USG-0000001 usageCharacteristic is 'voice', not an array of objects as TMF635",
+        "usage USG-0000002 usageCharacteristic 1 has no name, which TMF635 requires",
+        "usage USG-0000003 productRef is 'PRD-7704-1123', not an object as TMF635 requires",
+        "usage USG-0000004 ratingDate 'yesterday' is not an RFC 3339 date-time",
+        "usage USG-0000005 usageType is 3, not text as TMF635 requires",
+    ]
+    assert len(reasons) == len(expected), reasons
+    for wanted, reason in zip(expected, reasons, strict=True):
+        assert wanted in reason, (wanted, reasons)

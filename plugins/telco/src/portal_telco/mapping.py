@@ -23,7 +23,7 @@ from portal.record import (
     Product,
 )
 from portal.record.extra import rest
-from portal_telco import labels, metering, privacy
+from portal_telco import labels, metering, privacy, usage
 from portal_telco.values import amount, characteristics, day, short, unit
 
 Ref = Callable[[type[Entity], str], str]
@@ -293,7 +293,7 @@ NORMALISERS: dict[str, Callable[[dict[str, Any], Ref, str], list[Entity]]] = {
     "customer": customer,
     "products": product,
     "bills": metering.bill,
-    "usage": metering.usage,
+    "usage": usage.usage,
     "privacy": privacy.permission,
     "processing": privacy.processing,
     "inferences": privacy.inference,

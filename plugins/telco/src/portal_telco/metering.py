@@ -1,4 +1,4 @@
-"""TMF678 bills and TMF635 usage mapped to the customer record.
+"""TMF678 bills mapped to the customer record (TMF635 usage: ``portal_telco.usage``).
 
 A bill item is a CustomerBill with its AppliedCustomerBillingRates attached under
 ``appliedCustomerBillingRate`` (TMF678 serves them as two resources; ``fetch`` joins them,
@@ -14,9 +14,10 @@ from decimal import Decimal
 from typing import Any
 
 from portal import SkippableError
-from portal.record import Account, Bill, BillLine, Entity, Origin, Unit, Usage
+from portal.record import Account, Bill, BillLine, Entity, Origin
 from portal.record.extra import rest
 from portal_telco import labels
+from portal_telco.usage import usage as usage  # where it was; tests import it from here
 from portal_telco.values import (
     amount,
     characteristics,
@@ -27,8 +28,6 @@ from portal_telco.values import (
 )
 
 Ref = Callable[[type[Entity], str], str]
-MEGABYTE = Decimal(1_000_000)
-"""The record's MB is the SI megabyte, 10^6 bytes."""
 
 
 def bill(item: dict[str, Any], ref: Ref, contract: str) -> list[Entity]:
@@ -166,76 +165,3 @@ def _rate_rest(rate: dict[str, Any]) -> dict[str, Any]:
     left = rest(rate, ["name", "taxIncludedAmount", "type", "periodCoverage", "characteristic"])
     others = leftover_characteristics(rate.get("characteristic"), ["quantity", "unitOfMeasure"])
     return left | ({"characteristic": others} if others else {})
-
-
-_MAPPED_CHARACTERISTICS = (
-    "direction",
-    "otherParty",
-    "duration",
-    "dataVolume",
-    "roaming",
-    "visitedCountry",
-)
-
-
-def usage(item: dict[str, Any], ref: Ref, context: str = "") -> list[Entity]:
-    """A TMF635 Usage (a call, text or data session, as rated) to a Usage."""
-    where = f"usage {item.get('id')}"
-    usage_type = item.get("usageType") or ""
-    if usage_type not in labels.USAGE_KINDS:
-        known = ", ".join(labels.USAGE_KINDS)
-        raise SkippableError(f"{where} has usageType {usage_type!r}, not one of {known}")
-    values = characteristics(item.get("usageCharacteristic"))
-    rated = item.get("ratedProductUsage") or []
-    if not rated or not (rated[0].get("productRef") or {}).get("id"):
-        raise SkippableError(f"{where} is not rated against a product (no ratedProductUsage)")
-    charges = [
-        amount(r["taxIncludedRatingAmount"], f"{where} taxIncludedRatingAmount")
-        for r in rated
-        if "taxIncludedRatingAmount" in r
-    ]
-    measured, measure = _measure(usage_type, values, where)
-    roaming = values.get("roaming")
-    return [
-        Usage(
-            provider_id=item["id"],
-            origin=Origin.observed,
-            account_id=ref(Account, rated[0]["productRef"]["id"]),
-            kind=labels.USAGE_KINDS[usage_type],
-            kind_label=_kind_label(usage_type, values),
-            started_at=item["usageDate"],
-            duration_seconds=values.get("duration"),
-            quantity=measured,
-            unit=measure,
-            direction=values.get("direction"),
-            counterparty=values.get("otherParty"),
-            roaming=roaming if isinstance(roaming, bool) else None,
-            country=values.get("visitedCountry"),
-            charge=sum((c for c, _ in charges), Decimal("0")) if charges else None,
-            currency=charges[0][1] if charges else None,
-            extra=rest(item, ["id", "usageDate", "usageType", "usageCharacteristic"])
-            | {
-                "usageCharacteristic": leftover_characteristics(
-                    item.get("usageCharacteristic"), _MAPPED_CHARACTERISTICS
-                ),
-                "ratedProductUsage": [rest(r, ["taxIncludedRatingAmount"]) for r in rated],
-            },
-        )
-    ]
-
-
-def _measure(usage_type: str, values: dict[str, Any], where: str) -> tuple[Decimal, Unit]:
-    if usage_type == "voice":
-        return quantity(values.get("duration"), f"{where} duration"), Unit.second
-    if usage_type == "data":
-        return quantity(values.get("dataVolume"), f"{where} dataVolume") / MEGABYTE, Unit.MB
-    return Decimal(1), Unit.message
-
-
-def _kind_label(usage_type: str, values: dict[str, Any]) -> str:
-    # Roaming is worth saying where a person reads the kind: it is what costs money abroad.
-    kind = labels.USAGE_TYPES[usage_type]
-    zone = values.get("roamingZone")
-    if values.get("roaming") and zone:
-        return f"{kind}, roaming: {labels.label(labels.ROAMING_ZONES, zone, 'roaming zone')}"
-    return kind

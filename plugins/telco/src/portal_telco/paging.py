@@ -61,14 +61,17 @@ def follow_offsets(
         )
         if not items:
             return
+        # The page's ids say whether it is the page before again; TM Forum leaves ids
+        # optional, so a page without them is compared whole.
         ids = [item.get("id") for item in items]
-        if ids == previous:
+        same = items if None in ids else ids
+        if same == previous:
             raise ProviderError(
                 f"{client.provider.display_name}'s pagination of {stream!r} loops: offset"
                 f" {offset} served the page before it again.",
                 hint="Report it to the provider; portal stopped instead of looping forever.",
             )
-        previous = ids
+        previous = same
         yield Page(stream, items, cursor(items))
         offset += len(items)
         if total is not None and offset >= total:

@@ -14,7 +14,7 @@ from portal import Cursor, Cursors, InventoryItem, OAuthClient, Page, Provider, 
 from portal.http import ProviderClient
 from portal.record import Category, Sector
 from portal.variants import FAULTY, VALID, SandboxVariants, Variant
-from portal_telco import mapping, variants
+from portal_telco import mapping, usage, variants
 from portal_telco.paging import collect, follow_offsets
 
 if TYPE_CHECKING:
@@ -166,10 +166,13 @@ class _Watermark:
 
     def __call__(self, items: list[dict[str, Any]]) -> UsageCursor | None:
         for item in items:
-            if self.frozen or item.get("status") != "billed":
+            # TMF635 makes status and usageDate optional: a usage without either (or with a
+            # date that is no date-time, which is rejected) stops the cursor where it is.
+            when = usage.cursor_moment(item)
+            if self.frozen or item.get("status") != "billed" or when is None:
                 self.frozen = True
                 break
-            self.since = datetime.fromisoformat(item["usageDate"])
+            self.since = when
         return None if self.since is None else UsageCursor(since=self.since)
 
 

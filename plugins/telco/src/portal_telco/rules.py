@@ -1,4 +1,5 @@
-"""What TMF678, TMF637, TMF644 and TMF629 say of what Demo Telecom serves, as data, and a checker.
+"""What TMF678, TMF637, TMF644, TMF629 and TMF635 say of what Demo Telecom serves, as data,
+and a checker.
 
 Sources: TM Forum TMF678 Customer Bill Management API, swagger 2.0 document version 4.0.0
 (release 19.5, December 2019), and TMF637 Product Inventory Management, swagger 2.0 version
@@ -7,7 +8,9 @@ Sources: TM Forum TMF678 Customer Bill Management API, swagger 2.0 document vers
 TMF644 Privacy Management, swagger 2.0 version 4.0.0 (release 19.0, June 2019), as
 republished in ``fschaell/tmf644``, ``api/swagger.yaml`` (commit b827259); TMF629 Customer
 Management, swagger 2.0 version 4.0, as republished by FIWARE in ``FIWARE/tmforum-api``,
-``api/customer.yaml`` (commit 75976c6).
+``api/customer.yaml`` (commit 75976c6); TMF635 Usage Management, swagger 2.0 version 4.0.0,
+as published by TM Forum in ``tmforum-apis/TMF635_UsageManagement``,
+``TMF635-UsageManagement-v4.0.0.swagger.json`` (commit f1e9031).
 
 What the document says, in our words:
 
@@ -38,6 +41,15 @@ What the document says, in our words:
   properties are all optional); a ``CreditProfile`` requires ``creditProfileDate`` and
   ``validFor``, its score and risk rating are optional integers; an ``AccountRef`` requires
   its ``name`` (not its id).
+- A TMF635 ``Usage`` requires nothing: its id, ``usageDate`` (a date-time), ``usageType``
+  (free text: the document names no types), description, status, specification, parties,
+  characteristics and rating are all optional. Its ``status`` is one of seven words
+  (``UsageStatusType``: received, rejected, recycled, guided, rated, rerated, billed). A
+  ``RatedProductUsage`` requires nothing either: its amounts are Money, ``taxRate`` a number,
+  ``isBilled`` and ``isTaxExempt`` booleans, ``ratingDate`` a date-time, its tag, amount type
+  and tariff type free text; its ``productRef`` requires the product's ``id``. A
+  ``UsageCharacteristic`` requires ``name`` and ``value`` (of any type); a usage's
+  ``relatedParty`` requires ``id`` and ``@referredType``; its ``usageSpecification`` its ``id``.
 - Every object may say what it is with ``@type`` (the sub-class), ``@baseType`` (its super
   class) and ``@schemaLocation`` (a URI to a JSON schema of the extra properties); objects do
   not forbid other properties, so a sub-class's own properties are allowed anywhere.
@@ -54,7 +66,8 @@ SOURCE = (
     " FIWARE/tmforum-api api/tm-forum/customer-bill-management/api.json and"
     " api/tm-forum/product-inventory/api.json; TMF644 Privacy Management swagger 4.0.0,"
     " fschaell/tmf644 api/swagger.yaml; TMF629 Customer Management swagger 4.0,"
-    " FIWARE/tmforum-api api/customer.yaml"
+    " FIWARE/tmforum-api api/customer.yaml; TMF635 Usage Management swagger 4.0.0,"
+    " tmforum-apis/TMF635_UsageManagement TMF635-UsageManagement-v4.0.0.swagger.json"
 )
 
 _POLYMORPHIC = {"@baseType": "string", "@schemaLocation": "uri", "@type": "string"}
@@ -169,6 +182,33 @@ DEFINITIONS: dict[str, tuple[Mapping[str, str], frozenset[str]]] = {
         },
         frozenset({"creditProfileDate", "validFor"}),
     ),
+    "Usage": (
+        {
+            "id": "string", "href": "string", "description": "string", "usageDate": "date-time",
+            "usageType": "string", "ratedProductUsage": "[RatedProductUsage]",
+            "relatedParty": "[RelatedParty]", "status": "UsageStatusType",
+            "usageCharacteristic": "[UsageCharacteristic]", "usageSpecification": "Ref",
+            **_POLYMORPHIC,
+        },
+        frozenset(),
+    ),
+    "RatedProductUsage": (
+        {
+            "isBilled": "boolean", "isTaxExempt": "boolean", "offerTariffType": "string",
+            "ratingAmountType": "string", "ratingDate": "date-time", "taxRate": "number",
+            "usageRatingTag": "string", "bucketValueConvertedInAmount": "Money",
+            "productRef": "Ref", "taxExcludedRatingAmount": "Money",
+            "taxIncludedRatingAmount": "Money", **_POLYMORPHIC,
+        },
+        frozenset(),
+    ),
+    "UsageCharacteristic": (
+        {
+            "id": "string", "name": "string", "valueType": "string", "value": "any",
+            "characteristicRelationship": "[object]", **_POLYMORPHIC,
+        },
+        frozenset({"name", "value"}),
+    ),
     "AccountRef": ({**_REF, "description": "string"}, frozenset({"name"})),
     "Money": ({"unit": "string", "value": "number"}, frozenset()),
     "TimePeriod": ({"startDateTime": "date-time", "endDateTime": "date-time"}, frozenset()),
@@ -199,6 +239,9 @@ _PRODUCT_STATES = [
 ENUMS = {
     "stateValue": frozenset({"new", "onHold", "validated", "sent", "partiallyPaid", "settled"}),
     "ProductStatusType": frozenset({*_PRODUCT_STATES, "aborted "}),  # as the document spells it
+    "UsageStatusType": frozenset(
+        {"received", "rejected", "recycled", "guided", "rated", "rerated", "billed"}
+    ),
 }
 """The closed lists of words: a value outside is forbidden."""
 

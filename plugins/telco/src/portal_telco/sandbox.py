@@ -92,13 +92,18 @@ class TelcoSandbox(Sandbox):
     """The record category each ground-truth key becomes (the conformance suite reads it)."""
 
     def set_variant(self, name: str) -> None:
-        """Serve bills, products and permissions as variant ``name`` from the next request on."""
+        """Serve the customer, bills, products, permissions and usage as variant ``name`` from
+        the next request on."""
         self.variant = named_variant(name)
 
     @property
     def truth_rejections(self) -> dict[str, int]:
-        """The bills and permissions a correct plugin rejects: only ``faulty`` has any."""
-        counts = {"bills": self.variant.rejected_bills, "consents": self.variant.rejected_profiles}
+        """The bills, permissions and usage a correct plugin rejects: only ``faulty`` has any."""
+        counts = {
+            "bills": self.variant.rejected_bills,
+            "consents": self.variant.rejected_profiles,
+            "usage": self.variant.rejected_usage,
+        }
         return {category: n for category, n in counts.items() if n}
 
     def ground_truth(self) -> dict[str, list[dict[str, Any]]]:
@@ -121,7 +126,7 @@ class TelcoSandbox(Sandbox):
                     "products": products,
                     "bills": self.variant.serve(telco.bills, "bill"),
                     "applied_rates": self.variant.serve(telco.applied_rates, "rate"),
-                    "usage": telco.usage,
+                    "usage": self.variant.serve(telco.usage, "usage"),
                     "privacy_profiles": self.variant.serve(telco.privacy_profiles, "privacy"),
                     "processing": telco.processing,
                     "inferences": [*customer.get("creditProfile", []), *telco.inferences],
@@ -171,7 +176,7 @@ class TelcoSandbox(Sandbox):
             since = _parse_datetime(raw) if raw else None
             offset, limit = self._window()
             items, total = telco.usage_page(since, offset, limit)
-            return _listing_response(items, total)
+            return _listing_response(self.variant.serve(items, "usage"), total)
 
     def _bills(self) -> list[dict[str, Any]]:
         wanted = flask.request.args.get("billingAccount.id")

@@ -1,10 +1,11 @@
-"""Ways of serving Demo Telecom's bills, products and permissions that their TM Forum documents
-allow but the usual sandbox does not use.
+"""Ways of serving Demo Telecom's bills, products, permissions and usage that their TM Forum
+documents allow but the usual sandbox does not use.
 
 TMF678 makes almost everything of a bill optional, lets Money be in any currency, and lets
 any object be a sub-class (``@type``, ``@baseType``, ``@schemaLocation``, properties of its
 own); TMF644 asks of a privacy profile only who agreed to it, and leaves its purposes and
-statuses free text; ``portal_telco.rules`` writes that down. Each ``Variant`` serves the same
+statuses free text; TMF635 requires nothing of a usage and leaves its type free text;
+``portal_telco.rules`` writes that down. Each ``Variant`` serves the same
 items one such way (``TelcoSandbox(variant=name)``); the ground truth states them as served.
 Every variant but ``faulty`` is valid against the documents.
 """
@@ -17,7 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 Change = Callable[[dict[str, Any], str], dict[str, Any]]
-"""Rewrites one served object (a bill, a rate, a product or a privacy profile, by its kind)."""
+"""Rewrites one served object (a bill, a rate, a product, a privacy profile or a usage, by its
+kind)."""
 
 
 @dataclass(frozen=True)
@@ -31,9 +33,12 @@ class Variant:
     """How many bills a correct plugin rejects (``faulty`` only)."""
     rejected_profiles: int = 0
     """How many privacy profiles a correct plugin rejects (``faulty`` only)."""
+    rejected_usage: int = 0
+    """How many usage items a correct plugin rejects (``faulty`` only)."""
 
     def serve(self, items: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
-        """``items`` (``customer``, ``bill``, ``rate``, ``product`` or ``privacy``) as served."""
+        """``items`` (``customer``, ``bill``, ``rate``, ``product``, ``privacy`` or ``usage``)
+        as served."""
         if self.change is None:
             return items
         return [self.change(copy.deepcopy(item), kind) for item in items]
@@ -54,7 +59,13 @@ _SPARSE_PRIVACY = (
 _SPARSE_CUSTOMER = (
     "href", "name", "status", "validFor", "characteristic", "paymentMethod", "@type",
 )  # fmt: skip
+_SPARSE_USAGE = ("href", "description", "status", "usageSpecification", "@type")
+_SPARSE_RATING = (
+    "ratingDate", "usageRatingTag", "isBilled", "ratingAmountType", "taxExcludedRatingAmount",
+    "taxRate", "isTaxExempt", "offerTariffType",
+)  # fmt: skip
 _SPARSE = {
+    "usage": _SPARSE_USAGE,
     "customer": _SPARSE_CUSTOMER,
     "bill": _SPARSE_BILL,
     "rate": _SPARSE_RATE,
@@ -73,6 +84,13 @@ def _sparse(item: dict[str, Any], kind: str) -> dict[str, Any]:
             trait.pop("privacyUsagePurpose", None)
         if item.get("id") == _LAST_PROFILE:  # nor any characteristic at all
             item.pop("partyPrivacyProfileCharacteristic")
+    if kind == "usage":  # a rating needs no more than its product and amount,
+        for rating in item.get("ratedProductUsage", []):  # a product reference its id
+            for name in _SPARSE_RATING:
+                rating.pop(name, None)
+            rating["productRef"].pop("href", None)
+        for trait in item.get("usageCharacteristic", []):  # nor a characteristic its type
+            trait.pop("valueType", None)
     if kind == "customer":  # no medium need say it is preferred, no credit profile its rating
         for medium in item.get("contactMedium", []):
             medium.pop("preferred", None)
@@ -99,6 +117,18 @@ def _subclassed(item: dict[str, Any], kind: str) -> dict[str, Any]:
         # mediumType is free text in TMF629: a medium of Demo Telecom's own kind.
         messaging = {"contactType": "messaging", "phoneNumber": "+44 7700 900123"}
         item["contactMedium"].append({"mediumType": "whatsapp", "characteristic": messaging})
+    if kind == "usage":
+        item["networkGeneration"] = "5G"  # a property of the sub-class
+        item["relatedParty"] = [
+            {"id": "CUS-5519204", "role": "customer", "@referredType": "Individual"}
+        ]
+        for rating in item.get("ratedProductUsage", []):
+            rating["@type"] = "DemoTelecomRating"
+        # usageType is free text in TMF635: a picture message is Demo Telecom's own type.
+        if item["usageType"] == "sms" and item["id"].endswith(("0", "5")):
+            item["usageType"] = "mms"
+        if item.get("status") == "rated":  # the document's word for rated again
+            item["status"] = "rerated"
     if kind == "privacy":
         item["consentSource"] = "app"  # a property of the sub-class
         # lastUpdate is no TMF644 property, so the sub-class may write it as it likes: a date.
@@ -117,6 +147,7 @@ _BASES = {
     "rate": "AppliedCustomerBillingRate",
     "product": "Product",
     "privacy": "PartyPrivacyProfile",
+    "usage": "Usage",
 }
 _OWN = {
     "customer": "DemoTelecomCustomer",
@@ -124,6 +155,7 @@ _OWN = {
     "rate": "DemoTelecomCharge",
     "product": "DemoTelecomPlan",
     "privacy": "DemoTelecomPermission",
+    "usage": "DemoTelecomUsage",
 }
 
 
@@ -142,7 +174,7 @@ def _in_euros(item: dict[str, Any], kind: str) -> dict[str, Any]:
 
 
 def _unidentified(item: dict[str, Any], kind: str) -> dict[str, Any]:
-    if kind in ("bill", "privacy", "customer"):
+    if kind in ("bill", "privacy", "customer", "usage"):
         item.pop("id", None)
         item.pop("href", None)
     return item
@@ -155,12 +187,16 @@ def _faulty(item: dict[str, Any], kind: str) -> dict[str, Any]:
     # Nor is the first privacy profile's start of validity.
     if kind == "privacy" and item.get("id") == _FIRST_PROFILE:
         item["validFor"]["startDateTime"] = "14/08/2019"
+    # Nor is the first usage's date.
+    if kind == "usage" and item.get("id") == _FIRST_USAGE:
+        item["usageDate"] = "25/04/2026 06:29"
     return item
 
 
 _FIRST_BILL = "CB-31877204-202605"
 _FIRST_PROFILE = "PPP-0001"
 _LAST_PROFILE = "PPP-0006"
+_FIRST_USAGE = "USG-0000001"
 
 VARIANTS: dict[str, Variant] = {
     variant.name: variant
@@ -174,7 +210,9 @@ VARIANTS: dict[str, Variant] = {
             " and a characteristic's name and value (no status, purpose, dates or name), the"
             " last with no characteristic at all; the customer without name, status or"
             " characteristics, its contact media without preference, its credit profile"
-            " without risk rating.",
+            " without risk rating; usage without description, status or specification, rated"
+            " with only its product's id and tax-included amount, characteristics without"
+            " valueType.",
             _sparse,
         ),
         Variant(
@@ -183,26 +221,29 @@ VARIANTS: dict[str, Variant] = {
             " sub-classes: @type, @baseType, @schemaLocation and properties of their own, with"
             " relatedParty; a privacy purpose (PARTNER_OFFERS) and a contact medium type"
             " (whatsapp) of Demo Telecom's own; privacy profiles' lastUpdate (not a TMF644"
-            " property) as a date.",
+            " property) as a date; usage as DemoTelecomUsage with a usage type of its own"
+            " (mms) and unbilled usage rerated.",
             _subclassed,
         ),
-        Variant("euros", "Every amount of every bill in euros.", _in_euros),
+        Variant("euros", "Every amount of every bill and usage in euros.", _in_euros),
         Variant(
             "unidentified",
-            "The customer, bills and privacy profiles without an id (TMF629, TMF678 and TMF644"
-            " allow it), so bills' charges cannot be asked for by bill; portal derives each"
-            " bill's id from its contract and period, each permission's from who agreed,"
-            " purpose and channel, and the customer's from its engaged party.",
+            "The customer, bills, privacy profiles and usage without an id (TMF629, TMF678,"
+            " TMF644 and TMF635 allow it), so bills' charges cannot be asked for by bill;"
+            " portal derives each bill's id from its contract and period, each permission's"
+            " from who agreed, purpose and channel, the customer's from its engaged party, and"
+            " each usage's from its product, date and type.",
             _unidentified,
         ),
         Variant(
             "faulty",
-            "Not valid TMF678 nor TMF644: one bill's billDate and one privacy profile's"
-            " validFor.startDateTime are not date-times; portal must reject that bill and that"
-            " profile, saying why, and keep the rest.",
+            "Not valid TMF678, TMF644 nor TMF635: one bill's billDate, one privacy profile's"
+            " validFor.startDateTime and one usage's usageDate are not date-times; portal must"
+            " reject that bill, that profile and that usage, saying why, and keep the rest.",
             _faulty,
             rejected_bills=1,
             rejected_profiles=1,
+            rejected_usage=1,
         ),
     )
 }
