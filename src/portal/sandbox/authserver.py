@@ -131,7 +131,8 @@ class AuthorizationService:
         @app.route("/oauth/authorize", methods=["GET", "POST"])
         def authorize() -> Any:
             # state and nonce are secrets of the login too: tests look for them in portal's logs.
-            store.remember([flask.request.values.get("state"), flask.request.values.get("nonce")])
+            for name in ("state", "nonce"):
+                store.remember([flask.request.values.get(name)], name)
             try:
                 grant = server.get_consent_grant(end_user=None)
             except OAuth2Error as error:
@@ -211,19 +212,16 @@ class AuthorizationService:
     def _remember_request(self) -> None:
         request = flask.request
         credentials = request.authorization
-        self.store.remember(
-            [request.form.get(name) for name in _SECRET_FIELDS]
-            + [credentials.password if credentials else None]
-        )
+        for name in _SECRET_FIELDS:
+            self.store.remember([request.form.get(name)], name)
+        self.store.remember([credentials.password if credentials else None], "client_secret")
 
     def _remember_response(self, response: flask.Response) -> flask.Response:
         body = response.get_json(silent=True)
         if isinstance(body, dict):
-            self.store.remember(
-                str(body[name])
-                for name in ("access_token", "refresh_token", "id_token", "device_code")
-                if body.get(name)
-            )
+            for name in ("access_token", "refresh_token", "id_token", "device_code"):
+                if body.get(name):
+                    self.store.remember([str(body[name])], name)
         return response
 
     # -- authlib ----------------------------------------------------------------------
@@ -251,7 +249,7 @@ class AuthorizationService:
                     )
                     if nonce:
                         store.nonces.add((request.client.client_id, nonce))
-                store.remember([code])
+                store.remember([code], "code")
 
             def query_authorization_code(
                 self, code: str, client: Client

@@ -24,7 +24,8 @@ class Fault:
     are never faulted. The
     sandbox answers ``status`` with ``headers`` (e.g. ``{"Retry-After": "1"}``), or, when
     ``malformed`` is set, 200 with a truncated JSON body. ``delay`` waits that many
-    seconds before answering, to model a slow provider.
+    seconds before answering, to model a slow provider. ``always`` makes the fault never
+    spent (``times`` is then ignored): every attempt fails, so a fault outlasts any retries.
     """
 
     path: str
@@ -33,6 +34,7 @@ class Fault:
     malformed: bool = False
     times: int = 1
     delay: float = 0.0
+    always: bool = False
 
     def matches(self, path: str) -> bool:
         """Whether this fault applies to a request for ``path``."""
@@ -84,6 +86,8 @@ class FaultBook:
             for entry in self._armed:
                 fault, remaining = entry
                 if fault.matches(path):
+                    if fault.always:
+                        return fault
                     remaining[0] -= 1
                     if remaining[0] <= 0:
                         self._armed.remove(entry)

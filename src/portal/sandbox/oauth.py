@@ -238,17 +238,28 @@ class OAuthStore:
         """``(value,)``: the ``iss`` of authorization responses instead of the issuer's own
         (None: left out), as a mix-up attacker's server would answer."""
         self.lock = threading.RLock()
-        self._seen: set[str] = set()
+        self._seen: dict[str, str] = {}
 
-    def remember(self, values: Iterable[str | None]) -> None:
-        """Note secret values that crossed the sandbox (either way); empty ones are skipped."""
+    def remember(self, values: Iterable[str | None], kind: str = "secret") -> None:
+        """Note secret values that crossed the sandbox (either way); empty ones are skipped.
+
+        ``kind`` (``access_token``, ``code``, ...) lets a search name what leaked without
+        showing it; a value keeps the kind it was first noted with.
+        """
         with self.lock:
-            self._seen.update(v for v in values if v)
+            for value in values:
+                if value:
+                    self._seen.setdefault(value, kind)
 
     def seen(self) -> set[str]:
         """Every secret value noted so far."""
         with self.lock:
             return set(self._seen)
+
+    def kinds(self) -> dict[str, str]:
+        """Every secret value noted so far, with its kind."""
+        with self.lock:
+            return dict(self._seen)
 
     def client(self, client_id: str) -> Client | None:
         with self.lock:

@@ -262,7 +262,7 @@ class Sandbox:
                 redirect_uris=list(redirect_uris),
                 scope=scope if scope is not None else " ".join(self.settings.scopes),
             )
-        self._oauth.remember([client_secret])
+        self._oauth.remember([client_secret], "client_secret")
 
     def set_chaos(self, chaos: Chaos | None) -> None:
         """Make a share of API requests misbehave at random (see ``Chaos``); None stops it."""
@@ -317,6 +317,10 @@ class Sandbox:
         verifiers, tokens and client secrets received; client secrets registered.
         """
         return self._oauth.seen()
+
+    def secret_kinds(self) -> dict[str, str]:
+        """``secrets_seen`` with the kind of each (``access_token``, ``code``, ...)."""
+        return self._oauth.kinds()
 
     def widen_scopes(self, extra: str | None) -> None:
         """Grant ``extra`` on top of what is asked for in every token response from now on."""
