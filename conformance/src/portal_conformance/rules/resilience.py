@@ -112,7 +112,7 @@ def resilience(h: Harness, scenario: str) -> None:
     elif scenario == "cursor_loop":
         _cursor_loop(h)
     else:
-        run = _chaos_run(h)
+        run = chaos_run(h)
         counts = run.sandbox.chaos_counts  # type: ignore[attr-defined]
         if not counts.get(CHAOS_KINDS[scenario]):
             raise NotApplicable(
@@ -128,7 +128,7 @@ def resilience(h: Harness, scenario: str) -> None:
         )
 
 
-def _chaos_run(h: Harness) -> Run:
+def chaos_run(h: Harness) -> Run:
     cache: dict[str, Any] = h.__dict__.setdefault("_cache", {})
     if "chaos" not in cache:
         chaos = chaos_for(len(_api_requests(h.main)))
@@ -161,7 +161,7 @@ def chaos_for(requests: int) -> Chaos:
     return Chaos(rate=rate, kinds=kinds, seed=3, slow_seconds=0.2)
 
 
-def _retry_after_run(h: Harness) -> Run:
+def retry_after_run(h: Harness) -> Run:
     cache: dict[str, Any] = h.__dict__.setdefault("_cache", {})
     if "retry_after" not in cache:
         path = paged_path(h)
@@ -180,7 +180,7 @@ def _retry_after_run(h: Harness) -> Run:
 
 
 def _retry_after(h: Harness, scenario: str) -> None:
-    run = _retry_after_run(h)
+    run = retry_after_run(h)
     dated = scenario == "retry_after_date"
     wait = 2.0 if dated else 1.0
     requests = _api_requests(run)
