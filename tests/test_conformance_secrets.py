@@ -13,7 +13,7 @@ import pytest
 from portal_conformance.failures import CheckFailed
 from portal_conformance.harness import Harness
 from portal_conformance.registry import run_check
-from portal_conformance.rules.security import encodings
+from portal_conformance.rules.canary import encodings
 
 BROKEN = Path(__file__).resolve().parent.parent / "conformance" / "tests" / "broken"
 OUTLASTING = {

@@ -1,36 +1,27 @@
-"""OAuth, secrets and egress: the plugin's login is safe, nothing leaks, nothing phones home.
+"""OAuth and egress: the plugin's login is safe, and nothing phones home.
 
 The OAuth checks drive the plugin's ``authenticate`` hook (portal's built-in one unless the
 plugin brings its own) against its sandbox's authorization server, and read back what that
-server saw. The secrets check collects every secret that crossed the sandbox and searches
-for it, as is and URL-, JSON- and base64-encoded, in every log line at DEBUG, every repr,
-every error (message and hint), the store file and every exported file, of every run: the
-main sync, a refresh and a refused sync, the chaos and Retry-After syncs, and syncs where a
-fault outlasts the retries (a final 5xx, a final timeout, a refused refresh). A leak is
-named by scenario, place and kind of secret, never by the secret. The egress check lists
-every host the sync resolved or connected to, by an audit hook on the socket layer, so a
-plugin that goes around portal's HTTP client is seen too.
+server saw. The secrets check (``secrets``, from ``rules.canary``, kept here for the
+registry) searches every run for every secret. The egress check lists every host the sync
+resolved or connected to, by an audit hook on the socket layer, so a plugin that goes
+around portal's HTTP client is seen too.
 """
 
 from __future__ import annotations
 
-import base64
-import json
-import re
 import threading
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs, quote, quote_plus, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from portal.export import export
-from portal.sandbox import Fault
 from portal_conformance.failures import CheckFailed, NotApplicable, examples, require
 from portal_conformance.harness import Harness, Run
-from portal_conformance.observe import capture_logs
 from portal_conformance.rules import device
-from portal_conformance.rules.resilience import chaos_run, paged_path, retry_after_run
+from portal_conformance.rules.canary import SECRET_PLACES, encodings, probe, secrets
+
+__all__ = ["SECRET_PLACES", "encodings", "secrets"]
 
 OAUTH_CHECKS = (
     "pkce_s256",
@@ -43,7 +34,6 @@ OAUTH_CHECKS = (
     "revocation",
     *device.CHECKS,
 )
-SECRET_PLACES = ("logs", "errors", "reprs", "store", "exports")
 
 
 def _authorize_queries(run: Run) -> list[dict[str, str]]:
@@ -173,16 +163,6 @@ def _logged_in(h: Harness, label: str) -> Run:
     return run
 
 
-def _probe(h: Harness, run: Run, attempts: int = 1) -> list[int]:
-    """Make authorised API requests through portal's client; return their statuses."""
-    path = next(r.path for r in h.main.sandbox.requests if r.authorised)
-    with run.portal.client(h.name) as client:
-        return [
-            client.get(run.sandbox.base_url + path, timeout=10).status_code  # type: ignore[attr-defined]
-            for _ in range(attempts)
-        ]
-
-
 def _refreshes(run: Run) -> int:
     return int(run.sandbox.token_requests.get("refresh_token", 0))  # type: ignore[attr-defined]
 
@@ -194,7 +174,7 @@ def _rotation(h: Harness) -> None:
     statuses = []
     for _ in range(2):
         run.sandbox.expire_tokens()  # type: ignore[attr-defined]
-        statuses += _probe(h, run)
+        statuses += probe(h, run)
     after = run.portal.vault.get(run.connection.id)
     rotated = before is not None and after is not None
     rotated = rotated and before.refresh_token != after.refresh_token  # type: ignore[union-attr]
@@ -248,7 +228,7 @@ def _reactive(h: Harness) -> None:
         },
         timeout=10,
     )
-    statuses = _probe(h, run)
+    statuses = probe(h, run)
     require(
         statuses == [200] and _refreshes(run) == 1,
         f"One 401 should make one refresh and the request go through; it answered {statuses}"
@@ -268,138 +248,6 @@ def _revocation(h: Harness) -> None:
         f" ({'; '.join(failures) or 'no failure reported'}).",
         where=f"portal disconnect {h.name}",
         fix="Declare OAuthClient(revocation_url=...) for the provider's RFC 7009 endpoint.",
-    )
-
-
-# -- secrets --------------------------------------------------------------------------
-
-
-def encodings(secret: str) -> set[str]:
-    """The forms a secret can take in text: as is, URL-, JSON- and base64-encoded."""
-    raw = secret.encode()
-    forms = {secret, quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1]}
-    for encode in (base64.b64encode, base64.urlsafe_b64encode):
-        forms.add(encode(raw).decode())
-        forms.add(encode(raw).decode().rstrip("="))
-    return {f for f in forms if len(f) >= 8}
-
-
-SHORT_READ = 0.3
-"""Seconds a canary run waits for an answer, so a stalled answer times out for real, fast."""
-
-
-class _ShortReads(httpx.HTTPTransport):
-    """A real socket whose reads give up after ``SHORT_READ`` seconds."""
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        request.extensions["timeout"] = httpx.Timeout(10.0, read=SHORT_READ).as_dict()
-        return super().handle_request(request)
-
-
-def _outlasting(h: Harness) -> dict[str, Run]:
-    """One run per fault that outlasts the client's retries: the sync fails, and says so.
-
-    Failure paths are where tokens slip into a log line or an error message, so each of
-    these runs is searched like the others.
-    """
-    path = f"^{re.escape(paged_path(h))}$"
-
-    def final_5xx(run: Run) -> None:
-        run.sandbox.add_fault(Fault(path=path, status=503, always=True))
-
-    def final_timeout(run: Run) -> None:
-        run.sandbox.add_fault(Fault(path=path, delay=SHORT_READ * 3, always=True))
-
-    def refused_refresh(run: Run) -> None:
-        run.sandbox.expire_tokens()  # type: ignore[attr-defined]
-        run.sandbox.fail_refresh_with("invalid_grant")  # type: ignore[attr-defined]
-
-    return {
-        "a 5xx that outlasts the retries": h.run("canary-5xx", before_sync=final_5xx),
-        "a timeout that outlasts the retries": h.run(
-            "canary-timeout", before_sync=final_timeout, transport=_ShortReads()
-        ),
-        "a refused refresh": h.run("canary-refresh", before_sync=refused_refresh),
-    }
-
-
-def _canary(h: Harness) -> dict[str, Any]:
-    cache: dict[str, Any] = h.__dict__.setdefault("_cache", {})
-    if "canary" in cache:
-        return cache["canary"]  # type: ignore[no-any-return]
-    main = h.require_main_ok()
-    run = _logged_in(h, "canary")
-    with capture_logs() as logs:
-        run.sandbox.expire_tokens()  # type: ignore[attr-defined]
-        _probe(h, run)  # a refresh: rotated tokens are secrets too
-    run.logs.extend(logs.lines)
-    run.sandbox.withdraw_consent()  # type: ignore[attr-defined]
-    h.sync(run)  # a sync refused: its error is shown to the person (h.sync keeps its logs)
-    # Every fault scenario of the suite, the runs resilience checks share included.
-    runs = {
-        "the main sync": main,
-        "a refresh, then withdrawn consent": run,
-        "the chaos sync": chaos_run(h),
-        "the Retry-After sync": retry_after_run(h),
-        **_outlasting(h),
-    }
-    exports = main.portal.home / "canary-exports"
-    for fmt in ("jsonl", "csv"):
-        export(main.portal.store, exports / fmt, fmt, h.name)
-    with main.portal.client(h.name) as client:
-        reprs = [repr(main.portal), repr(main.portal.store), repr(main.portal.vault),
-                 repr(h.provider), repr(client), repr(main.connection)]  # fmt: skip
-    places: dict[str, dict[str, str]] = {
-        "logs": {},
-        "errors": {},
-        "reprs": {f"main sync: repr {i}": text for i, text in enumerate(reprs)},
-        "store": {},
-        "exports": {},
-    }
-    kinds: dict[str, str] = {}
-    for scenario, each in runs.items():
-        for i, line in enumerate(each.logs):
-            places["logs"][f"{scenario}: log line {i}"] = line
-        errors = [r.error for r in each.results if r.error] + [each.login_error]
-        for i, error in enumerate(e for e in errors if e is not None):
-            hint = getattr(error, "hint", "")
-            places["errors"][f"{scenario}: error {i}"] = f"{error!s} {error!r} {hint}"
-        for path in each.portal.home.rglob("*"):
-            if path.is_file() and "vault" not in path.name:
-                kind = "exports" if exports in path.parents else "store"
-                places[kind][f"{scenario}: {path}"] = path.read_bytes().decode("latin-1")
-        kinds.update(each.sandbox.secret_kinds())  # type: ignore[attr-defined]
-    cache["canary"] = {"places": places, "secrets": kinds}
-    return cache["canary"]  # type: ignore[no-any-return]
-
-
-def secrets(h: Harness, place: str) -> None:
-    """No secret that crossed the sandbox appears in ``place``, in any scenario.
-
-    A leak is named by scenario, place and kind of secret (access_token, code, ...),
-    never by the secret itself.
-    """
-    canary = _canary(h)
-    found: dict[str, str] = canary["secrets"]
-    require(
-        len(found) >= 4,
-        "The sandbox saw too few secrets for the search to mean anything.",
-        where="the canary run",
-        fix="Connect and sync through the sandbox's authorization server.",
-    )
-    leaks = {
-        f"{where} ({kind.replace('_', ' ')})"
-        for secret, kind in found.items()
-        for form in encodings(secret)
-        for where, text in canary["places"][place].items()
-        if form in text
-    }
-    require(
-        not leaks,
-        f"Secrets leaked into {place}: {examples(sorted(leaks))}.",
-        where=place,
-        fix="Never log, print or store a token (not even at DEBUG, not even in an error);"
-        " log names and counts only.",
     )
 
 
