@@ -394,6 +394,17 @@ def test_faults_never_touch_the_authorization_server(bank: BankSandbox, http: ht
     assert api(http, f"{bank.api_base}/party", token).status_code == 200
 
 
+def test_a_fault_set_to_always_fails_every_attempt_and_is_never_spent(
+    bank: BankSandbox, http: httpx.Client
+) -> None:
+    bank.add_fault(Fault(path="/party$", status=503, always=True))
+    token = connect(http, bank)
+    statuses = [api(http, f"{bank.api_base}/party", token).status_code for _ in range(8)]
+    assert statuses == [503] * 8
+    bank.clear_faults()
+    assert api(http, f"{bank.api_base}/party", token).status_code == 200
+
+
 def test_every_request_is_recorded_and_no_token_is_kept(
     bank: BankSandbox, http: httpx.Client
 ) -> None:
@@ -907,6 +918,11 @@ def test_every_secret_that_crossed_is_seen(bank: BankSandbox, http: httpx.Client
         codes["device_code"],
     }
     assert expected <= seen
+    kinds = bank.secret_kinds()  # so a leak can be named without showing the secret
+    assert kinds[token["access_token"]] == "access_token"
+    assert kinds[token["refresh_token"]] == "refresh_token"
+    assert kinds[code] == "code" and kinds[verifier] == "code_verifier"
+    assert kinds["s3cret-webapp"] == "client_secret"
     assert codes["user_code"] not in seen  # shown to the person on purpose: not a secret
 
 
