@@ -19,7 +19,7 @@ BROKEN = Path(__file__).resolve().parent.parent / "conformance" / "tests" / "bro
 OUTLASTING = {
     "a 5xx that outlasts the retries": "answered 503",
     "a timeout that outlasts the retries": "timed out",
-    "a refused refresh": "",
+    "a refused refresh": "(invalid_grant)",
 }
 
 
