@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -112,20 +113,58 @@ def resilience(h: Harness, scenario: str) -> None:
     elif scenario == "cursor_loop":
         _cursor_loop(h)
     else:
-        run = _chaos_run(h)
-        counts = run.sandbox.chaos_counts  # type: ignore[attr-defined]
-        if not counts.get(CHAOS_KINDS[scenario]):
-            raise NotApplicable(
-                f"the seeded chaos drew no {scenario.replace('_', ' ')} in this sync"
-                f" (it drew {counts}): the provider makes too few requests"
-            )
+        run, what = _struck_run(h, scenario)
         _require_same(
             h,
             run,
-            f"{scenario.replace('_', ' ')} (among chaos {counts})",
+            what,
             "Fetch through the client portal hands you and let exceptions from it propagate;"
             " never catch ProviderError to carry on, never retry yourself.",
         )
+
+
+def _struck_run(h: Harness, scenario: str) -> tuple[Run, str]:
+    """A run in which ``scenario``'s fault certainly struck, and how it struck.
+
+    The shared chaos run usually draws every kind, but requests overlap, so which answer a
+    draw lands on is not fixed: a cut drawn for an error answer is spared. When the kind did
+    not strike there, a run of its own makes it strike, planned where a ``Fault`` can model it
+    (a truncated body, a 5xx), else chaos of that kind alone. A fault that never struck fails
+    the check: a check that did not run must never pass nor be skipped in silence.
+    """
+    kind, name = CHAOS_KINDS[scenario], scenario.replace("_", " ")
+    run = _chaos_run(h)
+    counts = run.sandbox.chaos_counts  # type: ignore[attr-defined]
+    if counts.get(kind):
+        return run, f"{name} (among chaos {counts})"
+    path = paged_path(h)
+    planned = PLANNED.get(scenario)
+    if planned is not None:
+        fault = planned(path)
+        run = h.run(f"chaos-{kind}", before_sync=lambda r: r.sandbox.add_fault(fault))
+        struck = fault not in run.sandbox.faults
+    else:
+        rate = min(0.5, 3 / max(1, len(_api_requests(h.main))))
+        chaos = Chaos(rate=rate, kinds=(kind,), seed=1, slow_seconds=0.2)
+        run = h.run(f"chaos-{kind}", before_sync=lambda r: r.sandbox.set_chaos(chaos))  # type: ignore[attr-defined]
+        struck = bool(run.sandbox.chaos_counts.get(kind))  # type: ignore[attr-defined]
+    require(
+        struck,
+        f"The suite could not make {name} strike: neither the shared chaos sync (it drew"
+        f" {counts}) nor a sync with only that fault touched an answer of {h.name!r}.",
+        where=f"portal sync {h.name} against its sandbox with {name}",
+        fix="Make the sync fetch its data as JSON through the client portal hands you, so"
+        " the sandbox's faults reach it; or declare the scenario unsupported with a reason"
+        f" (unsupported: {{'resilience.{scenario}': '...'}}).",
+    )
+    return run, f"{name} ({'planned on ' + path if planned else 'chaos of that kind alone'})"
+
+
+PLANNED: dict[str, Callable[[str], Fault]] = {
+    "truncated": lambda path: Fault(path=f"^{re.escape(path)}$", malformed=True),
+    "server_errors": lambda path: Fault(path=f"^{re.escape(path)}$", status=503, times=2),
+}
+"""Scenarios a planned ``Fault`` on the paged path reproduces exactly, when chaos missed."""
 
 
 def _chaos_run(h: Harness) -> Run:
