@@ -70,3 +70,45 @@ def test_an_unsupported_declaration_naming_a_check_family_or_group_is_accepted(
     done = conformance(tmp_path, key)
     assert done.returncode == 0, done.stdout[-3000:]
     assert "names no check" not in done.stdout
+
+
+SCOPED_TELCO = """
+import dataclasses
+from portal import hookimpl
+from portal_telco import plugin as telco
+
+PROVIDER = dataclasses.replace(telco.PROVIDER, name="scoped", display_name="Scoped telco")
+PORTAL_CONFORMANCE = {"scoped": {"category_scopes": {"bills": ["bills", "usage"]}}}
+
+
+@hookimpl
+def register_providers(register):
+    register(PROVIDER)
+
+
+@hookimpl
+def fetch(client, cursors):
+    return telco.fetch(client=client, cursors=cursors)
+
+
+@hookimpl
+def normalise(stream, item, ref):
+    return telco.normalise(stream=stream, item=item, ref=ref)
+"""
+
+
+@pytest.mark.slow
+def test_a_category_granted_by_several_scopes_is_checked_under_a_grant_without_any_of_them(
+    tmp_path: Path,
+) -> None:
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "scoped.py").write_text(SCOPED_TELCO)
+    done = subprocess.run(
+        [PORTAL, "--plugins-dir", str(plugins), "conformance", "scoped",
+         "-k", "test_permissions and bills", "--report", "md"],
+        cwd=tmp_path, env={**os.environ, "PORTAL_HOME": str(tmp_path / "home")},
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "| `test_permissions[bills]` | pass |" in done.stdout
