@@ -23,7 +23,7 @@ from typing import Any
 
 from portal.sandbox import Chaos, Fault
 from portal.sandbox.chaos import MIN_USES_BEFORE_REVOKE, ChaosMonkey
-from portal_conformance.failures import CheckFailed, NotApplicable, examples, require
+from portal_conformance.failures import CheckFailed, NotExercised, examples, require
 from portal_conformance.harness import Harness, Run
 from portal_conformance.observe import DeliveryRecorder
 
@@ -227,7 +227,7 @@ def _retry_after(h: Harness, scenario: str) -> None:
     planned = next((i for i, r in enumerate(requests) if r.path == paged_path(h)), -1)
     throttled = [i for i, r in enumerate(requests) if r.status == 429 and (i == planned) != dated]
     if not throttled:
-        raise NotApplicable(f"no {scenario.replace('_', ' ')} struck in this sync")
+        raise NotExercised(f"no {scenario.replace('_', ' ')} struck in this sync")
     # An HTTP date has whole seconds, so it may mean up to a second less than asked.
     at_least = wait - 1.2 if dated else wait * 0.9
     impatient = []
