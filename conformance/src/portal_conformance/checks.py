@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from portal.plugins import Plugins
-from portal_conformance.failures import CheckFailed, NotApplicable
+from portal_conformance.failures import CheckFailed, NotApplicable, NotExercised
 from portal_conformance.harness import Harness
-from portal_conformance.plugin import STATS, plugins_dir
+from portal_conformance.plugin import SKIP_BLOCKS, STATS, plugins_dir
 from portal_conformance.registry import BY_NAME
 
 _PLUGINS = pytest.StashKey[Plugins]()
@@ -45,6 +45,7 @@ def _run(harness: Harness, family: str, param: str, request: pytest.FixtureReque
         figures = BY_NAME[family].check(harness, param)
     except NotApplicable as skip:
         skipped = skip.reason
+        request.node.stash[SKIP_BLOCKS] = isinstance(skip, NotExercised)
     except CheckFailed as failure:
         failed = failure
     # Outside the except blocks, so the report shows the message alone, not a chain.

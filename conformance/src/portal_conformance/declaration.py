@@ -83,10 +83,19 @@ class Declaration(BaseModel):
         " 'Account[].SecondaryIdentification' in each object of an array; a path covers"
         " everything beneath it.",
     )
-    category_scopes: dict[str, str] = Field(
+    category_scopes: dict[str, tuple[str, ...]] = Field(
         default_factory=dict,
-        description="Category to the OAuth scope that grants it, for the permissions check.",
+        description="Category to the OAuth scope that grants it, or to a list of the scopes"
+        " that each grant it, for the permissions check (which withholds all of them).",
     )
+
+    @field_validator("category_scopes", mode="before")
+    @classmethod
+    def _scope_lists(cls, value: Any) -> Any:
+        # One scope is the common case and stays a plain string in declarations.
+        if isinstance(value, dict):
+            return {k: (v,) if isinstance(v, str) else v for k, v in value.items()}
+        return value
 
     def waiver_for(self, test_name: str) -> Waiver | None:
         """The first waiver covering ``test_name``."""

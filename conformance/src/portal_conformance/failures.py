@@ -50,6 +50,14 @@ class NotApplicable(Exception):
         self.reason = reason
 
 
+class NotExercised(NotApplicable):
+    """The check applies, but this run could not exercise it (the fault it needs never struck).
+
+    Shown as a skip with the reason, and it blocks the check's tier: a check that did not run
+    is no evidence, so only a plugin's declared ``unsupported`` leaves a tier open.
+    """
+
+
 def examples(values: Iterable[object], limit: int = MAX_EXAMPLES) -> str:
     """A short list of offending values for a failure message: the first few, and how many."""
     items = list(values)

@@ -103,6 +103,10 @@ class Harness:
         self.provider: Provider = plugins.provider(provider_name)
         self.owner = plugins.owners[provider_name]
         self.declaration: Declaration = load_declaration(self.owner, provider_name)
+        # Imported here: the registry imports this module (its checks take a Harness).
+        from portal_conformance.registry import refuse_unknown_unsupported
+
+        refuse_unknown_unsupported(self)
 
     def close(self) -> None:
         """Stop every sandbox and close every store the harness opened."""

@@ -193,6 +193,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         elif outcome == "waived":
             message = str(report.wasxfail)
         stats = dict(item.stash.get(STATS, {}))
+        # A skip the checks did not explain (no NotApplicable: a raw pytest skip) blocks too.
+        blocks = outcome == "skipped" and item.stash.get(SKIP_BLOCKS, True)
         if report.failed:
             # pytest prints the failure: the provider's values in it stay inert on a terminal.
             report.longrepr = shown(str(report.longrepr), multiline=True, limit=100_000)
@@ -205,11 +207,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                 outcome,
                 message,
                 stats,
+                blocks,
             )
         )
     return report
 
 
+SKIP_BLOCKS = pytest.StashKey[bool]()
+"""Whether a check's skip blocks its tier (one it could not exercise in this run)."""
 STATS = pytest.StashKey[dict[str, float]]()
 """Figures a check returned or failed with (values checked, seconds measured)."""
 

@@ -7,12 +7,14 @@ inventory, so a new entity or a new plugin is covered without touching the suite
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from portal.provider import Provider
 from portal.record.model import ENTITIES, Entity
+from portal_conformance.declaration import DeclarationError
 from portal_conformance.harness import Harness
 from portal_conformance.rules import (
     budgets,
@@ -222,6 +224,39 @@ TIERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("gold", ("oauth", "secrets", "egress", "budgets", "permissions")),
 )
 """Each tier needs every group of its own and of the tiers below without a failure."""
+
+
+SPECIAL_UNSUPPORTED = ("oauth.device_flow",)
+"""Names a plugin may declare unsupported that are neither a family, a group nor a check."""
+
+
+def unsupported_names(provider: Provider) -> set[str]:
+    """Every name a plugin may declare unsupported: a family or group, alone or with a param."""
+    names = set(SPECIAL_UNSUPPORTED)
+    for family in FAMILIES:
+        names |= {family.name, family.group}
+        for param in family.params(provider):
+            names |= {f"{family.name}.{param}", f"{family.group}.{param}"}
+    return names
+
+
+def refuse_unknown_unsupported(harness: Harness) -> None:
+    """Refuse a declaration whose ``unsupported`` names no check: a typo would skip nothing."""
+    known = unsupported_names(harness.provider)
+    unknown = sorted(set(harness.declaration.unsupported) - known)
+    if unknown:
+        guesses = [
+            f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name)
+            for name in unknown
+            for close in [difflib.get_close_matches(name, known, n=1)]
+        ]
+        families = sorted({f.group for f in FAMILIES} | {f.name for f in FAMILIES})
+        raise DeclarationError(
+            f"PORTAL_CONFORMANCE[{harness.name!r}]['unsupported'] names no check of the"
+            f" suite: {', '.join(guesses)}. Name a family or group ({', '.join(families)})"
+            " alone or with one of its parameters as the report shows it, e.g."
+            " 'resilience.truncated' for test_resilience[truncated]."
+        )
 
 
 def run_check(harness: Harness, family: str, param: str) -> Any:

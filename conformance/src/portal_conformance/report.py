@@ -27,6 +27,8 @@ class Outcome:
     """passed, failed, waived or skipped."""
     message: str = ""
     stats: dict[str, float] = field(default_factory=dict)
+    blocks: bool = False
+    """A skip that blocks the tier: the check applies but this run could not exercise it."""
 
     @property
     def group(self) -> str:
@@ -56,7 +58,8 @@ def tier(outcomes: list[Outcome]) -> str:
     """The highest tier whose groups (and every lower tier's) ran without a failure.
 
     A group must have run (a partial run with ``-k`` earns no tier it did not test); one
-    whose checks were all skipped with a reason (a bank has no bills) does not block. Waived
+    whose checks were all skipped with a reason (a bank has no bills) does not block, but a
+    check skipped because this run could not exercise it (``NotExercised``) does. Waived
     checks count as passed: a waiver is a declared, dated exception, listed in the report.
     """
     by_group: dict[str, list[Outcome]] = defaultdict(list)
@@ -66,7 +69,7 @@ def tier(outcomes: list[Outcome]) -> str:
     for name, groups in TIERS:
         for group in groups:
             results = by_group.get(group, [])
-            if any(o.outcome == "failed" for o in results):
+            if any(o.outcome == "failed" or (o.outcome == "skipped" and o.blocks) for o in results):
                 return reached
             if not results and group != "permissions":
                 return reached
@@ -131,6 +134,7 @@ def to_markdown(reports: list[dict[str, Any]]) -> str:
                 else ""
             )
             test = shown(check["test"]).replace("`", "'")
-            lines.append(f"| `{test}` | {_MARK[check['outcome']]} | {note} |")
+            mark = _MARK[check["outcome"]] + (" (blocks the tier)" if check.get("blocks") else "")
+            lines.append(f"| `{test}` | {mark} | {note} |")
         lines.append("")
     return "\n".join(lines)

@@ -7,6 +7,7 @@ every raw field is mapped, kept in ``extra`` or declared ignored is ``rules.rawf
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from pydantic import ValidationError
@@ -215,13 +216,26 @@ def no_silent_drop(h: Harness, category: str) -> None:
     )
     served, expected_rejections = h.truth.served(category), h.truth.rejections.get(category, 0)
     accounted = len(made) + len(rejected_here)
-    require(
-        accounted == served and len(rejected_here) == expected_rejections,
+    if accounted == served and len(rejected_here) == expected_rejections:
+        return
+    reasons = Counter(str(r["reason"]) for r in rejected_here).most_common()
+    why = f" ({examples(f'{n} x {reason!r}' for reason, n in reasons)})" if reasons else ""
+    vanished, surplus = served - accounted, len(rejected_here) - expected_rejections
+    raise CheckFailed(
         f"The sandbox served {served} {category} items ({expected_rejections} to be rejected);"
         f" portal accounted for {accounted}: {len(made)} became records and"
-        f" {len(rejected_here)} were rejected with a reason. {served - accounted} vanished"
-        " without a trace.",
+        f" {len(rejected_here)} were rejected{why}."
+        + (f" {vanished} vanished without a trace." if vanished > 0 else "")
+        + (f" {surplus} more were rejected than the sandbox expects." if surplus > 0 else "")
+        + (f" {-surplus} items it serves to be rejected were kept." if surplus < 0 else ""),
         where=f"streams {sorted(streams) or '(none)'} of provider {h.name!r}",
+        # The fix follows the cause: items lost, valid items refused, invalid ones kept.
         fix="Never filter items out in fetch or swallow a failure: yield every item and let"
-        " normalise raise SkippableError(reason) for one it cannot use.",
+        " normalise raise SkippableError(reason) for one it cannot use."
+        if vanished > 0
+        else "Accept every item the specification allows (the reasons above name what was"
+        " refused); raise SkippableError only for what it forbids."
+        if surplus > 0
+        else "Raise SkippableError(reason) for an item the specification forbids, rather"
+        " than storing a record made from it.",
     )

@@ -83,15 +83,17 @@ def balances_transactions(h: Harness) -> list[str]:
     balances, transactions = _needs(h, "Balance", "Transaction")
     problems: list[str] = []
     by_account: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    # An account may hold several currencies (a multi-currency wallet): each currency's
+    # balances add up from that currency's transactions alone, never summed across them.
     for t in transactions:
-        by_account[t["account_id"]].append(t)
+        by_account[f"{t['account_id']} in {t['currency']}"].append(t)
     compared = 0
     for account, txs in sorted(by_account.items()):
-        states = [b for b in balances if b["account_id"] == account and _money_of(b)]
-        currencies = {t["currency"] for t in txs} | {b["currency"] for b in states}
-        if len(currencies) > 1:
-            problems.append(f"account {account} mixes currencies {sorted(currencies)}")
-            continue
+        states = [
+            b
+            for b in balances
+            if f"{b['account_id']} in {b['currency']}" == account and _money_of(b)
+        ]
         movements = [(t["booked_at"], t["amount"], _pending(t)) for t in txs]
         series = [(f"balance {b['balance_type']}", b["as_of"], b["amount"]) for b in states]
         times = Counter(t["booked_at"] for t in txs)
