@@ -21,6 +21,8 @@ Two rules, written down so a plugin author can predict the verdict:
   label is the sibling key ``<key>_label`` in the same object, judged by the first rule.
   So names (``Issuer: DemoBank``), free text, amounts, ids and single words are not
   judged: only what both the provider's field name and the value's shape call a code.
+  Keys starting with ``@`` (TM Forum's ``@type``, ``@referredType``, JSON-LD) name the
+  schema class of the object itself, not a fact about the customer, and are not judged.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ def same_words(code: str, label: str) -> bool:
 
 def looks_like_code(key: str, value: Any) -> bool:
     """Whether ``value`` under ``key`` in ``extra`` is a provider code (see the module doc)."""
+    if key.startswith("@"):
+        return False
     named = bool(_CODE_KEY.search("".join(words(key))))
     return named and isinstance(value, str) and bool(_CODE_LIKE.match(value.strip()))
 
