@@ -83,7 +83,8 @@ def extra_problems(value: Any, path: str = "extra") -> list[str]:
         for key, inner in value.items():
             if isinstance(inner, dict | list):
                 found += extra_problems(inner, f"{path}.{key}")
-            elif looks_like_code(str(key), inner):
-                if problem := code_problem(inner, value.get(f"{key}_label")):
-                    found.append(f"{path}.{key}: {problem}")
+            elif looks_like_code(str(key), inner) and (
+                problem := code_problem(inner, value.get(f"{key}_label"))
+            ):
+                found.append(f"{path}.{key}: {problem}")
     return found
