@@ -3,12 +3,14 @@
 One test per entity field. Each stored value is validated again with the field's own type
 (exact money, ISO 4217 currency, aware timestamp, clean text), and rejections whose reason
 names the field count against it too: a float amount that the record refused is still a
-plugin that sends floats. Codes need a label in words; quantities a unit.
+plugin that sends floats. Codes need a label in words (not the code again in another
+spelling), provider codes kept in ``extra`` too (``rules.codes`` says which values are
+codes); quantities a unit.
 """
 
 from __future__ import annotations
 
-import re
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -17,18 +19,16 @@ from pydantic import TypeAdapter, ValidationError
 from portal.record.model import Entity
 from portal_conformance.failures import CheckFailed, NotApplicable, examples
 from portal_conformance.harness import Harness
+from portal_conformance.rules.codes import code_problem, extra_problems
 from portal_conformance.rules.stored import main_rejections
 
 MAX_DECIMALS = 6
 """More decimal places than this in an amount means a binary float leaked into it."""
-_BARE_CODE = re.compile(r"^[A-Z0-9._:/-]+$|\d|[._]")
-"""A label looking like this (digits, dots, all capitals) is still a code, not words."""
-_SKIPPED = {"extra"}
 
 
 def fields_of(entity: type[Entity]) -> list[str]:
-    """The fields of ``entity`` checked one by one (all but the ``extra`` mapping)."""
-    return [name for name in entity.model_fields if name not in _SKIPPED]
+    """The fields of ``entity`` checked one by one (``extra`` too: the codes kept in it)."""
+    return list(entity.model_fields)
 
 
 def _adapter(entity: type[Entity], name: str) -> TypeAdapter[Any]:
@@ -64,16 +64,6 @@ def _money_problem(value: Any) -> str | None:
     return None
 
 
-def _code_problem(code: Any, label: Any) -> str | None:
-    if code in (None, ""):
-        return None
-    if label is None or not str(label).strip():
-        return f"code {code!r} has no label"
-    if str(label).strip() == str(code).strip() and _BARE_CODE.search(str(code)):
-        return f"code {code!r} is labelled with itself"
-    return None
-
-
 def _nested_codes(value: Any, path: str) -> list[str]:
     # Code/label pairs inside nested values (identifiers, bill lines, ...).
     found: list[str] = []
@@ -84,7 +74,7 @@ def _nested_codes(value: Any, path: str) -> list[str]:
         for key, inner in value.items():
             for label_key in (f"{key}_label", f"{key.removesuffix('_code')}_label"):
                 if label_key != key and label_key in value:
-                    if problem := _code_problem(inner, value[label_key]):
+                    if problem := code_problem(inner, value[label_key]):
                         found.append(f"{path}.{key}: {problem}")
                     break
     return found
@@ -128,12 +118,16 @@ def legible(h: Harness, param: str) -> dict[str, int]:
                 continue
         problem = (
             (_money_problem(value) if money else None)
-            or (_code_problem(value, row.get(label_field)) if label_field else None)
+            or (code_problem(value, row.get(label_field)) if label_field else None)
             or (_unit_problem(row, name))
         )
         if problem:
             bad.append(f"{who}: {problem}")
-        bad += [f"{who}: {p}" for p in _nested_codes(value, name)]
+        if name == "extra":
+            kept = json.loads(value) if isinstance(value, str) else value
+            bad += [f"{who}: {p}" for p in extra_problems(kept or {})]
+        else:
+            bad += [f"{who}: {p}" for p in _nested_codes(value, name)]
     refused = [
         r
         for r in main_rejections(h)
@@ -147,7 +141,7 @@ def legible(h: Harness, param: str) -> dict[str, int]:
             f"{len(bad)} of {len(rows) + len(refused)} values of {where} are not legible:"
             f" {examples(bad)}.",
             where=where,
-            fix=_fix(name, money, labels),
+            fix=_fix(name, money, labels or name == "extra"),
             stats={"checked": len(rows) + len(refused), "illegible": len(bad)},
         )
     return {"checked": len(rows), "illegible": 0}
@@ -171,6 +165,11 @@ def _fix(name: str, money: bool, labels: bool) -> str:
         return (
             "Build amounts with Decimal(the provider's string), never float(); keep the"
             " provider's exact digits."
+        )
+    if name == "extra":
+        return (
+            "Give every provider code kept in extra its words under <key>_label beside it,"
+            " or map it to a field with a label; words, not the code respelled."
         )
     if labels:
         return (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 ACCOUNT_TYPES = {
     "CurrentAccount": "Current account",
     "CreditCard": "Credit card",
@@ -219,3 +221,51 @@ def frequency_label(code: str) -> str:
     except (ValueError, IndexError):
         pass
     return f"Frequency {code} (no label known)"
+
+
+# -- codes kept in ``extra``: each gets its words under ``<key>_label`` beside it ----------
+
+FEE_TYPES = {
+    "ServiceCAccountFeeMonthly": "Monthly account fee",
+    "AnnualFee": "Annual fee",
+    "CashAdvance": "Cash advance fee",
+    "LatePayment": "Late payment fee",
+    "ForeignCashWithdrawal": "Fee for withdrawing cash abroad",
+    "Other": "Other fee",
+}
+STATEMENT_AMOUNT_TYPES = {
+    "UK.OBIE.StartingBalance": "Balance at the start",
+    "UK.OBIE.ClosingBalance": "Balance at the end",
+    "UK.OBIE.TotalCredits": "Money in",
+    "UK.OBIE.TotalDebits": "Money out",
+    "UK.OBIE.CreditLimit": "Credit limit",
+    "UK.OBIE.MinimumPaymentDue": "Minimum payment due",
+}
+STATEMENT_DATE_TYPES = {"UK.OBIE.PaymentDue": "Payment due by"}
+# One table per key name of the specification; "Type" names a different code list in each
+# object, but the lists do not overlap, so one lookup serves them all.
+EXTRA_CODES: dict[str, tuple[dict[str, str], str]] = {
+    "SchemeName": (SCHEMES, "account scheme"),
+    "FeeType": (FEE_TYPES, "fee type"),
+    "ApplicationFrequency": (FEE_FREQUENCIES, "fee frequency"),
+    "CalculationFrequency": (FEE_FREQUENCIES, "fee frequency"),
+    "Type": ({**STATEMENT_TYPES, **STATEMENT_AMOUNT_TYPES, **STATEMENT_DATE_TYPES}, "type"),
+}
+
+
+def labelled(value: Any) -> Any:
+    """A copy of ``value`` (an ``extra`` mapping) with every known code's words beside it.
+
+    A code under one of ``EXTRA_CODES``' keys, at any depth, gets ``<key>_label``; so a
+    person reading what the record kept aside reads words, never a bare code.
+    """
+    if isinstance(value, list):
+        return [labelled(element) for element in value]
+    if not isinstance(value, dict):
+        return value
+    out = {key: labelled(inner) for key, inner in value.items()}
+    for key, (table, what) in EXTRA_CODES.items():
+        code = value.get(key)
+        if isinstance(code, str) and f"{key}_label" not in value:
+            out[f"{key}_label"] = label(table, code, what)
+    return out

@@ -33,7 +33,8 @@ Ref = Callable[[type[Entity], str], str]
 def _rest(item: dict[str, Any], used: Iterable[str]) -> dict[str, Any]:
     if not isinstance(used, frozenset):
         used = frozenset(used)
-    return {k: v for k, v in item.items() if k not in used}
+    # Codes kept aside get their words too (labels.labelled), as the record's fields do.
+    return labels.labelled({k: v for k, v in item.items() if k not in used})
 
 
 def _rest_of_each(key: str, item: dict[str, Any], used: Iterable[str]) -> dict[str, Any]:
