@@ -344,3 +344,29 @@ def test_a_hostile_download_is_refused_whole_naming_the_entity(
         with pytest.raises(BadFile, match=named):
             import_file(fresh, path)
     assert not fresh.store.counts().get("greenbutton")
+
+
+def test_a_feed_cut_short_is_fetched_again_by_the_client_and_one_always_cut_is_named(
+    tmp_path: Path,
+) -> None:
+    from conftest import synced_once
+    from portal.sandbox.faults import Fault
+
+    with UtilitySandbox() as sandbox:
+        # Twice cut short, then whole: the sync ends as if nothing happened.
+        sandbox.add_fault(Fault(path="IntervalBlock", malformed=True, times=2))
+        with synced_once(tmp_path / "twice", sandbox, "utility") as portal:
+            assert portal.store.counts()["utility"]["usage"] > 0
+        assert not [f for f in sandbox.faults if not f.always and f.times > 0]  # both struck
+        # Cut short on every attempt: the sync ends with an error naming the feed.
+        sandbox.add_fault(Fault(path="IntervalBlock", malformed=True, always=True))
+        with Portal.open(
+            home=tmp_path / "always", retry_policy=RetryPolicy(initial_wait=0.01, max_wait=0.02)
+        ) as portal:
+            endpoints = sandbox_endpoints(sandbox)
+            portal.connect("utility", browser=auto_approve_browser, endpoints=endpoints, timeout=10)
+            [result] = portal.sync(["utility"])
+    assert isinstance(result.error, ProviderError)
+    assert "sent a body portal cannot read from GET http://127.0.0.1:" in result.error.message
+    assert "IntervalBlock" in result.error.message
+    assert "not well-formed XML" in result.error.message

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpcore
@@ -42,6 +42,8 @@ from portal.limits import Limiter
 from portal.provider import Page, Provider, RequestLimits, is_loopback
 
 _ENCODING_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+T = TypeVar("T")
+
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
@@ -371,8 +373,40 @@ class ProviderClient(OAuth2Client):
                 self.retry_transport.note_retry(error.problem.message, attempt)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _get_json_once(self, url: str, params: Mapping[str, Any] | None) -> Any:
-        response = self.get(url, params=params)
+    def get_parsed(
+        self,
+        url: str,
+        parse: Callable[[bytes], T],
+        *,
+        params: Mapping[str, Any] | None = None,
+        cut_short: tuple[type[Exception], ...] = (ValueError,),
+    ) -> T:
+        """GET ``url`` and ``parse`` its body (an Atom or XML feed, CSV: anything not JSON).
+
+        A body that ``parse`` refuses with one of ``cut_short`` (a feed cut short by a proxy
+        or a dropped connection is not well-formed) is fetched again, within the same bounded
+        number of attempts as any retry, then raised as a ProviderError naming the URL: the
+        plugin writes no retry loop. Status codes are checked as ``get_json`` checks them;
+        anything else ``parse`` raises reaches the caller as it is.
+        """
+        attempts = self.retry_transport.policy.attempts
+        for attempt in range(1, attempts + 1):
+            response = self._checked(self.get(url, params=params))
+            try:
+                return parse(response.content)
+            except cut_short as error:
+                where = _where(response.request)
+                problem = ProviderError(
+                    f"{self.provider.display_name} sent a body portal cannot read from {where}"
+                    f" ({getattr(error, 'message', None) or error}).",
+                    hint="Nothing from it was stored; run portal sync again later.",
+                )
+                if attempt == attempts:
+                    raise problem from None
+                self.retry_transport.note_retry(problem.message, attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _checked(self, response: httpx.Response) -> httpx.Response:
         where = _where(response.request)
         name = self.provider.display_name
         if response.status_code in (401, 403):
@@ -385,6 +419,12 @@ class ProviderClient(OAuth2Client):
                 f"{name} answered {response.status_code} to {where}.",
                 hint="Try again later; if it persists, report it to the plugin's authors.",
             )
+        return response
+
+    def _get_json_once(self, url: str, params: Mapping[str, Any] | None) -> Any:
+        response = self._checked(self.get(url, params=params))
+        where = _where(response.request)
+        name = self.provider.display_name
         try:
             return decode_json(response.content)
         except UnusableJSON as error:  # the same body again would be refused again

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from portal import AuthError, Cursor, Cursors, Page, ProviderError
+from portal import Cursor, Cursors, Page, ProviderError
 from portal.http import ProviderClient
 from portal_utility import espi, items
 
@@ -192,45 +192,23 @@ def _entries(
     params: Mapping[str, Any] | None = None,
     feed: list[espi.FeedLinks] | None = None,
 ) -> list[dict[str, Any]]:
-    """The entries of one feed page (or single entry), fetched again if cut short."""
-    attempts = client.retry_transport.policy.attempts
-    for attempt in range(1, attempts + 1):
-        body = _get(client, url, params)
-        where = f"{client.provider.display_name}'s feed at {_path(url)}"
-        try:
-            links: list[espi.FeedLinks] = []
-            entries = list(espi.entries(io.BytesIO(body), where, links))
-        except espi.UnsafeFeed as error:
-            raise ProviderError(
-                error.message, hint="Nothing from it was stored. Report it to the provider."
-            ) from None
-        except espi.MalformedFeed as error:
-            if attempt == attempts:
-                raise ProviderError(
-                    error.message, hint="Nothing from it was stored; run portal sync again later."
-                ) from None
-            client.retry_transport.note_retry(error.message, attempt)
-            continue
-        if feed is not None:
-            feed.extend(links)
-        return entries
-    raise AssertionError("unreachable")  # pragma: no cover
+    """The entries of one feed page (or single entry); the client fetches it again if cut short."""
+    where = f"{client.provider.display_name}'s feed at {_path(url)}"
+    links: list[espi.FeedLinks] = []
 
+    def read(body: bytes) -> list[dict[str, Any]]:
+        links.clear()  # a body fetched again starts afresh
+        return list(espi.entries(io.BytesIO(body), where, links))
 
-def _get(client: ProviderClient, url: str, params: Mapping[str, Any] | None) -> bytes:
-    response = client.get(url, params=params)
-    name, where = client.provider.display_name, _path(url)
-    if response.status_code in (401, 403):
-        raise AuthError(
-            f"{name} refused access to {where} ({response.status_code}).",
-            hint=f"Run portal connect {client.provider.name} again.",
-        )
-    if response.status_code >= 400:
+    try:
+        entries = client.get_parsed(url, read, params=params, cut_short=(espi.MalformedFeed,))
+    except espi.UnsafeFeed as error:
         raise ProviderError(
-            f"{name} answered {response.status_code} to {where}.",
-            hint="Try again later; if it persists, report it to the plugin's authors.",
-        )
-    return response.content
+            error.message, hint="Nothing from it was stored. Report it to the provider."
+        ) from None
+    if feed is not None:
+        feed.extend(links)
+    return entries
 
 
 def _uri(client: ProviderClient, token: Mapping[str, Any], name: str) -> str:
