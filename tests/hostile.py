@@ -15,7 +15,14 @@ import threading
 import time
 import zlib
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from types import TracebackType
+
+from portal.app import Portal
+from portal.auth.flows import auto_approve_browser
+from portal.engine.sync import SyncResult
+from portal.provider import sandbox_endpoints
+from portal_bank.sandbox import BankSandbox
 
 GZIP_BLOCK = 16 * 1024 * 1024
 """Zeros per deflate block of the bomb; each compresses to about 16 kB."""
@@ -206,3 +213,30 @@ def bank_plugin(
         normalise=textwrap.indent(normalise, "    "),
         doc=f": {doc}" if doc else "",
     )
+
+
+@contextlib.contextmanager
+def synced_through_hostile(
+    folder: Path,
+    bank: BankSandbox,
+    name: str,
+    source: str,
+    bodies: Mapping[str, bytes] | None = None,
+) -> Iterator[tuple[Portal, SyncResult, HostileServer]]:
+    """Plugin ``source`` (offering provider ``name``), synced once with its API on a hostile server.
+
+    The plugin is written to a plugins folder under ``folder``; it connects through
+    ``bank``'s real OAuth server, and its API base is a ``HostileServer`` answering
+    ``bodies`` (and the server's own paths, such as ``.../counting``) under ``/aisp``.
+    """
+    plugins = folder / "plugins"
+    plugins.mkdir()
+    (plugins / f"{name}.py").write_text(source)
+    with (
+        HostileServer(bodies=bodies) as hostile,
+        Portal.open(home=folder / "home", plugins_dir=plugins) as portal,
+    ):
+        endpoints = {**sandbox_endpoints(bank), "api_base": f"{hostile.url}/aisp"}
+        portal.connect(name, browser=auto_approve_browser, endpoints=endpoints, timeout=10)
+        [result] = portal.sync()
+        yield portal, result, hostile

@@ -8,12 +8,9 @@ import httpx
 import pytest
 import respx
 
-from hostile import HostileServer, bank_plugin
-from portal.app import Portal
-from portal.auth.flows import auto_approve_browser
+from hostile import bank_plugin, synced_through_hostile
 from portal.errors import ProviderError
 from portal.http import RetryPolicy, RetryTransport, parse_retry_after
-from portal.provider import sandbox_endpoints
 from portal_bank.sandbox import BankSandbox
 
 URL = "https://api.example/accounts"
@@ -198,16 +195,9 @@ def test_json_bodies_decode_exactly_as_json_loads_decodes_them() -> None:
 def test_absurd_json_ends_the_sync_with_an_error_naming_the_url(
     tmp_path: Path, bank: BankSandbox, body: bytes, refused: str
 ) -> None:
-    plugins = tmp_path / "plugins"
-    plugins.mkdir()
-    (plugins / "odd.py").write_text(bank_plugin("odd"))
-    with (
-        HostileServer(bodies={"/aisp/accounts": body}) as hostile,
-        Portal.open(home=tmp_path / "home", plugins_dir=plugins) as portal,
-    ):
-        endpoints = {**sandbox_endpoints(bank), "api_base": f"{hostile.url}/aisp"}
-        portal.connect("odd", browser=auto_approve_browser, endpoints=endpoints, timeout=10)
-        [result] = portal.sync()
+    source, bodies = bank_plugin("odd"), {"/aisp/accounts": body}
+    with synced_through_hostile(tmp_path, bank, "odd", source, bodies) as (_, result, hostile):
+        pass
     assert isinstance(result.error, ProviderError)
     assert result.error.message == (
         f"Odd sent JSON portal refuses from GET {hostile.url}/aisp/accounts: {refused}."

@@ -10,13 +10,11 @@ import pytest
 
 from bank_truth import _snapshot, _stored, assert_store_matches
 from conftest import connect
-from hostile import HostileServer, bank_plugin
+from hostile import bank_plugin, synced_through_hostile
 from portal.app import Portal
-from portal.auth.flows import auto_approve_browser
 from portal.batch import Batch
 from portal.errors import ProviderError, SkippableError
 from portal.hookspecs import hookimpl
-from portal.provider import sandbox_endpoints
 from portal.record import Account, Balance, Consent, Party, Transaction
 from portal.sandbox import Fault
 from portal_bank.sandbox import BankSandbox
@@ -410,18 +408,8 @@ def test_a_pagination_that_never_ends_is_stopped_and_what_came_before_is_kept(
     tmp_path: Path, bank: BankSandbox
 ) -> None:
     # Each page links to a new URL (a counter in the query), so no page is seen twice.
-    plugins = tmp_path / "plugins"
-    plugins.mkdir()
-    (plugins / "endless.py").write_text(
-        bank_plugin("endless", limits="max_pages=5", fetch=ENDLESS_FETCH)
-    )
-    with (
-        HostileServer() as hostile,
-        Portal.open(home=tmp_path / "home", plugins_dir=plugins) as portal,
-    ):
-        endpoints = {**sandbox_endpoints(bank), "api_base": f"{hostile.url}/aisp"}
-        portal.connect("endless", browser=auto_approve_browser, endpoints=endpoints, timeout=10)
-        [result] = portal.sync()
+    source = bank_plugin("endless", limits="max_pages=5", fetch=ENDLESS_FETCH)
+    with synced_through_hostile(tmp_path, bank, "endless", source) as (portal, result, _):
         assert isinstance(result.error, ProviderError)
         assert result.error.message == (
             "Endless's stream 'accounts' went on past 5 pages; portal stopped it there."
@@ -435,21 +423,13 @@ def test_a_stream_that_goes_on_too_long_is_stopped_and_what_came_before_is_kept(
     tmp_path: Path, bank: BankSandbox
 ) -> None:
     # Each page comes in good time, but the stream never ends within its bound.
-    plugins = tmp_path / "plugins"
-    plugins.mkdir()
     slow = "for page in slowly(client):\n    time.sleep(0.2)\n    yield page"
-    (plugins / "slowly.py").write_text(
+    source = (
         bank_plugin("slowly", limits="stream_seconds=0.5", fetch=slow)
         + "\n\ndef slowly(client):\n"
         + "\n".join("    " + line for line in ENDLESS_FETCH.splitlines())
     )
-    with (
-        HostileServer() as hostile,
-        Portal.open(home=tmp_path / "home", plugins_dir=plugins) as portal,
-    ):
-        endpoints = {**sandbox_endpoints(bank), "api_base": f"{hostile.url}/aisp"}
-        portal.connect("slowly", browser=auto_approve_browser, endpoints=endpoints, timeout=10)
-        [result] = portal.sync()
+    with synced_through_hostile(tmp_path, bank, "slowly", source) as (portal, result, _):
         assert isinstance(result.error, ProviderError)
         assert result.error.message == (
             "Slowly's stream 'accounts' went on for more than 0.5 s; portal stopped it there."
@@ -462,20 +442,13 @@ def test_a_stream_that_goes_on_too_long_is_stopped_and_what_came_before_is_kept(
 def test_a_pagination_past_the_pages_it_declared_is_stopped(
     tmp_path: Path, bank: BankSandbox
 ) -> None:
-    plugins = tmp_path / "plugins"
-    plugins.mkdir()
     declared = ENDLESS_FETCH.replace(
         "    next_url=",
         '    declared_pages=lambda body: body["Meta"]["TotalPages"],\n    next_url=',
     )
-    (plugins / "overrun.py").write_text(bank_plugin("overrun", fetch=declared))
-    with (
-        HostileServer() as hostile,
-        Portal.open(home=tmp_path / "home", plugins_dir=plugins) as portal,
-    ):
-        endpoints = {**sandbox_endpoints(bank), "api_base": f"{hostile.url}/aisp"}
-        portal.connect("overrun", browser=auto_approve_browser, endpoints=endpoints, timeout=10)
-        [result] = portal.sync()
+    source = bank_plugin("overrun", fetch=declared)
+    with synced_through_hostile(tmp_path, bank, "overrun", source) as (_, result, _):
+        pass
     assert isinstance(result.error, ProviderError)
     assert result.error.message == (
         "Overrun's pagination of 'accounts' went past the 3 pages it declared."
@@ -498,17 +471,11 @@ def test_an_item_nested_too_deep_for_the_store_is_a_clear_error(
     # The body decodes (orjson takes 1,024 levels), but the store's JSON writers stop at 254.
     item = b'{"AccountId": "A1"' + extra + b', "Nested": ' + b"[" * depth + b"]" * depth + b"}"
     body = b'{"Data": {"Account": [' + item + b"]}}"
-    plugins = tmp_path / "plugins"
-    plugins.mkdir()
     fetch = 'yield Page("accounts", client.get_json("accounts")["Data"]["Account"])'
-    (plugins / "deep.py").write_text(bank_plugin("deep", fetch=fetch))
-    with (
-        HostileServer(bodies={"/aisp/accounts": body}) as hostile,
-        Portal.open(home=tmp_path / "home", plugins_dir=plugins) as portal,
-    ):
-        endpoints = {**sandbox_endpoints(bank), "api_base": f"{hostile.url}/aisp"}
-        portal.connect("deep", browser=auto_approve_browser, endpoints=endpoints, timeout=10)
-        [result] = portal.sync()
+    source = bank_plugin("deep", fetch=fetch)
+    bodies = {"/aisp/accounts": body}
+    with synced_through_hostile(tmp_path, bank, "deep", source, bodies) as (_, result, _):
+        pass
     if not refused:
         assert result.ok, result.error
         return
