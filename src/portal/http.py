@@ -363,15 +363,7 @@ class ProviderClient(OAuth2Client):
         A body that is not valid JSON (cut short by a proxy or a dropped connection) is
         fetched again, within the same bounded number of attempts as any retry.
         """
-        attempts = self.retry_transport.policy.attempts
-        for attempt in range(1, attempts + 1):
-            try:
-                return self._get_json_once(url, params)
-            except _InvalidJSON as error:
-                if attempt == attempts:
-                    raise error.problem from None
-                self.retry_transport.note_retry(error.problem.message, attempt)
-        raise AssertionError("unreachable")  # pragma: no cover
+        return self._fetched_whole(url, params, self._json_of)
 
     def get_parsed(
         self,
@@ -389,21 +381,37 @@ class ProviderClient(OAuth2Client):
         plugin writes no retry loop. Status codes are checked as ``get_json`` checks them;
         anything else ``parse`` raises reaches the caller as it is.
         """
-        attempts = self.retry_transport.policy.attempts
-        for attempt in range(1, attempts + 1):
-            response = self._checked(self.get(url, params=params))
+
+        def read(response: httpx.Response) -> T:
             try:
                 return parse(response.content)
             except cut_short as error:
-                where = _where(response.request)
-                problem = ProviderError(
-                    f"{self.provider.display_name} sent a body portal cannot read from {where}"
-                    f" ({getattr(error, 'message', None) or error}).",
-                    hint="Nothing from it was stored; run portal sync again later.",
-                )
+                raise _CutShort(
+                    ProviderError(
+                        f"{self.provider.display_name} sent a body portal cannot read from"
+                        f" {_where(response.request)}"
+                        f" ({getattr(error, 'message', None) or error}).",
+                        hint="Nothing from it was stored; run portal sync again later.",
+                    )
+                ) from None
+
+        return self._fetched_whole(url, params, read)
+
+    def _fetched_whole(
+        self,
+        url: str,
+        params: Mapping[str, Any] | None,
+        read: Callable[[httpx.Response], T],
+    ) -> T:
+        """``read`` of the answer to GET ``url``, fetched again while ``read`` finds it cut."""
+        attempts = self.retry_transport.policy.attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                return read(self._checked(self.get(url, params=params)))
+            except _CutShort as error:
                 if attempt == attempts:
-                    raise problem from None
-                self.retry_transport.note_retry(problem.message, attempt)
+                    raise error.problem from None
+                self.retry_transport.note_retry(error.problem.message, attempt)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _checked(self, response: httpx.Response) -> httpx.Response:
@@ -421,8 +429,7 @@ class ProviderClient(OAuth2Client):
             )
         return response
 
-    def _get_json_once(self, url: str, params: Mapping[str, Any] | None) -> Any:
-        response = self._checked(self.get(url, params=params))
+    def _json_of(self, response: httpx.Response) -> Any:
         where = _where(response.request)
         name = self.provider.display_name
         try:
@@ -433,7 +440,7 @@ class ProviderClient(OAuth2Client):
                 hint="Nothing from it was stored; report it to the plugin's authors.",
             ) from None
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise _InvalidJSON(
+            raise _CutShort(
                 ProviderError(
                     f"{name} sent a response that is not valid JSON from {where}"
                     f" ({error.__class__.__name__} at character {getattr(error, 'pos', '?')}).",
@@ -442,8 +449,8 @@ class ProviderClient(OAuth2Client):
             ) from None
 
 
-class _InvalidJSON(Exception):
-    """A body that did not decode; carries the error to raise if retrying does not help."""
+class _CutShort(Exception):
+    """A body that did not parse whole; carries the error to raise if retrying does not help."""
 
     def __init__(self, problem: ProviderError) -> None:
         super().__init__(problem.message)
