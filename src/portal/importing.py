@@ -147,7 +147,9 @@ def importers(plugins: Plugins) -> dict[str, Importer]:
         try:
             within(load_seconds(), f"Plugin {plugin_name!r}'s register_importers", call)
         except Exception as error:  # one broken declaration must not stop the others
-            reason = error if isinstance(error, ConfigError) else f"it failed: {error!r}"
+            from portal.plugins import declaration_problem
+
+            reason = declaration_problem(error)
             plugins.problems.append(f"Plugin {plugin_name!r}: {reason}")
             log.warning("Plugin %r declares an unusable importer: %s", plugin_name, reason)
     return found

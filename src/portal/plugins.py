@@ -132,7 +132,7 @@ class Plugins:
             try:
                 within(load_seconds(), f"Plugin {name!r}'s register_providers", call)
             except Exception as error:  # one broken declaration must not stop the others
-                reason = error if isinstance(error, ConfigError) else _failed(error)
+                reason = declaration_problem(error)
                 self.problems.append(f"Plugin {name!r}: {reason}")
                 log.warning("Plugin %r declares an unusable provider: %s", name, reason)
 
@@ -157,8 +157,11 @@ class Plugins:
         return self._callers[key]
 
 
-def _failed(error: Exception) -> str:
-    return f"it failed: {type(error).__name__}: {error}"
+def declaration_problem(error: Exception) -> str | ConfigError:
+    """What a ``register_*`` hook that raised ``error`` is reported with."""
+    return (
+        error if isinstance(error, ConfigError) else f"it failed: {type(error).__name__}: {error}"
+    )
 
 
 def _refuse_if_others_can_write(path: Path) -> None:
