@@ -45,6 +45,7 @@ from portal.sandbox.oauth import (
     Token,
 )
 from portal.sandbox.oidc import IdTokens, discovery, openid_extensions
+from portal.sandbox.refreshes import RefreshLog
 
 _SECRET_FIELDS = (
     "code",
@@ -82,6 +83,7 @@ class AuthorizationService:
         self.store = OAuthStore(settings)
         self.devices = DeviceBook(DeviceTiming(settings.device_interval, settings.device_code_ttl))
         self.id_tokens = IdTokens(settings, base_url, subject)
+        self.refreshes = RefreshLog(self.store)
         self._approve = approve
         self._base_url = base_url
         self._token_requests: Counter[str] = Counter()
@@ -227,7 +229,7 @@ class AuthorizationService:
     # -- authlib ----------------------------------------------------------------------
 
     def _build(self, app: flask.Flask) -> tuple[AuthorizationServer, ResourceProtector]:
-        store, settings = self.store, self.settings
+        store, settings, refreshes = self.store, self.settings, self.refreshes
 
         class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
             TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
@@ -272,6 +274,7 @@ class AuthorizationService:
             INCLUDE_NEW_REFRESH_TOKEN = True  # rotation: every refresh answers a new refresh token
 
             def authenticate_refresh_token(self, refresh_token: str) -> Token | None:
+                refreshes.note(refresh_token)
                 token = store.by_refresh_token(refresh_token)
                 return token if token and token.refresh_usable() else None
 
@@ -282,7 +285,7 @@ class AuthorizationService:
                 if settings.refresh_tokens == "first":
                     return  # no new refresh token was issued: the first one stays valid
                 with store.lock:
-                    refresh_token.refresh_revoked = True
+                    refresh_token.refresh_revoked = refresh_token.rotated = True
 
         class Revocation(RevocationEndpoint):  # type: ignore[misc]
             CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS

@@ -163,6 +163,8 @@ class Token(TokenMixin):  # type: ignore[misc]
     refresh_expires_at: float
     access_revoked: bool = False
     refresh_revoked: bool = False
+    rotated: bool = False
+    """Its refresh token was exchanged for a newer one (and so may not be used again)."""
 
     def check_client(self, client: ClientMixin) -> bool:
         return bool(self.client.client_id == client.get_client_id())
@@ -290,11 +292,14 @@ class OAuthStore:
             return "refresh_token"
         return "unknown"
 
-    def expire_access_tokens(self) -> None:
-        """Make every access token issued so far expired now; refresh tokens are untouched."""
+    def expire_access_tokens(self, within: float = 0) -> None:
+        """Make every access token issued so far expire ``within`` seconds from now (0: now,
+        already expired); one that would expire sooner, and every refresh token, are untouched.
+        """
         with self.lock:
             for token in self.tokens:
-                token.issued_at = min(token.issued_at, time.time() - token.expires_in - 1)
+                moved = time.time() + within - token.expires_in - (0 if within else 1)
+                token.issued_at = min(token.issued_at, moved)
 
     def revoke_grant(self, authorization: Authorization) -> None:
         """Revoke every token of one grant (RFC 7009 §2.1, when its refresh token is revoked)."""

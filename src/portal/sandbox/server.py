@@ -25,6 +25,7 @@ from portal.sandbox.chaos import Chaos, ChaosSwitch
 from portal.sandbox.device import DeviceTiming
 from portal.sandbox.faults import MALFORMED_BODY, Fault, FaultBook, RequestRecord
 from portal.sandbox.oauth import Authorization, Client, OAuthSettings
+from portal.sandbox.refreshes import RefreshUse, refresh_state
 from portal.sandbox.serving import Connections, QuietHandler
 
 View = Callable[..., Any]
@@ -298,9 +299,27 @@ class Sandbox:
         """How many times the token endpoint was called, by ``grant_type`` (failures included)."""
         return self._auth.token_requests
 
-    def expire_tokens(self) -> None:
-        """Make every access token issued so far expired now (refresh tokens still work)."""
-        self._oauth.expire_access_tokens()
+    def expire_tokens(self, within: float = 0) -> None:
+        """Make every access token issued so far expire now, or ``within`` seconds from now.
+
+        Refresh tokens still work. A token that would expire sooner is left as it is.
+        """
+        self._oauth.expire_access_tokens(within)
+
+    def revoke_access_after(self, requests: int) -> None:
+        """Revoke the access token of the API request after the next ``requests``: a 401
+        partway through a sync, which only a refresh gets past."""
+        self._auth.refreshes.revoke_after(requests)
+
+    @property
+    def refresh_uses(self) -> list[RefreshUse]:
+        """Every refresh the token endpoint was asked for, oldest first (no token kept)."""
+        return self._auth.refreshes.uses
+
+    def refresh_token_state(self, value: str) -> str:
+        """What a refresh token is now: ``current`` (the one to use next), ``rotated``,
+        ``revoked``, ``expired`` or ``unknown`` (see ``portal.sandbox.refreshes``)."""
+        return refresh_state(self._oauth, value)
 
     @property
     def revocations(self) -> list[tuple[str, str]]:
@@ -449,6 +468,7 @@ class Sandbox:
         path = flask.request.path
         if path.startswith(_AUTHORIZATION_SERVER_PATHS):
             return None
+        self._auth.refreshes.on_api_request(flask.request.headers.get("Authorization", ""))
         fault = self._faults.take(path)
         if fault is None:
             return None
