@@ -248,3 +248,22 @@ def test_a_bad_id_token_answered_on_refresh_is_refused_and_the_tokens_revoked(
     [stored] = portal.store.connections()
     assert stored.status == "needs_reconnect"
     assert portal.store.counts() == before
+
+
+def test_a_plugin_asking_its_client_to_refresh_makes_one_token_call_and_keeps_the_rotation(
+    portal: Portal, bank: BankSandbox
+) -> None:
+    connection = connect(portal, bank)
+    before = portal.vault.get(connection.id)
+    assert before is not None and before.refresh_token
+    with portal.client("bank") as first, portal.client("bank") as second:
+        first.refresh()
+        # It holds the same refused token: the keeper hands it the fresh one, no token call.
+        second.refresh()
+        assert first.token["access_token"] == second.token["access_token"]
+        assert first.get("accounts").status_code == 200
+    assert bank.token_requests.get("refresh_token", 0) == 1
+    after = portal.vault.get(connection.id)
+    assert after is not None and after.refresh_token
+    assert bank.refresh_token_state(before.refresh_token) == "rotated"
+    assert bank.refresh_token_state(after.refresh_token) == "current"

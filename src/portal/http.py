@@ -331,6 +331,19 @@ class ProviderClient(OAuth2Client):
         self.token = self._keeper.refresh(self, current.get("access_token") if current else None)
         return True
 
+    def refresh(self) -> None:
+        """Refresh the access token now, because the provider no longer accepts it.
+
+        For a provider that says so in its own way (a 403 with its own error code, a body
+        saying the token expired) where portal cannot see it: a 401 and expiry are handled
+        already. The refresh goes through the same keeper as portal's own (one token call
+        however many threads or processes ask, the rotated refresh token persisted); never
+        call the token endpoint yourself, or the next sync starts from a refresh token the
+        provider has already rotated away.
+        """
+        current: Any = self.token
+        self.token = self._keeper.refresh(self, current.get("access_token") if current else None)
+
     def request(self, method: str, url: Any, **kwargs: Any) -> httpx.Response:
         """Send a request; on a 401 refresh the token and try again, at most twice.
 
