@@ -123,6 +123,9 @@ def test_the_reference_bank_plugin_passes_every_check(tmp_path: Path) -> None:
     outcomes = {c["test"]: c["outcome"] for c in report["checks"]}
     for which in ("interval", "slow_down", "expiry"):
         assert outcomes[f"test_oauth[device_{which}]"] == "passed"
+    # Tokens over time, each sync in a process of its own: checked, not skipped.
+    for scenario in ("outside_margin", "near_expiry", "revoked_mid_sync"):
+        assert outcomes[f"test_credentials[{scenario}]"] == "passed"
     suite = ElementTree.parse(tmp_path / "junit.xml").getroot()
     assert int(suite.find("testsuite").get("tests")) == len(report["checks"])
 

@@ -19,6 +19,7 @@ from portal_conformance.harness import Harness
 from portal_conformance.rules import (
     budgets,
     completeness,
+    credentials,
     declaration,
     delivery,
     legibility,
@@ -153,6 +154,14 @@ FAMILIES: tuple[Family, ...] = (
         security.oauth,
         _fixed(*security.OAUTH_CHECKS),
         "PKCE S256, state, loopback, scopes, refresh, revocation, device flow",
+    ),
+    Family(
+        "credentials",
+        "oauth",
+        credentials.credentials,
+        _fixed(*credentials.SYNCS),
+        "syncs in processes of their own near expiry and mid-sync revocation: every"
+        " rotated refresh token persisted, none used twice, refreshes as expiries explain",
     ),
     Family(
         "secrets",
