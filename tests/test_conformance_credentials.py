@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from portal_conformance.failures import NotApplicable
+from portal_conformance.failures import CheckFailed, NotApplicable
 from portal_conformance.harness import Harness
 from portal_conformance.registry import run_check
 from portal_conformance.rules.credentials import SYNCS
@@ -31,6 +31,33 @@ def register_providers(register):
 def authenticate(provider, oauth):
     # An API key: no expiry, nothing to refresh.
     return TokenSet({"access_token": "key-0123456789", "token_type": "Bearer"})
+
+@hookimpl
+def fetch(client, cursors):
+    return bank.fetch(client=client, cursors=cursors)
+
+@hookimpl
+def normalise(stream, item, ref):
+    return bank.normalise(stream=stream, item=item, ref=ref)
+"""
+
+NOT_ROTATING = """
+import dataclasses
+from portal import hookimpl
+from portal_bank import plugin as bank
+
+def _sandbox():
+    from portal_bank.sandbox import BankSandbox
+
+    return BankSandbox(transactions=10, refresh_tokens="first")
+
+PROVIDER = dataclasses.replace(
+    bank.PROVIDER, name="steady_bank", display_name="Steady bank", sandbox=_sandbox
+)
+
+@hookimpl
+def register_providers(register):
+    register(PROVIDER)
 
 @hookimpl
 def fetch(client, cursors):
@@ -114,3 +141,17 @@ def test_a_plugin_signing_in_with_an_api_key_is_not_applicable_and_says_why(
     ):
         run_check(harness, "credentials", "near_expiry")
     assert "neither expires nor comes with a refresh token (an API key)" in skipped.value.reason
+
+
+def test_a_sandbox_that_does_not_rotate_cannot_prove_the_rotation_and_fails_saying_so(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "steady_bank.py").write_text(NOT_ROTATING)
+    with (
+        Harness("steady_bank", tmp_path / "work", plugins_dir=tmp_path / "plugins") as harness,
+        pytest.raises(CheckFailed) as failed,
+    ):
+        run_check(harness, "credentials", "outside_margin")
+    assert "does not rotate refresh tokens (refresh_tokens='first')" in str(failed.value)
+    assert "declare 'credentials' unsupported" in failed.value.fix
