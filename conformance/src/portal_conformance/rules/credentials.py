@@ -28,6 +28,7 @@ from typing import Any
 from portal.auth.refresh import refresh_margin
 from portal.auth.tokens import TokenSet
 from portal.provider import NO_OAUTH
+from portal.sandbox.refreshes import RefreshUse
 from portal_conformance.failures import CheckFailed, NotApplicable, SetupFailed, examples
 from portal_conformance.harness import Harness, Run
 
@@ -38,6 +39,10 @@ HEADROOM = 10.0
 SLACK = 2.0
 """Seconds past the margin a refresh still counts as explained: the vault keeps whole
 seconds, and the two sides read the clock at slightly different moments."""
+SYNC_SECONDS = 300
+"""How long one sync's process may take before it counts as not completing."""
+_AUTH = ("/oauth/", "/.well-known/", "/device")
+"""The sandbox's authorization server routes: not API requests."""
 EXPECTED_REFRESHES = {"outside_margin": 0, "near_expiry": 1, "revoked_mid_sync": 1}
 
 _FIX = (
@@ -57,8 +62,8 @@ class Seen:
     setting: str
     returncode: int
     output: str
-    refreshes: list[Any]
-    """The sandbox's ``RefreshUse`` records for this sync."""
+    refreshes: list[RefreshUse]
+    """What the authorization server saw of each refresh during this sync."""
     margin: float
     vault_state: str
     """What the refresh token in the vault was, at the server, once the process ended."""
@@ -81,29 +86,40 @@ def credentials(h: Harness, scenario: str) -> None:
 def _syncs(h: Harness) -> dict[str, Seen]:
     cache: dict[str, Any] = h.__dict__.setdefault("_cache", {})
     if "credentials" not in cache:
-        run = h.run("credentials", sync=False)
-        tokens = _tokens(run)
-        if tokens.refresh_token is None and tokens.expires_at is None:
-            raise NotApplicable(
-                f"the login of {h.name!r} gave a credential that neither expires nor comes"
-                " with a refresh token (an API key): nothing to refresh or rotate"
-            )
-        rule = run.sandbox.settings.refresh_tokens
-        if rule != "rotating":
-            raise SetupFailed(
-                f"The sandbox's authorization server does not rotate refresh tokens"
-                f" (refresh_tokens={rule!r}), so this check cannot tell a kept rotation from"
-                " a lost one.",
-                where=f"the sandbox of {h.name!r}",
-                fix="Leave Sandbox(refresh_tokens='rotating') (the default) for the suite, or"
-                " declare 'credentials' unsupported with the provider's reason.",
-            )
-        seen: dict[str, Seen] = {}
-        made = 0  # API requests of the sync before, to revoke the token partway through one
-        for number, scenario in enumerate(SYNCS, 1):
-            seen[scenario], made = _sync_in_process(h, run, scenario, number, made)
-        cache["credentials"] = seen
-    return cache["credentials"]  # type: ignore[no-any-return]
+        try:
+            cache["credentials"] = _run_syncs(h)
+        except (NotApplicable, CheckFailed) as error:
+            cache["credentials"] = error  # the same answer for every scenario, found once
+    found = cache["credentials"]
+    if isinstance(found, Exception):
+        raise found
+    return found  # type: ignore[no-any-return]
+
+
+def _run_syncs(h: Harness) -> dict[str, Seen]:
+    """Connect one home, then sync it once per scenario, each in a process of its own."""
+    run = h.run("credentials", sync=False)
+    tokens = _tokens(run)
+    if tokens.refresh_token is None and tokens.expires_at is None:
+        raise NotApplicable(
+            f"the login of {h.name!r} gave a credential that neither expires nor comes"
+            " with a refresh token (an API key): nothing to refresh or rotate"
+        )
+    rule = run.sandbox.settings.refresh_tokens
+    if rule != "rotating":
+        raise SetupFailed(
+            f"The sandbox's authorization server does not rotate refresh tokens"
+            f" (refresh_tokens={rule!r}), so this check cannot tell a kept rotation from"
+            " a lost one.",
+            where=f"the sandbox of {h.name!r}",
+            fix="Leave Sandbox(refresh_tokens='rotating') (the default) for the suite, or"
+            " declare 'credentials' unsupported with the provider's reason.",
+        )
+    seen: dict[str, Seen] = {}
+    made = 0  # API requests of the sync before, to revoke the token partway through one
+    for number, scenario in enumerate(SYNCS, 1):
+        seen[scenario], made = _sync_in_process(h, run, scenario, number, made)
+    return seen
 
 
 def _tokens(run: Run) -> TokenSet:
@@ -149,28 +165,37 @@ def _sync_in_process(
         run.sandbox.revoke_access_after(partway)
         setting = f"the provider revoked the access token after {partway} API requests"
     before_uses, before_requests = len(run.sandbox.refresh_uses), len(run.sandbox.requests)
-    process = subprocess.run(  # noqa: S603 - portal's own CLI, as a person runs it
-        [sys.executable, "-c", "from portal.cli import main; main()", "sync", h.name],
-        env=_environment(h, run),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    api = [r for r in run.sandbox.requests[before_requests:] if not r.path.startswith("/oauth/")]
+    returncode, output = _portal_sync(h, run)
+    api = [r for r in run.sandbox.requests[before_requests:] if not r.path.startswith(_AUTH)]
     after = _tokens(run).refresh_token
     seen = Seen(
         scenario=scenario,
         number=number,
         setting=setting,
-        returncode=process.returncode,
-        output=(process.stderr.strip() or process.stdout.strip())[-600:],
+        returncode=returncode,
+        output=output,
         refreshes=run.sandbox.refresh_uses[before_uses:],
         margin=margin,
         vault_state=run.sandbox.refresh_token_state(after) if after else "missing",
         refused=sum(1 for r in api if r.status == 401),
     )
     return seen, len(api)
+
+
+def _portal_sync(h: Harness, run: Run) -> tuple[int, str]:
+    """``portal sync <provider>`` in a new process on the run's home: exit code and output."""
+    try:
+        process = subprocess.run(  # noqa: S603 - portal's own CLI, as a person runs it
+            [sys.executable, "-c", "from portal.cli import main; main()", "sync", h.name],
+            env=_environment(h, run),
+            capture_output=True,
+            text=True,
+            timeout=SYNC_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return -1, f"it did not finish within {SYNC_SECONDS} s and was stopped"
+    return process.returncode, (process.stderr.strip() or process.stdout.strip())[-600:]
 
 
 def _environment(h: Harness, run: Run) -> dict[str, str]:
