@@ -71,10 +71,13 @@ def fetch(provider: Provider, client: httpx.Client, cursors: Cursors) -> Iterabl
 
     Called once per sync. ``client`` is already authorised for this customer, has
     ``provider.api_base`` as its base URL, retries timeouts, connection errors, 5xx and 429
-    (honouring Retry-After), refreshes the token, and only reaches the provider's declared
-    hosts. ``client.get_json(url, params=...)`` returns decoded JSON or raises a
-    ``ProviderError`` naming the URL. ``cursors.get(stream, MyCursor)`` returns where the
-    last sync stopped (None the first time): fetch only what is new from there.
+    (honouring Retry-After), refreshes the token before it expires and after a 401 (and on
+    ``client.refresh()``, for a provider that says a token is spent in its own way; never
+    call the token endpoint yourself, or the rotated refresh token is lost), and only
+    reaches the provider's declared hosts. ``client.get_json(url, params=...)`` returns
+    decoded JSON or raises a ``ProviderError`` naming the URL. ``cursors.get(stream,
+    MyCursor)`` returns where the last sync stopped (None the first time): fetch only what
+    is new from there.
 
     Return a generator (never a materialised list of the whole history): the engine
     normalises and commits each page before asking for the next, so memory stays flat and
