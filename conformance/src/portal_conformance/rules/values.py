@@ -54,7 +54,7 @@ def read_expected(sandbox: Any) -> dict[str, dict[str, dict[str, Any]]]:
 
 def filled(value: Any) -> bool:
     """Whether a stored value says something (not None, not an empty list or mapping)."""
-    return value is not None and not (isinstance(value, list | dict | tuple) and not value)
+    return value is not None and not (isinstance(value, list | dict | tuple | Set) and not value)
 
 
 def shown(value: Any) -> str:
