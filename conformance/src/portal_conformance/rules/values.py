@@ -10,6 +10,7 @@ same instant (stored in UTC), references through the referenced record's provide
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Set
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -91,13 +92,7 @@ def differs(expected: Any, delivered: Any) -> str | None:
         same = isinstance(delivered, Decimal) and delivered == expected
         return None if same else "another number"
     if isinstance(expected, Set):
-        return (
-            None
-            if isinstance(delivered, list | tuple | Set)
-            and set(delivered) == set(expected)
-            and len(set(delivered)) == len(delivered)
-            else "another set"
-        )
+        return _set(expected, delivered)
     if isinstance(expected, list | tuple):
         if not isinstance(delivered, list | tuple) or len(delivered) != len(expected):
             return "another list"
@@ -120,7 +115,33 @@ def differs(expected: Any, delivered: Any) -> str | None:
         return None
     if isinstance(expected, Enum):
         expected = expected.value
-    return None if type(delivered) is type(expected) and delivered == expected else "differs"
+    if type(delivered) is type(expected) and delivered == expected:
+        return None
+    return _text(expected, delivered) if isinstance(expected, str) else "differs"
+
+
+def _set(expected: Set[Any], delivered: Any) -> str | None:
+    if not isinstance(delivered, list | tuple | Set):
+        return "not a list"
+    more = sorted(repr(v) for v in set(delivered) - set(expected))
+    less = sorted(repr(v) for v in set(expected) - set(delivered))
+    twice = len(set(delivered)) != len(delivered)
+    if not (more or less or twice):
+        return None
+    parts = [f"not served: {', '.join(more)}"] if more else []
+    parts += [f"left out: {', '.join(less)}"] if less else []
+    return "; ".join(parts + (["listed twice"] if twice else []))
+
+
+def _text(expected: str, delivered: Any) -> str:
+    if not isinstance(delivered, str):
+        return f"not text but {type(delivered).__name__}"
+    if expected.startswith(delivered):
+        return f"cut to {len(delivered)} of {len(expected)} characters"
+    folded = unicodedata.normalize("NFKD", expected).encode("ascii", "ignore").decode()
+    if delivered == folded or (delivered.isascii() and not expected.isascii()):
+        return "folded to ASCII"
+    return "other text"
 
 
 def _parse(read: Any, text: str) -> Any:
