@@ -6,6 +6,9 @@ value}}}``). Every stored record of a category is compared with that statement: 
 field the record fills must be stated (the check never silently compares less), and every
 stated field must hold. Text is compared exactly, numbers as exact decimals, moments as the
 same instant (stored in UTC), references through the referenced record's provider id.
+A stored ``provider_id`` answers the statement of the same id, or of the one id it ends with
+after a ``:`` (a plugin's namespace: ``statement:`` before a StatementId). Codes' labels a
+plugin adds beside codes kept in ``extra`` are legibility's to judge, not compared here.
 """
 
 from __future__ import annotations
