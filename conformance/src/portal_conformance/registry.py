@@ -21,6 +21,7 @@ from portal_conformance.rules import (
     completeness,
     declaration,
     delivery,
+    documents,
     legibility,
     rawfields,
     reconcile,
@@ -129,6 +130,13 @@ FAMILIES: tuple[Family, ...] = (
         completeness.no_silent_drop,
         _categories,
         "raw items in = records + rejections with a reason",
+    ),
+    Family(
+        "kept_files",
+        "completeness",
+        documents.kept_files,
+        _with(lambda f: f == "digest"),
+        "every document's digest names a kept file whose bytes match",
     ),
     Family(
         "raw_fields",
