@@ -20,7 +20,7 @@ def kept_files(h: Harness, category: str) -> None:
     run = h.require_main_ok()
     files = FileStore(run.portal.home)
     rows = h.rows(Document)
-    where = f"{files.root} of the main run, provider {h.name!r}"
+    where = f"the portal home's files/sha256 after the main sync of provider {h.name!r}"
     missing = [r["provider_id"] for r in rows if not files.has(r["digest"])]
     require(
         not missing,
