@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import synced_once
+from conftest import connect, synced_once
 from portal.cli import ExitCode, cli
 from portal.files import FileStore
 from portal.provider import sandbox_endpoints
@@ -182,3 +182,55 @@ def test_a_file_name_is_always_a_digest(tmp_path: Path) -> None:
             files.path(hostile)
     assert files.path(hashlib.sha256(b"x").hexdigest()).parent == files.root
     assert not os.listdir(tmp_path)  # asking makes nothing
+
+
+def test_a_file_cut_off_mid_download_is_fetched_again_and_kept_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection reset halfway through a PDF: the retry starts the file afresh."""
+    from portal.app import Portal
+    from portal.http import RetryPolicy
+    from portal.sandbox.chaos import Chaos
+
+    monkeypatch.setenv("PORTAL_VAULT", "file")
+    fast = RetryPolicy(initial_wait=0.01, max_wait=0.05)
+    with BankSandbox() as bank, Portal.open(home=tmp_path / "home", retry_policy=fast) as portal:
+        connect(portal, bank)
+        bank.set_chaos(Chaos(rate=0.15, kinds=("reset",), seed=3))
+        [result] = portal.sync(["bank"])
+        bank.set_chaos(None)
+        assert result.ok, result.error
+        files = [r.path for r in bank.requests if r.path.endswith("/file")]
+        assert len(files) > len(set(files))  # some PDFs were cut off and asked for again
+        stored = {d["provider_id"]: d for d in portal.store.rows(Document, "bank")}
+        store = FileStore(tmp_path / "home")
+        for statement in bank.ground_truth()["documents"]:
+            digest = str(stored[f"statement:{statement['StatementId']}"]["digest"])
+            assert store.path(digest).read_bytes() == statement_pdf(statement)
+        assert len(list(store.root.iterdir())) == len(stored)  # no half file left behind
+
+
+def test_a_large_file_streams_to_disk_and_is_never_held_in_memory(tmp_path: Path) -> None:
+    """32 MB kept through the transport (as keep_file does) costs a chunk or two of memory."""
+    import tracemalloc
+
+    import httpx
+
+    from hostile import HostileServer
+    from portal.http import KEEP, RetryPolicy, RetryTransport
+
+    size = 32 << 20  # /huge sends this many spaces
+    files = FileStore(tmp_path)
+    transport = RetryTransport(policy=RetryPolicy(attempts=1), max_bytes=64 << 20)
+    with HostileServer(huge_bytes=size) as server, httpx.Client(transport=transport) as client:
+        tracemalloc.start()
+        try:
+            with files.receiving() as receiving:
+                client.get(f"{server.url}/huge", extensions={KEEP: receiving})
+                kept = receiving.kept("application/pdf")
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert kept.sha256 == hashlib.sha256(b" " * size).hexdigest() and kept.size == size
+    assert files.path(kept.sha256).stat().st_size == size
+    assert peak < 2 << 20, f"{peak} bytes held for a {size}-byte file"
