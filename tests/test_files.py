@@ -9,6 +9,7 @@ import hashlib
 import os
 import re
 import stat
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -234,3 +235,19 @@ def test_a_large_file_streams_to_disk_and_is_never_held_in_memory(tmp_path: Path
     assert kept.sha256 == hashlib.sha256(b" " * size).hexdigest() and kept.size == size
     assert files.path(kept.sha256).stat().st_size == size
     assert peak < 2 << 20, f"{peak} bytes held for a {size}-byte file"
+
+
+def test_what_a_killed_download_left_is_swept_but_a_download_in_progress_is_not(
+    tmp_path: Path,
+) -> None:
+    from portal.files import STALE_SECONDS
+
+    files = FileStore(tmp_path)
+    files.keep_content(b"first", "text/plain")  # makes the folder
+    stale, fresh = files.root / ".incoming.dead.tmp", files.root / ".incoming.live.tmp"
+    stale.write_bytes(b"half a statement")
+    fresh.write_bytes(b"arriving")
+    old = time.time() - STALE_SECONDS - 60
+    os.utime(stale, (old, old))
+    FileStore(tmp_path).keep_content(b"second", "text/plain")  # a later sync's store
+    assert not stale.exists() and fresh.exists()

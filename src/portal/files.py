@@ -19,6 +19,7 @@ import hashlib
 import os
 import re
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from portal.errors import UserError
 from portal.private import new_private_file, open_private_folder
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
+STALE_SECONDS = 6 * 3600
+"""A temporary file this old is a download that was killed, not one still arriving."""
 _CHUNK = 64 * 1024
 
 
@@ -110,6 +113,7 @@ class FileStore:
 
     def __init__(self, home: Path) -> None:
         self.root = home / "files" / "sha256"
+        self._swept = False
 
     def __repr__(self) -> str:
         return f"FileStore({str(self.root)!r})"
@@ -177,7 +181,26 @@ class FileStore:
     def _open(self) -> int:
         # Both levels owner only: the folder's listing (which digests) is personal too.
         os.close(open_private_folder(self.root.parent, action="keep files in", hint=_HINT))
-        return open_private_folder(self.root, action="keep files in", hint=_HINT)
+        folder = open_private_folder(self.root, action="keep files in", hint=_HINT)
+        if not self._swept:
+            self._sweep(folder)
+            self._swept = False
+        return folder
+
+    @staticmethod
+    def _sweep(folder: int) -> None:
+        """Remove what downloads killed mid-way left (a SIGKILL runs no cleanup).
+
+        Only temporaries older than ``STALE_SECONDS``: another sync may be writing its own
+        right now, and no answer takes that long (``RequestLimits.answer_seconds``).
+        """
+        now = time.time()
+        for name in os.listdir(folder):
+            if name.startswith(".incoming.") and name.endswith(".tmp"):
+                with suppress(FileNotFoundError):
+                    info = os.stat(name, dir_fd=folder, follow_symlinks=False)
+                    if now - info.st_mtime > STALE_SECONDS:
+                        os.unlink(name, dir_fd=folder)
 
     @staticmethod
     def _hash(path: Path) -> str:
