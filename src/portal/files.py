@@ -184,7 +184,7 @@ class FileStore:
         folder = open_private_folder(self.root, action="keep files in", hint=_HINT)
         if not self._swept:
             self._sweep(folder)
-            self._swept = False
+            self._swept = True
         return folder
 
     @staticmethod
