@@ -44,6 +44,16 @@ def test_there_are_at_least_fifteen_variants_each_aimed_at_a_real_check() -> Non
         assert family in BY_NAME
 
 
+def test_every_family_of_the_registry_is_a_test_of_the_suite() -> None:
+    """A family registered but never collected would be a check no plugin ever meets."""
+    from portal_conformance import checks
+    from portal_conformance.registry import FAMILIES
+
+    for family in FAMILIES:
+        test = getattr(checks, f"test_{family.name}", None)
+        assert callable(test), f"checks.py has no test_{family.name}"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_broken_variant_fails_its_check(variant: str, tmp_path: Path) -> None:

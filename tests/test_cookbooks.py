@@ -1,10 +1,12 @@
 """Every cookbook's code runs: its Python blocks make the plugin, its shell blocks drive it."""
 
+import ast
 import os
 import re
 import shlex
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -79,20 +81,137 @@ def assert_ci_runs_the_cookbook(text: str, shell: list[str]) -> None:
     assert steps == [line for block in shell[1:] for line in block.strip().splitlines()]
 
 
+def _span(node: ast.stmt) -> tuple[int, int]:
+    """The 0-based [start, end) lines of a definition, its decorators included."""
+    decorators = getattr(node, "decorator_list", [])
+    start = min([node.lineno, *(d.lineno for d in decorators)])
+    assert node.end_lineno is not None
+    return start - 1, node.end_lineno
+
+
+def _name(node: ast.stmt) -> str | None:
+    if isinstance(node, ast.FunctionDef | ast.ClassDef):
+        return node.name
+    if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+        return node.targets[0].id
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+        return node.target.id
+    return None
+
+
+Body = Callable[[list[str]], list[ast.stmt]]
+
+
+def _merged(
+    lines: list[str], body_of: Body, shown: list[str], nodes: list[ast.stmt], gap: int
+) -> list[str]:
+    """``lines`` with the block's ``nodes`` (their text in ``shown``) put into the body
+    ``body_of`` finds: each replaces its namesake; a new one goes just before the next of
+    ``nodes`` that the body has, else after the body's end, ``gap`` blank lines apart."""
+    pending: list[list[str]] = []
+    for node in nodes:
+        start, end = _span(node)
+        same = [n for n in body_of(lines) if _name(n) == _name(node)]
+        if not same:
+            pending.append(shown[start:end])
+            continue
+        first, last = _span(same[0])
+        before = [line for text in pending for line in (*text, *[""] * gap)]
+        lines = [*lines[:first], *before, *shown[start:end], *lines[last:]]
+        pending = []
+    if pending:
+        end = _span(body_of(lines)[-1])[1]
+        after = [line for text in pending for line in ([""] * gap + text)]
+        lines = [*lines[:end], *after, *lines[end:]]
+    return lines
+
+
+def _top(lines: list[str]) -> list[ast.stmt]:
+    return ast.parse("\n".join(lines)).body
+
+
+def _class_body(name: str) -> Body:
+    return lambda lines: next(n for n in _top(lines) if _name(n) == name).body  # type: ignore[attr-defined]
+
+
+def apply_edit(path: Path, block: str) -> None:
+    """Put a cookbook block into a file as the cookbook says it goes: a definition replaces
+    the one of its name (a class's methods one by one), a new one goes before the next of
+    the block's definitions that the file has (else at the end of the file, or of its
+    class), and new imports go after the file's own."""
+    shown = block.splitlines()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    nodes = ast.parse(block).body
+    had = {_name(n) for n in _top(lines) if isinstance(n, ast.ClassDef)}
+    for node in [n for n in nodes if isinstance(n, ast.Import | ast.ImportFrom)]:
+        text = shown[node.lineno - 1 : node.end_lineno]
+        if text[0] not in lines:
+            imports = [n for n in _top(lines) if isinstance(n, ast.Import | ast.ImportFrom)]
+            last = _span(imports[-1])[1]
+            lines = [*lines[:last], *text, *lines[last:]]
+    for node in nodes:
+        if isinstance(node, ast.ClassDef) and node.name in had:
+            lines = _merged(lines, _class_body(node.name), shown, node.body, gap=1)
+    rest = [
+        n
+        for n in nodes
+        if not isinstance(n, ast.Import | ast.ImportFrom)
+        and not (isinstance(n, ast.ClassDef) and n.name in had)
+    ]
+    lines = _merged(lines, _top, shown, rest, gap=2)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def follow(text: str, cwd: Path, env: dict[str, str]) -> list[str]:
+    """Follow a cookbook in order, as a person would: run each shell block's commands in a
+    terminal (``cd`` moves it) and put each named code block into its file.
+
+    ``pip install -e DIR`` is not run for real (the test's environment is shared): the
+    package's source goes on the path, and a one-line plugins folder stands in for its
+    entry point, which is what an editable install amounts to. Returns what each command
+    printed.
+    """
+    outputs = []
+    for kind, name, block in re.findall(r"```(\w+) ?(\S*)\n(.*?)```", text, re.S):
+        if kind == "python" and name:
+            apply_edit(cwd / name, block)
+            continue
+        if kind != "sh":
+            continue
+        for line in block.strip().splitlines():
+            words = shlex.split(line)
+            if words[0] == "cd":
+                cwd = cwd / words[1]
+            elif words[:3] == ["pip", "install", "-e"]:
+                package = cwd / words[3].split("[")[0]
+                [module] = [p.name for p in (package / "src").iterdir() if p.is_dir()]
+                shim = cwd.parent / "entry-points"
+                shim.mkdir()
+                (shim / f"{module}.py").write_text(f"from {module}.plugin import *  # noqa\n")
+                env["PYTHONPATH"] = str(package / "src")
+                env["PORTAL_PLUGINS_DIR"] = str(shim)
+            else:
+                outputs += run_shell_block(line, cwd, env)
+    return outputs
+
+
 @pytest.mark.slow
-def test_writing_a_provider_plugin(tmp_path: Path) -> None:
+def test_writing_a_provider_plugin_from_plugin_new_to_gold(tmp_path: Path) -> None:
     text = (ROOT / "cookbooks" / "writing-a-provider-plugin.md").read_text(encoding="utf-8")
-    folder = tmp_path / "my-plugins"
-    folder.mkdir()
-    (folder / "acme.py").write_text("\n\n".join(blocks(text, "python")), encoding="utf-8")
     env = {**os.environ, "PORTAL_HOME": str(tmp_path / "home")}
     env.pop("PORTAL_PLUGINS_DIR", None)
-    outputs = [out for block in blocks(text, "sh") for out in run_shell_block(block, tmp_path, env)]
-    providers, sync, status, conformance = outputs
-    assert "Acme Credit Union" in providers
-    assert "acme" in sync and "250" in sync  # every transaction the sandbox holds
-    assert "acme" in status
-    assert "3 passed" in conformance
+    new, sync, documents, tests, _conformance = follow(text, tmp_path, env)
+    assert "Wrote" in new
+    # Every statement the sandbox serves is a document, its file kept.
+    assert re.search(r"Documents\W+\d+", sync), sync
+    assert re.search(r"Rejected\D+0\b", sync), sync
+    listed = re.findall(r"│ (kept|missing|changed) +│$", documents, re.M)
+    assert listed and set(listed) == {"kept"}, documents
+    assert " passed" in tests and " failed" not in tests
+    report = (tmp_path / "portal-acme" / "conformance.md").read_text(encoding="utf-8")
+    assert "tier: **gold**" in report, report
+    assert "| FAIL |" not in report
+    assert "| `test_kept_files[documents]` | pass |" in report, report
 
 
 @pytest.mark.slow

@@ -105,6 +105,8 @@ def normalise(stream, item, ref):
         if type(entity).__name__ == "Transaction":  # values the conformance suite quotes
             entity.description = HOSTILE
             entity.provider_id += HOSTILE
+        if type(entity).__name__ == "Document":  # a title the documents listing shows
+            entity.title = HOSTILE
     return entities
 '''
 
@@ -287,6 +289,9 @@ def test_every_command_shows_hostile_text_inert(
         bank.add_fault(Fault(path="/accounts$", status=400, times=5))
         sweep.run("sync", expect=6)  # a failure naming the hostile provider
         sweep.run("status", expect=0)  # the failure's reason and the rejection reasons
+        sweep.run("documents", expect=0)  # the documents' titles
+        out = str(tmp_path / f"doc{TITLE}.pdf")
+        sweep.run("documents", "save", HOSTILE, "--out", out, expect=3)  # the id asked for
 
     statement = tmp_path / f"statement{TITLE}{BIDI}.csv"
     statement.write_text(STATEMENT, encoding="utf-8")

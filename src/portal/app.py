@@ -31,6 +31,7 @@ from portal.engine.runner import Job, run_all
 from portal.engine.sync import NoProgress, SyncProgress, SyncResult, run_sync
 from portal.engine.watch import Unanswered, Watch
 from portal.errors import ConfigError, NotConnected, PortalError, UserError
+from portal.files import FileStore
 from portal.http import ProviderClient, RetryPolicy, RetryTransport
 from portal.limits import Limiter
 from portal.plugins import Plugins
@@ -393,6 +394,7 @@ class Portal:
             token_endpoint=provider.oauth.token_url,
             base_url=provider.api_base,
             transport=transport,
+            files=FileStore(self.home),
             timeout=httpx.Timeout(30.0, connect=10.0),
         )
         return client

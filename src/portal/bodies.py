@@ -70,9 +70,18 @@ class _Inflate:
 
 
 def read_body(
-    response: httpx.Response, where: str, *, max_bytes: int, started: float, seconds: float
+    response: httpx.Response,
+    where: str,
+    *,
+    max_bytes: int,
+    started: float,
+    seconds: float,
+    sink: Callable[[bytes], None] | None = None,
 ) -> bytes:
     """The decoded body of ``response``, read within ``max_bytes`` and ``seconds``.
+
+    With ``sink``, each decoded chunk is handed to it as it arrives instead (a file kept
+    to disk, never whole in memory) and the body returned is empty.
 
     ``started`` is the ``time.monotonic()`` at which the request was sent; ``where`` names
     the request (no query string) in the errors. Raises ProviderError when the body, as
@@ -82,6 +91,9 @@ def read_body(
     if response.is_stream_consumed:  # made in memory (a mock transport), decoded already
         if len(response.content) > max_bytes:
             raise _too_large(where, max_bytes)
+        if sink is not None:
+            sink(response.content)
+            return b""
         return response.content
     encoding = response.headers.get("Content-Encoding", "").strip().lower()
     if "," in encoding:
@@ -99,7 +111,7 @@ def read_body(
         if decoded > max_bytes:
             raise _too_large(where, max_bytes)
         if out:
-            chunks.append(out)
+            (chunks.append if sink is None else sink)(out)
         return max_bytes - decoded + 1
 
     received = 0

@@ -8,7 +8,6 @@ import json
 import os
 import re
 import secrets
-import stat
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
@@ -16,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
-from portal.errors import UserError
+from portal.private import new_private_file, open_private_folder
 from portal.record.model import ENTITIES, Entity, nested_titles, titles
 from portal.store import Store
 
@@ -97,44 +96,12 @@ def export(store: Store, out: Path, fmt: str, provider: str | None = None) -> di
     return manifest
 
 
-def open_private_folder(out: Path) -> int:
-    """``out`` as an open folder only its owner can use (0700), made if it is missing.
-
-    An existing folder that others could read is tightened; a symbolic link, something
-    that is not a folder, or a folder owned by someone else is refused with an error.
-    The folder is opened without following a link, and files are then made relative to
-    that open folder, so swapping the path for a link afterwards changes nothing.
-    """
-    try:
-        out.mkdir(mode=0o700, parents=True, exist_ok=True)
-        folder = os.open(out, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-    except OSError as error:
-        kind = "a symbolic link" if out.is_symlink() else "not a folder portal can write"
-        raise UserError(
-            f"Cannot export into {out}: it is {kind} ({error.strerror}).",
-            hint="Give --out a new folder, or a folder of your own.",
-        ) from None
-    info = os.fstat(folder)
-    if info.st_uid != os.getuid():
-        os.close(folder)
-        raise UserError(
-            f"Cannot export into {out}: the folder belongs to another user.",
-            hint="Give --out a new folder, or a folder of your own.",
-        )
-    if stat.S_IMODE(info.st_mode) != 0o700:  # personal data: owner only, whatever was there
-        os.fchmod(folder, 0o700)
-    return folder
-
-
 @contextmanager
 def _new_file(folder: int, name: str, written: list[tuple[str, str]]) -> Iterator[IO[str]]:
     """A new 0600 file in ``folder``, under a temporary name recorded in ``written``."""
     temporary = f".{name}.{secrets.token_hex(8)}.tmp"
-    # O_EXCL and O_NOFOLLOW: the file is ours and new, never a link planted at the name.
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
-    fd = os.open(temporary, flags, 0o600, dir_fd=folder)
+    fd = new_private_file(folder, temporary)
     written.append((temporary, name))
-    os.fchmod(fd, 0o600)  # whatever the umask
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
         yield handle
 

@@ -37,10 +37,13 @@ from portal.bodies import (
 )
 from portal.engine.prefetch import interleaved
 from portal.errors import AuthError, ProviderError, RetryableError
+from portal.files import FileStore, KeptFile, Receiving
 from portal.jsonbody import UnusableJSON, decode_json
 from portal.limits import Limiter
 from portal.provider import Page, Provider, RequestLimits, is_loopback
 
+KEEP = "portal.keep"
+"""The request extension that sends a body to a ``portal.files.Receiving`` (``keep_file``)."""
 _ENCODING_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 T = TypeVar("T")
 
@@ -197,6 +200,7 @@ class RetryTransport(httpx.BaseTransport):
 
     def _attempt(self, request: httpx.Request) -> httpx.Response:
         where = _where(request)
+        receiving: Receiving | None = request.extensions.get(KEEP)
         # Only what read_body decodes within a bound; httpx would add br and zstd if installed.
         if request.headers.get("Accept-Encoding", "").strip().lower() != "identity":
             request.headers["Accept-Encoding"] = ACCEPTED_ENCODINGS
@@ -212,6 +216,8 @@ class RetryTransport(httpx.BaseTransport):
                         max_bytes=self.max_bytes,
                         started=started,
                         seconds=self.answer_seconds,
+                        # A file to keep starts afresh at each attempt, and goes to disk.
+                        sink=receiving.start() if receiving is not None else None,
                     )
         except httpx.TimeoutException as error:
             if time.monotonic() >= started + self.answer_seconds:  # dribbled, not stalled
@@ -309,6 +315,7 @@ class ProviderClient(OAuth2Client):
         keeper: TokenKeeper,
         *,
         transport: RetryTransport | None = None,
+        files: FileStore | None = None,
         **kwargs: Any,
     ) -> None:
         self.retry_transport = transport or RetryTransport(
@@ -318,6 +325,7 @@ class ProviderClient(OAuth2Client):
         )
         super().__init__(token=keeper.current().as_dict(), transport=self.retry_transport, **kwargs)
         self.provider = provider
+        self.files = files
         self._keeper = keeper
 
     def __repr__(self) -> str:
@@ -377,6 +385,33 @@ class ProviderClient(OAuth2Client):
         fetched again, within the same bounded number of attempts as any retry.
         """
         return self._fetched_whole(url, params, self._json_of)
+
+    def keep_file(self, url: str, params: Mapping[str, Any] | None = None) -> KeptFile:
+        """GET the file at ``url`` and keep it in the portal home; return its digest and size.
+
+        The body streams to disk as it arrives, hashed on the way, within the provider's
+        ``max_bytes`` (never whole in memory); a retried attempt starts the file afresh,
+        and only a whole file takes its digest as its name (``portal.files``). Put the
+        returned ``sha256`` in the ``Document``: that is how the document carries its file.
+        Status codes are checked as ``get_json`` checks them.
+        """
+        files = self._file_store()
+        with files.receiving() as receiving:
+            response = self._checked(self.get(url, params=params, extensions={KEEP: receiving}))
+            kind = response.headers.get("Content-Type", "application/octet-stream")
+            return receiving.kept(kind.split(";")[0].strip() or "application/octet-stream")
+
+    def keep_content(self, content: bytes, content_type: str) -> KeptFile:
+        """Keep bytes the plugin holds already (a document that is the resource itself)."""
+        return self._file_store().keep_content(content, content_type)
+
+    def _file_store(self) -> FileStore:
+        if self.files is None:
+            raise ProviderError(
+                f"{self.provider.display_name}'s client was made without a file store.",
+                hint="Make the client through portal.app.Portal, which gives it the home's.",
+            )
+        return self.files
 
     def get_parsed(
         self,

@@ -22,6 +22,7 @@ from portal_conformance.rules import (
     credentials,
     declaration,
     delivery,
+    documents,
     legibility,
     rawfields,
     reconcile,
@@ -138,6 +139,13 @@ FAMILIES: tuple[Family, ...] = (
         completeness.no_silent_drop,
         _categories,
         "raw items in = records + rejections with a reason",
+    ),
+    Family(
+        "kept_files",
+        "completeness",
+        documents.kept_files,
+        _with(lambda f: f == "digest"),
+        "every document's digest names a kept file whose bytes match",
     ),
     Family(
         "raw_fields",

@@ -109,7 +109,9 @@ class RecurringPayment(Entity):
     kind_label: Text = field("Kind (label)", "The kind of recurring payment in words.")
     payee: Text = field("Payee", "Who is paid.")
     reference: Text | None = field("Reference", "The payment reference.", default=None)
-    amount: Money | None = money("Amount", "The amount of each payment, if fixed.", default=None)
+    amount: Money | None = money(
+        "Amount", "What the customer pays each time (positive), if fixed.", default=None
+    )
     currency: Currency | None = field("Currency", "ISO 4217 currency of the amount.", default=None)
     frequency: str | None = field("Frequency", "Provider's code for how often.", default=None)
     frequency_label: Text | None = field("Frequency (label)", "How often, in words.", default=None)

@@ -18,7 +18,9 @@ class BillLine(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     description: Text = field("Description", "The line as the bill shows it.")
-    amount: Money = field("Amount", "The line's amount; negative for a credit.")
+    amount: Money = field(
+        "Amount", "The line's amount: positive a charge to the customer, negative a credit."
+    )
     category_code: str | None = field(
         "Category code", "Provider's code for the kind of charge.", default=None
     )
@@ -40,7 +42,11 @@ class Bill(Entity):
     due_on: date | None = field("Due on", "Date payment is due.", default=None)
     period_start: date = field("Period from", "First day the bill covers.")
     period_end: date = field("Period to", "Last day the bill covers.")
-    total: Money = money("Total", "The amount billed; the sum of the lines.")
+    total: Money = money(
+        "Total",
+        "The amount billed, positive when the customer owes it (negative: a credit to them);"
+        " the sum of the lines.",
+    )
     currency: Currency = field("Currency", "ISO 4217 currency of the amounts.")
     status: str = field("Status", "Provider's status code (issued, paid, overdue).")
     status_label: Text = field("Status (label)", "The status in words.")

@@ -6,6 +6,12 @@ The engine then fills in the provenance (``id``, ``provider``, ``connection_id``
 ``consent_id``, ``fetched_at``, ``raw_id``) and the store writes them to the tables in
 ``portal.record.tables``.
 
+Every amount is signed from the customer's side (``docs/record-model.md`` states the rule
+once, with a table for every kind of account): a balance or a movement of money is positive
+when it is to their good (money in, held, a debt paid off) and negative when it is against
+them (money out, owed); a bill, a price or an order states what they pay as positive and
+what they get back as negative.
+
 No ``from __future__ import annotations`` here: SQLModel needs the real annotations.
 """
 
@@ -105,7 +111,8 @@ class Balance(Entity):
     account_id: str = field("Account", "Portal id of the account.", index=True)
     amount: Money = money(
         "Amount",
-        "The balance (money, or a count of points); negative when the customer owes the provider.",
+        "The balance from the customer's side (money, or points): positive what they hold or"
+        " can spend, negative what they owe (an overdraft, a card balance, a loan).",
     )
     currency: Currency | None = field(
         "Currency", "ISO 4217 currency of a money balance; empty for points.", default=None
@@ -142,7 +149,11 @@ class Transaction(Entity):
     value_at: Timestamp | None = moment(
         "Value date", "When the money actually moved, if known.", default=None
     )
-    amount: Money = money("Amount", "Signed amount: positive is money in, negative money out.")
+    amount: Money = money(
+        "Amount",
+        "From the customer's side: positive is money in or debt paid off, negative money out"
+        " or debt taken on (a card purchase is negative, a payment to the card positive).",
+    )
     currency: Currency = field("Currency", "ISO 4217 currency of the amount.")
     status: str = field("Status", "Provider's status code (booked, pending).")
     status_label: Text = field("Status (label)", "The status in words.")
@@ -168,7 +179,7 @@ class Transaction(Entity):
     )
     balance_after: Money | None = money(
         "Balance after",
-        "Running balance after this transaction, if the provider gives it.",
+        "Running balance after this transaction, signed as a balance, if the provider gives it.",
         default=None,
     )
 

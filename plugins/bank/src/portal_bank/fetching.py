@@ -2,17 +2,16 @@
 
 Each resource is one page per account, its stream named ``resource:account id``. Statements
 are fetched from where the last sync stopped (a statement never changes once issued), and
-each statement's PDF is downloaded once, to record its SHA-256 and size: a statement is a
-document, and a document is known by its content.
+each statement's PDF is downloaded once and kept in the portal home (``portal.files``),
+named by its SHA-256: a statement is a document, and a document carries its file.
 
 Every answer is read as the specification allows it: ``"Data": {}`` is an empty list, an
 item without its id is numbered among its twins (``portal_bank.identity``), and a statement
-without a ``StatementId`` (so without a file to download) is measured as its own JSON.
+without a ``StatementId`` (so without a file to download) keeps its own JSON as its file.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -110,7 +109,7 @@ def statements(client: ProviderClient, cursors: Cursors, account_id: str) -> Ite
         item[statement_mapping.FILE] = (
             _measure(client, f"{path}/{statement_id}/file")
             if isinstance(statement_id, str) and statement_id
-            else _measure_resource(item)
+            else _measure_resource(client, item)
         )
         ends.append(instant(item.get("EndDateTime")))
     known = [end for end in ends if end is not None]
@@ -128,35 +127,12 @@ def instant(value: Any) -> datetime | None:
     return parsed if parsed is not None and parsed.tzinfo is not None else None
 
 
-def _measure_resource(item: dict[str, Any]) -> dict[str, Any]:
+def _measure_resource(client: ProviderClient, item: dict[str, Any]) -> dict[str, Any]:
     """A statement with no file of its own: its resource, as canonical JSON, is the document."""
     content = json.dumps(item, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-    return {
-        "content_type": "application/json",
-        "sha256": hashlib.sha256(content).hexdigest(),
-        "size": len(content),
-    }
+    return client.keep_content(content, "application/json").as_dict()
 
 
 def _measure(client: ProviderClient, url: str) -> dict[str, Any]:
-    """Download a file and return its media type, SHA-256 and size (not the content)."""
-    response = client.get(url)
-    if response.status_code >= 400:
-        raise ProviderError(
-            f"{client.provider.display_name} answered {response.status_code} to {url}.",
-            hint="Try again later; if it persists, report it to the plugin's authors.",
-        )
-    content = response.content
-    declared = response.headers.get("Content-Length")
-    if declared is not None and int(declared) != len(content):
-        raise ProviderError(
-            f"{client.provider.display_name} sent {len(content)} of {declared} bytes of {url}.",
-            hint="Run portal sync again; nothing from this page was stored.",
-        )
-    return {
-        "content_type": response.headers.get("Content-Type", "application/octet-stream")
-        .split(";")[0]
-        .strip(),
-        "sha256": hashlib.sha256(content).hexdigest(),
-        "size": len(content),
-    }
+    """Download a statement's file into the portal home; return its media type, SHA-256, size."""
+    return client.keep_file(url).as_dict()

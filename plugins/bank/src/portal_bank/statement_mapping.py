@@ -1,7 +1,7 @@
 """Statements as records: each one a ``Document``, and a card statement also a ``Bill``.
 
 A statement is a document the bank issued, identified by the SHA-256 of its file (which
-``fetch`` downloads and measures into ``portal:file``). A statement without a
+``fetch`` keeps in the portal home, and describes in ``portal:file``). A statement without a
 ``StatementId`` (the specification makes it optional) has no file to download: the
 statement resource itself is the document then, measured as canonical JSON. A statement
 that asks for a payment by a date (a credit card's) and states its balances is also a

@@ -33,7 +33,7 @@ OFX_ACCOUNT_TYPES = {
 }
 OFX_BALANCE_TYPES = {
     "LEDGERBAL": "Ledger balance (booked)",
-    "AVAILBAL": "Available balance",
+    "AVAILBAL": "Available to spend (on a card: the credit left)",
 }
 
 # The transaction type codes UK banks write in midata files.
