@@ -38,6 +38,7 @@ from portal_retailer.dataset import (
 )
 from portal_retailer.sandbox import CLIENT_ID, RetailerSandbox
 from test_sandbox import REDIRECT, authorize, pkce, redirected
+from values import differences
 
 Synced = tuple[Portal, RetailerSandbox, SyncResult]
 
@@ -291,3 +292,8 @@ def test_the_demo_syncs_the_retailer(tmp_path: Path) -> None:
             assert isinstance(every.get("retailer"), RetailerSandbox)
         [result] = demo_sync(portal, ["retailer"])
     assert result.ok and result.records["purchases"] == 64
+
+
+def test_every_stored_value_is_what_the_sandbox_says_it_means(synced: Synced) -> None:
+    portal, shop, _ = synced
+    assert differences(portal, "retailer", shop.expected_records()) == []

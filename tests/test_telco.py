@@ -33,6 +33,7 @@ from portal.sandbox.chaos import Chaos
 from portal_telco import labels
 from portal_telco.metering import usage as normalise_usage
 from portal_telco.sandbox import CLIENT_ID, TelcoSandbox
+from values import differences
 
 LONDON = ZoneInfo("Europe/London")
 TABLES = ["party", "accounts", "products", "bills", "usage", "consents", "processing"]
@@ -327,3 +328,9 @@ def test_dates_are_the_days_the_bill_prints(synced: Portal, telco: TelcoSandbox)
         row = bills[served["id"]]
         assert row["issued_on"] == datetime.fromisoformat(served["billDate"]).date()
         assert row["period_start"].day in (1, 25)  # local midnight, never the day before in UTC
+
+
+def test_every_stored_value_is_what_the_sandbox_says_it_means(
+    synced: Portal, telco: TelcoSandbox
+) -> None:
+    assert differences(synced, "telco", telco.expected_records()) == []
