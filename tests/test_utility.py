@@ -23,6 +23,7 @@ from portal.record import Account, Bill, Consent, Party, Processing, Product, Us
 from portal.sandbox import Chaos
 from portal_utility import espi
 from portal_utility.sandbox import UtilitySandbox
+from values import differences
 
 LONDON = ZoneInfo("Europe/London")
 TABLES = ["party", "accounts", "products", "bills", "usage", "consents", "processing"]
@@ -370,3 +371,11 @@ def test_a_feed_cut_short_is_fetched_again_by_the_client_and_one_always_cut_is_n
     assert "sent a body portal cannot read from GET http://127.0.0.1:" in result.error.message
     assert "IntervalBlock" in result.error.message
     assert "not well-formed XML" in result.error.message
+
+
+def test_every_stored_value_is_what_the_sandbox_says_it_means(
+    synced: Portal, utility: UtilitySandbox
+) -> None:
+    # Among them: an agreement that starts at a London midnight in summer time opened that
+    # London day, not the UTC day before.
+    assert differences(synced, "utility", utility.expected_records()) == []

@@ -33,6 +33,7 @@ from portal_utility.customer import (
 )
 from portal_utility.dataset import DemoUtility
 from portal_utility.espi import ESPI
+from portal_utility.expected import expected
 from portal_utility.feeds import HOSTILE, Entry, entry_xml, feed_xml
 from portal_utility.plugin import SCOPE
 from portal_utility.resources import RESOURCE, Resources
@@ -220,6 +221,16 @@ class UtilitySandbox(Sandbox):
                     "processing": processing_json()["purposes"],
                 }
             )
+
+    def expected_records(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """What each served resource must say in the record (``portal_utility.expected``)."""
+        variant = self.utility.variant
+
+        def serve(entry: Entry) -> Entry | None:
+            return variant.serve(entry) if entry.namespace == ESPI else entry
+
+        with self.utility.lock:
+            return copy.deepcopy(expected(self.resources, serve))
 
     def register_routes(self, app: flask.Flask, require: Require) -> None:
         """The Connect My Data resources, plus Demo Energy's product and privacy API."""
