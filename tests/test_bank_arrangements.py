@@ -94,7 +94,10 @@ def test_a_standing_order_with_a_final_payment(synced: Synced) -> None:
     assert sister["frequency_label"] == "Every month on day 28"
     assert sister["first_payment_on"] == date(2025, 3, 28)
     assert sister["next_payment_on"] == date(2026, 11, 30)  # the 28th is a Saturday
-    assert sister["last_payment_on"] == date(2026, 12, 28)  # the final payment
+    # The most recent payment made (LastPaymentDateTime), not the final one still due,
+    # which stays in extra as served.
+    assert sister["last_payment_on"] == date(2026, 10, 28)
+    assert sister["extra"]["FinalPaymentDateTime"] == "2026-12-28T00:00:00+00:00"
     assert sister["extra"]["NumberOfPayments"] == "22"
     paid = [t for t in rows(portal, Transaction) if t["reference"] == "LOAN REPAYMENT"]
     assert len(paid) == 20 and {t["amount"] for t in paid} == {Decimal("-75.00")}

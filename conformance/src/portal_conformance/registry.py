@@ -27,6 +27,7 @@ from portal_conformance.rules import (
     resilience,
     security,
     stability,
+    values,
     variants,
 )
 
@@ -115,6 +116,13 @@ FAMILIES: tuple[Family, ...] = (
         completeness.parents_resolve,
         _with(lambda f: f in _PARENTS),
         "every parent reference resolves",
+    ),
+    Family(
+        "values",
+        "completeness",
+        values.values,
+        _categories,
+        "every stored value equals what the sandbox states it served, field by field",
     ),
     Family(
         "matches_served",

@@ -123,6 +123,27 @@ class Sandbox:
         """
         return {}
 
+    def expected_records(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """What each record must say, by category and provider id, for what is served now.
+
+        The conformance suite's ``values`` contract: ``{category: {provider_id: {field:
+        value}}}`` for every item this sandbox serves right now (not those a correct plugin
+        rejects), written from the provider's published specification, never from the
+        plugin's mapping code: the sandbox is the provider's double and states what its data
+        means. Values are in the record model's Python types: ``str`` exactly as it must be
+        stored (no truncation, folding or re-encoding); ``Decimal`` signed as the record
+        defines it (positive is money in) and compared as numbers (``1.10 == 1.1``);
+        ``date``; aware ``datetime``, compared as the same instant (and the stored one must
+        be UTC); codes as the record stores them, labels in the published code list's words;
+        a ``list`` where order carries meaning, a ``set``/``frozenset`` where it carries none
+        (a consent's permissions); nested models as dicts (a list of them as a list of
+        dicts). A field referring to another record (``account_id``, any ``<entity>_id``)
+        is stated as the provider's id of that record. A key of ``extra`` may be stated as
+        ``"extra.<key>"``, or ``extra`` whole. ``None`` states that the field is left empty.
+        Every field the stored record fills must be stated; the base class states nothing.
+        """
+        return {}
+
     def extra_token_fields(self, client_id: str, scope: str) -> dict[str, Any]:
         """Extra fields for the token responses of a new grant (e.g. a bank's ``consent_id``).
 

@@ -80,7 +80,7 @@ def direct_debit(item: dict[str, Any], ref: Ref) -> list[Entity]:
 
 
 def standing_order(item: dict[str, Any], ref: Ref) -> list[Entity]:
-    """An OBStandingOrder6. Its last payment is the final one when it has an end."""
+    """An OBStandingOrder6. Its last payment is the most recent one made (or the final one)."""
     status = item.get("StandingOrderStatusCode") or ""
     amount, currency = _money(item.get("NextPaymentAmount") or item.get("FirstPaymentAmount"))
     creditor = item.get("CreditorAccount") or {}
@@ -103,8 +103,10 @@ def standing_order(item: dict[str, Any], ref: Ref) -> list[Entity]:
             else NOT_STATED,
             first_payment_on=_day(item.get("FirstPaymentDateTime")),
             next_payment_on=_day(item.get("NextPaymentDateTime")),
+            # LastPaymentDateTime is the most recent payment made; FinalPaymentDateTime
+            # the last one due, which may still be ahead (OBStandingOrder6).
             last_payment_on=_day(
-                item.get("FinalPaymentDateTime") or item.get("LastPaymentDateTime")
+                item.get("LastPaymentDateTime") or item.get("FinalPaymentDateTime")
             ),
             extra=_rest(
                 item,

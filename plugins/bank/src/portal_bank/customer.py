@@ -222,3 +222,18 @@ def preferences() -> list[dict[str, Any]]:
         }
         for i, (channel, purpose, status, day) in enumerate(rows, 1)
     ]
+
+
+SPLIT_MEMOS = {
+    "R KOWALSKI": (
+        "Zoë's 30th at Café Señor Pérez, split five ways: starters, two bottles of the"
+        " Grüner Veltliner, the crème brûlée everyone shared, and the taxi home to Brixton"
+        " (Łukasz paid the cab, so this also settles what I owed him from the Kraków weekend"
+        " in March - the żurek, the museum tickets and half of the Airbnb). Thanks again for"
+        " organising it all, it was so wonderful to see everyone together again! See you at the"
+        " next one, and do send me the photos from the evening when you have a moment xx"
+    ),
+}
+"""Free text as friends write it: Open Banking allows 500 characters of
+TransactionInformation, accents and all, and one memo uses them all (a plugin that cuts
+or folds text cannot hide it)."""

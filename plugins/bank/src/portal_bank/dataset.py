@@ -34,6 +34,7 @@ from portal_bank.customer import (
     PERMISSIONS,
     SALARY,
     SHOPPING,
+    SPLIT_MEMOS,
     START,
     SUBSCRIPTIONS,
     TFL,
@@ -215,7 +216,8 @@ class DemoBank:
             if life.random() < 0.04:
                 friend = life.choice(["T OYELARAN", "R KOWALSKI", "J NGUYEN"])
                 when, pence = at(day, 20, life.randint(0, 59)), life.randint(12, 60) * 100 + 50
-                self._entry(self.current_id, when, pence, "FPI", f"{friend} DINNER SPLIT",
+                memo = SPLIT_MEMOS.get(friend, "DINNER SPLIT")
+                self._entry(self.current_id, when, pence, "FPI", f"{friend} {memo}",
                             party=self._payee(friend))  # fmt: skip
         self._clock_change_nights()
         self._pay_card_statements()

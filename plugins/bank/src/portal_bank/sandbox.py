@@ -135,6 +135,17 @@ class BankSandbox(Sandbox):
             for key, items in self.planted_truth().items()
         }
 
+    def expected_records(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """What each record must say of what is served now, per Open Banking's meaning
+        (``portal_bank.expected``); items the ``forbidden`` variant broke are not expected."""
+        from portal_bank.expected_more import expected_records
+
+        served = {
+            key: [item for item in items if FORBIDDEN not in item]
+            for key, items in self.planted_truth().items()
+        }
+        return expected_records(served)
+
     def planted_truth(self) -> dict[str, list[dict[str, Any]]]:
         """``ground_truth``, with each item the ``forbidden`` variant broke noting how.
 
