@@ -21,9 +21,12 @@ from portal.importing import BadFile, import_file
 from portal.provider import sandbox_endpoints
 from portal.record import Account, Bill, Consent, Party, Processing, Product, Usage
 from portal.sandbox import Chaos
+from portal_conformance.failures import CheckFailed
+from portal_conformance.harness import Harness
+from portal_conformance.registry import run_check
 from portal_utility import espi
 from portal_utility.sandbox import UtilitySandbox
-from values import differences
+from values import differences, spoiling_one_value
 
 LONDON = ZoneInfo("Europe/London")
 TABLES = ["party", "accounts", "products", "bills", "usage", "consents", "processing"]
@@ -379,3 +382,18 @@ def test_every_stored_value_is_what_the_sandbox_says_it_means(
     # Among them: an agreement that starts at a London midnight in summer time opened that
     # London day, not the UTC day before.
     assert differences(synced, "utility", utility.expected_records()) == []
+
+
+def test_a_name_folded_to_ascii_in_delivery_fails_the_values_check(tmp_path: Path) -> None:
+    plugins = spoiling_one_value(
+        tmp_path / "plugins", "customer", "customer:1", "full_name", "value.replace('á', 'a')"
+    )
+    with (
+        Harness("utility", tmp_path / "work", plugins_dir=plugins) as harness,
+        pytest.raises(CheckFailed) as failed,
+    ):
+        run_check(harness, "values", "party")
+    message = str(failed.value)
+    assert "provider_id=customer:1" in message
+    assert "full_name served as 'Siobhán Ashworth', delivered as 'Siobhan Ashworth'" in message
+    assert "(folded to ASCII)" in message

@@ -1,85 +1,81 @@
 """Stored records against a sandbox's ``expected_records``, value by value.
 
-The comparison the conformance suite's ``values`` check makes, written out for the plugin
-tests that prove a sandbox's expectations against a real sync: every field a stored record
-fills must be stated for its provider id, and every stated field must hold. A field naming
-another record (``account_id``) is stated as that record's provider id.
+The comparison of the conformance suite's ``values`` check (``portal_conformance.rules.
+values``), run on a plugin test's own sync, so a sandbox's expectations are proved against
+the store of a real sync: every field a stored record fills must be stated for its provider
+id, and every stated field must hold. A field naming another record (``account_id``) is
+compared as that record's provider id.
 """
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
 from portal.app import Portal
-from portal.record import ENTITIES
+from portal.record import ENTITIES, Entity
+from portal_conformance.rules.values import compare, delivered_values, matched
 
-PROVENANCE = {
-    "id", "provider", "provider_id", "origin", "connection_id", "consent_id", "fetched_at",
-    "raw_id", "extra",
-}  # fmt: skip
-
-
-def _filled(value: Any) -> bool:
-    return value not in (None, [], {}, "")
-
-
-def _plain(value: Any) -> Any:
-    """Nested models and enums as the plain values an expectation states."""
-    if isinstance(value, BaseModel):
-        return _plain(value.model_dump())
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if hasattr(value, "value") and isinstance(value.value, str):  # a StrEnum
-        return value.value
-    return value
+PORTALS = set(Entity.model_fields)
+"""Fields every record has (its own ids, its connection's): none names another record."""
 
 
 def differences(
     portal: Portal, provider: str, expected: Mapping[str, Mapping[str, Mapping[str, Any]]]
 ) -> list[str]:
     """Each way the stored records of ``provider`` differ from ``expected``, in words."""
-    records = {
-        entity: [entity.model_validate(row) for row in portal.store.rows(entity, provider)]
-        for entity in ENTITIES
-    }
-    provider_ids = {r.id: r.provider_id for found in records.values() for r in found}
+    rows = {entity: list(portal.store.rows(entity, provider)) for entity in ENTITIES}
+    provider_ids = {r["id"]: r["provider_id"] for found in rows.values() for r in found}
     found: list[str] = []
-    for entity, stored in records.items():
+    for entity, stored in rows.items():
         category = entity.category.value
+        references = [n for n in entity.model_fields if n.endswith("_id") and n not in PORTALS]
         stated = expected.get(category, {})
-        if stored and not stated:
-            found.append(f"{category}: no expectations stated for {len(stored)} records")
-            continue
-        for record in stored:
-            where = f"{category} {record.provider_id}"
-            want = stated.get(record.provider_id)
-            if want is None:
-                found.append(f"{where}: no expectation stated")
+        keys = {r["provider_id"]: matched(r["provider_id"], stated) for r in stored}
+        found += [f"{category} {pid}: no expectation stated" for pid, k in keys.items() if not k]
+        found += [f"{category} {k}: expected, not stored" for k in set(stated) - set(keys.values())]
+        for row in stored:
+            key = keys[row["provider_id"]]
+            if key is None:
                 continue
-            have = {
-                name: _plain(getattr(record, name))
-                for name in type(record).model_fields
-                if name not in PROVENANCE
-            }
-            have |= {f"extra.{k}": v for k, v in record.extra.items()}
-            for name, value in have.items():
-                if name.endswith("_id") and value:
-                    value = provider_ids.get(value, value)
-                if name not in want:
-                    if _filled(value):
-                        found.append(f"{where}: {name} is filled ({value!r}) but not stated")
-                elif value != want[name]:
-                    found.append(f"{where}: {name} is {value!r}, expected {want[name]!r}")
+            delivered = delivered_values(entity, row)
+            for name in references:
+                delivered[name] = provider_ids.get(delivered[name], delivered[name])
+            unstated, wrong = compare(stated[key], delivered)
+            where = f"{category} {row['provider_id']}"
+            found += [f"{where}: {name} is filled but not stated" for name in unstated]
             found += [
-                f"{where}: {n} is stated but the record has none" for n in want if n not in have
+                f"{where}: {n} is {got!r}, expected {want!r} ({why})" for n, want, got, why in wrong
             ]
-        found += [
-            f"{category} {pid}: expected, not stored"
-            for pid in set(stated) - {r.provider_id for r in stored}
-        ]
     return found
+
+
+def spoiling_one_value(plugins: Path, stream: str, provider_id: str, field: str, how: str) -> Path:
+    """A plugins folder whose one plugin spoils one delivered value, as a careless plugin would.
+
+    It wraps every provider's ``normalise`` and sets ``field`` of the record ``provider_id``
+    (from a stream whose name starts with ``stream``) to ``how``, a Python expression of the
+    field's ``value``: the rest of the sync goes through the real path untouched.
+    """
+    plugins.mkdir(parents=True)
+    (plugins / "spoil_one_value.py").write_text(
+        textwrap.dedent(
+            f"""
+            from portal import hookimpl
+
+
+            @hookimpl(wrapper=True)
+            def normalise(stream):
+                records = yield
+                for record in records:
+                    if stream.startswith({stream!r}) and record.provider_id == {provider_id!r}:
+                        value = getattr(record, {field!r})
+                        setattr(record, {field!r}, {how})
+                return records
+            """
+        ),
+        encoding="utf-8",
+    )
+    return plugins

@@ -12,7 +12,8 @@ the currency, named by its ISO 4217 numeric code; a reading is an integer in its
 ReadingType's ``uom`` times ten to ``powerOfTenMultiplier``, Wh recorded as kWh. Fields with
 no column of their own are stated as ``extra.<key>``: the Atom envelope as ``entry``, and
 the elements the record has no column for, as served (links as paths: a raw item keeps
-them without the host, which moves with the sandbox's port).
+them without the host, which moves with the sandbox's port); the words a plugin adds
+beside a code kept there (``<code>_label``) are legibility's to judge, not stated here.
 """
 
 from __future__ import annotations
@@ -133,7 +134,6 @@ def _usage_point(
         "extra.agreement": envelope(agreement) if agreement else None,
         "extra.local_time": envelope(local_time) if local_time else None,
         "extra.service_kind": kind,
-        "extra.service_kind_label": supply,
         **extra(rest(content, ["ServiceCategory", "status"])),
         "extra.LocalTimeParameters": local_time["content"] if local_time else None,
     }
@@ -181,7 +181,6 @@ def _readings(
             "currency": None,
             "extra.interval_block": block_id,
             "extra.flow_direction": flow,
-            "extra.flow_direction_label": labels.FLOW_DIRECTIONS[flow],
             "extra.reading_type": reading_type,
             **({"extra.ReadingQuality": qualities} if len(qualities) > 1 else {}),
             **extra(rest(raw, ["timePeriod", "value", "ReadingQuality", "cost"])),
@@ -215,7 +214,6 @@ def _bill(up: str, number: str, entry: dict[str, Any]) -> dict[str, Any]:
         "extra.entry": envelope(entry),
         "extra.consumption": {"quantity": str(used), "unit": unit},
         "extra.quality": quality,
-        "extra.quality_label": labels.QUALITY[quality] if quality else None,
         **extra(
             rest(
                 content,
