@@ -230,7 +230,7 @@ class UtilitySandbox(Sandbox):
             return variant.serve(entry) if entry.namespace == ESPI else entry
 
         with self.utility.lock:
-            return copy.deepcopy(expected(self.resources, serve))
+            return expected(self.resources, serve)
 
     def register_routes(self, app: flask.Flask, require: Require) -> None:
         """The Connect My Data resources, plus Demo Energy's product and privacy API."""
