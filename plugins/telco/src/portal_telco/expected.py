@@ -385,6 +385,7 @@ def _permissions(profile: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _credit(profile: dict[str, Any]) -> dict[str, Any]:
+    # TMF629 gives neither scale; Demo Telecom's notice (purpose "credit") gives both.
     score, rating = profile.get("creditScore"), profile.get("creditRiskRating")
     return {
         "name": "Credit score",
