@@ -110,6 +110,19 @@ def test_a_field_the_record_fills_but_the_sandbox_does_not_state_fails_naming_th
     assert "mobile (e.g. PartyId=PTY-7Q2K9X" in message
 
 
+def test_a_field_the_record_does_not_have_fails_as_the_sandbox_s_mistake(
+    bank: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def misspelt(stated: dict[str, Any]) -> dict[str, Any]:
+        party = {k: {**e, "mobile_phone": e["mobile"]} for k, e in stated["party"].items()}
+        return {**stated, "party": party}
+
+    _restated(bank, monkeypatch, misspelt)
+    message = _values(bank, "party")
+    assert "The sandbox states fields Party does not have: mobile_phone." in message
+    assert "where: BankSandbox.expected_records()" in message
+
+
 def test_several_wrong_values_show_the_first_few_and_how_many(
     bank: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:

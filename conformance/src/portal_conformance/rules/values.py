@@ -26,8 +26,16 @@ from portal_conformance.rules.completeness import describe_item
 from portal_conformance.rules.stored import cached, main_raw_items
 
 BOOKKEEPING = frozenset(
-    {"id", "provider", "provider_id", "origin", "connection_id", "consent_id", "fetched_at"}
-    | {"raw_id"}
+    [
+        "id",
+        "provider",
+        "provider_id",
+        "origin",
+        "connection_id",
+        "consent_id",
+        "fetched_at",
+        "raw_id",
+    ]
 )
 """Portal's own fields: not the provider's to state (``provider_id`` is the match key)."""
 
@@ -259,6 +267,17 @@ def values(h: Harness, category: str) -> None:
         where=sandbox_where,
         fix=f"Implement expected_records() on the sandbox: for each {category} item served,"
         " {provider_id: {field: value}} per the provider's published specification.",
+    )
+    strange = sorted(
+        {n for fields in expected.values() for n in fields if not n.startswith("extra.")}
+        - set(entity.model_fields)
+    )
+    require(
+        not strange,
+        f"The sandbox states fields {entity.__name__} does not have: {examples(strange)}.",
+        where=sandbox_where,
+        fix=f"Name the record's own fields ({', '.join(entity.model_fields)}); state a"
+        " provider field kept aside as 'extra.<key>'.",
     )
     raws = main_raw_items(h)
     references = _references(h, entity)
