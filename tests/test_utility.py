@@ -135,7 +135,7 @@ def test_sync_stores_exactly_what_the_sandbox_served(
     assert {row["unit"] for row in usage.values()} == {"kWh", "m3"}
     [party] = _stored(synced, Party).values()
     assert party["full_name"] == "Siobhán Ashworth" and party["email"]
-    assert [a["kind"] for a in party["addresses"]] == ["Correspondence address", "Supply address"]
+    assert [a["kind"] for a in party["addresses"]] == ["Street address", "Supply address"]
 
 
 def test_two_meters_with_their_supply_numbers(synced: Portal) -> None:

@@ -80,7 +80,8 @@ def _phone(number: Mapping[str, Any] | None) -> str | None:
 def party(entry: dict[str, Any], locations: list[dict[str, Any]]) -> dict[str, Any]:
     content = entry["content"]
     organisation = content.get("organisation") or {}
-    addresses = [_address(organisation["streetAddress"], "Correspondence address")]
+    # CIM's Organisation.streetAddress: where she is (postalAddress is for correspondence).
+    addresses = [_address(organisation["streetAddress"], "Street address")]
     addresses += [
         _address(loc["content"]["location"]["mainAddress"], "Supply address") for loc in locations
     ]

@@ -92,7 +92,9 @@ def customer(item: dict[str, Any], ref: Ref) -> list[Entity]:
     organisation = content.get("organisation") or {}
     addresses = []
     if organisation.get("streetAddress"):
-        addresses.append(_address(organisation["streetAddress"], "Correspondence address"))
+        # ESPI (CIM Organisation): streetAddress is where the customer is; correspondence
+        # goes to postalAddress, "potentially different than streetAddress".
+        addresses.append(_address(organisation["streetAddress"], "Street address"))
     locations = item.get("ServiceLocation", [])
     for location in locations:
         main = (location["content"].get("location") or {}).get("mainAddress")
