@@ -196,7 +196,7 @@ def _consent(item: dict[str, Any]) -> dict[str, Any]:
         "channel_label": labels.CHANNEL_CONSENTS[item["channel"]],
         "status": item["status"],
         "status_label": labels.CONSENT_STATUSES[item["status"]],
-        "permissions": [],
+        "permissions": frozenset(),
         "granted_at": _utc(item.get("granted_at")),
         "status_updated_at": _utc(item.get("updated_at")),
         "expires_at": None,

@@ -367,7 +367,7 @@ def _permissions(profile: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "channel_label": labels.CHANNELS[trait["name"]],
             "status": status,
             "status_label": labels.PERMISSION_STATUSES[status],
-            "permissions": [],
+            "permissions": frozenset(),
             "granted_at": None if refused else _instant(valid.get("startDateTime")),
             "status_updated_at": _instant(profile.get("lastUpdate")),
             "expires_at": _instant(valid.get("endDateTime")),

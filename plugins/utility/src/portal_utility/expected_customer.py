@@ -228,7 +228,7 @@ def authorization(entry: dict[str, Any]) -> dict[str, Any]:
         "status": status,
         "status_label": labels.AUTHORIZATION_STATUSES[status],
         # Exactly what was granted: the scope's terms, as the Authorization states them.
-        "permissions": [p for p in content["scope"].split(";") if p],
+        "permissions": frozenset(p for p in content["scope"].split(";") if p),
         "granted_at": instant(period["start"]) if period.get("start") else None,
         "status_updated_at": datetime.fromisoformat(entry["updated"]),
         "expires_at": instant(content["expires_at"]) if content.get("expires_at") else None,
