@@ -34,27 +34,27 @@ def records(resources: Resources) -> Expected:
     customer, account_entry, *agreements, location = map(as_read, resources.customer_entries())
     notice = processing_json()
     out: Expected = {
-        "party": {f"customer:{resource_id(customer)}": party(customer, [location])},
+        "party": {f"customer:{resource_id(customer)}": _party(customer, [location])},
         "accounts": {
-            f"customer-account:{account_entry['content']['accountId']}": account(account_entry),
+            f"customer-account:{account_entry['content']['accountId']}": _account(account_entry),
         },
         "products": {},
         "consents": {
-            f"authorization:{a['id']}": authorization(as_read(resources.authorization(a)))
+            f"authorization:{a['id']}": _authorization(as_read(resources.authorization(a)))
             for a in resources.utility.authorizations
         },
         "processing": {
-            f"processing:{p['purpose_id']}": processing(p, notice["controller"])
+            f"processing:{p['purpose_id']}": _processing(p, notice["controller"])
             for p in notice["purposes"]
         },
     }
     for entry in agreements:
         number = entry["content"]["agreementId"]
-        out["accounts"][f"agreement:{number}"] = agreement(entry)
+        out["accounts"][f"agreement:{number}"] = _agreement(entry)
         priced = entry["content"]["PricingStructures"]
         for offer in TARIFFS:  # the tariffs the agreement links, from the product API
             if any(href.endswith(f"/{offer.code}") for href in priced):
-                out["products"][f"{number}:{offer.code}"] = tariff(number, product_json(offer))
+                out["products"][f"{number}:{offer.code}"] = _tariff(number, product_json(offer))
     return out
 
 
@@ -77,7 +77,7 @@ def _phone(number: Mapping[str, Any] | None) -> str | None:
     return " ".join(p for p in (country, number.get("areaCode"), number["localNumber"]) if p)
 
 
-def party(entry: dict[str, Any], locations: list[dict[str, Any]]) -> dict[str, Any]:
+def _party(entry: dict[str, Any], locations: list[dict[str, Any]]) -> dict[str, Any]:
     content = entry["content"]
     organisation = content.get("organisation") or {}
     # CIM's Organisation.streetAddress: where she is (postalAddress is for correspondence).
@@ -123,7 +123,7 @@ def _status(status: Mapping[str, Any] | None) -> dict[str, Any]:
     }
 
 
-def account(entry: dict[str, Any]) -> dict[str, Any]:
+def _account(entry: dict[str, Any]) -> dict[str, Any]:
     content = entry["content"]
     document = content.get("document") or {}
     number = content["accountId"]
@@ -148,7 +148,7 @@ def account(entry: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def agreement(entry: dict[str, Any]) -> dict[str, Any]:
+def _agreement(entry: dict[str, Any]) -> dict[str, Any]:
     content = entry["content"]
     terms = content.get("agreement") or {}
     start = (terms.get("validityInterval") or {}).get("start")
@@ -176,7 +176,7 @@ def agreement(entry: dict[str, Any]) -> dict[str, Any]:
 _STANDING_EXC, _STANDING_INC = "standing_charge_exc_vat", "standing_charge_inc_vat"
 
 
-def tariff(agreement: str, product: dict[str, Any]) -> dict[str, Any]:
+def _tariff(agreement: str, product: dict[str, Any]) -> dict[str, Any]:
     currency = product["currency"]
 
     def price(label: str, pence: str, unit: str, period: str | None = None) -> dict[str, Any]:
@@ -215,7 +215,7 @@ def tariff(agreement: str, product: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def authorization(entry: dict[str, Any]) -> dict[str, Any]:
+def _authorization(entry: dict[str, Any]) -> dict[str, Any]:
     content = entry["content"]
     status = content["status"]
     period = content.get("authorizedPeriod") or {}
@@ -238,7 +238,7 @@ def authorization(entry: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def processing(item: dict[str, Any], controller: str) -> dict[str, Any]:
+def _processing(item: dict[str, Any], controller: str) -> dict[str, Any]:
     decision = item.get("automated_decision") or {}
     used = [
         "purpose_id", "purpose", "legal_basis", "categories", "recipients", "transfers",
