@@ -18,7 +18,7 @@ from portal.record import Transaction
 from portal_conformance.failures import CheckFailed
 from portal_conformance.harness import Harness
 from portal_conformance.registry import run_check
-from portal_conformance.rules.values import compare, differs
+from portal_conformance.rules.values import compare, differs, matched
 
 
 @pytest.fixture(scope="module")
@@ -217,3 +217,14 @@ def test_every_filled_field_and_extra_key_must_be_stated_labels_beside_codes_asi
     assert compare(stated, delivered) == ([], [])
     unstated, wrong = compare({"extra": {}, "description": "CO-OP"}, delivered)
     assert unstated == [] and [w[0] for w in wrong] == ["extra", "description"]
+
+
+def test_a_stored_id_answers_its_statement_alone_or_behind_the_plugin_s_namespace() -> None:
+    stated = {"881d-202411": {}, "DD-0001": {}, "A:ClosingBooked:2026-09-30T23:59:00+01:00": {}}
+    assert matched("statement:881d-202411", stated) == "881d-202411"
+    assert matched("A:ClosingBooked:2026-09-30T23:59:00+01:00", stated) == (
+        "A:ClosingBooked:2026-09-30T23:59:00+01:00"
+    )
+    assert matched("direct-debit:DD-00011", stated) is None  # not the same id
+    assert matched("x:1", {"1": {}, "x:1": {}}) == "x:1"  # the same id first
+    assert matched("a:b:1", {"b:1": {}, "1": {}}) is None  # two statements fit: neither

@@ -141,6 +141,8 @@ class Sandbox:
         is stated as the provider's id of that record. A key of ``extra`` may be stated as
         ``"extra.<key>"``, or ``extra`` whole. ``None`` states that the field is left empty.
         Every field the stored record fills must be stated; the base class states nothing.
+        A record whose ``provider_id`` is a stated id behind the plugin's own namespace
+        (``statement:`` + a StatementId) answers that statement.
         """
         return {}
 

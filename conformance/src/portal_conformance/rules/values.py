@@ -6,6 +6,9 @@ value}}}``). Every stored record of a category is compared with that statement: 
 field the record fills must be stated (the check never silently compares less), and every
 stated field must hold. Text is compared exactly, numbers as exact decimals, moments as the
 same instant (stored in UTC), references through the referenced record's provider id.
+A stored ``provider_id`` answers the statement of the same id, or of the one id it ends with
+after a ``:`` (a plugin's namespace: ``statement:`` before a StatementId). Codes' labels a
+plugin adds beside codes kept in ``extra`` are legibility's to judge, not compared here.
 """
 
 from __future__ import annotations
@@ -63,7 +66,9 @@ def read_expected(sandbox: Any) -> dict[str, dict[str, dict[str, Any]]]:
 
 def filled(value: Any) -> bool:
     """Whether a stored value says something (not None, not an empty list or mapping)."""
-    return value is not None and not (isinstance(value, list | dict | tuple | Set) and not value)
+    if value is None:
+        return False
+    return bool(value) or not isinstance(value, list | dict | tuple | Set)
 
 
 def shown(value: Any) -> str:
@@ -79,8 +84,14 @@ def shown(value: Any) -> str:
     return repr(value)
 
 
+_PLAIN = frozenset([str, Decimal, date, bool, int])
+"""Types whose equal values need no further look (a datetime's zone does)."""
+
+
 def differs(expected: Any, delivered: Any) -> str | None:
     """Why ``delivered`` is not ``expected`` (None if it is), per the contract's types."""
+    if type(expected) is type(delivered) and type(expected) in _PLAIN and expected == delivered:
+        return None  # most values of most records: the same text, number or day
     if isinstance(delivered, Enum):
         delivered = delivered.value
     if expected is None or not filled(expected):

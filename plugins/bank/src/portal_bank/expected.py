@@ -22,6 +22,7 @@ stated as ``extra.<key>``, as served.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
@@ -53,13 +54,16 @@ def local_day(text: str | None) -> date | None:
 def rest(item: dict[str, Any], columns: Iterable[str]) -> Fields:
     """The served fields without a column of the record, as ``extra.<key>``."""
     used = set(columns)
-    return {f"extra.{k}": v for k, v in item.items() if k not in used}
+    # Copies: the statement must not change when the bank's objects do (add_activity).
+    return {f"extra.{k}": copy.deepcopy(v) for k, v in item.items() if k not in used}
 
 
 def rest_of_each(item: dict[str, Any], key: str, columns: Iterable[str]) -> Fields:
     """For an array only partly mapped: what each element keeps beyond ``columns``."""
     used = set(columns)
-    left = [{k: v for k, v in e.items() if k not in used} for e in item.get(key) or []]
+    left = [
+        {k: copy.deepcopy(v) for k, v in e.items() if k not in used} for e in item.get(key) or []
+    ]
     return {f"extra.{key}": left} if any(left) else {}
 
 
@@ -162,7 +166,7 @@ def address(a: dict[str, Any]) -> Fields:
     street = " ".join(p for p in (a.get("BuildingNumber"), a.get("StreetName")) if p)
     return {
         "kind": a.get("AddressType"),
-        "lines": a.get("AddressLine") or [street],
+        "lines": list(a.get("AddressLine") or [street]),
         "town": a.get("TownName"),
         "postcode": a.get("PostCode"),
         "country": a.get("Country"),

@@ -140,33 +140,37 @@ class BankSandbox(Sandbox):
         (``portal_bank.expected``); items the ``forbidden`` variant broke are not expected."""
         from portal_bank.expected_more import expected_records
 
-        served = {
-            key: [item for item in items if FORBIDDEN not in item]
-            for key, items in self.planted_truth().items()
-        }
-        return expected_records(served)
+        with self.bank.lock:  # read, never changed: no copy needed
+            served = {
+                key: [item for item in items if FORBIDDEN not in item]
+                for key, items in self._served().items()
+            }
+            return expected_records(served)
 
     def planted_truth(self) -> dict[str, list[dict[str, Any]]]:
         """``ground_truth``, with each item the ``forbidden`` variant broke noting how.
 
         Such an item carries ``"portal:forbidden"``: what it breaks, in words.
         """
+        with self.bank.lock:
+            return copy.deepcopy(self._served())
+
+    def _served(self) -> dict[str, list[dict[str, Any]]]:
+        """What is served now, by ground-truth key: the bank's own objects (copy to keep)."""
         bank, serve = self.bank, self.variant.truth
         with bank.lock:
-            return copy.deepcopy(
-                {
-                    "accounts": serve("accounts", bank.accounts),
-                    "balances": serve("balances", bank.published_balances()),
-                    "transactions": serve(
-                        "transactions",
-                        [t for a in bank.accounts for t in bank.transactions(a["AccountId"])],
-                    ),
-                    "party": serve("party", [bank.party]),
-                    "consents": serve("consents", bank.consents),
-                    "marketing_preferences": serve("marketing", bank.preferences),
-                    **resources.truth(bank, serve),
-                }
-            )
+            return {
+                "accounts": serve("accounts", bank.accounts),
+                "balances": serve("balances", bank.published_balances()),
+                "transactions": serve(
+                    "transactions",
+                    [t for a in bank.accounts for t in bank.transactions(a["AccountId"])],
+                ),
+                "party": serve("party", [bank.party]),
+                "consents": serve("consents", bank.consents),
+                "marketing_preferences": serve("marketing", bank.preferences),
+                **resources.truth(bank, serve),
+            }
 
     @property
     def truth_rejections(self) -> dict[str, int]:
