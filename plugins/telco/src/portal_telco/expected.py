@@ -19,26 +19,15 @@ stated as ``extra.<key>``, as served.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from portal.record.extra import rest
+from portal_telco import expected_privacy as of_privacy
 from portal_telco import labels
+from portal_telco.tmf_read import day, extra, instant, number
 
 Expected = dict[str, dict[str, dict[str, Any]]]
-
-_DATA_CATEGORIES = {
-    "identity": ["party"],
-    "contactDetails": ["party"],
-    "contracts": ["accounts", "products"],
-    "communicationsData": ["usage"],
-    "locationData": ["usage"],
-    "billingData": ["bills"],
-    "marketingPreferences": ["consents"],
-    "creditProfile": ["inferences"],
-}
-"""Demo Telecom's data categories (its notice's words), as the record's categories."""
 
 _CONTRACT_IDENTIFIERS = {"msisdn": "msisdn", "landlineNumber": "landline", "serviceId": "serviceId"}
 """A contract's characteristics that identify it, and the record's scheme for each."""
@@ -61,13 +50,13 @@ def expected(served: dict[str, Any]) -> Expected:
     }
     [customer] = served["customer"]
     inferences = {
-        f"{customer['id']}:creditProfile:{p['creditProfileDate']}": _credit(p)
+        f"{customer['id']}:creditProfile:{p['creditProfileDate']}": of_privacy.credit(p)
         for p in customer.get("creditProfile", [])
     }
-    inferences |= {i["id"]: _inference(i) for i in served["inferences"] if "kind" in i}
+    inferences |= {i["id"]: of_privacy.inference(i) for i in served["inferences"] if "kind" in i}
     consents: dict[str, dict[str, Any]] = {}
     for profile in served["privacy_profiles"]:
-        consents |= _permissions(profile)
+        consents |= of_privacy.permissions(profile)
     return {
         "party": {customer["id"]: _party(customer)},
         "accounts": {a["id"]: _account(a) for a in served["accounts"] if a.get("id")},
@@ -80,26 +69,8 @@ def expected(served: dict[str, Any]) -> Expected:
         "usage": {u["id"]: _usage(u) for u in served["usage"] if u.get("id")},
         "consents": consents,
         "inferences": inferences,
-        "processing": {p["id"]: _processing(p) for p in served["processing"]},
+        "processing": {p["id"]: of_privacy.processing(p) for p in served["processing"]},
     }
-
-
-def _instant(stamp: str | None) -> datetime | None:
-    return datetime.fromisoformat(stamp).astimezone(UTC) if stamp else None
-
-
-def _day(stamp: str | None) -> date | None:
-    """The day a date-time is printed for, in the offset it was written in."""
-    return datetime.fromisoformat(stamp).date() if stamp else None
-
-
-def _number(value: Any) -> Decimal:
-    """A JSON number exactly as written: its shortest decimal text."""
-    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-
-
-def _extra(left: dict[str, Any]) -> dict[str, Any]:
-    return {f"extra.{k}": v for k, v in left.items()}
 
 
 def _party(item: dict[str, Any]) -> dict[str, Any]:
@@ -156,7 +127,7 @@ def _party(item: dict[str, Any]) -> dict[str, Any]:
             if m.get("mediumType") == "postalAddress"
             for place in [m.get("characteristic") or {}]
         ],
-        **_extra(rest(item, ["id", "name", "contactMedium", "creditProfile"])),
+        **extra(rest(item, ["id", "name", "contactMedium", "creditProfile"])),
         **({"extra.contactMedium": kept} if kept else {}),
     }
 
@@ -169,7 +140,7 @@ def _prices(product: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
         prices.append(
             {
                 "label": price["name"],
-                "amount": _number(money["value"]),
+                "amount": number(money["value"]),
                 "currency": money["unit"],
                 "unit": price.get("unitOfMeasure"),
                 "period": price.get("recurringChargePeriod"),
@@ -182,7 +153,7 @@ def _prices(product: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
             prices.append(
                 {
                     "label": f"{label} (for {months} months)" if months else label,
-                    "amount": _number(changed["value"]),
+                    "amount": number(changed["value"]),
                     "currency": changed["unit"],
                     "unit": None,
                     "period": change.get("recurringChargePeriod"),
@@ -221,7 +192,7 @@ def _account(item: dict[str, Any]) -> dict[str, Any]:
         "status": status,
         "status_label": labels.PRODUCT_STATUSES[status] if status else None,
         "currency": _prices(item)[1],
-        "opened_on": _day(item.get("startDate")),
+        "opened_on": day(item.get("startDate")),
         "identifiers": identifiers,
     }
 
@@ -252,9 +223,9 @@ def _product(item: dict[str, Any]) -> dict[str, Any]:
         "description": item.get("description"),
         "prices": _prices(item)[0],
         "terms": terms or None,
-        "valid_from": _day(item.get("startDate")),
-        "valid_to": _day(item.get("terminationDate")),
-        **_extra(rest(item, used)),
+        "valid_from": day(item.get("startDate")),
+        "valid_to": day(item.get("terminationDate")),
+        **extra(rest(item, used)),
     }
 
 
@@ -269,17 +240,17 @@ def _bill(item: dict[str, Any], contract: str, rates: list[dict[str, Any]]) -> d
     return {
         "account_id": contract,
         "bill_number": item.get("billNo") or item["id"],
-        "issued_on": _day(item.get("billDate")),
-        "due_on": _day(item.get("paymentDueDate")),
-        "period_start": _day(item["billingPeriod"]["startDateTime"]),
-        "period_end": _day(item["billingPeriod"]["endDateTime"]),
+        "issued_on": day(item.get("billDate")),
+        "due_on": day(item.get("paymentDueDate")),
+        "period_start": day(item["billingPeriod"]["startDateTime"]),
+        "period_end": day(item["billingPeriod"]["endDateTime"]),
         # The bill's own charges; amountDue may also carry a balance brought forward.
-        "total": _number(total["value"]),
+        "total": number(total["value"]),
         "currency": total["unit"],
         "status": state,
         "status_label": labels.BILL_STATES[state] if state else None,
         "lines": [_line(rate) for rate in mine],
-        **_extra(rest(item, used)),
+        **extra(rest(item, used)),
         "extra.appliedCustomerBillingRate": [_rate_rest(rate) for rate in mine],
     }
 
@@ -290,13 +261,13 @@ def _line(rate: dict[str, Any]) -> dict[str, Any]:
     kind = rate.get("type")
     return {
         "description": rate.get("name"),
-        "amount": _number(rate["taxIncludedAmount"]["value"]),
+        "amount": number(rate["taxIncludedAmount"]["value"]),
         "category_code": kind,
         "category_label": labels.CHARGE_TYPES[kind] if kind else None,
-        "quantity": _number(counted["quantity"]) if "quantity" in counted else None,
+        "quantity": number(counted["quantity"]) if "quantity" in counted else None,
         "unit": counted.get("unitOfMeasure"),
-        "period_start": _day(coverage.get("startDateTime")),
-        "period_end": _day(coverage.get("endDateTime")),
+        "period_start": day(coverage.get("startDateTime")),
+        "period_end": day(coverage.get("endDateTime")),
     }
 
 
@@ -320,9 +291,9 @@ def _usage(item: dict[str, Any]) -> dict[str, Any]:
         measured, unit = Decimal(1), "message"
     elif kind == "data":
         # The record's MB is the SI megabyte: 10^6 bytes.
-        measured, unit = _number(values["dataVolume"]) / Decimal(1_000_000), "MB"
+        measured, unit = number(values["dataVolume"]) / Decimal(1_000_000), "MB"
     else:
-        measured, unit = _number(values["duration"]), "second"
+        measured, unit = number(values["duration"]), "second"
     label = labels.USAGE_TYPES[kind]
     if values.get("roaming") is True:
         label += f", roaming: {labels.ROAMING_ZONES[values['roamingZone']]}"
@@ -330,7 +301,7 @@ def _usage(item: dict[str, Any]) -> dict[str, Any]:
         "account_id": rated[0]["productRef"]["id"],
         "kind": labels.USAGE_KINDS[kind],
         "kind_label": label,
-        "started_at": _instant(item["usageDate"]),
+        "started_at": instant(item["usageDate"]),
         "duration_seconds": values.get("duration"),
         "quantity": measured,
         "unit": unit,
@@ -340,109 +311,11 @@ def _usage(item: dict[str, Any]) -> dict[str, Any]:
         "counterparty": values.get("otherParty"),
         "roaming": values.get("roaming"),
         "country": values.get("visitedCountry"),
-        "charge": sum((_number(c["value"]) for c in charges), Decimal(0)) if charges else None,
+        "charge": sum((number(c["value"]) for c in charges), Decimal(0)) if charges else None,
         "currency": charges[0]["unit"] if charges else None,
-        **_extra(rest(item, ["id", "usageDate", "usageType", "usageCharacteristic"])),
+        **extra(rest(item, ["id", "usageDate", "usageType", "usageCharacteristic"])),
         "extra.usageCharacteristic": [t for t in traits if t["name"] not in _USAGE_MEASURED],
         "extra.ratedProductUsage": [
             rest(r, ["taxIncludedRatingAmount"] if charges else []) for r in rated
         ],
-    }
-
-
-def _permissions(profile: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """One expected Consent per channel (characteristic) of a TMF644 privacy profile."""
-    out = {}
-    valid = profile.get("validFor") or {}
-    for trait in profile["partyPrivacyProfileCharacteristic"]:
-        status = profile["status"]
-        refused = status == "refused"  # never granted: its validity is no grant date
-        kind, kind_label = labels.PRIVACY_PURPOSES[trait["privacyUsagePurpose"]]
-        used = ["id", "description", "status", "lastUpdate", "validFor"]
-        out[f"{profile['id']}:{trait['name']}"] = {
-            "kind": kind,
-            "kind_label": kind_label,
-            "purpose": profile.get("description") or profile.get("name"),
-            "channel": trait["name"],
-            "channel_label": labels.CHANNELS[trait["name"]],
-            "status": status,
-            "status_label": labels.PERMISSION_STATUSES[status],
-            "permissions": frozenset(),
-            "granted_at": None if refused else _instant(valid.get("startDateTime")),
-            "status_updated_at": _instant(profile.get("lastUpdate")),
-            "expires_at": _instant(valid.get("endDateTime")),
-            "grantee": "Demo Telecom" if kind == "marketing" else "Demo Telecom's partners",
-            **_extra(
-                rest(
-                    profile,
-                    [f for f in used if not (refused and f == "validFor")]
-                    + ["partyPrivacyProfileCharacteristic"],
-                )
-            ),
-            **_extra({"characteristic": rest(trait, ["name", "privacyUsagePurpose"])}),
-        }
-    return out
-
-
-def _credit(profile: dict[str, Any]) -> dict[str, Any]:
-    # TMF629 gives neither scale; Demo Telecom's notice (purpose "credit") gives both.
-    score, rating = profile.get("creditScore"), profile.get("creditRiskRating")
-    return {
-        "name": "Credit score",
-        "kind": "score",
-        "kind_label": labels.INFERENCE_KINDS["score"],
-        "value": f"{score} out of 999 (risk rating {rating}: 1 is the lowest risk, 5 the highest)",
-        "score": _number(score),
-        "derived_at": _instant(profile["creditProfileDate"]),
-        "explanation": "Worked out from your credit file and how you have paid Demo Telecom,"
-        " when you took your contract (see the processing purpose 'credit').",
-        **_extra(rest(profile, ["creditScore", "creditRiskRating", "creditProfileDate"])),
-    }
-
-
-def _inference(item: dict[str, Any]) -> dict[str, Any]:
-    score = item.get("score")
-    return {
-        "name": item["name"],
-        "kind": item["kind"],
-        "kind_label": labels.INFERENCE_KINDS[item["kind"]],
-        "value": item["value"],
-        "score": None if score is None else _number(score),
-        "derived_at": _instant(item.get("derivedAt")),
-        "explanation": item.get("explanation"),
-        **_extra(rest(item, ["id", "name", "kind", "value", "score", "derivedAt", "explanation"])),
-    }
-
-
-def _processing(item: dict[str, Any]) -> dict[str, Any]:
-    categories: list[str] = []
-    for code in item.get("dataCategories") or []:
-        categories += [c for c in _DATA_CATEGORIES[code] if c not in categories]
-    automated = item.get("automatedDecision") or {}
-    used = [
-        "id", "purpose", "legalBasis", "recipients", "thirdCountrySafeguards", "retention",
-        "source", "automatedDecision",
-    ]  # fmt: skip
-    return {
-        "purpose": item["purpose"],
-        "purpose_code": item["id"],
-        "legal_basis": item["legalBasis"],
-        "legal_basis_label": labels.LEGAL_BASES[item["legalBasis"]],
-        "data_categories": categories,
-        "recipients": [
-            {
-                "name": r["name"],
-                "kind": r.get("role"),
-                "country": r.get("country"),
-                "safeguard": r.get("safeguard"),
-            }
-            for r in item.get("recipients") or []
-        ],
-        "third_country_safeguards": item.get("thirdCountrySafeguards"),
-        "retention": item["retention"],
-        "source": item["source"],
-        "automated_decision": automated["used"],
-        "automated_logic": automated.get("logic"),
-        "automated_consequences": automated.get("consequences"),
-        **_extra(rest(item, used)),
     }
