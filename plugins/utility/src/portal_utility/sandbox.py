@@ -224,13 +224,8 @@ class UtilitySandbox(Sandbox):
 
     def expected_records(self) -> dict[str, dict[str, dict[str, Any]]]:
         """What each served resource must say in the record (``portal_utility.expected``)."""
-        variant = self.utility.variant
-
-        def serve(entry: Entry) -> Entry | None:
-            return variant.serve(entry) if entry.namespace == ESPI else entry
-
         with self.utility.lock:
-            return expected(self.resources, serve)
+            return expected(self.resources, lambda entry: next(iter(self._served([entry])), None))
 
     def register_routes(self, app: flask.Flask, require: Require) -> None:
         """The Connect My Data resources, plus Demo Energy's product and privacy API."""
