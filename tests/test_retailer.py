@@ -30,14 +30,19 @@ from portal.record import (
     Processing,
     Purchase,
 )
+from portal_conformance.failures import CheckFailed
+from portal_conformance.harness import Harness
+from portal_conformance.registry import run_check
 from portal_retailer.dataset import (
     GUEST_RECEIPT,
     PART_RETURNED,
     POINTS_SPENT,
     RETURNED_IN_STORE,
+    DemoRetailer,
 )
 from portal_retailer.sandbox import CLIENT_ID, RetailerSandbox
 from test_sandbox import REDIRECT, authorize, pkce, redirected
+from values import differences, spoiling_one_value
 
 Synced = tuple[Portal, RetailerSandbox, SyncResult]
 
@@ -291,3 +296,24 @@ def test_the_demo_syncs_the_retailer(tmp_path: Path) -> None:
             assert isinstance(every.get("retailer"), RetailerSandbox)
         [result] = demo_sync(portal, ["retailer"])
     assert result.ok and result.records["purchases"] == 64
+
+
+def test_every_stored_value_is_what_the_sandbox_says_it_means(synced: Synced) -> None:
+    portal, shop, _ = synced
+    assert differences(portal, "retailer", shop.expected_records()) == []
+
+
+def test_a_store_name_cut_short_in_delivery_fails_the_values_check(tmp_path: Path) -> None:
+    receipt = next(o for o in DemoRetailer().orders if o["store"])
+    plugins = spoiling_one_value(
+        tmp_path / "plugins", "orders", receipt["id"], "store", "value[:9]"
+    )
+    with (
+        Harness("retailer", tmp_path / "work", plugins_dir=plugins) as harness,
+        pytest.raises(CheckFailed) as failed,
+    ):
+        run_check(harness, "values", "purchases")
+    message = str(failed.value)
+    assert f"id={receipt['id']}" in message
+    assert f"store served as {receipt['store']['name']!r}" in message
+    assert "(cut to 9 of" in message

@@ -30,9 +30,14 @@ from portal.record import (
 )
 from portal.sandbox import Fault
 from portal.sandbox.chaos import Chaos
+from portal_conformance.failures import CheckFailed
+from portal_conformance.harness import Harness
+from portal_conformance.registry import run_check
 from portal_telco import labels
+from portal_telco.dataset import DemoTelecom
 from portal_telco.metering import usage as normalise_usage
 from portal_telco.sandbox import CLIENT_ID, TelcoSandbox
+from values import differences, spoiling_one_value
 
 LONDON = ZoneInfo("Europe/London")
 TABLES = ["party", "accounts", "products", "bills", "usage", "consents", "processing"]
@@ -327,3 +332,24 @@ def test_dates_are_the_days_the_bill_prints(synced: Portal, telco: TelcoSandbox)
         row = bills[served["id"]]
         assert row["issued_on"] == datetime.fromisoformat(served["billDate"]).date()
         assert row["period_start"].day in (1, 25)  # local midnight, never the day before in UTC
+
+
+def test_every_stored_value_is_what_the_sandbox_says_it_means(
+    synced: Portal, telco: TelcoSandbox
+) -> None:
+    assert differences(synced, "telco", telco.expected_records()) == []
+
+
+def test_a_mobile_filed_as_the_landline_fails_the_values_check(tmp_path: Path) -> None:
+    customer = DemoTelecom().customer
+    plugins = spoiling_one_value(
+        tmp_path / "plugins", "customer", customer["id"], "phone", "record.mobile"
+    )
+    with (
+        Harness("telco", tmp_path / "work", plugins_dir=plugins) as harness,
+        pytest.raises(CheckFailed) as failed,
+    ):
+        run_check(harness, "values", "party")
+    message = str(failed.value)
+    assert f"id={customer['id']}" in message
+    assert "phone served as '+44 20 7946 0123', delivered as '+44 7700 900123'" in message

@@ -21,8 +21,12 @@ from portal.importing import BadFile, import_file
 from portal.provider import sandbox_endpoints
 from portal.record import Account, Bill, Consent, Party, Processing, Product, Usage
 from portal.sandbox import Chaos
+from portal_conformance.failures import CheckFailed
+from portal_conformance.harness import Harness
+from portal_conformance.registry import run_check
 from portal_utility import espi
 from portal_utility.sandbox import UtilitySandbox
+from values import differences, spoiling_one_value
 
 LONDON = ZoneInfo("Europe/London")
 TABLES = ["party", "accounts", "products", "bills", "usage", "consents", "processing"]
@@ -131,7 +135,7 @@ def test_sync_stores_exactly_what_the_sandbox_served(
     assert {row["unit"] for row in usage.values()} == {"kWh", "m3"}
     [party] = _stored(synced, Party).values()
     assert party["full_name"] == "Siobhán Ashworth" and party["email"]
-    assert [a["kind"] for a in party["addresses"]] == ["Correspondence address", "Supply address"]
+    assert [a["kind"] for a in party["addresses"]] == ["Street address", "Supply address"]
 
 
 def test_two_meters_with_their_supply_numbers(synced: Portal) -> None:
@@ -370,3 +374,26 @@ def test_a_feed_cut_short_is_fetched_again_by_the_client_and_one_always_cut_is_n
     assert "sent a body portal cannot read from GET http://127.0.0.1:" in result.error.message
     assert "IntervalBlock" in result.error.message
     assert "not well-formed XML" in result.error.message
+
+
+def test_every_stored_value_is_what_the_sandbox_says_it_means(
+    synced: Portal, utility: UtilitySandbox
+) -> None:
+    # Among them: an agreement that starts at a London midnight in summer time opened that
+    # London day, not the UTC day before.
+    assert differences(synced, "utility", utility.expected_records()) == []
+
+
+def test_a_name_folded_to_ascii_in_delivery_fails_the_values_check(tmp_path: Path) -> None:
+    plugins = spoiling_one_value(
+        tmp_path / "plugins", "customer", "customer:1", "full_name", "value.replace('á', 'a')"
+    )
+    with (
+        Harness("utility", tmp_path / "work", plugins_dir=plugins) as harness,
+        pytest.raises(CheckFailed) as failed,
+    ):
+        run_check(harness, "values", "party")
+    message = str(failed.value)
+    assert "provider_id=customer:1" in message
+    assert "full_name served as 'Siobhán Ashworth', delivered as 'Siobhan Ashworth'" in message
+    assert "(folded to ASCII)" in message

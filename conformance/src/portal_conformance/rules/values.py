@@ -295,8 +295,13 @@ def values(h: Harness, category: str) -> None:
     rows = h.rows(entity)
 
     def named(row: dict[str, Any]) -> str:
+        # The item by its ids; a nested item (an ESPI entry with its context) has none at
+        # its top, so its record's provider_id, which holds the item's own id, names it.
         raw = raws.get(row["raw_id"])
-        return describe_item(raw[1]) if raw else f"provider_id={row['provider_id']}"
+        described = describe_item(raw[1]) if raw else ""
+        if row["provider_id"] in described:
+            return described
+        return f"provider_id={row['provider_id']} {described}".rstrip()
 
     keys = {r["provider_id"]: matched(r["provider_id"], expected) for r in rows}
     unknown = [named(r) for r in rows if keys[r["provider_id"]] is None]

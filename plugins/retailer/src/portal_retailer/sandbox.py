@@ -25,6 +25,7 @@ import flask
 
 from portal.sandbox import Require, Sandbox
 from portal_retailer.dataset import DemoRetailer
+from portal_retailer.expected import expected
 from portal_retailer.variants import variant as named_variant
 
 API_PATH = "/customer-data/v2"
@@ -102,6 +103,10 @@ class RetailerSandbox(Sandbox):
             "inferences": served["insights"],
             "processing": served["notice"],
         }
+
+    def expected_records(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """What each served item must say in the record (``portal_retailer.expected``)."""
+        return expected(self.ground_truth())
 
     def register_routes(self, app: flask.Flask, require: Require) -> None:
         """The customer-data API v2."""

@@ -95,7 +95,7 @@ def purposes() -> list[dict[str, Any]]:
             "automatedDecision": {
                 "used": True,
                 "logic": "Your credit file and how you have paid us are combined into a score"
-                " from 0 to 999.",
+                " from 0 to 999, and a risk rating from 1 (the lowest risk) to 5 (the highest).",
                 "consequences": "Below 560 we ask for a deposit or offer a SIM-only plan instead"
                 " of a phone on credit. You can ask for a person to review the decision.",
             },

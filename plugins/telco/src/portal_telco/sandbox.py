@@ -32,6 +32,7 @@ import flask
 from portal.sandbox import Require, Sandbox
 from portal_telco.customer import LONDON
 from portal_telco.dataset import DemoTelecom
+from portal_telco.expected import expected
 from portal_telco.variants import variant as named_variant
 
 CLIENT_ID = "portal-telco"
@@ -132,6 +133,10 @@ class TelcoSandbox(Sandbox):
                     "inferences": [*customer.get("creditProfile", []), *telco.inferences],
                 }
             )
+
+    def expected_records(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """What each served item must say in the record (``portal_telco.expected``)."""
+        return expected(self.ground_truth())
 
     def register_routes(self, app: flask.Flask, require: Require) -> None:
         """The TMF resources, one scope each, and the portal processing notice."""

@@ -9,9 +9,10 @@ mapped, or kept in ``extra`` with the entry's Atom envelope: nothing released is
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from portal.record import (
     Account,
@@ -31,6 +32,7 @@ from portal.record.extra import rest
 from portal_utility import labels, metering
 from portal_utility.espi import link, resource_id
 from portal_utility.metering import Ref, envelope, moment
+from portal_utility.plugin import PROVIDER
 
 ADDRESS_FIELDS = (
     "streetDetail.number",
@@ -72,8 +74,15 @@ def _phone(number: dict[str, Any] | None) -> str | None:
     return " ".join(p for p in parts if p)
 
 
+_LOCAL = ZoneInfo(PROVIDER.timezone)
+
+
 def _day(seconds: str | None) -> date | None:
-    return moment(seconds).date() if seconds else None
+    # A date the customer resources give as an ESPI time (an agreement's start, an account's
+    # creation) is the day in Demo Energy's time zone: they carry no LocalTimeParameters, and
+    # a supply starting at a London midnight in summer time starts that day, not the UTC day
+    # before.
+    return datetime.fromtimestamp(int(seconds), _LOCAL).date() if seconds else None
 
 
 def customer(item: dict[str, Any], ref: Ref) -> list[Entity]:
@@ -83,7 +92,9 @@ def customer(item: dict[str, Any], ref: Ref) -> list[Entity]:
     organisation = content.get("organisation") or {}
     addresses = []
     if organisation.get("streetAddress"):
-        addresses.append(_address(organisation["streetAddress"], "Correspondence address"))
+        # ESPI (CIM Organisation): streetAddress is where the customer is; correspondence
+        # goes to postalAddress, "potentially different than streetAddress".
+        addresses.append(_address(organisation["streetAddress"], "Street address"))
     locations = item.get("ServiceLocation", [])
     for location in locations:
         main = (location["content"].get("location") or {}).get("mainAddress")

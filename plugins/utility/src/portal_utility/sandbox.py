@@ -33,6 +33,7 @@ from portal_utility.customer import (
 )
 from portal_utility.dataset import DemoUtility
 from portal_utility.espi import ESPI
+from portal_utility.expected import expected
 from portal_utility.feeds import HOSTILE, Entry, entry_xml, feed_xml
 from portal_utility.plugin import SCOPE
 from portal_utility.resources import RESOURCE, Resources
@@ -220,6 +221,11 @@ class UtilitySandbox(Sandbox):
                     "processing": processing_json()["purposes"],
                 }
             )
+
+    def expected_records(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """What each served resource must say in the record (``portal_utility.expected``)."""
+        with self.utility.lock:
+            return expected(self.resources, lambda entry: next(iter(self._served([entry])), None))
 
     def register_routes(self, app: flask.Flask, require: Require) -> None:
         """The Connect My Data resources, plus Demo Energy's product and privacy API."""
