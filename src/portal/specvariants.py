@@ -44,9 +44,9 @@ GENERATED: dict[str, str] = {
 """Every variant a specification can generate, and what it changes, in words."""
 
 TAKES_AWAY = frozenset({OPTIONAL_ABSENT, EMPTY_ARRAYS})
-"""Variants that take information away: an item may then make fewer records (a statement
-without its amounts is no bill), never more. The others add or change only: every item
-makes the records it makes as served."""
+"""Variants that take information away: an item may then be refused (with a reason) or make
+other records (a statement without its amounts is no bill). The others add or change only:
+every item makes at least the records it makes as served, and no more."""
 
 
 @dataclass(frozen=True)
