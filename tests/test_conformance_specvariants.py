@@ -69,7 +69,7 @@ def test_a_plugin_declaring_no_specification_is_told_so_plainly_in_the_report(
 ) -> None:
     done = portal(
         "conformance",
-        "utility",
+        "retailer",
         "-k",
         "spec_variant",
         "--report",
