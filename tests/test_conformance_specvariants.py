@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from portal_conformance.failures import CheckFailed
+from portal_conformance.failures import CheckFailed, NotExercised
 from portal_conformance.harness import Harness
 from portal_conformance.registry import run_check
 from test_conformance import portal
@@ -26,8 +26,11 @@ from portal_bank.spec_variants import OpenBankingSpecification
 
 
 class Sloppy(OpenBankingSpecification):
-    # Adds its unknown field to the envelope's Links too, which the specification closes.
+    # Adds its unknown field to the envelope's Links too, which the specification closes;
+    # and says it can serve other currencies, but serves every answer as it is.
     def vary(self, variant, path, content_type, body):
+        if variant == "other_currency":
+            return Varied(body, [], 0)
         varied = super().vary(variant, path, content_type, body)
         if varied is None:
             return None
@@ -99,3 +102,15 @@ def test_a_generator_that_serves_what_its_specification_forbids_fails_naming_it(
     assert "The specification's generator failed on" in message
     assert "Links.PortalConformanceAddition is not a field the specification allows" in message
     assert "where: Sloppy.vary, variant 'unknown_fields'" in message
+
+
+def test_a_variant_declared_but_never_generated_blocks_the_tier_saying_so(tmp_path: Path) -> None:
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "sloppy.py").write_text(SLOPPY_PLUGIN, encoding="utf-8")
+    with (
+        Harness("sloppy", tmp_path / "work", plugins_dir=plugins) as harness,
+        pytest.raises(NotExercised) as skipped,
+    ):
+        run_check(harness, "spec_variant", "other_currency")
+    assert "generated no 'other_currency' change in any of the" in skipped.value.reason
