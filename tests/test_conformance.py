@@ -19,6 +19,7 @@ import pytest
 from defusedxml import ElementTree
 
 from portal.record import Entity
+from portal.specvariants import GENERATED
 from portal_conformance.declaration import Declaration, DeclarationError, Waiver, load_declaration
 from portal_conformance.failures import CheckFailed
 from portal_conformance.harness import Harness
@@ -116,6 +117,9 @@ def test_the_reference_bank_plugin_passes_every_check(tmp_path: Path) -> None:
         "test_variant[spec-edge]": "passed",
         "test_variant[forbidden]": "passed",
     }
+    # One check per variant generated from the specification it declares (Open Banking's).
+    generated = {t: o for t, o in outcomes_of(report).items() if t.startswith("test_spec_variant[")}
+    assert generated == {f"test_spec_variant[{name}]": "passed" for name in GENERATED}
     for check in report["checks"]:
         if check["outcome"] == "skipped":
             assert check["message"], f"{check['test']} was skipped without a reason"

@@ -394,6 +394,25 @@ def test_faults_never_touch_the_authorization_server(bank: BankSandbox, http: ht
     assert api(http, f"{bank.api_base}/party", token).status_code == 200
 
 
+def test_answers_are_rewritten_on_their_way_out_but_never_the_authorization_servers(
+    bank: BankSandbox, http: httpx.Client
+) -> None:
+    rewritten: list[tuple[str, str]] = []
+
+    def rewrite(path: str, content_type: str, body: bytes) -> bytes:
+        rewritten.append((path, content_type))
+        return json.dumps({**json.loads(body), "Rewritten": True}).encode()
+
+    bank.rewrite_answers(rewrite)
+    token = connect(http, bank)  # the OAuth answers are the authorization server's own
+    assert api(http, f"{bank.api_base}/party", token).json()["Rewritten"] is True
+    missing = api(http, f"{bank.api_base}/accounts/nobody", token)
+    assert missing.status_code == 404 and "Rewritten" not in missing.json()
+    assert rewritten == [("/open-banking/v3.1/aisp/party", "application/json")]
+    bank.rewrite_answers(None)
+    assert "Rewritten" not in api(http, f"{bank.api_base}/party", token).json()
+
+
 def test_a_fault_set_to_always_fails_every_attempt_and_is_never_spent(
     bank: BankSandbox, http: httpx.Client
 ) -> None:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from portal.errors import ConfigError
 from portal.record.vocab import Category, Sector
+from portal.specvariants import GENERATED, Specification
 
 if TYPE_CHECKING:
     from portal.sandbox import Sandbox
@@ -165,8 +166,13 @@ class Provider:
     timezone: str = "UTC"
     """The IANA zone of the provider's calendar (bill periods, statement months), e.g.
     ``Europe/London``: a period "1 to 31 March" there starts at 00:00 local time."""
+    specification: Specification | None = None
+    """The API's published specification, able to generate the answers it allows
+    (``portal.specvariants``); the conformance suite serves those to the plugin."""
 
     def __post_init__(self) -> None:
+        if self.specification is not None:
+            _check_specification(self.name, self.specification)
         if not self.name.isidentifier() or self.name != self.name.lower():
             raise ConfigError(
                 f"Provider name {self.name!r} must be a lower-case identifier.",
@@ -249,6 +255,22 @@ def sandbox_endpoints(sandbox: Sandbox) -> dict[str, str]:
         if value:
             endpoints[name] = value
     return endpoints
+
+
+def _check_specification(provider: str, spec: Any) -> None:
+    if not isinstance(spec, Specification):
+        raise ConfigError(
+            f"Provider {provider!r} declares a specification ({type(spec).__name__}) without"
+            " source, variants, vary and problems.",
+            hint="Follow the protocol portal.specvariants.Specification.",
+        )
+    unknown = sorted(set(spec.variants) - set(GENERATED))
+    if unknown:
+        raise ConfigError(
+            f"Provider {provider!r} declares specification variants {', '.join(unknown)},"
+            " which portal cannot generate.",
+            hint=f"Name some of {', '.join(GENERATED)} (portal.specvariants.GENERATED).",
+        )
 
 
 def is_loopback(url: str) -> bool:

@@ -28,6 +28,7 @@ from portal_conformance.rules import (
     reconcile,
     resilience,
     security,
+    specvariants,
     stability,
     values,
     variants,
@@ -193,6 +194,14 @@ FAMILIES: tuple[Family, ...] = (
         variants.variant,
         variants.names,
         "every shape the sandbox declares: exactly its truth stored, planted faults rejected",
+    ),
+    Family(
+        "spec_variant",
+        "variants",
+        specvariants.spec_variant,
+        specvariants.names,
+        "answers generated from the declared specification: nothing crashes, vanishes or is"
+        " made up",
     ),
     Family(
         "resilience",

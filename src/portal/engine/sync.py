@@ -76,6 +76,12 @@ class StreamCount:
         return self.items - self.normalised - self.rejected
 
 
+NORMALISE_FAILED = "normalise failed"
+"""How the reason of an item begins when the plugin raised on it something other than a
+``SkippableError``: the plugin failed, it did not refuse the item (the conformance suite
+counts these as crashes, not as rejections)."""
+
+
 @dataclass
 class SyncResult:
     """What one provider's sync did."""
@@ -155,7 +161,7 @@ class Normaliser:
             except PortalError:
                 raise  # configuration and provider errors are not about this one item
             except Exception as error:  # a plugin that chokes on one item must not stop the rest
-                reason = f"normalise failed: {type(error).__name__}: {error}"
+                reason = f"{NORMALISE_FAILED}: {type(error).__name__}: {error}"
                 batch.rejections.append(RejectedItem(raw_id, page.stream, reason))
                 continue
             for entity in entities:

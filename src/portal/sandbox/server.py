@@ -26,6 +26,7 @@ from portal.sandbox.device import DeviceTiming
 from portal.sandbox.faults import MALFORMED_BODY, Fault, FaultBook, RequestRecord
 from portal.sandbox.oauth import Authorization, Client, OAuthSettings
 from portal.sandbox.refreshes import RefreshUse, refresh_state
+from portal.sandbox.rewrite import AnswerRewriter, Rewrite
 from portal.sandbox.serving import Connections, QuietHandler
 
 View = Callable[..., Any]
@@ -100,6 +101,7 @@ class Sandbox:
             error_body=self.error_body,
             revoke_access_token=self._revoke_access_token,
         )
+        self._rewriter = AnswerRewriter(skip=_AUTHORIZATION_SERVER_PATHS)
         self._lock = threading.Lock()
         self._in_flight = 0
         self.max_in_flight = 0
@@ -292,6 +294,13 @@ class Sandbox:
         """Make a share of API requests misbehave at random (see ``Chaos``); None stops it."""
         self._chaos.set(chaos)
 
+    def rewrite_answers(self, rewrite: Rewrite | None) -> None:
+        """Serve every successful API answer as ``rewrite(path, content_type, body)``; None stops.
+
+        For serving the same data in another shape (``portal.sandbox.rewrite``).
+        """
+        self._rewriter.rewrite = rewrite
+
     @property
     def chaos_counts(self) -> dict[str, int]:
         """How many API requests each kind of chaos took (``"ok"``: left alone)."""
@@ -476,6 +485,9 @@ class Sandbox:
 
         app.before_request(self._fault_response)
         self._chaos.install(app)
+        # Installed after chaos, so it runs first (Flask runs after_request hooks in reverse):
+        # a chaos cut then cuts the rewritten answer, as a network would.
+        self._rewriter.install(app)
         app.register_error_handler(404, self._http_error)
         app.register_error_handler(405, self._http_error)
         self.register_routes(app, require)

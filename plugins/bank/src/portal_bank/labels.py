@@ -242,10 +242,24 @@ STATEMENT_AMOUNT_TYPES = {
     "UK.OBIE.MinimumPaymentDue": "Minimum payment due",
 }
 STATEMENT_DATE_TYPES = {"UK.OBIE.PaymentDue": "Payment due by"}
+# Demo Bank's own transaction codes (ProprietaryBankTransactionCode, kept in extra).
+PROPRIETARY_CODES = {
+    "POS": "Card payment",
+    "ATM": "Cash withdrawal",
+    "REF": "Card refund",
+    "DD": "Direct debit",
+    "SO": "Standing order",
+    "FPO": "Faster payment sent",
+    "FPI": "Faster payment received",
+    "BGC": "Bank giro credit",
+}
 # One table per key name of the specification; "Type" names a different code list in each
 # object, but the lists do not overlap, so one lookup serves them all.
 EXTRA_CODES: dict[str, tuple[dict[str, str], str]] = {
     "SchemeName": (SCHEMES, "account scheme"),
+    # Only a ProprietaryBankTransactionCode is kept with a "Code" (BankTransactionCode has
+    # columns of its own); a bank's own list grows at will, so an unknown one is labelled too.
+    "Code": (PROPRIETARY_CODES, "bank's own transaction code"),
     "FeeType": (FEE_TYPES, "fee type"),
     "ApplicationFrequency": (FEE_FREQUENCIES, "fee frequency"),
     "CalculationFrequency": (FEE_FREQUENCIES, "fee frequency"),

@@ -15,7 +15,7 @@ from portal.errors import SkippableError
 from portal.http import ProviderClient, follow_links, together
 from portal.record import Category, Sector
 from portal.variants import FAULTY, VALID, SandboxVariants, Variant
-from portal_bank import fetching, identity, mapping, spec_check, variants
+from portal_bank import fetching, identity, mapping, spec_check, spec_variants, variants
 from portal_bank.fetching import listed
 
 if TYPE_CHECKING:
@@ -118,6 +118,7 @@ PROVIDER = Provider(
         ),
     ),
     sandbox=SANDBOX,
+    specification=spec_variants.SPECIFICATION,
     sandbox_only=True,  # Demo Bank is fictional: its production endpoints do not exist.
 )
 

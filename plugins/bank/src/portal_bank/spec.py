@@ -29,7 +29,7 @@ What the specification says that decides how the plugin reads a response:
   amount and date ``Type``) is open: the listed ``UK.OBIE.*`` values are Open Banking's own and
   a bank may add codes in its own namespace. The ISO 20022 bank transaction codes
   (``BankTransactionCode``), ``ProprietaryBankTransactionCode`` and merchant category codes are
-  strings governed by external lists, so any value is valid.
+  strings governed by external lists, so any value is valid: open lists too (``external``).
 - Fields the specification does not list are not forbidden on the resources themselves (only
   ``Links`` and ``Meta`` are closed); a bank's ``SupplementaryData`` is free.
 
@@ -53,6 +53,7 @@ from portal_bank.spec_rules import (
     Rule,
     array,
     code,
+    external,
     namespaced,
     obj,
     required,
@@ -168,8 +169,8 @@ TRANSACTION = obj(
         "Amount": required(AMOUNT),
         "ChargeAmount": AMOUNT,
         "CurrencyExchange": ANY_OBJECT,
-        "BankTransactionCode": obj({"Code": required(text()), "SubCode": required(text())}),
-        "ProprietaryBankTransactionCode": obj({"Code": required(text(35)), "Issuer": text(35)}),
+        "BankTransactionCode": obj({"Code": required(external()), "SubCode": required(external())}),
+        "ProprietaryBankTransactionCode": obj({"Code": required(external(35)), "Issuer": text(35)}),
         "Balance": obj(
             {
                 "CreditDebitIndicator": required(INDICATOR),
@@ -177,7 +178,7 @@ TRANSACTION = obj(
                 "Amount": required(AMOUNT),
             }
         ),
-        "MerchantDetails": obj({"MerchantName": text(350), "MerchantCategoryCode": text(4)}),
+        "MerchantDetails": obj({"MerchantName": text(350), "MerchantCategoryCode": external(4)}),
         "CreditorAgent": ANY_OBJECT,
         "CreditorAccount": PARTY_ACCOUNT,
         "DebtorAgent": ANY_OBJECT,

@@ -37,9 +37,9 @@ class Rule:
     ``kind`` is one of: ``text`` (a string, optionally with a length and a pattern),
     ``currency`` (text that is an ISO 4217 code), ``datetime`` (ISODateTime, with its
     zone), ``code`` (a closed list, ``codes``), ``namespaced`` (an open list: any text up
-    to ``max_length``; ``codes`` are Open Banking's own), ``boolean``, ``integer``,
-    ``object`` (``fields``; ``closed`` if no other field is allowed) and ``array`` (of
-    ``items``, ``min_items`` at least).
+    to ``max_length``; ``codes`` are Open Banking's own, none for an external list),
+    ``boolean``, ``integer``, ``object`` (``fields``; ``closed`` if no other field is
+    allowed) and ``array`` (of ``items``, ``min_items`` at least).
     """
 
     kind: str
@@ -71,6 +71,14 @@ def code(names: str) -> Rule:
 def namespaced(names: str = "", *, max_length: int = 40) -> Rule:
     """An open code list: ``names`` are Open Banking's, a bank may use codes of its own."""
     return Rule("namespaced", max_length=max_length, codes=frozenset(names.split()))
+
+
+def external(max_length: int | None = None) -> Rule:
+    """A code from a list kept outside the specification (ISO 20022, ISO 18245): open too.
+
+    Any text is valid; the list is not Open Banking's, and it grows without a new version.
+    """
+    return Rule("namespaced", max_length=max_length)
 
 
 def obj(fields: Mapping[str, Rule], *, closed: bool = False) -> Rule:

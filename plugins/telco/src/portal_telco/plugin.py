@@ -14,7 +14,7 @@ from portal import Cursor, Cursors, InventoryItem, OAuthClient, Page, Provider, 
 from portal.http import ProviderClient
 from portal.record import Category, Sector
 from portal.variants import FAULTY, VALID, SandboxVariants, Variant
-from portal_telco import mapping, usage, variants
+from portal_telco import mapping, spec_variants, usage, variants
 from portal_telco.paging import collect, follow_offsets
 
 if TYPE_CHECKING:
@@ -112,6 +112,7 @@ PROVIDER = Provider(
         ),
     ),
     sandbox=SANDBOX,
+    specification=spec_variants.SPECIFICATION,
     sandbox_only=True,  # Demo Telecom is fictional: its production endpoints do not exist.
 )
 
@@ -193,19 +194,26 @@ def fetch(client: ProviderClient, cursors: Cursors) -> Iterator[Page]:
         yield from follow_offsets(client, PRIVACY, stream="privacy")
         yield from follow_offsets(client, PROCESSING, stream="processing")
     contracts: dict[str, str] = {}  # billing account id -> the contract (product) it bills
+    unlinked = False  # a contract that names no billing account (TMF637 allows it)
     if "products" in scopes:
         for page in follow_offsets(client, PRODUCTS, stream="products"):
-            contracts |= {
-                p["billingAccount"]["id"]: p["id"]
-                for p in page.items
-                if p.get("billingAccount") and not p.get("productRelationship")
-            }
+            for p in page.items:
+                if p.get("productRelationship"):
+                    continue  # an add-on: billed with its contract
+                if (p.get("billingAccount") or {}).get("id") and p.get("id"):
+                    contracts[p["billingAccount"]["id"]] = p["id"]
+                else:
+                    unlinked = True
             yield page
     # A bill names its billing account, not its contract: without the product inventory
     # there is nothing to attach bills to, so they need the "products" scope as well.
     if "bills" in scopes:
         for account, contract in contracts.items():
             yield from _bills(client, account, contract)
+        if unlinked:
+            # Its bills cannot be asked for by account: every other bill is fetched, so
+            # each still arrives, and is refused saying it names no contract, not lost.
+            yield from _bills(client, None, "", known=set(contracts))
     if "usage" in scopes:
         saved = cursors.get("usage", UsageCursor)
         yield from follow_offsets(
@@ -217,16 +225,22 @@ def fetch(client: ProviderClient, cursors: Cursors) -> Iterator[Page]:
         )
 
 
-def _bills(client: ProviderClient, account: str, contract: str) -> Iterator[Page]:
+def _bills(
+    client: ProviderClient, account: str | None, contract: str, known: set[str] | None = None
+) -> Iterator[Page]:
     """One contract's bills, each with its applied charges (TMF678 serves them apart).
 
     One page per bill: its charges are fetched when the bill is, so nothing waits in memory.
     A bill without an id (TMF678 allows it) cannot be asked for its charges by id: it comes
-    alone, and its normaliser derives an id for it.
+    alone, and its normaliser derives an id for it. With no ``account``, every bill but
+    those of the ``known`` billing accounts (fetched with their contracts already).
     """
     stream = f"bills:{contract}"
-    for page in follow_offsets(client, BILLS, stream=stream, params={"billingAccount.id": account}):
+    params = {"billingAccount.id": account} if account else None
+    for page in follow_offsets(client, BILLS, stream=stream, params=params):
         for bill in page.items:
+            if known and (bill.get("billingAccount") or {}).get("id") in known:
+                continue
             rates = collect(client, RATES, {"bill.id": bill["id"]}) if bill.get("id") else []
             yield Page(stream, [{**bill, "appliedCustomerBillingRate": rates}])
 

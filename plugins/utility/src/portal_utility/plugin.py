@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from portal import Cursors, InventoryItem, OAuthClient, Page, Provider, hookimpl
 from portal.record import Category, Sector
 from portal.variants import FAULTY, VALID, SandboxVariants, Variant
-from portal_utility import variants
+from portal_utility import spec_variants, variants
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -98,6 +98,7 @@ PROVIDER = Provider(
         ),
     ),
     sandbox=SANDBOX,
+    specification=spec_variants.SPECIFICATION,
     sandbox_only=True,  # Demo Energy is fictional: its production endpoints do not exist.
 )
 
