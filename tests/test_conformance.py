@@ -274,8 +274,10 @@ def test_a_partial_run_says_what_it_did_not_measure_in_words(tmp_path: Path) -> 
     assert re.search(r"- states: 0 of \d+ records with a status say it is unknown", report)
     assert "completeness not measured (no check behind it ran), legibility 100/100" in report
     # Words a person reads: no score of None, no pointer into portal's own design notes.
+    helped = portal("conformance", "--help", cwd=tmp_path).stdout
     for internal in ("None/100", "n/a", "§", "DESIGN", ".md)", "portal_conformance."):
         assert internal not in report, internal
+        assert internal not in helped, internal
 
 
 def test_a_waiver_needs_a_reason_a_link_and_an_expiry() -> None:
