@@ -29,7 +29,7 @@ class Outcome:
     message: str = ""
     stats: dict[str, float] = field(default_factory=dict)
     blocks: bool = False
-    """A skip that blocks the tier: the check applies but this run could not exercise it."""
+    """A skip that blocks the tier: every skip but a check the plugin declared unsupported."""
 
     @property
     def group(self) -> str:
