@@ -7,6 +7,7 @@ that CI keeps; the pieces the report is built from are specified on their own be
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -197,7 +198,8 @@ def test_a_sandbox_without_variants_gets_its_variant_check_skipped_with_the_reas
     tmp_path: Path,
 ) -> None:
     # broken_float_money's sandbox is a plain zero-argument factory, as a plugin's that
-    # predates variants: it keeps working, and the report says why nothing was checked.
+    # predates variants: it keeps working, and the report says why nothing was checked and
+    # what to do; the skip blocks the tier, as the plugin never declared variants unsupported.
     done = portal(
         "--plugins-dir",
         str(ROOT / "conformance" / "tests" / "broken"),
@@ -212,9 +214,77 @@ def test_a_sandbox_without_variants_gets_its_variant_check_skipped_with_the_reas
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert (
-        "| `test_variant[(none declared)]` | skipped | the sandbox declares no variants"
-        " (portal.variants.SandboxVariants" in done.stdout
+        "| `test_variant[(none declared)]` | skipped (blocks the tier) | the sandbox declares"
+        " no variants (portal.variants.SandboxVariants" in done.stdout
     )
+
+
+UNDECLARED_PLUGIN = """
+import dataclasses
+from portal import hookimpl
+from portal_bank import plugin as bank
+
+PROVIDER = dataclasses.replace(bank.PROVIDER, name="undeclared", display_name="Undeclared bank")
+
+@hookimpl
+def register_providers(register):
+    register(PROVIDER)
+
+@hookimpl
+def fetch(client, cursors):
+    return bank.fetch(client=client, cursors=cursors)
+
+@hookimpl
+def normalise(stream, item, ref):
+    return bank.normalise(stream=stream, item=item, ref=ref)
+"""
+
+
+def test_every_skip_blocks_the_tier_but_a_check_the_plugin_declared_unsupported(
+    tmp_path: Path,
+) -> None:
+    # The same bank twice: the reference one declares permissions unsupported, with its
+    # reason; its copy declares nothing, so the check that cannot run blocks its tier.
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "undeclared.py").write_text(UNDECLARED_PLUGIN)
+    checks = {}
+    for name in ("bank", "undeclared"):
+        done = portal(
+            "--plugins-dir", str(plugins), "conformance", name, "-k",
+            "test_permissions and party", "--report", "json", "--report-file", f"{name}.json",
+            cwd=tmp_path, env={"PORTAL_HOME": str(tmp_path / name)},
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+        [report] = json.loads((tmp_path / f"{name}.json").read_text())["providers"]
+        [checks[name]] = report["checks"]
+    declared, undeclared = checks["bank"], checks["undeclared"]
+    assert (declared["outcome"], declared["blocks"]) == ("skipped", False)
+    assert declared["message"].startswith("declared unsupported by the plugin: Demo Bank")
+    assert (undeclared["outcome"], undeclared["blocks"]) == ("skipped", True)
+    assert (
+        "declare the scope that grants it, or declare 'permissions.party'"
+        in (undeclared["message"])
+    )
+
+
+def test_a_partial_run_says_what_it_did_not_measure_in_words(tmp_path: Path) -> None:
+    done = portal(
+        "conformance", "bank", "-k", "test_legible and state", "--report", "md",
+        cwd=tmp_path, env={"PORTAL_HOME": str(tmp_path / "home")},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    report = done.stdout
+    assert "- tier: **none**" in report
+    assert "- completeness score: not measured (no check behind it ran)" in report
+    assert "- legibility score: 100/100" in report
+    assert re.search(r"- states: 0 of \d+ records with a status say it is unknown", report)
+    assert "completeness not measured (no check behind it ran), legibility 100/100" in report
+    # Words a person reads: no score of None, no pointer into portal's own design notes.
+    helped = portal("conformance", "--help", cwd=tmp_path).stdout
+    for internal in ("None/100", "n/a", "§", "DESIGN", ".md)", "portal_conformance."):
+        assert internal not in report, internal
+        assert internal not in helped, internal
 
 
 def test_a_waiver_needs_a_reason_a_link_and_an_expiry() -> None:
@@ -249,7 +319,7 @@ def test_the_tier_rises_only_while_every_group_of_it_passes() -> None:
     bronze = [outcome(f, "passed") for f in ("declaration", "exact_count", "reconcile", "legible")]
     silver = [outcome(f, "passed") for f in ("variant", "resilience", "crash_resume",
                                              "idempotent", "deterministic", "delivery")]  # fmt: skip
-    gold = [outcome(f, "passed") for f in ("oauth", "secrets", "egress", "budget")]
+    gold = [outcome(f, "passed") for f in ("oauth", "secrets", "egress", "budget", "permissions")]
     assert tier(bronze) == "bronze"
     assert tier(bronze + silver) == "silver"
     assert tier(bronze + silver + gold) == "gold"
@@ -258,7 +328,7 @@ def test_the_tier_rises_only_while_every_group_of_it_passes() -> None:
     assert tier(bronze + silver + [*gold[1:], outcome("oauth", "waived")]) == "gold"
     # A plugin that fails on a shape its specification allows is not silver.
     assert tier(bronze + silver + gold + [outcome("variant", "failed")]) == "bronze"
-    # A group that does not apply (every check skipped with its reason) does not block.
+    # A group the plugin declared unsupported (every check skipped with its reason) does not.
     assert tier([*bronze[:2], outcome("reconcile", "skipped"), bronze[3]]) == "bronze"
 
 

@@ -20,9 +20,20 @@ def test_words_split_camelcase_digits_and_every_separator_alike() -> None:
 @pytest.mark.parametrize(
     ("code", "label"),
     [
-        ("InterimAvailable", "InterimAvailable"),
-        ("InterimAvailable", "interim_available"),
+        ("InterimAvailable", "InterimAvailable"),  # the code itself
+        ("InterimAvailable", "interimavailable"),  # case only, no separator left
+        ("InterimAvailable", "INTERIMAVAILABLE"),
+        ("InterimAvailable", "interim_available"),  # snake
+        ("InterimAvailable", "INTERIM_AVAILABLE"),
+        ("InterimAvailable", "interim-available"),  # kebab
         ("InterimAvailable", "INTERIM-AVAILABLE"),
+        ("InterimAvailable", "interim.available"),  # dots
+        ("InterimAvailable", "Interim/Available"),
+        ("InterimAvailable", "UK.OBIE.InterimAvailable"),  # behind a namespace
+        ("UK.OBIE.InterimAvailable", "InterimAvailable"),  # the namespace dropped
+        ("UK.OBIE.SortCodeAccountNumber", "sort_code_account_number"),
+        ("Booked", "UK.OBIE.Booked"),  # one word, wrapped in a namespace
+        ("interim_available", "InterimAvailable"),  # CamelCase split
         ("direct_debit", "DirectDebit"),
         ("ATM", "ATM"),
         ("5411", "5411"),
@@ -42,6 +53,9 @@ def test_a_code_respelled_or_missing_is_not_a_label(code: str, label: str | None
         ("active", "Active"),
         ("BAKERY", "Bakery"),
         ("UK.OBIE.IBAN", "IBAN"),
+        ("UK.OBIE.InterimAvailable", "Available now"),
+        ("ReceivedCreditTransfers.DomesticCreditTransfer", "Payment received"),
+        ("pendingActive", "Being set up"),
     ],
 )
 def test_words_a_person_reads_are_a_label(code: str, label: str) -> None:

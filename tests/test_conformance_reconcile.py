@@ -85,3 +85,27 @@ def test_a_defect_in_one_currency_of_an_account_is_named_with_its_currency(
             run_check(h, "reconcile", "balances~transactions")
         assert " in GBP: running balance of " in str(failed.value)
         assert "mixes currencies" not in str(failed.value)
+
+
+def test_only_the_checks_a_providers_declaration_makes_meaningful_are_generated() -> None:
+    # A bank holds no meter readings and no loyalty points, and one without a device
+    # endpoint offers no sign-in from another device: those checks are not generated at
+    # all, rather than skipped (a skip blocks the tier).
+    import dataclasses
+
+    from portal.plugins import Plugins
+    from portal_conformance.registry import BY_NAME
+
+    plugins = Plugins.load()
+    bank, utility, retailer = (plugins.provider(n) for n in ("bank", "utility", "retailer"))
+    reconciliations = BY_NAME["reconcile"].params
+    assert reconciliations(bank) == ["balances~transactions", "bills~lines"]
+    assert reconciliations(utility) == ["bills~lines", "usage~readings"]
+    assert reconciliations(retailer) == ["points~movements"]
+    oauth = BY_NAME["oauth"].params
+    assert "device_interval" in oauth(bank)
+    no_device = dataclasses.replace(
+        bank, oauth=dataclasses.replace(bank.oauth, device_authorization_url=None)
+    )
+    assert [c for c in oauth(no_device) if c.startswith("device_")] == []
+    assert "pkce_s256" in oauth(no_device)

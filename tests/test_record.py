@@ -14,6 +14,7 @@ from portal.export import export
 from portal.record import (
     CATEGORY_LABELS,
     ENTITIES,
+    STATE_LABELS,
     UNIT_LABELS,
     Account,
     Balance,
@@ -30,6 +31,7 @@ from portal.record import (
     Product,
     Purchase,
     RecurringPayment,
+    State,
     Transaction,
     Unit,
     Usage,
@@ -38,6 +40,7 @@ from portal.record import (
     titles,
 )
 from portal.record.tables import TABLES
+from portal.record.vocab import state_of
 from portal.store import Store, sqlite_url
 
 
@@ -352,6 +355,8 @@ REFUSALS = [
     (Document, "digest", "not-a-digest", "SHA-256"),
     (Document, "fetched_at", datetime(2026, 1, 1), "timezone"),  # noqa: DTZ001
     (Payee, "name", "Harbour\x07 Lettings", "control characters"),
+    (Transaction, "state", "Booked", "'booked'"),  # the provider's code, not portal's word
+    (Consent, "state", "revoked", "'withdrawn'"),
     (Payee, "fetched_at", datetime(2026, 1, 1), "timezone"),  # noqa: DTZ001
 ]
 
@@ -521,3 +526,54 @@ def test_rest_keeps_what_a_mapping_did_not_use_under_its_own_path() -> None:
         "lines": [{"unit": "p"}, {}],
         "empty": {},
     }
+
+
+# -- states: portal's common vocabulary beside each provider's own status code ---------------
+
+
+def test_every_state_of_the_common_vocabulary_has_words() -> None:
+    assert set(STATE_LABELS) == set(State)
+    assert all(words.strip() and words != state.value for state, words in STATE_LABELS.items())
+
+
+def test_a_record_keeps_the_providers_code_and_says_its_state_in_portals_words() -> None:
+    pending = _transaction(status="PDNG", status_label="Pending", state="pending")
+    assert (pending.status, pending.state) == ("PDNG", State.pending)
+    assert _transaction().state is None  # not said: the conformance suite fails it
+
+
+def _status_tables() -> list[tuple[str, dict[str, str], dict[str, State]]]:
+    from portal_bank import labels as bank
+    from portal_retailer import labels as retailer
+    from portal_telco import labels as telco
+    from portal_utility import labels as utility
+
+    return [
+        ("bank accounts", bank.ACCOUNT_STATUSES, bank.ACCOUNT_STATES),
+        ("bank transactions", bank.TRANSACTION_STATUSES, bank.TRANSACTION_STATES),
+        ("bank consents", bank.CONSENT_STATUSES, bank.CONSENT_STATES),
+        ("bank marketing", bank.PREFERENCE_STATUSES, bank.PREFERENCE_STATES),
+        ("bank direct debits", bank.DIRECT_DEBIT_STATUSES, bank.ARRANGEMENT_STATES),
+        ("bank standing orders", bank.STANDING_ORDER_STATUSES, bank.ARRANGEMENT_STATES),
+        ("retailer purchases", retailer.STATUSES, retailer.STATES),
+        ("retailer membership", retailer.MEMBERSHIP_STATUSES, retailer.MEMBERSHIP_STATES),
+        ("retailer marketing", retailer.CONSENT_STATUSES, retailer.CONSENT_STATES),
+        ("telco products", telco.PRODUCT_STATUSES, telco.PRODUCT_STATES),
+        ("telco bills", telco.BILL_STATES, telco.BILL_STATE_MEANINGS),
+        ("telco permissions", telco.PERMISSION_STATUSES, telco.PERMISSION_STATES),
+        ("utility authorizations", utility.AUTHORIZATION_STATUSES, utility.AUTHORIZATION_STATES),
+        ("utility supply points", utility.USAGE_POINT_STATUSES, utility.USAGE_POINT_STATES),
+        ("utility agreements", utility.AGREEMENT_STATUSES, utility.AGREEMENT_STATES),
+    ]
+
+
+def test_every_status_code_a_first_party_plugin_knows_means_a_state_not_unknown() -> None:
+    for what, labelled, states in _status_tables():
+        assert set(labelled) <= set(states), f"{what}: {set(labelled) - set(states)}"
+        assert State.unknown not in states.values(), what
+
+
+def test_a_status_code_no_table_knows_is_deliberately_unknown() -> None:
+    assert state_of({"Booked": State.booked}, "Booked") is State.booked
+    assert state_of({"Booked": State.booked}, "Settled") is State.unknown
+    assert state_of({"Booked": State.booked}, None) is State.unknown

@@ -10,7 +10,7 @@ from sqlalchemy.dialects import sqlite
 
 from portal.batch import Batch, RawPayload, RejectedItem
 from portal.provider import Cursor
-from portal.record import Transaction
+from portal.record import State, Transaction
 from portal.record.ids import portal_id
 from portal.store import Store, sqlite_url
 
@@ -33,6 +33,7 @@ def _batch(n: int, *, page: int, amount: str = "1.10") -> Batch:
             currency="GBP",
             status="Booked",
             status_label="Booked",
+            state=State.booked,
             description="x",
         )
         t.id, t.provider, t.raw_id = portal_id("bank", "transactions", f"t{i}"), "bank", raw_id
@@ -90,6 +91,21 @@ def test_a_changed_item_is_updated_in_place(store: Store) -> None:
     rows = list(store.rows(Transaction))
     assert len(rows) == 2 and {r["amount"] for r in rows} == {Decimal("2.00")}
     assert store.cursors("c1") == {"transactions": {"page": 2}}
+
+
+def test_a_home_from_before_states_gains_the_column_and_keeps_what_it_synced(
+    tmp_path: Path,
+) -> None:
+    Store(sqlite_url(tmp_path / "portal.db")).commit(_batch(2, page=1))
+    with sqlite3.connect(tmp_path / "portal.db") as db:  # as a portal without states wrote it
+        db.execute("ALTER TABLE transactions DROP COLUMN state")
+    store = Store(sqlite_url(tmp_path / "portal.db"))
+    before = list(store.rows(Transaction))
+    assert len(before) == 2 and {r["state"] for r in before} == {None}
+    assert {r["amount"] for r in before} == {Decimal("1.10")}
+    store.commit(_batch(2, page=2))  # the next sync: the same items, unchanged at the bank
+    assert {r["state"] for r in store.rows(Transaction)} == {"booked"}
+    assert {r["amount"] for r in store.rows(Transaction)} == {Decimal("1.10")}
 
 
 def test_a_failed_batch_leaves_records_and_cursor_untouched(store: Store) -> None:
@@ -223,6 +239,8 @@ def test_sqlite_statements_are_the_text_sqlalchemy_compiles_for_every_table() ->
         kinds = [*conflicts]
         if "raw_id" in table.c:
             kinds.append(_Conflict(update=True, changed_when="raw_id"))
+        if "state" in table.c:
+            kinds.append(_Conflict(update=True, changed_when="raw_id", filled="state"))
         if "reason" in table.c:
             kinds.append(_Conflict(update=True, changed_when="reason"))
         for conflict in kinds:

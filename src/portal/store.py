@@ -28,9 +28,11 @@ from sqlalchemy import (
     Engine,
     String,
     Table,
+    and_,
     delete,
     func,
     inspect,
+    or_,
     select,
     update,
 )
@@ -294,7 +296,8 @@ class Store:
         for record in batch.records:
             by_table.setdefault(TABLES[type(record)], []).append(row(record))
         for model, rows in by_table.items():
-            writes.append((_table(model), _CHANGED_RAW, rows))
+            table = _table(model)
+            writes.append((table, _CHANGED_OR_FILLED if "state" in table.c else _CHANGED_RAW, rows))
         if batch.rejections:
             rejections: list[Mapping[str, Any]] = [
                 {
@@ -604,11 +607,15 @@ class _Conflict:
     """What an insert does with a row whose key is already stored.
 
     ``update=False`` keeps the stored row; ``update=True`` replaces its other columns, or
-    only when ``changed_when`` differs (a record whose raw payload changed).
+    only when ``changed_when`` differs (a record whose raw payload changed), or when the
+    stored row lacks the ``filled`` column that the new one has: a column added since the
+    home was written (``state``) reaches the rows synced before it, though the provider
+    never changes them.
     """
 
     update: bool
     changed_when: str | None = None
+    filled: str | None = None
 
     def statement(self, table: Table, dialect: str) -> Any:
         """The statement as SQLAlchemy builds it, for databases other than SQLite."""
@@ -620,6 +627,9 @@ class _Conflict:
         where = None
         if self.changed_when is not None:
             where = table.c[self.changed_when] != insert.excluded[self.changed_when]
+        if where is not None and self.filled is not None:
+            lacking = table.c[self.filled].is_(None), insert.excluded[self.filled].is_not(None)
+            where = or_(where, and_(*lacking))
         return insert.on_conflict_do_update(index_elements=keys, set_=values, where=where)
 
     def sqlite(self, table: Table, dialect: Dialect) -> tuple[str, tuple[str, ...]]:
@@ -643,6 +653,9 @@ class _Conflict:
         if self.changed_when is not None:
             changed = quote(self.changed_when)
             sql += f" WHERE {name}.{changed} != excluded.{changed}"
+            if self.filled is not None:
+                filled = quote(self.filled)
+                sql += f" OR {name}.{filled} IS NULL AND excluded.{filled} IS NOT NULL"
         return sql, names
 
 
@@ -652,6 +665,8 @@ _Write = tuple[Table, _Conflict, list[Mapping[str, Any]]]
 _KEEP = _Conflict(update=False)
 _REPLACE = _Conflict(update=True)
 _CHANGED_RAW = _Conflict(update=True, changed_when="raw_id")
+_CHANGED_OR_FILLED = _Conflict(update=True, changed_when="raw_id", filled="state")
+"""For records with a state: homes from before states gain it on the next sync."""
 _CHANGED_REASON = _Conflict(update=True, changed_when="reason")
 
 

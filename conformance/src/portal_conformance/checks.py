@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from portal.plugins import Plugins
-from portal_conformance.failures import CheckFailed, NotApplicable, NotExercised
+from portal_conformance.failures import CheckFailed, DeclaredUnsupported, NotApplicable
 from portal_conformance.harness import Harness
 from portal_conformance.plugin import SKIP_BLOCKS, STATS, plugins_dir
-from portal_conformance.registry import BY_NAME
+from portal_conformance.registry import BY_NAME, run_check
 
 _PLUGINS = pytest.StashKey[Plugins]()
 
@@ -42,10 +42,11 @@ def _run(harness: Harness, family: str, param: str, request: pytest.FixtureReque
     skipped: str | None = None
     failed: CheckFailed | None = None
     try:
-        figures = BY_NAME[family].check(harness, param)
+        figures = run_check(harness, family, param)
     except NotApplicable as skip:
         skipped = skip.reason
-        request.node.stash[SKIP_BLOCKS] = isinstance(skip, NotExercised)
+        # Only the plugin's own declaration, with its reason, leaves the tier open.
+        request.node.stash[SKIP_BLOCKS] = not isinstance(skip, DeclaredUnsupported)
     except CheckFailed as failure:
         failed = failure
     # Outside the except blocks, so the report shows the message alone, not a chain.

@@ -74,7 +74,8 @@ class Declaration(BaseModel):
     unsupported: dict[str, str] = Field(
         default_factory=dict,
         description="Check family (e.g. 'permissions', 'oauth.device_flow') to the reason it"
-        " does not apply; the check is skipped with that reason.",
+        " does not apply; the check is skipped with that reason, the only skip that leaves"
+        " the tier open.",
     )
     ignored_fields: dict[str, dict[str, str]] = Field(
         default_factory=dict,

@@ -42,7 +42,12 @@ class SetupFailed(CheckFailed):
 
 
 class NotApplicable(Exception):
-    """The check does not apply to this provider, for the reason given (shown as a skip)."""
+    """The check could not run here, for the reason given (shown as a skip).
+
+    It blocks the check's tier: a check that did not run is no evidence. Only a check the
+    plugin declared unsupported (``DeclaredUnsupported``) leaves the tier open; a check
+    that can never apply to a provider is not generated for it at all (``registry``).
+    """
 
     def __init__(self, reason: str) -> None:
         reason = _shown(reason, limit=LIMIT)  # may quote the plugin's declaration
@@ -53,8 +58,16 @@ class NotApplicable(Exception):
 class NotExercised(NotApplicable):
     """The check applies, but this run could not exercise it (the fault it needs never struck).
 
-    Shown as a skip with the reason, and it blocks the check's tier: a check that did not run
-    is no evidence, so only a plugin's declared ``unsupported`` leaves a tier open.
+    Shown as a skip with the reason, and it blocks the check's tier like every skip but a
+    declared one.
+    """
+
+
+class DeclaredUnsupported(NotApplicable):
+    """The plugin declared the check unsupported in ``PORTAL_CONFORMANCE``, with its reason.
+
+    The one skip that does not block a tier: the report shows the reason to whoever reads
+    it, so the plugin's author answers for it.
     """
 
 

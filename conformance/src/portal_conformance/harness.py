@@ -31,7 +31,12 @@ from portal.record.tables import Connection
 from portal.sandbox import Sandbox
 from portal.variants import SandboxVariants
 from portal_conformance.declaration import Declaration, load_declaration
-from portal_conformance.failures import CheckFailed, NotApplicable, SetupFailed
+from portal_conformance.failures import (
+    CheckFailed,
+    DeclaredUnsupported,
+    NotApplicable,
+    SetupFailed,
+)
 from portal_conformance.observe import EGRESS, DeliveryRecorder, capture_logs, suite_browser
 from portal_conformance.truth import GroundTruth, read_truth
 
@@ -121,10 +126,10 @@ class Harness:
     # -- building blocks ---------------------------------------------------------------
 
     def unsupported(self, *names: str) -> None:
-        """Skip (``NotApplicable``) if the plugin declares one of ``names`` unsupported."""
+        """Skip (``DeclaredUnsupported``) if the plugin declares one of ``names`` unsupported."""
         reason = self.declaration.unsupported_reason(*names)
         if reason:
-            raise NotApplicable(f"declared unsupported by the plugin: {reason}")
+            raise DeclaredUnsupported(f"declared unsupported by the plugin: {reason}")
 
     def sandbox(self) -> Sandbox:
         """A fresh sandbox of the provider, started (and stopped when the harness closes)."""

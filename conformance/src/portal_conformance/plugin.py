@@ -7,7 +7,6 @@ Run the checks with ``pytest --pyargs portal_conformance.checks --portal-provide
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +22,7 @@ from portal.provider import Provider, sandbox_endpoints
 from portal.sandbox import Sandbox
 from portal.shown import shown
 from portal_conformance.harness import Harness
-from portal_conformance.report import Outcome, build, to_json, to_markdown
+from portal_conformance.report import Outcome, build, score_text, to_json, to_markdown
 
 _OUTCOMES = pytest.StashKey[list[Outcome]]()
 
@@ -234,8 +233,9 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         else:
             terminalreporter.write_line(text)
     for r in reports:
+        counts = ", ".join(f"{n} {k}" for k, n in sorted(r["counts"].items()))
         terminalreporter.write_line(
             f"portal conformance: {shown(r['provider'])}: tier {r['tier']}, completeness"
-            f" {r['completeness_score']}/100, legibility {r['legibility_score']}/100,"
-            f" {json.dumps(r['counts'])}"
+            f" {score_text(r['completeness_score'])}, legibility"
+            f" {score_text(r['legibility_score'])}; {counts}"
         )

@@ -1,7 +1,8 @@
 """The report: per check pass, fail, waived or skipped; a completeness and a legibility score
-(0-100); and a tier (bronze: record valid and complete; silver: plus resilience, resume,
-idempotence, determinism and delivery; gold: plus OAuth, secrets, egress, budgets and
-permissions).
+(0-100, or "not measured" when no check behind it ran); how many statuses were left
+"unknown" in portal's vocabulary of states; and a tier (bronze: record valid and complete;
+silver: plus resilience, resume, idempotence, determinism and delivery; gold: plus OAuth,
+secrets, egress, budgets and permissions).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class Outcome:
     message: str = ""
     stats: dict[str, float] = field(default_factory=dict)
     blocks: bool = False
-    """A skip that blocks the tier: the check applies but this run could not exercise it."""
+    """A skip that blocks the tier: every skip but a check the plugin declared unsupported."""
 
     @property
     def group(self) -> str:
@@ -57,21 +58,24 @@ def legibility_score(outcomes: list[Outcome]) -> int | None:
 def tier(outcomes: list[Outcome]) -> str:
     """The highest tier whose groups (and every lower tier's) ran without a failure.
 
-    A group must have run (a partial run with ``-k`` earns no tier it did not test); one
-    whose checks were all skipped with a reason (a bank has no bills) does not block, but a
-    check skipped because this run could not exercise it (``NotExercised``) does. Waived
-    checks count as passed: a waiver is a declared, dated exception, listed in the report.
+    A group must have run (a partial run with ``-k`` earns no tier it did not test), and
+    bronze needs both scores measured. Every skip blocks its tier except a check the plugin
+    declared unsupported, whose reason the report shows. Waived checks count as passed: a
+    waiver is a declared, dated exception, listed in the report.
     """
     by_group: dict[str, list[Outcome]] = defaultdict(list)
     for o in outcomes:
         by_group[o.group].append(o)
     reached = "none"
+    completeness = [o for o in outcomes if o.group in ("completeness", "reconciliation")]
+    if _score(completeness) is None or legibility_score(outcomes) is None:
+        return reached
     for name, groups in TIERS:
         for group in groups:
             results = by_group.get(group, [])
             if any(o.outcome == "failed" or (o.outcome == "skipped" and o.blocks) for o in results):
                 return reached
-            if not results and group != "permissions":
+            if not results:
                 return reached
         reached = name
     return reached
@@ -88,9 +92,35 @@ def summarise(outcomes: list[Outcome]) -> dict[str, Any]:
         "tier": tier(outcomes),
         "completeness_score": _score(completeness),
         "legibility_score": legibility_score(outcomes),
+        "states": states(outcomes),
         "counts": dict(counts),
         "checks": [asdict(o) for o in outcomes],
     }
+
+
+def states(outcomes: list[Outcome]) -> dict[str, int]:
+    """How many records' statuses were checked against portal's vocabulary of states, and
+    how many of them the plugin deliberately left ``unknown``."""
+    checked = [o for o in outcomes if o.family == "legible" and o.param.endswith(".state")]
+    return {
+        "checked": int(sum(o.stats.get("checked", 0) for o in checked)),
+        "unknown": int(sum(o.stats.get("unknown", 0) for o in checked)),
+    }
+
+
+def score_text(score: int | None) -> str:
+    """A score as a person reads it: ``87/100``, or ``not measured`` when no check ran."""
+    return "not measured (no check behind it ran)" if score is None else f"{score}/100"
+
+
+def states_text(counted: dict[str, int]) -> str:
+    """The states line of the report."""
+    if not counted.get("checked"):
+        return "not measured (no record with a status was checked)"
+    return (
+        f"{counted['unknown']} of {counted['checked']} records with a status say it is"
+        " unknown in portal's vocabulary of states"
+    )
 
 
 def build(outcomes: list[Outcome]) -> list[dict[str, Any]]:
@@ -110,17 +140,26 @@ def to_json(reports: list[dict[str, Any]]) -> str:
 _MARK = {"passed": "pass", "failed": "FAIL", "waived": "waived", "skipped": "skipped"}
 
 
+def _note(message: str) -> str:
+    """What went wrong, and for a failure what to do about it, on one line of the table."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    fix = next((line.removeprefix("fix: ") for line in lines if line.startswith("fix: ")), "")
+    return f"{lines[0][:240]} Fix: {fix}" if fix else lines[0]
+
+
 def to_markdown(reports: list[dict[str, Any]]) -> str:
     """The report as Markdown: a headline per provider, then a table of every check."""
     lines = ["# portal conformance report", ""]
     for r in reports:
-        c, legible = r["completeness_score"], r["legibility_score"]
         lines += [
             f"## {shown(r['provider'])}: {r['tier']}",
             "",
             f"- tier: **{r['tier']}**",
-            f"- completeness score: {'n/a' if c is None else f'{c}/100'}",
-            f"- legibility score: {'n/a' if legible is None else f'{legible}/100'}",
+            f"- completeness score: {score_text(r['completeness_score'])}",
+            f"- legibility score: {score_text(r['legibility_score'])}",
+            f"- states: {states_text(r.get('states', {}))}",
             "- checks: " + ", ".join(f"{n} {k}" for k, n in sorted(r["counts"].items())),
             "",
             "| check | result | note |",
@@ -128,11 +167,7 @@ def to_markdown(reports: list[dict[str, Any]]) -> str:
         ]
         for check in r["checks"]:
             # Messages quote what the provider sent: one neutralised line, no table breaks.
-            note = (
-                shown(check["message"].splitlines()[0], limit=160).replace("|", "\\|")
-                if check["message"]
-                else ""
-            )
+            note = shown(_note(check["message"]), limit=400).replace("|", "\\|")
             test = shown(check["test"]).replace("`", "'")
             mark = _MARK[check["outcome"]] + (" (blocks the tier)" if check.get("blocks") else "")
             lines.append(f"| `{test}` | {mark} | {note} |")

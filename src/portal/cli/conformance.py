@@ -20,7 +20,7 @@ SUITE = "portal_conformance.checks"
 
 @cli.command(
     name="conformance",
-    epilog="\b\nExit codes: pytest's. 0 every check passed (or was waived or does not apply),"
+    epilog="\b\nExit codes: pytest's. 0 every check passed (or was waived or skipped),"
     "\n1 a check failed, 2 interrupted, 3 internal error, 4 bad options, 5 no check ran.",
 )
 @click.argument("plugin")
@@ -54,9 +54,10 @@ def conformance(
 ) -> None:
     """Check PLUGIN (a provider name, or a plugin offering several) against its sandbox.
 
-    Runs every check of the conformance suite (DESIGN §5): exact completeness against the
-    sandbox's ground truth, legibility value by value, OAuth and secrets, egress,
-    resilience, crash and resume, idempotence, determinism, delivery and budgets.
+    Runs every check of the conformance suite: exact completeness against the sandbox's
+    ground truth, legibility value by value, OAuth and secrets, egress, resilience, crash
+    and resume, idempotence, determinism, delivery and budgets. Every check that could not
+    run blocks the tier, unless the plugin declared it unsupported with a reason.
     """
     with friendly_errors(ctx.obj["verbose"]):
         providers = _providers(ctx, plugin)

@@ -28,11 +28,21 @@ from portal.record.model import (
     titles,
 )
 from portal.record.types import Country, Currency, Digest, Money, Quantity, Text, Timestamp
-from portal.record.vocab import CATEGORY_LABELS, UNIT_LABELS, Category, Origin, Sector, Unit
+from portal.record.vocab import (
+    CATEGORY_LABELS,
+    STATE_LABELS,
+    UNIT_LABELS,
+    Category,
+    Origin,
+    Sector,
+    State,
+    Unit,
+)
 
 __all__ = [
     "CATEGORY_LABELS",
     "ENTITIES",
+    "STATE_LABELS",
     "UNIT_LABELS",
     "Account",
     "AccountIdentifier",
@@ -61,6 +71,7 @@ __all__ = [
     "Recipient",
     "RecurringPayment",
     "Sector",
+    "State",
     "Text",
     "Timestamp",
     "Transaction",

@@ -7,9 +7,9 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict
 
-from portal.record.base import Entity, exact, field, mapping, moment, money
+from portal.record.base import Entity, code, exact, field, mapping, moment, money
 from portal.record.types import Currency, Money, Quantity, Text, Timestamp
-from portal.record.vocab import Category, Unit
+from portal.record.vocab import Category, State, Unit
 
 
 class Price(BaseModel):
@@ -83,6 +83,12 @@ class Purchase(Entity):
     store: Text | None = field("Store", "The store, for an in-store purchase.", default=None)
     status: str = field("Status", "Provider's status code.")
     status_label: Text = field("Status (label)", "The status in words.")
+    state: State | None = code(
+        "State",
+        "What the status means in portal's common vocabulary (portal.record.vocab.State),"
+        " the same words for every provider.",
+        default=None,
+    )
     total: Money = money("Total", "What was paid; negative for a refund. The sum of the lines.")
     currency: Currency = field("Currency", "ISO 4217 currency of the amounts.")
     lines: list[PurchaseLine] = mapping("Lines", "The line items.", default_factory=list)
@@ -117,6 +123,12 @@ class RecurringPayment(Entity):
     frequency_label: Text | None = field("Frequency (label)", "How often, in words.", default=None)
     status: str = field("Status", "Provider's status code.")
     status_label: Text = field("Status (label)", "The status in words.")
+    state: State | None = code(
+        "State",
+        "What the status means in portal's common vocabulary (portal.record.vocab.State),"
+        " the same words for every provider.",
+        default=None,
+    )
     first_payment_on: date | None = field(
         "First payment", "Date of the first payment.", default=None
     )

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from portal.record.base import Entity, code, exact, field, mapping, moment, money
 from portal.record.types import Country, Currency, Money, Quantity, Text, Timestamp
-from portal.record.vocab import Category, Unit
+from portal.record.vocab import Category, State, Unit
 
 
 class BillLine(BaseModel):
@@ -50,6 +50,12 @@ class Bill(Entity):
     currency: Currency = field("Currency", "ISO 4217 currency of the amounts.")
     status: str = field("Status", "Provider's status code (issued, paid, overdue).")
     status_label: Text = field("Status (label)", "The status in words.")
+    state: State | None = code(
+        "State",
+        "What the status means in portal's common vocabulary (portal.record.vocab.State),"
+        " the same words for every provider.",
+        default=None,
+    )
     lines: list[BillLine] = mapping("Lines", "The bill's lines.", default_factory=list)
 
 

@@ -35,7 +35,7 @@ from portal.record.documents import Document
 from portal.record.metering import Bill, BillLine, Usage
 from portal.record.privacy import Inference, Processing, Recipient
 from portal.record.types import Currency, Money, Text, Timestamp
-from portal.record.vocab import Category, Unit
+from portal.record.vocab import Category, State, Unit
 
 
 class Address(BaseModel):
@@ -96,6 +96,12 @@ class Account(Entity):
     account_type_label: Text = field("Account type (label)", "The kind of account in words.")
     status: str | None = field("Status", "Provider's status code.", default=None)
     status_label: Text | None = field("Status (label)", "The status in words.", default=None)
+    state: State | None = code(
+        "State",
+        "What the status means in portal's common vocabulary (portal.record.vocab.State),"
+        " the same words for every provider.",
+        default=None,
+    )
     currency: Currency | None = field("Currency", "ISO 4217 currency of the account.", default=None)
     opened_on: date | None = field("Opened on", "Date the account was opened.", default=None)
     identifiers: list[AccountIdentifier] = mapping(
@@ -157,6 +163,12 @@ class Transaction(Entity):
     currency: Currency = field("Currency", "ISO 4217 currency of the amount.")
     status: str = field("Status", "Provider's status code (booked, pending).")
     status_label: Text = field("Status (label)", "The status in words.")
+    state: State | None = code(
+        "State",
+        "What the status means in portal's common vocabulary (portal.record.vocab.State),"
+        " the same words for every provider.",
+        default=None,
+    )
     description: Text = field("Description", "The description the provider shows.")
     reference: Text | None = field("Reference", "Payment reference, if any.", default=None)
     counterparty: Text | None = field(
@@ -200,6 +212,12 @@ class Consent(Entity):
     channel_label: Text | None = field("Channel (label)", "The channel in words.", default=None)
     status: str = field("Status", "Provider's status code.")
     status_label: Text = field("Status (label)", "The status in words.")
+    state: State | None = code(
+        "State",
+        "What the status means in portal's common vocabulary (portal.record.vocab.State),"
+        " the same words for every provider.",
+        default=None,
+    )
     permissions: list[str] = mapping(
         "Permissions", "Fine-grained permission codes granted.", default_factory=list
     )

@@ -1,5 +1,7 @@
-"""The fixed vocabularies of the customer record: origins, sectors, data categories, units."""
+"""The fixed vocabularies of the customer record: origins, sectors, data categories, units,
+states."""
 
+from collections.abc import Mapping
 from enum import StrEnum
 
 
@@ -98,3 +100,90 @@ UNIT_LABELS: dict[Unit, str] = {
     Unit.day: "days",
     Unit.month: "months",
 }
+
+
+class State(StrEnum):
+    """Portal's common vocabulary of states: one word for a status, whichever provider said it.
+
+    A record keeps the provider's own code in ``status`` (and its words in ``status_label``)
+    and says in ``state`` what that code means in these terms, so a person can ask "what is
+    still pending" or "which consents are in force" across every provider. Each state is
+    drawn from the sector specifications the first-party plugins implement: Open Banking
+    AIS v3.1 (account, transaction, consent, direct debit and standing order statuses), ESPI
+    (UsagePoint and Authorization status), TM Forum TMF637 product and TMF678 bill states,
+    and schema.org ``OrderStatus``.
+    """
+
+    active = "active"
+    """In force: OB account Enabled, consent Authorised, direct debit Active; TMF637 active;
+    ESPI UsagePoint on and Authorization 1; a marketing permission given."""
+    pending = "pending"
+    """Not final or not started yet: OB transaction Pending, account ProForma, consent
+    AwaitingAuthorisation; TMF637 created and pendingActive; TMF678 new, onHold, validated."""
+    booked = "booked"
+    """Money that has moved and will not change: OB transaction Booked; OFX posted."""
+    suspended = "suspended"
+    """Paused, may resume: TMF637 suspended; a loyalty membership on hold; ESPI UsagePoint off."""
+    closed = "closed"
+    """Ended after being in force: OB account Disabled or Deleted; TMF637 terminated; an
+    agreement that ended."""
+    cancelled = "cancelled"
+    """Called off: schema.org OrderCancelled; TMF637 cancelled and aborted; an OB direct debit
+    or standing order made Inactive."""
+    completed = "completed"
+    """Done as agreed: schema.org OrderDelivered; a purchase paid and handed over, or a refund
+    paid back."""
+    returned = "returned"
+    """Goods sent back, in whole or in part (schema.org OrderReturned); the label says which."""
+    expired = "expired"
+    """Lapsed at the end of its term: OB consent Expired."""
+    withdrawn = "withdrawn"
+    """Taken back by the person or the provider: OB consent Revoked, ESPI Authorization 0
+    (revoked), a marketing permission withdrawn (GDPR article 7(3))."""
+    declined = "declined"
+    """Asked and not given: a marketing permission refused or opted out of; ESPI
+    Authorization 2 (denied)."""
+    rejected = "rejected"
+    """Refused by the provider: OB transaction and consent Rejected."""
+    issued = "issued"
+    """A bill sent whose payment the provider does not state (Green Button's summaries)."""
+    due = "due"
+    """A bill sent and not yet paid, in whole or in part: TMF678 sent and partiallyPaid."""
+    overdue = "overdue"
+    """A bill past its due date and not paid (a biller's arrears status)."""
+    paid = "paid"
+    """A bill settled: TMF678 settled."""
+    unknown = "unknown"
+    """The provider states no status, or one with no meaning here: a deliberate choice the
+    conformance report counts, never a default."""
+
+
+STATE_LABELS: dict[State, str] = {
+    State.active: "In force",
+    State.pending: "Pending",
+    State.booked: "Booked",
+    State.suspended: "Suspended",
+    State.closed: "Closed",
+    State.cancelled: "Cancelled",
+    State.completed: "Completed",
+    State.returned: "Returned",
+    State.expired: "Expired",
+    State.withdrawn: "Withdrawn",
+    State.declined: "Declined",
+    State.rejected: "Rejected",
+    State.issued: "Issued",
+    State.due: "Due",
+    State.overdue: "Overdue",
+    State.paid: "Paid",
+    State.unknown: "Not stated",
+}
+
+
+def state_of(table: Mapping[str, State], code: str | None) -> State:
+    """What the provider's status ``code`` means, from a plugin's ``table`` of its codes.
+
+    A code missing from the table (one the provider added after the plugin was written, or
+    no status at all) is deliberately ``State.unknown``: the record still arrives, its label
+    says what the provider sent, and the conformance report counts it.
+    """
+    return table.get(code or "", State.unknown)

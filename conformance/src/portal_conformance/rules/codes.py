@@ -4,14 +4,19 @@ Two rules, written down so a plugin author can predict the verdict:
 
 - **A label that is its code respelled is not a label.** Both are cut into words (a
   CamelCase hump, a run of digits, or anything between the separators ``_ - . / :`` and
-  spaces starts a new word) and case-folded. A label giving the same words as its code
-  fails when it is still written as an identifier: a code of two words or more with a
-  label that has no space (``InterimAvailable`` labelled ``InterimAvailable``,
-  ``interim_available`` or ``INTERIM-AVAILABLE``), or a label identical to a code that
-  looks like one (all capitals, digits, dots: ``ATM`` labelled ``ATM``). A label written
-  as words passes even when they are the code's words (``CurrentAccount`` labelled
-  ``Current account``, ``active`` labelled ``Active``): that is what a person reads, and
-  no rule can tell a plain name from jargon; the report's reader judges the words.
+  spaces starts a new word) and case-folded; a dotted namespace in front (``UK.OBIE.``)
+  may be dropped from either. A label giving the same words as its code fails when it is
+  still written as an identifier, with no space: a code of two words or more in any case
+  or separator style (``InterimAvailable`` labelled ``InterimAvailable``,
+  ``interim_available``, ``INTERIM-AVAILABLE``, ``interim.available`` or
+  ``UK.OBIE.InterimAvailable``; ``UK.OBIE.SortCodeAccountNumber`` labelled
+  ``SortCodeAccountNumber``), a label that is the code behind a namespace (``Booked``
+  labelled ``UK.OBIE.Booked``), or a label identical to a code that looks like one (all
+  capitals, digits, dots: ``ATM`` labelled ``ATM``). A label written as words passes
+  even when they are the code's words (``CurrentAccount`` labelled ``Current account``,
+  ``active`` labelled ``Active``), and so does a single word that is how a person knows
+  it (``UK.OBIE.IBAN`` labelled ``IBAN``): that is what a person reads, and no rule can
+  tell a plain name from jargon; the report's reader judges the words.
 - **A provider code kept in ``extra`` needs a label like a field does.** A string value
   in ``extra`` (at any depth) is a code when its key names a code (it ends in ``Type``,
   ``Code``, ``Status``, ``SchemeName``, ``Frequency`` or ``Kind``, in any case or
@@ -52,6 +57,29 @@ def same_words(code: str, label: str) -> bool:
     return bool(words(code)) and words(code) == words(label)
 
 
+def _tails(text: str) -> list[str]:
+    """``text`` and what is left after each dotted namespace: ``UK.OBIE.IBAN``,
+    ``OBIE.IBAN``, ``IBAN``."""
+    parts = text.split(".")
+    return [".".join(parts[i:]) for i in range(len(parts))]
+
+
+def respelled(code: str, label: str) -> bool:
+    """Whether ``label`` is ``code`` again in another spelling (see the module doc)."""
+    if _SPACE.search(label):
+        return False  # words a person reads, even when they are the code's words
+    for said in _tails(label):
+        for meant in _tails(code):
+            found = words(meant)
+            # Joined, so a case change alone (interimavailable) is caught too. One word is a
+            # respelling only when the label wraps it in a namespace: "Active" for "active",
+            # or "IBAN" for "UK.OBIE.IBAN", is how a person writes it.
+            same = found and "".join(found) == "".join(words(said))
+            if same and (len(found) > 1 or said != label):
+                return True
+    return False
+
+
 def looks_like_code(key: str, value: Any) -> bool:
     """Whether ``value`` under ``key`` in ``extra`` is a provider code (see the module doc)."""
     if key.startswith("@"):
@@ -67,8 +95,7 @@ def code_problem(code: Any, label: Any) -> str | None:
     if label is None or not str(label).strip():
         return f"code {code!r} has no label"
     text, said = str(code).strip(), str(label).strip()
-    respelled = same_words(text, said) and len(words(text)) > 1 and not _SPACE.search(said)
-    if respelled or (said == text and _BARE_CODE.search(text)):
+    if respelled(text, said) or (said == text and _BARE_CODE.search(text)):
         return f"code {code!r} is labelled with itself ({label!r})"
     return None
 

@@ -129,8 +129,10 @@ def permissions(h: Harness, category: str) -> None:
     scope = " or ".join(repr(s) for s in scopes)
     if not scopes:
         raise NotApplicable(
-            f"{h.name!r} declares no per-category scopes (PORTAL_CONFORMANCE"
-            " 'category_scopes'), so no narrower grant exists to test"
+            f"{h.name!r} declares no scope for {category} (PORTAL_CONFORMANCE"
+            " 'category_scopes'), so no narrower grant exists to test; declare the scope that"
+            f" grants it, or declare 'permissions.{category}' (or 'permissions') unsupported"
+            " with the reason"
         )
     narrower = tuple(s for s in h.provider.oauth.scopes if s not in scopes)
     sandbox = h.sandbox()

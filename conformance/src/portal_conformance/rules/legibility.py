@@ -5,7 +5,9 @@ One test per entity field. Each stored value is validated again with the field's
 names the field count against it too: a float amount that the record refused is still a
 plugin that sends floats. Codes need a label in words (not the code again in another
 spelling), provider codes kept in ``extra`` too (``rules.codes`` says which values are
-codes); quantities a unit.
+codes); quantities a unit; and every record with a provider status says what it means in
+portal's common vocabulary (``state``, one of ``portal.record.vocab.State``). ``unknown`` is
+allowed, as a plugin's deliberate choice, and counted in the report.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from portal.record.model import Entity
+from portal.record.vocab import State
 from portal_conformance.failures import CheckFailed, NotApplicable, examples
 from portal_conformance.harness import Harness
 from portal_conformance.rules.codes import code_problem, extra_problems
@@ -107,9 +110,15 @@ def legible(h: Harness, param: str) -> dict[str, int]:
     labels = label_field is not None
     money = _is_money(entity, name)
     bad: list[str] = []
+    unknown = 0
     for row in rows:
         value = row.get(name)
         who = row.get("provider_id", "?")
+        if name == "state":
+            if problem := _state_problem(row):
+                bad.append(f"{who}: {problem}")
+            unknown += value == State.unknown
+            continue
         if value is not None:
             try:
                 adapter.validate_python(value)
@@ -142,9 +151,24 @@ def legible(h: Harness, param: str) -> dict[str, int]:
             f" {examples(bad)}.",
             where=where,
             fix=_fix(name, money, labels or name == "extra"),
-            stats={"checked": len(rows) + len(refused), "illegible": len(bad)},
+            stats={"checked": len(rows) + len(refused), "illegible": len(bad), "unknown": unknown},
         )
-    return {"checked": len(rows), "illegible": 0}
+    return {"checked": len(rows), "illegible": 0} | (
+        {"unknown": unknown} if name == "state" else {}
+    )
+
+
+def _state_problem(row: dict[str, Any]) -> str | None:
+    # The provider's code is what a person would have to look up: name it beside the state.
+    value, status = row.get("state"), row.get("status")
+    if value is None:
+        return None if status is None else f"status {status!r} has no state (state is empty)"
+    if value not in {s.value for s in State}:
+        return (
+            f"status {status!r} has state {value!r}, which is not in portal's vocabulary"
+            f" ({', '.join(s.value for s in State)})"
+        )
+    return None
 
 
 def _unit_problem(row: dict[str, Any], name: str) -> str | None:
@@ -165,6 +189,12 @@ def _fix(name: str, money: bool, labels: bool) -> str:
         return (
             "Build amounts with Decimal(the provider's string), never float(); keep the"
             " provider's exact digits."
+        )
+    if name == "state":
+        return (
+            "Map every status code the provider has to a portal.record.vocab.State in"
+            " state (a table of the provider's codes, read with state_of); State.unknown"
+            " only for a code with no meaning in that vocabulary, as a deliberate choice."
         )
     if name == "extra":
         return (

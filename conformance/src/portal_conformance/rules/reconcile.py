@@ -7,8 +7,9 @@
 - usage summaries (bill lines with a quantity, a unit and a period) against the readings;
 - points balances against points movements (points earned and spent on purchases).
 
-A reconciliation applies when the record model has the entities and the provider delivers
-them; otherwise it is skipped, saying which is missing.
+A reconciliation is generated only for a provider that declares every category it compares
+(``applicable``); a declared category that arrives empty fails it, and one with nothing to
+compare (no points balance at all) is a skip that blocks the tier, saying why.
 """
 
 from __future__ import annotations
@@ -19,11 +20,26 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from portal.provider import Provider
 from portal_conformance.failures import CheckFailed, NotApplicable, examples
 from portal_conformance.harness import Harness
 from portal_conformance.rules.stored import entity_by_name
 
 RECONCILIATIONS = ("balances~transactions", "bills~lines", "usage~readings", "points~movements")
+NEEDS: dict[str, tuple[str, ...]] = {
+    "balances~transactions": ("balances", "transactions"),
+    "bills~lines": ("bills",),
+    "usage~readings": ("bills", "usage"),
+    "points~movements": ("balances", "purchases"),
+}
+"""The categories each reconciliation compares: it is generated only for a provider that
+declares them all (a bank holds no meter readings, so it gets no usage~readings at all)."""
+
+
+def applicable(provider: Provider) -> list[str]:
+    """The reconciliations ``provider``'s declared categories make meaningful."""
+    declared = {c.value for c in provider.categories}
+    return [r for r in RECONCILIATIONS if set(NEEDS[r]) <= declared]
 
 
 def _needs(h: Harness, *names: str) -> list[list[dict[str, Any]]]:
@@ -34,12 +50,22 @@ def _needs(h: Harness, *names: str) -> list[list[dict[str, Any]]]:
             raise NotApplicable(f"the record model has no {name} entity yet")
         found = h.rows(entity)
         if not found:
-            raise NotApplicable(f"{h.name!r} delivers no {entity.category.value}")
+            category = entity.category.value
+            raise CheckFailed(
+                f"{h.name!r} declares {category} but delivered none, so nothing could be"
+                " reconciled.",
+                where=f"the {category} of provider {h.name!r}",
+                fix=f"Deliver the {category} the sandbox serves, or stop declaring {category}"
+                " in the provider's inventory.",
+            )
         rows.append(found)
     return rows
 
 
 def _pending(row: dict[str, Any]) -> bool:
+    # Portal's common state says it in one word; a row from before states, in its words.
+    if row.get("state"):
+        return bool(row["state"] == "pending")
     return "pend" in f"{row.get('status', '')} {row.get('status_label', '')}".lower()
 
 

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from portal.provider import Provider
 from portal_conformance.failures import CheckFailed, NotApplicable, examples, require
 from portal_conformance.harness import Harness, Run
 from portal_conformance.rules import device
@@ -34,6 +35,13 @@ OAUTH_CHECKS = (
     "revocation",
     *device.CHECKS,
 )
+
+
+def oauth_checks(provider: Provider) -> list[str]:
+    """The OAuth checks ``provider``'s declaration makes meaningful: the device-flow ones only
+    for a provider that declares a device authorization endpoint."""
+    offered = bool(provider.oauth.device_authorization_url)
+    return [c for c in OAUTH_CHECKS if offered or c not in device.CHECKS]
 
 
 def _authorize_queries(run: Run) -> list[dict[str, str]]:

@@ -31,7 +31,8 @@ def variant(h: Harness, name: str) -> dict[str, float]:
     if not declared:
         raise NotApplicable(
             "the sandbox declares no variants (portal.variants.SandboxVariants declares the"
-            " other shapes it can serve)"
+            " other shapes it can serve): declare the shapes the provider's specification"
+            " allows, or declare 'variants' unsupported with the reason"
         )
     kind = declared[name].kind
     with h.for_variant(name) as v:

@@ -24,7 +24,9 @@ from portal.record import (
     Product,
     Recipient,
     RecurringPayment,
+    State,
 )
+from portal.record.vocab import state_of
 from portal_bank import identity, labels
 from portal_bank.mapping import Ref, _rest
 from portal_bank.mapping import day as _day
@@ -62,6 +64,7 @@ def direct_debit(item: dict[str, Any], ref: Ref) -> list[Entity]:
             status_label=labels.label(labels.DIRECT_DEBIT_STATUSES, status, "status")
             if status
             else NOT_STATED,
+            state=state_of(labels.ARRANGEMENT_STATES, status),
             last_payment_on=_day(item.get("PreviousPaymentDateTime")),
             extra=_rest(
                 item,
@@ -101,6 +104,7 @@ def standing_order(item: dict[str, Any], ref: Ref) -> list[Entity]:
             status_label=labels.label(labels.STANDING_ORDER_STATUSES, status, "status")
             if status
             else NOT_STATED,
+            state=state_of(labels.ARRANGEMENT_STATES, status),
             first_payment_on=_day(item.get("FirstPaymentDateTime")),
             next_payment_on=_day(item.get("NextPaymentDateTime")),
             # LastPaymentDateTime is the most recent payment made; FinalPaymentDateTime
@@ -144,6 +148,7 @@ def scheduled_payment(item: dict[str, Any], ref: Ref) -> list[Entity]:
             currency=currency,
             status="scheduled",
             status_label=labels.label(labels.SCHEDULED_TYPES, kind, "scheduled payment"),
+            state=State.active,  # in force until it is paid, then it leaves the list
             first_payment_on=on,
             next_payment_on=on,
             extra=_rest(

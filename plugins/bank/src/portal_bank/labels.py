@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from portal.record.vocab import State
+
 ACCOUNT_TYPES = {
     "CurrentAccount": "Current account",
     "CreditCard": "Credit card",
@@ -138,6 +140,36 @@ MERCHANT_CATEGORIES = {
 def label(table: dict[str, str], code: str, what: str) -> str:
     """The label of ``code``; an unknown code still gets words saying what it is."""
     return table.get(code) or f"{what.capitalize()} {code} (no label known)"
+
+
+# What each Open Banking status code means in portal's common vocabulary (``State``); read
+# with ``portal.record.vocab.state_of``, which makes a code missing here ``unknown``.
+ACCOUNT_STATES = {
+    "Enabled": State.active,
+    "Disabled": State.closed,  # the bank's words for it are "Closed"
+    "Deleted": State.closed,
+    "ProForma": State.pending,
+    "Pending": State.pending,
+}
+TRANSACTION_STATES = {
+    "Booked": State.booked,
+    "Pending": State.pending,
+    "Rejected": State.rejected,
+}
+CONSENT_STATES = {
+    "Authorised": State.active,
+    "AwaitingAuthorisation": State.pending,
+    "Rejected": State.rejected,
+    "Revoked": State.withdrawn,
+    "Expired": State.expired,
+}
+PREFERENCE_STATES = {
+    "OptedIn": State.active,
+    "OptedOut": State.declined,
+    "Withdrawn": State.withdrawn,
+}
+ARRANGEMENT_STATES = {"Active": State.active, "Inactive": State.cancelled}
+"""Direct debits' and standing orders' status codes (the same two in Open Banking)."""
 
 
 # -- payment arrangements, products, offers, statements and the processing notice ----------

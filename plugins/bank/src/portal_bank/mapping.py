@@ -23,6 +23,7 @@ from portal.record import (
     Party,
     Transaction,
 )
+from portal.record.vocab import state_of
 from portal_bank import identity, labels
 from portal_bank.spec import ENTRY_STATUSES
 from portal_bank.spec_rules import AMOUNT_PATTERN
@@ -96,6 +97,7 @@ def account(item: dict[str, Any], ref: Ref) -> list[Entity]:
             status_label=labels.label(labels.ACCOUNT_STATUSES, status, "account status")
             if status
             else None,
+            state=state_of(labels.ACCOUNT_STATES, status) if status else None,
             currency=item.get("Currency"),
             opened_on=day(item.get("OpeningDate")),
             identifiers=identifiers,
@@ -162,6 +164,7 @@ def transaction(item: dict[str, Any], ref: Ref) -> list[Entity]:
             currency=item["Amount"]["Currency"],
             status=status,
             status_label=labels.TRANSACTION_STATUSES[status],
+            state=state_of(labels.TRANSACTION_STATES, status),
             description=item.get("TransactionInformation")
             or merchant.get("MerchantName")
             or "(no description)",
@@ -265,6 +268,7 @@ def access_consent(item: dict[str, Any], ref: Ref) -> list[Entity]:
             purpose="Let portal read your accounts, balances, transactions and details.",
             status=item["Status"],
             status_label=labels.label(labels.CONSENT_STATUSES, item["Status"], "consent status"),
+            state=state_of(labels.CONSENT_STATES, item["Status"]),
             permissions=item.get("Permissions", []),
             granted_at=item.get("CreationDateTime"),
             status_updated_at=item.get("StatusUpdateDateTime"),
@@ -300,6 +304,7 @@ def marketing(item: dict[str, Any], ref: Ref) -> list[Entity]:
             status_label=labels.label(
                 labels.PREFERENCE_STATUSES, item["Status"], "preference status"
             ),
+            state=state_of(labels.PREFERENCE_STATES, item["Status"]),
             status_updated_at=item.get("UpdatedDateTime"),
             grantee="Demo Bank",
             extra=_rest(item, ["PreferenceId", "Purpose", "Channel", "Status", "UpdatedDateTime"]),

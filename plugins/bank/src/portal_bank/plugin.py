@@ -125,6 +125,12 @@ PROVIDER = Provider(
 
 PORTAL_CONFORMANCE = {
     "bank": {
+        "unsupported": {
+            "permissions": "Demo Bank, like every Open Banking bank, grants all the data under"
+            " its one 'accounts' scope: which categories are shared is chosen among the"
+            " consent's Permissions on the bank's own screen, so portal has no narrower grant"
+            " to ask for.",
+        },
         "ignored_fields": {
             "transactions": {
                 "Balance.Type": "The running balance after a booked transaction is always an"
@@ -132,7 +138,7 @@ PORTAL_CONFORMANCE = {
                 "Balance.Amount.Currency": "The running balance is in the account's currency,"
                 " which Transaction.currency already states.",
             }
-        }
+        },
     }
 }
 """What the conformance suite needs to know about Demo Bank (portal_conformance.declaration)."""

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from portal.errors import SkippableError
-from portal.record import Account, Bill, BillLine, Document, Entity
+from portal.record import Account, Bill, BillLine, Document, Entity, State
 from portal_bank import identity, labels
 from portal_bank.mapping import Ref, _rest, _signed
 
@@ -123,6 +123,7 @@ def _bill(
         currency=currency,
         status="issued",
         status_label="Issued: pay by the due date",
+        state=State.due,
         lines=lines,
         extra=_rest(
             item, ["StatementId", "AccountId", "StatementReference", FILE, identity.OCCURRENCE]

@@ -15,7 +15,7 @@ from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from portal.record import Account, AccountIdentifier, Balance, Entity, Origin, Transaction
+from portal.record import Account, AccountIdentifier, Balance, Entity, Origin, State, Transaction
 from portal_files import labels, midata
 from portal_files.statements import ofx_amount, ofx_datetime
 
@@ -92,6 +92,7 @@ def ofx_transaction(item: dict[str, Any], ref: Ref) -> list[Entity]:
             currency=currency,
             status="posted",
             status_label="Posted",
+            state=State.booked,
             description=name or memo or labels.label(labels.OFX_TRANSACTION_TYPES, kind, "type"),
             reference=memo if name else None,
             counterparty=name,
@@ -141,6 +142,7 @@ def midata_transaction(item: dict[str, Any], ref: Ref) -> list[Entity]:
             currency=currency or "GBP",
             status="booked",
             status_label="Booked",
+            state=State.booked,
             description=item["Merchant/Description"].strip() or "(none)",
             category_code=code,
             category_label=labels.label(labels.MIDATA_TYPES, code, "transaction type"),

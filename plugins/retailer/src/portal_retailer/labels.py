@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from portal.record.vocab import State
+
 PURCHASE_KINDS = {
     "online": "Online order",
     "in_store": "In-store receipt",
@@ -26,6 +28,15 @@ STATUSES = {
     "cancelled": "Cancelled",
     "refunded": "Refunded",
 }
+STATES = {
+    "completed": State.completed,
+    "delivered": State.completed,
+    "partially_returned": State.returned,  # the label says only part of it went back
+    "returned": State.returned,
+    "cancelled": State.cancelled,
+    "refunded": State.completed,  # a return whose money went back: it is done
+}
+"""What each order status means in portal's common vocabulary (schema.org OrderStatus)."""
 PRODUCT_CATEGORIES = {
     "DAIRY": "Milk, eggs and dairy",
     "BAKERY": "Bakery",
@@ -46,6 +57,7 @@ RETURN_REASONS = {
 }
 TIERS = {"bronze": "Bronze", "silver": "Silver", "gold": "Gold"}
 MEMBERSHIP_STATUSES = {"active": "Active", "suspended": "Suspended", "closed": "Closed"}
+MEMBERSHIP_STATES = {"active": State.active, "suspended": State.suspended, "closed": State.closed}
 BALANCE_TYPES = {
     "current": "Points balance now",
     "statement": "Points at the monthly statement",
@@ -60,6 +72,11 @@ CONSENT_STATUSES = {
     "opted_in": "Opted in",
     "opted_out": "Opted out",
     "withdrawn": "Withdrawn",
+}
+CONSENT_STATES = {
+    "opted_in": State.active,
+    "opted_out": State.declined,
+    "withdrawn": State.withdrawn,
 }
 INSIGHT_TYPES = {"segment": "Segment", "score": "Score", "trait": "Predicted trait"}
 LEGAL_BASES = {

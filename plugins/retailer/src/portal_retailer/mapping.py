@@ -26,6 +26,7 @@ from portal.record import (
     Recipient,
     Unit,
 )
+from portal.record.vocab import state_of
 from portal_retailer import labels
 from portal_retailer.purchases import give_back, order
 
@@ -80,6 +81,7 @@ def loyalty_account(item: dict[str, Any], ref: Ref) -> list[Entity]:
             account_type_label="Loyalty scheme",
             status=item["status"],
             status_label=labels.label(labels.MEMBERSHIP_STATUSES, item["status"], "status"),
+            state=state_of(labels.MEMBERSHIP_STATES, item["status"]),
             opened_on=item.get("joined_on"),
             identifiers=[
                 AccountIdentifier(
@@ -123,6 +125,7 @@ def marketing(item: dict[str, Any], ref: Ref) -> list[Entity]:
             channel_label=labels.label(labels.CHANNEL_CONSENTS, channel, "channel"),
             status=status,
             status_label=labels.label(labels.CONSENT_STATUSES, status, "status"),
+            state=state_of(labels.CONSENT_STATES, status),
             granted_at=item.get("granted_at"),
             status_updated_at=item.get("updated_at"),
             grantee="Demo Mart",

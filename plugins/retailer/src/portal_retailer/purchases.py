@@ -18,6 +18,7 @@ from typing import Any
 
 from portal.errors import SkippableError
 from portal.record import Account, Entity, Purchase, PurchaseLine
+from portal.record.vocab import state_of
 from portal_retailer import labels
 
 Ref = Callable[[type[Entity], str], str]
@@ -85,6 +86,7 @@ def _purchase(item: dict[str, Any], ref: Ref, *, used: list[str], **fields: Any)
         status_label=labels.label(labels.STATUSES, status, "status")
         if status
         else "Not stated (schema.org leaves an order's status optional)",
+        state=state_of(labels.STATES, status),
         total=total,
         currency=_required(item, "currency", provider_id),
         lines=lines,

@@ -6,6 +6,8 @@ standard's own; usage types, roaming zones and the privacy codes are Demo Teleco
 
 from __future__ import annotations
 
+from portal.record.vocab import State
+
 # TMF637 ProductStatusType.
 PRODUCT_STATUSES = {
     "created": "Ordered, not yet started",
@@ -17,6 +19,17 @@ PRODUCT_STATUSES = {
     "cancelled": "Cancelled before it started",
     "aborted": "Order failed",
 }
+PRODUCT_STATES = {
+    "created": State.pending,
+    "pendingActive": State.pending,
+    "active": State.active,
+    "pendingTerminate": State.active,  # still in force until it ends
+    "suspended": State.suspended,
+    "terminated": State.closed,
+    "cancelled": State.cancelled,
+    "aborted": State.cancelled,  # the order failed: it never started
+}
+"""What each TMF637 product status means in portal's common vocabulary."""
 # Demo Telecom's product specifications (TMF620 ids): what kind of product each one is.
 PRODUCT_TYPES = {
     "mobile-sim-only": "Mobile phone plan (SIM only)",
@@ -39,6 +52,15 @@ BILL_STATES = {
     "settled": "Paid",
     "partiallyPaid": "Partly paid",
 }
+BILL_STATE_MEANINGS = {
+    "new": State.pending,
+    "onHold": State.pending,
+    "validated": State.pending,
+    "sent": State.due,
+    "settled": State.paid,
+    "partiallyPaid": State.due,  # money is still owed; the label says part is paid
+}
+"""What each TMF678 bill state means in portal's common vocabulary."""
 # TMF678 AppliedCustomerBillingRate.type.
 CHARGE_TYPES = {
     "recurringCharge": "Monthly charge",
@@ -60,6 +82,11 @@ PERMISSION_STATUSES = {
     "granted": "You agreed",
     "refused": "You said no",
     "withdrawn": "You withdrew it",
+}
+PERMISSION_STATES = {
+    "granted": State.active,
+    "refused": State.declined,
+    "withdrawn": State.withdrawn,
 }
 PRIVACY_PURPOSES = {
     "MARKETING": ("marketing", "Marketing permission"),

@@ -23,6 +23,7 @@ from portal.record import (
     Product,
 )
 from portal.record.extra import rest
+from portal.record.vocab import state_of
 from portal_telco import labels, metering, privacy, usage
 from portal_telco.values import amount, characteristics, day, short, unit
 
@@ -233,6 +234,7 @@ def _account(item: dict[str, Any], spec: str) -> Account:
         status_label=labels.label(labels.PRODUCT_STATUSES, status, "product status")
         if status
         else None,
+        state=state_of(labels.PRODUCT_STATES, status) if status else None,
         currency=_currency(prices),
         opened_on=day(item.get("startDate")),
         identifiers=identifiers,

@@ -16,6 +16,7 @@ from typing import Any
 from portal import SkippableError
 from portal.record import Account, Bill, BillLine, Entity, Origin
 from portal.record.extra import rest
+from portal.record.vocab import state_of
 from portal_telco import labels
 from portal_telco.usage import usage as usage  # where it was; tests import it from here
 from portal_telco.values import (
@@ -86,6 +87,7 @@ def bill(item: dict[str, Any], ref: Ref, contract: str) -> list[Entity]:
             status_label=labels.label(labels.BILL_STATES, state, "bill state")
             if state
             else "Not stated (TMF678 leaves a bill's state optional)",
+            state=state_of(labels.BILL_STATE_MEANINGS, state),
             lines=[line for line, _ in priced],
             extra=rest(
                 item,

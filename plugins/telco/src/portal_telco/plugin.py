@@ -130,6 +130,11 @@ PORTAL_CONFORMANCE = {
             "consents": "privacy",
             "processing": "privacy",
         },
+        "unsupported": {
+            "reconcile.usage~readings": "Demo Telecom's bills state no usage summary for a"
+            " period: TMF678 gives a usage charge a quantity but no periodCoverage (it is"
+            " for events, not a period), so no bill line says how much was used when.",
+        },
         "ignored_fields": {
             "bills": {
                 "appliedCustomerBillingRate[].characteristic[].valueType": "The JSON type"

@@ -13,6 +13,7 @@ from typing import Any
 from portal import SkippableError
 from portal.record import Category, Consent, Entity, Inference, Origin, Processing, Recipient
 from portal.record.extra import rest
+from portal.record.vocab import state_of
 from portal_telco import labels
 from portal_telco.values import moment, quantity, short
 
@@ -89,6 +90,7 @@ def permission(item: dict[str, Any], ref: Ref, context: str = "") -> list[Entity
                 else None,
                 status=status,
                 status_label=_status_label(status),
+                state=state_of(labels.PERMISSION_STATES, status),
                 granted_at=None if refused else start,
                 status_updated_at=updated,
                 expires_at=end,

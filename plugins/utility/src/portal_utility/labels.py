@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from portal.record.vocab import State
+
 QUALITY = {
     "0": "Valid (actual reading)",
     "7": "Manually edited",
@@ -145,9 +147,13 @@ ITEM_KINDS = {
 
 AUTHORIZATION_STATUSES = {"0": "Revoked", "1": "Active", "2": "Denied"}
 """AuthorizationStatus."""
+AUTHORIZATION_STATES = {"0": State.withdrawn, "1": State.active, "2": State.declined}
+"""What each AuthorizationStatus means in portal's common vocabulary."""
 
 USAGE_POINT_STATUSES = {"0": "Off", "1": "On"}
 """A UsagePoint's ``status``."""
+USAGE_POINT_STATES = {"0": State.suspended, "1": State.active}
+"""A supply point switched off can be switched on again: suspended, not closed."""
 
 CUSTOMER_KINDS = {
     "residential": "Residential customer",
@@ -167,6 +173,7 @@ CUSTOMER_KINDS = {
 
 AGREEMENT_STATUSES = {"active": "Active", "inactive": "Ended", "pending": "Starting soon"}
 """The status of a customer account or agreement."""
+AGREEMENT_STATES = {"active": State.active, "inactive": State.closed, "pending": State.pending}
 
 LEGAL_BASES = {
     "consent": "Your consent (GDPR article 6(1)(a))",

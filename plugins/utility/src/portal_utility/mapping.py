@@ -29,6 +29,7 @@ from portal.record import (
     Unit,
 )
 from portal.record.extra import rest
+from portal.record.vocab import state_of
 from portal_utility import labels, metering
 from portal_utility.espi import link, resource_id
 from portal_utility.metering import Ref, envelope, moment
@@ -156,6 +157,7 @@ def customer_account(entry: dict[str, Any], ref: Ref) -> list[Entity]:
             status_label=labels.label(labels.AGREEMENT_STATUSES, status, "status")
             if status
             else None,
+            state=state_of(labels.AGREEMENT_STATES, status) if status else None,
             opened_on=_day(document.get("createdDateTime")),
             identifiers=[
                 AccountIdentifier(
@@ -184,6 +186,7 @@ def agreement(entry: dict[str, Any], ref: Ref) -> list[Entity]:
             status_label=labels.label(labels.AGREEMENT_STATUSES, status, "status")
             if status
             else None,
+            state=state_of(labels.AGREEMENT_STATES, status) if status else None,
             currency=content.get("currency"),
             opened_on=_day((terms.get("validityInterval") or {}).get("start")),
             identifiers=[
@@ -268,6 +271,7 @@ def authorization(entry: dict[str, Any], ref: Ref) -> list[Entity]:
             purpose="Let portal read your energy usage, bills, tariffs and account details.",
             status=status,
             status_label=labels.label(labels.AUTHORIZATION_STATUSES, status, "status"),
+            state=state_of(labels.AUTHORIZATION_STATES, status),
             permissions=[p for p in scope.replace(" ", ";").split(";") if p],
             granted_at=moment(authorized["start"]) if authorized.get("start") else None,
             status_updated_at=entry.get("updated") or None,

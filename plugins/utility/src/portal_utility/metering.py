@@ -29,6 +29,7 @@ from portal.record import (
     Usage,
 )
 from portal.record.extra import rest
+from portal.record.vocab import State, state_of
 from portal_utility import labels
 from portal_utility.espi import link, resource_id
 from portal_utility.items import delivery_point
@@ -117,6 +118,7 @@ def usage_point(item: dict[str, Any], ref: Ref) -> list[Entity]:
             status_label=labels.label(labels.USAGE_POINT_STATUSES, status, "status")
             if status
             else None,
+            state=state_of(labels.USAGE_POINT_STATES, status) if status else None,
             # The agreement this point is supplied under says what currency it is billed in.
             currency=agreement["content"].get("currency") if agreement else None,
             identifiers=identifiers,
@@ -242,6 +244,7 @@ def summary(item: dict[str, Any], ref: Ref) -> list[Entity]:
             currency=currency(code),
             status="issued",
             status_label="Issued (Green Button does not say whether it is paid)",
+            state=State.issued,
             lines=lines,
             extra={
                 "entry": envelope(entry),

@@ -134,6 +134,11 @@ _POINT_CONTEXT = (
 )
 PORTAL_CONFORMANCE = {
     "utility": {
+        "unsupported": {
+            "permissions": "Green Button Connect My Data grants all its data under one scope"
+            " string (its function blocks); which blocks are shared is agreed on the Data"
+            " Custodian's own screen, so portal has no narrower grant per category to ask for.",
+        },
         "ignored_fields": {
             "accounts": {
                 "CustomerAgreement.content": "The agreement the supply point is billed under,"
@@ -150,7 +155,7 @@ PORTAL_CONFORMANCE = {
                 "UsagePoint.kind": _POINT_CONTEXT,
                 "UsagePoint.supply_number": _POINT_CONTEXT,
             },
-        }
+        },
     }
 }
 """What the conformance suite needs to know about Demo Energy (portal_conformance.declaration)."""
