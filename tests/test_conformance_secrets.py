@@ -57,3 +57,19 @@ def test_a_leak_is_named_by_scenario_place_and_kind_never_by_any_part_of_the_sec
     for secret in harness.__dict__["_cache"]["canary"]["secrets"]:
         for form in encodings(secret):
             assert form[:6] not in message
+
+
+@pytest.mark.slow
+def test_the_last_search_reads_every_run_of_the_suite_variants_and_printed_output_included(
+    tmp_path: Path,
+) -> None:
+    with Harness("bank", tmp_path) as harness:
+        first = run_check(harness, "secrets_every_run", "logs_errors_output")
+        # A variant's runs are freed when its harness closes; their traces stay searched.
+        run_check(harness, "variant", "sparse")
+        second = run_check(harness, "secrets_every_run", "logs_errors_output")
+        traces = {t.name: t for t in harness.every_run()}
+    assert second["runs searched"] > first["runs searched"] >= 6
+    assert "main (variant sparse)" in traces
+    # portal sync ran in a process of its own on the main home, and what it printed was kept.
+    assert any("Fetched this run" in text for text in traces["main"].outputs), traces["main"]

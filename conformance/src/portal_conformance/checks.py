@@ -93,3 +93,5 @@ test_idempotent = _test("idempotent")
 test_deterministic = _test("deterministic")
 test_delivery = _test("delivery")
 test_budget = _test("budget")
+# Last: it searches every run the checks above made.
+test_secrets_every_run = _test("secrets_every_run")

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import copy
 import functools
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -64,6 +67,8 @@ class Run:
     """Why connecting failed, for a run made with ``tolerate_login_failure``."""
     logs: list[str] = field(default_factory=list)
     egress: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+    """What portal printed in processes of its own run on this home (``portal sync``)."""
 
     @property
     def result(self) -> SyncResult:
@@ -79,6 +84,33 @@ class Run:
     def snapshot(self) -> dict[str, set[tuple[str, str]]]:
         """The store as a set per category of (portal id, raw payload id)."""
         return {e.category.value: {(r["id"], r["raw_id"]) for r in self.rows(e)} for e in ENTITIES}
+
+
+def _text(output: str | bytes | None) -> str:
+    return output.decode(errors="replace") if isinstance(output, bytes) else output or ""
+
+
+@dataclass(frozen=True)
+class Trace:
+    """What one run showed a person or a log, and the secrets its sandbox saw.
+
+    Kept for the suite's last secret search after the run's sandbox and home are freed
+    (a variant's harness frees them when it closes).
+    """
+
+    name: str
+    logs: list[str]
+    errors: list[Exception]
+    outputs: list[str]
+    secrets: dict[str, str]
+
+    @classmethod
+    def of(cls, run: Run, variant: str | None = None) -> Trace:
+        """The trace of ``run`` as it stands (named with its sandbox variant, if any)."""
+        errors = [r.error for r in run.results if r.error is not None]
+        errors += [run.login_error] if run.login_error is not None else []
+        name = f"{run.name} (variant {variant})" if variant else run.name
+        return cls(name, run.logs, errors, run.outputs, run.sandbox.secret_kinds())
 
 
 class Harness:
@@ -100,6 +132,9 @@ class Harness:
         self.device_interval = device_interval
         self._stack = ExitStack()
         self._count = 0
+        self._runs: list[Run] = []
+        self.traces: list[Trace] = []
+        """Traces of the runs already freed, this harness's and its variants' (shared)."""
         self.variant: str | None = None
         """The sandbox variant this harness syncs against (None: the usual sandbox)."""
         self.origin: Harness = self
@@ -159,7 +194,7 @@ class Harness:
         # Nothing the main run cached carries over: main, login, truth, rows, raw items.
         for key in ("main", "login", "truth", "_rows", "_cache"):
             other.__dict__.pop(key, None)
-        other.variant, other.origin, other._count = name, self, 0
+        other.variant, other.origin, other._count, other._runs = name, self, 0, []
         other.workdir = self.workdir / f"variant-{name}"
         other._stack = ExitStack()
         other._stack.callback(shutil.rmtree, other.workdir, ignore_errors=True)
@@ -222,13 +257,15 @@ class Harness:
             label, recorder=recorder, transport=transport, retry_policy=retry_policy
         )
         run = Run(label, portal, sandbox, recorder, provider=self.name)
+        self._runs.append(run)
+        self._stack.callback(self._freed, run)
         with capture_logs() as logs:
             try:
                 run.connection = self.connect(portal, sandbox)
             except Exception as error:
+                run.login_error = error
+                run.logs.extend(logs.lines)
                 if tolerate_login_failure:
-                    run.login_error = error
-                    run.logs.extend(logs.lines)
                     return run
                 raise SetupFailed(
                     f"Connecting to the sandbox failed: {error}",
@@ -241,6 +278,36 @@ class Harness:
                 self.sync(run)
         run.logs.extend(logs.lines)
         return run
+
+    def sync_in_process(self, run: Run, *, timeout: float = 300) -> tuple[int, str]:
+        """``portal sync <provider>`` in a new process on the run's home, as a person runs it.
+
+        Returns the exit code and the end of what it printed; all it printed is kept in
+        ``run.outputs``, which the last secret search reads.
+        """
+        env = {**os.environ, "PORTAL_HOME": str(run.portal.home), "PORTAL_VAULT": "file"}
+        for inherited in ("PORTAL_VAULT_PASSPHRASE", "PORTAL_DB", "PORTAL_PLUGINS_DIR"):
+            env.pop(inherited, None)
+        if self.plugins_dir:
+            env["PORTAL_PLUGINS_DIR"] = str(self.plugins_dir)
+        command = [sys.executable, "-c", "from portal.cli import main; main()", "sync", self.name]
+        try:
+            process = subprocess.run(  # noqa: S603 - portal's own CLI
+                command, env=env, capture_output=True, text=True, timeout=timeout, check=False
+            )
+        except subprocess.TimeoutExpired as stopped:
+            run.outputs += [_text(stopped.stdout), _text(stopped.stderr)]
+            return -1, f"it did not finish within {timeout:g} s and was stopped"
+        run.outputs += [process.stdout, process.stderr]
+        return process.returncode, (process.stderr.strip() or process.stdout.strip())[-600:]
+
+    def _freed(self, run: Run) -> None:
+        self.traces.append(Trace.of(run, self.variant))
+        self._runs.remove(run)
+
+    def every_run(self) -> list[Trace]:
+        """A trace of every run made so far: freed ones, and this harness's live ones."""
+        return [*self.traces, *(Trace.of(run, self.variant) for run in self._runs)]
 
     def sync(self, run: Run) -> SyncResult:
         """Sync ``run`` once more, recording egress and logs; return the result."""

@@ -18,6 +18,7 @@ from portal_conformance.declaration import DeclarationError
 from portal_conformance.harness import Harness
 from portal_conformance.rules import (
     budgets,
+    canary,
     completeness,
     credentials,
     declaration,
@@ -186,6 +187,13 @@ FAMILIES: tuple[Family, ...] = (
         security.secrets,
         _fixed(*security.SECRET_PLACES),
         "canary secrets appear nowhere",
+    ),
+    Family(
+        "secrets_every_run",
+        "secrets",
+        canary.every_run,
+        _fixed("logs_errors_output"),
+        "no secret in the logs, errors or printed output of any run the suite made (run last)",
     ),
     Family("egress", "egress", security.egress, _fixed("sync"), "only declared hosts"),
     Family(

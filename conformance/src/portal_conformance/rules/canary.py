@@ -8,6 +8,10 @@ refused sync, the chaos and Retry-After syncs, and syncs where a fault outlasts 
 (a final 5xx, a final timeout, a refused refresh), since failure paths are where a token
 slips into a log line or an error. A leak is named by scenario, place and kind of secret,
 never by any part of the secret.
+
+``every_run`` is the suite's last check: it searches the logs, errors and printed output of
+every run any check made (the harness keeps a trace of each, variants' included), and what
+``portal sync`` prints in a process of its own.
 """
 
 from __future__ import annotations
@@ -177,3 +181,42 @@ def secrets(h: Harness, place: str) -> None:
         fix="Never log, print or store a token (not even at DEBUG, not even in an error);"
         " log names and counts only.",
     )
+
+
+def every_run(h: Harness, _: str) -> dict[str, int]:
+    """No secret in the logs, errors or printed output of any run the suite made.
+
+    The last check of a run of the suite: by then every other check has made its runs
+    (crashes, cursor loops, variants, credentials in new processes, ...). Each run is
+    searched for the secrets its own sandbox saw: no other sandbox could have told it any.
+    """
+    _canary(h)  # the fault scenarios happen even when this check runs alone
+    # And what a person sees: portal sync in a process of its own (on the main home, last,
+    # so no other check reads the store after it), its printed output kept.
+    h.sync_in_process(h.main)
+    traces = h.origin.every_run()
+    leaks: set[str] = set()
+    for trace in traces:
+        texts = {f"log line {i}": line for i, line in enumerate(trace.logs)}
+        for i, error in enumerate(trace.errors):
+            texts[f"error {i}"] = f"{error!s} {error!r} {getattr(error, 'hint', '')}"
+        texts |= {f"printed output {i}": text for i, text in enumerate(trace.outputs)}
+        whole = "\n".join(texts.values())
+        for secret, kind in trace.secrets.items():
+            for form in encodings(secret):
+                if form not in whole:
+                    continue  # one search of the whole run; the place only when found
+                leaks |= {
+                    f"run {trace.name!r}: {where} ({kind.replace('_', ' ')})"
+                    for where, text in texts.items()
+                    if form in text
+                }
+    require(
+        not leaks,
+        f"Secrets leaked in {len(leaks)} place(s) of {len(traces)} runs:"
+        f" {examples(sorted(leaks))}.",
+        where="the logs, errors and printed output of every run of the suite",
+        fix="Never log, print or raise a token (not even at DEBUG, not even on a path that"
+        " gives up); log names and counts only.",
+    )
+    return {"runs searched": len(traces)}

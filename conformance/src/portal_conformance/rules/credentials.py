@@ -18,9 +18,6 @@ itself and never persists the rotated token fails at its first sync.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -165,7 +162,7 @@ def _sync_in_process(
         run.sandbox.revoke_access_after(partway)
         setting = f"the provider revoked the access token after {partway} API requests"
     before_uses, before_requests = len(run.sandbox.refresh_uses), len(run.sandbox.requests)
-    returncode, output = _portal_sync(h, run)
+    returncode, output = h.sync_in_process(run, timeout=SYNC_SECONDS)
     api = [r for r in run.sandbox.requests[before_requests:] if not r.path.startswith(_AUTH)]
     after = _tokens(run).refresh_token
     seen = Seen(
@@ -180,31 +177,6 @@ def _sync_in_process(
         refused=sum(1 for r in api if r.status == 401),
     )
     return seen, len(api)
-
-
-def _portal_sync(h: Harness, run: Run) -> tuple[int, str]:
-    """``portal sync <provider>`` in a new process on the run's home: exit code and output."""
-    try:
-        process = subprocess.run(  # noqa: S603 - portal's own CLI, as a person runs it
-            [sys.executable, "-c", "from portal.cli import main; main()", "sync", h.name],
-            env=_environment(h, run),
-            capture_output=True,
-            text=True,
-            timeout=SYNC_SECONDS,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return -1, f"it did not finish within {SYNC_SECONDS} s and was stopped"
-    return process.returncode, (process.stderr.strip() or process.stdout.strip())[-600:]
-
-
-def _environment(h: Harness, run: Run) -> dict[str, str]:
-    env = {**os.environ, "PORTAL_HOME": str(run.portal.home), "PORTAL_VAULT": "file"}
-    for inherited in ("PORTAL_VAULT_PASSPHRASE", "PORTAL_DB", "PORTAL_PLUGINS_DIR"):
-        env.pop(inherited, None)
-    if h.plugins_dir:
-        env["PORTAL_PLUGINS_DIR"] = str(h.plugins_dir)
-    return env
 
 
 def _judge(h: Harness, seen: Seen) -> None:

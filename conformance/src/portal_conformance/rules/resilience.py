@@ -15,6 +15,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -341,11 +342,14 @@ def _sigkill(h: Harness) -> None:
     portal_bin = Path(sys.executable).with_name("portal")
     for target in (max(3, len(_api_requests(h.main)) // 3),):
         seen = len(run.sandbox.requests)
+        # Its output goes to a file, not a pipe nobody reads while it runs; the secret
+        # search reads it at the end.
+        printed = tempfile.TemporaryFile()  # noqa: SIM115 - closed below
         process = subprocess.Popen(  # noqa: S603 - our own CLI
-            [str(portal_bin), "sync", h.name, "--quiet"],
+            [str(portal_bin), "sync", h.name],
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=printed,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
         while process.poll() is None and time.monotonic() < deadline:
@@ -354,5 +358,8 @@ def _sigkill(h: Harness) -> None:
                 break
             time.sleep(0.002)
         process.wait(timeout=30)
+        with printed:
+            printed.seek(0)
+            run.outputs.append(printed.read().decode(errors="replace"))
     h.sync(run)
     _require_resumed(h, run, "portal sync was killed with SIGKILL mid-sync")
