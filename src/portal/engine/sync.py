@@ -131,6 +131,10 @@ class Normaliser:
             stream=page.stream,
             fetched_at=fetched_at,
             cursor=page.cursor,
+            withdrawn=[
+                (category, portal_id(self.provider.name, category, provider_id))
+                for category, provider_id in page.withdrawn
+            ],
         )
         for item in page.items:
             try:

@@ -18,7 +18,8 @@ Flask is imported here, so import this package only where a sandbox is wanted.
 
 from portal.sandbox.chaos import Chaos
 from portal.sandbox.faults import Fault, RequestRecord
+from portal.sandbox.moves import MOVES
 from portal.sandbox.oauth import OAuthSettings
 from portal.sandbox.server import Require, Sandbox
 
-__all__ = ["Chaos", "Fault", "OAuthSettings", "RequestRecord", "Require", "Sandbox"]
+__all__ = ["MOVES", "Chaos", "Fault", "OAuthSettings", "RequestRecord", "Require", "Sandbox"]

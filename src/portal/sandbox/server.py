@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import flask
 from werkzeug.exceptions import HTTPException
@@ -24,6 +24,7 @@ from portal.sandbox.authserver import AuthorizationService
 from portal.sandbox.chaos import Chaos, ChaosSwitch
 from portal.sandbox.device import DeviceTiming
 from portal.sandbox.faults import MALFORMED_BODY, Fault, FaultBook, RequestRecord
+from portal.sandbox.moves import unknown_move
 from portal.sandbox.oauth import Authorization, Client, OAuthSettings
 from portal.sandbox.serving import Connections, QuietHandler
 
@@ -122,6 +123,14 @@ class Sandbox:
         items a correct plugin must reject in ``truth_rejections = {"category": n}``.
         """
         return {}
+
+    moves: ClassVar[tuple[str, ...]] = ()
+    """The steps of its customer's life this sandbox can play (``portal.sandbox.moves``)."""
+
+    def move_on(self, step: str) -> None:
+        """Play one step of ``moves``: the customer's life moves on, and what the API serves
+        and ``ground_truth()`` states change with it. Unknown steps raise ``ValueError``."""
+        raise unknown_move(self, step, self.moves)
 
     def extra_token_fields(self, client_id: str, scope: str) -> dict[str, Any]:
         """Extra fields for the token responses of a new grant (e.g. a bank's ``consent_id``).
