@@ -109,13 +109,18 @@ def _fixes(problems: list[str]) -> list[str]:
     if "still presented" in text:
         fixes.append(
             "Yield Page(..., withdrawn=[(category, provider_id)]) for each item the provider"
-            " stopped serving (a pending item missing from the window that was fetched"
-            " again, an item missing from a resource served whole)."
+            " stopped serving (a pending item missing from the window fetched again, an"
+            " item missing from a resource served whole)."
         )
-    if "never stored" in text or "records; the sandbox serves" in text:
+    if "earlier version" in text:
         fixes.append(
-            "Fetch again every item that may still change (never move a cursor past a"
-            " pending item) and every page, the last one too when it is exactly full."
+            "Fetch again every item that may still change: never move a cursor past a"
+            " pending item, and keep fetching it until it is booked."
+        )
+    if "never stored" in text:
+        fixes.append(
+            "Fetch every page of every stream, the last one too when it is exactly full,"
+            " and every new item after the cursor."
         )
     return fixes or ["Store exactly what the sandbox serves after each step."]
 
@@ -249,9 +254,15 @@ class _Payloads:
 
 
 def _compare(run: Run, truth: GroundTruth, before: GroundTruth | None) -> list[str]:
-    """How the store differs from ``truth``; ``before`` names what was withdrawn."""
+    """How the store differs from ``truth``; ``before`` names what was withdrawn.
+
+    An item is found by its own ids (``describe_item`` names it by them): stored as
+    served; stored in an earlier version (changed at the provider since); or never
+    stored. An item served before and no longer, whose ids nothing served now carries,
+    was withdrawn: a record still made from it is presented as current.
+    """
     raws = raw_items(run)
-    refused = {r["raw_id"] for r in rejections(run) if str(r["reason"]).strip()}
+    refused = [raws[r["raw_id"]][1] for r in rejections(run) if r["raw_id"] in raws]
     problems = []
     for entity in ENTITIES:
         category = entity.category.value
@@ -261,29 +272,33 @@ def _compare(run: Run, truth: GroundTruth, before: GroundTruth | None) -> list[s
         stored = _Payloads(
             (raws[r["raw_id"]][1], r["provider_id"]) for r in rows if r["raw_id"] in raws
         )
-        rejected = _Payloads((raws[r][1], "") for r in refused if r in raws)
+        rejected = _Payloads((item, "") for item in refused)
         served = truth.items[category]
-        missing = [
-            describe_item(i) for i in served if not stored.holding(i) and not rejected.holding(i)
-        ]
+        outdated, missing = [], []
+        for item in served:
+            if stored.holding(item) or rejected.holding(item):
+                continue
+            (outdated if _key(item) in stored.by_key else missing).append(describe_item(item))
         if missing:
             problems.append(
-                f"{len(missing)} {category} items served were never stored as served:"
-                f" {examples(missing)}"
+                f"{len(missing)} {category} items served were never stored: {examples(missing)}"
             )
+        if outdated:
+            problems.append(
+                f"{len(outdated)} {category} items changed at the provider, and the store"
+                f" still holds an earlier version: {examples(outdated)}"
+            )
+        keys = {_key(i) for i in served}
         now = {canonical_json(i) for i in served}
         gone = [
             i
             for i in (before.items.get(category, []) if before else [])
-            if canonical_json(i) not in now
+            if canonical_json(i) not in now and _key(i) not in keys and stored.holding(i)
         ]
-        stale = sorted({pid for i in gone for pid in stored.holding(i) if pid})
-        current = {pid for i in served for pid in stored.holding(i)}
-        stale = [pid for pid in stale if pid not in current]
-        if stale:
+        if gone:
             problems.append(
-                f"{len(stale)} {category} records are still presented though the sandbox"
-                f" no longer serves the item they were made from: {examples(stale)}"
+                f"{len(gone)} {category} items the sandbox no longer serves are still"
+                f" presented as current: {examples(describe_item(i) for i in gone)}"
             )
         expected = truth.expected_records(category)
         if len(rows) != expected:
