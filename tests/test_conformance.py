@@ -241,7 +241,8 @@ def outcome(group_family: str, result: str, test: str = "") -> Outcome:
 def test_the_tier_rises_only_while_every_group_of_it_passes() -> None:
     bronze = [outcome(f, "passed") for f in ("declaration", "exact_count", "reconcile", "legible")]
     silver = [outcome(f, "passed") for f in ("variant", "resilience", "crash_resume",
-                                             "idempotent", "deterministic", "delivery")]  # fmt: skip
+                                             "idempotent", "changes", "deterministic",
+                                             "delivery")]  # fmt: skip
     gold = [outcome(f, "passed") for f in ("oauth", "secrets", "egress", "budget")]
     assert tier(bronze) == "bronze"
     assert tier(bronze + silver) == "silver"

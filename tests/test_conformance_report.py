@@ -3,7 +3,15 @@
 from portal_conformance.report import Outcome, build, tier, to_markdown
 
 BRONZE = ("declaration", "exact_count", "reconcile", "legible")
-SILVER = ("variant", "resilience", "crash_resume", "idempotent", "deterministic", "delivery")
+SILVER = (
+    "variant",
+    "resilience",
+    "crash_resume",
+    "idempotent",
+    "changes",
+    "deterministic",
+    "delivery",
+)
 GOLD = ("oauth", "secrets", "egress", "budget")
 
 

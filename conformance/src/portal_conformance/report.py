@@ -1,7 +1,7 @@
 """The report: per check pass, fail, waived or skipped; a completeness and a legibility score
 (0-100); and a tier (bronze: record valid and complete; silver: plus resilience, resume,
-idempotence, determinism and delivery; gold: plus OAuth, secrets, egress, budgets and
-permissions).
+idempotence, change over time, determinism and delivery; gold: plus OAuth, secrets,
+egress, budgets and permissions).
 """
 
 from __future__ import annotations

@@ -101,6 +101,11 @@ PROVIDER = Provider(
 
 PORTAL_CONFORMANCE = {
     "retailer": {
+        "unsupported": {
+            "changes": "The sandbox does not play its customer's life over time yet"
+            " (Sandbox.moves is empty): the plugin is not yet seen following pending items,"
+            " amendments and withdrawals."
+        },
         "category_scopes": {
             "party": "profile",
             "processing": "profile",

@@ -118,6 +118,11 @@ PROVIDER = Provider(
 
 PORTAL_CONFORMANCE = {
     "telco": {
+        "unsupported": {
+            "changes": "The sandbox does not play its customer's life over time yet"
+            " (Sandbox.moves is empty): the plugin is not yet seen following pending items,"
+            " amendments and withdrawals."
+        },
         # Each resource has its own scope; a narrower grant fetches less (see fetch).
         "category_scopes": {
             "party": "customer",
