@@ -400,4 +400,5 @@ class _Pending:
             raws=self.batch.raws + batch.raws,
             rejections=self.batch.rejections + batch.rejections,
             cursor=batch.cursor if batch.cursor is not None else self.batch.cursor,
+            withdrawn=self.batch.withdrawn + batch.withdrawn,
         )
