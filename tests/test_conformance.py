@@ -19,6 +19,7 @@ import pytest
 from defusedxml import ElementTree
 
 from portal.record import Entity
+from portal.sandbox import MOVES
 from portal_conformance.declaration import Declaration, DeclarationError, Waiver, load_declaration
 from portal_conformance.failures import CheckFailed
 from portal_conformance.harness import Harness
@@ -109,6 +110,9 @@ def test_the_reference_bank_plugin_passes_every_check(tmp_path: Path) -> None:
         "test_egress[sync]",
         "test_budget[memory_flat]",
     } <= tests
+    # The customer's life moved on step by step, and the plugin followed every step.
+    changes = {t: o for t, o in outcomes_of(report).items() if t.startswith("test_changes[")}
+    assert changes == {f"test_changes[{step}]": "passed" for step in MOVES}
     # One check per variant the sandbox declares, each a sync of its own held to its truth.
     variants = {t: o for t, o in outcomes_of(report).items() if t.startswith("test_variant[")}
     assert variants == {

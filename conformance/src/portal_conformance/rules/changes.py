@@ -59,6 +59,13 @@ class Step:
 def changes(h: Harness, step: str) -> dict[str, float]:
     """After ``step`` and a sync, the store equals the truth, within the request budget."""
     h.unsupported("changes", f"changes.{step}")
+    if step not in BEFORE_FIRST_SYNC and h.declaration.resync_budget is None:
+        raise CheckFailed(
+            f"The plugin declares no resync_budget, so whether the re-sync after the step"
+            f" {step!r} asks only for what is new cannot be judged.",
+            where=f"PORTAL_CONFORMANCE[{h.name!r}]",
+            fix=" ".join(_fixes(["declares no resync_budget"], h.name)),
+        )
     played = _played(h)
     if step not in played:
         raise CheckFailed(
@@ -76,22 +83,17 @@ def changes(h: Harness, step: str) -> dict[str, float]:
             where=f"portal sync {h.name} after {step!r}",
             fix="Make the sync complete whatever state the customer's data is in.",
         )
-    problems = list(outcome.problems)
-    if step not in BEFORE_FIRST_SYNC and h.declaration.resync_budget is None:
-        problems.append(
-            "the plugin declares no resync_budget, so whether a re-sync asks only for what"
-            " is new cannot be judged"
-        )
+    problems = outcome.problems
     if problems:
         raise CheckFailed(
             f"After the step {step!r}: {'; '.join(problems)}.",
             where=f"the store of a home synced after each step, provider {h.name!r}",
-            fix=" ".join(_fixes(problems)),
+            fix=" ".join(_fixes(problems, h.name)),
         )
     return {"requests": float(outcome.requests), "changed_items": float(outcome.changed)}
 
 
-def _fixes(problems: list[str]) -> list[str]:
+def _fixes(problems: list[str], provider: str) -> list[str]:
     """The fix for each cause among ``problems``."""
     text = " ".join(problems)
     fixes = []
@@ -102,7 +104,7 @@ def _fixes(problems: list[str]) -> list[str]:
         )
     if "declares no resync_budget" in text:
         fixes.append(
-            "Declare PORTAL_CONFORMANCE[provider]['resync_budget'] = {'per_sync': n,"
+            f"Declare PORTAL_CONFORMANCE[{provider!r}]['resync_budget'] = {{'per_sync': n,"
             " 'per_account': n, 'items_per_request': page size}: the requests a re-sync"
             " with nothing new makes, and how many items one more request brings."
         )
