@@ -398,3 +398,10 @@ def test_a_variant_declared_faulty_that_plants_nothing_fails_naming_the_variant(
     assert "declared faulty but its sandbox plants nothing to reject" in message
     # The variant's own home is gone once its check is done.
     assert not (tmp_path / "work" / "variant-sparse").exists()
+
+
+def test_every_check_family_is_a_test_pytest_collects() -> None:
+    from portal_conformance import checks
+    from portal_conformance.registry import FAMILIES
+
+    assert [f.name for f in FAMILIES if not hasattr(checks, f"test_{f.name}")] == []
