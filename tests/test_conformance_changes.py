@@ -15,7 +15,8 @@ from portal_conformance.failures import CheckFailed, NotApplicable
 from portal_conformance.harness import Harness
 from portal_conformance.registry import run_check
 
-BROKEN = Path(__file__).resolve().parent.parent / "conformance" / "tests" / "broken"
+ROOT = Path(__file__).resolve().parent.parent
+BROKEN = ROOT / "conformance" / "tests" / "broken"
 
 
 def test_a_plugin_that_declares_no_resync_budget_is_refused_before_anything_is_played(
@@ -60,3 +61,29 @@ def test_a_resync_budget_counts_accounts_and_pages_of_what_is_new() -> None:
                 }
             }
         )
+
+
+def acme_plugins(tmp_path: Path, moves: str) -> Path:
+    """The provider cookbook's Acme plugin, its sandbox playing ``moves`` (a tuple's text)."""
+    from test_cookbooks import blocks
+
+    text = (ROOT / "cookbooks" / "writing-a-provider-plugin.md").read_text(encoding="utf-8")
+    code = "\n\n".join(blocks(text, "python"))
+    assert 'moves = ("full_page", "arrive")' in code
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    (folder / "acme.py").write_text(code.replace('("full_page", "arrive")', moves))
+    return folder
+
+
+def test_a_sandbox_that_plays_only_new_arrivals_is_synced_once_before_them(
+    tmp_path: Path,
+) -> None:
+    plugins = acme_plugins(tmp_path, '("arrive",)')
+    with Harness("acme", tmp_path / "work", plugins_dir=plugins) as harness:
+        figures = run_check(harness, "changes", "arrive")
+        # The first sync read 250 transactions; the re-sync asked for the accounts and for
+        # what followed its offset, the 25 new ones, and nothing more.
+        assert figures == {"requests": 2.0, "changed_items": 25.0}
+        with pytest.raises(CheckFailed, match="does not play the step 'full_page'"):
+            run_check(harness, "changes", "full_page")

@@ -35,6 +35,7 @@ from portal.record.model import ENTITIES
 from portal.sandbox.moves import MOVES
 from portal_conformance.failures import CheckFailed, SetupFailed, examples
 from portal_conformance.harness import Harness, Run
+from portal_conformance.observe import DeliveryRecorder
 from portal_conformance.rules.completeness import describe_item
 from portal_conformance.rules.resilience import _api_requests
 from portal_conformance.rules.stored import raw_items, rejections
@@ -162,12 +163,14 @@ def _played(h: Harness) -> dict[str, Step]:
         )
     played: dict[str, Step] = {}
     first = [m for m in moves if m in BEFORE_FIRST_SYNC]
+    later = [m for m in moves if m not in BEFORE_FIRST_SYNC]
     for name in first:
         sandbox.move_on(name)
     run = _connected(h, sandbox)
     before: GroundTruth | None = None
-    for name in [*first[-1:], *(m for m in moves if m not in BEFORE_FIRST_SYNC)] or [None]:
-        if name is not None and name not in BEFORE_FIRST_SYNC:
+    # The first sync is judged as the step played before it, if any; then step by step.
+    for name in [first[-1] if first else None, *later]:
+        if name in later:
             sandbox.move_on(name)
         step = Step(name or "first sync")
         truth = read_truth(sandbox)
@@ -188,8 +191,6 @@ def _played(h: Harness) -> dict[str, Step]:
 
 
 def _connected(h: Harness, sandbox: Any) -> Run:
-    from portal_conformance.observe import DeliveryRecorder
-
     recorder = DeliveryRecorder()
     portal = h.portal("changes", recorder=recorder)
     run = Run("changes", portal, sandbox, recorder, provider=h.name)
