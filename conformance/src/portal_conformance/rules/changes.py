@@ -242,14 +242,29 @@ def _holds(stored: Mapping[str, Any], served: Mapping[str, Any]) -> bool:
     return all(k in stored and stored[k] == v for k, v in served.items())
 
 
+def _objects(value: Any) -> Iterable[dict[str, Any]]:
+    """``value`` if it is an object, and every object nested in it."""
+    if isinstance(value, dict):
+        yield value
+        for inner in value.values():
+            yield from _objects(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _objects(inner)
+
+
 class _Payloads:
-    """Raw payloads by their items' own ids, each with what it became."""
+    """Raw payloads by their items' own ids, each with what it became.
+
+    An item may arrive inside another (a credit profile inside the customer it belongs
+    to): every object nested in a payload is found by its ids as well.
+    """
 
     def __init__(self, entries: Iterable[tuple[dict[str, Any], str]]) -> None:
         self.by_key: dict[tuple[tuple[str, str], ...], list[tuple[dict[str, Any], str]]] = {}
         for payload, what in entries:
-            if isinstance(payload, dict):
-                self.by_key.setdefault(_key(payload), []).append((payload, what))
+            for found in _objects(payload):
+                self.by_key.setdefault(_key(found), []).append((found, what))
 
     def holding(self, served: Mapping[str, Any]) -> list[str]:
         """What became of each stored payload that is ``served`` as served."""
