@@ -230,11 +230,15 @@ def _judge_budget(h: Harness, step: Step, truth: GroundTruth, before: GroundTrut
         )
 
 
-def _key(item: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
-    """An item's own ids (its top-level text fields named ``...id``), to find its record."""
-    return tuple(
-        sorted((k, v) for k, v in item.items() if "id" in k.lower() and isinstance(v, str))
-    )
+def _key(item: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """An item's own ids (its top-level text fields named ``...id``), to find its record;
+    for an item without ids, its top-level plain values (a reading: its meter, start and
+    value), so that thousands of them are not compared with one another."""
+    ids = sorted((k, v) for k, v in item.items() if "id" in k.lower() and isinstance(v, str))
+    if ids:
+        return tuple(ids)
+    plain = (str, int, float, bool, type(None))
+    return tuple(sorted((k, v) for k, v in item.items() if isinstance(v, plain)))
 
 
 def _holds(stored: Mapping[str, Any], served: Mapping[str, Any]) -> bool:
@@ -261,7 +265,7 @@ class _Payloads:
     """
 
     def __init__(self, entries: Iterable[tuple[dict[str, Any], str]]) -> None:
-        self.by_key: dict[tuple[tuple[str, str], ...], list[tuple[dict[str, Any], str]]] = {}
+        self.by_key: dict[tuple[tuple[str, Any], ...], list[tuple[dict[str, Any], str]]] = {}
         for payload, what in entries:
             for found in _objects(payload):
                 self.by_key.setdefault(_key(found), []).append((found, what))
@@ -292,7 +296,8 @@ def _compare(run: Run, truth: GroundTruth, before: GroundTruth | None) -> list[s
         )
         rejected = _Payloads((item, "") for item in refused)
         served = truth.items[category]
-        outdated, missing = [], []
+        outdated: list[str] = []
+        missing: list[str] = []
         for item in served:
             if stored.holding(item) or rejected.holding(item):
                 continue
