@@ -5,9 +5,9 @@ them, and plays one with ``Sandbox.move_on(step)``. After each, ``ground_truth()
 the new state, and the provider's API serves it. A step is named from ``MOVES``:
 
 ``full_page``
-    Items are added so that every paginated stream, served whole, ends exactly on a full
-    page: the last page holds exactly a page size of items. A suite plays it before the
-    first sync, which reads every stream whole.
+    Items are added so that the paginated streams new items join (transactions, orders),
+    served whole, end exactly on a full page: the last page holds exactly a page size of
+    items. A suite plays it before the first sync, which reads every stream whole.
 ``amend``
     Items the provider may still change (a pending payment, an estimated reading) change.
 ``withdraw``
@@ -22,8 +22,11 @@ the new state, and the provider's API serves it. A step is named from ``MOVES``:
     A stream that held items becomes empty (the offers lapse, the last standing order ends).
 
 Every step also moves the provider's clock on, so what it states "as at now" (a balance)
-is stated at a new moment. A sandbox plays only the steps its provider's data allows; the
-conformance suite (``test_changes``) plays each one and syncs after it.
+is stated at a new moment. A sandbox plays only the steps its provider's data allows (its
+plugin declares the others unsupported, saying why); the conformance suite
+(``test_changes``) plays each one and syncs after it. What the sandbox serves must stay its
+raw items as served: the suite looks for each item of the truth in the raw payloads the
+store keeps.
 """
 
 from __future__ import annotations
