@@ -50,8 +50,8 @@ class Sandbox:
     as servers portal did not write do: a short ``access_token_ttl``, ``refresh_tokens``
     ("rotating", "first" or "none"), ``authorization_response_iss`` (RFC 9207),
     ``id_token_on_refresh``, and at run time ``patch_token_responses`` and ``forge_iss``.
-    A subclass adds the provider's API in ``register_routes`` and describes the data it
-    serves in ``ground_truth``. Use it as a context manager, or call ``start`` and ``stop``;
+    A subclass adds the provider's API in ``register_routes``, describes the data it
+    serves in ``ground_truth``, and may play steps of its customer's life (``moves``). Use it as a context manager, or call ``start`` and ``stop``;
     it can be started again after it stops (on a new port unless ``port`` is set).
     """
 
