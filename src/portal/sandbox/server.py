@@ -51,8 +51,9 @@ class Sandbox:
     ("rotating", "first" or "none"), ``authorization_response_iss`` (RFC 9207),
     ``id_token_on_refresh``, and at run time ``patch_token_responses`` and ``forge_iss``.
     A subclass adds the provider's API in ``register_routes``, describes the data it
-    serves in ``ground_truth``, and may play steps of its customer's life (``moves``). Use it as a context manager, or call ``start`` and ``stop``;
-    it can be started again after it stops (on a new port unless ``port`` is set).
+    serves in ``ground_truth``, and may play steps of its customer's life (``moves``).
+    Use it as a context manager, or call ``start`` and ``stop``; it can be started again
+    after it stops (on a new port unless ``port`` is set).
     """
 
     def __init__(
