@@ -21,6 +21,7 @@ from defusedxml import ElementTree
 
 from portal.record import Entity
 from portal.specvariants import GENERATED
+from portal.sandbox import MOVES
 from portal_conformance.declaration import Declaration, DeclarationError, Waiver, load_declaration
 from portal_conformance.failures import CheckFailed
 from portal_conformance.harness import Harness
@@ -111,6 +112,9 @@ def test_the_reference_bank_plugin_passes_every_check(tmp_path: Path) -> None:
         "test_egress[sync]",
         "test_budget[memory_flat]",
     } <= tests
+    # The customer's life moved on step by step, and the plugin followed every step.
+    changes = {t: o for t, o in outcomes_of(report).items() if t.startswith("test_changes[")}
+    assert changes == {f"test_changes[{step}]": "passed" for step in MOVES}
     # One check per variant the sandbox declares, each a sync of its own held to its truth.
     variants = {t: o for t, o in outcomes_of(report).items() if t.startswith("test_variant[")}
     assert variants == {
@@ -318,7 +322,8 @@ def outcome(group_family: str, result: str, test: str = "") -> Outcome:
 def test_the_tier_rises_only_while_every_group_of_it_passes() -> None:
     bronze = [outcome(f, "passed") for f in ("declaration", "exact_count", "reconcile", "legible")]
     silver = [outcome(f, "passed") for f in ("variant", "resilience", "crash_resume",
-                                             "idempotent", "deterministic", "delivery")]  # fmt: skip
+                                             "idempotent", "changes", "deterministic",
+                                             "delivery")]  # fmt: skip
     gold = [outcome(f, "passed") for f in ("oauth", "secrets", "egress", "budget", "permissions")]
     assert tier(bronze) == "bronze"
     assert tier(bronze + silver) == "silver"
@@ -470,3 +475,10 @@ def test_a_variant_declared_faulty_that_plants_nothing_fails_naming_the_variant(
     assert "declared faulty but its sandbox plants nothing to reject" in message
     # The variant's own home is gone once its check is done.
     assert not (tmp_path / "work" / "variant-sparse").exists()
+
+
+def test_every_check_family_is_a_test_pytest_collects() -> None:
+    from portal_conformance import checks
+    from portal_conformance.registry import FAMILIES
+
+    assert [f.name for f in FAMILIES if not hasattr(checks, f"test_{f.name}")] == []

@@ -4,7 +4,15 @@ counts say "not measured" rather than a number no check stands behind."""
 from portal_conformance.report import Outcome, build, tier, to_markdown
 
 BRONZE = ("declaration", "exact_count", "reconcile", "legible")
-SILVER = ("variant", "resilience", "crash_resume", "idempotent", "deterministic", "delivery")
+SILVER = (
+    "variant",
+    "resilience",
+    "crash_resume",
+    "idempotent",
+    "changes",
+    "deterministic",
+    "delivery",
+)
 GOLD = ("oauth", "secrets", "egress", "budget", "permissions")
 
 

@@ -329,3 +329,29 @@ def test_timestamp_columns_share_conversions_but_never_mix_up_instants() -> None
     assert booked(second) == "2024-10-27T01:30:00.000000+00:00"
     same = datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
     assert booked(same) is booked(same) and value(same) == "2026-01-02T03:04:05.000006+00:00"
+
+
+def test_withdrawn_records_are_deleted_with_their_page_and_their_raw_payloads_kept(
+    store: Store,
+) -> None:
+    from portal.record import Category
+    from portal.record.tables import TABLES
+    from portal.store import _DELETE, _table
+
+    store.commit(_batch(5, page=1))
+    ids = [portal_id("bank", "transactions", f"t{i}") for i in range(5)]
+    gone = Batch(
+        "bank", "c1", "transactions", datetime.now(UTC), cursor=Position(page=2),
+        withdrawn=[(Category.transactions, ids[1]), (Category.transactions, ids[3])],
+    )  # fmt: skip
+    store.commit(gone)
+    assert sorted(r["provider_id"] for r in store.rows(Transaction)) == ["t0", "t2", "t4"]
+    assert store.cursors("c1") == {"transactions": {"page": 2}}
+    with store.engine.connect() as db:
+        assert db.exec_driver_sql("SELECT count(*) FROM raw_items").scalar() == 5
+    # Other databases run SQLAlchemy's statement instead of the store's SQLite text: the same
+    # rows go, and no others.
+    table = _table(TABLES[Transaction])
+    with store.engine.begin() as db:
+        db.execute(_DELETE.statement(table, "sqlite"), [{"id": ids[0]}, {"id": ids[4]}])
+    assert [r["provider_id"] for r in store.rows(Transaction)] == ["t2"]

@@ -148,7 +148,8 @@ class Deliveries:
 
     @hookimpl
     def deliver(self, batch: Batch) -> None:
-        since = None if batch.cursor is None else batch.cursor.model_dump(mode="json")["since"]
+        # Transactions' cursors have a "since"; the resources' (WholeCursor) have none.
+        since = None if batch.cursor is None else batch.cursor.model_dump(mode="json").get("since")
         self.seen.append((batch.stream, since))
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from portal.provider import Cursor
 from portal.record.model import Entity
+from portal.record.vocab import Category
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,9 @@ class Batch:
     raws: list[RawPayload] = field(default_factory=list)
     rejections: list[RejectedItem] = field(default_factory=list)
     cursor: Cursor | None = None
+    withdrawn: list[tuple[Category, str]] = field(default_factory=list)
+    """Records the provider no longer serves, as (category, portal id): deleted with the
+    batch (``Page.withdrawn``)."""
     stored: dict[str, tuple[int, int, int]] = field(
         default_factory=dict, init=False, compare=False, repr=False
     )

@@ -77,7 +77,8 @@ def fetch(provider: Provider, client: httpx.Client, cursors: Cursors) -> Iterabl
     reaches the provider's declared hosts. ``client.get_json(url, params=...)`` returns
     decoded JSON or raises a ``ProviderError`` naming the URL. ``cursors.get(stream,
     MyCursor)`` returns where the last sync stopped (None the first time): fetch only what
-    is new from there.
+    is new from there. Name what the provider stopped serving in ``Page(...,
+    withdrawn=[(category, provider_id)])``: the store deletes those records with the page.
 
     Return a generator (never a materialised list of the whole history): the engine
     normalises and commits each page before asking for the next, so memory stays flat and

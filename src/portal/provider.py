@@ -303,11 +303,19 @@ C = TypeVar("C", bound=Cursor)
 
 @dataclass(frozen=True)
 class Page:
-    """One page of raw items from one stream, and the cursor reached after it."""
+    """One page of raw items from one stream, and the cursor reached after it.
+
+    ``withdrawn`` names items the provider has stopped serving (a pending payment it
+    dropped, an offer that lapsed), each as its record's category and the provider's id
+    of that record (the ``provider_id`` normalise gave it). The store deletes those
+    records in the same transaction as the page and its cursor: nothing withdrawn is
+    still presented as current, and the raw payloads they came from stay in the store.
+    """
 
     stream: str
     items: Sequence[Mapping[str, Any]]
     cursor: Cursor | None = None
+    withdrawn: Sequence[tuple[Category, str]] = ()
 
 
 class Cursors:

@@ -29,6 +29,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    bindparam,
     delete,
     func,
     inspect,
@@ -50,6 +51,7 @@ from portal.hookspecs import hookimpl
 from portal.record.model import Entity
 from portal.record.tables import TABLES, Connection, RawItem, Rejection, SyncCursor
 from portal.record.types import DecimalText, UTCDateTime
+from portal.record.vocab import Category
 from portal.store_writer import Statement, Unsendable, WriterFailed, WriterProcess, execute
 
 log = logging.getLogger(__name__)
@@ -107,8 +109,8 @@ class Store:
         """
         self.url = store_open.masked_url(url)
         """Where the store is, as it may be shown (any password masked)."""
-        self._statements: dict[tuple[str, _Conflict], Any] = {}
-        self._writers: dict[tuple[str, _Conflict], _Writer] = {}
+        self._statements: dict[tuple[str, _Conflict | _Deletion], Any] = {}
+        self._writers: dict[tuple[str, _Conflict | _Deletion], _Writer] = {}
         self._process_after = _process_after(writer_process)
         self._process: WriterProcess | None = None
         self._lock = threading.Lock()  # the writer process, and the prepared batches
@@ -310,6 +312,14 @@ class Store:
                 for r in batch.rejections
             ]
             writes.append((_table(Rejection), _CHANGED_REASON, rejections))
+        # After the records: an item withdrawn and served again in the same page stays gone
+        # only if the provider says so, and a page never says both.
+        by_category = {entity.category: model for entity, model in TABLES.items()}
+        gone: dict[type[SQLModel], list[Mapping[str, Any]]] = {}
+        for category, record_id in batch.withdrawn:
+            gone.setdefault(by_category[Category(category)], []).append({"id": record_id})
+        for model, ids in gone.items():
+            writes.append((_table(model), _DELETE, ids))
         if batch.cursor is not None:
             cursor = {
                 "connection_id": batch.connection_id,
@@ -350,13 +360,13 @@ class Store:
                 self._process, self._committed = None, 0
         process.close(timeout=1.0)
 
-    def _statement(self, table: Table, conflict: _Conflict) -> Any:
+    def _statement(self, table: Table, conflict: _Conflict | _Deletion) -> Any:
         key = (table.name, conflict)
         if key not in self._statements:
             self._statements[key] = conflict.statement(table, self.engine.dialect.name)
         return self._statements[key]
 
-    def _writer(self, table: Table, conflict: _Conflict) -> _Writer:
+    def _writer(self, table: Table, conflict: _Conflict | _Deletion) -> _Writer:
         key = (table.name, conflict)
         writer = self._writers.get(key)
         if writer is None:
@@ -659,8 +669,23 @@ class _Conflict:
         return sql, names
 
 
-_Write = tuple[Table, _Conflict, list[Mapping[str, Any]]]
-"""One table's rows, and what to do with a row whose key is already stored."""
+@dataclass(frozen=True)
+class _Deletion:
+    """Rows deleted by their key (records the provider withdrew), in place of an insert."""
+
+    def statement(self, table: Table, dialect: str) -> Any:
+        """The statement as SQLAlchemy builds it, for databases other than SQLite."""
+        return delete(table).where(table.c.id == bindparam("id"))
+
+    def sqlite(self, table: Table, dialect: Dialect) -> tuple[str, tuple[str, ...]]:
+        """``DELETE ... WHERE id IN (VALUES (?))``: ``store_writer`` widens the ``VALUES``
+        to many rows as it does an insert's."""
+        name = dialect.identifier_preparer.quote(table.name)
+        return f"DELETE FROM {name} WHERE id IN (VALUES (?))", ("id",)  # noqa: S608
+
+
+_Write = tuple[Table, "_Conflict | _Deletion", list[Mapping[str, Any]]]
+"""One table's rows, and what to do with a row whose key is already stored (or delete it)."""
 
 _KEEP = _Conflict(update=False)
 _REPLACE = _Conflict(update=True)
@@ -668,6 +693,7 @@ _CHANGED_RAW = _Conflict(update=True, changed_when="raw_id")
 _CHANGED_OR_FILLED = _Conflict(update=True, changed_when="raw_id", filled="state")
 """For records with a state: homes from before states gain it on the next sync."""
 _CHANGED_REASON = _Conflict(update=True, changed_when="reason")
+_DELETE = _Deletion()
 
 
 @dataclass
@@ -680,7 +706,7 @@ class _Writer:
     conversions: tuple[tuple[int, Callable[[Any], Any]], ...]
 
     @classmethod
-    def of(cls, table: Table, conflict: _Conflict, dialect: Dialect) -> _Writer:
+    def of(cls, table: Table, conflict: _Conflict | _Deletion, dialect: Dialect) -> _Writer:
         sql, names = conflict.sqlite(table, dialect)
         timestamps = _UTCText()
         conversions = tuple(

@@ -15,6 +15,7 @@ needs no import of this package at run time::
             ],
             "unsupported": {"permissions": "Acme grants every category under one scope."},
             "ignored_fields": {"transactions": {"internal_ref": "Acme's own row number."}},
+            "resync_budget": {"per_sync": 3, "per_account": 2, "items_per_request": 100},
         }
     }
 
@@ -24,6 +25,7 @@ when. A waived check that fails is reported as waived; an expired waiver fails t
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, date, datetime
 from typing import Any
@@ -65,6 +67,30 @@ class Waiver(BaseModel):
         return (today or datetime.now(UTC).date()) > self.expires
 
 
+class ResyncBudget(BaseModel):
+    """How many API requests a re-sync may make: what it always asks, and what is new.
+
+    A re-sync with nothing new still asks each stream for its first page and each resource
+    served whole for its list; beyond that, one request per ``items_per_request`` items
+    that are new or changed. A plugin that fetches all its history again exceeds it.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    per_sync: int = Field(ge=0, description="Requests every re-sync makes once (the lists).")
+    per_account: int = Field(
+        ge=0, description="Requests every re-sync makes for each account the sandbox serves."
+    )
+    items_per_request: int = Field(
+        ge=1, description="New or changed items one more request brings (the page size)."
+    )
+
+    def allowed(self, *, accounts: int, changed: int) -> int:
+        """The requests a re-sync may make with ``accounts`` accounts and ``changed`` items."""
+        more = math.ceil(changed / self.items_per_request)
+        return self.per_sync + self.per_account * accounts + more
+
+
 class Declaration(BaseModel):
     """Everything a plugin tells the suite about one provider."""
 
@@ -83,6 +109,10 @@ class Declaration(BaseModel):
         " A field is named by its path in the raw item: 'Amount.Currency' in an object,"
         " 'Account[].SecondaryIdentification' in each object of an array; a path covers"
         " everything beneath it.",
+    )
+    resync_budget: ResyncBudget | None = Field(
+        default=None,
+        description="The API requests a re-sync may make (test_changes); required there.",
     )
     category_scopes: dict[str, tuple[str, ...]] = Field(
         default_factory=dict,

@@ -19,6 +19,7 @@ from portal_conformance.harness import Harness
 from portal_conformance.rules import (
     budgets,
     canary,
+    changes,
     completeness,
     credentials,
     declaration,
@@ -233,6 +234,14 @@ FAMILIES: tuple[Family, ...] = (
         "a second sync adds nothing",
     ),
     Family(
+        "changes",
+        "changes",
+        changes.changes,
+        changes.step_names,
+        "the customer's life moves on: after each step the store equals the truth, and the"
+        " re-sync asked only for what is new",
+    ),
+    Family(
         "deterministic",
         "determinism",
         stability.deterministic,
@@ -261,7 +270,15 @@ TIERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("bronze", ("declaration", "completeness", "reconciliation", "legibility")),
     (
         "silver",
-        ("variants", "resilience", "crash_resume", "idempotence", "determinism", "delivery"),
+        (
+            "variants",
+            "resilience",
+            "crash_resume",
+            "idempotence",
+            "changes",
+            "determinism",
+            "delivery",
+        ),
     ),
     ("gold", ("oauth", "secrets", "egress", "budgets", "permissions")),
 )

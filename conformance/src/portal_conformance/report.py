@@ -1,8 +1,8 @@
 """The report: per check pass, fail, waived or skipped; a completeness and a legibility score
 (0-100, or "not measured" when no check behind it ran); how many statuses were left
 "unknown" in portal's vocabulary of states; and a tier (bronze: record valid and complete;
-silver: plus resilience, resume, idempotence, determinism and delivery; gold: plus OAuth,
-secrets, egress, budgets and permissions).
+silver: plus resilience, resume, idempotence, change over time, determinism and delivery;
+gold: plus OAuth, secrets, egress, budgets and permissions).
 """
 
 from __future__ import annotations

@@ -137,6 +137,10 @@ class Normaliser:
             stream=page.stream,
             fetched_at=fetched_at,
             cursor=page.cursor,
+            withdrawn=[
+                (category, portal_id(self.provider.name, category, provider_id))
+                for category, provider_id in page.withdrawn
+            ],
         )
         for item in page.items:
             try:
@@ -402,4 +406,5 @@ class _Pending:
             raws=self.batch.raws + batch.raws,
             rejections=self.batch.rejections + batch.rejections,
             cursor=batch.cursor if batch.cursor is not None else self.batch.cursor,
+            withdrawn=self.batch.withdrawn + batch.withdrawn,
         )

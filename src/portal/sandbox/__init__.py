@@ -13,12 +13,17 @@ served::
         ...  # connect and sync against bank.authorize_url, bank.token_url, bank.api_base
         truth = bank.ground_truth()
 
+A sandbox can also play the steps of its customer's life (``Sandbox.moves`` and
+``move_on``, named in ``portal.sandbox.moves``): pending items book, new ones arrive,
+others are amended or withdrawn, so a suite can follow one customer over several syncs.
+
 Flask is imported here, so import this package only where a sandbox is wanted.
 """
 
 from portal.sandbox.chaos import Chaos
 from portal.sandbox.faults import Fault, RequestRecord
+from portal.sandbox.moves import MOVES
 from portal.sandbox.oauth import OAuthSettings
 from portal.sandbox.server import Require, Sandbox
 
-__all__ = ["Chaos", "Fault", "OAuthSettings", "RequestRecord", "Require", "Sandbox"]
+__all__ = ["MOVES", "Chaos", "Fault", "OAuthSettings", "RequestRecord", "Require", "Sandbox"]

@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import flask
 from werkzeug.exceptions import HTTPException
@@ -24,6 +24,7 @@ from portal.sandbox.authserver import AuthorizationService
 from portal.sandbox.chaos import Chaos, ChaosSwitch
 from portal.sandbox.device import DeviceTiming
 from portal.sandbox.faults import MALFORMED_BODY, Fault, FaultBook, RequestRecord
+from portal.sandbox.moves import unknown_move
 from portal.sandbox.oauth import Authorization, Client, OAuthSettings
 from portal.sandbox.refreshes import RefreshUse, refresh_state
 from portal.sandbox.rewrite import AnswerRewriter, Rewrite
@@ -51,9 +52,10 @@ class Sandbox:
     as servers portal did not write do: a short ``access_token_ttl``, ``refresh_tokens``
     ("rotating", "first" or "none"), ``authorization_response_iss`` (RFC 9207),
     ``id_token_on_refresh``, and at run time ``patch_token_responses`` and ``forge_iss``.
-    A subclass adds the provider's API in ``register_routes`` and describes the data it
-    serves in ``ground_truth``. Use it as a context manager, or call ``start`` and ``stop``;
-    it can be started again after it stops (on a new port unless ``port`` is set).
+    A subclass adds the provider's API in ``register_routes``, describes the data it
+    serves in ``ground_truth``, and may play steps of its customer's life (``moves``).
+    Use it as a context manager, or call ``start`` and ``stop``; it can be started again
+    after it stops (on a new port unless ``port`` is set).
     """
 
     def __init__(
@@ -148,6 +150,14 @@ class Sandbox:
         (``statement:`` + a StatementId) answers that statement.
         """
         return {}
+
+    moves: ClassVar[tuple[str, ...]] = ()
+    """The steps of its customer's life this sandbox can play (``portal.sandbox.moves``)."""
+
+    def move_on(self, step: str) -> None:
+        """Play one step of ``moves``: the customer's life moves on, and what the API serves
+        and ``ground_truth()`` states change with it. Unknown steps raise ``ValueError``."""
+        raise unknown_move(self, step, self.moves)
 
     def extra_token_fields(self, client_id: str, scope: str) -> dict[str, Any]:
         """Extra fields for the token responses of a new grant (e.g. a bank's ``consent_id``).

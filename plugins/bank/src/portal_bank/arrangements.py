@@ -288,6 +288,8 @@ def products(bank: DemoBank, account_id: str) -> list[dict[str, Any]]:
 
 def offers(bank: DemoBank, account_id: str) -> list[dict[str, Any]]:
     """What the bank offers the customer on each account now (OBOffer1)."""
+    if bank.offers_lapsed:
+        return []
     window = (stamp(at(date(2026, 10, 1), 0)), stamp(at(date(2026, 12, 31), 23, 59)))
     if account_id == bank.current_id:
         return [

@@ -73,6 +73,9 @@ class DemoBank:
         self.now = at(END, 20)
         self._published: dict[tuple[str, str, str], dict[str, Any]] = {}
         self._publish()
+        self.offers_lapsed = False
+        """Whether the bank's offers have lapsed (``portal_bank.moves``' ``empty``)."""
+        self.moves_rng = seeded(seed, "moves")
 
     def _uuid(self) -> str:
         return str(uuid.UUID(int=self._ids.getrandbits(128), version=4))

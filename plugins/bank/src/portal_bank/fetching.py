@@ -12,6 +12,7 @@ without a ``StatementId`` (so without a file to download) keeps its own JSON as 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -20,7 +21,7 @@ from typing import Any
 
 from portal import Cursor, Cursors, Page, ProviderError
 from portal.http import ProviderClient
-from portal.record import Entity
+from portal.record import Category, Entity
 from portal_bank import arrangement_mapping, identity, statement_mapping
 from portal_bank.mapping import Ref
 
@@ -71,17 +72,62 @@ def listed(found: dict[str, Any], key: str) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def arrangements(client: ProviderClient, account_id: str) -> list[Iterator[Page]]:
+class WholeCursor(Cursor):
+    """The records made from a resource served whole at the last sync, as (category,
+    provider id): any the next answer no longer holds were withdrawn by the bank."""
+
+    records: tuple[tuple[Category, str], ...] = ()
+
+
+Records = Callable[[str, dict[str, Any]], list[tuple[Category, str]]]
+"""What normalise makes of one item of a stream: (category, provider id) of each record."""
+
+
+def arrangements(
+    client: ProviderClient, cursors: Cursors, account_id: str, records: Records
+) -> list[Iterator[Page]]:
     """The account's direct debits to offers: a source of one page for each resource, so
-    they can be fetched side by side."""
+    they can be fetched side by side. Each is served whole, so what it no longer lists (an
+    offer that lapsed, a standing order that ended) is withdrawn."""
 
     def items(stream: str, key: str) -> Callable[[dict[str, Any]], list[Any]]:
         return lambda found: identity.number(stream, listed(found, key), Counter(), account_id)
 
     return [
-        page(client, f"{stream}:{account_id}", f"accounts/{account_id}/{path}", items(stream, key))
+        whole(
+            page(
+                client,
+                f"{stream}:{account_id}",
+                f"accounts/{account_id}/{path}",
+                items(stream, key),
+            ),
+            cursors,
+            records,
+        )
         for stream, path, key in RESOURCES
     ]
+
+
+def whole(pages: Iterator[Page], cursors: Cursors, records: Records) -> Iterator[Page]:
+    """The pages of a resource served whole, the last one withdrawing what is no longer
+    listed and remembering what is (``WholeCursor``)."""
+    now: list[tuple[Category, str]] = []
+    held: Page | None = None
+    for current in pages:
+        if held is not None:
+            yield held
+        held = current
+        now += (
+            r
+            for item in current.items
+            if isinstance(item, dict)
+            for r in records(current.stream, item)
+        )
+    if held is None:
+        return
+    before = cursors.get(held.stream, WholeCursor)
+    gone = sorted(set(before.records if before else ()) - set(now))
+    yield dataclasses.replace(held, cursor=WholeCursor(records=tuple(now)), withdrawn=gone)
 
 
 def page(

@@ -18,7 +18,8 @@ from urllib.parse import urlencode
 import flask
 
 from portal.sandbox import Require, Sandbox
-from portal_bank import resources
+from portal.sandbox.moves import unknown_move
+from portal_bank import moves, resources
 from portal_bank.bulk import BulkBank
 from portal_bank.customer import LONDON, stamp
 from portal_bank.dataset import DemoBank
@@ -99,6 +100,24 @@ class BankSandbox(Sandbox):
         and are the same for every sandbox with the same seed and history of calls.
         """
         self.bank.add_activity(n)
+
+    @property
+    def moves(self) -> tuple[str, ...]:  # type: ignore[override]
+        """The steps the demo customer's life can take (none for a bank made on demand,
+        which has no pending items to book)."""
+        return (
+            moves.BANK_MOVES
+            if isinstance(self.bank, DemoBank) and not isinstance(self.bank, BulkBank)
+            else ()
+        )
+
+    def move_on(self, step: str) -> None:
+        """Play one step of ``moves`` (``portal_bank.moves``)."""
+        if step not in self.moves:
+            raise unknown_move(self, step, self.moves)
+        if step == "full_page" and any(r.authorised for r in self.requests):
+            raise ValueError("full_page is played before the first sync, which reads it whole.")
+        moves.play(self.bank, step, self.page_size)
 
     def extra_token_fields(self, client_id: str, scope: str) -> dict[str, Any]:
         """Create the account-access consent this authorization stands for; return its id."""

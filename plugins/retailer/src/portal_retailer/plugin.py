@@ -101,6 +101,15 @@ PROVIDER = Provider(
 
 PORTAL_CONFORMANCE = {
     "retailer": {
+        "unsupported": {
+            "changes.withdraw": "Demo Mart never stops listing an order or a return.",
+            "changes.book": "Demo Mart lists an order once it is paid: nothing is pending.",
+            "changes.empty": "Orders and returns are the customer's history: never emptied.",
+        },
+        # A re-sync asks for the profile, notice, loyalty account, its balances (two pages),
+        # the orders and returns changed since (a page each), preferences and insights;
+        # then a page for each twenty new or changed items.
+        "resync_budget": {"per_sync": 9, "per_account": 0, "items_per_request": 20},
         "category_scopes": {
             "party": "profile",
             "processing": "profile",

@@ -24,6 +24,8 @@ from urllib.parse import urlencode
 import flask
 
 from portal.sandbox import Require, Sandbox
+from portal.sandbox.moves import unknown_move
+from portal_retailer import moves as life
 from portal_retailer.dataset import DemoRetailer
 from portal_retailer.expected import expected
 from portal_retailer.variants import variant as named_variant
@@ -73,6 +75,16 @@ class RetailerSandbox(Sandbox):
     def add_activity(self, n: int = 3) -> None:
         """A few more days of shopping: ``n`` new in-store receipts, earning points."""
         self.shop.add_activity(n)
+
+    moves = life.RETAILER_MOVES
+
+    def move_on(self, step: str) -> None:
+        """Play one step of ``moves`` (``portal_retailer.moves``)."""
+        if step not in self.moves:
+            raise unknown_move(self, step, self.moves)
+        if step == "full_page" and any(r.authorised for r in self.requests):
+            raise ValueError("full_page is played before the first sync, which reads it whole.")
+        life.play(self.shop, step, self.page_size)
 
     def subject(self, client_id: str) -> str:
         """The customer's id: the same person whichever client asks."""

@@ -119,6 +119,19 @@ PROVIDER = Provider(
 
 PORTAL_CONFORMANCE = {
     "telco": {
+        "unsupported": {
+            "changes.full_page": "The sandbox adds usage a day at a time, so it cannot yet"
+            " make the usage end exactly on a full page.",
+            "changes.amend": "The sandbox does not yet rate usage again or amend a bill.",
+            "changes.withdraw": "The sandbox does not yet withdraw any usage.",
+            "changes.book": "The sandbox does not yet bill rated usage between syncs.",
+            "changes.empty": "No stream of the demo customer's empties in the sandbox.",
+        },
+        # A re-sync asks for the customer, inferences, privacy profile, notice and products,
+        # the applied rates of each of the eleven bills (TMF678 serves them apart), and the
+        # usage not yet billed, which may still change (three pages of the demo's month);
+        # for each billing account its bills; then a page for each hundred new items.
+        "resync_budget": {"per_sync": 19, "per_account": 1, "items_per_request": 100},
         # Each resource has its own scope; a narrower grant fetches less (see fetch).
         "category_scopes": {
             "party": "customer",

@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 import flask
 
 from portal.sandbox import Require, Sandbox
+from portal.sandbox.moves import unknown_move
 from portal_telco.customer import LONDON
 from portal_telco.dataset import DemoTelecom
 from portal_telco.expected import expected
@@ -76,6 +77,17 @@ class TelcoSandbox(Sandbox):
     def add_activity(self, days: int = 3) -> None:
         """Time passes at the telco: ``days`` more days of usage, rated and not yet billed."""
         self.telco.add_activity(days)
+
+    moves: ClassVar[tuple[str, ...]] = ("arrive",)
+    """The one step of the customer's life this sandbox plays (``portal.sandbox.moves``):
+    a new day of calls, texts and data arrives, rated and not yet billed. It bills no
+    usage between syncs, amends none and withdraws none."""
+
+    def move_on(self, step: str) -> None:
+        """Play one step of ``moves``: ``arrive`` is one more day of usage."""
+        if step not in self.moves:
+            raise unknown_move(self, step, self.moves)
+        self.add_activity(days=1)
 
     def subject(self, client_id: str) -> str:
         """The customer's id: the same person whichever client asks."""

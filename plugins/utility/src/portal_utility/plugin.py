@@ -138,6 +138,9 @@ PORTAL_CONFORMANCE = {
             "permissions": "Green Button Connect My Data grants all its data under one scope"
             " string (its function blocks); which blocks are shared is agreed on the Data"
             " Custodian's own screen, so portal has no narrower grant per category to ask for.",
+            "changes": "The sandbox does not play its customer's life over time yet"
+            " (Sandbox.moves is empty): the plugin is not yet seen following pending items,"
+            " amendments and withdrawals.",
         },
         "ignored_fields": {
             "accounts": {
