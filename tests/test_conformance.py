@@ -20,8 +20,8 @@ import pytest
 from defusedxml import ElementTree
 
 from portal.record import Entity
-from portal.specvariants import GENERATED
 from portal.sandbox import MOVES
+from portal.specvariants import GENERATED
 from portal_conformance.declaration import Declaration, DeclarationError, Waiver, load_declaration
 from portal_conformance.failures import CheckFailed
 from portal_conformance.harness import Harness

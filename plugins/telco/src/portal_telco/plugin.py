@@ -126,6 +126,9 @@ PORTAL_CONFORMANCE = {
             "changes.withdraw": "The sandbox does not yet withdraw any usage.",
             "changes.book": "The sandbox does not yet bill rated usage between syncs.",
             "changes.empty": "No stream of the demo customer's empties in the sandbox.",
+            "reconcile.usage~readings": "Demo Telecom's bills state no usage summary for a"
+            " period: TMF678 gives a usage charge a quantity but no periodCoverage (it is"
+            " for events, not a period), so no bill line says how much was used when.",
         },
         # A re-sync asks for the customer, inferences, privacy profile, notice and products,
         # the applied rates of each of the eleven bills (TMF678 serves them apart), and the
@@ -142,11 +145,6 @@ PORTAL_CONFORMANCE = {
             "usage": "usage",
             "consents": "privacy",
             "processing": "privacy",
-        },
-        "unsupported": {
-            "reconcile.usage~readings": "Demo Telecom's bills state no usage summary for a"
-            " period: TMF678 gives a usage charge a quantity but no periodCoverage (it is"
-            " for events, not a period), so no bill line says how much was used when.",
         },
         "ignored_fields": {
             "bills": {
