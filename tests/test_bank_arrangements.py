@@ -181,6 +181,8 @@ def test_card_bills_add_up_and_are_settled_by_the_payment_from_the_current_accou
         assert sum((Decimal(line["amount"]) for line in bill["lines"]), Decimal(0)) == bill["total"]
         assert bill["due_on"].day >= 20 and bill["due_on"].weekday() < 5
         assert bill["account_id"] == _account_id(portal, bank.bank.card_id)
+        # The statement never says whether it was paid (these all were): issued, not due.
+        assert bill["state"] == "issued"
         if bill["total"] > 0:  # paid in full on the due date, as the demo customer always does
             assert payments[bill["due_on"]] == bill["total"], bill["bill_number"]
 

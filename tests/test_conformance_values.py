@@ -70,6 +70,22 @@ def test_the_statement_follows_what_is_served_after_a_new_day_at_the_bank(
         run_check(harness, "values", "transactions")
 
 
+def test_an_account_the_bank_disables_is_suspended_as_iso_20022_defines_it(
+    tmp_path: Path,
+) -> None:
+    # Disabled: "cannot be used, temporarily or permanently"; Deleted is the end of it.
+    with Harness("bank", tmp_path) as harness:
+        run = harness.main
+        card = run.sandbox.bank.accounts[1]
+        card["Status"] = "Disabled"
+        harness.sync(run)
+        harness.__dict__.pop("_rows", None)
+        harness.__dict__.pop("_cache", None)
+        run_check(harness, "values", "accounts")
+        [stored] = [a for a in harness.rows(harness.entity("accounts")) if a["status"] != "Enabled"]
+        assert (stored["provider_id"], stored["state"]) == (card["AccountId"], "suspended")
+
+
 def test_a_sandbox_that_states_nothing_for_a_category_fails_saying_what_to_implement(
     bank: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -303,6 +303,25 @@ def test_every_stored_value_is_what_the_sandbox_says_it_means(synced: Synced) ->
     assert differences(portal, "retailer", shop.expected_records()) == []
 
 
+def test_an_order_not_yet_handed_over_is_pending_as_schema_org_orderstatus_says(
+    tmp_path: Path, shop: RetailerSandbox
+) -> None:
+    # processing is schema.org's OrderProcessing, dispatched its OrderInTransit.
+    online = [o for o in shop.shop.orders if o["type"] == "online"]
+    for order, status in zip(online[-2:], ["processing", "dispatched"], strict=True):
+        order["status"] = status
+    with _open(tmp_path / "home") as portal:
+        assert _connect_and_sync(portal, shop).ok
+        assert differences(portal, "retailer", shop.expected_records()) == []
+        stored = {r["provider_id"]: r for r in _rows(portal, Purchase)}
+        assert [
+            (stored[o["id"]]["state"], stored[o["id"]]["status_label"]) for o in online[-2:]
+        ] == [
+            ("pending", "Being prepared"),
+            ("pending", "On its way"),
+        ]
+
+
 def test_a_store_name_cut_short_in_delivery_fails_the_values_check(tmp_path: Path) -> None:
     receipt = next(o for o in DemoRetailer().orders if o["store"])
     plugins = spoiling_one_value(

@@ -123,10 +123,11 @@ class State(StrEnum):
     booked = "booked"
     """Money that has moved and will not change: OB transaction Booked; OFX posted."""
     suspended = "suspended"
-    """Paused, may resume: TMF637 suspended; a loyalty membership on hold; ESPI UsagePoint off."""
+    """Paused, may resume: OB account Disabled; TMF637 suspended; a loyalty membership on hold;
+    ESPI UsagePoint off."""
     closed = "closed"
-    """Ended after being in force: OB account Disabled or Deleted; TMF637 terminated; an
-    agreement that ended."""
+    """Ended after being in force: OB account Deleted; TMF637 terminated; an agreement that
+    ended."""
     cancelled = "cancelled"
     """Called off: schema.org OrderCancelled; TMF637 cancelled and aborted; an OB direct debit
     or standing order made Inactive."""
@@ -146,7 +147,8 @@ class State(StrEnum):
     rejected = "rejected"
     """Refused by the provider: OB transaction and consent Rejected."""
     issued = "issued"
-    """A bill sent whose payment the provider does not state (Green Button's summaries)."""
+    """A bill sent whose payment the provider does not state: Green Button's summaries, an OB
+    card statement."""
     due = "due"
     """A bill sent and not yet paid, in whole or in part: TMF678 sent and partiallyPaid."""
     overdue = "overdue"

@@ -13,7 +13,9 @@ The readings the specification fixes:
   statement days) is its day in the zone it was written in, the bank's local day;
 - ``TransactionInformation`` is the description the bank shows, up to 500 characters,
   kept whole; ``Phone`` is the landline, ``Mobile`` the mobile number;
-- a consent's ``Permissions`` are exactly those granted (a set: their order means nothing).
+- a consent's ``Permissions`` are exactly those granted (a set: their order means nothing);
+- each status code means one of portal's common states (``STATES`` below, this double's
+  own reading of the code lists, never the plugin's table).
 
 Items are keyed by the bank's own id (``TransactionId``, ``StatementId`` ...); a balance,
 which has none, by ``AccountId:Type:DateTime``. Fields with no column of the record are
@@ -29,10 +31,52 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from portal.record.vocab import State
 from portal_bank import labels as words
 
 Fields = dict[str, Any]
 Expected = dict[str, dict[str, Fields]]
+
+STATES: dict[str, dict[str, State]] = {
+    # OBAccountStatus1Code, ISO 20022's AccountStatus: Enabled can be used; Disabled cannot,
+    # "temporarily or permanently", so it is paused (Deleted is the end); ProForma is being
+    # opened, awaiting the customer's documents or funds; Pending, a change awaiting approval.
+    "account": {
+        "Enabled": State.active,
+        "Disabled": State.suspended,
+        "Deleted": State.closed,
+        "ProForma": State.pending,
+        "Pending": State.pending,
+    },
+    # OBEntryStatus1Code: Booked is final; Pending may still change or vanish; Rejected failed.
+    "transaction": {"Booked": State.booked, "Pending": State.pending, "Rejected": State.rejected},
+    # OBExternalRequestStatus1Code (an account-access consent's life).
+    "consent": {
+        "AwaitingAuthorisation": State.pending,
+        "Authorised": State.active,
+        "Rejected": State.rejected,
+        "Revoked": State.withdrawn,
+        "Expired": State.expired,
+    },
+    # The bank's own marketing preferences: opted out was never given, withdrawn was taken back.
+    "preference": {
+        "OptedIn": State.active,
+        "OptedOut": State.declined,
+        "Withdrawn": State.withdrawn,
+    },
+    # OBExternalDirectDebitStatus1Code and OBExternalStandingOrderStatus1Code: an Inactive
+    # mandate or order is no longer paid: called off.
+    "arrangement": {"Active": State.active, "Inactive": State.cancelled},
+}
+"""What each Open Banking status code means in portal's common states, by code list."""
+
+
+def state(code_list: str, code: str | None) -> State | None:
+    """The state a served status ``code`` means (None if none was served); a code outside the
+    published list has no meaning, so ``unknown``."""
+    if code is None:
+        return None
+    return STATES[code_list].get(code, State.unknown)
 
 
 def signed(amount: dict[str, Any], indicator: str) -> Decimal:
@@ -90,6 +134,7 @@ def account(item: dict[str, Any]) -> tuple[str, Fields]:
         "account_type_label": kind_label,
         "status": status,
         "status_label": words.ACCOUNT_STATUSES[status] if status else None,
+        "state": state("account", status),
         "currency": item.get("Currency"),
         "opened_on": local_day(item.get("OpeningDate")),
         "identifiers": [identifier(a) for a in item.get("Account", [])],
@@ -146,6 +191,7 @@ def transaction(item: dict[str, Any]) -> tuple[str, Fields]:
         "currency": item["Amount"]["Currency"],
         "status": item["Status"],
         "status_label": words.TRANSACTION_STATUSES[item["Status"]],
+        "state": state("transaction", item["Status"]),
         "description": item.get("TransactionInformation")
         or merchant.get("MerchantName")
         or "(no description)",
@@ -206,6 +252,7 @@ def access_consent(item: dict[str, Any]) -> tuple[str, Fields]:
         "channel": None,
         "status": item["Status"],
         "status_label": words.CONSENT_STATUSES[item["Status"]],
+        "state": state("consent", item["Status"]),
         "permissions": frozenset(item.get("Permissions", [])),
         "granted_at": instant(item.get("CreationDateTime")),
         "status_updated_at": instant(item.get("StatusUpdateDateTime")),
@@ -226,6 +273,7 @@ def marketing(item: dict[str, Any]) -> tuple[str, Fields]:
         "channel_label": words.CHANNELS[item["Channel"]],
         "status": item["Status"],
         "status_label": words.PREFERENCE_STATUSES[item["Status"]],
+        "state": state("preference", item["Status"]),
         "permissions": frozenset(),
         "granted_at": None,
         "status_updated_at": instant(item.get("UpdatedDateTime")),

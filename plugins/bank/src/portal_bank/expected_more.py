@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from portal.record.vocab import State
 from portal_bank import labels as words
 from portal_bank.expected import (
     CORE,
@@ -22,6 +23,7 @@ from portal_bank.expected import (
     local_day,
     rest,
     signed,
+    state,
 )
 from portal_bank.statements import statement_pdf
 
@@ -45,6 +47,7 @@ def direct_debit(item: dict[str, Any]) -> tuple[str, Fields]:
         "reference": item.get("MandateIdentification"),
         "status": status,
         "status_label": words.DIRECT_DEBIT_STATUSES[status] if status else NOT_STATED,
+        "state": state("arrangement", status),  # none served: unknown
         "last_payment_on": local_day(item.get("PreviousPaymentDateTime")),
         **rest(item, [*columns, "DirectDebitStatusCode", "PreviousPaymentDateTime"]),
     }
@@ -70,6 +73,7 @@ def standing_order(item: dict[str, Any]) -> tuple[str, Fields]:
         "frequency_label": words.frequency_label(item["Frequency"]),
         "status": status,
         "status_label": words.STANDING_ORDER_STATUSES[status] if status else NOT_STATED,
+        "state": state("arrangement", status),  # none served: unknown
         "first_payment_on": local_day(item.get("FirstPaymentDateTime")),
         "next_payment_on": local_day(item.get("NextPaymentDateTime")),
         "last_payment_on": local_day(
@@ -95,6 +99,9 @@ def scheduled_payment(item: dict[str, Any]) -> tuple[str, Fields]:
         "currency": currency,
         "status": "scheduled",
         "status_label": words.SCHEDULED_TYPES[item.get("ScheduledType", "Execution")],
+        # OBScheduledPayment3 has no status: the bank lists a payment until it is made, so
+        # every one listed is an instruction in force.
+        "state": State.active,
         "first_payment_on": on,
         "next_payment_on": on,
         **rest(item, [*columns, "ScheduledPaymentDateTime"]),
@@ -243,6 +250,9 @@ def bill(item: dict[str, Any]) -> tuple[str, Fields]:
         "currency": amounts["ClosingBalance"]["Amount"]["Currency"],
         "status": "issued",
         "status_label": "Issued: pay by the due date",
+        # OBStatement2 says what was owed and by when, never whether it was then paid (that is
+        # a later transaction): a bill whose payment the provider does not state.
+        "state": State.issued,
         "lines": [
             {"description": "Balance from last statement", "amount": owed("StartingBalance")},
             {"description": "Payments and refunds", "amount": owed("TotalCredits")},

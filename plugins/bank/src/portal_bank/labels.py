@@ -18,7 +18,7 @@ ACCOUNT_TYPES = {
 }
 ACCOUNT_STATUSES = {
     "Enabled": "Open",
-    "Disabled": "Closed",
+    "Disabled": "Cannot be used (disabled)",
     "Deleted": "Deleted",
     "ProForma": "Being opened",
 }
@@ -146,7 +146,8 @@ def label(table: dict[str, str], code: str, what: str) -> str:
 # with ``portal.record.vocab.state_of``, which makes a code missing here ``unknown``.
 ACCOUNT_STATES = {
     "Enabled": State.active,
-    "Disabled": State.closed,  # the bank's words for it are "Closed"
+    # ISO 20022: cannot be used "temporarily or permanently"; Deleted is the end of it.
+    "Disabled": State.suspended,
     "Deleted": State.closed,
     "ProForma": State.pending,
     "Pending": State.pending,

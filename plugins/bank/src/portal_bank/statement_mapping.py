@@ -123,7 +123,9 @@ def _bill(
         currency=currency,
         status="issued",
         status_label="Issued: pay by the due date",
-        state=State.due,
+        # The statement says what is owed and by when, never whether it was paid then (that
+        # is a later transaction): a bill whose payment the bank does not state.
+        state=State.issued,
         lines=lines,
         extra=_rest(
             item, ["StatementId", "AccountId", "StatementReference", FILE, identity.OCCURRENCE]

@@ -9,7 +9,8 @@ the served item.
 
 A field that refers to another record (``account_id``) is stated as the provider's id of
 that record (the membership number). Fields with no column of their own are stated as
-``extra.<key>``, holding exactly what was served.
+``extra.<key>``, holding exactly what was served. Each status means one of portal's common
+states (``STATES``: this double's own reading, never the plugin's table).
 """
 
 from __future__ import annotations
@@ -18,9 +19,44 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from portal.record.vocab import State
 from portal_retailer import labels
 
 Expected = dict[str, dict[str, dict[str, Any]]]
+
+STATES: dict[str, dict[str, State]] = {
+    # An order's or a return's status, as the README gives them, read through schema.org's
+    # OrderStatus: OrderDelivered is done; OrderProcessing and OrderInTransit are not yet;
+    # OrderReturned is goods sent back, in part too (schema.org has no member for a part
+    # return, and the order is no longer simply delivered); OrderCancelled is called off.
+    # A return's own status, refunded, says the money went back: the return is done.
+    "purchase": {
+        "completed": State.completed,
+        "delivered": State.completed,
+        "processing": State.pending,
+        "dispatched": State.pending,
+        "partially_returned": State.returned,
+        "returned": State.returned,
+        "cancelled": State.cancelled,
+        "refunded": State.completed,
+    },
+    # A Rewards membership: suspended may resume, closed has ended.
+    "membership": {"active": State.active, "suspended": State.suspended, "closed": State.closed},
+    # A marketing permission: opted out was never given, withdrawn was taken back.
+    "consent": {
+        "opted_in": State.active,
+        "opted_out": State.declined,
+        "withdrawn": State.withdrawn,
+    },
+}
+"""What each status Demo Mart serves means in portal's common states, by code list."""
+
+
+def state(code_list: str, code: str | None) -> State:
+    """The state a served status ``code`` means. None served (schema.org leaves an order's
+    status optional), or a code outside the list, says nothing: ``unknown``."""
+    return STATES[code_list].get(code or "", State.unknown)
+
 
 _ORDER_FIELDS = ("id", "type", "number", "placed_at", "status", "total", "currency", "lines")
 _RETURN_FIELDS = (
@@ -92,6 +128,7 @@ def _account(item: dict[str, Any]) -> dict[str, Any]:
         "account_type_label": "Loyalty scheme",
         "status": item["status"],
         "status_label": labels.MEMBERSHIP_STATUSES[item["status"]],
+        "state": state("membership", item["status"]),
         "opened_on": _day(item.get("joined_on")),
         "currency": None,  # it holds points, not money
         "identifiers": [
@@ -153,6 +190,7 @@ def _purchase(item: dict[str, Any]) -> dict[str, Any]:
         "status_label": labels.STATUSES[status]
         if status
         else "Not stated (schema.org leaves an order's status optional)",
+        "state": state("purchase", status),
         "total": total,
         "currency": item["currency"],
         "lines": lines,
@@ -196,6 +234,7 @@ def _consent(item: dict[str, Any]) -> dict[str, Any]:
         "channel_label": labels.CHANNEL_CONSENTS[item["channel"]],
         "status": item["status"],
         "status_label": labels.CONSENT_STATUSES[item["status"]],
+        "state": state("consent", item["status"]),
         "permissions": frozenset(),
         "granted_at": _utc(item.get("granted_at")),
         "status_updated_at": _utc(item.get("updated_at")),

@@ -21,6 +21,8 @@ FULFILMENT = {
     "click_and_collect": "Click and collect",
 }
 STATUSES = {
+    "processing": "Being prepared",
+    "dispatched": "On its way",
     "completed": "Completed",
     "delivered": "Delivered",
     "partially_returned": "Partly returned",
@@ -29,6 +31,8 @@ STATUSES = {
     "refunded": "Refunded",
 }
 STATES = {
+    "processing": State.pending,  # schema.org OrderProcessing: not handed over yet
+    "dispatched": State.pending,  # OrderInTransit
     "completed": State.completed,
     "delivered": State.completed,
     "partially_returned": State.returned,  # the label says only part of it went back

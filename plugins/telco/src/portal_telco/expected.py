@@ -25,7 +25,7 @@ from typing import Any
 from portal.record.extra import rest
 from portal_telco import expected_privacy as of_privacy
 from portal_telco import labels
-from portal_telco.tmf_read import day, extra, instant, number
+from portal_telco.tmf_read import day, extra, instant, number, state
 
 Expected = dict[str, dict[str, dict[str, Any]]]
 
@@ -191,6 +191,7 @@ def _account(item: dict[str, Any]) -> dict[str, Any]:
         "account_type_label": labels.PRODUCT_TYPES[spec],
         "status": status,
         "status_label": labels.PRODUCT_STATUSES[status] if status else None,
+        "state": state("product", status),
         "currency": _prices(item)[1],
         "opened_on": day(item.get("startDate")),
         "identifiers": identifiers,
@@ -232,7 +233,7 @@ def _product(item: dict[str, Any]) -> dict[str, Any]:
 def _bill(item: dict[str, Any], contract: str, rates: list[dict[str, Any]]) -> dict[str, Any]:
     mine = [r for r in rates if (r.get("bill") or {}).get("id") == item["id"]]
     total = item["taxIncludedAmount"]
-    state = item.get("state")
+    code = item.get("state")
     used = [
         "id", "billNo", "billDate", "paymentDueDate", "billingPeriod", "state",
         "taxIncludedAmount", "appliedCustomerBillingRate",
@@ -247,8 +248,9 @@ def _bill(item: dict[str, Any], contract: str, rates: list[dict[str, Any]]) -> d
         # The bill's own charges; amountDue may also carry a balance brought forward.
         "total": number(total["value"]),
         "currency": total["unit"],
-        "status": state,
-        "status_label": labels.BILL_STATES[state] if state else None,
+        "status": code,
+        "status_label": labels.BILL_STATES[code] if code else None,
+        "state": state("bill", code),
         "lines": [_line(rate) for rate in mine],
         **extra(rest(item, used)),
         "extra.appliedCustomerBillingRate": [_rate_rest(rate) for rate in mine],

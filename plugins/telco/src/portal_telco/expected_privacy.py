@@ -13,7 +13,7 @@ from typing import Any
 
 from portal.record.extra import rest
 from portal_telco import labels
-from portal_telco.tmf_read import extra, instant, number
+from portal_telco.tmf_read import extra, instant, number, state
 
 _DATA_CATEGORIES = {
     "identity": ["party"],
@@ -45,6 +45,7 @@ def permissions(profile: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "channel_label": labels.CHANNELS[trait["name"]],
             "status": status,
             "status_label": labels.PERMISSION_STATUSES[status],
+            "state": state("permission", status),
             "permissions": frozenset(),
             "granted_at": None if refused else instant(valid.get("startDateTime")),
             "status_updated_at": instant(profile.get("lastUpdate")),

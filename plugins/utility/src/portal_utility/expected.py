@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from portal.record.extra import rest
+from portal.record.vocab import State
 from portal_utility import expected_customer as of_customer
 from portal_utility import labels
 from portal_utility.customer import METERS, Meter
@@ -38,6 +39,7 @@ from portal_utility.served import (
     london_day,
     money,
     resource_id,
+    state,
 )
 
 Expected = dict[str, dict[str, dict[str, Any]]]
@@ -126,6 +128,7 @@ def _usage_point(
         "account_type_label": labels.ACCOUNT_TYPES[account_type],
         "status": status,
         "status_label": labels.USAGE_POINT_STATUSES[status] if status else None,
+        "state": state("usage_point", status),
         # The agreement the point is supplied under says what currency it is billed in.
         "currency": agreement["content"].get("currency") if agreement else None,
         "opened_on": None,
@@ -210,6 +213,7 @@ def _bill(up: str, number: str, entry: dict[str, Any]) -> dict[str, Any]:
         "currency": CURRENCIES[content["currency"]],
         "status": "issued",
         "status_label": "Issued (Green Button does not say whether it is paid)",
+        "state": State.issued,  # a summary of a period: nothing says it is paid or due
         "lines": [_line(line) for line in content["costAdditionalDetailLastPeriod"]],
         "extra.entry": envelope(entry),
         "extra.consumption": {"quantity": str(used), "unit": unit},

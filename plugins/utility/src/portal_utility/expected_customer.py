@@ -17,7 +17,15 @@ from portal.record.extra import rest
 from portal_utility import labels
 from portal_utility.customer import TARIFFS, processing_json, product_json
 from portal_utility.resources import Resources
-from portal_utility.served import as_read, envelope, extra, instant, london_day, resource_id
+from portal_utility.served import (
+    as_read,
+    envelope,
+    extra,
+    instant,
+    london_day,
+    resource_id,
+    state,
+)
 
 Expected = dict[str, dict[str, dict[str, Any]]]
 
@@ -120,6 +128,7 @@ def _status(status: Mapping[str, Any] | None) -> dict[str, Any]:
     return {
         "status": value,
         "status_label": labels.AGREEMENT_STATUSES[value] if value else None,
+        "state": state("agreement", value),
     }
 
 
@@ -227,6 +236,7 @@ def _authorization(entry: dict[str, Any]) -> dict[str, Any]:
         "channel_label": None,
         "status": status,
         "status_label": labels.AUTHORIZATION_STATUSES[status],
+        "state": state("authorization", status),
         # Exactly what was granted: the scope's terms, as the Authorization states them.
         "permissions": frozenset(p for p in content["scope"].split(";") if p),
         "granted_at": instant(period["start"]) if period.get("start") else None,

@@ -2,7 +2,7 @@
 
 The helpers of the sandbox's expected records (``portal_utility.expected``): an Atom entry as
 a Green Button client reads it from the feed (its envelope, links as paths, its resource's
-elements as text), and the meaning ESPI gives a time, a day and an amount.
+elements as text), and the meaning ESPI gives a time, a day, an amount and a status.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
+from portal.record.vocab import State
 from portal_utility.customer import LONDON
 from portal_utility.feeds import Entry
 
@@ -86,3 +87,24 @@ def delivery(content: Mapping[str, Any]) -> dict[str, Any]:
     """A UsagePoint's delivery point (ESPI 1.x capitalises its name)."""
     found = content.get("serviceDeliveryPoint") or content.get("ServiceDeliveryPoint")
     return found if isinstance(found, dict) else {}
+
+
+STATES: dict[str, dict[str, State]] = {
+    # ESPI AuthorizationStatus: 0 Revoked (taken back), 1 Active, 2 Denied (never given).
+    "authorization": {"0": State.withdrawn, "1": State.active, "2": State.declined},
+    # ESPI UsagePoint status: 0 off, 1 on. A supply switched off can be switched on again.
+    "usage_point": {"0": State.suspended, "1": State.active},
+    # The customer schema's Status.value is the Data Custodian's own word; Demo Energy's are
+    # active, inactive (the account or agreement has ended) and pending (not started yet).
+    "agreement": {"active": State.active, "inactive": State.closed, "pending": State.pending},
+}
+"""What each status Demo Energy serves means in portal's common states, by code list: the
+double's own reading, never the plugin's table."""
+
+
+def state(code_list: str, code: str | None) -> State | None:
+    """The state a served status ``code`` means (None if none was served); a code outside
+    the list has no meaning, so ``unknown``."""
+    if not code:
+        return None
+    return STATES[code_list].get(code, State.unknown)
