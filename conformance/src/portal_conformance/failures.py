@@ -64,7 +64,8 @@ class NotExercised(NotApplicable):
 
 
 class DeclaredUnsupported(NotApplicable):
-    """The plugin declared the check unsupported in ``PORTAL_CONFORMANCE``, with its reason.
+    """The plugin declared the check unsupported in ``PORTAL_CONFORMANCE``, with its reason
+    (or its provider's declaration leaves nothing to check: no published specification).
 
     The one skip that does not block a tier: the report shows the reason to whoever reads
     it, so the plugin's author answers for it.

@@ -60,6 +60,23 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_OUTCOMES] = []
 
 
+NOT_GENERATED = "(not generated)"
+"""The parameter of a check family the provider's declaration gives nothing to check (no
+documents to keep files of): collected under it, then deselected, never a skip."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave out the checks no parameter of the provider's declaration calls for."""
+    dropped = [
+        i
+        for i in items
+        if getattr(i, "callspec", None) and i.callspec.params.get("param") == NOT_GENERATED
+    ]  # type: ignore[attr-defined]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [i for i in items if i not in dropped]
+
+
 def plugins_dir(config: pytest.Config) -> Path | None:
     """The extra plugins folder, if one was given."""
     value = config.getoption("portal_plugins_dir")

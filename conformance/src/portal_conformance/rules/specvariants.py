@@ -42,7 +42,12 @@ from portal.specvariants import (
     Specification,
     declared_specification,
 )
-from portal_conformance.failures import CheckFailed, NotApplicable, NotExercised, examples
+from portal_conformance.failures import (
+    CheckFailed,
+    DeclaredUnsupported,
+    NotExercised,
+    examples,
+)
 from portal_conformance.harness import Harness, Run
 from portal_conformance.rules.codes import code_problem, extra_problems
 from portal_conformance.rules.completeness import describe_item
@@ -107,7 +112,9 @@ def spec_variant(h: Harness, name: str) -> dict[str, float]:
     """Sync against answers varied as ``name``; nothing may crash, vanish or be made up."""
     spec = declared_specification(h.provider)
     if spec is None:
-        raise NotApplicable(
+        # The provider's own declaration says there is nothing to generate from: like a
+        # check declared unsupported, it leaves the tier open, and the report says why.
+        raise DeclaredUnsupported(
             "the plugin declares no published specification of its API"
             " (Provider.specification, see portal.specvariants), so the suite cannot"
             " generate the answers it allows: only the sandbox's own shapes are checked"
