@@ -291,6 +291,21 @@ def test_a_partial_run_says_what_it_did_not_measure_in_words(tmp_path: Path) -> 
         assert internal not in helped, internal
 
 
+def test_a_check_the_providers_declaration_gives_nothing_to_check_is_left_out_not_skipped(
+    tmp_path: Path,
+) -> None:
+    # Demo Mart holds no documents, so there is no kept file to check: no test, no skip,
+    # and no report line for a provider called "NotSetType.token".
+    done = portal(
+        "conformance", "retailer", "-k", "kept_files or declaration", "--report", "md",
+        cwd=tmp_path, env={"PORTAL_HOME": str(tmp_path / "home")},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "kept_files" not in done.stdout
+    assert "NotSetType" not in done.stdout + done.stderr
+    assert "skipped" not in done.stdout.splitlines()[-1], done.stdout[-500:]
+
+
 def test_a_waiver_needs_a_reason_a_link_and_an_expiry() -> None:
     plugin = SimpleNamespace(
         __name__="acme_plugin",

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from portal.scaffold import new_plugin
 from portal_conformance.declaration import Declaration, ResyncBudget
 from portal_conformance.failures import CheckFailed, NotApplicable
 from portal_conformance.harness import Harness
@@ -63,27 +64,30 @@ def test_a_resync_budget_counts_accounts_and_pages_of_what_is_new() -> None:
         )
 
 
-def acme_plugins(tmp_path: Path, moves: str) -> Path:
-    """The provider cookbook's Acme plugin, its sandbox playing ``moves`` (a tuple's text)."""
-    from test_cookbooks import blocks
-
-    text = (ROOT / "cookbooks" / "writing-a-provider-plugin.md").read_text(encoding="utf-8")
-    code = "\n\n".join(blocks(text, "python"))
+def acme_plugins(tmp_path: Path, moves: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A plugin as ``portal plugin new`` writes it, its sandbox playing ``moves``."""
+    package = tmp_path / "portal-acme"
+    new_plugin("acme", "bank", package)
+    sandbox = package / "src" / "portal_acme" / "sandbox.py"
+    code = sandbox.read_text(encoding="utf-8")
     assert 'moves = ("full_page", "arrive")' in code
+    sandbox.write_text(code.replace('("full_page", "arrive")', moves), encoding="utf-8")
+    monkeypatch.syspath_prepend(str(package / "src"))
     folder = tmp_path / "plugins"
     folder.mkdir()
-    (folder / "acme.py").write_text(code.replace('("full_page", "arrive")', moves))
+    (folder / "acme.py").write_text("from portal_acme.plugin import *  # noqa: F403\n")
     return folder
 
 
 def test_a_sandbox_that_plays_only_new_arrivals_is_synced_once_before_them(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    plugins = acme_plugins(tmp_path, '("arrive",)')
+    plugins = acme_plugins(tmp_path, '("arrive",)', monkeypatch)
     with Harness("acme", tmp_path / "work", plugins_dir=plugins) as harness:
         figures = run_check(harness, "changes", "arrive")
-        # The first sync read 250 transactions; the re-sync asked for the accounts and for
-        # what followed its offset, the 25 new ones, and nothing more.
-        assert figures == {"requests": 2.0, "changed_items": 25.0}
+        # The re-sync asked for the accounts, the party and the preferences, and for each of
+        # the two accounts its balances and what followed its offset (five new transactions
+        # each), and nothing more.
+        assert figures == {"requests": 7.0, "changed_items": 10.0}
         with pytest.raises(CheckFailed, match="does not play the step 'full_page'"):
             run_check(harness, "changes", "full_page")
