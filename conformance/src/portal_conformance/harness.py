@@ -279,21 +279,30 @@ class Harness:
         run.logs.extend(logs.lines)
         return run
 
+    def environment(self, run: Run) -> dict[str, str]:
+        """The environment of a portal process of its own on ``run``'s home and vault."""
+        env = {**os.environ, "PORTAL_HOME": str(run.portal.home), "PORTAL_VAULT": "file"}
+        for inherited in ("PORTAL_VAULT_PASSPHRASE", "PORTAL_DB", "PORTAL_PLUGINS_DIR"):
+            env.pop(inherited, None)
+        if self.plugins_dir:
+            env["PORTAL_PLUGINS_DIR"] = str(self.plugins_dir)
+        return env
+
     def sync_in_process(self, run: Run, *, timeout: float = 300) -> tuple[int, str]:
         """``portal sync <provider>`` in a new process on the run's home, as a person runs it.
 
         Returns the exit code and the end of what it printed; all it printed is kept in
         ``run.outputs``, which the last secret search reads.
         """
-        env = {**os.environ, "PORTAL_HOME": str(run.portal.home), "PORTAL_VAULT": "file"}
-        for inherited in ("PORTAL_VAULT_PASSPHRASE", "PORTAL_DB", "PORTAL_PLUGINS_DIR"):
-            env.pop(inherited, None)
-        if self.plugins_dir:
-            env["PORTAL_PLUGINS_DIR"] = str(self.plugins_dir)
         command = [sys.executable, "-c", "from portal.cli import main; main()", "sync", self.name]
         try:
             process = subprocess.run(  # noqa: S603 - portal's own CLI
-                command, env=env, capture_output=True, text=True, timeout=timeout, check=False
+                command,
+                env=self.environment(run),
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
             )
         except subprocess.TimeoutExpired as stopped:
             run.outputs += [_text(stopped.stdout), _text(stopped.stderr)]

@@ -336,9 +336,7 @@ def _require_resumed(h: Harness, run: Run, when: str) -> None:
 
 def _sigkill(h: Harness) -> None:
     run = h.run("sigkill", sync=False)
-    env = {**os.environ, "PORTAL_HOME": str(run.portal.home), "PORTAL_VAULT": "file"}
-    if h.plugins_dir:
-        env["PORTAL_PLUGINS_DIR"] = str(h.plugins_dir)
+    env = h.environment(run)
     portal_bin = Path(sys.executable).with_name("portal")
     for target in (max(3, len(_api_requests(h.main)) // 3),):
         seen = len(run.sandbox.requests)
