@@ -67,14 +67,15 @@ documents to keep files of): collected under it, then deselected, never a skip."
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Leave out the checks no parameter of the provider's declaration calls for."""
-    dropped = [
-        i
-        for i in items
-        if getattr(i, "callspec", None) and i.callspec.params.get("param") == NOT_GENERATED
-    ]  # type: ignore[attr-defined]
-    if dropped:
-        config.hook.pytest_deselected(items=dropped)
-        items[:] = [i for i in items if i not in dropped]
+
+    def generated(item: pytest.Item) -> bool:
+        callspec = getattr(item, "callspec", None)
+        return callspec is None or callspec.params.get("param") != NOT_GENERATED
+
+    kept = [item for item in items if generated(item)]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if not generated(item)])
+        items[:] = kept
 
 
 def plugins_dir(config: pytest.Config) -> Path | None:
