@@ -37,7 +37,7 @@ from portal.limits import Limiter
 from portal.plugins import Plugins
 from portal.provider import Cursors, Provider
 from portal.record.tables import Connection
-from portal.store import Store, StoreDestination, default_home, sqlite_url
+from portal.store import Store, StoreDestination, home_folder, store_url
 
 log = logging.getLogger(__name__)
 
@@ -73,11 +73,11 @@ class Portal:
         ``home`` defaults to ``$PORTAL_HOME`` or the user data directory; ``db`` to
         ``$PORTAL_DB`` or ``portal.db`` in the home; ``plugins_dir`` to ``$PORTAL_PLUGINS_DIR``.
         """
-        home = home or Path(os.environ.get("PORTAL_HOME") or default_home())
+        home = home_folder(home)
         if plugins_dir is None and os.environ.get("PORTAL_PLUGINS_DIR"):
             plugins_dir = Path(os.environ["PORTAL_PLUGINS_DIR"])
         home.mkdir(mode=0o700, parents=True, exist_ok=True)  # a life's records: owner only
-        store = Store(db or os.environ.get("PORTAL_DB") or sqlite_url(home / "portal.db"))
+        store = Store(store_url(home, db))
         plugins = Plugins.load(
             plugins_dir=plugins_dir, extra=[*extra_plugins, StoreDestination(store)]
         )

@@ -91,6 +91,16 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+def home_folder(home: Path | None = None) -> Path:
+    """The portal home: ``home``, else ``$PORTAL_HOME``, else ``default_home()``."""
+    return home or Path(os.environ.get("PORTAL_HOME") or default_home())
+
+
+def store_url(home: Path, db: str | None = None) -> str:
+    """The store's URL: ``db``, else ``$PORTAL_DB``, else ``portal.db`` in ``home``."""
+    return db or os.environ.get("PORTAL_DB") or sqlite_url(home / "portal.db")
+
+
 def _table(model: type[SQLModel]) -> Table:
     table: Table = model.__table__  # type: ignore[attr-defined]
     return table
@@ -99,8 +109,10 @@ def _table(model: type[SQLModel]) -> Table:
 class Store:
     """The customer record on disk, and the engine's bookkeeping beside it."""
 
-    def __init__(self, url: str, *, writer_process: str | None = None) -> None:
-        """Open (creating if need be) the store at ``url``.
+    def __init__(
+        self, url: str, *, writer_process: str | None = None, read_only: bool = False
+    ) -> None:
+        """Open (creating if need be) the store at ``url``; with ``read_only``, only read it.
 
         ``writer_process`` says when a SQLite file store hands its writes to a writer
         process (``portal.store_writer``): ``auto`` once it has committed
@@ -117,9 +129,9 @@ class Store:
         self._committed = 0
         self._prepared: dict[int, tuple[Batch, list[Statement]]] = {}
         self._categories: dict[str, str] | None = None
-        opened = store_open.open_engine(url, self.url)
+        opened = store_open.open_engine(url, self.url, read_only=read_only)
         self.engine: Engine = opened.engine
-        self.read_only = opened.read_only
+        self.read_only = opened.read_only or read_only
         self._file = opened.file
         self._sqlite = self.engine.dialect.name == "sqlite"
         if self.read_only:

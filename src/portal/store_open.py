@@ -85,12 +85,13 @@ class Opened:
     """The SQLite file a writer process may write (a plain path, not a URI with options)."""
 
 
-def open_engine(url: str, where: str) -> Opened:
+def open_engine(url: str, where: str, *, read_only: bool = False) -> Opened:
     """The engine for the store at ``url`` (``where``: as it may be shown), ready to use.
 
     A SQLite file is created (owner only) if need be, or opened read-only if it cannot be
     written here; every connection gets the store's pragmas; every failure about the file
-    itself becomes a ``StoreError``.
+    itself becomes a ``StoreError``. With ``read_only`` a SQLite file is always opened
+    read-only (SQLite itself refuses any write), and must exist already.
     """
     try:
         engine = create_engine(url)
@@ -110,7 +111,10 @@ def open_engine(url: str, where: str) -> Opened:
     database = engine.url.database
     if engine.dialect.name == "sqlite" and database and database != ":memory:":
         path = Path(database)
-        if engine.url.query:  # a URI with options of its own: opened as it says
+        if read_only:
+            engine.dispose()
+            opened = Opened(_existing_read_only(path, where), read_only=True)
+        elif engine.url.query:  # a URI with options of its own: opened as it says
             _create_file(path, where)
         elif cannot_write(path):
             engine.dispose()
@@ -131,6 +135,16 @@ def open_engine(url: str, where: str) -> Opened:
 
     translate_faults(opened.engine, where)
     return opened
+
+
+def _existing_read_only(path: Path, where: str) -> Engine:
+    if not path.is_file():
+        raise ConfigError(
+            f"There is no store at {where} yet.",
+            hint="Run portal sync (or portal sync --demo to try it) first, or pass --home or"
+            " --db the store you mean.",
+        )
+    return read_only_engine(path)
 
 
 def _create_file(path: Path, where: str) -> None:

@@ -28,7 +28,7 @@ from portal.sandbox.moves import unknown_move
 from portal.sandbox.oauth import Authorization, Client, OAuthSettings
 from portal.sandbox.refreshes import RefreshUse, refresh_state
 from portal.sandbox.rewrite import AnswerRewriter, Rewrite
-from portal.sandbox.serving import Connections, QuietHandler
+from portal.serving import Connections, QuietHandler
 
 View = Callable[..., Any]
 Require = Callable[[str], Callable[[View], View]]

@@ -1,9 +1,10 @@
-"""The HTTP plumbing under a sandbox: werkzeug's server, made quiet and quick to stop.
+"""The HTTP plumbing under portal's local servers (the sandboxes, ``portal view``):
+werkzeug's server, made quiet and quick to stop.
 
-Kept apart from ``server`` because it is about sockets and threads, not about OAuth or
-providers: the request handler logs nothing (request lines carry authorization codes) and
-tracks open connections, so that stopping a sandbox closes kept-alive ones and leaves no
-thread behind.
+Kept apart from the sandboxes because it is about sockets and threads, not about OAuth or
+providers, and ``portal view`` serves through it without Flask: the request handler logs
+nothing (request lines carry authorization codes) and tracks open connections, so that
+stopping a server closes kept-alive ones and leaves no thread behind.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ class Connections:
 
 
 class QuietHandler(WSGIRequestHandler):
-    """werkzeug's handler without its access log: request lines carry authorization codes."""
+    """werkzeug's handler without its access log: request lines carry authorization codes
+    (and ``portal view``'s per-run secret)."""
 
     # Declared here so werkzeug does not set it on the class for us (it mutates the class).
     protocol_version = "HTTP/1.1"
@@ -65,4 +67,4 @@ class QuietHandler(WSGIRequestHandler):
 
     def log(self, type: str, message: str, *args: Any) -> None:
         if type == "error":
-            logger.debug("sandbox server error: " + message, *args)
+            logger.debug("local server error: " + message, *args)

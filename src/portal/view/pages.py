@@ -1,0 +1,105 @@
+"""The view's pages: a small werkzeug WSGI app rendering Jinja2 templates over the store.
+
+Every template is autoescaped, and every value a template prints first passes through
+``portal.shown`` (the environment's ``finalize``): provider text can neither become markup
+nor hide itself behind control or bidi characters. No template marks provider data
+``|safe``. Static assets are files of this package, served by name from a fixed list.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from portal.shown import shown
+from portal.store import Store
+from portal.view import overview
+from portal.view.guard import refused
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+logger = logging.getLogger(__name__)
+
+STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+
+
+def _finalize(value: Any) -> Any:
+    # Portal's own markup (a macro's output) is already safe; everything else is text.
+    if isinstance(value, Markup) or value is None:
+        return "" if value is None else value
+    return shown(value)
+
+
+def environment() -> Environment:
+    """The Jinja2 environment of the view: the package's templates, always autoescaped."""
+    env = Environment(
+        loader=PackageLoader("portal.view", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        finalize=_finalize,
+    )
+    env.globals["local_time"] = overview.local_time
+    return env
+
+
+class Pages:
+    """The WSGI app answering the view's pages (put behind ``guard.Guard``)."""
+
+    def __init__(self, store: Store, *, now: Callable[[], datetime] | None = None) -> None:
+        self.store = store
+        self._now = now or (lambda: datetime.now(UTC))
+        self._env = environment()
+        self._assets = {
+            item.name: item.read_bytes()
+            for item in resources.files("portal.view").joinpath("static").iterdir()
+            if item.is_file() and any(item.name.endswith(end) for end in STATIC_TYPES)
+        }
+        self._routes = Map(
+            [
+                Rule("/", endpoint="overview"),
+                Rule("/static/<name>", endpoint="static"),
+            ]
+        )
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        request = Request(environ)
+        try:
+            endpoint, arguments = self._routes.bind_to_environ(environ).match()
+            answer = getattr(self, f"_{endpoint}")(request, **arguments)
+        except NotFound:
+            answer = refused(404, "there is no such page.", "Start again from the Overview: /")
+        except HTTPException as error:
+            answer = refused(error.code or 500, shown(error.description or "bad request"))
+        except Exception:
+            # The page says only that something broke; the details go to the -v log.
+            logger.exception("portal view could not answer %s", shown(request.path))
+            answer = refused(500, "portal view failed to build this page.", "Run with -v.")
+        body: Iterable[bytes] = answer(environ, start_response)
+        return body
+
+    def _page(self, template: str, **context: Any) -> Response:
+        html = self._env.get_template(template).render(**context)
+        return Response(html, content_type="text/html; charset=utf-8")
+
+    def _overview(self, request: Request) -> Response:
+        now = self._now()
+        return self._page(
+            "overview.html", page="overview", now=now, overview=overview.overview(self.store, now)
+        )
+
+    def _static(self, request: Request, name: str) -> Response:
+        body = self._assets.get(name)
+        if body is None:
+            raise NotFound
+        kind = next(t for end, t in STATIC_TYPES.items() if name.endswith(end))
+        return Response(body, content_type=kind)

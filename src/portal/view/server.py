@@ -1,0 +1,100 @@
+"""Serving the view on 127.0.0.1 until stopped (werkzeug's threaded server, quiet)."""
+
+from __future__ import annotations
+
+import errno
+import socket
+import threading
+from typing import Self
+
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from portal.errors import UserError
+from portal.serving import Connections, QuietHandler
+from portal.store import Store
+from portal.view.guard import TOKEN_PARAMETER, Guard, new_secret
+from portal.view.pages import Pages
+
+LOOPBACK = "127.0.0.1"
+
+
+class ViewServer:
+    """``portal view`` on a real socket: the pages behind the guard, served in a thread.
+
+    Only 127.0.0.1 is bound; ``port`` 0 takes any free port. ``login_url`` carries the
+    per-run secret (give it to the person's browser only); ``url`` does not.
+    """
+
+    def __init__(self, store: Store, *, port: int = 0) -> None:
+        self.store = store
+        self.port = port
+        self._secret = new_secret()
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self._connections = Connections()
+
+    def __repr__(self) -> str:  # never the secret
+        return f"ViewServer({self.url if self._server else 'not running'})"
+
+    @property
+    def url(self) -> str:
+        """The view's address, without the secret."""
+        return f"http://{LOOPBACK}:{self.port}/"
+
+    @property
+    def login_url(self) -> str:
+        """The address to open once: it carries the secret, which the browser keeps as a cookie."""
+        return f"{self.url}?{TOKEN_PARAMETER}={self._secret}"
+
+    def start(self) -> Self:
+        """Listen on 127.0.0.1 and serve in a daemon thread; return self."""
+        try:
+            # Bound here: on a busy port make_server would print and call sys.exit.
+            listener = socket.create_server((LOOPBACK, self.port))
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise
+            raise UserError(
+                f"Port {self.port} on {LOOPBACK} is already in use.",
+                hint="Pick another with --port, or leave --port out for any free port.",
+            ) from None
+        try:
+            self.port = listener.getsockname()[1]
+            app = Guard(Pages(self.store), secret=self._secret, host=LOOPBACK, port=self.port)
+            server = make_server(
+                LOOPBACK,
+                self.port,
+                app,
+                threaded=True,
+                request_handler=QuietHandler,
+                fd=listener.fileno(),
+            )
+        finally:
+            listener.close()  # make_server works on a duplicate of the descriptor
+        server.portal_connections = self._connections  # type: ignore[attr-defined]
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # quick to notice stop()
+            name=f"portal-view-{self.port}",
+            daemon=True,
+        )
+        self._server = server
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, close kept-alive connections and join every thread. Idempotent."""
+        server, thread = self._server, self._thread
+        if server is None or thread is None:
+            return
+        server.shutdown()
+        thread.join()
+        self._connections.close_all()
+        server.server_close()
+        self._server = self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
