@@ -20,6 +20,7 @@ codes no escape, C1 control or bidi control may appear, and no fake line may sta
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -38,6 +39,8 @@ from click.testing import CliRunner
 from portal.auth.flows import auto_approve_browser
 from portal.cli import cli
 from portal.sandbox import Fault
+from portal.store import Store, sqlite_url
+from portal.view import ViewServer
 from portal_bank.sandbox import BankSandbox
 from portal_conformance.report import Outcome, build, to_json
 
@@ -199,6 +202,16 @@ class HostileAuthServer:
         self._server.server_close()
 
 
+def overview_page(home: Path) -> str:
+    """The Overview page ``portal view`` serves for the store in ``home``."""
+    store = Store(sqlite_url(home / "portal.db"), read_only=True)
+    try:
+        with ViewServer(store) as view, httpx.Client(timeout=10) as browser:
+            return browser.get(view.login_url, follow_redirects=True).text
+    finally:
+        store.close()
+
+
 def command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
     """Every runnable command under ``group``, as the words that name it."""
     paths: set[tuple[str, ...]] = set()
@@ -289,6 +302,12 @@ def test_every_command_shows_hostile_text_inert(
         bank.add_fault(Fault(path="/accounts$", status=400, times=5))
         sweep.run("sync", expect=6)  # a failure naming the hostile provider
         sweep.run("status", expect=0)  # the failure's reason and the rejection reasons
+        with socket.create_server(("127.0.0.1", 0)) as taken:  # the command, to its error
+            sweep.run("view", "--port", str(taken.getsockname()[1]), expect=3, shows=False)
+        page = overview_page(tmp_path / "home")  # ... and its page: the failure's reason
+        assert_inert(page, "portal view")
+        if SHOWN not in page:
+            sweep.problems.append("portal view: shows nothing hostile, neutralised")
         sweep.run("documents", expect=0)  # the documents' titles
         out = str(tmp_path / f"doc{TITLE}.pdf")
         sweep.run("documents", "save", HOSTILE, "--out", out, expect=3)  # the id asked for
