@@ -138,6 +138,7 @@ def test_the_secret_in_the_url_sets_a_strict_cookie_and_redirects_to_the_clean_u
 ) -> None:
     answer = httpx.get(server.login_url, timeout=10)
     assert answer.status_code == 303
+    assert server.login_url.split("token=", 1)[1] not in repr(server)
     assert answer.headers["location"] == "/"
     cookie = answer.headers["set-cookie"]
     assert re.search(r"HttpOnly", cookie, re.I) and re.search(r"SameSite=Strict", cookie, re.I)
