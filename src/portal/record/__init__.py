@@ -35,6 +35,7 @@ from portal.record.vocab import (
     Category,
     Origin,
     Sector,
+    Standing,
     State,
     Unit,
 )
@@ -71,6 +72,7 @@ __all__ = [
     "Recipient",
     "RecurringPayment",
     "Sector",
+    "Standing",
     "State",
     "Text",
     "Timestamp",

@@ -181,6 +181,41 @@ STATE_LABELS: dict[State, str] = {
 }
 
 
+class Standing(StrEnum):
+    """Where a permission or consent stands, in the five words a person reads it in.
+
+    Coarser than ``State``: a person asks of a permission only "is it on?", and if not,
+    whether they never gave it (off), took it back (withdrawn), it ran out (expired) or it
+    is still waiting for them (pending).
+    """
+
+    on = "on"
+    off = "off"
+    withdrawn = "withdrawn"
+    expired = "expired"
+    pending = "pending"
+
+
+STANDINGS: dict[State, Standing] = {
+    State.active: Standing.on,
+    State.pending: Standing.pending,
+    State.declined: Standing.off,  # asked and never given
+    State.rejected: Standing.off,  # refused by the provider: not in force, nothing taken back
+    State.suspended: Standing.off,
+    State.withdrawn: Standing.withdrawn,
+    State.cancelled: Standing.withdrawn,
+    State.closed: Standing.withdrawn,
+    State.expired: Standing.expired,
+}
+"""The standing of a permission in each ``State`` a consent can be in; any other state
+(``unknown``, or one no consent takes) has none, and the provider's own words stand alone."""
+
+
+def standing_of(state: State | None) -> Standing | None:
+    """Where a permission in ``state`` stands, or None when its state says nothing of it."""
+    return None if state is None else STANDINGS.get(state)
+
+
 def state_of(table: Mapping[str, State], code: str | None) -> State:
     """What the provider's status ``code`` means, from a plugin's ``table`` of its codes.
 

@@ -22,7 +22,7 @@ from werkzeug.wrappers import Request, Response
 
 from portal.shown import shown
 from portal.store import Store
-from portal.view import overview
+from portal.view import overview, permissions
 from portal.view.guard import refused
 
 if TYPE_CHECKING:
@@ -67,6 +67,7 @@ class Pages:
         self._routes = Map(
             [
                 Rule("/", endpoint="overview"),
+                Rule("/permissions", endpoint="permissions"),
                 Rule("/static/<name>", endpoint="static"),
             ]
         )
@@ -96,6 +97,11 @@ class Pages:
         return self._page(
             "overview.html", page="overview", now=now, overview=overview.overview(self.store, now)
         )
+
+    def _permissions(self, request: Request) -> Response:
+        now = self._now()
+        listed = permissions.permissions(self.store, now)
+        return self._page("permissions.html", page="permissions", now=now, permissions=listed)
 
     def _static(self, request: Request, name: str) -> Response:
         body = self._assets.get(name)

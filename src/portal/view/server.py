@@ -5,6 +5,8 @@ from __future__ import annotations
 import errno
 import socket
 import threading
+from collections.abc import Callable
+from datetime import datetime
 from typing import Self
 
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -25,9 +27,12 @@ class ViewServer:
     per-run secret (give it to the person's browser only); ``url`` does not.
     """
 
-    def __init__(self, store: Store, *, port: int = 0) -> None:
+    def __init__(
+        self, store: Store, *, port: int = 0, now: Callable[[], datetime] | None = None
+    ) -> None:
         self.store = store
         self.port = port
+        self._now = now  # the pages' clock: the machine's unless a test sets the day
         self._secret = new_secret()
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -60,7 +65,9 @@ class ViewServer:
             ) from None
         try:
             self.port = listener.getsockname()[1]
-            app = Guard(Pages(self.store), secret=self._secret, host=LOOPBACK, port=self.port)
+            app = Guard(
+                Pages(self.store, now=self._now), secret=self._secret, host=LOOPBACK, port=self.port
+            )
             server = make_server(
                 LOOPBACK,
                 self.port,
