@@ -2,7 +2,7 @@
 holds, in one table, with where it stands in portal's words beside the provider's own.
 
 A real store (the Demo Bank synced through the real OAuth flow, and "sly", the same bank
-one of whose marketing purposes is hostile text), the real
+one of whose marketing purposes is hostile text and whose access consent is pending), the real
 server on a real socket, and httpx as the browser.
 """
 
@@ -32,7 +32,8 @@ from portal_bank.sandbox import BankSandbox
 HOSTILE = "<script>alert('owned')</script><b>bold</b>\u202ekcatta"
 
 PLUGIN = f'''
-"""The Demo Bank as "sly": one marketing purpose is hostile text."""
+"""The Demo Bank as "sly": one marketing purpose is hostile text, and its access consent
+reads as awaiting approval."""
 import dataclasses
 from portal import hookimpl
 from portal_bank import plugin as bank
@@ -52,6 +53,8 @@ def fetch(client, cursors):
 def normalise(stream, item, ref):
     if stream == "marketing" and item.get("PreferenceId") == "MP-001":
         item = {{**item, "Purpose": HOSTILE}}
+    if stream == "consents":  # its access consent as if still waiting for approval
+        item = {{**item, "Status": "AwaitingAuthorisation"}}
     return bank.normalise(stream, item, ref)
 '''
 
@@ -134,20 +137,28 @@ def test_each_row_says_where_it_stands_beside_the_providers_own_words(store: Sto
     assert access[8] == local and access[7] == consent.granted_at.astimezone().strftime("%Y-%m-%d")
 
 
-def test_a_consent_ending_within_14_days_comes_first_and_says_so(store: Store) -> None:
+def test_what_needs_attention_comes_first_and_says_why(store: Store) -> None:
     [consent] = [c for c in bank_consents(store) if c.kind == "data_access"]
     assert consent.expires_at is not None
-    rows = rows_of(page_of(store, now=consent.expires_at - timedelta(days=3)).text)
-    first = cells(rows[0])
-    assert first[0] in ("bank", "sly") and first[3] == "Account information access (Open Banking)"
-    assert first[1].startswith("on") and "Ends in 3 days." in first[1]
-    assert "Ends in" in cells(rows[1])[1]  # sly's access consent, from the same sandbox
-    assert not any("Ends in" in cells(r)[1] for r in rows[2:])
-    later = rows_of(page_of(store, now=consent.expires_at - timedelta(days=30)).text)
-    assert not any("Ends in" in r for r in later)
-    gone = rows_of(page_of(store, now=consent.expires_at + timedelta(days=1)).text)
-    accesses = [cells(r) for r in gone if "Open Banking" in r]
-    assert [a[1] for a in accesses] == ["expired", "expired"]  # its end date has passed
+    rows = [
+        cells(r) for r in rows_of(page_of(store, now=consent.expires_at - timedelta(days=3)).text)
+    ]
+    access = "Account information access (Open Banking)"
+    assert rows[0][0] == "bank" and rows[0][3] == access
+    assert rows[0][1].startswith("on") and "Ends in 3 days." in rows[0][1]
+    assert rows[1][0] == "sly" and rows[1][3] == access and rows[1][2] == "Awaiting your approval"
+    assert rows[1][1].startswith("pending") and "Waiting for you" in rows[1][1]
+    assert not any('class="attention"' in r[1] for r in rows[2:])
+    later = [
+        cells(r) for r in rows_of(page_of(store, now=consent.expires_at - timedelta(days=30)).text)
+    ]
+    assert "Waiting for you" in later[0][1]  # pending, whatever the day
+    assert not any("Ends in" in r[1] for r in later)
+    gone = [
+        cells(r) for r in rows_of(page_of(store, now=consent.expires_at + timedelta(days=1)).text)
+    ]
+    [ended] = [r for r in gone if r[0] == "bank" and r[3] == access]
+    assert ended[1] == "expired" and ended[2] == "Authorised"  # its end date has passed
 
 
 def test_hostile_provider_text_is_shown_as_text_never_as_markup(store: Store) -> None:
