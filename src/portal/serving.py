@@ -13,9 +13,12 @@ import contextlib
 import logging
 import socket
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from werkzeug.serving import WSGIRequestHandler
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
+
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 logger = logging.getLogger(__name__)
 
@@ -68,3 +71,46 @@ class QuietHandler(WSGIRequestHandler):
     def log(self, type: str, message: str, *args: Any) -> None:
         if type == "error":
             logger.debug("local server error: " + message, *args)
+
+
+class Served:
+    """``app`` served on an already bound 127.0.0.1 ``listener``, in a daemon thread.
+
+    The caller binds the listener (on a busy port werkzeug's ``make_server`` would print and
+    call ``sys.exit``), so it says in its own words what a busy port means. ``stop`` is quick
+    (the loop polls every 50 ms), closes kept-alive connections and joins every thread.
+    """
+
+    def __init__(self, listener: socket.socket, app: WSGIApplication, name: str) -> None:
+        try:
+            self.server = make_server(
+                "127.0.0.1",
+                listener.getsockname()[1],
+                app,
+                threaded=True,
+                request_handler=QuietHandler,
+                fd=listener.fileno(),
+            )
+        finally:
+            listener.close()  # make_server works on a duplicate of the descriptor
+        self._connections = Connections()
+        self.server.portal_connections = self._connections  # type: ignore[attr-defined]
+        self._thread = threading.Thread(
+            target=self.server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=name,
+            daemon=True,
+        )
+        self._thread.start()
+
+    @property
+    def port(self) -> int:
+        """The port it listens on."""
+        return self.server.port
+
+    def stop(self) -> None:
+        """Stop serving, close kept-alive connections and join every thread."""
+        self.server.shutdown()
+        self._thread.join()
+        self._connections.close_all()
+        self.server.server_close()

@@ -18,7 +18,6 @@ from typing import Any, ClassVar, Self
 
 import flask
 from werkzeug.exceptions import HTTPException
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from portal.sandbox.authserver import AuthorizationService
 from portal.sandbox.chaos import Chaos, ChaosSwitch
@@ -28,7 +27,7 @@ from portal.sandbox.moves import unknown_move
 from portal.sandbox.oauth import Authorization, Client, OAuthSettings
 from portal.sandbox.refreshes import RefreshUse, refresh_state
 from portal.sandbox.rewrite import AnswerRewriter, Rewrite
-from portal.serving import Connections, QuietHandler
+from portal.serving import Served
 
 View = Callable[..., Any]
 Require = Callable[[str], Callable[[View], View]]
@@ -109,9 +108,7 @@ class Sandbox:
         self.max_in_flight = 0
         """The most API requests this sandbox was answering at the same moment."""
         self._app: flask.Flask | None = None
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
-        self._connections = Connections()
+        self._serving: Served | None = None
 
     # -- for subclasses ---------------------------------------------------------------
 
@@ -188,44 +185,20 @@ class Sandbox:
 
     def start(self) -> Self:
         """Listen on 127.0.0.1 and serve in a daemon thread; return self."""
-        if self._server is not None:
+        if self._serving is not None:
             raise RuntimeError("This sandbox is already running.")
         self._build_app()
-        # Bind the socket ourselves: on a busy port make_server prints and calls sys.exit.
+        # Bound here: on a busy port make_server prints and calls sys.exit.
         listener = socket.create_server(("127.0.0.1", self.port))
-        try:
-            server = make_server(
-                "127.0.0.1",
-                listener.getsockname()[1],
-                self._wsgi,
-                threaded=True,
-                request_handler=QuietHandler,
-                fd=listener.fileno(),
-            )
-        finally:
-            listener.close()  # make_server works on a duplicate of the descriptor
-        server.portal_connections = self._connections  # type: ignore[attr-defined]
-        # A short poll interval keeps stop() quick: shutdown waits for the loop to notice.
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"sandbox-{type(self).__name__}-{server.port}",
-            daemon=True,
-        )
-        self._server = server
-        self._thread.start()
+        name = f"sandbox-{type(self).__name__}-{listener.getsockname()[1]}"
+        self._serving = Served(listener, self._wsgi, name)
         return self
 
     def stop(self) -> None:
         """Stop serving, close kept-alive connections and join every thread. Idempotent."""
-        server, thread = self._server, self._thread
-        if server is None or thread is None:
-            return
-        server.shutdown()
-        thread.join()
-        self._connections.close_all()
-        server.server_close()
-        self._server = self._thread = None
+        serving, self._serving = self._serving, None
+        if serving is not None:
+            serving.stop()
 
     def __enter__(self) -> Self:
         return self.start()
@@ -236,16 +209,16 @@ class Sandbox:
     @property
     def running(self) -> bool:
         """Whether the server is listening."""
-        return self._server is not None
+        return self._serving is not None
 
     @property
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT``, once started."""
-        if self._server is None:
+        if self._serving is None:
             raise RuntimeError(
                 "The sandbox is not running: call start() or use it in a with block."
             )
-        return f"http://127.0.0.1:{self._server.port}"
+        return f"http://127.0.0.1:{self._serving.port}"
 
     @property
     def authorize_url(self) -> str:

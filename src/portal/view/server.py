@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import errno
 import socket
-import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Self
 
-from werkzeug.serving import BaseWSGIServer, make_server
-
 from portal.errors import UserError
-from portal.serving import Connections, QuietHandler
+from portal.serving import Served
 from portal.store import Store
 from portal.view.guard import TOKEN_PARAMETER, Guard, new_secret
 from portal.view.pages import Pages
@@ -34,12 +31,10 @@ class ViewServer:
         self.port = port
         self._now = now  # the pages' clock: the machine's unless a test sets the day
         self._secret = new_secret()
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
-        self._connections = Connections()
+        self._serving: Served | None = None
 
     def __repr__(self) -> str:  # never the secret
-        return f"ViewServer({self.url if self._server else 'not running'})"
+        return f"ViewServer({self.url if self._serving else 'not running'})"
 
     @property
     def url(self) -> str:
@@ -63,42 +58,18 @@ class ViewServer:
                 f"Port {self.port} on {LOOPBACK} is already in use.",
                 hint="Pick another with --port, or leave --port out for any free port.",
             ) from None
-        try:
-            self.port = listener.getsockname()[1]
-            app = Guard(
-                Pages(self.store, now=self._now), secret=self._secret, host=LOOPBACK, port=self.port
-            )
-            server = make_server(
-                LOOPBACK,
-                self.port,
-                app,
-                threaded=True,
-                request_handler=QuietHandler,
-                fd=listener.fileno(),
-            )
-        finally:
-            listener.close()  # make_server works on a duplicate of the descriptor
-        server.portal_connections = self._connections  # type: ignore[attr-defined]
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},  # quick to notice stop()
-            name=f"portal-view-{self.port}",
-            daemon=True,
+        self.port = listener.getsockname()[1]
+        app = Guard(
+            Pages(self.store, now=self._now), secret=self._secret, host=LOOPBACK, port=self.port
         )
-        self._server = server
-        self._thread.start()
+        self._serving = Served(listener, app, f"portal-view-{self.port}")
         return self
 
     def stop(self) -> None:
         """Stop serving, close kept-alive connections and join every thread. Idempotent."""
-        server, thread = self._server, self._thread
-        if server is None or thread is None:
-            return
-        server.shutdown()
-        thread.join()
-        self._connections.close_all()
-        server.server_close()
-        self._server = self._thread = None
+        serving, self._serving = self._serving, None
+        if serving is not None:
+            serving.stop()
 
     def __enter__(self) -> Self:
         return self.start()
