@@ -22,19 +22,14 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from portal.app import Portal
-from portal.auth.flows import auto_approve_browser
-from portal.auth.vault import FileStorage, Vault
 from portal.cli import ExitCode, cli
 from portal.errors import StoreReadOnly
-from portal.http import RetryPolicy
-from portal.provider import sandbox_endpoints
 from portal.record import CATEGORY_LABELS
 from portal.store import Store, sqlite_url
 from portal.view import ViewServer
 from portal.view.guard import SECURITY_HEADERS
 from portal.view.overview import overview
-from portal_bank.sandbox import BankSandbox
+from view_homes import synced_home
 
 HOSTILE = "<script>alert('owned')</script><b>bold</b>\x1b]0;pwned\x07\u202ekcatta"
 
@@ -71,22 +66,7 @@ def normalise(stream, item, ref):
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A home whose store holds the Demo Bank, synced, and "evil", whose last sync failed."""
-    root = tmp_path_factory.mktemp("view")
-    plugins = root / "plugins"
-    plugins.mkdir()
-    (plugins / "evil.py").write_text(PLUGIN, encoding="utf-8")
-    home = root / "home"
-    home.mkdir()
-    vault = Vault(FileStorage(home / "vault.bin", key_file=home / "vault.key"), home / "vault.lock")
-    retries = RetryPolicy(initial_wait=0.01, max_wait=0.1)
-    with (
-        BankSandbox() as bank,
-        Portal.open(home=home, vault=vault, plugins_dir=plugins, retry_policy=retries) as portal,
-    ):
-        for name in ("bank", "evil"):
-            endpoints = sandbox_endpoints(bank)
-            portal.connect(name, browser=auto_approve_browser, endpoints=endpoints, timeout=10)
-        results = {result.provider: result for result in portal.sync(["bank", "evil"])}
+    home, results = synced_home(tmp_path_factory.mktemp("view"), "evil", PLUGIN)
     assert results["bank"].ok, results["bank"].error
     assert not results["evil"].ok
     return home

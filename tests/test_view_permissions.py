@@ -16,17 +16,12 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from portal.app import Portal
-from portal.auth.flows import auto_approve_browser
-from portal.auth.vault import FileStorage, Vault
-from portal.http import RetryPolicy
-from portal.provider import sandbox_endpoints
 from portal.record import Consent, Standing, State
 from portal.record.vocab import STANDINGS, standing_of
 from portal.store import Store, sqlite_url
 from portal.view import ViewServer
 from portal.view.guard import SECURITY_HEADERS
-from portal_bank.sandbox import BankSandbox
+from view_homes import synced_home
 
 # Markup and a bidi override: a record's text refuses control characters, not these.
 HOSTILE = "<script>alert('owned')</script><b>bold</b>\u202ekcatta"
@@ -62,22 +57,7 @@ def normalise(stream, item, ref):
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A home whose store holds the Demo Bank and "sly", both synced."""
-    root = tmp_path_factory.mktemp("permissions")
-    plugins = root / "plugins"
-    plugins.mkdir()
-    (plugins / "sly.py").write_text(PLUGIN, encoding="utf-8")
-    home = root / "home"
-    home.mkdir()
-    vault = Vault(FileStorage(home / "vault.bin", key_file=home / "vault.key"), home / "vault.lock")
-    retries = RetryPolicy(initial_wait=0.01, max_wait=0.1)
-    with (
-        BankSandbox() as bank,
-        Portal.open(home=home, vault=vault, plugins_dir=plugins, retry_policy=retries) as portal,
-    ):
-        for name in ("bank", "sly"):
-            endpoints = sandbox_endpoints(bank)
-            portal.connect(name, browser=auto_approve_browser, endpoints=endpoints, timeout=10)
-        results = {result.provider: result for result in portal.sync(["bank", "sly"])}
+    home, results = synced_home(tmp_path_factory.mktemp("permissions"), "sly", PLUGIN)
     assert all(result.ok for result in results.values()), results
     return home
 
