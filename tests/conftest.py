@@ -61,3 +61,12 @@ def synced_once(home: Path, sandbox: Any, provider: str) -> Portal:
     [result] = portal.sync([provider])
     assert result.ok, result.error  # nothing a specification allows ends a sync with an error
     return portal
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home with the four bundled sandboxes synced once per test process, as
+    ``portal sync --demo`` makes it. Shared: tests only read it (``Store(read_only=True)``)."""
+    from view_homes import demo_home as make
+
+    return make(tmp_path_factory.mktemp("demo"))

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,9 +26,8 @@ from portal.errors import StoreReadOnly
 from portal.record import CATEGORY_LABELS
 from portal.store import Store, sqlite_url
 from portal.view import ViewServer
-from portal.view.guard import SECURITY_HEADERS
 from portal.view.overview import overview
-from view_homes import synced_home
+from view_homes import assert_guarded, browser, synced_home
 
 HOSTILE = "<script>alert('owned')</script><b>bold</b>\x1b]0;pwned\x07\u202ekcatta"
 
@@ -83,19 +81,6 @@ def store(home: Path) -> Iterator[Store]:
 def server(store: Store) -> Iterator[ViewServer]:
     with ViewServer(store) as running:
         yield running
-
-
-@contextmanager
-def browser(server: ViewServer) -> Iterator[httpx.Client]:
-    """A browser that has opened the address portal view printed."""
-    with httpx.Client(timeout=10) as client:
-        assert client.get(server.login_url).status_code == 303
-        yield client
-
-
-def assert_guarded(answer: httpx.Response) -> None:
-    for name, value in SECURITY_HEADERS.items():
-        assert answer.headers.get(name) == value, (name, answer.status_code)
 
 
 def test_no_secret_is_refused_with_a_plain_page(server: ViewServer) -> None:

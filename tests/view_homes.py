@@ -5,14 +5,21 @@ socket, the real OAuth flow, a real SQLite file), with a second provider whose p
 what the test looks for (hostile text, a failed sync, a consent awaiting approval).
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import httpx
 
 from portal.app import Portal
 from portal.auth.flows import auto_approve_browser
 from portal.auth.vault import FileStorage, Vault
+from portal.demo import demo_sync
 from portal.engine.sync import SyncResult
 from portal.http import RetryPolicy
 from portal.provider import sandbox_endpoints
+from portal.view import ViewServer
+from portal.view.guard import SECURITY_HEADERS
 from portal_bank.sandbox import BankSandbox
 
 
@@ -35,3 +42,30 @@ def synced_home(root: Path, name: str, plugin: str) -> tuple[Path, dict[str, Syn
             portal.connect(provider, browser=auto_approve_browser, endpoints=endpoints, timeout=10)
         results = {result.provider: result for result in portal.sync(["bank", name])}
     return home, results
+
+
+def demo_home(root: Path) -> Path:
+    """``root/home`` with the four bundled sandboxes (bank, utility, telco, retailer)
+    connected through the real OAuth flow and synced once, as ``portal sync --demo`` does."""
+    home = root / "home"
+    home.mkdir()
+    vault = Vault(FileStorage(home / "vault.bin", key_file=home / "vault.key"), home / "vault.lock")
+    with Portal.open(home=home, vault=vault) as portal:
+        results = demo_sync(portal, ["bank", "utility", "telco", "retailer"])
+    failed = [r.provider for r in results if not r.ok]
+    assert not failed, f"the demo sync failed for {failed}"
+    return home
+
+
+@contextmanager
+def browser(server: ViewServer) -> Iterator[httpx.Client]:
+    """A browser that has opened the address portal view printed (it holds the cookie)."""
+    with httpx.Client(timeout=10) as client:
+        assert client.get(server.login_url).status_code == 303
+        yield client
+
+
+def assert_guarded(answer: httpx.Response) -> None:
+    """``answer`` carries every security header of the view (CSP, no sniffing, no framing)."""
+    for name, value in SECURITY_HEADERS.items():
+        assert answer.headers.get(name) == value, (name, answer.status_code)

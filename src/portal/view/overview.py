@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from portal.record import CATEGORY_LABELS
 from portal.record.tables import Connection
 from portal.store import Store
+
+if TYPE_CHECKING:
+    from portal.view.catalogue import Visit
 
 EXPIRY_WARNING = timedelta(days=14)
 """A grant ending within this long needs the person's attention."""
@@ -122,3 +126,8 @@ def _needs_attention(summary: ProviderSummary, now: datetime) -> list[Attention]
 def local_time(moment: datetime | None, form: str = "%Y-%m-%d %H:%M %Z") -> str:
     """``moment`` (kept in UTC) in this machine's time zone, or "never"."""
     return "never" if moment is None else moment.astimezone().strftime(form)
+
+
+def context(visit: Visit) -> dict[str, Any]:
+    """The Overview page's template context."""
+    return {"overview": overview(visit.store, visit.now)}

@@ -9,7 +9,7 @@ nor hide itself behind control or bidi characters. No template marks provider da
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -22,7 +22,8 @@ from werkzeug.wrappers import Request, Response
 
 from portal.shown import shown
 from portal.store import Store
-from portal.view import overview, permissions
+from portal.view import charts, formats, overview
+from portal.view.catalogue import PAGES, Page, Visit
 from portal.view.guard import refused
 
 if TYPE_CHECKING:
@@ -49,6 +50,12 @@ def environment() -> Environment:
         finalize=_finalize,
     )
     env.globals["local_time"] = overview.local_time
+    env.globals["money"] = formats.money
+    env.globals["quantity"] = formats.quantity
+    env.globals["bars"] = charts.bars
+    env.globals["lines"] = charts.lines
+    env.globals["Series"] = charts.Series
+    env.globals["nav_pages"] = [p for p in PAGES if p.in_nav]
     return env
 
 
@@ -64,19 +71,20 @@ class Pages:
             for item in resources.files("portal.view").joinpath("static").iterdir()
             if item.is_file() and any(item.name.endswith(end) for end in STATIC_TYPES)
         }
+        self._pages = {page.name: page for page in PAGES}
         self._routes = Map(
-            [
-                Rule("/", endpoint="overview"),
-                Rule("/permissions", endpoint="permissions"),
-                Rule("/static/<name>", endpoint="static"),
-            ]
+            [Rule(page.rule, endpoint=page.name) for page in PAGES]
+            + [Rule("/static/<name>", endpoint="static")]
         )
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
         try:
             endpoint, arguments = self._routes.bind_to_environ(environ).match()
-            answer = getattr(self, f"_{endpoint}")(request, **arguments)
+            if endpoint == "static":
+                answer = self._static(request, **arguments)
+            else:
+                answer = self._show(self._pages[endpoint], request, arguments)
         except NotFound:
             answer = refused(404, "there is no such page.", "Start again from the Overview: /")
         except HTTPException as error:
@@ -88,20 +96,17 @@ class Pages:
         body: Iterable[bytes] = answer(environ, start_response)
         return body
 
-    def _page(self, template: str, **context: Any) -> Response:
-        html = self._env.get_template(template).render(**context)
+    def _show(self, page: Page, request: Request, arguments: Mapping[str, Any]) -> Response:
+        now = self._now()
+        query = {key: request.args[key] for key in request.args}
+        context = page.context(Visit(self.store, now, query, arguments))
+        html = self.render(page, now, context)
         return Response(html, content_type="text/html; charset=utf-8")
 
-    def _overview(self, request: Request) -> Response:
-        now = self._now()
-        return self._page(
-            "overview.html", page="overview", now=now, overview=overview.overview(self.store, now)
-        )
-
-    def _permissions(self, request: Request) -> Response:
-        now = self._now()
-        listed = permissions.permissions(self.store, now)
-        return self._page("permissions.html", page="permissions", now=now, permissions=listed)
+    def render(self, page: Page, now: datetime, context: Any) -> str:
+        """``page``'s HTML with ``context`` (what its module's ``context`` gave)."""
+        template = self._env.get_template(f"{page.name}.html")
+        return template.render(page=page.name, now=now, **context)
 
     def _static(self, request: Request, name: str) -> Response:
         body = self._assets.get(name)

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from portal.record import Consent, Standing
 from portal.record.vocab import standing_of
 from portal.store import Store
 from portal.view.overview import EXPIRY_WARNING
+
+if TYPE_CHECKING:
+    from portal.view.catalogue import Visit
 
 
 @dataclass(frozen=True)
@@ -74,3 +77,8 @@ def _permission(row: dict[str, Any], now: datetime) -> Permission:
         expires_at=expires,
         attention=attention,
     )
+
+
+def context(visit: Visit) -> dict[str, Any]:
+    """The Permissions page's template context."""
+    return {"permissions": permissions(visit.store, visit.now)}
