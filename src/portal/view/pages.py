@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from importlib import resources
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote as url_quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
@@ -55,8 +56,15 @@ def environment() -> Environment:
     env.globals["bars"] = charts.bars
     env.globals["lines"] = charts.lines
     env.globals["Series"] = charts.Series
+    env.globals["record_url"] = record_url
     env.globals["nav_pages"] = [p for p in PAGES if p.in_nav]
     return env
+
+
+def record_url(category: str, key: str) -> str:
+    """The address of one record's page (every field, its provenance, its raw payload):
+    ``/record/<category>/<portal id>``, the category being its table (``transactions``)."""
+    return f"/record/{url_quote(category, safe='')}/{url_quote(key, safe='')}"
 
 
 class Pages:
