@@ -97,6 +97,21 @@ def test_the_installed_console_script_runs_the_demo(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "Fetched this run" in done.stdout
+    # It ends by saying how to see what it synced, on the same home.
+    last = done.stdout.strip().splitlines()[-1]
+    assert last == f"See what was synced: portal --home {tmp_path} view (in your browser)"
+
+
+def test_the_demo_says_portal_view_without_options_that_came_from_the_environment(
+    tmp_path: Path,
+) -> None:
+    result = CliRunner(env={"PORTAL_HOME": str(tmp_path)}).invoke(cli, ["sync", "--demo"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().splitlines()[-1] == (
+        "See what was synced: portal view (in your browser)"
+    )
+    quiet = CliRunner(env={"PORTAL_HOME": str(tmp_path)}).invoke(cli, ["sync", "--demo", "-q"])
+    assert quiet.exit_code == 0 and quiet.stdout == ""
 
 
 def test_connect_prints_the_url_and_waits_for_the_redirect(tmp_path: Path) -> None:

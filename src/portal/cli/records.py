@@ -91,9 +91,30 @@ def sync(
             else:
                 results = portal.sync(providers or None, progress=progress)
         _report(results, portal.store, quiet, as_json)
+        if not (quiet or as_json) and any(r.ok for r in results):
+            output.echo(f"See what was synced: {_command(ctx, 'view')} (in your browser)")
         failures = [r.error for r in results if r.error is not None]
         if failures:
             sys.exit(exit_code_for(failures[0]))
+
+
+def _command(ctx: click.Context, name: str) -> str:
+    """How the person runs ``portal NAME`` on the same home and store as this command.
+
+    Options that came from the environment stay out (the environment still has them); a
+    ``--db`` URL is never repeated, since it can carry a password.
+    """
+    import shlex
+
+    from click.core import ParameterSource
+
+    root = ctx.find_root()
+    given = ["portal"]
+    if root.get_parameter_source("home") is ParameterSource.COMMANDLINE:
+        given.append(f"--home {shlex.quote(str(ctx.obj['home']))}")
+    if root.get_parameter_source("db") is ParameterSource.COMMANDLINE:
+        given.append("--db URL")
+    return " ".join([*given, name])
 
 
 def _report(results: list[SyncResult], store: Store, quiet: bool, as_json: bool) -> None:
