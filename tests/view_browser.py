@@ -26,7 +26,14 @@ from urllib.parse import urlsplit
 import pytest
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Request, Route
+    from playwright.sync_api import (
+        Browser,
+        BrowserContext,
+        ConsoleMessage,
+        Request,
+        Response,
+        Route,
+    )
     from playwright.sync_api import Page as BrowserPage
 
     from portal.view import ViewServer
@@ -177,10 +184,7 @@ class Tab:
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda error: self._seen.errors.append(str(error)))
         self.page.on("requestfailed", lambda r: self._seen.broken.append(f"{r.url}: {r.failure}"))
-        self.page.on(
-            "response",
-            lambda r: r.status >= 400 and self._seen.broken.append(f"{r.url}: {r.status}"),
-        )
+        self.page.on("response", self._answered)
         self.login = self.look(server.login_url, shot=None)
 
     def close(self) -> None:
@@ -188,12 +192,29 @@ class Tab:
 
     def look(self, address: str, *, shot: str | None, axe: bool = False) -> Seen:
         """Show ``address`` (a path, or a whole URL) and return what the browser saw;
-        ``shot`` names the screenshot written to ``SCREENSHOTS`` (None: none)."""
+        ``shot`` names the screenshot written to ``SCREENSHOTS`` (None: none), ``axe`` runs
+        axe-core's checks on the page."""
         url = address if "://" in address else self.server.url.rstrip("/") + address
-        self._seen = seen = Seen(address)
+        self._seen = Seen(address)
         answer = self.page.goto(url, wait_until="load")
         assert answer is not None, url
-        seen.status = answer.status
+        return self._saw(answer.status, shot=shot, axe=axe)
+
+    def submit(self, field: str, text: str, *, shot: str | None, axe: bool = False) -> Seen:
+        """Type ``text`` into the page's ``field`` (a CSS selector) and press Enter, as a
+        person searches; what the browser saw on the page that answered."""
+        self._seen = Seen(f"{self.page.url} <- {field}: {text}")
+        box = self.page.locator(field)
+        box.fill(text)
+        with self.page.expect_response(lambda r: r.request.is_navigation_request()) as answer:
+            box.press("Enter")
+        self.page.wait_for_load_state("load")
+        self._seen.address = self.page.url
+        return self._saw(answer.value.status, shot=shot, axe=axe)
+
+    def _saw(self, status: int, *, shot: str | None, axe: bool) -> Seen:
+        seen = self._seen
+        seen.status = status
         seen.text = self.page.inner_text("body")
         seen.charts = [Chart(**c) for c in self.page.eval_on_selector_all("svg.chart", _CHARTS)]
         seen.links = self.page.eval_on_selector_all(
@@ -219,6 +240,10 @@ class Tab:
             route.abort("blockedbyclient")
         else:
             route.continue_()
+
+    def _answered(self, response: "Response") -> None:
+        if response.status >= 400:
+            self._seen.broken.append(f"{response.url}: {response.status}")
 
     def _console(self, message: "ConsoleMessage") -> None:
         if message.type in ("error", "warning"):
