@@ -96,7 +96,7 @@ def test_the_address_portal_view_prints_logs_the_browser_in_and_hides_the_secret
 ) -> None:
     login = tour.tab.login
     assert login.status == 200 and not login.broken
-    assert tour.tab.page.url == server.url  # the secret is out of the address bar and history
+    assert login.url == server.url  # the secret is out of the address bar and history
     assert "Overview" in login.text
 
 

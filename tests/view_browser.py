@@ -150,6 +150,9 @@ class Seen:
     """What the browser saw while showing one page."""
 
     address: str
+    """What was asked for (a path, or a URL)."""
+    url: str = ""
+    """Where the browser ended up (after any redirect)."""
     status: int = 0
     requests: list[str] = field(default_factory=list)
     """Every URL the page asked for (itself, style sheets, images, ...), in order."""
@@ -209,12 +212,12 @@ class Tab:
         with self.page.expect_response(lambda r: r.request.is_navigation_request()) as answer:
             box.press("Enter")
         self.page.wait_for_load_state("load")
-        self._seen.address = self.page.url
         return self._saw(answer.value.status, shot=shot, axe=axe)
 
     def _saw(self, status: int, *, shot: str | None, axe: bool) -> Seen:
         seen = self._seen
         seen.status = status
+        seen.url = self.page.url
         seen.text = self.page.inner_text("body")
         seen.charts = [Chart(**c) for c in self.page.eval_on_selector_all("svg.chart", _CHARTS)]
         seen.links = self.page.eval_on_selector_all(
