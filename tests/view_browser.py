@@ -170,6 +170,9 @@ class Seen:
     serious: list[str] = field(default_factory=list)
     """axe-core's violations of impact serious or critical, with where."""
     screenshot: Path | None = None
+    png: bytes = b""
+    """The screenshot's bytes as taken; not read back from the file, which another test
+    process (pytest -n) showing the same page may be rewriting."""
     text: str = ""
     """The page's text as a person reads it."""
 
@@ -228,7 +231,7 @@ class Tab:
         if shot is not None:
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             seen.screenshot = SCREENSHOTS / f"{shot}.png"
-            self.page.screenshot(path=seen.screenshot, full_page=True)
+            seen.png = self.page.screenshot(path=seen.screenshot, full_page=True)
         seen.refused_by_csp = self.page.evaluate("window.__csp || []")
         return seen
 
