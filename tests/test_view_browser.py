@@ -125,7 +125,9 @@ def test_no_request_leaves_127_0_0_1(tour: Tour, page: Page) -> None:
 
 
 @every_page
-def test_the_console_has_no_error_and_the_csp_refused_nothing(tour: Tour, page: Page) -> None:
+def test_the_console_has_no_error_or_warning_and_the_csp_refused_nothing(
+    tour: Tour, page: Page
+) -> None:
     seen = tour.seen(page)
     assert not seen.console, seen.console
     assert not seen.errors, seen.errors

@@ -161,7 +161,8 @@ class Seen:
     broken: list[str] = field(default_factory=list)
     """Requests answered 400 or more, or that failed."""
     console: list[str] = field(default_factory=list)
-    """Console errors and warnings (Chromium also logs each CSP refusal there)."""
+    """Console errors and warnings (Chromium logs each CSP refusal there as an error, and a
+    policy it cannot read as a warning)."""
     errors: list[str] = field(default_factory=list)
     """Uncaught script errors."""
     refused_by_csp: list[str] = field(default_factory=list)
