@@ -70,3 +70,14 @@ def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from view_homes import demo_home as make
 
     return make(tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """The machine's Chromium driven by Playwright, one per test process (a
+    ``playwright.sync_api.Browser``). Skips where there is none, saying how to install it;
+    fails instead when ``CI`` is set."""
+    from view_browser import launch_chromium
+
+    with launch_chromium() as browser:
+        yield browser
