@@ -5,7 +5,7 @@ One row per kind of detail (the record's field titles), one column per provider'
 Values are compared normalised, so that only a real difference is called one: names
 case- and space-insensitively (an accent still counts: "Siobhan" is not "Siobhán"), email
 addresses case-insensitively, phone numbers by their digits ("+44-7700900123" is
-"+44 7700 900123"), addresses by their lines, town, postcode and country whatever their
+"+44 (0)7700 900123"), addresses by their lines, town, postcode and country whatever their
 kind, case or punctuation. A provider that does not hold a detail is "not held", never a
 difference. Where the providers holding a detail disagree, the ones outside the largest
 group that agrees are marked (all of them when no group is largest), and the row says in
@@ -84,8 +84,9 @@ def email_key(value: str) -> str:
 
 
 def phone_key(value: str) -> str:
-    """A phone number as compared: its digits, with a leading ``+`` (or ``00``) kept as ``+``."""
-    digits = re.sub(r"\D", "", value)
+    """A phone number as compared: its digits, with a leading ``+`` (or ``00``) kept as ``+``
+    and the trunk prefix written in brackets after a country code ("+44 (0)20") left out."""
+    digits = re.sub(r"\D", "", value.replace("(0)", ""))
     international = value.strip().startswith("+") or digits.startswith("00")
     return "+" + digits.removeprefix("00") if international else digits
 
