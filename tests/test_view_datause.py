@@ -134,6 +134,25 @@ def test_the_recipients_countries_include_those_outside_the_uk(demo: tuple[Store
         assert f"{COUNTRIES[country]} ({country})" in text(parts[provider])
 
 
+def test_each_provider_is_summed_up_first_whom_it_shares_with_and_where(
+    demo: tuple[Store, str],
+) -> None:
+    store, page = demo
+    notices = [Processing.model_validate(r) for r in store.rows(Processing)]
+    for provider, part in sections(page).items():
+        mine = [n for n in notices if n.provider == provider]
+        names = {r.name for n in mine for r in n.recipients}
+        codes = {r.country for n in mine for r in n.recipients if r.country}
+        countries = sorted(f"{COUNTRIES[code]} ({code})" for code in codes)
+        automated = sum(n.automated_decision for n in mine)
+        [summary] = re.findall(r'<p class="summary">(.*?)</p>', part, re.S)
+        assert text(summary) == (
+            f"Uses your data for {len(mine)} purposes; shares it with {len(names)} recipients"
+            f" in {', '.join(countries)}; {automated} of these uses"
+            f" {'feeds' if automated == 1 else 'feed'} a decision made by a computer."
+        )
+
+
 def test_every_inference_is_a_row_with_its_score_when_and_from_what(
     demo: tuple[Store, str],
 ) -> None:

@@ -83,6 +83,21 @@ class ProviderUse:
     uses: list[Use] = field(default_factory=list)
     inferences: list[Inferred] = field(default_factory=list)
 
+    @property
+    def recipients(self) -> list[str]:
+        """Everyone it shares the data with, once each, by name."""
+        return sorted({r.name for use in self.uses for r in use.shared_with})
+
+    @property
+    def countries(self) -> list[str]:
+        """Every country the data goes to, in words, once each."""
+        return sorted({r.country for use in self.uses for r in use.shared_with if r.country})
+
+    @property
+    def automated(self) -> int:
+        """How many of its uses feed a decision made without a person."""
+        return sum(1 for use in self.uses if use.automated)
+
 
 def data_use(store: Store) -> list[ProviderUse]:
     """Every provider with processing purposes or inferences in ``store``, by name."""
