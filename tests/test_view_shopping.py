@@ -111,7 +111,7 @@ def test_every_order_and_receipt_is_shown_with_every_line_fifty_to_a_page(
         assert where == order.channel_label + (f": {order.store}" if order.store else "")
         assert status == order.status_label
         assert total == pounds(order.total)
-        assert points.startswith(f"+{order.points_earned}" if order.points_earned else "")
+        assert points.startswith(f"+{order.points_earned:,}" if order.points_earned else "")
         assert f'href="/record/purchases/{order.id}"' in page.body
         assert order.total == sum((line.amount for line in order.lines), Decimal(0))
         assert len(page.lines) == len(order.lines)
