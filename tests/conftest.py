@@ -81,3 +81,12 @@ def chromium() -> Iterator[Any]:
 
     with launch_chromium() as browser:
         yield browser
+
+
+@pytest.fixture(scope="session")
+def shady_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home with the Demo Bank and "shady" (Demo Mart whose customer differs from the bank's
+    in known ways, with hostile text), synced once per test process (``view_shady``)."""
+    from view_shady import shady_home as make
+
+    return make(tmp_path_factory.mktemp("shady"))

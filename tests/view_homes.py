@@ -5,8 +5,8 @@ socket, the real OAuth flow, a real SQLite file), with a second provider whose p
 what the test looks for (hostile text, a failed sync, a consent awaiting approval).
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import httpx
@@ -18,14 +18,18 @@ from portal.demo import demo_sync
 from portal.engine.sync import SyncResult
 from portal.http import RetryPolicy
 from portal.provider import sandbox_endpoints
+from portal.sandbox import Sandbox
 from portal.view import ViewServer
 from portal.view.guard import SECURITY_HEADERS
 from portal_bank.sandbox import BankSandbox
 
 
-def synced_home(root: Path, name: str, plugin: str) -> tuple[Path, dict[str, SyncResult]]:
+def synced_home(
+    root: Path, name: str, plugin: str, sandbox: Callable[[], Sandbox] | None = None
+) -> tuple[Path, dict[str, SyncResult]]:
     """``root/home`` with "bank" and the provider ``name`` (``plugin``'s source) connected to
-    one Demo Bank sandbox and synced once; the home and each provider's sync result."""
+    one Demo Bank sandbox (``name`` to a ``sandbox()`` of its own if given) and synced once;
+    the home and each provider's sync result."""
     plugins = root / "plugins"
     plugins.mkdir()
     (plugins / f"{name}.py").write_text(plugin, encoding="utf-8")
@@ -35,10 +39,11 @@ def synced_home(root: Path, name: str, plugin: str) -> tuple[Path, dict[str, Syn
     retries = RetryPolicy(initial_wait=0.01, max_wait=0.1)
     with (
         BankSandbox() as bank,
+        sandbox() if sandbox else nullcontext(bank) as own,
         Portal.open(home=home, vault=vault, plugins_dir=plugins, retry_policy=retries) as portal,
     ):
-        for provider in ("bank", name):
-            endpoints = sandbox_endpoints(bank)
+        for provider, served in (("bank", bank), (name, own)):
+            endpoints = sandbox_endpoints(served)
             portal.connect(provider, browser=auto_approve_browser, endpoints=endpoints, timeout=10)
         results = {result.provider: result for result in portal.sync(["bank", name])}
     return home, results

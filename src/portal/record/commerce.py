@@ -76,8 +76,10 @@ class Purchase(Entity):
     )
     kind: str = field("Kind", "order, receipt or return.")
     kind_label: Text = field("Kind (label)", "The kind of purchase in words.")
-    order_number: str = field("Order number", "The retailer's order or receipt number.")
-    purchased_at: Timestamp = moment("Purchased at", "When it was bought or returned.")
+    # Indexed: the Shopping page lists purchases newest first a page at a time, and finds
+    # the order a return gives back from, and the returns of an order, by their numbers.
+    order_number: str = field("Order number", "The retailer's order or receipt number.", index=True)
+    purchased_at: Timestamp = moment("Purchased at", "When it was bought or returned.", index=True)
     channel: str = field("Channel", "Provider's code for where it was bought (online, store).")
     channel_label: Text = field("Channel (label)", "Where it was bought, in words.")
     store: Text | None = field("Store", "The store, for an in-store purchase.", default=None)
@@ -101,7 +103,7 @@ class Purchase(Entity):
         "Points spent", "Loyalty points spent on it.", default=None
     )
     original_order_number: str | None = field(
-        "Original order", "For a return, the order it returns items from.", default=None
+        "Original order", "For a return, the order it returns items from.", default=None, index=True
     )
 
 

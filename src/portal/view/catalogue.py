@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from portal.store import Store
-from portal.view import overview, permissions
+from portal.view import about, datause, overview, permissions, shopping
 
 Context = Callable[["Visit"], Mapping[str, Any]]
 
@@ -47,5 +47,8 @@ class Page:
 
 PAGES: tuple[Page, ...] = (
     Page("overview", "/", "Overview", overview.context),
+    Page("shopping", "/shopping", "Shopping", shopping.context),
+    Page("about", "/about", "About me", about.context),
+    Page("datause", "/data-use", "What they do with my data", datause.context),
     Page("permissions", "/permissions", "Permissions", permissions.context),
 )
