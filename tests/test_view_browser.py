@@ -115,6 +115,7 @@ def test_every_chart_draws_its_data_points(tour: Tour, page: Page) -> None:
         assert chart.points > 0, f"{chart.title!r} on {page.name} has no data points"
         assert chart.marks > 0 and chart.drawn > 0, f"{chart.title!r} drew no marks"
         assert chart.width > 0, f"{chart.title!r} takes no room on the page"
+        assert not chart.cut, f"{chart.title!r} cuts off its labels {chart.cut}"
 
 
 @every_page

@@ -87,6 +87,10 @@ _CHARTS = """
     marks: marks.length,
     drawn: drawn.length,
     width: svg.getBoundingClientRect().width,
+    cut: [...svg.querySelectorAll("text")].filter((t) => {
+      const b = t.getBBox(), v = svg.viewBox.baseVal;
+      return b.x < v.x - 0.5 || b.x + b.width > v.x + v.width + 0.5;
+    }).map((t) => t.textContent),
   };
 })
 """
@@ -143,6 +147,8 @@ class Chart:
     drawn: int
     """Marks the browser gave a size (a mark CSS hid or collapsed has none)."""
     width: float
+    cut: list[str]
+    """Labels that run past the chart's edges, so a person reads only part of them."""
 
 
 @dataclass

@@ -29,7 +29,7 @@ from portal.shown import shown
 
 WIDTH = 720
 HEIGHT = 240
-_LEFT, _RIGHT, _TOP, _BOTTOM = 64, 12, 12, 28
+_LEFT, _RIGHT, _TOP, _BOTTOM = 96, 16, 12, 28  # room for "-£12,345" and "1,445 points"
 _MAX_MARKS = 400  # a circle per point beyond this would weigh more than it tells
 _ids = itertools.count(1)
 
@@ -137,7 +137,12 @@ def _svg(
         for position, x in shown_xs:
             share = position / max(len(xs) - 1, 1)
             px = _LEFT + share * (WIDTH - _LEFT - _RIGHT)
-            parts.append(f'<text class="axis x" x="{px:.1f}" y="{base + 18}">{_text(x)}</text>')
+            # The first and last labels line up with the plot's edges instead of overflowing.
+            edge = " first" if position == 0 else " last" if position == len(xs) - 1 else ""
+            edge = "" if len(xs) == 1 else edge
+            parts.append(
+                f'<text class="axis x{edge}" x="{px:.1f}" y="{base + 18}">{_text(x)}</text>'
+            )
         parts.extend(marks)
     parts.append("</svg>")
     legend = "".join(
