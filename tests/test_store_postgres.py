@@ -1,0 +1,227 @@
+"""The store on a real PostgreSQL server: the demo synced there through the real ``portal``
+CLI holds what a SQLite store of the same demo holds, with money as exact ``NUMERIC`` that
+sorts and sums in SQL, moments as ``TIMESTAMP WITH TIME ZONE``, and the URL's password never
+shown.
+
+One server for the run (``postgres`` in conftest), one demo synced into it and one into
+SQLite for this module; the tests only read them, except the re-sync, which must change
+nothing anyway.
+"""
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+from sqlalchemy.engine import make_url
+from sqlmodel import SQLModel
+
+import pg
+from portal.cli import ExitCode, cli
+from portal.record import Transaction
+from portal.record.types import DecimalText, UTCDateTime
+from portal.store import Store, sqlite_url
+
+LONDON = ZoneInfo("Europe/London")
+
+
+@dataclass(frozen=True)
+class Demo:
+    """The demo synced twice over: into PostgreSQL and into SQLite."""
+
+    url: str
+    """The PostgreSQL store's URL, password and all."""
+    home: Path
+    """The home (vault) of the PostgreSQL sync."""
+    sqlite: str
+    """The SQLite store's URL."""
+
+
+def portal(home: Path, *args: str) -> tuple[int, str]:
+    """Run ``portal --home HOME ARGS`` as a person would; its exit code and all it printed."""
+    result = CliRunner().invoke(
+        cli, ["--home", str(home), *args], env={"PORTAL_VAULT": "file"}, catch_exceptions=False
+    )
+    return result.exit_code, result.stdout + result.stderr
+
+
+def secret(url: str) -> str | None:
+    """The password in ``url``, if it has one."""
+    return make_url(url).password
+
+
+@pytest.fixture(scope="module")
+def demo(postgres: str, tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    root = tmp_path_factory.mktemp("demo")
+    url = pg.database(postgres, "portal_demo")
+    code, said = portal(root / "pg", "--db", url, "sync", "--demo", "--quiet")
+    assert code == ExitCode.OK, said
+    code, said = portal(root / "sqlite", "sync", "--demo", "--quiet")
+    assert code == ExitCode.OK, said
+    return Demo(url, root / "pg", sqlite_url(root / "sqlite" / "portal.db"))
+
+
+@pytest.fixture
+def db(demo: Demo) -> Iterator[psycopg.Connection]:
+    """A plain psycopg connection to the PostgreSQL store (SQL as a person would write it)."""
+    with psycopg.connect(make_url(demo.url).render_as_string(hide_password=False)) as connection:
+        yield connection
+
+
+def column_types(db: psycopg.Connection) -> dict[tuple[str, str], str]:
+    rows = db.execute(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns"
+        " WHERE table_schema = current_schema()"
+    )
+    return {(table, column): kind for table, column, kind in rows}
+
+
+def columns_of(kind: type) -> list[tuple[str, str]]:
+    return [
+        (table.name, column.name)
+        for table in SQLModel.metadata.sorted_tables
+        for column in table.columns
+        if isinstance(column.type, kind)
+    ]
+
+
+def test_every_category_holds_as_many_records_as_a_sqlite_store_of_the_same_demo(
+    demo: Demo,
+) -> None:
+    on_postgres, on_sqlite = Store(demo.url, read_only=True), Store(demo.sqlite, read_only=True)
+    try:
+        counts = on_postgres.counts()
+        assert counts == on_sqlite.counts()
+        assert set(counts) == {"bank", "utility", "telco", "retailer"}
+        assert counts["bank"]["transactions"] > 1000
+    finally:
+        on_postgres.close()
+        on_sqlite.close()
+
+
+def test_money_and_quantities_are_numeric_and_moments_timestamptz(
+    db: psycopg.Connection,
+) -> None:
+    kinds = column_types(db)
+    exact, moments = columns_of(DecimalText), columns_of(UTCDateTime)
+    assert ("transactions", "amount") in exact and ("usage", "quantity") in exact
+    assert ("transactions", "booked_at") in moments
+    assert {column: kinds[column] for column in exact} == dict.fromkeys(exact, "numeric")
+    assert {column: kinds[column] for column in moments} == dict.fromkeys(
+        moments, "timestamp with time zone"
+    )
+
+
+def test_amounts_sort_as_numbers_in_sql(db: psycopg.Connection, demo: Demo) -> None:
+    amounts = [row[0] for row in db.execute("SELECT amount FROM transactions ORDER BY amount")]
+    assert all(isinstance(amount, Decimal) for amount in amounts)
+    assert amounts == sorted(amounts)
+    sqlite = Store(demo.sqlite, read_only=True)
+    try:
+        # The same values, scale and all ("-1450.00"), as the exact text SQLite keeps.
+        kept = sorted(str(row["amount"]) for row in sqlite.rows(Transaction))
+    finally:
+        sqlite.close()
+    assert sorted(str(amount) for amount in amounts) == kept
+
+
+def test_sums_are_exact(db: psycopg.Connection, demo: Demo) -> None:
+    summed = dict(db.execute("SELECT currency, SUM(amount) FROM transactions GROUP BY currency"))
+    sqlite = Store(demo.sqlite, read_only=True)
+    expected: dict[str, Decimal] = {}
+    try:
+        for row in sqlite.rows(Transaction):
+            expected[row["currency"]] = expected.get(row["currency"], Decimal(0)) + row["amount"]
+    finally:
+        sqlite.close()
+    assert summed == expected
+    assert all(total.as_tuple().exponent == -2 for total in summed.values())  # pence kept
+
+
+def test_a_summer_card_payment_at_10_20_reads_back_as_the_same_instant(
+    db: psycopg.Connection, demo: Demo
+) -> None:
+    found = db.execute(
+        "SELECT id, booked_at, to_char(booked_at AT TIME ZONE 'UTC', 'HH24:MI')"
+        " FROM transactions WHERE extra::text LIKE '%POS%'"
+        " AND to_char(booked_at AT TIME ZONE 'Europe/London', 'HH24:MI') = '10:20'"
+        " AND extract(month FROM booked_at AT TIME ZONE 'Europe/London') BETWEEN 5 AND 9"
+        " ORDER BY booked_at LIMIT 1"
+    ).fetchone()
+    assert found is not None, "the demo has a 10:20 card payment in a summer month"
+    record_id, booked, in_utc = found
+    assert in_utc == "09:20"  # British Summer Time is UTC+1
+    assert booked.astimezone(LONDON).strftime("%H:%M %Z") == "10:20 BST"
+    stores = Store(demo.url, read_only=True), Store(demo.sqlite, read_only=True)
+    try:
+        [[on_postgres], [on_sqlite]] = [
+            [r for r in store.rows(Transaction, "bank") if r["id"] == record_id] for store in stores
+        ]
+    finally:
+        for store in stores:
+            store.close()
+    assert on_postgres["booked_at"] == on_sqlite["booked_at"] == booked
+    assert on_postgres["booked_at"].utcoffset().total_seconds() == 0  # read back in UTC
+    assert on_postgres["booked_at"].tzinfo == UTC
+
+
+def fingerprint(db: psycopg.Connection) -> dict[str, str]:
+    """Each record table's rows, with the transaction that last wrote each (``xmin``)."""
+    tables = [
+        table.name
+        for table in SQLModel.metadata.sorted_tables
+        if table.name not in ("connections", "cursors")  # a sync's own bookkeeping
+    ]
+    return {
+        table: db.execute(
+            f"SELECT md5(coalesce(string_agg(t.xmin::text || t::text, '|' ORDER BY t::text), '')) FROM \"{table}\" t"  # noqa: S608
+        ).fetchone()[0]
+        for table in tables
+    }
+
+
+def test_a_resync_with_nothing_new_changes_nothing(db: psycopg.Connection, demo: Demo) -> None:
+    before = fingerprint(db)
+    db.rollback()  # no snapshot held across the sync
+    code, said = portal(demo.home, "--db", demo.url, "sync", "--demo", "--quiet")
+    assert code == ExitCode.OK, said
+    assert fingerprint(db) == before
+
+
+def test_status_and_export_work_and_never_show_the_password(demo: Demo, tmp_path: Path) -> None:
+    code, status = portal(demo.home, "--db", demo.url, "status")
+    assert code == ExitCode.OK, status
+    assert "bank" in status and "1521" in status
+    code, exported = portal(demo.home, "--db", demo.url, "export", "--out", str(tmp_path / "x"))
+    assert code == ExitCode.OK, exported
+    manifest = json.loads((tmp_path / "x" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["files"]["transactions.jsonl"]["records"] == 1521
+    first = json.loads(
+        (tmp_path / "x" / "transactions.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    )
+    assert Decimal(first["amount"]) and datetime.fromisoformat(first["booked_at"]).tzinfo
+    password = secret(demo.url)
+    if password:
+        assert password not in status + exported
+        for file in (tmp_path / "x").iterdir():
+            assert password not in file.read_text(encoding="utf-8")
+
+
+def test_a_wrong_password_is_a_clear_error_that_never_shows_either_password(
+    demo: Demo, tmp_path: Path
+) -> None:
+    wrong = make_url(demo.url).set(password="hunter2-wrong")
+    code, said = portal(
+        tmp_path, "-v", "--db", wrong.render_as_string(hide_password=False), "status"
+    )
+    assert code == ExitCode.CONFIG, said
+    assert "hunter2-wrong" not in said
+    assert "postgres:***@" in said
+    password = secret(demo.url)
+    assert not password or password not in said
