@@ -59,6 +59,14 @@ def zone_and_source(home: Path | None = None, name: str | None = None) -> tuple[
 
 def machine_zone() -> ZoneInfo:
     """This computer's zone, by its IANA name; UTC where it has none portal can name."""
+    # TZ is read afresh each time (tzlocal keeps its first answer for the process); a TZ
+    # that is a POSIX rule or a file's path is left to tzlocal to make sense of.
+    given = os.environ.get("TZ", "").removeprefix(":")
+    if given:
+        try:
+            return ZoneInfo(given)
+        except (LookupError, ValueError, OSError):
+            pass
     import tzlocal
 
     try:
