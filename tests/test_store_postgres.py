@@ -19,12 +19,14 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import JSON
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 import pg
 from portal.cli import ExitCode, cli
 from portal.record import Transaction
+from portal.record.tables import TABLES
 from portal.record.types import DecimalText, UTCDateTime
 from portal.store import Store, sqlite_url
 
@@ -116,6 +118,24 @@ def test_money_and_quantities_are_numeric_and_moments_timestamptz(
     assert {column: kinds[column] for column in moments} == dict.fromkeys(
         moments, "timestamp with time zone"
     )
+
+
+def test_a_records_nested_values_are_jsonb(db: psycopg.Connection) -> None:
+    kinds = column_types(db)
+    nested = [
+        (table.name, column.name)
+        for model in TABLES.values()
+        for table in [model.__table__]  # type: ignore[attr-defined]
+        for column in table.columns
+        if isinstance(column.type, JSON)
+    ]
+    assert ("transactions", "extra") in nested and ("bills", "lines") in nested
+    assert {column: kinds[column] for column in nested} == dict.fromkeys(nested, "jsonb")
+    # ... which PostgreSQL's JSON operators query, e.g. the bank's transaction codes.
+    [(card_payments,)] = db.execute(
+        'SELECT count(*) FROM transactions WHERE extra @> \'{"ProprietaryBankTransactionCode": {"Code": "POS"}}\''
+    )
+    assert card_payments > 100
 
 
 def test_amounts_sort_as_numbers_in_sql(db: psycopg.Connection, demo: Demo) -> None:

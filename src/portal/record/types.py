@@ -21,7 +21,8 @@ from typing import Annotated, Any
 
 import pycountry
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator
-from sqlalchemy import DateTime, Numeric, String, TypeDecorator
+from sqlalchemy import JSON, DateTime, Numeric, String, TypeDecorator
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
 
@@ -202,3 +203,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         if isinstance(value, datetime):  # PostgreSQL's, in the session's time zone
             return value.astimezone(UTC)
         return datetime.fromisoformat(value)
+
+
+RECORD_JSON = JSON().with_variant(JSONB(), "postgresql")
+"""The column type of a record's nested values (``extra``, bill lines, addresses): JSON, and
+on PostgreSQL ``JSONB``, which its operators and indexes query (``extra @> '{...}'``). Its
+key order and spacing need not be kept: the raw payload is, as text."""
