@@ -112,15 +112,23 @@ def server() -> Iterator[str]:
         yield url
 
 
-def database(server_url: str, name: str) -> str:
-    """A new, empty database ``name`` on the server (dropped first if it exists); its URL."""
+@contextmanager
+def database(server_url: str, name: str) -> Iterator[str]:
+    """A new, empty database on the server for as long as the context lasts; its URL.
+
+    Named ``name`` and this process's id: the workers of ``pytest -n`` may share a server
+    (``PORTAL_TEST_POSTGRES``), and each makes its own.
+    """
     import psycopg
 
     url = make_url(server_url)
-    with psycopg.connect(
-        host=url.host, port=url.port, user=url.username, password=url.password,
-        dbname=url.database or "postgres", autocommit=True,
-    ) as db:  # fmt: skip
-        db.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        db.execute(f'CREATE DATABASE "{name}"')
-    return url.set(database=name).render_as_string(hide_password=False)
+    unique = f"{name}_{os.getpid()}"
+    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as db:
+        db.execute(f'DROP DATABASE IF EXISTS "{unique}"')
+        db.execute(f'CREATE DATABASE "{unique}"')
+    try:
+        yield url.set(database=unique).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as db:
+            db.execute(f'DROP DATABASE IF EXISTS "{unique}" WITH (FORCE)')

@@ -59,20 +59,21 @@ def secret(url: str) -> str | None:
 
 
 @pytest.fixture(scope="module")
-def demo(postgres: str, tmp_path_factory: pytest.TempPathFactory) -> Demo:
+def demo(postgres: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     root = tmp_path_factory.mktemp("demo")
-    url = pg.database(postgres, "portal_demo")
-    code, said = portal(root / "pg", "--db", url, "sync", "--demo", "--quiet")
-    assert code == ExitCode.OK, said
-    code, said = portal(root / "sqlite", "sync", "--demo", "--quiet")
-    assert code == ExitCode.OK, said
-    return Demo(url, root / "pg", sqlite_url(root / "sqlite" / "portal.db"))
+    with pg.database(postgres, "portal_demo") as url:
+        code, said = portal(root / "pg", "--db", url, "sync", "--demo", "--quiet")
+        assert code == ExitCode.OK, said
+        code, said = portal(root / "sqlite", "sync", "--demo", "--quiet")
+        assert code == ExitCode.OK, said
+        yield Demo(url, root / "pg", sqlite_url(root / "sqlite" / "portal.db"))
 
 
 @pytest.fixture
 def db(demo: Demo) -> Iterator[psycopg.Connection]:
     """A plain psycopg connection to the PostgreSQL store (SQL as a person would write it)."""
-    with psycopg.connect(make_url(demo.url).render_as_string(hide_password=False)) as connection:
+    plain = make_url(demo.url).set(drivername="postgresql")  # libpq's URL: no +driver
+    with psycopg.connect(plain.render_as_string(hide_password=False)) as connection:
         yield connection
 
 
@@ -233,17 +234,17 @@ def test_status_and_export_work_and_never_show_the_password(demo: Demo, tmp_path
             assert password not in file.read_text(encoding="utf-8")
 
 
-def test_a_wrong_password_is_a_clear_error_that_never_shows_either_password(
+def test_a_store_that_cannot_be_reached_is_a_clear_error_that_never_shows_the_password(
     demo: Demo, tmp_path: Path
 ) -> None:
-    wrong = make_url(demo.url).set(password="hunter2-wrong")
+    missing = make_url(demo.url).set(database="portal_no_such_db")
     code, said = portal(
-        tmp_path, "-v", "--db", wrong.render_as_string(hide_password=False), "status"
+        tmp_path, "-v", "--db", missing.render_as_string(hide_password=False), "status"
     )
     assert code == ExitCode.CONFIG, said
-    assert "Error: Cannot reach the store at postgresql://postgres:***@" in said
-    assert 'password authentication failed for user "postgres"' in said
+    masked = missing.render_as_string(hide_password=True)
+    assert f"Error: Cannot reach the store at {masked}: " in said
+    assert 'database "portal_no_such_db" does not exist' in said
     assert "Check that the database server is running" in said
-    assert "hunter2-wrong" not in said
     password = secret(demo.url)
     assert not password or password not in said
