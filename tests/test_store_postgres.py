@@ -43,6 +43,8 @@ class Demo:
     """The home (vault) of the PostgreSQL sync."""
     sqlite: str
     """The SQLite store's URL."""
+    synced: str
+    """What ``portal sync --demo`` printed as it synced into PostgreSQL."""
 
 
 def portal(home: Path, *args: str) -> tuple[int, str]:
@@ -62,11 +64,11 @@ def secret(url: str) -> str | None:
 def demo(postgres: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     root = tmp_path_factory.mktemp("demo")
     with pg.database(postgres, "portal_demo") as url:
-        code, said = portal(root / "pg", "--db", url, "sync", "--demo", "--quiet")
-        assert code == ExitCode.OK, said
+        code, synced = portal(root / "pg", "--db", url, "sync", "--demo")
+        assert code == ExitCode.OK, synced
         code, said = portal(root / "sqlite", "sync", "--demo", "--quiet")
         assert code == ExitCode.OK, said
-        yield Demo(url, root / "pg", sqlite_url(root / "sqlite" / "portal.db"))
+        yield Demo(url, root / "pg", sqlite_url(root / "sqlite" / "portal.db"), synced)
 
 
 @pytest.fixture
@@ -215,7 +217,11 @@ def test_a_resync_with_nothing_new_changes_nothing(db: psycopg.Connection, demo:
     assert fingerprint(db) == before
 
 
-def test_status_and_export_work_and_never_show_the_password(demo: Demo, tmp_path: Path) -> None:
+def test_sync_status_and_export_work_and_never_show_the_password(
+    demo: Demo, tmp_path: Path
+) -> None:
+    masked = make_url(demo.url).render_as_string(hide_password=True)
+    assert f"Store: {masked}" in demo.synced.replace("\n", "")
     code, status = portal(demo.home, "--db", demo.url, "status")
     assert code == ExitCode.OK, status
     assert "bank" in status and "1521" in status
@@ -229,7 +235,7 @@ def test_status_and_export_work_and_never_show_the_password(demo: Demo, tmp_path
     assert Decimal(first["amount"]) and datetime.fromisoformat(first["booked_at"]).tzinfo
     password = secret(demo.url)
     if password:
-        assert password not in status + exported
+        assert password not in demo.synced + status + exported
         for file in (tmp_path / "x").iterdir():
             assert password not in file.read_text(encoding="utf-8")
 
