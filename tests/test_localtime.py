@@ -184,3 +184,53 @@ def test_the_view_shows_the_moment_in_the_persons_zone(home: Path) -> None:
 def test_local_is_the_same_instant_in_the_persons_zone() -> None:
     london = localtime.local(SUMMER_MORNING, localtime.zone_named("Europe/London", "test"))
     assert london == SUMMER_MORNING and f"{london:%H:%M %Z}" == "10:20 BST"
+
+
+def test_connect_says_when_access_ends_in_the_persons_zone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import webbrowser
+
+    from portal.auth.flows import auto_approve_browser
+    from portal_bank.sandbox import BankSandbox
+
+    monkeypatch.setattr(webbrowser, "open", auto_approve_browser)
+    home = tmp_path / "home"
+    far_east = "Pacific/Kiritimati"  # UTC+14: the next day for most of the UTC day
+    with BankSandbox() as bank:
+        code, said = portal(
+            home, "--tz", far_east, "connect", "bank", "--sandbox", bank.base_url,
+            env={"PORTAL_VAULT": "file"},
+        )  # fmt: skip
+    assert code == ExitCode.OK, said
+    store = Store(sqlite_url(home / "portal.db"), read_only=True)
+    try:
+        [connection] = store.connections()
+    finally:
+        store.close()
+    ends = connection.grant_expires_at
+    assert ends is not None
+    there = localtime.local(ends, localtime.zone_named(far_east, "test"))
+    assert there.date() != ends.astimezone(UTC).date()  # the bank's grant ends at 20:00 UTC
+    assert f"until {there:%Y-%m-%d})" in said
+
+
+def test_the_import_history_says_when_in_the_persons_zone(tmp_path: Path) -> None:
+    from portal.app import Portal
+    from portal.importing import import_history
+
+    statement = tmp_path / "midata.csv"
+    statement.write_text(
+        "Date,Type,Merchant/Description,Debit/Credit,Balance\n"
+        "01/07/2026,POS,COFFEE,-£2.50,£97.50\n",
+        encoding="utf-8",
+    )
+    home = tmp_path / "home"
+    code, said = portal(home, "import", str(statement), "--account", "current")
+    assert code == ExitCode.OK, said
+    with Portal.open(home=home) as app:
+        [entry] = import_history(app)
+    tokyo = localtime.local(entry["imported_at"], localtime.zone_named("Asia/Tokyo", "test"))
+    code, said = portal(home, "--tz", "Asia/Tokyo", "import", "--history")
+    assert code == ExitCode.OK, said
+    assert f"{tokyo:%Y-%m-%d %H:%M} JST  midata.csv" in said

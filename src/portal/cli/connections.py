@@ -62,6 +62,7 @@ def connect(
         )
 
     with friendly_errors(ctx.obj["verbose"]):
+        zone = person_zone(ctx)  # a bad zone is said before anything is asked of the provider
         portal = _open(ctx)
         endpoints = _sandbox_endpoints(portal, provider, sandbox_url) if sandbox_url else None
         warnings: list[str] = []
@@ -75,7 +76,7 @@ def connect(
             warn=warnings.append,
         )
         ends = connection.grant_expires_at
-        expires = f", until {local(ends, person_zone(ctx)):%Y-%m-%d}" if ends else ""
+        expires = f", until {local(ends, zone):%Y-%m-%d}" if ends else ""
         for warning in warnings:
             output.echo(f"Warning: {shown(warning)}", err=True)
         but = ", with the warning above" if warnings else ""
