@@ -22,6 +22,7 @@ from portal import localtime
 from portal.cli import ExitCode, cli
 from portal.record.tables import Connection
 from portal.store import Store, sqlite_url
+from portal.view import ViewServer
 
 SUMMER_MORNING = datetime(2026, 7, 15, 9, 20, tzinfo=UTC)
 """10:20 in London (BST, UTC+1), 05:20 in New York (EDT, UTC-4)."""
@@ -89,18 +90,21 @@ def test_portal_tz_overrides_the_setting_and_tz_overrides_both(home: Path) -> No
 
 
 def test_unset_the_computers_zone_is_used_by_name_so_summer_stays_summer(home: Path) -> None:
-    # Today is outside summer time, in December: an offset taken from now says 09:20.
-    env = {**os.environ, "TZ": "Europe/London", "COLUMNS": "200"}
-    env.pop("PORTAL_TZ", None)
-    for args in (["status"], ["config"]):
-        done = subprocess.run(
-            [PORTAL, "--home", str(home), *args], env=env, capture_output=True, text=True
+    # A winter moment beside the summer one: whatever the date today, one offset taken
+    # from now (datetime.now().astimezone()) gets one of the two wrong.
+    store = Store(sqlite_url(home / "portal.db"))
+    winter = datetime(2026, 1, 15, 9, 20, tzinfo=UTC)  # 09:20 GMT
+    try:
+        store.save_connection(
+            Connection(id="c2", provider="telco", status="connected", connected_at=winter)
         )
-        assert done.returncode == 0, done.stderr
-        if args == ["status"]:
-            assert last_sync(done.stdout) == "10:20"
-        else:
-            assert "timezone: Europe/London (not set: this computer's zone)" in done.stdout
+    finally:
+        store.close()
+    _, status = portal(home, "status", env={"TZ": "Europe/London"})
+    assert last_sync(status) == "10:20"
+    assert "2026-01-15 09:20 GMT" in status
+    _, said = portal(home, "config", env={"TZ": "Europe/London"})
+    assert "timezone: Europe/London (not set: this computer's zone)" in said
 
 
 def test_config_shows_the_setting_and_where_it_comes_from(home: Path) -> None:
@@ -173,10 +177,19 @@ def view_overview(home: Path, env: dict[str, str]) -> str:
         process.communicate(timeout=30)
 
 
-def test_the_view_shows_the_moment_in_the_persons_zone(home: Path) -> None:
+def test_the_view_shows_the_moment_in_the_persons_zone(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     portal(home, "config", "timezone", "Europe/London")
-    assert "2026-07-15 10:20 BST" in view_overview(home, {})
-    in_new_york = view_overview(home, {"PORTAL_TZ": "America/New_York"})
+    assert "2026-07-15 10:20 BST" in view_overview(home, {})  # portal view, as a person runs it
+    # A ViewServer given no zone (a plugin author's, a test's) takes PORTAL_TZ.
+    monkeypatch.setenv("PORTAL_TZ", "America/New_York")
+    store = Store(sqlite_url(home / "portal.db"), read_only=True)
+    try:
+        with ViewServer(store) as view, httpx.Client(timeout=10) as browser:
+            in_new_york = browser.get(view.login_url, follow_redirects=True).text
+    finally:
+        store.close()
     assert "2026-07-15 05:20 EDT" in in_new_york
     assert "10:20" not in in_new_york
 

@@ -62,14 +62,19 @@ def read(home: Path) -> dict[str, str]:
     return kept
 
 
-def check(name: str, value: str, where: str) -> str:
-    """``value`` as the setting ``name`` keeps it; a clear error if either is not valid."""
+def known(name: str) -> str:
+    """``name``, if it is a setting; else a clear error naming the settings there are."""
     if name not in SETTINGS:
         raise UserError(
             f"There is no setting called {name!r}.",
             hint=f"Settings: {', '.join(SETTINGS)} (portal config lists them).",
         )
-    return SETTINGS[name][1](value, where)
+    return name
+
+
+def check(name: str, value: str, where: str) -> str:
+    """``value`` as the setting ``name`` keeps it; a clear error if either is not valid."""
+    return SETTINGS[known(name)][1](value, where)
 
 
 def write(home: Path, name: str, value: str | None) -> None:

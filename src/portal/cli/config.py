@@ -29,8 +29,8 @@ def config(ctx: click.Context, name: str | None, value: str | None, unset: bool)
         raise click.UsageError("--unset takes the NAME of one setting and no VALUE.")
     home = home_folder(ctx.obj["home"])
     with friendly_errors(ctx.obj["verbose"]):
-        if name is not None and name not in settings.SETTINGS:
-            settings.check(name, value or "", "")  # the error naming the settings there are
+        if name is not None:
+            settings.known(name)
         if name is not None and (value is not None or unset):
             settings.write(home, name, None if unset else value)
         # Each setting as it applies now, which may not be what the file keeps (--tz, ...).
