@@ -63,6 +63,8 @@ def secret(url: str) -> str | None:
 
 @pytest.fixture(scope="module")
 def demo(postgres: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """The demo synced by ``portal sync --demo`` into a new PostgreSQL database and into
+    SQLite, each with a home of its own."""
     root = tmp_path_factory.mktemp("demo")
     with pg.database(postgres, "portal_demo") as url:
         code, synced = portal(root / "pg", "--db", url, "sync", "--demo")
@@ -173,7 +175,7 @@ def test_a_summer_card_payment_at_10_20_reads_back_as_the_same_instant(
 ) -> None:
     found = db.execute(
         "SELECT id, booked_at, to_char(booked_at AT TIME ZONE 'UTC', 'HH24:MI')"
-        " FROM transactions WHERE extra::text LIKE '%POS%'"
+        ' FROM transactions WHERE extra @> \'{"ProprietaryBankTransactionCode": {"Code": "POS"}}\''
         " AND to_char(booked_at AT TIME ZONE 'Europe/London', 'HH24:MI') = '10:20'"
         " AND extract(month FROM booked_at AT TIME ZONE 'Europe/London') BETWEEN 5 AND 9"
         " ORDER BY booked_at LIMIT 1"
