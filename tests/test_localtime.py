@@ -147,12 +147,6 @@ def test_a_bad_zone_in_the_settings_file_names_the_file(home: Path) -> None:
     assert "'Nowhere/At_All' (the timezone setting in" in said and "settings.json" in said
 
 
-def test_an_unknown_setting_is_named_with_the_settings_there_are(home: Path) -> None:
-    code, said = portal(home, "config", "colour", "blue")
-    assert code == ExitCode.USER_ERROR
-    assert "There is no setting called 'colour'." in said and "Settings: timezone" in said
-
-
 def view_overview(home: Path, env: dict[str, str]) -> str:
     """The Overview page as ``portal view --no-browser`` serves it."""
     process = subprocess.Popen(
