@@ -302,6 +302,8 @@ def test_every_command_shows_hostile_text_inert(
         bank.add_fault(Fault(path="/accounts$", status=400, times=5))
         sweep.run("sync", expect=6)  # a failure naming the hostile provider
         sweep.run("status", expect=0)  # the failure's reason and the rejection reasons
+        sweep.run("config", "timezone", HOSTILE, expect=5)  # the zone asked for, in its error
+        sweep.run("config", HOSTILE, "x", expect=3)  # the setting asked for, in its error
         with socket.create_server(("127.0.0.1", 0)) as taken:  # the command, to its error
             sweep.run("view", "--port", str(taken.getsockname()[1]), expect=3, shows=False)
         page = overview_page(tmp_path / "home")  # ... and its page: the failure's reason

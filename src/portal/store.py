@@ -475,8 +475,12 @@ class Store:
         if provider is not None:
             query = query.where(table.c.provider == provider)
         with self.engine.connect() as db:
-            for row in db.execution_options(stream_results=True, yield_per=1000).execute(query):
-                yield row._asdict()
+            streamed = db.execution_options(stream_results=True, yield_per=1000).execute(query)
+            # Closed however the reader stops: on PostgreSQL the cursor is the server's, and
+            # one left open holds its snapshot until it is collected (and warns then).
+            with streamed:
+                for row in streamed:
+                    yield row._asdict()
 
     def rejections(self, provider: str | None = None) -> list[dict[str, Any]]:
         """The rejected raw items, with their reasons."""

@@ -194,7 +194,7 @@ def store_fault(error: BaseException, where: str) -> StoreError | None:
     """
     original = getattr(error, "orig", None) or error
     if not isinstance(original, sqlite3.Error):
-        return None
+        return _unreachable(original, where)
     code = getattr(original, "sqlite_errorname", "") or ""
     text = str(original).lower()
     if code.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in text:
@@ -209,6 +209,21 @@ def store_fault(error: BaseException, where: str) -> StoreError | None:
     ):
         return corrupt(where, str(original))
     return None
+
+
+def _unreachable(error: BaseException, where: str) -> StoreError | None:
+    """The clear error for a database server that refused or dropped the connection."""
+    # psycopg's OperationalError: no server there, a wrong password or database name, the
+    # server gone mid-command. libpq's text names the host, port, user and database only.
+    kind = type(error)
+    if not (kind.__module__.startswith("psycopg") and kind.__name__ == "OperationalError"):
+        return None
+    reason = str(error).strip().splitlines()[0] if str(error).strip() else kind.__name__
+    return StoreError(
+        f"Cannot reach the store at {where}: {reason.rstrip('.')}.",
+        hint="Check that the database server is running and the URL's host, port, user,"
+        " password and database name, or pass --db another store.",
+    )
 
 
 def read_only(where: str) -> StoreReadOnly:

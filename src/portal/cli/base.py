@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
     from rich.console import Console
 
     from portal.app import Portal
@@ -148,6 +150,14 @@ def _open(ctx: click.Context) -> Portal:
     return portal
 
 
+def person_zone(ctx: click.Context) -> ZoneInfo:
+    """The zone moments are shown in: --tz, $PORTAL_TZ, the home's setting, the computer's."""
+    from portal.localtime import zone
+    from portal.store import home_folder
+
+    return zone(home_folder(ctx.obj["home"]), ctx.obj["tz"])
+
+
 @click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--home",
@@ -167,12 +177,23 @@ def _open(ctx: click.Context) -> Portal:
     help="Also load every *.py file in this folder as a plugin.",
 )
 @click.option(
+    "--tz",
+    metavar="ZONE",
+    help="Show times in this IANA time zone, e.g. Europe/London [default: env PORTAL_TZ, then"
+    " portal config timezone, then this computer's].",
+)
+@click.option(
     "-v", "--verbose", is_flag=True, help="Log what portal does (never secrets), with tracebacks."
 )
 @click.version_option(package_name="portal-core")
 @click.pass_context
 def cli(
-    ctx: click.Context, home: Path | None, db: str | None, plugins_dir: Path | None, verbose: bool
+    ctx: click.Context,
+    home: Path | None,
+    db: str | None,
+    plugins_dir: Path | None,
+    tz: str | None,
+    verbose: bool,
 ) -> None:
     """portal gets your data back from your bank, utility, telco and retailer.
 
@@ -190,4 +211,4 @@ def cli(
     from portal.auth import redaction
 
     redaction.install(logging.getLogger().handlers)  # libraries log URLs and token bodies
-    ctx.obj = {"home": home, "db": db, "plugins_dir": plugins_dir, "verbose": verbose}
+    ctx.obj = {"home": home, "db": db, "plugins_dir": plugins_dir, "tz": tz, "verbose": verbose}

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from portal.app import Portal
 
 from portal.cli import output
-from portal.cli.base import _open, cli, friendly_errors
+from portal.cli.base import _open, cli, friendly_errors, person_zone
 from portal.shown import shown
 
 
@@ -45,6 +45,7 @@ def connect(
     """Connect PROVIDER: approve access once; portal keeps the tokens encrypted."""
     from portal.auth.device import DeviceCode
     from portal.auth.flows import open_browser
+    from portal.localtime import local
 
     def browser(url: str) -> None:
         output.echo(f"Open this address to approve access:\n\n  {shown(url)}\n", err=True)
@@ -61,6 +62,7 @@ def connect(
         )
 
     with friendly_errors(ctx.obj["verbose"]):
+        zone = person_zone(ctx)  # a bad zone is said before anything is asked of the provider
         portal = _open(ctx)
         endpoints = _sandbox_endpoints(portal, provider, sandbox_url) if sandbox_url else None
         warnings: list[str] = []
@@ -73,9 +75,8 @@ def connect(
             show_code=show_code,
             warn=warnings.append,
         )
-        expires = (
-            f", until {connection.grant_expires_at:%Y-%m-%d}" if connection.grant_expires_at else ""
-        )
+        ends = connection.grant_expires_at
+        expires = f", until {local(ends, zone):%Y-%m-%d}" if ends else ""
         for warning in warnings:
             output.echo(f"Warning: {shown(warning)}", err=True)
         but = ", with the warning above" if warnings else ""

@@ -9,10 +9,12 @@ from typing import TYPE_CHECKING
 import click
 
 from portal.cli import output
-from portal.cli.base import _open, cli, friendly_errors
+from portal.cli.base import _open, cli, friendly_errors, person_zone
 from portal.shown import shown
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
     from portal.app import Portal
     from portal.importing import ImportResult
 
@@ -83,7 +85,7 @@ def import_command(
     with friendly_errors(ctx.obj["verbose"]):
         portal = _open(ctx)
         if history or undo_id is not None:
-            _history_or_undo(portal, undo_id, as_json)
+            _history_or_undo(portal, undo_id, as_json, person_zone(ctx))
             return
         if list_only:
             known = importers(portal.plugins)
@@ -162,8 +164,9 @@ SHOWN_CHANGES = 20
 """Changed records listed one by one; the rest are counted."""
 
 
-def _history_or_undo(portal: Portal, undo_id: int | None, as_json: bool) -> None:
+def _history_or_undo(portal: Portal, undo_id: int | None, as_json: bool, zone: ZoneInfo) -> None:
     from portal.importing import import_history, undo_import
+    from portal.localtime import MOMENT, local
 
     if undo_id is not None:
         undone = undo_import(portal, undo_id)
@@ -188,7 +191,8 @@ def _history_or_undo(portal: Portal, undo_id: int | None, as_json: bool) -> None
             for table, per in entry["counts"].items()
         )
         account = f" as {shown(entry['account'])!r}" if entry["account"] else ""
+        when = local(entry["imported_at"], zone)
         output.echo(
-            f"{entry['id']:>4}  {entry['imported_at']:%Y-%m-%d %H:%M} UTC  {shown(entry['file'])}"
+            f"{entry['id']:>4}  {when:{MOMENT}}  {shown(entry['file'])}"
             f" ({shown(entry['importer'])}{account}): {listed}"
         )

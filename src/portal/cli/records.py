@@ -24,6 +24,7 @@ from portal.cli.base import (
     cli,
     exit_code_for,
     friendly_errors,
+    person_zone,
     terminated_as_interrupted,
 )
 from portal.shown import shown
@@ -197,9 +198,11 @@ def _fetched(result: SyncResult, category: str) -> str | int:
 @click.pass_context
 def status(ctx: click.Context) -> None:
     """Show each connection, its last sync, and what the store holds."""
+    from portal.localtime import MOMENT, local
     from portal.record import CATEGORY_LABELS
 
     with friendly_errors(ctx.obj["verbose"]):
+        zone = person_zone(ctx)
         portal = _open(ctx)
         portal.store.check()
         console = output.console()
@@ -225,9 +228,11 @@ def status(ctx: click.Context) -> None:
                 c.provider,
                 "connected" if c.status == "connected" else output.styled("connect again", "red"),
                 c.scopes or "(none stated)",
-                f"{c.connected_at:%Y-%m-%d %H:%M}",
-                f"{c.grant_expires_at:%Y-%m-%d}" if c.grant_expires_at else "not stated",
-                (f"{c.last_sync_at:%Y-%m-%d %H:%M} " if c.last_sync_at else "never ")
+                f"{local(c.connected_at, zone):{MOMENT}}",
+                f"{local(c.grant_expires_at, zone):%Y-%m-%d}"
+                if c.grant_expires_at
+                else "not stated",
+                (f"{local(c.last_sync_at, zone):{MOMENT}} " if c.last_sync_at else "never ")
                 + ("ok" if c.last_sync_status in (None, "ok") else "failed"),
             )
         if connections:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from portal.cli import output
-from portal.cli.base import cli, friendly_errors, terminated_as_interrupted
+from portal.cli.base import cli, friendly_errors, person_zone, terminated_as_interrupted
 from portal.shown import shown
 
 
@@ -34,9 +34,10 @@ def view(ctx: click.Context, port: int, no_browser: bool) -> None:
 
     options = ctx.obj
     with friendly_errors(options["verbose"]):
+        zone = person_zone(ctx)
         store = Store(store_url(home_folder(options["home"]), options["db"]), read_only=True)
         ctx.call_on_close(store.close)
-        with ViewServer(store, port=port) as server, terminated_as_interrupted():
+        with ViewServer(store, port=port, zone=zone) as server, terminated_as_interrupted():
             if no_browser:
                 output.echo(f"Open this address in your browser:\n\n  {shown(server.login_url)}\n")
             else:

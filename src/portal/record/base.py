@@ -7,10 +7,10 @@ from typing import Any, ClassVar, get_args
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
-from sqlalchemy import JSON, String
+from sqlalchemy import String
 from sqlmodel import Field, SQLModel
 
-from portal.record.types import DecimalText, Timestamp, UTCDateTime
+from portal.record.types import RECORD_JSON, DecimalText, Timestamp, UTCDateTime
 from portal.record.vocab import Category, Origin
 
 
@@ -39,8 +39,8 @@ def moment(title: str, description: str, **kwargs: Any) -> Any:
 
 
 def mapping(title: str, description: str, **kwargs: Any) -> Any:
-    """A JSON field (nested values, lists)."""
-    return field(title, description, sa_type=JSON, **kwargs)
+    """A JSON field (nested values, lists); JSONB on PostgreSQL."""
+    return field(title, description, sa_type=RECORD_JSON, **kwargs)
 
 
 class Entity(SQLModel):

@@ -5,7 +5,9 @@ a naive timestamp or an unknown currency gets a validation error naming the fiel
 engine turns it into a Rejection instead of storing something a person cannot trust.
 
 The SQLAlchemy column types beside them keep those values exact in SQLite, which has no
-decimal type and no timezone-aware datetime of its own.
+decimal type and no timezone-aware datetime of its own; on PostgreSQL they are the server's
+own exact types (``NUMERIC``, ``TIMESTAMP WITH TIME ZONE``), given Decimals and aware
+datetimes, so amounts sort and sum and moments compare in SQL there too.
 """
 
 import functools
@@ -19,8 +21,10 @@ from typing import Annotated, Any
 
 import pycountry
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator
-from sqlalchemy import String, TypeDecorator
+from sqlalchemy import JSON, DateTime, Numeric, String, TypeDecorator
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeEngine
 
 # C0 and C1 control characters other than tab and newline, and the replacement character
 # that marks text already damaged by a wrong decoding.
@@ -139,7 +143,8 @@ Text = Annotated[str, AfterValidator(_clean_text)]
 
 
 class DecimalText(TypeDecorator[Decimal]):
-    """Stores a Decimal as its exact text, since SQLite's NUMERIC would round it to a float."""
+    """Stores a Decimal as its exact text, since SQLite's NUMERIC would round it to a float;
+    on PostgreSQL as ``NUMERIC``, exact with its scale."""
 
     impl = String
     cache_ok = True
@@ -149,15 +154,24 @@ class DecimalText(TypeDecorator[Decimal]):
         """The stored text of a (non-null) amount; the store's batch writer calls it directly."""
         return str(value)
 
-    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> str | None:
-        return None if value is None else self.bind(value)
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            # NUMERIC with no precision: any exact value, its scale kept ("59.90" stays so).
+            return dialect.type_descriptor(Numeric(asdecimal=True))
+        return dialect.type_descriptor(String())
 
-    def process_result_value(self, value: str | None, dialect: Dialect) -> Decimal | None:
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Decimal | str | None:
+        if value is None:
+            return None
+        return value if dialect.name == "postgresql" else self.bind(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         return None if value is None else Decimal(value)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """Stores an aware datetime as fixed-width UTC ISO 8601 text, so it sorts and round-trips."""
+    """Stores an aware datetime as fixed-width UTC ISO 8601 text, so it sorts and round-trips;
+    on PostgreSQL as ``TIMESTAMP WITH TIME ZONE``. Read back in UTC either way."""
 
     impl = String
     cache_ok = True
@@ -169,8 +183,29 @@ class UTCDateTime(TypeDecorator[datetime]):
             raise ValueError("refusing to store a naive datetime")
         return value.astimezone(UTC).isoformat(timespec="microseconds")
 
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> str | None:
-        return None if value is None else self.bind(value)
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(DateTime(timezone=True))  # TIMESTAMPTZ
+        return dialect.type_descriptor(String())
 
-    def process_result_value(self, value: str | None, dialect: Dialect) -> datetime | None:
-        return None if value is None else datetime.fromisoformat(value)
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | str | None:
+        if value is None:
+            return None
+        if dialect.name == "postgresql":
+            if value.tzinfo is None:
+                raise ValueError("refusing to store a naive datetime")
+            return value.astimezone(UTC)  # an instant: the server keeps it in UTC
+        return self.bind(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, datetime):  # PostgreSQL's, in the session's time zone
+            return value.astimezone(UTC)
+        return datetime.fromisoformat(value)
+
+
+RECORD_JSON = JSON().with_variant(JSONB(), "postgresql")
+"""The column type of a record's nested values (``extra``, bill lines, addresses): JSON, and
+on PostgreSQL ``JSONB``, which its operators and indexes query (``extra @> '{...}'``). Its
+key order and spacing need not be kept: the raw payload is, as text."""

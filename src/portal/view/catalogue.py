@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from portal.store import Store
 from portal.view import about, datause, overview, permissions, shopping
@@ -28,6 +29,8 @@ class Visit:
     """The query string's parameters (first value of each): filters, sort, page number."""
     arguments: Mapping[str, Any]
     """The route's own parts (``/record/<table>/<key>``)."""
+    zone: ZoneInfo | None = None
+    """The person's time zone (days and months are theirs); None: ``localtime.zone()``."""
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
+from portal import localtime
 from portal.record import CATEGORY_LABELS
 from portal.record.tables import Connection
 from portal.store import Store
@@ -65,8 +67,9 @@ class Overview:
     attention: list[Attention] = field(default_factory=list)
 
 
-def overview(store: Store, now: datetime) -> Overview:
-    """The Overview of ``store`` at ``now`` (an aware datetime)."""
+def overview(store: Store, now: datetime, zone: ZoneInfo | None = None) -> Overview:
+    """The Overview of ``store`` at ``now`` (an aware datetime); dates in the person's
+    ``zone`` (default: ``localtime.zone()``)."""
     counts = store.counts()
     connections = {c.provider: c for c in store.connections()}
     providers = []
@@ -80,11 +83,13 @@ def overview(store: Store, now: datetime) -> Overview:
         ]
         summary = ProviderSummary(name, connections.get(name), held, per.get("rejections", 0))
         providers.append(summary)
-        attention.extend(_needs_attention(summary, now))
+        attention.extend(_needs_attention(summary, now, zone))
     return Overview(providers, attention)
 
 
-def _needs_attention(summary: ProviderSummary, now: datetime) -> list[Attention]:
+def _needs_attention(
+    summary: ProviderSummary, now: datetime, zone: ZoneInfo | None
+) -> list[Attention]:
     name, c = summary.name, summary.connection
     found = []
     if c is not None and c.status != "connected":
@@ -104,7 +109,7 @@ def _needs_attention(summary: ProviderSummary, now: datetime) -> list[Attention]
         and c.grant_expires_at is not None
         and c.grant_expires_at <= now + EXPIRY_WARNING
     ):
-        ends = local_time(c.grant_expires_at, "%Y-%m-%d")
+        ends = local_time(c.grant_expires_at, "%Y-%m-%d", zone)
         what = (
             f"Its access ended on {ends}."
             if c.grant_expires_at <= now
@@ -123,11 +128,14 @@ def _needs_attention(summary: ProviderSummary, now: datetime) -> list[Attention]
     return found
 
 
-def local_time(moment: datetime | None, form: str = "%Y-%m-%d %H:%M %Z") -> str:
-    """``moment`` (kept in UTC) in this machine's time zone, or "never"."""
-    return "never" if moment is None else moment.astimezone().strftime(form)
+def local_time(
+    moment: datetime | None, form: str = localtime.MOMENT, zone: ZoneInfo | None = None
+) -> str:
+    """``moment`` (kept in UTC) in the person's time zone (``zone``, else
+    ``localtime.zone()``), or "never". The view's pages get it with their zone bound."""
+    return "never" if moment is None else localtime.local(moment, zone).strftime(form)
 
 
 def context(visit: Visit) -> dict[str, Any]:
     """The Overview page's template context."""
-    return {"overview": overview(visit.store, visit.now)}
+    return {"overview": overview(visit.store, visit.now, visit.zone)}

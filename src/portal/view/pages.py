@@ -8,12 +8,14 @@ nor hide itself behind control or bidi characters. No template marks provider da
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote as url_quote
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
@@ -21,6 +23,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from portal import localtime
 from portal.shown import shown
 from portal.store import Store
 from portal.view import charts, formats, overview
@@ -42,15 +45,16 @@ def _finalize(value: Any) -> Any:
     return shown(value)
 
 
-def environment() -> Environment:
-    """The Jinja2 environment of the view: the package's templates, always autoescaped."""
+def environment(zone: ZoneInfo | None = None) -> Environment:
+    """The Jinja2 environment of the view: the package's templates, always autoescaped, and
+    ``local_time(moment, form)`` showing moments in the person's ``zone``."""
     env = Environment(
         loader=PackageLoader("portal.view", "templates"),
         autoescape=True,
         undefined=StrictUndefined,
         finalize=_finalize,
     )
-    env.globals["local_time"] = overview.local_time
+    env.globals["local_time"] = functools.partial(overview.local_time, zone=zone)
     env.globals["money"] = formats.money
     env.globals["quantity"] = formats.quantity
     env.globals["bars"] = charts.bars
@@ -70,10 +74,18 @@ def record_url(category: str, key: str) -> str:
 class Pages:
     """The WSGI app answering the view's pages (put behind ``guard.Guard``)."""
 
-    def __init__(self, store: Store, *, now: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        now: Callable[[], datetime] | None = None,
+        zone: ZoneInfo | None = None,
+    ) -> None:
         self.store = store
         self._now = now or (lambda: datetime.now(UTC))
-        self._env = environment()
+        self.zone = zone or localtime.zone()
+        """The person's time zone, every moment on a page is shown in."""
+        self._env = environment(self.zone)
         self._assets = {
             item.name: item.read_bytes()
             for item in resources.files("portal.view").joinpath("static").iterdir()
@@ -107,7 +119,7 @@ class Pages:
     def _show(self, page: Page, request: Request, arguments: Mapping[str, Any]) -> Response:
         now = self._now()
         query = {key: request.args[key] for key in request.args}
-        context = page.context(Visit(self.store, now, query, arguments))
+        context = page.context(Visit(self.store, now, query, arguments, self.zone))
         html = self.render(page, now, context)
         return Response(html, content_type="text/html; charset=utf-8")
 

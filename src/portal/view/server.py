@@ -7,6 +7,7 @@ import socket
 from collections.abc import Callable
 from datetime import datetime
 from typing import Self
+from zoneinfo import ZoneInfo
 
 from portal.errors import UserError
 from portal.serving import Served
@@ -25,11 +26,17 @@ class ViewServer:
     """
 
     def __init__(
-        self, store: Store, *, port: int = 0, now: Callable[[], datetime] | None = None
+        self,
+        store: Store,
+        *,
+        port: int = 0,
+        now: Callable[[], datetime] | None = None,
+        zone: ZoneInfo | None = None,
     ) -> None:
         self.store = store
         self.port = port
         self._now = now  # the pages' clock: the machine's unless a test sets the day
+        self._zone = zone  # the person's time zone (default: PORTAL_TZ, or the computer's)
         self._secret = new_secret()
         self._serving: Served | None = None
 
@@ -60,7 +67,10 @@ class ViewServer:
             ) from None
         self.port = listener.getsockname()[1]
         app = Guard(
-            Pages(self.store, now=self._now), secret=self._secret, host=LOOPBACK, port=self.port
+            Pages(self.store, now=self._now, zone=self._zone),
+            secret=self._secret,
+            host=LOOPBACK,
+            port=self.port,
         )
         self._serving = Served(listener, app, f"portal-view-{self.port}")
         return self
