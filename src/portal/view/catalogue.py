@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from portal.store import Store
-from portal.view import overview, permissions
+from portal.view import money, overview, permissions
 
 Context = Callable[["Visit"], Mapping[str, Any]]
 
@@ -47,5 +47,6 @@ class Page:
 
 PAGES: tuple[Page, ...] = (
     Page("overview", "/", "Overview", overview.context),
+    Page("money", "/money", "Money", money.context),
     Page("permissions", "/permissions", "Permissions", permissions.context),
 )
