@@ -264,14 +264,14 @@ def test_balances_over_time_draw_the_providers_balance_at_the_end_of_each_day(
     get: Get, store: Store, stored: list[Transaction]
 ) -> None:
     page = get().text
-    days = {(r.account_id, r.booked_at.date()) for r in stored if r.balance_after is not None}
+    days = {(r.account_id, local_day(r)) for r in stored if r.balance_after is not None}
     chart = page[page.index("Balances over time") : page.index("Money in and out per month")]
     assert f'data-points="{len(days)}"' in chart
     [card] = [row["id"] for row in store.rows(Account) if row["name"] == "Rewards Mastercard"]
     ends: dict[date, Transaction] = {}
     for row in sorted(stored, key=lambda r: (r.booked_at, r.id)):
         if row.account_id == card and row.balance_after is not None:
-            ends[row.booked_at.date()] = row  # the day's last transaction wins
+            ends[local_day(row)] = row  # the day's last transaction wins
     assert len(ends) < 400  # few enough that every point is drawn with its title
     for row in ends.values():
         assert row.balance_after is not None

@@ -260,10 +260,20 @@ def is_pending(row: Transaction) -> bool:
     return row.state is State.pending or (row.state is None and row.status.lower() == "pending")
 
 
+MOST_NAMES = 500
+"""The most names the form suggests for "Paid to or from" (any other can still be typed)."""
+
+
 def counterparties(store: Store) -> list[str]:
-    """Everyone transactions were paid to or from, for the form's choice, in order."""
-    t = table()
-    who = paid_to_or_from(t)
-    query = select(who).where(who.is_not(None)).group_by(who).order_by(who)
+    """Who transactions were paid to or from, in order, for the form to suggest (at most
+    ``MOST_NAMES``): one seek in the index on that expression per name, where DISTINCT
+    would read every transaction."""
+    who = paid_to_or_from(table())
+    found: list[str] = []
     with store.engine.connect() as db:
-        return [name for (name,) in db.execute(query)]
+        while len(found) < MOST_NAMES:
+            query = select(func.min(who)).where(who > (found[-1] if found else ""))
+            if (name := db.execute(query).scalar()) is None:
+                break
+            found.append(name)
+    return found
