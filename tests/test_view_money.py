@@ -9,7 +9,7 @@ through the real OAuth flow); what the page says is checked against the store's 
 import html
 import re
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from decimal import Decimal
@@ -296,7 +296,8 @@ def test_bad_filter_values_are_named_on_the_page_and_left_out(
 HOSTILE = "<script>alert('owned')</script><b>bold</b>\u202ekcatta"
 
 PLUGIN = f'''
-"""The Demo Bank as "sly": one transaction's description is hostile text."""
+"""The Demo Bank as "sly": one transaction's description is hostile text, and no
+transaction states the balance after it."""
 import dataclasses
 from portal import hookimpl
 from portal_bank import plugin as bank
@@ -314,32 +315,63 @@ def fetch(client, cursors):
 @hookimpl
 def normalise(stream, item, ref):
     found = bank.normalise(stream, item, ref)
-    if stream.partition(":")[0] == "transactions" and found:
-        first = found[0]
-        if hasattr(first, "description") and "NETFLIX" in first.description:
-            found[0] = first.model_copy(update={{"description": {HOSTILE!r}}})
+    if stream.partition(":")[0] == "transactions":
+        found = [t.model_copy(update={{"balance_after": None}}) for t in found]
+        if found and "NETFLIX" in found[0].description:
+            found[0] = found[0].model_copy(update={{"description": {HOSTILE!r}}})
     return found
 '''
 
 
-def test_hostile_provider_text_in_a_description_is_shown_as_text(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> None:
+@pytest.fixture(scope="module")
+def sly(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """A store holding the Demo Bank and "sly", both synced through the real OAuth flow."""
     home, results = synced_home(tmp_path_factory.mktemp("money"), "sly", PLUGIN)
     assert all(result.ok for result in results.values()), results
     store = Store(sqlite_url(home / "portal.db"), read_only=True)
-    try:
-        planted = [
-            t
-            for t in map(Transaction.model_validate, store.rows(Transaction, "sly"))
-            if t.description == HOSTILE
-        ]
-        assert planted
-        with ViewServer(store) as server, browser(server) as client:
-            page = client.get(server.url + "money", params={"q": "<script>"}).text
-    finally:
-        store.close()
+    yield store
+    store.close()
+
+
+def money_page(store: Store, **query: str) -> str:
+    with ViewServer(store) as server, browser(server) as client:
+        answer = client.get(server.url + "money", params=query)
+    assert answer.status_code == 200
+    return answer.text
+
+
+def test_hostile_provider_text_in_a_description_is_shown_as_text(sly: Store) -> None:
+    planted = [
+        t
+        for t in map(Transaction.model_validate, sly.rows(Transaction, "sly"))
+        if t.description == HOSTILE
+    ]
+    assert planted
+    page = money_page(sly, q="<script>")
     assert caption(page)[2] == len(planted)
     assert "&lt;script&gt;alert(" in page
     assert "<script" not in page and "<b>bold" not in page
     assert "\u202e" not in page and "\\u202e" in page
+
+
+def test_without_a_balance_after_each_transaction_the_chart_draws_the_snapshots_and_says_so(
+    sly: Store,
+) -> None:
+    page = money_page(sly)
+    chart = page[page.index("Balances over time") : page.index("Money in and out per month")]
+    accounts = {row["id"]: row["name"] for row in sly.rows(Account, "sly")}
+    balances = [Balance.model_validate(row) for row in sly.rows(Balance, "sly")]
+    drawn = 0
+    for key, name in accounts.items():
+        kinds = Counter(b.balance_type for b in balances if b.account_id == key)
+        most = max(kinds.values())
+        drawn += most
+        many = "snapshot" if most == 1 else "snapshots"
+        assert f"{name} (sly): {most} balance {many} (" in chart  # two banks: named apart
+        assert f"{name} (bank): the balance after the last transaction of every day" in chart
+    days = {
+        (t.account_id, local_day(t))
+        for t in map(Transaction.model_validate, sly.rows(Transaction, "bank"))
+        if t.balance_after is not None
+    }
+    assert f'data-points="{len(days) + drawn}"' in chart

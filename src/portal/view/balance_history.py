@@ -110,13 +110,14 @@ def _stated_after_transactions(
 
 
 def _snapshots(db: Any, account: str) -> list[tuple[str, list[tuple[datetime, Decimal]], str]]:
-    """The account's money balance snapshots of the kind it has most of, per currency."""
+    """The account's money balance snapshots of the kind it has most of (of those, the one
+    stated last), per currency."""
     b: Table = TABLES[Balance].__table__  # type: ignore[attr-defined]
     kinds = (
         select(b.c.currency, b.c.balance_type, func.count())
         .where(b.c.account_id == account, b.c.currency.is_not(None))
         .group_by(b.c.currency, b.c.balance_type)
-        .order_by(b.c.currency, func.count().desc(), b.c.balance_type)
+        .order_by(b.c.currency, func.count().desc(), func.max(b.c.as_of).desc(), b.c.balance_type)
     )
     chosen: dict[str, str] = {}
     for currency, kind, _ in db.execute(kinds):

@@ -14,7 +14,7 @@ counts in July.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -203,13 +203,20 @@ def exact(total: float, currency: str) -> Decimal:
     return Decimal(repr(total)).quantize(Decimal(1).scaleb(-places))
 
 
+def account_names(held: list[AccountNow]) -> dict[str, str]:
+    """Each account's name as the page shows it: with its provider where two share a name."""
+    seen = Counter(account.name for account in held)
+    return {a.id: a.name if seen[a.name] == 1 else f"{a.name} ({a.provider})" for a in held}
+
+
 def context(visit: Visit) -> dict[str, Any]:
     """The Money page's template context."""
     filters, problems = transactions.read_filters(visit.query)
     held = accounts(visit.store)
-    names = {account.id: account.name for account in held}
+    names = account_names(held)
     return {
         "accounts": held,
+        "account_names": names,
         "balance_charts": balance_history.balance_charts(visit.store, names),
         "monthly": monthly(visit.store),
         "filters": filters,

@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import REAL, ColumnElement, Table, cast, func, or_, select
 
-from portal.record import Account, Transaction
+from portal.record import Transaction
 from portal.record.tables import TABLES
 from portal.record.vocab import State
 from portal.store import Store
@@ -224,7 +224,6 @@ class Listing:
     last: int
     page: int
     pages: int
-    account_names: dict[str, str]
 
 
 def listing(store: Store, filters: Filters) -> Listing:
@@ -242,17 +241,8 @@ def listing(store: Store, filters: Filters) -> Listing:
             select(t).where(*where).order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
         )
         rows = [Transaction.model_validate(row._asdict()) for row in db.execute(query)]
-        accounts = _account_names(db, {row.account_id for row in rows})
     first = (page - 1) * PAGE_SIZE + 1 if rows else 0
-    return Listing(rows, total, first, first + len(rows) - 1 if rows else 0, page, pages, accounts)
-
-
-def _account_names(db: Any, ids: set[str]) -> dict[str, str]:
-    accounts: Table = TABLES[Account].__table__  # type: ignore[attr-defined]
-    if not ids:
-        return {}
-    query = select(accounts.c.id, accounts.c.name).where(accounts.c.id.in_(sorted(ids)))
-    return {key: name for key, name in db.execute(query)}
+    return Listing(rows, total, first, first + len(rows) - 1 if rows else 0, page, pages)
 
 
 def is_pending(row: Transaction) -> bool:
