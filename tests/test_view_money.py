@@ -285,12 +285,17 @@ def test_bad_filter_values_are_named_on_the_page_and_left_out(
     answer = get(since="2026-13-40", low="abc", high="12")
     assert answer.status_code == 200
     problems = answer.text[answer.text.index('class="problems"') :]
-    assert "From date: &#39;2026-13-40&#39; is not a date" in problems
+    assert "From date: &#39;2026-13-40&#39; is not a date between the years" in problems
     assert "Amount from: &#39;abc&#39; is not an amount" in problems
     assert "To date" not in problems.split("</div>")[0]
     # The readable filter still applies; the two bad ones are left out.
     assert caption(answer.text)[2] == sum(1 for r in stored if r.amount <= 12)
     assert 'value="2026-13-40"' not in answer.text
+    far = get(until="9999-12-31", high="1e999999", low="NaN")
+    assert far.status_code == 200
+    assert "To date: &#39;9999-12-31&#39; is not a date between" in far.text
+    assert "Amount from: &#39;NaN&#39; is not an amount" in far.text
+    assert caption(far.text)[2] == len(stored)  # 1e999999 is an amount, above every one
 
 
 HOSTILE = "<script>alert('owned')</script><b>bold</b>\u202ekcatta"

@@ -30,6 +30,10 @@ from portal.store import Store
 PAGE_SIZE = 50
 """Transactions shown on one page of the list."""
 
+FIRST_YEAR, LAST_YEAR = 1000, 9000
+"""The years a date filter may name: midnight of year 1 or 9999 has no UTC moment to
+compare with in every time zone (Python's datetimes end there)."""
+
 SORTS = {"date": "Date", "amount": "Amount"}
 """What the list can be sorted by, and the words for it."""
 
@@ -116,16 +120,19 @@ def read_filters(query: dict[str, str] | Any) -> tuple[Filters, list[Problem]]:
         if value is None:
             return None
         try:
-            return date.fromisoformat(value)
+            found = date.fromisoformat(value)
         except ValueError:
+            found = None
+        if found is None or not FIRST_YEAR <= found.year <= LAST_YEAR:
             problems.append(
                 Problem(
                     name,
-                    f"{FIELD_TITLES[name]}: {value!r} is not a date; write it as "
-                    "year-month-day, e.g. 2026-03-31.",
+                    f"{FIELD_TITLES[name]}: {value!r} is not a date between the years "
+                    f"{FIRST_YEAR} and {LAST_YEAR}; write it as year-month-day, e.g. 2026-03-31.",
                 )
             )
             return None
+        return found
 
     def amount(name: str) -> Decimal | None:
         value = text(name)
