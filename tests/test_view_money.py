@@ -380,3 +380,14 @@ def test_without_a_balance_after_each_transaction_the_chart_draws_the_snapshots_
         if t.balance_after is not None
     }
     assert f'data-points="{len(days) + drawn}"' in chart
+
+
+def test_an_empty_store_says_what_would_fill_the_page(tmp_path: Path) -> None:
+    store = Store(sqlite_url(tmp_path / "portal.db"))
+    try:
+        page = money_page(store)
+    finally:
+        store.close()
+    assert "No bank or card accounts yet: connect your bank with" in page
+    assert "No balances yet" in page and "No transactions yet" in page
+    assert "No transactions match" in page and 'data-points="' not in page
