@@ -27,7 +27,7 @@ from portal.record.types import UTCDateTime
 from portal.store import Store
 from portal.view import transactions
 from portal.view.charts import Series
-from portal.view.transactions import local_midnight
+from portal.view.transactions import here, local_midnight
 
 MOST_POINTS = 1000
 """The most points one account's line has: a day each, or every few days for a long history."""
@@ -82,8 +82,8 @@ def _stated_after_transactions(
     if first is None:
         return None
     last = db.execute(ends_of.order_by(t.c.booked_at.desc())).scalar_one()
-    start = first.astimezone().date()
-    length = (last.astimezone().date() - start).days + 1
+    start = here(first).date()
+    length = (here(last).date() - start).days + 1
     step = max(1, -(-length // MOST_POINTS))
     ends = [
         local_midnight(start + timedelta(days=day + step))
@@ -105,7 +105,7 @@ def _stated_after_transactions(
         .order_by(t.c.booked_at)
     )
     rows = list(db.execute(query))
-    points = [(at.astimezone(), amount) for at, amount, _ in rows]
+    points = [(here(at), amount) for at, amount, _ in rows]
     return rows[0][2], points, step
 
 
@@ -130,6 +130,6 @@ def _snapshots(db: Any, account: str) -> list[tuple[str, list[tuple[datetime, De
             .order_by(b.c.as_of)
         )
         rows = list(db.execute(query))
-        points = [(at.astimezone(), amount) for at, amount, _ in rows]
+        points = [(here(at), amount) for at, amount, _ in rows]
         found.append((currency, points, rows[0][2]))
     return found

@@ -29,7 +29,7 @@ from portal.record.vocab import State
 from portal.store import Store
 from portal.view import balance_history, transactions
 from portal.view.charts import Series
-from portal.view.transactions import local_midnight
+from portal.view.transactions import here, local_midnight
 
 if TYPE_CHECKING:
     from portal.view.catalogue import Visit
@@ -121,7 +121,7 @@ def accounts(store: Store) -> list[AccountNow]:
 def month_starts(first: datetime, last: datetime) -> list[tuple[str, datetime]]:
     """Each of the person's months from ``first``'s to ``last``'s, with the moment it
     starts (aware), oldest first."""
-    here_first, here_last = first.astimezone(), last.astimezone()
+    here_first, here_last = here(first), here(last)
     year, month = here_first.year, here_first.month
     found = []
     while (year, month) <= (here_last.year, here_last.month):
@@ -190,8 +190,8 @@ def _currencies(db: Any, t: Table) -> list[str]:
 
 
 def _next_month(start: datetime) -> date:
-    here = start.astimezone()
-    return date(here.year + 1, 1, 1) if here.month == 12 else date(here.year, here.month + 1, 1)
+    there = here(start)
+    return date(there.year + 1, 1, 1) if there.month == 12 else date(there.year, there.month + 1, 1)
 
 
 def exact(total: float, currency: str) -> Decimal:

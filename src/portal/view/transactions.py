@@ -183,9 +183,15 @@ def read_filters(query: dict[str, str] | Any) -> tuple[Filters, list[Problem]]:
     return filters, problems
 
 
+def here(moment: datetime) -> datetime:
+    """``moment`` (aware) in the person's time zone: this machine's, as
+    ``overview.local_time`` shows moments. The Money page's days and months all come from
+    here and ``local_midnight``, so a configurable zone changes these two functions only."""
+    return moment.astimezone()
+
+
 def local_midnight(day: date) -> datetime:
-    """The moment ``day`` starts where the person is (this machine's time zone, as
-    ``overview.local_time`` shows moments), aware."""
+    """The moment ``day`` starts where the person is (see ``here``), aware."""
     return datetime.combine(day, time()).astimezone()
 
 
