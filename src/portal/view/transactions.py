@@ -14,6 +14,7 @@ they are, converted to the UTC text the store keeps, which compares in order.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -81,7 +82,7 @@ class Filters:
     """The smallest amount to include, signed as the list shows it (money out is negative)."""
     high: Decimal | None = None
     counterparty: str | None = None
-    """Exactly who was paid or paid, as the list shows it."""
+    """Exactly who paid or was paid, as the list names them."""
     text: str | None = None
     """Words to find in the description, the counterparty, the merchant or the reference."""
     sort: str = "date"
@@ -106,13 +107,13 @@ class Filters:
         return "?" + urlencode({k: v for k, v in pairs.items() if v not in (None, "")})
 
 
-def read_filters(query: dict[str, str] | Any) -> tuple[Filters, list[Problem]]:
+def read_filters(query: Mapping[str, str]) -> tuple[Filters, list[Problem]]:
     """The filters in ``query`` (the address's parameters), and a ``Problem`` for each one
     that could not be read (that filter is then left out)."""
     problems: list[Problem] = []
 
     def text(name: str) -> str | None:
-        value = str(query.get(name, "")).strip()
+        value = query.get(name, "").strip()
         return value or None
 
     def day(name: str) -> date | None:
