@@ -9,7 +9,7 @@ No ``from __future__ import annotations`` here: SQLModel needs the real annotati
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Text
+from sqlalchemy import JSON, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 from portal.record.model import (
@@ -54,6 +54,16 @@ class BalanceRow(Balance, table=True):
 
 class TransactionRow(Transaction, table=True):
     __tablename__ = Transaction.category.value
+    # What the view's Money page reads without reading every transaction: the balance after
+    # the last transaction before a moment (a seek per day of the balance chart), money in
+    # and out per currency and month (an index range holding the amounts), the list sorted
+    # or bounded by amount as a number, and who was paid, as the list names them.
+    __table_args__ = (
+        Index("ix_transactions_account_booked", "account_id", "booked_at", "balance_after"),
+        Index("ix_transactions_currency_booked", "currency", "booked_at", "state", "amount"),
+        Index("ix_transactions_amount_number", text("CAST(amount AS REAL)")),
+        Index("ix_transactions_paid_to", text("coalesce(counterparty, merchant_name)")),
+    )
 
 
 class PurchaseRow(Purchase, table=True):
