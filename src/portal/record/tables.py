@@ -9,7 +9,7 @@ No ``from __future__ import annotations`` here: SQLModel needs the real annotati
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Text
+from sqlalchemy import JSON, Index, Text
 from sqlmodel import Field, SQLModel
 
 from portal.record.model import (
@@ -66,6 +66,12 @@ class BillRow(Bill, table=True):
 
 class UsageRow(Usage, table=True):
     __tablename__ = Usage.category.value
+    # The view's Energy and Phone pages read usage per account, kind and unit over time:
+    # each meter's days and each line's months are ranges of this index, and the list of
+    # meters is a walk over its distinct first three columns (portal.view.metered).
+    __table_args__ = (
+        Index("ix_usage_account_kind_unit", "account_id", "kind", "unit", "started_at"),
+    )
 
 
 class RecurringPaymentRow(RecurringPayment, table=True):

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from portal.store import Store
-from portal.view import overview, permissions
+from portal.view import energy, overview, permissions, phone
 
 Context = Callable[["Visit"], Mapping[str, Any]]
 
@@ -47,5 +47,7 @@ class Page:
 
 PAGES: tuple[Page, ...] = (
     Page("overview", "/", "Overview", overview.context),
+    Page("energy", "/energy", "Energy", energy.context),
+    Page("phone", "/phone", "Phone", phone.context),
     Page("permissions", "/permissions", "Permissions", permissions.context),
 )
