@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Table, func, select
+from werkzeug.exceptions import BadRequest
 
 from portal.record import Bill
 from portal.record.tables import BillRow
@@ -54,4 +55,8 @@ def bills(store: Store, account_ids: Sequence[str], number: int, size: int) -> B
     with store.engine.connect() as db:
         total = db.execute(select(func.count()).select_from(t).where(where)).scalar() or 0
         found = [Bill.model_validate(row._asdict()) for row in db.execute(query)]
-    return BillPage(found, total, number, size)
+    page = BillPage(found, total, number, size)
+    if number > page.pages:
+        there = "is only 1 page" if page.pages == 1 else f"are only {page.pages} pages"
+        raise BadRequest(f"there {there} of bills (page={number!r}): choose a page from 1.")
+    return page
