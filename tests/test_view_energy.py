@@ -295,7 +295,7 @@ def test_a_date_that_cannot_be_read_is_refused_naming_it(server: ViewServer) -> 
     ]:
         answer = energy(server, query)
         assert answer.status_code == 400, query
-        assert words.replace("'", "&#39;") in answer.text or words in answer.text, answer.text
+        assert words in answer.text, answer.text
         assert_guarded(answer)
 
 
