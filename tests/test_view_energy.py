@@ -124,10 +124,15 @@ def said(value: Decimal, unit: str) -> str:
     return f"{value.quantize(MILLI).normalize():,f} {unit}"
 
 
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [(date(2026, 3, 20), date(2026, 4, 10)), (date(2025, 10, 20), date(2025, 11, 2))],
+    ids=["across the spring change", "across the autumn change"],
+)
 def test_each_meter_shows_its_use_per_local_day_as_the_store_sums_it(
-    server: ViewServer, readings: list[Usage]
+    server: ViewServer, readings: list[Usage], first: date, last: date
 ) -> None:
-    answer = energy(server, "?from=2026-03-20&to=2026-04-10")
+    answer = energy(server, f"?from={first}&to={last}")
     assert answer.status_code == 200
     assert_guarded(answer)
     meters = meters_of(answer.text)
@@ -137,7 +142,7 @@ def test_each_meter_shows_its_use_per_local_day_as_the_store_sums_it(
     ]
     for heading, unit in zip(meters, ("kWh", "m3"), strict=True):
         days = by_day(readings, unit)
-        wanted = [date(2026, 3, 20) + timedelta(days=n) for n in range(22)]
+        wanted = [first + timedelta(days=n) for n in range((last - first).days + 1)]
         expected = {
             d.isoformat(): shown(sum((r.quantity for r in days[d]), Decimal(0)), unit)
             for d in wanted

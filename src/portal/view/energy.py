@@ -146,7 +146,7 @@ def energy(store: Store, asked: Mapping[str, str]) -> Energy:
         first, last = query.date_range(asked, latest, DEFAULT_DAYS)
         day = chosen_day or min(latest, last)
         days = metered.sums(
-            store, meter.account_id, meter.kind, meter.unit, first, last, form="%Y-%m-%d"
+            store, meter.account_id, meter.kind, meter.unit, first, last, form=metered.DAY
         )
         readings = metered.readings(store, meter.account_id, meter.kind, meter.unit, day)
         views.append(MeterView(meter, first, last, days, day, readings))
@@ -172,7 +172,7 @@ def _bills(store: Store, bills: Sequence[Bill], meters: Sequence[Metered]) -> li
             first = min(b.period_start for b in mine)
             last = max(b.period_end for b in mine)
             found = metered.sums(
-                store, meter.account_id, meter.kind, meter.unit, first, last, form="%Y-%m-%d"
+                store, meter.account_id, meter.kind, meter.unit, first, last, form=metered.DAY
             )
             daily[meter] = {date.fromisoformat(d.when): d for d in found}
     views = []

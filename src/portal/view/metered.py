@@ -6,16 +6,14 @@ Three choices every query here shares:
 - **Local days.** A reading belongs to the day (or month) its start falls in, in the
   person's time zone (the one ``local_time`` shows moments in): a half-hour starting at
   23:30 UTC in a London summer belongs to the next day. SQLite knows no time zones, so a
-  range of days is cut into stretches whose local midnights share one UTC offset, and each
-  stretch is grouped with its own shift (``date(started_at, '+3600 seconds')``). Only the
-  offset at midnight matters: a clock change at 01:00 moves no reading into another day.
-  A day with a clock change has as many readings as it has hours: 46 half-hours in spring,
-  50 in autumn.
+  range of days is cut into stretches of days that begin and end at one UTC offset, each
+  grouped with its own shift (``date(started_at, '+3600 seconds')``); a day whose clock
+  changes is summed over its own range. Such a day has as many readings as it has hours:
+  46 half-hours in spring, 50 in autumn. Months are few, and each is summed over its own
+  range of moments.
 - **Exact sums.** Quantities are stored as exact text today and as numbers once the store
-  keeps them numeric; ``CAST(quantity AS REAL)`` reads both. Each value is scaled to
-  millionths and rounded before it is summed, so a sum of values with at most six decimals
-  (a meter's Wh, a session's bytes as MB) is an exact integer count of millionths, turned
-  back into a Decimal here.
+  keeps them numeric; ``SUM(CAST(quantity AS REAL))`` reads both, and the sum is turned
+  back into a Decimal to the millionth, which every stored value fits.
 - **Units kept apart.** Every figure is per (account, kind, unit): kWh are never added to
   m3, nor minutes to megabytes.
 """
@@ -28,7 +26,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import REAL, Table, and_, case, cast, func, select
+from sqlalchemy import REAL, Table, case, cast, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from portal.record.tables import AccountRow, UsageRow
@@ -43,7 +41,11 @@ QualityOfReading 8 (estimated from a reference day), 9 (interpolated) and 12 (pr
 and the plain word or letter file formats use. The record keeps the provider's code in
 ``Usage.quality`` and its words in ``quality_label``, which the page shows beside it."""
 
-_MILLIONTHS = 1_000_000
+_MILLIONTH = Decimal("0.000001")
+
+
+DAY = "%Y-%m-%d"
+MONTH = "%Y-%m"
 
 
 def local_midnight(day: date) -> datetime:
@@ -62,13 +64,17 @@ def local_day(moment: datetime) -> date:
 
 @dataclass(frozen=True)
 class Stretch:
-    """Consecutive local days whose midnights share one UTC offset."""
+    """Consecutive local days that all begin and end at one UTC offset, or one day whose
+    clock changes."""
 
     start: datetime
     end: datetime
     """Exclusive: the next stretch's start."""
-    shift: str
-    """SQLite's modifier turning a UTC time of this stretch into local wall-clock time."""
+    shift: str | None
+    """SQLite's modifier turning a UTC time of these days into their local date, or None
+    for a day whose clock changes: no one shift maps all of its 23 or 25 hours onto it."""
+    day: date
+    """The stretch's first day (its only one when ``shift`` is None)."""
 
 
 def stretches(first: date, last: date) -> list[Stretch]:
@@ -76,11 +82,14 @@ def stretches(first: date, last: date) -> list[Stretch]:
     found: list[Stretch] = []
     day = first
     while day <= last:
-        offset = _offset(day)
-        end = day + timedelta(days=1)
-        while end <= last and _offset(end) == offset:
-            end += timedelta(days=1)
-        found.append(Stretch(local_midnight(day), local_midnight(end), f"{offset:+d} seconds"))
+        offset, end = _offset(day), day + timedelta(days=1)
+        if _offset(end) != offset:  # the clocks change during ``day``
+            found.append(Stretch(local_midnight(day), local_midnight(end), None, day))
+        else:
+            while end <= last and _offset(end + timedelta(days=1)) == offset:
+                end += timedelta(days=1)
+            shift = f"{offset:+d} seconds"
+            found.append(Stretch(local_midnight(day), local_midnight(end), shift, day))
         day = end
     return found
 
@@ -96,17 +105,17 @@ def _local(form: str, shift: str) -> ColumnElement[Any]:
     return func.strftime(form, func.substr(USAGE.c.started_at, 1, 19), shift)
 
 
-def _millionths(column: ColumnElement[Any]) -> ColumnElement[Any]:
-    return func.round(cast(column, REAL) * _MILLIONTHS)
-
-
 def _estimated() -> ColumnElement[Any]:
     return USAGE.c.quality.in_(ESTIMATED_QUALITIES)
 
 
-def exact(millionths: float | int | None) -> Decimal:
-    """A sum of millionths (an integer, possibly as a float) as an exact Decimal."""
-    return Decimal(int(millionths or 0)).scaleb(-6)
+def exact(value: float | int | None) -> Decimal:
+    """A sum SQLite gave as a float, as an exact Decimal to the millionth.
+
+    Every stored value has at most six decimals, so the exact sum has too; a float sum of
+    even a million of them strays from it by far less than half a millionth.
+    """
+    return Decimal(repr(float(value or 0))).quantize(_MILLIONTH)
 
 
 # -- what a meter or a line is --------------------------------------------------------------
@@ -225,60 +234,74 @@ def sums(
     store: Store, account_id: str, kind: str, unit: str, first: date, last: date, *, form: str
 ) -> list[Sum]:
     """``account_id``'s ``kind`` in ``unit`` from local day ``first`` to ``last``, summed
-    per local day (``form`` "%Y-%m-%d") or month ("%Y-%m"), oldest first."""
+    per local day (``form`` DAY) or month (MONTH), oldest first; periods with no use left out.
+
+    Days are grouped in SQL, a stretch of one offset at a time. Months are few, so each is
+    summed over its own range of the index instead: with a million rows in a year,
+    computing a month for every row costs more than the sums themselves.
+    """
     t = USAGE
-    found: dict[str, Sum] = {}
+    same = (t.c.account_id == account_id, t.c.kind == kind, t.c.unit == unit)
+    found: list[Sum] = []
     with store.engine.connect() as db:
+        if form == MONTH:
+            for month, start, end in months(first, last):
+                query = select(*_totals()).where(
+                    *same, t.c.started_at >= start, t.c.started_at < end
+                )
+                row = db.execute(query).one()
+                if row[1]:
+                    found.append(_sum(month, row))
+            return found
         for stretch in stretches(first, last):
+            during = (*same, t.c.started_at >= stretch.start, t.c.started_at < stretch.end)
+            if stretch.shift is None:
+                row = db.execute(select(*_totals()).where(*during)).one()
+                if row[1]:
+                    found.append(_sum(stretch.day.isoformat(), row))
+                continue
             when = _local(form, stretch.shift).label("when")
-            amount = _millionths(t.c.quantity)
-            roaming = t.c.roaming.is_(True)
-            query = (
-                select(
-                    when,
-                    func.sum(amount),
-                    func.count(),
-                    func.sum(case((_estimated(), amount), else_=0)),
-                    func.sum(case((_estimated(), 1), else_=0)),
-                    func.sum(case((roaming, amount), else_=0)),
-                    func.sum(case((roaming, 1), else_=0)),
-                )
-                .where(
-                    and_(
-                        t.c.account_id == account_id,
-                        t.c.kind == kind,
-                        t.c.unit == unit,
-                        t.c.started_at >= stretch.start,
-                        t.c.started_at < stretch.end,
-                    )
-                )
-                .group_by(when)
-            )
-            for row in db.execute(query):
-                _add(
-                    found,
-                    Sum(
-                        row[0], exact(row[1]), row[2], exact(row[3]), row[4], exact(row[5]), row[6]
-                    ),
-                )
-    return [found[key] for key in sorted(found)]
+            query = select(when, *_totals()).where(*during).group_by(when).order_by(when)
+            found.extend(_sum(row[0], row[1:]) for row in db.execute(query))
+    return found
 
 
-def _add(found: dict[str, Sum], one: Sum) -> None:
-    # A month spans stretches (a clock change inside it): its parts add up.
-    was = found.get(one.when)
-    if was is None:
-        found[one.when] = one
-        return
-    found[one.when] = Sum(
-        one.when,
-        was.total + one.total,
-        was.readings + one.readings,
-        was.estimated + one.estimated,
-        was.estimated_readings + one.estimated_readings,
-        was.roaming + one.roaming,
-        was.roaming_readings + one.roaming_readings,
+def _totals() -> list[ColumnElement[Any]]:
+    # Total, count, estimated total and count, roaming total and count.
+    t = USAGE
+    amount = cast(t.c.quantity, REAL)
+    roaming = t.c.roaming.is_(True)
+    return [
+        func.sum(amount),
+        func.count(),
+        func.sum(case((_estimated(), amount))),
+        func.sum(case((_estimated(), 1))),
+        func.sum(case((roaming, amount))),
+        func.sum(case((roaming, 1))),
+    ]
+
+
+def _sum(when: str, row: Sequence[Any]) -> Sum:
+    return Sum(
+        when,
+        exact(row[0]),
+        row[1],
+        exact(row[2]),
+        int(row[3] or 0),
+        exact(row[4]),
+        int(row[5] or 0),
     )
+
+
+def months(first: date, last: date) -> Iterator[tuple[str, datetime, datetime]]:
+    """Each local month from day ``first`` to ``last`` ("2026-04"), with the moments (UTC) it
+    begins and ends within them."""
+    month = date(first.year, first.month, 1)
+    while month <= last:
+        following = (month + timedelta(days=32)).replace(day=1)
+        start, end = max(month, first), min(following, last + timedelta(days=1))
+        yield month.strftime("%Y-%m"), local_midnight(start), local_midnight(end)
+        month = following
 
 
 @dataclass(frozen=True)
@@ -295,54 +318,35 @@ class Roaming:
     currency: str | None
 
 
-def roaming(
-    store: Store, account_id: str, kinds: Sequence[str], first: date, last: date
-) -> list[Roaming]:
-    """``account_id``'s usage while roaming from local day ``first`` to ``last``, per local
-    month, country, kind and unit, with what it was charged (per currency)."""
+def roaming(store: Store, use: Metered, first: date, last: date) -> list[Roaming]:
+    """``use`` (one account's kind in one unit) while roaming from local day ``first`` to
+    ``last``, per local month and country, with what it was charged (per currency).
+
+    One kind and unit at a time, so each month is a range of the index."""
     t = USAGE
-    found: dict[tuple[str, str | None, str, str, str | None], Roaming] = {}
+    found = []
     with store.engine.connect() as db:
-        for stretch in stretches(first, last):
-            month = _local("%Y-%m", stretch.shift).label("month")
+        for month, start, end in months(first, last):
             query = (
-                select(
-                    month,
-                    t.c.country,
-                    t.c.kind,
-                    t.c.unit,
-                    t.c.currency,
-                    func.count(),
-                    func.sum(_millionths(t.c.quantity)),
-                    func.sum(_millionths(t.c.charge)),
-                )
+                select(t.c.country, t.c.kind, t.c.unit, t.c.currency, func.count())
+                .add_columns(func.sum(cast(t.c.quantity, REAL)), func.sum(cast(t.c.charge, REAL)))
                 .where(
-                    t.c.account_id == account_id,
-                    t.c.kind.in_(kinds),
+                    t.c.account_id == use.account_id,
+                    t.c.kind == use.kind,
+                    t.c.unit == use.unit,
                     t.c.roaming.is_(True),
-                    t.c.started_at >= stretch.start,
-                    t.c.started_at < stretch.end,
+                    t.c.started_at >= start,
+                    t.c.started_at < end,
                 )
-                .group_by(month, t.c.country, t.c.kind, t.c.unit, t.c.currency)
+                .group_by(t.c.country, t.c.kind, t.c.unit, t.c.currency)
+                .order_by(t.c.country, t.c.kind, t.c.unit, t.c.currency)
             )
-            for when, country, kind, unit, currency, uses, total, charge in db.execute(query):
-                key = (when, country, kind, unit, currency)
-                was = found.get(key)
-                one = Roaming(
-                    when, country, kind, unit, uses, exact(total),
-                    None if charge is None else exact(charge), currency,
-                )  # fmt: skip
-                if was is not None:
-                    one = Roaming(
-                        when, country, kind, unit, was.uses + uses, was.total + one.total,
-                        _plus(was.charge, one.charge), currency,
-                    )  # fmt: skip
-                found[key] = one
-    return [found[key] for key in sorted(found, key=lambda k: tuple(str(p) for p in k))]
-
-
-def _plus(a: Decimal | None, b: Decimal | None) -> Decimal | None:
-    return None if a is None and b is None else (a or Decimal(0)) + (b or Decimal(0))
+            for country, kind, unit, currency, uses, total, charge in db.execute(query):
+                paid = None if charge is None else exact(charge)
+                found.append(
+                    Roaming(month, country, kind, unit, uses, exact(total), paid, currency)
+                )
+    return found
 
 
 @dataclass(frozen=True)

@@ -154,7 +154,7 @@ def phone(store: Store, asked: Mapping[str, str]) -> Phone:
     for meter in found:
         assert first is not None and last is not None
         months = metered.sums(
-            store, meter.account_id, meter.kind, meter.unit, first, last, form="%Y-%m"
+            store, meter.account_id, meter.kind, meter.unit, first, last, form=metered.MONTH
         )
         largest = max((m.total for m in months), default=Decimal(0))
         use = Use(meter, months, shown_as(meter.unit, largest))
@@ -187,7 +187,8 @@ def _twelve_months(latest: date) -> int:
 
 def _roaming(store: Store, line: Line, first: date, last: date) -> list[RoamingRow]:
     rows = []
-    for found in metered.roaming(store, line.account_id, KINDS, first, last):
+    found_all = [r for use in line.uses for r in metered.roaming(store, use.metered, first, last)]
+    for found in sorted(found_all, key=lambda r: (r.month, r.country or "", KINDS.index(r.kind))):
         # Each row in its own measure: a few megabytes abroad read badly as 0.03 GB.
         how = shown_as(found.unit, found.total)
         title = KIND_TITLES.get(found.kind, found.kind)
