@@ -154,13 +154,21 @@ def metered(store: Store, kinds: Sequence[str]) -> list[Metered]:
                 .order_by(t.c.started_at.desc())
                 .limit(1)
             ).one()
+            # Its name from its latest use at home: a telco's label for a use abroad names
+            # the roaming zone too ("Call, roaming: Europe"), which says nothing of the rest.
+            named = db.execute(
+                select(t.c.kind_label)
+                .where(*same, t.c.roaming.is_not(True))
+                .order_by(t.c.started_at.desc())
+                .limit(1)
+            ).scalar()
             found.append(
                 Metered(
                     provider=latest.provider,
                     account_id=account_id,
                     account_name=_account_name(db, account_id),
                     kind=kind,
-                    kind_label=_kind_label(kind, latest.kind_label),
+                    kind_label=named or latest.kind_label or kind,
                     unit=unit,
                     meter_id=latest.meter_id,
                     first=_moment(first),
@@ -200,12 +208,6 @@ def _groups(db: Any) -> Iterator[tuple[str, str, str]]:
 def _account_name(db: Any, account_id: str) -> str:
     name = db.execute(select(ACCOUNTS.c.name).where(ACCOUNTS.c.id == account_id)).scalar()
     return str(name) if name else "An account the store does not hold"
-
-
-def _kind_label(kind: str, label: str) -> str:
-    # A telco's label can name the roaming zone of its latest call ("Call, roaming: Europe");
-    # the group is every call, so its name is the label's first part.
-    return label.split(",")[0] if label else kind
 
 
 def _moment(value: Any) -> datetime:
