@@ -85,20 +85,18 @@ class MeterView:
         return [local_time(r.started_at, form) for r in self.readings]
 
     @property
-    def clock_change(self) -> bool:
-        """Whether the clocks changed on ``day`` (it has 23 or 25 hours)."""
-        length = metered.local_midnight(self.day + timedelta(days=1)) - metered.local_midnight(
-            self.day
-        )
-        return length != timedelta(days=1)
-
-    @property
     def hours(self) -> int:
-        """How many hours ``day`` has where the person is."""
+        """How many hours ``day`` has where the person is: 24, or 23 or 25 when the clocks
+        change."""
         length = metered.local_midnight(self.day + timedelta(days=1)) - metered.local_midnight(
             self.day
         )
         return round(length.total_seconds() / 3600)
+
+    @property
+    def clock_change(self) -> bool:
+        """Whether the clocks changed on ``day``."""
+        return self.hours != 24
 
 
 @dataclass(frozen=True)
@@ -136,7 +134,9 @@ class Energy:
 
 
 def energy(store: Store, asked: Mapping[str, str]) -> Energy:
-    """The Energy page of ``store`` for ``query`` (``from``, ``to``, ``day``, ``page``)."""
+    """The Energy page of ``store`` for the query ``asked`` (``from``, ``to``, ``day``,
+    ``page``): the range and the day apply to every meter, each defaulting to its own latest
+    day with readings."""
     found = metered.metered(store, KINDS)
     chosen_day = query.date_parameter(asked, "day", "The day to show each reading of")
     number = query.page_number(asked)
