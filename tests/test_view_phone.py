@@ -109,9 +109,9 @@ def month_of(use: Usage) -> str:
 # How each kind is shown: calls stored in seconds as minutes, data in MB as GB (every month of
 # the demo's mobile data passes a gigabyte), messages as they are.
 SHOWN = {
-    "call": ("Calls", "minutes", Decimal(60), Decimal("0.1")),
-    "message": ("Messages", "messages", Decimal(1), Decimal(1)),
-    "data": ("Mobile data", "GB", Decimal(1000), Decimal("0.01")),
+    "call": ("Calls", "minutes", "min", Decimal(60), Decimal("0.1")),
+    "message": ("Messages", "messages", "msg", Decimal(1), Decimal(1)),
+    "data": ("Mobile data", "GB", "GB", Decimal(1000), Decimal("0.01")),
 }
 
 
@@ -130,7 +130,7 @@ def test_each_lines_calls_messages_and_data_per_month_with_roaming_beside(
         kinds = sorted({u.kind for u in usage if u.account_id == account}, key=list(SHOWN).index)
         assert list(charts) == [SHOWN[kind][0] for kind in kinds]
         for kind in kinds:
-            title, unit, divisor, step = SHOWN[kind]
+            title, unit, short, divisor, step = SHOWN[kind]
             home: dict[str, Decimal] = defaultdict(Decimal)
             abroad: dict[str, Decimal] = defaultdict(Decimal)
             for u in usage:
@@ -141,11 +141,11 @@ def test_each_lines_calls_messages_and_data_per_month_with_roaming_beside(
             chart = charts[title]
             assert chart.title.endswith(f"({unit})")
             assert chart.values(0) == {
-                month: f"{(value / divisor).quantize(step):,} {unit}"
+                month: f"{(value / divisor).quantize(step):,} {short}"
                 for month, value in home.items()
             }
             assert chart.values(1) == {
-                month: f"{(value / divisor).quantize(step):,} {unit}"
+                month: f"{(value / divisor).quantize(step):,} {short}"
                 for month, value in abroad.items()
             }
             assert chart.points == len(home) + len(abroad)

@@ -38,6 +38,14 @@ class Shown:
     unit: str
     divisor: Decimal
     step: Decimal
+    short: str = ""
+    """The unit on a chart's axis, where a long word would not fit ("min"); the chart's
+    title names the unit in full."""
+
+    @property
+    def on_chart(self) -> str:
+        """The unit as a chart's axis and marks write it."""
+        return self.short or self.unit
 
     def of(self, value: Decimal) -> Decimal:
         """``value`` (in the stored unit) as shown."""
@@ -47,11 +55,11 @@ class Shown:
 def shown_as(unit: str, largest: Decimal) -> Shown:
     """How to show quantities in ``unit`` whose largest month is ``largest``."""
     if unit == "second":
-        return Shown("minutes", Decimal(60), Decimal("0.1"))
+        return Shown("minutes", Decimal(60), Decimal("0.1"), "min")
     if unit == "minute":
-        return Shown("minutes", Decimal(1), Decimal("0.1"))
+        return Shown("minutes", Decimal(1), Decimal("0.1"), "min")
     if unit == "message":
-        return Shown("messages", Decimal(1), Decimal(1))
+        return Shown("messages", Decimal(1), Decimal(1), "msg")
     if unit == "MB" and largest >= 1000:
         return Shown("GB", Decimal(1000), Decimal("0.01"))
     if unit == "MB":
