@@ -102,8 +102,8 @@ def lines_of(page: str) -> dict[str, str]:
     return {re.search(r"<h2[^>]*>(.*?)</h2>", s).group(1): s for s in sections}  # type: ignore[union-attr]
 
 
-def month_of(use: Usage) -> str:
-    return use.started_at.astimezone(LONDON).strftime("%b %Y")
+def month_of(use: Usage, zone: ZoneInfo = LONDON) -> str:
+    return use.started_at.astimezone(zone).strftime("%b %Y")
 
 
 # How each kind is shown: calls stored in seconds as minutes, data in MB as GB (every month of
@@ -125,32 +125,55 @@ def test_each_lines_calls_messages_and_data_per_month_with_roaming_beside(
     used = {u.account_id for u in usage}
     assert sorted(lines) == sorted(names[account] for account in used) and len(lines) == 2
     for account in used:
-        section = lines[names[account]]
-        charts = {chart.title.split(" per month")[0]: chart for chart in charts_in(section)}
-        kinds = sorted({u.kind for u in usage if u.account_id == account}, key=list(SHOWN).index)
-        assert list(charts) == [SHOWN[kind][0] for kind in kinds]
-        for kind in kinds:
-            title, unit, short, divisor, step = SHOWN[kind]
-            home: dict[str, Decimal] = defaultdict(Decimal)
-            abroad: dict[str, Decimal] = defaultdict(Decimal)
-            for u in usage:
-                if u.account_id == account and u.kind == kind:
-                    home[month_of(u)] += 0 if u.roaming else u.quantity
-                    if u.roaming:
-                        abroad[month_of(u)] += u.quantity
-            chart = charts[title]
-            assert chart.title.endswith(f"({unit})")
-            assert chart.values(0) == {
-                month: f"{(value / divisor).quantize(step):,} {short}"
-                for month, value in home.items()
-            }
-            assert chart.values(1) == {
-                month: f"{(value / divisor).quantize(step):,} {short}"
-                for month, value in abroad.items()
-            }
-            assert chart.points == len(home) + len(abroad)
-            count = sum(1 for u in usage if u.account_id == account and u.kind == kind)
-            assert f"{title}: <strong>{count}</strong>" in section
+        assert_months(lines[names[account]], [u for u in usage if u.account_id == account])
+
+
+def test_months_are_the_persons_own(
+    server: ViewServer, usage: list[Usage], names: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    there = ZoneInfo(
+        "Pacific/Kiritimati"
+    )  # UTC+14: a call after 10:00 UTC on the 31st is in the next month
+    moved = [u for u in usage if month_of(u, there) != month_of(u)]
+    assert moved
+    monkeypatch.setenv("TZ", "Pacific/Kiritimati")
+    time.tzset()
+    try:
+        lines = lines_of(phone(server).text)
+    finally:
+        monkeypatch.setenv("TZ", "Europe/London")
+        time.tzset()
+    for account in {u.account_id for u in usage}:
+        mine = [u for u in usage if u.account_id == account]
+        assert_months(lines[names[account]], mine, there)
+
+
+def assert_months(section: str, usage: list[Usage], zone: ZoneInfo = LONDON) -> None:
+    """``section`` charts ``usage`` (one line's) per month in ``zone``, at home and abroad."""
+    charts = {chart.title.split(" per month")[0]: chart for chart in charts_in(section)}
+    kinds = sorted({u.kind for u in usage}, key=list(SHOWN).index)
+    assert list(charts) == [SHOWN[kind][0] for kind in kinds]
+    for kind in kinds:
+        title, unit, short, divisor, step = SHOWN[kind]
+        home: dict[str, Decimal] = defaultdict(Decimal)
+        abroad: dict[str, Decimal] = defaultdict(Decimal)
+        for u in usage:
+            if u.kind == kind:
+                home[month_of(u, zone)] += 0 if u.roaming else u.quantity
+                if u.roaming:
+                    abroad[month_of(u, zone)] += u.quantity
+        chart = charts[title]
+        assert chart.title.endswith(f"({unit})")
+        assert chart.values(0) == {
+            month: f"{(value / divisor).quantize(step):,} {short}" for month, value in home.items()
+        }
+        assert chart.values(1) == {
+            month: f"{(value / divisor).quantize(step):,} {short}"
+            for month, value in abroad.items()
+        }
+        assert chart.points == len(home) + len(abroad)
+        count = sum(1 for u in usage if u.kind == kind)
+        assert f"{title}: <strong>{count}</strong>" in section
 
 
 def test_roaming_is_listed_by_country_and_month_with_its_charges(
