@@ -12,8 +12,8 @@ Three choices every query here shares:
   46 half-hours in spring, 50 in autumn. Months are few, and each is summed over its own
   range of moments.
 - **Exact sums.** Quantities are stored as exact text today and as numbers once the store
-  keeps them numeric; ``SUM(CAST(quantity AS REAL))`` reads both, and the sum is turned
-  back into a Decimal to the millionth, which every stored value fits.
+  keeps them numeric; ``SUM(CAST(quantity AS DOUBLE))`` (REAL affinity) reads both, and the
+  sum is turned back into a Decimal to the millionth, which every stored value fits.
 - **Units kept apart.** Every figure is per (account, kind, unit): kWh are never added to
   m3, nor minutes to megabytes.
 """
@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import REAL, Table, case, cast, func, select
+from sqlalchemy import Double, Table, case, cast, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from portal.record.tables import AccountRow, UsageRow
@@ -42,6 +42,9 @@ and the plain word or letter file formats use. The record keeps the provider's c
 ``Usage.quality`` and its words in ``quality_label``, which the page shows beside it."""
 
 _MILLIONTH = Decimal("0.000001")
+_NUMBER: Double[float] = Double()
+"""What quantities are summed as: REAL on SQLite, DOUBLE PRECISION (not PostgreSQL's
+four-byte REAL, which keeps only six digits) elsewhere."""
 
 
 DAY = "%Y-%m-%d"
@@ -271,7 +274,7 @@ def sums(
 def _totals() -> list[ColumnElement[Any]]:
     # Total, count, estimated total and count, roaming total and count.
     t = USAGE
-    amount = cast(t.c.quantity, REAL)
+    amount = cast(t.c.quantity, _NUMBER)
     roaming = t.c.roaming.is_(True)
     return [
         func.sum(amount),
@@ -331,7 +334,9 @@ def roaming(store: Store, use: Metered, first: date, last: date) -> list[Roaming
         for month, start, end in months(first, last):
             query = (
                 select(t.c.country, t.c.kind, t.c.unit, t.c.currency, func.count())
-                .add_columns(func.sum(cast(t.c.quantity, REAL)), func.sum(cast(t.c.charge, REAL)))
+                .add_columns(
+                    func.sum(cast(t.c.quantity, _NUMBER)), func.sum(cast(t.c.charge, _NUMBER))
+                )
                 .where(
                     t.c.account_id == use.account_id,
                     t.c.kind == use.kind,
