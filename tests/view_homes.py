@@ -5,8 +5,11 @@ socket, the real OAuth flow, a real SQLite file), with a second provider whose p
 what the test looks for (hostile text, a failed sync, a consent awaiting approval).
 """
 
+import html
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -25,11 +28,17 @@ from portal_bank.sandbox import BankSandbox
 
 
 def synced_home(
-    root: Path, name: str, plugin: str, sandbox: Callable[[], Sandbox] | None = None
+    root: Path,
+    name: str,
+    plugin: str,
+    own: Callable[[], Sandbox] | None = None,
+    *,
+    base: str = "bank",
+    sandbox: Callable[[], Sandbox] = BankSandbox,
 ) -> tuple[Path, dict[str, SyncResult]]:
-    """``root/home`` with "bank" and the provider ``name`` (``plugin``'s source) connected to
-    one Demo Bank sandbox (``name`` to a ``sandbox()`` of its own if given) and synced once;
-    the home and each provider's sync result."""
+    """``root/home`` with ``base`` ("bank") connected to a ``sandbox`` (the Demo Bank's) and
+    the provider ``name`` (``plugin``'s source) to the same sandbox, or to an ``own()`` one
+    if given; both synced once. The home and each provider's sync result."""
     plugins = root / "plugins"
     plugins.mkdir()
     (plugins / f"{name}.py").write_text(plugin, encoding="utf-8")
@@ -38,14 +47,14 @@ def synced_home(
     vault = Vault(FileStorage(home / "vault.bin", key_file=home / "vault.key"), home / "vault.lock")
     retries = RetryPolicy(initial_wait=0.01, max_wait=0.1)
     with (
-        BankSandbox() as bank,
-        sandbox() if sandbox else nullcontext(bank) as own,
+        sandbox() as served,
+        own() if own else nullcontext(served) as planted,
         Portal.open(home=home, vault=vault, plugins_dir=plugins, retry_policy=retries) as portal,
     ):
-        for provider, served in (("bank", bank), (name, own)):
-            endpoints = sandbox_endpoints(served)
+        for provider, where in ((base, served), (name, planted)):
+            endpoints = sandbox_endpoints(where)
             portal.connect(provider, browser=auto_approve_browser, endpoints=endpoints, timeout=10)
-        results = {result.provider: result for result in portal.sync(["bank", name])}
+        results = {result.provider: result for result in portal.sync([base, name])}
     return home, results
 
 
@@ -74,3 +83,39 @@ def assert_guarded(answer: httpx.Response) -> None:
     """``answer`` carries every security header of the view (CSP, no sniffing, no framing)."""
     for name, value in SECURITY_HEADERS.items():
         assert answer.headers.get(name) == value, (name, answer.status_code)
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart of a page as the browser gets it: its title, how many values it says it
+    draws (``data-points``), and each mark's series number and hover text."""
+
+    title: str
+    points: int
+    marks: list[tuple[int, str]]
+
+    def values(self, series: int) -> dict[str, str]:
+        """The marks of one series: each x label to its value as shown ("11.276 kWh")."""
+        found = {}
+        for number, text in self.marks:
+            if number == series:
+                _, _, rest = text.partition(", ")
+                x, _, value = rest.rpartition(": ")
+                found[x] = value
+        return found
+
+
+def charts_in(page: str) -> list[Chart]:
+    """Every chart of ``page`` in order."""
+    found = []
+    for svg in re.findall(r"<svg class=\"chart\".*?</svg>", page, re.S):
+        points = int(re.search(r'data-points="(\d+)"', svg).group(1))  # type: ignore[union-attr]
+        title = html.unescape(re.search(r'<title id="[^"]+">(.*?)</title>', svg).group(1))  # type: ignore[union-attr]
+        marks = [
+            (int(n), html.unescape(text))
+            for n, text in re.findall(
+                r'<(?:rect|circle) class="(?:bar|point) s(\d+)"[^>]*><title>(.*?)</title>', svg
+            )
+        ]
+        found.append(Chart(title, points, marks))
+    return found

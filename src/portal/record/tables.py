@@ -76,6 +76,23 @@ class BillRow(Bill, table=True):
 
 class UsageRow(Usage, table=True):
     __tablename__ = Usage.category.value
+    # The view's Energy and Phone pages read usage per account, kind and unit over time:
+    # each meter's days and each line's months are ranges of this index, which also holds
+    # what they sum (quantity, quality, roaming) so a million readings are summed without
+    # reading a row; the list of meters is a walk over its first three columns
+    # (portal.view.metered).
+    __table_args__ = (
+        Index(
+            "ix_usage_account_kind_unit",
+            "account_id",
+            "kind",
+            "unit",
+            "started_at",
+            "quantity",
+            "quality",
+            "roaming",
+        ),
+    )
 
 
 class RecurringPaymentRow(RecurringPayment, table=True):

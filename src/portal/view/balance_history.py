@@ -27,7 +27,7 @@ from portal.record.types import UTCDateTime
 from portal.store import Store
 from portal.view import transactions
 from portal.view.charts import Series
-from portal.view.transactions import here, local_midnight
+from portal.view.zone import here, local_midnight
 
 MOST_POINTS = 1000
 """The most points one account's line has: a day each, or every few days for a long history."""

@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from portal.store import Store
-from portal.view import about, datause, money, overview, permissions, shopping
+from portal.view import about, datause, energy, money, overview, permissions, phone, shopping
 
 Context = Callable[["Visit"], Mapping[str, Any]]
 
@@ -51,6 +51,8 @@ class Page:
 PAGES: tuple[Page, ...] = (
     Page("overview", "/", "Overview", overview.context),
     Page("money", "/money", "Money", money.context),
+    Page("energy", "/energy", "Energy", energy.context),
+    Page("phone", "/phone", "Phone", phone.context),
     Page("shopping", "/shopping", "Shopping", shopping.context),
     Page("about", "/about", "About me", about.context),
     Page("datause", "/data-use", "What they do with my data", datause.context),

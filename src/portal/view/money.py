@@ -29,7 +29,7 @@ from portal.record.vocab import State
 from portal.store import Store
 from portal.view import balance_history, transactions
 from portal.view.charts import Series
-from portal.view.transactions import here, local_midnight
+from portal.view.zone import here, local_midnight
 
 if TYPE_CHECKING:
     from portal.view.catalogue import Visit
@@ -211,11 +211,6 @@ def account_names(held: list[AccountNow]) -> dict[str, str]:
 
 def context(visit: Visit) -> dict[str, Any]:
     """The Money page's template context (days and months in the person's zone)."""
-    with transactions.in_zone(visit.zone):
-        return _context(visit)
-
-
-def _context(visit: Visit) -> dict[str, Any]:
     filters, problems = transactions.read_filters(visit.query)
     held = accounts(visit.store)
     names = account_names(held)

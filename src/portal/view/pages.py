@@ -29,6 +29,7 @@ from portal.store import Store
 from portal.view import charts, formats, overview
 from portal.view.catalogue import PAGES, Page, Visit
 from portal.view.guard import refused
+from portal.view.zone import in_zone
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -119,7 +120,8 @@ class Pages:
     def _show(self, page: Page, request: Request, arguments: Mapping[str, Any]) -> Response:
         now = self._now()
         query = {key: request.args[key] for key in request.args}
-        context = page.context(Visit(self.store, now, query, arguments, self.zone))
+        with in_zone(self.zone):  # the page's days and months are the person's
+            context = page.context(Visit(self.store, now, query, arguments, self.zone))
         html = self.render(page, now, context)
         return Response(html, content_type="text/html; charset=utf-8")
 

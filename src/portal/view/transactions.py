@@ -14,23 +14,20 @@ they are, converted to the UTC text the store keeps, which compares in order.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import REAL, ColumnElement, Table, cast, func, or_, select
 
-from portal import localtime
 from portal.record import Transaction
 from portal.record.tables import TABLES
 from portal.record.vocab import State
 from portal.store import Store
+from portal.view.zone import local_midnight
 
 PAGE_SIZE = 50
 """Transactions shown on one page of the list."""
@@ -186,31 +183,6 @@ def read_filters(query: Mapping[str, str]) -> tuple[Filters, list[Problem]]:
         page=page,
     )
     return filters, problems
-
-
-_ZONE: ContextVar[ZoneInfo | None] = ContextVar("portal_view_money_zone", default=None)
-
-
-@contextmanager
-def in_zone(zone: ZoneInfo | None) -> Iterator[None]:
-    """Within it, ``here`` and ``local_midnight`` (this request's thread) use ``zone``."""
-    token = _ZONE.set(zone)
-    try:
-        yield
-    finally:
-        _ZONE.reset(token)
-
-
-def here(moment: datetime) -> datetime:
-    """``moment`` (aware) in the person's time zone (the page's, see ``in_zone``; else
-    ``localtime.zone()``). The Money page's days and months all come from here and
-    ``local_midnight``."""
-    return localtime.local(moment, _ZONE.get())
-
-
-def local_midnight(day: date) -> datetime:
-    """The moment ``day`` starts where the person is (see ``here``), aware."""
-    return datetime.combine(day, time(), tzinfo=_ZONE.get() or localtime.zone())
 
 
 def paid_to_or_from(t: Table) -> ColumnElement[Any]:
