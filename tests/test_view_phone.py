@@ -129,20 +129,13 @@ def test_each_lines_calls_messages_and_data_per_month_with_roaming_beside(
 
 
 def test_months_are_the_persons_own(
-    server: ViewServer, usage: list[Usage], names: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    store: Store, usage: list[Usage], names: dict[str, str]
 ) -> None:
-    there = ZoneInfo(
-        "Pacific/Kiritimati"
-    )  # UTC+14: a call after 10:00 UTC on the 31st is in the next month
-    moved = [u for u in usage if month_of(u, there) != month_of(u)]
+    there = ZoneInfo("Pacific/Kiritimati")  # UTC+14: a call after 10:00 UTC on the 31st
+    moved = [u for u in usage if month_of(u, there) != month_of(u)]  # is in the next month
     assert moved
-    monkeypatch.setenv("TZ", "Pacific/Kiritimati")
-    time.tzset()
-    try:
-        lines = lines_of(phone(server).text)
-    finally:
-        monkeypatch.setenv("TZ", "Europe/London")
-        time.tzset()
+    with ViewServer(store, zone=there) as far:
+        lines = lines_of(phone(far).text)
     for account in {u.account_id for u in usage}:
         mine = [u for u in usage if u.account_id == account]
         assert_months(lines[names[account]], mine, there)
