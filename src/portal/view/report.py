@@ -150,8 +150,9 @@ def write(out: Path, html: str) -> int:
     number of bytes written."""
     folder_path = out.parent
     if not folder_path.is_dir():
+        what = "is not a folder" if folder_path.exists() else "does not exist"
         raise UserError(
-            f"Cannot write the report to {out}: the folder {folder_path} does not exist.",
+            f"Cannot write the report to {out}: {folder_path} {what}.",
             hint="Create the folder first, or give --out a file in a folder that exists.",
         )
     if out.is_dir():
@@ -189,6 +190,6 @@ def write(out: Path, html: str) -> int:
 
 def _unwritable(out: Path, error: OSError) -> UserError:
     return UserError(
-        f"Cannot write the report to {out} ({error.strerror}).",
+        f"Cannot write the report to {out}: the folder cannot be written ({error.strerror}).",
         hint="Give --out a file in a folder you can write to.",
     )
