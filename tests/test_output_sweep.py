@@ -304,6 +304,7 @@ def test_every_command_shows_hostile_text_inert(
         sweep.run("status", expect=0)  # the failure's reason and the rejection reasons
         with socket.create_server(("127.0.0.1", 0)) as taken:  # the command, to its error
             sweep.run("view", "--port", str(taken.getsockname()[1]), expect=3, shows=False)
+            sweep.run("browse", "--port", str(taken.getsockname()[1]), expect=3, shows=False)
         page = overview_page(tmp_path / "home")  # ... and its page: the failure's reason
         assert_inert(page, "portal view")
         if SHOWN not in page:
