@@ -147,7 +147,9 @@ def test_it_says_where_it_wrote_and_how_big_and_only_its_owner_can_read_it(
     said = run_report(demo_home, out)
     size = out.stat().st_size
     assert str(out) in said
-    assert re.search(rf"\({size / 1000:.1f} kB\)", said), said
+    figure, unit = re.findall(r"\(([\d.]+) (bytes|kB|MB)\)", said)[0]
+    scale = {"bytes": 1, "kB": 1000, "MB": 1_000_000}[unit]
+    assert abs(float(figure) * scale - size) <= scale * 0.05, (said, size)
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     assert os.listdir(tmp_path) == ["mine.html"]  # no temporary file left behind
     assert size < 5_000_000
