@@ -12,11 +12,18 @@ from sqlmodel import SQLModel
 from portal.record import ENTITIES, Transaction
 from portal.record.tables import TABLES, RawItem
 from portal.store import Store, sqlite_url
+from portal.view import narrowed as narrowed_module
 from portal.view.narrowed import DATED_BY, narrowed
 
 
-@pytest.fixture
-def store(demo_home: Path) -> Iterator[Store]:
+@pytest.fixture(params=["inside SQLite", "through SQLAlchemy"])
+def store(
+    demo_home: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Store]:
+    """The demo store, copied inside SQLite (a SQLite file's way) or row by row through
+    SQLAlchemy (the way for any other database, e.g. PostgreSQL)."""
+    if request.param == "through SQLAlchemy":
+        monkeypatch.setattr(narrowed_module, "_sqlite_file", lambda store: None)
     store = Store(sqlite_url(demo_home / "portal.db"), read_only=True)
     yield store
     store.close()

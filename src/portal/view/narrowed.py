@@ -19,13 +19,14 @@ What is kept:
 from __future__ import annotations
 
 import tempfile
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, insert, inspect, or_, select
+from sqlalchemy import MetaData, Select, Table, insert, inspect, or_, select
 from sqlmodel import SQLModel
 
 from portal.record.model import (
@@ -96,23 +97,69 @@ def narrowed(
 def _copy(
     source: Store, target: Store, providers: frozenset[str] | None, since: date | None
 ) -> None:
-    dated = {TABLES[entity].__tablename__: column for entity, column in DATED_BY.items()}
-    present = set(inspect(source.engine).get_table_names())
+    file = _sqlite_file(source)
+    if file is not None and target.engine.dialect.name == "sqlite":
+        _copy_within_sqlite(source, file, target, providers, since)
+        return
     with source.engine.connect() as reading, target.engine.begin() as writing:
-        for table in SQLModel.metadata.sorted_tables:
-            if table.name == RawItem.__tablename__ or table.name not in present:
-                continue
-            columns = {c["name"] for c in inspect(source.engine).get_columns(table.name)}
-            query = select(*(c for c in table.columns if c.name in columns))
-            if providers is not None and "provider" in columns:
-                query = query.where(table.c.provider.in_(sorted(providers)))
-            column = dated.get(table.name)
-            if since is not None and column is not None and column in columns:
-                moment = table.c[column]
-                query = query.where(or_(moment.is_(None), moment >= _bound(table, column, since)))
+        for table, query in _queries(source, providers, since):
             rows = reading.execution_options(stream_results=True, yield_per=_CHUNK).execute(query)
             for chunk in rows.partitions(_CHUNK):
                 writing.execute(insert(table), [row._asdict() for row in chunk])
+
+
+def _copy_within_sqlite(
+    source: Store, file: Path, target: Store, providers: frozenset[str] | None, since: date | None
+) -> None:
+    # SQLite copies the rows itself (INSERT ... SELECT from the store attached read-only):
+    # no row passes through Python, about ten times faster than the general path.
+    uri = "file:" + urllib.parse.quote(str(file.resolve())) + "?mode=ro"
+    with target.engine.connect() as db:
+        db.exec_driver_sql("ATTACH DATABASE ? AS source", (uri,))
+        try:
+            for table, query in _queries(source, providers, since, schema="source"):
+                names = [column.name for column in query.selected_columns]
+                db.execute(insert(table).from_select(names, query))
+            db.commit()
+        finally:
+            db.rollback()  # nothing to undo once committed; SQLite detaches outside one
+            db.exec_driver_sql("DETACH DATABASE source")
+            db.commit()
+
+
+def _queries(
+    source: Store,
+    providers: frozenset[str] | None,
+    since: date | None,
+    schema: str | None = None,
+) -> Iterator[tuple[Table, Select[Any]]]:
+    """For each table to copy, the query reading the rows to keep from ``source`` (from its
+    tables in ``schema`` when it is attached under that name)."""
+    dated = {TABLES[entity].__tablename__: column for entity, column in DATED_BY.items()}
+    inspector = inspect(source.engine)
+    present = set(inspector.get_table_names())
+    elsewhere = MetaData()
+    for table in SQLModel.metadata.sorted_tables:
+        if table.name == RawItem.__tablename__ or table.name not in present:
+            continue
+        # A store written by an older portal may lack a newer column: read what it has.
+        columns = {c["name"] for c in inspector.get_columns(table.name)}
+        origin = table if schema is None else table.to_metadata(elsewhere, schema=schema)
+        query = select(*(c for c in origin.columns if c.name in columns))
+        if providers is not None and "provider" in columns:
+            query = query.where(origin.c.provider.in_(sorted(providers)))
+        column = dated.get(table.name)
+        if since is not None and column is not None and column in columns:
+            moment = origin.c[column]
+            query = query.where(or_(moment.is_(None), moment >= _bound(table, column, since)))
+        yield table, query
+
+
+def _sqlite_file(store: Store) -> Path | None:
+    url = store.engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database)
 
 
 def _bound(table: Table, column: str, since: date) -> Any:
