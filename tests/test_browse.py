@@ -186,3 +186,24 @@ def test_without_datasette_it_says_how_to_install_it(
     assert result.exit_code == 3, result.output
     assert "needs Datasette, which is not installed" in result.output
     assert "pip install 'portal-core[browse]'" in result.output
+
+
+def test_browse_says_so_when_datasette_dies_under_it(demo_home: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [PORTAL, "--home", str(demo_home), "browse", "--no-browser", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.strip().startswith("http://"):
+            break
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+    assert len(children) == 1, children
+    os.kill(int(children[0]), signal.SIGKILL)  # Datasette, killed from outside
+    _, errors = process.communicate(timeout=30)
+    assert process.returncode == 5, errors
+    assert "Datasette stopped by itself (exit code -9)" in errors

@@ -39,6 +39,7 @@ def browse(ctx: click.Context, port: int, no_browser: bool) -> None:
 
     from portal.auth.flows import open_browser
     from portal.browse import Datasette, free_port, require_datasette, store_file
+    from portal.errors import ConfigError
     from portal.store import Store, home_folder, store_url
 
     options = ctx.obj
@@ -63,7 +64,12 @@ def browse(ctx: click.Context, port: int, no_browser: bool) -> None:
                         "It only reads your store, and has no secret: any program on this"
                         " computer can read it while it runs. Press Ctrl-C to stop it."
                     )
-                    datasette.wait()
+                    code = datasette.wait()
+                    if code != 0:  # it ended by itself: say so, rather than end quietly
+                        raise ConfigError(
+                            f"Datasette stopped by itself (exit code {code}).",
+                            hint="Its own message is above; start portal browse again.",
+                        )
                 except KeyboardInterrupt:
                     output.echo("portal browse stopped.")
                 finally:
