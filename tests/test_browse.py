@@ -9,8 +9,10 @@ import html
 import inspect
 import os
 import re
+import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -207,3 +209,42 @@ def test_browse_says_so_when_datasette_dies_under_it(demo_home: Path) -> None:
     _, errors = process.communicate(timeout=30)
     assert process.returncode == 5, errors
     assert "Datasette stopped by itself (exit code -9)" in errors
+
+
+def test_browse_says_when_the_store_is_being_written_and_shows_it_as_before(
+    demo_home: Path, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(demo_home / "portal.db", home / "portal.db")
+    writer = sqlite3.connect(home / "portal.db")  # a sync in the middle of its work
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.execute("UPDATE transactions SET description = 'written just now'")
+    writer.commit()
+    port = free_port()
+    process = subprocess.Popen(
+        [PORTAL, "--home", str(home), "browse", "--no-browser", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout is not None
+        said = []
+        for line in process.stdout:
+            said.append(line)
+            if line.strip().startswith("http://"):
+                break
+        assert "portal is writing the store right now" in "".join(said)
+        answer = httpx.get(
+            f"http://127.0.0.1:{port}/portal/transactions.json",
+            params={"description": "written just now", "_shape": "objects"},
+            timeout=30,
+        )
+        assert answer.json()["filtered_table_rows_count"] == 0  # as it was before
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+        writer.close()

@@ -161,6 +161,17 @@ def store_file(url: str) -> Path:
     return Path(parsed.database)
 
 
+def being_written(database: Path) -> bool:
+    """Whether the SQLite file has commits not yet copied into it from its write-ahead log
+    (a sync is running, or stopped mid-way): Datasette, reading the file immutable, would
+    not see them."""
+    wal = database.with_name(database.name + "-wal")
+    try:
+        return wal.stat().st_size > 0
+    except FileNotFoundError:
+        return False
+
+
 def free_port(port: int) -> int:
     """``port`` if it is free on 127.0.0.1 (any free port for 0); a UserError if taken."""
     try:

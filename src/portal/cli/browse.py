@@ -38,7 +38,13 @@ def browse(ctx: click.Context, port: int, no_browser: bool) -> None:
     from pathlib import Path
 
     from portal.auth.flows import open_browser
-    from portal.browse import Datasette, free_port, require_datasette, store_file
+    from portal.browse import (
+        Datasette,
+        being_written,
+        free_port,
+        require_datasette,
+        store_file,
+    )
     from portal.errors import ConfigError
     from portal.store import Store, home_folder, store_url
 
@@ -48,6 +54,11 @@ def browse(ctx: click.Context, port: int, no_browser: bool) -> None:
         url = store_url(home_folder(options["home"]), options["db"])
         database = store_file(url)
         Store(url, read_only=True).close()  # a missing or damaged store is said plainly here
+        if being_written(database):
+            output.echo(
+                "Note: portal is writing the store right now (a sync?). Datasette shows it as"
+                " it was before; run portal browse again once that is done to see everything."
+            )
         with tempfile.TemporaryDirectory(prefix="portal-browse-") as folder:
             datasette = Datasette(database, free_port(port), Path(folder))
             with terminated_as_interrupted():
