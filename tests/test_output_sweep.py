@@ -306,10 +306,13 @@ def test_every_command_shows_hostile_text_inert(
         sweep.run("config", HOSTILE, "x", expect=3)  # the setting asked for, in its error
         with socket.create_server(("127.0.0.1", 0)) as taken:  # the command, to its error
             sweep.run("view", "--port", str(taken.getsockname()[1]), expect=3, shows=False)
+            sweep.run("browse", "--port", str(taken.getsockname()[1]), expect=3, shows=False)
         page = overview_page(tmp_path / "home")  # ... and its page: the failure's reason
         assert_inert(page, "portal view")
         if SHOWN not in page:
             sweep.problems.append("portal view: shows nothing hostile, neutralised")
+        sweep.run("report", "--out", str(tmp_path / f"r{TITLE}.html"), expect=0)  # its path
+        sweep.run("report", "--out", str(tmp_path / "r.html"), "--provider", HOSTILE, expect=3)
         sweep.run("documents", expect=0)  # the documents' titles
         out = str(tmp_path / f"doc{TITLE}.pdf")
         sweep.run("documents", "save", HOSTILE, "--out", out, expect=3)  # the id asked for

@@ -10,6 +10,8 @@ tells no third party what the person is looking at.
 - ``pages``: the WSGI app: routes, templates, static assets.
 - ``overview``: what the Overview page says, from the store's own queries.
 - ``server``: serving the app on 127.0.0.1 until stopped.
+- ``report``, ``sections``, ``narrowed``: the same pages as one static file
+  (``portal report``), each page a section, over a store narrowed as asked.
 """
 
 from portal.view.server import ViewServer

@@ -8,8 +8,8 @@ navigation, the static report (``portal report``) and the browser tests all read
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,6 +31,16 @@ class Visit:
     """The route's own parts (``/record/<table>/<key>``)."""
     zone: ZoneInfo | None = None
     """The person's time zone (days and months are theirs); None: ``localtime.zone()``."""
+    providers: frozenset[str] | None = None
+    """The providers the person narrowed to (``portal report --provider``), None for all.
+    The store a page reads is already narrowed (``portal.view.narrowed``): a page need not
+    filter, only say so if it likes."""
+    since: date | None = None
+    """The first day the person narrowed to (``portal report --since``), None for all time;
+    dated records before it are already left out of the store a page reads."""
+    in_report: bool = False
+    """True when the page is a section of the static report: no link, form or next page
+    can be followed there, so a list shows its whole static cut (see ``Page.report_query``)."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,12 @@ class Page:
     context: Context
     in_nav: bool = True
     """False for pages reached from others (a record), which the report also leaves out."""
+    in_report: bool = True
+    """False for a page that means nothing without a server to ask (Search): the static
+    report (``portal report``) leaves it out."""
+    report_query: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
+    """The query the report renders the page with: its static cut of a list that the view
+    filters and pages through (e.g. ``{"per_page": "500"}``); empty, the page's defaults."""
 
 
 PAGES: tuple[Page, ...] = (

@@ -130,6 +130,10 @@ class Pages:
         template = self._env.get_template(f"{page.name}.html")
         return template.render(page=page.name, now=now, **context)
 
+    def asset(self, name: str) -> bytes | None:
+        """The package's static file ``name`` (``view.css``), or None if there is none."""
+        return self._assets.get(name)
+
     def _static(self, request: Request, name: str) -> Response:
         body = self._assets.get(name)
         if body is None:
