@@ -27,6 +27,7 @@ from sqlmodel import SQLModel
 from portal.record import Address, Party
 from portal.record.base import titles
 from portal.store import Store
+from portal.view.stored import stored
 
 if TYPE_CHECKING:
     from portal.view.catalogue import Visit
@@ -130,7 +131,7 @@ def about_me(store: Store) -> AboutMe:
     table = SQLModel.metadata.tables[Party.category]
     with store.engine.connect() as db:
         query = select(table).order_by(table.c.provider, table.c.id)
-        parties = [Party.model_validate(row._asdict()) for row in db.execute(query)]
+        parties = [stored(Party, row._asdict()) for row in db.execute(query)]
     holders = [Holder(p.provider, p.id) for p in parties]
     names = [p.provider for p in parties]
     rows = [_row(d, parties, names) for d in _DETAILS]

@@ -12,6 +12,7 @@ from werkzeug.exceptions import BadRequest
 from portal.record import Bill
 from portal.record.tables import BillRow
 from portal.store import Store
+from portal.view.stored import stored
 
 BILLS: Table = BillRow.__table__  # type: ignore[attr-defined]
 
@@ -54,7 +55,7 @@ def bills(store: Store, account_ids: Sequence[str], number: int, size: int) -> B
     )
     with store.engine.connect() as db:
         total = db.execute(select(func.count()).select_from(t).where(where)).scalar() or 0
-        found = [Bill.model_validate(row._asdict()) for row in db.execute(query)]
+        found = [stored(Bill, row._asdict()) for row in db.execute(query)]
     page = BillPage(found, total, number, size)
     if number > page.pages:
         there = "is only 1 page" if page.pages == 1 else f"are only {page.pages} pages"

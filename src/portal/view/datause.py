@@ -22,6 +22,7 @@ from sqlmodel import SQLModel
 from portal.record import CATEGORY_LABELS, Category, Inference, Processing
 from portal.store import Store
 from portal.view.formats import locale
+from portal.view.stored import stored
 
 if TYPE_CHECKING:
     from portal.view.catalogue import Visit
@@ -108,7 +109,7 @@ def data_use(store: Store) -> list[ProviderUse]:
         for row in db.execute(
             select(processing).order_by(processing.c.provider, processing.c.provider_id)
         ):
-            notice = Processing.model_validate(row._asdict())
+            notice = stored(Processing, row._asdict())
             found.setdefault(notice.provider, ProviderUse(notice.provider)).uses.append(
                 _use(notice)
             )
@@ -116,7 +117,7 @@ def data_use(store: Store) -> list[ProviderUse]:
             inferences.c.provider, inferences.c.derived_at.desc(), inferences.c.name
         )
         for row in db.execute(query):
-            made = Inference.model_validate(row._asdict())
+            made = stored(Inference, row._asdict())
             found.setdefault(made.provider, ProviderUse(made.provider)).inferences.append(
                 Inferred(
                     made.id,

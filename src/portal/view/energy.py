@@ -23,6 +23,7 @@ from portal.view import charts, metered, query, zone
 from portal.view.bills import BillPage, bills
 from portal.view.metered import Metered, Reading, Sum
 from portal.view.overview import local_time
+from portal.view.stored import stored
 
 if TYPE_CHECKING:
     from portal.view.catalogue import Visit
@@ -204,7 +205,7 @@ def tariffs(store: Store, providers: Sequence[str]) -> list[Product]:
         .order_by(t.c.provider, t.c.product_type, t.c.valid_from, t.c.id)
     )
     with store.engine.connect() as db:
-        return [Product.model_validate(row._asdict()) for row in db.execute(query)]
+        return [stored(Product, row._asdict()) for row in db.execute(query)]
 
 
 def context(visit: Visit) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from portal.record.vocab import State
 from portal.store import Store
 from portal.view import balance_history, transactions
 from portal.view.charts import Series
+from portal.view.stored import stored
 from portal.view.zone import here, local_midnight
 
 if TYPE_CHECKING:
@@ -101,7 +102,7 @@ def accounts(store: Store) -> list[AccountNow]:
     with store.engine.connect() as db:
         now: dict[str, list[Balance]] = defaultdict(list)
         for row in db.execute(query):
-            balance = Balance.model_validate(row._asdict())
+            balance = stored(Balance, row._asdict())
             now[balance.account_id].append(balance)
         held = or_(a.c.id.in_(sorted(now)), moved)
         rows = db.execute(select(a).where(held).order_by(a.c.provider, a.c.name))

@@ -16,6 +16,7 @@ from portal.record import Consent, Standing
 from portal.record.vocab import standing_of
 from portal.store import Store
 from portal.view.overview import EXPIRY_WARNING
+from portal.view.stored import stored
 
 if TYPE_CHECKING:
     from portal.view.catalogue import Visit
@@ -54,7 +55,7 @@ def permissions(store: Store, now: datetime) -> list[Permission]:
 
 
 def _permission(row: dict[str, Any], now: datetime) -> Permission:
-    consent = Consent.model_validate(row)
+    consent = stored(Consent, row)
     standing = standing_of(consent.state)
     expires = consent.expires_at
     if standing is Standing.on and expires is not None and expires <= now:

@@ -28,6 +28,7 @@ from portal.record import Account, Balance, Entity, Purchase, Unit
 from portal.store import Store
 from portal.view.charts import Series
 from portal.view.overview import local_time
+from portal.view.stored import stored
 
 if TYPE_CHECKING:
     from portal.view.catalogue import Visit
@@ -131,7 +132,7 @@ def _listing(db: Connection, table: Table, where: Any, page: int, parameter: str
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
     )
-    rows = [Purchase.model_validate(row._asdict()) for row in db.execute(query)]
+    rows = [stored(Purchase, row._asdict()) for row in db.execute(query)]
     first = (page - 1) * PAGE_SIZE + 1 if rows else 0
     return Listing(rows, first, first + len(rows) - 1 if rows else 0, total, page, pages, parameter)
 

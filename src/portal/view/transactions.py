@@ -27,6 +27,7 @@ from portal.record import Transaction
 from portal.record.tables import TABLES
 from portal.record.vocab import State
 from portal.store import Store
+from portal.view.stored import stored
 from portal.view.zone import local_midnight
 
 PAGE_SIZE = 50
@@ -243,7 +244,7 @@ def listing(store: Store, filters: Filters) -> Listing:
         query = (
             select(t).where(*where).order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
         )
-        rows = [Transaction.model_validate(row._asdict()) for row in db.execute(query)]
+        rows = [stored(Transaction, row._asdict()) for row in db.execute(query)]
     first = (page - 1) * PAGE_SIZE + 1 if rows else 0
     return Listing(rows, total, first, first + len(rows) - 1 if rows else 0, page, pages)
 
