@@ -2,14 +2,12 @@
 transaction as the rows, on every path a row is written, changed or withdrawn."""
 
 import os
-import re
 import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
-import unicodedata
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,64 +26,8 @@ from portal.sandbox import Chaos
 from portal.search import ensure_search_index, search, searched_fields, text_sql
 from portal.store import Store, sqlite_url
 from portal_bank.sandbox import BankSandbox
-
-
-def _plain(text: str) -> str:
-    """Case and accents folded, as the index's tokenizer folds them."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
-
-
-def _tokens(text: str) -> list[str]:
-    return re.findall(r"[^\W_]+", _plain(text))
-
-
-def _words_of(row: dict[str, Any], entity: type[Entity]) -> list[str]:
-    """The words of a stored row's searched fields in order, computed here in Python."""
-    words: list[str] = []
-    for name in searched_fields(entity):
-        column, _, inner = name.partition(".")
-        value = row[column]
-        if inner:
-            value = [item.get(inner) for item in value or []]
-        for text in _strings(value):
-            words += _tokens(text)
-    return words
-
-
-def _holds(words: list[str], typed: str) -> bool:
-    """Whether ``words`` hold what a person typed: each thing typed (``co-op``: its words
-    one after another) with its last word as the start of a word."""
-    for part in typed.split():
-        wanted = _tokens(part)
-        if not wanted:
-            continue
-        *whole, start = wanted
-        n = len(wanted)
-        if not any(
-            words[i : i + n - 1] == whole and words[i + n - 1].startswith(start)
-            for i in range(len(words) - n + 1)
-        ):
-            return False
-    return True
-
-
-def _expected(store: Store, typed: str) -> set[tuple[Category, str]]:
-    """The records holding what was typed, read row by row from the store."""
-    return {
-        (entity.category, row["id"])
-        for entity in ENTITIES
-        for row in store.rows(entity)
-        if _holds(_words_of(row, entity), typed)
-    }
+from search_truth import expected as _expected
+from search_truth import tokens
 
 
 def _found(store: Store, words: str) -> set[tuple[Category, str]]:
@@ -158,7 +100,7 @@ def test_a_merchant_finds_exactly_the_records_whose_words_start_with_it(
 def test_what_a_person_types_is_words_never_query_syntax(demo_store: Store, words: str) -> None:
     found = search(demo_store.engine, words, list(Category))
     assert found.available
-    if _tokens(words):
+    if tokens(words):
         expected = _expected(demo_store, words)
         assert {(hit.category, hit.id) for hit in found.hits} <= expected
         assert found.total == len(expected)

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from portal.store import Store
-from portal.view import overview, permissions
+from portal.view import overview, permissions, record, search
 
 Context = Callable[["Visit"], Mapping[str, Any]]
 
@@ -48,4 +48,6 @@ class Page:
 PAGES: tuple[Page, ...] = (
     Page("overview", "/", "Overview", overview.context),
     Page("permissions", "/permissions", "Permissions", permissions.context),
+    Page("search", "/search", "Search", search.context),
+    Page("record", "/record/<table>/<key>", "A record", record.context, in_nav=False),
 )
