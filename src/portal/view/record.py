@@ -124,8 +124,8 @@ class RecordPage:
 
 def _is(info: FieldInfo, kind: Any) -> bool:
     """Whether a field is of the annotated type ``kind`` (``Money``), alone or optional."""
-    metadata = list(get_args(kind)[1:])
-    if info.metadata == metadata and info.annotation is get_args(kind)[0]:
+    base, *checks = get_args(kind)
+    if info.annotation is base and all(check in info.metadata for check in checks):
         return True
     return kind in get_args(info.annotation)
 
