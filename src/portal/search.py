@@ -153,8 +153,8 @@ def _triggers(entity: type[Entity]) -> dict[str, str]:
         f"{name}_insert": f"""
             CREATE TRIGGER "{name}_insert" AFTER INSERT ON "{table}" BEGIN
               INSERT INTO search_keys (rowid, category, id) VALUES (
-                (SELECT coalesce(max(rowid), {low}) + 1 FROM search_keys
-                 WHERE rowid BETWEEN {low} AND {high}),
+                coalesce((SELECT rowid FROM search_keys WHERE rowid BETWEEN {low} AND {high}
+                          ORDER BY rowid DESC LIMIT 1), {low}) + 1,
                 '{table}', new.id);
               INSERT INTO search_index (rowid, body)
                 VALUES (last_insert_rowid(), {text_sql(entity, "new")});
@@ -178,7 +178,7 @@ _SCHEMA = (
     " rowid INTEGER PRIMARY KEY, category TEXT NOT NULL, id TEXT NOT NULL,"
     " UNIQUE (category, id))",
     "CREATE VIRTUAL TABLE IF NOT EXISTS search_index USING fts5("
-    " body, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')",
+    " body, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3', columnsize = 0)",
 )
 
 
