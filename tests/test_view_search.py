@@ -7,6 +7,8 @@ socket, httpx as the browser; what the page should find is worked out from the s
 
 import html
 import re
+import shutil
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -133,3 +135,19 @@ def test_a_hit_in_hostile_text_is_marked_and_the_rest_stays_text(tmp_path: Path)
     assert "<mark>alert</mark>" in page
     assert "&lt;script&gt;" in page and "<script>" not in page and "<b>bold" not in page
     assert "\u202e" not in page  # the bidi override is shown as an escape, not obeyed
+
+
+def test_a_store_without_the_index_says_search_needs_it_built(
+    demo_home: Path, tmp_path: Path
+) -> None:
+    # A store last written by a portal from before search, opened read-only by the view.
+    copy = tmp_path / "portal.db"
+    shutil.copy(demo_home / "portal.db", copy)
+    with sqlite3.connect(copy) as db:
+        db.execute("DROP TABLE search_index")
+    store = Store(sqlite_url(copy), read_only=True)
+    with ViewServer(store) as server, browser(server) as client:
+        answer = client.get(server.url + "search?q=card")
+    store.close()
+    assert answer.status_code == 200
+    assert "run <code>portal sync</code> once" in " ".join(answer.text.split())
