@@ -160,6 +160,25 @@ def test_a_store_made_before_search_gains_a_complete_index_when_opened(
     assert assert_index_agrees(copy) == assert_index_agrees(demo_home / "portal.db")
 
 
+def test_a_table_that_lost_its_triggers_has_its_index_built_again(
+    demo_home: Path, tmp_path: Path
+) -> None:
+    # As a migration that rebuilds a table (SQLite's batch mode) leaves it: no triggers,
+    # and rows changed without them.
+    copy = tmp_path / "portal.db"
+    shutil.copy(demo_home / "portal.db", copy)
+    with sqlite3.connect(copy) as db:
+        for kind in ("insert", "update", "delete"):
+            db.execute(f'DROP TRIGGER "search_v1_transactions_{kind}"')
+        db.execute("DELETE FROM transactions WHERE rowid % 3 = 0")
+        db.execute("UPDATE transactions SET description = 'Renamed shop'")
+    Store(sqlite_url(copy)).close()
+    assert assert_index_agrees(copy) > 0
+    store = Store(sqlite_url(copy), read_only=True)
+    assert _found(store, "renamed shop") == _expected(store, "renamed shop")
+    store.close()
+
+
 def _pending(bank: BankSandbox) -> list[dict[str, Any]]:
     return [t for t in bank.ground_truth()["transactions"] if t["Status"] == "Pending"]
 

@@ -185,32 +185,26 @@ _SCHEMA = (
 def ensure_search_index(db: DBConnection) -> bool:
     """Create the search index and its triggers if missing, and fill it from the rows.
 
-    Idempotent, in ``db``'s transaction: a store whose index is complete and current is left
-    as it is (a count per table); one with no index, triggers of another version, or a count
-    that disagrees with its rows has its index built again from the rows. Does nothing on a
-    database other than SQLite. Returns whether it (re)built the index.
+    Idempotent, in ``db``'s transaction: a store whose index tables and triggers are all
+    there, of this version, is left as it is (the triggers have kept it since it was
+    built). One with no index, a table of it missing, or triggers missing or of another
+    version (a table rebuilt by a migration loses its triggers) has its index built again
+    from the rows. Does nothing on a database other than SQLite. Returns whether it built.
     """
     if db.dialect.name != "sqlite":
         return False
-    for statement in _SCHEMA:
-        db.exec_driver_sql(statement)
+    master = "SELECT name FROM sqlite_master WHERE type = ? AND name LIKE 'search%'"
+    tables = {row[0] for row in db.exec_driver_sql(master, ("table",))}
+    present = {row[0] for row in db.exec_driver_sql(master, ("trigger",))}
     wanted = {name: sql for e in ENTITIES for name, sql in _triggers(e).items()}
-    present = {
-        row[0]
-        for row in db.exec_driver_sql(
-            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'search%'"
-        )
-    }
-    indexed = db.exec_driver_sql("SELECT count(*) FROM search_keys").scalar_one()
-    rows = sum(
-        db.exec_driver_sql(f'SELECT count(*) FROM "{_table(e)}"').scalar_one() for e in ENTITIES
-    )
-    if present == set(wanted) and indexed == rows:
+    if {"search_keys", "search_index"} <= tables and present == set(wanted):
         return False
     for name in present:
         db.exec_driver_sql(f'DROP TRIGGER "{name}"')
-    db.exec_driver_sql("DELETE FROM search_index")
-    db.exec_driver_sql("DELETE FROM search_keys")
+    db.exec_driver_sql("DROP TABLE IF EXISTS search_index")
+    db.exec_driver_sql("DROP TABLE IF EXISTS search_keys")
+    for statement in _SCHEMA:
+        db.exec_driver_sql(statement)
     for entity in ENTITIES:
         _fill(db, entity)
     for sql in wanted.values():
