@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from portal.batch import Batch, RawPayload, RejectedItem
-from portal.record import STATE_LABELS, Transaction, titles
+from portal.record import STATE_LABELS, Bill, Transaction, nested_titles, titles
 from portal.record.ids import canonical_json, portal_id, raw_digest
 from portal.record.tables import RawItem
 from portal.store import Store, sqlite_url
@@ -161,3 +161,18 @@ def test_a_very_large_payload_is_cut_with_a_note_and_its_size(tmp_path: Path) ->
     page = text_of(answer.text)
     assert f"{len(payload.encode()):,} bytes" in page
     assert f"only its first {RAW_LIMIT:,} characters are shown" in page
+
+
+def test_a_bill_shows_its_lines_as_a_table_with_amounts_in_the_bills_currency(
+    client: httpx.Client, store: Store
+) -> None:
+    bill = Bill.model_validate(next(r for r in store.rows(Bill) if r["lines"]))
+    answer = client.get(record_url("bills", bill.id))
+    assert answer.status_code == 200
+    [lines] = re.findall(r'<table class="nested">(.*?)</table>', answer.text, flags=re.DOTALL)
+    cells = text_of(lines)
+    for title, _ in nested_titles(Bill)["lines"].values():
+        assert title in cells
+    for line in bill.lines:
+        assert line.description in cells
+        assert money(line.amount, bill.currency) in cells

@@ -49,6 +49,9 @@ PROVENANCE = (
 )
 """The fields every record carries about where it came from, in the order shown."""
 
+NAMES = ("description", "name", "full_name", "title", "purpose", "payee", "bill_number")
+"""The fields that name a record in its page's heading, the first it has (else its words)."""
+
 ORIGINS = {
     Origin.provided: "Provided: you gave it to the provider (a name, an address, a choice).",
     Origin.observed: "Observed: the provider recorded it from what you did (a payment, a reading).",
@@ -146,16 +149,18 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
-def _amount(value: Decimal, holder: Any) -> str:
-    currency = getattr(holder, "currency", None)
-    if currency:
+def _amount(value: Decimal, info: FieldInfo, holder: Any, currency: str | None) -> str:
+    """Money with its currency (the holder's, or its record's for a line); a quantity, or
+    money with no currency (loyalty points), with the holder's unit."""
+    currency = getattr(holder, "currency", None) or currency
+    if _is(info, Money) and currency:
         return formats.money(value, currency)
     unit = getattr(holder, "unit", None)
     return formats.quantity(value, str(unit) if unit else None)
 
 
-def _value(holder: BaseModel, name: str, info: FieldInfo) -> Value:
-    """``holder``'s field ``name`` as a person reads it."""
+def _value(holder: BaseModel, name: str, info: FieldInfo, currency: str | None = None) -> Value:
+    """``holder``'s field ``name`` as a person reads it (``currency``: its record's)."""
     value = getattr(holder, name)
     fields = type(holder).model_fields
     label = f"{name.removesuffix('_code')}_label"
@@ -164,7 +169,7 @@ def _value(holder: BaseModel, name: str, info: FieldInfo) -> Value:
     if isinstance(value, datetime):
         return Value(moment=value)
     if isinstance(value, Decimal) and (_is(info, Money) or _is(info, Quantity)):
-        return Value(_amount(value, holder))
+        return Value(_amount(value, info, holder, currency))
     if isinstance(value, State):
         return Value(STATE_LABELS.get(value, value.value), value.value)
     if isinstance(value, Origin):
@@ -172,15 +177,15 @@ def _value(holder: BaseModel, name: str, info: FieldInfo) -> Value:
     if label != name and label in fields and getattr(holder, label):
         return Value(str(getattr(holder, label)), _plain(value))
     if isinstance(value, list) and value and isinstance(value[0], BaseModel):
-        return Value(table=_table(value))
+        return Value(table=_table(value, getattr(holder, "currency", None)))
     return Value(_plain(value))
 
 
-def _table(items: list[BaseModel]) -> Table:
+def _table(items: list[BaseModel], currency: str | None) -> Table:
     kind = type(items[0])
     parts: dict[str, FieldInfo] = kind.model_fields
     headings = [info.title or name for name, info in parts.items()]
-    rows = [[_value(item, name, info) for name, info in parts.items()] for item in items]
+    rows = [[_value(item, n, info, currency) for n, info in parts.items()] for item in items]
     return Table(headings, rows)
 
 
@@ -254,8 +259,8 @@ def record_page(store: Store, category: str, key: str) -> RecordPage:
         )
     record = entity.model_validate(row._asdict())
     names = [n for n in entity.model_fields if n not in PROVENANCE and n != "extra"]
-    first_words = (n for n in searched_fields(entity) if "." not in n and getattr(record, n))
-    name = next(first_words, None)
+    named = (n for n in (*NAMES, *searched_fields(entity)) if n in names and getattr(record, n))
+    name = next(named, None)
     return RecordPage(
         category=entity.category,
         label=label,
