@@ -59,11 +59,20 @@ def _holds(words: list[str], typed: str) -> bool:
     return True
 
 
-def expected(store: Store, typed: str) -> set[tuple[Category, str]]:
-    """The records holding what was typed, read row by row from the store."""
-    return {
-        (entity.category, row["id"])
+Words = list[tuple[Category, str, list[str]]]
+"""Every record of a store, as (category, portal id, its words in order)."""
+
+
+def words(store: Store) -> Words:
+    """Every record's words, read row by row from the store (for several ``expected``)."""
+    return [
+        (entity.category, row["id"], _words_of(row, entity))
         for entity in ENTITIES
         for row in store.rows(entity)
-        if _holds(_words_of(row, entity), typed)
-    }
+    ]
+
+
+def expected(store: Store, typed: str, known: Words | None = None) -> set[tuple[Category, str]]:
+    """The records holding what was typed, read row by row from the store (or ``known``,
+    its records' words read once before)."""
+    return {(c, key) for c, key, found in known or words(store) if _holds(found, typed)}
