@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from portal.batch import Batch, RawPayload, RejectedItem
-from portal.record import STATE_LABELS, Bill, Transaction, nested_titles, titles
+from portal.record import STATE_LABELS, Bill, Consent, Transaction, nested_titles, titles
 from portal.record.ids import canonical_json, portal_id, raw_digest
 from portal.record.tables import RawItem
 from portal.store import Store, sqlite_url
@@ -80,6 +80,15 @@ def test_a_transaction_shows_every_field_its_values_its_provenance_and_its_paylo
         assert re.search(rf"<code>{re.escape(key)}</code></th><td>", answer.text)
         leaves = value.values() if isinstance(value, dict) else [value]
         assert all(str(leaf) in page for leaf in leaves), key
+    # The consent it came under, linked to its own page.
+    consent = next(
+        c["id"]
+        for c in store.rows(Consent, row["provider"])
+        if c["provider_id"] == row["consent_id"]
+    )
+    assert (
+        f'href="{record_url("consents", consent)}">The consent it was fetched under' in answer.text
+    )
     # The payload shown is the one the record was made from: its digest is the raw id.
     payload = json.loads(raw_shown(answer.text))
     [stream] = {r.stream for r in [_raw(store, row["raw_id"])]}
