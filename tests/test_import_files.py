@@ -42,7 +42,14 @@ def dump(portal: Portal) -> str:
     """Every table's contents as SQL text: equal dumps mean an unchanged store."""
     with sqlite3.connect(portal.store.engine.url.database) as db:
         # The import counter (sqlite_sequence) moves on after an undo: numbers are not reused.
-        return "\n".join(line for line in db.iterdump() if "sqlite_sequence" not in line)
+        # The search index by what it holds, not its FTS5 segments or its record numbers.
+        internal = ("sqlite_sequence", '"search_index_', '"search_keys"')
+        lines = [line for line in db.iterdump() if not any(t in line for t in internal)]
+        index = db.execute(
+            "SELECT k.category, k.id, s.body FROM search_keys AS k"
+            " JOIN search_index AS s ON s.rowid = k.rowid ORDER BY 1, 2"
+        )
+        return "\n".join(lines + [repr(entry) for entry in index])
 
 
 def rows(portal: Portal, entity: type, provider: str) -> list[dict]:

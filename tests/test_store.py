@@ -180,6 +180,8 @@ def _dump(path: Path) -> dict[str, list[tuple[object, ...]]]:
         for table in tables:
             if table == "cursors":
                 continue  # its updated_at is the moment of the commit
+            if table.startswith("search_index_"):
+                continue  # FTS5's segments, laid out by statement: search_index holds its text
             columns = [r[1] for r in db.execute(f'PRAGMA table_info("{table}")')]
             typed = ", ".join(f'"{c}", typeof("{c}")' for c in columns)
             dumped[table] = db.execute(f'SELECT {typed} FROM "{table}" ORDER BY 1').fetchall()  # noqa: S608

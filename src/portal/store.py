@@ -52,6 +52,7 @@ from portal.record.model import Entity
 from portal.record.tables import TABLES, Connection, RawItem, Rejection, SyncCursor
 from portal.record.types import DecimalText, UTCDateTime
 from portal.record.vocab import Category
+from portal.search import ensure_search_index
 from portal.store_writer import Statement, Unsendable, WriterFailed, WriterProcess, execute
 
 log = logging.getLogger(__name__)
@@ -139,6 +140,8 @@ class Store:
         try:
             SQLModel.metadata.create_all(self.engine)
             self._add_missing_columns()
+            with self.engine.begin() as db:
+                ensure_search_index(db)
         except SQLAlchemyError as error:
             raise ConfigError(
                 f"Cannot open the store at {self.url}: {error.__class__.__name__}.",

@@ -77,17 +77,19 @@ def execute(
         table = _table(sql) if counted else ""
         counting = table in counted
         if counting:
-            changes = connection.total_changes
             last = connection.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0]  # noqa: S608
         step = max(1, min(ROWS_PER_STATEMENT, limit // max(1, width)))
+        # The rows each statement changed itself (its cursor's rowcount): not the
+        # connection's total_changes, which also counts what triggers (the search index) did.
+        written = 0
         if step == 1 or len(rows) == 1:
-            connection.executemany(sql, rows)
+            written = connection.executemany(sql, rows).rowcount
         else:
             for start in range(0, len(rows), step):
                 chunk = rows[start : start + step]
-                connection.execute(_many(sql, width, len(chunk)), tuple(chain.from_iterable(chunk)))
+                many = _many(sql, width, len(chunk))
+                written += connection.execute(many, tuple(chain.from_iterable(chunk))).rowcount
         if counting:
-            written = connection.total_changes - changes
             new = connection.execute(
                 f"SELECT count(*) FROM {table} WHERE rowid > ?",  # noqa: S608
                 (last or 0,),

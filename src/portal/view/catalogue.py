@@ -14,7 +14,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from portal.store import Store
-from portal.view import about, datause, energy, money, overview, permissions, phone, shopping
+from portal.view import (
+    about,
+    datause,
+    energy,
+    money,
+    overview,
+    permissions,
+    phone,
+    record,
+    search,
+    shopping,
+)
 
 Context = Callable[["Visit"], Mapping[str, Any]]
 
@@ -73,4 +84,6 @@ PAGES: tuple[Page, ...] = (
     Page("about", "/about", "About me", about.context),
     Page("datause", "/data-use", "What they do with my data", datause.context),
     Page("permissions", "/permissions", "Permissions", permissions.context),
+    Page("search", "/search", "Search", search.context, in_report=False),
+    Page("record", "/record/<table>/<key>", "A record", record.context, in_nav=False),
 )

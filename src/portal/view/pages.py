@@ -29,6 +29,7 @@ from portal.store import Store
 from portal.view import charts, formats, overview
 from portal.view.catalogue import PAGES, Page, Visit
 from portal.view.guard import refused
+from portal.view.missing import Missing
 from portal.view.zone import in_zone
 
 if TYPE_CHECKING:
@@ -106,6 +107,8 @@ class Pages:
                 answer = self._static(request, **arguments)
             else:
                 answer = self._show(self._pages[endpoint], request, arguments)
+        except Missing as missing:
+            answer = self._missing(missing)
         except NotFound:
             answer = refused(404, "there is no such page.", "Start again from the Overview: /")
         except HTTPException as error:
@@ -124,6 +127,14 @@ class Pages:
             context = page.context(Visit(self.store, now, query, arguments, self.zone))
         html = self.render(page, now, context)
         return Response(html, content_type="text/html; charset=utf-8")
+
+    def _missing(self, missing: Missing) -> Response:
+        """A 404 page in the view's layout, saying what is not there and what to do."""
+        template = self._env.get_template("missing.html")
+        html = template.render(
+            page="missing", now=self._now(), what=missing.what, hint=missing.hint
+        )
+        return Response(html, status=404, content_type="text/html; charset=utf-8")
 
     def render(self, page: Page, now: datetime, context: Any) -> str:
         """``page``'s HTML with ``context`` (what its module's ``context`` gave)."""
