@@ -20,7 +20,7 @@ def field(title: str, description: str, **kwargs: Any) -> Any:
 
 
 def money(title: str, description: str, **kwargs: Any) -> Any:
-    """An exact Decimal field (money, a quantity), stored as text so SQLite cannot round it."""
+    """An exact Decimal field (money, a quantity), stored as a number that sorts and sums in SQL."""
     return field(title, description, sa_type=DecimalText, **kwargs)
 
 

@@ -5,7 +5,8 @@ a naive timestamp or an unknown currency gets a validation error naming the fiel
 engine turns it into a Rejection instead of storing something a person cannot trust.
 
 The SQLAlchemy column types beside them keep those values exact in SQLite, which has no
-decimal type and no timezone-aware datetime of its own.
+decimal type and no timezone-aware datetime of its own: money and quantities as numbers
+that sort and sum in SQL (``DecimalText``), timestamps as UTC text.
 """
 
 import functools
@@ -19,8 +20,9 @@ from typing import Annotated, Any
 
 import pycountry
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator
-from sqlalchemy import String, TypeDecorator
+from sqlalchemy import Numeric, String, TypeDecorator
 from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeEngine, UserDefinedType
 
 # C0 and C1 control characters other than tab and newline, and the replacement character
 # that marks text already damaged by a wrong decoding.
@@ -51,6 +53,39 @@ def _finite(kind: str, noun: str) -> Callable[[Decimal], Decimal]:
     def check(value: Decimal) -> Decimal:
         if not value.is_finite():
             raise ValueError(f"{kind} must be a finite {noun}")
+        return value
+
+    return check
+
+
+_WHOLE = 2**63
+"""Where SQLite's 64-bit INTEGER ends."""
+
+
+def keeps_exactly(value: Decimal) -> bool:
+    """Whether the store keeps ``value`` exactly: a whole number within 64 bits (an SQLite
+    INTEGER), or one a double gives back to the digit (every decimal of at most 15
+    significant digits, DBL_DIG, and some longer ones)."""
+    if not value.is_finite():
+        return False
+    _, digits, exponent = value.as_tuple()
+    if len(digits) <= 15 and -290 < int(exponent) < 290:  # the usual case, without a float
+        return True
+    if value == value.to_integral_value():
+        return -_WHOLE <= value < _WHOLE
+    return Decimal(repr(float(value))) == value
+
+
+def _kept(kind: str) -> Callable[[Decimal], Decimal]:
+    # The store holds money as SQLite numbers so that it sorts and sums in SQL: a value
+    # those cannot hold to the digit is refused here (a Rejection naming the field), never
+    # rounded there.
+    def check(value: Decimal) -> Decimal:
+        if not keeps_exactly(value):
+            raise ValueError(
+                f"{kind} {value} has more significant digits than the store can keep exactly"
+                " (15, or a whole number within 64 bits)"
+            )
         return value
 
     return check
@@ -111,16 +146,22 @@ def _clean_text(value: str) -> str:
 
 
 Money = Annotated[
-    Decimal, BeforeValidator(_exact("money", "amount")), AfterValidator(_finite("money", "amount"))
+    Decimal,
+    BeforeValidator(_exact("money", "amount")),
+    AfterValidator(_finite("money", "amount")),
+    AfterValidator(_kept("the amount")),
 ]
-"""An exact amount of money; floats are refused."""
+"""An exact amount of money; floats, and amounts the store could not keep exactly, are
+refused."""
 
 Quantity = Annotated[
     Decimal,
     BeforeValidator(_exact("a quantity", "quantity")),
     AfterValidator(_finite("a quantity", "quantity")),
+    AfterValidator(_kept("the quantity")),
 ]
-"""An exact quantity (kWh, minutes, points, a score); floats are refused."""
+"""An exact quantity (kWh, minutes, points, a score); floats, and quantities the store
+could not keep exactly, are refused."""
 
 Country = Annotated[str, AfterValidator(_country)]
 """An ISO 3166 alpha-2 country code, upper case."""
@@ -138,22 +179,56 @@ Text = Annotated[str, AfterValidator(_clean_text)]
 """Clean UTF-8 text (NFC) with no control characters or mojibake."""
 
 
-class DecimalText(TypeDecorator[Decimal]):
-    """Stores a Decimal as its exact text, since SQLite's NUMERIC would round it to a float."""
+class _SQLiteNumber(UserDefinedType[Any]):
+    """A column of NUMERIC affinity on SQLite, given and giving plain ints and floats."""
 
-    impl = String
     cache_ok = True
 
+    def get_col_spec(self, **kw: Any) -> str:
+        return "NUMERIC"
+
+
+class DecimalText(TypeDecorator[Decimal]):
+    """Stores a Decimal exactly as a number that sorts, compares and sums in SQL.
+
+    On SQLite a NUMERIC column holding an INTEGER when the value is whole, else a REAL:
+    ``Money`` and ``Quantity`` only let through values a double gives back to the digit
+    (``keeps_exactly``), and reading turns the double back into the shortest decimal
+    that is it (``Decimal(repr(v))``). The scale is not kept ("59.90" reads "59.9");
+    displays format money by its currency. Elsewhere (PostgreSQL) a ``NUMERIC``.
+    """
+
+    impl = Numeric
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(_SQLiteNumber())
+        return dialect.type_descriptor(Numeric(asdecimal=True))
+
     @staticmethod
-    def bind(value: Decimal) -> str:
-        """The stored text of a (non-null) amount; the store's batch writer calls it directly."""
-        return str(value)
+    def bind(value: Decimal) -> int | float:
+        """What SQLite stores for a (non-null) amount; the store's batch writer calls it
+        directly. A whole number within 64 bits becomes an int (exact however long), the
+        rest a float, exact for every value ``keeps_exactly`` allows."""
+        number = float(value)
+        if number.is_integer():
+            whole = int(value)
+            if -_WHOLE <= whole < _WHOLE:
+                return whole
+        return number
 
-    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> str | None:
-        return None if value is None else self.bind(value)
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        if value is None or dialect.name != "sqlite":
+            return value
+        return self.bind(value)
 
-    def process_result_value(self, value: str | None, dialect: Dialect) -> Decimal | None:
-        return None if value is None else Decimal(value)
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None or isinstance(value, Decimal):
+            return value
+        if isinstance(value, float):
+            return Decimal(repr(value))  # the shortest decimal that is this double
+        return Decimal(value)  # an int, or text SQLite kept as it was given
 
 
 class UTCDateTime(TypeDecorator[datetime]):

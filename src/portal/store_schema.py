@@ -1,0 +1,183 @@
+"""The store's schema version: checked on every open, migrated with Alembic when written.
+
+The revisions live in ``portal.migrations`` (its docstring says how to add one). Opening a
+store to write (``prepare``):
+
+- a database with none of portal's tables is made from the models and stamped at head;
+- a store at an earlier revision, or written before versions (no ``alembic_version``:
+  revision 0001 adopts it), is backed up first (a SQLite file, through SQLite's backup API,
+  to ``<store>.before-<head>.bak``, fsynced) and then upgraded in one transaction, so a
+  migration that stops leaves it exactly as it was;
+- a store at a revision this portal does not know was written by a later one: refused.
+
+Opening a store only to read (``check``) never migrates: an older store is refused with a
+pointer to ``portal migrate`` (or ``portal sync``), which upgrade it.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy.pool import NullPool
+from sqlmodel import SQLModel
+
+from portal import store_open
+from portal.errors import StoreSchema
+
+
+def config(connection: Connection | None = None) -> Config:
+    """Alembic's configuration for the store's migrations (no ``alembic.ini`` needed)."""
+    alembic = Config()
+    alembic.set_main_option("script_location", "portal:migrations")
+    alembic.attributes["connection"] = connection
+    return alembic
+
+
+def head() -> str:
+    """The revision this portal's models are at."""
+    revision = ScriptDirectory.from_config(config()).get_current_head()
+    assert revision is not None  # portal ships its revisions
+    return revision
+
+
+@dataclass(frozen=True)
+class Migrated:
+    """What opening a store did to its schema."""
+
+    before: str | None
+    """The revision it was at (None: written before versions)."""
+    after: str
+    """The revision it is at now (the head)."""
+    backup: Path | None
+    """The copy of the SQLite file taken before (None: not a SQLite file)."""
+
+
+def revision(db: Connection) -> tuple[bool, str | None]:
+    """Whether ``db`` holds any of portal's tables, and the revision it is stamped at."""
+    tables = set(inspect(db).get_table_names())
+    current = MigrationContext.configure(db).get_current_revision()
+    return bool(tables & set(SQLModel.metadata.tables)), current
+
+
+def check(engine: Engine, where: str) -> None:
+    """Raise ``StoreSchema`` unless the store can be read as it stands (at head, or empty)."""
+    with engine.connect() as db:
+        found, current = revision(db)
+    if found and current != head():
+        raise _outdated(where, current)
+
+
+def prepare(engine: Engine, where: str, file: str | None) -> Migrated | None:
+    """Bring the store at ``engine`` (``file``: its SQLite file, if it is one) to head.
+
+    Returns what was migrated, or None when nothing was (a new store, or one at head).
+    """
+    target = head()
+    with engine.connect() as db:
+        found, current = revision(db)
+    if current == target:
+        return None
+    if current is not None and not _known(current):
+        raise _outdated(where, current)
+    if not found:
+        # A new store (an in-memory one included, which only this engine's connection
+        # sees): the models as they are, at head. Stopped before the stamp, it is adopted
+        # and upgraded (to no change) the next time.
+        with engine.begin() as db:
+            SQLModel.metadata.create_all(db)
+            command.stamp(config(db), target)
+        return None
+    backup = None if file is None else _backup(Path(file), target)
+    with _transactional(engine) as migrating, migrating.begin() as db:
+        command.upgrade(config(db), target)
+    return Migrated(current, target, backup)
+
+
+def _known(current: str) -> bool:
+    try:
+        return ScriptDirectory.from_config(config()).get_revision(current) is not None
+    except Exception:  # alembic's errors for an id it has never heard of vary by kind
+        return False
+
+
+def _outdated(where: str, current: str | None) -> StoreSchema:
+    if current is not None and not _known(current):
+        return StoreSchema(
+            f"The store at {where} was written by a later portal (schema revision"
+            f" {current}; this portal knows up to {head()}).",
+            hint="Upgrade portal (pip install -U portal-core), or pass --db another store.",
+        )
+    return StoreSchema(
+        f"The store at {where} was written by an earlier portal and has to be migrated"
+        " before it can be read.",
+        hint="Run portal migrate (or portal sync, which migrates it first); a backup is made.",
+    )
+
+
+class _transactional:
+    """A separate engine on the store whose transactions take in DDL too.
+
+    Python's sqlite3 (before 3.12) opens a transaction only before INSERT, UPDATE and
+    DELETE, so CREATE, DROP and ALTER would each commit on their own: a migration stopped
+    half-way would leave half a store. Here sqlite3 keeps out of it and every transaction
+    is SQLite's own ``BEGIN IMMEDIATE`` (SQLAlchemy's documented recipe).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = create_engine(engine.url, poolclass=NullPool)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _no_implicit_transactions)
+            event.listen(self.engine, "begin", _begin_immediate)
+        store_open.translate_faults(self.engine, store_open.masked_url(str(engine.url)))
+
+    def __enter__(self) -> Engine:
+        return self.engine
+
+    def __exit__(self, *exc: object) -> None:
+        self.engine.dispose()
+
+
+def _no_implicit_transactions(dbapi_connection: Any, record: Any) -> None:
+    dbapi_connection.isolation_level = None
+    dbapi_connection.execute(store_open.sqlite_pragmas()[-1])  # the busy timeout
+
+
+def _begin_immediate(db: Connection) -> None:
+    db.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _backup(path: Path, target: str) -> Path:
+    """Copy the SQLite file at ``path`` (with whatever its WAL holds) beside it, fsynced."""
+    backup = path.with_name(f"{path.name}.before-{target}.bak")
+    partial = backup.with_name(backup.name + ".partial")
+    partial.unlink(missing_ok=True)
+    os.close(
+        os.open(partial, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
+    )  # as private as the store
+    source = sqlite3.connect(path)
+    try:
+        copy = sqlite3.connect(partial)
+        try:
+            source.backup(copy)
+        finally:
+            copy.close()
+    finally:
+        source.close()
+    with open(partial, "rb") as written:
+        os.fsync(written.fileno())
+    os.replace(partial, backup)
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+    return backup
