@@ -63,17 +63,22 @@ _WHOLE = 2**63
 
 
 def keeps_exactly(value: Decimal) -> bool:
-    """Whether the store keeps ``value`` exactly: a whole number within 64 bits (an SQLite
-    INTEGER), or one a double gives back to the digit (every decimal of at most 15
-    significant digits, DBL_DIG, and some longer ones)."""
+    """Whether the store keeps ``value`` exactly, as a SQLite INTEGER or REAL: a whole number
+    within 64 bits, or one of at most 15 significant digits (DBL_DIG: a double gives every
+    such decimal back to the digit) in a double's ordinary range."""
     if not value.is_finite():
         return False
     _, digits, exponent = value.as_tuple()
-    if len(digits) <= 15 and -290 < int(exponent) < 290:  # the usual case, without a float
+    exponent = int(exponent)
+    if len(digits) <= 15 and -290 < exponent < 290:  # the usual case, at once
         return True
-    if value == value.to_integral_value():
-        return -_WHOLE <= value < _WHOLE
-    return Decimal(repr(float(value))) == value
+    if value == value.to_integral_value() and -_WHOLE <= value < _WHOLE:
+        return True
+    significant = len(digits)
+    while significant > 1 and digits[significant - 1] == 0:  # 59.9000... is 59.9
+        significant -= 1
+    exponent += len(digits) - significant
+    return significant <= 15 and -290 < exponent < 290
 
 
 def _kept(kind: str) -> Callable[[Decimal], Decimal]:
@@ -83,8 +88,8 @@ def _kept(kind: str) -> Callable[[Decimal], Decimal]:
     def check(value: Decimal) -> Decimal:
         if not keeps_exactly(value):
             raise ValueError(
-                f"{kind} {value} has more significant digits than the store can keep exactly"
-                " (15, or a whole number within 64 bits)"
+                f"{kind} {value} has more significant digits than the store keeps exactly"
+                " (15, or any whole number within 64 bits)"
             )
         return value
 
