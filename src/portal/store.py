@@ -136,7 +136,7 @@ class Store:
         self.migrated: store_schema.Migrated | None = None
         """What opening did to the store's schema (None: nothing)."""
         if self.read_only:  # read as it stands: never migrated, refused if it has to be
-            store_schema.check(self.engine, self.url)
+            store_schema.check(self.engine, self.url, unwritable=not read_only)
             return
         try:
             self.migrated = store_schema.prepare(self.engine, self.url, self._file)

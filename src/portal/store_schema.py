@@ -68,12 +68,16 @@ def revision(db: Connection) -> tuple[bool, str | None]:
     return bool(tables & set(SQLModel.metadata.tables)), current
 
 
-def check(engine: Engine, where: str) -> None:
-    """Raise ``StoreSchema`` unless the store can be read as it stands (at head, or empty)."""
+def check(engine: Engine, where: str, *, unwritable: bool = False) -> None:
+    """Raise ``StoreSchema`` unless the store can be read as it stands (at head, or empty).
+
+    ``unwritable``: it is read-only because this user cannot write it (so ``portal
+    migrate`` could not migrate it either).
+    """
     with engine.connect() as db:
         found, current = revision(db)
     if found and current != head():
-        raise _outdated(where, current)
+        raise _outdated(where, current, unwritable=unwritable)
 
 
 def prepare(engine: Engine, where: str, file: str | None) -> Migrated | None:
@@ -109,7 +113,7 @@ def _known(current: str) -> bool:
         return False
 
 
-def _outdated(where: str, current: str | None) -> StoreSchema:
+def _outdated(where: str, current: str | None, *, unwritable: bool = False) -> StoreSchema:
     if current is not None and not _known(current):
         return StoreSchema(
             f"The store at {where} was written by a later portal (schema revision"
@@ -119,7 +123,11 @@ def _outdated(where: str, current: str | None) -> StoreSchema:
     return StoreSchema(
         f"The store at {where} was written by an earlier portal and has to be migrated"
         " before it can be read.",
-        hint="Run portal migrate (or portal sync, which migrates it first); a backup is made.",
+        hint=(
+            "Make it and its folder writable by you (chmod u+w), then run portal migrate."
+            if unwritable
+            else "Run portal migrate (or portal sync, which migrates it first); a backup is made."
+        ),
     )
 
 

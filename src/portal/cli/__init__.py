@@ -5,7 +5,7 @@ Heavy imports happen inside commands, so ``portal --help`` stays fast whatever i
 
 import portal.cli.conformance  # registers `portal conformance`
 import portal.cli.scaffold  # noqa: F401 - registers `portal plugin new`
-from portal.cli import connections, documents, importing, records, view  # noqa: F401 - registers the commands
+from portal.cli import connections, documents, importing, migrate, records, view  # noqa: F401 - registers the commands
 from portal.cli.base import EXIT_CODE_MEANINGS, ExitCode, cli, exit_code_for
 
 __all__ = ["EXIT_CODE_MEANINGS", "ExitCode", "cli", "exit_code_for", "main"]
