@@ -96,6 +96,28 @@ def _kept(kind: str) -> Callable[[Decimal], Decimal]:
     return check
 
 
+# ISO 4217's minor units where they are not 2 (its list of currencies and funds, A.1).
+_MINOR_UNITS = {
+    **{code: 0 for code in ("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG")},
+    **{code: 0 for code in ("RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF")},
+    **{code: 3 for code in ("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND")},
+    **{code: 4 for code in ("CLF", "UYW")},
+}
+
+
+def in_minor_units(amount: Decimal, currency: str | None) -> Decimal:
+    """``amount`` written out to its currency's minor unit (84.3 GBP is 84.30, 1500 JPY
+    stays 1500); never rounded: digits beyond the minor unit are kept (1.005 GBP)."""
+    if currency is None or not amount.is_finite():
+        return amount
+    minor = Decimal(1).scaleb(-_MINOR_UNITS.get(currency, 2))
+    try:
+        written = amount.quantize(minor)
+    except InvalidOperation:  # more digits than a Decimal context holds: as it is
+        return amount
+    return written if written == amount else amount
+
+
 def _currency(value: str) -> str:
     code = value.strip().upper()
     if not _is_currency(code):
