@@ -146,9 +146,16 @@ def test_columns_added_since_a_store_was_written_are_added_as_0_1_added_them(
     assert _revision(old_store) == head()
 
 
-@pytest.mark.parametrize("value", ["12345678901234567.89", "twelve"])
+@pytest.mark.parametrize(
+    ("value", "named_as"),
+    [
+        ("12345678901234567.89", "12345678901234567.89"),  # more digits than a double holds
+        ("twelve", "twelve"),
+        ("\x1b]0;pwned\x07 12", "\\x1b]0;pwned\\x07 12"),  # shown inert, never obeyed
+    ],
+)
 def test_a_migration_that_stops_half_way_leaves_the_store_exactly_as_it_was(
-    old_store: Path, value: str
+    old_store: Path, value: str, named_as: str
 ) -> None:
     # transactions is converted after balances, bills, inferences, purchases and recurring
     # payments: by the time this value stops it, those have been copied already.
@@ -160,7 +167,8 @@ def test_a_migration_that_stops_half_way_leaves_the_store_exactly_as_it_was(
     with pytest.raises(StoreSchema) as stopped:
         Store(sqlite_url(old_store))
     message = str(stopped.value)
-    assert "transactions.amount" in message and victim in message and value in message
+    assert "transactions.amount" in message and victim in message and named_as in message
+    assert "\x1b" not in message
     assert "portal migrate" in message
 
     assert _dump(old_store) == before  # the tables converted before it, too

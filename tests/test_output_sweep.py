@@ -302,6 +302,7 @@ def test_every_command_shows_hostile_text_inert(
         bank.add_fault(Fault(path="/accounts$", status=400, times=5))
         sweep.run("sync", expect=6)  # a failure naming the hostile provider
         sweep.run("status", expect=0)  # the failure's reason and the rejection reasons
+        sweep.run("migrate", expect=0, shows=False)  # already up to date: the store's path
         with socket.create_server(("127.0.0.1", 0)) as taken:  # the command, to its error
             sweep.run("view", "--port", str(taken.getsockname()[1]), expect=3, shows=False)
         page = overview_page(tmp_path / "home")  # ... and its page: the failure's reason
