@@ -21,6 +21,7 @@ How to add a migration (any change to a table of ``portal.record.tables``)
     3. ``tests/test_migrations.py`` fails until the head revision and the models agree
        (Alembic's autogenerate finds no difference), and migrates a store made by 0.1.
 
-Revisions never import the models: each spells out the schema it expects, so that a
-later change to a model cannot change what an old migration does.
+Revisions never import the models: each spells out the schema it expects, so that a later
+change to a model cannot change what an old migration does. docs/store.md says all this
+for the people whose stores are migrated.
 """
