@@ -16,34 +16,46 @@ pointer to ``portal migrate`` (or ``portal sync``), which upgrade it.
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
 from portal import store_open
 from portal.errors import StoreSchema
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic is imported where a migration runs: a store at head never needs it, and every
+# command that opens the store would pay for its import.
+
 
 def config(connection: Connection | None = None) -> Config:
     """Alembic's configuration for the store's migrations (no ``alembic.ini`` needed)."""
+    from alembic.config import Config
+
     alembic = Config()
     alembic.set_main_option("script_location", "portal:migrations")
     alembic.attributes["connection"] = connection
     return alembic
 
 
+HEAD = "0002"
+"""The newest revision, which this portal's models are at (a test holds it to Alembic's)."""
+
+
+@functools.cache
 def head() -> str:
-    """The revision this portal's models are at."""
+    """The newest revision, as Alembic finds it among the revisions."""
+    from alembic.script import ScriptDirectory
+
     revision = ScriptDirectory.from_config(config()).get_current_head()
     assert revision is not None  # portal ships its revisions
     return revision
@@ -64,7 +76,9 @@ class Migrated:
 def revision(db: Connection) -> tuple[bool, str | None]:
     """Whether ``db`` holds any of portal's tables, and the revision it is stamped at."""
     tables = set(inspect(db).get_table_names())
-    current = MigrationContext.configure(db).get_current_revision()
+    current = None
+    if "alembic_version" in tables:
+        current = db.execute(text("SELECT version_num FROM alembic_version")).scalar()
     return bool(tables & set(SQLModel.metadata.tables)), current
 
 
@@ -76,7 +90,7 @@ def check(engine: Engine, where: str, *, unwritable: bool = False) -> None:
     """
     with engine.connect() as db:
         found, current = revision(db)
-    if found and current != head():
+    if found and current != HEAD:
         raise _outdated(where, current, unwritable=unwritable)
 
 
@@ -85,11 +99,13 @@ def prepare(engine: Engine, where: str, file: str | None) -> Migrated | None:
 
     Returns what was migrated, or None when nothing was (a new store, or one at head).
     """
-    target = head()
     with engine.connect() as db:
         found, current = revision(db)
-    if current == target:
+    if current == HEAD:
         return None
+    from alembic import command
+
+    target = head()
     if current is not None and not _known(current):
         raise _outdated(where, current)
     if not found:
@@ -107,6 +123,8 @@ def prepare(engine: Engine, where: str, file: str | None) -> Migrated | None:
 
 
 def _known(current: str) -> bool:
+    from alembic.script import ScriptDirectory
+
     try:
         return ScriptDirectory.from_config(config()).get_revision(current) is not None
     except Exception:  # alembic's errors for an id it has never heard of vary by kind

@@ -17,7 +17,8 @@ How to add a migration (any change to a table of ``portal.record.tables``)
        ``op.batch_alter_table`` (SQLite cannot alter a column in place; batch mode copies
        the table) and ``downgrade()`` where it can be undone. A migration that converts
        values checks each one first and stops with ``StoreSchema`` naming the table,
-       column, row id and value that cannot be converted.
+       column, row id and value that cannot be converted. Set ``portal.store_schema.HEAD``
+       to the new revision (a store at head is recognised without importing Alembic).
     3. ``tests/test_migrations.py`` fails until the head revision and the models agree
        (Alembic's autogenerate finds no difference), and migrates a store made by 0.1.
 
