@@ -13,11 +13,11 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any, get_args
+from typing import IO, Any
 
 from portal.private import new_private_file, open_private_folder
 from portal.record.model import ENTITIES, Entity, nested_titles, titles
-from portal.record.types import Money, in_minor_units
+from portal.record.types import money_in_minor_units
 from portal.store import Store
 
 FORMATS = ("jsonl", "csv")
@@ -61,7 +61,7 @@ def export(store: Store, out: Path, fmt: str, provider: str | None = None) -> di
             name = f"{entity.category.value}.{fmt}"
             with _new_file(folder, name, written) as handle:
                 sink = _Digesting(handle)
-                rows = _in_minor_units(store.rows(entity, provider), _money_fields(entity))
+                rows = (money_in_minor_units(entity, r) for r in store.rows(entity, provider))
                 count = (
                     _write_jsonl(sink, rows)
                     if fmt == "jsonl"
@@ -95,30 +95,6 @@ def export(store: Store, out: Path, fmt: str, provider: str | None = None) -> di
     finally:
         os.close(folder)
     return manifest
-
-
-def _money_fields(entity: type[Entity]) -> tuple[str, ...]:
-    """The entity's fields that are money (not quantities): amounts in its ``currency``."""
-    marks = {id(mark) for mark in get_args(Money)[1:]}
-    return tuple(
-        name
-        for name, info in entity.model_fields.items()
-        if any(id(mark) in marks for mark in info.metadata) or Money in get_args(info.annotation)
-    )
-
-
-def _in_minor_units(
-    rows: Iterator[dict[str, Any]], money: tuple[str, ...]
-) -> Iterator[dict[str, Any]]:
-    """Rows with their money written to the currency's minor unit, as a person reads it:
-    the store keeps each amount's value, not its scale (59.90 comes back 59.9)."""
-    for row in rows:
-        currency = row.get("currency")
-        if money and isinstance(currency, str):
-            for name in money:
-                if isinstance(row.get(name), Decimal):
-                    row[name] = in_minor_units(row[name], currency)
-        yield row
 
 
 @contextmanager

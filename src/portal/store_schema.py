@@ -27,7 +27,9 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
-from portal import store_open
+# imports_log's tables join SQLModel's metadata: every table of the store is made (a new
+# store) and compared (the head revision) with the rest.
+from portal import imports_log, store_open  # noqa: F401
 from portal.errors import StoreSchema
 
 if TYPE_CHECKING:
@@ -113,7 +115,7 @@ def prepare(engine: Engine, where: str, file: str | None) -> Migrated | None:
         # sees): the models as they are, at head. Stopped before the stamp, it is adopted
         # and upgraded (to no change) the next time.
         with engine.begin() as db:
-            SQLModel.metadata.create_all(db)
+            SQLModel.metadata.create_all(db)  # imports_log's tables too: imported above
             command.stamp(config(db), target)
         return None
     backup = None if file is None else _backup(Path(file), target)

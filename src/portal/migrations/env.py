@@ -7,7 +7,9 @@ then opens none of its own), so a revision that fails leaves the store as it was
 from alembic import context
 from sqlmodel import SQLModel
 
-import portal.record.tables  # noqa: F401  (the tables, for comparing with the head revision)
+# Every table of the store, for comparing with the head revision.
+import portal.imports_log
+import portal.record.tables  # noqa: F401
 
 context.configure(
     connection=context.config.attributes["connection"],

@@ -16,10 +16,10 @@ import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import pycountry
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator
 from sqlalchemy import Numeric, String, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine, UserDefinedType
@@ -189,6 +189,30 @@ Quantity = Annotated[
 ]
 """An exact quantity (kWh, minutes, points, a score); floats, and quantities the store
 could not keep exactly, are refused."""
+
+
+@functools.cache
+def money_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of ``model`` that are ``Money`` (amounts in its currency), not quantities."""
+    marks = {id(mark) for mark in get_args(Money)[1:]}
+    return tuple(
+        name
+        for name, info in model.model_fields.items()
+        if any(id(mark) in marks for mark in info.metadata) or Money in get_args(info.annotation)
+    )
+
+
+def money_in_minor_units(model: type[BaseModel], row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` (of ``model``) with its money written to its currency's minor unit, as a
+    person reads it: the store keeps each amount's value, not its scale (59.90 reads back
+    59.9). Changed in place, and returned."""
+    currency = row.get("currency")
+    if isinstance(currency, str):
+        for name in money_fields(model):
+            if isinstance(row.get(name), Decimal):
+                row[name] = in_minor_units(row[name], currency)
+    return row
+
 
 Country = Annotated[str, AfterValidator(_country)]
 """An ISO 3166 alpha-2 country code, upper case."""

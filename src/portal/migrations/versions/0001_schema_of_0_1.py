@@ -301,6 +301,37 @@ _entity(
     sa.PrimaryKeyConstraint("id"),
 )
 
+
+# The log of imports (``portal.imports_log``), made when a store first imported a file.
+sa.Table(
+    "imported_rows",
+    _schema,
+    sa.Column("import_id", sa.Integer(), nullable=False),
+    sa.Column("table_name", sa.String(), nullable=False),
+    sa.Column("row_id", sa.String(), nullable=False),
+    sa.Column("change", sa.String(), nullable=False),
+    sa.Column("raw_id", sa.String(), nullable=True),
+    sa.Column("previous", sa.JSON(), nullable=True),
+    sa.PrimaryKeyConstraint("import_id", "table_name", "row_id"),
+)
+sa.Table(
+    "imports",
+    _schema,
+    sa.Column("id", sa.Integer(), nullable=False),
+    sa.Column("file", sa.String(), nullable=False),
+    sa.Column("sha256", sa.String(), nullable=False),
+    sa.Column("importer", sa.String(), nullable=False),
+    sa.Column("provider", sa.String(), nullable=False),
+    sa.Column("account", sa.String(), nullable=True),
+    sa.Column("imported_at", sa.String(), nullable=False),
+    sa.Column("counts", sa.JSON(), nullable=False),
+    sa.PrimaryKeyConstraint("id"),
+    sqlite_autoincrement=True,
+)
+sa.Index("ix_imported_rows_row_id", _schema.tables["imported_rows"].c.row_id)
+sa.Index("ix_imports_provider", _schema.tables["imports"].c.provider)
+sa.Index("ix_imports_sha256", _schema.tables["imports"].c.sha256)
+
 sa.Index("ix_accounts_provider", _schema.tables["accounts"].c.provider)
 sa.Index("ix_balances_account_id", _schema.tables["balances"].c.account_id)
 sa.Index("ix_balances_provider", _schema.tables["balances"].c.provider)
