@@ -126,10 +126,11 @@ def prepare(engine: Engine, where: str, file: str | None) -> Migrated | None:
 
 def _known(current: str) -> bool:
     from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
 
     try:
         return ScriptDirectory.from_config(config()).get_revision(current) is not None
-    except Exception:  # alembic's errors for an id it has never heard of vary by kind
+    except CommandError:  # no such revision (or a prefix of several)
         return False
 
 
