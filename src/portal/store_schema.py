@@ -111,12 +111,11 @@ def prepare(engine: Engine, where: str, file: str | None) -> Migrated | None:
     if current is not None and not _known(current):
         raise _outdated(where, current)
     if not found:
-        # A new store (an in-memory one included, which only this engine's connection
-        # sees): the models as they are, at head. Stopped before the stamp, it is adopted
-        # and upgraded (to no change) the next time.
-        with engine.begin() as db:
-            SQLModel.metadata.create_all(db)  # imports_log's tables too: imported above
-            command.stamp(config(db), target)
+        with _transactional(engine) as migrating, migrating.begin() as db:
+            # Under the write lock, since another portal may be making the same new store.
+            if not revision(db)[0]:
+                SQLModel.metadata.create_all(db)  # imports_log's tables too: imported above
+                command.stamp(config(db), target)
         return None
     backup = None if file is None else _backup(Path(file), target)
     with _transactional(engine) as migrating, migrating.begin() as db:
@@ -158,21 +157,31 @@ class _transactional:
     Python's sqlite3 (before 3.12) opens a transaction only before INSERT, UPDATE and
     DELETE, so CREATE, DROP and ALTER would each commit on their own: a migration stopped
     half-way would leave half a store. Here sqlite3 keeps out of it and every transaction
-    is SQLite's own ``BEGIN IMMEDIATE`` (SQLAlchemy's documented recipe).
+    is SQLite's own ``BEGIN IMMEDIATE`` (SQLAlchemy's documented recipe), which also holds
+    the write lock from the start. An in-memory store, which only its own engine's
+    connection sees, is made on that engine (it is always new: nothing to migrate).
     """
 
     def __init__(self, engine: Engine) -> None:
-        self.engine = create_engine(engine.url, poolclass=NullPool)
-        if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _no_implicit_transactions)
-            event.listen(self.engine, "begin", _begin_immediate)
-        store_open.translate_faults(self.engine, store_open.masked_url(str(engine.url)))
+        self.engine = engine
+        self.own = engine.dialect.name != "sqlite" or engine.url.database not in (
+            None,
+            "",
+            ":memory:",
+        )
+        if self.own:
+            self.engine = create_engine(engine.url, poolclass=NullPool)
+            if self.engine.dialect.name == "sqlite":
+                event.listen(self.engine, "connect", _no_implicit_transactions)
+                event.listen(self.engine, "begin", _begin_immediate)
+            store_open.translate_faults(self.engine, store_open.masked_url(str(engine.url)))
 
     def __enter__(self) -> Engine:
         return self.engine
 
     def __exit__(self, *exc: object) -> None:
-        self.engine.dispose()
+        if self.own:
+            self.engine.dispose()
 
 
 def _no_implicit_transactions(dbapi_connection: Any, record: Any) -> None:
