@@ -247,3 +247,29 @@ def test_the_revisions_ship_inside_the_package() -> None:
     versions = Path(migrations_init).parent / "versions"
     assert sorted(p.name[:4] for p in versions.glob("[0-9]*.py")) == ["0001", "0002"]
     assert (Path(migrations_init).parent / "env.py").is_file()
+
+
+def test_revision_0002_alters_postgresql_columns_in_place_converting_the_text() -> None:
+    """PostgreSQL is not tested against a server here: the SQL the revision emits for it is."""
+    import importlib.util
+    import io
+
+    from alembic.operations import Operations
+
+    path = Path(migrations_init).parent / "versions" / "0002_numbers_that_sort.py"
+    spec = importlib.util.spec_from_file_location("revision_0002", path)
+    assert spec is not None and spec.loader is not None
+    revision = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(revision)
+    sql = io.StringIO()
+    context = MigrationContext.configure(
+        dialect_name="postgresql", opts={"as_sql": True, "output_buffer": sql}
+    )
+    with Operations.context(context):
+        revision.upgrade()
+    statements = [s.strip() for s in sql.getvalue().split(";") if s.strip()]
+    assert len(statements) == sum(len(columns) for columns in NUMBERS.values())
+    assert (
+        'ALTER TABLE transactions ALTER COLUMN amount TYPE NUMERIC USING "amount"::numeric'
+        in statements
+    )
