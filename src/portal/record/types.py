@@ -81,19 +81,12 @@ def keeps_exactly(value: Decimal) -> bool:
     return significant <= 15 and -290 < exponent < 290
 
 
-def _kept(kind: str) -> Callable[[Decimal], Decimal]:
-    # The store holds money as SQLite numbers so that it sorts and sums in SQL: a value
-    # those cannot hold to the digit is refused here (a Rejection naming the field), never
-    # rounded there.
-    def check(value: Decimal) -> Decimal:
-        if not keeps_exactly(value):
-            raise ValueError(
-                f"{kind} {value} has more significant digits than the store keeps exactly"
-                " (15, or any whole number within 64 bits)"
-            )
-        return value
-
-    return check
+def not_kept(name: str, value: Decimal) -> str:
+    """Why the store refuses ``value`` for its number column ``name``."""
+    return (
+        f"{name} {value} has more significant digits than the store keeps exactly"
+        " (15, or any whole number within 64 bits)"
+    )
 
 
 # ISO 4217's minor units where they are not 2 (its list of currencies and funds, A.1).
@@ -173,22 +166,18 @@ def _clean_text(value: str) -> str:
 
 
 Money = Annotated[
-    Decimal,
-    BeforeValidator(_exact("money", "amount")),
-    AfterValidator(_finite("money", "amount")),
-    AfterValidator(_kept("the amount")),
+    Decimal, BeforeValidator(_exact("money", "amount")), AfterValidator(_finite("money", "amount"))
 ]
-"""An exact amount of money; floats, and amounts the store could not keep exactly, are
-refused."""
+"""An exact amount of money; floats are refused (and, in a column of the store, an amount
+it could not keep exactly: ``keeps_exactly``)."""
 
 Quantity = Annotated[
     Decimal,
     BeforeValidator(_exact("a quantity", "quantity")),
     AfterValidator(_finite("a quantity", "quantity")),
-    AfterValidator(_kept("the quantity")),
 ]
-"""An exact quantity (kWh, minutes, points, a score); floats, and quantities the store
-could not keep exactly, are refused."""
+"""An exact quantity (kWh, minutes, points, a score); floats are refused (and, in a column
+of the store, a quantity it could not keep exactly: ``keeps_exactly``)."""
 
 
 @functools.cache
