@@ -232,10 +232,11 @@ class DecimalText(TypeDecorator[Decimal]):
     """Stores a Decimal exactly as a number that sorts, compares and sums in SQL.
 
     On SQLite a NUMERIC column holding an INTEGER when the value is whole, else a REAL:
-    ``Money`` and ``Quantity`` only let through values a double gives back to the digit
-    (``keeps_exactly``), and reading turns the double back into the shortest decimal
-    that is it (``Decimal(repr(v))``). The scale is not kept ("59.90" reads "59.9");
-    displays format money by its currency. Elsewhere (PostgreSQL) a ``NUMERIC``.
+    a record only carries values a double gives back to the digit in these columns
+    (``keeps_exactly``, checked by ``portal.record.base.Entity``), and reading turns the
+    double back into the shortest decimal that is it (``Decimal(repr(v))``). The scale is
+    not kept ("59.90" reads "59.9"): exports write money to its currency's minor unit
+    (``money_in_minor_units``). Elsewhere (PostgreSQL) a ``NUMERIC``.
     """
 
     impl = Numeric
