@@ -304,6 +304,7 @@ def test_every_command_shows_hostile_text_inert(
         sweep.run("status", expect=0)  # the failure's reason and the rejection reasons
         sweep.run("config", "timezone", HOSTILE, expect=5)  # the zone asked for, in its error
         sweep.run("config", HOSTILE, "x", expect=3)  # the setting asked for, in its error
+        sweep.run("migrate", expect=0, shows=False)  # already up to date: the store's path
         with socket.create_server(("127.0.0.1", 0)) as taken:  # the command, to its error
             sweep.run("view", "--port", str(taken.getsockname()[1]), expect=3, shows=False)
             sweep.run("browse", "--port", str(taken.getsockname()[1]), expect=3, shows=False)

@@ -8,21 +8,26 @@ from pathlib import Path
 import pytest
 from sqlalchemy.dialects import sqlite
 
+from conftest import connect
+from portal.app import Portal
 from portal.batch import Batch, RawPayload, RejectedItem
 from portal.provider import Cursor
 from portal.record import State, Transaction
 from portal.record.ids import portal_id
 from portal.store import Store, sqlite_url
+from portal_bank.sandbox import BankSandbox
 
 
 class Position(Cursor):
     page: int
 
 
-def _batch(n: int, *, page: int, amount: str = "1.10") -> Batch:
+def _batch(n: int, *, page: int, amount: str = "1.10", amounts: list[str] | None = None) -> Batch:
     records = []
     raws = []
     for i in range(n):
+        if amounts is not None:
+            amount = amounts[i]
         raw_id = f"raw-{i}-{amount}"
         raws.append(RawPayload(raw_id, "transactions", "{}"))
         t = Transaction(
@@ -30,6 +35,7 @@ def _batch(n: int, *, page: int, amount: str = "1.10") -> Batch:
             account_id="a",
             booked_at=datetime(2026, 1, 1, tzinfo=UTC),
             amount=amount,
+            balance_after=-Decimal(amount) if amounts else None,
             currency="GBP",
             status="Booked",
             status_label="Booked",
@@ -100,6 +106,7 @@ def test_a_home_from_before_states_gains_the_column_and_keeps_what_it_synced(
     with sqlite3.connect(tmp_path / "portal.db") as db:  # as a portal without states wrote it
         db.execute("DROP INDEX ix_transactions_currency_booked")  # (nor its index over them)
         db.execute("ALTER TABLE transactions DROP COLUMN state")
+        db.execute("DROP TABLE alembic_version")  # ...before schema versions
     store = Store(sqlite_url(tmp_path / "portal.db"))
     before = list(store.rows(Transaction))
     assert len(before) == 2 and {r["state"] for r in before} == {None}
@@ -358,3 +365,67 @@ def test_withdrawn_records_are_deleted_with_their_page_and_their_raw_payloads_ke
     with store.engine.begin() as db:
         db.execute(_DELETE.statement(table, "sqlite"), [{"id": ids[0]}, {"id": ids[4]}])
     assert [r["provider_id"] for r in store.rows(Transaction)] == ["t2"]
+
+
+def test_amounts_sort_compare_and_sum_as_numbers_in_sql(portal: Portal, bank: BankSandbox) -> None:
+    connect(portal, bank)
+    [result] = portal.sync()
+    assert result.ok
+    exact = list(portal.store.rows(Transaction))
+    assert len(exact) > 1000
+    with sqlite3.connect(str(portal.store.engine.url.database)) as db:
+        ordered = [a for (a,) in db.execute('SELECT amount FROM "transactions" ORDER BY amount')]
+        # As numbers (972.03 after 82.40 after 8.62), each the stored Decimal to the digit.
+        assert [_decimal(a) for a in ordered] == sorted(r["amount"] for r in exact)
+        assert {type(a) for a in ordered} <= {int, float}
+        [(large,)] = db.execute('SELECT count(*) FROM "transactions" WHERE amount > 100')
+        assert large == sum(1 for r in exact if r["amount"] > 100) > 0
+        sums = db.execute('SELECT currency, SUM(amount) FROM "transactions" GROUP BY currency')
+        for currency, total in sums:
+            expected = sum(r["amount"] for r in exact if r["currency"] == currency)
+            assert Decimal(repr(total)).quantize(Decimal("0.01")) == expected  # GBP: pence
+
+
+def _decimal(number: float) -> Decimal:
+    return Decimal(repr(number)) if isinstance(number, float) else Decimal(number)
+
+
+EDGES = [
+    "0",
+    "-0.01",
+    "0.000000001",
+    "59.90",
+    "123456789012.345",
+    "99999999999999.9",
+    "12345678901234.500",
+    "9223372036854775807",
+    "-9223372036854775807",
+    "1E+20",
+    "-0.000",
+]
+
+
+@pytest.mark.parametrize("writer", ["never", "always"])
+def test_edge_values_come_back_exactly_as_integers_or_reals(tmp_path: Path, writer: str) -> None:
+    batch = _batch(len(EDGES), page=1, amounts=EDGES)
+    store = Store(sqlite_url(tmp_path / "portal.db"), writer_process=writer)
+    store.commit(batch)
+    if writer == "always":
+        assert store.writer_process is not None
+    by_id = {r["provider_id"]: r for r in store.rows(Transaction)}
+    for i, amount in enumerate(EDGES):
+        assert by_id[f"t{i}"]["amount"] == Decimal(amount)
+        assert by_id[f"t{i}"]["balance_after"] == -Decimal(amount)
+    store.close()
+    with sqlite3.connect(tmp_path / "portal.db") as db:
+        stored = db.execute('SELECT typeof(amount), amount FROM "transactions"').fetchall()
+    assert {kind for kind, _ in stored} == {"integer", "real"}
+    assert ("integer", 9223372036854775807) in stored and ("real", 1e-09) in stored
+
+
+def test_a_value_the_store_cannot_keep_exactly_is_refused_before_it_is_stored() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError) as error:
+        _batch(1, page=1, amount="1234567890.123456")  # 16 significant digits
+    assert "amount" in str(error.value) and "more significant digits" in str(error.value)

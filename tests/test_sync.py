@@ -484,3 +484,20 @@ def test_an_item_nested_too_deep_for_the_store_is_a_clear_error(
         "Deep sent an item in 'accounts' that portal refuses: it is nested more than 254"
         " levels deep."
     )
+
+
+def test_an_amount_the_store_could_not_keep_exactly_is_rejected_naming_the_field(
+    tmp_path: Path, bank: BankSandbox
+) -> None:
+    # 18 significant digits, as Open Banking allows (13 and 5 decimals): a SQLite REAL would
+    # round it, so it is refused, not rounded.
+    [victim, *_] = bank.bank.ledger[next(iter(bank.bank.ledger))][10:]
+    victim["Amount"]["Amount"] = "1234567890123.45678"
+    with Portal.open(home=tmp_path) as portal:
+        connect(portal, bank)
+        [result] = portal.sync()
+        assert result.ok and result.rejected == 1
+        assert victim["TransactionId"] not in _stored(portal, Transaction)
+        [rejection] = portal.store.rejections()
+        assert "amount" in rejection["reason"] and "1234567890123.45678" in rejection["reason"]
+        assert "significant digits" in rejection["reason"]

@@ -7,6 +7,7 @@
     │   └── BadFile              a file to import is unreadable, named with its line (filereaders)
     ├── ConfigError              fatal: a plugin or the configuration is broken
     │   └── StoreError           the store is read-only, in use, or damaged (one subclass each)
+    │       └── StoreSchema      its schema is older or newer than this portal's, or stuck
     ├── AuthError                fatal: the provider refused the credentials; connect again
     ├── ProviderError            fatal for this provider's sync: it answered something unusable
     │   ├── RetryableError       retried by the HTTP client (with ``retry_after``), then fatal
@@ -92,3 +93,9 @@ class StoreBusy(StoreError):
 
 class StoreCorrupt(StoreError):
     """The store's file is not a SQLite database, or SQLite found it damaged."""
+
+
+class StoreSchema(StoreError):
+    """The store's schema is not this portal's: written by an earlier portal and not yet
+    migrated (where it can only be read), by a later one, or a migration stopped on a value
+    it could not convert (and left the store as it was)."""

@@ -17,6 +17,7 @@ from typing import IO, Any
 
 from portal.private import new_private_file, open_private_folder
 from portal.record.model import ENTITIES, Entity, nested_titles, titles
+from portal.record.types import money_in_minor_units
 from portal.store import Store
 
 FORMATS = ("jsonl", "csv")
@@ -60,7 +61,7 @@ def export(store: Store, out: Path, fmt: str, provider: str | None = None) -> di
             name = f"{entity.category.value}.{fmt}"
             with _new_file(folder, name, written) as handle:
                 sink = _Digesting(handle)
-                rows = store.rows(entity, provider)
+                rows = (money_in_minor_units(entity, r) for r in store.rows(entity, provider))
                 count = (
                     _write_jsonl(sink, rows)
                     if fmt == "jsonl"

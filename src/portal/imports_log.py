@@ -35,7 +35,7 @@ from portal.batch import Batch
 from portal.errors import UserError
 from portal.record.model import Entity
 from portal.record.tables import TABLES, RawItem
-from portal.record.types import UTCDateTime
+from portal.record.types import UTCDateTime, money_in_minor_units
 
 if TYPE_CHECKING:
     from portal.app import Portal
@@ -197,6 +197,10 @@ def compare(db: DBConnection, tally: Tally, batch: Batch) -> list[dict[str, Any]
                     for name, value in before.items()
                     if name not in PROVENANCE and value != record.__dict__.get(name)
                 }
+                if differences:  # money as a person reads it: -12.00, not the stored -12
+                    old = money_in_minor_units(type(record), {**before})
+                    new = money_in_minor_units(type(record), {**record.__dict__})
+                    differences = {name: (old[name], new.get(name)) for name in differences}
                 if len(tally.changes) < LISTED_CHANGES:
                     tally.changes.append(Change(table.name, record.provider_id, differences))
             tally.count(table.name, entry["change"])

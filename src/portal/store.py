@@ -32,7 +32,6 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
-    inspect,
     or_,
     select,
     update,
@@ -44,7 +43,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.types import TypeEngine
 from sqlmodel import SQLModel
 
-from portal import store_open
+from portal import store_open, store_schema
 from portal.batch import Batch
 from portal.errors import ConfigError
 from portal.hookspecs import hookimpl
@@ -135,13 +134,16 @@ class Store:
         self.read_only = opened.read_only or read_only
         self._file = opened.file
         self._sqlite = self.engine.dialect.name == "sqlite"
-        if self.read_only:
-            return  # nothing is created or added: the store is read as it stands
+        self.migrated: store_schema.Migrated | None = None
+        """What opening did to the store's schema (None: nothing)."""
+        if self.read_only:  # read as it stands: never migrated, refused if it has to be
+            store_schema.check(self.engine, self.url, unwritable=not read_only)
+            return
         try:
-            SQLModel.metadata.create_all(self.engine)
-            self._add_missing_columns()
-            with self.engine.begin() as db:
-                ensure_search_index(db)
+            self.migrated = store_schema.prepare(self.engine, self.url, self._file)
+            if self._sqlite:  # batch migrations copy tables, which drops their triggers
+                with self.engine.begin() as db:
+                    ensure_search_index(db)
         except SQLAlchemyError as error:
             raise ConfigError(
                 f"Cannot open the store at {self.url}: {error.__class__.__name__}.",
@@ -169,21 +171,6 @@ class Store:
         """
         if self._sqlite:
             store_open.quick_check(self.engine, self.url)
-
-    def _add_missing_columns(self) -> None:
-        # create_all makes missing tables but never alters existing ones; a store written by
-        # an earlier portal gains the nullable columns added since. (Anything more than
-        # additive changes will need real migrations.)
-        inspector = inspect(self.engine)
-        with self.engine.begin() as db:
-            for table in SQLModel.metadata.sorted_tables:
-                present = {c["name"] for c in inspector.get_columns(table.name)}
-                for column in table.columns:
-                    if column.name not in present and column.nullable:
-                        kind = column.type.compile(dialect=self.engine.dialect)
-                        db.exec_driver_sql(
-                            f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'
-                        )
 
     def close(self) -> None:
         """Release the database connections (and stop the writer process, if one runs)."""

@@ -11,6 +11,7 @@ from portal.cli import (  # noqa: F401 - registers the commands
     connections,
     documents,
     importing,
+    migrate,
     records,
     report,
     view,

@@ -3,14 +3,22 @@
 No ``from __future__ import annotations`` here: SQLModel needs the real annotations.
 """
 
-from typing import Any, ClassVar, get_args
+import functools
+from typing import Any, ClassVar, Self, get_args
 
-from pydantic import BaseModel
+from pydantic import BaseModel, model_validator
 from pydantic.fields import FieldInfo
 from sqlalchemy import String
 from sqlmodel import Field, SQLModel
 
-from portal.record.types import RECORD_JSON, DecimalText, Timestamp, UTCDateTime
+from portal.record.types import (
+    RECORD_JSON,
+    DecimalText,
+    Timestamp,
+    UTCDateTime,
+    keeps_exactly,
+    not_kept,
+)
 from portal.record.vocab import Category, Origin
 
 
@@ -20,7 +28,7 @@ def field(title: str, description: str, **kwargs: Any) -> Any:
 
 
 def money(title: str, description: str, **kwargs: Any) -> Any:
-    """An exact Decimal field (money, a quantity), stored as text so SQLite cannot round it."""
+    """An exact Decimal field (money, a quantity), stored as a number that sorts and sums in SQL."""
     return field(title, description, sa_type=DecimalText, **kwargs)
 
 
@@ -80,6 +88,27 @@ class Entity(SQLModel):
         "Other provider fields",
         "Fields the provider released that have no column of their own, kept as released.",
         default_factory=dict,
+    )
+
+    @model_validator(mode="after")
+    def _numbers_the_store_keeps(self) -> Self:
+        # The store's money and quantity columns hold SQLite numbers, so that they sort and
+        # sum in SQL: a value those would round is refused here (a Rejection naming the
+        # field), never rounded there. Values nested in JSON (bill lines) are kept as text.
+        for name in number_columns(type(self)):
+            value = self.__dict__.get(name)
+            if value is not None and not keeps_exactly(value):
+                raise ValueError(not_kept(name, value))
+        return self
+
+
+@functools.cache
+def number_columns(entity: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of ``entity`` stored as numbers (``DecimalText``): money and quantities."""
+    return tuple(
+        name
+        for name, info in entity.model_fields.items()
+        if any(getattr(mark, "sa_type", None) is DecimalText for mark in info.metadata)
     )
 
 

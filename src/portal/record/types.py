@@ -5,9 +5,10 @@ a naive timestamp or an unknown currency gets a validation error naming the fiel
 engine turns it into a Rejection instead of storing something a person cannot trust.
 
 The SQLAlchemy column types beside them keep those values exact in SQLite, which has no
-decimal type and no timezone-aware datetime of its own; on PostgreSQL they are the server's
-own exact types (``NUMERIC``, ``TIMESTAMP WITH TIME ZONE``), given Decimals and aware
-datetimes, so amounts sort and sum and moments compare in SQL there too.
+decimal type and no timezone-aware datetime of its own: money and quantities as numbers
+that sort and sum in SQL (``DecimalText``), timestamps as UTC text. On PostgreSQL they are
+the server's own exact types (``NUMERIC``, ``TIMESTAMP WITH TIME ZONE``), given Decimals and
+aware datetimes, so amounts sort and sum and moments compare in SQL there too.
 """
 
 import functools
@@ -17,14 +18,14 @@ import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import pycountry
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator
 from sqlalchemy import JSON, DateTime, Numeric, String, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeEngine
+from sqlalchemy.types import TypeEngine, UserDefinedType
 
 # C0 and C1 control characters other than tab and newline, and the replacement character
 # that marks text already damaged by a wrong decoding.
@@ -58,6 +59,59 @@ def _finite(kind: str, noun: str) -> Callable[[Decimal], Decimal]:
         return value
 
     return check
+
+
+_WHOLE = 2**63
+"""Where SQLite's 64-bit INTEGER ends."""
+
+
+def keeps_exactly(value: Decimal) -> bool:
+    """Whether the store keeps ``value`` exactly, as a SQLite INTEGER or REAL: a whole number
+    within 64 bits, or one of at most 15 significant digits (DBL_DIG: a double gives every
+    such decimal back to the digit) in a double's ordinary range."""
+    if not value.is_finite():
+        return False
+    _, digits, exponent = value.as_tuple()
+    exponent = int(exponent)
+    if len(digits) <= 15 and -290 < exponent < 290:  # the usual case, at once
+        return True
+    if value == value.to_integral_value() and -_WHOLE <= value < _WHOLE:
+        return True
+    significant = len(digits)
+    while significant > 1 and digits[significant - 1] == 0:  # 59.9000... is 59.9
+        significant -= 1
+    exponent += len(digits) - significant
+    return significant <= 15 and -290 < exponent < 290
+
+
+def not_kept(name: str, value: Decimal) -> str:
+    """Why the store refuses ``value`` for its number column ``name``."""
+    return (
+        f"{name} {value} has more significant digits than the store keeps exactly"
+        " (15, or any whole number within 64 bits)"
+    )
+
+
+# ISO 4217's minor units where they are not 2 (its list of currencies and funds, A.1).
+_MINOR_UNITS = {
+    **{code: 0 for code in ("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG")},
+    **{code: 0 for code in ("RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF")},
+    **{code: 3 for code in ("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND")},
+    **{code: 4 for code in ("CLF", "UYW")},
+}
+
+
+def in_minor_units(amount: Decimal, currency: str | None) -> Decimal:
+    """``amount`` written out to its currency's minor unit (84.3 GBP is 84.30, 1500 JPY
+    stays 1500); never rounded: digits beyond the minor unit are kept (1.005 GBP)."""
+    if currency is None or not amount.is_finite():
+        return amount
+    minor = Decimal(1).scaleb(-_MINOR_UNITS.get(currency, 2))
+    try:
+        written = amount.quantize(minor)
+    except InvalidOperation:  # more digits than a Decimal context holds: as it is
+        return amount
+    return written if written == amount else amount
 
 
 def _currency(value: str) -> str:
@@ -117,14 +171,40 @@ def _clean_text(value: str) -> str:
 Money = Annotated[
     Decimal, BeforeValidator(_exact("money", "amount")), AfterValidator(_finite("money", "amount"))
 ]
-"""An exact amount of money; floats are refused."""
+"""An exact amount of money; floats are refused (and, in a column of the store, an amount
+it could not keep exactly: ``keeps_exactly``)."""
 
 Quantity = Annotated[
     Decimal,
     BeforeValidator(_exact("a quantity", "quantity")),
     AfterValidator(_finite("a quantity", "quantity")),
 ]
-"""An exact quantity (kWh, minutes, points, a score); floats are refused."""
+"""An exact quantity (kWh, minutes, points, a score); floats are refused (and, in a column
+of the store, a quantity it could not keep exactly: ``keeps_exactly``)."""
+
+
+@functools.cache
+def money_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of ``model`` that are ``Money`` (amounts in its currency), not quantities."""
+    marks = {id(mark) for mark in get_args(Money)[1:]}
+    return tuple(
+        name
+        for name, info in model.model_fields.items()
+        if any(id(mark) in marks for mark in info.metadata) or Money in get_args(info.annotation)
+    )
+
+
+def money_in_minor_units(model: type[BaseModel], row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` (of ``model``) with its money written to its currency's minor unit, as a
+    person reads it: the store keeps each amount's value, not its scale (59.90 reads back
+    59.9). Changed in place, and returned."""
+    currency = row.get("currency")
+    if isinstance(currency, str):
+        for name in money_fields(model):
+            if isinstance(row.get(name), Decimal):
+                row[name] = in_minor_units(row[name], currency)
+    return row
+
 
 Country = Annotated[str, AfterValidator(_country)]
 """An ISO 3166 alpha-2 country code, upper case."""
@@ -142,31 +222,57 @@ Text = Annotated[str, AfterValidator(_clean_text)]
 """Clean UTF-8 text (NFC) with no control characters or mojibake."""
 
 
-class DecimalText(TypeDecorator[Decimal]):
-    """Stores a Decimal as its exact text, since SQLite's NUMERIC would round it to a float;
-    on PostgreSQL as ``NUMERIC``, exact with its scale."""
+class _SQLiteNumber(UserDefinedType[Any]):
+    """A column of NUMERIC affinity on SQLite, given and giving plain ints and floats."""
 
-    impl = String
     cache_ok = True
 
-    @staticmethod
-    def bind(value: Decimal) -> str:
-        """The stored text of a (non-null) amount; the store's batch writer calls it directly."""
-        return str(value)
+    def get_col_spec(self, **kw: Any) -> str:
+        return "NUMERIC"
+
+
+class DecimalText(TypeDecorator[Decimal]):
+    """Stores a Decimal exactly as a number that sorts, compares and sums in SQL.
+
+    On SQLite a NUMERIC column holding an INTEGER when the value is whole, else a REAL:
+    a record only carries values a double gives back to the digit in these columns
+    (``keeps_exactly``, checked by ``portal.record.base.Entity``), and reading turns the
+    double back into the shortest decimal that is it (``Decimal(repr(v))``). The scale is
+    not kept ("59.90" reads "59.9"): exports write money to its currency's minor unit
+    (``money_in_minor_units``). Elsewhere (PostgreSQL) a ``NUMERIC``.
+    """
+
+    impl = Numeric
+    cache_ok = True
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if dialect.name == "postgresql":
-            # NUMERIC with no precision: any exact value, its scale kept ("59.90" stays so).
-            return dialect.type_descriptor(Numeric(asdecimal=True))
-        return dialect.type_descriptor(String())
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(_SQLiteNumber())
+        return dialect.type_descriptor(Numeric(asdecimal=True))
 
-    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Decimal | str | None:
-        if value is None:
-            return None
-        return value if dialect.name == "postgresql" else self.bind(value)
+    @staticmethod
+    def bind(value: Decimal) -> int | float:
+        """What SQLite stores for a (non-null) amount; the store's batch writer calls it
+        directly. A whole number within 64 bits becomes an int (exact however long), the
+        rest a float, exact for every value ``keeps_exactly`` allows."""
+        number = float(value)
+        if number.is_integer():
+            whole = int(value)
+            if -_WHOLE <= whole < _WHOLE:
+                return whole
+        return number
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        if value is None or dialect.name != "sqlite":
+            return value
+        return self.bind(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
-        return None if value is None else Decimal(value)
+        if value is None or isinstance(value, Decimal):
+            return value
+        if isinstance(value, float):
+            return Decimal(repr(value))  # the shortest decimal that is this double
+        return Decimal(value)  # an int, or text SQLite kept as it was given
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from portal.export import export
@@ -51,7 +52,9 @@ def delivery(h: Harness, fmt: str) -> None:
             money = {
                 k for k, v in original.items() if v is not None and type(v).__name__ == "Decimal"
             }
-            bad = [k for k in money if str(row[k]) != str(original[k])]
+            # The same number, digit for digit (exports write money to its currency's
+            # minor unit: the stored 84.3 GBP exports as 84.30).
+            bad = [k for k in money if not _same_number(row[k], original[k])]
             if bad:
                 problems.append(f"{name}: {original['provider_id']} exports {bad} inexactly")
                 break
@@ -65,3 +68,10 @@ def delivery(h: Harness, fmt: str) -> None:
         fix="Deliver records the store can hold exactly (Decimal money, aware times); if a"
         " destination plugin writes the files, give it a manifest of counts and sha256.",
     )
+
+
+def _same_number(exported: object, stored: Decimal) -> bool:
+    try:
+        return Decimal(str(exported)) == stored
+    except InvalidOperation:
+        return False

@@ -84,7 +84,7 @@ def _nested_codes(value: Any, path: str) -> list[str]:
 
 
 def _is_money(entity: type[Entity], name: str) -> bool:
-    # Money fields are stored as exact decimal text (``portal.record.model.money``).
+    # Money and quantity fields are DecimalText columns (``portal.record.base.money``).
     annotation = entity.model_fields[name].rebuild_annotation()  # type: ignore[attr-defined]
     return "DecimalText" in repr(annotation)
 
