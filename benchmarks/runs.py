@@ -15,7 +15,8 @@ What is measured, by kind:
   token, nothing done beyond decoding the JSON;
 - ``insert``: ceiling (b), the rows of portal's ``transactions`` table, read back from the
   store portal just wrote, inserted into a fresh store with ``executemany`` in one
-  transaction (only the inserts and the commit are timed);
+  transaction (only the inserts and the commit are timed), without the search index's
+  triggers (that work is portal's own choice and counts against portal, not the ceiling);
 - ``dlt``: dlt's ``rest_api`` source over the same API, ``Links.Next`` paginator set
   explicitly, into DuckDB through jsonl files (extract, normalise and load all timed).
 """
@@ -253,7 +254,8 @@ _PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
 
 
 def run_insert(config: Config) -> dict[str, Any]:
-    """Ceiling (b): portal's stored transaction rows, executemany'd into a fresh store."""
+    """Ceiling (b): portal's stored transaction rows, executemany'd into a fresh store (its
+    tables and indexes, not the search index's triggers)."""
     target = Path(config["target"])
     Store(sqlite_url(target)).close()  # portal's schema: the same columns, the same indexes
     source = sqlite3.connect(f"file:{config['source']}?mode=ro", uri=True)
@@ -263,6 +265,11 @@ def run_insert(config: Config) -> dict[str, Any]:
     db = sqlite3.connect(target, isolation_level=None)
     for pragma in _PRAGMAS:
         db.execute(pragma)
+    # Without the search index's triggers: keeping the index is work portal chooses to do,
+    # so it counts against portal, never as a lower (easier) ceiling.
+    triggers = db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()
+    for (name,) in triggers:
+        db.execute(f'DROP TRIGGER "{name}"')
     rows = source.execute(f"SELECT {names} FROM transactions")  # noqa: S608
     count, clock = 0, Clock()
     with clock.running():
