@@ -49,7 +49,7 @@ def text_of(page: str) -> str:
 
 
 def raw_shown(page: str) -> str:
-    [pre] = re.findall(r'<pre class="raw">(.*?)</pre>', page, flags=re.DOTALL)
+    [pre] = re.findall(r'<pre class="raw"[^>]*>(.*?)</pre>', page, flags=re.DOTALL)
     return html.unescape(pre)
 
 

@@ -40,6 +40,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 from portal.errors import ConfigError, UserError
+from portal.imports_log import ImportedRow, ImportRow
 from portal.record.model import ENTITIES, Entity, nested_titles
 from portal.record.tables import Connection, RawItem, Rejection, SyncCursor
 from portal.record.vocab import CATEGORY_LABELS
@@ -74,6 +75,17 @@ def metadata(database: str) -> dict[str, Any]:
         tables[entity.category.value] = _table(entity, CATEGORY_LABELS[entity.category])
     for model, title in ENGINE_TABLES.items():
         tables[str(model.__table__.name)] = _table(model, title)  # type: ignore[attr-defined]
+    tables["alembic_version"] = {
+        "title": "Schema version",
+        "description": "The version of the store's tables (an Alembic revision): an older store"
+        " is brought up to date by portal migrate.",
+        "columns": {"version_num": "Revision: the schema version the store is at."},
+    }
+    for name in SEARCH_TABLES:  # the search index's own tables: portal view's Search reads them
+        tables[name] = {
+            "hidden": True,
+            "description": "Part of the full-text search index the sync keeps (portal.search).",
+        }
     return {
         "title": "Your portal store",
         "description": "Everything portal synced from your providers, read-only. Each table"
@@ -82,11 +94,24 @@ def metadata(database: str) -> dict[str, Any]:
     }
 
 
+SEARCH_TABLES = (
+    "search_keys",
+    "search_index",
+    "search_index_data",
+    "search_index_idx",
+    "search_index_content",
+    "search_index_docsize",
+    "search_index_config",
+)
+"""The tables of ``portal.search``'s index (FTS5 makes the ``search_index_*`` ones)."""
+
 ENGINE_TABLES: dict[type[SQLModel], str] = {
     RawItem: "Raw payloads",
     Rejection: "Rejected items",
     Connection: "Connections",
     SyncCursor: "Sync cursors",
+    ImportRow: "Imports",
+    ImportedRow: "What each import did",
 }
 """portal's own bookkeeping beside the record, with the titles Datasette shows."""
 

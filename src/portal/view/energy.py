@@ -72,9 +72,12 @@ class MeterView:
     @property
     def each_reading(self) -> list[charts.Series]:
         """Each reading of ``day``, and beside it those that were estimated."""
-        used = charts.Series("Used", [(r.started_at, r.quantity) for r in self.readings])
+        used = charts.Series(
+            "Used", [(r.started_at, r.quantity.quantize(STEP)) for r in self.readings]
+        )
         estimated = charts.Series(
-            "Estimated", [(r.started_at, r.quantity) for r in self.readings if r.estimated]
+            "Estimated",
+            [(r.started_at, r.quantity.quantize(STEP)) for r in self.readings if r.estimated],
         )
         return [used, estimated]
 
