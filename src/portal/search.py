@@ -35,7 +35,7 @@ from typing import Any, get_args
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
-from sqlalchemy import Engine
+from sqlalchemy import Engine, TextualSelect, column, text
 from sqlalchemy.engine import Connection as DBConnection
 
 from portal.record.model import ENTITIES, Entity
@@ -235,6 +235,23 @@ def has_search_index(db: DBConnection) -> bool:
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'search_index'"
     ).first()
     return found is not None
+
+
+def ids_matching(category: Category, words: str) -> TextualSelect | None:
+    """The portal ids of ``category``'s records holding ``words`` (as the Search page finds
+    them), as a subquery for ``column.in_(...)``; None when no word is left to look for."""
+    query = match_query(words)
+    if query is None:
+        return None
+    low, high = _range(CATEGORY_NUMBERS[category])
+    return (
+        text(
+            "SELECT k.id FROM search_index JOIN search_keys AS k ON k.rowid = search_index.rowid"
+            " WHERE search_index MATCH :match AND search_index.rowid BETWEEN :low AND :high"
+        )
+        .bindparams(match=query, low=low, high=high)
+        .columns(column("id"))
+    )
 
 
 def match_query(words: str) -> str | None:

@@ -23,9 +23,10 @@ from urllib.parse import urlencode
 
 from sqlalchemy import REAL, ColumnElement, Table, cast, func, or_, select
 
-from portal.record import Transaction
+from portal.record import Category, Transaction
 from portal.record.tables import TABLES
 from portal.record.vocab import State
+from portal.search import has_search_index, ids_matching
 from portal.store import Store
 from portal.view.stored import stored
 from portal.view.zone import local_midnight
@@ -191,8 +192,9 @@ def paid_to_or_from(t: Table) -> ColumnElement[Any]:
     return func.coalesce(t.c.counterparty, t.c.merchant_name)
 
 
-def conditions(filters: Filters, t: Table) -> list[ColumnElement[bool]]:
-    """The SQL conditions of ``filters`` on the transactions table ``t``."""
+def conditions(filters: Filters, t: Table, indexed: bool = False) -> list[ColumnElement[bool]]:
+    """The SQL conditions of ``filters`` on the transactions table ``t``; the words through
+    the search index when the store has one (``indexed``), as the Search page finds them."""
     found: list[ColumnElement[bool]] = []
     if filters.account:
         found.append(t.c.account_id == filters.account)
@@ -207,8 +209,12 @@ def conditions(filters: Filters, t: Table) -> list[ColumnElement[bool]]:
         found.append(cast(t.c.amount, REAL) <= float(filters.high))
     if filters.counterparty:
         found.append(paid_to_or_from(t) == filters.counterparty)
-    if filters.text:
-        # LIKE with the person's words taken literally (% and _ are not wildcards here).
+    matching = ids_matching(Category.transactions, filters.text) if filters.text else None
+    if indexed and matching is not None:
+        found.append(t.c.id.in_(matching))
+    elif filters.text:
+        # No index (PostgreSQL, a store opened read-only before its index was built): LIKE,
+        # with the person's words taken literally (% and _ are not wildcards here).
         words = filters.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{words}%"
         columns = (t.c.description, t.c.counterparty, t.c.merchant_name, t.c.reference)
@@ -233,11 +239,11 @@ class Listing:
 def listing(store: Store, filters: Filters) -> Listing:
     """The page of transactions ``filters`` ask for, in their order, and how many match."""
     t = table()
-    where = conditions(filters, t)
     key = cast(t.c.amount, REAL) if filters.sort == "amount" else t.c.booked_at
     # The id settles ties, so a row is on exactly one page whatever the order.
     order = [key.desc(), t.c.id.desc()] if filters.descending else [key.asc(), t.c.id.asc()]
     with store.engine.connect() as db:
+        where = conditions(filters, t, indexed=has_search_index(db))
         total = db.execute(select(func.count()).select_from(t).where(*where)).scalar_one()
         pages = max(1, -(-total // PAGE_SIZE))
         page = min(filters.page, pages)
