@@ -6,7 +6,7 @@ No ``from __future__ import annotations`` here: SQLModel needs the real annotati
 import functools
 from typing import Any, ClassVar, Self, get_args
 
-from pydantic import BaseModel, model_validator
+from pydantic import BaseModel, ValidationInfo, model_validator
 from pydantic.fields import FieldInfo
 from sqlalchemy import String
 from sqlmodel import Field, SQLModel
@@ -51,6 +51,10 @@ def mapping(title: str, description: str, **kwargs: Any) -> Any:
     return field(title, description, sa_type=RECORD_JSON, **kwargs)
 
 
+READ_FROM_STORE = "read_from_store"
+"""Validation context key: the values come from the store's own row (``portal.view.stored``)."""
+
+
 class Entity(SQLModel):
     """Provenance carried by every row of the customer record."""
 
@@ -91,10 +95,14 @@ class Entity(SQLModel):
     )
 
     @model_validator(mode="after")
-    def _numbers_the_store_keeps(self) -> Self:
+    def _numbers_the_store_keeps(self, info: ValidationInfo) -> Self:
         # The store's money and quantity columns hold SQLite numbers, so that they sort and
         # sum in SQL: a value those would round is refused here (a Rejection naming the
         # field), never rounded there. Values nested in JSON (bill lines) are kept as text.
+        # A row read back from the store (context READ_FROM_STORE) holds what the store
+        # holds, whatever wrote it: shown as it is, not refused.
+        if info.context and info.context.get(READ_FROM_STORE):
+            return self
         for name in number_columns(type(self)):
             value = self.__dict__.get(name)
             if value is not None and not keeps_exactly(value):

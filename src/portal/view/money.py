@@ -18,6 +18,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from babel.numbers import get_currency_precision
@@ -68,7 +69,7 @@ class MonthlyChart:
     money_out: list[Decimal]
     """What left, as a positive amount (so the bars stand side by side)."""
 
-    @property
+    @cached_property
     def series(self) -> list[Series]:
         """The two bar series of the chart."""
         return [
@@ -76,7 +77,7 @@ class MonthlyChart:
             Series("Money out", list(zip(self.months, self.money_out, strict=True))),
         ]
 
-    @property
+    @cached_property  # the template reads it once per month: made once, not once a row
     def labels(self) -> list[str]:
         """Each month as a person reads it (Jul 2026)."""
         return [date.fromisoformat(f"{m}-01").strftime("%b %Y") for m in self.months]

@@ -30,6 +30,7 @@ from portal.shown import shown
 from portal.store import Store
 from portal.view import formats
 from portal.view.missing import Missing
+from portal.view.stored import stored
 
 if TYPE_CHECKING:
     from portal.view.catalogue import Visit
@@ -257,7 +258,7 @@ def record_page(store: Store, category: str, key: str) -> RecordPage:
             f"Your store holds no record of {label.lower()} with that id.",
             "The provider may have withdrawn it since; search for it by its words.",
         )
-    record = entity.model_validate(row._asdict())
+    record = stored(entity, row._asdict())
     names = [n for n in entity.model_fields if n not in PROVENANCE and n != "extra"]
     named = (n for n in (*NAMES, *searched_fields(entity)) if n in names and getattr(record, n))
     name = next(named, None)
