@@ -86,8 +86,13 @@ def addresses(db: Path) -> dict[str, str]:
             found["record"] = record_url("transactions", row[0])
         if any(page.name == "search" for page in PAGES):
             found["search"] = "/search?" + urlencode({"q": row[1].split()[0]})
+            # A word most records hold: the most hits to count and page through.
+            found["search, a common word"] = "/search?" + urlencode({"q": "card"})
     if any(page.name == "money" for page in PAGES):
         found["money, sorted by amount"] = "/money?" + urlencode({"sort": "amount"})
+        found["money, words and amounts"] = "/money?" + urlencode(
+            {"q": "card", "low": "-50", "high": "-5", "sort": "amount", "page": "20"}
+        )
     return found
 
 
