@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -99,7 +100,9 @@ def test_the_installed_console_script_runs_the_demo(tmp_path: Path) -> None:
     assert "Fetched this run" in done.stdout
     # It ends by saying how to see what it synced, on the same home.
     last = done.stdout.strip().splitlines()[-1]
-    assert last == f"See what was synced: portal --home {tmp_path} view (in your browser)"
+    # As the person can paste it: "portal" when it is on the PATH, else the path they ran.
+    program = "portal" if shutil.which("portal") else os.path.relpath(script)
+    assert last == f"See what was synced: {program} --home {tmp_path} view (in your browser)"
 
 
 def test_the_demo_says_portal_view_without_options_that_came_from_the_environment(

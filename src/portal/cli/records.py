@@ -110,12 +110,27 @@ def _command(ctx: click.Context, name: str) -> str:
     from click.core import ParameterSource
 
     root = ctx.find_root()
-    given = ["portal"]
+    given = [_program()]
     if root.get_parameter_source("home") is ParameterSource.COMMANDLINE:
         given.append(f"--home {shlex.quote(str(ctx.obj['home']))}")
     if root.get_parameter_source("db") is ParameterSource.COMMANDLINE:
         given.append("--db URL")
     return " ".join([*given, name])
+
+
+def _program() -> str:
+    """``portal``, or how this very program was run when ``portal`` is not on the PATH
+    (``.venv/bin/portal`` after the Quick start): a command the person can paste."""
+    import os
+    import shlex
+    import shutil
+    import sys
+
+    ran = sys.argv[0]
+    if os.path.basename(ran) != "portal" or shutil.which("portal"):
+        return "portal"
+    here = os.path.relpath(ran)
+    return shlex.quote(ran if here.startswith("..") else here)
 
 
 def _report(results: list[SyncResult], store: Store, quiet: bool, as_json: bool) -> None:
