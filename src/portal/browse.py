@@ -23,7 +23,6 @@ address it serves at (a web page cannot reach it by pointing its own name at 127
 
 from __future__ import annotations
 
-import errno
 import importlib.util
 import inspect as pyinspect
 import json
@@ -44,8 +43,7 @@ from portal.imports_log import ImportedRow, ImportRow
 from portal.record.model import ENTITIES, Entity, nested_titles
 from portal.record.tables import Connection, RawItem, Rejection, SyncCursor
 from portal.record.vocab import CATEGORY_LABELS
-
-LOOPBACK = "127.0.0.1"
+from portal.serving import LOOPBACK, listen_on_loopback
 
 LABEL_FIELDS = ("name", "full_name", "title", "purpose", "description", "bill_number")
 """The fields a record is known by, in order of preference: the first an entity has is its
@@ -199,16 +197,8 @@ def being_written(database: Path) -> bool:
 
 def free_port(port: int) -> int:
     """``port`` if it is free on 127.0.0.1 (any free port for 0); a UserError if taken."""
-    try:
-        with socket.create_server((LOOPBACK, port)) as probe:
-            return int(probe.getsockname()[1])
-    except OSError as error:
-        if error.errno != errno.EADDRINUSE:
-            raise
-        raise UserError(
-            f"Port {port} on {LOOPBACK} is already in use.",
-            hint="Pick another with --port, or leave --port out for any free port.",
-        ) from None
+    with listen_on_loopback(port) as probe:
+        return int(probe.getsockname()[1])
 
 
 class Datasette:

@@ -10,6 +10,7 @@ stopping a server closes kept-alive ones and leaves no thread behind.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import socket
 import threading
@@ -21,6 +22,25 @@ if TYPE_CHECKING:
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 logger = logging.getLogger(__name__)
+
+LOOPBACK = "127.0.0.1"
+
+
+def listen_on_loopback(port: int) -> socket.socket:
+    """A socket listening on 127.0.0.1 at ``port`` (any free port for 0), for a server the
+    person started (``portal view``, ``portal browse``); a port in use is a UserError
+    saying what to do, where werkzeug's make_server would print and exit."""
+    from portal.errors import UserError
+
+    try:
+        return socket.create_server((LOOPBACK, port))
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        raise UserError(
+            f"Port {port} on {LOOPBACK} is already in use.",
+            hint="Pick another with --port, or leave --port out for any free port.",
+        ) from None
 
 
 class Connections:

@@ -150,6 +150,20 @@ def _open(ctx: click.Context) -> Portal:
     return portal
 
 
+def local_server_options(command: F) -> F:
+    """``--port`` and ``--no-browser``, as every command that serves the person's browser on
+    127.0.0.1 takes them (``portal view``, ``portal browse``)."""
+    command = click.option(
+        "--no-browser", is_flag=True, help="Print the address to open instead of opening a browser."
+    )(command)
+    return click.option(
+        "--port",
+        default=0,
+        type=click.IntRange(0, 65535),
+        help="Port on 127.0.0.1 [default: any free port].",
+    )(command)
+
+
 def person_zone(ctx: click.Context) -> ZoneInfo:
     """The zone moments are shown in: --tz, $PORTAL_TZ, the home's setting, the computer's."""
     from portal.localtime import zone

@@ -5,20 +5,12 @@ from __future__ import annotations
 import click
 
 from portal.cli import output
-from portal.cli.base import cli, friendly_errors, terminated_as_interrupted
+from portal.cli.base import cli, friendly_errors, local_server_options, terminated_as_interrupted
 from portal.shown import shown
 
 
 @cli.command()
-@click.option(
-    "--port",
-    default=0,
-    type=click.IntRange(0, 65535),
-    help="Port on 127.0.0.1 [default: any free port].",
-)
-@click.option(
-    "--no-browser", is_flag=True, help="Print the address to open instead of opening a browser."
-)
+@local_server_options
 @click.pass_context
 def browse(ctx: click.Context, port: int, no_browser: bool) -> None:
     """Explore the store with SQL and facets in Datasette, until Ctrl-C.

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import errno
-import socket
 from collections.abc import Callable
 from datetime import datetime
 from typing import Self
 from zoneinfo import ZoneInfo
 
-from portal.errors import UserError
-from portal.serving import Served
+from portal.serving import LOOPBACK, Served, listen_on_loopback
 from portal.store import Store
 from portal.view.guard import TOKEN_PARAMETER, Guard, new_secret
 from portal.view.pages import Pages
-
-LOOPBACK = "127.0.0.1"
 
 
 class ViewServer:
@@ -55,16 +50,7 @@ class ViewServer:
 
     def start(self) -> Self:
         """Listen on 127.0.0.1 and serve in a daemon thread; return self."""
-        try:
-            # Bound here: on a busy port make_server would print and call sys.exit.
-            listener = socket.create_server((LOOPBACK, self.port))
-        except OSError as error:
-            if error.errno != errno.EADDRINUSE:
-                raise
-            raise UserError(
-                f"Port {self.port} on {LOOPBACK} is already in use.",
-                hint="Pick another with --port, or leave --port out for any free port.",
-            ) from None
+        listener = listen_on_loopback(self.port)
         self.port = listener.getsockname()[1]
         app = Guard(
             Pages(self.store, now=self._now, zone=self._zone),
