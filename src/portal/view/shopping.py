@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from babel.numbers import get_currency_precision
 from sqlalchemy import Float, Table, case, cast, func, select
@@ -27,8 +26,8 @@ from werkzeug.exceptions import BadRequest
 from portal.record import Account, Balance, Entity, Purchase, Unit
 from portal.store import Store
 from portal.view.charts import Series
-from portal.view.overview import local_time
 from portal.view.stored import stored
+from portal.view.zone import local_day
 
 if TYPE_CHECKING:
     from portal.view.catalogue import Visit
@@ -101,9 +100,7 @@ def _table(entity: type[Entity]) -> Table:
     return SQLModel.metadata.tables[entity.category]
 
 
-def shopping(
-    store: Store, *, page: int = 1, returns_page: int = 1, zone: ZoneInfo | None = None
-) -> Shopping:
+def shopping(store: Store, *, page: int = 1, returns_page: int = 1) -> Shopping:
     """The Shopping page of ``store``: the ``page``-th page of orders and receipts and the
     ``returns_page``-th page of returns (``PAGE_SIZE`` each, newest first)."""
     purchases = _table(Purchase)
@@ -113,7 +110,7 @@ def shopping(
         returned = _returns_of(db, purchases, orders.rows)
         originals = _originals_of(db, purchases, returns.rows)
         spent = _spent(db, purchases)
-        points = _points(db, zone)
+        points = _points(db)
     return Shopping(orders, returns, spent, points, returned, originals)
 
 
@@ -208,7 +205,7 @@ def exact_sum(total: float | int | None, currency: str) -> Decimal:
     return Decimal(repr(float(total or 0))).quantize(Decimal(1).scaleb(-places)) + 0
 
 
-def _points(db: Connection, zone: ZoneInfo | None) -> list[Series]:
+def _points(db: Connection) -> list[Series]:
     balances, accounts = _table(Balance), _table(Account)
     query = (
         select(accounts.c.name, accounts.c.provider, balances.c.as_of, balances.c.amount)
@@ -219,16 +216,11 @@ def _points(db: Connection, zone: ZoneInfo | None) -> list[Series]:
     series: dict[tuple[str, str], list[tuple[date, Decimal]]] = {}
     for name, provider, as_of, amount in db.execute(query):
         key = (name or "Loyalty points", provider or "")
-        series.setdefault(key, []).append((local_day(as_of, zone), amount))
+        series.setdefault(key, []).append((local_day(as_of), amount))
     return [
         Series(f"{name} ({provider})" if provider else name, points)
         for (name, provider), points in series.items()
     ]
-
-
-def local_day(moment: datetime, zone: ZoneInfo | None = None) -> date:
-    """The day ``moment`` falls on in the person's time zone (as ``local_time`` shows it)."""
-    return date.fromisoformat(local_time(moment, "%Y-%m-%d", zone))
 
 
 def page_number(query: Mapping[str, str], parameter: str) -> int:
@@ -246,5 +238,4 @@ def context(visit: Visit) -> dict[str, Any]:
     """The Shopping page's template context."""
     page = page_number(visit.query, "page")
     returns_page = page_number(visit.query, "returns")
-    listed = shopping(visit.store, page=page, returns_page=returns_page, zone=visit.zone)
-    return {"shopping": listed}
+    return {"shopping": shopping(visit.store, page=page, returns_page=returns_page)}
