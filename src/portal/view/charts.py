@@ -80,6 +80,7 @@ def lines(title: str, series: Sequence[Series], *, unit: str = "") -> Markup:
     xs = [x for s in series for x, _ in s.points]
     timed = bool(xs) and all(isinstance(x, date) for x in xs)
     order = _x_order(series)
+    place = {x: i for i, x in enumerate(order)}
     if timed:
         stamps = [_stamp(x) for x in xs]
         start, end = min(stamps), max(stamps)
@@ -91,7 +92,7 @@ def lines(title: str, series: Sequence[Series], *, unit: str = "") -> Markup:
             if timed:
                 share = (_stamp(x) - start) / (end - start) if end > start else 0.5
             else:
-                share = order.index(_key(x)) / max(len(order) - 1, 1)
+                share = place[_key(x)] / max(len(order) - 1, 1)
             points.append((_LEFT + share * plot_w, _y(float(value), low, high), x, value))
         path = " ".join(f"{px:.1f},{py:.1f}" for px, py, _, _ in points)
         marks.append(f'<polyline class="line s{number}" points="{path}"/>')
