@@ -35,9 +35,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from portal.app import Portal
-from portal.auth.vault import FileStorage, Vault
-from portal.demo import demo_sync
+from portal.demo import demo_home as make_demo_home
 from portal.store import Store, sqlite_url
 from portal.view import ViewServer
 from portal.view.catalogue import PAGES
@@ -64,10 +62,7 @@ class Timing:
 def demo_home(root: Path) -> Path:
     """A home with the four bundled sandboxes synced once, as ``portal sync --demo`` makes it."""
     home = root / "home"
-    home.mkdir()
-    vault = Vault(FileStorage(home / "vault.bin", key_file=home / "vault.key"), home / "vault.lock")
-    with Portal.open(home=home, vault=vault) as portal:
-        results = demo_sync(portal, ["bank", "utility", "telco", "retailer"])
+    results = make_demo_home(home, ["bank", "utility", "telco", "retailer"])
     failed = [r.provider for r in results if not r.ok]
     if failed:
         raise SystemExit(f"the demo sync failed for {failed}")

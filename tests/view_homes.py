@@ -17,7 +17,7 @@ import httpx
 from portal.app import Portal
 from portal.auth.flows import auto_approve_browser
 from portal.auth.vault import FileStorage, Vault
-from portal.demo import demo_sync
+from portal.demo import demo_home as make_demo_home
 from portal.engine.sync import SyncResult
 from portal.http import RetryPolicy
 from portal.provider import sandbox_endpoints
@@ -62,10 +62,7 @@ def demo_home(root: Path) -> Path:
     """``root/home`` with the four bundled sandboxes (bank, utility, telco, retailer)
     connected through the real OAuth flow and synced once, as ``portal sync --demo`` does."""
     home = root / "home"
-    home.mkdir()
-    vault = Vault(FileStorage(home / "vault.bin", key_file=home / "vault.key"), home / "vault.lock")
-    with Portal.open(home=home, vault=vault) as portal:
-        results = demo_sync(portal, ["bank", "utility", "telco", "retailer"])
+    results = make_demo_home(home, ["bank", "utility", "telco", "retailer"])
     failed = [r.provider for r in results if not r.ok]
     assert not failed, f"the demo sync failed for {failed}"
     return home

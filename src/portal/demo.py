@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 
 from portal.app import Portal
 from portal.auth.flows import auto_approve_browser
@@ -60,3 +61,18 @@ def demo_sync(
                 name, browser=auto_approve_browser, endpoints=sandbox_endpoints(sandbox), timeout=30
             )
         return portal.sync(list(sandboxes), progress=progress)
+
+
+def demo_home(
+    home: Path, names: Iterable[str] | None = None, progress: SyncProgress | None = None
+) -> list[SyncResult]:
+    """Make ``home`` (a new folder) a portal home with the sandboxes ``names`` (default:
+    every one installed) connected and synced, as ``portal sync --demo`` would; its tokens
+    in a file vault inside it, never in the machine's keyring. For the tests and the
+    benchmarks, which need a demo store of their own."""
+    from portal.auth.vault import FileStorage, Vault
+
+    home.mkdir()
+    vault = Vault(FileStorage(home / "vault.bin", key_file=home / "vault.key"), home / "vault.lock")
+    with Portal.open(home=home, vault=vault) as portal:
+        return demo_sync(portal, names, progress)
