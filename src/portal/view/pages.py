@@ -123,9 +123,7 @@ class Pages:
     def _show(self, page: Page, request: Request, arguments: Mapping[str, Any]) -> Response:
         now = self._now()
         query = {key: request.args[key] for key in request.args}
-        with in_zone(self.zone):  # the page's days and months are the person's
-            context = page.context(Visit(self.store, now, query, arguments, self.zone))
-        html = self.render(page, now, context)
+        html = self.render(page, Visit(self.store, now, query, arguments, self.zone))
         return Response(html, content_type="text/html; charset=utf-8")
 
     def _missing(self, missing: Missing) -> Response:
@@ -136,10 +134,13 @@ class Pages:
         )
         return Response(html, status=404, content_type="text/html; charset=utf-8")
 
-    def render(self, page: Page, now: datetime, context: Any) -> str:
-        """``page``'s HTML with ``context`` (what its module's ``context`` gave)."""
+    def render(self, page: Page, visit: Visit) -> str:
+        """``page``'s HTML for ``visit``: what its module's ``context`` says, worked out in
+        the person's zone (their days and months), laid out by its template."""
+        with in_zone(visit.zone or self.zone):
+            context = page.context(visit)
         template = self._env.get_template(f"{page.name}.html")
-        return template.render(page=page.name, now=now, **context)
+        return template.render(page=page.name, now=visit.now, **context)
 
     def asset(self, name: str) -> bytes | None:
         """The package's static file ``name`` (``view.css``), or None if there is none."""

@@ -41,7 +41,6 @@ from portal.view.catalogue import PAGES, Page, Visit
 from portal.view.narrowed import narrowed
 from portal.view.pages import Pages, environment
 from portal.view.sections import Section, inline
-from portal.view.zone import in_zone
 
 REPORT_SHEET = "report.css"
 """The report's own layout and print rules, after every page's sheets."""
@@ -93,8 +92,7 @@ def build(
             query = dict(page.report_query)
             visit = Visit(shown, now, query, {}, view.zone, providers, since, in_report=True)
             section = Section(page.name, anchor, view.asset)
-            with in_zone(view.zone):
-                section.feed(view.render(page, now, page.context(visit)))
+            section.feed(view.render(page, visit))
             section.close()
             parts.append(Part(page.name, page.title, section.body))
             sheets += [name for name in section.sheets if name not in sheets]
