@@ -38,6 +38,7 @@ from portal.plugins import Plugins
 from portal.provider import Cursors, Provider
 from portal.record.tables import Connection
 from portal.store import Store, StoreDestination, home_folder, store_url
+from portal.understand import Finding, understand
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ class Portal:
     merge_pages: bool = True
     """Deliver consecutive pages of a stream together (fewer commits); the conformance
     suite turns it off to see each page a plugin yields as its own batch."""
+    understood: list[Finding] = field(default_factory=list, init=False, repr=False)
+    """What the understanding layer did after the last sync (``portal.understand``)."""
     _limiters: dict[str, Limiter] = field(default_factory=dict, init=False, repr=False)
     _limiters_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
@@ -283,6 +286,9 @@ class Portal:
             if isinstance(result.error, Unanswered):  # its thread, left behind, cannot say so
                 with contextlib.suppress(PortalError):
                     self.store.record_sync(connections[result.provider], str(result.error))
+        # What the records mean together, worked out on what this sync brought (a failed
+        # sync's committed batches included): never raises, so the sync's outcome stands.
+        self.understood = understand(self.store)
         return results
 
     def client(self, name: str, progress: SyncProgress | None = None) -> ProviderClient:

@@ -33,6 +33,7 @@ from portal.filereaders import BadFile, XmlNode, csv_rows, decode, xml_tree
 from portal.imports_log import Change, import_history, undo_import
 from portal.provider import Page, Provider
 from portal.shown import shown
+from portal.understand import Finding, understand
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection as DBConnection
@@ -212,6 +213,8 @@ class ImportResult:
     """The number of an earlier import of the same file, if there is one."""
     notes: list[str] = field(default_factory=list)
     """What the file holds that portal keeps nowhere (``FileNote``), where it is."""
+    understood: list[Finding] = field(default_factory=list)
+    """What the understanding layer did with what the import brought."""
 
     @property
     def provider(self) -> str:
@@ -367,6 +370,8 @@ def import_file(
         except BaseException:
             transaction.rollback()
             raise
+    if result.import_id is not None:  # what the import brought, understood like a sync's
+        result.understood = understand(store)
     result.added = {name: tally.counts.get(name, {}).get("new", 0) for name in result.records}
     result.changed = tally.changes
     result.counts = tally.counts

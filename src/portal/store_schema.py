@@ -30,10 +30,11 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
-# imports_log's tables join SQLModel's metadata: every table of the store is made (a new
-# store) and compared (the head revision) with the rest.
+# imports_log's and the understanding layer's tables join SQLModel's metadata: every table
+# of the store is made (a new store) and compared (the head revision) with the rest.
 from portal import imports_log, store_open  # noqa: F401
 from portal.errors import StoreSchema
+from portal.understand import tables as _understood  # noqa: F401
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -52,7 +53,7 @@ def config(connection: Connection | None = None) -> Config:
     return alembic
 
 
-HEAD = "0003"
+HEAD = "0004"
 """The newest revision, which this portal's models are at (a test holds it to Alembic's)."""
 
 

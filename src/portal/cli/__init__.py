@@ -14,6 +14,7 @@ from portal.cli import (  # noqa: F401 - registers the commands
     migrate,
     records,
     report,
+    understand,
     view,
 )
 from portal.cli.base import EXIT_CODE_MEANINGS, ExitCode, cli, exit_code_for

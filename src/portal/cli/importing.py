@@ -99,6 +99,10 @@ def import_command(
         assert file is not None
         result = import_file(portal, file, importer=as_name, account=account)
         _report(result, portal.store.url, as_json)
+        if not as_json:
+            from portal.cli.understand import print_findings
+
+            print_findings(result.understood)
 
 
 def _report(result: ImportResult, where: str, as_json: bool) -> None:

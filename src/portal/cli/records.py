@@ -92,6 +92,10 @@ def sync(
             else:
                 results = portal.sync(providers or None, progress=progress)
         _report(results, portal.store, quiet, as_json)
+        if not (quiet or as_json):
+            from portal.cli.understand import print_findings
+
+            print_findings(portal.understood)
         if not (quiet or as_json) and any(r.ok for r in results):
             output.echo(f"See what was synced: {_command(ctx, 'view')} (in your browser)")
         failures = [r.error for r in results if r.error is not None]
