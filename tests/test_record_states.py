@@ -15,10 +15,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from conftest import synced_once
 from portal.app import Portal
 from portal.importing import import_file
 from portal.record.vocab import State
 from portal.store import Store, sqlite_url
+from portal_retailer.sandbox import RetailerSandbox
 
 DATA = Path(__file__).parent / "data"
 
@@ -265,3 +267,24 @@ def test_every_imported_file_stores_a_state_for_every_status(imported: Portal) -
     with imported.store.engine.connect() as db:
         providers = set(db.execute(text("SELECT DISTINCT provider FROM transactions")).scalars())
     assert len(providers) >= 2, providers  # OFX and midata both imported
+
+
+def test_a_status_the_provider_leaves_out_is_deliberately_unknown_in_words(
+    tmp_path: Path,
+) -> None:
+    # schema.org leaves an order's status optional: Demo Mart's sparse variant sends none.
+    with (
+        RetailerSandbox(variant="sparse") as shop,
+        synced_once(tmp_path / "home", shop, "retailer") as portal,
+    ):
+        unstated = _unstated(portal.store)
+        with portal.store.engine.connect() as db:
+            purchases = db.execute(text("SELECT status, status_label, state FROM purchases")).all()
+    assert unstated == {}
+    assert len(purchases) == len(shop.ground_truth()["purchases"])
+    assert {(status, state) for status, _, state in purchases} == {
+        ("not_stated", State.unknown.value)
+    }
+    assert {label for _, label, _ in purchases} == {
+        "Not stated (schema.org leaves an order's status optional)"
+    }
