@@ -7,6 +7,8 @@ import re
 import subprocess
 import sys
 import types
+from decimal import Decimal
+from enum import StrEnum
 from pathlib import Path
 
 import pytest
@@ -181,6 +183,10 @@ def test_every_understanding_table_is_in_the_reference() -> None:
 def test_a_table_a_step_adds_appears_when_the_reference_is_generated() -> None:
     module = types.ModuleType("portal.understand.example")
 
+    class Rule(StrEnum):
+        mcc = "mcc"
+        person = "person"
+
     class Categorised(SQLModel, table=True):
         """The spending category each transaction falls in, and the rule that said so."""
 
@@ -189,6 +195,9 @@ def test_a_table_a_step_adds_appears_when_the_reference_is_generated() -> None:
 
         transaction_id: str = Field(primary_key=True, description="The transaction's portal id.")
         category: str = Field(description="The spending category.")
+        rule: Rule = Field(description="What decided it.")
+        confidence: float = Field(description="How sure.")
+        amount: Decimal | None = Field(default=None, description="The amount it counts.")
 
     module.Categorised = Categorised  # type: ignore[attr-defined]
     try:
@@ -201,4 +210,8 @@ def test_a_table_a_step_adds_appears_when_the_reference_is_generated() -> None:
     assert rows(section) == {
         "transaction_id": ["string", "yes", "The transaction's portal id."],
         "category": ["string", "yes", "The spending category."],
+        # Types the page has no section for are said in words, never linked nowhere.
+        "rule": ["code: `mcc`, `person`", "yes", "What decided it."],
+        "confidence": ["float", "yes", "How sure."],
+        "amount": ["decimal, or empty", "no", "The amount it counts."],
     }

@@ -25,7 +25,7 @@ import types
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import AwareDatetime, BaseModel
@@ -212,27 +212,33 @@ def _type_of(info: FieldInfo) -> str:
 
 
 def _describe(annotation: Any) -> str:
-    """A field's type in words, each of the record's own types linked to its section."""
+    """A field's type in words, each of the record's own types linked to its section.
+
+    A type the page has no section for (an enum or a model of a step's own) is named in
+    plain words, so a table a step adds never stops the page from being written."""
     for name, named, _ in NAMED_TYPES:
         if annotation == named:
             return f"[{name}](#{name.lower()})"
-    origin = get_origin(annotation)
+    origin, args = get_origin(annotation), get_args(annotation)
     if origin in (Union, types.UnionType):
-        kinds = [a for a in get_args(annotation) if a is not type(None)]
-        return " or ".join(_describe(a) for a in kinds) + ", or empty"
+        kinds = " or ".join(_describe(a) for a in args if a is not type(None))
+        return f"{kinds}, or empty" if type(None) in args else kinds
+    if origin is Annotated:
+        return _describe(args[0])
     if origin is list:
-        return f"list of {_describe(get_args(annotation)[0])}"
+        return f"list of {_describe(args[0])}"
     if origin is dict:
         return "JSON object"
-    if isinstance(annotation, type) and issubclass(annotation, StrEnum):
-        return f"[{annotation.__name__}](#{annotation.__name__.lower()}) code"
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        if any(annotation is enum for enum, _ in _vocabularies()):
+            return f"[{annotation.__name__}](#{annotation.__name__.lower()}) code"
+        return "code: " + ", ".join(f"`{member.value}`" for member in annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return f"[{annotation.__name__}](#{annotation.__name__.lower()})"
-    if annotation in _PLAIN:
-        return _PLAIN[annotation]
-    raise TypeError(
-        f"portal.record.reference cannot name the type {annotation!r}: add it to NAMED_TYPES"
-    )
+        if annotation in _nested():
+            return f"[{annotation.__name__}](#{annotation.__name__.lower()})"
+        return "JSON object"
+    plain = _PLAIN.get(annotation)
+    return plain if plain is not None else str(getattr(annotation, "__name__", "value"))
 
 
 def _cell(text: str) -> str:
