@@ -199,11 +199,22 @@ def test_a_table_a_step_adds_appears_when_the_reference_is_generated() -> None:
         confidence: float = Field(description="How sure.")
         amount: Decimal | None = Field(default=None, description="The amount it counts.")
 
+    class Undocumented(SQLModel, table=True):
+        __tablename__ = "reference_example_undocumented"
+        __module__ = module.__name__
+
+        step: str = Field(primary_key=True)
+
     module.Categorised = Categorised  # type: ignore[attr-defined]
+    module.Undocumented = Undocumented  # type: ignore[attr-defined]
     try:
         text = "\n".join(reference.table_sections(module))
     finally:
         SQLModel.metadata.remove(Categorised.__table__)  # type: ignore[attr-defined]
+        SQLModel.metadata.remove(Undocumented.__table__)  # type: ignore[attr-defined]
+    bare = sections(text)["reference_example_undocumented"]
+    assert rows(bare) == {"step": ["string", "yes"]}  # its own words only: none, not pydantic's
+    assert "pydantic" not in bare.lower()
     section = sections(text)["reference_example_categorised"]
     assert "The spending category each transaction falls in" in section
     assert "Key: `transaction_id`." in section

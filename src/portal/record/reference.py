@@ -136,7 +136,8 @@ def _summary(model: type) -> str:
 
 
 def _doc(model: type) -> str:
-    return _markdown(inspect.getdoc(model) or "")
+    # Its own docstring only: ``inspect.getdoc`` would give a table without one pydantic's.
+    return _markdown(inspect.cleandoc(model.__doc__ or ""))
 
 
 def _provenance() -> Iterator[str]:
@@ -297,7 +298,7 @@ def _vocabularies() -> list[tuple[type[StrEnum], Mapping[Any, str]]]:
                     if isinstance(table, dict)
                     and table
                     and set(table) == set(value)
-                    and all(isinstance(words, str) for words in table.values())
+                    and all(type(words) is str for words in table.values())  # not a code
                 ),
                 {},
             )
