@@ -23,7 +23,7 @@ import pytest
 from conftest import connect
 from portal.app import Portal
 from portal.engine.sync import SyncResult
-from portal.record import Account, Document, Party, RecurringPayment, Transaction
+from portal.record import Account, Document, Party, RecurringPayment, State, Transaction
 from portal_bank import labels, spec, spec_check, spec_endpoints, spec_rules
 from portal_bank.sandbox import API_PATH, BankSandbox
 from portal_bank.statements import statements
@@ -439,9 +439,10 @@ def test_the_spec_edge_variant_keeps_every_currency_code_and_field(
     assert all(t["extra"]["TransactionMutability"] in ("Immutable", "Mutable") for t in rows)
     assert any("SupplementaryData" in t["extra"] for t in rows)
     card = next(a for a in synced.rows(Account) if a["account_type"] == "CreditCard")
-    assert (card["status"], card["status_label"]) == (
+    assert (card["status"], card["status_label"], card["state"]) == (
         "Pending",
-        "Account status Pending (no label known)",
+        "Change awaiting the bank's approval",
+        State.pending,
     )
     current = next(a for a in synced.rows(Account) if a["account_type"] == "CurrentAccount")
     assert current["opened_on"] == date(2016, 9, 12)

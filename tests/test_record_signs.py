@@ -1,4 +1,4 @@
-"""Every amount is signed from the customer's side (docs/record-model.md, "Signs"), and the
+"""Every amount is signed from the customer's side (docs/amount-signs.md), and the
 first-party plugins keep to it: each sandbox synced through OAuth into a real store, and a
 real credit-card download imported.
 

@@ -6,7 +6,7 @@ The engine then fills in the provenance (``id``, ``provider``, ``connection_id``
 ``consent_id``, ``fetched_at``, ``raw_id``) and the store writes them to the tables in
 ``portal.record.tables``.
 
-Every amount is signed from the customer's side (``docs/record-model.md`` states the rule
+Every amount is signed from the customer's side (``docs/amount-signs.md`` states the rule
 once, with a table for every kind of account): a balance or a movement of money is positive
 when it is to their good (money in, held, a debt paid off) and negative when it is against
 them (money out, owed); a bill, a price or an order states what they pay as positive and

@@ -16,6 +16,13 @@ class Origin(StrEnum):
     """Derived by the provider (segments, scores, predictions)."""
 
 
+ORIGIN_LABELS: dict[Origin, str] = {
+    Origin.provided: "Provided by you",
+    Origin.observed: "Observed from what you did",
+    Origin.inferred: "Inferred by the provider",
+}
+
+
 class Sector(StrEnum):
     """The kinds of provider portal knows how to present."""
 
@@ -24,6 +31,15 @@ class Sector(StrEnum):
     telco = "telco"
     retailer = "retailer"
     other = "other"
+
+
+SECTOR_LABELS: dict[Sector, str] = {
+    Sector.bank: "Bank or card issuer",
+    Sector.utility: "Energy or water supplier",
+    Sector.telco: "Phone or internet provider",
+    Sector.retailer: "Shop",
+    Sector.other: "Other provider",
+}
 
 
 class Category(StrEnum):
@@ -190,10 +206,24 @@ class Standing(StrEnum):
     """
 
     on = "on"
+    """In force."""
     off = "off"
+    """Never given, refused, or paused: not in force, and nothing was taken back."""
     withdrawn = "withdrawn"
+    """Taken back, called off or ended after it was in force."""
     expired = "expired"
+    """Ran out at the end of its term."""
     pending = "pending"
+    """Waiting for the person (or the provider) to decide."""
+
+
+STANDING_LABELS: dict[Standing, str] = {
+    Standing.on: "On",
+    Standing.off: "Off",
+    Standing.withdrawn: "Withdrawn",
+    Standing.expired: "Expired",
+    Standing.pending: "Waiting for a decision",
+}
 
 
 STANDINGS: dict[State, Standing] = {

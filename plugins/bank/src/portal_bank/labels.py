@@ -21,6 +21,9 @@ ACCOUNT_STATUSES = {
     "Disabled": "Cannot be used (disabled)",
     "Deleted": "Deleted",
     "ProForma": "Being opened",
+    # ISO 20022's AccountStatus: a change to the account (its details, its holders) awaits
+    # the bank's approval; the account itself stays as it was until then.
+    "Pending": "Change awaiting the bank's approval",
 }
 SCHEMES = {
     "UK.OBIE.SortCodeAccountNumber": "Sort code and account number",

@@ -11,9 +11,10 @@
   and twins, transactions identical in every field (two coffees at the same minute).
 - ``spec-edge``: every field present and valid, in the less common forms: amounts in EUR,
   USD and JPY (no decimals), amounts with one decimal or none, date-times in UTC with ``Z``
-  and milliseconds, codes the plugin has no label for (an account ``Pending``, ISO 20022
-  families and merchant codes it does not know, a bank's own namespaced codes) and fields
-  it does not map (``TransactionMutability``, ``SupplementaryData``, ``StatementBenefit``).
+  and milliseconds, an account ``Pending`` (the rarest status), codes the plugin has no
+  label for (ISO 20022 families and merchant codes it does not know, a bank's own
+  namespaced codes) and fields it does not map (``TransactionMutability``,
+  ``SupplementaryData``, ``StatementBenefit``).
 - ``forbidden``: the standard shape plus a few transactions and a statement that break the
   specification (each in one way: a sign in the amount, six decimals, a currency that is not
   ISO 4217, an unknown ``CreditDebitIndicator`` or ``Status``, a missing or date-only
@@ -199,7 +200,7 @@ def _edge(kind: str, item: Item) -> list[Item]:
         # A date-time at opening hours: the day is the date part in the zone written.
         item["OpeningDate"] = item["OpeningDate"].replace("T00:00:00", "T09:30:00")
         if item["AccountSubType"] == "CreditCard":
-            item["Status"] = "Pending"  # a valid code the plugin has no label for
+            item["Status"] = "Pending"  # valid, and seldom served: a change awaiting approval
         else:
             item["Account"].append(
                 {"SchemeName": "UK.DemoBank.CustomerNumber", "Identification": "0004217763"}

@@ -18,6 +18,9 @@ PRODUCT_STATUSES = {
     "terminated": "Ended",
     "cancelled": "Cancelled before it started",
     "aborted": "Order failed",
+    # TMF637's document spells this member "aborted " (with a space); a server generated
+    # from it sends it so.
+    "aborted ": "Order failed",
 }
 PRODUCT_STATES = {
     "created": State.pending,
@@ -28,6 +31,7 @@ PRODUCT_STATES = {
     "terminated": State.closed,
     "cancelled": State.cancelled,
     "aborted": State.cancelled,  # the order failed: it never started
+    "aborted ": State.cancelled,  # as the document spells it
 }
 """What each TMF637 product status means in portal's common vocabulary."""
 # Demo Telecom's product specifications (TMF620 ids): what kind of product each one is.

@@ -47,6 +47,7 @@ STATES: dict[str, dict[str, State]] = {
         "terminated": State.closed,
         "cancelled": State.cancelled,
         "aborted": State.cancelled,
+        "aborted ": State.cancelled,  # as the document spells it
     },
     # TMF678 CustomerBill state: not yet sent is pending; sent is owed until it is settled;
     # partly paid is still owed.
