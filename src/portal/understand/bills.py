@@ -102,8 +102,10 @@ def summary(checked: int, outcomes: Mapping[str, int]) -> str:
     if outcomes.get(CANNOT):
         parts.append(f"{outcomes[CANNOT]} cannot be checked")
     said = f"{checked} bill{'s' if checked != 1 else ''} checked: {', '.join(parts)}"
-    if outcomes.get(DIFFERS) or outcomes.get(CANNOT):
+    if outcomes.get(DIFFERS):
         said += " (see portal bills --problems)"
+    elif outcomes.get(CANNOT):
+        said += " (see portal bills)"
     return said
 
 
