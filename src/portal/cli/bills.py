@@ -39,12 +39,17 @@ def bills_command(ctx: click.Context, problems: bool, provider: str | None) -> N
         query = (
             "SELECT b.provider, c.outcome, c.message FROM bill_checks c"
             " JOIN bills b ON b.id = c.bill_id"
-            " WHERE (:problems = 0 OR c.outcome = 'differs')"
-            " AND (:provider IS NULL OR b.provider = :provider)"
+            " WHERE (:every = 1 OR c.outcome = 'differs')"
+            " AND (:anyone = 1 OR b.provider = :provider)"
             " ORDER BY b.provider, b.period_start, b.bill_number"
         )
+        wanted = {
+            "every": int(not problems),
+            "anyone": int(not provider),
+            "provider": provider or "",
+        }
         with portal.store.engine.connect() as db:
-            rows = db.execute(text(query), {"problems": int(problems), "provider": provider})
+            rows = db.execute(text(query), wanted)
             shown_any = False
             for name, outcome, message in rows:
                 words = OUTCOME_WORDS.get(outcome, outcome)

@@ -29,7 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.numbers import format_currency, format_decimal
-from sqlalchemy import text
+from sqlalchemy import TextClause, bindparam, text
 from sqlalchemy.engine import Connection as DBConnection
 
 from portal.record.types import UTCDateTime
@@ -39,8 +39,9 @@ METERED = ("kWh", "Wh", "m3", "therm")
 BY_THE_EVENT = ("minute", "second", "message", "MB", "GB", "day")
 """Units a telco charges calls, texts, data and roaming days in, each rated as it happens."""
 MICRO = 1_000_000
-"""Usage is summed in SQL as whole millionths: exact (every unit portal records, Wh in kWh,
-bytes in MB, litres in m3, is a whole number of millionths), where a sum of doubles is not."""
+"""Usage is summed in SQL (the queries spell it out) as whole millionths: exact (every unit
+portal records, Wh in kWh, bytes in MB, litres in m3, is a whole number of millionths),
+where a sum of doubles is not."""
 GAS_VOLUME_CORRECTION = Decimal("1.02264")
 GAS_CALORIFIC_RANGE = (Decimal("37.5"), Decimal("43.0"))
 """A bill that charges gas by volume at a price per kWh converts with the volume correction
@@ -187,20 +188,19 @@ def _usage(
     db: DBConnection, account: str, unit: str, start: datetime, end: datetime
 ) -> tuple[int, Decimal]:
     count, micro = db.execute(
-        text(
-            "SELECT count(*), sum(CAST(round(quantity * :micro) AS INTEGER)) FROM usage"
+        _within(
+            "SELECT count(*), sum(CAST(round(quantity * 1000000) AS BIGINT)) FROM usage"
             " WHERE account_id = :account AND unit = :unit"
-            " AND started_at >= :start AND started_at < :end"
         ),
-        {
-            "micro": MICRO,
-            "account": account,
-            "unit": unit,
-            "start": UTCDateTime.bind(start),
-            "end": UTCDateTime.bind(end),
-        },
+        {"account": account, "unit": unit, "start": start, "end": end},
     ).one()
     return int(count), (Decimal(int(micro or 0)) / MICRO).normalize()
+
+
+def _within(query: str) -> TextClause:
+    """``query`` over the usage that started from ``:start`` to before ``:end``."""
+    moments = (bindparam("start", type_=UTCDateTime), bindparam("end", type_=UTCDateTime))
+    return text(query + " AND started_at >= :start AND started_at < :end").bindparams(*moments)
 
 
 def _rated(db: DBConnection, bill: Bill, start: datetime, end: datetime) -> list[Comparison]:
@@ -213,17 +213,12 @@ def _rated(db: DBConnection, bill: Bill, start: datetime, end: datetime) -> list
         and not ln.get("period_start")
     ]
     count, charged, micro = db.execute(
-        text(
+        _within(
             "SELECT count(*), count(NULLIF(charge, 0)),"
-            " sum(CAST(round(coalesce(charge, 0) * :micro) AS INTEGER)) FROM usage"
-            " WHERE account_id = :account AND started_at >= :start AND started_at < :end"
+            " sum(CAST(round(coalesce(charge, 0) * 1000000) AS BIGINT)) FROM usage"
+            " WHERE account_id = :account"
         ),
-        {
-            "micro": MICRO,
-            "account": bill.account_id,
-            "start": UTCDateTime.bind(start),
-            "end": UTCDateTime.bind(end),
-        },
+        {"account": bill.account_id, "start": start, "end": end},
     ).one()
     if not events and not charged:
         return []

@@ -17,12 +17,12 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection as DBConnection
 
@@ -35,24 +35,25 @@ log = logging.getLogger(__name__)
 
 _BILLS = (
     "SELECT b.id, b.provider, b.account_id, coalesce(a.name, b.account_id), b.bill_number,"
-    " b.period_start, b.period_end, b.total, b.currency, b.lines"
+    " b.period_start, b.period_end, b.total, b.currency, b.lines, b.fetched_at"
     " FROM bills b LEFT JOIN accounts a ON a.id = b.account_id"
-    " WHERE (EXISTS (SELECT 1 FROM json_each(b.lines) l"
-    "  WHERE json_extract(l.value, '$.quantity') IS NOT NULL)"
-    " OR EXISTS (SELECT 1 FROM usage u WHERE u.account_id = b.account_id))"
 )
-"""Bills that charge for something measured, with their account's name."""
+"""Every bill with its account's name (a person's bills number hundreds, not millions)."""
 
 _SINCE = (
-    " AND (b.fetched_at > :since"
-    # a bill whose period covers usage fetched since (the usage's day, a day either side
-    # of the bill's local dates: a period's UTC bounds are within a day of its dates)
-    " OR EXISTS (SELECT 1 FROM (SELECT account_id, min(started_at) AS first,"
-    "   max(started_at) AS last FROM usage WHERE fetched_at > :since GROUP BY account_id) n"
-    "  WHERE n.account_id = b.account_id AND n.first < date(b.period_end, '+2 day')"
-    "   AND n.last >= date(b.period_start, '-1 day'))"
-    " OR b.provider IN (SELECT provider FROM products WHERE fetched_at > :since))"
+    " WHERE b.fetched_at > :since OR b.account_id IN :accounts"
+    " OR b.provider IN (SELECT provider FROM products WHERE fetched_at > :since)"
 )
+"""Bills fetched since, of an account with usage fetched since, or of a provider whose
+products (tariffs) were fetched since."""
+
+_USAGE_SINCE = (
+    "SELECT account_id, min(started_at), max(started_at) FROM usage"
+    " WHERE fetched_at > :since GROUP BY account_id"
+)
+"""Each account's usage fetched since, by the span of time it covers."""
+
+_MEASURED = "SELECT DISTINCT account_id FROM usage WHERE account_id IN :accounts"
 
 
 class BillsStep:
@@ -65,20 +66,15 @@ class BillsStep:
 
     def run(self, db: DBConnection, since: datetime | None) -> Finding:
         """Check the bills fetched since ``since``, or touched by what was (all when None)."""
-        query, params = _BILLS, {}
-        if since is not None:
-            query += _SINCE
-            params["since"] = UTCDateTime.bind(since)
-        rows = db.execute(text(query + " ORDER BY b.period_start, b.id"), params).all()
-        if not rows:
+        bills = _touched(db, since)
+        if not bills:
             return Finding(self.name, "")
         zones = self._zones if self._zones is not None else provider_zones()
         now = datetime.now(UTC)
         outcomes = {AGREES: 0, DIFFERS: 0, CANNOT: 0}
         table = BillCheck.__table__  # type: ignore[attr-defined]
         dialect = postgresql if db.dialect.name == "postgresql" else sqlite
-        for row in rows:
-            bill = _bill(row)
+        for bill in bills:
             found = check(db, bill, ZoneInfo(zones.get(bill.provider, "UTC")))
             outcomes[found.outcome] += 1
             values = found.row(bill, now)
@@ -89,7 +85,7 @@ class BillsStep:
                     set_={k: v for k, v in values.items() if k != "bill_id"},
                 )
             )
-        return Finding(self.name, summary(len(rows), outcomes))
+        return Finding(self.name, summary(len(bills), outcomes))
 
 
 def summary(checked: int, outcomes: Mapping[str, int]) -> str:
@@ -117,8 +113,55 @@ def provider_zones() -> dict[str, str]:
     return {name: p.timezone for name, p in Plugins.load().providers.items()}
 
 
+def _touched(db: DBConnection, since: datetime | None) -> list[Bill]:
+    """The bills to check: all (``since`` None), else those touched by what was fetched
+    since; of those, the ones that charge for something measured."""
+    moment = bindparam("since", type_=UTCDateTime)
+    if since is None:
+        rows = db.execute(text(_BILLS + " ORDER BY b.period_start, b.id")).all()
+        spans: dict[str, tuple[datetime, datetime]] = {}
+    else:
+        found = db.execute(text(_USAGE_SINCE).bindparams(moment), {"since": since}).all()
+        spans = {account: (_moment(first), _moment(last)) for account, first, last in found}
+        query = text(_BILLS + _SINCE + " ORDER BY b.period_start, b.id").bindparams(
+            moment, bindparam("accounts", expanding=True)
+        )
+        rows = db.execute(query, {"since": since, "accounts": list(spans) or [""]}).all()
+    bills = []
+    for row in rows:
+        bill = _bill(row)
+        fresh = since is None or (row[-1] is not None and _moment(row[-1]) > since)
+        if not fresh and bill.account_id in spans:
+            # Only usage of its account was fetched since: checked if its period covers some
+            # (a day either side of its dates: its bounds in any zone are within a day).
+            first, last = spans[bill.account_id]
+            if first.date() > bill.period_end + timedelta(days=1):
+                continue
+            if last.date() < bill.period_start - timedelta(days=1):
+                continue
+        bills.append(bill)
+    return _measured(db, bills)
+
+
+def _measured(db: DBConnection, bills: list[Bill]) -> list[Bill]:
+    """The bills that charge for something measured: with a line in a unit, or of an
+    account that has usage (a card statement is neither)."""
+    accounts = {b.account_id for b in bills if not any(ln.get("quantity") for ln in b.lines)}
+    metered: set[str] = set()
+    if accounts:
+        query = text(_MEASURED).bindparams(bindparam("accounts", expanding=True))
+        metered = set(db.execute(query, {"accounts": sorted(accounts)}).scalars())
+    return [b for b in bills if b.account_id not in accounts or b.account_id in metered]
+
+
+def _moment(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(str(value))
+
+
 def _bill(row: Any) -> Bill:
-    (id_, provider, account, name, number, start, end, total, currency, lines) = row
+    (id_, provider, account, name, number, start, end, total, currency, lines, _) = row
     return Bill(
         id=id_,
         provider=provider,

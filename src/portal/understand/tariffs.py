@@ -17,7 +17,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection as DBConnection
 
 from portal.understand.bill_check import (
@@ -67,19 +67,18 @@ class Tariffs:
     @classmethod
     def of(cls, db: DBConnection, bill: Bill) -> Tariffs:
         """The products of ``bill``'s account and of the accounts sharing an identifier."""
-        rows = db.execute(
-            text(
-                "SELECT p.name, p.valid_from, p.valid_to, p.prices FROM products p"
-                " WHERE p.provider = :provider AND (p.account_id = :account OR p.account_id IN ("
-                "  SELECT other.id FROM accounts AS mine, json_each(mine.identifiers) AS i,"
-                "   accounts AS other, json_each(other.identifiers) AS j"
-                "  WHERE mine.id = :account AND other.provider = :provider"
-                "   AND json_extract(i.value, '$.scheme') = json_extract(j.value, '$.scheme')"
-                "   AND json_extract(i.value, '$.identification')"
-                "     = json_extract(j.value, '$.identification')))"
-            ),
-            {"provider": bill.provider, "account": bill.account_id},
+        accounts = db.execute(
+            text("SELECT id, identifiers FROM accounts WHERE provider = :provider"),
+            {"provider": bill.provider},
         ).all()
+        names = {key: _identifiers(found) for key, found in accounts}
+        mine = names.get(bill.account_id, set())
+        related = sorted({bill.account_id} | {key for key, ids in names.items() if ids & mine})
+        query = text(
+            "SELECT name, valid_from, valid_to, prices FROM products"
+            " WHERE provider = :provider AND account_id IN :accounts"
+        ).bindparams(bindparam("accounts", expanding=True))
+        rows = db.execute(query, {"provider": bill.provider, "accounts": related}).all()
         products = [
             Product(name, _day(start), _day(end), _json(prices))
             for name, start, end, prices in rows
@@ -164,6 +163,16 @@ class Tariffs:
             f" {_rate(rate, bill.currency)}/kWh"
         )
         return rounded(kwh * rate, bill.currency), False, how
+
+
+def _identifiers(value: Any) -> set[tuple[str, str]]:
+    """An account's identifiers as (scheme, identification) pairs."""
+    found = json.loads(value) if isinstance(value, str) else value
+    return {
+        (str(i.get("scheme")), str(i.get("identification")))
+        for i in found or []
+        if isinstance(i, dict) and i.get("identification")
+    }
 
 
 def _days(first: date, last: date) -> str:
