@@ -28,6 +28,7 @@ from portal.record.base import READ_FROM_STORE
 from portal.record.ids import portal_id
 from portal.store import Store, sqlite_url
 from portal.understand import understand
+from portal.understand.bills import BillsStep
 
 METERED = {"utility"}
 RATED = {"telco"}
@@ -269,3 +270,38 @@ def test_portal_bills_lists_each_check_and_problems_only_those_that_differ(
     assert problems.exit_code == 0, problems.output
     (line,) = problems.output.splitlines()
     assert line.startswith(f"utility: DIFFERS: Your bill {bill.bill_number} ")
+
+
+def test_gas_billed_by_volume_must_convert_at_a_calorific_value_the_network_delivers(
+    store: Store,
+) -> None:
+    bill = _first(store, "utility", lambda b: any(ln.unit == "m3" for ln in b.lines))
+    line = next(i for i, ln in enumerate(bill.lines) if ln.unit == "m3")
+    amount = bill.lines[line].amount
+    # A fifth more for the same volume: a calorific value near 47 MJ/m3, which no gas has.
+    more = (amount / 5).quantize(Decimal("0.01"))
+    altered = _altered(bill, line, amount=amount + more)
+    _write(store, altered.model_copy(update={"total": bill.total + more}))
+    understand(store, only=["bills"])
+    check = _check(store, bill.bill_number)
+    assert check["outcome"] == "differs"
+    assert "at the highest calorific value the gas network delivers (43.0 MJ/m3" in check["message"]
+    assert Decimal(str(check["billed_amount"])) == amount + more
+    assert Decimal(str(check["expected_amount"])) < amount + more
+
+
+def test_a_bill_whose_days_are_in_an_unknown_zone_cannot_be_checked(store: Store) -> None:
+    # As if Demo Energy declared no zone (UTC, the default): its supply points say their
+    # local time is not UTC, so which readings fall in a billing day is not known.
+    with store.engine.begin() as db:
+        finding = BillsStep(zones={"utility": "UTC"}).run(db, None)
+    utility = _rows(store, "SELECT count(*) FROM bills WHERE provider = 'utility'")[0][0]
+    telco = _rows(store, "SELECT count(*) FROM bills WHERE provider = 'telco'")[0][0]
+    assert finding.summary.startswith(f"{utility + telco} bills checked: {telco} agree,")
+    said = _rows(
+        store,
+        "SELECT c.message FROM bill_checks c JOIN bills b ON b.id = c.bill_id"
+        " WHERE b.provider = 'utility' AND c.outcome = 'cannot_check'",
+    )
+    assert len(said) == utility
+    assert all("does not say in which time zone its billing days begin" in m for (m,) in said)

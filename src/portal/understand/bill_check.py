@@ -39,9 +39,10 @@ METERED = ("kWh", "Wh", "m3", "therm")
 BY_THE_EVENT = ("minute", "second", "message", "MB", "GB", "day")
 """Units a telco charges calls, texts, data and roaming days in, each rated as it happens."""
 MICRO = 1_000_000
-"""Usage is summed in SQL (the queries spell it out) as whole millionths: exact (every unit
-portal records, Wh in kWh, bytes in MB, litres in m3, is a whole number of millionths),
-where a sum of doubles is not."""
+"""Usage is summed in SQL (the queries spell it out) as whole millionths: exact for the
+units meters count in (Wh in kWh, bytes in MB, litres in m3), where a sum of doubles is not;
+a reading finer than that (cubic feet in m3) is rounded to the millionth, and the check
+allows for it."""
 GAS_VOLUME_CORRECTION = Decimal("1.02264")
 GAS_CALORIFIC_RANGE = (Decimal("37.5"), Decimal("43.0"))
 """A bill that charges gas by volume at a price per kWh converts with the volume correction
@@ -67,6 +68,8 @@ class Bill:
     total: Decimal
     currency: str
     lines: list[dict[str, Any]]
+    local_time_not_utc: bool = False
+    """The account states a local time other than UTC (Green Button LocalTimeParameters)."""
 
 
 @dataclass
@@ -118,12 +121,20 @@ class Check:
         }
 
 
-def check(db: DBConnection, bill: Bill, zone: ZoneInfo) -> Check:
-    """Check ``bill``: its usage, its tariff, its total; say what was found."""
+def check(db: DBConnection, bill: Bill, zone: ZoneInfo | None) -> Check:
+    """Check ``bill``: its usage, its tariff, its total; say what was found. ``zone`` is
+    the zone its days are in; None when that is unknown, and the bill cannot be checked."""
+    head = f"Your bill {bill.bill_number} for {bill.account_name}, {period(bill)},"
+    if zone is None:
+        return Check(
+            CANNOT,
+            f"{head} cannot be checked: its provider does not say in which time zone its"
+            " billing days begin, so which readings fall in its period is unknown.",
+            None,
+        )
     start, end = _bounds(bill.period_start, bill.period_end, zone)
     comparisons = _quantities(db, bill, start, end)
     comparisons += _priced(db, bill)
-    head = f"Your bill {bill.bill_number} for {bill.account_name}, {period(bill)},"
     differing = [c for c in comparisons if c.differs]
     missing = [c for c in comparisons if c.missing]
     if differing:
@@ -159,7 +170,9 @@ def _quantities(db: DBConnection, bill: Bill, start: datetime, end: datetime) ->
                 )
             )
             continue
-        found.append(_compare_quantity(unit, quantity, used, tolerance))
+        # Each reading was summed to the millionth: as many half-millionths more of leeway.
+        leeway = tolerance + Decimal(count) / (2 * MICRO)
+        found.append(_compare_quantity(unit, quantity, used, leeway))
     found += _days(bill)
     if not billed:
         found += _rated(db, bill, start, end)

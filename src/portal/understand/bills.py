@@ -15,6 +15,7 @@ installed plugin declares is taken to bill in UTC.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
@@ -35,7 +36,7 @@ log = logging.getLogger(__name__)
 
 _BILLS = (
     "SELECT b.id, b.provider, b.account_id, coalesce(a.name, b.account_id), b.bill_number,"
-    " b.period_start, b.period_end, b.total, b.currency, b.lines, b.fetched_at"
+    " b.period_start, b.period_end, b.total, b.currency, b.lines, b.fetched_at, a.extra"
     " FROM bills b LEFT JOIN accounts a ON a.id = b.account_id"
 )
 """Every bill with its account's name (a person's bills number hundreds, not millions)."""
@@ -75,7 +76,11 @@ class BillsStep:
         table = BillCheck.__table__  # type: ignore[attr-defined]
         dialect = postgresql if db.dialect.name == "postgresql" else sqlite
         for bill in bills:
-            found = check(db, bill, ZoneInfo(zones.get(bill.provider, "UTC")))
+            name = zones.get(bill.provider, "UTC")
+            # A provider that declares no zone (UTC, the default) for a supply whose own
+            # local time is not UTC: which instants its billing days start at is unknown.
+            unknown = name == "UTC" and bill.local_time_not_utc
+            found = check(db, bill, None if unknown else ZoneInfo(name))
             outcomes[found.outcome] += 1
             values = found.row(bill, now)
             insert = dialect.insert(table).values(**values)
@@ -130,7 +135,8 @@ def _touched(db: DBConnection, since: datetime | None) -> list[Bill]:
     bills = []
     for row in rows:
         bill = _bill(row)
-        fresh = since is None or (row[-1] is not None and _moment(row[-1]) > since)
+        fetched = row[10]
+        fresh = since is None or (fetched is not None and _moment(fetched) > since)
         if not fresh and bill.account_id in spans:
             # Only usage of its account was fetched since: checked if its period covers some
             # (a day either side of its dates: its bounds in any zone are within a day).
@@ -161,7 +167,7 @@ def _moment(value: Any) -> datetime:
 
 
 def _bill(row: Any) -> Bill:
-    (id_, provider, account, name, number, start, end, total, currency, lines, _) = row
+    (id_, provider, account, name, number, start, end, total, currency, lines, _, extra) = row
     return Bill(
         id=id_,
         provider=provider,
@@ -173,7 +179,17 @@ def _bill(row: Any) -> Bill:
         total=_decimal(total),
         currency=currency,
         lines=lines_of(lines),
+        local_time_not_utc=_not_utc(extra),
     )
+
+
+def _not_utc(extra: Any) -> bool:
+    """Whether an account's Green Button LocalTimeParameters put it off UTC."""
+    found = json.loads(extra) if isinstance(extra, str) else extra
+    local = (found or {}).get("LocalTimeParameters") if isinstance(found, dict) else None
+    if not isinstance(local, dict):
+        return False
+    return any(str(local.get(k) or "0").strip() not in ("0", "") for k in ("tzOffset", "dstOffset"))
 
 
 def _date(value: Any) -> date:

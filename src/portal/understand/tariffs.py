@@ -102,7 +102,9 @@ class Tariffs:
         applied = [p for p in self.products if p.covers(first, last)]
         found = self._price(applied, unit, str(line.get("description") or ""))
         if found is None and unit == "m3":
-            return self._gas(applied, line, count, bill)
+            found = self._price(applied, "kWh", str(line.get("description") or ""))
+            if isinstance(found, dict):
+                return self._gas(found, line, count, bill)
         if found is None:
             return (
                 Decimal(0),
@@ -141,14 +143,9 @@ class Tariffs:
             )
         return prices[0] if prices else None
 
-    def _gas(
-        self, products: list[Product], line: dict[str, Any], m3: Decimal, bill: Bill
-    ) -> Priced:
-        """Gas billed by volume at a price per kWh: the conversion the bill made must use a
-        calorific value the network can deliver."""
-        found = self._price(products, "kWh", str(line.get("description") or ""))
-        if not isinstance(found, dict):
-            return Decimal(0), True, found or "no tariff released a price for gas by the kWh."
+    def _gas(self, found: dict[str, Any], line: dict[str, Any], m3: Decimal, bill: Bill) -> Priced:
+        """Gas billed by volume at ``found``, a price per kWh: the conversion the bill made
+        must use a calorific value the network can deliver."""
         rate = Decimal(str(found["amount"]))
         amount = Decimal(str(line["amount"]))
         low, high = GAS_CALORIFIC_RANGE
