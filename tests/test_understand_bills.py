@@ -8,7 +8,9 @@ and says why; a run with nothing new checks nothing again.
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -29,6 +31,8 @@ from portal.record.ids import portal_id
 from portal.store import Store, sqlite_url
 from portal.understand import understand
 from portal.understand.bills import BillsStep
+from portal.view import ViewServer
+from view_homes import browser
 
 METERED = {"utility"}
 RATED = {"telco"}
@@ -305,3 +309,29 @@ def test_a_bill_whose_days_are_in_an_unknown_zone_cannot_be_checked(store: Store
     )
     assert len(said) == utility
     assert all("does not say in which time zone its billing days begin" in m for (m,) in said)
+
+
+def test_the_energy_and_phone_pages_show_each_bills_check_beside_it(store: Store) -> None:
+    bill = _first(store, "utility", lambda b: any(ln.unit == "kWh" for ln in b.lines), last=True)
+    _write(store, bill.model_copy(update={"total": bill.total + Decimal("1.00")}))
+    understand(store, only=["bills"])
+    expected = {
+        r.bill_id: (r.outcome, r.message) for r in _rows(store, "SELECT * FROM bill_checks")
+    }
+    reading = Store(store.url, read_only=True)
+    try:
+        with ViewServer(reading) as server, browser(server) as client:
+            pages = [client.get(server.url + name).text for name in ("energy", "phone")]
+    finally:
+        reading.close()
+    articles = re.findall(r'<article class="bill".*?</article>', "".join(pages), re.S)
+    assert articles
+    words = {"agrees": "Agrees with its usage and tariff.", "differs": "Differs from"}
+    shown = 0
+    for article in articles:
+        (bill_id,) = re.findall(r'href="/record/bills/([^"]+)"', article)
+        outcome, message = expected[bill_id]
+        assert f'<dd class="check {outcome}"><strong>{words[outcome]}' in article
+        assert html.escape(message, quote=True) in article
+        shown += outcome == "differs"
+    assert shown == 1  # the altered bill, newest of the energy bills, on the first page
