@@ -49,10 +49,13 @@ _SINCE = (
 products (tariffs) were fetched since."""
 
 _USAGE_SINCE = (
-    "SELECT account_id, min(started_at), max(started_at) FROM usage"
-    " WHERE fetched_at > :since GROUP BY account_id"
+    "SELECT account_id || '', min(started_at), max(started_at) FROM usage"
+    " WHERE fetched_at > :since GROUP BY account_id || ''"
 )
-"""Each account's usage fetched since, by the span of time it covers."""
+"""Each account's usage fetched since, by the span of time it covers. Grouped by an
+expression, not the column: SQLite would otherwise walk the whole table in the order of
+the account index to group it (24 s for a million readings with nothing new, against 1 s
+for a plain scan that keeps only the rows fetched since)."""
 
 _MEASURED = "SELECT DISTINCT account_id FROM usage WHERE account_id IN :accounts"
 
