@@ -141,7 +141,10 @@ def check(db: DBConnection, bill: Bill, zone: ZoneInfo | None) -> Check:
         return Check(DIFFERS, f"{head} {' '.join(c.sentence for c in differing)}", differing[0])
     if missing:
         return Check(CANNOT, f"{head} cannot be checked: {missing[0].sentence}", missing[0])
-    main = next((c for c in comparisons if c.used is not None), None)
+    # The usage compared, else the rated usage's amount: what the bill is mostly about.
+    main = next((c for c in comparisons if c.used is not None), None) or next(
+        (c for c in comparisons if c.sentence.startswith("charges")), None
+    )
     said = main.sentence if main else "agrees with its tariff."
     return Check(AGREES, f"{head} {said}", main)
 
@@ -247,7 +250,7 @@ def _rated(db: DBConnection, bill: Bill, start: datetime, end: datetime) -> list
     )
     gap = billed - rated
     if abs(gap) <= tolerance:
-        return [Comparison(f"{said}, as billed.", used=rated, expected=rated, billed=billed)]
+        return [Comparison(f"{said}, as billed.", expected=rated, billed=billed)]
     more = "more billed than rated" if gap > 0 else "less billed than rated"
     return [
         Comparison(
