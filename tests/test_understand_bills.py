@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -335,3 +336,35 @@ def test_the_energy_and_phone_pages_show_each_bills_check_beside_it(store: Store
         assert html.escape(message, quote=True) in article
         shown += outcome == "differs"
     assert shown == 1  # the altered bill, newest of the energy bills, on the first page
+
+
+def test_a_call_just_after_midnight_in_london_is_on_the_bill_of_that_london_day(
+    store: Store,
+) -> None:
+    # 00:30 on the first day of a summer billing period in London is 23:30 UTC the day
+    # before: the call belongs to the period that starts that day, not to the one before.
+    bill = _first(
+        store, "telco", lambda b: b.period_start.month in (6, 7, 8) and b.period_start.day > 1
+    )
+    call = next(
+        Usage.model_validate(r, context={READ_FROM_STORE: True})
+        for r in store.rows(Usage, "telco")
+        if r["account_id"] == bill.account_id and r["kind"] == "call"
+    )
+    london = datetime.combine(bill.period_start, datetime.min.time(), ZoneInfo("Europe/London"))
+    provider_id = f"{call.provider_id}-midnight"
+    late = call.model_copy(
+        update={
+            "id": portal_id("telco", "usage", provider_id),
+            "provider_id": provider_id,
+            "started_at": (london + timedelta(minutes=30)).astimezone(UTC),
+            "charge": Decimal("2.00"),
+            "currency": "GBP",
+        }
+    )
+    _write(store, late)
+    (finding,) = understand(store, only=["bills"])
+    assert finding.summary == "2 bills checked: 1 agrees, 1 differs (see portal bills --problems)"
+    check = _check(store, bill.bill_number)
+    assert check["outcome"] == "differs"
+    assert "(£2.00 less billed than rated)." in check["message"]
