@@ -9,14 +9,14 @@ or of an account that has usage; a card statement is not a bill for a supply.
 Each check replaces the bill's row in ``bill_checks`` (``portal.understand.bill_check`` says
 how a bill is checked); ``portal bills`` prints them. A bill's days are those of its
 provider's calendar (``Provider.timezone``), read from the installed plugins; a provider no
-installed plugin declares is taken to bill in UTC.
+installed plugin declares is taken to bill in UTC, except for a supply whose own local time
+says otherwise (a Green Button file's LocalTimeParameters): its bills cannot be checked.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import logging
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -31,8 +31,6 @@ from portal.record.types import UTCDateTime
 from portal.understand import Finding
 from portal.understand.bill_check import AGREES, CANNOT, DIFFERS, Bill, check, lines_of
 from portal.understand.tables import BillCheck
-
-log = logging.getLogger(__name__)
 
 _BILLS = (
     "SELECT b.id, b.provider, b.account_id, coalesce(a.name, b.account_id), b.bill_number,"
