@@ -119,6 +119,7 @@ def test_a_store_written_by_0_1_is_backed_up_migrated_and_keeps_every_row(
         "imports": 0,  # the log of imports, made by 0.1 only once a file was imported
         "imported_rows": 0,
         "understood": 0,  # the understanding layer's marks (revision 0004)
+        "bill_checks": 0,  # bills checked against usage and tariff (revision 0008)
     }
     assert amounts == {id_: Decimal(text) for id_, text in texts.items()}
     assert _revision(old_store) == head()
@@ -273,6 +274,7 @@ def test_the_revisions_ship_inside_the_package() -> None:
         "0002",
         "0003",
         "0004",
+        "0008",
     ]
     assert (Path(migrations_init).parent / "env.py").is_file()
 

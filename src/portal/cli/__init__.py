@@ -6,6 +6,7 @@ Heavy imports happen inside commands, so ``portal --help`` stays fast whatever i
 import portal.cli.conformance  # registers `portal conformance`
 import portal.cli.scaffold  # noqa: F401 - registers `portal plugin new`
 from portal.cli import (  # noqa: F401 - registers the commands
+    bills,
     browse,
     config,
     connections,

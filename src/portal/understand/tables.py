@@ -12,10 +12,11 @@ No ``from __future__ import annotations`` here: SQLModel needs the real annotati
 """
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlmodel import Field, SQLModel
 
-from portal.record.types import UTCDateTime
+from portal.record.types import DecimalText, UTCDateTime
 
 
 class Understood(SQLModel, table=True):
@@ -28,3 +29,54 @@ class Understood(SQLModel, table=True):
         sa_type=UTCDateTime,
         description="Every record fetched up to this moment has been through the step.",
     )
+
+
+# -- bills checked against usage and tariff (portal.understand.bills) -------------------
+
+
+class BillCheck(SQLModel, table=True):
+    """One bill checked against the usage it charges for and the tariff that applied.
+
+    One row per bill, replaced each time the bill is checked again (when the bill, the
+    usage of its period or its tariff changed). The numbers are those of the comparison
+    that decided the outcome: the first one that differs, else the main quantity billed.
+    """
+
+    __tablename__ = "bill_checks"
+
+    bill_id: str = Field(primary_key=True, description="Portal id of the bill checked.")
+    checked_at: datetime = Field(sa_type=UTCDateTime, description="When portal checked it (UTC).")
+    outcome: str = Field(
+        index=True,
+        description="agrees, differs, or cannot_check (no usage released for the period,"
+        " no tariff to price it).",
+    )
+    unit: str | None = Field(
+        default=None, description="Unit of the quantities compared (kWh, m3, minute...)."
+    )
+    usage_quantity: Decimal | None = Field(
+        default=None,
+        sa_type=DecimalText,
+        description="What the usage records of the bill's period add up to, in the unit.",
+    )
+    billed_quantity: Decimal | None = Field(
+        default=None, sa_type=DecimalText, description="What the bill charges for, in the unit."
+    )
+    expected_amount: Decimal | None = Field(
+        default=None,
+        sa_type=DecimalText,
+        description="What the tariff says the bill (or the line that differs) should come to.",
+    )
+    billed_amount: Decimal | None = Field(
+        default=None,
+        sa_type=DecimalText,
+        description="What the bill (or the line that differs) charges.",
+    )
+    difference: Decimal | None = Field(
+        default=None,
+        sa_type=DecimalText,
+        description="Billed minus expected: in the unit for a quantity, in the currency for"
+        " an amount; positive when more was billed.",
+    )
+    currency: str | None = Field(default=None, description="ISO 4217 currency of the amounts.")
+    message: str = Field(description="The check in plain words, as portal bills prints it.")

@@ -4,7 +4,7 @@ counted and paged in SQL so a long history never loads whole."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Table, func, select
 from werkzeug.exceptions import BadRequest
@@ -12,9 +12,26 @@ from werkzeug.exceptions import BadRequest
 from portal.record import Bill
 from portal.record.tables import BillRow
 from portal.store import Store
+from portal.understand.tables import BillCheck
 from portal.view.stored import stored
 
 BILLS: Table = BillRow.__table__  # type: ignore[attr-defined]
+CHECKS: Table = BillCheck.__table__  # type: ignore[attr-defined]
+OUTCOME_WORDS = {
+    "agrees": "Agrees with its usage and tariff",
+    "differs": "Differs from its usage or tariff",
+    "cannot_check": "Cannot be checked",
+}
+"""How a bill's check (``portal.understand.bills``) is headed beside it."""
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A bill's check against its usage and tariff, as the page shows it."""
+
+    outcome: str
+    words: str
+    message: str
 
 
 @dataclass(frozen=True)
@@ -25,6 +42,8 @@ class BillPage:
     total: int
     number: int
     size: int
+    checks: dict[str, Checked] = field(default_factory=dict)
+    """Each shown bill's check, by bill id (a bill not checked yet has none)."""
 
     @property
     def first(self) -> int:
@@ -56,7 +75,14 @@ def bills(store: Store, account_ids: Sequence[str], number: int, size: int) -> B
     with store.engine.connect() as db:
         total = db.execute(select(func.count()).select_from(t).where(where)).scalar() or 0
         found = [stored(Bill, row._asdict()) for row in db.execute(query)]
-    page = BillPage(found, total, number, size)
+        checked = select(CHECKS.c.bill_id, CHECKS.c.outcome, CHECKS.c.message).where(
+            CHECKS.c.bill_id.in_([b.id for b in found])
+        )
+        checks = {
+            bill: Checked(outcome, OUTCOME_WORDS.get(outcome, outcome), message)
+            for bill, outcome, message in db.execute(checked)
+        }
+    page = BillPage(found, total, number, size, checks)
     if number > page.pages:
         there = "is only 1 page" if page.pages == 1 else f"are only {page.pages} pages"
         raise BadRequest(f"there {there} of bills (page={number!r}): choose a page from 1.")

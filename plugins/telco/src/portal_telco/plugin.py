@@ -61,6 +61,7 @@ PROVIDER = Provider(
     description="A UK mobile and broadband contract over TM Forum Open APIs"
     " (TMF629, TMF637, TMF678, TMF635, TMF644).",
     api_base=API,
+    timezone="Europe/London",  # bill periods are London days (portal_telco.rating)
     oauth=OAuthClient(
         authorize_url=f"{LOGIN}/authorize",
         token_url=f"{LOGIN}/token",
