@@ -81,11 +81,13 @@ def _print(found: list[Change], names: dict[str, str], zone: ZoneInfo) -> None:
 
 def _moment(text: str, zone: ZoneInfo) -> datetime:
     """``--since`` as an aware moment: a date is its first moment in the person's zone."""
+    from portal.errors import UserError
+
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise click.BadParameter(
-            f"{shown(text)!r} is not a date (YYYY-MM-DD) or a moment (YYYY-MM-DDTHH:MM).",
-            param_hint="--since",
+        raise UserError(
+            f"--since {shown(text)!r} is neither a date nor a moment.",
+            hint="Give a date as YYYY-MM-DD, or a moment as YYYY-MM-DDTHH:MM.",
         ) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
