@@ -105,6 +105,7 @@ def test_a_home_from_before_states_gains_the_column_and_keeps_what_it_synced(
     Store(sqlite_url(tmp_path / "portal.db")).commit(_batch(2, page=1))
     with sqlite3.connect(tmp_path / "portal.db") as db:  # as a portal without states wrote it
         db.execute("DROP INDEX ix_transactions_currency_booked")  # (nor its index over them)
+        db.execute("DROP TRIGGER history_v1_transactions_changed")  # (nor kept history)
         db.execute("ALTER TABLE transactions DROP COLUMN state")
         db.execute("DROP TABLE alembic_version")  # ...before schema versions
     store = Store(sqlite_url(tmp_path / "portal.db"))

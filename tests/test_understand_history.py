@@ -25,6 +25,7 @@ from portal.app import Portal
 from portal.auth.vault import FileStorage, Vault
 from portal.batch import Batch
 from portal.cli import cli
+from portal.http import RetryPolicy
 from portal.record.model import Transaction
 from portal.store import Store, sqlite_url
 from portal.store_history import GONE
@@ -191,7 +192,8 @@ def test_disconnect_with_delete_data_leaves_no_history_of_that_provider(
     home = tmp_path / "home"
     shutil.copytree(demo.home, home)
     vault = Vault(FileStorage(home / "vault.bin", key_file=home / "vault.key"), home / "vault.lock")
-    with Portal.open(home=home, vault=vault) as app:
+    fast = RetryPolicy(initial_wait=0.01, max_wait=0.1)
+    with Portal.open(home=home, vault=vault, retry_policy=fast) as app:
         app.disconnect("telco", delete_data=True)  # the sandbox is gone: it cannot revoke
     assert _versions(home, "telco") == []
     with sqlite3.connect(home / "portal.db") as db:

@@ -106,28 +106,37 @@ def ensure_history(db: DBConnection) -> bool:
     postgres = db.dialect.name == "postgresql"
     make = _pg_trigger if postgres else _sqlite_trigger
     wanted = dict(make(table) for table in _tables())
+    if _present(db) == set(wanted):
+        return False
+    drop_history(db)
     if postgres:
+        db.exec_driver_sql(_PG_FUNCTION)
+    for sql in wanted.values():
+        db.exec_driver_sql(sql)
+    return True
+
+
+def _present(db: DBConnection) -> set[str]:
+    """The names of the history triggers ``db`` holds."""
+    if db.dialect.name == "postgresql":
         listed = "SELECT tgname FROM pg_trigger WHERE left(tgname, 8) = 'history_'"
-        present = {row[0] for row in db.exec_driver_sql(listed)}
     else:
         listed = (
             "SELECT name FROM sqlite_master"
             " WHERE type = 'trigger' AND substr(name, 1, 8) = 'history_'"
         )
-        present = {row[0] for row in db.exec_driver_sql(listed)}
-    if present == set(wanted):
-        return False
-    if postgres:
-        db.exec_driver_sql(_PG_FUNCTION)
-        for name in present:
+    return {row[0] for row in db.exec_driver_sql(listed)}
+
+
+def drop_history(db: DBConnection) -> None:
+    """Drop the history triggers, in ``db``'s transaction (before a migration: they name
+    columns a revision may change; ``ensure_history`` makes them again after)."""
+    for name in _present(db):
+        if db.dialect.name == "postgresql":
             table = name.removeprefix(f"history_v{VERSION}_").removesuffix("_changed")
             db.exec_driver_sql(f'DROP TRIGGER IF EXISTS "{name}" ON "{table}"')
-    else:
-        for name in present:
+        else:
             db.exec_driver_sql(f'DROP TRIGGER "{name}"')
-    for sql in wanted.values():
-        db.exec_driver_sql(sql)
-    return True
 
 
 def keep_withdrawn_sqlite(table: Table, dialect: Dialect) -> str:
