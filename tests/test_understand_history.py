@@ -215,3 +215,40 @@ def test_the_triggers_are_made_again_when_a_migration_copied_a_table(tmp_path: P
     Store(sqlite_url(path)).close()
     with sqlite3.connect(path) as db:
         assert {name for (name,) in db.execute(listed_triggers)} == made
+
+
+def test_a_postgresql_store_keeps_the_same_history_and_says_the_same_changes(
+    postgres: str, demo: Demo, tmp_path: Path
+) -> None:
+    import pg
+
+    with pg.database(postgres, "portal_history") as url:
+        home = tmp_path / "home"
+        code, said = portal(home, "sync", "--demo", *PROVIDERS, "--quiet", db=url)
+        assert code == 0, said
+        code, said = portal(
+            home, "sync", "--demo", *PROVIDERS, "--demo-day", LATER_DAY, "--quiet", db=url
+        )
+        assert code == 0, said
+        found = listed(home, db=url)
+        words = [(c["category"], c["kind"], c["words"]) for c in found]
+        assert sorted(words) == sorted(
+            (c["category"], c["kind"], c["words"]) for c in demo.changes_after_later_day
+        )
+        # A record the provider withdraws: kept as its last version, gone from the live table.
+        store = Store(url)
+        try:
+            [row] = list(store.rows(Transaction, "bank"))[:1]
+            gone = Batch("bank", row["connection_id"], "transactions", datetime.now(UTC))
+            gone.withdrawn.append(("transactions", row["id"]))
+            store.commit(gone)
+            assert row["id"] not in {r["id"] for r in store.rows(Transaction, "bank")}
+            with store.engine.connect() as db:
+                [(kept, why)] = db.exec_driver_sql(
+                    "SELECT row::text, why FROM record_versions WHERE provider = 'bank'"
+                ).all()
+            assert why == GONE
+            earlier = json.loads(kept, parse_float=Decimal)
+            assert Transaction.model_validate(earlier) == Transaction.model_validate(row)
+        finally:
+            store.close()

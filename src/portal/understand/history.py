@@ -23,10 +23,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import Engine, Table, func, select
+from sqlalchemy import Engine, Table, Text, cast, func, select
 from sqlalchemy.engine import Connection as DBConnection
 
 from portal.record.model import ENTITIES, Entity
@@ -74,14 +75,16 @@ def _changed(
 ) -> Iterator[Change]:
     """The changes the kept versions tell, each version against the one that replaced it."""
     versions = RecordVersion.__table__  # type: ignore[attr-defined]
+    # As JSON text, read with exact decimals: money is never a float, even on the way.
+    kept = cast(versions.c.row, Text)
     after = select(
         versions.c.table_name,
         versions.c.record_id,
         versions.c.provider,
-        versions.c.row,
+        kept.label("row"),
         versions.c.replaced_at,
         versions.c.why,
-        func.lead(versions.c.row)
+        func.lead(kept)
         .over(partition_by=(versions.c.table_name, versions.c.record_id), order_by=versions.c.id)
         .label("next_row"),
     )
@@ -157,7 +160,7 @@ def _new(
 
 def _row(value: Any) -> dict[str, Any]:
     """A kept row (JSON, as the database gave it back) as a dict."""
-    row = json.loads(value) if isinstance(value, str) else value
+    row = json.loads(value, parse_float=Decimal) if isinstance(value, str) else value
     return dict(row) if isinstance(row, Mapping) else {}
 
 
