@@ -9,6 +9,7 @@ processing notice gained a recipient), then once more with nothing new.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import sqlite3
@@ -26,7 +27,10 @@ from portal.auth.vault import FileStorage, Vault
 from portal.batch import Batch
 from portal.cli import cli
 from portal.http import RetryPolicy
-from portal.record.model import Transaction
+from portal.record.commerce import Price, Product
+from portal.record.ids import portal_id
+from portal.record.model import Address, Party, Transaction
+from portal.shown import shown
 from portal.store import Store, sqlite_url
 from portal.store_history import GONE
 from portal.understand.history import changes
@@ -252,3 +256,59 @@ def test_a_postgresql_store_keeps_the_same_history_and_says_the_same_changes(
             assert Transaction.model_validate(earlier) == Transaction.model_validate(row)
         finally:
             store.close()
+
+
+def _stored(store: Store, *records: Any) -> None:
+    """Commit ``records`` as one page of a sync: each its portal id, raw id and fetch time."""
+    fetched = datetime.now(UTC)
+    batch = Batch("utility", "c1", "customer", fetched)
+    for record in records:
+        raw = "raw-" + hashlib.sha256(record.model_dump_json().encode()).hexdigest()
+        record.id = portal_id("utility", record.category, record.provider_id)
+        record.provider, record.raw_id, record.fetched_at = "utility", raw, fetched
+        batch.records.append(record)
+    store.commit(batch)
+
+
+def test_a_partys_details_and_a_products_prices_are_said_field_by_field_and_inert(
+    tmp_path: Path,
+) -> None:
+    hostile = "Acme \u202ekcatta Energy"  # a bidi override: the name would read backwards
+    store = Store(sqlite_url(tmp_path / "portal.db"))
+    try:
+        home = Address(lines=["1 High Street"], town="Leeds", postcode="LS1 1AA")
+        moved = Address(lines=["2 Low Lane"], town="York", postcode="YO1 1AA")
+        party = Party(provider_id="me", full_name="Ann Smith", email="ann@old.example")
+        party.addresses = [home]
+        tariff = Product(
+            provider_id="tariff",
+            name=hostile,
+            product_type="tariff",
+            product_type_label="Tariff",
+            prices=[
+                Price(label="Unit rate", amount=Decimal("0.2450"), currency="GBP", unit="kWh"),
+                Price(label="Standing charge", amount=Decimal("0.60"), currency="GBP"),
+            ],
+        )
+        _stored(store, party, tariff)
+        party = party.model_copy(update={"email": "ann@new.example", "addresses": [moved]})
+        tariff = tariff.model_copy(
+            update={
+                "prices": [
+                    Price(label="Unit rate", amount=Decimal("0.2612"), currency="GBP", unit="kWh"),
+                    Price(label="Standing charge", amount=Decimal("0.60"), currency="GBP"),
+                ]
+            }
+        )
+        _stored(store, party, tariff)
+        _stored(store, party, tariff)  # the same again: nothing more to say
+        said = {c.kind: c.words for c in changes(store.engine, names={"utility": "Demo Energy"})}
+    finally:
+        store.close()
+    assert said == {
+        "detail": "Demo Energy, party 'Ann Smith': Email: ann@old.example → ann@new.example;"
+        " Addresses: 1 High Street, Leeds, LS1 1AA → 2 Low Lane, York, YO1 1AA",
+        "price": f"'{shown(hostile)}' at Demo Energy: Unit rate: 0.245 GBP per kWh"
+        " → 0.2612 GBP per kWh",
+    }
+    assert "\u202e" not in said["price"] and "\\u202e" in said["price"]
