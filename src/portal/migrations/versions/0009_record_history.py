@@ -18,6 +18,10 @@ branch_labels = None
 depends_on = None
 
 
+# Timestamps as ``UTCDateTime`` stores them: ISO text in SQLite, TIMESTAMPTZ in PostgreSQL.
+_MOMENT = sa.DateTime(timezone=True).with_variant(sa.String(), "sqlite")
+
+
 def upgrade() -> None:
     op.create_table(
         "record_versions",
@@ -26,8 +30,8 @@ def upgrade() -> None:
         sa.Column("record_id", sa.String(), nullable=False),
         sa.Column("provider", sa.String(), nullable=False),
         sa.Column("row", sa.JSON(), nullable=False),
-        sa.Column("valid_from", sa.String(), nullable=True),
-        sa.Column("replaced_at", sa.String(), nullable=False),
+        sa.Column("valid_from", _MOMENT, nullable=True),
+        sa.Column("replaced_at", _MOMENT, nullable=False),
         sa.Column("why", sa.String(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sqlite_autoincrement=True,
@@ -38,7 +42,7 @@ def upgrade() -> None:
     op.create_table(
         "history_starts",
         sa.Column("provider", sa.String(), nullable=False),
-        sa.Column("started_at", sa.String(), nullable=False),
+        sa.Column("started_at", _MOMENT, nullable=False),
         sa.PrimaryKeyConstraint("provider"),
     )
     # What a store held before history was kept is each provider's starting point.
