@@ -223,6 +223,9 @@ def test_a_changed_item_is_applied_reported_and_undo_puts_it_back(
     assert change.fields == {"amount": (Decimal("-3.50"), Decimal("-4.50"))}
     assert changed.import_id == 2
     assert _amounts(app)["Coffee"] == "-4.5"  # the value; the store keeps no scale
+    with sqlite3.connect(app.store.engine.url.database or "") as db:  # the earlier one is kept
+        kept = db.execute("SELECT json_extract(row, '$.amount') FROM record_versions").fetchall()
+    assert kept == [(-3.5,)]
     undone = undo_import(app, 2)
     assert undone["undone"] == {"transactions": 1, "raw_items": 1}
     assert dump(app) == before  # byte for byte: the earlier version, its provenance too

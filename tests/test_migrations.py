@@ -120,6 +120,8 @@ def test_a_store_written_by_0_1_is_backed_up_migrated_and_keeps_every_row(
         "imported_rows": 0,
         "understood": 0,  # the understanding layer's marks (revision 0004)
         "bill_checks": 0,  # bills checked against usage and tariff (revision 0008)
+        "record_versions": 0,  # earlier versions of records (revision 0009)
+        "history_starts": before["connections"][0],  # histories start at the migration
     }
     assert amounts == {id_: Decimal(text) for id_, text in texts.items()}
     assert _revision(old_store) == head()
@@ -275,6 +277,7 @@ def test_the_revisions_ship_inside_the_package() -> None:
         "0003",
         "0004",
         "0008",
+        "0009",
     ]
     assert (Path(migrations_init).parent / "env.py").is_file()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
+from datetime import date
 from pathlib import Path
 
 from portal.app import Portal
@@ -51,12 +52,21 @@ def running_sandboxes(
 
 
 def demo_sync(
-    portal: Portal, names: Iterable[str] | None = None, progress: SyncProgress | None = None
+    portal: Portal,
+    names: Iterable[str] | None = None,
+    progress: SyncProgress | None = None,
+    day: date | None = None,
 ) -> list[SyncResult]:
-    """Connect to every sandbox through the real OAuth flow, then sync them all."""
+    """Connect to every sandbox through the real OAuth flow, then sync them all.
+
+    ``day``: the sandboxes serve their customers as of that day (``Sandbox.live_until``),
+    so a later run finds what changed in between.
+    """
     portal.store.writable()  # before starting servers for a store that cannot take their data
     with running_sandboxes(portal, names) as sandboxes:
         for name, sandbox in sandboxes.items():
+            if day is not None:
+                sandbox.live_until(day)
             portal.connect(
                 name, browser=auto_approve_browser, endpoints=sandbox_endpoints(sandbox), timeout=30
             )

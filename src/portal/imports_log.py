@@ -36,6 +36,7 @@ from portal.errors import UserError
 from portal.record.model import Entity
 from portal.record.tables import TABLES, RawItem
 from portal.record.types import UTCDateTime, money_in_minor_units
+from portal.understand.tables import RecordVersion
 
 if TYPE_CHECKING:
     from portal.app import Portal
@@ -293,7 +294,12 @@ def undo(db: DBConnection, import_id: int, write: Any) -> dict[str, int]:
     (that import then counts as having brought them); records it changed get their earlier
     version back, unless something changed them again since. ``write(db, batch)`` writes
     restored records. Returns how many rows of each table were removed or restored.
+
+    The history (``record_versions``) forgets the import too: the version an import replaced
+    is live again, and the import's own version, replaced by the undo, was taken back.
     """
+    versions = _table(RecordVersion)
+    mark = db.execute(select(func.max(versions.c.id))).scalar() or 0
     log = _table(ImportedRow)
     entries = [row._asdict() for row in db.execute(select(log).where(log.c.import_id == import_id))]
     entities = _entities()
@@ -312,13 +318,28 @@ def undo(db: DBConnection, import_id: int, write: Any) -> dict[str, int]:
             if now != entry["raw_id"]:
                 continue  # changed again since: that later version stays
             _restore(db, entities[name], entry["previous"], write)
+            _forget_version(db, name, row_id, mark)
         else:
             continue
         done[name] = done.get(name, 0) + 1
+    db.execute(delete(versions).where(versions.c.id > mark))
     db.execute(delete(log).where(log.c.import_id == import_id))
     imports = _table(ImportRow)
     db.execute(delete(imports).where(imports.c.id == import_id))
     return done
+
+
+def _forget_version(db: DBConnection, table: str, row_id: str, mark: int) -> None:
+    """Drop the version the import made of a record it changed (the newest one kept before
+    the undo began): that version is the live row again."""
+    versions = _table(RecordVersion)
+    newest = (
+        select(func.max(versions.c.id))
+        .where(versions.c.table_name == table, versions.c.record_id == row_id)
+        .where(versions.c.id <= mark)
+        .scalar_subquery()
+    )
+    db.execute(delete(versions).where(versions.c.id == newest))
 
 
 def _held_elsewhere(db: DBConnection, import_id: int, table: str, row_id: str) -> bool:

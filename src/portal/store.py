@@ -52,7 +52,9 @@ from portal.record.tables import TABLES, Connection, RawItem, Rejection, SyncCur
 from portal.record.types import DecimalText, UTCDateTime
 from portal.record.vocab import Category
 from portal.search import ensure_search_index
+from portal.store_history import ensure_history, keep_withdrawn_postgres, keep_withdrawn_sqlite
 from portal.store_writer import Statement, Unsendable, WriterFailed, WriterProcess, execute
+from portal.understand.tables import HistoryStart, RecordVersion
 
 log = logging.getLogger(__name__)
 
@@ -121,8 +123,8 @@ class Store:
         """
         self.url = store_open.masked_url(url)
         """Where the store is, as it may be shown (any password masked)."""
-        self._statements: dict[tuple[str, _Conflict | _Deletion], Any] = {}
-        self._writers: dict[tuple[str, _Conflict | _Deletion], _Writer] = {}
+        self._statements: dict[tuple[str, _Kind], Any] = {}
+        self._writers: dict[tuple[str, _Kind], _Writer] = {}
         self._process_after = _process_after(writer_process)
         self._process: WriterProcess | None = None
         self._lock = threading.Lock()  # the writer process, and the prepared batches
@@ -141,9 +143,10 @@ class Store:
             return
         try:
             self.migrated = store_schema.prepare(self.engine, self.url, self._file)
-            if self._sqlite:  # batch migrations copy tables, which drops their triggers
-                with self.engine.begin() as db:
-                    ensure_search_index(db)
+            # Batch migrations copy tables, which drops their triggers: made again here.
+            with self.engine.begin() as db:
+                ensure_search_index(db)
+                ensure_history(db)
         except SQLAlchemyError as error:
             raise ConfigError(
                 f"Cannot open the store at {self.url}: {error.__class__.__name__}.",
@@ -321,6 +324,8 @@ class Store:
         for category, record_id in batch.withdrawn:
             gone.setdefault(by_category[Category(category)], []).append({"id": record_id})
         for model, ids in gone.items():
+            # Kept as their last version first (portal.store_history): nothing is lost.
+            writes.append((_table(model), _KEEP_WITHDRAWN, ids))
             writes.append((_table(model), _DELETE, ids))
         if batch.cursor is not None:
             cursor = {
@@ -362,13 +367,13 @@ class Store:
                 self._process, self._committed = None, 0
         process.close(timeout=1.0)
 
-    def _statement(self, table: Table, conflict: _Conflict | _Deletion) -> Any:
+    def _statement(self, table: Table, conflict: _Kind) -> Any:
         key = (table.name, conflict)
         if key not in self._statements:
             self._statements[key] = conflict.statement(table, self.engine.dialect.name)
         return self._statements[key]
 
-    def _writer(self, table: Table, conflict: _Conflict | _Deletion) -> _Writer:
+    def _writer(self, table: Table, conflict: _Kind) -> _Writer:
         key = (table.name, conflict)
         writer = self._writers.get(key)
         if writer is None:
@@ -417,9 +422,16 @@ class Store:
                 .where(table.c.id == connection.id)
                 .values(last_sync_at=connection.last_sync_at, last_sync_status=outcome)
             )
+            if outcome == "ok":  # the first complete sync is where its history starts
+                starts = _table(HistoryStart)
+                dialect = postgresql if db.dialect.name == "postgresql" else sqlite
+                start = {"provider": connection.provider, "started_at": connection.last_sync_at}
+                db.execute(dialect.insert(starts).values(start).on_conflict_do_nothing())
 
     def delete_connection(self, connection: Connection, *, delete_data: bool = False) -> None:
-        """Forget a connection and its cursors; with ``delete_data``, every record it brought.
+        """Forget a connection and its cursors; with ``delete_data``, every record it brought,
+        and every earlier version of them (``record_versions``): what the person asks to be
+        deleted is deleted, history included.
 
         Other providers' rows are untouched; all of it happens in one transaction.
         """
@@ -427,6 +439,7 @@ class Store:
         with self.engine.begin() as db:
             if delete_data:
                 models: list[type[SQLModel]] = [*TABLES.values(), RawItem, Rejection]
+                models += [RecordVersion, HistoryStart]
                 for model in models:
                     table = _table(model)
                     db.execute(delete(table).where(table.c.provider == connection.provider))
@@ -690,7 +703,22 @@ class _Deletion:
         return f"DELETE FROM {name} WHERE id IN (VALUES (?))", ("id",)  # noqa: S608
 
 
-_Write = tuple[Table, "_Conflict | _Deletion", list[Mapping[str, Any]]]
+@dataclass(frozen=True)
+class _Keeping:
+    """The rows about to be deleted (withdrawn), kept in ``record_versions`` first."""
+
+    def statement(self, table: Table, dialect: str) -> Any:
+        """The statement for databases other than SQLite (one ``:id`` per row)."""
+        return keep_withdrawn_postgres(table)
+
+    def sqlite(self, table: Table, dialect: Dialect) -> tuple[str, tuple[str, ...]]:
+        """``INSERT INTO record_versions SELECT ... WHERE id IN (VALUES (?))``, widened as a
+        deletion is."""
+        return keep_withdrawn_sqlite(table, dialect), ("id",)
+
+
+_Kind = _Conflict | _Deletion | _Keeping
+_Write = tuple[Table, _Kind, list[Mapping[str, Any]]]
 """One table's rows, and what to do with a row whose key is already stored (or delete it)."""
 
 _KEEP = _Conflict(update=False)
@@ -700,6 +728,7 @@ _CHANGED_OR_FILLED = _Conflict(update=True, changed_when="raw_id", filled="state
 """For records with a state: homes from before states gain it on the next sync."""
 _CHANGED_REASON = _Conflict(update=True, changed_when="reason")
 _DELETE = _Deletion()
+_KEEP_WITHDRAWN = _Keeping()
 
 
 @dataclass
@@ -712,7 +741,7 @@ class _Writer:
     conversions: tuple[tuple[int, Callable[[Any], Any]], ...]
 
     @classmethod
-    def of(cls, table: Table, conflict: _Conflict | _Deletion, dialect: Dialect) -> _Writer:
+    def of(cls, table: Table, conflict: _Kind, dialect: Dialect) -> _Writer:
         sql, names = conflict.sqlite(table, dialect)
         timestamps = _UTCText()
         conversions = tuple(

@@ -32,7 +32,7 @@ from sqlmodel import SQLModel
 
 # imports_log's and the understanding layer's tables join SQLModel's metadata: every table
 # of the store is made (a new store) and compared (the head revision) with the rest.
-from portal import imports_log, store_open  # noqa: F401
+from portal import imports_log, store_history, store_open  # noqa: F401
 from portal.errors import StoreSchema
 from portal.understand import tables as _understood  # noqa: F401
 
@@ -53,7 +53,7 @@ def config(connection: Connection | None = None) -> Config:
     return alembic
 
 
-HEAD = "0008"
+HEAD = "0009"
 """The newest revision, which this portal's models are at (a test holds it to Alembic's)."""
 
 
@@ -123,6 +123,9 @@ def prepare(engine: Engine, where: str, file: str | None) -> Migrated | None:
         return None
     backup = None if file is None else _backup(Path(file), target)
     with _transactional(engine) as migrating, migrating.begin() as db, _expressions_unseen():
+        # Its triggers name the tables' columns, which a revision may drop or rename: they
+        # are made again from the models once the store is at head (Store's opening).
+        store_history.drop_history(db)
         command.upgrade(config(db), target)
         _indexes_again(db)
     return Migrated(current, target, backup)

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from rich.console import Console
     from rich.table import Table
 
@@ -66,11 +68,23 @@ def providers(ctx: click.Context) -> None:
     help="Start the bundled sandbox providers in-process, connect through the real OAuth flow,"
     " and sync.",
 )
+@click.option(
+    "--demo-day",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    envvar="PORTAL_DEMO_DAY",
+    help="With --demo: the day the sandboxes' customers are served as of (YYYY-MM-DD); a"
+    " later day brings what changed in between.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (for scripts).")
 @click.pass_context
 def sync(
-    ctx: click.Context, providers: tuple[str, ...], demo: bool, quiet: bool, as_json: bool
+    ctx: click.Context,
+    providers: tuple[str, ...],
+    demo: bool,
+    demo_day: datetime | None,
+    quiet: bool,
+    as_json: bool,
 ) -> None:
     """Fetch what is new from each connected provider (or just PROVIDERS) into the store."""
     from portal.progress import RichProgress
@@ -88,7 +102,8 @@ def sync(
             if demo:
                 from portal.demo import demo_sync
 
-                results = demo_sync(portal, providers or None, progress=progress)
+                day = None if demo_day is None else demo_day.date()
+                results = demo_sync(portal, providers or None, progress=progress, day=day)
             else:
                 results = portal.sync(providers or None, progress=progress)
         _report(results, portal.store, quiet, as_json)

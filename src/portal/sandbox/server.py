@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
+from datetime import date
 from typing import Any, ClassVar, Self
 
 import flask
@@ -155,6 +156,11 @@ class Sandbox:
         """Play one step of ``moves``: the customer's life moves on, and what the API serves
         and ``ground_truth()`` states change with it. Unknown steps raise ``ValueError``."""
         raise unknown_move(self, step, self.moves)
+
+    def live_until(self, day: date) -> None:
+        """Serve the customer as of ``day`` (``portal sync --demo --demo-day``): what happened
+        to them up to that day has happened. A sandbox whose customer has no dated events
+        serves the same on every day."""
 
     def extra_token_fields(self, client_id: str, scope: str) -> dict[str, Any]:
         """Extra fields for the token responses of a new grant (e.g. a bank's ``consent_id``).

@@ -13,7 +13,9 @@ No ``from __future__ import annotations`` here: SQLModel needs the real annotati
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
+from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
 from portal.record.types import DecimalText, UTCDateTime
@@ -80,3 +82,52 @@ class BillCheck(SQLModel, table=True):
     )
     currency: str | None = Field(default=None, description="ISO 4217 currency of the amounts.")
     message: str = Field(description="The check in plain words, as portal bills prints it.")
+
+
+# -- history: every earlier version of a record (portal.store_history, portal.understand.history)
+
+
+class RecordVersion(SQLModel, table=True):
+    """An earlier version of a record: kept when a sync replaced it with a changed one, or
+    when the provider stopped releasing it. The live tables hold what providers release
+    now; this table holds what they released before, for as long as the person keeps it."""
+
+    __tablename__ = "record_versions"
+    # Numbers are never reused: they order the versions of one record.
+    __table_args__ = (
+        Index("ix_record_versions_record", "table_name", "record_id"),
+        Index("ix_record_versions_replaced", "replaced_at"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int | None = Field(
+        default=None, primary_key=True, description="Order of keeping: later versions, higher."
+    )
+    table_name: str = Field(description="The record's table (its category).")
+    record_id: str = Field(description="The record's portal id.")
+    provider: str = Field(index=True, description="Provider short name.")
+    row: dict[str, Any] = Field(
+        sa_type=JSON, description="The row as it was, every column, as JSON."
+    )
+    valid_from: datetime | None = Field(
+        default=None,
+        sa_type=UTCDateTime,
+        description="When this version was fetched (the row's fetched_at).",
+    )
+    replaced_at: datetime = Field(
+        sa_type=UTCDateTime,
+        description="When a sync replaced it (the new version's fetched_at) or found it gone.",
+    )
+    why: str = Field(description="changed, or no longer released.")
+
+
+class HistoryStart(SQLModel, table=True):
+    """Where a provider's history of changes starts: what it released up to its first
+    complete sync is the starting point, not something that changed."""
+
+    __tablename__ = "history_starts"
+
+    provider: str = Field(primary_key=True, description="Provider short name.")
+    started_at: datetime = Field(
+        sa_type=UTCDateTime, description="The end of the provider's first complete sync."
+    )

@@ -63,6 +63,8 @@ class DemoTelecom:
         self._generate(START, END)
         self._issue_bills()
         self.now = at(END, 20)
+        self.played: set[date] = set()
+        """The days of ``portal_telco.later``'s events already played."""
 
     # -- usage ------------------------------------------------------------------------
 

@@ -24,13 +24,14 @@ import copy
 import http
 import json
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 import flask
 
 from portal.sandbox import Require, Sandbox
 from portal.sandbox.moves import unknown_move
+from portal_telco import later
 from portal_telco.customer import LONDON
 from portal_telco.dataset import DemoTelecom
 from portal_telco.expected import expected
@@ -88,6 +89,11 @@ class TelcoSandbox(Sandbox):
         if step not in self.moves:
             raise unknown_move(self, step, self.moves)
         self.add_activity(days=1)
+
+    def live_until(self, day: date) -> None:
+        """Serve the customer as of ``day``: the events of ``portal_telco.later`` dated up to
+        it have happened (a permission withdrawn, a new inference, a new recipient)."""
+        later.live_until(self.telco, day)
 
     def subject(self, client_id: str) -> str:
         """The customer's id: the same person whichever client asks."""
