@@ -205,11 +205,14 @@ def test_two_bills_of_one_amount_in_one_window_make_no_false_link(tmp_path: Path
         _bill("E-1", date(2026, 1, 18), "100.00"),
         _bill("G-1", date(2026, 1, 18), "100.00"),  # the same amount: which debit paid which?
         _bill("E-2", date(2026, 2, 18), "64.10"),
+        _bill("E-3", date(2026, 3, 18), "55.00"),
+        _bill("G-3", date(2026, 3, 18), "55.00"),  # one payment, two bills it could be for
     ])  # fmt: skip
     _commit(store, "bank", "transactions", [
         _debit("t1", date(2026, 2, 2), "100.00", "A-7700123"),
         _debit("t2", date(2026, 2, 2), "100.00", "A-7700123"),
         _debit("t3", date(2026, 3, 4), "64.10", "A-7700123"),
+        _debit("t4", date(2026, 4, 2), "55.00", "A-7700123"),
     ])  # fmt: skip
     [finding] = understand(store)
     bills, payments = _by_provider_id(store, "bills"), _by_provider_id(store, "transactions")
@@ -218,6 +221,7 @@ def test_two_bills_of_one_amount_in_one_window_make_no_false_link(tmp_path: Path
     }
     assert finding.summary == "1 links (1 by bill-paid-by-debit)"
     assert any("E-1" in w and "none is linked" in w for w in finding.warnings)
+    assert any("E-3" in w and "none is linked" in w for w in finding.warnings)
     store.close()
 
 
