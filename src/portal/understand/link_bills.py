@@ -22,12 +22,12 @@ from portal.understand.links import (
     LOOKBACK,
     Accounts,
     Found,
+    Span,
     ambiguous_words,
     any_of,
     evidence_for_account,
     fetched,
     midnight,
-    new_payments,
     pairs_to_found,
     payments,
     unlinked_from,
@@ -46,12 +46,11 @@ def window(bill: dict[str, Any]) -> tuple[datetime, datetime]:
 
 
 def bill_links(
-    db: DBConnection, since: datetime | None, accounts: Accounts
+    db: DBConnection, since: datetime | None, accounts: Accounts, new: Span
 ) -> tuple[list[Found], list[str]]:
     """Links from the bills fetched since ``since``, and from those a payment fetched since
     may have paid, to their payments; and the warnings for bills left ambiguous."""
     b = BILLS.c
-    new = new_payments(db, since)
     considered = [fetched(BILLS, since)]
     if new is not None:
         first, last = new

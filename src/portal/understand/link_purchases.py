@@ -23,10 +23,10 @@ from portal.understand.links import (
     TRANSACTIONS,
     Accounts,
     Found,
+    Span,
     ambiguous_words,
     any_of,
     fetched,
-    new_payments,
     pairs_to_found,
     payments,
     shop_named,
@@ -39,12 +39,11 @@ SLACK = timedelta(days=CARD_DAYS)
 
 
 def purchase_links(
-    db: DBConnection, since: datetime | None, accounts: Accounts
+    db: DBConnection, since: datetime | None, accounts: Accounts, new: Span
 ) -> tuple[list[Found], list[str]]:
     """Links from the orders and returns fetched since ``since`` (and those a payment
     fetched since may have paid) to their card payments and refunds."""
     p = PURCHASES.c
-    new = new_payments(db, since)
     considered = [fetched(PURCHASES, since)]
     if new is not None:
         considered.append(and_(p.purchased_at >= new[0] - SLACK, p.purchased_at <= new[1] + SLACK))
@@ -108,7 +107,7 @@ def purchase_links(
 
 
 def return_links(
-    db: DBConnection, since: datetime | None, accounts: Accounts
+    db: DBConnection, since: datetime | None, accounts: Accounts, new: Span
 ) -> tuple[list[Found], list[str]]:
     """Links from each return fetched since ``since`` (or whose order was) to the order it
     names, at the same provider."""
@@ -141,7 +140,7 @@ def return_links(
 
 
 def mandate_links(
-    db: DBConnection, since: datetime | None, accounts: Accounts
+    db: DBConnection, since: datetime | None, accounts: Accounts, new: Span
 ) -> tuple[list[Found], list[str]]:
     """Links from each direct debit or standing order to the one account at another
     provider whose number its reference carries (a person has tens of mandates: all are

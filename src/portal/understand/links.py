@@ -118,8 +118,9 @@ class LinksStep:
         from portal.understand.link_bills import bill_links
         from portal.understand.link_purchases import mandate_links, purchase_links, return_links
 
+        new = new_payments(db, since)  # once: the one read of the transactions fetched since
         for finder in (bill_links, purchase_links, return_links, mandate_links):
-            found, said = finder(db, since, accounts)
+            found, said = finder(db, since, accounts, new)
             for rule, from_id, to_id, confidence in found:
                 _add(db, rule, from_id, to_id, confidence, now)
                 made[rule] += 1
@@ -170,8 +171,14 @@ def unlinked_payment() -> ColumnElement[bool]:
     return ~exists().where(LINKS.c.to_table == "transactions", LINKS.c.to_id == TRANSACTIONS.c.id)
 
 
-def new_payments(db: DBConnection, since: datetime | None) -> tuple[datetime, datetime] | None:
-    """The first and last booking time of the transactions fetched since ``since``."""
+Span = tuple[datetime, datetime] | None
+"""The first and last booking time of the transactions fetched since the last run (None:
+none, or a run over everything)."""
+
+
+def new_payments(db: DBConnection, since: datetime | None) -> Span:
+    """The first and last booking time of the transactions fetched since ``since`` (a range
+    of the index on ``fetched_at``: nothing to read when a sync brought nothing)."""
     if since is None:
         return None
     t = TRANSACTIONS.c
