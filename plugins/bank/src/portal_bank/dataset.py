@@ -225,7 +225,7 @@ class DemoBank:
                 self._entry(self.current_id, when, pence, "FPI", f"{friend} {memo}",
                             party=self._payee(friend))  # fmt: skip
         self._clock_change_nights()
-        self._pay_demo_billers()
+        one_person.book(self)
         self._pay_card_statements()
         self._leave_pending(self.current_id, 4)
         self._leave_pending(self.card_id, 1)
@@ -240,22 +240,6 @@ class DemoBank:
             "Identification": str(number),
             "Name": name,
         }
-
-    def _pay_demo_billers(self) -> None:
-        """The other demo providers' bills by direct debit, Demo Mart's orders by card."""
-        ids = seeded(self.seed, "ids:one-person")  # its own ids: the others' stay as they were
-        for c in one_person.collections(self.seed):
-            info = f"{c.payee.upper()} {c.reference}"
-            self._entry(self.current_id, one_person.collected_at(c), c.pence, "DD", info,
-                        party=self._payee(c.payee), reference=c.reference,
-                        transaction_id=f"{ids.getrandbits(128):032x}")  # fmt: skip
-        for p in one_person.card_payments(self.seed):
-            code, info = (
-                ("REF", f"REFUND {p.where.upper()}") if p.refund else ("POS", p.where.upper())
-            )
-            self._entry(self.card_id, p.when, p.pence, code, info,
-                        merchant=(one_person.MART, p.mcc),
-                        transaction_id=f"{ids.getrandbits(128):032x}")  # fmt: skip
 
     def _clock_change_nights(self) -> None:
         """Late journeys on the nights the clocks change: the awkward hours for any parser."""

@@ -20,8 +20,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
+from typing import TYPE_CHECKING
 
-from portal_bank.customer import END, START, at, weekday_on_or_after
+from portal_bank.customer import END, START, at, seeded, weekday_on_or_after
+
+if TYPE_CHECKING:
+    from portal_bank.dataset import DemoBank
 
 ENERGY = "Demo Energy"
 TELECOM = "Demo Telecom"
@@ -163,3 +167,18 @@ def _pence(amount: Decimal) -> int:
 def collected_at(collection: Collection) -> datetime:
     """The moment the bank books a collection: the start of its day, as other debits."""
     return at(collection.day, 0)
+
+
+def book(bank: DemoBank) -> None:
+    """Book the collections on the current account and the Demo Mart payments and refunds on
+    the card, with ids of their own (the bank's other ids stay as they were)."""
+    ids = seeded(bank.seed, "ids:one-person")
+    for c in collections(bank.seed):
+        info = f"{c.payee.upper()} {c.reference}"
+        bank._entry(bank.current_id, collected_at(c), c.pence, "DD", info,
+                    party=bank._payee(c.payee), reference=c.reference,
+                    transaction_id=f"{ids.getrandbits(128):032x}")  # fmt: skip
+    for p in card_payments(bank.seed):
+        code, info = ("REF", f"REFUND {p.where.upper()}") if p.refund else ("POS", p.where.upper())
+        bank._entry(bank.card_id, p.when, p.pence, code, info, merchant=(MART, p.mcc),
+                    transaction_id=f"{ids.getrandbits(128):032x}")  # fmt: skip
