@@ -95,6 +95,19 @@ def _seeded(store: Store) -> set[Pair]:
     for back in DemoRetailer(SEED).returns:
         original = purchases[(back["order_number"],)]
         expected.add(("return-of-purchase", "purchases", purchases[(back["number"],)], "purchases", original))  # fmt: skip
+    for refund in ledger:  # the bank's own card refunds carry their payment's reference
+        if (
+            refund["ProprietaryBankTransactionCode"]["Code"] == "REF"
+            and "TransactionReference" in refund
+        ):
+            [paid] = [
+                t
+                for t in ledger
+                if t["ProprietaryBankTransactionCode"]["Code"] == "POS"
+                and t.get("TransactionReference") == refund["TransactionReference"]
+                and t["AccountId"] == refund["AccountId"]
+            ]
+            expected.add(("refund-of-card-payment", "transactions", payments[(refund["TransactionId"],)], "transactions", payments[(paid["TransactionId"],)]))  # fmt: skip
     mandates = _ids(store, "SELECT id, reference FROM recurring_payments")
     numbers = _ids(
         store,

@@ -21,6 +21,7 @@ ROLES = {
     "refund-to-card": ("Refunded by", "Refund of the return"),
     "return-of-purchase": ("Returns items of", "Items returned by"),
     "mandate-pays-account": ("Pays the account", "Paid by"),
+    "refund-of-card-payment": ("Refund of", "Refunded by"),
 }
 """What the other record is to this one, seen from the link's first side and its second."""
 

@@ -7,7 +7,8 @@ The step "links" reads what a sync brought and links, in the ``links`` table:
   return to the card refund (``refund-to-card``) and to the order it takes back
   (``return-of-purchase``);
 - a direct debit or standing order to the account it pays at a connected provider
-  (``mandate-pays-account``).
+  (``mandate-pays-account``);
+- a card refund to the card payment it gives back (``refund-of-card-payment``).
 
 Each link records its rule and a confidence: *high* when the payment also names the
 biller's account or the shop, *medium* on amount and date alone. A pair is made only when
@@ -70,6 +71,8 @@ RULES = {
     f" {CARD_DAYS} day of the return",
     "return-of-purchase": "the return names the order it takes back",
     "mandate-pays-account": "the payment's reference is the account number at a connected provider",
+    "refund-of-card-payment": "a card refund from the same merchant carrying the payment's"
+    " reference",
 }
 """Every rule, in words (``portal show`` and the view print the rule's name beside them)."""
 
@@ -117,9 +120,11 @@ class LinksStep:
         warnings: list[str] = []
         from portal.understand.link_bills import bill_links
         from portal.understand.link_purchases import mandate_links, purchase_links, return_links
+        from portal.understand.link_refunds import refund_links
 
         new = new_payments(db, since)  # once: the one read of the transactions fetched since
-        for finder in (bill_links, purchase_links, return_links, mandate_links):
+        finders = (bill_links, purchase_links, return_links, mandate_links, refund_links)
+        for finder in finders:
             found, said = finder(db, since, accounts, new)
             for rule, from_id, to_id, confidence in found:
                 _add(db, rule, from_id, to_id, confidence, now)
@@ -137,6 +142,7 @@ FROM_TO = {
     "refund-to-card": ("purchases", "transactions"),
     "return-of-purchase": ("purchases", "purchases"),
     "mandate-pays-account": ("recurring_payments", "accounts"),
+    "refund-of-card-payment": ("transactions", "transactions"),
 }
 """The tables each rule links from and to."""
 
@@ -167,8 +173,13 @@ def unlinked_from(table: Table, name: str, to_table: str) -> ColumnElement[bool]
 
 
 def unlinked_payment() -> ColumnElement[bool]:
-    """Transactions no link ends at yet: a payment settles one thing."""
-    return ~exists().where(LINKS.c.to_table == "transactions", LINKS.c.to_id == TRANSACTIONS.c.id)
+    """Transactions no link from a bill or purchase ends at yet: a payment settles one thing
+    (a refund of it, a link from a transaction, does not make it another's)."""
+    return ~exists().where(
+        LINKS.c.to_table == "transactions",
+        LINKS.c.to_id == TRANSACTIONS.c.id,
+        LINKS.c.from_table != "transactions",
+    )
 
 
 Span = tuple[datetime, datetime] | None

@@ -46,7 +46,7 @@ class Link(SQLModel, table=True):
     from_table: str = Field(
         primary_key=True,
         description="The table of the record that was paid, refunded or mandated (bills,"
-        " purchases, recurring_payments).",
+        " purchases, recurring_payments), or of a refund (transactions).",
     )
     from_id: str = Field(primary_key=True, description="Its portal id.")
     to_table: str = Field(
