@@ -19,7 +19,7 @@ from sqlalchemy import text
 
 from portal.batch import Batch, RawPayload
 from portal.cli import cli
-from portal.record import Account, Bill, Entity, Transaction
+from portal.record import Account, Bill, Entity, Purchase, Transaction
 from portal.record.ids import canonical_json, portal_id, raw_digest
 from portal.record.model import AccountIdentifier
 from portal.store import Store, sqlite_url
@@ -274,6 +274,69 @@ def test_amount_and_date_alone_link_with_medium_confidence_and_a_later_payment_i
     _commit(store, "energy", "bills", [_bill("E-2", date(2026, 2, 18), "12.00")])
     _commit(store, "energy", "transactions", [_debit("own", date(2026, 3, 1), "12.00", None)])
     assert understand(store)[0].summary == ""
+    store.close()
+
+
+def _order(number: str, at: datetime, total: str, original: str | None = None) -> Purchase:
+    kind = "return" if original else "order"
+    return Purchase(provider_id=number, kind=kind, kind_label=kind.title(), order_number=number,
+                    purchased_at=at, channel="online", channel_label="Online", status="done",
+                    status_label="Done", total=Decimal(total), currency="GBP",
+                    original_order_number=original)  # fmt: skip
+
+
+def _card(key: str, at: datetime, amount: str, merchant: str) -> Transaction:
+    return Transaction(provider_id=key, account_id="card", booked_at=at, amount=Decimal(amount),
+                       currency="GBP", status="Booked", status_label="Booked",
+                       description=merchant.upper(), merchant_name=merchant)  # fmt: skip
+
+
+def test_orders_find_card_payments_synced_later_and_twins_stay_unlinked(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    shop = Account(provider_id="m1", name="Corner Shop Rewards", account_type="loyalty",
+                   account_type_label="Loyalty scheme")  # fmt: skip
+    _commit(store, "shop", "accounts", [shop])
+    noon = datetime(2026, 3, 2, 12, tzinfo=UTC)
+    _commit(store, "shop", "purchases", [
+        _order("O-1", noon, "23.40"),
+        _order("O-2", noon.replace(hour=15), "9.99"),  # two orders of one amount on one day,
+        _order("O-3", noon.replace(hour=17), "9.99"),  # one card payment: which was it?
+        _order("R-1", noon.replace(day=5), "-23.40", original="O-1"),
+    ])  # fmt: skip
+    understand(store)
+    purchases = _by_provider_id(store, "purchases")
+    assert _links(store) == {
+        ("return-of-purchase", "purchases", purchases["R-1"], "purchases", purchases["O-1"])
+    }
+    _commit(store, "bank", "transactions", [
+        _card("c1", noon.replace(hour=23), "-23.40", "Corner Shop"),  # the evening, still a day
+        _card("c2", noon.replace(hour=18), "-9.99", "Corner Shop"),
+        _card("c3", noon.replace(day=5, hour=10), "23.40", "Corner Shop"),  # the refund
+        _card("c4", noon.replace(day=9), "-23.40", "Corner Shop"),  # too late for O-1
+    ])  # fmt: skip
+    [finding] = understand(store)
+    payments = _by_provider_id(store, "transactions")
+    assert _links(store) == {
+        ("return-of-purchase", "purchases", purchases["R-1"], "purchases", purchases["O-1"]),
+        ("order-paid-by-card", "purchases", purchases["O-1"], "transactions", payments["c1"]),
+        ("refund-to-card", "purchases", purchases["R-1"], "transactions", payments["c3"]),
+    }
+    assert any("O-2" in w and "none is linked" in w for w in finding.warnings)
+    with store.engine.connect() as db:
+        levels = set(db.execute(text("SELECT confidence FROM links")).scalars())
+    assert levels == {"high"}  # "Corner Shop" is the name the shop's account starts with
+    store.close()
+
+
+def test_working_it_all_out_again_finds_the_same_links(demo_home: Path, tmp_path: Path) -> None:
+    home = tmp_path / "again"
+    shutil.copytree(demo_home, home)
+    store = Store(sqlite_url(home / "portal.db"))
+    before = _links(store)
+    [finding] = understand(store, again=True)
+    assert _links(store) == before
+    assert finding.summary.startswith(f"{len(before)} links (")
+    assert understand(store)[0].summary == ""  # nothing new since
     store.close()
 
 
