@@ -232,7 +232,7 @@ def test_two_bills_of_one_amount_in_one_window_make_no_false_link(tmp_path: Path
     assert _links(store) == {
         ("bill-paid-by-debit", "bills", bills["E-2"], "transactions", payments["t3"])
     }
-    assert finding.summary == "1 links (1 by bill-paid-by-debit)"
+    assert finding.summary == "1 link (1 by bill-paid-by-debit)"
     assert any("E-1" in w and "none is linked" in w for w in finding.warnings)
     assert any("E-3" in w and "none is linked" in w for w in finding.warnings)
     store.close()
@@ -267,7 +267,7 @@ def test_amount_and_date_alone_link_with_medium_confidence_and_a_later_payment_i
     # looks back for the bill it may have paid.
     _commit(store, "bank", "transactions", [_debit("t1", date(2026, 2, 2), "71.35", None)])
     [finding] = understand(store)
-    assert finding.summary == "1 links (1 by bill-paid-by-debit)"
+    assert finding.summary == "1 link (1 by bill-paid-by-debit)"
     with store.engine.connect() as db:
         assert db.execute(text("SELECT confidence FROM links")).scalars().all() == ["medium"]
     # A debit at the biller itself (its own statement payment) is never a bill's payment.

@@ -130,10 +130,10 @@ class LinksStep:
                 _add(db, rule, from_id, to_id, confidence, now)
                 made[rule] += 1
             warnings += said
+        total = sum(made.values())
         summary = ", ".join(f"{n} by {rule}" for rule, n in sorted(made.items()))
-        return Finding(
-            self.name, f"{sum(made.values())} links ({summary})" if made else "", warnings
-        )
+        words = f"{total} {'link' if total == 1 else 'links'} ({summary})" if made else ""
+        return Finding(self.name, words, warnings)
 
 
 FROM_TO = {
