@@ -7,6 +7,7 @@ record page show each link from both sides."""
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -28,6 +29,7 @@ from portal.understand.links import RULES
 from portal.view import ViewServer
 from portal.view.pages import record_url
 from portal_bank import one_person
+from portal_bank.arrangements import direct_debits
 from portal_bank.customer import LONDON
 from portal_bank.dataset import DemoBank
 from portal_retailer.dataset import DemoRetailer
@@ -410,3 +412,30 @@ def _an_unlinked_account(store: Store) -> str:
                 text("SELECT id FROM accounts WHERE id NOT IN (SELECT to_id FROM links) LIMIT 1")
             ).scalar_one()
         )
+
+
+def test_the_bank_alone_pays_its_stand_in_billers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bank plugin stays installable on its own: without the other demo plugins its
+    customer pays the stand-ins it paid before, and no Demo Energy, Telecom or Mart."""
+    with_them = DemoBank(SEED)
+    installed = {d["Name"] for d in direct_debits(with_them, with_them.current_id)}
+    for plugin in ("utility", "telco", "retailer"):
+        monkeypatch.setitem(sys.modules, f"portal_{plugin}.dataset", None)  # not installed
+    one_person.collections.cache_clear()
+    one_person.card_payments.cache_clear()
+    try:
+        bank = DemoBank(7)
+        payees = {t.get("CreditorAccount", {}).get("Name") for t in bank.ledger[bank.current_id]}
+        merchants = {
+            t.get("MerchantDetails", {}).get("MerchantName") for t in bank.ledger[bank.card_id]
+        }
+        mandates = {d["Name"] for d in direct_debits(bank, bank.current_id)}
+    finally:
+        one_person.collections.cache_clear()
+        one_person.card_payments.cache_clear()
+    stand_ins = {payee for _, payee, *_ in one_person.STAND_INS}
+    assert stand_ins <= payees and stand_ins <= mandates
+    billers = {one_person.ENERGY, one_person.TELECOM}
+    assert not billers & (payees | mandates)
+    assert one_person.MART not in merchants
+    assert billers <= installed and not stand_ins & installed
