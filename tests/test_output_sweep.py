@@ -21,6 +21,7 @@ import json
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -320,6 +321,11 @@ def test_every_command_shows_hostile_text_inert(
         sweep.run("understand", expect=0, shows=False)  # what the steps concluded
         out = str(tmp_path / f"doc{TITLE}.pdf")
         sweep.run("documents", "save", HOSTILE, "--out", out, expect=3)  # the id asked for
+        sweep.run("understand", "--again", expect=0, shows=False)  # what it worked out
+        with sqlite3.connect(tmp_path / "home" / "portal.db") as db:
+            [(key,)] = db.execute("SELECT id FROM transactions ORDER BY id LIMIT 1")
+        sweep.run("show", key, expect=0)  # a record's values: its description
+        sweep.run("show", HOSTILE, expect=3)  # the id asked for, in its error
 
     statement = tmp_path / f"statement{TITLE}{BIDI}.csv"
     statement.write_text(STATEMENT, encoding="utf-8")

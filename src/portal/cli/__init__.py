@@ -16,6 +16,7 @@ from portal.cli import (  # noqa: F401 - registers the commands
     migrate,
     records,
     report,
+    show,
     understand,
     view,
 )

@@ -63,6 +63,9 @@ class TransactionRow(Transaction, table=True):
         Index("ix_transactions_currency_booked", "currency", "booked_at", "state", "amount"),
         Index("ix_transactions_amount_number", text("CAST(amount AS REAL)")),
         Index("ix_transactions_paid_to", text("coalesce(counterparty, merchant_name)")),
+        # What a sync brought: the understanding layer reads only the rows fetched since
+        # its last run (portal.understand), a range of this index, not a scan of them all.
+        Index("ix_transactions_fetched_at", "fetched_at"),
     )
 
 

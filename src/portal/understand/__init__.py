@@ -67,8 +67,9 @@ def _steps() -> tuple[Step, ...]:
     """Every step, in the order it runs (imported here: a command that never syncs never
     pays for them)."""
     from portal.understand.bills import BillsStep
+    from portal.understand.links import LinksStep
 
-    return (BillsStep(),)
+    return (LinksStep(), BillsStep())
 
 
 def understand(

@@ -131,3 +131,38 @@ class HistoryStart(SQLModel, table=True):
     started_at: datetime = Field(
         sa_type=UTCDateTime, description="The end of the provider's first complete sync."
     )
+
+
+# -- links across providers (portal.understand.links) ----------------------------------
+
+
+class Link(SQLModel, table=True):
+    """Two records that are one event seen from two sides: a bill and the bank payment that
+    paid it, an order and its card payment, a refund and its purchase, a direct debit and
+    the account it pays at a connected provider. Read both ways: ``portal show`` and the
+    view's record pages list a record's links whichever side it is on."""
+
+    __tablename__ = "links"
+    __table_args__ = (Index("ix_links_to", "to_table", "to_id"),)
+
+    from_table: str = Field(
+        primary_key=True,
+        description="The table of the record that was paid, refunded or mandated (bills,"
+        " purchases, recurring_payments), or of a refund (transactions).",
+    )
+    from_id: str = Field(primary_key=True, description="Its portal id.")
+    to_table: str = Field(
+        primary_key=True,
+        description="The table of the record on the other side (transactions, purchases,"
+        " accounts).",
+    )
+    to_id: str = Field(primary_key=True, description="Its portal id.")
+    rule: str = Field(
+        description="The rule that found the link (portal.understand.links.RULES names each"
+        " in words)."
+    )
+    confidence: str = Field(
+        description="high: the other side names the account or the shop as well as agreeing"
+        " in amount and date; medium: amount and date alone, with no other candidate."
+    )
+    found_at: datetime = Field(sa_type=UTCDateTime, description="When the rule found it.")

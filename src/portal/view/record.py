@@ -28,11 +28,12 @@ from portal.record.vocab import Origin
 from portal.search import searched_fields
 from portal.shown import shown
 from portal.store import Store
-from portal.view import formats
+from portal.view import formats, zone
 from portal.view.missing import Missing
 from portal.view.stored import stored
 
 if TYPE_CHECKING:
+    from portal.understand.linked import Linked
     from portal.view.catalogue import Visit
 
 RAW_LIMIT = 64_000
@@ -280,4 +281,13 @@ def record_page(store: Store, category: str, key: str) -> RecordPage:
 def context(visit: Visit) -> dict[str, Any]:
     """A record page's template context."""
     found = record_page(visit.store, visit.arguments["table"], visit.arguments["key"])
-    return {"record": found, "raw_limit": RAW_LIMIT}
+    return {"record": found, "raw_limit": RAW_LIMIT, "links": _links(visit.store, found)}
+
+
+def _links(store: Store, page: RecordPage) -> list[Linked]:
+    """The records linked to this one at other providers (``portal.understand.links``)."""
+    from portal.understand.linked import links_of
+
+    key = next(f.value.text for f in page.provenance if f.name == "id")
+    with store.engine.connect() as db:
+        return links_of(db, page.category.value, key, zone.current())

@@ -2,7 +2,8 @@
 
 Served as Open Banking v3.1 resources (OBDirectDebit1, OBStandingOrder6,
 OBScheduledPayment3, OBBeneficiary5, OBReadProduct2, OBOffer1). Direct debits and
-standing orders are the ones that pay the demo customer's bills (``customer.BILLS``),
+standing orders are the ones that pay the demo customer's bills (``customer.BILLS``, and
+the other demo providers' in ``one_person``),
 so each one's last payment is a transaction in the ledger. Two more have a history of
 their own, booked by ``book_arrangements``: a direct debit cancelled in May 2025, and a
 standing order to the customer's sister that ends with a final payment in December 2026.
@@ -17,6 +18,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from portal_bank import one_person
 from portal_bank.customer import BILLS, END, at, money, seeded, stamp, weekday_on_or_after
 
 if TYPE_CHECKING:
@@ -100,6 +102,9 @@ def direct_debits(bank: DemoBank, account_id: str) -> list[dict[str, Any]]:
         return []
     mandates = [(payee, reference, "Active") for _, code, payee, reference, _, _ in BILLS]
     mandates = [m for m, bill in zip(mandates, BILLS, strict=True) if bill[1] == "DD"]
+    mandates += [
+        (payee, reference, "Active") for payee, reference in one_person.mandates(bank.seed)
+    ]
     mandates.append((CANCELLED_DD[1], CANCELLED_DD[2], "Inactive"))
     result = []
     for n, (payee, reference, status) in enumerate(mandates, 1):

@@ -106,13 +106,12 @@ EMPLOYER = {
 CARD = {"SchemeName": "UK.OBIE.PAN", "Identification": "5399XXXXXXXX4821"}
 
 # Regular payments out of the current account: (day, code, payee, reference, pence, months or None).
+# Her energy and phone bills are the other demo providers' (portal_bank.one_person).
 BILLS = [
     (1, "SO", "Harbour Lettings Ltd", "RENT FLAT 3 27 ELMWOOD RD", 145000, None),
     (1, "DD", "Lambeth Council", "COUNCIL TAX 40112876", 15600, (4, 5, 6, 7, 8, 9, 10, 11, 12, 1)),
     (3, "DD", "Thames Water", "TW 884120377", 3850, None),
     (7, "DD", "Hyperoptic Ltd", "HYP-2213907", 2500, None),
-    (12, "DD", "EE Limited", "EE 07700900123", 1800, None),
-    (15, "DD", "Octopus Energy", "OCTOPUS A-1F3C9D20", 9800, None),
     (18, "DD", "PureGym Ltd", "PUREGYM 5521987", 2499, None),
 ]
 

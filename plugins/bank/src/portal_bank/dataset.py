@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from portal_bank import one_person
 from portal_bank.arrangements import book_arrangements
 from portal_bank.customer import (
     BILLS,
@@ -194,7 +195,8 @@ class DemoBank:
             info = "NORTHWIND ANALYTICS SALARY"
             self._entry(self.current_id, at(day, 5, 30), pence, "BGC", info, party=EMPLOYER,
                         reference="NWA PAYROLL")  # fmt: skip
-        for due, code, payee, reference, pence, months in BILLS:
+        stand_ins = [(d, "DD", payee, ref, p, None) for d, payee, ref, p in one_person.stand_ins()]
+        for due, code, payee, reference, pence, months in [*BILLS, *stand_ins]:
             if months is not None and day.month not in months:
                 continue
             if day == weekday_on_or_after(date(day.year, day.month, due)):
@@ -223,6 +225,7 @@ class DemoBank:
                 self._entry(self.current_id, when, pence, "FPI", f"{friend} {memo}",
                             party=self._payee(friend))  # fmt: skip
         self._clock_change_nights()
+        one_person.book(self)
         self._pay_card_statements()
         self._leave_pending(self.current_id, 4)
         self._leave_pending(self.card_id, 1)

@@ -39,6 +39,8 @@ GAS_CALORIFIC_VALUE = Decimal("39.5")
 SUBSCRIPTION_ID = "5"
 RETAIL_CUSTOMER_ID = "9B6C7066"
 APPLICATION_ID = "2"
+CUSTOMER_ACCOUNT = "A-7F21C0B4"
+"""Her account number with Demo Energy: the reference of her direct debit at the Demo Bank."""
 
 
 @dataclass(frozen=True)

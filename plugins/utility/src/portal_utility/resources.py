@@ -15,6 +15,7 @@ from typing import Any
 from portal_utility.customer import (
     ADDRESS,
     CURRENCY_NUMERIC,
+    CUSTOMER_ACCOUNT,
     FIRST_DAY,
     GAS,
     METERS,
@@ -227,7 +228,7 @@ class Resources:
                 "CustomerAccount",
                 _account(),
                 account,
-                title="Customer account A-7F21C0B4",
+                title=f"Customer account {CUSTOMER_ACCOUNT}",
                 up=f"{base}/CustomerAccount",
                 namespace=CUSTOMER,
             ),
@@ -327,5 +328,5 @@ def _account() -> dict[str, Any]:
                 "customerNotificationKind": "move in",
             }
         ],
-        "accountId": "A-7F21C0B4",
+        "accountId": CUSTOMER_ACCOUNT,
     }

@@ -1,14 +1,14 @@
 """Bills checked against the usage they charge for and the tariff that applied.
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0007
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0004"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
