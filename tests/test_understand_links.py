@@ -229,7 +229,7 @@ def test_two_bills_of_one_amount_in_one_window_make_no_false_link(tmp_path: Path
         _debit("t3", date(2026, 3, 4), "64.10", "A-7700123"),
         _debit("t4", date(2026, 4, 2), "55.00", "A-7700123"),
     ])  # fmt: skip
-    [finding] = understand(store)
+    [finding] = understand(store, only=["links"])
     bills, payments = _by_provider_id(store, "bills"), _by_provider_id(store, "transactions")
     assert _links(store) == {
         ("bill-paid-by-debit", "bills", bills["E-2"], "transactions", payments["t3"])
@@ -251,7 +251,7 @@ def test_a_payment_that_names_the_account_wins_over_one_that_only_agrees_in_amou
         _debit("energy", date(2026, 2, 3), "100.00", "A-7700123"),
         _debit("same-day-elsewhere", date(2026, 1, 10), "100.00", None),  # before the bill
     ])  # fmt: skip
-    understand(store)
+    understand(store, only=["links"])
     bills, payments = _by_provider_id(store, "bills"), _by_provider_id(store, "transactions")
     with store.engine.connect() as db:
         rows = db.execute(text("SELECT from_id, to_id, confidence FROM links")).all()
@@ -264,18 +264,18 @@ def test_amount_and_date_alone_link_with_medium_confidence_and_a_later_payment_i
 ) -> None:
     store = _store(tmp_path)
     _commit(store, "energy", "bills", [_bill("E-1", date(2026, 1, 18), "71.35")])
-    assert understand(store)[0].summary == ""  # not paid yet
+    assert understand(store, only=["links"])[0].summary == ""  # not paid yet
     # The next sync brings the payment, with no reference: the step reads only it, and
     # looks back for the bill it may have paid.
     _commit(store, "bank", "transactions", [_debit("t1", date(2026, 2, 2), "71.35", None)])
-    [finding] = understand(store)
+    [finding] = understand(store, only=["links"])
     assert finding.summary == "1 link (1 by bill-paid-by-debit)"
     with store.engine.connect() as db:
         assert db.execute(text("SELECT confidence FROM links")).scalars().all() == ["medium"]
     # A debit at the biller itself (its own statement payment) is never a bill's payment.
     _commit(store, "energy", "bills", [_bill("E-2", date(2026, 2, 18), "12.00")])
     _commit(store, "energy", "transactions", [_debit("own", date(2026, 3, 1), "12.00", None)])
-    assert understand(store)[0].summary == ""
+    assert understand(store, only=["links"])[0].summary == ""
     store.close()
 
 
@@ -305,7 +305,7 @@ def test_orders_find_card_payments_synced_later_and_twins_stay_unlinked(tmp_path
         _order("O-3", noon.replace(hour=17), "9.99"),  # one card payment: which was it?
         _order("R-1", noon.replace(day=5), "-23.40", original="O-1"),
     ])  # fmt: skip
-    understand(store)
+    understand(store, only=["links"])
     purchases = _by_provider_id(store, "purchases")
     assert _links(store) == {
         ("return-of-purchase", "purchases", purchases["R-1"], "purchases", purchases["O-1"])
@@ -316,7 +316,7 @@ def test_orders_find_card_payments_synced_later_and_twins_stay_unlinked(tmp_path
         _card("c3", noon.replace(day=5, hour=10), "23.40", "Corner Shop"),  # the refund
         _card("c4", noon.replace(day=9), "-23.40", "Corner Shop"),  # too late for O-1
     ])  # fmt: skip
-    [finding] = understand(store)
+    [finding] = understand(store, only=["links"])
     payments = _by_provider_id(store, "transactions")
     assert _links(store) == {
         ("return-of-purchase", "purchases", purchases["R-1"], "purchases", purchases["O-1"]),
@@ -335,10 +335,10 @@ def test_working_it_all_out_again_finds_the_same_links(demo_home: Path, tmp_path
     shutil.copytree(demo_home, home)
     store = Store(sqlite_url(home / "portal.db"))
     before = _links(store)
-    [finding] = understand(store, again=True)
+    [finding] = understand(store, again=True, only=["links"])
     assert _links(store) == before
     assert finding.summary.startswith(f"{len(before)} links (")
-    assert understand(store)[0].summary == ""  # nothing new since
+    assert understand(store, only=["links"])[0].summary == ""  # nothing new since
     store.close()
 
 
