@@ -1,0 +1,326 @@
+"""The step "recurring": recurring payments found in each account's history.
+
+Payments out of an account are grouped by payee (``payee_key``: the counterparty, else the
+merchant, else the description, in lower case without the digits of references), currency
+and account; a group whose payments keep a regular cadence at a steady amount is a
+recurring payment (``portal.understand.cadence`` states the rules). A mandate the bank
+declares (a direct debit, a standing order) is matched to its payee's group, whatever the
+cadence, and takes its amount from the payments it collects: a direct debit has no fixed
+amount, so the latest one collected is what it costs now.
+
+Incremental: a run reads the payee names of the transactions fetched since the last run,
+and works out again only the groups those fall in (and those of declared mandates that
+changed); a run with nothing new reads no transaction. Payee names and the key each is
+grouped under are kept (``recurring_payees``), so a group's payments are found through the
+index on who was paid, not by reading the account.
+
+Inconsistent dates a provider releases (a standing order whose last payment is after its
+next one) are warnings, once, when the record arrives: the record is kept as released, so
+the person still sees the mandate, and ``portal recurring`` marks it. A rejection would
+have hidden a mandate that is real and still collecting, for a fault in one date.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, case, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection as DBConnection
+from sqlalchemy.sql.elements import ColumnElement
+
+from portal import localtime
+from portal.record.tables import RecurringPaymentRow, TransactionRow
+from portal.understand import Finding
+from portal.understand.cadence import Payment, Series, series_of
+from portal.understand.tables import (
+    RecurringChange,
+    RecurringMember,
+    RecurringPayeeName,
+    RecurringSeries,
+)
+
+DECLARED_KINDS = ("direct_debit", "standing_order")
+"""Kinds of recurring_payments rows that collect a series of payments."""
+
+_T = TransactionRow.__table__  # type: ignore[attr-defined]
+_R = RecurringPaymentRow.__table__  # type: ignore[attr-defined]
+_SERIES = RecurringSeries.__table__  # type: ignore[attr-defined]
+_MEMBERS = RecurringMember.__table__  # type: ignore[attr-defined]
+_CHANGES = RecurringChange.__table__  # type: ignore[attr-defined]
+_PAYEES = RecurringPayeeName.__table__  # type: ignore[attr-defined]
+
+_NAMED = func.coalesce(_T.c.counterparty, _T.c.merchant_name)
+"""Who was paid, as the index ``ix_transactions_paid_to`` holds it."""
+_PAYEE = func.coalesce(_T.c.counterparty, _T.c.merchant_name, _T.c.description)
+_UNNAMED = and_(_T.c.counterparty.is_(None), _T.c.merchant_name.is_(None))
+_OUT = and_(_T.c.amount < 0, func.coalesce(_T.c.state, "") != "pending")
+"""Money out that has moved, or will: a pending payment is booked again when it settles."""
+
+_NOT_WORD = re.compile(r"[^a-z]+")
+_SERIES_IDS = uuid.UUID("6f1d9c4e-2b7a-5e38-9a51-0c3d7e8f4b21")
+
+
+def payee_key(text: str) -> str:
+    """``text`` as payments are grouped by it: lower case, letters only (the digits of a
+    reference or a store number, and punctuation, dropped), single spaces."""
+    return " ".join(_NOT_WORD.split(text.casefold())).strip()
+
+
+def series_id(account_id: str, currency: str, key: str) -> str:
+    """The stable id of the series of one account's payments to one payee in one currency."""
+    return str(uuid.uuid5(_SERIES_IDS, f"{account_id}\x1f{currency}\x1f{key}"))
+
+
+@dataclass(frozen=True)
+class Declared:
+    """A mandate the bank declares: a direct debit or a standing order."""
+
+    id: str
+    account_id: str
+    kind: str
+    payee: str
+    reference: str | None
+
+
+Group = tuple[str, str, str]
+"""(account id, currency, payee key)."""
+
+
+class Recurring:
+    """Finds recurring payments, and gives declared mandates the amount they collect."""
+
+    name = "recurring"
+
+    def run(self, db: DBConnection, since: datetime | None) -> Finding:
+        """Work out again the groups of payees paid in what was fetched since ``since``."""
+        warnings = inconsistent(db, since)
+        touched = _note_payees(db, since)
+        declared = _declared(db)
+        keys = _declared_keys(db, declared)
+        changed = _declared_since(db, since)
+        for mandate in declared:
+            if since is None or mandate.id in changed:
+                key = keys.get(mandate.id)
+                if key is not None:
+                    touched.add((mandate.account_id, key[0], key[1]))
+        by_group = {(m.account_id, *keys[m.id]): m for m in declared if m.id in keys}
+        zone = localtime.zone()
+        found = kinds = 0
+        cards = 0
+        for group in sorted(touched):
+            kind = _redo(db, group, by_group.get(group), zone)
+            found += kind is not None
+            cards += kind == "card_subscription"
+            kinds += kind in DECLARED_KINDS
+        accounts = {account for account, _, _ in touched} | _accounts_since(db, since)
+        for account in sorted(accounts):
+            _judge(db, account)
+        if not touched:
+            return Finding(self.name, "", warnings)
+        summary = (
+            f"{found} recurring payments worked out ({cards} card subscriptions,"
+            f" {kinds} direct debits and standing orders matched to their payments)"
+        )
+        return Finding(self.name, summary, warnings)
+
+
+def _since(column: Any, since: datetime | None) -> ColumnElement[bool]:
+    condition: ColumnElement[bool] = column > since if since is not None else column.is_not(None)
+    return condition
+
+
+def _note_payees(db: DBConnection, since: datetime | None) -> set[Group]:
+    """Keep the payee names of payments fetched since ``since``; the groups they touch."""
+    query = (
+        select(_T.c.account_id, _T.c.currency, _PAYEE, _UNNAMED)
+        .where(_OUT, _since(_T.c.fetched_at, since), _PAYEE.is_not(None))
+        .group_by(_T.c.account_id, _T.c.currency, _PAYEE, _UNNAMED)
+    )
+    rows = [
+        {
+            "account_id": account,
+            "currency": currency,
+            "text": text,
+            "from_description": bool(unnamed),
+            "payee_key": payee_key(text),
+        }
+        for account, currency, text, unnamed in db.execute(query)
+    ]
+    rows = [row for row in rows if row["payee_key"]]
+    if rows:
+        dialect = postgresql if db.dialect.name == "postgresql" else sqlite
+        upsert = dialect.insert(_PAYEES).on_conflict_do_nothing()
+        db.execute(upsert, rows)
+    return {(r["account_id"], r["currency"], r["payee_key"]) for r in rows}
+
+
+def _accounts_since(db: DBConnection, since: datetime | None) -> set[str]:
+    """Accounts with a transaction fetched since ``since``: their history runs further."""
+    query = select(_T.c.account_id).where(_since(_T.c.fetched_at, since)).distinct()
+    return set(db.execute(query).scalars())
+
+
+def _declared(db: DBConnection) -> list[Declared]:
+    query = select(_R.c.id, _R.c.account_id, _R.c.kind, _R.c.payee, _R.c.reference).where(
+        _R.c.kind.in_(DECLARED_KINDS)
+    )
+    return [Declared(*row) for row in db.execute(query.order_by(_R.c.id))]
+
+
+def _declared_since(db: DBConnection, since: datetime | None) -> set[str]:
+    query = select(_R.c.id).where(_R.c.kind.in_(DECLARED_KINDS), _since(_R.c.fetched_at, since))
+    return set(db.execute(query).scalars())
+
+
+def _declared_keys(db: DBConnection, declared: Iterable[Declared]) -> dict[str, tuple[str, str]]:
+    """Each mandate's (currency, payee key) among its account's payees: the same key as its
+    payee, else as its reference, else a key its payee's begins (a description that goes on
+    with the reference, "LAMBETH COUNCIL COUNCIL TAX" for "Lambeth Council")."""
+    known: dict[str, list[tuple[str, str]]] = {}
+    query = select(_PAYEES.c.account_id, _PAYEES.c.currency, _PAYEES.c.payee_key).distinct()
+    for account, currency, key in db.execute(query):
+        known.setdefault(account, []).append((currency, key))
+    found: dict[str, tuple[str, str]] = {}
+    for mandate in declared:
+        keys = known.get(mandate.account_id, [])
+        wanted = [payee_key(mandate.payee), payee_key(mandate.reference or "")]
+        match = next((ck for w in wanted if w for ck in keys if ck[1] == w), None)
+        if match is None and wanted[0]:
+            starts = [ck for ck in keys if ck[1].startswith(wanted[0] + " ")]
+            match = min(starts, key=lambda ck: len(ck[1]), default=None)
+        if match is not None:
+            found[mandate.id] = match
+    return found
+
+
+def _payments(db: DBConnection, group: Group, zone: Any) -> list[Payment]:
+    """The group's payments out, oldest first, each on the person's own day."""
+    account, currency, key = group
+    names: list[str] = []
+    descriptions: list[str] = []
+    query = select(_PAYEES.c.text, _PAYEES.c.from_description).where(
+        _PAYEES.c.account_id == account,
+        _PAYEES.c.currency == currency,
+        _PAYEES.c.payee_key == key,
+    )
+    for text, from_description in db.execute(query):
+        (descriptions if from_description else names).append(text)
+    paid_to: list[ColumnElement[bool]] = []
+    if names:
+        paid_to.append(_NAMED.in_(names))
+    if descriptions:
+        paid_to.append(and_(_UNNAMED, _T.c.description.in_(descriptions)))
+    if not paid_to:
+        return []
+    rows = db.execute(
+        select(_T.c.id, _T.c.booked_at, _T.c.amount)
+        .where(_T.c.account_id == account, _T.c.currency == currency, _OUT, or_(*paid_to))
+        .order_by(_T.c.booked_at, _T.c.id)
+    )
+    return [Payment(localtime.local(at, zone).date(), -amount, id_) for id_, at, amount in rows]
+
+
+def _latest_name(db: DBConnection, series: Series) -> str:
+    latest = series.payments[-1].transaction_id
+    return str(db.execute(select(_PAYEE).where(_T.c.id == latest)).scalar_one())
+
+
+def _redo(db: DBConnection, group: Group, mandate: Declared | None, zone: Any) -> str | None:
+    """Work one group out again; the kind of series it is, or None if it is none."""
+    account, currency, key = group
+    id_ = series_id(account, currency, key)
+    db.execute(delete(_MEMBERS).where(_MEMBERS.c.series_id == id_))
+    db.execute(delete(_CHANGES).where(_CHANGES.c.series_id == id_))
+    db.execute(delete(_SERIES).where(_SERIES.c.id == id_))
+    payments = _payments(db, group, zone)
+    series = series_of(payments, declared=mandate is not None)
+    if series is None:
+        return None
+    kind = mandate.kind if mandate is not None else _found_kind(db, series)
+    db.execute(
+        insert(_SERIES).values(
+            id=id_,
+            account_id=account,
+            payee_key=key,
+            payee=mandate.payee if mandate is not None else _latest_name(db, series),
+            kind=kind,
+            declared_id=None if mandate is None else mandate.id,
+            cadence=None if series.cadence is None else series.cadence.name,
+            amount=series.amount,
+            currency=currency,
+            cost_per_year=series.cost_per_year,
+            payments=len(series.payments),
+            first_seen=series.first,
+            last_seen=series.last,
+            next_expected=series.next_expected,
+            lapses_after=series.lapses_after,
+            status="active",
+        )
+    )
+    members = [{"series_id": id_, "transaction_id": p.transaction_id} for p in series.payments]
+    db.execute(insert(_MEMBERS), members)
+    if series.changes:
+        changes = [
+            {"series_id": id_, "changed_on": c.on, "from_amount": c.before, "to_amount": c.after}
+            for c in _one_a_day(series)
+        ]
+        db.execute(insert(_CHANGES), changes)
+    return kind
+
+
+def _one_a_day(series: Series) -> list[Any]:
+    """The changes, the last of any day (two payments on one day, at two amounts)."""
+    return list({change.on: change for change in series.changes}.values())
+
+
+def _found_kind(db: DBConnection, series: Series) -> str:
+    """card_subscription when the payments are card payments (they name a merchant)."""
+    ids = [p.transaction_id for p in series.payments]
+    carded = select(func.count()).where(_T.c.id.in_(ids), _T.c.merchant_name.is_not(None))
+    return "card_subscription" if db.execute(carded).scalar_one() * 2 > len(ids) else "detected"
+
+
+def _judge(db: DBConnection, account: str) -> None:
+    """Mark the account's series lapsed when its history runs past their lapse day.
+
+    Against the latest transaction the provider released, not today's date: a bank that
+    releases a year's history up to last month has not seen this month's payments yet.
+    """
+    latest = db.execute(select(func.max(_T.c.booked_at)).where(_T.c.account_id == account))
+    horizon = latest.scalar_one()
+    if horizon is None:
+        return
+    runs_to: date = horizon.date()
+    lapsed = and_(_SERIES.c.lapses_after.is_not(None), _SERIES.c.lapses_after < runs_to)
+    status = case((lapsed, "lapsed"), else_="active")
+    db.execute(update(_SERIES).where(_SERIES.c.account_id == account).values(status=status))
+
+
+def inconsistent(db: DBConnection, since: datetime | None) -> list[str]:
+    """A warning for each declared payment fetched since ``since`` whose last payment is
+    after its next one, naming it and both dates."""
+    query = (
+        select(
+            _R.c.kind_label, _R.c.payee, _R.c.provider, _R.c.last_payment_on, _R.c.next_payment_on
+        )
+        .where(_R.c.last_payment_on > _R.c.next_payment_on, _since(_R.c.fetched_at, since))
+        .order_by(_R.c.payee, _R.c.id)
+    )
+    return [
+        f"{kind} to {payee}: {provider} says its last payment was {_day(last)}, after its"
+        f" next one, {_day(next_)}; kept as released"
+        for kind, payee, provider, last, next_ in db.execute(query)
+    ]
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
+__all__ = ["Recurring", "inconsistent", "payee_key", "series_id"]
