@@ -13,6 +13,7 @@ from portal.cli import (  # noqa: F401 - registers the commands
     importing,
     migrate,
     records,
+    recurring,
     report,
     understand,
     view,
