@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select, update
+from sqlalchemy import and_, case, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection as DBConnection
 from sqlalchemy.sql.elements import ColumnElement
@@ -37,7 +37,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from portal import localtime
 from portal.record.tables import RecurringPaymentRow, TransactionRow
 from portal.understand import Finding
-from portal.understand.cadence import Payment, Series, series_of
+from portal.understand.cadence import Payment, series_of
 from portal.understand.tables import (
     RecurringChange,
     RecurringMember,
@@ -111,13 +111,16 @@ class Recurring:
                     touched.add((mandate.account_id, key[0], key[1]))
         by_group = {(m.account_id, *keys[m.id]): m for m in declared if m.id in keys}
         zone = localtime.zone()
-        found = kinds = 0
-        cards = 0
+        rows = _Rows([], [], [])
+        found = cards = kinds = 0
+        names = _names(db, touched)
         for group in sorted(touched):
-            kind = _redo(db, group, by_group.get(group), zone)
+            paid = _payments(db, group, *names[group])
+            kind = _work_out(group, paid, by_group.get(group), zone, rows)
             found += kind is not None
             cards += kind == "card_subscription"
             kinds += kind in DECLARED_KINDS
+        _write(db, touched, rows)
         accounts = {account for account, _, _ in touched} | _accounts_since(db, since)
         for account in sorted(accounts):
             _judge(db, account)
@@ -199,91 +202,136 @@ def _declared_keys(db: DBConnection, declared: Iterable[Declared]) -> dict[str, 
     return found
 
 
-def _payments(db: DBConnection, group: Group, zone: Any) -> list[Payment]:
-    """The group's payments out, oldest first, each on the person's own day."""
-    account, currency, key = group
-    names: list[str] = []
-    descriptions: list[str] = []
-    query = select(_PAYEES.c.text, _PAYEES.c.from_description).where(
-        _PAYEES.c.account_id == account,
-        _PAYEES.c.currency == currency,
-        _PAYEES.c.payee_key == key,
-    )
-    for text, from_description in db.execute(query):
-        (descriptions if from_description else names).append(text)
-    paid_to: list[ColumnElement[bool]] = []
+@dataclass(frozen=True)
+class _Paid:
+    """One payment out as read for its group."""
+
+    at: datetime
+    id: str
+    amount: Any
+    payee: str
+    card: bool
+
+
+def _names(db: DBConnection, groups: Iterable[Group]) -> dict[Group, tuple[list[str], list[str]]]:
+    """Each group's payee texts: those that name who was paid, and descriptions."""
+    wanted = set(groups)
+    found: dict[Group, tuple[list[str], list[str]]] = {g: ([], []) for g in wanted}
+    accounts = sorted({account for account, _, _ in wanted})
+    for chunk in _chunks(accounts):
+        query = select(_PAYEES).where(_PAYEES.c.account_id.in_(chunk))
+        for row in db.execute(query):
+            group = (row.account_id, row.currency, row.payee_key)
+            if group in found:
+                found[group][1 if row.from_description else 0].append(row.text)
+    return found
+
+
+def _payments(
+    db: DBConnection, group: Group, names: list[str], descriptions: list[str]
+) -> list[_Paid]:
+    """The group's payments out, oldest first."""
+    account, currency, _ = group
+    columns = (_T.c.booked_at, _T.c.id, _T.c.amount, _PAYEE, _T.c.merchant_name.is_not(None))
+    found: list[_Paid] = []
     if names:
-        paid_to.append(_NAMED.in_(names))
-    if descriptions:
-        paid_to.append(and_(_UNNAMED, _T.c.description.in_(descriptions)))
-    if not paid_to:
-        return []
-    rows = db.execute(
-        select(_T.c.id, _T.c.booked_at, _T.c.amount)
-        .where(_T.c.account_id == account, _T.c.currency == currency, _OUT, or_(*paid_to))
-        .order_by(_T.c.booked_at, _T.c.id)
-    )
-    return [Payment(localtime.local(at, zone).date(), -amount, id_) for id_, at, amount in rows]
+        # Found through the index on who was paid alone (SQLite's planner, given the account
+        # and currency too, prefers their indexes and reads every payment in the currency):
+        # other accounts' payments to the same names are few, and left out here.
+        query = select(*columns, _T.c.account_id, _T.c.currency).where(_OUT, _NAMED.in_(names))
+        for *paid, in_account, in_currency in db.execute(query):
+            if (in_account, in_currency) == (account, currency):
+                found.append(_Paid(*paid))
+    if descriptions:  # payments that name no payee: the account's are read
+        query = select(*columns).where(
+            _T.c.account_id == account,
+            _T.c.currency == currency,
+            _OUT,
+            _UNNAMED,
+            _T.c.description.in_(descriptions),
+        )
+        found.extend(_Paid(*paid) for paid in db.execute(query))
+    found.sort(key=lambda paid: (paid.at, paid.id))
+    return found
 
 
-def _latest_name(db: DBConnection, series: Series) -> str:
-    latest = series.payments[-1].transaction_id
-    return str(db.execute(select(_PAYEE).where(_T.c.id == latest)).scalar_one())
+@dataclass
+class _Rows:
+    """What a run writes: series, their members, their changes."""
+
+    series: list[dict[str, Any]]
+    members: list[dict[str, Any]]
+    changes: list[dict[str, Any]]
 
 
-def _redo(db: DBConnection, group: Group, mandate: Declared | None, zone: Any) -> str | None:
-    """Work one group out again; the kind of series it is, or None if it is none."""
+def _work_out(
+    group: Group, paid: list[_Paid], mandate: Declared | None, zone: Any, rows: _Rows
+) -> str | None:
+    """One group's series (added to ``rows``); its kind, or None if it is none."""
     account, currency, key = group
-    id_ = series_id(account, currency, key)
-    db.execute(delete(_MEMBERS).where(_MEMBERS.c.series_id == id_))
-    db.execute(delete(_CHANGES).where(_CHANGES.c.series_id == id_))
-    db.execute(delete(_SERIES).where(_SERIES.c.id == id_))
-    payments = _payments(db, group, zone)
+    payments = [Payment(localtime.local(p.at, zone).date(), -p.amount, p.id) for p in paid]
     series = series_of(payments, declared=mandate is not None)
     if series is None:
         return None
-    kind = mandate.kind if mandate is not None else _found_kind(db, series)
-    db.execute(
-        insert(_SERIES).values(
-            id=id_,
-            account_id=account,
-            payee_key=key,
-            payee=mandate.payee if mandate is not None else _latest_name(db, series),
-            kind=kind,
-            declared_id=None if mandate is None else mandate.id,
-            cadence=None if series.cadence is None else series.cadence.name,
-            amount=series.amount,
-            currency=currency,
-            cost_per_year=series.cost_per_year,
-            payments=len(series.payments),
-            first_seen=series.first,
-            last_seen=series.last,
-            next_expected=series.next_expected,
-            lapses_after=series.lapses_after,
-            status="active",
-        )
+    id_ = series_id(account, currency, key)
+    if mandate is not None:
+        kind = mandate.kind
+    else:
+        kind = "card_subscription" if 2 * sum(p.card for p in paid) > len(paid) else "detected"
+    rows.series.append(
+        {
+            "id": id_,
+            "account_id": account,
+            "payee_key": key,
+            "payee": mandate.payee if mandate is not None else paid[-1].payee,
+            "kind": kind,
+            "declared_id": None if mandate is None else mandate.id,
+            "cadence": None if series.cadence is None else series.cadence.name,
+            "amount": series.amount,
+            "currency": currency,
+            "cost_per_year": series.cost_per_year,
+            "payments": len(series.payments),
+            "first_seen": series.first,
+            "last_seen": series.last,
+            "next_expected": series.next_expected,
+            "lapses_after": series.lapses_after,
+            "status": "active",
+        }
     )
-    members = [{"series_id": id_, "transaction_id": p.transaction_id} for p in series.payments]
-    db.execute(insert(_MEMBERS), members)
-    if series.changes:
-        changes = [
-            {"series_id": id_, "changed_on": c.on, "from_amount": c.before, "to_amount": c.after}
-            for c in _one_a_day(series)
-        ]
-        db.execute(insert(_CHANGES), changes)
+    rows.members += [{"series_id": id_, "transaction_id": p.transaction_id} for p in payments]
+    # The last change of any day (two payments on one day, at two amounts).
+    for change in {change.on: change for change in series.changes}.values():
+        rows.changes.append(
+            {
+                "series_id": id_,
+                "changed_on": change.on,
+                "from_amount": change.before,
+                "to_amount": change.after,
+            }
+        )
     return kind
 
 
-def _one_a_day(series: Series) -> list[Any]:
-    """The changes, the last of any day (two payments on one day, at two amounts)."""
-    return list({change.on: change for change in series.changes}.values())
+def _write(db: DBConnection, groups: Iterable[Group], rows: _Rows) -> None:
+    """Replace the series of ``groups`` by ``rows``."""
+    ids = [series_id(*group) for group in groups]
+    for chunk in _chunks(ids):
+        db.execute(delete(_MEMBERS).where(_MEMBERS.c.series_id.in_(chunk)))
+        db.execute(delete(_CHANGES).where(_CHANGES.c.series_id.in_(chunk)))
+        db.execute(delete(_SERIES).where(_SERIES.c.id.in_(chunk)))
+    for table, values in (
+        (_SERIES, rows.series),
+        (_MEMBERS, rows.members),
+        (_CHANGES, rows.changes),
+    ):
+        if values:
+            db.execute(insert(table), values)
 
 
-def _found_kind(db: DBConnection, series: Series) -> str:
-    """card_subscription when the payments are card payments (they name a merchant)."""
-    ids = [p.transaction_id for p in series.payments]
-    carded = select(func.count()).where(_T.c.id.in_(ids), _T.c.merchant_name.is_not(None))
-    return "card_subscription" if db.execute(carded).scalar_one() * 2 > len(ids) else "detected"
+def _chunks(values: list[str], size: int = 500) -> Iterator[list[str]]:
+    """``values`` a few hundred at a time (SQLite binds at most 32,766 values a statement)."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def _judge(db: DBConnection, account: str) -> None:
