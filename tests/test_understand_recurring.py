@@ -28,6 +28,7 @@ from portal.understand.recurring_list import recurring_payments
 from portal.understand.tables import RecurringChange, RecurringMember, RecurringSeries
 
 LONDON = ZoneInfo("Europe/London")
+FETCHED = "2026-01-01T00:00:00+00:00"
 RECURRING_TABLES = ("recurring_series", "recurring_members", "recurring_changes")
 
 
@@ -315,6 +316,37 @@ def test_regular_days_at_changing_amounts_or_one_amount_at_odd_days_do_not_recur
     ledger.pay("Barber", [(d, "18") for d in barber], when="2026-01-01T00:00:00+00:00")
     understand(ledger.store)
     assert _rows(ledger.store, RecurringSeries) == []
+
+
+def test_payments_naming_no_payee_are_grouped_by_description_without_references(
+    ledger: Ledger,
+) -> None:
+    days = _months(date(2025, 2, 20), 8)
+    ledger.pay("Local Paper", [(d, "4.50") for d in days], card=False, when=FETCHED)
+    understand(ledger.store)
+    [series] = _rows(ledger.store, RecurringSeries)
+    assert (series["kind"], series["payee_key"], series["payments"]) == (
+        "detected",
+        "local paper ref",
+        8,
+    )
+    assert series["payee"] == f"LOCAL PAPER REF {ledger.n:06d}"  # as the latest names it
+
+
+def test_a_weekly_box_a_day_or_two_early_or_late_is_weekly_on_the_first_run(
+    ledger: Ledger,
+) -> None:
+    days, day = [], date(2025, 3, 3)
+    for gap in (5, 9, 7, 6, 8, 7):
+        days.append(day)
+        day += timedelta(days=gap)
+    amounts = ["21.00"] * 4 + ["22.50"] * 2
+    ledger.pay("Veg Box", list(zip(days, amounts, strict=True)), when=FETCHED)
+    understand(ledger.store)
+    [series] = _rows(ledger.store, RecurringSeries)
+    assert (series["cadence"], series["amount"]) == ("weekly", Decimal("22.50"))
+    assert series["cost_per_year"] == Decimal("22.50") * 52
+    assert series["next_expected"] == days[-1] + timedelta(days=7)
 
 
 def _standing_order(last: date, next_: date) -> RecurringPayment:

@@ -138,11 +138,15 @@ def cadence_of(days: Sequence[date]) -> Cadence | None:
     for cadence in CADENCES:
         if len(days) < cadence.least:
             continue
-        periods = [_periods(gap, cadence) for gap in gaps]
-        if any(p is None for p in periods):
-            continue
-        if 4 * sum(1 for p in periods if p == 1) >= 3 * len(gaps):
-            return cadence
+        single = 0
+        for gap in gaps:
+            periods = _periods(gap, cadence)
+            if periods is None:
+                break
+            single += periods == 1
+        else:
+            if 4 * single >= 3 * len(gaps):
+                return cadence
     return None
 
 

@@ -100,7 +100,8 @@ class Recurring:
     def run(self, db: DBConnection, since: datetime | None) -> Finding:
         """Work out again the groups of payees paid in what was fetched since ``since``."""
         warnings = inconsistent(db, since)
-        touched = _note_payees(db, since)
+        noted = _note_payees(db, since)
+        touched = noted.touched
         declared = _declared(db)
         keys = _declared_keys(db, declared)
         changed = _declared_since(db, since)
@@ -115,13 +116,15 @@ class Recurring:
         found = cards = kinds = 0
         names = _names(db, touched)
         for group in sorted(touched):
+            if group in noted.hopeless and group not in by_group:
+                continue
             paid = _payments(db, group, *names[group])
             kind = _work_out(group, paid, by_group.get(group), zone, rows)
             found += kind is not None
             cards += kind == "card_subscription"
             kinds += kind in DECLARED_KINDS
         _write(db, touched, rows)
-        accounts = {account for account, _, _ in touched} | _accounts_since(db, since)
+        accounts = {account for account, _, _ in touched} | noted.accounts
         for account in sorted(accounts):
             _judge(db, account)
         if not touched:
@@ -138,35 +141,76 @@ def _since(column: Any, since: datetime | None) -> ColumnElement[bool]:
     return condition
 
 
-def _note_payees(db: DBConnection, since: datetime | None) -> set[Group]:
-    """Keep the payee names of payments fetched since ``since``; the groups they touch."""
+@dataclass
+class _Noted:
+    """What the payments fetched since the last run say, read in one pass."""
+
+    touched: set[Group]
+    """The groups whose payments out they fall in."""
+    accounts: set[str]
+    """The accounts they are in: each one's history now runs further."""
+    hopeless: set[Group]
+    """Groups that cannot recur, by their counts alone (read only over the whole store)."""
+
+
+def _note_payees(db: DBConnection, since: datetime | None) -> _Noted:
+    """Keep the payee names of payments fetched since ``since``, and say what they touch."""
+    out = _OUT.label("out")
     query = (
-        select(_T.c.account_id, _T.c.currency, _PAYEE, _UNNAMED)
-        .where(_OUT, _since(_T.c.fetched_at, since), _PAYEE.is_not(None))
-        .group_by(_T.c.account_id, _T.c.currency, _PAYEE, _UNNAMED)
+        select(
+            _T.c.account_id,
+            _T.c.currency,
+            _PAYEE,
+            _UNNAMED,
+            out,
+            func.count(),
+            func.count(_T.c.amount.distinct()),
+            func.min(_T.c.booked_at),
+            func.max(_T.c.booked_at),
+        )
+        .where(_since(_T.c.fetched_at, since))
+        .group_by(_T.c.account_id, _T.c.currency, _PAYEE, _UNNAMED, out)
     )
-    rows = [
-        {
-            "account_id": account,
-            "currency": currency,
-            "text": text,
-            "from_description": bool(unnamed),
-            "payee_key": payee_key(text),
-        }
-        for account, currency, text, unnamed in db.execute(query)
-    ]
-    rows = [row for row in rows if row["payee_key"]]
+    noted = _Noted(set(), set(), set())
+    rows: list[dict[str, Any]] = []
+    counts: dict[Group, list[Any]] = {}
+    for account, currency, text, unnamed, paid_out, n, amounts, first, last in db.execute(query):
+        noted.accounts.add(account)
+        key = payee_key(text or "")
+        if not paid_out or not key:
+            continue
+        rows.append(
+            {
+                "account_id": account,
+                "currency": currency,
+                "text": text,
+                "from_description": bool(unnamed),
+                "payee_key": key,
+            }
+        )
+        group = (account, currency, key)
+        noted.touched.add(group)
+        seen = counts.setdefault(group, [0, 0, first, last])
+        seen[0] += n
+        seen[1] = max(seen[1], amounts)  # at least as many amounts as any one name had
+        seen[2], seen[3] = min(seen[2], first), max(seen[3], last)
     if rows:
         dialect = postgresql if db.dialect.name == "postgresql" else sqlite
-        upsert = dialect.insert(_PAYEES).on_conflict_do_nothing()
-        db.execute(upsert, rows)
-    return {(r["account_id"], r["currency"], r["payee_key"]) for r in rows}
+        db.execute(dialect.insert(_PAYEES).on_conflict_do_nothing(), rows)
+    if since is None:  # the counts are the whole group's
+        noted.hopeless = {g for g, c in counts.items() if not _may_recur(*c)}
+    return noted
 
 
-def _accounts_since(db: DBConnection, since: datetime | None) -> set[str]:
-    """Accounts with a transaction fetched since ``since``: their history runs further."""
-    query = select(_T.c.account_id).where(_since(_T.c.fetched_at, since)).distinct()
-    return set(db.execute(query).scalars())
+def _may_recur(payments: int, amounts: int, first: datetime, last: datetime) -> bool:
+    """Whether payments this many, at least this many amounts, from ``first`` to ``last``,
+    could pass ``portal.understand.cadence``'s rules: enough of them, steady enough (each
+    further amount is a change), and far enough apart (no cadence has gaps under five
+    days; a day either end for the person's zone). Most groups of a large store fail here,
+    and are never read."""
+    if payments < 2 or 3 * (amounts - 1) > payments - 1:
+        return False
+    return (last - first).days + 2 >= 5 * (payments - 1)
 
 
 def _declared(db: DBConnection) -> list[Declared]:
