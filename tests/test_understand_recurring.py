@@ -396,6 +396,32 @@ def test_a_standing_order_paid_last_after_its_next_payment_is_warned_about_once(
     assert "after its next one, 2026-09-01" in shown.output
 
 
+def test_a_direct_debit_whose_payments_name_no_payee_is_matched_by_its_name(
+    ledger: Ledger,
+) -> None:
+    # Payments described "LAMBETH COUNCIL REF 000001" and so on, as a bank that names no
+    # counterparty releases them; the last collected at a new amount.
+    days = _months(date(2025, 4, 1), 5)
+    amounts = ["150"] * 4 + ["156"]
+    ledger.pay("Lambeth Council", list(zip(days, amounts, strict=True)), card=False, when=FETCHED)
+    mandate = _standing_order(date(2025, 8, 1), date(2025, 9, 1))
+    mandate.kind, mandate.kind_label, mandate.payee = (
+        "direct_debit",
+        "Direct debit",
+        "Lambeth Council",
+    )
+    mandate.amount = mandate.currency = mandate.next_payment_on = None
+    ledger.declare(mandate, FETCHED)
+    understand(ledger.store)
+    with ledger.store.engine.connect() as db:
+        [entry] = recurring_payments(db)
+    assert (entry.kind, entry.payee, entry.payments) == ("direct_debit", "Lambeth Council", 5)
+    assert (entry.amount, entry.currency) == (Decimal(156), "GBP")
+    assert [(c.on, c.before, c.after) for c in entry.changes] == [
+        (days[-1], Decimal(150), Decimal(156))
+    ]
+
+
 def test_a_consistent_standing_order_raises_no_warning(ledger: Ledger) -> None:
     ledger.declare(
         _standing_order(date(2026, 9, 1), date(2026, 10, 1)), "2026-01-01T00:00:00+00:00"

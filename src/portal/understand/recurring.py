@@ -102,9 +102,10 @@ class Recurring:
         warnings = inconsistent(db, since)
         noted = _note_payees(db, since)
         touched = noted.touched
-        declared = _declared(db)
-        keys = _declared_keys(db, declared)
         changed = _declared_since(db, since)
+        # Mandates are matched to their payees only when there is something to match.
+        declared = _declared(db) if touched or changed else []
+        keys = _declared_keys(db, declared)
         for mandate in declared:
             if since is None or mandate.id in changed:
                 key = keys.get(mandate.id)
@@ -227,22 +228,28 @@ def _declared_since(db: DBConnection, since: datetime | None) -> set[str]:
 
 def _declared_keys(db: DBConnection, declared: Iterable[Declared]) -> dict[str, tuple[str, str]]:
     """Each mandate's (currency, payee key) among its account's payees: the same key as its
-    payee, else as its reference, else a key its payee's begins (a description that goes on
-    with the reference, "LAMBETH COUNCIL COUNCIL TAX" for "Lambeth Council")."""
-    known: dict[str, list[tuple[str, str]]] = {}
-    query = select(_PAYEES.c.account_id, _PAYEES.c.currency, _PAYEES.c.payee_key).distinct()
-    for account, currency, key in db.execute(query):
-        known.setdefault(account, []).append((currency, key))
+    payee, else as its reference, else the shortest key its payee's begins (a description
+    that goes on with the reference, "LAMBETH COUNCIL COUNCIL TAX" for "Lambeth Council").
+    A few index lookups a mandate: a bank declares tens of them."""
     found: dict[str, tuple[str, str]] = {}
+    columns = select(_PAYEES.c.currency, _PAYEES.c.payee_key)
     for mandate in declared:
-        keys = known.get(mandate.account_id, [])
+        mine = _PAYEES.c.account_id == mandate.account_id
         wanted = [payee_key(mandate.payee), payee_key(mandate.reference or "")]
-        match = next((ck for w in wanted if w for ck in keys if ck[1] == w), None)
+        match = None
+        for key in (w for w in wanted if w):
+            match = db.execute(columns.where(mine, _PAYEES.c.payee_key == key).limit(1)).first()
+            if match is not None:
+                break
         if match is None and wanted[0]:
-            starts = [ck for ck in keys if ck[1].startswith(wanted[0] + " ")]
-            match = min(starts, key=lambda ck: len(ck[1]), default=None)
+            # Keys that begin with the payee's and a space: from "payee " to "payee!".
+            begun = and_(
+                _PAYEES.c.payee_key > wanted[0] + " ", _PAYEES.c.payee_key < wanted[0] + "!"
+            )
+            query = columns.where(mine, begun).order_by(func.length(_PAYEES.c.payee_key))
+            match = db.execute(query.limit(1)).first()
         if match is not None:
-            found[mandate.id] = match
+            found[mandate.id] = (match[0], match[1])
     return found
 
 
