@@ -267,7 +267,7 @@ def test_a_price_rise_is_the_same_subscription_with_a_change_on_its_day(ledger: 
     ledger.pay("StreamCo", [(d, "9.99") for d in days[:7]], when="2026-01-01T00:00:00+00:00")
     ledger.pay("StreamCo", [(d, "10.99") for d in days[7:]], when="2026-01-01T00:00:00+00:00")
     [finding] = understand(ledger.store)
-    assert finding.summary.startswith("1 recurring payments")
+    assert finding.summary.startswith("1 recurring payment worked out")
     [series] = _rows(ledger.store, RecurringSeries)
     assert (series["payee"], series["cadence"], series["payments"]) == ("StreamCo", "monthly", 12)
     assert (series["amount"], series["cost_per_year"]) == (Decimal("10.99"), Decimal("131.88"))
@@ -289,7 +289,7 @@ def test_a_new_payment_works_out_only_its_own_payee_again(ledger: Ledger) -> Non
     gym_before = next(r for r in _rows(ledger.store, RecurringSeries) if r["payee"] == "GymCo")
     assert understand(ledger.store)[0].summary == ""  # nothing new: nothing worked out
     ledger.pay("StreamCo", [(date(2025, 7, 3), "9.99")], when="2099-01-01T00:00:00+00:00")
-    assert understand(ledger.store)[0].summary.startswith("1 recurring payments")
+    assert understand(ledger.store)[0].summary.startswith("1 recurring payment worked out")
     after = {r["payee"]: r for r in _rows(ledger.store, RecurringSeries)}
     assert after["StreamCo"]["payments"] == 7
     assert after["StreamCo"]["last_seen"] == date(2025, 7, 3)

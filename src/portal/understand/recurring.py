@@ -10,9 +10,10 @@ amount, so the latest one collected is what it costs now.
 
 Incremental: a run reads the payee names of the transactions fetched since the last run,
 and works out again only the groups those fall in (and those of declared mandates that
-changed); a run with nothing new reads no transaction. Payee names and the key each is
+changed); a run with nothing new works nothing out again. Payee names and the key each is
 grouped under are kept (``recurring_payees``), so a group's payments are found through the
-index on who was paid, not by reading the account.
+index on who was paid, not by reading the account. The first run reads the store once,
+grouped in SQL, and reads the payments only of the groups whose counts allow a series.
 
 Inconsistent dates a provider releases (a standing order whose last payment is after its
 next one) are warnings, once, when the record arrives: the record is kept as released, so
@@ -130,11 +131,18 @@ class Recurring:
             _judge(db, account)
         if not touched:
             return Finding(self.name, "", warnings)
+        mandates = _count(
+            kinds, "direct debit or standing order", "direct debits and standing orders"
+        )
         summary = (
-            f"{found} recurring payments worked out ({cards} card subscriptions,"
-            f" {kinds} direct debits and standing orders matched to their payments)"
+            f"{_count(found, 'recurring payment')} worked out"
+            f" ({_count(cards, 'card subscription')}, {mandates} matched to their payments)"
         )
         return Finding(self.name, summary, warnings)
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"
 
 
 def _since(column: Any, since: datetime | None) -> ColumnElement[bool]:
