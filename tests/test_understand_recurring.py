@@ -19,7 +19,7 @@ from portal.auth.vault import FileStorage, Vault
 from portal.batch import Batch, RawPayload
 from portal.cli import cli
 from portal.demo import demo_home, demo_sync
-from portal.record import RecurringPayment, State, Transaction
+from portal.record import Category, RecurringPayment, State, Transaction
 from portal.record.ids import portal_id
 from portal.store import Store, sqlite_url
 from portal.understand import understand
@@ -233,6 +233,12 @@ class Ledger:
         """Store a mandate the bank declares."""
         self._commit("standing_orders", [mandate], when)
 
+    def withdraw(self, provider_ids: list[str], when: str) -> None:
+        """The bank no longer serves these transactions: deleted, as a sync deletes them."""
+        gone = [(Category.transactions, portal_id("bank", "transactions", p)) for p in provider_ids]
+        at = datetime.fromisoformat(when)
+        self.store.commit(Batch("bank", "c1", "transactions", at, [], [], [], None, gone))
+
     def _commit(self, stream: str, records: list[Any], when: str) -> None:
         at = datetime.fromisoformat(when)
         raws = []
@@ -294,6 +300,21 @@ def test_a_new_payment_works_out_only_its_own_payee_again(ledger: Ledger) -> Non
     assert after["StreamCo"]["payments"] == 7
     assert after["StreamCo"]["last_seen"] == date(2025, 7, 3)
     assert after["GymCo"] == gym_before
+
+
+def test_payments_withdrawn_from_the_store_leave_their_series(ledger: Ledger) -> None:
+    days = _months(date(2025, 1, 3), 6)
+    ledger.pay("StreamCo", [(d, "9.99") for d in days], when=FETCHED)  # t1 to t6
+    understand(ledger.store)
+    # A deletion moves no mark: the series is found holding payments no longer there.
+    ledger.withdraw(["t5", "t6"], when="2099-01-01T00:00:00+00:00")
+    assert understand(ledger.store)[0].summary.startswith("1 recurring payment worked out")
+    [series] = _rows(ledger.store, RecurringSeries)
+    assert (series["payments"], series["last_seen"]) == (4, days[3])
+    assert len(_rows(ledger.store, RecurringMember)) == 4
+    ledger.withdraw(["t2", "t3", "t4"], when="2099-01-01T00:00:00+00:00")
+    understand(ledger.store)
+    assert _rows(ledger.store, RecurringSeries) == _rows(ledger.store, RecurringMember) == []
 
 
 def test_regular_days_at_changing_amounts_or_one_amount_at_odd_days_do_not_recur(

@@ -102,7 +102,7 @@ class Recurring:
         """Work out again the groups of payees paid in what was fetched since ``since``."""
         warnings = inconsistent(db, since)
         noted = _note_payees(db, since)
-        touched = noted.touched
+        touched = noted.touched | _orphaned(db)
         changed = _declared_since(db, since)
         # Mandates are matched to their payees only when there is something to match.
         declared = _declared(db) if touched or changed else []
@@ -220,6 +220,20 @@ def _may_recur(payments: int, amounts: int, first: datetime, last: datetime) -> 
     if payments < 2 or 3 * (amounts - 1) > payments - 1:
         return False
     return (last - first).days + 2 >= 5 * (payments - 1)
+
+
+def _orphaned(db: DBConnection) -> set[Group]:
+    """The groups of series that hold a payment no longer in the store (withdrawn by the
+    provider, or its import undone): a lookup by id for each payment of every series, few
+    beside the transactions, so that a deletion, which no mark shows, is caught too."""
+    gone = (
+        select(_SERIES.c.account_id, _SERIES.c.currency, _SERIES.c.payee_key)
+        .join(_MEMBERS, _MEMBERS.c.series_id == _SERIES.c.id)
+        .outerjoin(_T, _T.c.id == _MEMBERS.c.transaction_id)
+        .where(_T.c.id.is_(None))
+        .distinct()
+    )
+    return {(account, currency, key) for account, currency, key in db.execute(gone)}
 
 
 def _declared(db: DBConnection) -> list[Declared]:
