@@ -202,8 +202,8 @@ def _noting(statements: list[str]) -> Any:
 class Ledger:
     """A store and a way to write bank records into it, as a sync does."""
 
-    def __init__(self, path: Path) -> None:
-        self.store = Store(sqlite_url(path))
+    def __init__(self, url: str) -> None:
+        self.store = Store(url)
         self.n = 0
 
     def pay(
@@ -257,7 +257,7 @@ def _months(first: date, count: int) -> list[date]:
 @pytest.fixture
 def ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ledger]:
     monkeypatch.setenv("PORTAL_TZ", "Europe/London")
-    made = Ledger(tmp_path / "portal.db")
+    made = Ledger(sqlite_url(tmp_path / "portal.db"))
     yield made
     made.store.close()
 
@@ -484,3 +484,33 @@ def test_each_cadence_is_recognised(step: Any, count: int, name: str) -> None:
 def test_too_few_payments_are_no_habit() -> None:
     assert series_of(_paid(_months(date(2025, 1, 5), 2))) is None
     assert series_of(_paid(_months(date(2025, 1, 5), 2)), declared=True) is not None
+
+
+def test_recurring_payments_are_found_on_postgresql_too(
+    postgres: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pg
+
+    monkeypatch.setenv("PORTAL_TZ", "Europe/London")
+    with pg.database(postgres, "portal_recurring") as url:
+        ledger = Ledger(url)
+        try:
+            days = _months(date(2025, 1, 14), 8)
+            ledger.pay("StreamCo", [(d, "9.99") for d in days[:5]], when=FETCHED)
+            ledger.pay("StreamCo", [(d, "10.99") for d in days[5:]], when=FETCHED)
+            ledger.declare(_standing_order(date(2026, 10, 1), date(2026, 9, 1)), FETCHED)
+            [finding] = understand(ledger.store)
+            assert not finding.failed, finding.summary
+            assert len(finding.warnings) == 1
+            [series] = _rows(ledger.store, RecurringSeries)
+            assert (series["cadence"], series["amount"]) == ("monthly", Decimal("10.99"))
+            [change] = _rows(ledger.store, RecurringChange)
+            assert change["changed_on"] == days[5]
+            ledger.pay(
+                "StreamCo", [(add_months(days[-1], 1), "10.99")], when="2099-01-01T00:00:00+00:00"
+            )
+            assert understand(ledger.store)[0].summary.startswith("1 recurring payment worked")
+            with ledger.store.engine.connect() as db:
+                assert [e.payments for e in recurring_payments(db) if e.series_id] == [9]
+        finally:
+            ledger.store.close()
