@@ -443,6 +443,22 @@ def test_a_direct_debit_whose_payments_name_no_payee_is_matched_by_its_name(
     ]
 
 
+def test_portal_recurring_on_a_store_never_worked_out_says_how_to_find_more(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    ledger.pay("StreamCo", [(d, "9.99") for d in _months(date(2025, 1, 3), 6)], when=FETCHED)
+    ledger.declare(_standing_order(date(2026, 9, 1), date(2026, 10, 1)), FETCHED)
+    ledger.store.close()  # as an earlier portal left it: synced, never worked out
+    home = ["--home", str(tmp_path)]
+    before = CliRunner().invoke(cli, [*home, "recurring"], env={"COLUMNS": "200"})
+    assert before.exit_code == 0, before.output
+    assert "A LANDLORD" in before.output and "StreamCo" not in before.output
+    assert "portal understand --again" in before.output
+    assert CliRunner().invoke(cli, [*home, "understand", "--again"]).exit_code == 0
+    after = CliRunner().invoke(cli, [*home, "recurring"], env={"COLUMNS": "200"})
+    assert "StreamCo" in after.output and "portal understand" not in after.output
+
+
 def test_a_consistent_standing_order_raises_no_warning(ledger: Ledger) -> None:
     ledger.declare(
         _standing_order(date(2026, 9, 1), date(2026, 10, 1)), "2026-01-01T00:00:00+00:00"

@@ -27,12 +27,13 @@ def recurring_command(ctx: click.Context, as_json: bool) -> None:
     Found after every sync; run `portal understand --again` to work them out afresh.
     """
     from portal.record.types import in_minor_units
-    from portal.understand.recurring_list import recurring_payments, yearly_totals
+    from portal.understand.recurring_list import recurring_payments, worked_out, yearly_totals
 
     with friendly_errors(ctx.obj["verbose"]):
         portal = _open(ctx)
         with portal.store.engine.connect() as db:
             listed = recurring_payments(db)
+            found_yet = worked_out(db)
         totals = yearly_totals(listed)
         if as_json:
             # json.dumps escapes every control and non-ASCII character: the text is safe.
@@ -46,6 +47,12 @@ def recurring_command(ctx: click.Context, as_json: bool) -> None:
             click.echo(json.dumps(document, indent=2))
             return
         _print(listed, totals)
+        if not found_yet:
+            output.line(
+                output.console(),
+                "Payments found in the history show after the next sync, or now with:"
+                " portal understand --again",
+            )
 
 
 def _print(listed: list[Listed], totals: dict[str, Any]) -> None:

@@ -23,7 +23,7 @@ from portal.record.tables import RecurringPaymentRow
 from portal.record.vocab import State
 from portal.understand.cadence import Change
 from portal.understand.recurring import DECLARED_KINDS
-from portal.understand.tables import RecurringChange, RecurringSeries
+from portal.understand.tables import RecurringChange, RecurringSeries, Understood
 
 KINDS = {
     "direct_debit": "Direct debit",
@@ -156,3 +156,10 @@ def yearly_totals(listed: Iterable[Listed]) -> dict[str, Decimal]:
         if entry.status == "active" and entry.cost_per_year is not None and entry.currency:
             totals[entry.currency] = totals.get(entry.currency, Decimal(0)) + entry.cost_per_year
     return totals
+
+
+def worked_out(db: DBConnection) -> bool:
+    """Whether the step has run on this store (a store synced by an earlier portal has
+    only the mandates its bank declares until it does)."""
+    table = Understood.__table__  # type: ignore[attr-defined]
+    return db.execute(select(table.c.step).where(table.c.step == "recurring")).first() is not None
