@@ -44,7 +44,7 @@ def recurring_command(ctx: click.Context, as_json: bool) -> None:
                     for currency, total in totals.items()
                 },
             }
-            click.echo(json.dumps(document, indent=2))
+            output.echo(json.dumps(document, indent=2))
             return
         _print(listed, totals)
         if not found_yet:
