@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection as DBConnection
 from portal.record.tables import RecurringPaymentRow
 from portal.record.vocab import State
 from portal.understand.cadence import Change
-from portal.understand.recurring import DECLARED_KINDS
+from portal.understand.payees import DECLARED_KINDS
 from portal.understand.tables import RecurringChange, RecurringSeries, Understood
 
 KINDS = {
