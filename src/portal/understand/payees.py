@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection as DBConnection
 from sqlalchemy.sql.elements import ColumnElement
@@ -60,8 +60,10 @@ Group = tuple[str, str, str]
 
 
 def fetched_since(column: Any, since: datetime | None) -> ColumnElement[bool]:
-    """``column`` (a ``fetched_at``) after ``since``; any fetched row when it is None."""
-    condition: ColumnElement[bool] = column > since if since is not None else column.is_not(None)
+    """``column`` (a ``fetched_at``) after ``since``; every row when it is None (no condition
+    at all: given ``fetched_at IS NOT NULL``, SQLite walks an index on it, if there is one,
+    and fetches each row from it, 17 s where reading the table takes 7 at 1,000,000)."""
+    condition: ColumnElement[bool] = column > since if since is not None else true()
     return condition
 
 
