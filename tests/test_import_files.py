@@ -43,8 +43,10 @@ def dump(portal: Portal) -> str:
     with sqlite3.connect(portal.store.engine.url.database) as db:
         # The import counter (sqlite_sequence) moves on after an undo: numbers are not reused.
         # The search index by what it holds, not its FTS5 segments or its record numbers.
-        # The understanding layer's marks (how far each step has read) move on every import.
+        # What the understanding layer derived (its marks, its facts) is worked out again
+        # from the records, not put back by an undo.
         internal = ("sqlite_sequence", '"search_index_', '"search_keys"', '"understood"')
+        internal += ('"recurring_',)
         lines = [line for line in db.iterdump() if not any(t in line for t in internal)]
         index = db.execute(
             "SELECT k.category, k.id, s.body FROM search_keys AS k"

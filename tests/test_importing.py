@@ -114,9 +114,11 @@ def dump(portal: Portal) -> str:
     with sqlite3.connect(database) as db:
         # The import counter (sqlite_sequence) moves on after an undo: numbers are not reused.
         # The search index is compared by what it holds (each record's text), not by how
-        # FTS5 lays out its segments or which number a record put back was given. The
-        # understanding layer's marks (how far each step has read) move on with every import.
+        # FTS5 lays out its segments or which number a record put back was given.
+        # What the understanding layer derived (its marks, its facts) is worked out again
+        # from the records, not put back by an undo.
         internal = ("sqlite_sequence", '"search_index_', '"search_keys"', '"understood"')
+        internal += ('"recurring_',)
         lines = [line for line in db.iterdump() if not any(t in line for t in internal)]
         index = db.execute(
             "SELECT k.category, k.id, s.body FROM search_keys AS k"

@@ -123,6 +123,10 @@ def test_a_store_written_by_0_1_is_backed_up_migrated_and_keeps_every_row(
         "record_versions": 0,  # earlier versions of records (revision 0009)
         "history_starts": before["connections"][0],  # histories start at the migration
         "links": 0,  # links across providers (revision 0007)
+        "recurring_series": 0,  # recurring payments found (revision 0006)
+        "recurring_members": 0,
+        "recurring_changes": 0,
+        "recurring_payees": 0,
     }
     assert amounts == {id_: Decimal(text) for id_, text in texts.items()}
     assert _revision(old_store) == head()
@@ -277,6 +281,7 @@ def test_the_revisions_ship_inside_the_package() -> None:
         "0002",
         "0003",
         "0004",
+        "0006",
         "0007",
         "0008",
         "0009",

@@ -111,6 +111,8 @@ def normalise(stream, item, ref):
             entity.provider_id += HOSTILE
         if type(entity).__name__ == "Document":  # a title the documents listing shows
             entity.title = HOSTILE
+        if type(entity).__name__ == "RecurringPayment":  # a payee portal recurring shows
+            entity.payee = HOSTILE
     return entities
 '''
 
@@ -303,6 +305,7 @@ def test_every_command_shows_hostile_text_inert(
         bank.add_fault(Fault(path="/accounts$", status=400, times=5))
         sweep.run("sync", expect=6)  # a failure naming the hostile provider
         sweep.run("status", expect=0)  # the failure's reason and the rejection reasons
+        sweep.run("recurring", expect=0)  # payees and the kinds of payment
         sweep.run("config", "timezone", HOSTILE, expect=5)  # the zone asked for, in its error
         sweep.run("config", HOSTILE, "x", expect=3)  # the setting asked for, in its error
         sweep.run("migrate", expect=0, shows=False)  # already up to date: the store's path

@@ -202,7 +202,8 @@ def fingerprint(db: psycopg.Connection) -> dict[str, str]:
     tables = [
         table.name
         for table in SQLModel.metadata.sorted_tables
-        if table.name not in ("connections", "cursors")  # a sync's own bookkeeping
+        # A sync's own bookkeeping, and the understanding layer's marks (moved every run).
+        if table.name not in ("connections", "cursors", "understood")
     ]
     return {
         table: db.execute(

@@ -15,6 +15,7 @@ from portal.cli import (  # noqa: F401 - registers the commands
     importing,
     migrate,
     records,
+    recurring,
     report,
     show,
     understand,

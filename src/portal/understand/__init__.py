@@ -68,8 +68,9 @@ def _steps() -> tuple[Step, ...]:
     pays for them)."""
     from portal.understand.bills import BillsStep
     from portal.understand.links import LinksStep
+    from portal.understand.recurring import Recurring
 
-    return (LinksStep(), BillsStep())
+    return (Recurring(), LinksStep(), BillsStep())
 
 
 def understand(
