@@ -119,6 +119,8 @@ def test_a_store_written_by_0_1_is_backed_up_migrated_and_keeps_every_row(
         "imports": 0,  # the log of imports, made by 0.1 only once a file was imported
         "imported_rows": 0,
         "understood": 0,  # the understanding layer's marks (revision 0004)
+        "transaction_categories": 0,  # spending categories (revision 0005)
+        "category_rules": 0,
     }
     assert amounts == {id_: Decimal(text) for id_, text in texts.items()}
     assert _revision(old_store) == head()
@@ -268,7 +270,13 @@ def test_the_models_and_the_head_revision_agree(tmp_path: Path) -> None:
 
 def test_the_revisions_ship_inside_the_package() -> None:
     versions = Path(migrations_init).parent / "versions"
-    assert sorted(p.name[:4] for p in versions.glob("[0-9]*.py")) == ["0001", "0002", "0003", "0004"]
+    assert sorted(p.name[:4] for p in versions.glob("[0-9]*.py")) == [
+        "0001",
+        "0002",
+        "0003",
+        "0004",
+        "0005",
+    ]
     assert (Path(migrations_init).parent / "env.py").is_file()
 
 

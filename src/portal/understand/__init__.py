@@ -66,7 +66,9 @@ class Step(Protocol):
 def _steps() -> tuple[Step, ...]:
     """Every step, in the order it runs (imported here: a command that never syncs never
     pays for them)."""
-    return ()
+    from portal.understand.categories import Categories
+
+    return (Categories(),)
 
 
 def understand(
