@@ -7,6 +7,7 @@ import portal.cli.conformance  # registers `portal conformance`
 import portal.cli.scaffold  # noqa: F401 - registers `portal plugin new`
 from portal.cli import (  # noqa: F401 - registers the commands
     browse,
+    categories,
     config,
     connections,
     documents,
