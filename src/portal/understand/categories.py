@@ -44,7 +44,15 @@ from sqlalchemy.engine import Connection as DBConnection
 
 from portal.record.tables import TransactionRow
 from portal.understand import Finding
-from portal.understand.spending import MCC_CODES, MCC_RANGES, PAYEE_WORDS, PROVIDER_CODES, Spending
+from portal.understand.spending import (
+    CARD_FAMILY,
+    CARD_PAYMENTS,
+    MCC_CODES,
+    MCC_RANGES,
+    PAYEE_WORDS,
+    PROVIDER_CODES,
+    Spending,
+)
 from portal.understand.tables import CategoryRule, TransactionCategory
 
 TRANSACTIONS: Table = TransactionRow.__table__  # type: ignore[attr-defined]
@@ -195,7 +203,14 @@ def _provider_category() -> ColumnElement[Any]:
 def _decisions(db: DBConnection, within: Select[Any] | None, now: datetime) -> Select[Any]:
     """One row per transaction: its category and the rule that decided it."""
     t = TRANSACTIONS.c
-    payee = _first([(matches(pattern), literal(pattern)) for pattern, _ in PAYEE_WORDS])
+    # Payee words name who is paid: money in from "Thames Water" is a refund, not a bill.
+    payee = case(
+        (
+            t.amount < 0,
+            _first([(matches(pattern), literal(pattern)) for pattern, _ in PAYEE_WORDS]),
+        ),
+        else_=null(),
+    )
     found = select(
         t.id,
         t.merchant_category_code.label("mcc"),
@@ -234,6 +249,11 @@ def _open_to_pairing(decided: Any) -> ColumnElement[bool]:
     return rule == "none"
 
 
+def _not_a_card_payment(side: Any) -> ColumnElement[bool]:
+    code: ColumnElement[str] = side.c.category_code
+    return or_(code.is_(None), and_(code.not_in(CARD_PAYMENTS), code.not_like(f"{CARD_FAMILY}%")))
+
+
 def _pair_own_transfers(db: DBConnection, within: Select[Any] | None) -> None:
     """Mark as own_transfer each debit and a credit of the same amount and currency on
     another of the person's accounts booked within ``TRANSFER_WINDOW``, one to one, the
@@ -259,7 +279,13 @@ def _pair_own_transfers(db: DBConnection, within: Select[Any] | None) -> None:
             )
             .join(ck, ck.c.transaction_id == c.c.id)
         )
-        .where(d.c.amount < 0, _open_to_pairing(dk), _open_to_pairing(ck))
+        .where(
+            d.c.amount < 0,
+            _open_to_pairing(dk),
+            _open_to_pairing(ck),
+            _not_a_card_payment(d),
+            _not_a_card_payment(c),
+        )
     )
     sides = (
         [query]

@@ -193,6 +193,12 @@ PROVIDER_CODES: dict[str, tuple[Spending, Spending]] = {
 money was for: (category of money in, category of money out). Payment types (card payment,
 direct debit, standing order, transfer) are left out: they decide nothing."""
 
+CARD_PAYMENTS = ("POS", "DEB")
+"""Provider codes of a card payment (OFX and midata; Open Banking's are the family
+``CustomerCardTransactions``): a card pays a merchant, never another of the person's
+accounts, so one is never a side of an own-account transfer, merchant code or not."""
+CARD_FAMILY = "CustomerCardTransactions."
+
 PAYEE_WORDS: tuple[tuple[str, Spending], ...] = (
     ("*COUNCIL TAX*", Spending.taxes),
     ("*HMRC*", Spending.taxes),
@@ -205,12 +211,13 @@ PAYEE_WORDS: tuple[tuple[str, Spending], ...] = (
     ("*INSURANCE*", Spending.insurance),
     ("*MORTGAGE*", Spending.housing),
     ("*LETTINGS*", Spending.housing),
-    ("*RENT *", Spending.housing),
+    ("RENT *", Spending.housing),
+    ("* RENT *", Spending.housing),  # a word: "CURRENT ACCOUNT" is not rent
     ("*GYM*", Spending.health),
 )
-"""portal's own rules for payments that carry no merchant code (direct debits, standing
-orders): a sector word in the payee's name, the description or the reference, in this
-order. Globs as the person's rules are written (case is ignored); a person's rule wins."""
+"""portal's own rules for payments out that carry no merchant code (direct debits,
+standing orders): a sector word in the payee's name or the description, in this order.
+Globs as the person's rules are written (case is ignored); a person's rule wins."""
 
 
 def label(category: str) -> str:
