@@ -25,7 +25,9 @@ from portal.understand.categories import categorise
 from portal.understand.rules import add_rule, remove_rule, rules
 from portal.understand.spending import NOT_SPENDING, Spending, label, mcc_category
 from portal.understand.spent import spending
+from portal.view import ViewServer
 from portal.view.formats import money
+from view_homes import browser
 
 CARD_PAYMENT = "CustomerCardTransactions.POSTransaction"
 RULE = re.compile(r"^(person:.+|own-transfer|mcc:\d{4}|provider:.+|portal:.+|none)$")
@@ -272,6 +274,25 @@ def test_portal_categories_prints_spending_and_rules_in_plain_words(home: Path) 
     gone = runner.invoke(cli, [*portal, "categories", "unrule", hostile])
     assert gone.exit_code == 0 and "0 transactions" in gone.output
     assert runner.invoke(cli, [*portal, "categories", "unrule", hostile]).exit_code != 0
+
+
+def test_the_money_pages_list_shows_each_transactions_category(demo: Path) -> None:
+    store = Store(sqlite_url(demo / "portal.db"), read_only=True)
+    try:
+        decided = {r.id: r.category for r in rows(store, JOINED)}
+        with ViewServer(store) as server, browser(server) as client:
+            query = {"sort": "amount", "order": "asc"}  # the rent, then the card payments
+            page = client.get(server.url + "money", params=query).text
+    finally:
+        store.close()
+    listed = re.findall(
+        r'<tr class="transaction[^"]*" data-id="([^"]+)"[^>]*>(.*?)</tr>', page, re.S
+    )
+    assert len(listed) > 10
+    for key, body in listed:
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", body, re.S)
+        assert cells[4] == label(decided[key])
+    assert {decided[key] for key, _ in listed} >= {"housing", "own_transfer"}
 
 
 def _now() -> object:
