@@ -122,6 +122,8 @@ def categorise(db: DBConnection, batch: Select[Any] | None) -> Decided:
         _BATCH.create(db, checkfirst=True)
         db.execute(delete(_BATCH))
         db.execute(insert(_BATCH).from_select(["id"], batch.distinct()))
+        if db.execute(select(_BATCH.c.id).limit(1)).first() is None:
+            return Decided()  # nothing new: a re-sync that brought nothing costs one query
         partners = select(DECIDED.c.paired_with).where(
             DECIDED.c.transaction_id.in_(select(_BATCH.c.id)),
             DECIDED.c.paired_with.is_not(None),
