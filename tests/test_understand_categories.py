@@ -23,7 +23,16 @@ from portal.store import Store, sqlite_url
 from portal.understand import understand
 from portal.understand.categories import categorise
 from portal.understand.rules import add_rule, remove_rule, rules
-from portal.understand.spending import NOT_SPENDING, Spending, label, mcc_category
+from portal.understand.spending import (
+    MCC_CODES,
+    MCC_RANGES,
+    NOT_SPENDING,
+    PROVIDER_CODES,
+    SPENDING_LABELS,
+    Spending,
+    label,
+    mcc_category,
+)
 from portal.understand.spent import spending
 from portal.view import ViewServer
 from portal.view.formats import money
@@ -247,6 +256,17 @@ def test_the_merchant_code_table_in_sql_agrees_with_mcc_category_for_every_code(
     for i, code in enumerate(codes):
         assert decided[str(i)] == (mcc_category(code) or Spending.uncategorised), code
     assert mcc_category("5411") == "groceries" and mcc_category("0001") is None
+
+
+def test_every_category_has_words_and_every_code_one_category() -> None:
+    assert set(SPENDING_LABELS) == set(Spending)
+    assert len(set(SPENDING_LABELS.values())) == len(Spending)
+    named = [code for codes in MCC_CODES.values() for code in codes]
+    assert len(named) == len(set(named)) and all(mcc_category(code) for code in named)
+    for first, last, _ in MCC_RANGES:
+        assert len(first) == len(last) == 4 and first <= last
+    # Only a transfer found on both sides is one between own accounts, never a code.
+    assert all(Spending.own_transfer not in pair for pair in PROVIDER_CODES.values())
 
 
 def test_portal_categories_prints_spending_and_rules_in_plain_words(home: Path) -> None:
