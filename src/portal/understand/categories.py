@@ -146,17 +146,15 @@ def _glob_to_like(pattern: str) -> str:
     return escaped.replace("*", "%").replace("?", "_")
 
 
-def matches(pattern: str) -> ColumnElement[bool]:
+def matches(pattern: str, dialect: str) -> ColumnElement[bool]:
     """Whether a transaction's counterparty, merchant or description match the glob
-    ``pattern``, ignoring case (of ASCII letters: SQLite's ``lower``)."""
+    ``pattern``, ignoring case (of ASCII letters, as SQLite's LIKE does)."""
     like = _glob_to_like(pattern)
     t = TRANSACTIONS.c
-    return or_(
-        *(
-            column.ilike(like, escape="\\")
-            for column in (t.counterparty, t.merchant_name, t.description)
-        )
-    )
+    columns = (t.counterparty, t.merchant_name, t.description)
+    if dialect == "sqlite":  # LIKE ignores case already: ilike's lower() on both sides cost
+        return or_(*(column.like(like, escape="\\") for column in columns))
+    return or_(*(column.ilike(like, escape="\\") for column in columns))
 
 
 def _person_rules(db: DBConnection) -> list[str]:
@@ -205,11 +203,14 @@ def _provider_category() -> ColumnElement[Any]:
 def _decisions(db: DBConnection, within: Select[Any] | None, now: datetime) -> Select[Any]:
     """One row per transaction: its category and the rule that decided it."""
     t = TRANSACTIONS.c
-    # Payee words name who is paid: money in from "Thames Water" is a refund, not a bill.
+    dialect = db.dialect.name
+    by_mcc, by_code = _mcc_category(db), _provider_category()
+    # Payee words name who is paid (money in from "Thames Water" is a refund, not a bill),
+    # and are read only where no code decided: their LIKEs are the costliest part.
     payee = case(
         (
-            t.amount < 0,
-            _first([(matches(pattern), literal(pattern)) for pattern, _ in PAYEE_WORDS]),
+            and_(t.amount < 0, by_mcc.is_(None), by_code.is_(None)),
+            _first([(matches(pattern, dialect), literal(pattern)) for pattern, _ in PAYEE_WORDS]),
         ),
         else_=null(),
     )
@@ -217,9 +218,9 @@ def _decisions(db: DBConnection, within: Select[Any] | None, now: datetime) -> S
         t.id,
         t.merchant_category_code.label("mcc"),
         t.category_code.label("code"),
-        _first([(matches(p), literal(p)) for p in _person_rules(db)]).label("person"),
-        _mcc_category(db).label("by_mcc"),
-        _provider_category().label("by_code"),
+        _first([(matches(p, dialect), literal(p)) for p in _person_rules(db)]).label("person"),
+        by_mcc.label("by_mcc"),
+        by_code.label("by_code"),
         payee.label("payee"),
     )
     if within is not None:

@@ -70,7 +70,8 @@ def add_rule(store: Store, pattern: str, category: Spending) -> int:
                 pattern=pattern, category=category.value, created_at=datetime.now(UTC)
             )
         )
-        return categorise(db, select(TRANSACTIONS.c.id).where(matches(pattern))).transactions
+        matching = select(TRANSACTIONS.c.id).where(matches(pattern, db.dialect.name))
+        return categorise(db, matching).transactions
 
 
 def remove_rule(store: Store, pattern: str) -> int | None:
