@@ -190,6 +190,20 @@ def test_a_persons_rule_wins_over_the_merchant_code_now_and_on_later_imports(
         assert rules(store) == []
 
 
+def test_the_more_specific_of_two_matching_rules_wins_whichever_came_first(store: Store) -> None:
+    add_rule(store, "NETFLIX*", Spending.entertainment)
+    add_rule(store, "N*", Spending.shopping)  # newer, but says less
+    found = rows(store, JOINED)
+    netflix = [r for r in found if r.description.upper().startswith("NETFLIX")]
+    others = [r for r in found if r.description.upper().startswith("N") and r not in netflix]
+    assert netflix and {(r.category, r.rule) for r in netflix} == {
+        ("entertainment", "person:NETFLIX*")
+    }
+    assert others and {(r.category, r.rule) for r in others} == {("shopping", "person:N*")}
+    remove_rule(store, "NETFLIX*")
+    assert {r.rule for r in rows(store, JOINED) if r.id in {n.id for n in netflix}} == {"person:N*"}
+
+
 def test_own_transfers_are_found_between_accounts_at_different_providers(tmp_path: Path) -> None:
     current = tmp_path / "midata.csv"
     current.write_text(
