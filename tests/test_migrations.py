@@ -127,6 +127,8 @@ def test_a_store_written_by_0_1_is_backed_up_migrated_and_keeps_every_row(
         "recurring_members": 0,
         "recurring_changes": 0,
         "recurring_payees": 0,
+        "transaction_categories": 0,  # spending categories (revision 0005)
+        "category_rules": 0,
     }
     assert amounts == {id_: Decimal(text) for id_, text in texts.items()}
     assert _revision(old_store) == head()
@@ -281,6 +283,7 @@ def test_the_revisions_ship_inside_the_package() -> None:
         "0002",
         "0003",
         "0004",
+        "0005",
         "0006",
         "0007",
         "0008",

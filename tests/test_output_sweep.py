@@ -337,6 +337,11 @@ def test_every_command_shows_hostile_text_inert(
     odd.write_text(f"{HOSTILE},Amount\n1,2\n", encoding="utf-8")
     sweep.run("import", str(odd), "--as", "midata", "--account", "x", expect=3)  # its header
     sweep.run("import", "--list", expect=0, shows=False)
+    sweep.run("categories", "rule", HOSTILE, "shopping", expect=0)  # the pattern, kept
+    sweep.run("categories", "rules", expect=0)
+    sweep.run("categories", expect=0, shows=False)  # categories in portal's own words
+    sweep.run("categories", "unrule", HOSTILE, expect=0)
+    sweep.run("categories", "unrule", HOSTILE, expect=3)  # gone: named in the error
     sweep.run("export", "--format", "csv", "--out", str(tmp_path / f"out{TITLE}"), expect=0)
     sweep.run("disconnect", "evil", expect=6, shows=False)  # the sandbox is gone: revoke fails
     sweep.run("disconnect", "evilquiet", expect=3)  # never connected: named in the error

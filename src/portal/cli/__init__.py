@@ -8,6 +8,7 @@ import portal.cli.scaffold  # noqa: F401 - registers `portal plugin new`
 from portal.cli import (  # noqa: F401 - registers the commands
     bills,
     browse,
+    categories,
     changes,
     config,
     connections,

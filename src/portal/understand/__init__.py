@@ -67,10 +67,11 @@ def _steps() -> tuple[Step, ...]:
     """Every step, in the order it runs (imported here: a command that never syncs never
     pays for them)."""
     from portal.understand.bills import BillsStep
+    from portal.understand.categories import Categories
     from portal.understand.links import LinksStep
     from portal.understand.recurring import Recurring
 
-    return (Recurring(), LinksStep(), BillsStep())
+    return (Categories(), Recurring(), LinksStep(), BillsStep())
 
 
 def understand(

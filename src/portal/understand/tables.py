@@ -271,3 +271,47 @@ class RecurringPayeeName(SQLModel, table=True):
         description="The text is a description (the payments name no counterparty or merchant)."
     )
     payee_key: str = Field(index=True, description="The key it is grouped under.")
+
+
+# -- Spending categories (portal.understand.categories, revision 0005) -----------------
+
+
+class TransactionCategory(SQLModel, table=True):
+    """The spending category of one transaction, and the rule that decided it."""
+
+    __tablename__ = "transaction_categories"
+
+    transaction_id: str = Field(
+        primary_key=True, description="Portal id of the transaction (transactions.id)."
+    )
+    category: str = Field(
+        index=True,
+        description="What the money was for (portal.understand.spending.Spending), e.g."
+        " groceries; uncategorised when nothing decided.",
+    )
+    rule: str = Field(
+        description="What decided it: person:PATTERN (your rule), own-transfer, mcc:CODE"
+        " (ISO 18245 merchant category code), provider:CODE (the provider's code for the kind"
+        " of transaction), portal:PATTERN (portal's payee words), or none."
+    )
+    paired_with: str | None = Field(
+        default=None,
+        description="For a transfer between your own accounts, the portal id of the"
+        " transaction on the other account.",
+    )
+    decided_at: datetime = Field(sa_type=UTCDateTime, description="When it was decided.")
+
+
+class CategoryRule(SQLModel, table=True):
+    """A person's rule: transactions whose payee, merchant or description match a pattern
+    take a category, whatever else would decide it."""
+
+    __tablename__ = "category_rules"
+
+    pattern: str = Field(
+        primary_key=True,
+        description="A glob (* any text, ? one character), matched without regard to case"
+        " against the counterparty, the merchant and the description.",
+    )
+    category: str = Field(description="The category it gives (portal.understand.spending).")
+    created_at: datetime = Field(sa_type=UTCDateTime, description="When the rule was made.")

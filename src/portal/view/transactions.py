@@ -15,7 +15,7 @@ they are, converted to the UTC text the store keeps, which compares in order.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -28,6 +28,8 @@ from portal.record.tables import TABLES
 from portal.record.vocab import State
 from portal.search import has_search_index, ids_matching
 from portal.store import Store
+from portal.understand.spending import label
+from portal.understand.tables import TransactionCategory
 from portal.view.stored import stored
 from portal.view.zone import local_midnight
 
@@ -234,6 +236,8 @@ class Listing:
     last: int
     page: int
     pages: int
+    categories: dict[str, str] = field(default_factory=dict)
+    """The spending category of each row shown, in words (``portal.understand``)."""
 
 
 def listing(store: Store, filters: Filters) -> Listing:
@@ -251,8 +255,14 @@ def listing(store: Store, filters: Filters) -> Listing:
             select(t).where(*where).order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
         )
         rows = [stored(Transaction, row._asdict()) for row in db.execute(query)]
+        decided = TransactionCategory.__table__  # type: ignore[attr-defined]
+        shown = select(decided.c.transaction_id, decided.c.category).where(
+            decided.c.transaction_id.in_([row.id for row in rows])
+        )
+        categories = {id_: label(category) for id_, category in db.execute(shown)}
     first = (page - 1) * PAGE_SIZE + 1 if rows else 0
-    return Listing(rows, total, first, first + len(rows) - 1 if rows else 0, page, pages)
+    last = first + len(rows) - 1 if rows else 0
+    return Listing(rows, total, first, last, page, pages, categories)
 
 
 def is_pending(row: Transaction) -> bool:
