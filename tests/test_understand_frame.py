@@ -3,7 +3,9 @@ mark, and a step that fails is reported without undoing what was synced."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import threading
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,10 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Connection as DBConnection
 
 import portal.understand as understanding
+from portal.batch import Batch
 from portal.cli import cli
+from portal.record import State, Transaction
+from portal.record.ids import portal_id
 from portal.record.types import UTCDateTime
 from portal.store import Store, sqlite_url
 from portal.understand import Finding, understand
@@ -28,13 +33,18 @@ class Counting:
         self.seen: list[int] = []
 
     def run(self, db: DBConnection, since: datetime | None) -> Finding:
-        query = "SELECT count(*) FROM transactions"
-        if since is not None:
-            query += " WHERE fetched_at > :since"
-        params = {} if since is None else {"since": UTCDateTime.bind(since)}
-        count = db.execute(text(query), params).scalar_one()
+        count = _fetched_since(db, since)
         self.seen.append(count)
         return Finding(self.name, f"{count} transactions" if count else "")
+
+
+def _fetched_since(db: DBConnection, since: datetime | None) -> int:
+    query = "SELECT count(*) FROM transactions"
+    if since is not None:
+        query += " WHERE fetched_at > :since"
+    params = {} if since is None else {"since": UTCDateTime.bind(since)}
+    count: int = db.execute(text(query), params).scalar_one()
+    return count
 
 
 class Broken:
@@ -116,3 +126,89 @@ def test_portal_understand_prints_what_each_step_did(
     failed = runner.invoke(cli, ["--home", str(home), "understand"])
     assert failed.exit_code == 1
     assert "Could not understand: broken: could not finish: a bug in a step" in failed.output
+
+
+def _stamped(n: int, fetched_at: datetime) -> Batch:
+    """A batch of ``n`` transactions normalised (stamped) at ``fetched_at``."""
+    records = []
+    for i in range(n):
+        t = Transaction(
+            provider_id=f"late{i}",
+            account_id="a",
+            booked_at=datetime(2026, 1, 1, tzinfo=UTC),
+            amount="1.10",
+            currency="GBP",
+            status="Booked",
+            status_label="Booked",
+            state=State.booked,
+            description="x",
+        )
+        t.id, t.provider, t.raw_id = portal_id("bank", "transactions", f"late{i}"), "bank", "r"
+        t.connection_id, t.fetched_at = "c", fetched_at
+        records.append(t)
+    return Batch("bank", "c", "transactions", fetched_at, records)
+
+
+def test_a_batch_stamped_before_a_mark_and_committed_after_it_is_read_next_time(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another process's sync (or an import's one long transaction) stamps its rows when it
+    # normalises them and commits them later: a step that marked a moment in between must
+    # still read them.
+    counting = Counting()
+    monkeypatch.setattr(understanding, "_steps", lambda: (counting,))
+    _add_transactions(store, 3, "2026-01-01T00:00:00.000000+00:00")
+    stamped = datetime.now(UTC)
+    understand(store)  # marks a moment after the batch was stamped
+    store.commit(_stamped(2, stamped))
+    understand(store)
+    assert counting.seen == [3, 2]
+    assert understand(store)[0].summary == ""  # and only once
+
+
+class Racing:
+    """A step during whose run another connection commits a batch stamped earlier."""
+
+    name = "racing"
+
+    def __init__(self, store: Store, batch: Batch) -> None:
+        self.store, self.batch = store, batch
+        self.seen: list[int] = []
+        self.committer: threading.Thread | None = None
+
+    def run(self, db: DBConnection, since: datetime | None) -> Finding:
+        self.seen.append(_fetched_since(db, since))
+        if self.committer is None:  # the first run: a sync commits while it works
+            self.committer = threading.Thread(target=self.store.commit, args=(self.batch,))
+            self.committer.start()
+            self.committer.join(timeout=1.0)  # it waits for the step, or commits now
+        return Finding(self.name, "")
+
+
+def test_a_batch_committed_while_a_step_runs_is_read_by_its_next_run(store: Store) -> None:
+    # The step's reads and its mark are one snapshot holding the write lock: a sync's commit
+    # waits for the step to end, and then brings the step's mark back to its rows' stamp.
+    racing = Racing(store, _stamped(2, datetime.now(UTC)))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(understanding, "_steps", lambda: (racing,))
+        understand(store)
+        assert racing.committer is not None
+        racing.committer.join(timeout=10)
+        with store.engine.connect() as db:
+            assert db.execute(text("SELECT count(*) FROM transactions")).scalar_one() == 2
+        understand(store)
+    assert racing.seen == [0, 2]  # one run saw nothing, the next the rows committed meanwhile
+
+
+def test_each_finding_says_how_long_its_step_took(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Slow(Counting):
+        def run(self, db: DBConnection, since: datetime | None) -> Finding:
+            time.sleep(0.2)
+            return super().run(db, since)
+
+    monkeypatch.setattr(understanding, "_steps", lambda: (Slow(), Broken()))
+    slow, broken = understand(store)
+    assert 0.2 <= slow.seconds < 5
+    assert broken.failed and 0 < broken.seconds < 5

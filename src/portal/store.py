@@ -14,7 +14,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,7 @@ from portal.record.types import DecimalText, UTCDateTime
 from portal.record.vocab import Category
 from portal.search import ensure_search_index
 from portal.store_writer import Statement, Unsendable, WriterFailed, WriterProcess, execute
+from portal.understand.tables import Understood
 
 log = logging.getLogger(__name__)
 
@@ -121,8 +122,8 @@ class Store:
         """
         self.url = store_open.masked_url(url)
         """Where the store is, as it may be shown (any password masked)."""
-        self._statements: dict[tuple[str, _Conflict | _Deletion], Any] = {}
-        self._writers: dict[tuple[str, _Conflict | _Deletion], _Writer] = {}
+        self._statements: dict[tuple[str, _Kind], Any] = {}
+        self._writers: dict[tuple[str, _Kind], _Writer] = {}
         self._process_after = _process_after(writer_process)
         self._process: WriterProcess | None = None
         self._lock = threading.Lock()  # the writer process, and the prepared batches
@@ -302,6 +303,14 @@ class Store:
         for model, rows in by_table.items():
             table = _table(model)
             writes.append((table, _CHANGED_OR_FILLED if "state" in table.c else _CHANGED_RAW, rows))
+        if batch.records:
+            # A step of the understanding layer that marked a moment after this batch was
+            # stamped, while the batch waited to be committed (another process's sync, an
+            # import's one transaction), would never read it: its mark comes back to just
+            # before the batch's rows, in their own transaction (portal.understand).
+            just_before = batch.fetched_at - timedelta(microseconds=1)
+            key = "through" if self._sqlite else _Lowering.MARK
+            writes.append((_table(Understood), _LOWER_MARKS, [{key: just_before}]))
         if batch.rejections:
             rejections: list[Mapping[str, Any]] = [
                 {
@@ -362,13 +371,13 @@ class Store:
                 self._process, self._committed = None, 0
         process.close(timeout=1.0)
 
-    def _statement(self, table: Table, conflict: _Conflict | _Deletion) -> Any:
+    def _statement(self, table: Table, conflict: _Kind) -> Any:
         key = (table.name, conflict)
         if key not in self._statements:
             self._statements[key] = conflict.statement(table, self.engine.dialect.name)
         return self._statements[key]
 
-    def _writer(self, table: Table, conflict: _Conflict | _Deletion) -> _Writer:
+    def _writer(self, table: Table, conflict: _Kind) -> _Writer:
         key = (table.name, conflict)
         writer = self._writers.get(key)
         if writer is None:
@@ -690,7 +699,30 @@ class _Deletion:
         return f"DELETE FROM {name} WHERE id IN (VALUES (?))", ("id",)  # noqa: S608
 
 
-_Write = tuple[Table, "_Conflict | _Deletion", list[Mapping[str, Any]]]
+@dataclass(frozen=True)
+class _Lowering:
+    """Marks of ``understood`` brought back to a row's ``through`` where they are later."""
+
+    MARK = "mark"
+    """The parameter's name in SQLAlchemy's statement (a column's own name is reserved)."""
+
+    def statement(self, table: Table, dialect: str) -> Any:
+        """The statement as SQLAlchemy builds it, for databases other than SQLite."""
+        mark = bindparam(self.MARK, type_=table.c.through.type)
+        return update(table).where(table.c.through > mark).values(through=mark)
+
+    def sqlite(self, table: Table, dialect: Dialect) -> tuple[str, tuple[str, ...]]:
+        """``UPDATE ... SET through = ? WHERE through > ?``, both the row's ``through``
+        (fixed-width UTC text: later sorts after)."""
+        name = dialect.identifier_preparer.quote(table.name)
+        sql = f"UPDATE {name} SET through = ? WHERE through > ?"  # noqa: S608
+        return sql, ("through", "through")
+
+
+_Kind = _Conflict | _Deletion | _Lowering
+"""What a write does: inserts (and what a conflict does), deletions, or marks lowered."""
+
+_Write = tuple[Table, _Kind, list[Mapping[str, Any]]]
 """One table's rows, and what to do with a row whose key is already stored (or delete it)."""
 
 _KEEP = _Conflict(update=False)
@@ -700,6 +732,7 @@ _CHANGED_OR_FILLED = _Conflict(update=True, changed_when="raw_id", filled="state
 """For records with a state: homes from before states gain it on the next sync."""
 _CHANGED_REASON = _Conflict(update=True, changed_when="reason")
 _DELETE = _Deletion()
+_LOWER_MARKS = _Lowering()
 
 
 @dataclass
@@ -712,7 +745,7 @@ class _Writer:
     conversions: tuple[tuple[int, Callable[[Any], Any]], ...]
 
     @classmethod
-    def of(cls, table: Table, conflict: _Conflict | _Deletion, dialect: Dialect) -> _Writer:
+    def of(cls, table: Table, conflict: _Kind, dialect: Dialect) -> _Writer:
         sql, names = conflict.sqlite(table, dialect)
         timestamps = _UTCText()
         conversions = tuple(
