@@ -268,7 +268,13 @@ def test_the_models_and_the_head_revision_agree(tmp_path: Path) -> None:
 
 def test_the_revisions_ship_inside_the_package() -> None:
     versions = Path(migrations_init).parent / "versions"
-    assert sorted(p.name[:4] for p in versions.glob("[0-9]*.py")) == ["0001", "0002", "0003", "0004"]
+    assert sorted(p.name[:4] for p in versions.glob("[0-9]*.py")) == [
+        "0001",
+        "0002",
+        "0003",
+        "0004",
+        "0010",
+    ]
     assert (Path(migrations_init).parent / "env.py").is_file()
 
 

@@ -18,6 +18,7 @@ from portal.batch import Batch
 from portal.cli import cli
 from portal.record import State, Transaction
 from portal.record.ids import portal_id
+from portal.record.tables import TABLES
 from portal.record.types import UTCDateTime
 from portal.store import Store, sqlite_url
 from portal.understand import Finding, understand
@@ -212,3 +213,18 @@ def test_each_finding_says_how_long_its_step_took(
     slow, broken = understand(store)
     assert 0.2 <= slow.seconds < 5
     assert broken.failed and 0 < broken.seconds < 5
+
+
+def test_what_a_step_reads_first_is_a_seek_in_every_record_table(store: Store) -> None:
+    # After every sync each step asks for the rows fetched since it last ran: at a million
+    # transactions a scan took 370 ms per query, the index's seek well under one.
+    with store.engine.connect() as db:
+        for table in TABLES.values():
+            name = table.__tablename__
+            since = f'SELECT id FROM "{name}" WHERE fetched_at > :since'  # noqa: S608
+            plan = db.execute(text(f"EXPLAIN QUERY PLAN {since}"), {"since": ""}).all()
+            assert [row[-1] for row in plan] == [
+                f"SEARCH {name} USING INDEX ix_{name}_fetched_at (fetched_at>?)"
+            ]
+            newest = text(f'EXPLAIN QUERY PLAN SELECT max(fetched_at) FROM "{name}"')  # noqa: S608
+            assert "USING COVERING INDEX" in db.execute(newest).all()[0][-1]
