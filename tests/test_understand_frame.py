@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection as DBConnection
 
 import portal.understand as understanding
@@ -18,8 +19,7 @@ from portal.batch import Batch
 from portal.cli import cli
 from portal.record import State, Transaction
 from portal.record.ids import portal_id
-from portal.record.tables import TABLES
-from portal.record.types import UTCDateTime
+from portal.record.tables import TABLES, TransactionRow
 from portal.store import Store, sqlite_url
 from portal.understand import Finding, understand
 from portal.understand.tables import Understood
@@ -40,11 +40,11 @@ class Counting:
 
 
 def _fetched_since(db: DBConnection, since: datetime | None) -> int:
-    query = "SELECT count(*) FROM transactions"
+    table = TransactionRow.__table__  # type: ignore[attr-defined]
+    query = select(func.count()).select_from(table)
     if since is not None:
-        query += " WHERE fetched_at > :since"
-    params = {} if since is None else {"since": UTCDateTime.bind(since)}
-    count: int = db.execute(text(query), params).scalar_one()
+        query = query.where(table.c.fetched_at > since)
+    count: int = db.execute(query).scalar_one()
     return count
 
 
@@ -61,6 +61,23 @@ def store(tmp_path: Path) -> Store:
     store = Store(sqlite_url(tmp_path / "portal.db"))
     store.writable()
     return store
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A new store in a SQLite file, and one in a PostgreSQL database."""
+    if request.param == "sqlite":
+        url = sqlite_url(tmp_path / "portal.db")
+        store = Store(url)
+        yield store
+        store.close()
+        return
+    import pg
+
+    with pg.database(request.getfixturevalue("postgres"), "portal_understand") as url:
+        store = Store(url)
+        yield store
+        store.close()
 
 
 def _add_transactions(store: Store, n: int, fetched_at: str) -> None:
@@ -129,12 +146,12 @@ def test_portal_understand_prints_what_each_step_did(
     assert "Could not understand: broken: could not finish: a bug in a step" in failed.output
 
 
-def _stamped(n: int, fetched_at: datetime) -> Batch:
+def _stamped(n: int, fetched_at: datetime, name: str = "late") -> Batch:
     """A batch of ``n`` transactions normalised (stamped) at ``fetched_at``."""
     records = []
     for i in range(n):
         t = Transaction(
-            provider_id=f"late{i}",
+            provider_id=f"{name}{i}",
             account_id="a",
             booked_at=datetime(2026, 1, 1, tzinfo=UTC),
             amount="1.10",
@@ -144,21 +161,22 @@ def _stamped(n: int, fetched_at: datetime) -> Batch:
             state=State.booked,
             description="x",
         )
-        t.id, t.provider, t.raw_id = portal_id("bank", "transactions", f"late{i}"), "bank", "r"
+        t.id, t.provider, t.raw_id = portal_id("bank", "transactions", f"{name}{i}"), "bank", "r"
         t.connection_id, t.fetched_at = "c", fetched_at
         records.append(t)
     return Batch("bank", "c", "transactions", fetched_at, records)
 
 
 def test_a_batch_stamped_before_a_mark_and_committed_after_it_is_read_next_time(
-    store: Store, monkeypatch: pytest.MonkeyPatch
+    any_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    store = any_store
     # Another process's sync (or an import's one long transaction) stamps its rows when it
     # normalises them and commits them later: a step that marked a moment in between must
     # still read them.
     counting = Counting()
     monkeypatch.setattr(understanding, "_steps", lambda: (counting,))
-    _add_transactions(store, 3, "2026-01-01T00:00:00.000000+00:00")
+    store.commit(_stamped(3, datetime.now(UTC), "early"))
     stamped = datetime.now(UTC)
     understand(store)  # marks a moment after the batch was stamped
     store.commit(_stamped(2, stamped))
@@ -186,7 +204,8 @@ class Racing:
         return Finding(self.name, "")
 
 
-def test_a_batch_committed_while_a_step_runs_is_read_by_its_next_run(store: Store) -> None:
+def test_a_batch_committed_while_a_step_runs_is_read_by_its_next_run(any_store: Store) -> None:
+    store = any_store
     # The step's reads and its mark are one snapshot holding the write lock: a sync's commit
     # waits for the step to end, and then brings the step's mark back to its rows' stamp.
     racing = Racing(store, _stamped(2, datetime.now(UTC)))
