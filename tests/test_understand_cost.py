@@ -229,3 +229,17 @@ def test_a_demo_re_sync_with_nothing_new_gives_a_step_nothing_to_read(
     # store leaves each row and its fetched_at as they were, so no step reads anything.
     assert len(demo_twice) == 2
     assert demo_twice[1] == {}
+
+
+def test_the_mark_comes_back_to_the_earliest_stamp_of_a_batch_s_rows(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counting = Counting()
+    monkeypatch.setattr(understanding, "_steps", lambda: (counting,))
+    early = _stamped(2, datetime.now(UTC))
+    understand(store)
+    # The batch itself says it was made now, after the mark; its rows say earlier.
+    late = Batch("bank", "c", "transactions", datetime.now(UTC), early.records)
+    store.commit(late)
+    understand(store)
+    assert counting.transactions == [0, 2]

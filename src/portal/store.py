@@ -308,7 +308,11 @@ class Store:
             # stamped, while the batch waited to be committed (another process's sync, an
             # import's one transaction), would never read it: its mark comes back to just
             # before the batch's rows, in their own transaction (portal.understand).
-            just_before = batch.fetched_at - timedelta(microseconds=1)
+            # (The earliest stamp of the batch's rows: the engine stamps them all with the
+            # batch's, but a record may carry its own.)
+            stamps = (r.fetched_at for r in batch.records if r.fetched_at is not None)
+            earliest = min(stamps, default=batch.fetched_at)
+            just_before = min(earliest, batch.fetched_at) - timedelta(microseconds=1)
             key = "through" if self._sqlite else _Lowering.MARK
             writes.append((_table(Understood), _LOWER_MARKS, [{key: just_before}]))
         if batch.rejections:
