@@ -79,15 +79,18 @@ def _own_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def measure(kind: str, config: dict[str, Any], timeout: float) -> dict[str, Any]:
-    """Run ``runs.py KIND`` in a fresh process; its last stdout line is the JSON report.
+def measure(
+    kind: str, config: dict[str, Any], timeout: float, script: Path = RUNS
+) -> dict[str, Any]:
+    """Run ``runs.py KIND`` (or another ``script`` of this folder that takes the same
+    arguments) in a fresh process; its last stdout line is the JSON report.
 
     The report gains ``sandbox_cpu_seconds``: what this process, which serves the sandbox,
     used meanwhile (the sandbox's threads; this one only waits).
     """
     before = _own_cpu()
-    done = subprocess.run(  # noqa: S603 - this interpreter running this folder's runs.py
-        [sys.executable, str(RUNS), kind, json.dumps(config)],
+    done = subprocess.run(  # noqa: S603 - this interpreter running this folder's scripts
+        [sys.executable, str(script), kind, json.dumps(config)],
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -12,6 +12,8 @@ from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 from portal_bank.bulk import BulkBank
 from portal_bank.customer import signed
 
@@ -206,3 +208,54 @@ def test_writing_indexes_in_key_order_ends_with_the_same_tables() -> None:
     )
     assert [way for way, _ in rows] == ["direct", "staged"], done.stdout
     assert rows[0][1] == rows[1][1]  # the same raw payloads and transactions, byte for byte
+
+
+UNDERSTAND = SCRIPT.with_name("understand.py")
+
+
+def test_the_understanding_benchmark_times_each_step_of_each_run() -> None:
+    done = subprocess.run(
+        [sys.executable, str(UNDERSTAND), "--rows", "300", "--page-size", "100"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    for run in ("(a) first sync", "(b) re-sync, nothing new", "(c) understand --again"):
+        row = re.search(
+            rf"^\| 300 \| {re.escape(run)} \| ([\d.]+) \| ([\d.]+|-) \| ([\d.]+) \| ([\d.]+)"
+            r" \| (\d+) \|$",
+            out,
+            re.M,
+        )
+        assert row, f"no {run} row in:\n{out}"
+        assert float(row[1]) >= float(row[3]) >= float(row[4]) > 0  # the probe ran in each
+        assert int(row[5]) > 0
+    # Every registered step and the probe, with its seconds in each of the three runs.
+    import portal.understand
+
+    for step in [*portal.understand.step_names(), "probe"]:
+        assert re.search(rf"^\| 300 \| {step} \| [\d.]+ \| [\d.]+ \| [\d.]+ \|$", out, re.M), step
+    assert re.search(r"^\| 300: re-sync with understanding < 5% .* \| (pass|MISS) \|$", out, re.M)
+
+
+def test_the_understanding_target_leaves_the_probe_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(UNDERSTAND.parent))  # it imports runs and sync beside it
+    bench = _benchmark_module(UNDERSTAND)
+    run = bench.Run
+    runs = [
+        # 10 s first sync; a re-sync of 0.4 s plus a probe of 0.2 s: 4% without it, 6% with
+        run(10, "first", 10.0, 1.0, 100.0, {"probe": 0.0, "categories": 1.0}),
+        run(10, "resync", 0.6, 0.3, 90.0, {"probe": 0.2, "categories": 0.1}),
+        run(100, "first", 10.0, 1.0, 100.0, {"probe": 0.0}),
+        run(100, "resync", 0.6, 0.3, 90.0, {"probe": 0.05}),  # 5.5%: a miss
+    ]
+    verdicts = [line.rsplit(" | ", 1)[1].strip(" |") for line in bench.targets(runs).splitlines()]
+    assert verdicts[2:] == ["pass", "MISS"]
+    steps = bench.steps_table(runs).splitlines()[2:]
+    assert steps[:2] == [
+        "| 10 | probe | 0.0000 | 0.2000 | - |",
+        "| 10 | categories | 1.0000 | 0.1000 | - |",
+    ]

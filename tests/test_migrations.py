@@ -288,6 +288,7 @@ def test_the_revisions_ship_inside_the_package() -> None:
         "0007",
         "0008",
         "0009",
+        "0010",
     ]
     assert (Path(migrations_init).parent / "env.py").is_file()
 

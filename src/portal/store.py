@@ -14,7 +14,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -54,7 +54,7 @@ from portal.record.vocab import Category
 from portal.search import ensure_search_index
 from portal.store_history import ensure_history, keep_withdrawn_postgres, keep_withdrawn_sqlite
 from portal.store_writer import Statement, Unsendable, WriterFailed, WriterProcess, execute
-from portal.understand.tables import HistoryStart, RecordVersion
+from portal.understand.tables import HistoryStart, RecordVersion, Understood
 
 log = logging.getLogger(__name__)
 
@@ -305,6 +305,18 @@ class Store:
         for model, rows in by_table.items():
             table = _table(model)
             writes.append((table, _CHANGED_OR_FILLED if "state" in table.c else _CHANGED_RAW, rows))
+        if batch.records:
+            # A step of the understanding layer that marked a moment after this batch was
+            # stamped, while the batch waited to be committed (another process's sync, an
+            # import's one transaction), would never read it: its mark comes back to just
+            # before the batch's rows, in their own transaction (portal.understand).
+            # (The earliest stamp of the batch's rows: the engine stamps them all with the
+            # batch's, but a record may carry its own.)
+            stamps = (r.fetched_at for r in batch.records if r.fetched_at is not None)
+            earliest = min(stamps, default=batch.fetched_at)
+            just_before = min(earliest, batch.fetched_at) - timedelta(microseconds=1)
+            key = "through" if self._sqlite else _Lowering.MARK
+            writes.append((_table(Understood), _LOWER_MARKS, [{key: just_before}]))
         if batch.rejections:
             rejections: list[Mapping[str, Any]] = [
                 {
@@ -717,7 +729,29 @@ class _Keeping:
         return keep_withdrawn_sqlite(table, dialect), ("id",)
 
 
-_Kind = _Conflict | _Deletion | _Keeping
+class _Lowering:
+    """Marks of ``understood`` brought back to a row's ``through`` where they are later."""
+
+    MARK = "mark"
+    """The parameter's name in SQLAlchemy's statement (a column's own name is reserved)."""
+
+    def statement(self, table: Table, dialect: str) -> Any:
+        """The statement as SQLAlchemy builds it, for databases other than SQLite."""
+        mark = bindparam(self.MARK, type_=table.c.through.type)
+        return update(table).where(table.c.through > mark).values(through=mark)
+
+    def sqlite(self, table: Table, dialect: Dialect) -> tuple[str, tuple[str, ...]]:
+        """``UPDATE ... SET through = ? WHERE through > ?``, both the row's ``through``
+        (fixed-width UTC text: later sorts after)."""
+        name = dialect.identifier_preparer.quote(table.name)
+        sql = f"UPDATE {name} SET through = ? WHERE through > ?"  # noqa: S608
+        return sql, ("through", "through")
+
+
+_Kind = _Conflict | _Deletion | _Keeping | _Lowering
+"""What a write does: inserts (and what a conflict does), deletions, versions kept before a
+deletion, or marks lowered."""
+
 _Write = tuple[Table, _Kind, list[Mapping[str, Any]]]
 """One table's rows, and what to do with a row whose key is already stored (or delete it)."""
 
@@ -729,6 +763,7 @@ _CHANGED_OR_FILLED = _Conflict(update=True, changed_when="raw_id", filled="state
 _CHANGED_REASON = _Conflict(update=True, changed_when="reason")
 _DELETE = _Deletion()
 _KEEP_WITHDRAWN = _Keeping()
+_LOWER_MARKS = _Lowering()
 
 
 @dataclass

@@ -9,7 +9,7 @@ No ``from __future__ import annotations`` here: SQLModel needs the real annotati
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, Text, text
+from sqlalchemy import JSON, Index, Table, Text, text
 from sqlmodel import Field, SQLModel
 
 from portal.record.model import (
@@ -63,9 +63,6 @@ class TransactionRow(Transaction, table=True):
         Index("ix_transactions_currency_booked", "currency", "booked_at", "state", "amount"),
         Index("ix_transactions_amount_number", text("CAST(amount AS REAL)")),
         Index("ix_transactions_paid_to", text("coalesce(counterparty, merchant_name)")),
-        # What a sync brought: the understanding layer reads only the rows fetched since
-        # its last run (portal.understand), a range of this index, not a scan of them all.
-        Index("ix_transactions_fetched_at", "fetched_at"),
     )
 
 
@@ -141,6 +138,17 @@ _ROWS: tuple[type[SQLModel], ...] = (
 
 TABLES: dict[type[Entity], type[SQLModel]] = dict(zip(ENTITIES, _ROWS, strict=True))
 """The table behind each entity, in the order of ``ENTITIES`` (parents before children)."""
+
+# Every step of the understanding layer starts from what was fetched since it last ran
+# (``WHERE fetched_at > :since``, portal.understand), after every sync: without an index,
+# a scan of the whole table each time (370 ms for each query over a million transactions
+# on the benchmark's 2-core machine, so a second or more per re-sync for a few steps), with
+# one a seek (under 0.1 ms, and ``max(fetched_at)`` too). Made for every record table, as
+# a step may read any of them. What it costs a sync: benchmarks/RESULTS.md, "Understanding"
+# (a new row's stamp is the largest yet, so its entry goes at the index's end).
+for _row in _ROWS:
+    _stamped: Table = _row.__table__  # type: ignore[attr-defined]
+    Index(f"ix_{_stamped.name}_fetched_at", _stamped.c.fetched_at)
 
 
 class RawItem(SQLModel, table=True):

@@ -28,11 +28,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("from_table", "from_id", "to_table", "to_id"),
     )
     op.create_index("ix_links_to", "links", ["to_table", "to_id"])
-    # The links step (and every step) reads the transactions fetched since it last ran.
-    op.create_index("ix_transactions_fetched_at", "transactions", ["fetched_at"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_transactions_fetched_at", table_name="transactions")
     op.drop_index("ix_links_to", table_name="links")
     op.drop_table("links")
