@@ -23,6 +23,7 @@ from portal.cli import ExitCode, cli
 from portal.errors import UserError
 from portal.importing import BadFile, import_file, undo_import
 from portal.record import Account, Balance, Bill, Transaction, Usage
+from portal.understand.tables import DERIVED_TABLES
 
 DATA = Path(__file__).parent / "data"
 OFX1 = DATA / "barclays-current-2026-02.ofx"
@@ -45,8 +46,8 @@ def dump(portal: Portal) -> str:
         # The search index by what it holds, not its FTS5 segments or its record numbers.
         # What the understanding layer derived (its marks, its facts) is worked out again
         # from the records, not put back by an undo.
-        internal = ("sqlite_sequence", '"search_index_', '"search_keys"', '"understood"')
-        internal += ('"recurring_',)
+        internal = ("sqlite_sequence", '"search_index_', '"search_keys"')
+        internal += tuple(f'"{table}"' for table in DERIVED_TABLES)
         lines = [line for line in db.iterdump() if not any(t in line for t in internal)]
         index = db.execute(
             "SELECT k.category, k.id, s.body FROM search_keys AS k"

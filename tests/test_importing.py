@@ -18,6 +18,7 @@ from portal.errors import ConfigError, UserError
 from portal.importing import BadFile, import_file, import_history, importers, undo_import
 from portal.provider import OAuthClient, Provider
 from portal.record import Account, Sector, Transaction
+from portal.understand.tables import DERIVED_TABLES
 
 TALLY_PLUGIN = """
 from datetime import datetime
@@ -117,8 +118,8 @@ def dump(portal: Portal) -> str:
         # FTS5 lays out its segments or which number a record put back was given.
         # What the understanding layer derived (its marks, its facts) is worked out again
         # from the records, not put back by an undo.
-        internal = ("sqlite_sequence", '"search_index_', '"search_keys"', '"understood"')
-        internal += ('"recurring_',)
+        internal = ("sqlite_sequence", '"search_index_', '"search_keys"')
+        internal += tuple(f'"{table}"' for table in DERIVED_TABLES)
         lines = [line for line in db.iterdump() if not any(t in line for t in internal)]
         index = db.execute(
             "SELECT k.category, k.id, s.body FROM search_keys AS k"

@@ -133,7 +133,12 @@ def add_months(day: date, months: int, on_day: int | None = None) -> date:
 
 
 def cadence_of(days: Sequence[date]) -> Cadence | None:
-    """The cadence of payments on ``days`` (oldest first), or None if none fits."""
+    """The cadence of payments on ``days`` (oldest first), or None if none fits.
+
+    Payments on one day are one collection (a supplier collecting two bills, electricity
+    and gas, on the same day): the cadence is that of the days.
+    """
+    days = sorted(set(days))
     gaps = [(later - earlier).days for earlier, later in itertools.pairwise(days)]
     for cadence in CADENCES:
         if len(days) < cadence.least:

@@ -315,3 +315,18 @@ class CategoryRule(SQLModel, table=True):
     )
     category: str = Field(description="The category it gives (portal.understand.spending).")
     created_at: datetime = Field(sa_type=UTCDateTime, description="When the rule was made.")
+
+
+DERIVED_TABLES: tuple[str, ...] = (
+    Understood.__tablename__,
+    BillCheck.__tablename__,
+    Link.__tablename__,
+    RecurringSeries.__tablename__,
+    RecurringMember.__tablename__,
+    RecurringChange.__tablename__,
+    RecurringPayeeName.__tablename__,
+    TransactionCategory.__tablename__,
+)
+"""The tables of facts the steps derive (and their marks): worked out again from the
+records, so never part of what an import's undo puts back byte for byte. The person's own
+rules (``category_rules``) and the kept history are not derived: they are the record."""
