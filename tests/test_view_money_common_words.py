@@ -9,6 +9,7 @@ the transactions and order that Python works out from the store's rows, page by 
 """
 
 import re
+import sqlite3
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -177,3 +178,34 @@ def test_a_word_few_transactions_hold_is_counted_exactly(
     assert set(listed(page)) == uber
     assert f"of {len(uber):,} transaction" in caption(page)
     assert "more than" not in page
+
+
+def test_what_no_filter_changes_is_kept_only_until_the_store_changes(
+    demo_home: Path, tmp_path: Path
+) -> None:
+    """The accounts, charts and names are worked out once and kept while the store stays as
+    it is; a transaction committed meanwhile (as a sync in another process would) shows on
+    the next ask."""
+    copy = tmp_path / "portal.db"
+    with sqlite3.connect(demo_home / "portal.db") as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    store = Store(sqlite_url(copy), read_only=True)
+    name = "Kept Until Changed Ltd"
+    try:
+        with ViewServer(store) as server, browser(server) as client:
+            before = client.get(server.url + "money").text
+            assert f'<option value="{name}">' not in before
+            assert client.get(server.url + "money").text.count("<option") == before.count("<option")
+            with sqlite3.connect(copy) as writer:
+                columns = [row[1] for row in writer.execute("PRAGMA table_info(transactions)")]
+                made = {"id": "'kept-1'", "provider_id": "'kept-1'", "counterparty": "?"}
+                chosen = ", ".join(made.get(c, c) for c in columns)
+                writer.execute(
+                    f"INSERT INTO transactions ({', '.join(columns)})"  # noqa: S608
+                    f" SELECT {chosen} FROM transactions LIMIT 1",
+                    (name,),
+                )
+            after = client.get(server.url + "money").text
+            assert f'<option value="{name}">' in after
+    finally:
+        store.close()
