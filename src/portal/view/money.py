@@ -30,8 +30,9 @@ from portal.record.vocab import State
 from portal.store import Store
 from portal.view import balance_history, transactions
 from portal.view.charts import Series
+from portal.view.kept import kept
 from portal.view.stored import stored
-from portal.view.zone import here, local_midnight
+from portal.view.zone import current, here, local_midnight
 
 if TYPE_CHECKING:
     from portal.view.catalogue import Visit
@@ -211,20 +212,30 @@ def account_names(held: list[AccountNow]) -> dict[str, str]:
     return {a.id: a.name if seen[a.name] == 1 else f"{a.name} ({a.provider})" for a in held}
 
 
-def context(visit: Visit) -> dict[str, Any]:
-    """The Money page's template context (days and months in the person's zone)."""
-    filters, problems = transactions.read_filters(visit.query)
-    held = accounts(visit.store)
+def unfiltered(store: Store) -> dict[str, Any]:
+    """What the Money page shows whatever the filters say: accounts, balances over time,
+    money in and out per month, the names to suggest (days and months in the page's zone)."""
+    held = accounts(store)
     names = account_names(held)
     return {
         "accounts": held,
         "account_names": names,
-        "balance_charts": balance_history.balance_charts(visit.store, names),
-        "monthly": monthly(visit.store),
+        "balance_charts": balance_history.balance_charts(store, names),
+        "monthly": monthly(store),
+        "counterparties": transactions.counterparties(store),
+    }
+
+
+def context(visit: Visit) -> dict[str, Any]:
+    """The Money page's template context (days and months in the person's zone); the parts
+    no filter changes are kept until the store changes (``portal.view.kept``)."""
+    filters, problems = transactions.read_filters(visit.query)
+    store = visit.store
+    return {
+        **kept(store, ("money", str(current())), lambda: unfiltered(store)),
         "filters": filters,
         "problems": problems,
-        "listing": transactions.listing(visit.store, filters),
-        "counterparties": transactions.counterparties(visit.store),
+        "listing": transactions.listing(store, filters),
         "sorts": transactions.SORTS,
         "fields": transactions.FIELD_TITLES,
         "is_pending": transactions.is_pending,
