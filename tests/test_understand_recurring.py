@@ -104,15 +104,8 @@ def test_every_declared_direct_debit_gets_the_amount_it_last_collected(home: Pat
             )
         ).all()
         listed = {entry.declared_id: entry for entry in recurring_payments(db)}
-        assert len(mandates) >= 7
-        # Two mandates to one payee from one account (Demo Telecom's two billing accounts)
-        # are one series today: their payments are grouped by payee, not by reference.
-        shared = {
-            p for p in [m.payee for m in mandates] if [m.payee for m in mandates].count(p) > 1
-        }
+        assert len(mandates) == 8  # Demo Telecom's two billing accounts: two mandates
         for id_, payee, reference, extra in mandates:
-            if payee in shared:
-                continue
             [(last,)] = db.execute(
                 text(
                     "SELECT amount FROM transactions WHERE reference = :r"
@@ -149,7 +142,7 @@ def test_shopping_often_is_not_a_subscription(home: Path) -> None:
         ).one()
         declared = db.execute(
             text(
-                "SELECT count(DISTINCT account_id || payee) FROM recurring_payments"
+                "SELECT count(*) FROM recurring_payments"
                 " WHERE kind IN ('direct_debit', 'standing_order')"
             )
         ).scalar_one()
@@ -159,7 +152,13 @@ def test_shopping_often_is_not_a_subscription(home: Path) -> None:
     assert "Tesco" not in found
     undeclared = {payee for payee, row in found.items() if row["declared_id"] is None}
     assert undeclared == {"Netflix", "Spotify"}  # nothing else in the demo recurs
-    assert len(found) - len(undeclared) == declared  # every payee's mandates found their payments
+    store = Store(sqlite_url(home / "portal.db"), read_only=True)
+    with store.engine.connect() as db:
+        matched = db.execute(
+            text("SELECT count(DISTINCT declared_id) FROM recurring_series")
+        ).scalar_one()
+    store.close()
+    assert matched == declared  # every mandate found its payments, its own series each
 
 
 def test_portal_recurring_lists_declared_and_found_with_a_total(home: Path) -> None:
@@ -169,15 +168,10 @@ def test_portal_recurring_lists_declared_and_found_with_a_total(home: Path) -> N
     document = json.loads(shown.output)
     kinds = {e["payee"]: e["kind"] for e in document["recurring_payments"]}
     assert kinds["Netflix"] == kinds["Spotify"] == "card_subscription"
-    direct_debits = [e for e in document["recurring_payments"] if e["kind"] == "direct_debit"]
-    assert len({e["payee"] for e in direct_debits}) == 7
-    # Every payee's mandates have an amount (of two to one payee, one series: see above).
-    assert all(
-        e["amount"] or any(o["amount"] for o in direct_debits if o["payee"] == e["payee"])
-        for e in document["recurring_payments"]
-    )
+    assert sum(1 for e in document["recurring_payments"] if e["kind"] == "direct_debit") == 8
+    assert all(e["amount"] for e in document["recurring_payments"])
     active = [e for e in document["recurring_payments"] if e["status"] == "active"]
-    total = sum(Decimal(e["cost_per_year"]) for e in active if e["cost_per_year"] is not None)
+    total = sum(Decimal(e["cost_per_year"]) for e in active)
     assert Decimal(document["cost_per_year"]["GBP"]) == total
     table = runner.invoke(cli, ["--home", str(home), "recurring"], env={"COLUMNS": "200"})
     assert table.exit_code == 0, table.output
@@ -220,7 +214,13 @@ class Ledger:
         self.n = 0
 
     def pay(
-        self, payee: str, payments: list[tuple[date, str]], *, card: bool = True, when: str
+        self,
+        payee: str,
+        payments: list[tuple[date, str]],
+        *,
+        card: bool = True,
+        when: str,
+        reference: str | None = None,
     ) -> None:
         """Book ``payments`` (day, amount out) to ``payee`` on the account, fetched at ``when``."""
         records = []
@@ -238,6 +238,7 @@ class Ledger:
                 description=f"{payee.upper()} REF {self.n:06d}",
                 counterparty=payee if card else None,
                 merchant_name=payee if card else None,
+                reference=reference,
             )
             records.append(t)
         self._commit("transactions", records, when)
@@ -464,6 +465,30 @@ def test_a_direct_debit_whose_payments_name_no_payee_is_matched_by_its_name(
     assert [(c.on, c.before, c.after) for c in entry.changes] == [
         (days[-1], Decimal(150), Decimal(156))
     ]
+
+
+def test_two_mandates_to_one_payee_each_get_the_payments_of_their_reference(
+    ledger: Ledger,
+) -> None:
+    # Two billing accounts at one phone company, each paid by its own direct debit.
+    days = _months(date(2026, 1, 12), 6)
+    ledger.pay("Demo Telecom", [(d, "30.29") for d in days], when=FETCHED, reference="BA-1")
+    ledger.pay("Demo Telecom", [(d, "78.80") for d in days], when=FETCHED, reference="BA 2")
+    for number, reference in ((1, "BA-1"), (2, "ba-2")):
+        mandate = _standing_order(date(2026, 6, 12), date(2026, 7, 12))
+        mandate.provider_id = f"direct-debit:DD-{number}"
+        mandate.kind, mandate.kind_label = "direct_debit", "Direct debit"
+        mandate.payee, mandate.reference = "Demo Telecom", reference
+        mandate.amount = mandate.currency = None
+        ledger.declare(mandate, FETCHED)
+    understand(ledger.store, only=["recurring"])
+    with ledger.store.engine.connect() as db:
+        entries = recurring_payments(db)
+    assert sorted((e.payee, e.amount, e.payments, e.cadence) for e in entries) == [
+        ("Demo Telecom", Decimal("30.29"), 6, "monthly"),
+        ("Demo Telecom", Decimal("78.80"), 6, "monthly"),
+    ]
+    assert len({e.declared_id for e in entries}) == 2
 
 
 def test_portal_recurring_on_a_store_never_worked_out_says_how_to_find_more(

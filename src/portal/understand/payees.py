@@ -191,6 +191,14 @@ class Paid:
     amount: Any
     payee: str
     card: bool
+    reference: str | None = None
+    """The payment's own reference: a direct debit's names its mandate."""
+
+
+def reference_key(reference: str | None) -> str:
+    """A reference as mandates and their payments are matched by it: letters and digits
+    only, in one case (``BA-31877204`` and ``ba 31877204`` are one)."""
+    return "".join(c for c in (reference or "").casefold() if c.isalnum())
 
 
 def payee_names(
@@ -214,7 +222,14 @@ def payments(
 ) -> list[Paid]:
     """The group's payments out, oldest first."""
     account, currency, _ = group
-    columns = (_T.c.booked_at, _T.c.id, _T.c.amount, _PAYEE, _T.c.merchant_name.is_not(None))
+    columns = (
+        _T.c.booked_at,
+        _T.c.id,
+        _T.c.amount,
+        _PAYEE,
+        _T.c.merchant_name.is_not(None),
+        _T.c.reference,
+    )
     found: list[Paid] = []
     if names:
         # Found through the index on who was paid alone (SQLite's planner, given the account

@@ -50,6 +50,7 @@ from portal.understand.payees import (
     payee_key,
     payee_names,
     payments,
+    reference_key,
 )
 from portal.understand.tables import RecurringChange, RecurringMember, RecurringSeries
 
@@ -85,7 +86,10 @@ class Recurring:
                 key = keys.get(mandate.id)
                 if key is not None:
                     touched.add((mandate.account_id, key[0], key[1]))
-        by_group = {(m.account_id, *keys[m.id]): m for m in declared if m.id in keys}
+        by_group: dict[Group, list[Declared]] = {}
+        for m in declared:
+            if m.id in keys:
+                by_group.setdefault((m.account_id, *keys[m.id]), []).append(m)
         zone = localtime.zone()
         rows = _Rows([], [], [])
         found = cards = kinds = 0
@@ -94,11 +98,14 @@ class Recurring:
             if group in noted.hopeless and group not in by_group:
                 continue
             paid = payments(db, group, *names[group])
-            kind = _work_out(group, paid, by_group.get(group), zone, rows)
-            found += kind is not None
-            cards += kind == "card_subscription"
-            kinds += kind in DECLARED_KINDS
-        _write(db, touched, rows)
+            shared = by_group.get(group, [])
+            for owner, its in _by_mandate(paid, shared):
+                id_ = _series_id(group, owner, shared)
+                kind = _work_out(group, id_, its, owner, zone, rows)
+                found += kind is not None
+                cards += kind == "card_subscription"
+                kinds += kind in DECLARED_KINDS
+        _write(db, touched, rows, by_group)
         accounts = {account for account, _, _ in touched} | noted.accounts
         for account in sorted(accounts):
             _judge(db, account)
@@ -112,6 +119,31 @@ class Recurring:
             f" ({_count(cards, 'card subscription')}, {matched} matched to their payments)"
         )
         return Finding(self.name, summary, warnings)
+
+
+def _by_mandate(
+    paid: list[Paid], mandates: list[Declared]
+) -> list[tuple[Declared | None, list[Paid]]]:
+    """A group's payments, and the mandate each set is for: all of them for its one mandate
+    (or none); with two mandates to one payee (two accounts at one supplier), each gets the
+    payments that carry its reference, the first also those that carry no other's."""
+    if len(mandates) <= 1:
+        return [(mandates[0] if mandates else None, paid)]
+    references = {reference_key(m.reference): m for m in mandates if m.reference}
+    split: dict[str, list[Paid]] = {m.id: [] for m in mandates}
+    for payment in paid:
+        owner = references.get(reference_key(payment.reference), mandates[0])
+        split[owner.id].append(payment)
+    return [(m, split[m.id]) for m in mandates if split[m.id]]
+
+
+def _series_id(group: Group, mandate: Declared | None, shared: list[Declared]) -> str:
+    """The id of a series: its group's, or, for a mandate whose payee has other mandates on
+    the account, besides the first, one of its own (by its reference)."""
+    if mandate is None or not shared or mandate is shared[0]:
+        return series_id(*group)
+    account, currency, key = group
+    return series_id(account, currency, f"{key}\x1f{reference_key(mandate.reference)}")
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:
@@ -142,7 +174,7 @@ class _Rows:
 
 
 def _work_out(
-    group: Group, paid: list[Paid], mandate: Declared | None, zone: Any, rows: _Rows
+    group: Group, id_: str, paid: list[Paid], mandate: Declared | None, zone: Any, rows: _Rows
 ) -> str | None:
     """One group's series (added to ``rows``); its kind, or None if it is none."""
     account, currency, key = group
@@ -150,7 +182,6 @@ def _work_out(
     series = series_of(payments, declared=mandate is not None)
     if series is None:
         return None
-    id_ = series_id(account, currency, key)
     if mandate is not None:
         kind = mandate.kind
     else:
@@ -189,9 +220,12 @@ def _work_out(
     return kind
 
 
-def _write(db: DBConnection, groups: Iterable[Group], rows: _Rows) -> None:
+def _write(
+    db: DBConnection, groups: Iterable[Group], rows: _Rows, by_group: dict[Group, list[Declared]]
+) -> None:
     """Replace the series of ``groups`` by ``rows``."""
     ids = [series_id(*group) for group in groups]
+    ids += [_series_id(g, m, by_group[g]) for g in groups if g in by_group for m in by_group[g][1:]]
     for chunk in chunks(ids):
         db.execute(delete(_MEMBERS).where(_MEMBERS.c.series_id.in_(chunk)))
         db.execute(delete(_CHANGES).where(_CHANGES.c.series_id.in_(chunk)))
