@@ -262,7 +262,8 @@ def test_sqlite_statements_are_the_text_sqlalchemy_compiles_for_every_table() ->
     assert len(tables) >= 17
     conflicts = [_Conflict(update=False), _Conflict(update=True)]
     for table in tables:
-        kinds = [*conflicts]
+        keys_only = all(column.primary_key for column in table.c)  # nothing to update
+        kinds = conflicts[:1] if keys_only else [*conflicts]
         if "raw_id" in table.c:
             kinds.append(_Conflict(update=True, changed_when="raw_id"))
         if "state" in table.c:

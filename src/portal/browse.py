@@ -71,7 +71,7 @@ def metadata(database: str) -> dict[str, Any]:
     tables: dict[str, Any] = {}
     for entity in ENTITIES:
         tables[entity.category.value] = _table(entity, CATEGORY_LABELS[entity.category])
-    for model, title in ENGINE_TABLES.items():
+    for model, title in {**ENGINE_TABLES, **_understood_tables()}.items():
         tables[str(model.__table__.name)] = _table(model, title)  # type: ignore[attr-defined]
     tables["alembic_version"] = {
         "title": "Schema version",
@@ -112,6 +112,25 @@ ENGINE_TABLES: dict[type[SQLModel], str] = {
     ImportedRow: "What each import did",
 }
 """portal's own bookkeeping beside the record, with the titles Datasette shows."""
+
+
+def _understood_tables() -> dict[type[SQLModel], str]:
+    """What the understanding layer derived and kept (``portal.understand.tables``)."""
+    from portal.understand import tables as t
+
+    return {
+        t.TransactionCategory: "Spending categories",
+        t.CategoryRule: "Your category rules",
+        t.RecurringSeries: "Recurring payments found",
+        t.RecurringMember: "The payments of each recurring payment",
+        t.RecurringChange: "Changes of amount of recurring payments",
+        t.RecurringPayeeName: "Payee names of recurring payments",
+        t.Link: "Links across providers",
+        t.BillCheck: "Bills checked",
+        t.RecordVersion: "Earlier versions of records",
+        t.HistoryStart: "Where each provider's history starts",
+        t.Understood: "How far portal has worked things out",
+    }
 
 
 def _table(model: type[SQLModel], title: str) -> dict[str, Any]:

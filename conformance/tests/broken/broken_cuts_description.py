@@ -13,7 +13,7 @@ from portal_bank import plugin as bank
 
 EXPECTED_FAILURE = ("values", "transactions")
 EXPECTED_IN_MESSAGE = (
-    "TransactionId=988c916b-5c04-456f-b337-135d56d0c27b",
+    "TransactionId=394716c1-a21b-4dc5-8c04-581d963698d1",
     "description",
     "cut to 140 of 500 characters",
 )

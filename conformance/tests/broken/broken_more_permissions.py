@@ -14,7 +14,7 @@ from portal_bank import plugin as bank
 ASKED = ["ReadAccountsDetail", "ReadBalances", "ReadPAN", "ReadTransactionsDetail"]
 EXPECTED_FAILURE = ("values", "consents")
 EXPECTED_IN_MESSAGE = (
-    "ConsentId=aac-8cd88318-ed03-4bb3-943d-86296021dfa3",
+    "ConsentId=aac-4e8c9c66-69be-4457-94fa-540a2f7e42d4",
     "permissions",
     "not served: 'ReadPAN'",
 )
