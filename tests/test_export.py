@@ -158,3 +158,29 @@ def test_a_new_folder_and_its_files_are_owner_only_whatever_the_umask(
     out = tmp_path / "new" / "out"
     assert stat.S_IMODE(out.stat().st_mode) == 0o700
     assert {stat.S_IMODE(p.stat().st_mode) for p in out.iterdir()} == {0o600}
+
+
+def test_a_whole_export_carries_what_portal_concluded_and_a_rule_s_pattern_is_inert(
+    imported: Path, tmp_path: Path
+) -> None:
+    code, _, err = run(imported, "categories", "rule", "=HYPERLINK*", "shopping")
+    assert code == ExitCode.OK, err
+    for fmt in ("csv", "jsonl"):
+        code, _, err = run(imported, "export", "--format", fmt, "--out", str(tmp_path / fmt))
+        assert code == ExitCode.OK, err
+    manifest = json.loads((tmp_path / "jsonl" / "manifest.json").read_text(encoding="utf-8"))
+    derived = {name for name, f in manifest["files"].items() if f.get("derived")}
+    assert {"transaction_categories.jsonl", "links.jsonl", "record_versions.jsonl"} <= derived
+    with Portal.open(home=imported) as portal:
+        ids = {t["id"] for t in portal.store.rows(Transaction, "midata")}
+    lines = (tmp_path / "jsonl" / "transaction_categories.jsonl").read_text(encoding="utf-8")
+    decided = {row["transaction_id"]: row for row in map(json.loads, lines.splitlines())}
+    assert set(decided) == ids  # every transaction's category, as the store holds it
+    assert {r["rule"] for r in decided.values()} >= {"person:=HYPERLINK*"}
+    fields = manifest["files"]["transaction_categories.jsonl"]["fields"]
+    assert all(f["description"] for f in fields.values())  # every column said in words
+    with (tmp_path / "csv" / "category_rules.csv").open(encoding="utf-8", newline="") as handle:
+        assert [row["pattern"] for row in csv.DictReader(handle)] == ["'=HYPERLINK*"]
+    code, _, err = run(imported, "export", "--provider", "midata", "--out", str(tmp_path / "m"))
+    assert code == ExitCode.OK, err
+    assert not (tmp_path / "m" / "transaction_categories.jsonl").exists()  # across providers

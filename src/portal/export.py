@@ -46,6 +46,10 @@ class _Digesting:
 def export(store: Store, out: Path, fmt: str, provider: str | None = None) -> dict[str, Any]:
     """Write one file per entity into ``out`` and a ``manifest.json``; return the manifest.
 
+    A whole export (no ``provider``) also writes what portal concluded across providers
+    (``portal.understand.exported``: categories, recurring payments, links, bill checks,
+    the person's rules, earlier versions of records), marked ``"derived": true``.
+
     ``out`` becomes (or is tightened to) a folder only its owner can open, and every file
     is written as a new 0600 file: never through a symbolic link someone planted at the
     folder or at a file's name. The export is whole or nothing: the files take their names
@@ -73,6 +77,8 @@ def export(store: Store, out: Path, fmt: str, provider: str | None = None) -> di
                 "sha256": sink.sha256.hexdigest(),
                 "fields": _field_titles(entity),
             }
+        if provider is None:  # what portal concluded is across providers: a whole export's
+            files.update(_derived(store, folder, fmt, written))
         manifest = {
             "format": fmt,
             "exported_at": datetime.now(UTC).isoformat(),
@@ -95,6 +101,32 @@ def export(store: Store, out: Path, fmt: str, provider: str | None = None) -> di
     finally:
         os.close(folder)
     return manifest
+
+
+def _derived(
+    store: Store, folder: int, fmt: str, written: list[tuple[str, str]]
+) -> dict[str, dict[str, Any]]:
+    """The files of what the understanding layer concluded (``portal.understand.exported``)."""
+    from portal.understand import exported
+
+    files: dict[str, dict[str, Any]] = {}
+    for model in exported.EXPORTED:
+        name = f"{exported.name_of(model)}.{fmt}"
+        fields = exported.columns(model)
+        with _new_file(folder, name, written) as handle:
+            sink = _Digesting(handle)
+            rows = exported.rows(store, model)
+            count = (
+                _write_jsonl(sink, rows) if fmt == "jsonl" else _write_csv(sink, rows, list(fields))
+            )
+        files[name] = {
+            "table": exported.name_of(model),
+            "derived": True,
+            "records": count,
+            "sha256": sink.sha256.hexdigest(),
+            "fields": fields,
+        }
+    return files
 
 
 @contextmanager
