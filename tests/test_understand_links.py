@@ -342,6 +342,22 @@ def test_working_it_all_out_again_finds_the_same_links(demo_home: Path, tmp_path
     store.close()
 
 
+def test_many_refunds_find_their_payments_in_one_pass_as_few_do_one_by_one(
+    demo_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from portal.understand import link_refunds
+
+    home = tmp_path / "many"
+    shutil.copytree(demo_home, home)
+    store = Store(sqlite_url(home / "portal.db"))
+    one_by_one = {link for link in _links(store) if link[0] == "refund-of-card-payment"}
+    assert one_by_one  # the demo's card refunds, each found its payment
+    monkeypatch.setattr(link_refunds, "FEW", 0)  # as if there were many: the one pass
+    understand(store, again=True, only=["links"])
+    assert {link for link in _links(store) if link[0] == "refund-of-card-payment"} == one_by_one
+    store.close()
+
+
 # -- both sides ------------------------------------------------------------------------
 
 
