@@ -20,8 +20,8 @@ leaves it out) that asks every record table for the rows fetched since it last r
 query every step starts from; its seconds are shown, never counted in the targets.
 
 It prints, as Markdown, each run's seconds and peak RSS, each step's seconds in each run,
-and the target: a re-sync with nothing new, understanding included, under 5% of the first
-sync at each size.
+and the target: with a million transactions in the store, a re-sync with nothing new,
+understanding included, under 5% of the first sync (smaller sizes shown for reference).
 """
 
 from __future__ import annotations
@@ -216,14 +216,22 @@ def steps_table(runs: list[Run]) -> str:
     return "\n".join(lines)
 
 
+TARGET_AT = 1_000_000
+"""The issue's target holds "with 1,000,000 transactions in the store"; at smaller sizes the
+share is shown for reference (a sync's own fixed cost, not understanding, dominates it)."""
+
+
 def targets(runs: list[Run]) -> str:
-    """The target at each size: (b) under 5% of (a), understanding included, probe left out."""
+    """The target: (b) under 5% of (a), understanding included, probe left out, at a million
+    transactions (and more); the share at smaller sizes, for reference."""
     by = {(run.size, run.kind): run for run in runs}
     lines = ["| target | measured | |", "| --- | --- | --- |"]
     for size in dict.fromkeys(run.size for run in runs):
         first, resync = by[size, "first"], by[size, "resync"]
         share = resync.counted / first.counted
         verdict = "pass" if share < TARGET else "MISS"
+        if size < TARGET_AT:
+            verdict = f"for reference ({verdict} at this size)"
         lines.append(
             f"| {size:,}: re-sync with understanding < {TARGET:.0%} of the first sync"
             f" | {resync.counted:.3f} s vs {first.counted:.3f} s ({share:.2%}) | {verdict} |"
