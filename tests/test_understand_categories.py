@@ -149,7 +149,10 @@ def test_a_resync_with_nothing_new_decides_nothing_and_a_refetched_side_keeps_it
             {"at": "2999-01-01T00:00:00.000000+00:00", "id": debit.id},
         )
     (finding,) = understand(store, only=["categories"])
-    assert finding.summary == "2 transactions categorised, 2 between your own accounts"
+    assert (
+        finding.summary
+        == "2 transactions looked at: 2 given a category, 2 between your own accounts"
+    )
     after = {r.id: r for r in rows(store, JOINED)}
     assert after[debit.id].paired_with == debit.paired_with
     assert after[debit.paired_with].paired_with == debit.id

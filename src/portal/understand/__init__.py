@@ -67,8 +67,8 @@ class Finding:
 
     step: str
     summary: str
-    """One line, e.g. "312 transactions categorised, 4 by your rules"; empty when the step
-    had nothing to do."""
+    """One line, e.g. "312 transactions looked at: 310 given a category, 4 by your rules";
+    empty when the step had nothing to do."""
     warnings: list[str] = field(default_factory=list)
     """What the step found wrong in what providers released, each naming the record."""
     failed: bool = False

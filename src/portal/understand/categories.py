@@ -86,7 +86,8 @@ class Decided:
         """One line for the sync summary; empty when nothing was decided."""
         if not self.transactions:
             return ""
-        parts = [f"{self.transactions} transactions categorised"]
+        given = self.transactions - self.uncategorised
+        parts = [f"{self.transactions} transactions looked at: {given} given a category"]
         if self.by_person:
             parts.append(f"{self.by_person} by your rules")
         if self.own_transfers:
