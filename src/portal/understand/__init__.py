@@ -35,9 +35,11 @@ each, would tell): with the index the step's own first query costs the same, and
 step knows best what it reads.
 
 Adding a step: a module in this package with an object that has a ``name`` and a ``run(db,
-since)`` (the ``Step`` protocol), appended to ``STEPS`` in the order it must run (a step may
-read what an earlier one wrote); its tables in ``portal.understand.tables`` and a revision
-in ``portal.migrations``.
+since)`` (the ``Step`` protocol), returned by ``_steps`` in the order it must run (a step
+may read what an earlier one wrote); its tables in ``portal.understand.tables`` (and in
+``DERIVED_TABLES`` there when an undo need not put them back), a revision in
+``portal.migrations``, a title in ``portal.browse``, and a file of ``portal export``
+(``portal.understand.exported``) where a person would want it.
 """
 
 from __future__ import annotations
