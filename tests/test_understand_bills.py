@@ -275,6 +275,12 @@ def test_portal_bills_lists_each_check_and_problems_only_those_that_differ(
     assert problems.exit_code == 0, problems.output
     (line,) = problems.output.splitlines()
     assert line.startswith(f"utility: DIFFERS: Your bill {bill.bill_number} ")
+    telco = runner.invoke(cli, [*home, "bills", "--provider", "telco"])
+    assert telco.exit_code == 0 and all(
+        ln.startswith("telco: ") for ln in telco.output.splitlines()
+    )
+    unknown = runner.invoke(cli, [*home, "bills", "--provider", "nosuch"])
+    assert unknown.exit_code == 3 and "No provider called 'nosuch'" in unknown.output
 
 
 def test_gas_billed_by_volume_must_convert_at_a_calorific_value_the_network_delivers(

@@ -226,3 +226,22 @@ def cli(
 
     redaction.install(logging.getLogger().handlers)  # libraries log URLs and token bodies
     ctx.obj = {"home": home, "db": db, "plugins_dir": plugins_dir, "tz": tz, "verbose": verbose}
+
+
+def known_provider(portal: Portal, provider: str, then: str) -> None:
+    """An unknown ``--provider`` is an error naming the known ones, not an empty answer.
+
+    Known are the installed providers and any the store holds records of (imported files
+    are filed under a provider no plugin need offer). ``then`` ends the hint: what to do
+    with a known one ("export one of those").
+    """
+    from portal.errors import UnknownProvider
+
+    held = set(portal.store.counts())
+    if provider in portal.plugins.providers or provider in held:
+        return
+    known = ", ".join(sorted(set(portal.plugins.providers) | held)) or "none"
+    raise UnknownProvider(
+        f"No provider called {provider!r} is installed or in the store (known: {known}).",
+        hint=f"Run portal providers or portal status to list them, and {then}.",
+    )

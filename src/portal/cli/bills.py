@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from portal.cli import output
-from portal.cli.base import _open, cli, friendly_errors
+from portal.cli.base import _open, cli, friendly_errors, known_provider
 from portal.shown import shown
 
 OUTCOME_WORDS = {
@@ -35,6 +35,8 @@ def bills_command(ctx: click.Context, problems: bool, provider: str | None) -> N
 
     with friendly_errors(ctx.obj["verbose"]):
         portal = _open(ctx)
+        if provider is not None:
+            known_provider(portal, provider, "name one of those")
         understand(portal.store, only=["bills"])
         query = (
             "SELECT b.provider, c.outcome, c.message FROM bill_checks c"

@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
-    from portal.app import Portal
     from portal.engine.sync import SyncResult
     from portal.store import Store
 
@@ -26,6 +25,7 @@ from portal.cli.base import (
     cli,
     exit_code_for,
     friendly_errors,
+    known_provider,
     person_zone,
     terminated_as_interrupted,
 )
@@ -329,29 +329,11 @@ def export_command(ctx: click.Context, fmt: str, out: Path, provider: str | None
         portal = _open(ctx)
         portal.store.check()
         if provider is not None:
-            _check_exportable(portal, provider)
+            known_provider(portal, provider, "export one of those")
         manifest = export(portal.store, out, fmt, provider)
         for name, info in manifest["files"].items():
             output.echo(f"{shown(out / name)}: {info['records']} records")
         output.echo(f"{shown(out / 'manifest.json')}: counts and digests")
-
-
-def _check_exportable(portal: Portal, provider: str) -> None:
-    """An unknown ``--provider`` is an error, not an empty export.
-
-    Known are the installed providers and any the store holds records of (imported files
-    are filed under a provider no plugin need offer).
-    """
-    from portal.errors import UnknownProvider
-
-    held = set(portal.store.counts())
-    if provider in portal.plugins.providers or provider in held:
-        return
-    known = ", ".join(sorted(set(portal.plugins.providers) | held)) or "none"
-    raise UnknownProvider(
-        f"No provider called {provider!r} is installed or in the store (known: {known}).",
-        hint="Run portal providers or portal status to list them, and export one of those.",
-    )
 
 
 ROW_LABELS = {"rejected": "Rejected (reasons in portal status)", "pages": "Pages", "time": "Time"}
