@@ -54,7 +54,8 @@ def changes_command(
                 )
         found = changes(portal.store.engine, since=moment, provider=provider, names=names)
         if as_json:
-            output.echo(json.dumps([c.as_json() for c in found], indent=2, ensure_ascii=False))
+            # json.dumps escapes every control and non-ASCII character: the text is inert.
+            output.echo(json.dumps([c.as_json() for c in found], indent=2))
             return
         if not found:
             output.echo("Nothing changed" + (f" since {since}." if since else "."))

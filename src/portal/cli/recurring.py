@@ -12,6 +12,7 @@ import click
 
 from portal.cli import output
 from portal.cli.base import _open, cli, friendly_errors
+from portal.shown import shown
 
 if TYPE_CHECKING:
     from portal.understand.recurring_list import Listed
@@ -74,7 +75,7 @@ def _print(listed: list[Listed], totals: dict[str, Any]) -> None:
             if len(entry.changes) > 1:
                 changes += f" ({len(entry.changes)} changes)"
         table.add_row(
-            entry.payee + (" (!)" if entry.inconsistent else ""),
+            shown(entry.payee) + (" (!)" if entry.inconsistent else ""),
             entry.kind_label,
             money(entry.amount, entry.currency),
             entry.cadence or "",
