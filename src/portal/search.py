@@ -250,17 +250,12 @@ def has_search_index(db: DBConnection) -> bool:
 def ids_matching(category: Category, words: str) -> TextualSelect | None:
     """The portal ids of ``category``'s records holding ``words`` (as the Search page finds
     them), as a subquery for ``column.in_(...)``; None when no word is left to look for."""
-    query = match_query(words)
-    if query is None:
-        return None
-    low, high = _range(CATEGORY_NUMBERS[category])
-    return (
-        text(
-            "SELECT k.id FROM search_index JOIN search_keys AS k ON k.rowid = search_index.rowid"
-            " WHERE search_index MATCH :match AND search_index.rowid BETWEEN :low AND :high"
-        )
-        .bindparams(match=query, low=low, high=high)
-        .columns(column("id"))
+    return _matching(
+        category,
+        words,
+        "SELECT k.id FROM search_index JOIN search_keys AS k ON k.rowid = search_index.rowid"
+        " WHERE search_index MATCH :match AND search_index.rowid BETWEEN :low AND :high",
+        "id",
     )
 
 
@@ -268,18 +263,23 @@ def numbers_matching(category: Category, words: str) -> TextualSelect | None:
     """The index numbers (``search_keys.rowid``) of ``category``'s records holding ``words``,
     as a subquery for ``IN``: read from the FTS5 table alone, without a join, so SQLite
     gathers even 800,000 of them in a fraction of a second. None when no word is left."""
+    return _matching(
+        category,
+        words,
+        "SELECT rowid FROM search_index"
+        " WHERE search_index MATCH :match AND rowid BETWEEN :low AND :high",
+        "rowid",
+    )
+
+
+def _matching(category: Category, words: str, sql: str, name: str) -> TextualSelect | None:
+    """``sql`` (one column, ``name``) bound to the search for ``words`` among ``category``'s
+    index numbers; None when no word is left to look for."""
     query = match_query(words)
     if query is None:
         return None
     low, high = _range(CATEGORY_NUMBERS[category])
-    return (
-        text(
-            "SELECT rowid FROM search_index"
-            " WHERE search_index MATCH :match AND rowid BETWEEN :low AND :high"
-        )
-        .bindparams(match=query, low=low, high=high)
-        .columns(column("rowid"))
-    )
+    return text(sql).bindparams(match=query, low=low, high=high).columns(column(name))
 
 
 def number_of(category: Category, key: ColumnElement[Any]) -> ScalarSelect[Any]:
