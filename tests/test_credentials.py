@@ -109,7 +109,8 @@ class KeyShopPlugin:
 
     @hookimpl
     def fetch(self, client: Any) -> Iterator[Page]:
-        body = client.get_json(f"/accounts/{ACCOUNT}/")
+        assert "api_key" not in client.answers  # secrets stay in the authorisation
+        body = client.get_json(f"/accounts/{client.answers['account_number']}/")
         yield Page("accounts", body["accounts"])
 
     @hookimpl

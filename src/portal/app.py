@@ -21,7 +21,13 @@ from typing import Any
 
 import httpx
 
-from portal.auth.credentials import AskFunction, CredentialHelpers, api_base, gather_answers
+from portal.auth.credentials import (
+    AskFunction,
+    CredentialHelpers,
+    api_base,
+    gather_answers,
+    public_answers,
+)
 from portal.auth.device import ShowCode
 from portal.auth.flows import Browser, OAuthHelpers, open_browser
 from portal.auth.refresh import TokenKeeper, reconnect_error
@@ -387,7 +393,9 @@ class Portal:
         # No tokens is an AuthError here, before a client exists: raised from inside its
         # constructor it left authlib's half-made client to fail again when collected.
         keeper.current()
-        return self._client(provider, keeper, progress)
+        client = self._client(provider, keeper, progress)
+        client.answers = public_answers(provider, tokens.values if tokens else {})
+        return client
 
     def _sync_one(
         self,
@@ -499,6 +507,7 @@ class Portal:
             files=FileStore(self.home),
             timeout=httpx.Timeout(30.0, connect=10.0),
             on_lost=lambda: self.store.set_status(connection, "needs_reconnect"),
+            answers=public_answers(provider, values),
         )
 
     def _client(

@@ -1,4 +1,5 @@
-"""Demo mode: start the bundled sandboxes in-process, connect through the real OAuth flow.
+"""Demo mode: start the bundled sandboxes in-process, connect through the real OAuth flow
+(or, for a key-based service's sandbox, with the test key it issued its customer).
 
 Nothing is faked: each sandbox is a real HTTP server with a real authorization server on
 127.0.0.1, the connection runs PKCE and a loopback redirect, and an automated user agent
@@ -27,12 +28,12 @@ FIRST_PARTY = ("bank", "telco")
 def running_sandboxes(
     portal: Portal, names: Iterable[str] | None = None
 ) -> Iterator[dict[str, Sandbox]]:
-    """Start the sandbox of each named provider (default: every one that ships a sandbox)."""
-    wanted = (
-        list(names)
-        if names
-        else sorted(n for n, p in portal.plugins.providers.items() if p.sandbox)
-    )
+    """Start the sandbox of each named provider (default: every demo provider, one that
+    exists only as its sandbox; the sandboxes of real services, test doubles of another
+    customer, start only when named)."""
+    shipping = {n: p for n, p in portal.plugins.providers.items() if p.sandbox}
+    demos = sorted(n for n, p in shipping.items() if p.sandbox_only)
+    wanted = list(names) if names else (demos or sorted(shipping))
     if not wanted:
         raise UserError(
             "No installed provider plugin ships a sandbox, so there is nothing to demo.",
@@ -68,7 +69,11 @@ def demo_sync(
             if day is not None:
                 sandbox.live_until(day)
             portal.connect(
-                name, browser=auto_approve_browser, endpoints=sandbox_endpoints(sandbox), timeout=30
+                name,
+                browser=auto_approve_browser,
+                endpoints=sandbox_endpoints(sandbox),
+                timeout=30,
+                answers=sandbox.connect_answers() or None,  # a key-based service's test key
             )
         return portal.sync(list(sandboxes), progress=progress)
 

@@ -114,6 +114,9 @@ def fetch(provider: Provider, client: httpx.Client, cursors: Cursors) -> Iterabl
     is new from there. Name what the provider stopped serving in ``Page(...,
     withdrawn=[(category, provider_id)])``: the store deletes those records with the page.
 
+    ``client.answers`` holds the person's answers to ``provider.asks`` that are not secret
+    (the account number their API key reads); secrets stay in the client's authorisation.
+
     Return a generator (never a materialised list of the whole history): the engine
     normalises and commits each page before asking for the next, so memory stays flat and
     a sync that stops resumes from the last committed page.

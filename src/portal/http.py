@@ -302,10 +302,15 @@ REFRESHES_PER_REQUEST = 2
 
 
 class _Fetching:
-    """What every client the engine hands ``fetch`` offers, however it is authorised."""
+    """What every client the engine hands ``fetch`` offers, however it is authorised.
+
+    ``answers`` holds the person's answers to the provider's asks that are not secret
+    (the account number a key reads); secrets stay with the client's authorisation.
+    """
 
     provider: Provider
     files: FileStore | None
+    answers: Mapping[str, str] = {}
     retry_transport: RetryTransport
     get: Callable[..., httpx.Response]
 
@@ -522,6 +527,7 @@ class KeyedClient(_Fetching, httpx.Client):
         transport: RetryTransport | None = None,
         files: FileStore | None = None,
         on_lost: Callable[[], None] | None = None,
+        answers: Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
         self.retry_transport = transport or RetryTransport(
@@ -533,6 +539,7 @@ class KeyedClient(_Fetching, httpx.Client):
         self.provider = provider
         self.files = files
         self._on_lost = on_lost
+        self.answers = answers or {}
 
     def __repr__(self) -> str:
         return f"KeyedClient({self.provider.name!r})"

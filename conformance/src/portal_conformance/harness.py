@@ -174,9 +174,11 @@ class Harness:
         if credential is not None:
             from portal.auth.credentials import KIND_WORDS
 
+            words = KIND_WORDS[credential.kind]
+            article = "an" if words[0] in "aeiou" else "a"
             raise NotForCredential(
-                f"{self.provider.display_name} is authorised by an {KIND_WORDS[credential.kind]},"
-                f" not an OAuth login: it has no {what} to check"
+                f"{self.provider.display_name} is authorised by {article} {words}, not an"
+                f" OAuth login: it has {what}"
             )
 
     def sandbox(self) -> Sandbox:

@@ -289,6 +289,11 @@ def _read_answer_file(provider: Provider, item: Ask, path_text: str) -> str:
         ) from None
 
 
+def public_answers(provider: Provider, values: Mapping[str, Any]) -> dict[str, str]:
+    """The answers that are not secret (an account number), for ``fetch``: ``client.answers``."""
+    return {a.name: str(values[a.name]) for a in provider.asks if not a.secret and a.name in values}
+
+
 def read_stdin_answers(text: str) -> dict[str, str]:
     """``NAME=VALUE`` lines (blank lines and ``#`` comments skipped), for ``--stdin``."""
     answers: dict[str, str] = {}

@@ -98,6 +98,7 @@ def declaration(h: Harness, aspect: str) -> None:
 
 
 def _scopes(h: Harness, where: str) -> None:
+    h.requires_oauth("no scopes to declare (its key sees what the customer sees)")
     scopes = h.provider.oauth.scopes
     broad = [s for s in scopes if _BROAD_SCOPE.search(s)]
     require(
@@ -128,7 +129,7 @@ def _scopes(h: Harness, where: str) -> None:
 def permissions(h: Harness, category: str) -> None:
     """Fetched under a grant without ``category``'s scope, that category must not arrive."""
     h.unsupported("permissions")
-    h.requires_oauth("scopes to narrow (its key sees what the customer sees)")
+    h.requires_oauth("no scopes to narrow (its key sees what the customer sees)")
     scopes = h.declaration.category_scopes.get(category, ())
     scope = " or ".join(repr(s) for s in scopes)
     if not scopes:

@@ -126,6 +126,8 @@ def resilience(h: Harness, scenario: str) -> None:
     scenario checks that its kind struck and the store still came out whole.
     """
     h.unsupported("resilience", f"resilience.{scenario}")
+    if scenario == "unauthorized":
+        h.requires_oauth("no token to refresh after an early 401 (a refused key ends the sync)")
     h.require_main_ok()
     if scenario.startswith("retry_after"):
         _retry_after(h, scenario)

@@ -59,7 +59,7 @@ def _where(h: Harness) -> str:
 def oauth(h: Harness, which: str) -> dict[str, float] | None:
     """One OAuth property, checked against the sandbox's authorization server."""
     h.unsupported("oauth", f"oauth.{which}")
-    h.requires_oauth(f"OAuth {which.replace('_', ' ')}")
+    h.requires_oauth(f"no OAuth {which.replace('_', ' ')} to check")
     if which in device.CHECKS:
         return device.device_flow(h, which)
     {
