@@ -153,7 +153,7 @@ def test_another_marketplace_in_euros_in_both_layouts(app: Portal) -> None:
     stored = purchases(app)
     ink = stored["order:302-0000011-0000011"]
     assert (ink["currency"], ink["total"], ink["channel"]) == ("EUR", Decimal("39.98"), "Amazon.de")
-    assert ink["lines"][1]["description"] == "Kabelbinder, 100 Stück – schwarz"
+    assert ink["lines"][1]["description"] == "Kabelbinder, 100 Stück \u2013 schwarz"
     drill = stored["order:303-0000022-0000022"]  # 2025 layout: decimal commas, 1.249,00
     assert drill["lines"][0]["quantity"] == "2"  # "Original Quantity"
     assert drill["lines"][0]["unit_price"] == "524.79"

@@ -146,7 +146,7 @@ ORDERS = FileKind(
     "Order history: a row per item of each order (Retail.OrderHistory.N.csv, or Order"
     " History.csv since 2025)",
     ORDER_COLUMNS,
-    ("Order ID", "Order Date", "ASIN", "Product Name"),
+    ("Order ID", "Order Date", "Total Owed", "Product Name"),
     re.compile(r"(?:^|/)(?:Retail\.OrderHistory\.\d+\.csv|Order History(?:\.\d+)?\.csv)$", re.I),
     key="Order ID",
 )
@@ -254,3 +254,56 @@ DISBURSEMENT_TYPES = {"Refund": "Refund to the payment method"}
 
 AMOUNT_STATES = {"Final": "Final amount"}
 """``ReversalAmountState`` codes seen in exports."""
+
+HEADERS = {
+    "orders until 2025": tuple(c.name for c in ORDER_COLUMNS),
+    "orders since 2025": (
+        "ASIN",
+        "Billing Address",
+        "Carrier Name & Tracking Number",
+        "Currency",
+        "Gift Message",
+        "Gift Recipient Contact",
+        "Gift Sender Name",
+        "Item Serial Number",
+        "Order Date",
+        "Order ID",
+        "Order Status",
+        "Original Quantity",
+        "Payment Method Type",
+        "Product Condition",
+        "Product Name",
+        "Purchase Order Number",
+        "Ship Date",
+        "Shipment Item Subtotal",
+        "Shipment Item Subtotal Tax",
+        "Shipment Status",
+        "Shipping Address",
+        "Shipping Charge",
+        "Shipping Option",
+        "Total Amount",
+        "Total Discounts",
+        "Unit Price",
+        "Unit Price Tax",
+        "Website",
+    ),
+    "returns until 2025": tuple(c.name for c in RETURN_COLUMNS),
+    "refunds until 2025": tuple(c.name for c in REFUND_COLUMNS[:7]),
+    "refunds since 2025": (
+        "Creation Date",
+        "Currency",
+        "Direct Debit Refund Amount",
+        "Disbursement Type",
+        "Order ID",
+        "Payment Status",
+        "Quantity",
+        "Refund Amount",
+        "Refund Date",
+        "Reversal Amount State",
+        "Reversal Reason",
+        "Reversal Status",
+        "Website",
+    ),
+}
+"""Each file's header row as the public sources show it, in order. The order of
+``Retail.OrdersReturned.N.csv``'s columns is not shown by any source found: its names are."""

@@ -34,6 +34,7 @@ def absent(value: str | None) -> bool:
 _SYMBOLS = re.compile(r"^(?:[A-Z]{3}\s*|[$£€¥₹]|R\$|C\$|A\$)|(?:\s*[A-Z]{3}|[$£€¥₹])$")
 _GROUPED_COMMAS = re.compile(r"\d{1,3}(?:,\d{3})+")
 _GROUPED_DOTS = re.compile(r"\d{1,3}(?:\.\d{3})+")
+_SPACED = re.compile(r"\d{1,3}(?:[ \u00a0]\d{3})+(?:[.,]\d+)?")
 _PLAIN = re.compile(r"\d+(?:\.\d+)?|\.\d+")
 
 
@@ -46,15 +47,17 @@ def parse_amount(value: str) -> Decimal:
     Raises ``ValueError`` saying what is wrong.
     """
     text = value.strip().strip("'").strip()
-    negative = False
+    signed = negative = False
     if text.startswith("(") and text.endswith(")"):  # accountants' brackets
-        negative, text = True, text[1:-1].strip()
-    if text[:1] in "+-":
-        negative, text = negative or text[0] == "-", text[1:].strip()
-    text = _SYMBOLS.sub("", text).strip()
-    if text[:1] in "+-":  # the sign after a currency sign: "$-3.00"
-        negative, text = negative or text[0] == "-", text[1:].strip()
-    digits = _digits(text.replace(" ", "").replace("\u00a0", ""))
+        signed = negative = True
+        text = text[1:-1].strip()
+    for _ in range(2):  # a sign before or after the currency sign: "-$3.00", "$-3.00"
+        if text and text[0] in "+-" and not signed:
+            signed, negative, text = True, text[0] == "-", text[1:].strip()
+        text = _SYMBOLS.sub("", text).strip()
+    if _SPACED.fullmatch(text):  # "1 234,56": thousands grouped with spaces
+        text = re.sub(r"[ \u00a0]", "", text)
+    digits = _digits(text)
     if digits is None:
         raise ValueError(f"{_short(value)} is not an amount such as 12.89 or '-0.68'")
     amount = bounded_decimal(digits)
