@@ -176,12 +176,12 @@ def choose_importer(
             raise UserError(f"There is no importer called {name!r}.", hint=_listing(known))
         return known[name]
     archive = is_zip(head)
-    names = archive_names(path) if archive else []  # checked: a hostile archive stops here
+    members = archive_names(path) if archive else []  # checked: a hostile archive stops here
     matches = []
     for importer in known.values():
         try:
             if archive:
-                if importer.sniff_archive is not None and importer.sniff_archive(names):
+                if importer.sniff_archive is not None and importer.sniff_archive(members):
                     matches.append(importer)
             elif importer.sniff(head, path.name):
                 matches.append(importer)
