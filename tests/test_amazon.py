@@ -322,13 +322,17 @@ def test_hostile_text_is_stored_as_sent_and_shown_neutralised(tmp_path: Path) ->
     hostile = "Zip Ties \u202egnp.exe [link=https://evil.example]x[/link]"
     path = tmp_path / "orders.csv"
     path.write_bytes(ORDERS.read_bytes().replace(b"Zip Ties", hostile.encode(), 1))
-    home = tmp_path / "home"
-    with Portal.open(home=home) as portal:
+    with Portal.open(home=tmp_path / "home") as portal:
         import_file(portal, path)
         order = purchases(portal)["order:113-0000002-0000002"]
-        assert order["lines"][1]["description"].startswith(hostile)
-    out = CliRunner().invoke(cli, ["--home", str(home), "import", "--history"]).output
-    assert "\u202e" not in out
+        assert order["lines"][1]["description"].startswith(hostile)  # stored as sent
+    # A member's name is the archive's text too: shown with its escapes made visible.
+    member = "\x1b]0;pwned\x07\u202e/Retail.OrderHistory.1.csv"
+    archive = export_zip(tmp_path / "x.zip", {member: BAD_DATE})
+    result = CliRunner().invoke(cli, ["--home", str(tmp_path / "home"), "import", str(archive)])
+    assert result.exit_code == ExitCode.USER_ERROR
+    assert "member \\x1b]0;pwned\\x07\\u202e/Retail.OrderHistory.1.csv, line 3" in result.stderr
+    assert "\x1b" not in result.stderr and "\u202e" not in result.stderr
 
 
 def test_the_cli_imports_the_zip_and_says_what_it_did_not_read(tmp_path: Path) -> None:
