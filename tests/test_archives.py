@@ -153,3 +153,13 @@ def test_members_are_read_as_streams_in_the_encodings_files_have(tmp_path: Path)
         with archive.open_text(member) as text:
             assert text.read() == "Caf\u00e9,\u00a3\r\n"
     assert archives.unsafe_name("ok/fine.csv") is False
+
+
+def test_a_large_member_the_importer_does_not_read_does_not_stop_the_archive(
+    app: Portal, tmp_path: Path
+) -> None:
+    logs = b"timestamp,event\r\n" + b"2024-01-01T00:00:00Z,click\r\n" * 200_000  # ~5 MB, >200x
+    path = make_zip(tmp_path / "all.zip", {GOOD: ORDERS.read_bytes(), "Search-Data.csv": logs})
+    result = import_file(app, path)
+    assert result.records == {"purchases": 4}
+    assert any("1 other files were not read" in note for note in result.notes)

@@ -184,6 +184,25 @@ class Archive:
             raise BadFile(self.path, where, f"cannot be read ({error})") from None
         return io.BufferedReader(_Counted(raw, self, where), CHUNK)
 
+    def peek(self, member: Member, size: int) -> bytes:
+        """The first ``size`` bytes of a member (to recognise it), whatever its size.
+
+        Only this much is decompressed, so the size and ratio checks of ``open`` (which
+        are for reading a member whole) do not apply: a large member the importer will not
+        read does not stop the archive being read."""
+        where = f"member {shown(member.name)}"
+        if member.info.flag_bits & 0x1:
+            raise BadFile(self.path, where, "is encrypted; portal reads unencrypted archives")
+        try:
+            with self._zip.open(member.info) as raw:
+                data = raw.read(size)
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, ValueError) as error:
+            raise BadFile(self.path, where, f"cannot be read ({error})") from None
+        except (zlib.error, EOFError, OSError) as error:
+            raise BadFile(self.path, where, f"is damaged ({error})") from None
+        self.count(len(data), where)
+        return data
+
     def open_text(
         self, member: Member, encodings: Sequence[str] = ("utf-8-sig", "cp1252")
     ) -> IO[str]:

@@ -106,8 +106,7 @@ def _recognise(path: Path, archive: Archive) -> tuple[list[Source], list[str]]:
     for member in archive.members:
         kind = None
         if member.name.lower().endswith(".csv"):
-            with member_errors(path, member.name), archive.open(member) as stream:
-                header = _header(stream.read(HEAD))
+            header = _header(archive.peek(member, HEAD))
             kind = rules.kind_of(header) if header is not None else None
         if kind is None:
             others.append(member.name)
