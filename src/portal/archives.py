@@ -23,6 +23,7 @@ member Retail.OrderHistory.1/Retail.OrderHistory.1.csv, line 14: ...".
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import struct
@@ -34,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from portal.filereaders import CHUNK, BadFile, open_text
+from portal.filereaders import CHUNK, BadFile, text_encoding
 from portal.shown import shown
 
 MAX_MEMBERS = 10_000
@@ -136,6 +137,7 @@ class Archive:
             self._zip.close()
             raise
         self._read = 0
+        self._encodings: dict[tuple[str, tuple[str, ...]], str] = {}
 
     def _list(self) -> list[Member]:
         infos = self._zip.infolist()
@@ -206,9 +208,17 @@ class Archive:
     def open_text(
         self, member: Member, encodings: Sequence[str] = ("utf-8-sig", "cp1252")
     ) -> IO[str]:
-        """The member as text in the first of ``encodings`` that reads it all (read twice)."""
+        """The member as text in the first of ``encodings`` that reads it all.
+
+        The first time, the member is read once more to choose the encoding; the choice is
+        kept, so a reader that reads a member twice (two passes) decodes it only twice.
+        """
+        key = (member.name, tuple(encodings))
         with member_errors(self.path, member.name):
-            return open_text(self.path, encodings, opener=lambda: self.open(member))
+            if key not in self._encodings:
+                opener = functools.partial(self.open, member)
+                self._encodings[key] = text_encoding(self.path, encodings, opener=opener)
+            return io.TextIOWrapper(self.open(member), encoding=self._encodings[key], newline="")
 
     def count(self, size: int, where: str) -> None:
         """Add ``size`` bytes read; refuse the archive once the total is more than allowed."""
