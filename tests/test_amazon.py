@@ -108,6 +108,8 @@ def test_an_order_is_its_rows_grouped_whatever_their_order_in_the_file(app: Port
     assert order["total"] == Decimal("39.01") and order["currency"] == "USD"
     assert (order["status"], order["state"]) == ("Closed", "completed")
     assert (order["channel"], order["channel_label"]) == ("Amazon.com", "Online at Amazon.com")
+    [shipment] = order["extra"]["shipments"]  # both items in one parcel
+    assert shipment["lines"] == [1, 2] and shipment["Shipment Item Subtotal"] == "29.97"
     first = order["extra"]["lines"][0]
     assert first["Unit Price Tax"] == "3" and first["Ship Date"] == "2023-05-24T01:16:56Z"
     assert first["Carrier Name & Tracking Number"] == "AMZN_US(TBA000000000001)"
@@ -133,6 +135,13 @@ def test_quantities_unit_prices_discounts_and_thousands(app: Portal) -> None:
     )
     laptop = stored["order:111-0000004-0000004"]
     assert laptop["total"] == Decimal("1234.50") and laptop["lines"][0]["unit_price"] == "1149.00"
+    [shipment] = laptop["extra"]["shipments"]  # shipped in two parcels, said on one row
+    assert shipment["Shipment Status"] == "Shipped and Shipped" and shipment["lines"] == [1]
+    ink = stored["order:112-0000003-0000003"]["extra"]["shipments"]
+    assert [(s["Shipment Item Subtotal"], s["lines"]) for s in ink] == [
+        ("19.98", [1]),
+        ("Not Available", [2]),
+    ]
     detail = laptop["extra"]["lines"][0]
     assert detail["Ship Date"] == "2022-12-11T09:00:00Z and 2022-12-12T09:00:00Z"
     assert detail["Gift Message"] == "Happy holidays!\nWith love, Alex"
@@ -154,6 +163,11 @@ def test_another_marketplace_in_euros_in_both_layouts(app: Portal) -> None:
     ink = stored["order:302-0000011-0000011"]
     assert (ink["currency"], ink["total"], ink["channel"]) == ("EUR", Decimal("39.98"), "Amazon.de")
     assert ink["lines"][1]["description"] == "Kabelbinder, 100 Stück \u2013 schwarz"
+    parcels = ink["extra"]["shipments"]
+    assert [p["Carrier Name & Tracking Number"] for p in parcels] == [
+        "DHL(000000000001)",
+        "DHL(000000000002)",
+    ]
     drill = stored["order:303-0000022-0000022"]  # 2025 layout: decimal commas, 1.249,00
     assert drill["lines"][0]["quantity"] == "2"  # "Original Quantity"
     assert drill["lines"][0]["unit_price"] == "524.79"

@@ -99,7 +99,7 @@ def order(item: dict[str, Any], ref: Ref) -> list[Entity]:
             total=total,
             currency=str(currencies.pop()),
             lines=lines,
-            extra={"lines": details, "not_kept": NOT_KEPT},
+            extra={"lines": details, "shipments": _shipments(kind, rows), "not_kept": NOT_KEPT},
         )
     ]
 
@@ -126,6 +126,36 @@ def _line(kind: rules.FileKind, row: dict[str, str], n: int) -> tuple[PurchaseLi
     if owed is None:  # a cancelled line: Amazon states nothing owed
         detail["amount_not_stated"] = "Total Owed is Not Available: the line is counted as 0."
     return line, detail
+
+
+SHIPMENT_COLUMNS = (
+    "Ship Date",
+    "Shipment Status",
+    "Carrier Name & Tracking Number",
+    "Shipment Item Subtotal",
+    "Shipment Item Subtotal Tax",
+)
+"""What a row says of the shipment it went in: the same on every row of one shipment."""
+
+
+def _shipments(kind: rules.FileKind, rows: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """The order's shipments: its rows grouped by what they say of their shipment.
+
+    Amazon states a shipment's subtotal on each of its rows (not a share of it), so it is
+    listed once here, with the lines (numbered from 1) that went in it. Values as written;
+    a shipment not shipped (cancelled) says Not Available.
+    """
+    shipments: dict[tuple[str, ...], dict[str, Any]] = {}
+    for n, row in enumerate(rows, 1):
+        said = {
+            name: row[name]
+            for c in SHIPMENT_COLUMNS
+            for name in kind.column(c).names
+            if name in row
+        }
+        key = tuple(said.values())
+        shipments.setdefault(key, {**said, "lines": []})["lines"].append(n)
+    return list(shipments.values())
 
 
 def _not_kept_names(kind: rules.FileKind) -> set[str]:
