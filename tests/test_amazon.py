@@ -109,7 +109,7 @@ def test_an_order_is_its_rows_grouped_whatever_their_order_in_the_file(app: Port
     assert (order["status"], order["state"]) == ("Closed", "completed")
     assert (order["channel"], order["channel_label"]) == ("Amazon.com", "Online at Amazon.com")
     [shipment] = order["extra"]["shipments"]  # both items in one parcel
-    assert shipment["lines"] == [1, 2] and shipment["Shipment Item Subtotal"] == "29.97"
+    assert shipment["lines"] == [1, 2] and shipment["Shipment Item Subtotal"] == "35.46"
     first = order["extra"]["lines"][0]
     assert first["Unit Price Tax"] == "3" and first["Ship Date"] == "2023-05-24T01:16:56Z"
     assert first["Carrier Name & Tracking Number"] == "AMZN_US(TBA000000000001)"
