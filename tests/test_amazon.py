@@ -207,6 +207,7 @@ def test_refund_details_of_2025_without_a_reversal_id_get_a_stable_id(
     import_file(app, DE_REFUNDS)
     [refund] = purchases(app).values()
     assert refund["provider_id"].startswith("refund:303-0000022-0000022:")
+    assert refund["order_number"] == refund["original_order_number"] == "303-0000022-0000022"
     assert refund["total"] == Decimal("-624.50") and refund["currency"] == "EUR"
     assert refund["lines"][0]["description"] == (
         "Refund for order 303-0000022-0000022: Customer return"

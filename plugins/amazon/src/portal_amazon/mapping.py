@@ -207,7 +207,7 @@ def refund(item: dict[str, Any], ref: Ref) -> list[Entity]:
             provider_id=provider_id,
             kind="return",
             kind_label="Refund",
-            order_number=reversal or provider_id,
+            order_number=reversal or order_id,  # the 2025 layout numbers no refund
             purchased_at=parse_timestamp(when),
             channel=channel,
             channel_label=channel_label,
