@@ -28,6 +28,7 @@ from portal.filereaders import BadFile, csv_rows, open_text
 from portal.importing import FileNote, FilePage
 from portal.shown import shown
 from portal_amazon import rules
+from portal_amazon.values import absent
 
 PAGE = 200
 """Records handed on per page: the reader holds at most this many (and incomplete orders)."""
@@ -220,8 +221,6 @@ def _singles(path: Path, sources: list[Source], stream: str) -> Iterator[FilePag
 
 
 def _not_paid(row: dict[str, str], date: rules.Column) -> bool:
-    from portal_amazon.values import absent
-
     return all(absent(row.get(name)) for name in date.names)
 
 
