@@ -18,7 +18,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -89,11 +89,16 @@ def decode(data: bytes, path: Path, encodings: Sequence[str] = ("utf-8-sig", "cp
     )
 
 
-def text_encoding(path: Path, encodings: Sequence[str] = ("utf-8-sig", "cp1252")) -> str:
+def text_encoding(
+    path: Path,
+    encodings: Sequence[str] = ("utf-8-sig", "cp1252"),
+    opener: Callable[[], IO[bytes]] | None = None,
+) -> str:
     """The first of ``encodings`` in which the whole file is text, checked a chunk at a time.
 
     As ``decode``, but without holding the file: when nothing fits, the error names the
-    line of the first byte the first encoding could not read.
+    line of the first byte the first encoding could not read. ``opener`` opens the bytes
+    afresh (a member of an archive, ``portal.archives``); by default, the file at ``path``.
     """
     first: tuple[int, int] | None = None  # (line, byte) of the first encoding's failure
     for encoding in encodings:
@@ -102,7 +107,7 @@ def text_encoding(path: Path, encodings: Sequence[str] = ("utf-8-sig", "cp1252")
         except LookupError:
             raise BadFile(path, None, f"declares an unknown text encoding {encoding!r}") from None
         lines = 1
-        with path.open("rb") as source:
+        with path.open("rb") if opener is None else opener() as source:
             while True:
                 chunk = source.read(CHUNK)
                 try:
@@ -121,13 +126,20 @@ def text_encoding(path: Path, encodings: Sequence[str] = ("utf-8-sig", "cp1252")
     )
 
 
-def open_text(path: Path, encodings: Sequence[str] = ("utf-8-sig", "cp1252")) -> IO[str]:
+def open_text(
+    path: Path,
+    encodings: Sequence[str] = ("utf-8-sig", "cp1252"),
+    opener: Callable[[], IO[bytes]] | None = None,
+) -> IO[str]:
     """The file as a text stream in the first of ``encodings`` that reads it all.
 
-    Line ends are left as they are (``newline=""``), as ``csv`` wants them.
+    Line ends are left as they are (``newline=""``), as ``csv`` wants them. ``opener`` as
+    for ``text_encoding``: the bytes are then read twice, once to choose the encoding.
     """
-    encoding = text_encoding(path, encodings)
-    return open(path, encoding=encoding, newline="")  # the caller closes it
+    encoding = text_encoding(path, encodings, opener)
+    if opener is None:
+        return open(path, encoding=encoding, newline="")  # the caller closes it
+    return io.TextIOWrapper(opener(), encoding=encoding, newline="")
 
 
 def bounded_decimal(text: str) -> Decimal:

@@ -190,7 +190,14 @@ def register_importers(register: Callable[[Importer], None]) -> None:
       that do not say which account they are for. Raise ``BadFile(path, locator, message)``
       for what cannot be read (a bad date, a broken element);
     - ``extensions``, ``description``: what the file is usually called and where to get it,
-      for error messages and help.
+      for error messages and help;
+    - ``sniff_archive(names) -> bool`` (optional): whether a ZIP archive whose members have
+      these names is of this kind ("Request your data" exports come as ZIPs). ``read`` then
+      gets the ZIP's own path and opens it with ``portal.archives.Archive``, which refuses
+      hostile archives (too many members, names that climb out, encrypted members, members
+      that expand too far, too much read in all) and streams each member; wrap a member's
+      reading in ``portal.archives.member_errors`` so that an error names the member and
+      its line. An importer without ``sniff_archive`` is never offered a ZIP.
 
     ``portal.importing`` has helpers for readers: ``decode`` (UTF-8 or Windows-1252, BOM
     dropped, an undecodable byte's line named), ``csv_rows`` (each record with its line),

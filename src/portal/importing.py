@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from portal import imports_log
+from portal.archives import archive_names, is_zip
 from portal.batch import Batch
 from portal.engine.watch import load_seconds, within
 from portal.errors import ConfigError, UserError
@@ -94,6 +95,9 @@ class Importer:
     ``sniff(head, filename)`` says from the file's first ``HEAD_BYTES`` whether it is this
     kind; ``read(path)`` (optionally ``read(path, account=...)``) yields its raw items as
     pages, for ``provider``'s ``normalise`` hook (and ``FileNote``s for what it keeps nowhere).
+    ``sniff_archive(names)``, if given, says from the member names of a ZIP archive whether
+    this importer reads it (``read`` then gets the ZIP's path, and opens it with
+    ``portal.archives.Archive``); an importer without it is never offered a ZIP.
     """
 
     name: str
@@ -103,6 +107,7 @@ class Importer:
     read: Callable[..., Iterable[Page | FileNote]]
     extensions: tuple[str, ...] = ()
     description: str = ""
+    sniff_archive: Callable[[Sequence[str]], bool] | None = None
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z][a-z0-9_-]*", self.name):
@@ -170,17 +175,23 @@ def choose_importer(
         if name not in known:
             raise UserError(f"There is no importer called {name!r}.", hint=_listing(known))
         return known[name]
+    archive = is_zip(head)
+    members = archive_names(path) if archive else []  # checked: a hostile archive stops here
     matches = []
     for importer in known.values():
         try:
-            if importer.sniff(head, path.name):
+            if archive:
+                if importer.sniff_archive is not None and importer.sniff_archive(members):
+                    matches.append(importer)
+            elif importer.sniff(head, path.name):
                 matches.append(importer)
         except Exception as error:  # one buggy sniff must not hide the other importers
             log.warning("Importer %r failed to sniff %s: %s", importer.name, path.name, error)
     if not matches:
+        kind = "ZIP archive" if archive else "file"
         raise UserError(
-            f"portal does not recognise the content of {path.name}: no installed importer"
-            " reads this kind of file.",
+            f"portal does not recognise the content of {shown(path.name)}: no installed"
+            f" importer reads this kind of {kind}.",
             hint=_listing(known) + " If you know which it is, pass --as NAME.",
         )
     if len(matches) > 1:

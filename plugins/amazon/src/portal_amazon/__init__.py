@@ -1,0 +1,1 @@
+"""portal's importer for Amazon's "Request your data" order history export."""
