@@ -15,14 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from portal.errors import SkippableError
-from portal.record import Account, Balance, Entity, Transaction
 from portal_simplefin import mapping, rules
 from portal_simplefin.dataset import DemoPerson
 from portal_simplefin.fetching import HISTORY_DAYS, WINDOW, Since, start_of, windows
 from portal_simplefin.sandbox import SimpleFinSandbox, _as_v1
+from portal_simplefin.spec_variants import SPECIFICATION
 from portal_simplefin.variants import VARIANTS
+
+from portal.errors import SkippableError
+from portal.record import Account, Balance, Entity, Transaction
 
 DATA = Path(__file__).parent / "data" / "simplefin"
 
@@ -41,7 +42,11 @@ def normalised(body: dict[str, Any]) -> Iterator[Entity]:
         item = {k: v for k, v in account.items() if k != "transactions"}
         yield from mapping.account(item, ref)
         for txn in account.get("transactions") or []:
-            with_account = {**txn, "portal_account": account["id"], "portal_currency": account["currency"]}
+            with_account = {
+                **txn,
+                "portal_account": account["id"],
+                "portal_currency": account["currency"],
+            }
             yield from mapping.transaction(with_account, ref)
 
 
@@ -113,7 +118,11 @@ def test_the_demo_persons_balances_add_up_from_their_transactions() -> None:
     person = DemoPerson()
     for account in person.snapshot()["accounts"]:
         booked = sum(
-            (Decimal(t["amount"]) for t in person.transactions[account["id"]] if not t.get("pending")),
+            (
+                Decimal(t["amount"])
+                for t in person.transactions[account["id"]]
+                if not t.get("pending")
+            ),
             Decimal(0),
         )
         opening = next(a for a in person.accounts if a["id"] == account["id"])["opening"]
@@ -144,7 +153,10 @@ def test_a_v2_document_becomes_accounts_balances_and_transactions() -> None:
     records = list(normalised(fixture("v2-account-set.json")))
     account, balance, available, txn = records
     assert isinstance(account, Account) and account.currency == "USD"
-    assert account.extra == {"conn_id": "CON-21983498-29349823984293842", "extra": {"account-open-date": 978360153}}
+    assert account.extra == {
+        "conn_id": "CON-21983498-29349823984293842",
+        "extra": {"account-open-date": 978360153},
+    }
     assert isinstance(balance, Balance) and balance.amount == Decimal("100.23")
     assert balance.as_of == datetime.fromtimestamp(978366153, UTC)
     assert isinstance(available, Balance) and available.balance_type == "available-balance"
@@ -160,7 +172,7 @@ def test_a_v1_document_keeps_the_org_and_reads_the_same() -> None:
 
 
 def test_attributes_the_bridge_adds_are_kept_not_dropped() -> None:
-    account, balance, pending, posted = normalised(fixture("bridge-extra-attributes.json"))
+    account, _, pending, posted = normalised(fixture("bridge-extra-attributes.json"))
     assert account.extra["holdings"][0]["symbol"] == "ACME"
     assert isinstance(pending, Transaction)
     # posted is 0 while pending: dated by when it happened.
@@ -185,14 +197,20 @@ def test_any_iso_currency_is_kept_as_served(currency: str) -> None:
     assert {getattr(r, "currency", None) for r in normalised(body)} == {currency}
 
 
-def test_a_custom_currency_keeps_its_account_and_balance_as_points_and_refuses_transactions() -> None:
+def test_a_custom_currency_keeps_its_account_and_balance_as_points_and_refuses_transactions() -> (
+    None
+):
     body = fixture("custom-currency-account.json")
     account = body["accounts"][0]
     records = mapping.account({k: v for k, v in account.items() if k != "transactions"}, ref)
     assert records[0].currency is None
     assert records[0].extra["currency"] == "https://www.example.com/flight-miles"
     assert {(b.unit, b.currency) for b in records[1:]} == {("point", None)}  # type: ignore[attr-defined]
-    txn = {**account["transactions"][0], "portal_account": "2930002", "portal_currency": account["currency"]}
+    txn = {
+        **account["transactions"][0],
+        "portal_account": "2930002",
+        "portal_currency": account["currency"],
+    }
     with pytest.raises(SkippableError, match="custom currency"):
         mapping.transaction(txn, ref)
 
@@ -213,7 +231,9 @@ def test_an_unknown_merchant_category_still_has_words() -> None:
         ({"posted": "yesterday"}, "not a UNIX epoch"),
     ],
 )
-def test_what_the_rules_do_not_allow_is_refused_with_a_reason(change: dict[str, Any], reason: str) -> None:
+def test_what_the_rules_do_not_allow_is_refused_with_a_reason(
+    change: dict[str, Any], reason: str
+) -> None:
     txn = {"id": "1", "posted": 978300000, "amount": "-1.00", "description": "X",
            "portal_account": "A", "portal_currency": "USD", **change}  # fmt: skip
     with pytest.raises(SkippableError, match=reason):
@@ -231,7 +251,9 @@ def test_what_the_rules_do_not_allow_is_refused_with_a_reason(change: dict[str, 
          "No credentials provided (Authentication error at the SimpleFIN server)"),
     ],
 )  # fmt: skip
-def test_each_error_is_said_in_words_an_unknown_subcode_by_its_prefix(error: Any, said: str) -> None:
+def test_each_error_is_said_in_words_an_unknown_subcode_by_its_prefix(
+    error: Any, said: str
+) -> None:
     assert rules.error_words(error) == said
 
 
@@ -254,3 +276,33 @@ def test_a_resync_asks_from_the_cursor_less_the_overlap_or_the_oldest_pending() 
     assert len(list(windows(start_of(saved, clock), clock))) == 1
     old = int((clock - timedelta(days=40)).timestamp())
     assert start_of(Since(since=clock, pending={"A/1": old}), clock) == clock - timedelta(days=40)
+
+
+# -- the generated variants --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", SPECIFICATION.variants)
+@pytest.mark.parametrize("shape", ["standard", "v1"])
+def test_every_generated_variant_obeys_the_rules_and_changes_something(
+    variant: str, shape: str
+) -> None:
+    body = json.dumps(SimpleFinSandbox(variant=shape).document()).encode()
+    varied = SPECIFICATION.vary(variant, "/accounts", "application/json", body)
+    assert varied is not None and varied.changes > 0
+    assert SPECIFICATION.problems("/accounts", "application/json", varied.body) == []
+    served = json.loads(body)
+    assert len(varied.items) == len(served["accounts"]) + sum(
+        len(a["transactions"]) for a in served["accounts"]
+    )
+
+
+def test_unknown_codes_are_read_by_their_prefix_and_mcc_said_as_unknown() -> None:
+    body = json.dumps(SimpleFinSandbox().document()).encode()
+    varied = SPECIFICATION.vary("unknown_codes", "/accounts", "application/json", body)
+    assert varied is not None
+    document = json.loads(varied.body)
+    [error] = document["errlist"]
+    assert rules.error_words(error).endswith("(Connection error; conn_id CON-0b93d4e1-maple)")
+    records = list(normalised(document))
+    labels = {r.merchant_category_label for r in records if isinstance(r, Transaction)}
+    assert "Merchant category 0001 (no label known)" in labels

@@ -88,7 +88,7 @@ class DemoPerson:
     """Jordan's accounts and transactions as the Bridge holds them; ``lock`` guards changes."""
 
     def __init__(self, seed: int = 2026, anchor: datetime | None = None) -> None:
-        self.rng = random.Random(seed)
+        self.rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
         self.lock = threading.RLock()
         self.anchor = anchor or anchor_day()
         self.now = self.anchor  # the Bridge's clock: the balance-date of every balance
@@ -190,8 +190,17 @@ class DemoPerson:
                 self._pay_card(at)
         last = self.anchor - timedelta(hours=20)
         self.add(CHECKING, last, Decimal("-6.75"), "SQ *BLUE BOTTLE COFFEE", pending=True)
-        self.add(CHECKING, last + timedelta(hours=2), Decimal("-48.20"), "SHELL OIL 57442", pending=True)
-        self.add(CARD, last + timedelta(hours=3), Decimal("-250.00"), "HILTON PORTLAND HOLD", pending=True, mcc="3504")
+        self.add(
+            CHECKING, last + timedelta(hours=2), Decimal("-48.20"), "SHELL OIL 57442", pending=True
+        )
+        self.add(
+            CARD,
+            last + timedelta(hours=3),
+            Decimal("-250.00"),
+            "HILTON PORTLAND HOLD",
+            pending=True,
+            mcc="3504",
+        )
 
     def _pay_card(self, at: datetime) -> None:
         owed = -self.balance(CARD, at)
@@ -205,7 +214,9 @@ class DemoPerson:
     def _account(self, account: str) -> dict[str, Any]:
         return next(a for a in self.accounts if a["id"] == account)
 
-    def balance(self, account: str, at: datetime | None = None, *, pending: bool = False) -> Decimal:
+    def balance(
+        self, account: str, at: datetime | None = None, *, pending: bool = False
+    ) -> Decimal:
         """The account's balance at ``at`` (now): opening plus the booked transactions."""
         cut = _epoch(at or self.now)
         total = self._account(account)["opening"]

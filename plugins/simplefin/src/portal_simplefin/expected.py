@@ -88,7 +88,9 @@ def _balance(item: dict[str, Any], kind: str, currency: str) -> dict[str, Any]:
     }
 
 
-def transaction(item: dict[str, Any], account: str, currency: str) -> tuple[str, dict[str, Any]] | None:
+def transaction(
+    item: dict[str, Any], account: str, currency: str
+) -> tuple[str, dict[str, Any]] | None:
     """A transaction's provider id and expected fields; None for one a plugin must refuse."""
     if is_custom_currency(currency) or not isinstance(item["amount"], str):
         return None

@@ -105,7 +105,9 @@ def pages(client: ProviderClient, cursors: Cursors) -> Iterator[Page]:
         tell_errors(body, said)
         accounts = [a for a in body["accounts"] if isinstance(a, Mapping)]
         if n == 0:
-            yield Page("accounts", [{k: v for k, v in a.items() if k != "transactions"} for a in accounts])
+            yield Page(
+                "accounts", [{k: v for k, v in a.items() if k != "transactions"} for a in accounts]
+            )
         items = []
         for account in accounts:
             for txn in account.get("transactions") or []:

@@ -53,7 +53,7 @@ def moment(value: Any, what: str) -> datetime:
 
 def _numeric(value: Any, what: str) -> str:
     if not valid("numeric", value):
-        raise SkippableError(f"{what} is {value!r}, not a numeric string such as \"-33.43\"")
+        raise SkippableError(f'{what} is {value!r}, not a numeric string such as "-33.43"')
     return str(value)
 
 

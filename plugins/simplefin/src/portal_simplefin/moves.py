@@ -38,8 +38,12 @@ def play(person: DemoPerson, step: str) -> None:
                 txn["posted"] = int(now.timestamp())
                 del txn["pending"]
         elif step == "arrive":
-            person.add(CHECKING, now + timedelta(minutes=5), Decimal("-23.40"), "NEW SEASONS MARKET")
-            person.add(CARD, now + timedelta(minutes=10), Decimal("-15.25"), "LYFT *RIDE", mcc="4121")
+            person.add(
+                CHECKING, now + timedelta(minutes=5), Decimal("-23.40"), "NEW SEASONS MARKET"
+            )
+            person.add(
+                CARD, now + timedelta(minutes=10), Decimal("-15.25"), "LYFT *RIDE", mcc="4121"
+            )
             person.add(CHEQUING, now + timedelta(minutes=15), Decimal("-4.35"), "TIM HORTONS #2291")
             person.tick()
         else:

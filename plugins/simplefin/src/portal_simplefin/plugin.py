@@ -14,8 +14,9 @@ import binascii
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from portal import Ask, InventoryItem, KeyCredential, Provider, Quota, TokenSet, hookimpl
 from portal.auth.credentials import basic_in_url
+
+from portal import Ask, InventoryItem, KeyCredential, Provider, Quota, TokenSet, hookimpl
 from portal.errors import AuthError, ProviderError, UserError
 from portal.record import Category, Sector
 from portal.variants import FAULTY, VALID, SandboxVariants, Variant
@@ -31,8 +32,8 @@ if TYPE_CHECKING:
     from portal.sandbox import Sandbox
 
 BRIDGE = "https://beta-bridge.simplefin.org/simplefin"
-HOSTS = ("beta-bridge.simplefin.org", "bridge.simplefin.org")
-"""Where the Bridge serves claims and Access URLs (the older bridge.simplefin.org too)."""
+OLD_BRIDGE = "https://bridge.simplefin.org/simplefin"
+"""Where the Bridge serves claims and Access URLs: portal contacts these hosts only."""
 
 
 def _sandbox(variant: str = "standard") -> Sandbox:
@@ -65,7 +66,6 @@ PROVIDER = Provider(
     description="Read-only balances and transactions of US and Canadian bank accounts,"
     " through the SimpleFIN Bridge (a paid service for individuals).",
     api_base=BRIDGE,
-    hosts=HOSTS,
     asks=(
         Ask(
             "setup_token",
@@ -80,6 +80,8 @@ PROVIDER = Provider(
         auth=basic_in_url("access_url"),
         base_from="access_url",
         revoke_hint=REVOKE_HINT,
+        # The older address: setup tokens made there claim there, and its Access URLs point there.
+        urls=(OLD_BRIDGE,),
     ),
     quota=Quota(
         syncs=REQUESTS_PER_DAY,

@@ -167,7 +167,11 @@ def _account(account: Any, where: str, v2: bool) -> list[str]:
 def _object(value: Any, rules: Mapping[str, Rule], where: str) -> list[str]:
     if not isinstance(value, Mapping):
         return [f"{where} is not an object"]
-    found = [f"{where}.{name} is required" for name, (req, _) in rules.items() if req and name not in value]
+    found = [
+        f"{where}.{name} is required"
+        for name, (req, _) in rules.items()
+        if req and name not in value
+    ]
     found += [
         f"{where}.{name} is {value[name]!r}, not {what}"
         for name, (_, what) in rules.items()

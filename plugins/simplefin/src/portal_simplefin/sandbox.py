@@ -189,7 +189,12 @@ class SimpleFinSandbox(Sandbox):
             return []
         at = int(self.person.anchor.timestamp())
         return [
-            {"id": f"TRN-miles-{n}", "posted": at - n * 86400 * 20, "amount": amount, "description": what}
+            {
+                "id": f"TRN-miles-{n}",
+                "posted": at - n * 86400 * 20,
+                "amount": amount,
+                "description": what,
+            }
             for n, (amount, what) in enumerate(
                 (("1250", "FLIGHT PDX-YVR"), ("-12500", "AWARD TICKET"), ("500", "CARD BONUS")),
                 start=1,
@@ -203,7 +208,10 @@ class SimpleFinSandbox(Sandbox):
             conn_id = account.pop("conn_id")
             conn = next(c for c in self.person.connections if c["conn_id"] == conn_id)
             domain = conn["org_url"].removeprefix("https://")
-            return {"org": {"domain": domain, "name": conn["org_name"], "sfin-url": BRIDGE}, **account}
+            return {
+                "org": {"domain": domain, "name": conn["org_name"], "sfin-url": BRIDGE},
+                **account,
+            }
         return account
 
     def _shaped_transaction(self, txn: dict[str, Any]) -> dict[str, Any]:
@@ -327,7 +335,7 @@ def _epoch_arg(raw: str | None) -> int | None:
 
 
 def _within(txn: dict[str, Any], start: int | None, end: int | None, pending: bool) -> bool:
-    """Whether the query's range and ``pending`` take ``txn`` (a pending one by when it happened)."""
+    """Whether the query's range and ``pending`` take ``txn`` (pending: by when it happened)."""
     if txn.get("pending") and not pending:
         return False
     moment = txn.get("posted") or txn.get("transacted_at") or 0

@@ -1,0 +1,305 @@
+"""The SimpleFIN Bridge plugin through the real path: the Bridge's sandbox on a socket, a setup
+token claimed once, HTTP Basic from the Access URL, SQLite.
+
+One sync is shared by the read-only tests of this module; tests that change the sandbox or
+the connection get their own.
+"""
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from portal.app import Portal
+from portal.engine.sync import SyncResult
+from portal.errors import AuthError, UserError
+from portal.http import RetryPolicy
+from portal.provider import sandbox_endpoints
+from portal.record import Account, Balance, Entity, Transaction
+from portal_simplefin.plugin import PROVIDER, REVOKE_HINT, claim_url
+from portal_simplefin.sandbox import SimpleFinSandbox
+from values import differences
+
+Synced = tuple[Portal, SimpleFinSandbox, SyncResult]
+PORTAL = str(Path(sys.executable).with_name("portal"))
+
+
+def _open(home: Path) -> Portal:
+    return Portal.open(home=home, retry_policy=RetryPolicy(initial_wait=0.01, max_wait=0.1))
+
+
+def _connect(portal: Portal, bridge: SimpleFinSandbox, token: str | None = None) -> None:
+    answers = {"setup_token": token} if token else bridge.connect_answers()
+    portal.connect("simplefin", answers=answers, endpoints=sandbox_endpoints(bridge), timeout=10)
+
+
+def _sync(portal: Portal) -> SyncResult:
+    [result] = portal.sync(["simplefin"])
+    return result
+
+
+@pytest.fixture(autouse=True)
+def _file_vault(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORTAL_VAULT", "file")  # never the keyring of the machine running tests
+    monkeypatch.delenv("PORTAL_VAULT_PASSPHRASE", raising=False)
+
+
+@pytest.fixture(scope="module")
+def synced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synced]:
+    """The Bridge's sandbox, connected with a fresh setup token and synced once."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PORTAL_VAULT", "file")
+        patch.delenv("PORTAL_VAULT_PASSPHRASE", raising=False)
+        home = tmp_path_factory.mktemp("simplefin") / "home"
+        with SimpleFinSandbox() as bridge, _open(home) as portal:
+            _connect(portal, bridge)
+            yield portal, bridge, _sync(portal)
+
+
+@pytest.fixture
+def bridge() -> Iterator[SimpleFinSandbox]:
+    """A fresh sandbox for a test that changes it."""
+    with SimpleFinSandbox() as sandbox:
+        yield sandbox
+
+
+def _rows(portal: Portal, entity: type[Entity]) -> list[dict[str, Any]]:
+    return list(portal.store.rows(entity, "simplefin"))
+
+
+def _account_requests(bridge: SimpleFinSandbox) -> list[dict[str, list[str]]]:
+    return [
+        parse_qs(urlsplit(r.url).query)
+        for r in bridge.requests
+        if urlsplit(r.url).path.endswith("/accounts")
+    ]
+
+
+# -- one sync ----------------------------------------------------------------------------
+
+
+def test_sync_stores_exactly_what_the_sandbox_served(synced: Synced) -> None:
+    portal, bridge, result = synced
+    assert result.ok, result.error
+    truth = bridge.ground_truth()
+    assert len(_rows(portal, Account)) == len(truth["accounts"]) == 3
+    assert len(_rows(portal, Balance)) == len(truth["balances"]) == 5
+    assert len(_rows(portal, Transaction)) == len(truth["transactions"])
+    assert result.rejected == 0
+
+
+def test_every_stored_value_is_what_the_sandbox_says_it_means(synced: Synced) -> None:
+    portal, bridge, _ = synced
+    assert differences(portal, "simplefin", bridge.expected_records()) == []
+
+
+def test_the_canadian_account_keeps_its_dollars(synced: Synced) -> None:
+    portal, _, _ = synced
+    chequing = [r for r in _rows(portal, Transaction) if r["currency"] == "CAD"]
+    assert chequing and {r["account_id"] for r in chequing} == {
+        a["id"] for a in _rows(portal, Account) if a["currency"] == "CAD"
+    }
+
+
+def test_the_first_sync_asks_for_a_year_in_windows_of_at_most_90_days(synced: Synced) -> None:
+    _, bridge, _ = synced
+    asked = _account_requests(bridge)
+    assert len(asked) == 5
+    for query in asked:
+        assert query["version"] == ["2"] and query["pending"] == ["1"]
+    closed = [q for q in asked if "end-date" in q]
+    assert len(closed) == 4 and "end-date" not in asked[-1]
+    for query in closed:
+        assert int(query["end-date"][0]) - int(query["start-date"][0]) == 90 * 86400
+
+
+def test_the_bridges_errors_reach_the_person_as_a_warning(
+    tmp_path: Path, bridge: SimpleFinSandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    with _open(tmp_path / "home") as portal:
+        _connect(portal, bridge)
+        with caplog.at_level(logging.WARNING):
+            assert _sync(portal).ok
+    said = [r.getMessage() for r in caplog.records if "SimpleFIN Bridge says" in r.getMessage()]
+    # Once per sync, though each of the five documents carries it.
+    assert said == [
+        "The SimpleFIN Bridge says: Connection to Maple Demo Credit Union may need attention"
+        " (The bank connection needs you to sign in again; conn_id CON-0b93d4e1-maple)"
+    ]
+
+
+def test_portal_sync_shows_the_bridges_error_at_the_terminal(tmp_path: Path) -> None:
+    env = {**os.environ, "PORTAL_HOME": str(tmp_path / "home"), "PORTAL_VAULT": "file"}
+    done = subprocess.run(
+        [PORTAL, "sync", "--demo", "simplefin"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Connection to Maple Demo Credit Union may need attention" in done.stderr
+
+
+# -- connecting ----------------------------------------------------------------------------
+
+
+def test_a_setup_token_claimed_twice_says_so_in_words(tmp_path: Path, bridge: SimpleFinSandbox) -> None:
+    token = bridge.setup_token()
+    with _open(tmp_path / "one") as portal:
+        _connect(portal, bridge, token)
+    with _open(tmp_path / "two") as portal, pytest.raises(AuthError) as refused:
+        _connect(portal, bridge, token)
+    assert "This setup token was already used" in refused.value.message
+    assert "make a new one in the Bridge" in refused.value.message
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "not base64 at all: SECRET-7f3a",
+        "U0VDUkVULTdmM2EgaXMgbm90IGEgVVJM",  # base64 of text that is no claim URL
+        "aHR0cHM6Ly9leGFtcGxlLmNvbS9TRUNSRVQtN2YzYQ==",  # a URL, but not a claim URL
+    ],
+)
+def test_a_token_that_is_not_a_setup_token_is_refused_naming_the_field_never_echoing_it(
+    token: str,
+) -> None:
+    with pytest.raises(UserError) as refused:
+        claim_url(token)
+    said = str(refused.value)
+    assert "setup token" in said
+    assert "SECRET" not in said and token not in said
+    assert "U0VDUkVU" not in said
+
+
+def test_a_setup_token_decodes_to_its_claim_url() -> None:
+    demo = "aHR0cHM6Ly9iZXRhLWJyaWRnZS5zaW1wbGVmaW4ub3JnL3NpbXBsZWZpbi9jbGFpbS9ERU1P"
+    assert claim_url(demo) == "https://beta-bridge.simplefin.org/simplefin/claim/DEMO"
+    assert claim_url(f" {demo[:30]}\n{demo[30:]} ") == claim_url(demo)  # pasted with breaks
+
+
+def test_the_access_url_never_reaches_logs_errors_or_the_store(
+    tmp_path: Path, bridge: SimpleFinSandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    home = tmp_path / "home"
+    with caplog.at_level(logging.DEBUG), _open(home) as portal:
+        _connect(portal, bridge)
+        assert _sync(portal).ok
+        bridge.revoke_access()
+        failed = _sync(portal)
+    [password] = bridge.credentials.values() or [None]
+    secrets = [
+        *(v for v in [password] if v),
+        *(u.split("@")[0].split(":")[-1] for u in [bridge.api_base]),
+    ]
+    issued = [v for v in bridge._oauth.secrets if v]  # type: ignore[attr-defined]
+    text = caplog.text + str(failed.error) + repr(failed)
+    stored = b"".join(p.read_bytes() for p in home.rglob("*.db*"))
+    for secret in issued:
+        assert secret not in text
+        assert secret.encode() not in stored
+    assert secrets  # the test looked for something
+
+
+# -- syncing again -------------------------------------------------------------------------
+
+
+def test_a_resync_asks_once_from_the_cursor_less_the_overlap(
+    tmp_path: Path, bridge: SimpleFinSandbox
+) -> None:
+    with _open(tmp_path / "home") as portal:
+        _connect(portal, bridge)
+        assert _sync(portal).ok
+        first = len(_account_requests(bridge))
+        bridge.move_on("arrive")
+        result = _sync(portal)
+        assert result.ok
+        again = _account_requests(bridge)[first:]
+        assert len(again) == 1 and "end-date" not in again[0]
+        assert len(_rows(portal, Transaction)) == len(bridge.ground_truth()["transactions"])
+        assert differences(portal, "simplefin", bridge.expected_records()) == []
+
+
+def test_a_pending_transaction_the_bank_drops_is_withdrawn_and_one_that_posts_is_booked(
+    tmp_path: Path, bridge: SimpleFinSandbox
+) -> None:
+    with _open(tmp_path / "home") as portal:
+        _connect(portal, bridge)
+        assert _sync(portal).ok
+        descriptions = {r["description"] for r in _rows(portal, Transaction)}
+        assert "SHELL OIL 57442" in descriptions
+        bridge.move_on("withdraw")
+        assert _sync(portal).ok
+        rows = _rows(portal, Transaction)
+        assert "SHELL OIL 57442" not in {r["description"] for r in rows}
+        bridge.move_on("book")
+        assert _sync(portal).ok
+        rows = _rows(portal, Transaction)
+        assert not [r for r in rows if r["state"] == "pending"]
+        assert differences(portal, "simplefin", bridge.expected_records()) == []
+
+
+def test_a_lapsed_subscription_is_said_in_words(tmp_path: Path, bridge: SimpleFinSandbox) -> None:
+    with _open(tmp_path / "home") as portal:
+        _connect(portal, bridge)
+        bridge.payment_required = True
+        result = _sync(portal)
+    assert not result.ok
+    assert "payment is required" in str(result.error)
+
+
+def test_an_access_url_deleted_in_the_bridge_asks_to_connect_again(
+    tmp_path: Path, bridge: SimpleFinSandbox
+) -> None:
+    with _open(tmp_path / "home") as portal:
+        _connect(portal, bridge)
+        bridge.revoke_access()
+        result = _sync(portal)
+    assert isinstance(result.error, AuthError)
+
+
+def test_disconnect_tells_the_person_where_to_delete_the_connection(
+    tmp_path: Path, bridge: SimpleFinSandbox
+) -> None:
+    with _open(tmp_path / "home") as portal:
+        _connect(portal, bridge)
+        done = portal.disconnect("simplefin")
+    assert "beta-bridge.simplefin.org" in REVOKE_HINT
+    assert REVOKE_HINT in json.dumps(done.__dict__, default=str)
+
+
+def test_the_quota_is_the_bridges_24_requests_a_day() -> None:
+    assert PROVIDER.quota is not None
+    assert (PROVIDER.quota.syncs, PROVIDER.quota.hours) == (24, 24)
+
+
+# -- the conformance suite -----------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_simplefin_plugin_reaches_gold(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [PORTAL, "conformance", "simplefin", "--report", "json", "--report-file", "report.json"],
+        cwd=tmp_path,
+        env={**os.environ, "PORTAL_HOME": str(tmp_path / "home")},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    [report] = json.loads((tmp_path / "report.json").read_text())["providers"]
+    assert [c["test"] for c in report["checks"] if c["outcome"] == "failed"] == []
+    assert report["tier"] == "gold"
+    assert report["completeness_score"] == 100 and report["legibility_score"] == 100
+    variants = {c["test"]: c["outcome"] for c in report["checks"] if c["test"].startswith("test_variant[")}
+    assert variants == {f"test_variant[{v}]": "passed" for v in ("v1", "sparse", "miles", "faulty")}
