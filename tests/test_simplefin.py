@@ -152,7 +152,9 @@ def test_portal_sync_shows_the_bridges_error_at_the_terminal(tmp_path: Path) -> 
 # -- connecting ----------------------------------------------------------------------------
 
 
-def test_a_setup_token_claimed_twice_says_so_in_words(tmp_path: Path, bridge: SimpleFinSandbox) -> None:
+def test_a_setup_token_claimed_twice_says_so_in_words(
+    tmp_path: Path, bridge: SimpleFinSandbox
+) -> None:
     token = bridge.setup_token()
     with _open(tmp_path / "one") as portal:
         _connect(portal, bridge, token)
@@ -301,5 +303,7 @@ def test_the_simplefin_plugin_reaches_gold(tmp_path: Path) -> None:
     assert [c["test"] for c in report["checks"] if c["outcome"] == "failed"] == []
     assert report["tier"] == "gold"
     assert report["completeness_score"] == 100 and report["legibility_score"] == 100
-    variants = {c["test"]: c["outcome"] for c in report["checks"] if c["test"].startswith("test_variant[")}
+    variants = {
+        c["test"]: c["outcome"] for c in report["checks"] if c["test"].startswith("test_variant[")
+    }
     assert variants == {f"test_variant[{v}]": "passed" for v in ("v1", "sparse", "miles", "faulty")}

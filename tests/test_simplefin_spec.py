@@ -15,15 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from portal.errors import SkippableError
+from portal.record import Account, Balance, Entity, Transaction
 from portal_simplefin import mapping, rules
 from portal_simplefin.dataset import DemoPerson
 from portal_simplefin.fetching import HISTORY_DAYS, WINDOW, Since, start_of, windows
 from portal_simplefin.sandbox import SimpleFinSandbox, _as_v1
 from portal_simplefin.spec_variants import SPECIFICATION
 from portal_simplefin.variants import VARIANTS
-
-from portal.errors import SkippableError
-from portal.record import Account, Balance, Entity, Transaction
 
 DATA = Path(__file__).parent / "data" / "simplefin"
 
