@@ -68,7 +68,11 @@ def demo_sync(
             if day is not None:
                 sandbox.live_until(day)
             portal.connect(
-                name, browser=auto_approve_browser, endpoints=sandbox_endpoints(sandbox), timeout=30
+                name,
+                browser=auto_approve_browser,
+                endpoints=sandbox_endpoints(sandbox),
+                timeout=30,
+                answers=sandbox.connect_answers() or None,  # a key-based service's test key
             )
         return portal.sync(list(sandboxes), progress=progress)
 
