@@ -41,6 +41,8 @@ def normalised(body: dict[str, Any]) -> Iterator[Entity]:
     for account in body["accounts"]:
         item = {k: v for k, v in account.items() if k != "transactions"}
         yield from mapping.account(item, ref)
+        for balance in mapping.balance_items(item):
+            yield from mapping.balance(balance, ref)
         for txn in account.get("transactions") or []:
             with_account = {
                 **txn,
@@ -172,7 +174,9 @@ def test_a_v1_document_keeps_the_org_and_reads_the_same() -> None:
 
 
 def test_attributes_the_bridge_adds_are_kept_not_dropped() -> None:
-    account, _, pending, posted = normalised(fixture("bridge-extra-attributes.json"))
+    account, _, available, pending, posted = normalised(fixture("bridge-extra-attributes.json"))
+    # Left out, the available balance "is the same as balance" (the protocol).
+    assert isinstance(available, Balance) and available.amount == Decimal("10250.00")
     assert account.extra["holdings"][0]["symbol"] == "ACME"
     assert isinstance(pending, Transaction)
     # posted is 0 while pending: dated by when it happened.
@@ -187,7 +191,8 @@ def test_optional_attributes_absent_still_make_records() -> None:
     for name in ("available-balance", "extra", "transactions"):
         account.pop(name)
     records = list(normalised(body))
-    assert [type(r) for r in records] == [Account, Balance]
+    assert [type(r) for r in records] == [Account, Balance, Balance]
+    assert records[1].amount == records[2].amount  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("currency", ["CAD", "EUR", "JPY"])
@@ -202,8 +207,8 @@ def test_a_custom_currency_keeps_its_account_and_balance_as_points_and_refuses_t
 ):
     body = fixture("custom-currency-account.json")
     account = body["accounts"][0]
-    records = mapping.account({k: v for k, v in account.items() if k != "transactions"}, ref)
-    assert records[0].currency is None
+    records = list(normalised({"accounts": [{**account, "transactions": []}]}))
+    assert records[0].currency is None  # type: ignore[attr-defined]
     assert records[0].extra["currency"] == "https://www.example.com/flight-miles"
     assert {(b.unit, b.currency) for b in records[1:]} == {("point", None)}  # type: ignore[attr-defined]
     txn = {

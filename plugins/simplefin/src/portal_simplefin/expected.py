@@ -85,6 +85,8 @@ def _balance(item: dict[str, Any], kind: str, currency: str) -> dict[str, Any]:
         "balance_type_label": BALANCE_TYPES[kind],
         "as_of": _at(item["balance-date"]),
         "credit_limit": None,
+        # The account's other ids (its connection's), as served with it.
+        **{f"extra.{k}": v for k, v in item.items() if k not in ("id", kind, "balance-date")},
     }
 
 

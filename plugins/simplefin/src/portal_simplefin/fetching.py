@@ -34,7 +34,7 @@ from portal import Cursor, Cursors, Page
 from portal.errors import ProviderError
 from portal.http import ProviderClient
 from portal.record import Category
-from portal_simplefin.mapping import ACCOUNT_OF, CURRENCY_OF
+from portal_simplefin.mapping import ACCOUNT_OF, CURRENCY_OF, balance_items
 from portal_simplefin.rules import MAX_RANGE_DAYS, error_words
 
 log = logging.getLogger(__name__)
@@ -105,9 +105,9 @@ def pages(client: ProviderClient, cursors: Cursors) -> Iterator[Page]:
         tell_errors(body, said)
         accounts = [a for a in body["accounts"] if isinstance(a, Mapping)]
         if n == 0:
-            yield Page(
-                "accounts", [{k: v for k, v in a.items() if k != "transactions"} for a in accounts]
-            )
+            plain = [{k: v for k, v in a.items() if k != "transactions"} for a in accounts]
+            yield Page("accounts", plain)
+            yield Page("balances", [b for a in plain for b in balance_items(a)])
         items = []
         for account in accounts:
             for txn in account.get("transactions") or []:

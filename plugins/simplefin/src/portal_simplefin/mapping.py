@@ -32,6 +32,7 @@ CURRENCY_OF = "portal_currency"
 """The key portal adds to each transaction: its account's currency (the protocol states it
 once, on the account)."""
 
+BALANCE_KINDS = ("balance", "available-balance")
 _ACCOUNT_USED = ("id", "name", "currency", "balance", "available-balance", "balance-date")
 _TRANSACTION_USED = (
     "id", "posted", "amount", "description", "transacted_at", "pending", "mcc",
@@ -58,14 +59,13 @@ def _numeric(value: Any, what: str) -> str:
 
 
 def account(item: dict[str, Any], ref: Ref) -> list[Entity]:
-    """One account to an Account and its balance (and available balance, when served)."""
+    """One account (without its transactions) to an Account."""
     currency = item["currency"]
     custom = isinstance(currency, str) and is_custom_currency(currency)
     extra = _rest(item, _ACCOUNT_USED)
     if custom:
         extra["currency"] = currency  # the URL naming it: kept, never fetched
-    as_of = moment(item["balance-date"], "balance-date")
-    records: list[Entity] = [
+    return [
         Account(
             provider_id=item["id"],
             name=item["name"],
@@ -75,22 +75,45 @@ def account(item: dict[str, Any], ref: Ref) -> list[Entity]:
             extra=extra,
         )
     ]
-    for kind in ("balance", "available-balance"):
-        if kind not in item:
-            continue  # "may be omitted if it is the same as balance"
-        records.append(
-            Balance(
-                provider_id=f"{item['id']}:{kind}",
-                account_id=ref(Account, item["id"]),
-                amount=_numeric(item[kind], kind),
-                currency=None if custom else currency,
-                unit=Unit.point if custom else None,
-                balance_type=kind,
-                balance_type_label=labels.BALANCE_TYPES[kind],
-                as_of=as_of,
-            )
+
+
+def balance_items(account: dict[str, Any]) -> list[dict[str, Any]]:
+    """An account's ``balance`` and ``available-balance`` as items of their own, each with the
+    account's ids, its ``balance-date`` and (added by portal) its currency.
+
+    An absent ``available-balance`` is the balance: the protocol lets a server leave it out
+    "if it is the same as balance", so the person still reads what they can spend.
+    """
+    ids = {k: v for k, v in account.items() if "id" in k.lower() and isinstance(v, str)}
+    return [
+        {
+            **ids,
+            kind: account[kind] if kind in account else account.get("balance"),
+            "balance-date": account.get("balance-date"),
+            CURRENCY_OF: account.get("currency"),
+        }
+        for kind in BALANCE_KINDS
+    ]
+
+
+def balance(item: dict[str, Any], ref: Ref) -> list[Entity]:
+    """One of an account's balances to a Balance (points for a custom currency)."""
+    kind = next(k for k in BALANCE_KINDS if k in item)
+    currency = item[CURRENCY_OF]
+    custom = is_custom_currency(currency)
+    return [
+        Balance(
+            provider_id=f"{item['id']}:{kind}",
+            account_id=ref(Account, item["id"]),
+            amount=_numeric(item[kind], kind),
+            currency=None if custom else currency,
+            unit=Unit.point if custom else None,
+            balance_type=kind,
+            balance_type_label=labels.BALANCE_TYPES[kind],
+            as_of=moment(item["balance-date"], "balance-date"),
+            extra=_rest(item, ["id", kind, "balance-date", CURRENCY_OF]),
         )
-    return records
+    ]
 
 
 def transaction(item: dict[str, Any], ref: Ref) -> list[Entity]:
@@ -132,6 +155,7 @@ def transaction(item: dict[str, Any], ref: Ref) -> list[Entity]:
 
 NORMALISERS: dict[str, Callable[[dict[str, Any], Ref], list[Entity]]] = {
     "accounts": account,
+    "balances": balance,
     "transactions": transaction,
 }
 """The normalise function of each stream."""

@@ -14,13 +14,14 @@ import binascii
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from portal.auth.credentials import basic_in_url
-
-from portal import Ask, InventoryItem, KeyCredential, Provider, Quota, TokenSet, hookimpl
+from portal import InventoryItem, Provider, hookimpl
+from portal.auth.credentials import Ask, CredentialHelpers, KeyCredential, basic_in_url
+from portal.auth.tokens import TokenSet
 from portal.errors import AuthError, ProviderError, UserError
+from portal.provider import Quota
 from portal.record import Category, Sector
 from portal.variants import FAULTY, VALID, SandboxVariants, Variant
-from portal_simplefin import fetching, mapping, variants
+from portal_simplefin import fetching, mapping, spec_variants, variants
 from portal_simplefin.rules import REQUESTS_PER_DAY
 
 if TYPE_CHECKING:
@@ -107,6 +108,7 @@ PROVIDER = Provider(
         ),
     ),
     sandbox=SANDBOX,
+    specification=spec_variants.SPECIFICATION,
 )
 
 PORTAL_CONFORMANCE = {
@@ -116,6 +118,12 @@ PORTAL_CONFORMANCE = {
             "changes.empty": "An account's transactions are its history: the list never empties.",
             "permissions": "An Access URL has no scopes: the person picks in the Bridge which"
             " accounts an app sees, and every category comes in the same document.",
+        },
+        "ignored_fields": {
+            "accounts": {
+                name: "Read from the same account as its own balances item (stream balances)."
+                for name in ("balance", "available-balance", "balance-date")
+            },
         },
         # A re-sync is one request: the accounts document from the last sync (less an
         # overlap for late postings) to now, well inside the Bridge's 90 days.
@@ -149,7 +157,7 @@ def claim_url(token: str) -> str:
 
 
 @hookimpl
-def authenticate(provider: Provider, oauth: Any, credentials: Any) -> TokenSet:
+def authenticate(provider: Provider, oauth: Any, credentials: CredentialHelpers) -> TokenSet:
     """Claim the setup token once; keep the Access URL it answers."""
     url = claim_url(credentials.answers["setup_token"])
     with credentials.client() as client:

@@ -234,9 +234,9 @@ class SimpleFinSandbox(Sandbox):
         """What the Bridge serves now, by record category, exactly as served.
 
         ``accounts``: each account without its transactions; ``balances``: each account's
-        ``balance`` and its ``available-balance`` (when served), each stated with the
-        account's ids and its ``balance-date``; ``transactions``: every transaction,
-        pending ones too.
+        ``balance`` and its ``available-balance`` (the balance when it is left out, as the
+        protocol says), each stated with the account's ids and its ``balance-date``;
+        ``transactions``: every transaction, pending ones too.
         """
         document = self.document()
         accounts, balances, transactions = [], [], []
@@ -245,10 +245,9 @@ class SimpleFinSandbox(Sandbox):
             accounts.append(account)
             ids = {k: v for k, v in account.items() if "id" in k.lower() and isinstance(v, str)}
             for kind in ("balance", "available-balance"):
-                if kind in account:
-                    balances.append(
-                        {**ids, kind: account[kind], "balance-date": account["balance-date"]}
-                    )
+                # Absent, the available balance "is the same as balance" (the protocol).
+                value = account.get(kind, account["balance"])
+                balances.append({**ids, kind: value, "balance-date": account["balance-date"]})
             transactions += txns
         return {"accounts": accounts, "balances": balances, "transactions": transactions}
 
