@@ -195,7 +195,7 @@ def test_the_access_url_never_reaches_errors_reprs_or_the_store(
         connection = repr(portal.store.connections())
         bridge.revoke_access()
         failed = _sync(portal)
-    kinds = bridge._oauth.kinds()  # type: ignore[attr-defined]
+    kinds = bridge._oauth.kinds()
     assert {"setup_token", "claim_code", "access_url", "access_url_password"} <= set(kinds.values())
     said = str(failed.error) + repr(failed) + connection
     stored = b"".join(
@@ -301,3 +301,22 @@ def test_the_simplefin_plugin_reaches_gold(tmp_path: Path) -> None:
         c["test"]: c["outcome"] for c in report["checks"] if c["test"].startswith("test_variant[")
     }
     assert variants == {f"test_variant[{v}]": "passed" for v in ("v1", "sparse", "miles", "faulty")}
+
+
+@pytest.mark.parametrize(
+    ("line", "secret"),
+    [
+        (
+            'HTTP Request: POST http://127.0.0.1:4001/simplefin/claim/AbC-d_e12 "HTTP/1.1 200 OK"',
+            "AbC-d_e12",
+        ),
+        ("got https://user123:pass456@bridge.simplefin.org/simplefin back", "pass456"),
+    ],
+)
+def test_a_claim_code_and_an_access_urls_password_are_redacted_from_log_lines(
+    line: str, secret: str
+) -> None:
+    from portal.auth.redaction import redact
+
+    assert secret not in redact(line)
+    assert "[redacted]" in redact(line)

@@ -219,7 +219,7 @@ class DemoPerson:
     ) -> Decimal:
         """The account's balance at ``at`` (now): opening plus the booked transactions."""
         cut = _epoch(at or self.now)
-        total = self._account(account)["opening"]
+        total: Decimal = self._account(account)["opening"]
         for txn in self.transactions[account]:
             if txn.get("pending"):
                 total += Decimal(txn["amount"]) if pending else 0

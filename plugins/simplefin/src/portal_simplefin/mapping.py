@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from portal.errors import SkippableError
@@ -52,10 +53,11 @@ def moment(value: Any, what: str) -> datetime:
     return datetime.fromtimestamp(value, UTC)
 
 
-def _numeric(value: Any, what: str) -> str:
+def _numeric(value: Any, what: str) -> Decimal:
+    """A numeric string as the exact Decimal it writes (a JSON number is refused, not rounded)."""
     if not valid("numeric", value):
         raise SkippableError(f'{what} is {value!r}, not a numeric string such as "-33.43"')
-    return str(value)
+    return Decimal(value)
 
 
 def account(item: dict[str, Any], ref: Ref) -> list[Entity]:

@@ -223,12 +223,13 @@ class SimpleFinSandbox(Sandbox):
         return txn
 
     def _faulty_id(self) -> str:
-        return next(
+        planted = (
             t["id"]
             for txns in self.person.transactions.values()
             for t in txns
             if t["description"] == FAULTY_DESCRIPTION
         )
+        return str(next(planted))
 
     def ground_truth(self) -> dict[str, list[dict[str, Any]]]:
         """What the Bridge serves now, by record category, exactly as served.

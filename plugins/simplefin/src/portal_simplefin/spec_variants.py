@@ -23,6 +23,7 @@ The protocol's only optional arrays are the deprecated ``errors`` and ``transact
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from portal.specvariants import (
@@ -123,8 +124,8 @@ def vary_document(variant: str, body: dict[str, Any]) -> tuple[dict[str, Any], i
 class SimpleFinSpecification:
     """The SimpleFIN protocol (1.0 draft and 2.0), generating the answers it allows."""
 
-    source = rules.SOURCE
-    variants = (OPTIONAL_ABSENT, UNKNOWN_CODES, UNKNOWN_FIELDS, OTHER_CURRENCY)
+    source: str = rules.SOURCE
+    variants: Sequence[str] = (OPTIONAL_ABSENT, UNKNOWN_CODES, UNKNOWN_FIELDS, OTHER_CURRENCY)
 
     def vary(self, variant: str, path: str, content_type: str, body: bytes) -> Varied | None:
         """The Account Set at ``/accounts`` with every place ``variant`` allows changed."""
