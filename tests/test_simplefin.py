@@ -131,6 +131,7 @@ def test_the_bridges_errors_reach_the_person_as_a_warning(
     ]
 
 
+@pytest.mark.slow  # a portal process of its own, about ten seconds
 def test_portal_sync_shows_the_bridges_error_at_the_terminal(tmp_path: Path) -> None:
     env = {**os.environ, "PORTAL_HOME": str(tmp_path / "home"), "PORTAL_VAULT": "file"}
     done = subprocess.run(

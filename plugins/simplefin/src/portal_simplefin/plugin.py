@@ -55,9 +55,9 @@ SANDBOX = SandboxVariants(
 """The Bridge's sandbox, and the other shapes the SimpleFIN protocol lets it serve."""
 
 REVOKE_HINT = (
-    "SimpleFIN has no way for an app to give its access back. To end it, sign in at"
-    " https://beta-bridge.simplefin.org, open the connection portal was given (under"
-    " 'Apps' / 'Connected apps') and delete it: the Access URL portal held then stops working."
+    "To end portal's access, sign in at https://beta-bridge.simplefin.org, open Apps"
+    " (your connected apps) and delete the connection you made for portal: the Access URL"
+    " portal held then stops working."
 )
 
 PROVIDER = Provider(
@@ -142,8 +142,8 @@ def register_providers(register: Callable[[Provider], None]) -> None:
 def claim_url(token: str) -> str:
     """The claim URL a setup token holds; a token that holds none is a UserError naming it."""
     refused = UserError(
-        "The SimpleFIN setup token is not one: it should be the long base64 text the Bridge"
-        " shows when you make a setup token.",
+        "What was given as the SimpleFIN setup token is not a setup token: it is the long"
+        " base64 text the Bridge shows when you make one.",
         hint="Copy it again from https://beta-bridge.simplefin.org/simplefin/create, whole.",
     )
     try:
