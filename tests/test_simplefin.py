@@ -321,3 +321,19 @@ def test_a_claim_code_and_an_access_urls_password_are_redacted_from_log_lines(
 
     assert secret not in redact(line)
     assert "[redacted]" in redact(line)
+
+
+def test_a_hostile_error_from_the_bridge_reaches_the_terminal_inert(
+    tmp_path: Path, bridge: SimpleFinSandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    from portal.cli.output import log_handler
+
+    bridge.person.errlist[0]["msg"] = "\x1b[2J\x1b[31mAll good\nINFO fake line\u202e"
+    with _open(tmp_path / "home") as portal:
+        _connect(portal, bridge)
+        with caplog.at_level(logging.WARNING):
+            assert _sync(portal).ok
+    [record] = [r for r in caplog.records if "SimpleFIN Bridge says" in r.getMessage()]
+    line = log_handler().format(record)
+    assert "All good" in line
+    assert not any(c in line for c in ("\x1b", "\n", "\u202e"))

@@ -171,6 +171,8 @@ class DemoPerson:
                 self.add(CHECKING, at, Decimal("2450.00"), "PAYROLL ACME ROBOTICS INC")
             if at.day == 1:
                 self.add(CHECKING, at, Decimal("-1650.00"), "RENT - PARKVIEW APARTMENTS")
+            if at.day == 2:
+                self.add(CHECKING, at, Decimal("-1200.00"), "ONLINE TRANSFER TO SAVINGS ...4410")
                 self.add(CHEQUING, at, Decimal("1.85"), "INTEREST")
             if at.day == 12:
                 bill = Decimal(rng.randint(6000, 14000)) / 100
