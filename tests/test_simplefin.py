@@ -337,3 +337,16 @@ def test_a_hostile_error_from_the_bridge_reaches_the_terminal_inert(
     line = log_handler().format(record)
     assert "All good" in line
     assert not any(c in line for c in ("\x1b", "\n", "\u202e"))
+
+
+def test_an_access_url_on_a_host_the_plugin_does_not_declare_is_refused(
+    tmp_path: Path, bridge: SimpleFinSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        bridge, "_claim", lambda code: "https://user:pw-7f3a@evil.example/simplefin"
+    )
+    with _open(tmp_path / "home") as portal:
+        with pytest.raises(AuthError) as refused:
+            _connect(portal, bridge)  # refused before the vault keeps it
+        assert not portal.store.connections()
+    assert "evil.example" in str(refused.value) and "pw-7f3a" not in str(refused.value)

@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from portal import InventoryItem, Provider, hookimpl
-from portal.auth.credentials import Ask, CredentialHelpers, KeyCredential, basic_in_url
+from portal.auth.credentials import (
+    Ask,
+    CredentialHelpers,
+    KeyCredential,
+    api_base,
+    basic_in_url,
+)
 from portal.auth.tokens import TokenSet
 from portal.errors import AuthError, ProviderError, UserError
 from portal.provider import Quota
@@ -182,6 +188,7 @@ def authenticate(provider: Provider, oauth: Any, credentials: CredentialHelpers)
             "The SimpleFIN Bridge's answer to the claim is not an Access URL.",
             hint="Make a new setup token and run portal connect simplefin again.",
         )
+    api_base(provider, {"access_url": access})  # on a host the plugin declares, or refused now
     return TokenSet({"access_url": access})
 
 
