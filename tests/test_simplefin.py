@@ -302,6 +302,15 @@ def test_the_simplefin_plugin_reaches_gold(tmp_path: Path) -> None:
         c["test"]: c["outcome"] for c in report["checks"] if c["test"].startswith("test_variant[")
     }
     assert variants == {f"test_variant[{v}]": "passed" for v in ("v1", "sparse", "miles", "faulty")}
+    outcomes = {c["test"]: c for c in report["checks"]}
+    for generated in ("optional_absent", "unknown_codes", "unknown_fields", "other_currency"):
+        assert outcomes[f"test_spec_variant[{generated}]"]["outcome"] == "passed"
+    assert outcomes["test_quota[enforced]"]["outcome"] == "passed"
+    # What a key has no use for is skipped, saying why, and leaves the tier open.
+    for oauth_only in ("test_declaration[scopes]", "test_resilience[unauthorized]"):
+        skipped = outcomes[oauth_only]
+        assert skipped["outcome"] == "skipped" and not skipped["blocks"]
+        assert "not an OAuth login" in skipped["message"]
 
 
 @pytest.mark.parametrize(
