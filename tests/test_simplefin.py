@@ -13,8 +13,9 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 
 from portal.app import Portal
@@ -359,3 +360,37 @@ def test_an_access_url_on_a_host_the_plugin_does_not_declare_is_refused(
             _connect(portal, bridge)  # refused before the vault keeps it
         assert not portal.store.connections()
     assert "evil.example" in str(refused.value) and "pw-7f3a" not in str(refused.value)
+
+
+def _claimed(bridge: SimpleFinSandbox) -> httpx.Client:
+    """An httpx client authorised by a freshly claimed Access URL, as any SimpleFIN app."""
+    claim = claim_url(bridge.setup_token())
+    access = httpx.post(claim, headers={"Content-Length": "0"}).text
+    parts = urlsplit(access)
+    base = f"{parts.scheme}://{parts.hostname}:{parts.port}{parts.path}"
+    return httpx.Client(base_url=base, auth=(parts.username or "", parts.password or ""))
+
+
+def test_the_sandbox_claims_once_and_admits_only_the_access_urls_credentials(
+    bridge: SimpleFinSandbox,
+) -> None:
+    token = bridge.setup_token()
+    assert httpx.post(claim_url(token)).status_code == 200
+    assert httpx.post(claim_url(token)).status_code == 403  # the protocol: claimed already
+    with _claimed(bridge) as client:
+        assert client.get("/accounts", params={"version": "2"}).status_code == 200
+        assert client.get("/accounts", auth=("user", "wrong")).status_code == 403
+        assert httpx.get(f"{bridge.api_base}/accounts").status_code == 403
+
+
+def test_the_sandbox_caps_a_range_over_90_days_and_says_so_as_the_bridge_does(
+    bridge: SimpleFinSandbox,
+) -> None:
+    end = int(bridge.person.now.timestamp())
+    with _claimed(bridge) as client:
+        body = client.get(
+            "/accounts", params={"version": "2", "start-date": 0, "end-date": end}
+        ).json()
+    assert body["errlist"][-1]["code"] == "gen.api" and "capped" in body["errlist"][-1]["msg"]
+    posted = [t["posted"] for a in body["accounts"] for t in a["transactions"]]
+    assert posted and min(posted) >= end - 90 * 86400

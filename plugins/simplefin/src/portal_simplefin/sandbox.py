@@ -11,8 +11,9 @@ Routes, under the server's root ``/simplefin`` (https://www.simplefin.org/protoc
   parameters ``start-date``, ``end-date`` (epoch seconds; transactions on or after the
   one, before the other), ``pending=1``, ``balances-only=1``, ``account`` (repeatable) and
   ``version=2`` (the 2.0 document; the 1.0 one otherwise). A range longer than the
-  Bridge's 90 days is refused with ``400`` and a sentence (the Bridge's page states the
-  limit but not its answer: this is the sandbox's choice).
+  Bridge's 90 days is capped to the latest 90 days, with a ``gen.api`` error saying so,
+  as the production Bridge answers (its developer page states the limit, not the answer;
+  securo-finance/securo#919 and firefly-iii/firefly-iii#12128 report what it does).
 
 ``connect_answers()`` issues a fresh setup token, as a person makes one in the Bridge.
 ``payment_required = True`` makes ``/accounts`` answer ``402``, the protocol's "payment
@@ -288,12 +289,11 @@ class SimpleFinSandbox(Sandbox):
                 end = _epoch_arg(args.get("end-date"))
             except ValueError as error:
                 return flask.Response(str(error), status=400, mimetype="text/plain")
+            capped = None
             if start is not None and (end or time.time()) - start > MAX_RANGE_DAYS * 86400:
-                return flask.Response(
-                    f"The date range is limited to {MAX_RANGE_DAYS} days at a time.",
-                    status=400,
-                    mimetype="text/plain",
-                )
+                # As the production Bridge does: the latest 90 days, and a warning.
+                start = int((end or time.time()) - MAX_RANGE_DAYS * 86400)
+                capped = CAPPED
             body = self.document(
                 start=start,
                 end=end,
@@ -301,10 +301,20 @@ class SimpleFinSandbox(Sandbox):
                 balances_only=args.get("balances-only") == "1",
                 accounts=args.getlist("account") or None,
             )
+            if capped is not None:
+                body["errors"] = [*body["errors"], capped["msg"]]
+                if "errlist" in body:
+                    body["errlist"] = [*body["errlist"], capped]
             if self.variant.name != "v1" and args.get("version") != "2":
                 body = _as_v1(body, self.person.connections)
             return flask.Response(json.dumps(body), mimetype="application/json")
 
+
+CAPPED = {
+    "code": "gen.api",
+    "msg": f"Requested date range exceeds limit of {MAX_RANGE_DAYS} days and was capped.",
+}
+"""What the production Bridge says of a longer range (reported in securo-finance/securo#919)."""
 
 MILES_CONNECTION = {
     "conn_id": "CON-3c55e2b8-alaska",
