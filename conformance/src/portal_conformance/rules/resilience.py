@@ -202,7 +202,8 @@ def chaos_run(h: Harness) -> Run:
 
 
 def chaos_for(requests: int, kinds: tuple[str, ...] = tuple(CHAOS_KINDS.values())) -> Chaos:
-    """A seeded chaos that strikes with every kind within a sync of ``requests`` requests.
+    """A seeded chaos that strikes with every one of ``kinds`` (all but ``401`` for a key
+    credential, which has no token to refresh) within a sync of ``requests`` requests.
 
     The monkey's draws depend only on its seed, so the suite tries seeds until the first
     requests (a margin short of the sync's) meet every kind, and never more than three
