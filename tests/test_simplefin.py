@@ -11,6 +11,8 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -394,3 +396,33 @@ def test_the_sandbox_caps_a_range_over_90_days_and_says_so_as_the_bridge_does(
     assert body["errlist"][-1]["code"] == "gen.api" and "capped" in body["errlist"][-1]["msg"]
     posted = [t["posted"] for a in body["accounts"] for t in a["transactions"]]
     assert posted and min(posted) >= end - 90 * 86400
+
+
+def test_a_transaction_on_a_window_boundary_is_fetched_exactly_once(
+    tmp_path: Path, bridge: SimpleFinSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from portal_simplefin import dataset, fetching
+
+    clock = bridge.person.anchor + timedelta(hours=6)
+    monkeypatch.setattr(fetching, "now", lambda: clock)
+    # Where the first window ends and the second begins: the Bridge's 90 days after the start.
+    first_end = fetching.start_of(None, clock) + timedelta(days=90)
+    bridge.person.add(dataset.CHECKING, first_end, Decimal("-1.00"), "ON THE BOUNDARY")
+    with _open(tmp_path / "home") as portal:
+        _connect(portal, bridge)
+        result = _sync(portal)
+        assert result.ok
+        served = len(bridge.ground_truth()["transactions"])
+        assert result.streams["transactions"].items == served  # none twice, none missed
+        assert [r["description"] for r in _rows(portal, Transaction)].count("ON THE BOUNDARY") == 1
+
+
+def test_a_person_with_no_accounts_syncs_to_nothing_without_error(
+    tmp_path: Path, bridge: SimpleFinSandbox
+) -> None:
+    bridge.person.accounts.clear()
+    bridge.person.transactions.clear()
+    with _open(tmp_path / "home") as portal:
+        _connect(portal, bridge)
+        result = _sync(portal)
+    assert result.ok and sum(result.records.values()) == 0
