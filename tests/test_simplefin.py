@@ -237,6 +237,9 @@ def test_a_pending_transaction_the_bank_drops_is_withdrawn_and_one_that_posts_is
         assert _sync(portal).ok
         descriptions = {r["description"] for r in _rows(portal, Transaction)}
         assert "SHELL OIL 57442" in descriptions
+        [held] = [
+            r for r in _rows(portal, Transaction) if r["description"] == "HILTON PORTLAND HOLD"
+        ]
         bridge.move_on("withdraw")
         assert _sync(portal).ok
         rows = _rows(portal, Transaction)
@@ -245,6 +248,9 @@ def test_a_pending_transaction_the_bank_drops_is_withdrawn_and_one_that_posts_is
         assert _sync(portal).ok
         rows = _rows(portal, Transaction)
         assert not [r for r in rows if r["state"] == "pending"]
+        # The hotel hold posted under a new id: the pending record is gone, not left beside it.
+        [hotel] = [r for r in rows if r["description"] == "HILTON PORTLAND HOLD"]
+        assert hotel["provider_id"] != held["provider_id"] and hotel["state"] == "booked"
         assert differences(portal, "simplefin", bridge.expected_records()) == []
 
 
