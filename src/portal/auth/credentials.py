@@ -43,7 +43,7 @@ KeyKind = Literal["api_key", "access_url", "signed_jwt"]
 KIND_WORDS: dict[str, str] = {
     "oauth": "OAuth login",
     "api_key": "API key",
-    "access_url": "setup token",
+    "access_url": "access URL (from a setup token)",
     "signed_jwt": "application key",
 }
 """How ``portal providers`` and the docs name each kind of credential."""

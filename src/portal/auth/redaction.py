@@ -6,7 +6,10 @@ URL ``state`` and ``nonce``, and an API may take a token in its query string), a
 authlib's server side, which runs in-process for ``sync --demo``, logs every token it
 issues. ``Redact`` is a logging filter for the handlers that print: it rewrites each
 record's message (and traceback) with the value of every secret-named parameter, JSON or
-dict entry, and every ``Bearer``/``Basic`` credential, replaced by ``[redacted]``.
+dict entry, every ``Bearer``/``Basic`` credential, the password in a URL's userinfo
+(``https://user:password@host``: SimpleFIN's access URL) and the one-time code of a claim
+URL (``.../claim/<code>``: what a SimpleFIN setup token decodes to, which httpx logs when
+it is claimed), replaced by ``[redacted]``.
 """
 
 from __future__ import annotations
@@ -39,12 +42,16 @@ _PAIR = re.compile(
     re.IGNORECASE,
 )
 _CREDENTIAL = re.compile(r"\b(?P<scheme>Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
+_USERINFO = re.compile(r"(?P<user>://[^/:@\s]+:)[^@/\s]+@")
+_CLAIM = re.compile(r"(?P<path>/claim/)[^/?#\s\"']+")
 REDACTED = "[redacted]"
 
 
 def redact(text: str) -> str:
     """``text`` with every secret value in it replaced by ``[redacted]``."""
     text = _PAIR.sub(lambda m: f"{m['key']}{m['sep']}{REDACTED}", text)
+    text = _USERINFO.sub(lambda m: f"{m['user']}{REDACTED}@", text)
+    text = _CLAIM.sub(lambda m: f"{m['path']}{REDACTED}", text)
     return _CREDENTIAL.sub(lambda m: f"{m['scheme']} {REDACTED}", text)
 
 

@@ -1,0 +1,1 @@
+"""portal's SimpleFIN Bridge plugin."""
