@@ -1,0 +1,256 @@
+"""The Monzo plugin's hooks: its declaration, the in-app approval, and how it fetches.
+
+Monzo's API for personal use (docs.monzo.com): the person registers their own confidential
+OAuth client at developers.monzo.com, and portal uses it (``Ask`` client id and secret).
+Everything else (tokens, refresh, retries, cursors, storage) is the engine's.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from portal import Cursor, Cursors, InventoryItem, OAuthClient, Page, Provider, hookimpl
+from portal.errors import AuthError, ProviderError
+from portal.http import ProviderClient, together
+from portal.provider import RequestLimits
+from portal.record import Category, Sector
+from portal_monzo import mapping
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from portal.record import Entity
+    from portal.sandbox import Sandbox
+
+log = logging.getLogger("portal.monzo")
+
+API = "https://api.monzo.com"
+PAGE = 100
+"""The most transactions Monzo serves in one page ("Limit can range between 1 and 100")."""
+WINDOW = timedelta(days=89)
+"""How far back portal asks once Monzo's five minutes are over: its 90 days, less a day for
+clocks that disagree."""
+OUTSIDE_WINDOW = "forbidden.verification_required"
+AWAITING_APPROVAL = "forbidden.insufficient_permissions"
+
+
+def _sandbox() -> Sandbox:
+    # Imported here so that loading the plugin never imports Flask.
+    from portal_monzo.sandbox import MonzoSandbox
+
+    return MonzoSandbox()
+
+
+PROVIDER = Provider(
+    name="monzo",
+    display_name="Monzo",
+    sector=Sector.bank,
+    description="Monzo Bank (UK): your current and joint accounts, pots, balances and"
+    " transactions with merchants, through Monzo's API for personal use.",
+    api_base=API,
+    oauth=OAuthClient(
+        authorize_url="https://auth.monzo.com/",
+        token_url=f"{API}/oauth2/token",  # noqa: S106 - a URL
+        client_id="",  # the person's own client: asked at portal connect
+        scopes=(),  # Monzo has no scopes: the person approves in the app what it shows
+    ),
+    inventory=(
+        InventoryItem(
+            Category.accounts,
+            "Your current account, joint accounts and pots.",
+            ("id", "type", "description", "owners", "sort_code", "account_number", "name"),
+        ),
+        InventoryItem(
+            Category.balances,
+            "Each account's available balance, and each pot's.",
+            ("balance", "total_balance", "spend_today", "currency"),
+        ),
+        InventoryItem(
+            Category.transactions,
+            "Every payment in and out, with its merchant; declined and pending ones too."
+            " After the first five minutes of a connection, only the last 90 days.",
+            ("amount", "created", "settled", "description", "merchant", "category"),
+        ),
+    ),
+    sandbox=_sandbox,
+    # Monzo documents no rate limit; portal keeps to a few requests at a time.
+    limits=RequestLimits(concurrent=2),
+    timezone="Europe/London",
+)
+
+
+PORTAL_CONFORMANCE = {
+    "monzo": {
+        "unsupported": {
+            "permissions": "Monzo has no scopes: the person approves access to everything in"
+            " the Monzo app, so portal has no narrower grant to ask for.",
+            "variants": "The sandbox serves one shape of the data; the rules module"
+            " (portal_monzo.rules) and its tests cover the shapes the reference allows.",
+            "changes.withdraw": "Monzo's reference says nothing of a transaction that stops"
+            " being listed.",
+            "changes.empty": "A Monzo account's transactions are its history: never emptied.",
+        },
+        # A re-sync asks for the accounts once; for each account its transactions from the
+        # cursor (a page), its balance and its pots; then a page for each hundred new items.
+        "resync_budget": {"per_sync": 1, "per_account": 3, "items_per_request": PAGE},
+    }
+}
+"""What the conformance suite needs to know about Monzo (portal_conformance.declaration)."""
+
+
+@hookimpl
+def register_providers(register: Callable[[Provider], None]) -> None:
+    """Offer Monzo."""
+    register(PROVIDER)
+
+
+class TransactionsCursor(Cursor):
+    """Where the next sync of one account's transactions starts, and the newest one seen.
+
+    ``since`` (inclusive) never passes a transaction that has not settled: it may still
+    change, so it is fetched again until it has. ``newest`` is the ``created`` of the newest
+    transaction seen: the moment of the balance, which has not moved since.
+    """
+
+    since: datetime
+    newest: str | None = None
+
+
+class _OutsideWindow(Exception):
+    """Monzo refused a request reaching further back than it serves now."""
+
+
+def _listed(client: ProviderClient, params: dict[str, Any]) -> Any:
+    """``GET /transactions``; Monzo's refusal of a request beyond its 90 days is told apart."""
+    try:
+        return client.get_json("transactions", params=params)
+    except AuthError:
+        # Only now is the refusal read: Monzo says in its body why it refused.
+        response = client.get("transactions", params=params)
+        try:
+            code = response.json().get("code")
+        except (ValueError, AttributeError):
+            code = None
+        if response.status_code == 403 and code == OUTSIDE_WINDOW:
+            raise _OutsideWindow from None
+        raise
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _created(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+class _Watermark:
+    """The cursor across one account's pages (served oldest first)."""
+
+    def __init__(self, saved: TransactionsCursor | None, start: datetime) -> None:
+        self.since = saved.since if saved else start
+        self.newest = saved.newest if saved else None
+        self.frozen = False
+
+    def see(self, items: list[dict[str, Any]]) -> TransactionsCursor:
+        for item in items:
+            created = item.get("created")
+            if not isinstance(created, str):
+                continue  # normalise rejects it, saying why; it moves no cursor
+            if self.newest is None or created > self.newest:
+                self.newest = created
+            if not self.frozen:
+                self.since = _created(created)
+                self.frozen = not item.get("settled") and not item.get("decline_reason")
+        return TransactionsCursor(since=self.since, newest=self.newest)
+
+
+def _transactions(
+    client: ProviderClient, cursors: Cursors, account: dict[str, Any]
+) -> Iterator[Page]:
+    """An account's transactions from where the last sync got, then its balance.
+
+    The first sync asks from the account's opening: Monzo serves the whole history for five
+    minutes after the person connected. After that it refuses anything older than 90 days;
+    portal then asks from 89 days back, keeps what it already had, and says what it missed.
+    """
+    account_id = account["id"]
+    stream = f"transactions:{account_id}"
+    saved = cursors.get(stream, TransactionsCursor)
+    # A second before the cursor, in case Monzo's since leaves out that very moment.
+    start = saved.since - timedelta(seconds=1) if saved else _created(account["created"])
+    watermark = _Watermark(saved, start)
+    marker, clamped, seen = _stamp(start), False, set()
+    while True:
+        params = {"account_id": account_id, "expand[]": "merchant", "limit": PAGE, "since": marker}
+        try:
+            body = _listed(client, params)
+        except _OutsideWindow:
+            floor = datetime.now(UTC) - WINDOW
+            if clamped:
+                raise ProviderError(
+                    "Monzo refused transactions even from the last 89 days.",
+                    hint="Run portal connect monzo again, then portal sync monzo at once.",
+                ) from None
+            _warn_window(account, floor, saved)
+            marker, clamped = _stamp(floor), True
+            watermark.since = max(watermark.since, floor)
+            continue
+        items = body["transactions"]
+        yield Page(stream, items, watermark.see(items))
+        if len(items) < PAGE:
+            break
+        marker = items[-1]["id"]
+        if marker in seen:
+            raise ProviderError(
+                "Monzo's pagination of transactions loops back to a page it already served.",
+                hint="Report it to Monzo; portal stopped instead of looping forever.",
+            )
+        seen.add(marker)
+    served = client.get_json("balance", params={"account_id": account_id})
+    moment = watermark.newest or account["created"]
+    yield Page("balances", [{"account_id": account_id, "as_of": moment, "balance": served}])
+
+
+def _warn_window(account: dict[str, Any], floor: datetime, saved: TransactionsCursor | None) -> None:
+    missed = f"between {saved.since:%d %B %Y} and" if saved else "before"
+    log.warning(
+        "Monzo serves only the last 90 days of transactions once five minutes have passed"
+        " since you connected: transactions of account %s %s %s could not be fetched."
+        " To fetch them, run portal connect monzo and then portal sync monzo within five"
+        " minutes (docs/providers/monzo.md).",
+        account["id"],
+        missed,
+        f"{floor:%d %B %Y}",
+    )
+
+
+def _pots(client: ProviderClient, account_id: str) -> Iterator[Page]:
+    yield Page("pots", client.get_json("pots", params={"current_account_id": account_id})["pots"])
+
+
+@hookimpl
+def fetch(client: ProviderClient, cursors: Cursors) -> Iterator[Page]:
+    """Accounts, then for each account its transactions (from the cursor), balance and pots."""
+    accounts = client.get_json("accounts")["accounts"]
+    yield Page("accounts", accounts)
+    usable = [a for a in accounts if isinstance(a, dict) and a.get("id") and a.get("created")]
+    sources: list[Iterator[Page]] = []
+    for account in usable:
+        sources.append(_transactions(client, cursors, account))
+        sources.append(_pots(client, account["id"]))
+    yield from together(client, sources)
+
+
+@hookimpl
+def normalise(
+    stream: str, item: dict[str, Any], ref: Callable[[type[Entity], str], str]
+) -> list[Entity]:
+    """Map one Monzo object to the customer record, or reject it naming the rules it breaks."""
+    kind, _, account_id = stream.partition(":")
+    if kind == "transactions":
+        return mapping.NORMALISERS[kind](item, ref, account_id)
+    return mapping.NORMALISERS[kind](item, ref)

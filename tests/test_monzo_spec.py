@@ -1,0 +1,189 @@
+"""Monzo's published rules (portal_monzo.rules) against the sandbox and the plugin.
+
+What the sandbox serves obeys the reference's rules; the reference's own example responses
+(tests/data/monzo, each noted with its page) normalise; and the plugin copes with all the
+rules allow: optional fields absent, codes it has no words for, other currencies, empty
+lists, deleted pots, transactions not settled or declined.
+"""
+
+import copy
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from portal.errors import SkippableError
+from portal.record import Account, Balance, Entity, State, Transaction
+from portal.record.types import from_minor_units, minor_unit_digits
+from portal_monzo import plugin, rules
+from portal_monzo.sandbox import MonzoSandbox
+
+DATA = Path(__file__).parent / "data" / "monzo"
+KINDS = {
+    "accounts": "account",
+    "pots": "pot",
+    "balances": "balance",
+    "pot_balances": "pot",
+    "transactions": "transaction",
+}
+
+
+def fixture(name: str) -> Any:
+    return json.loads((DATA / name).read_text(encoding="utf-8"))
+
+
+def ref(entity: type[Entity], provider_id: str) -> str:
+    return f"{entity.__name__}:{provider_id}"
+
+
+def normalise(stream: str, item: dict[str, Any]) -> list[Entity]:
+    return plugin.normalise(stream=stream, item=item, ref=ref)
+
+
+@pytest.fixture(scope="module")
+def served() -> dict[str, list[dict[str, Any]]]:
+    return MonzoSandbox(history_days=120).ground_truth()
+
+
+def one(stream: str, item: dict[str, Any], kind: type[Entity]) -> Any:
+    [record] = [r for r in normalise(stream, item) if isinstance(r, kind)]
+    return record
+
+
+def test_everything_the_sandbox_serves_obeys_the_reference(served: dict[str, Any]) -> None:
+    broken = [
+        (key, item.get("id"), found)
+        for key, items in served.items()
+        for item in items
+        if (found := rules.problems(KINDS[key], item))
+    ]
+    assert broken == []
+    merchants = [t["merchant"] for t in served["transactions"] if isinstance(t["merchant"], dict)]
+    assert merchants and all(not rules.problems("merchant", m) for m in merchants)
+    codes = {t["category"] for t in served["transactions"]}
+    assert codes <= rules.CATEGORIES
+    reasons = {t["decline_reason"] for t in served["transactions"] if "decline_reason" in t}
+    assert reasons and reasons <= rules.DECLINE_REASONS
+
+
+def test_the_sandbox_serves_what_the_issue_asks_for(served: dict[str, Any]) -> None:
+    txs = served["transactions"]
+    assert {a["type"] for a in served["accounts"]} == {"uk_retail", "uk_retail_joint"}
+    assert len(served["pots"]) == 2
+    assert len(txs) >= 200
+    assert {t["local_currency"] for t in txs} >= {"GBP", "EUR", "JPY", "USD"}
+    assert any(t["settled"] == "" and "decline_reason" not in t for t in txs)
+
+
+def test_the_rules_catch_what_the_reference_forbids() -> None:
+    [tx] = fixture("transactions.json")["transactions"][:1]
+    assert rules.problems("transaction", tx) == []
+    assert rules.problems("transaction", {**tx, "amount": -5.1}) == ["amount -5.1 is not valid"]
+    assert rules.problems("transaction", {**tx, "created": "22/08/2015"})
+    assert rules.problems("transaction", _without(tx, "id")) == ["id is required"]
+    assert rules.problems("transaction", {**tx, "local_amount": 5}) == [
+        "local_amount comes with its local_currency"
+    ]
+    assert rules.problems("balance", fixture("balance.json")) == []
+    assert rules.problems("error", fixture("error_insufficient_permissions.json")) == []
+    assert rules.known_code("transaction", "category", "eating_out")
+    assert not rules.known_code("transaction", "category", "category_0000ABC")
+
+
+def test_the_references_example_objects_normalise() -> None:
+    [acc] = fixture("accounts.json")["accounts"]
+    account = one("accounts", acc, Account)
+    assert account.account_type == "uk_retail" and account.identifiers == []
+    assert account.extra == {"description": "Peter Pan's Account"}
+    [pot] = fixture("pots.json")["pots"]
+    saved = one("pots", pot, Balance)
+    assert saved.amount == Decimal("1337.00") and saved.balance_type == "pot"
+    first, second = fixture("transactions.json")["transactions"]
+    tx = one("transactions:acc_00009237aqC8c5umZmrRdh", first, Transaction)
+    assert tx.account_id == "Account:acc_00009237aqC8c5umZmrRdh"
+    assert (tx.amount, tx.currency, tx.state) == (Decimal("-5.10"), "GBP", State.booked)
+    assert tx.merchant_name is None and tx.extra["merchant"] == "merch_00008zIcpbAKe8shBxXUtl"
+    assert tx.extra["notes"] == "Salmon sandwich 🍞"
+    expanded = fixture("transaction_expanded.json")["transaction"]
+    tx = one("transactions:acc_00009237aqC8c5umZmrRdh", expanded, Transaction)
+    assert tx.merchant_name == "The De Beauvoir Deli Co."
+    assert tx.category_code is None and tx.merchant_category_code is None
+    assert tx.extra["merchant"]["address"]["postcode"] == "N1 3JD"
+    balance = one(
+        "balances",
+        {"account_id": "acc_1", "as_of": "2015-11-13T12:17:42Z", "balance": fixture("balance.json")},
+        Balance,
+    )
+    assert (balance.amount, balance.extra) == (Decimal("50.00"), {"total_balance": 6000, "spend_today": 0})
+
+
+OPTIONAL = {
+    kind: [name for name, rule in fields.items() if not rule.required]
+    for kind, fields in rules.RULES.items()
+}
+
+
+@pytest.mark.parametrize("key", ["accounts", "pots", "transactions"])
+def test_every_optional_field_may_be_absent(served: dict[str, Any], key: str) -> None:
+    for item in served[key][:40]:
+        sparse = _without(item, *OPTIONAL[KINDS[key]])
+        assert normalise(f"{key}:acc_0000A7bDemoCurrent1", sparse)
+
+
+def test_codes_without_words_still_arrive_labelled(served: dict[str, Any]) -> None:
+    declined = next(t for t in served["transactions"] if "decline_reason" in t)
+    odd = {**declined, "category": "category_0000AbCdEf", "decline_reason": "CARD_LOST"}
+    odd["metadata"] = {**odd["metadata"], "mcc": "9999"}
+    tx = one("transactions:x", odd, Transaction)
+    assert tx.state == State.rejected
+    assert tx.status_label == "Decline reason CARD_LOST (no label known)"
+    assert tx.category_label == "Category category_0000AbCdEf (no label known)"
+    assert tx.merchant_category_label == "Merchant category 9999 (no label known)"
+
+
+def test_other_currencies_keep_their_minor_units(served: dict[str, Any]) -> None:
+    [yen] = [t for t in served["transactions"] if t["local_currency"] == "JPY"]
+    tx = one("transactions:x", yen, Transaction)
+    assert tx.currency == "GBP" and tx.amount == Decimal(yen["amount"]) / 100
+    assert tx.extra["local_currency"] == "JPY" and tx.extra["local_amount"] == yen["local_amount"]
+    in_yen = one("transactions:x", {**yen, "currency": "JPY", "amount": -8000}, Transaction)
+    assert (in_yen.amount, in_yen.currency) == (Decimal("-8000"), "JPY")
+    dinar = one("transactions:x", {**yen, "currency": "KWD", "amount": -1234}, Transaction)
+    assert dinar.amount == Decimal("-1.234")
+
+
+def test_minor_units_follow_iso_4217() -> None:
+    assert (minor_unit_digits("GBP"), minor_unit_digits("jpy"), minor_unit_digits("BHD")) == (2, 0, 3)
+    assert from_minor_units(-510, "GBP") == Decimal("-5.10")
+    assert str(from_minor_units(-510, "GBP")) == "-5.10"
+    assert from_minor_units(1500, "JPY") == Decimal(1500)
+    with pytest.raises(ValueError, match="whole number"):
+        from_minor_units(5.1, "GBP")  # type: ignore[arg-type]
+
+
+def test_pending_declined_and_deleted(served: dict[str, Any]) -> None:
+    pending = next(t for t in served["transactions"] if t["settled"] == "" and "decline_reason" not in t)
+    tx = one("transactions:x", pending, Transaction)
+    assert (tx.status, tx.state, tx.value_at) == ("pending", State.pending, None)
+    assert one("transactions:x", {**pending, "settled": None}, Transaction).state == State.pending
+    pot = one("pots", {**served["pots"][0], "deleted": True}, Account)
+    assert (pot.status, pot.state) == ("deleted", State.closed)
+    closed = one("accounts", {**served["accounts"][0], "closed": True}, Account)
+    assert closed.state == State.closed
+
+
+def test_an_item_breaking_the_rules_is_rejected_naming_them(served: dict[str, Any]) -> None:
+    item = copy.deepcopy(served["transactions"][0])
+    item["amount"] = "-5.10"
+    with pytest.raises(SkippableError, match="amount '-5.10' is not valid"):
+        normalise("transactions:x", item)
+    with pytest.raises(SkippableError, match="created is required"):
+        normalise("transactions:x", _without(served["transactions"][0], "created"))
+    with pytest.raises(SkippableError, match="balance is required"):
+        normalise("pots", _without(served["pots"][0], "balance"))
+
+
+def _without(item: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if k not in names}
