@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from portal import Cursor, Cursors, InventoryItem, OAuthClient, Page, Provider, hookimpl
 from portal.errors import AuthError, ProviderError
-from portal.http import ProviderClient, together
+from portal.http import ProviderClient
 from portal.provider import RequestLimits
 from portal.record import Category, Sector
 from portal_monzo import mapping
@@ -89,6 +89,8 @@ PORTAL_CONFORMANCE = {
             " the Monzo app, so portal has no narrower grant to ask for.",
             "variants": "The sandbox serves one shape of the data; the rules module"
             " (portal_monzo.rules) and its tests cover the shapes the reference allows.",
+            "oauth.scopes_not_widened": "Monzo has no scopes: its authorization request"
+            " asks for none and its token responses state none, so none can be widened.",
             "changes.withdraw": "Monzo's reference says nothing of a transaction that stops"
             " being listed.",
             "changes.empty": "A Monzo account's transactions are its history: never emptied.",
@@ -137,6 +139,11 @@ def _listed(client: ProviderClient, params: dict[str, Any]) -> Any:
         if response.status_code == 403 and code == OUTSIDE_WINDOW:
             raise _OutsideWindow from None
         raise
+
+
+def _now() -> datetime:
+    """The time now (a seam for tests of the 90-day rule)."""
+    return datetime.now(UTC)
 
 
 def _stamp(moment: datetime) -> str:
@@ -189,7 +196,7 @@ def _transactions(
         try:
             body = _listed(client, params)
         except _OutsideWindow:
-            floor = datetime.now(UTC) - WINDOW
+            floor = _now() - WINDOW
             if clamped:
                 raise ProviderError(
                     "Monzo refused transactions even from the last 89 days.",
@@ -234,15 +241,17 @@ def _pots(client: ProviderClient, account_id: str) -> Iterator[Page]:
 
 @hookimpl
 def fetch(client: ProviderClient, cursors: Cursors) -> Iterator[Page]:
-    """Accounts, then for each account its transactions (from the cursor), balance and pots."""
+    """Accounts, then for each account its transactions (from the cursor), balance and pots.
+
+    One request at a time: every account's transactions come from the same ``/transactions``,
+    so a Retry-After Monzo sends for it holds for the next account's as much as for this one.
+    """
     accounts = client.get_json("accounts")["accounts"]
     yield Page("accounts", accounts)
     usable = [a for a in accounts if isinstance(a, dict) and a.get("id") and a.get("created")]
-    sources: list[Iterator[Page]] = []
     for account in usable:
-        sources.append(_transactions(client, cursors, account))
-        sources.append(_pots(client, account["id"]))
-    yield from together(client, sources)
+        yield from _transactions(client, cursors, account)
+        yield from _pots(client, account["id"])
 
 
 @hookimpl

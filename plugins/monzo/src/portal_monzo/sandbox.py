@@ -30,6 +30,7 @@ import flask
 
 from portal.sandbox import Require, Sandbox
 from portal.sandbox.moves import unknown_move
+from portal.sandbox.oauth import OMIT
 from portal_monzo import moves as life
 from portal_monzo.dataset import USER, MonzoCustomer
 from portal_monzo.expected import expected
@@ -89,6 +90,11 @@ class MonzoSandbox(Sandbox):
         self.register_client(CLIENT_ID, self.client_secret, redirect_uris=(REDIRECT_URI,))
         self.logouts = 0
         self._note(self.client_secret, "client_secret")
+        self.patch_token_responses({})
+
+    def patch_token_responses(self, fields: dict[str, Any]) -> None:
+        """As the base class, always without ``scope``: Monzo's token responses carry none."""
+        super().patch_token_responses({"scope": OMIT, **fields})
 
     def _note(self, value: str, kind: str) -> None:
         note = getattr(self, "note_secret", None)

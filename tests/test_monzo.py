@@ -1,0 +1,267 @@
+"""The Monzo plugin through the real path: its sandbox on a socket, OAuth with the person's own
+client, the approval in the app, SQLite; and the 90-day rule on both sides of its five minutes.
+
+One sync is shared by the read-only tests; tests that change the sandbox or the clock get
+their own.
+"""
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from portal.app import Portal
+from portal.auth.flows import auto_approve_browser
+from portal.engine.sync import SyncResult
+from portal.errors import AuthError
+from portal.http import RetryPolicy
+from portal.provider import sandbox_endpoints
+from portal.record import Account, Balance, Entity, State, Transaction
+from portal_monzo import plugin
+from portal_monzo.sandbox import INSUFFICIENT, MonzoSandbox
+from values import differences
+
+Synced = tuple[Portal, MonzoSandbox, SyncResult]
+
+
+def _open(home: Path) -> Portal:
+    return Portal.open(home=home, retry_policy=RetryPolicy(initial_wait=0.01, max_wait=0.1))
+
+
+def _connect(portal: Portal, sandbox: MonzoSandbox, **kw: Any) -> None:
+    portal.connect(
+        "monzo",
+        answers=sandbox.connect_answers(),
+        browser=auto_approve_browser,
+        endpoints=sandbox_endpoints(sandbox),
+        timeout=10,
+        **kw,
+    )
+
+
+def _sync(portal: Portal) -> SyncResult:
+    [result] = portal.sync(["monzo"])
+    return result
+
+
+def _rows(portal: Portal, entity: type[Entity]) -> list[dict[str, Any]]:
+    return list(portal.store.rows(entity, "monzo"))
+
+
+@pytest.fixture(autouse=True)
+def _file_vault(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORTAL_VAULT", "file")  # never the keyring of the machine running tests
+    monkeypatch.delenv("PORTAL_VAULT_PASSPHRASE", raising=False)
+
+
+@pytest.fixture(scope="module")
+def synced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synced]:
+    """The sandbox, connected with the person's client and synced once, at once."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PORTAL_VAULT", "file")
+        patch.delenv("PORTAL_VAULT_PASSPHRASE", raising=False)
+        home = tmp_path_factory.mktemp("monzo") / "home"
+        with MonzoSandbox() as bank, _open(home) as portal:
+            _connect(portal, bank)
+            yield portal, bank, _sync(portal)
+
+
+@pytest.fixture
+def bank() -> Iterator[MonzoSandbox]:
+    with MonzoSandbox(history_days=200) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Iterator[Portal]:
+    with _open(tmp_path / "home") as portal:
+        yield portal
+
+
+def test_a_sync_stores_exactly_what_monzo_served(synced: Synced) -> None:
+    portal, bank, result = synced
+    assert result.ok, result.error
+    truth = bank.ground_truth()
+    assert len(_rows(portal, Account)) == len(truth["accounts"]) + len(truth["pots"]) == 4
+    assert len(_rows(portal, Balance)) == 4
+    assert len(_rows(portal, Transaction)) == len(truth["transactions"])
+    assert differences(portal, "monzo", bank.expected_records()) == []
+
+
+def test_merchants_foreign_money_declines_and_pending_arrive_legibly(synced: Synced) -> None:
+    portal, _, _ = synced
+    rows = _rows(portal, Transaction)
+    paris = [r for r in rows if r["extra"]["local_currency"] == "EUR"]
+    assert paris and {r["merchant_name"] for r in paris} == {"Café de Flore", "Monoprix"}
+    assert all(r["currency"] == "GBP" and r["amount"] < 0 for r in paris)
+    assert {r["merchant_category_code"] for r in paris} == {"5812", "5311"}
+    declined = [r for r in rows if r["state"] == State.rejected]
+    assert {r["status_label"] for r in declined} == {
+        "Declined: not enough money in the account",
+        "Declined: wrong security code (CVC)",
+    }
+    assert len([r for r in rows if r["state"] == State.pending]) == 3
+    debits = [r for r in rows if r["extra"]["scheme"] == "bacs"]
+    assert {r["counterparty"] for r in debits} == {"OCTOPUS ENERGY", "LB HACKNEY"}
+
+
+def test_pots_are_accounts_with_their_own_balance(synced: Synced) -> None:
+    portal, _, _ = synced
+    pots = {r["name"]: r for r in _rows(portal, Account) if r["account_type"] == "pot"}
+    assert set(pots) == {"Holiday", "Rainy day"}
+    balances = {r["account_id"]: r for r in _rows(portal, Balance)}
+    assert balances[pots["Holiday"]["id"]]["amount"] > 0
+
+
+def test_a_resync_asks_only_for_what_is_new(synced: Synced) -> None:
+    portal, bank, _ = synced
+    before = len(bank.requests)
+    result = _sync(portal)
+    assert result.ok
+    asked = [r for r in bank.requests[before:]]
+    # The accounts; per account its transactions (one page), its balance and its pots.
+    assert len(asked) == 1 + 2 * 3, [r.path for r in asked]
+    since = [r.query for r in asked if r.path == "/transactions"]
+    assert all("since=" in q and "since=20" in q for q in since)
+
+
+def test_the_first_sync_within_five_minutes_fetches_the_whole_history(
+    bank: MonzoSandbox, home: Portal
+) -> None:
+    _connect(home, bank)
+    bank.travel(timedelta(minutes=4))
+    assert _sync(home).ok
+    served = bank.ground_truth()["transactions"]
+    oldest = min(t["created"] for t in served)
+    assert oldest < (bank.now() - timedelta(days=150)).isoformat()
+    assert len(_rows(home, Transaction)) == len(served)
+
+
+def test_after_five_minutes_it_keeps_the_last_90_days_and_says_so(
+    bank: MonzoSandbox, home: Portal, caplog: pytest.LogCaptureFixture
+) -> None:
+    _connect(home, bank)
+    bank.travel(timedelta(minutes=5, seconds=1))
+    with caplog.at_level(logging.WARNING, logger="portal.monzo"):
+        result = _sync(home)
+    assert result.ok, result.error
+    served = bank.ground_truth()["transactions"]
+    floor = (datetime.now(UTC) - timedelta(days=89)).isoformat()
+    recent = [t for t in served if t["created"] > floor]
+    assert 0 < len(recent) < len(served)
+    assert {r["provider_id"] for r in _rows(home, Transaction)} == {t["id"] for t in recent}
+    [warning] = {r.getMessage() for r in caplog.records if "90 days" in r.getMessage()}
+    assert "portal connect monzo" in warning and "before" in warning
+    refused = [r for r in bank.requests if r.path == "/transactions" and r.status == 403]
+    assert len(refused) == 2  # each account's first request, once
+
+
+def test_a_late_resync_keeps_what_it_had_and_names_the_gap(
+    bank: MonzoSandbox, home: Portal, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _connect(home, bank)
+    assert _sync(home).ok
+    had = len(_rows(home, Transaction))
+    later = datetime.now(UTC) + timedelta(days=100)
+    bank.travel(timedelta(days=100))
+    monkeypatch.setattr(plugin, "_now", lambda: later)
+    with caplog.at_level(logging.WARNING, logger="portal.monzo"):
+        assert _sync(home).ok
+    assert len(_rows(home, Transaction)) == had
+    assert any("between" in r.getMessage() for r in caplog.records)
+
+
+def test_connect_waits_until_the_person_approves_in_the_app(tmp_path: Path) -> None:
+    told: list[str] = []
+    with MonzoSandbox(in_app_approval="manual") as bank, _open(tmp_path / "home") as portal:
+        polls = 0
+
+        def approve_on_the_third_look(seconds: float) -> None:
+            nonlocal polls
+            polls += 1
+            if polls == 3:
+                bank.approve_in_app()
+
+        _connect(portal, bank, tell=told.append, sleep=approve_on_the_third_look)
+        assert polls == 3 and any("Monzo app" in t for t in told)
+        waited = [r for r in bank.requests if r.path == "/accounts"]
+        assert [r.status for r in waited] == [403, 403, 403, 200]
+        assert _sync(portal).ok
+
+
+def test_connect_gives_up_when_nobody_approves(tmp_path: Path) -> None:
+    with MonzoSandbox(in_app_approval="manual") as bank, _open(tmp_path / "home") as portal:
+        with pytest.raises(AuthError, match="approve"):
+            _connect(portal, bank, sleep=lambda s: None, timeout=0.5)
+        assert portal.store.connection("monzo") is None
+
+
+def test_disconnect_logs_out_at_monzo(bank: MonzoSandbox, home: Portal) -> None:
+    _connect(home, bank)
+    tokens = home.vault.get(home.store.connection("monzo").id)  # type: ignore[union-attr]
+    assert tokens is not None
+    assert home.disconnect("monzo") == []
+    assert bank.logouts == 1
+    answer = httpx.get(
+        f"{bank.base_url}/ping/whoami",
+        headers={"Authorization": f"Bearer {tokens.access_token}"},
+        timeout=5,
+    )
+    assert answer.status_code == 401
+
+
+def test_secrets_stay_out_of_logs_store_and_reprs(
+    bank: MonzoSandbox, home: Portal, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG):
+        _connect(home, bank)
+        assert _sync(home).ok
+    connection = home.store.connection("monzo")
+    assert connection is not None
+    tokens = home.vault.get(connection.id)
+    assert tokens is not None
+    secrets = [bank.client_secret, tokens.access_token, tokens.refresh_token]
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    stored = (home.home / "portal.db").read_bytes() if (home.home / "portal.db").exists() else b""
+    for secret in secrets:
+        assert secret and secret not in logged
+        assert secret.encode() not in stored
+        assert secret not in repr(tokens) and secret not in repr(connection)
+
+
+def test_monzo_error_bodies_are_monzos(bank: MonzoSandbox) -> None:
+    answer = httpx.get(f"{bank.base_url}/accounts", timeout=5)
+    assert answer.status_code == 401
+    unknown = httpx.get(f"{bank.base_url}/nowhere", timeout=5)
+    assert set(unknown.json()) == {"code", "message"} and unknown.json()["code"] == "not_found"
+    assert INSUFFICIENT == "forbidden.insufficient_permissions"
+
+
+@pytest.mark.slow
+def test_monzo_reaches_gold(tmp_path: Path) -> None:
+    started = time.monotonic()
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("portal")), "conformance", "monzo", "--report",
+         "json", "--report-file", "report.json"],
+        cwd=tmp_path,
+        env={**os.environ, "PORTAL_HOME": str(tmp_path / "home")},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    [report] = json.loads((tmp_path / "report.json").read_text())["providers"]
+    assert [c["test"] for c in report["checks"] if c["outcome"] == "failed"] == []
+    assert report["tier"] == "gold"
+    assert report["completeness_score"] == 100 and report["legibility_score"] == 100
+    assert time.monotonic() - started < 300
