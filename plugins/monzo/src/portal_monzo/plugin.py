@@ -13,11 +13,14 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from portal import Cursor, Cursors, InventoryItem, OAuthClient, Page, Provider, hookimpl
+from portal.auth.credentials import Ask, CredentialHelpers
+from portal.auth.flows import OAuthHelpers
+from portal.auth.tokens import TokenSet
 from portal.errors import AuthError, ProviderError
 from portal.http import ProviderClient
 from portal.provider import RequestLimits
 from portal.record import Category, Sector
-from portal_monzo import mapping
+from portal_monzo import labels, mapping
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -33,6 +36,10 @@ PAGE = 100
 WINDOW = timedelta(days=89)
 """How far back portal asks once Monzo's five minutes are over: its 90 days, less a day for
 clocks that disagree."""
+REDIRECT_PORT = 8765
+"""The loopback port of the redirect URL the person registers: http://127.0.0.1:8765/callback."""
+APPROVAL_POLL = 3.0
+"""Seconds between two looks at whether the person approved portal in the Monzo app."""
 OUTSIDE_WINDOW = "forbidden.verification_required"
 AWAITING_APPROVAL = "forbidden.insufficient_permissions"
 
@@ -56,6 +63,24 @@ PROVIDER = Provider(
         token_url=f"{API}/oauth2/token",  # noqa: S106 - a URL
         client_id="",  # the person's own client: asked at portal connect
         scopes=(),  # Monzo has no scopes: the person approves in the app what it shows
+        # Monzo sends the person back only to a redirect URL registered with the client.
+        redirect_port=REDIRECT_PORT,
+    ),
+    asks=(
+        Ask(
+            "client_id",
+            "Client ID",
+            secret=False,
+            pattern=r"oauthclient_[0-9A-Za-z]{4,64}",
+            help="Your client's ID (oauthclient_...) is on its page at"
+            " https://developers.monzo.com (Clients); see docs/providers/monzo.md.",
+        ),
+        Ask(
+            "client_secret",
+            "Client secret",
+            help="Your confidential client's secret is on its page at"
+            " https://developers.monzo.com (Clients).",
+        ),
     ),
     inventory=(
         InventoryItem(
@@ -109,6 +134,65 @@ def register_providers(register: Callable[[Provider], None]) -> None:
     register(PROVIDER)
 
 
+@hookimpl
+def authenticate(oauth: OAuthHelpers, credentials: CredentialHelpers) -> TokenSet:
+    """Log in with the person's own client, then wait for them to approve in the Monzo app.
+
+    Monzo grants nothing until the person approves access in the app (strong customer
+    authentication): until then the API answers ``403 forbidden.insufficient_permissions``.
+    """
+    tokens = oauth.run()
+    credentials.tell(
+        "Now open the Monzo app and approve portal's access (Monzo sent a notification)."
+        " portal carries on once you have."
+    )
+    waited, answer = 0.0, None
+    with credentials.client(tokens.as_dict()) as client:
+        while True:
+            answer = client.get("accounts")
+            if not (answer.status_code == 403 and _code(answer) == AWAITING_APPROVAL):
+                break
+            if waited >= credentials.timeout:
+                raise AuthError(
+                    "Monzo is still waiting for you to approve portal's access in the Monzo"
+                    " app, so portal gave up.",
+                    hint="Run portal connect monzo again and approve in the app when asked.",
+                )
+            credentials.sleep(APPROVAL_POLL)
+            waited += APPROVAL_POLL
+    if answer.status_code != 200:
+        raise AuthError(
+            f"Monzo refused portal's first request after the login ({answer.status_code}"
+            f" {_code(answer) or ''}).".replace(" )", ")"),
+            hint="Run portal connect monzo again.",
+        )
+    return tokens
+
+
+@hookimpl
+def revoke(client: ProviderClient) -> bool:
+    """Log out at Monzo (``POST /oauth2/logout``): the access token ends there."""
+    answer = client.post("oauth2/logout")
+    if answer.status_code >= 400:
+        raise ProviderError(
+            f"Monzo did not log portal out ({answer.status_code} {_code(answer) or ''}).".replace(
+                " )", ")"
+            ),
+            hint="Delete your client at https://developers.monzo.com to be sure access ends.",
+        )
+    return True
+
+
+def _code(answer: Any) -> str | None:
+    """Monzo's error code from an error body (``{"code": "...", "message": "..."}``)."""
+    try:
+        body = answer.json()
+    except ValueError:
+        return None
+    code = body.get("code") if isinstance(body, dict) else None
+    return code if isinstance(code, str) else None
+
+
 class TransactionsCursor(Cursor):
     """Where the next sync of one account's transactions starts, and the newest one seen.
 
@@ -132,11 +216,7 @@ def _listed(client: ProviderClient, params: dict[str, Any]) -> Any:
     except AuthError:
         # Only now is the refusal read: Monzo says in its body why it refused.
         response = client.get("transactions", params=params)
-        try:
-            code = response.json().get("code")
-        except (ValueError, AttributeError):
-            code = None
-        if response.status_code == 403 and code == OUTSIDE_WINDOW:
+        if response.status_code == 403 and _code(response) == OUTSIDE_WINDOW:
             raise _OutsideWindow from None
         raise
 
@@ -226,9 +306,10 @@ def _warn_window(account: dict[str, Any], floor: datetime, saved: TransactionsCu
     missed = f"between {saved.since:%d %B %Y} and" if saved else "before"
     log.warning(
         "Monzo serves only the last 90 days of transactions once five minutes have passed"
-        " since you connected: transactions of account %s %s %s could not be fetched."
+        " since you connected: transactions of your %s (%s) %s %s could not be fetched."
         " To fetch them, run portal connect monzo and then portal sync monzo within five"
         " minutes (docs/providers/monzo.md).",
+        labels.label(labels.ACCOUNT_TYPES, str(account.get("type")), "account"),
         account["id"],
         missed,
         f"{floor:%d %B %Y}",

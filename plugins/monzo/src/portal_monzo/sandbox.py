@@ -36,8 +36,8 @@ from portal_monzo.dataset import USER, MonzoCustomer
 from portal_monzo.expected import expected
 
 CLIENT_ID = "oauthclient_0000A7bDemoPortal"
-REDIRECT_PORT = 8765
-REDIRECT_URI = f"http://127.0.0.1:{REDIRECT_PORT}/callback"
+REDIRECT_URI = "http://127.0.0.1:8765/callback"
+"""The redirect URL the person registers with their client (docs/providers/monzo.md)."""
 MAX_LIMIT = 100
 FULL_HISTORY = timedelta(minutes=5)
 WINDOW = timedelta(days=90)
@@ -89,17 +89,12 @@ class MonzoSandbox(Sandbox):
         self.client_secret = secrets.token_urlsafe(48)
         self.register_client(CLIENT_ID, self.client_secret, redirect_uris=(REDIRECT_URI,))
         self.logouts = 0
-        self._note(self.client_secret, "client_secret")
+        self.note_secret(self.client_secret, "client_secret")
         self.patch_token_responses({})
 
     def patch_token_responses(self, fields: dict[str, Any]) -> None:
         """As the base class, always without ``scope``: Monzo's token responses carry none."""
         super().patch_token_responses({"scope": OMIT, **fields})
-
-    def _note(self, value: str, kind: str) -> None:
-        note = getattr(self, "note_secret", None)
-        if note is not None:
-            note(value, kind)
 
     # -- the clock and the person ------------------------------------------------------
 
