@@ -295,3 +295,17 @@ def test_monzo_reaches_gold(tmp_path: Path) -> None:
     assert report["tier"] == "gold"
     assert report["completeness_score"] == 100 and report["legibility_score"] == 100
     assert time.monotonic() - started < 300
+
+
+def test_refreshes_keep_the_persons_own_client(bank: MonzoSandbox, home: Portal) -> None:
+    # Monzo refreshes need the client's secret: a refresh that forgot it would make the next
+    # one fail (invalid_client), a sync or a process later.
+    _connect(home, bank)
+    connection = home.store.connection("monzo")
+    assert connection is not None
+    for _ in range(2):
+        bank.expire_tokens()
+        assert _sync(home).ok
+    assert bank.token_requests.get("refresh_token") == 2
+    kept = home.vault.get(connection.id)
+    assert kept is not None and kept.values["client_secret"] == bank.client_secret

@@ -114,6 +114,8 @@ PORTAL_CONFORMANCE = {
             " the Monzo app, so portal has no narrower grant to ask for.",
             "variants": "The sandbox serves one shape of the data; the rules module"
             " (portal_monzo.rules) and its tests cover the shapes the reference allows.",
+            "declaration.scopes": "Monzo has no OAuth scopes: its authorization request takes"
+            " none (docs.monzo.com#acquire-an-access-token), so portal declares none.",
             "oauth.scopes_not_widened": "Monzo has no scopes: its authorization request"
             " asks for none and its token responses state none, so none can be widened.",
             "changes.withdraw": "Monzo's reference says nothing of a transaction that stops"
