@@ -19,16 +19,17 @@ from typing import Any
 
 import httpx
 import pytest
+from portal_monzo import plugin
+from portal_monzo.sandbox import INSUFFICIENT, MonzoSandbox
 
 from portal.app import Portal
+from portal.auth.credentials import CredentialHelpers
 from portal.auth.flows import auto_approve_browser
 from portal.engine.sync import SyncResult
 from portal.errors import AuthError
 from portal.http import RetryPolicy
 from portal.provider import sandbox_endpoints
 from portal.record import Account, Balance, Entity, State, Transaction
-from portal_monzo import plugin
-from portal_monzo.sandbox import INSUFFICIENT, MonzoSandbox
 from values import differences
 
 Synced = tuple[Portal, MonzoSandbox, SyncResult]
@@ -170,7 +171,10 @@ def test_after_five_minutes_it_keeps_the_last_90_days_and_says_so(
 
 
 def test_a_late_resync_keeps_what_it_had_and_names_the_gap(
-    bank: MonzoSandbox, home: Portal, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    bank: MonzoSandbox,
+    home: Portal,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _connect(home, bank)
     assert _sync(home).ok
@@ -186,10 +190,8 @@ def test_a_late_resync_keeps_what_it_had_and_names_the_gap(
 
 def _sleeping(monkeypatch: pytest.MonkeyPatch, sleep: Any) -> None:
     """The helpers ``authenticate`` gets sleep with ``sleep``: no test waits for real."""
-    import portal.app
-
-    made = portal.app.CredentialHelpers
-    monkeypatch.setattr(portal.app, "CredentialHelpers", functools.partial(made, sleep=sleep))
+    made = functools.partial(CredentialHelpers, sleep=sleep)
+    monkeypatch.setattr("portal.app.CredentialHelpers", made)
 
 
 def test_connect_waits_until_the_person_approves_in_the_app(

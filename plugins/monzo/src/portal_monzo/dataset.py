@@ -117,7 +117,7 @@ class MonzoCustomer:
         self.lock = threading.RLock()
         self.today = today
         self.seed = seed
-        self._rng = random.Random(seed)
+        self._rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
         self._serial = 0
         self.accounts = [self._current(), self._joint()]
         self.pots = [self._pot(HOLIDAY_POT, "Holiday", 250000), self._pot(RAINY_POT, "Rainy day")]
@@ -203,7 +203,7 @@ class MonzoCustomer:
         merchant_key: str | None = None,
         counterparty: dict[str, Any] | None = None,
         scheme: str = "mastercard",
-        settled: datetime | None | str = "auto",
+        settled: datetime | str | None = "auto",
         decline_reason: str | None = None,
         metadata: dict[str, str] | None = None,
         local: tuple[int, str] | None = None,

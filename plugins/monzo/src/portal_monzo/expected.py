@@ -51,7 +51,7 @@ _DECLINED = {
 
 
 def _money(minor: int, currency: str) -> Decimal:
-    return Decimal(minor) / (10 ** _DIGITS.get(currency, 2))
+    return Decimal(minor) / Decimal(10) ** _DIGITS.get(currency, 2)
 
 
 def _instant(value: str) -> datetime:

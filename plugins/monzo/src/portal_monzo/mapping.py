@@ -89,7 +89,9 @@ def pot(item: dict[str, Any], ref: Ref) -> list[Entity]:
             state=state_of(labels.ACCOUNT_STATES, status),
             currency=currency,
             opened_on=_day(item["created"]),
-            extra=_rest(item, ["id", "name", "deleted", "currency", "created", "balance", "updated"]),
+            extra=_rest(
+                item, ["id", "name", "deleted", "currency", "created", "balance", "updated"]
+            ),
         ),
         Balance(
             provider_id=f"{item['id']}:balance",
@@ -167,7 +169,9 @@ def transaction(item: dict[str, Any], ref: Ref, account_id: str = "") -> list[En
                 labels.label(labels.MERCHANT_CATEGORIES, mcc, "merchant category") if mcc else None
             ),
             category_code=category,
-            category_label=labels.label(labels.CATEGORIES, category, "category") if category else None,
+            category_label=labels.label(labels.CATEGORIES, category, "category")
+            if category
+            else None,
             extra=_rest(item, ["id", "created", "settled", "amount", "currency", "description"]),
         )
     ]

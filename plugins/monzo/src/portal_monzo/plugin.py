@@ -60,7 +60,7 @@ PROVIDER = Provider(
     api_base=API,
     oauth=OAuthClient(
         authorize_url="https://auth.monzo.com/",
-        token_url=f"{API}/oauth2/token",  # noqa: S106 - a URL
+        token_url=f"{API}/oauth2/token",
         client_id="",  # the person's own client: asked at portal connect
         scopes=(),  # Monzo has no scopes: the person approves in the app what it shows
         # Monzo sends the person back only to a redirect URL registered with the client.
@@ -304,7 +304,9 @@ def _transactions(
     yield Page("balances", [{"account_id": account_id, "as_of": moment, "balance": served}])
 
 
-def _warn_window(account: dict[str, Any], floor: datetime, saved: TransactionsCursor | None) -> None:
+def _warn_window(
+    account: dict[str, Any], floor: datetime, saved: TransactionsCursor | None
+) -> None:
     missed = f"between {saved.since:%d %B %Y} and" if saved else "before"
     log.warning(
         "Monzo serves only the last 90 days of transactions once five minutes have passed"

@@ -99,8 +99,8 @@ def is_object(value: Any) -> bool:
 
 def _id_of(kind: str) -> Callable[[Any], bool]:
     prefix = ID_PREFIXES[kind]
-    return lambda value: isinstance(value, str) and value.startswith(prefix) and len(value) > len(
-        prefix
+    return lambda value: (
+        isinstance(value, str) and value.startswith(prefix) and len(value) > len(prefix)
     )
 
 

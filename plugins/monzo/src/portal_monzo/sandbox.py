@@ -14,7 +14,7 @@ reads its clock through ``now()``; ``travel(delta)`` moves it on, so tests can p
 minutes without waiting.
 
 Routes: ``GET /ping/whoami``, ``/accounts``, ``/balance``, ``/pots``, ``/transactions`` (with
-``since`` as a time or a transaction id, ``before``, ``limit`` 1–100, ``expand[]=merchant``),
+``since`` as a time or a transaction id, ``before``, ``limit`` 1 to 100, ``expand[]=merchant``),
 ``/transactions/<id>``; ``POST /oauth2/logout`` ends the access. Errors are Monzo's
 ``{"code": "...", "message": "..."}``.
 """
@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import secrets
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import flask
 
@@ -64,7 +64,7 @@ class MonzoSandbox(Sandbox):
     "manual"; ``page_limit`` is the largest page served whatever the client asks.
     """
 
-    truth_categories = {"pot_balances": "balances", "pots": "accounts"}
+    truth_categories: ClassVar[dict[str, str]] = {"pot_balances": "balances", "pots": "accounts"}
 
     def __init__(
         self,
@@ -202,7 +202,9 @@ class MonzoSandbox(Sandbox):
         def pots() -> dict[str, Any]:
             approved()
             account_id = _account(customer, flask.request.args.get("current_account_id"))
-            return {"pots": body([p for p in customer.pots if p["current_account_id"] == account_id])}
+            return {
+                "pots": body([p for p in customer.pots if p["current_account_id"] == account_id])
+            }
 
         @app.get("/transactions")
         @require(SCOPE)
@@ -312,7 +314,5 @@ def _parse(value: str, name: str) -> datetime:
     except ValueError:
         parsed = None
     if parsed is None or parsed.tzinfo is None:
-        raise Refused(
-            400, f"bad_request.bad_param.{name}", f"{name} is not an RFC 3339 timestamp."
-        )
+        raise Refused(400, f"bad_request.bad_param.{name}", f"{name} is not an RFC 3339 timestamp.")
     return parsed
