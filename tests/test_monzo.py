@@ -311,3 +311,19 @@ def test_refreshes_keep_the_persons_own_client(bank: MonzoSandbox, home: Portal)
     assert bank.token_requests.get("refresh_token") == 2
     kept = home.vault.get(connection.id)
     assert kept is not None and kept.values["client_secret"] == bank.client_secret
+
+
+def test_a_resync_sees_payments_settle_and_new_ones_arrive(
+    bank: MonzoSandbox, home: Portal
+) -> None:
+    _connect(home, bank)
+    assert _sync(home).ok
+    pending = {r["provider_id"] for r in _rows(home, Transaction) if r["state"] == State.pending}
+    assert len(pending) == 3
+    bank.move_on("book")  # Monzo settles them under the same ids
+    bank.move_on("arrive")
+    assert _sync(home).ok
+    rows = {r["provider_id"]: r for r in _rows(home, Transaction)}
+    assert {rows[p]["state"] for p in pending} == {State.booked}
+    assert len([r for r in rows.values() if r["state"] == State.pending]) == 3  # the new ones
+    assert differences(home, "monzo", bank.expected_records()) == []
