@@ -327,3 +327,11 @@ def test_a_resync_sees_payments_settle_and_new_ones_arrive(
     assert {rows[p]["state"] for p in pending} == {State.booked}
     assert len([r for r in rows.values() if r["state"] == State.pending]) == 3  # the new ones
     assert differences(home, "monzo", bank.expected_records()) == []
+
+
+def test_the_demo_connects_with_the_sandbox_customers_own_client(home: Portal) -> None:
+    from portal.demo import demo_sync
+
+    [result] = demo_sync(home, ["monzo"])
+    assert result.ok, result.error
+    assert len(_rows(home, Account)) == 4

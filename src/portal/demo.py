@@ -68,7 +68,13 @@ def demo_sync(
             if day is not None:
                 sandbox.live_until(day)
             portal.connect(
-                name, browser=auto_approve_browser, endpoints=sandbox_endpoints(sandbox), timeout=30
+                name,
+                browser=auto_approve_browser,
+                endpoints=sandbox_endpoints(sandbox),
+                timeout=30,
+                # What the sandbox's customer answers to the provider's asks (a key, their
+                # own OAuth client), as the conformance harness connects.
+                answers=sandbox.connect_answers() or None,
             )
         return portal.sync(list(sandboxes), progress=progress)
 
