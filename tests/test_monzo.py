@@ -335,3 +335,24 @@ def test_the_demo_connects_with_the_sandbox_customers_own_client(home: Portal) -
     [result] = demo_sync(home, ["monzo"])
     assert result.ok, result.error
     assert len(_rows(home, Account)) == 4
+
+
+@pytest.mark.parametrize("variant", ["sparse", "faulty"])
+def test_the_shapes_the_reference_allows_are_stored_and_its_violations_rejected(
+    home: Portal, variant: str
+) -> None:
+    with MonzoSandbox(variant=variant) as other:
+        _connect(home, other)
+        result = _sync(home)
+        assert result.ok, result.error
+        assert differences(home, "monzo", other.expected_records()) == []
+        served = other.ground_truth()["transactions"]
+        kept = len(_rows(home, Transaction))
+        assert kept == len(served) - other.truth_rejections.get("transactions", 0)
+        reasons = sorted(str(r["reason"]) for r in home.store.rejections("monzo"))
+        if variant == "faulty":
+            assert len(reasons) == 2
+            assert "amount" in reasons[0] + reasons[1] and "created" in reasons[0] + reasons[1]
+            assert all(r.startswith("Not a valid Monzo transaction") for r in reasons)
+        else:
+            assert reasons == []

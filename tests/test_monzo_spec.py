@@ -95,7 +95,8 @@ def test_the_rules_catch_what_the_reference_forbids() -> None:
 def test_the_references_example_objects_normalise() -> None:
     [acc] = fixture("accounts.json")["accounts"]
     account = one("accounts", acc, Account)
-    assert account.account_type == "uk_retail" and account.identifiers == []
+    assert (account.account_type, account.name) == ("account", "Monzo account")
+    assert account.identifiers == []
     assert account.extra == {"description": "Peter Pan's Account"}
     [pot] = fixture("pots.json")["pots"]
     saved = one("pots", pot, Balance)

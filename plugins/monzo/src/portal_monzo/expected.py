@@ -15,11 +15,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from portal.record.vocab import State
+from portal_monzo import rules
 
 Expected = dict[str, dict[str, Any]]
 
 _DIGITS = {"JPY": 0}
-_TYPES = {"uk_retail": "Current account", "uk_retail_joint": "Joint current account"}
+_TYPES = {
+    "uk_retail": "Current account",
+    "uk_retail_joint": "Joint current account",
+    "account": "Monzo account",  # an account that does not say its type (the docs' example)
+}
 _CATEGORY_WORDS = {
     "groceries": "Groceries",
     "eating_out": "Eating out",
@@ -67,26 +72,31 @@ def _without(item: dict[str, Any], *keys: str) -> dict[str, Any]:
 
 
 def account(a: dict[str, Any]) -> dict[str, Any]:
-    what = _TYPES[a["type"]]
-    names = " and ".join(o["preferred_name"] for o in a["owners"])
-    code = a["sort_code"]
-    return {
-        "name": f"{what} ({names})",
-        "account_type": a["type"],
-        "account_type_label": what,
-        "status": "closed" if a["closed"] else "open",
-        "status_label": "Closed" if a["closed"] else "Open",
-        "state": State.closed if a["closed"] else State.active,
-        "currency": a["currency"],
-        "opened_on": _london_day(a["created"]),
-        "identifiers": [
+    kind = a.get("type", "account")
+    what = _TYPES[kind]
+    names = " and ".join(o["preferred_name"] for o in a.get("owners", []))
+    closed = a.get("closed", False)
+    identifiers = []
+    if "sort_code" in a:
+        code = a["sort_code"]
+        identifiers.append(
             {
                 "scheme": "sort_code_account_number",
                 "scheme_label": "UK sort code and account number",
                 "identification": f"{code[0:2]}-{code[2:4]}-{code[4:6]} {a['account_number']}",
-                "name": names,
+                "name": names or None,
             }
-        ],
+        )
+    return {
+        "name": f"{what} ({names})" if names else what,
+        "account_type": kind,
+        "account_type_label": what,
+        "status": "closed" if closed else "open",
+        "status_label": "Closed" if closed else "Open",
+        "state": State.closed if closed else State.active,
+        "currency": a.get("currency"),
+        "opened_on": _london_day(a["created"]),
+        "identifiers": identifiers,
         "extra": _without(a, "id", "type", "closed", "currency", "created"),
     }
 
@@ -135,8 +145,9 @@ def balance(account: dict[str, Any], b: dict[str, Any], newest: str | None) -> d
     }
 
 
-def transaction(t: dict[str, Any]) -> dict[str, Any]:
+def transaction(t: dict[str, Any], account_id: str) -> dict[str, Any]:
     shop = t["merchant"] if isinstance(t["merchant"], dict) else None
+    category = t.get("category")
     party = t.get("counterparty") or {}
     mcc = t["metadata"].get("mcc")
     if "decline_reason" in t:
@@ -146,7 +157,7 @@ def transaction(t: dict[str, Any]) -> dict[str, Any]:
     else:
         status, words, state = "pending", "Authorised, not settled yet", State.pending
     return {
-        "account_id": t["account_id"],
+        "account_id": account_id,
         "booked_at": _instant(t["created"]),
         "value_at": _instant(t["settled"]) if t["settled"] else None,
         "amount": _money(t["amount"], t["currency"]),
@@ -160,17 +171,22 @@ def transaction(t: dict[str, Any]) -> dict[str, Any]:
         "merchant_name": shop["name"] if shop else None,
         "merchant_category_code": mcc,
         "merchant_category_label": _MCC_WORDS[mcc] if mcc else None,
-        "category_code": t["category"],
-        "category_label": _CATEGORY_WORDS[t["category"]],
+        "category_code": category,
+        "category_label": _CATEGORY_WORDS[category] if category else None,
         "balance_after": None,
         "extra": _without(t, "id", "created", "settled", "amount", "currency", "description"),
     }
 
 
-def expected(served: dict[str, Any]) -> dict[str, Expected]:
-    """``Sandbox.expected_records`` for the customer's ``snapshot()``."""
+def expected(served: dict[str, Any], rejected: set[str] | None = None) -> dict[str, Expected]:
+    """``Sandbox.expected_records`` for what the sandbox serves (``MonzoSandbox.served``),
+    leaving out the transactions a correct plugin rejects."""
+    rejected = rejected or set()
     txs = served["transactions"]
-    newest = {a: max((t["created"] for t in ts), default=None) for a, ts in txs.items()}
+    newest = {
+        a: max((t["created"] for t in ts if rules.is_time(t["created"])), default=None)
+        for a, ts in txs.items()
+    }
     return {
         "accounts": {
             **{a["id"]: account(a) for a in served["accounts"]},
@@ -183,5 +199,10 @@ def expected(served: dict[str, Any]) -> dict[str, Expected]:
             },
             **{f"{p['id']}:balance": pot_balance(p) for p in served["pots"]},
         },
-        "transactions": {t["id"]: transaction(t) for ts in txs.values() for t in ts},
+        "transactions": {
+            t["id"]: transaction(t, account)
+            for account, ts in txs.items()
+            for t in ts
+            if t["id"] not in rejected
+        },
     }

@@ -14,6 +14,7 @@ ACCOUNT_TYPES = {
     "uk_retail_joint": "Joint current account",
     "uk_prepaid": "Prepaid account",
     "pot": "Savings pot",
+    "account": "Monzo account",
 }
 CATEGORIES = {
     "general": "General",

@@ -41,7 +41,7 @@ def _day(value: str) -> date:
 
 def account(item: dict[str, Any], ref: Ref) -> list[Entity]:
     """A current or joint account (``GET /accounts``)."""
-    kind = item.get("type") or "uk_retail"
+    kind = item.get("type") or "account"  # the reference's example states no type
     what = labels.label(labels.ACCOUNT_TYPES, kind, "account type")
     owners = [o.get("preferred_name") for o in item.get("owners") or [] if isinstance(o, dict)]
     names = " and ".join(n for n in owners if n)

@@ -20,7 +20,8 @@ from portal.errors import AuthError, ProviderError
 from portal.http import ProviderClient
 from portal.provider import RequestLimits
 from portal.record import Category, Sector
-from portal_monzo import labels, mapping
+from portal.variants import FAULTY, VALID, SandboxVariants, Variant
+from portal_monzo import labels, mapping, rules
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -44,11 +45,19 @@ OUTSIDE_WINDOW = "forbidden.verification_required"
 AWAITING_APPROVAL = "forbidden.insufficient_permissions"
 
 
-def _sandbox() -> Sandbox:
+def _sandbox(variant: str = "standard") -> Sandbox:
     # Imported here so that loading the plugin never imports Flask.
     from portal_monzo.sandbox import MonzoSandbox
 
-    return MonzoSandbox()
+    return MonzoSandbox(variant=variant)
+
+
+SANDBOX = SandboxVariants(
+    _sandbox,
+    Variant("sparse", VALID, "Only the fields Monzo's reference requires."),
+    Variant("faulty", FAULTY, "Two transactions break the reference's rules: both rejected."),
+)
+"""Monzo's sandbox, and the other shapes its reference allows (``portal_monzo.variants``)."""
 
 
 PROVIDER = Provider(
@@ -100,7 +109,7 @@ PROVIDER = Provider(
             ("amount", "created", "settled", "description", "merchant", "category"),
         ),
     ),
-    sandbox=_sandbox,
+    sandbox=SANDBOX,
     # Monzo documents no rate limit; portal keeps to a few requests at a time.
     limits=RequestLimits(concurrent=2),
     timezone="Europe/London",
@@ -112,8 +121,9 @@ PORTAL_CONFORMANCE = {
         "unsupported": {
             "permissions": "Monzo has no scopes: the person approves access to everything in"
             " the Monzo app, so portal has no narrower grant to ask for.",
-            "variants": "The sandbox serves one shape of the data; the rules module"
-            " (portal_monzo.rules) and its tests cover the shapes the reference allows.",
+            "spec_variant": "No generated specification yet: the sandbox's sparse and faulty"
+            " variants and the rules module's tests (tests/test_monzo_spec.py) cover the"
+            " shapes Monzo's reference allows.",
             "declaration.scopes": "Monzo has no OAuth scopes: its authorization request takes"
             " none (docs.monzo.com#acquire-an-access-token), so portal declares none.",
             "oauth.scopes_not_widened": "Monzo has no scopes: its authorization request"
@@ -246,8 +256,8 @@ class _Watermark:
 
     def see(self, items: list[dict[str, Any]]) -> TransactionsCursor:
         for item in items:
-            created = item.get("created")
-            if not isinstance(created, str):
+            created = item.get("created") if isinstance(item, dict) else None
+            if not rules.is_time(created):
                 continue  # normalise rejects it, saying why; it moves no cursor
             if self.newest is None or created > self.newest:
                 self.newest = created

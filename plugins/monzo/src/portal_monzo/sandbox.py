@@ -32,6 +32,7 @@ from portal.sandbox import Require, Sandbox
 from portal.sandbox.moves import unknown_move
 from portal.sandbox.oauth import OMIT
 from portal_monzo import moves as life
+from portal_monzo import variants
 from portal_monzo.dataset import USER, MonzoCustomer
 from portal_monzo.expected import expected
 
@@ -73,6 +74,7 @@ class MonzoSandbox(Sandbox):
         seed: int = 2026,
         in_app_approval: str = "auto",
         page_limit: int = MAX_LIMIT,
+        variant: str = "standard",
         **kw: Any,
     ) -> None:
         kw.setdefault("scopes", (SCOPE,))
@@ -80,8 +82,13 @@ class MonzoSandbox(Sandbox):
         super().__init__(**kw)
         if in_app_approval not in ("auto", "manual"):
             raise ValueError("in_app_approval is 'auto' or 'manual'.")
+        if variant not in variants.VARIANTS:
+            raise ValueError(f"variant is one of {', '.join(variants.VARIANTS)}.")
+        self.variant = variant
         self.offset = timedelta(0)
         self.customer = MonzoCustomer(self.now().date(), seed=seed, history_days=history_days)
+        every = [t["id"] for txs in self.customer.transactions.values() for t in txs]
+        self.spoiled = variants.planted(every) if variant == "faulty" else {}
         self.in_app_approval = in_app_approval
         self.page_limit = page_limit
         self.approved = False
@@ -141,9 +148,27 @@ class MonzoSandbox(Sandbox):
 
     # -- what it serves ----------------------------------------------------------------
 
+    @property
+    def truth_rejections(self) -> dict[str, int]:
+        """The transactions a correct plugin rejects: only the ``faulty`` variant has any."""
+        return {"transactions": len(self.spoiled)} if self.spoiled else {}
+
+    def served(self) -> dict[str, Any]:
+        """The customer's ``snapshot()`` as this sandbox's variant serves it."""
+        snapshot = self.customer.snapshot()
+        for key in ("accounts", "pots"):
+            snapshot[key] = self._shaped(key, snapshot[key])
+        snapshot["transactions"] = {
+            a: self._shaped("transactions", txs) for a, txs in snapshot["transactions"].items()
+        }
+        return snapshot
+
+    def _shaped(self, key: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return variants.serve(self.variant, key, items, self.spoiled)
+
     def ground_truth(self) -> dict[str, list[dict[str, Any]]]:
         """Accounts and pots, balances (an account's ``/balance``, a pot's own), transactions."""
-        served = self.customer.snapshot()
+        served = self.served()
         return {
             "accounts": served["accounts"],
             "pots": served["pots"],
@@ -154,7 +179,7 @@ class MonzoSandbox(Sandbox):
 
     def expected_records(self) -> dict[str, dict[str, dict[str, Any]]]:
         """What each served item must say in the record (``portal_monzo.expected``)."""
-        return expected(self.customer.snapshot())
+        return expected(self.served(), set(self.spoiled))
 
     def register_routes(self, app: flask.Flask, require: Require) -> None:
         """Monzo's API: who am I, accounts, balance, pots, transactions, log out."""
@@ -188,7 +213,7 @@ class MonzoSandbox(Sandbox):
             approved()
             kind = flask.request.args.get("account_type")
             listed = [a for a in customer.accounts if kind is None or a["type"] == kind]
-            return {"accounts": body(listed)}
+            return {"accounts": body(self._shaped("accounts", listed))}
 
         @app.get("/balance")
         @require(SCOPE)
@@ -202,9 +227,8 @@ class MonzoSandbox(Sandbox):
         def pots() -> dict[str, Any]:
             approved()
             account_id = _account(customer, flask.request.args.get("current_account_id"))
-            return {
-                "pots": body([p for p in customer.pots if p["current_account_id"] == account_id])
-            }
+            listed = [p for p in customer.pots if p["current_account_id"] == account_id]
+            return {"pots": body(self._shaped("pots", listed))}
 
         @app.get("/transactions")
         @require(SCOPE)
@@ -220,7 +244,8 @@ class MonzoSandbox(Sandbox):
             for txs in customer.transactions.values():
                 for t in txs:
                     if t["id"] == transaction_id:
-                        return {"transaction": body(_shaped(t, expand))}
+                        [shaped] = self._shaped("transactions", [_shaped(t, expand)])
+                        return {"transaction": body(shaped)}
             raise Refused(404, "not_found.transaction", "Transaction not found.")
 
         @app.post("/oauth2/logout")
@@ -252,7 +277,8 @@ class MonzoSandbox(Sandbox):
             txs = [t for t in txs if _time(t["created"]) < end]
         self._within_window(start)
         expand = "merchant" in args.getlist("expand[]")
-        return [_shaped(t, expand) for t in txs[: min(limit, self.page_limit)]]
+        page = [_shaped(t, expand) for t in txs[: min(limit, self.page_limit)]]
+        return self._shaped("transactions", page)
 
     def _within_window(self, start: datetime | None) -> None:
         now = self.now()
