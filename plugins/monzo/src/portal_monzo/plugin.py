@@ -257,12 +257,13 @@ class _Watermark:
     def see(self, items: list[dict[str, Any]]) -> TransactionsCursor:
         for item in items:
             created = item.get("created") if isinstance(item, dict) else None
-            if not rules.is_time(created):
+            if not isinstance(created, str) or not rules.is_time(created):
                 continue  # normalise rejects it, saying why; it moves no cursor
-            if self.newest is None or created > self.newest:
+            moment = _created(created)
+            if self.newest is None or moment > _created(self.newest):
                 self.newest = created
             if not self.frozen:
-                self.since = _created(created)
+                self.since = moment
                 self.frozen = not item.get("settled") and not item.get("decline_reason")
         return TransactionsCursor(since=self.since, newest=self.newest)
 
