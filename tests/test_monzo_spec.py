@@ -16,6 +16,7 @@ import pytest
 from portal_monzo import plugin, rules
 from portal_monzo.sandbox import MonzoSandbox
 
+from portal import Cursors
 from portal.errors import SkippableError
 from portal.record import Account, Balance, Entity, State, Transaction
 from portal.record.types import from_minor_units, minor_unit_digits
@@ -201,3 +202,25 @@ def test_an_item_breaking_the_rules_is_rejected_naming_them(served: dict[str, An
 
 def _without(item: dict[str, Any], *names: str) -> dict[str, Any]:
     return {k: v for k, v in item.items() if k not in names}
+
+
+class _Listing:
+    """Answers ``get_json`` from a table of paths, recording what was asked."""
+
+    def __init__(self, answers: dict[str, Any]) -> None:
+        self.answers = answers
+        self.asked: list[str] = []
+
+    def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        self.asked.append(path)
+        return self.answers[path]
+
+
+def test_accounts_monzo_lists_no_transactions_for_are_kept_and_asked_nothing_more() -> None:
+    prepaid = {"id": "acc_0000prepaid", "created": "2016-01-01T00:00:00Z", "type": "uk_prepaid",
+               "description": "Prepaid card"}  # fmt: skip
+    client = _Listing({"accounts": {"accounts": [prepaid]}})
+    pages = list(plugin.fetch(client=client, cursors=Cursors({})))  # type: ignore[arg-type]
+    assert [(p.stream, len(p.items)) for p in pages] == [("accounts", 1)]
+    assert client.asked == ["accounts"]
+    assert one("accounts", prepaid, Account).account_type_label == "Prepaid account"

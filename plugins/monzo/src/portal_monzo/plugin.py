@@ -37,6 +37,10 @@ PAGE = 100
 WINDOW = timedelta(days=89)
 """How far back portal asks once Monzo's five minutes are over: its 90 days, less a day for
 clocks that disagree."""
+WITH_TRANSACTIONS = frozenset({"uk_retail", "uk_retail_joint", "uk_monzo_flex"})
+"""The accounts Monzo lists transactions for ("Current Accounts and Flex Accounts",
+docs.monzo.com#list-transactions); others (a prepaid card, Flex's backing loan) are stored
+as accounts, and nothing more is asked of them."""
 REDIRECT_PORT = 8765
 """The loopback port of the redirect URL the person registers: http://127.0.0.1:8765/callback."""
 APPROVAL_POLL = 3.0
@@ -344,7 +348,14 @@ def fetch(client: ProviderClient, cursors: Cursors) -> Iterator[Page]:
     """
     accounts = client.get_json("accounts")["accounts"]
     yield Page("accounts", accounts)
-    usable = [a for a in accounts if isinstance(a, dict) and a.get("id") and a.get("created")]
+    usable = [
+        a
+        for a in accounts
+        if isinstance(a, dict)
+        and a.get("id")
+        and a.get("created")
+        and a.get("type", "uk_retail") in WITH_TRANSACTIONS
+    ]
     for account in usable:
         yield from _transactions(client, cursors, account)
         yield from _pots(client, account["id"])
