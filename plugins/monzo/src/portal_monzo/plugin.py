@@ -41,6 +41,8 @@ WITH_TRANSACTIONS = frozenset({"uk_retail", "uk_retail_joint", "uk_monzo_flex"})
 """The accounts Monzo lists transactions for ("Current Accounts and Flex Accounts",
 docs.monzo.com#list-transactions); others (a prepaid card, Flex's backing loan) are stored
 as accounts, and nothing more is asked of them."""
+WITH_POTS = frozenset({"uk_retail", "uk_retail_joint"})
+"""The accounts pots belong to (``GET /pots?current_account_id=``: current accounts)."""
 REDIRECT_PORT = 8765
 """The loopback port of the redirect URL the person registers: http://127.0.0.1:8765/callback."""
 APPROVAL_POLL = 3.0
@@ -358,7 +360,8 @@ def fetch(client: ProviderClient, cursors: Cursors) -> Iterator[Page]:
     ]
     for account in usable:
         yield from _transactions(client, cursors, account)
-        yield from _pots(client, account["id"])
+        if account.get("type", "uk_retail") in WITH_POTS:
+            yield from _pots(client, account["id"])
 
 
 @hookimpl
