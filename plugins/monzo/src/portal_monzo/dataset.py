@@ -113,7 +113,7 @@ def merchant(key: str) -> dict[str, Any]:
 class MonzoCustomer:
     """Priya's Monzo: accounts, pots and transactions, kept as the API serves them."""
 
-    def __init__(self, today: date, *, seed: int = 2026, history_days: int = 80) -> None:
+    def __init__(self, today: date, *, seed: int = 2026, history_days: int = 88) -> None:
         self.lock = threading.RLock()
         self.today = today
         self.seed = seed

@@ -70,7 +70,7 @@ class MonzoSandbox(Sandbox):
     def __init__(
         self,
         *,
-        history_days: int = 80,
+        history_days: int = 88,
         seed: int = 2026,
         in_app_approval: str = "auto",
         page_limit: int = MAX_LIMIT,
