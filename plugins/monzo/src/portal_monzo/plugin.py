@@ -13,11 +13,9 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from portal import Cursor, Cursors, InventoryItem, OAuthClient, Page, Provider, hookimpl
-from portal.auth.credentials import Ask, CredentialHelpers
-from portal.auth.flows import OAuthHelpers
+from portal.auth.credentials import Ask
 from portal.auth.tokens import TokenSet
 from portal.errors import AuthError, ProviderError
-from portal.http import ProviderClient
 from portal.provider import RequestLimits
 from portal.record import Category, Sector
 from portal.variants import FAULTY, VALID, SandboxVariants, Variant
@@ -26,6 +24,9 @@ from portal_monzo import labels, mapping, rules
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from portal.auth.credentials import CredentialHelpers
+    from portal.auth.flows import OAuthHelpers
+    from portal.http import ProviderClient
     from portal.record import Entity
     from portal.sandbox import Sandbox
 
