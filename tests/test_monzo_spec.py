@@ -224,3 +224,49 @@ def test_accounts_monzo_lists_no_transactions_for_are_kept_and_asked_nothing_mor
     assert [(p.stream, len(p.items)) for p in pages] == [("accounts", 1)]
     assert client.asked == ["accounts"]
     assert one("accounts", prepaid, Account).account_type_label == "Prepaid account"
+
+
+class _Paging(_Listing):
+    """``_Listing``, with transactions served 100 to a page after ``since`` (a time or an id)."""
+
+    def __init__(self, answers: dict[str, Any], transactions: list[dict[str, Any]]) -> None:
+        super().__init__(answers)
+        self.transactions = transactions
+        self.since: list[str] = []
+
+    def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        if path != "transactions":
+            return super().get_json(path, params)
+        since = (params or {})["since"]
+        self.since.append(since)
+        ids = [t["id"] for t in self.transactions]
+        start = ids.index(since) + 1 if since in ids else 0
+        return {"transactions": self.transactions[start : start + 100]}
+
+
+def _current(served: dict[str, Any]) -> dict[str, Any]:
+    return next(a for a in served["accounts"] if a["type"] == "uk_retail")
+
+
+def test_empty_lists_and_exactly_full_pages(served: dict[str, Any]) -> None:
+    account = _current(served)
+    answers = {
+        "accounts": {"accounts": [account]},
+        "balance": {"balance": 0, "total_balance": 0, "currency": "GBP", "spend_today": 0},
+        "pots": {"pots": []},
+    }
+    # No transactions at all: one empty page, and the balance stands since the opening.
+    empty = _Paging(answers, [])
+    pages = list(plugin.fetch(client=empty, cursors=Cursors({})))  # type: ignore[arg-type]
+    assert [(p.stream.split(":")[0], len(p.items)) for p in pages] == [
+        ("accounts", 1), ("transactions", 0), ("balances", 1), ("pots", 0)
+    ]  # fmt: skip
+    assert pages[2].items[0]["as_of"] == account["created"]
+    # Exactly two full pages: a third request, after the last id, finds nothing more.
+    txs = [t for t in served["transactions"] if t["account_id"] == account["id"]][:200]
+    assert len(txs) == 200
+    full = _Paging(answers, txs)
+    pages = list(plugin.fetch(client=full, cursors=Cursors({})))  # type: ignore[arg-type]
+    assert [len(p.items) for p in pages if p.stream.startswith("transactions")] == [100, 100, 0]
+    assert full.since[1:] == [txs[99]["id"], txs[199]["id"]]
+    assert pages[-2].items[0]["as_of"] == max(t["created"] for t in txs)
