@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from portal_monzo import plugin
+from portal_monzo import plugin, rules
 from portal_monzo.sandbox import INSUFFICIENT, MonzoSandbox
 
 from portal.app import Portal
@@ -270,12 +270,22 @@ def test_secrets_stay_out_of_logs_store_and_reprs(
         assert secret not in repr(tokens) and secret not in repr(connection)
 
 
-def test_monzo_error_bodies_are_monzos(bank: MonzoSandbox) -> None:
-    answer = httpx.get(f"{bank.base_url}/accounts", timeout=5)
-    assert answer.status_code == 401
+def test_monzo_error_bodies_are_monzos(bank: MonzoSandbox, home: Portal) -> None:
+    _connect(home, bank)
+    tokens = home.vault.get(home.store.connection("monzo").id)  # type: ignore[union-attr]
+    assert tokens is not None
+    bearer = {"Authorization": f"Bearer {tokens.access_token}"}
+    missing = httpx.get(f"{bank.base_url}/transactions", headers=bearer, timeout=5)
+    assert missing.status_code == 400
+    assert missing.json()["code"] == "bad_request.missing_param.account_id"
+    bank.approved = False  # as before the person approved in the app
+    waiting = httpx.get(f"{bank.base_url}/accounts", headers=bearer, timeout=5)
+    assert (waiting.status_code, waiting.json()["code"]) == (403, INSUFFICIENT)
     unknown = httpx.get(f"{bank.base_url}/nowhere", timeout=5)
-    assert set(unknown.json()) == {"code", "message"} and unknown.json()["code"] == "not_found"
-    assert INSUFFICIENT == "forbidden.insufficient_permissions"
+    assert unknown.json()["code"] == "not_found"
+    for answer in (missing, waiting, unknown):
+        assert rules.problems("error", answer.json()) == []
+        assert set(answer.json()) == {"code", "message"}
 
 
 @pytest.mark.slow
