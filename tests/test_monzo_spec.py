@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from portal_monzo import plugin, rules
+from portal_monzo import plugin, rules, spec
 from portal_monzo.sandbox import MonzoSandbox
 
 from portal import Cursors
 from portal.errors import SkippableError
 from portal.record import Account, Balance, Entity, State, Transaction
 from portal.record.types import from_minor_units, minor_unit_digits
+from portal.specvariants import TAKES_AWAY
 
 DATA = Path(__file__).parent / "data" / "monzo"
 KINDS = {
@@ -270,3 +271,38 @@ def test_empty_lists_and_exactly_full_pages(served: dict[str, Any]) -> None:
     assert [len(p.items) for p in pages if p.stream.startswith("transactions")] == [100, 100, 0]
     assert full.since[1:] == [txs[99]["id"], txs[199]["id"]]
     assert pages[-2].items[0]["as_of"] == max(t["created"] for t in txs)
+
+
+@pytest.mark.parametrize("variant", spec.SPECIFICATION.variants)
+def test_every_generated_answer_obeys_the_rules_and_normalises(
+    served: dict[str, Any], variant: str
+) -> None:
+    answers = {
+        "/accounts": {"accounts": served["accounts"]},
+        "/pots": {"pots": served["pots"]},
+        "/transactions": {"transactions": served["transactions"]},
+        "/balance": served["balances"][0],
+    }
+    changed = 0
+    for path, body in answers.items():
+        raw = json.dumps(body).encode()
+        varied = spec.SPECIFICATION.vary(variant, path, "application/json", raw)
+        assert varied is not None
+        assert spec.SPECIFICATION.problems(path, "application/json", varied.body) == []
+        changed += varied.changes
+        stream = {"/accounts": "accounts", "/pots": "pots"}.get(path, "transactions:acc_1")
+        for item in varied.items if path != "/balance" else []:
+            try:
+                assert normalise(stream, item)
+            except SkippableError:
+                assert variant in TAKES_AWAY
+    assert changed > 0
+
+
+def test_a_generated_answer_breaking_the_rules_is_caught() -> None:
+    body = json.dumps({"transactions": [{"id": "tx_1", "amount": 1.5}]}).encode()
+    found = spec.SPECIFICATION.problems("/transactions", "application/json", body)
+    assert "transactions[0]: amount 1.5 is not valid" in found
+    assert spec.SPECIFICATION.problems("/accounts", "application/json", b"{}") == [
+        "the answer to /accounts holds no accounts list"
+    ]

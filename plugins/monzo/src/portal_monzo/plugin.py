@@ -19,7 +19,7 @@ from portal.errors import AuthError, ProviderError
 from portal.provider import RequestLimits
 from portal.record import Category, Sector
 from portal.variants import FAULTY, VALID, SandboxVariants, Variant
-from portal_monzo import labels, mapping, rules
+from portal_monzo import labels, mapping, rules, spec
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -117,6 +117,7 @@ PROVIDER = Provider(
         ),
     ),
     sandbox=SANDBOX,
+    specification=spec.SPECIFICATION,
     # Monzo documents no rate limit; portal keeps to a few requests at a time.
     limits=RequestLimits(concurrent=2),
     timezone="Europe/London",
@@ -128,9 +129,6 @@ PORTAL_CONFORMANCE = {
         "unsupported": {
             "permissions": "Monzo has no scopes: the person approves access to everything in"
             " the Monzo app, so portal has no narrower grant to ask for.",
-            "spec_variant": "No generated specification yet: the sandbox's sparse and faulty"
-            " variants and the rules module's tests (tests/test_monzo_spec.py) cover the"
-            " shapes Monzo's reference allows.",
             "declaration.scopes": "Monzo has no OAuth scopes: its authorization request takes"
             " none (docs.monzo.com#acquire-an-access-token), so portal declares none.",
             "oauth.scopes_not_widened": "Monzo has no scopes: its authorization request"
