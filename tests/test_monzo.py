@@ -306,6 +306,18 @@ def test_monzo_reaches_gold(tmp_path: Path) -> None:
     assert [c["test"] for c in report["checks"] if c["outcome"] == "failed"] == []
     assert report["tier"] == "gold"
     assert report["completeness_score"] == 100 and report["legibility_score"] == 100
+    outcomes = {c["test"]: c["outcome"] for c in report["checks"]}
+    shapes = {t: o for t, o in outcomes.items() if t.startswith(("test_variant[", "test_spec_"))}
+    assert {"test_variant[sparse]", "test_variant[faulty]"} <= set(shapes)
+    assert len(shapes) == 6 and set(shapes.values()) == {"passed"}
+    skipped = {t for t, o in outcomes.items() if o == "skipped"}
+    assert skipped == {
+        "test_declaration[scopes]",
+        "test_oauth[scopes_not_widened]",
+        *(f"test_permissions[{c}]" for c in ("accounts", "balances", "transactions")),
+        "test_changes[withdraw]",
+        "test_changes[empty]",
+    }
     assert time.monotonic() - started < 300
 
 
