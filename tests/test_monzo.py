@@ -275,6 +275,12 @@ def test_monzo_error_bodies_are_monzos(bank: MonzoSandbox, home: Portal) -> None
     tokens = home.vault.get(home.store.connection("monzo").id)  # type: ignore[union-attr]
     assert tokens is not None
     bearer = {"Authorization": f"Bearer {tokens.access_token}"}
+    # The token response and /ping/whoami have the reference's fields (tests/data/monzo).
+    data = Path(__file__).parent / "data" / "monzo"
+    documented = json.loads((data / "token.json").read_text())
+    assert set(documented) <= set(tokens.values) and "scope" not in tokens.values
+    whoami = httpx.get(f"{bank.base_url}/ping/whoami", headers=bearer, timeout=5).json()
+    assert set(whoami) == set(json.loads((data / "whoami.json").read_text()))
     missing = httpx.get(f"{bank.base_url}/transactions", headers=bearer, timeout=5)
     assert missing.status_code == 400
     assert missing.json()["code"] == "bad_request.missing_param.account_id"
