@@ -424,3 +424,28 @@ def test_portal_connect_warns_instead_of_plainly_saying_connected(tmp_path: Path
         " when the access expires in 30 minutes." in printed
     )
     assert "Connected offline, with the warning above (scopes: openid accounts" in printed
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_service_matching_redirects_exactly_gets_its_registered_port() -> None:
+    from portal.provider import OAuthClient
+
+    port = _free_port()
+    real = OAuthClient(
+        "https://auth.example/", "https://api.example/token", "c", (), redirect_port=port
+    )
+    assert real.listen_port == port
+    # A sandbox on this machine takes any loopback port (RFC 8252 §7.3): runs never collide.
+    assert dataclasses.replace(real, authorize_url="http://127.0.0.1:9/auth").listen_port == 0
+    assert dataclasses.replace(real, redirect_port=None).listen_port == 0
+    with LoopbackListener(port=port) as listener:
+        assert listener.redirect_uri == f"http://127.0.0.1:{port}/callback"
+        with pytest.raises(AuthError, match=f"127.0.0.1:{port}"):
+            LoopbackListener(port=port)
+    with pytest.raises(ConfigError, match="redirect port 80"):
+        OAuthClient("https://auth.example/", "https://api.example/token", "c", (), redirect_port=80)

@@ -52,12 +52,23 @@ class OAuthClient:
     """The OpenID issuer; with ``jwks_url`` and an ``openid`` scope, ID tokens are validated."""
     jwks_url: str | None = None
     client_secret: str | None = field(default=None, repr=False)
+    redirect_port: int | None = None
+    """A fixed port for the loopback redirect (``http://127.0.0.1:PORT/callback``), for a
+    service that matches redirect URIs exactly, so the person registers that one address
+    with their own client (Monzo). Without it the listener takes a free port (RFC 8252
+    §7.3). An authorization server on 127.0.0.1 (a sandbox) accepts any loopback port, so
+    there the listener always takes a free one and runs side by side never collide."""
     authorization_params: Mapping[str, str] = field(default_factory=dict)
     """Extra parameters for the authorization request, as the provider documents them:
     ``{"prompt": "consent", "access_type": "offline"}``. portal's own (state, PKCE, nonce,
     scope, redirect) cannot be replaced."""
 
     def __post_init__(self) -> None:
+        if self.redirect_port is not None and not 1024 <= self.redirect_port <= 65535:
+            raise ConfigError(
+                f"The redirect port {self.redirect_port} is not one portal can listen on.",
+                hint="Use a port from 1024 to 65535 (one the person registers with the service).",
+            )
         taken = sorted(set(self.authorization_params) & RESERVED_AUTHORIZATION_PARAMS)
         if taken:
             raise ConfigError(
@@ -72,6 +83,14 @@ class OAuthClient:
             "offline_access" in self.scopes
             or self.authorization_params.get("access_type") == "offline"
         )
+
+    @property
+    def listen_port(self) -> int:
+        """The port the loopback listener takes: ``redirect_port`` for a real service, any
+        free one (0) for an authorization server on this machine."""
+        if self.redirect_port is None or is_loopback(self.authorize_url):
+            return 0
+        return self.redirect_port
 
     @property
     def openid(self) -> bool:

@@ -47,7 +47,9 @@ Browser = Callable[[str], None]
 class LoopbackListener:
     """A one-shot HTTP listener on 127.0.0.1 that waits for the authorization redirect."""
 
-    def __init__(self, path: str = CALLBACK_PATH, *, state: str | None = None) -> None:
+    def __init__(
+        self, path: str = CALLBACK_PATH, *, state: str | None = None, port: int = 0
+    ) -> None:
         self.path = path
         self.state = state
         """The ``state`` of the login waited for: a request without it is not the answer."""
@@ -78,7 +80,14 @@ class LoopbackListener:
                 # The request line carries the authorization code: never log it.
                 return
 
-        self._server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        try:
+            self._server = http.server.HTTPServer(("127.0.0.1", port), Handler)
+        except OSError as error:
+            raise AuthError(
+                f"portal cannot listen on 127.0.0.1:{port} for the login's answer ({error}).",
+                hint="Another program (or another portal connect) uses that port: close it"
+                " and connect again.",
+            ) from None
         self.redirect_uri = f"http://127.0.0.1:{self._server.server_port}{path}"
         self._thread = threading.Thread(target=self._serve, daemon=True)
 
@@ -193,7 +202,7 @@ class OAuthHelpers:
         nonce = secrets.token_urlsafe(32) if oauth.openid else None
         state = secrets.token_urlsafe(32)
         with (
-            LoopbackListener(state=state) as listener,
+            LoopbackListener(state=state, port=oauth.listen_port) as listener,
             self._client(
                 " ".join(wanted), redirect_uri=listener.redirect_uri, code_challenge_method="S256"
             ) as client,

@@ -133,7 +133,10 @@ class TokenKeeper:
                 ) from None
             self.refreshes += 1
             values.setdefault("refresh_token", stored.refresh_token)
-            for kept in ("consent_id", "refresh_token_expires_at", "id_token"):
+            # What the refresh does not restate stays: the grant's own fields, and the
+            # person's answers (their own OAuth client's id and secret, used to refresh).
+            answers = tuple(a.name for a in self.provider.asks)
+            for kept in ("consent_id", "refresh_token_expires_at", "id_token", *answers):
                 if kept in stored.values and kept not in values:
                     values[kept] = stored.values[kept]
             fresh = TokenSet(values)

@@ -101,6 +101,19 @@ _MINOR_UNITS = {
 }
 
 
+def minor_unit_digits(currency: str) -> int:
+    """How many digits ISO 4217 gives ``currency``'s minor unit: 2 for GBP, 0 for JPY."""
+    return _MINOR_UNITS.get(currency.strip().upper(), 2)
+
+
+def from_minor_units(amount: int, currency: str) -> Decimal:
+    """An amount an API gives as a whole number of minor units (pence, cents, yen) as a
+    Decimal of the currency itself: ``-510`` GBP is ``-5.10``, ``-510`` JPY is ``-510``."""
+    if type(amount) is not int:
+        raise ValueError(f"{amount!r} is not a whole number of minor units")
+    return Decimal(amount).scaleb(-minor_unit_digits(currency))
+
+
 def in_minor_units(amount: Decimal, currency: str | None) -> Decimal:
     """``amount`` written out to its currency's minor unit (84.3 GBP is 84.30, 1500 JPY
     stays 1500); never rounded: digits beyond the minor unit are kept (1.005 GBP)."""

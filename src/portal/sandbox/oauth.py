@@ -84,7 +84,8 @@ class Client(ClientMixin):  # type: ignore[misc]
     """A registered client: public when it has no secret, confidential otherwise."""
 
     client_id: str
-    client_secret: str | None
+    # Never in its repr: authlib logs the client it validates, secret and all.
+    client_secret: str | None = field(repr=False)
     redirect_uris: list[str]
     scope: str
 

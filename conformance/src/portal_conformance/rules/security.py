@@ -228,13 +228,15 @@ def _reactive(h: Harness) -> None:
     assert run.connection is not None
     tokens = run.portal.vault.get(run.connection.id)
     assert tokens is not None and tokens.access_token
+    # The client the connection logs in with: portal's, or the person's own (a confidential
+    # one authenticates to revoke, as RFC 7009 §2.1 asks).
+    client = {"client_id": h.provider.oauth.client_id}
+    if h.provider.own_client:
+        answers = run.sandbox.connect_answers()  # type: ignore[attr-defined]
+        client = {k: answers[k] for k in ("client_id", "client_secret") if k in answers}
     httpx.post(
         run.sandbox.revocation_url,  # type: ignore[attr-defined]
-        data={
-            "token": tokens.access_token,
-            "token_type_hint": "access_token",
-            "client_id": h.provider.oauth.client_id,
-        },
+        data={"token": tokens.access_token, "token_type_hint": "access_token", **client},
         timeout=10,
     )
     statuses = probe(h, run)

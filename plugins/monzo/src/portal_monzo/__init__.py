@@ -1,0 +1,1 @@
+"""portal's Monzo plugin."""
