@@ -12,12 +12,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from portal.errors import AuthError, SkippableError
-from portal.record import State
+from portal.record import Category, State
 from portal_enablebanking import dataset, mapping, rules, signing
 
 DATA = Path(__file__).parent / "data" / "enablebanking"
@@ -258,3 +259,70 @@ def test_a_key_that_is_not_one_is_refused_without_quoting_it() -> None:
     with pytest.raises(AuthError) as refused:
         signing.load_private_key(secret)
     assert "not-really" not in str(refused.value) + str(refused.value.hint)
+
+
+# -- fetch on the pages the reference allows ---------------------------------------------
+
+
+class PagedClient:
+    """``get_json`` over answers given per query (httpx's MockTransport), for fetch alone."""
+
+    def __init__(self, answers: dict[str, dict[str, Any]]) -> None:
+        self.asked: list[dict[str, str]] = []
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            query = dict(request.url.params)
+            self.asked.append(query)
+            return httpx.Response(200, json=answers[query.get("continuation_key", "first")])
+
+        self._http = httpx.Client(
+            base_url="https://api.enablebanking.com", transport=httpx.MockTransport(answer)
+        )
+
+    def get_json(self, url: str, params: dict[str, str] | None = None) -> Any:
+        return self._http.get(url, params=params).json()
+
+
+def booked(n: int, day: str = "2026-11-20") -> dict[str, Any]:
+    return {**MINIMAL, "status": "BOOK", "booking_date": day, "entry_reference": f"e{n}"}
+
+
+def pages_of(client: PagedClient, saved: dict[str, Any] | None = None) -> list[Any]:
+    from portal.provider import Cursors
+    from portal_enablebanking.plugin import _transactions
+
+    cursors = Cursors({f"transactions:{KEY}": saved} if saved else {})
+    return list(_transactions(client, cursors, "uid-1", KEY))
+
+
+def test_an_empty_list_is_one_empty_page_and_no_cursor() -> None:
+    client = PagedClient({"first": {"transactions": [], "continuation_key": None}})
+    [page] = pages_of(client)
+    assert (list(page.items), page.cursor, list(page.withdrawn)) == ([], None, [])
+    assert client.asked == [{"strategy": "longest"}]
+
+
+def test_pages_follow_the_continuation_key_and_only_the_last_carries_the_cursor() -> None:
+    client = PagedClient({
+        "first": {"transactions": [booked(1, "2026-11-01")], "continuation_key": "k2"},
+        "k2": {"transactions": [booked(2, "2026-11-03"), MINIMAL], "continuation_key": "k3"},
+        # An exactly full last page, then the end, said with an empty string.
+        "k3": {"transactions": [booked(3, "2026-11-02")], "continuation_key": ""},
+    })  # fmt: skip
+    pages = pages_of(client)
+    assert [len(p.items) for p in pages] == [1, 2, 1]
+    assert [p.cursor for p in pages[:-1]] == [None, None]
+    cursor = pages[-1].cursor
+    assert cursor.date_from == "2026-11-03" and cursor.oldest_pending == "2026-11-20"
+    assert cursor.pending == [one_transaction(MINIMAL).provider_id]
+    assert client.asked[1:] == [{"continuation_key": "k2"}, {"continuation_key": "k3"}]
+
+
+def test_a_resync_asks_from_its_day_and_withdraws_pending_payments_no_longer_served() -> None:
+    gone = one_transaction(MINIMAL).provider_id
+    saved = {"date_from": "2026-11-19", "pending": [gone], "oldest_pending": "2026-11-18"}
+    client = PagedClient({"first": {"transactions": [booked(9, "2026-11-21")]}})
+    [page] = pages_of(client, saved)
+    assert client.asked == [{"date_from": "2026-11-18"}]
+    assert list(page.withdrawn) == [(Category.transactions, gone)]
+    assert page.cursor.date_from == "2026-11-21" and page.cursor.pending == []
