@@ -154,6 +154,7 @@ class Portal:
             browser=browser,
             transport=self._transport(provider),
             timeout=timeout,
+            prompt=ask,
         )
         oauth = OAuthHelpers(
             provider,

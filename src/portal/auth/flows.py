@@ -45,9 +45,15 @@ Browser = Callable[[str], None]
 
 
 class LoopbackListener:
-    """A one-shot HTTP listener on 127.0.0.1 that waits for the authorization redirect."""
+    """A one-shot HTTP listener on 127.0.0.1 that waits for the authorization redirect.
 
-    def __init__(self, path: str = CALLBACK_PATH, *, state: str | None = None) -> None:
+    It listens on a free port unless given ``port``: a service that only sends the person
+    back to an address registered in advance needs the registered port.
+    """
+
+    def __init__(
+        self, path: str = CALLBACK_PATH, *, state: str | None = None, port: int = 0
+    ) -> None:
         self.path = path
         self.state = state
         """The ``state`` of the login waited for: a request without it is not the answer."""
@@ -78,7 +84,7 @@ class LoopbackListener:
                 # The request line carries the authorization code: never log it.
                 return
 
-        self._server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        self._server = http.server.HTTPServer(("127.0.0.1", port), Handler)
         self.redirect_uri = f"http://127.0.0.1:{self._server.server_port}{path}"
         self._thread = threading.Thread(target=self._serve, daemon=True)
 

@@ -1,6 +1,6 @@
 """Connecting to Enable Banking: what portal asks, the bank's authorisation, the session.
 
-``authorise`` (the ``authenticate`` hook) checks the application (``GET /application``),
+``authenticate`` checks the application (``GET /application``),
 finds the bank among those Enable Banking lists for its country (``GET /aspsps``), starts
 an authorisation for as long as that bank allows (``POST /auth``), sends the person to
 their bank, and opens a session with the code the bank sends back (``POST /sessions``).
@@ -16,16 +16,17 @@ Banking's own samples do.
 
 from __future__ import annotations
 
-import json
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from portal import Ask, KeyCredential, Quota
+from portal.auth.credentials import Ask, CredentialHelpers, KeyCredential
+from portal.auth.tokens import TokenSet
 from portal.errors import AuthError, ProviderError
 from portal.hookspecs import hookimpl
-from portal_enablebanking.signing import signed_jwt
+from portal.provider import Provider, Quota
+from portal_enablebanking.signing import SignedJWT, signed_jwt
 
 UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 CONTROL_PANEL = "https://enablebanking.com/cp/applications"
@@ -63,8 +64,10 @@ ASKS = (
         "redirect_url",
         "Redirect URL",
         secret=False,
-        pattern=r"(https?://\S+)?",
-        help="One of the application's redirect URLs; empty for the first one it has.",
+        pattern=r"https?://\S+",
+        help="One of the redirect URLs registered with the application. A loopback one"
+        " (http://127.0.0.1:PORT/PATH) lets portal hear the bank's answer itself; with any"
+        " other you paste the address your browser lands on.",
     ),
 )
 """What ``portal connect enablebanking`` asks, in order."""
@@ -80,7 +83,8 @@ CREDENTIAL = KeyCredential(
 QUOTA = Quota(
     syncs=4,
     hours=24,
-    why="Enable Banking allows 4 syncs a day for this account",
+    why="PSD2 lets a bank limit reads made without you present to four a day (EBA RTS"
+    " article 36(5)), and banks enforce it through Enable Banking",
 )
 """PSD2's limit on account information read without the person present (RTS article 36(5)):
 four a day, which banks enforce through Enable Banking."""
@@ -88,7 +92,7 @@ four a day, which banks enforce through Enable Banking."""
 
 def _loopback(url: str) -> bool:
     parts = urlsplit(url)
-    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost")
 
 
 def _aspsp(client: Any, name: str, country: str) -> dict[str, Any]:
@@ -122,22 +126,23 @@ def _raise_for(response: Any, doing: str) -> None:
 
 
 @hookimpl
-def authenticate(provider: Any, credentials: Any) -> Any:
+def authenticate(provider: Provider, credentials: CredentialHelpers) -> TokenSet:
     """Send the person to their bank through Enable Banking and open a session."""
-    from portal import TokenSet  # type: ignore[attr-defined]
-
     answers = dict(credentials.answers)
-    client = credentials.client(values=answers)
+    with credentials.client(values=answers) as client:
+        return _connect(credentials, client, answers)
+
+
+def _connect(credentials: CredentialHelpers, client: Any, answers: dict[str, str]) -> TokenSet:
     application = client.get("application")
     _raise_for(application, "recognise the application")
     bank = _aspsp(client, answers["aspsp_name"], answers["aspsp_country"])
-    redirect_url = answers.get("redirect_url") or next(
-        iter(application.json().get("redirect_urls") or []), ""
-    )
-    if not redirect_url:
+    redirect_url = answers["redirect_url"]
+    registered = application.json().get("redirect_urls") or []
+    if not _loopback(redirect_url) and redirect_url not in registered:
         raise AuthError(
-            "The Enable Banking application has no redirect URL.",
-            hint=f"Add one in the control panel ({CONTROL_PANEL}) and connect again.",
+            "The redirect URL given is not one the Enable Banking application registered.",
+            hint=f"Give one of: {', '.join(registered) or '(none: add one in the control panel)'}.",
         )
     seconds = int(bank.get("maximum_consent_validity") or 90 * 24 * 3600)
     until = datetime.now(UTC) + timedelta(seconds=seconds) - timedelta(minutes=5)
@@ -158,11 +163,6 @@ def authenticate(provider: Any, credentials: Any) -> Any:
         answer = credentials.redirect(start, redirect_uri=redirect_url)
     else:
         answer = _pasted(credentials, start, redirect_url)
-    if "error" in answer:
-        raise AuthError(
-            f"The bank did not authorise access: {answer.get('error_description') or answer['error']}.",
-            hint="Run portal connect again and approve access at your bank.",
-        )
     opened = client.post("sessions", json={"code": answer.get("code", "")})
     _raise_for(opened, "open the session")
     session = opened.json()
@@ -175,45 +175,65 @@ def authenticate(provider: Any, credentials: Any) -> Any:
         {
             **answers,
             "session_id": session["session_id"],
-            "accounts": json.dumps([a["uid"] for a in session["accounts"] if a.get("uid")]),
             "grant_expires_at": int(ends.timestamp()),
         }
     )
 
 
-def _pasted(credentials: Any, start: Any, redirect_url: str) -> dict[str, str]:
+PASTED = Ask(
+    "redirected_to",
+    "address your browser was sent to",
+    secret=True,  # it carries the one-time code
+    pattern=r"\S+",
+    help="After approving at your bank, copy the whole address from your browser's address"
+    " bar (it holds code=... and state=...) and paste it here.",
+)
+
+
+def _pasted(credentials: CredentialHelpers, start: Any, redirect_url: str) -> dict[str, str]:
     state = secrets.token_urlsafe(16)
     credentials.browser(start(redirect_url, state))
-    pasted = credentials.ask(
-        "After approving at your bank, paste the whole address your browser was sent to"
-    )
-    query = {k: v[0] for k, v in parse_qs(urlsplit(pasted.strip()).query).items()}
+    pasted = credentials.ask(PASTED)
+    query = {k: v[0] for k, v in parse_qs(urlsplit(pasted).query).items()}
     if query.get("state") != state:
         raise AuthError(
             "The address pasted is not the one the bank sent back for this connection.",
-            hint="Run portal connect again and paste the address shown after approving.",
+            hint="Run portal connect enablebanking again and paste the address shown after"
+            " approving.",
+        )
+    if "error" in query:
+        said = query.get("error_description") or query["error"]
+        raise AuthError(
+            f"Enable Banking did not grant access: {said[:200]}.",
+            hint="Run portal connect enablebanking again to retry.",
         )
     return query
 
 
 def session_of(client: Any) -> list[str]:
     """The uids of the session's accounts, after checking the session is still authorised."""
-    values = client.values
-    found = client.get_json(f"sessions/{values['session_id']}")
+    auth = client.auth
+    if not isinstance(auth, SignedJWT) or not auth.session_id:
+        raise AuthError(
+            "portal holds no Enable Banking session for this connection.",
+            hint="Run portal connect enablebanking.",
+        )
+    found = client.get_json(f"sessions/{auth.session_id}")
     if found.get("status") != "AUTHORIZED":
         raise AuthError(
             f"The Enable Banking session is {str(found.get('status')).lower()}.",
             hint="Run portal connect enablebanking to authorise access at your bank again.",
         )
-    return [a["uid"] for a in found.get("accounts_data") or [] if a.get("uid")] or list(
-        json.loads(values.get("accounts", "[]"))
-    )
+    return [str(uid) for uid in found.get("accounts") or []]
 
 
 @hookimpl
-def revoke(provider: Any, client: Any, tokens: Any) -> bool:
+def revoke(provider: Provider, client: Any, tokens: TokenSet) -> bool | None:
     """Close the session (``DELETE /sessions/{id}``): the bank's consent is closed with it."""
-    closed = client.delete(f"sessions/{tokens['session_id']}")
+    session_id = tokens.values.get("session_id")
+    if not session_id:
+        return None
+    closed = client.delete(f"sessions/{session_id}")
     if closed.status_code == 404:
         return True  # nothing left to close
     if closed.status_code >= 400:
@@ -223,6 +243,3 @@ def revoke(provider: Any, client: Any, tokens: Any) -> bool:
         )
     return True
 
-
-close_session = revoke
-authorise = authenticate

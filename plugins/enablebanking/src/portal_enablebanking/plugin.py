@@ -18,18 +18,17 @@ from typing import TYPE_CHECKING, Any
 from portal import Cursor, Cursors, InventoryItem, Page, Provider, hookimpl
 from portal.record import Category, Entity, Sector
 from portal_enablebanking import mapping
-from portal_enablebanking.authorising import (
+from portal_enablebanking.authorising import (  # the hooks authenticate and revoke too
     ASKS,
     CREDENTIAL,
     QUOTA,
-    authorise,
-    close_session,
+    authenticate,
+    revoke,
     session_of,
 )
 
 if TYPE_CHECKING:
-    import httpx
-
+    from portal.http import KeyedClient
     from portal.sandbox import Sandbox
 
 API = "https://api.enablebanking.com"
@@ -92,8 +91,7 @@ def register_providers(register: Callable[[Provider], None]) -> None:
     register(PROVIDER)
 
 
-authenticate = authorise
-revoke = close_session
+__all__ = ["PROVIDER", "authenticate", "fetch", "normalise", "register_providers", "revoke"]
 
 
 class Since(Cursor):
@@ -106,14 +104,14 @@ class Since(Cursor):
 
 
 @hookimpl
-def fetch(client: httpx.Client, cursors: Cursors) -> Iterator[Page]:
+def fetch(client: KeyedClient, cursors: Cursors) -> Iterator[Page]:
     """The session's accounts with their details, balances and new transactions."""
     accounts = session_of(client)
-    details = [client.get_json(f"accounts/{uid}/details") for uid in accounts]  # type: ignore[attr-defined]
+    details = [client.get_json(f"accounts/{uid}/details") for uid in accounts]
     yield Page("accounts", details)
     for uid, account in zip(accounts, details, strict=True):
         key = account["identification_hash"]
-        balances = client.get_json(f"accounts/{uid}/balances")["balances"]  # type: ignore[attr-defined]
+        balances = client.get_json(f"accounts/{uid}/balances")["balances"]
         yield Page(f"balances:{key}", balances)
         yield from _transactions(client, cursors, uid, key)
 

@@ -84,7 +84,7 @@ SCHEME_NAMES = {
     "DUNS": "D-U-N-S number",
     "EMPL": "Employer identification number",
     "GS1G": "GS1 GLN identifier",
-    "IBAN": "IBAN",
+    "IBAN": "International bank account number (IBAN)",
     "MIBN": "Masked IBAN",
     "NIDN": "National identity number",
     "OAUT": "OAuth access token",

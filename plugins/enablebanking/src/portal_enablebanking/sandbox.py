@@ -56,6 +56,7 @@ class EnableBankingSandbox(Sandbox):
         self.authorisations: dict[str, dict[str, Any]] = {}
         self.codes: dict[str, str] = {}
         self.sessions: dict[str, dict[str, Any]] = {}
+        self.jwts_noted: set[str] = set()
         self.deny = False
         """Make the Mock ASPSP refuse the next authorisation (the person says no)."""
         self.today = demo.TODAY
@@ -77,8 +78,9 @@ class EnableBankingSandbox(Sandbox):
         return {
             "application_id": APPLICATION_ID,
             "private_key": pem,
-            "aspsp": f"{demo.ASPSP['name']} ({demo.ASPSP['country']})",
-            "redirect_url": "",
+            "aspsp_name": demo.ASPSP["name"],
+            "aspsp_country": demo.ASPSP["country"],
+            "redirect_url": REDIRECT_URLS[0],
         }
 
     # -- the API's own errors ----------------------------------------------------------
@@ -101,7 +103,9 @@ class EnableBankingSandbox(Sandbox):
                 401, "AUTHORIZATION_NOT_PROVIDED", "Authorization header is not provided"
             )
         token = header.removeprefix("Bearer ").strip()
-        self.note_secret(token, "jwt")
+        if len(self.jwts_noted) < 50:  # each is signed afresh: a sample is enough to look for
+            self.jwts_noted.add(token)
+            self.note_secret(token, "jwt")
         try:
             verify_jwt(token, self.applications)
         except Refused as refused:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping
 from typing import Any
 
 import httpx
@@ -74,15 +74,27 @@ def make_jwt(
 
 
 class SignedJWT(httpx.Auth):
-    """Signs every request with a fresh JWT of the application (``kid`` = its id)."""
+    """Signs every request with a fresh JWT of the application (``kid`` = its id).
 
-    def __init__(self, application_id: str, private_key_pem: str, clock: Callable[[], float] = time.time) -> None:
+    It also knows the session the connection opened (``session_id``), so that a sync asks
+    for that session's accounts: the id never leaves the vault entry and this object.
+    """
+
+    def __init__(
+        self,
+        application_id: str,
+        private_key_pem: str,
+        *,
+        session_id: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._application_id = application_id
         self._key = load_private_key(private_key_pem)
         self._clock = clock
+        self.session_id = session_id
 
     def __repr__(self) -> str:
-        # The key stays out of every repr; the application id is not a secret.
+        # The key and the session id stay out of every repr; the application id is public.
         return f"SignedJWT(application_id={self._application_id!r})"
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
@@ -91,9 +103,17 @@ class SignedJWT(httpx.Auth):
         yield request
 
 
-def signed_jwt(values: Any) -> httpx.Auth:
-    """The ``KeyCredential.auth`` of Enable Banking: the answers to the application's Asks."""
-    return SignedJWT(values["application_id"], values["private_key"])
+def signed_jwt(values: Mapping[str, Any]) -> httpx.Auth:
+    """The ``KeyCredential.auth`` of Enable Banking, from the values the vault keeps."""
+    for name in ("application_id", "private_key"):
+        if not values.get(name):
+            raise AuthError(
+                f"portal holds no Enable Banking {name.replace('_', ' ')} for this connection.",
+                hint="Run portal connect enablebanking again.",
+            )
+    return SignedJWT(
+        values["application_id"], values["private_key"], session_id=values.get("session_id")
+    )
 
 
 class Refused(ValueError):
