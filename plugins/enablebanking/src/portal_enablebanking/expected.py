@@ -54,7 +54,7 @@ def account(a: dict[str, Any]) -> tuple[str, dict[str, Any]]:
             for s, i in unique
         ],
         "extra": _extra(a, "identification_hash", "cash_account_type", "currency", "account_id",
-                        "all_account_ids"),
+                        "uid"),
     }  # fmt: skip
 
 

@@ -103,8 +103,9 @@ def account(item: dict[str, Any], ref: Ref) -> list[Entity]:
     """An account's details (``AccountResource``)."""
     kind = item["cash_account_type"]
     words = label(rules.CASH_ACCOUNT_TYPES, kind)
-    # details and product stay in extra too: the name is one or the other.
-    used = {"identification_hash", "cash_account_type", "currency", "account_id", "all_account_ids"}
+    # details, product and all_account_ids stay in extra too: the name is one or the other,
+    # and an identifier has no room for the issuer of an identification.
+    used = {"identification_hash", "cash_account_type", "currency", "account_id"}
     return [
         Account(
             provider_id=item["identification_hash"],

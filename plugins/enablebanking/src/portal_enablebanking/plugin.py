@@ -63,6 +63,9 @@ PROVIDER = Provider(
 PORTAL_CONFORMANCE = {
     "enablebanking": {
         "unsupported": {
+            "declaration.scopes": "Enable Banking has no OAuth scopes: every request is"
+            " signed with the application's key, and the session grants what the person"
+            " authorised at their bank.",
             "permissions": "An Enable Banking session grants every account's balances and"
             " transactions at once; portal asks for both.",
             "variants": "The sandbox serves one shape of the data; the shapes the reference"

@@ -115,11 +115,13 @@ class EnableBankingSandbox(Sandbox):
     # -- the person's data -------------------------------------------------------------
 
     def _session_of(self, uid: str) -> tuple[dict[str, Any], dict[str, Any]] | flask.Response:
-        for session in self.sessions.values():
-            for account in self.data["accounts"]:
-                if demo.uid_of(session["id"], account) == uid:
-                    return session, account
-        return self._error(404, "ACCOUNT_DOES_NOT_EXIST", "No account found matching provided id")
+        # The newest session holding the account decides whether it may be read.
+        account = next((a for a in self.data["accounts"] if demo.uid_of(a) == uid), None)
+        if account is None or not self.sessions:
+            return self._error(
+                404, "ACCOUNT_DOES_NOT_EXIST", "No account found matching provided id"
+            )
+        return list(self.sessions.values())[-1], account
 
     def _usable(self, session: dict[str, Any]) -> flask.Response | None:
         if session["status"] == "CLOSED":
@@ -130,15 +132,15 @@ class EnableBankingSandbox(Sandbox):
             return self._error(401, "EXPIRED_SESSION", "Session is expired")
         return None
 
-    def details(self, session_id: str, account: dict[str, Any]) -> dict[str, Any]:
-        """An account's ``AccountResource`` within a session (its uid included)."""
-        return {**account, "uid": demo.uid_of(session_id, account)}
+    def details(self, account: dict[str, Any]) -> dict[str, Any]:
+        """An account's ``AccountResource``, its uid included."""
+        return {**account, "uid": demo.uid_of(account)}
 
     def ground_truth(self) -> dict[str, list[dict[str, Any]]]:
-        """Every raw item served, by the record category it becomes (uids left out)."""
+        """Every raw item served, by the record category it becomes."""
         d = self.data
         return {
-            "accounts": d["accounts"],
+            "accounts": [self.details(a) for a in d["accounts"]],
             "balances": [b for key in d["balances"] for b in d["balances"][key]],
             "transactions": [t for key in d["transactions"] for t in d["transactions"][key]],
         }
@@ -200,7 +202,8 @@ def new_session(sandbox: EnableBankingSandbox, authorisation: dict[str, Any]) ->
         "closed": None,
     }
     sandbox.sessions[session["id"]] = session
-    sandbox.note_secret(session["id"], "session id")
+    # Not noted as a secret: like an account's uid it names what to read, and every request
+    # needs the application's JWT too (Enable Banking's control panel lists sessions).
     return session
 
 

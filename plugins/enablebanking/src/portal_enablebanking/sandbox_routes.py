@@ -135,7 +135,7 @@ def session_routes(sb: EnableBankingSandbox, app: flask.Flask, require: Require)
         session = new_session(sb, authorisation)
         return {
             "session_id": session["id"],
-            "accounts": [sb.details(session["id"], a) for a in sb.data["accounts"]],
+            "accounts": [sb.details(a) for a in sb.data["accounts"]],
             "aspsp": session["aspsp"],
             "psu_type": session["psu_type"],
             "access": {"valid_until": session["valid_until"]},
@@ -150,9 +150,9 @@ def session_routes(sb: EnableBankingSandbox, app: flask.Flask, require: Require)
         accounts = sb.data["accounts"]
         return {
             "status": session["status"],
-            "accounts": [demo.uid_of(session_id, a) for a in accounts],
+            "accounts": [demo.uid_of(a) for a in accounts],
             "accounts_data": [
-                {"uid": demo.uid_of(session_id, a), "identification_hash": a["identification_hash"],
+                {"uid": demo.uid_of(a), "identification_hash": a["identification_hash"],
                  "identification_hashes": a["identification_hashes"]}
                 for a in accounts
             ],
@@ -176,13 +176,13 @@ def session_routes(sb: EnableBankingSandbox, app: flask.Flask, require: Require)
 def account_routes(sb: EnableBankingSandbox, app: flask.Flask, require: Require) -> None:
     """An account's details, balances and transactions, by its uid in a session."""
 
-    def find(uid: str) -> tuple[str, dict[str, Any]] | flask.Response:
+    def find(uid: str) -> tuple[dict[str, Any], dict[str, Any]] | flask.Response:
         found = sb._session_of(uid)
         if isinstance(found, flask.Response):
             return found
         session, account = found
         refused = sb._usable(session)
-        return refused if refused is not None else (session["id"], account)
+        return refused if refused is not None else (session, account)
 
     @app.get("/accounts/<uid>/details")
     @require("read")
@@ -190,8 +190,7 @@ def account_routes(sb: EnableBankingSandbox, app: flask.Flask, require: Require)
         found = find(uid)
         if isinstance(found, flask.Response):
             return found
-        session_id, account = found
-        return sb.details(session_id, account)
+        return sb.details(found[1])
 
     @app.get("/accounts/<uid>/balances")
     @require("read")
