@@ -38,7 +38,7 @@ PAGE = 50
 APPLICATION_ID = "0f2b3c4d-5e6f-4a1b-8c9d-0e1f2a3b4c5d"
 MAX_CONSENT = 180 * 24 * 3600
 """The Mock ASPSP's ``maximum_consent_validity``, in seconds."""
-REDIRECT_URLS = ["http://127.0.0.1/enablebanking/callback"]
+REDIRECT_URLS = ["http://127.0.0.1/enablebanking/callback", "https://portal.example/enablebanking"]
 """The application's registered redirect URLs; a loopback one matches on any port."""
 
 
