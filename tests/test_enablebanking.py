@@ -239,8 +239,7 @@ def test_a_loopback_redirect_registered_with_its_port_is_listened_on_there(
     redirect = f"http://127.0.0.1:{port}/enablebanking/callback"
     with _open(tmp_path / "home") as portal:
         _connect(portal, bank, redirect_url=redirect)
-    [authorisation_url] = [r for r in bank.requests if r.path == "/mock-aspsp/authorize"]
-    assert authorisation_url.status == 302 and bank.sessions
+    assert bank.sent_back == [redirect] and bank.sessions
 
 
 def test_asking_where_nobody_can_answer_says_so() -> None:
@@ -261,13 +260,17 @@ def test_the_key_and_the_jwts_never_reach_the_logs_the_store_or_a_repr(
         connection = _connect(portal, bank)
         [result] = portal.sync(["enablebanking"])
         tokens = portal.vault.get(connection.id)
-        shown = repr(connection) + repr(tokens) + str(tokens) + repr(result)
+        assert tokens is not None
+        auth = signing.signed_jwt(tokens.values)
+        shown = repr(connection) + repr(tokens) + str(tokens) + repr(result) + repr(auth)
     assert result.ok, result.error
     pem = bank.private_key_pem()
     body = pem.splitlines()[1]  # a line of the key itself
     secrets = [body, *bank.jwts_noted]
     assert bank.jwts_noted
     stored = b"".join(p.read_bytes() for p in home.rglob("*.db*"))
+    [session] = bank.sessions.values()
+    assert session["id"] not in repr(auth)
     for secret in secrets:
         assert secret not in caplog.text
         assert secret not in shown

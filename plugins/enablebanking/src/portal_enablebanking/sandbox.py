@@ -57,6 +57,8 @@ class EnableBankingSandbox(Sandbox):
         self.codes: dict[str, str] = {}
         self.sessions: dict[str, dict[str, Any]] = {}
         self.jwts_noted: set[str] = set()
+        self.sent_back: list[str] = []
+        """The redirect URL of each authorisation the Mock ASPSP approved."""
         self.deny = False
         """Make the Mock ASPSP refuse the next authorisation (the person says no)."""
         self.today = demo.TODAY

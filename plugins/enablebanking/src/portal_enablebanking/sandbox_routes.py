@@ -121,6 +121,7 @@ def session_routes(sb: EnableBankingSandbox, app: flask.Flask, require: Require)
         code = new_code()
         sb.note_secret(code, "authorization code")
         sb.codes[code] = flask.request.args["authorization_id"]
+        sb.sent_back.append(found["redirect_url"])
         return flask.redirect(redirect_with(found["redirect_url"], code=code, state=found["state"]))
 
     @app.post("/sessions")
