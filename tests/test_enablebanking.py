@@ -15,6 +15,9 @@ from typing import Any
 
 import httpx
 import pytest
+from portal_enablebanking import rules, signing
+from portal_enablebanking.plugin import PROVIDER
+from portal_enablebanking.sandbox import APPLICATION_ID, EnableBankingSandbox
 
 from portal.app import Portal
 from portal.auth.credentials import Ask, CredentialHelpers
@@ -24,9 +27,6 @@ from portal.errors import AuthError, QuotaReached, UserError
 from portal.http import RetryPolicy
 from portal.provider import sandbox_endpoints
 from portal.record import Account, Balance, Transaction
-from portal_enablebanking import rules, signing
-from portal_enablebanking.plugin import PROVIDER
-from portal_enablebanking.sandbox import APPLICATION_ID, EnableBankingSandbox
 from values import differences
 
 Synced = tuple[Portal, EnableBankingSandbox, SyncResult]
@@ -84,7 +84,11 @@ def test_a_sync_stores_exactly_what_the_sandbox_serves(synced: Synced) -> None:
     portal, bank, result = synced
     assert result.ok, result.error
     truth = bank.ground_truth()
-    for entity, category in ((Account, "accounts"), (Balance, "balances"), (Transaction, "transactions")):
+    for entity, category in (
+        (Account, "accounts"),
+        (Balance, "balances"),
+        (Transaction, "transactions"),
+    ):
         assert len(list(portal.store.rows(entity, "enablebanking"))) == len(truth[category])
     assert differences(portal, "enablebanking", bank.expected_records()) == []
 
@@ -94,7 +98,10 @@ def test_connect_keeps_the_sessions_validity_as_the_grants_expiry(synced: Synced
     connection = portal.store.connection("enablebanking")
     [session] = bank.sessions.values()
     assert connection is not None and connection.grant_expires_at is not None
-    assert connection.grant_expires_at.isoformat(timespec="seconds") == session["valid_until"][:19] + "+00:00"
+    assert (
+        connection.grant_expires_at.isoformat(timespec="seconds")
+        == session["valid_until"][:19] + "+00:00"
+    )
     kept = portal.vault.get(connection.id)
     assert kept is not None and kept.values["session_id"] == session["id"]
 
@@ -138,7 +145,8 @@ def test_every_answer_the_sandbox_gives_obeys_the_reference(bank: EnableBankingS
                 if not page.get("continuation_key"):
                     break
                 page = api.get(
-                    f"/accounts/{uid}/transactions", params={"continuation_key": page["continuation_key"]}
+                    f"/accounts/{uid}/transactions",
+                    params={"continuation_key": page["continuation_key"]},
                 ).json()
         refused = api.post("/sessions", json={"code": code})  # a code is used once
         assert refused.status_code == 400 and rules.check("ErrorResponse", refused.json()) == []
@@ -166,7 +174,9 @@ def test_the_sandbox_refuses_what_the_api_refuses_with_its_error_body(
     key = bank.key
     if how == "another key":
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    token = signing.make_jwt(APPLICATION_ID, key, now=time.time() - (7200 if how == "expired" else 0))
+    token = signing.make_jwt(
+        APPLICATION_ID, key, now=time.time() - (7200 if how == "expired" else 0)
+    )
     if how == "wrong audience":
         head, _, _ = token.split(".")
         body = signing.b64url(json.dumps({"iss": "enablebanking.com", "aud": "api.tilisy.com",
@@ -198,7 +208,10 @@ def test_a_refusal_at_the_bank_is_an_auth_error_in_the_services_words(
     bank: EnableBankingSandbox, tmp_path: Path
 ) -> None:
     bank.deny = True
-    with _open(tmp_path / "home") as portal, pytest.raises(AuthError, match="cancelled the authorisation"):
+    with (
+        _open(tmp_path / "home") as portal,
+        pytest.raises(AuthError, match="cancelled the authorisation"),
+    ):
         _connect(portal, bank)
     assert not bank.sessions
 
@@ -280,17 +293,24 @@ def test_the_key_and_the_jwts_never_reach_the_logs_the_store_or_a_repr(
 # -- disconnect, expiry, refusals mid-sync -------------------------------------------------------
 
 
-def test_disconnect_closes_the_session_at_enable_banking(bank: EnableBankingSandbox, tmp_path: Path) -> None:
+def test_disconnect_closes_the_session_at_enable_banking(
+    bank: EnableBankingSandbox, tmp_path: Path
+) -> None:
     with _open(tmp_path / "home") as portal:
         connection = _connect(portal, bank)
         done = portal.disconnect("enablebanking")
         assert portal.vault.get(connection.id) is None
     [session] = bank.sessions.values()
     assert done.revoked and session["status"] == "CLOSED"
-    assert [(r.method, r.path) for r in bank.requests][-1] == ("DELETE", f"/sessions/{session['id']}")
+    assert [(r.method, r.path) for r in bank.requests][-1] == (
+        "DELETE",
+        f"/sessions/{session['id']}",
+    )
 
 
-def test_an_expired_session_asks_the_person_to_connect_again(bank: EnableBankingSandbox, tmp_path: Path) -> None:
+def test_an_expired_session_asks_the_person_to_connect_again(
+    bank: EnableBankingSandbox, tmp_path: Path
+) -> None:
     with _open(tmp_path / "home") as portal:
         _connect(portal, bank)
         [session] = bank.sessions.values()
@@ -301,7 +321,9 @@ def test_an_expired_session_asks_the_person_to_connect_again(bank: EnableBanking
     assert connection is not None and connection.status == "needs_reconnect"
 
 
-def test_a_session_closed_elsewhere_is_said_in_words(bank: EnableBankingSandbox, tmp_path: Path) -> None:
+def test_a_session_closed_elsewhere_is_said_in_words(
+    bank: EnableBankingSandbox, tmp_path: Path
+) -> None:
     with _open(tmp_path / "home") as portal:
         _connect(portal, bank)
         [session] = bank.sessions.values()
@@ -347,6 +369,9 @@ def test_enable_banking_reaches_gold(tmp_path: Path) -> None:
     assert report["completeness_score"] == 100 and report["legibility_score"] == 100
     changes = {t: o for t, o in outcomes_of(report).items() if t.startswith("test_changes[")}
     assert changes == {
-        **{f"test_changes[{s}]": "passed" for s in ("full_page", "amend", "withdraw", "book", "arrive")},
+        **{
+            f"test_changes[{s}]": "passed"
+            for s in ("full_page", "amend", "withdraw", "book", "arrive")
+        },
         "test_changes[empty]": "skipped",
     }

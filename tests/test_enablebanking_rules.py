@@ -16,10 +16,10 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from portal_enablebanking import dataset, mapping, rules, signing
 
 from portal.errors import AuthError, SkippableError
-from portal.record import Category, State
-from portal_enablebanking import dataset, mapping, rules, signing
+from portal.record import Account, Balance, Category, State, Transaction
 
 DATA = Path(__file__).parent / "data" / "enablebanking"
 KEY = "WwpbImFjY291bnQiLCJpYmFuIl1dCg.hash"
@@ -33,8 +33,21 @@ def ref(_kind: Any, provider_id: str) -> str:
     return f"portal:{provider_id}"
 
 
-def one_transaction(item: dict[str, Any]) -> Any:
+def one_transaction(item: dict[str, Any]) -> Transaction:
     [record] = mapping.transaction(f"transactions:{KEY}", item, ref)
+    assert isinstance(record, Transaction)
+    return record
+
+
+def one_balance(item: dict[str, Any]) -> Balance:
+    [record] = mapping.balance(f"balances:{KEY}", item, ref)
+    assert isinstance(record, Balance)
+    return record
+
+
+def one_account(item: dict[str, Any]) -> Account:
+    [record] = mapping.account(item, ref)
+    assert isinstance(record, Account)
     return record
 
 
@@ -51,7 +64,9 @@ def one_transaction(item: dict[str, Any]) -> Any:
         ("StartAuthorizationResponse", None),
     ],
 )
-def test_the_references_own_examples_obey_the_written_down_rules(schema: str, name: str | None) -> None:
+def test_the_references_own_examples_obey_the_written_down_rules(
+    schema: str, name: str | None
+) -> None:
     value = fixture(name) if name else fixture("start-authorization.json")["response"]
     if schema == "StartAuthorizationResponse":
         value = {**value, "authorization_id": "8a8b9c3d-4e5f-6789-abcd-ef0123456789"}
@@ -109,7 +124,7 @@ def test_the_references_transactions_normalise_signed_from_the_account_holders_s
 
 def test_the_references_balance_holds_at_the_end_of_its_reference_date() -> None:
     [item] = fixture("balances.json")["balances"]
-    [record] = mapping.balance(f"balances:{KEY}", item, ref)
+    record = one_balance(item)
     assert record.as_of == datetime(2020, 1, 4, tzinfo=UTC)
     assert (record.amount, record.currency) == (Decimal("1.23"), "EUR")
     assert record.balance_type_label == "Closing booked balance"
@@ -117,7 +132,7 @@ def test_the_references_balance_holds_at_the_end_of_its_reference_date() -> None
 
 
 def test_an_account_is_known_by_its_identification_hash_not_its_session_uid() -> None:
-    [record] = mapping.account(fixture("account.json"), ref)
+    record = one_account(fixture("account.json"))
     assert record.provider_id == fixture("account.json")["identification_hash"]
     assert "uid" not in record.extra
     assert record.name == "Current account in EUR"  # no details, no product
@@ -161,7 +176,7 @@ def test_unknown_codes_are_kept_with_a_label_saying_so() -> None:
     assert record.status_label == "NEWC (no label known)"
     assert record.merchant_category_label == "0001 (no label known)"
     assert record.category_label == "XXXX (no label known)"
-    [account] = mapping.account({**fixture("account.json"), "cash_account_type": "MOMA"}, ref)
+    account = one_account({**fixture("account.json"), "cash_account_type": "MOMA"})
     assert account.account_type_label == "MOMA (no label known)"
 
 
@@ -174,7 +189,11 @@ def test_a_transaction_without_a_direction_or_a_date_is_rejected_with_the_reason
 
 
 def test_a_balance_without_any_moment_is_rejected_with_the_reason() -> None:
-    item = {"name": "x", "balance_amount": {"currency": "SEK", "amount": "-3"}, "balance_type": "XPCD"}
+    item = {
+        "name": "x",
+        "balance_amount": {"currency": "SEK", "amount": "-3"},
+        "balance_type": "XPCD",
+    }
     with pytest.raises(SkippableError, match="cannot be placed in time"):
         mapping.balance(f"balances:{KEY}", item, ref)
 
@@ -224,7 +243,9 @@ def test_the_jwt_is_what_the_reference_asks_for(key: rsa.RSAPrivateKey) -> None:
         ("too_long", "lifetime is longer"),
     ],
 )
-def test_the_sandbox_refuses_a_jwt_the_api_would(key: rsa.RSAPrivateKey, change: str, reason: str) -> None:
+def test_the_sandbox_refuses_a_jwt_the_api_would(
+    key: rsa.RSAPrivateKey, change: str, reason: str
+) -> None:
     now = 1_800_000_000
     keys = {APP: key.public_key()}
     token = signing.make_jwt(APP, key, now=now, ttl=100_000 if change == "too_long" else 3600)
@@ -238,15 +259,15 @@ def test_the_sandbox_refuses_a_jwt_the_api_would(key: rsa.RSAPrivateKey, change:
 
 
 def test_each_request_gets_a_fresh_jwt_and_no_repr_shows_the_key(key: rsa.RSAPrivateKey) -> None:
-    import httpx
-
     ticks = iter([1_800_000_000, 1_800_000_001])
     auth = signing.SignedJWT(APP, pem(key), clock=lambda: next(ticks))
-    seen = []
-    with httpx.Client(
-        auth=auth,
-        transport=httpx.MockTransport(lambda r: seen.append(r.headers["Authorization"]) or httpx.Response(200)),
-    ) as client:
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["Authorization"])
+        return httpx.Response(200)
+
+    with httpx.Client(auth=auth, transport=httpx.MockTransport(answer)) as client:
         client.get("https://api.enablebanking.com/application")
         client.get("https://api.enablebanking.com/application")
     assert len(set(seen)) == 2 and all(s.startswith("Bearer ey") for s in seen)
@@ -287,8 +308,9 @@ def booked(n: int, day: str = "2026-11-20") -> dict[str, Any]:
 
 
 def pages_of(client: PagedClient, saved: dict[str, Any] | None = None) -> list[Any]:
-    from portal.provider import Cursors
     from portal_enablebanking.plugin import _transactions
+
+    from portal.provider import Cursors
 
     cursors = Cursors({f"transactions:{KEY}": saved} if saved else {})
     return list(_transactions(client, cursors, "uid-1", KEY))
@@ -325,3 +347,19 @@ def test_a_resync_asks_from_its_day_and_withdraws_pending_payments_no_longer_ser
     assert client.asked == [{"date_from": "2026-11-18"}]
     assert list(page.withdrawn) == [(Category.transactions, gone)]
     assert page.cursor.date_from == "2026-11-21" and page.cursor.pending == []
+
+
+def test_a_balance_with_its_last_change_is_as_of_that_moment() -> None:
+    item = {
+        "name": "Available balance",
+        "balance_amount": {"currency": "SEK", "amount": "-3.50"},
+        "balance_type": "ITAV",
+        "last_change_date_time": "2026-11-27T18:00:00+02:00",
+        "reference_date": "2026-11-26",
+    }
+    record = one_balance(item)
+    assert record.as_of == datetime(2026, 11, 27, 16, tzinfo=UTC)
+    assert (
+        record.amount == Decimal("-3.50")
+        and record.balance_type_label == "Interim available balance"
+    )

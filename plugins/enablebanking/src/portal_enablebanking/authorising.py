@@ -242,4 +242,3 @@ def revoke(provider: Provider, client: Any, tokens: TokenSet) -> bool | None:
             hint="Delete the application's sessions in the control panel: " + CONTROL_PANEL,
         )
     return True
-

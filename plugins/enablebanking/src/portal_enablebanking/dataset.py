@@ -18,7 +18,7 @@ import base64
 import hashlib
 import random
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -73,9 +73,14 @@ def accounts() -> list[dict[str, Any]]:
             currency="EUR",
             psu_status="Account Holder",
             credit_limit={"currency": "EUR", "amount": "500.00"},
-            postal_address={"street_name": "Fleminginkatu", "building_number": "12 B 7",
-                            "post_code": "00530", "town_name": "Helsinki", "country": "FI"},
-        ),  # fmt: skip
+            postal_address={
+                "street_name": "Fleminginkatu",
+                "building_number": "12 B 7",
+                "post_code": "00530",
+                "town_name": "Helsinki",
+                "country": "FI",
+            },
+        ),
         _account(
             "SE4550000000058398257466",
             "50000000058398257466",
@@ -195,7 +200,8 @@ def _eur_history() -> History:
                 merchant_category_code="5942",
                 bank_transaction_code={"description": "Card payment", "code": "CCRD",
                                        "sub_code": "POSD"},
-                exchange_rate={"unit_currency": "USD", "exchange_rate": "0.9215", "rate_type": "SALE",
+                exchange_rate={"unit_currency": "USD", "exchange_rate": "0.9215",
+                               "rate_type": "SALE",
                                "instructed_amount": {"currency": "USD", "amount": "58.94"}},
                 remittance_information=["POWELLS BOOKS PORTLAND US"],
             )  # fmt: skip
@@ -213,13 +219,15 @@ def _sek_history() -> History:
                 day, Decimal("2284.20"), "CRDT",
                 debtor={"name": "Aino Mäkinen"},
                 debtor_account={"iban": "FI2112345600000785"},
-                bank_transaction_code={"description": "Transfer", "code": "RCDT", "sub_code": "ESCT"},
+                bank_transaction_code={"description": "Transfer", "code": "RCDT",
+                                       "sub_code": "ESCT"},
                 remittance_information=["Säästöön"],
             )  # fmt: skip
         if day.day == 28 and day.month % 3 == 0:
             h.add(
                 day, Decimal("31.45"), "CRDT",
-                bank_transaction_code={"description": "Interest", "code": "INTR", "sub_code": "INTR"},
+                bank_transaction_code={"description": "Interest", "code": "INTR",
+                                       "sub_code": "INTR"},
                 remittance_information=["Ränta"],
             )  # fmt: skip
         day += timedelta(days=1)
@@ -253,7 +261,9 @@ def pending(history: History) -> list[dict[str, Any]]:
     ]
 
 
-def balances(history: History, pending_items: list[dict[str, Any]], today: date) -> list[dict[str, Any]]:
+def balances(
+    history: History, pending_items: list[dict[str, Any]], today: date
+) -> list[dict[str, Any]]:
     """The account's closing booked balance and, counting what is pending, its available one.
 
     The available balance of the everyday account is an interim one (the day is not over
@@ -262,7 +272,7 @@ def balances(history: History, pending_items: list[dict[str, Any]], today: date)
     held = sum((Decimal(p["transaction_amount"]["amount"]) for p in pending_items), Decimal(0))
     booked = history.balance
     last = max(date.fromisoformat(t["booking_date"]) for t in history.items)
-    moment = datetime.combine(today, datetime.min.time(), timezone.utc) + timedelta(hours=18)
+    moment = datetime.combine(today, datetime.min.time(), UTC) + timedelta(hours=18)
     return [
         {
             "name": "Booked balance",
@@ -299,7 +309,8 @@ def dataset() -> dict[str, Any]:
 def serve(data: dict[str, Any]) -> None:
     """Restate what the API serves (``balances``, ``transactions``) from the histories."""
     data["balances"] = {
-        key: balances(h, data["pending"][key], data["today"]) for key, h in data["histories"].items()
+        key: balances(h, data["pending"][key], data["today"])
+        for key, h in data["histories"].items()
     }
     data["transactions"] = {
         key: h.items + data["pending"][key] for key, h in data["histories"].items()

@@ -37,7 +37,8 @@ def _extra(item: dict[str, Any], *mapped: str) -> dict[str, Any]:
 def derived_id(key: str, item: dict[str, Any]) -> str:
     """The id of a transaction without ``entry_reference``: a digest of what it says."""
     content = {k: v for k, v in item.items() if k != "transaction_id"}
-    return f"{key}:derived:{hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:24]}"
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+    return f"{key}:derived:{digest[:24]}"
 
 
 def account(a: dict[str, Any]) -> tuple[str, dict[str, Any]]:

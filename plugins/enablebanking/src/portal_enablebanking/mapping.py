@@ -91,10 +91,14 @@ def _identifiers(item: dict[str, Any]) -> list[AccountIdentifier]:
     if primary.get("iban"):
         found.append(_identifier("IBAN", primary["iban"]))
     if primary.get("other"):
-        found.append(_identifier(primary["other"]["scheme_name"], primary["other"]["identification"]))
+        found.append(
+            _identifier(primary["other"]["scheme_name"], primary["other"]["identification"])
+        )
     for other in item.get("all_account_ids") or []:
         ident = _identifier(other["scheme_name"], other["identification"])
-        if (ident.scheme, ident.identification) not in {(f.scheme, f.identification) for f in found}:
+        if (ident.scheme, ident.identification) not in {
+            (f.scheme, f.identification) for f in found
+        }:
             found.append(ident)
     return found
 
@@ -205,8 +209,8 @@ def transaction(stream: str, item: dict[str, Any], ref: Ref) -> list[Entity]:
     remittance = " ".join(line for line in item.get("remittance_information") or [] if line)
     code, code_label = _category(item)
     mcc = item.get("merchant_category_code")
-    after = item.get("balance_after_transaction")
-    after_mapped = bool(after) and after.get("currency") == currency
+    after = item.get("balance_after_transaction") or {}
+    after_mapped = after.get("currency") == currency
     status = item["status"]
     used = {
         "transaction_amount",
@@ -229,10 +233,7 @@ def transaction(stream: str, item: dict[str, Any], ref: Ref) -> list[Entity]:
             status=status,
             status_label=label(rules.TRANSACTION_STATUSES, status),
             state=STATES.get(status, State.unknown),
-            description=remittance
-            or counterparty
-            or code_label
-            or rules.CREDIT_DEBIT[indicator],
+            description=remittance or counterparty or code_label or rules.CREDIT_DEBIT[indicator],
             reference=item.get("reference_number"),
             counterparty=counterparty,
             merchant_name=counterparty if mcc else None,

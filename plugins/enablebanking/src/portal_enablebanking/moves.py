@@ -40,7 +40,10 @@ def play(sandbox: EnableBankingSandbox, step: str) -> None:
             for item in pending:
                 if item["status"] == "PDNG":
                     amount = Decimal(item["transaction_amount"]["amount"]) + Decimal("3.00")
-                    item["transaction_amount"] = {**item["transaction_amount"], "amount": f"{amount:.2f}"}
+                    item["transaction_amount"] = {
+                        **item["transaction_amount"],
+                        "amount": f"{amount:.2f}",
+                    }
         elif step == "withdraw":
             pending[:] = [p for p in pending if p["status"] != "HOLD"]
         elif step == "book":

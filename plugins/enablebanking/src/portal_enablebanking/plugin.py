@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from pydantic import Field
+
 from portal import Cursor, Cursors, InventoryItem, Page, Provider, hookimpl
 from portal.record import Category, Entity, Sector
 from portal_enablebanking import mapping
@@ -52,7 +54,9 @@ PROVIDER = Provider(
     credential=CREDENTIAL,
     quota=QUOTA,
     inventory=(
-        InventoryItem(Category.accounts, "Each account you authorised: its number, type and currency."),
+        InventoryItem(
+            Category.accounts, "Each account you authorised: its number, type and currency."
+        ),
         InventoryItem(Category.balances, "Each account's booked and available balances."),
         InventoryItem(Category.transactions, "Each account's transactions, booked and pending."),
     ),
@@ -102,7 +106,7 @@ class Since(Cursor):
     of the pending ones then (looked for again, and withdrawn when no longer served)."""
 
     date_from: str
-    pending: list[str] = []
+    pending: list[str] = Field(default_factory=list)
     oldest_pending: str | None = None
 
 
@@ -165,6 +169,8 @@ NORMALISERS: dict[str, Callable[[str, dict[str, Any], Any], list[Entity]]] = {
 
 
 @hookimpl
-def normalise(stream: str, item: dict[str, Any], ref: Callable[[type[Entity], str], str]) -> Iterable[Entity]:
+def normalise(
+    stream: str, item: dict[str, Any], ref: Callable[[type[Entity], str], str]
+) -> Iterable[Entity]:
     """One raw item of ``stream`` to record entities."""
     return NORMALISERS[stream.split(":", 1)[0]](stream, item, ref)

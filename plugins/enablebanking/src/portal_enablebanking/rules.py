@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
 CASH_ACCOUNT_TYPES = {
-    "CACC": "Current account",  # "used to post debits and credits when no specific account has been nominated"
+    # CACC: "used to post debits and credits when no specific account has been nominated"
+    "CACC": "Current account",
     "CARD": "Card account",  # "used for card payments only"
     "CASH": "Cash payments account",  # "used for the payment of cash"
     "LOAN": "Loan account",
@@ -132,18 +134,47 @@ SESSION_STATUSES = (
 )
 PSU_TYPES = ("business", "personal")
 ERROR_CODES = (
-    "ACCESS_DENIED ACCOUNT_DOES_NOT_EXIST ALREADY_AUTHORIZED ASPSP_ACCOUNT_NOT_ACCESSIBLE"
-    " ASPSP_ERROR ASPSP_TIMEOUT ASPSP_RATE_LIMIT_EXCEEDED AUTHORIZATION_NOT_PROVIDED"
-    " CLOSED_SESSION DATE_TO_WITHOUT_DATE_FROM DATE_FROM_IN_FUTURE EXPIRED_AUTHORIZATION_CODE"
-    " EXPIRED_SESSION INVALID_ACCOUNT_ID INVALID_HOST UNAUTHORIZED_IP NO_ACCOUNTS_ADDED"
-    " PAYMENT_NOT_FOUND PSU_HEADER_NOT_PROVIDED PSU_HEADER_INVALID REDIRECT_URI_NOT_ALLOWED"
-    " REVOKED_SESSION SESSION_DOES_NOT_EXIST UNAUTHORIZED_ACCESS UNTRUSTED_PAYMENT_PARTY"
-    " WEBHOOK_URI_NOT_ALLOWED WRONG_ASPSP_PROVIDED WRONG_AUTHORIZATION_CODE WRONG_DATE_INTERVAL"
-    " WRONG_CREDENTIALS_PROVIDED WRONG_REQUEST_PARAMETERS WRONG_SESSION_STATUS"
-    " WRONG_TRANSACTIONS_PERIOD WRONG_CONTINUATION_KEY TRANSACTION_DOES_NOT_EXIST"
-    " PAYMENT_LIMIT_EXCEEDED ASPSP_PAYMENT_NOT_ACCESSIBLE INVALID_PAYMENT"
-    " ASPSP_PSU_ACTION_REQUIRED PAYMENT_NOT_FINALIZED"
-).split()
+    "ACCESS_DENIED",
+    "ACCOUNT_DOES_NOT_EXIST",
+    "ALREADY_AUTHORIZED",
+    "ASPSP_ACCOUNT_NOT_ACCESSIBLE",
+    "ASPSP_ERROR",
+    "ASPSP_TIMEOUT",
+    "ASPSP_RATE_LIMIT_EXCEEDED",
+    "AUTHORIZATION_NOT_PROVIDED",
+    "CLOSED_SESSION",
+    "DATE_TO_WITHOUT_DATE_FROM",
+    "DATE_FROM_IN_FUTURE",
+    "EXPIRED_AUTHORIZATION_CODE",
+    "EXPIRED_SESSION",
+    "INVALID_ACCOUNT_ID",
+    "INVALID_HOST",
+    "UNAUTHORIZED_IP",
+    "NO_ACCOUNTS_ADDED",
+    "PAYMENT_NOT_FOUND",
+    "PSU_HEADER_NOT_PROVIDED",
+    "PSU_HEADER_INVALID",
+    "REDIRECT_URI_NOT_ALLOWED",
+    "REVOKED_SESSION",
+    "SESSION_DOES_NOT_EXIST",
+    "UNAUTHORIZED_ACCESS",
+    "UNTRUSTED_PAYMENT_PARTY",
+    "WEBHOOK_URI_NOT_ALLOWED",
+    "WRONG_ASPSP_PROVIDED",
+    "WRONG_AUTHORIZATION_CODE",
+    "WRONG_DATE_INTERVAL",
+    "WRONG_CREDENTIALS_PROVIDED",
+    "WRONG_REQUEST_PARAMETERS",
+    "WRONG_SESSION_STATUS",
+    "WRONG_TRANSACTIONS_PERIOD",
+    "WRONG_CONTINUATION_KEY",
+    "TRANSACTION_DOES_NOT_EXIST",
+    "PAYMENT_LIMIT_EXCEEDED",
+    "ASPSP_PAYMENT_NOT_ACCESSIBLE",
+    "INVALID_PAYMENT",
+    "ASPSP_PSU_ACTION_REQUIRED",
+    "PAYMENT_NOT_FINALIZED",
+)
 
 AMOUNT = re.compile(r"^-?\d+(\.\d+)?$")
 """AmountType.amount: a decimal string with a dot, signed."""
@@ -152,145 +183,149 @@ COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 # A field's rule: a type name, or ("enum", codes), ("obj", schema), ("list", rule).
 Rule = Any
-R, O = True, False  # required, optional
+REQ, OPT = True, False
 
 SCHEMAS: dict[str, dict[str, tuple[Rule, bool]]] = {
-    "AmountType": {"currency": ("currency", R), "amount": ("amount", R)},
+    "AmountType": {"currency": ("currency", REQ), "amount": ("amount", REQ)},
     "GenericIdentification": {
-        "identification": ("str", R),
-        "scheme_name": (("enum", SCHEME_NAMES), R),
-        "issuer": ("str", O),
+        "identification": ("str", REQ),
+        "scheme_name": (("enum", SCHEME_NAMES), REQ),
+        "issuer": ("str", OPT),
     },
     "AccountIdentification": {
-        "iban": ("str", O),
-        "other": (("obj", "GenericIdentification"), O),
+        "iban": ("str", OPT),
+        "other": (("obj", "GenericIdentification"), OPT),
     },
     "PostalAddress": {
-        "address_type": ("str", O),
-        "department": ("str", O),
-        "sub_department": ("str", O),
-        "street_name": ("str", O),
-        "building_number": ("str", O),
-        "post_code": ("str", O),
-        "town_name": ("str", O),
-        "country_sub_division": ("str", O),
-        "country": ("str", O),
-        "address_line": (("list", "str"), O),
+        "address_type": ("str", OPT),
+        "department": ("str", OPT),
+        "sub_department": ("str", OPT),
+        "street_name": ("str", OPT),
+        "building_number": ("str", OPT),
+        "post_code": ("str", OPT),
+        "town_name": ("str", OPT),
+        "country_sub_division": ("str", OPT),
+        "country": ("str", OPT),
+        "address_line": (("list", "str"), OPT),
     },
-    "ContactDetails": {"email_address": ("str", O), "phone_number": ("str", O)},
+    "ContactDetails": {"email_address": ("str", OPT), "phone_number": ("str", OPT)},
     "PartyIdentification": {
-        "name": ("str", O),
-        "postal_address": (("obj", "PostalAddress"), O),
-        "organisation_id": (("obj", "GenericIdentification"), O),
-        "private_id": (("obj", "GenericIdentification"), O),
-        "contact_details": (("obj", "ContactDetails"), O),
+        "name": ("str", OPT),
+        "postal_address": (("obj", "PostalAddress"), OPT),
+        "organisation_id": (("obj", "GenericIdentification"), OPT),
+        "private_id": (("obj", "GenericIdentification"), OPT),
+        "contact_details": (("obj", "ContactDetails"), OPT),
     },
     "ClearingSystemMemberIdentification": {
-        "clearing_system_id": ("str", O),
-        "member_id": ("str", O),
+        "clearing_system_id": ("str", OPT),
+        "member_id": ("str", OPT),
     },
     "FinancialInstitutionIdentification": {
-        "bic_fi": ("str", O),
-        "clearing_system_member_id": (("obj", "ClearingSystemMemberIdentification"), O),
-        "name": ("str", O),
+        "bic_fi": ("str", OPT),
+        "clearing_system_member_id": (("obj", "ClearingSystemMemberIdentification"), OPT),
+        "name": ("str", OPT),
     },
-    "BankTransactionCode": {"description": ("str", O), "code": ("str", O), "sub_code": ("str", O)},
+    "BankTransactionCode": {
+        "description": ("str", OPT),
+        "code": ("str", OPT),
+        "sub_code": ("str", OPT),
+    },
     "ExchangeRate": {
-        "unit_currency": ("currency", O),
-        "exchange_rate": ("str", O),
-        "rate_type": (("enum", {"SPOT": "", "SALE": "", "AGRD": ""}), O),
-        "contract_identification": ("str", O),
-        "instructed_amount": (("obj", "AmountType"), O),
+        "unit_currency": ("currency", OPT),
+        "exchange_rate": ("str", OPT),
+        "rate_type": (("enum", {"SPOT": "", "SALE": "", "AGRD": ""}), OPT),
+        "contract_identification": ("str", OPT),
+        "instructed_amount": (("obj", "AmountType"), OPT),
     },
     "AccountResource": {
-        "account_id": (("obj", "AccountIdentification"), O),
-        "all_account_ids": (("list", ("obj", "GenericIdentification")), O),
-        "account_servicer": (("obj", "FinancialInstitutionIdentification"), O),
-        "name": ("str", O),
-        "details": ("str", O),
-        "usage": (("enum", USAGES), O),
-        "cash_account_type": (("enum", CASH_ACCOUNT_TYPES), R),
-        "product": ("str", O),
-        "currency": ("currency", R),
-        "psu_status": ("str", O),
-        "credit_limit": (("obj", "AmountType"), O),
-        "legal_age": ("bool", O),
-        "postal_address": (("obj", "PostalAddress"), O),
-        "uid": ("uuid", O),
-        "identification_hash": ("str", R),
-        "identification_hashes": (("list", "str"), R),
+        "account_id": (("obj", "AccountIdentification"), OPT),
+        "all_account_ids": (("list", ("obj", "GenericIdentification")), OPT),
+        "account_servicer": (("obj", "FinancialInstitutionIdentification"), OPT),
+        "name": ("str", OPT),
+        "details": ("str", OPT),
+        "usage": (("enum", USAGES), OPT),
+        "cash_account_type": (("enum", CASH_ACCOUNT_TYPES), REQ),
+        "product": ("str", OPT),
+        "currency": ("currency", REQ),
+        "psu_status": ("str", OPT),
+        "credit_limit": (("obj", "AmountType"), OPT),
+        "legal_age": ("bool", OPT),
+        "postal_address": (("obj", "PostalAddress"), OPT),
+        "uid": ("uuid", OPT),
+        "identification_hash": ("str", REQ),
+        "identification_hashes": (("list", "str"), REQ),
     },
     "BalanceResource": {
-        "name": ("str", R),
-        "balance_amount": (("obj", "AmountType"), R),
-        "balance_type": (("enum", BALANCE_TYPES), R),
-        "last_change_date_time": ("date-time", O),
-        "reference_date": ("date", O),
-        "last_committed_transaction": ("str", O),
+        "name": ("str", REQ),
+        "balance_amount": (("obj", "AmountType"), REQ),
+        "balance_type": (("enum", BALANCE_TYPES), REQ),
+        "last_change_date_time": ("date-time", OPT),
+        "reference_date": ("date", OPT),
+        "last_committed_transaction": ("str", OPT),
     },
     "Transaction": {
-        "entry_reference": ("str", O),
-        "merchant_category_code": ("str", O),
-        "transaction_amount": (("obj", "AmountType"), R),
-        "creditor": (("obj", "PartyIdentification"), O),
-        "creditor_account": (("obj", "AccountIdentification"), O),
-        "creditor_agent": (("obj", "FinancialInstitutionIdentification"), O),
-        "debtor": (("obj", "PartyIdentification"), O),
-        "debtor_account": (("obj", "AccountIdentification"), O),
-        "debtor_agent": (("obj", "FinancialInstitutionIdentification"), O),
-        "bank_transaction_code": (("obj", "BankTransactionCode"), O),
-        "credit_debit_indicator": (("enum", CREDIT_DEBIT), R),
-        "status": (("enum", TRANSACTION_STATUSES), R),
-        "booking_date": ("date", O),
-        "value_date": ("date", O),
-        "transaction_date": ("date", O),
-        "balance_after_transaction": (("obj", "AmountType"), O),
-        "reference_number": ("str", O),
-        "reference_number_schema": (("enum", REFERENCE_SCHEMES), O),
-        "remittance_information": (("list", "str"), O),
+        "entry_reference": ("str", OPT),
+        "merchant_category_code": ("str", OPT),
+        "transaction_amount": (("obj", "AmountType"), REQ),
+        "creditor": (("obj", "PartyIdentification"), OPT),
+        "creditor_account": (("obj", "AccountIdentification"), OPT),
+        "creditor_agent": (("obj", "FinancialInstitutionIdentification"), OPT),
+        "debtor": (("obj", "PartyIdentification"), OPT),
+        "debtor_account": (("obj", "AccountIdentification"), OPT),
+        "debtor_agent": (("obj", "FinancialInstitutionIdentification"), OPT),
+        "bank_transaction_code": (("obj", "BankTransactionCode"), OPT),
+        "credit_debit_indicator": (("enum", CREDIT_DEBIT), REQ),
+        "status": (("enum", TRANSACTION_STATUSES), REQ),
+        "booking_date": ("date", OPT),
+        "value_date": ("date", OPT),
+        "transaction_date": ("date", OPT),
+        "balance_after_transaction": (("obj", "AmountType"), OPT),
+        "reference_number": ("str", OPT),
+        "reference_number_schema": (("enum", REFERENCE_SCHEMES), OPT),
+        "remittance_information": (("list", "str"), OPT),
         "debtor_account_additional_identification": (
             ("list", ("obj", "GenericIdentification")),
-            O,
+            OPT,
         ),
         "creditor_account_additional_identification": (
             ("list", ("obj", "GenericIdentification")),
-            O,
+            OPT,
         ),
-        "exchange_rate": (("obj", "ExchangeRate"), O),
-        "note": ("str", O),
-        "transaction_id": ("str", O),
+        "exchange_rate": (("obj", "ExchangeRate"), OPT),
+        "note": ("str", OPT),
+        "transaction_id": ("str", OPT),
     },
-    "HalBalances": {"balances": (("list", ("obj", "BalanceResource")), R)},
+    "HalBalances": {"balances": (("list", ("obj", "BalanceResource")), REQ)},
     "HalTransactions": {
-        "transactions": (("list", ("obj", "Transaction")), R),
-        "continuation_key": ("str", O),
+        "transactions": (("list", ("obj", "Transaction")), REQ),
+        "continuation_key": ("str", OPT),
     },
-    "ASPSP": {"name": ("str", R), "country": ("country", R)},
+    "ASPSP": {"name": ("str", REQ), "country": ("country", REQ)},
     "Access": {
-        "valid_until": ("date-time", R),
-        "accounts": (("list", ("obj", "AccountIdentification")), O),
-        "balances": ("bool", O),
-        "transactions": ("bool", O),
+        "valid_until": ("date-time", REQ),
+        "accounts": (("list", ("obj", "AccountIdentification")), OPT),
+        "balances": ("bool", OPT),
+        "transactions": ("bool", OPT),
     },
     "StartAuthorizationResponse": {
-        "url": ("str", R),
-        "authorization_id": ("uuid", R),
-        "psu_id_hash": ("str", R),
+        "url": ("str", REQ),
+        "authorization_id": ("uuid", REQ),
+        "psu_id_hash": ("str", REQ),
     },
     "AuthorizeSessionResponse": {
-        "session_id": ("uuid", R),
-        "accounts": (("list", ("obj", "AccountResource")), R),
-        "aspsp": (("obj", "ASPSP"), R),
-        "psu_type": (("enum", dict.fromkeys(PSU_TYPES, "")), R),
-        "access": (("obj", "Access"), R),
+        "session_id": ("uuid", REQ),
+        "accounts": (("list", ("obj", "AccountResource")), REQ),
+        "aspsp": (("obj", "ASPSP"), REQ),
+        "psu_type": (("enum", dict.fromkeys(PSU_TYPES, "")), REQ),
+        "access": (("obj", "Access"), REQ),
     },
     "ErrorResponse": {
-        "message": ("str", R),
-        "code": ("int", O),
-        "error": (("enum", dict.fromkeys(ERROR_CODES, "")), O),
-        "detail": ("any", O),
+        "message": ("str", REQ),
+        "code": ("int", OPT),
+        "error": (("enum", dict.fromkeys(ERROR_CODES, "")), OPT),
+        "detail": ("any", OPT),
     },
-    "SuccessResponse": {"message": ("str", O)},
+    "SuccessResponse": {"message": ("str", OPT)},
 }
 """Every answer the plugin reads, field by field: (rule, required)."""
 
@@ -333,7 +368,7 @@ def _scalar_ok(rule: str, value: Any) -> bool:
         return isinstance(value, int) and not isinstance(value, bool)
     if not isinstance(value, str):
         return False
-    tests = {
+    tests: dict[str, Callable[[str], Any]] = {
         "str": lambda v: True,
         "amount": AMOUNT.fullmatch,
         "currency": CURRENCY.fullmatch,

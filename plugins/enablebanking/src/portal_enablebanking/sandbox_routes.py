@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -95,7 +96,7 @@ def session_routes(sb: EnableBankingSandbox, app: flask.Flask, require: Require)
                 422, "WRONG_REQUEST_PARAMETERS", "Wrong request parameters provided",
                 "access.valid_until must be in the future and within maximum_consent_validity",
             )  # fmt: skip
-        authorisation_id = str(demo.uuid.uuid4())
+        authorisation_id = str(uuid.uuid4())
         sb.authorisations[authorisation_id] = {
             "aspsp": body["aspsp"], "state": body["state"], "redirect_url": body["redirect_url"],
             "psu_type": body.get("psu_type", "personal"), "valid_until": until.isoformat(),
@@ -211,15 +212,18 @@ def account_routes(sb: EnableBankingSandbox, app: flask.Flask, require: Require)
         if "continuation_key" in args:
             state = read_continuation_key(args["continuation_key"])
             if state is None or state.get("uid") != uid:
-                return sb._error(
-                    422, "WRONG_CONTINUATION_KEY", "Wrong continuation key provided"
-                )
+                return sb._error(422, "WRONG_CONTINUATION_KEY", "Wrong continuation key provided")
         else:
             problem = _window_problem(sb, args)
             if problem is not None:
                 return problem
-            state = {"uid": uid, "offset": 0, "date_from": args.get("date_from"),
-                     "date_to": args.get("date_to"), "status": args.get("transaction_status")}  # fmt: skip
+            state = {
+                "uid": uid,
+                "offset": 0,
+                "date_from": args.get("date_from"),
+                "date_to": args.get("date_to"),
+                "status": args.get("transaction_status"),
+            }
         date_from = date.fromisoformat(state["date_from"]) if state.get("date_from") else None
         date_to = date.fromisoformat(state["date_to"]) if state.get("date_to") else None
         items = [
