@@ -157,6 +157,28 @@ def test_every_answer_the_sandbox_gives_obeys_the_reference(bank: EnableBankingS
         assert (gone.status_code, gone.json()["error"]) == (401, "CLOSED_SESSION")
 
 
+@pytest.mark.parametrize("variant", ["sparse", "faulty"])
+def test_each_variant_serves_what_the_reference_allows_or_only_its_planted_faults(
+    variant: str,
+) -> None:
+    sandbox = EnableBankingSandbox(variant=variant)
+    problems = []
+    for account in sandbox.ground_truth()["accounts"]:
+        problems += rules.check("AccountResource", account)
+    for key in sandbox.data["histories"]:
+        problems += rules.check("HalBalances", {"balances": sandbox.data["balances"][key]})
+        problems += rules.check(
+            "HalTransactions", {"transactions": sandbox.data["transactions"][key]}
+        )
+    planted = [
+        "HalTransactions.transactions[191].credit_debit_indicator 'NONE' is not one of its codes"
+    ]
+    assert problems == ([] if variant == "sparse" else planted)
+    if variant == "sparse":  # nothing optional left to lean on
+        assert all(set(a) == {"cash_account_type", "currency", "identification_hash",
+                              "identification_hashes", "uid"} for a in sandbox.ground_truth()["accounts"])  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("how", "error"),
     [
@@ -367,6 +389,8 @@ def test_enable_banking_reaches_gold(tmp_path: Path) -> None:
     assert [c["test"] for c in report["checks"] if c["outcome"] == "failed"] == []
     assert report["tier"] == "gold"
     assert report["completeness_score"] == 100 and report["legibility_score"] == 100
+    variants = {t: o for t, o in outcomes_of(report).items() if t.startswith("test_variant[")}
+    assert variants == {"test_variant[sparse]": "passed", "test_variant[faulty]": "passed"}
     changes = {t: o for t, o in outcomes_of(report).items() if t.startswith("test_changes[")}
     assert changes == {
         **{

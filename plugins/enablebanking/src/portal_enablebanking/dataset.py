@@ -290,10 +290,14 @@ def balances(
     ]
 
 
-def dataset() -> dict[str, Any]:
-    """The person's accounts, and each one's history and pending payments, by hash."""
+def dataset(variant: str = "standard") -> dict[str, Any]:
+    """The person's accounts, and each one's history and pending payments, by hash, in the
+    shape of ``variant`` (``portal_enablebanking.variants``)."""
+    from portal_enablebanking.variants import reshape
+
     eur, sek = _eur_history(), _sek_history()
     data: dict[str, Any] = {
+        "variant": variant,
         "accounts": [eur.account, sek.account],
         "today": TODAY,
         "histories": {h.account["identification_hash"]: h for h in (eur, sek)},
@@ -302,16 +306,20 @@ def dataset() -> dict[str, Any]:
             sek.account["identification_hash"]: [],
         },
     }
+    reshape(data, variant)
     serve(data)
     return data
 
 
 def serve(data: dict[str, Any]) -> None:
     """Restate what the API serves (``balances``, ``transactions``) from the histories."""
+    from portal_enablebanking.variants import held, shape_balances
+
     data["balances"] = {
-        key: balances(h, data["pending"][key], data["today"])
+        key: balances(h, held(data["pending"][key], data), data["today"])
         for key, h in data["histories"].items()
     }
     data["transactions"] = {
         key: h.items + data["pending"][key] for key, h in data["histories"].items()
     }
+    shape_balances(data, data.get("variant", "standard"))

@@ -42,11 +42,12 @@ def derived_id(key: str, item: dict[str, Any]) -> str:
 
 
 def account(a: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    ids = [("IBAN", a["account_id"]["iban"])]
-    ids += [(i["scheme_name"], i["identification"]) for i in a["all_account_ids"]]
+    ids = [("IBAN", a["account_id"]["iban"])] if a.get("account_id") else []
+    ids += [(i["scheme_name"], i["identification"]) for i in a.get("all_account_ids") or []]
     unique = list(dict.fromkeys(ids))
+    kind = rules.CASH_ACCOUNT_TYPES[a["cash_account_type"]]
     return a["identification_hash"], {
-        "name": a["details"],
+        "name": a.get("details") or a.get("product") or f"{kind} in {a['currency']}",
         "account_type": a["cash_account_type"],
         "account_type_label": rules.CASH_ACCOUNT_TYPES[a["cash_account_type"]],
         "currency": a["currency"],
@@ -93,7 +94,10 @@ def transaction(key: str, t: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         "status": t["status"],
         "status_label": rules.TRANSACTION_STATUSES[t["status"]],
         "state": STATES[t["status"]],
-        "description": " ".join(t.get("remittance_information") or []) or party.get("name"),
+        "description": " ".join(t.get("remittance_information") or [])
+        or party.get("name")
+        or code.get("description")
+        or rules.CREDIT_DEBIT[t["credit_debit_indicator"]],
         "reference": t.get("reference_number"),
         "counterparty": party.get("name"),
         "merchant_name": party.get("name") if mcc else None,
@@ -109,11 +113,18 @@ def transaction(key: str, t: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 
 def expected_records(data: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
-    """Every served item's record, by category and id."""
+    """Every served item's record, by category and id (not those a plugin must reject)."""
+    planted = [*data.get("planted", []), data.get("planted_balance")]
+
+    def kept(item: dict[str, Any]) -> bool:
+        return not any(item is p for p in planted)
+
     return {
         "accounts": dict(account(a) for a in data["accounts"]),
-        "balances": dict(balance(k, b) for k, items in data["balances"].items() for b in items),
+        "balances": dict(
+            balance(k, b) for k, items in data["balances"].items() for b in items if kept(b)
+        ),
         "transactions": dict(
-            transaction(k, t) for k, items in data["transactions"].items() for t in items
+            transaction(k, t) for k, items in data["transactions"].items() for t in items if kept(t)
         ),
     }

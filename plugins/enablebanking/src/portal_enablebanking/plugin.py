@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from portal import Cursor, Cursors, InventoryItem, Page, Provider, hookimpl
+from portal import Cursor, Cursors, InventoryItem, Page, Provider, SkippableError, hookimpl
 from portal.record import Category, Entity, Sector
-from portal_enablebanking import mapping
+from portal.variants import SandboxVariants
+from portal_enablebanking import mapping, variants
 from portal_enablebanking.authorising import (  # the hooks authenticate and revoke too
     ASKS,
     CREDENTIAL,
@@ -36,11 +37,11 @@ if TYPE_CHECKING:
 API = "https://api.enablebanking.com"
 
 
-def _sandbox() -> Sandbox:
+def _sandbox(variant: str = "standard") -> Sandbox:
     # Imported here so that loading the plugin never imports Flask.
     from portal_enablebanking.sandbox import EnableBankingSandbox
 
-    return EnableBankingSandbox()
+    return EnableBankingSandbox(variant=variant)
 
 
 PROVIDER = Provider(
@@ -60,7 +61,7 @@ PROVIDER = Provider(
         InventoryItem(Category.balances, "Each account's booked and available balances."),
         InventoryItem(Category.transactions, "Each account's transactions, booked and pending."),
     ),
-    sandbox=_sandbox,
+    sandbox=SandboxVariants(_sandbox, *variants.VARIANTS.values()),
 )
 
 
@@ -72,9 +73,6 @@ PORTAL_CONFORMANCE = {
             " authorised at their bank.",
             "permissions": "An Enable Banking session grants every account's balances and"
             " transactions at once; portal asks for both.",
-            "variants": "The sandbox serves one shape of the data; the shapes the reference"
-            " allows (optional fields absent, unknown codes, other currencies, empty lists)"
-            " are exercised on the plugin directly in tests/test_enablebanking_rules.py.",
             "changes.empty": "A bank never takes back an account's booked history, and"
             " Enable Banking serves every booked transaction of the window asked for.",
         },
@@ -173,4 +171,12 @@ def normalise(
     stream: str, item: dict[str, Any], ref: Callable[[type[Entity], str], str]
 ) -> Iterable[Entity]:
     """One raw item of ``stream`` to record entities."""
-    return NORMALISERS[stream.split(":", 1)[0]](stream, item, ref)
+    kind = stream.split(":", 1)[0]
+    try:
+        return NORMALISERS[kind](stream, item, ref)
+    except (KeyError, TypeError) as missing:
+        # A required field missing is a rejection naming it, never a crash of the sync.
+        raise SkippableError(
+            f"An Enable Banking item of {kind} lacks a field the reference requires, or has"
+            f" one of the wrong type ({missing})."
+        ) from None

@@ -32,6 +32,7 @@ from portal.sandbox.moves import unknown_move
 from portal_enablebanking import dataset as demo
 from portal_enablebanking.expected import expected_records
 from portal_enablebanking.signing import Refused, verify_jwt
+from portal_enablebanking.variants import REJECTED, VARIANTS
 
 PAGE = 50
 """Transactions per page of the sandbox's answers."""
@@ -48,9 +49,12 @@ class EnableBankingSandbox(Sandbox):
     uses_oauth = False
     moves = ("full_page", "amend", "withdraw", "book", "arrive")
 
-    def __init__(self, **kw: Any) -> None:
+    def __init__(self, *, variant: str = "standard", **kw: Any) -> None:
         super().__init__(**kw)
-        self.data = demo.dataset()
+        if variant != "standard" and variant not in VARIANTS:
+            raise ValueError(f"No sandbox variant {variant!r}; there are {', '.join(VARIANTS)}.")
+        self.variant = variant
+        self.data = demo.dataset(variant)
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.applications = {APPLICATION_ID: self.key.public_key()}
         self.authorisations: dict[str, dict[str, Any]] = {}
@@ -146,6 +150,11 @@ class EnableBankingSandbox(Sandbox):
             "balances": [b for key in d["balances"] for b in d["balances"][key]],
             "transactions": [t for key in d["transactions"] for t in d["transactions"][key]],
         }
+
+    @property
+    def truth_rejections(self) -> dict[str, int]:
+        """What a correct plugin rejects: the ``faulty`` variant's planted items."""
+        return dict(REJECTED) if self.variant == "faulty" else {}
 
     def expected_records(self) -> dict[str, dict[str, dict[str, Any]]]:
         """What each record must say, by category and id (``expected`` reads the reference)."""
