@@ -68,7 +68,12 @@ def demo_sync(
             if day is not None:
                 sandbox.live_until(day)
             portal.connect(
-                name, browser=auto_approve_browser, endpoints=sandbox_endpoints(sandbox), timeout=30
+                name,
+                browser=auto_approve_browser,
+                endpoints=sandbox_endpoints(sandbox),
+                timeout=30,
+                # A service of keys: what its customer types to connect (the sandbox's key).
+                answers=sandbox.connect_answers() or None,
             )
         return portal.sync(list(sandboxes), progress=progress)
 
