@@ -340,6 +340,7 @@ def test_an_expired_session_asks_the_person_to_connect_again(
         [result] = portal.sync(["enablebanking"])
         connection = portal.store.connection("enablebanking")
     assert isinstance(result.error, AuthError)
+    assert "The Enable Banking session is expired." in str(result.error)
     assert connection is not None and connection.status == "needs_reconnect"
 
 
@@ -351,8 +352,10 @@ def test_a_session_closed_elsewhere_is_said_in_words(
         [session] = bank.sessions.values()
         session["status"] = "REVOKED"  # the person withdrew the access at their bank
         [result] = portal.sync(["enablebanking"])
+        connection = portal.store.connection("enablebanking")
     assert isinstance(result.error, AuthError)
     assert "session is revoked" in str(result.error)
+    assert connection is not None and connection.status == "needs_reconnect"
 
 
 # -- the quota -------------------------------------------------------------------------------------

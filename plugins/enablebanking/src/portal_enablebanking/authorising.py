@@ -16,6 +16,7 @@ Banking's own samples do.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -220,6 +221,8 @@ def session_of(client: Any) -> list[str]:
         )
     found = client.get_json(f"sessions/{auth.session_id}")
     if found.get("status") != "AUTHORIZED":
+        with contextlib.suppress(AuthError):
+            client.refresh()  # a key has no refresh: this marks the connection to reconnect
         raise AuthError(
             f"The Enable Banking session is {str(found.get('status')).lower()}.",
             hint="Run portal connect enablebanking to authorise access at your bank again.",

@@ -150,8 +150,12 @@ def session_routes(sb: EnableBankingSandbox, app: flask.Flask, require: Require)
         if session is None:
             return sb._error(404, "SESSION_DOES_NOT_EXIST", "No session found matching provided id")
         accounts = sb.data["accounts"]
+        status = session["status"]
+        ends = datetime.fromisoformat(session["valid_until"])
+        if status == "AUTHORIZED" and ends <= datetime.now(UTC):
+            status = "EXPIRED"
         return {
-            "status": session["status"],
+            "status": status,
             "accounts": [demo.uid_of(a) for a in accounts],
             "accounts_data": [
                 {"uid": demo.uid_of(a), "identification_hash": a["identification_hash"],
