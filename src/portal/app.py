@@ -160,6 +160,7 @@ class Portal:
             browser=browser,
             transport=self._transport(provider),
             timeout=timeout,
+            prompt=ask,
         )
         oauth = OAuthHelpers(
             provider,

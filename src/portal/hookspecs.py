@@ -78,7 +78,11 @@ def authenticate(
       answers hold the key; ``credentials.client(values)`` signs with the credential's
       ``auth``. Where the person then authorises at their bank through the service,
       ``credentials.redirect(start)`` sends them there and returns the query they came
-      back with; keep what the service returned (a session id) in the values.
+      back with (``redirect_uri=`` a loopback address the service registered, to listen
+      on its port); where the registered address is not one portal can listen on, open
+      the service's page with ``credentials.browser(url)`` and ``credentials.ask(Ask(...))``
+      the person for the address they were sent to. Keep what the service returned (a
+      session id) in the values.
 
     Put the grant's expiry, if the service states one, in ``values["grant_expires_at"]``
     (seconds since the epoch): ``portal connect`` and ``portal status`` show it.

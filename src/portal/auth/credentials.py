@@ -48,6 +48,9 @@ KIND_WORDS: dict[str, str] = {
 }
 """How ``portal providers`` and the docs name each kind of credential."""
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
+"""Hosts a registered redirect may name for portal to listen on (127.0.0.1 either way)."""
+
 MAX_ANSWER_CHARS = 64 * 1024
 """The longest answer taken (a PEM private key is a few kilobytes; a key, less)."""
 
@@ -323,7 +326,9 @@ class CredentialHelpers:
     them; ``browser`` shows (and opens) an address; ``client`` is portal's HTTP client for
     the provider (retries, its declared hosts only, size limits), authorised by the
     provider's ``KeyCredential`` when given the values to use; ``redirect`` sends the
-    person somewhere and waits for the service to send them back to portal.
+    person somewhere and waits for the service to send them back to portal; ``ask`` asks
+    them for one more thing during the exchange (what their browser shows after a service
+    sent them to an address portal cannot listen on).
     """
 
     provider: Provider
@@ -333,6 +338,21 @@ class CredentialHelpers:
     transport: httpx.BaseTransport | None = field(default=None, repr=False)
     timeout: float = 300.0
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+    prompt: AskFunction | None = field(default=None, repr=False)
+    """How the person is asked (the CLI's prompt); None where nobody can be asked."""
+
+    def ask(self, item: Ask) -> str:
+        """The person's answer to ``item``, asked now (checked as an ``Ask`` is, never kept).
+
+        A UserError where there is nobody to ask (a script without a terminal).
+        """
+        if self.prompt is None:
+            raise UserError(
+                f"Connecting {self.provider.display_name} needs you to give the {item.label},"
+                " and portal cannot ask here.",
+                hint=f"Run portal connect {self.provider.name} in a terminal.",
+            )
+        return item.check(self.provider, self.prompt(item))
 
     def client(
         self, values: Mapping[str, Any] | None = None, *, base_url: str | None = None
@@ -357,19 +377,43 @@ class CredentialHelpers:
             timeout=httpx.Timeout(30.0, connect=10.0),
         )
 
-    def redirect(self, start: Callable[[str, str], str]) -> dict[str, str]:
+    def redirect(
+        self, start: Callable[[str, str], str], *, redirect_uri: str | None = None
+    ) -> dict[str, str]:
         """Send the person to the service and wait for it to send them back to portal.
 
         ``start(redirect_uri, state)`` returns the address to send the person to (after
         whatever call to the service makes it); portal listens on the loopback redirect,
         checks ``state`` and returns the query the service came back with. An ``error`` in
-        it is an AuthError in the service's own words.
+        it is an AuthError in the service's own words. ``redirect_uri`` is a loopback
+        address registered with the service (``http://127.0.0.1:8765/callback``): portal
+        listens on its port (a free one if it names none) and path.
         """
-        from portal.auth.flows import LoopbackListener
+        from portal.auth.flows import CALLBACK_PATH, LoopbackListener
 
         state = secrets.token_urlsafe(32)
-        with LoopbackListener(state=state) as listener:
-            url = start(listener.redirect_uri, state)
+        path, port = CALLBACK_PATH, 0
+        if redirect_uri is not None:
+            parts = urlsplit(redirect_uri)
+            if parts.scheme != "http" or parts.hostname not in LOOPBACK_HOSTS:
+                raise UserError(
+                    f"{redirect_uri!r} is not a loopback address portal can listen on.",
+                    hint="Give an address such as http://127.0.0.1:8765/callback.",
+                )
+            path, port = parts.path or "/", parts.port or 0
+        try:
+            listener = LoopbackListener(path, state=state, port=port)
+        except OSError:
+            raise UserError(
+                f"portal cannot listen on port {port} for {self.provider.display_name}'s"
+                " redirect: another program uses it.",
+                hint="Close it, or register another loopback address with the service.",
+            ) from None
+        back = listener.redirect_uri
+        if redirect_uri is not None:  # as registered, with the port listened on
+            back = f"http://{urlsplit(redirect_uri).hostname}:{urlsplit(back).port}{path}"
+        with listener:
+            url = start(back, state)
             self.browser(url)
             answer = listener.wait(self.timeout)
         if answer.get("state") != state:

@@ -45,7 +45,11 @@ Browser = Callable[[str], None]
 
 
 class LoopbackListener:
-    """A one-shot HTTP listener on 127.0.0.1 that waits for the authorization redirect."""
+    """A one-shot HTTP listener on 127.0.0.1 that waits for the authorization redirect.
+
+    It listens on a free port unless given ``port``: a service that only sends the person
+    back to an address registered in advance needs the registered port.
+    """
 
     def __init__(
         self, path: str = CALLBACK_PATH, *, state: str | None = None, port: int = 0

@@ -1,0 +1,1 @@
+"""portal's Enable Banking plugin."""
