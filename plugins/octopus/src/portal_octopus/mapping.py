@@ -1,0 +1,282 @@
+"""Octopus items mapped to the customer record, one function per stream.
+
+The account answer becomes the account, the home and each meter point (Accounts) and each
+agreement (a Product: the tariff the point was on, and when); each consumption result a
+Usage; each unit rate or standing charge a Product of its own, priced per kWh or per day
+with and without VAT, valid for its period. Nothing released is dropped: what has no
+field of its own is kept in ``extra``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from portal.errors import SkippableError
+from portal.record import Account, AccountIdentifier, Entity, Origin, Price, Product, Unit, Usage
+from portal.record.extra import rest
+from portal.record.vocab import State
+from portal_octopus import labels, rules
+
+Ref = Callable[[type[Entity], str], str]
+LONDON = ZoneInfo("Europe/London")
+
+
+def moment(text: str) -> datetime:
+    """An Octopus datetime: ISO 8601, London time when it carries no offset (the reference)."""
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=LONDON)
+
+
+def day(text: str | None, *, last: bool = False) -> date | None:
+    """The London day of a moment; ``last``: the last day a validity ending then covers."""
+    if not text:
+        return None
+    at = moment(text)
+    if last:
+        at -= timedelta(microseconds=1)
+    return at.astimezone(LONDON).date()
+
+
+def number(value: Any, what: str) -> Decimal:
+    """A JSON number as an exact decimal (its shortest text, never the binary float)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise SkippableError(f"{what} is not a number: {value!r}")
+    try:
+        found = Decimal(str(value))
+    except ArithmeticError:
+        raise SkippableError(f"{what} is not a number: {value!r}") from None
+    if not found.is_finite():
+        raise SkippableError(f"{what} is not a finite number: {value!r}")
+    return found
+
+
+def point_id(fuel: str, point: dict[str, Any]) -> str:
+    """The provider id of a meter point's Account: ``electricity:MPAN`` or ``gas:MPRN``."""
+    return f"{fuel}:{point.get('mpan') if fuel == 'electricity' else point.get('mprn')}"
+
+
+def meter_points(account: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str, dict[str, Any]]]:
+    """(property, fuel, meter point) for every meter point of every property."""
+    for prop in account.get("properties") or []:
+        for point in prop.get("electricity_meter_points") or []:
+            yield prop, "electricity", point
+        for point in prop.get("gas_meter_points") or []:
+            yield prop, "gas", point
+
+
+# -- the account answer ------------------------------------------------------------------
+
+
+def account(item: dict[str, Any], ref: Ref) -> list[Entity]:
+    """``GET /v1/accounts/{number}/``: the account, its homes, meter points and agreements."""
+    found: list[Entity] = [
+        Account(
+            provider_id=item["number"],
+            origin=Origin.provided,
+            name=f"Octopus Energy account {item['number']}",
+            account_type="energy_account",
+            account_type_label="Energy supply account",
+            identifiers=[
+                AccountIdentifier(
+                    scheme="account_number",
+                    scheme_label="Octopus Energy account number",
+                    identification=item["number"],
+                )
+            ],
+            extra=rest(item, ["number", "properties"]),
+        )
+    ]
+    for prop in item.get("properties") or []:
+        found.append(_property(prop))
+    for prop, fuel, point in meter_points(item):
+        found.append(_point(prop, fuel, point))
+        for agreement in point.get("agreements") or []:
+            found.append(_agreement(fuel, point, agreement, ref))
+    return found
+
+
+_ADDRESS = ("address_line_1", "address_line_2", "address_line_3", "town", "county", "postcode")
+
+
+def _property(prop: dict[str, Any]) -> Account:
+    lines = [prop.get(k) for k in ("address_line_1", "address_line_2", "address_line_3")]
+    county = [prop["county"]] if prop.get("county") else []
+    place = " ".join(p for p in (prop.get("town"), prop.get("postcode")) if p)
+    name = ", ".join([*(line for line in lines if line), *county, *([place] if place else [])])
+    moved_out = prop.get("moved_out_at")
+    return Account(
+        provider_id=f"property:{prop['id']}",
+        origin=Origin.provided,
+        name=name or f"Property {prop['id']}",
+        account_type="property",
+        account_type_label="Home supplied",
+        status="moved_out" if moved_out else "current",
+        status_label="Moved out" if moved_out else "Lived in now",
+        state=State.closed if moved_out else State.active,
+        opened_on=day(prop.get("moved_in_at")),
+        extra={
+            "id": prop["id"],
+            **rest(
+                prop,
+                ["id", *_ADDRESS, "electricity_meter_points", "gas_meter_points"],
+            ),
+        },
+    )
+
+
+def _point(prop: dict[str, Any], fuel: str, point: dict[str, Any]) -> Account:
+    export = bool(point.get("is_export"))
+    kind, label = labels.POINT_KINDS[(fuel, export)]
+    code = str(point.get("mpan") if fuel == "electricity" else point.get("mprn"))
+    scheme = "mpan" if fuel == "electricity" else "mprn"
+    identifiers = [
+        AccountIdentifier(
+            scheme=scheme,
+            scheme_label="Meter point administration number"
+            if fuel == "electricity"
+            else "Meter point reference number",
+            identification=code,
+        ),
+        *(
+            AccountIdentifier(
+                scheme="meter_serial",
+                scheme_label="Meter serial number",
+                identification=meter["serial_number"],
+            )
+            for meter in point.get("meters") or []
+            if meter.get("serial_number")
+        ),
+    ]
+    return Account(
+        provider_id=point_id(fuel, point),
+        origin=Origin.observed,
+        name=f"{label} {code}",
+        account_type=kind,
+        account_type_label=label,
+        identifiers=identifiers,
+        extra={"property": prop["id"], **rest(point, ["mpan", "mprn", "agreements"])},
+    )
+
+
+def _agreement(fuel: str, point: dict[str, Any], agreement: dict[str, Any], ref: Ref) -> Product:
+    code = agreement["tariff_code"]
+    parts = rules.tariff_parts(code)
+    export = bool(point.get("is_export"))
+    kind = "export_tariff" if export else f"{fuel}_tariff"
+    if parts is None:
+        name, description = f"Tariff {code}", f"Tariff {code} (a code portal cannot read)"
+    else:
+        name = labels.product_name(parts["product"])
+        registers = labels.label(labels.REGISTERS, parts["registers"], "register code")
+        region = labels.label(labels.REGIONS, parts["region"], "region")
+        description = f"Tariff {code}: product {parts['product']}, {registers}, {region} region"
+    return Product(
+        provider_id=f"agreement:{point_id(fuel, point)}:{code}:{agreement['valid_from']}",
+        account_id=ref(Account, point_id(fuel, point)),
+        origin=Origin.observed,
+        name=name,
+        product_type=kind,
+        product_type_label=labels.TARIFF_KINDS[kind],
+        description=description,
+        valid_from=day(agreement.get("valid_from")),
+        valid_to=day(agreement.get("valid_to"), last=True),
+        extra={
+            "tariff_code": code,
+            "valid_from": agreement.get("valid_from"),
+            "valid_to": agreement.get("valid_to"),
+            **rest(agreement, ["tariff_code", "valid_from", "valid_to"]),
+        },
+    )
+
+
+# -- consumption -------------------------------------------------------------------------
+
+
+def consumption(item: dict[str, Any], ref: Ref) -> list[Entity]:
+    """One half-hour (or longer interval) of a meter: the energy it measured."""
+    meter = item["meter"]
+    fuel, export = meter["fuel"], bool(meter.get("is_export"))
+    kind, label = labels.USAGE_KINDS[(fuel, export)]
+    try:
+        start, end = moment(item["interval_start"]), moment(item["interval_end"])
+    except (KeyError, TypeError, ValueError):
+        raise SkippableError("a consumption result has no readable interval") from None
+    if end <= start:
+        raise SkippableError(f"a consumption interval ends before it starts ({item['interval_start']})")
+    return [
+        Usage(
+            provider_id=f"{fuel}:{meter['point']}:{meter['serial_number']}:{item['interval_start']}",
+            account_id=ref(Account, f"{fuel}:{meter['point']}"),
+            origin=Origin.observed,
+            kind=kind,
+            kind_label=label,
+            started_at=start,
+            duration_seconds=int((end - start).total_seconds()),
+            quantity=number(item.get("consumption"), "consumption"),
+            # kWh for electricity and SMETS1 gas meters, m³ for SMETS2 gas meters (the
+            # reference); the account answer does not say which a gas meter is, and the
+            # meters Octopus fits now are SMETS2 (docs/providers/octopus.md says so).
+            unit=Unit.kWh if fuel == "electricity" else Unit.m3,
+            meter_id=meter["serial_number"],
+            extra=rest(item, ["consumption", "interval_start", "interval_end", "meter"]),
+        )
+    ]
+
+
+# -- charges -----------------------------------------------------------------------------
+
+
+def charge(item: dict[str, Any], ref: Ref) -> list[Entity]:
+    """One unit rate or standing charge of a tariff, valid for its period."""
+    tariff = item["tariff"]
+    code, which = tariff["code"], tariff["charge"]
+    kind, label = labels.CHARGES[which]
+    parts = rules.tariff_parts(code)
+    product = labels.product_name(parts["product"]) if parts else f"Tariff {code}"
+    unit, period = (Unit.day, "daily") if kind == "standing_charge" else (Unit.kWh, None)
+    method = item.get("payment_method")
+
+    def price(vat: str, value: Any) -> Price:
+        # Pence, as every charge of the API is: the record keeps pounds.
+        amount = number(value, f"value_{vat[:3]}_vat").scaleb(-2)
+        return Price(
+            label=f"{label} ({vat} VAT)", amount=amount, currency="GBP", unit=unit, period=period
+        )
+
+    extra: dict[str, Any] = {
+        "tariff_code": code,
+        "valid_from": item.get("valid_from"),
+        "valid_to": item.get("valid_to"),
+    }
+    if method:
+        extra["payment_method"] = method
+        extra["payment_method_label"] = labels.label(
+            labels.PAYMENT_METHODS, method, "payment method"
+        )
+    extra |= rest(item, ["value_exc_vat", "value_inc_vat", "valid_from", "valid_to", "payment_method", "tariff"])
+    return [
+        Product(
+            provider_id=f"charge:{tariff['point']}:{code}:{which}:{item.get('valid_from')}:{method or 'any'}",
+            account_id=ref(Account, tariff["point"]),
+            origin=Origin.observed,
+            name=f"{product} {label.lower()}",
+            product_type=kind,
+            product_type_label=label,
+            description=f"{label} of tariff {code}",
+            prices=[price("excluding", item.get("value_exc_vat")), price("including", item.get("value_inc_vat"))],
+            valid_from=day(item.get("valid_from")),
+            valid_to=day(item.get("valid_to"), last=True),
+            extra=extra,
+        )
+    ]
+
+
+NORMALISERS: dict[str, Callable[[dict[str, Any], Ref], list[Entity]]] = {
+    "account": account,
+    "consumption": consumption,
+    "charges": charge,
+}
