@@ -203,7 +203,7 @@ def consumption(item: dict[str, Any], ref: Ref) -> list[Entity]:
     kind, label = labels.USAGE_KINDS[(fuel, export)]
     try:
         start, end = moment(item["interval_start"]), moment(item["interval_end"])
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, AttributeError):
         raise SkippableError("a consumption result has no readable interval") from None
     if end <= start:
         raise SkippableError(f"a consumption interval ends before it starts ({item['interval_start']})")

@@ -29,7 +29,7 @@ MPAN = re.compile(r"\d{13}")
 """An electricity meter point's MPAN core: thirteen digits."""
 MPRN = re.compile(r"\d{6,10}")
 """A gas meter point's MPRN: six to ten digits."""
-TARIFF_CODE = re.compile(r"(?P<fuel>[EG])-(?P<registers>[12]R)-(?P<product>[A-Z0-9-]+)-(?P<region>[A-P])")
+TARIFF_CODE = re.compile(r"(?P<fuel>[EG])-(?P<registers>[12]R)-(?P<product>[A-Z0-9-]+)-(?P<region>[A-Z])")
 """``E-1R-AGILE-24-10-01-C``: fuel (E electricity, G gas), registers (1R single, 2R day and
 night: Economy 7), the product code, and the region (the grid supply point group's letter)."""
 
