@@ -32,7 +32,9 @@ def ref(entity: type, provider_id: str) -> str:
 
 def test_the_references_examples_obey_the_rules() -> None:
     assert list(rules.violations(_fixture("account.json"), rules.ACCOUNT)) == []
-    assert list(rules.violations(_fixture("consumption.json"), rules.page_of(rules.CONSUMPTION))) == []
+    assert (
+        list(rules.violations(_fixture("consumption.json"), rules.page_of(rules.CONSUMPTION))) == []
+    )
     page = _fixture("standard-unit-rates.json")
     assert list(rules.violations(page, rules.page_of(rules.CHARGE))) == []
 
@@ -67,7 +69,12 @@ def test_everything_the_sandbox_holds_obeys_the_rules() -> None:
     home = OctopusHome(days=2)
     assert list(rules.violations(home.account(), rules.ACCOUNT)) == []
     for meter in home.meters:
-        page = {"count": len(meter.readings), "next": None, "previous": None, "results": meter.readings}
+        page = {
+            "count": len(meter.readings),
+            "next": None,
+            "previous": None,
+            "results": meter.readings,
+        }
         assert list(rules.violations(page, rules.page_of(rules.CONSUMPTION))) == []
     for tariff in home.tariffs.values():
         assert rules.tariff_parts(tariff.code) is not None
@@ -158,17 +165,28 @@ def test_unknown_codes_are_named_as_unknown_never_dropped() -> None:
         "valid_from": "2026-01-01T00:00:00Z",
         "valid_to": None,
         "payment_method": "PAID_IN_SEASHELLS",
-        "tariff": {"code": "E-1R-VAR-22-11-01-N", "charge": "day-unit-rates", "point": "electricity:1"},
+        "tariff": {
+            "code": "E-1R-VAR-22-11-01-N",
+            "charge": "day-unit-rates",
+            "point": "electricity:1",
+        },
     }
     [product] = mapping.charge(rate, ref)
     assert isinstance(product, Product)
-    assert product.extra["payment_method_label"] == "payment method PAID_IN_SEASHELLS (not known to portal)"
+    assert (
+        product.extra["payment_method_label"]
+        == "payment method PAID_IN_SEASHELLS (not known to portal)"
+    )
     assert product.product_type == "day_unit_rate" and product.valid_to is None
 
 
 def test_charges_are_exact_pounds_per_kwh_or_per_day_even_negative() -> None:
     page = _fixture("standard-unit-rates.json")
-    context = {"code": "E-1R-AGILE-24-10-01-C", "charge": "standard-unit-rates", "point": "electricity:1"}
+    context = {
+        "code": "E-1R-AGILE-24-10-01-C",
+        "charge": "standard-unit-rates",
+        "point": "electricity:1",
+    }
     products = [mapping.charge({**r, "tariff": context}, ref)[0] for r in page["results"]]
     assert all(isinstance(p, Product) for p in products)
     negative = products[3]
@@ -188,7 +206,12 @@ def test_charges_are_exact_pounds_per_kwh_or_per_day_even_negative() -> None:
 
 def test_consumption_in_kwh_for_electricity_and_m3_for_gas() -> None:
     result = _fixture("consumption.json")["results"][0]
-    meter = {"fuel": "electricity", "point": "2000012345678", "serial_number": "12L", "is_export": True}
+    meter = {
+        "fuel": "electricity",
+        "point": "2000012345678",
+        "serial_number": "12L",
+        "is_export": True,
+    }
     [usage] = mapping.consumption({**result, "meter": meter}, ref)
     assert isinstance(usage, Usage)
     assert (usage.kind, usage.unit, usage.quantity, usage.duration_seconds) == (
@@ -201,7 +224,12 @@ def test_consumption_in_kwh_for_electricity_and_m3_for_gas() -> None:
     gas = {"fuel": "gas", "point": "1234567890", "serial_number": "G1", "is_export": False}
     # A longer interval (group_by), an integer and no offset (London time) are all allowed.
     [used] = mapping.consumption(
-        {"consumption": 3, "interval_start": "2026-01-01T00:00:00", "interval_end": "2026-01-02T00:00:00", "meter": gas},
+        {
+            "consumption": 3,
+            "interval_start": "2026-01-01T00:00:00",
+            "interval_end": "2026-01-02T00:00:00",
+            "meter": gas,
+        },
         ref,
     )
     assert isinstance(used, Usage)

@@ -71,7 +71,7 @@ class OctopusHome:
 
     def __init__(self, seed: int = 2026, days: int = 3) -> None:
         self.lock = threading.RLock()
-        self.random = random.Random(seed)
+        self.random = random.Random(seed)  # noqa: S311 - demo data, deterministic on purpose
         self.end = START  # the end of the last half-hour measured
         self.meters = [
             Meter("electricity", IMPORT_MPAN, ELECTRICITY_SERIAL),
@@ -125,7 +125,11 @@ class OctopusHome:
                                     "valid_from": "2025-04-01T00:00:00+01:00",
                                     "valid_to": stamp(START),
                                 },
-                                {"tariff_code": AGILE, "valid_from": stamp(START), "valid_to": None},
+                                {
+                                    "tariff_code": AGILE,
+                                    "valid_from": stamp(START),
+                                    "valid_to": None,
+                                },
                             ],
                             "is_export": False,
                         },
@@ -135,7 +139,11 @@ class OctopusHome:
                             "consumption_standard": 0,
                             "meters": [{"serial_number": ELECTRICITY_SERIAL, "registers": []}],
                             "agreements": [
-                                {"tariff_code": OUTGOING, "valid_from": stamp(START), "valid_to": None}
+                                {
+                                    "tariff_code": OUTGOING,
+                                    "valid_from": stamp(START),
+                                    "valid_to": None,
+                                }
                             ],
                             "is_export": True,
                         },
@@ -175,7 +183,9 @@ class OctopusHome:
     def _fixed_charges(self) -> None:
         # Flexible Octopus changes its prices with the quarterly price cap; the standing
         # charges of the Agile tariffs hold until changed (valid_to null).
-        def charge(exc: str, inc: str, start: str, end: str | None, method: str | None) -> dict:
+        def charge(
+            exc: str, inc: str, start: str, end: str | None, method: str | None
+        ) -> dict[str, Any]:
             return {
                 "value_exc_vat": float(exc),
                 "value_inc_vat": float(inc),
@@ -226,7 +236,11 @@ class OctopusHome:
         heating = 1.4 if 6 <= hour < 9 or 17 <= hour < 22 else 0.15
         gas = round(heating * (0.05 + self.random.random() * 0.08), 3)
         for meter, value in zip(self.meters, (used, exported, gas), strict=True):
-            reading = {"consumption": value, "interval_start": stamp(start), "interval_end": stamp(end)}
+            reading = {
+                "consumption": value,
+                "interval_start": stamp(start),
+                "interval_end": stamp(end),
+            }
             meter.readings.insert(0, reading)  # newest first, as the API's default order
         peak = 16 <= hour < 19
         base = 12 + 8 * math.sin(hour / 24 * 2 * math.pi) + self.random.random() * 6

@@ -160,12 +160,12 @@ def expected(home: OctopusHome) -> dict[str, dict[str, dict[str, Any]]]:
             product = code[5:-2]
             export = bool(point.get("is_export"))
             kind = "export_tariff" if export else f"{fuel}_tariff"
-            label = {"export_tariff": "Export tariff", "electricity_tariff": "Electricity tariff"}
+            words = {"export_tariff": "Export tariff", "electricity_tariff": "Electricity tariff"}
             products[f"agreement:{_point_id(fuel, point)}:{code}:{agreement['valid_from']}"] = {
                 "account_id": _point_id(fuel, point),
                 "name": _PRODUCTS[product],
                 "product_type": kind,
-                "product_type_label": label.get(kind, "Gas tariff"),
+                "product_type_label": words.get(kind, "Gas tariff"),
                 "description": f"Tariff {code}: product {product}, single-rate meter,"
                 f" {_REGIONS[code[-1]]} region",
                 "valid_from": _day(agreement["valid_from"]),
@@ -179,7 +179,9 @@ def expected(home: OctopusHome) -> dict[str, dict[str, dict[str, Any]]]:
         method = item.get("payment_method")
         key = f"charge:{point_id}:{code}:{charge}:{item['valid_from']}:{method or 'any'}"
 
-        def price(vat: str, value: float, label: str = label, unit: str = unit) -> dict[str, Any]:
+        def price(
+            vat: str, value: float, label: str = label, unit: str = unit, period: Any = period
+        ) -> dict[str, Any]:
             return {
                 "label": f"{label} ({vat} VAT)",
                 "amount": Decimal(str(value)).scaleb(-2),

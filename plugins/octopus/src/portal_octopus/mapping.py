@@ -206,7 +206,9 @@ def consumption(item: dict[str, Any], ref: Ref) -> list[Entity]:
     except (KeyError, TypeError, ValueError, AttributeError):
         raise SkippableError("a consumption result has no readable interval") from None
     if end <= start:
-        raise SkippableError(f"a consumption interval ends before it starts ({item['interval_start']})")
+        raise SkippableError(
+            f"a consumption interval ends before it starts ({item['interval_start']})"
+        )
     return [
         Usage(
             provider_id=f"{fuel}:{meter['point']}:{meter['serial_number']}:{item['interval_start']}",
@@ -257,17 +259,24 @@ def charge(item: dict[str, Any], ref: Ref) -> list[Entity]:
         extra["payment_method_label"] = labels.label(
             labels.PAYMENT_METHODS, method, "payment method"
         )
-    extra |= rest(item, ["value_exc_vat", "value_inc_vat", "valid_from", "valid_to", "payment_method", "tariff"])
+    extra |= rest(
+        item,
+        ["value_exc_vat", "value_inc_vat", "valid_from", "valid_to", "payment_method", "tariff"],
+    )
     return [
         Product(
-            provider_id=f"charge:{tariff['point']}:{code}:{which}:{item.get('valid_from')}:{method or 'any'}",
+            provider_id=f"charge:{tariff['point']}:{code}:{which}:{item.get('valid_from')}"
+            f":{method or 'any'}",
             account_id=ref(Account, tariff["point"]),
             origin=Origin.observed,
             name=f"{product} {label.lower()}",
             product_type=kind,
             product_type_label=label,
             description=f"{label} of tariff {code}",
-            prices=[price("excluding", item.get("value_exc_vat")), price("including", item.get("value_inc_vat"))],
+            prices=[
+                price("excluding", item.get("value_exc_vat")),
+                price("including", item.get("value_inc_vat")),
+            ],
             valid_from=day(item.get("valid_from")),
             valid_to=day(item.get("valid_to"), last=True),
             extra=extra,

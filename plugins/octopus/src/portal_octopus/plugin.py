@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from portal import Ask, Cursor, Cursors, InventoryItem, KeyCredential, Page, Provider, hookimpl
 from portal.auth.credentials import basic
+
+from portal import Ask, Cursor, Cursors, InventoryItem, KeyCredential, Page, Provider, hookimpl
 from portal.http import ProviderClient, follow_links
 from portal.provider import RequestLimits
 from portal.record import Category, Sector
@@ -82,9 +83,14 @@ PROVIDER = Provider(
             Category.products,
             "The tariffs each meter point was and is on (its agreements), with every unit"
             " rate and standing charge of those tariffs over those periods.",
-            ("agreements", "standard-unit-rates", "day-unit-rates", "night-unit-rates",
-             "standing-charges"),
-        ),  # fmt: skip
+            (
+                "agreements",
+                "standard-unit-rates",
+                "day-unit-rates",
+                "night-unit-rates",
+                "standing-charges",
+            ),
+        ),
         InventoryItem(
             Category.usage,
             "Half-hourly consumption of each smart meter: electricity used and exported"
@@ -231,7 +237,11 @@ def _charges(
     if parts is None or not isinstance(start, str):
         return  # a tariff code portal cannot read names no charge list to ask for
     end = agreement.get("valid_to")
-    lists = ["standard-unit-rates"] if parts["registers"] == "1R" else ["day-unit-rates", "night-unit-rates"]
+    lists = (
+        ["standard-unit-rates"]
+        if parts["registers"] == "1R"
+        else ["day-unit-rates", "night-unit-rates"]
+    )
     ended = isinstance(end, str) and _moment(end) <= datetime.now(UTC)
     for which in [*lists, "standing-charges"]:
         stream = f"charges:{point}:{code}:{start}:{which}"
@@ -256,7 +266,9 @@ def _charges(
             # Charges come newest first: the cursor moves on only once the last page is in.
             for r in _results(body):
                 since = r.get("valid_from")
-                if isinstance(since, str) and (newest[0] is None or _moment(since) > _moment(newest[0])):
+                if isinstance(since, str) and (
+                    newest[0] is None or _moment(since) > _moment(newest[0])
+                ):
                     newest[0] = since
             if next_url is not None:
                 return saved

@@ -29,7 +29,9 @@ MPAN = re.compile(r"\d{13}")
 """An electricity meter point's MPAN core: thirteen digits."""
 MPRN = re.compile(r"\d{6,10}")
 """A gas meter point's MPRN: six to ten digits."""
-TARIFF_CODE = re.compile(r"(?P<fuel>[EG])-(?P<registers>[12]R)-(?P<product>[A-Z0-9-]+)-(?P<region>[A-Z])")
+TARIFF_CODE = re.compile(
+    r"(?P<fuel>[EG])-(?P<registers>[12]R)-(?P<product>[A-Z0-9-]+)-(?P<region>[A-Z])"
+)
 """``E-1R-AGILE-24-10-01-C``: fuel (E electricity, G gas), registers (1R single, 2R day and
 night: Economy 7), the product code, and the region (the grid supply point group's letter)."""
 
@@ -50,7 +52,12 @@ DEFAULT_PAGE = 100
 """How many results a list page holds when ``page_size`` is not given."""
 
 CHARGES = {
-    "electricity": ("standard-unit-rates", "day-unit-rates", "night-unit-rates", "standing-charges"),
+    "electricity": (
+        "standard-unit-rates",
+        "day-unit-rates",
+        "night-unit-rates",
+        "standing-charges",
+    ),
     "gas": ("standard-unit-rates", "standing-charges"),
 }
 """The charge lists of a tariff: ``/v1/products/{product}/{fuel}-tariffs/{tariff}/{charge}/``.

@@ -169,11 +169,17 @@ class OctopusSandbox(Sandbox):
         args = flask.request.args
         if args.get("group_by"):
             if args["group_by"] not in rules.GROUP_BY:
-                raise _Refused(400, f"Select a valid choice. {args['group_by']} is not one of the available choices.")
+                raise _Refused(
+                    400,
+                    f"Select a valid choice. {args['group_by']} is not one of the available"
+                    " choices.",
+                )
             raise _Refused(400, "This sandbox serves half-hourly consumption only.")
         order = args.get("order_by", "-period")
         if order not in rules.ORDER_BY:
-            raise _Refused(400, f"Select a valid choice. {order} is not one of the available choices.")
+            raise _Refused(
+                400, f"Select a valid choice. {order} is not one of the available choices."
+            )
         start, end = _period()
         meter = self.home.meter(fuel, point, serial)
         if meter is None:
