@@ -1,7 +1,7 @@
 """Octopus items mapped to the customer record, one function per stream.
 
-The account answer becomes the account, the home and each meter point (Accounts) and each
-agreement (a Product: the tariff the point was on, and when); each consumption result a
+The account answer is taken apart into items: the account, its homes and their meter
+points (Accounts), and each agreement (a Product: the tariff a point was on, and when); each consumption result a
 Usage; each unit rate or standing charge a Product of its own, priced per kWh or per day
 with and without VAT, valid for its period. Nothing released is dropped: what has no
 field of its own is kept in ``extra``.
@@ -68,12 +68,38 @@ def meter_points(account: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str,
             yield prop, "gas", point
 
 
-# -- the account answer ------------------------------------------------------------------
+def take_apart(account: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The account answer as the items of four streams: the account, its properties, their
+    meter points (each naming its property) and their agreements (each naming its point)."""
+    points = list(meter_points(account))
+    return [
+        ("account", [account]),
+        ("properties", list(account.get("properties") or [])),
+        ("meter_points", [{**p, "property": prop.get("id")} for prop, _, p in points]),
+        (
+            "agreements",
+            [
+                {
+                    **a,
+                    "meter_point": {
+                        "fuel": fuel,
+                        "point": point_id(fuel, p),
+                        "is_export": bool(p.get("is_export")),
+                    },
+                }
+                for _, fuel, p in points
+                for a in p.get("agreements") or []
+            ],
+        ),
+    ]
+
+
+# -- the account answer, an item at a time ------------------------------------------------
 
 
 def account(item: dict[str, Any], ref: Ref) -> list[Entity]:
-    """``GET /v1/accounts/{number}/``: the account, its homes, meter points and agreements."""
-    found: list[Entity] = [
+    """``GET /v1/accounts/{number}/``: the account itself (its homes are items of their own)."""
+    return [
         Account(
             provider_id=item["number"],
             origin=Origin.provided,
@@ -90,52 +116,51 @@ def account(item: dict[str, Any], ref: Ref) -> list[Entity]:
             extra=rest(item, ["number", "properties"]),
         )
     ]
-    for prop in item.get("properties") or []:
-        found.append(_property(prop))
-    for prop, fuel, point in meter_points(item):
-        found.append(_point(prop, fuel, point))
-        for agreement in point.get("agreements") or []:
-            found.append(_agreement(fuel, point, agreement, ref))
-    return found
 
 
 _ADDRESS = ("address_line_1", "address_line_2", "address_line_3", "town", "county", "postcode")
 
 
-def _property(prop: dict[str, Any]) -> Account:
+def home(prop: dict[str, Any], ref: Ref) -> list[Entity]:
+    """A property of the account: the home supplied, named by its address."""
     lines = [prop.get(k) for k in ("address_line_1", "address_line_2", "address_line_3")]
     county = [prop["county"]] if prop.get("county") else []
     place = " ".join(p for p in (prop.get("town"), prop.get("postcode")) if p)
     name = ", ".join([*(line for line in lines if line), *county, *([place] if place else [])])
     moved_out = prop.get("moved_out_at")
-    return Account(
-        provider_id=f"property:{prop['id']}",
-        origin=Origin.provided,
-        name=name or f"Property {prop['id']}",
-        account_type="property",
-        account_type_label="Home supplied",
-        status="moved_out" if moved_out else "current",
-        status_label="Moved out" if moved_out else "Lived in now",
-        state=State.closed if moved_out else State.active,
-        opened_on=day(prop.get("moved_in_at")),
-        extra={
-            "id": prop["id"],
-            **rest(
-                prop,
-                ["id", *_ADDRESS, "electricity_meter_points", "gas_meter_points"],
-            ),
-        },
-    )
+    return [
+        Account(
+            provider_id=f"property:{prop['id']}",
+            origin=Origin.provided,
+            name=name or f"Property {prop['id']}",
+            account_type="property",
+            account_type_label="Home supplied",
+            status="moved_out" if moved_out else "current",
+            status_label="Moved out" if moved_out else "Lived in now",
+            state=State.closed if moved_out else State.active,
+            opened_on=day(prop.get("moved_in_at")),
+            extra={
+                "id": prop["id"],
+                **rest(prop, ["id", *_ADDRESS, "electricity_meter_points", "gas_meter_points"]),
+            },
+        )
+    ]
 
 
-def _point(prop: dict[str, Any], fuel: str, point: dict[str, Any]) -> Account:
+def fuel_of(point: dict[str, Any]) -> str:
+    """A meter point's fuel: an MPAN is electricity's, an MPRN gas's."""
+    return "gas" if "mprn" in point else "electricity"
+
+
+def meter_point(point: dict[str, Any], ref: Ref) -> list[Entity]:
+    """An electricity (import or export) or gas meter point, with its meters' serials."""
+    fuel = fuel_of(point)
     export = bool(point.get("is_export"))
     kind, label = labels.POINT_KINDS[(fuel, export)]
     code = str(point.get("mpan") if fuel == "electricity" else point.get("mprn"))
-    scheme = "mpan" if fuel == "electricity" else "mprn"
     identifiers = [
         AccountIdentifier(
-            scheme=scheme,
+            scheme="mpan" if fuel == "electricity" else "mprn",
             scheme_label="Meter point administration number"
             if fuel == "electricity"
             else "Meter point reference number",
@@ -151,22 +176,26 @@ def _point(prop: dict[str, Any], fuel: str, point: dict[str, Any]) -> Account:
             if meter.get("serial_number")
         ),
     ]
-    return Account(
-        provider_id=point_id(fuel, point),
-        origin=Origin.observed,
-        name=f"{label} {code}",
-        account_type=kind,
-        account_type_label=label,
-        identifiers=identifiers,
-        extra={"property": prop["id"], **rest(point, ["mpan", "mprn", "agreements"])},
-    )
+    return [
+        Account(
+            provider_id=point_id(fuel, point),
+            origin=Origin.observed,
+            name=f"{label} {code}",
+            account_type=kind,
+            account_type_label=label,
+            identifiers=identifiers,
+            extra=rest(point, ["mpan", "mprn", "agreements"]),
+        )
+    ]
 
 
-def _agreement(fuel: str, point: dict[str, Any], agreement: dict[str, Any], ref: Ref) -> Product:
-    code = agreement["tariff_code"]
+def agreement(item: dict[str, Any], ref: Ref) -> list[Entity]:
+    """An agreement: the tariff a meter point was (or is) on, from when until when."""
+    on = item["meter_point"]
+    fuel, point = on["fuel"], on["point"]
+    code = item["tariff_code"]
     parts = rules.tariff_parts(code)
-    export = bool(point.get("is_export"))
-    kind = "export_tariff" if export else f"{fuel}_tariff"
+    kind = "export_tariff" if on.get("is_export") else f"{fuel}_tariff"
     if parts is None:
         name, description = f"Tariff {code}", f"Tariff {code} (a code portal cannot read)"
     else:
@@ -174,23 +203,25 @@ def _agreement(fuel: str, point: dict[str, Any], agreement: dict[str, Any], ref:
         registers = labels.label(labels.REGISTERS, parts["registers"], "register code")
         region = labels.label(labels.REGIONS, parts["region"], "region")
         description = f"Tariff {code}: product {parts['product']}, {registers}, {region} region"
-    return Product(
-        provider_id=f"agreement:{point_id(fuel, point)}:{code}:{agreement['valid_from']}",
-        account_id=ref(Account, point_id(fuel, point)),
-        origin=Origin.observed,
-        name=name,
-        product_type=kind,
-        product_type_label=labels.TARIFF_KINDS[kind],
-        description=description,
-        valid_from=day(agreement.get("valid_from")),
-        valid_to=day(agreement.get("valid_to"), last=True),
-        extra={
-            "tariff_code": code,
-            "valid_from": agreement.get("valid_from"),
-            "valid_to": agreement.get("valid_to"),
-            **rest(agreement, ["tariff_code", "valid_from", "valid_to"]),
-        },
-    )
+    return [
+        Product(
+            provider_id=f"agreement:{point}:{code}:{item['valid_from']}",
+            account_id=ref(Account, point),
+            origin=Origin.observed,
+            name=name,
+            product_type=kind,
+            product_type_label=labels.TARIFF_KINDS[kind],
+            description=description,
+            valid_from=day(item.get("valid_from")),
+            valid_to=day(item.get("valid_to"), last=True),
+            extra={
+                "tariff_code": code,
+                "valid_from": item.get("valid_from"),
+                "valid_to": item.get("valid_to"),
+                **rest(item, ["tariff_code", "valid_from", "valid_to", "meter_point"]),
+            },
+        )
+    ]
 
 
 # -- consumption -------------------------------------------------------------------------
@@ -286,6 +317,9 @@ def charge(item: dict[str, Any], ref: Ref) -> list[Entity]:
 
 NORMALISERS: dict[str, Callable[[dict[str, Any], Ref], list[Entity]]] = {
     "account": account,
+    "properties": home,
+    "meter_points": meter_point,
+    "agreements": agreement,
     "consumption": consumption,
     "charges": charge,
 }

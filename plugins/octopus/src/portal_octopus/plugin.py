@@ -101,8 +101,21 @@ PROVIDER = Provider(
     sandbox=_sandbox,
 )
 
+_OWN_ITEMS = (
+    "The account answer is taken apart: each property and each meter point is an item of"
+    " its own (streams properties and meter_points) and becomes its own Account."
+)
 PORTAL_CONFORMANCE = {
     "octopus": {
+        "ignored_fields": {
+            "accounts": {
+                "properties": _OWN_ITEMS,
+                "electricity_meter_points": _OWN_ITEMS,
+                "gas_meter_points": _OWN_ITEMS,
+                "agreements": "Each agreement is an item of its own (stream agreements), the"
+                " Product of the tariff the meter point was on.",
+            },
+        },
         "unsupported": {
             "permissions": "An Octopus API key reads everything on the account: there is no"
             " narrower grant to ask for.",
@@ -180,12 +193,15 @@ def account_number(client: ProviderClient) -> str:
 
 @hookimpl
 def fetch(client: ProviderClient, cursors: Cursors) -> Iterator[Page]:
-    """The account, then each meter's consumption and each agreement's charges, page by page."""
-    from portal_octopus.mapping import meter_points, point_id
+    """The account taken apart (its homes, meter points and agreements each an item of its
+    own), then each meter's consumption and each agreement's charges, page by page."""
+    from portal_octopus.mapping import meter_points, point_id, take_apart
 
     account = client.get_json(f"accounts/{account_number(client)}/")
-    yield Page("account", [account])
-    for _prop, fuel, point in meter_points(account):
+    for stream, items in take_apart(account):
+        yield Page(stream, items)
+    points = list(meter_points(account))
+    for _prop, fuel, point in points:
         export = bool(point.get("is_export"))
         code = point.get("mpan") if fuel == "electricity" else point.get("mprn")
         for meter in point.get("meters") or []:
