@@ -1,8 +1,8 @@
 """Octopus items mapped to the customer record, one function per stream.
 
 The account answer is taken apart into items: the account, its homes and their meter
-points (Accounts), and each agreement (a Product: the tariff a point was on, and when); each consumption result a
-Usage; each unit rate or standing charge a Product of its own, priced per kWh or per day
+points (Accounts), and each agreement (a Product: the tariff a point was on, and when);
+each consumption result becomes a Usage; each unit rate or standing charge a Product of its own, priced per kWh or per day
 with and without VAT, valid for its period. Nothing released is dropped: what has no
 field of its own is kept in ``extra``.
 """
