@@ -2,9 +2,9 @@
 
 The account answer is taken apart into items: the account, its homes and their meter
 points (Accounts), and each agreement (a Product: the tariff a point was on, and when);
-each consumption result becomes a Usage; each unit rate or standing charge a Product of its own, priced per kWh or per day
-with and without VAT, valid for its period. Nothing released is dropped: what has no
-field of its own is kept in ``extra``.
+each consumption result becomes a Usage; each unit rate or standing charge a Product of
+its own, priced per kWh or per day with and without VAT, valid for its period. Nothing
+released is dropped: what has no field of its own is kept in ``extra``.
 """
 
 from __future__ import annotations
