@@ -32,7 +32,8 @@ def other_providers_data(portal: Portal) -> None:
 def test_disconnect_revokes_both_tokens_and_forgets_them(portal: Portal, bank: BankSandbox) -> None:
     connection = connect(portal, bank)
     portal.sync()
-    assert portal.disconnect("bank") == []
+    done = portal.disconnect("bank")
+    assert done.failures == [] and done.revoked
     assert sorted(kind for _, kind in bank.revocations) == ["access_token", "refresh_token"]
     assert portal.vault.get(connection.id) is None
     assert portal.store.connections() == []

@@ -129,6 +129,7 @@ def test_a_store_written_by_0_1_is_backed_up_migrated_and_keeps_every_row(
         "recurring_payees": 0,
         "transaction_categories": 0,  # spending categories (revision 0005)
         "category_rules": 0,
+        "sync_starts": 0,  # when syncs started, for providers' quotas (revision 0011)
     }
     assert amounts == {id_: Decimal(text) for id_, text in texts.items()}
     assert _revision(old_store) == head()
@@ -289,6 +290,7 @@ def test_the_revisions_ship_inside_the_package() -> None:
         "0008",
         "0009",
         "0010",
+        "0011",
     ]
     assert (Path(migrations_init).parent / "env.py").is_file()
 

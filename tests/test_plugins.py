@@ -97,6 +97,7 @@ def test_every_hook_spec_is_documented() -> None:
     hooks = (
         "register_providers",
         "authenticate",
+        "revoke",
         "fetch",
         "normalise",
         "prepare_delivery",

@@ -21,18 +21,19 @@ from typing import Any
 
 import httpx
 
+from portal.auth.credentials import AskFunction, CredentialHelpers, api_base, gather_answers
 from portal.auth.device import ShowCode
 from portal.auth.flows import Browser, OAuthHelpers, open_browser
-from portal.auth.refresh import TokenKeeper
+from portal.auth.refresh import TokenKeeper, reconnect_error
 from portal.auth.revocation import revoke
 from portal.auth.tokens import TokenSet
 from portal.auth.vault import Vault, open_vault
 from portal.engine.runner import Job, run_all
 from portal.engine.sync import NoProgress, SyncProgress, SyncResult, run_sync
 from portal.engine.watch import Unanswered, Watch
-from portal.errors import ConfigError, NotConnected, PortalError, UserError
+from portal.errors import ConfigError, NotConnected, PortalError, QuotaReached, UserError
 from portal.files import FileStore
-from portal.http import ProviderClient, RetryPolicy, RetryTransport
+from portal.http import KeyedClient, ProviderClient, RetryPolicy, RetryTransport
 from portal.limits import Limiter
 from portal.plugins import Plugins
 from portal.provider import Cursors, Provider
@@ -41,6 +42,18 @@ from portal.store import Store, StoreDestination, home_folder, store_url
 from portal.understand import Finding, understand
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class Disconnection:
+    """What ``Portal.disconnect`` could do at the provider."""
+
+    failures: list[str] = field(default_factory=list)
+    """What the provider did not confirm revoking, each in a few words."""
+    revoked: bool = False
+    """Whether the provider confirmed that portal's access ended."""
+    revoke_hint: str = ""
+    """For a key the service offers no way to revoke from outside: how the person does it."""
 
 
 @dataclass
@@ -56,6 +69,9 @@ class Portal:
     merge_pages: bool = True
     """Deliver consecutive pages of a stream together (fewer commits); the conformance
     suite turns it off to see each page a plugin yields as its own batch."""
+    quotas: bool = True
+    """Enforce the quotas providers declare (``Provider.quota``); the conformance suite
+    turns it off where it syncs one sandbox many times, and checks the quota on its own."""
     understood: list[Finding] = field(default_factory=list, init=False, repr=False)
     """What the understanding layer did after the last sync (``portal.understand``)."""
     _limiters: dict[str, Limiter] = field(default_factory=dict, init=False, repr=False)
@@ -109,8 +125,16 @@ class Portal:
         device: bool = False,
         show_code: ShowCode | None = None,
         warn: Callable[[str], None] | None = None,
+        answers: Mapping[str, str] | None = None,
+        ask: AskFunction | None = None,
+        tell: Callable[[str], None] | None = None,
     ) -> Connection:
         """Run the provider's authenticate hook and keep the tokens in the vault.
+
+        What the provider asks for (``Provider.asks``: an API key, the person's own OAuth
+        client) is taken from ``answers``, else its environment variable, else ``ask``
+        (a prompt); the answers are kept in the vault with what ``authenticate`` returns.
+        ``tell`` (default: the log) says to the person what a service needs of them now.
 
         ``device`` asks for the device authorization grant (a code to approve on another
         device) instead of a browser on this machine. Tokens the vault cannot keep are
@@ -121,6 +145,16 @@ class Portal:
         warn = warn or log.warning
         self.store.writable()  # before the person approves anything
         provider = self._provider(name, endpoints)
+        given = gather_answers(provider, answers, ask=ask)
+        provider = provider.for_connection(given)
+        credentials = CredentialHelpers(
+            provider,
+            given,
+            tell=tell or log.warning,
+            browser=browser,
+            transport=self._transport(provider),
+            timeout=timeout,
+        )
         oauth = OAuthHelpers(
             provider,
             browser=browser,
@@ -130,11 +164,12 @@ class Portal:
         )
         if show_code is not None:
             oauth.show_code = show_code
-        tokens: TokenSet | None = self.plugins.caller(name, "authenticate")(
-            provider=provider, oauth=oauth
+        issued: TokenSet | None = self.plugins.caller(name, "authenticate")(
+            provider=provider, oauth=oauth, credentials=credentials
         )
-        if tokens is None:
+        if issued is None:
             raise ConfigError(f"No plugin could authenticate {name!r}.")
+        tokens = TokenSet({**given, **issued.as_dict()}) if given else issued
         existing = self.store.connection(name)
         replaced = self.vault.get(existing.id) if existing else None
         expires = tokens.grant_expires_at
@@ -219,11 +254,15 @@ class Portal:
             )
         return provider
 
-    def disconnect(self, name: str, *, delete_data: bool = False) -> list[str]:
-        """Revoke the provider's tokens (RFC 7009) and forget them; optionally its records.
+    def disconnect(self, name: str, *, delete_data: bool = False) -> Disconnection:
+        """Revoke portal's access at the provider and forget its credentials; optionally its
+        records.
 
-        The tokens are deleted here even if the provider cannot be reached; what could not
-        be revoked at the provider is returned, so the user can be told.
+        The plugin's ``revoke`` hook goes first; without one, OAuth tokens are revoked at
+        the declared endpoint (RFC 7009), and a key the service offers no way to revoke is
+        only forgotten (``Disconnection.revoke_hint`` says how the person revokes it). The
+        credentials are deleted here even if the provider cannot be reached; what could
+        not be revoked is in ``Disconnection.failures``, so the person can be told.
         """
         self.store.writable()
         connection = self.store.connection(name)
@@ -238,12 +277,33 @@ class Portal:
             provider.with_endpoints(connection.endpoints) if connection.endpoints else provider
         )
         tokens = self.vault.get(connection.id)
-        # The tokens are deleted here whatever the provider says, and the user is told to
-        # check the provider's settings if it did not confirm.
-        failures = self._revoke(provider, tokens) if tokens is not None else []
+        result = Disconnection()
+        if tokens is not None:
+            provider = provider.for_connection(tokens.values)
+            result = self._revoke_connection(provider, connection, tokens)
+        # The credentials are deleted here whatever the provider says, and the person is
+        # told to check the provider's settings if it did not confirm.
         self.vault.delete(connection.id)
         self.store.delete_connection(connection, delete_data=delete_data)
-        return failures
+        return result
+
+    def _revoke_connection(
+        self, provider: Provider, connection: Connection, tokens: TokenSet
+    ) -> Disconnection:
+        """The plugin's revoke hook, else portal's own: RFC 7009, or the key's hint."""
+        caller = self.plugins.caller(provider.name, "revoke")
+        if caller.get_hookimpls():
+            try:
+                with self._client_for(provider, connection, NoProgress(), tokens) as client:
+                    done = caller(provider=provider, client=client, tokens=tokens)
+            except PortalError as error:
+                return Disconnection(failures=[error.message])
+            if done:
+                return Disconnection(revoked=True)
+        if provider.credential is not None:
+            return Disconnection(revoke_hint=provider.credential.revoke_hint)
+        failures = self._revoke(provider, tokens)
+        return Disconnection(failures=failures, revoked=not failures)
 
     # -- sync --------------------------------------------------------------------------
 
@@ -291,7 +351,9 @@ class Portal:
         self.understood = understand(self.store)
         return results
 
-    def client(self, name: str, progress: SyncProgress | None = None) -> ProviderClient:
+    def client(
+        self, name: str, progress: SyncProgress | None = None
+    ) -> ProviderClient | KeyedClient:
         """An authorised client for a connected provider, as ``fetch`` receives it."""
         connection = self.store.connection(name)
         provider = self.plugins.provider(name)
@@ -303,10 +365,18 @@ class Portal:
         return self._client_for(provider, connection, progress or NoProgress())
 
     def _client_for(
-        self, provider: Provider, connection: Connection, progress: SyncProgress
-    ) -> ProviderClient:
+        self,
+        provider: Provider,
+        connection: Connection,
+        progress: SyncProgress,
+        tokens: TokenSet | None = None,
+    ) -> ProviderClient | KeyedClient:
         if connection.endpoints:
             provider = provider.with_endpoints(connection.endpoints)
+        tokens = tokens or self.vault.get(connection.id)
+        if provider.credential is not None:
+            return self._keyed_client(provider, connection, tokens, progress)
+        provider = provider.for_connection(tokens.values if tokens else {})
         keeper = TokenKeeper(
             self.vault,
             connection.id,
@@ -329,6 +399,8 @@ class Portal:
     ) -> SyncResult:
         try:
             _require_running_sandbox(provider, connection)
+            if self.quotas:
+                self._take_quota(provider)
             client = self._client_for(provider, connection, progress)
         except PortalError as error:  # recorded below, like any other failed sync
             result = SyncResult(provider.name, error=error)
@@ -357,6 +429,26 @@ class Portal:
             log.warning("Could not record how the sync of %s went: %s", provider.name, error)
             result.error = result.error or error
         return result
+
+    def _take_quota(self, provider: Provider) -> None:
+        """Count this sync against the provider's declared quota, or say when the next fits."""
+        if provider.quota is None:
+            return
+        next_at = self.store.take_sync_slot(provider.name, provider.quota)
+        if next_at is None:
+            return
+        from portal.localtime import local
+
+        when = local(next_at)
+        today = local(datetime.now(UTC)).date()
+        at = f"{when:%H:%M}" if when.date() == today else f"{when:%Y-%m-%d %H:%M}"
+        quota = provider.quota
+        why = f" ({quota.why})" if quota.why else ""
+        raise QuotaReached(
+            f"{provider.display_name} allows {quota.syncs} sync{'s' if quota.syncs != 1 else ''}"
+            f" {quota.window} for this account; the next is possible at {at}{why}.",
+            hint="Everything already synced is kept; run portal sync again then.",
+        )
 
     def _transport(
         self,
@@ -387,6 +479,27 @@ class Portal:
             if provider.name not in self._limiters:
                 self._limiters[provider.name] = Limiter(provider.limits)
             return self._limiters[provider.name]
+
+    def _keyed_client(
+        self,
+        provider: Provider,
+        connection: Connection,
+        tokens: TokenSet | None,
+        progress: SyncProgress,
+    ) -> KeyedClient:
+        assert provider.credential is not None
+        if tokens is None:
+            raise reconnect_error(provider, "portal holds no key for it")
+        values = tokens.values
+        return KeyedClient(
+            provider,
+            provider.credential.auth(values),
+            base_url=api_base(provider, values),
+            transport=self._transport(provider, progress),
+            files=FileStore(self.home),
+            timeout=httpx.Timeout(30.0, connect=10.0),
+            on_lost=lambda: self.store.set_status(connection, "needs_reconnect"),
+        )
 
     def _client(
         self, provider: Provider, keeper: TokenKeeper, progress: SyncProgress

@@ -4,6 +4,7 @@
     ├── UserError                fatal: the user asked for something that cannot be done
     │   ├── UnknownProvider      no installed plugin offers that provider
     │   ├── NotConnected         the provider has no connection yet
+    │   ├── QuotaReached         the provider's declared syncs for now are used up
     │   └── BadFile              a file to import is unreadable, named with its line (filereaders)
     ├── ConfigError              fatal: a plugin or the configuration is broken
     │   └── StoreError           the store is read-only, in use, or damaged (one subclass each)
@@ -49,6 +50,10 @@ class UnknownProvider(UserError):
 
 class NotConnected(UserError):
     """The provider is installed but has not been connected yet."""
+
+
+class QuotaReached(UserError):
+    """The provider's declared quota of syncs is used up for now (``Provider.quota``)."""
 
 
 class ConfigError(PortalError):

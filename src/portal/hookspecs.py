@@ -21,6 +21,7 @@ import pluggy
 if TYPE_CHECKING:
     import httpx
 
+    from portal.auth.credentials import CredentialHelpers
     from portal.auth.flows import OAuthHelpers
     from portal.auth.tokens import TokenSet
     from portal.batch import Batch
@@ -49,19 +50,52 @@ def register_providers(register: Callable[[Provider], None]) -> None:
 
 
 @hookspec(firstresult=True)
-def authenticate(provider: Provider, oauth: OAuthHelpers) -> TokenSet | None:
-    """Obtain credentials for one customer of ``provider``.
+def authenticate(
+    provider: Provider, oauth: OAuthHelpers, credentials: CredentialHelpers
+) -> TokenSet | None:
+    """Obtain credentials for one customer of ``provider``; the first non-None result wins.
 
-    Called by ``portal connect``. Use the engine's helpers, e.g.
-    ``return oauth.authorization_code()`` (PKCE S256, state, loopback redirect). The first
-    non-None result wins; portal's built-in implementation runs the authorization-code
-    flow with the declared endpoints, so most plugins need not implement this hook.
-    Extra authorization parameters the provider documents (``prompt=consent``,
-    ``access_type=offline``) go in the declaration, ``OAuthClient(authorization_params=...)``,
-    not in this hook; the helpers add them to every login, and a login that asked for
-    offline access but got no refresh token is reported to the person.
+    Called by ``portal connect``, after the person answered what ``provider.asks`` asks
+    for. Return a ``TokenSet``: the values the vault keeps for this connection (never
+    logged or shown). Raise ``AuthError`` when the provider refuses. The kinds:
 
-    Raise ``AuthError`` when the provider refuses.
+    - **OAuth** (``provider.oauth``): ``return oauth.run()`` (authorization code with PKCE
+      S256, state and a loopback redirect, or the device flow when asked). portal's own
+      implementation does exactly that, so most plugins need not implement this hook.
+      Extra authorization parameters the provider documents (``prompt=consent``) go in the
+      declaration, ``OAuthClient(authorization_params=...)``. A provider whose asks include
+      ``client_id`` (and ``client_secret``) runs with the person's own OAuth client: the
+      helpers already use it. A service with a step after the login (approve in an app)
+      waits for it here: ``credentials.tell(...)``, then poll with
+      ``credentials.client(tokens.values)`` within ``credentials.timeout``.
+    - **API key or personal access token** (``provider.credential``, kind ``api_key``):
+      portal's implementation returns the answers, after fetching ``credential.check`` if
+      declared (a refused key is said at connect, not at the first sync).
+    - **Setup token exchanged for an access URL** (kind ``access_url``): claim it with
+      ``credentials.client()`` and return ``TokenSet({"access_url": ...})``; a
+      ``KeyCredential(base_from="access_url")`` makes that URL the API's base.
+    - **Client id and private key, a JWT signed per request** (kind ``signed_jwt``): the
+      answers hold the key; ``credentials.client(values)`` signs with the credential's
+      ``auth``. Where the person then authorises at their bank through the service,
+      ``credentials.redirect(start)`` sends them there and returns the query they came
+      back with; keep what the service returned (a session id) in the values.
+
+    Put the grant's expiry, if the service states one, in ``values["grant_expires_at"]``
+    (seconds since the epoch): ``portal connect`` and ``portal status`` show it.
+    """
+
+
+@hookspec(firstresult=True)
+def revoke(provider: Provider, client: httpx.Client, tokens: TokenSet) -> bool | None:
+    """End portal's access at the provider, for ``portal disconnect``.
+
+    Called with the engine's client, authorised with the connection's credentials, before
+    the vault forgets them. Return True once the provider confirmed; raise
+    ``ProviderError`` naming what it answered when it refused; return None when the
+    plugin has nothing to do here. Without an implementation, portal revokes OAuth tokens
+    at the declared revocation endpoint (RFC 7009); for a key the service offers no way to
+    revoke from outside, the vault forgets it and the person is shown
+    ``KeyCredential.revoke_hint`` (where to revoke it themselves).
     """
 
 

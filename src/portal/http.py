@@ -301,82 +301,13 @@ REFRESHES_PER_REQUEST = 2
 """Refreshes one request may make after a 401, each for a different refused token."""
 
 
-class ProviderClient(OAuth2Client):
-    """An httpx client authorised for one customer of one provider.
+class _Fetching:
+    """What every client the engine hands ``fetch`` offers, however it is authorised."""
 
-    It refreshes the access token before it expires and after a 401, through a
-    ``TokenKeeper`` (single-flight, rotation persisted). It holds this connection's tokens
-    only: never the vault, never another provider's.
-    """
-
-    def __init__(
-        self,
-        provider: Provider,
-        keeper: TokenKeeper,
-        *,
-        transport: RetryTransport | None = None,
-        files: FileStore | None = None,
-        **kwargs: Any,
-    ) -> None:
-        self.retry_transport = transport or RetryTransport(
-            allowed_hosts=provider.hosts,
-            max_bytes=provider.limits.max_bytes,
-            answer_seconds=provider.limits.answer_seconds,
-        )
-        super().__init__(token=keeper.current().as_dict(), transport=self.retry_transport, **kwargs)
-        self.provider = provider
-        self.files = files
-        self._keeper = keeper
-
-    def __repr__(self) -> str:
-        return f"ProviderClient({self.provider.name!r})"
-
-    def ensure_active_token(self, token: Any = None) -> bool:
-        """Refresh before the access token expires (called by authlib before each request)."""
-        current: Any = token if token is not None else self.token
-        if current is not None and not current.is_expired(leeway=refresh_margin(current)):
-            return True
-        self.token = self._keeper.refresh(self, current.get("access_token") if current else None)
-        return True
-
-    def refresh(self) -> None:
-        """Refresh the access token now, because the provider no longer accepts it.
-
-        For a provider that says so in its own way (a 403 with its own error code, a body
-        saying the token expired) where portal cannot see it: a 401 and expiry are handled
-        already. The refresh goes through the same keeper as portal's own (one token call
-        however many threads or processes ask, the rotated refresh token persisted); never
-        call the token endpoint yourself, or the next sync starts from a refresh token the
-        provider has already rotated away.
-        """
-        current: Any = self.token
-        self.token = self._keeper.refresh(self, current.get("access_token") if current else None)
-
-    def request(self, method: str, url: Any, **kwargs: Any) -> httpx.Response:
-        """Send a request; on a 401 refresh the token and try again, at most twice.
-
-        Once is the rule: a fresh token refused as well means the provider refuses this
-        client. The second time is for streams fetched side by side, where the token a
-        request was retried with (refreshed by another thread, and used by the others) can
-        itself be revoked before the retry lands. A token once refused is not sent again.
-        """
-        uses_token = (
-            not kwargs.get("withhold_token")
-            and kwargs.get("auth", httpx.USE_CLIENT_DEFAULT) is httpx.USE_CLIENT_DEFAULT
-        )
-        current: Any = self.token
-        sent = current.get("access_token") if current else None
-        response: httpx.Response = super().request(method, url, **kwargs)
-        refused: set[str | None] = set()
-        while response.status_code == 401 and uses_token:
-            if sent in refused or len(refused) == REFRESHES_PER_REQUEST:
-                break
-            refused.add(sent)
-            response.close()
-            self.token = self._keeper.refresh(self, sent)
-            sent = self.token.get("access_token")
-            response = super().request(method, url, **kwargs)
-        return response
+    provider: Provider
+    files: FileStore | None
+    retry_transport: RetryTransport
+    get: Callable[..., httpx.Response]
 
     def get_json(self, url: str, params: Mapping[str, Any] | None = None) -> Any:
         """GET ``url`` and decode its JSON, or raise a ProviderError naming the URL.
@@ -495,6 +426,141 @@ class ProviderClient(OAuth2Client):
                     hint="Nothing from it was stored; run portal sync again later.",
                 )
             ) from None
+
+
+class ProviderClient(_Fetching, OAuth2Client):
+    """An httpx client authorised for one customer of one provider.
+
+    It refreshes the access token before it expires and after a 401, through a
+    ``TokenKeeper`` (single-flight, rotation persisted). It holds this connection's tokens
+    only: never the vault, never another provider's.
+    """
+
+    def __init__(
+        self,
+        provider: Provider,
+        keeper: TokenKeeper,
+        *,
+        transport: RetryTransport | None = None,
+        files: FileStore | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.retry_transport = transport or RetryTransport(
+            allowed_hosts=provider.hosts,
+            max_bytes=provider.limits.max_bytes,
+            answer_seconds=provider.limits.answer_seconds,
+        )
+        super().__init__(token=keeper.current().as_dict(), transport=self.retry_transport, **kwargs)
+        self.provider = provider
+        self.files = files
+        self._keeper = keeper
+
+    def __repr__(self) -> str:
+        return f"ProviderClient({self.provider.name!r})"
+
+    def ensure_active_token(self, token: Any = None) -> bool:
+        """Refresh before the access token expires (called by authlib before each request)."""
+        current: Any = token if token is not None else self.token
+        if current is not None and not current.is_expired(leeway=refresh_margin(current)):
+            return True
+        self.token = self._keeper.refresh(self, current.get("access_token") if current else None)
+        return True
+
+    def refresh(self) -> None:
+        """Refresh the access token now, because the provider no longer accepts it.
+
+        For a provider that says so in its own way (a 403 with its own error code, a body
+        saying the token expired) where portal cannot see it: a 401 and expiry are handled
+        already. The refresh goes through the same keeper as portal's own (one token call
+        however many threads or processes ask, the rotated refresh token persisted); never
+        call the token endpoint yourself, or the next sync starts from a refresh token the
+        provider has already rotated away.
+        """
+        current: Any = self.token
+        self.token = self._keeper.refresh(self, current.get("access_token") if current else None)
+
+    def request(self, method: str, url: Any, **kwargs: Any) -> httpx.Response:
+        """Send a request; on a 401 refresh the token and try again, at most twice.
+
+        Once is the rule: a fresh token refused as well means the provider refuses this
+        client. The second time is for streams fetched side by side, where the token a
+        request was retried with (refreshed by another thread, and used by the others) can
+        itself be revoked before the retry lands. A token once refused is not sent again.
+        """
+        uses_token = (
+            not kwargs.get("withhold_token")
+            and kwargs.get("auth", httpx.USE_CLIENT_DEFAULT) is httpx.USE_CLIENT_DEFAULT
+        )
+        current: Any = self.token
+        sent = current.get("access_token") if current else None
+        response: httpx.Response = super().request(method, url, **kwargs)
+        refused: set[str | None] = set()
+        while response.status_code == 401 and uses_token:
+            if sent in refused or len(refused) == REFRESHES_PER_REQUEST:
+                break
+            refused.add(sent)
+            response.close()
+            self.token = self._keeper.refresh(self, sent)
+            sent = self.token.get("access_token")
+            response = super().request(method, url, **kwargs)
+        return response
+
+
+class KeyedClient(_Fetching, httpx.Client):
+    """An httpx client authorised by a key credential: an API key, an access URL, a JWT.
+
+    The provider's ``KeyCredential.auth`` authorises every request with the values the
+    vault keeps. A key has no refresh: a 401 is an ``AuthError`` saying the service refused
+    it, and ``on_lost`` marks the connection for reconnecting.
+    """
+
+    def __init__(
+        self,
+        provider: Provider,
+        auth: httpx.Auth,
+        *,
+        transport: RetryTransport | None = None,
+        files: FileStore | None = None,
+        on_lost: Callable[[], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.retry_transport = transport or RetryTransport(
+            allowed_hosts=provider.hosts,
+            max_bytes=provider.limits.max_bytes,
+            answer_seconds=provider.limits.answer_seconds,
+        )
+        super().__init__(auth=auth, transport=self.retry_transport, **kwargs)
+        self.provider = provider
+        self.files = files
+        self._on_lost = on_lost
+
+    def __repr__(self) -> str:
+        return f"KeyedClient({self.provider.name!r})"
+
+    def refresh(self) -> None:
+        """A key cannot be refreshed: the service no longer accepts it."""
+        raise self._refused()
+
+    def request(self, method: str, url: Any, **kwargs: Any) -> httpx.Response:
+        """Send a request; a 401 means the key is no longer accepted (no retry, no refresh)."""
+        response = super().request(method, url, **kwargs)
+        if response.status_code == 401:
+            response.close()
+            raise self._refused()
+        return response
+
+    def _refused(self) -> AuthError:
+        from portal.auth.credentials import KIND_WORDS
+
+        if self._on_lost is not None:
+            self._on_lost()
+        credential = self.provider.credential
+        words = KIND_WORDS[credential.kind] if credential is not None else "credentials"
+        return AuthError(
+            f"{self.provider.display_name} no longer accepts the {words} portal holds (401).",
+            hint=f"Run portal connect {self.provider.name} again with a valid one; everything"
+            " already synced is kept.",
+        )
 
 
 class _CutShort(Exception):

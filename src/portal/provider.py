@@ -16,6 +16,7 @@ from portal.record.vocab import Category, Sector
 from portal.specvariants import GENERATED, Specification
 
 if TYPE_CHECKING:
+    from portal.auth.credentials import Ask, KeyCredential
     from portal.sandbox import Sandbox
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
@@ -134,6 +135,37 @@ class RequestLimits:
 
 
 @dataclass(frozen=True)
+class Quota:
+    """How many syncs a service allows a connection in a window, as its terms state it.
+
+    Aggregators bound how often an application may read an account without the person
+    present (PSD2 allows four a day); the engine counts the syncs it started for the
+    connection and refuses one more with a sentence saying when the next is possible.
+    ``why`` cites the rule (shown with the refusal and in ``portal providers``).
+    """
+
+    syncs: int
+    hours: float = 24.0
+    why: str = ""
+
+    def __post_init__(self) -> None:
+        if self.syncs < 1 or not self.hours > 0:
+            raise ConfigError(
+                f"The quota {self} allows no sync at all.",
+                hint="Use syncs >= 1 and a positive number of hours.",
+            )
+
+    @property
+    def window(self) -> str:
+        """The window in words: "a day", "an hour", "every 6 hours"."""
+        if self.hours == 24:
+            return "a day"
+        if self.hours == 1:
+            return "an hour"
+        return f"every {self.hours:g} hours"
+
+
+@dataclass(frozen=True)
 class Provider:
     """A provider's declaration, registered through the ``register_providers`` hook.
 
@@ -169,6 +201,14 @@ class Provider:
     specification: Specification | None = None
     """The API's published specification, able to generate the answers it allows
     (``portal.specvariants``); the conformance suite serves those to the plugin."""
+    asks: tuple[Ask, ...] = ()
+    """What ``portal connect`` asks the person for (an API key, an account number, their
+    own OAuth client's id and secret), kept in the vault (``portal.auth.credentials``)."""
+    credential: KeyCredential | None = None
+    """For a service that authorises requests with a key, an access URL or a signed JWT
+    instead of portal's OAuth client: how (``portal.auth.credentials.KeyCredential``)."""
+    quota: Quota | None = None
+    """How many syncs the service allows a connection in a window; the engine enforces it."""
 
     def __post_init__(self) -> None:
         if self.specification is not None:
@@ -193,19 +233,67 @@ class Provider:
                     hint="Drop importer_only, or drop api_base, oauth and sandbox.",
                 )
             return
-        if not self.api_base or self.oauth == NO_OAUTH:
-            raise ConfigError(
-                f"Provider {self.name!r} declares no api_base or no oauth.",
-                hint="Declare both, or set importer_only=True for data that comes in files.",
-            )
+        self._check_credentials()
         for url in self.urls():
             require_https(url, self.name)
+
+    def _check_credentials(self) -> None:
+        names = [a.name for a in self.asks]
+        if len(set(names)) != len(names) or not all(n.isidentifier() for n in names):
+            raise ConfigError(
+                f"Provider {self.name!r} asks for {', '.join(names)}: each ask needs a name of"
+                " its own, an identifier.",
+                hint="Name asks like api_key or account_number.",
+            )
+        if self.credential is not None and self.oauth != NO_OAUTH:
+            raise ConfigError(
+                f"Provider {self.name!r} declares both oauth and a key credential.",
+                hint="Declare oauth for an OAuth login, credential for a key: one of them.",
+            )
+        if not self.api_base or (self.oauth == NO_OAUTH and self.credential is None):
+            raise ConfigError(
+                f"Provider {self.name!r} declares no api_base, or neither oauth nor credential.",
+                hint="Declare api_base and how portal is authorised (oauth, or credential for"
+                " a key), or set importer_only=True for data that comes in files.",
+            )
+        if self.oauth != NO_OAUTH and not self.oauth.client_id and "client_id" not in names:
+            raise ConfigError(
+                f"Provider {self.name!r} declares an OAuth client with no client_id and does not"
+                " ask the person for theirs.",
+                hint="Declare client_id, or add Ask('client_id', ...) to asks.",
+            )
+
+    @property
+    def own_client(self) -> bool:
+        """Whether the person brings their own OAuth client (its id is one of the asks)."""
+        return any(a.name == "client_id" for a in self.asks)
+
+    def for_connection(self, values: Mapping[str, Any]) -> Provider:
+        """The declaration as one connection uses it: the person's own OAuth client, if any."""
+        if not self.own_client or "client_id" not in values:
+            return self
+        oauth = dataclasses.replace(
+            self.oauth,
+            client_id=str(values["client_id"]),
+            client_secret=values.get("client_secret") or self.oauth.client_secret,
+        )
+        return dataclasses.replace(self, oauth=oauth)
+
+    @property
+    def kind(self) -> str:
+        """How a person connects: "oauth", a key kind, or "files" (``importer_only``)."""
+        if self.importer_only:
+            return "files"
+        return self.credential.kind if self.credential is not None else "oauth"
 
     def urls(self) -> Iterator[str]:
         """Every endpoint the provider declares (none for an importer-only provider)."""
         if self.importer_only:
             return
         yield self.api_base
+        if self.credential is not None:
+            yield from self.credential.urls
+            return
         yield self.oauth.authorize_url
         yield self.oauth.token_url
         for optional in (
@@ -231,7 +319,10 @@ class Provider:
         """A copy pointed at other endpoints (a sandbox's), keys as ``sandbox_endpoints`` gives."""
         oauth_keys = set(OAUTH_URL_FIELDS)
         urls: dict[str, Any] = {k: v for k, v in endpoints.items() if k in oauth_keys}
-        oauth = dataclasses.replace(self.oauth, **urls)
+        # A key credential's sandbox still runs an authorization server: not this provider's.
+        oauth = (
+            self.oauth if self.credential is not None else dataclasses.replace(self.oauth, **urls)
+        )
         return dataclasses.replace(
             self, api_base=endpoints.get("api_base", self.api_base), oauth=oauth
         )

@@ -47,12 +47,14 @@ from portal import store_open, store_schema
 from portal.batch import Batch
 from portal.errors import ConfigError
 from portal.hookspecs import hookimpl
+from portal.provider import Quota
 from portal.record.model import Entity
 from portal.record.tables import TABLES, Connection, RawItem, Rejection, SyncCursor
 from portal.record.types import DecimalText, UTCDateTime
 from portal.record.vocab import Category
 from portal.search import ensure_search_index
 from portal.store_history import ensure_history, keep_withdrawn_postgres, keep_withdrawn_sqlite
+from portal.store_quota import take_sync_slot
 from portal.store_writer import Statement, Unsendable, WriterFailed, WriterProcess, execute
 from portal.understand.tables import HistoryStart, RecordVersion, Understood
 
@@ -421,6 +423,12 @@ class Store:
         table = _table(Connection)
         with self.engine.begin() as db:
             db.execute(update(table).where(table.c.id == connection.id).values(status=status))
+
+    def take_sync_slot(self, provider: str, quota: Quota) -> datetime | None:
+        """Count a sync of ``provider`` against its quota: None, or when the next is possible
+        (``portal.store_quota``)."""
+        self.writable()
+        return take_sync_slot(self.engine, provider, quota, datetime.now(UTC))
 
     def record_sync(self, connection: Connection, outcome: str) -> None:
         """Note when a connection last synced and how it went."""

@@ -72,6 +72,15 @@ class DeclaredUnsupported(NotApplicable):
     """
 
 
+class NotForCredential(DeclaredUnsupported):
+    """The provider's kind of credential has nothing of this to check: an API key or an
+    access URL has no refresh, rotation or revocation endpoint, and no scopes to narrow.
+
+    Shown as a skip naming the kind, and, like a declared one, it leaves the tier open: the
+    check is not missing evidence, there is no such thing to test.
+    """
+
+
 def examples(values: Iterable[object], limit: int = MAX_EXAMPLES) -> str:
     """A short list of offending values for a failure message: the first few, and how many."""
     items = list(values)

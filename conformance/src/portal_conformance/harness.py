@@ -38,6 +38,7 @@ from portal_conformance.failures import (
     CheckFailed,
     DeclaredUnsupported,
     NotApplicable,
+    NotForCredential,
     SetupFailed,
 )
 from portal_conformance.observe import EGRESS, DeliveryRecorder, capture_logs, suite_browser
@@ -166,6 +167,18 @@ class Harness:
         if reason:
             raise DeclaredUnsupported(f"declared unsupported by the plugin: {reason}")
 
+    def requires_oauth(self, what: str) -> None:
+        """Skip (``NotForCredential``, which leaves the tier open) where the provider is not
+        authorised by portal's OAuth client, naming its kind of credential and ``what``."""
+        credential = self.provider.credential
+        if credential is not None:
+            from portal.auth.credentials import KIND_WORDS
+
+            raise NotForCredential(
+                f"{self.provider.display_name} is authorised by an {KIND_WORDS[credential.kind]},"
+                f" not an OAuth login: it has no {what} to check"
+            )
+
     def sandbox(self) -> Sandbox:
         """A fresh sandbox of the provider, started (and stopped when the harness closes)."""
         if self.provider.sandbox is None:
@@ -208,8 +221,12 @@ class Harness:
         transport: httpx.BaseTransport | None = None,
         retry_policy: RetryPolicy | None = None,
         extra_plugins: Iterable[object] = (),
+        quotas: bool = False,
     ) -> Portal:
-        """A new portal home in the work folder (a file vault: never the machine's keyring)."""
+        """A new portal home in the work folder (a file vault: never the machine's keyring).
+
+        Declared quotas are not enforced (the suite syncs one sandbox many times) unless
+        ``quotas`` is set, for the check of the quota itself."""
         self._count += 1
         home = self.workdir / f"{self._count:02d}-{label}"
         shutil.rmtree(home, ignore_errors=True)
@@ -225,17 +242,22 @@ class Harness:
             retry_policy=retry_policy or self.retry_policy,
             # The suite judges the pages the plugin yields: each delivered on its own.
             merge_pages=False,
+            # It syncs one sandbox more often than a service's quota allows in a day; the
+            # quota itself is checked on its own (rules.security.quota).
+            quotas=quotas,
         )
         self._stack.callback(portal.close)
         return portal
 
     def connect(self, portal: Portal, sandbox: Sandbox, **kw: Any) -> Connection:
-        """Connect through the plugin's authenticate hook and the real OAuth flow."""
+        """Connect through the plugin's authenticate hook and the real OAuth flow, with the
+        answers the sandbox's customer gives to what the provider asks (a key, a token)."""
         return portal.connect(
             self.name,
             browser=kw.pop("browser", suite_browser),
             endpoints=sandbox_endpoints(sandbox),
             timeout=kw.pop("timeout", 20),
+            answers=kw.pop("answers", None) or sandbox.connect_answers() or None,
             **kw,
         )
 

@@ -198,6 +198,13 @@ FAMILIES: tuple[Family, ...] = (
     ),
     Family("egress", "egress", security.egress, _fixed("sync"), "only declared hosts"),
     Family(
+        "quota",
+        "budgets",
+        security.quota,
+        lambda p: ["enforced"] if p.quota is not None else [],
+        "the service's declared quota of syncs enforced, the refusal said before any request",
+    ),
+    Family(
         "variant",
         "variants",
         variants.variant,

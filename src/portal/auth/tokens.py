@@ -52,7 +52,12 @@ class TokenSet:
 
     @property
     def grant_expires_at(self) -> float | None:
-        """When the grant itself lapses (the refresh token's expiry), if the provider said."""
+        """When the grant itself lapses, if the provider said: the refresh token's expiry,
+        or (for a key credential) ``grant_expires_at``, which ``authenticate`` sets from the
+        validity the service stated (an aggregator's consent, a session)."""
+        stated = self.values.get("grant_expires_at")
+        if isinstance(stated, int | float) and not isinstance(stated, bool):
+            return float(stated)
         return self._deadline("refresh_token_expires_at", "refresh_token_expires_in")
 
     def _deadline(self, at: str, within: str) -> float | None:

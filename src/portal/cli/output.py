@@ -88,9 +88,10 @@ def table(*headers: object, **options: Any) -> Table:
 
     if "title" in options:
         options["title"] = _cell(options["title"])
+    no_wrap = set(options.pop("no_wrap", ()))
     made = SafeTable(**options)
     for header in headers:
-        made.add_column(header=_cell(header))
+        made.add_column(header=_cell(header), no_wrap=header in no_wrap)
     return made
 
 

@@ -35,22 +35,46 @@ from portal.shown import shown
 @cli.command()
 @click.pass_context
 def providers(ctx: click.Context) -> None:
-    """List the installed providers, their sector and the data they hold."""
+    """List the installed providers: real services or sandboxes, how each connects, its data.
+
+    Below the table, what each key-based service asks for at portal connect, with the
+    environment variable a script sets instead, and each service's quota of syncs.
+    """
+    from portal.auth.credentials import KIND_WORDS
+
     with friendly_errors(ctx.obj["verbose"]):
         portal = _open(ctx)
-        table = output.table("Provider", "Name", "Sector", "Data it holds", "Sandbox")
+        table = output.table(
+            "Provider", "Name", "What it is", "Connect with", "Holds", no_wrap=("Provider",)
+        )
+        notes: list[str] = []
         for name, provider in sorted(portal.plugins.providers.items()):
             inventory = ", ".join(item.category.value for item in provider.inventory)
-            table.add_row(
-                name,
-                provider.display_name,
-                provider.sector.value,
-                inventory,
-                "yes" if provider.sandbox else "no",
-            )
+            sector = provider.sector.value
+            if provider.importer_only:
+                what, how = f"{sector} files", "portal import"
+            else:
+                what = (
+                    f"{sector} sandbox only" if provider.sandbox_only else f"real {sector} service"
+                )
+                how = KIND_WORDS[provider.kind]
+                if provider.own_client:
+                    how += " (your own client)"
+            table.add_row(name, provider.display_name, what, how, inventory)
+            if provider.asks:
+                asked = ", ".join(
+                    f"{a.label} ({a.environment_variable(name)})" for a in provider.asks
+                )
+                notes.append(f"{name} asks for: {asked}")
+            if provider.quota is not None:
+                q = provider.quota
+                why = f": {q.why}" if q.why else ""
+                notes.append(f"{name} allows {q.syncs} syncs {q.window}{why}")
         console = output.console()
         if portal.plugins.providers:
             console.print(table)
+            for note in notes:
+                output.line(console, shown(note))
         else:
             output.line(
                 console,

@@ -207,3 +207,19 @@ class Connection(SQLModel, table=True):
     )
     last_sync_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_sync_status: str | None = Field(default=None, description="ok, or the error's message.")
+
+
+class SyncStart(SQLModel, table=True):
+    """When a sync of a connection started: what a provider's declared quota is counted on
+    (``Provider.quota``: "4 syncs a day"), by provider, so a reconnect does not reset the
+    count the service keeps. Rows older than a week are dropped as new ones
+    come, so the table stays a few rows per connection."""
+
+    __tablename__ = "sync_starts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider: str = Field(
+        index=True,
+        description="The provider synced (kept across reconnects: the service counts them).",
+    )
+    started_at: datetime = Field(sa_type=UTCDateTime, description="When the sync started.")

@@ -113,8 +113,31 @@ class Sandbox:
 
     # -- for subclasses ---------------------------------------------------------------
 
+    uses_oauth = True
+    """Whether ``@require(scope)`` checks an OAuth access token; a sandbox of a service that
+    authorises requests with a key (an API key, an access URL, a signed JWT) sets it False
+    and implements ``authorise``."""
+
     def register_routes(self, app: flask.Flask, require: Require) -> None:
         """Add the provider's API routes to ``app``; protect each with ``@require(scope)``."""
+
+    def authorise(self, request: flask.Request) -> flask.Response | None:
+        """For ``uses_oauth = False``: None to admit ``request``, or the service's own refusal
+        (its documented 401 or 403 body). Called by ``@require`` before each protected route;
+        note every key it accepts or refuses with ``note_secret``."""
+        return flask.Response(status=401)
+
+    def connect_answers(self) -> dict[str, str]:
+        """What its customer answers to ``Provider.asks`` to connect to this sandbox: the
+        key it issued them, their account number, a fresh setup token, an application's id
+        and private key (a file ask's answer is the file's text). The conformance suite
+        connects with these; ``portal sandbox`` prints them."""
+        return {}
+
+    def note_secret(self, value: str | None, kind: str = "secret") -> None:
+        """Note a secret that crossed the sandbox (a key, an access URL, a setup token, a
+        session id), so the conformance suite looks for it in logs, errors and the store."""
+        self._oauth.remember([value], kind)
 
     def ground_truth(self) -> dict[str, list[dict[str, Any]]]:
         """The raw objects this sandbox serves right now, by category, exactly as served.
@@ -460,6 +483,8 @@ class Sandbox:
         protector = self._auth.register(app)
 
         def require(scope: str) -> Callable[[View], View]:
+            if not self.uses_oauth:
+                return self._key_guard
             guard = protector(scope)
 
             def decorator(view: View) -> View:
@@ -482,6 +507,17 @@ class Sandbox:
         self.register_routes(app, require)
         self._app = app
         return app
+
+    def _key_guard(self, view: View) -> View:
+        @functools.wraps(view)
+        def admitted(*args: Any, **kwargs: Any) -> Any:
+            refused = self.authorise(flask.request)
+            if refused is not None:
+                return refused
+            flask.request.environ[_AUTHORISED] = True
+            return view(*args, **kwargs)
+
+        return admitted
 
     def _authorization(self, client_id: str, scope: str) -> Authorization:
         return Authorization(

@@ -72,6 +72,7 @@ def credentials(h: Harness, scenario: str) -> None:
     """One sync of ``SYNCS`` in its own process: completed, rotation persisted, refreshes
     as the expiries explain."""
     h.unsupported("oauth", "credentials", f"credentials.{scenario}")
+    h.requires_oauth("token that expires, refreshes or rotates")
     if h.provider.oauth == NO_OAUTH or not h.provider.oauth.token_url:
         raise NotApplicable(
             f"{h.name!r} declares no OAuth token endpoint (it signs in with a key, or only"

@@ -25,10 +25,13 @@ def declaration(h: Harness, aspect: str) -> None:
     if aspect == "manifest":
         missing = [f for f in ("display_name", "description") if not getattr(p, f)]
         require(
-            not missing and p.sector in Sector and bool(p.oauth.client_id),
-            f"The declaration lacks {missing or 'a sector or client id'}.",
+            not missing
+            and p.sector in Sector
+            and bool(p.oauth.client_id or p.credential or p.own_client),
+            f"The declaration lacks {missing or 'a sector or a way to authorise portal'}.",
             where=where,
-            fix="Declare display_name, a one-line description, the sector and the OAuth client id.",
+            fix="Declare display_name, a one-line description, the sector and the OAuth client id"
+            " (or a key credential, or ask the person for their own client id).",
         )
     elif aspect == "inventory":
         problems = [
@@ -125,6 +128,7 @@ def _scopes(h: Harness, where: str) -> None:
 def permissions(h: Harness, category: str) -> None:
     """Fetched under a grant without ``category``'s scope, that category must not arrive."""
     h.unsupported("permissions")
+    h.requires_oauth("scopes to narrow (its key sees what the customer sees)")
     scopes = h.declaration.category_scopes.get(category, ())
     scope = " or ".join(repr(s) for s in scopes)
     if not scopes:

@@ -72,6 +72,7 @@ class DeviceLogin:
 def device_flow(h: Harness, which: str) -> dict[str, float]:
     """One property of the plugin's device login (``which`` is one of ``CHECKS``)."""
     h.unsupported("oauth.device_flow")
+    h.requires_oauth("device login")
     if not h.provider.oauth.device_authorization_url:
         raise NotApplicable(
             f"{h.name!r} declares no device_authorization_url, so it offers no sign-in from"

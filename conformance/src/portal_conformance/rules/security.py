@@ -59,6 +59,7 @@ def _where(h: Harness) -> str:
 def oauth(h: Harness, which: str) -> dict[str, float] | None:
     """One OAuth property, checked against the sandbox's authorization server."""
     h.unsupported("oauth", f"oauth.{which}")
+    h.requires_oauth(f"OAuth {which.replace('_', ' ')}")
     if which in device.CHECKS:
         return device.device_flow(h, which)
     {
@@ -247,15 +248,62 @@ def _reactive(h: Harness) -> None:
 
 
 def _revocation(h: Harness) -> None:
+    """Disconnecting revokes the grant: the refresh token at the RFC 7009 endpoint, or, by
+    the plugin's own ``revoke`` hook (a provider's logout), so that the access token the
+    connection held is refused by the API afterwards."""
     run = _logged_in(h, "oauth-revoke")
-    failures = run.portal.disconnect(h.name)
+    assert run.connection is not None
+    held = run.portal.vault.get(run.connection.id)
+    done = run.portal.disconnect(h.name)
     kinds = {kind for _, kind in run.sandbox.revocations}  # type: ignore[attr-defined]
+    refused_after = False
+    if done.revoked and held is not None and held.access_token:
+        path = next(r.path for r in h.main.sandbox.requests if r.authorised)
+        answer = httpx.get(
+            run.sandbox.base_url + path,  # type: ignore[attr-defined]
+            headers={"Authorization": f"Bearer {held.access_token}"},
+            timeout=10,
+        )
+        refused_after = answer.status_code == 401
     require(
-        not failures and "refresh_token" in kinds,
-        f"Disconnecting should revoke the refresh token at the provider; revoked {sorted(kinds)}"
-        f" ({'; '.join(failures) or 'no failure reported'}).",
+        not done.failures and ("refresh_token" in kinds or refused_after),
+        f"Disconnecting should end the grant at the provider; revoked {sorted(kinds)}"
+        f" ({'; '.join(done.failures) or 'no failure reported'}), and the access token"
+        f" {'was refused' if refused_after else 'still worked or was not tried'} afterwards.",
         where=f"portal disconnect {h.name}",
-        fix="Declare OAuthClient(revocation_url=...) for the provider's RFC 7009 endpoint.",
+        fix="Declare OAuthClient(revocation_url=...) for the provider's RFC 7009 endpoint, or"
+        " implement the revoke hook with the provider's own way of ending access.",
+    )
+
+
+# -- quota ----------------------------------------------------------------------------
+
+
+def quota(h: Harness, which: str) -> None:
+    """The provider's declared quota holds: its syncs in a window run, one more is refused
+    with a sentence saying when the next is possible, and sends nothing to the provider."""
+    from portal.errors import QuotaReached
+
+    declared = h.provider.quota
+    assert declared is not None  # the family is generated only for a provider with a quota
+    sandbox = h.sandbox()
+    portal = h.portal("quota", quotas=True)
+    h.connect(portal, sandbox)
+    allowed = [portal.sync([h.name])[0] for _ in range(declared.syncs)]
+    before = len(sandbox.requests)
+    [refused] = portal.sync([h.name])
+    said = str(refused.error or "")
+    require(
+        all(r.ok for r in allowed)
+        and isinstance(refused.error, QuotaReached)
+        and "the next is possible at" in said
+        and len(sandbox.requests) == before,
+        f"{declared.syncs} syncs should run and the next be refused before any request;"
+        f" saw {sum(r.ok for r in allowed)} run, then {said or 'no refusal'!r} after"
+        f" {len(sandbox.requests) - before} requests.",
+        where=f"Provider(name={h.name!r}).quota",
+        fix="Declare the service's quota as Provider(quota=Quota(...)) and let the engine"
+        " enforce it; never count syncs in the plugin.",
     )
 
 
