@@ -183,10 +183,11 @@ def test_a_key_revoked_mid_life_makes_the_sync_ask_to_connect_again(
         sandbox.api_key = "sk_live_" + "r" * 24  # the person regenerated the key
         [result] = portal.sync(["octopus"])
         assert isinstance(result.error, AuthError)
-        assert "Octopus Energy refused the API key" in str(result.error)
+        assert "Octopus Energy no longer accepts the API key" in str(result.error)
+        assert "portal connect octopus" in result.error.hint
+        assert sandbox.api_key not in str(result.error)
 
 
-@respx.mock
 def test_a_next_link_that_loops_back_stops_the_sync() -> None:
     base = "https://api.octopus.energy/v1/"
     url = f"{base}electricity-meter-points/1/meters/S/consumption/"
@@ -203,20 +204,22 @@ def test_a_next_link_that_loops_back_stops_the_sync() -> None:
         ],
     }
     looping = {**page, "next": f"{url}?order_by=period&page=2"}
-    respx.get(url).mock(
-        side_effect=[httpx.Response(200, json=page), httpx.Response(200, json=looping)]
-    )
     from portal_octopus.plugin import _consumption  # noqa: PLC0415
 
-    client = _client(base)
-    with pytest.raises(ProviderError, match="loops back"):
-        list(_consumption(client, _no_cursors(), "electricity", "1", "S", False))
+    with respx.mock(assert_all_called=True) as router:
+        router.get(url__startswith=url).mock(
+            side_effect=[httpx.Response(200, json=page), httpx.Response(200, json=looping)]
+        )
+        pages = _consumption(_client(base), _no_cursors(), "electricity", "1", "S", False)
+        assert len(next(pages).items) == len(next(pages).items) == 1  # pages 1 and 2
+        with pytest.raises(ProviderError, match="loops back"):
+            next(pages)  # page 2's next is page 2 again
 
 
 def _client(base: str) -> Any:
-    from portal.http import ProviderClient  # noqa: PLC0415
+    from portal.http import KeyedClient  # noqa: PLC0415
 
-    return ProviderClient(plugin.PROVIDER.with_endpoints({"api_base": base}), token={})
+    return KeyedClient(plugin.PROVIDER, httpx.BasicAuth("sk_live_" + "k" * 24, ""), base_url=base)
 
 
 def _no_cursors() -> Any:

@@ -499,6 +499,11 @@ class Portal:
             files=FileStore(self.home),
             timeout=httpx.Timeout(30.0, connect=10.0),
             on_lost=lambda: self.store.set_status(connection, "needs_reconnect"),
+            settings={
+                a.name: str(values[a.name])
+                for a in provider.asks
+                if not a.secret and a.name in values
+            },
         )
 
     def _client(

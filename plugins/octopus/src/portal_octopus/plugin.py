@@ -13,9 +13,12 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from portal.auth.credentials import basic
+import httpx
 
-from portal import Ask, Cursor, Cursors, InventoryItem, KeyCredential, Page, Provider, hookimpl
+from portal import Cursor, Cursors, InventoryItem, Page, Provider, hookimpl
+from portal.auth.credentials import Ask, CredentialHelpers, KeyCredential, basic
+from portal.auth.tokens import TokenSet
+from portal.errors import AuthError, ProviderError
 from portal.http import ProviderClient, follow_links
 from portal.provider import RequestLimits
 from portal.record import Category, Sector
@@ -177,18 +180,53 @@ def _results(body: Any) -> list[dict[str, Any]]:
     return [r for r in found if isinstance(r, dict)] if isinstance(found, list) else []
 
 
-def account_number(client: ProviderClient) -> str:
-    """The account number the person gave at ``portal connect``."""
-    values = client.token or {}
-    number = values.get("account_number")
+def account_number(client: Any) -> str:
+    """The account number the person gave at ``portal connect`` (a non-secret answer)."""
+    number = getattr(client, "settings", {}).get("account_number")
     if not isinstance(number, str) or not rules.ACCOUNT_NUMBER.fullmatch(number):
-        from portal.errors import AuthError
-
         raise AuthError(
-            "The Octopus connection holds no account number.",
+            "The Octopus Energy connection holds no account number.",
             hint="Run portal connect octopus again.",
         )
     return number
+
+
+@hookimpl
+def authenticate(provider: Provider, credentials: CredentialHelpers) -> TokenSet:
+    """The key and account number, checked against the account endpoint in Octopus's words.
+
+    A 401 (or 403) is a key Octopus refuses; a 404 is a key it accepts with no such account
+    behind it. Neither message quotes the key.
+    """
+    values = dict(credentials.answers)
+    number = values.get("account_number", "")
+    with credentials.client(values) as client:
+        try:
+            response = client.get(f"accounts/{number}/")
+        except httpx.HTTPError as error:
+            raise ProviderError(
+                f"portal could not reach Octopus Energy to check the API key"
+                f" ({type(error).__name__}).",
+                hint="Check the network, then run portal connect octopus again.",
+            ) from None
+    if response.status_code in (401, 403):
+        raise AuthError(
+            f"Octopus Energy refused the API key (it answered {response.status_code}).",
+            hint=f"Copy the key again from {DASHBOARD} (or generate a new one there), then"
+            " run portal connect octopus again.",
+        )
+    if response.status_code == 404:
+        raise AuthError(
+            f"Octopus Energy accepted the API key but has no account {number} for this key (404).",
+            hint="Check the account number on a bill or at the top of your dashboard, and"
+            " that the key is the one of that account's login.",
+        )
+    if response.status_code != 200:
+        raise ProviderError(
+            f"Octopus Energy answered {response.status_code} when portal checked the key.",
+            hint="Try again later.",
+        )
+    return TokenSet(values)
 
 
 @hookimpl
