@@ -204,7 +204,7 @@ def test_a_next_link_that_loops_back_stops_the_sync() -> None:
         ],
     }
     looping = {**page, "next": f"{url}?order_by=period&page=2"}
-    from portal_octopus.plugin import _consumption  # noqa: PLC0415
+    from portal_octopus.plugin import _consumption
 
     with respx.mock(assert_all_called=True) as router:
         router.get(url__startswith=url).mock(
@@ -217,13 +217,13 @@ def test_a_next_link_that_loops_back_stops_the_sync() -> None:
 
 
 def _client(base: str) -> Any:
-    from portal.http import KeyedClient  # noqa: PLC0415
+    from portal.http import KeyedClient
 
     return KeyedClient(plugin.PROVIDER, httpx.BasicAuth("sk_live_" + "k" * 24, ""), base_url=base)
 
 
 def _no_cursors() -> Any:
-    from portal.provider import Cursors  # noqa: PLC0415
+    from portal.provider import Cursors
 
     return Cursors({})
 

@@ -98,6 +98,7 @@ def declaration(h: Harness, aspect: str) -> None:
 
 
 def _scopes(h: Harness, where: str) -> None:
+    h.requires_oauth("OAuth scopes")  # a key reads what the service lets it, unnarrowed
     scopes = h.provider.oauth.scopes
     broad = [s for s in scopes if _BROAD_SCOPE.search(s)]
     require(

@@ -126,6 +126,9 @@ def resilience(h: Harness, scenario: str) -> None:
     scenario checks that its kind struck and the store still came out whole.
     """
     h.unsupported("resilience", f"resilience.{scenario}")
+    if scenario == "unauthorized":
+        # A key has no refresh: a 401 ends the sync and asks the person to connect again.
+        h.requires_oauth("access token to refresh after a 401")
     h.require_main_ok()
     if scenario.startswith("retry_after"):
         _retry_after(h, scenario)
@@ -189,19 +192,26 @@ PLANNED: dict[str, Callable[[str], Fault]] = {
 def chaos_run(h: Harness) -> Run:
     cache: dict[str, Any] = h.__dict__.setdefault("_cache", {})
     if "chaos" not in cache:
-        chaos = chaos_for(len(_api_requests(h.main)))
+        chaos = chaos_for(len(_api_requests(h.main)), _chaos_kinds(h))
         cache["chaos"] = h.run("chaos", before_sync=lambda r: r.sandbox.set_chaos(chaos))  # type: ignore[attr-defined]
     return cache["chaos"]  # type: ignore[no-any-return]
 
 
-def chaos_for(requests: int) -> Chaos:
-    """A seeded chaos that strikes with every kind within a sync of ``requests`` requests.
+def _chaos_kinds(h: Harness) -> tuple[str, ...]:
+    """Every kind of chaos; without the 401 for a key credential, which has no refresh to
+    recover with (a refused key ends the sync: that is right, not a fault to survive)."""
+    kinds = tuple(CHAOS_KINDS.values())
+    return kinds if h.provider.credential is None else tuple(k for k in kinds if k != "401")
+
+
+def chaos_for(requests: int, kinds: tuple[str, ...] = tuple(CHAOS_KINDS.values())) -> Chaos:
+    """A seeded chaos that strikes with every one of ``kinds`` within a sync of ``requests``
+    requests.
 
     The monkey's draws depend only on its seed, so the suite tries seeds until the first
     requests (a margin short of the sync's) meet every kind, and never more than three
     failures in a row (the client's retry budget must be able to recover).
     """
-    kinds = tuple(CHAOS_KINDS.values())
     rate = min(0.4, 9 / max(1, requests))
     horizon = max(len(kinds), int(requests * 0.7))
     for seed in range(500):
