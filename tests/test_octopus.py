@@ -20,11 +20,12 @@ import respx
 from portal.app import Portal
 from portal.engine.sync import SyncResult
 from portal.errors import AuthError, PortalError, ProviderError
-from portal.http import RetryPolicy
-from portal.provider import sandbox_endpoints
+from portal.http import KeyedClient, RetryPolicy
+from portal.provider import Cursors, sandbox_endpoints
 from portal.record import ENTITIES, Account, Product, Usage
 from portal_octopus import plugin, rules
 from portal_octopus.dataset import OctopusHome
+from portal_octopus.plugin import _consumption
 from portal_octopus.sandbox import OctopusSandbox
 from values import differences
 
@@ -81,9 +82,9 @@ def test_the_record_says_what_octopus_means(synced: Synced) -> None:
     portal, _, _ = synced
     usage = _rows(portal, Usage)
     assert Counter((u["kind"], u["unit"]) for u in usage) == {
-        ("energy", "kWh"): 144,
-        ("energy_export", "kWh"): 144,
-        ("gas", "m3"): 144,
+        ("energy", "kWh"): 240,  # five days
+        ("energy_export", "kWh"): 140,  # since the solar export began, 100 half-hours later
+        ("gas", "m3"): 140,  # since the smart gas meter began
     }
     points = {a["provider_id"]: a for a in _rows(portal, Account)}
     assert points["electricity:2000098765432"]["account_type_label"] == "Electricity export"
@@ -96,14 +97,22 @@ def test_every_request_carried_the_key_and_lists_were_followed_by_next(synced: S
     _, sandbox, _ = synced
     api = [r for r in sandbox.requests if r.path.startswith("/v1/")]
     assert api and all(r.authorised and r.status == 200 for r in api)
-    # 144 half-hours a meter: two pages of 100, the second asked for by its `next` link.
-    pages = [r for r in api if r.path.endswith(f"/{OctopusHome().meters[0].serial}/consumption/")]
-    assert len(pages) == 4  # import and export meters share the serial: 2 pages each
-    assert sum("page=2" in r.query for r in pages) == 2
+    # 240 and 140 half-hours: pages of 100, each after the first asked for by its `next`.
+    importing = OctopusHome(days=1).meters[0]
+    pages = [
+        r
+        for r in api
+        if r.path.endswith(f"/{importing.point}/meters/{importing.serial}/consumption/")
+    ]
+    assert [("page=2" in r.query, "page=3" in r.query) for r in pages] == [
+        (False, False),
+        (True, False),
+        (False, True),
+    ]
 
 
 def test_a_resync_asks_each_meter_only_from_its_last_half_hour(tmp_path: Path, vault: None) -> None:
-    with OctopusSandbox(days=1) as sandbox, _open(tmp_path / "home") as portal:
+    with OctopusSandbox(days=3) as sandbox, _open(tmp_path / "home") as portal:
         _connect(portal, sandbox)
         portal.sync(["octopus"])
         before = len(sandbox.requests)
@@ -112,15 +121,14 @@ def test_a_resync_asks_each_meter_only_from_its_last_half_hour(tmp_path: Path, v
         assert again.error is None
         asked = [r for r in sandbox.requests[before:] if r.path.endswith("/consumption/")]
         assert len(asked) == 3
-        assert all("period_from=2026-11-21T00%3A00%3A00Z" in r.query for r in asked), asked
+        assert all("period_from=2026-11-23T00%3A00%3A00Z" in r.query for r in asked), asked
         # The flexible agreement ended and was read whole: its charges are not asked again.
         assert not any(
             "VAR-22-11-01-C" in r.path and "E-1R" in r.path for r in sandbox.requests[before:]
         )
-        assert (
-            len(sandbox.requests) - before <= 10 + 3 * 1
-        )  # the budget, plus a page of new items each
-        assert len(_rows(portal, Usage)) == 3 * 96
+        # The declared budget: 10 lists, plus a page for each 100 new items (240 arrived).
+        assert len(sandbox.requests) - before <= 10 + 3
+        assert len(_rows(portal, Usage)) == len(sandbox.ground_truth()["usage"]) == 192 + 2 * 92
         assert differences(portal, "octopus", sandbox.expected_records()) == []
 
 
@@ -204,8 +212,6 @@ def test_a_next_link_that_loops_back_stops_the_sync() -> None:
         ],
     }
     looping = {**page, "next": f"{url}?order_by=period&page=2"}
-    from portal_octopus.plugin import _consumption
-
     with respx.mock(assert_all_called=True) as router:
         router.get(url__startswith=url).mock(
             side_effect=[httpx.Response(200, json=page), httpx.Response(200, json=looping)]
@@ -217,14 +223,10 @@ def test_a_next_link_that_loops_back_stops_the_sync() -> None:
 
 
 def _client(base: str) -> Any:
-    from portal.http import KeyedClient
-
     return KeyedClient(plugin.PROVIDER, httpx.BasicAuth("sk_live_" + "k" * 24, ""), base_url=base)
 
 
 def _no_cursors() -> Any:
-    from portal.provider import Cursors
-
     return Cursors({})
 
 
@@ -264,3 +266,24 @@ def test_the_rules_patterns_are_the_asks_patterns() -> None:
     )
     assert api_key.pattern == rules.API_KEY.pattern
     assert number.pattern == rules.ACCOUNT_NUMBER.pattern
+
+
+def test_a_keyed_client_carries_the_non_secret_answers_for_fetch_and_never_the_key() -> None:
+    key = "sk_live_" + "s" * 24
+    client = KeyedClient(
+        plugin.PROVIDER,
+        httpx.BasicAuth(key, ""),
+        base_url="https://api.octopus.energy/v1",
+        settings={"api_key": key, "account_number": "A-1B2C3D4E"},
+    )
+    with client:
+        assert dict(client.settings) == {"account_number": "A-1B2C3D4E"}
+        assert plugin.account_number(client) == "A-1B2C3D4E"
+        assert key not in repr(client) and key not in repr(client.settings)
+        with pytest.raises(TypeError):
+            client.settings["account_number"] = "A-00000000"  # type: ignore[index]
+    with (
+        KeyedClient(plugin.PROVIDER, httpx.BasicAuth(key, "")) as bare,
+        pytest.raises(AuthError, match="holds no account number"),
+    ):
+        plugin.account_number(bare)

@@ -76,7 +76,7 @@ def test_the_rules_catch_what_the_reference_forbids() -> None:
 
 
 def test_everything_the_sandbox_holds_obeys_the_rules() -> None:
-    home = OctopusHome(days=2)
+    home = OctopusHome(days=5)
     assert list(rules.violations(home.account(), rules.ACCOUNT)) == []
     for meter in home.meters:
         page = {
@@ -95,8 +95,10 @@ def test_everything_the_sandbox_holds_obeys_the_rules() -> None:
     served = truth(home)
     assert {k: len(v) for k, v in served.items()} == {
         "accounts": 5,
-        "products": 4 + (3 + 1) + (2 + 1) + (96 + 1) + (96 + 1),
-        "usage": 3 * 96,
+        # Agreements; Flexible's 3 rates and standing charge, gas Flexible's 2 and 1; Agile's
+        # 240 half-hourly prices and standing charge; Agile Outgoing's 140 (it began later).
+        "products": 4 + (3 + 1) + (2 + 1) + (240 + 1) + (140 + 1),
+        "usage": 240 + 140 + 140,
     }
 
 

@@ -21,6 +21,9 @@ HALF_HOUR = timedelta(minutes=30)
 ACCOUNT_NUMBER = "A-1B2C3D4E"
 START = datetime(2026, 11, 20, tzinfo=UTC)
 """The first half-hour served (London is on GMT then: offsets read ``Z``)."""
+LATER = START + 100 * HALF_HOUR
+"""When the solar export MPAN and the smart gas meter began: 100 half-hours (two pages)
+after the import meter, so every half-hourly list ends on a full page together."""
 
 IMPORT_MPAN = "2000012345678"
 EXPORT_MPAN = "2000098765432"
@@ -54,6 +57,7 @@ class Meter:
     point: str  # MPAN or MPRN
     serial: str
     export: bool = False
+    since: datetime = START
     readings: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -69,14 +73,14 @@ class Tariff:
 class OctopusHome:
     """What Octopus holds for the demo customer, growing a half-hour at a time."""
 
-    def __init__(self, seed: int = 2026, days: int = 3) -> None:
+    def __init__(self, seed: int = 2026, days: int = 5) -> None:
         self.lock = threading.RLock()
         self.random = random.Random(seed)  # noqa: S311 - demo data, deterministic on purpose
         self.end = START  # the end of the last half-hour measured
         self.meters = [
             Meter("electricity", IMPORT_MPAN, ELECTRICITY_SERIAL),
-            Meter("electricity", EXPORT_MPAN, ELECTRICITY_SERIAL, export=True),
-            Meter("gas", GAS_MPRN, GAS_SERIAL),
+            Meter("electricity", EXPORT_MPAN, ELECTRICITY_SERIAL, export=True, since=LATER),
+            Meter("gas", GAS_MPRN, GAS_SERIAL, since=LATER),
         ]
         self.tariffs = {
             code: Tariff(code, "gas" if code.startswith("G-") else "electricity")
@@ -141,7 +145,7 @@ class OctopusHome:
                             "agreements": [
                                 {
                                     "tariff_code": OUTGOING,
-                                    "valid_from": stamp(START),
+                                    "valid_from": stamp(LATER),
                                     "valid_to": None,
                                 }
                             ],
@@ -236,6 +240,8 @@ class OctopusHome:
         heating = 1.4 if 6 <= hour < 9 or 17 <= hour < 22 else 0.15
         gas = round(heating * (0.05 + self.random.random() * 0.08), 3)
         for meter, value in zip(self.meters, (used, exported, gas), strict=True):
+            if start < meter.since:
+                continue
             reading = {
                 "consumption": value,
                 "interval_start": stamp(start),
@@ -247,6 +253,8 @@ class OctopusHome:
         price_inc = round(base * (1.8 if peak else 1.0) - (4.5 if 13 <= hour < 15 else 0), 2)
         outgoing_inc = round(max(0.0, base * 0.55 + (6 if peak else 0)), 2)
         for code, inc, vat in ((AGILE, price_inc, 1.05), (OUTGOING, outgoing_inc, 1.0)):
+            if code == OUTGOING and start < LATER:
+                continue  # Agile Outgoing prices from the day the export agreement began
             self.tariffs[code].charges["standard-unit-rates"].insert(
                 0,
                 {

@@ -60,7 +60,7 @@ class OctopusSandbox(Sandbox):
     moves = ("full_page", "arrive")
 
     def __init__(
-        self, *, days: int = 3, seed: int = 2026, api_key: str | None = None, **kw: Any
+        self, *, days: int = 5, seed: int = 2026, api_key: str | None = None, **kw: Any
     ) -> None:
         super().__init__(**kw)
         self.home = OctopusHome(seed=seed, days=days)
