@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -287,3 +288,22 @@ def test_a_keyed_client_carries_the_non_secret_answers_for_fetch_and_never_the_k
         pytest.raises(AuthError, match="holds no account number"),
     ):
         plugin.account_number(bare)
+
+
+def test_a_key_credential_is_spared_what_only_oauth_has_and_told_why() -> None:
+    from portal_conformance.rules import reconcile, resilience
+
+    assert reconcile.applicable(plugin.PROVIDER) == [reconcile.NONE_APPLICABLE]
+    # A refused key ends a sync (the person connects again): chaos draws no 401 for it, as
+    # it does for an OAuth login, which refreshes past one.
+    kinds = resilience._chaos_kinds(SimpleNamespace(provider=plugin.PROVIDER))  # type: ignore[arg-type]
+    assert "401" not in kinds and {"5xx", "reset", "truncated", "slow"} <= set(kinds)
+    assert "401" not in resilience.chaos_for(40, kinds).kinds
+    oauth = resilience._chaos_kinds(SimpleNamespace(provider=_bank()))  # type: ignore[arg-type]
+    assert "401" in oauth
+
+
+def _bank() -> Any:
+    from portal_bank.plugin import PROVIDER
+
+    return PROVIDER
