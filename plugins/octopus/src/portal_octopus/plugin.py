@@ -308,7 +308,7 @@ def _charges(
         context = {"code": code, "charge": which, "point": point}
         newest = [saved.newest]
 
-        def items(body: Any, context: dict[str, str] = context) -> list[dict[str, Any]]:
+        def items(body: Any, context: dict[str, Any] = context) -> list[dict[str, Any]]:
             return [{**r, "tariff": context} for r in _results(body)]
 
         def cursor(

@@ -245,7 +245,7 @@ def _moment(text: str) -> datetime:
 
 def _period() -> tuple[datetime | None, datetime | None]:
     args = flask.request.args
-    found = []
+    found: list[datetime | None] = []
     for name in ("period_from", "period_to"):
         raw = args.get(name)
         if raw is None:
