@@ -75,8 +75,9 @@ def test_the_rules_catch_what_the_reference_forbids() -> None:
     ]
 
 
-def test_everything_the_sandbox_holds_obeys_the_rules() -> None:
-    home = OctopusHome(days=5)
+@pytest.mark.parametrize("variant", ["standard", "sparse"])
+def test_everything_the_sandbox_holds_obeys_the_rules(variant: str) -> None:
+    home = OctopusHome(days=5, variant=variant)
     assert list(rules.violations(home.account(), rules.ACCOUNT)) == []
     for meter in home.meters:
         page = {
@@ -85,7 +86,7 @@ def test_everything_the_sandbox_holds_obeys_the_rules() -> None:
             "previous": None,
             "results": meter.readings,
         }
-        assert list(rules.violations(page, rules.page_of(rules.CONSUMPTION))) == []
+        assert list(rules.consumption_violations(page)) == []
     for tariff in home.tariffs.values():
         assert rules.tariff_parts(tariff.code) is not None
         for charge, items in tariff.charges.items():
@@ -103,6 +104,33 @@ def test_everything_the_sandbox_holds_obeys_the_rules() -> None:
 
 
 # -- the plugin copes with what the rules allow -----------------------------------------
+
+
+def test_the_sparse_variant_leaves_out_every_optional_field_and_the_faulty_one_breaks_three_rules() -> (
+    None
+):
+    sparse = OctopusHome(days=5, variant="sparse")
+    prop = sparse.account()["properties"][0]
+    optional = {("property", r.name) for r in rules.PROPERTY if not r.required} | {
+        ("electricity", r.name) for r in rules.ELECTRICITY_POINT if not r.required
+    }
+    assert ("property", "address_line_3") in optional and ("property", "county") in optional
+    assert "address_line_3" not in prop and "county" not in prop
+    importing, exporting = prop["electricity_meter_points"]
+    assert "is_export" not in importing and exporting["is_export"] is True
+    assert not {"profile_class", "consumption_standard"} & set(importing)
+    assert all("registers" not in m for m in importing["meters"])
+    charges = [c for t in sparse.tariffs.values() for items in t.charges.values() for c in items]
+    assert charges and all("payment_method" not in c for c in charges)
+    faulty = OctopusHome(days=5, variant="faulty")
+    gas = faulty.meters[2].readings
+    page = {"count": len(gas), "next": None, "previous": None, "results": gas}
+    assert [v.split(":")[0] for v in rules.consumption_violations(page)] == [
+        "results[0].consumption",
+        "results[1].consumption",
+        "results[2]",
+    ]
+    assert faulty.spoiled() == gas[:3] and sparse.spoiled() == []
 
 
 def test_the_reference_account_example_becomes_the_account_its_home_points_and_tariffs() -> None:

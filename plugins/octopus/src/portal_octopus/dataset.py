@@ -70,10 +70,31 @@ class Tariff:
     charges: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
+VARIANTS = {
+    "standard": "Every field the reference's examples show.",
+    "sparse": "Every optional field left out where the reference allows it: the empty"
+    " address lines and county, profile class, consumption standard, registers, the import"
+    " point's is_export, and every charge's payment_method.",
+    "faulty": "Three of the gas meter's half-hours break the rules: a null consumption, a"
+    " consumption that is not a number, an interval that ends before it starts.",
+}
+"""The shapes the sandbox serves the same customer in (``portal_octopus.plugin.SANDBOX``)."""
+OPTIONAL_ACCOUNT_FIELDS = {
+    "property": ("address_line_3", "county"),
+    "electricity": ("profile_class", "consumption_standard"),
+    "gas": ("consumption_standard",),
+}
+SPOILED = 3
+"""How many half-hours the faulty variant spoils."""
+
+
 class OctopusHome:
     """What Octopus holds for the demo customer, growing a half-hour at a time."""
 
-    def __init__(self, seed: int = 2026, days: int = 5) -> None:
+    def __init__(self, seed: int = 2026, days: int = 5, variant: str = "standard") -> None:
+        if variant not in VARIANTS:
+            raise ValueError(f"No variant {variant!r}; the variants are {', '.join(VARIANTS)}.")
+        self.variant = variant
         self.lock = threading.RLock()
         self.random = random.Random(seed)  # noqa: S311 - demo data, deterministic on purpose
         self.end = START  # the end of the last half-hour measured
@@ -88,11 +109,31 @@ class OctopusHome:
         }
         self._fixed_charges()
         self.grow(days * 48)
+        if variant == "faulty":
+            self._spoil()
 
     # -- the account -----------------------------------------------------------------
 
     def account(self) -> dict[str, Any]:
         """``GET /v1/accounts/A-1B2C3D4E/``, shaped as the reference's example."""
+        account = self._account()
+        if self.variant == "sparse":
+            prop = account["properties"][0]
+            for key in OPTIONAL_ACCOUNT_FIELDS["property"]:
+                del prop[key]
+            for point in prop["electricity_meter_points"]:
+                for key in OPTIONAL_ACCOUNT_FIELDS["electricity"]:
+                    del point[key]
+                for meter in point["meters"]:
+                    del meter["registers"]
+                if not point["is_export"]:
+                    del point["is_export"]  # absent: not an export point
+            for point in prop["gas_meter_points"]:
+                for key in OPTIONAL_ACCOUNT_FIELDS["gas"]:
+                    del point[key]
+        return account
+
+    def _account(self) -> dict[str, Any]:
         return {
             "number": ACCOUNT_NUMBER,
             "properties": [
@@ -190,13 +231,15 @@ class OctopusHome:
         def charge(
             exc: str, inc: str, start: str, end: str | None, method: str | None
         ) -> dict[str, Any]:
-            return {
-                "value_exc_vat": float(exc),
-                "value_inc_vat": float(inc),
-                "valid_from": start,
-                "valid_to": end,
-                "payment_method": method,
-            }
+            return self._charge(
+                {
+                    "value_exc_vat": float(exc),
+                    "value_inc_vat": float(inc),
+                    "valid_from": start,
+                    "valid_to": end,
+                    "payment_method": method,
+                }
+            )
 
         quarters = ["2025-03-31T23:00:00Z", "2025-06-30T23:00:00Z", "2025-09-30T23:00:00Z"]
         flexible = self.tariffs[FLEXIBLE].charges
@@ -222,6 +265,25 @@ class OctopusHome:
         ]
         self.tariffs[AGILE].charges["standard-unit-rates"] = []
         self.tariffs[OUTGOING].charges["standard-unit-rates"] = []
+
+    def _spoil(self) -> None:
+        # The gas meter's three newest half-hours, each breaking a rule of the reference.
+        newest = self.meters[2].readings[:SPOILED]
+        newest[0]["consumption"] = None
+        newest[1]["consumption"] = "n/a"
+        newest[2]["interval_end"], newest[2]["interval_start"] = (
+            newest[2]["interval_start"],
+            newest[2]["interval_end"],
+        )
+
+    def spoiled(self) -> list[dict[str, Any]]:
+        """The half-hours a correct plugin rejects (the faulty variant's; else none)."""
+        return self.meters[2].readings[:SPOILED] if self.variant == "faulty" else []
+
+    def _charge(self, item: dict[str, Any]) -> dict[str, Any]:
+        if self.variant == "sparse":
+            item.pop("payment_method", None)
+        return item
 
     def grow(self, half_hours: int) -> None:
         """``half_hours`` more half-hours: every meter's reading and Agile's two prices."""
@@ -257,13 +319,15 @@ class OctopusHome:
                 continue  # Agile Outgoing prices from the day the export agreement began
             self.tariffs[code].charges["standard-unit-rates"].insert(
                 0,
-                {
-                    "value_exc_vat": round(inc / vat, 4),
-                    "value_inc_vat": inc,
-                    "valid_from": utc_stamp(start),
-                    "valid_to": utc_stamp(end),
-                    "payment_method": None,
-                },
+                self._charge(
+                    {
+                        "value_exc_vat": round(inc / vat, 4),
+                        "value_inc_vat": inc,
+                        "valid_from": utc_stamp(start),
+                        "valid_to": utc_stamp(end),
+                        "payment_method": None,
+                    }
+                ),
             )
 
 

@@ -100,7 +100,18 @@ def expected(home: OctopusHome) -> dict[str, dict[str, dict[str, Any]]]:
             ],
         },
         f"property:{prop['id']}": {
-            "name": "Flat 2, 7 Tentacle Row, LONDON SE1 7PB",
+            # The address as a UK address is written: its lines, the county if given, then
+            # the town and postcode ("Flat 2, 7 Tentacle Row, LONDON SE1 7PB").
+            "name": ", ".join(
+                [
+                    *(
+                        prop[k]
+                        for k in ("address_line_1", "address_line_2", "address_line_3", "county")
+                        if prop.get(k)
+                    ),
+                    f"{prop['town']} {prop['postcode']}",
+                ]
+            ),
             "account_type": "property",
             "account_type_label": "Home supplied",
             "status": "current",
@@ -150,7 +161,7 @@ def expected(home: OctopusHome) -> dict[str, dict[str, dict[str, Any]]]:
         }
         if fuel == "electricity":
             fields["extra.profile_class"] = point.get("profile_class")
-            fields["extra.is_export"] = export
+            fields["extra.is_export"] = point.get("is_export")
         accounts[_point_id(fuel, point)] = fields
 
     products: dict[str, dict[str, Any]] = {}
@@ -216,9 +227,12 @@ def expected(home: OctopusHome) -> dict[str, dict[str, dict[str, Any]]]:
         ("electricity", True): ("energy_export", "Electricity exported", "kWh"),
         ("gas", False): ("gas", "Gas used", "m3"),
     }
+    spoiled = [id(r) for r in home.spoiled()]
     for meter in home.meters:
         kind, label, unit = names[(meter.fuel, meter.export)]
         for reading in meter.readings:
+            if id(reading) in spoiled:
+                continue  # breaks the reference's rules: a correct plugin rejects it
             start, end = _moment(reading["interval_start"]), _moment(reading["interval_end"])
             assert start is not None and end is not None
             key = f"{meter.fuel}:{meter.point}:{meter.serial}:{reading['interval_start']}"

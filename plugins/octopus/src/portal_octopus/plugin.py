@@ -22,7 +22,9 @@ from portal.errors import AuthError, ProviderError
 from portal.http import ProviderClient, follow_links
 from portal.provider import RequestLimits
 from portal.record import Category, Sector
+from portal.variants import FAULTY, VALID, SandboxVariants, Variant
 from portal_octopus import rules
+from portal_octopus.dataset import VARIANTS
 
 if TYPE_CHECKING:
     from portal.record import Entity
@@ -32,11 +34,19 @@ API = "https://api.octopus.energy/v1"
 DASHBOARD = "https://octopus.energy/dashboard/new/accounts/personal-details/api-access"
 
 
-def _sandbox() -> Sandbox:
+def _sandbox(variant: str = "standard") -> Sandbox:
     # Imported here so that loading the plugin never imports Flask.
     from portal_octopus.sandbox import OctopusSandbox
 
-    return OctopusSandbox()
+    return OctopusSandbox(variant=variant)
+
+
+SANDBOX = SandboxVariants(
+    _sandbox,
+    Variant("sparse", VALID, VARIANTS["sparse"]),
+    Variant("faulty", FAULTY, VARIANTS["faulty"]),
+)
+"""Octopus's sandbox, and the other shapes the reference allows it to serve in."""
 
 
 PROVIDER = Provider(
@@ -101,7 +111,7 @@ PROVIDER = Provider(
             ("consumption", "interval_start", "interval_end"),
         ),
     ),
-    sandbox=_sandbox,
+    sandbox=SANDBOX,
 )
 
 _OWN_ITEMS = (
@@ -122,9 +132,9 @@ PORTAL_CONFORMANCE = {
         "unsupported": {
             "permissions": "An Octopus API key reads everything on the account: there is no"
             " narrower grant to ask for.",
-            "variants": "The sandbox serves one shape; tests/test_octopus_rules.py syncs the"
-            " shapes the reference allows (optional fields absent, nulls, unknown codes,"
-            " empty lists) against the plugin directly.",
+            "spec_variant": "No generated specification: the sandbox's sparse and faulty"
+            " variants, and tests/test_octopus_rules.py (unknown codes, empty lists, negative"
+            " prices), hold the plugin to the shapes the reference allows.",
             "changes.amend": "Octopus's reference never says a half-hour's consumption or a"
             " published charge changes once served; the sandbox plays none.",
             "changes.withdraw": "Octopus never stops serving a half-hour or a charge it served.",

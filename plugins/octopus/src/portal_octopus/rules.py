@@ -215,6 +215,25 @@ def violations(body: Any, rules: tuple[Rule, ...], where: str = "") -> Iterator[
             yield from violations(value, rule.of, path)
 
 
+def consumption_violations(page: Any) -> Iterator[str]:
+    """``violations`` of a consumption page, and every interval that does not end after it
+    starts (the reference's half-hours run from ``interval_start`` to ``interval_end``)."""
+    yield from violations(page, page_of(CONSUMPTION))
+    results = page.get("results") if isinstance(page, Mapping) else None
+    for i, result in enumerate(results if isinstance(results, list) else []):
+        if not isinstance(result, Mapping):
+            continue
+        start, end = result.get("interval_start"), result.get("interval_end")
+        if not (isinstance(start, str) and isinstance(end, str)):
+            continue
+        if _datetime(start) and _datetime(end) and _moment(end) <= _moment(start):
+            yield f"results[{i}]: interval_end {end} is not after interval_start {start}"
+
+
+def _moment(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def tariff_parts(code: str) -> dict[str, str] | None:
     """A tariff code's parts (``fuel``, ``registers``, ``product``, ``region``), or None."""
     found = TARIFF_CODE.fullmatch(code)

@@ -53,17 +53,25 @@ class OctopusSandbox(Sandbox):
 
     ``days`` is how many days of half-hours the meters have measured; ``seed`` picks the
     readings and Agile prices (the same seed always serves the same). ``api_key`` is the
-    key the customer generated in their dashboard; a fresh one unless given.
+    key the customer generated in their dashboard; a fresh one unless given. ``variant``
+    names one of ``portal_octopus.dataset.VARIANTS``: the same customer with every optional
+    field left out (``sparse``), or with half-hours that break the rules (``faulty``).
     """
 
     uses_oauth = False
     moves = ("full_page", "arrive")
 
     def __init__(
-        self, *, days: int = 5, seed: int = 2026, api_key: str | None = None, **kw: Any
+        self,
+        *,
+        days: int = 5,
+        seed: int = 2026,
+        api_key: str | None = None,
+        variant: str = "standard",
+        **kw: Any,
     ) -> None:
         super().__init__(**kw)
-        self.home = OctopusHome(seed=seed, days=days)
+        self.home = OctopusHome(seed=seed, days=days, variant=variant)
         self.api_key = api_key or new_key()
         self.note_secret(self.api_key, "api_key")
 
@@ -97,6 +105,12 @@ class OctopusSandbox(Sandbox):
         return {"detail": message}
 
     # -- what it serves --------------------------------------------------------------
+
+    @property
+    def truth_rejections(self) -> dict[str, int]:
+        """The half-hours a correct plugin rejects: only the ``faulty`` variant has any."""
+        spoiled = len(self.home.spoiled())
+        return {"usage": spoiled} if spoiled else {}
 
     def ground_truth(self) -> dict[str, list[dict[str, Any]]]:
         """Every item served, by the record category it becomes (``portal_octopus.expected``)."""
