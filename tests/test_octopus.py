@@ -307,3 +307,18 @@ def _bank() -> Any:
     from portal_bank.plugin import PROVIDER
 
     return PROVIDER
+
+
+def test_disconnect_forgets_the_key_and_says_how_to_revoke_it_at_octopus(
+    tmp_path: Path, vault: None
+) -> None:
+    with OctopusSandbox(days=1) as sandbox, _open(tmp_path / "home") as portal:
+        _connect(portal, sandbox)
+        done = portal.disconnect("octopus")
+        assert done.revoked is False and done.failures == []
+        assert done.revoke_hint.startswith("Regenerate your API key at https://octopus.energy/")
+        for found in (tmp_path / "home").rglob("*"):
+            if found.is_file():
+                assert sandbox.api_key.encode() not in found.read_bytes(), found
+        with pytest.raises(PortalError, match="not connected"):
+            portal.sync(["octopus"])

@@ -79,8 +79,8 @@ PROVIDER = Provider(
         kind="api_key",
         auth=basic("api_key"),
         check="/accounts/{account_number}/",
-        revoke_hint=f"To revoke portal's access, regenerate your API key at {DASHBOARD}:"
-        " the old key stops working at once.",
+        revoke_hint=f"Regenerate your API key at {DASHBOARD} to revoke it: the old key"
+        " stops working at once.",
     ),
     # Octopus publishes no request rate for its REST API; two at a time, a few a second, is
     # polite for a personal key and still fetches a year of half-hours in minutes.
