@@ -19,6 +19,7 @@ import pytest
 import respx
 
 from portal.app import Portal
+from portal.demo import demo_sync
 from portal.engine.sync import SyncResult
 from portal.errors import AuthError, PortalError, ProviderError
 from portal.http import KeyedClient, RetryPolicy
@@ -322,3 +323,10 @@ def test_disconnect_forgets_the_key_and_says_how_to_revoke_it_at_octopus(
                 assert sandbox.api_key.encode() not in found.read_bytes(), found
         with pytest.raises(PortalError, match="not connected"):
             portal.sync(["octopus"])
+
+
+def test_a_demo_sync_connects_with_the_sandboxs_own_key(tmp_path: Path, vault: None) -> None:
+    with _open(tmp_path / "home") as portal:
+        [result] = demo_sync(portal, ["octopus"])
+    assert result.error is None
+    assert result.records["usage"] == 240 + 140 + 140
