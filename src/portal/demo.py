@@ -57,7 +57,8 @@ def demo_sync(
     progress: SyncProgress | None = None,
     day: date | None = None,
 ) -> list[SyncResult]:
-    """Connect to every sandbox through the real OAuth flow, then sync them all.
+    """Connect to every sandbox (through the real OAuth flow, or with the key-based
+    sandbox's own answers: its customer's key and account number), then sync them all.
 
     ``day``: the sandboxes serve their customers as of that day (``Sandbox.live_until``),
     so a later run finds what changed in between.
@@ -68,7 +69,12 @@ def demo_sync(
             if day is not None:
                 sandbox.live_until(day)
             portal.connect(
-                name, browser=auto_approve_browser, endpoints=sandbox_endpoints(sandbox), timeout=30
+                name,
+                browser=auto_approve_browser,
+                endpoints=sandbox_endpoints(sandbox),
+                timeout=30,
+                # A key-based sandbox's customer's key and numbers (none for an OAuth one).
+                answers=sandbox.connect_answers() or None,
             )
         return portal.sync(list(sandboxes), progress=progress)
 
