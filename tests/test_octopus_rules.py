@@ -59,7 +59,7 @@ def test_the_rules_catch_what_the_reference_forbids() -> None:
     account["number"] = "12345"
     found = list(rules.violations(account, rules.ACCOUNT))
     assert found == [
-        "number: '12345' is not of the form A-[0-9A-F]{8}",
+        "number: '12345' is not of the form A-[0-9A-Z]{8}",
         "properties[0].electricity_meter_points[0].mpan: required, missing",
         "properties[0].electricity_meter_points[0].agreements[0].valid_from: not a datetime",
         "properties[0].electricity_meter_points[0].agreements[1].tariff_code:"

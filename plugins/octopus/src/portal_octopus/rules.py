@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-ACCOUNT_NUMBER = re.compile(r"A-[0-9A-F]{8}")
-"""An account number as the dashboard and bills show it: ``A-`` and eight hex digits."""
+ACCOUNT_NUMBER = re.compile(r"A-[0-9A-Z]{8}")
+"""An account number as the dashboard and bills show it: ``A-`` and eight letters or digits
+(hexadecimal in every one seen, but nothing published promises it)."""
 API_KEY = re.compile(r"sk_live_[A-Za-z0-9]{16,64}")
 """A personal API key as the dashboard shows it (``sk_live_`` then letters and digits)."""
 MPAN = re.compile(r"\d{13}")
