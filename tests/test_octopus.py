@@ -330,3 +330,46 @@ def test_a_demo_sync_connects_with_the_sandboxs_own_key(tmp_path: Path, vault: N
         [result] = demo_sync(portal, ["octopus"])
     assert result.error is None
     assert result.records["usage"] == 240 + 140 + 140
+
+
+def test_an_economy_7_agreement_asks_for_day_and_night_rates_and_standing_charges() -> None:
+    base = "https://api.octopus.energy/v1/"
+    product = f"{base}products/VAR-22-11-01/electricity-tariffs/E-2R-VAR-22-11-01-A/"
+    empty = {"count": 0, "next": None, "previous": None, "results": []}
+    agreement = {
+        "tariff_code": "E-2R-VAR-22-11-01-A",
+        "valid_from": "2024-01-01T00:00:00Z",
+        "valid_to": "2024-07-01T00:00:00+01:00",
+    }
+    with respx.mock(assert_all_called=True) as router:
+        asked = [
+            router.get(f"{product}{charge}/").mock(return_value=httpx.Response(200, json=empty))
+            for charge in ("day-unit-rates", "night-unit-rates", "standing-charges")
+        ]
+        pages = list(
+            plugin._charges(_client(base), _no_cursors(), "electricity", "electricity:1", agreement)
+        )
+    assert [p.stream.rsplit(":", 1)[1] for p in pages] == [
+        "day-unit-rates",
+        "night-unit-rates",
+        "standing-charges",
+    ]
+    for route in asked:
+        query = route.calls.last.request.url.params
+        assert query["period_from"] == "2024-01-01T00:00:00Z"
+        assert query["period_to"] == "2024-07-01T00:00:00+01:00"
+    # An empty list is a page of nothing; the agreement has ended, so it is read whole.
+    assert all(p.items == [] for p in pages)
+    assert all(p.cursor == plugin.ChargesSeen(newest=None, complete=True) for p in pages)
+
+
+def test_an_empty_consumption_list_keeps_the_cursor_where_it_was() -> None:
+    base = "https://api.octopus.energy/v1/"
+    url = f"{base}gas-meter-points/123456/meters/G1/consumption/"
+    empty = {"count": 0, "next": None, "previous": None, "results": []}
+    saved = Cursors({"consumption:gas:123456:G1": {"period_from": "2026-01-01T00:00:00Z"}})
+    with respx.mock(assert_all_called=True) as router:
+        route = router.get(url__startswith=url).mock(return_value=httpx.Response(200, json=empty))
+        [page] = _consumption(_client(base), saved, "gas", "123456", "G1", False)
+    assert route.calls.last.request.url.params["period_from"] == "2026-01-01T00:00:00Z"
+    assert page.items == [] and page.cursor == plugin.Since(period_from="2026-01-01T00:00:00Z")
