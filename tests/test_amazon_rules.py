@@ -16,12 +16,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from portal_amazon import reader, rules
-from portal_amazon.values import parse_amount, parse_quantity, parse_timestamp
 
 from portal.app import Portal
 from portal.importing import FilePage, import_file
 from portal.record import Purchase
+from portal_amazon import reader, rules
+from portal_amazon.values import parse_amount, parse_quantity, parse_timestamp
 
 DATA = Path(__file__).parent / "data" / "amazon"
 FIXTURES = {

@@ -15,9 +15,6 @@ from typing import Any
 
 import httpx
 import pytest
-from portal_enablebanking import rules, signing
-from portal_enablebanking.plugin import PROVIDER
-from portal_enablebanking.sandbox import APPLICATION_ID, EnableBankingSandbox
 
 from portal.app import Portal
 from portal.auth.credentials import Ask, CredentialHelpers
@@ -27,6 +24,9 @@ from portal.errors import AuthError, QuotaReached, UserError
 from portal.http import RetryPolicy
 from portal.provider import sandbox_endpoints
 from portal.record import Account, Balance, Transaction
+from portal_enablebanking import rules, signing
+from portal_enablebanking.plugin import PROVIDER
+from portal_enablebanking.sandbox import APPLICATION_ID, EnableBankingSandbox
 from values import differences
 
 Synced = tuple[Portal, EnableBankingSandbox, SyncResult]

@@ -16,10 +16,10 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from portal_enablebanking import dataset, mapping, rules, signing
 
 from portal.errors import AuthError, SkippableError
 from portal.record import Account, Balance, Category, State, Transaction
+from portal_enablebanking import dataset, mapping, rules, signing
 
 DATA = Path(__file__).parent / "data" / "enablebanking"
 KEY = "WwpbImFjY291bnQiLCJpYmFuIl1dCg.hash"
@@ -308,9 +308,8 @@ def booked(n: int, day: str = "2026-11-20") -> dict[str, Any]:
 
 
 def pages_of(client: PagedClient, saved: dict[str, Any] | None = None) -> list[Any]:
-    from portal_enablebanking.plugin import _transactions
-
     from portal.provider import Cursors
+    from portal_enablebanking.plugin import _transactions
 
     cursors = Cursors({f"transactions:{KEY}": saved} if saved else {})
     return list(_transactions(client, cursors, "uid-1", KEY))

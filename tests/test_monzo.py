@@ -19,8 +19,6 @@ from typing import Any
 
 import httpx
 import pytest
-from portal_monzo import plugin, rules
-from portal_monzo.sandbox import INSUFFICIENT, MonzoSandbox
 
 from portal.app import Portal
 from portal.auth.credentials import CredentialHelpers
@@ -30,6 +28,8 @@ from portal.errors import AuthError
 from portal.http import RetryPolicy
 from portal.provider import sandbox_endpoints
 from portal.record import Account, Balance, Entity, State, Transaction
+from portal_monzo import plugin, rules
+from portal_monzo.sandbox import INSUFFICIENT, MonzoSandbox
 from values import differences
 
 Synced = tuple[Portal, MonzoSandbox, SyncResult]

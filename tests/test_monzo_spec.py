@@ -13,14 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from portal_monzo import plugin, rules, spec
-from portal_monzo.sandbox import MonzoSandbox
 
 from portal import Cursors
 from portal.errors import SkippableError
 from portal.record import Account, Balance, Entity, State, Transaction
 from portal.record.types import from_minor_units, minor_unit_digits
 from portal.specvariants import TAKES_AWAY
+from portal_monzo import plugin, rules, spec
+from portal_monzo.sandbox import MonzoSandbox
 
 DATA = Path(__file__).parent / "data" / "monzo"
 KINDS = {

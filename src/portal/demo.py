@@ -58,7 +58,8 @@ def demo_sync(
     progress: SyncProgress | None = None,
     day: date | None = None,
 ) -> list[SyncResult]:
-    """Connect to every sandbox through the real OAuth flow, then sync them all.
+    """Connect to every sandbox (through the real OAuth flow, or with the key-based
+    sandbox's own answers: its customer's key and account number), then sync them all.
 
     ``day``: the sandboxes serve their customers as of that day (``Sandbox.live_until``),
     so a later run finds what changed in between.

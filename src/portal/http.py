@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -516,7 +517,9 @@ class KeyedClient(_Fetching, httpx.Client):
 
     The provider's ``KeyCredential.auth`` authorises every request with the values the
     vault keeps. A key has no refresh: a 401 is an ``AuthError`` saying the service refused
-    it, and ``on_lost`` marks the connection for reconnecting.
+    it, and ``on_lost`` marks the connection for reconnecting. ``answers`` are the
+    connection's answers to the provider's non-secret asks (an account number, a region),
+    for ``fetch`` to read; secret answers never appear there.
     """
 
     def __init__(
@@ -539,7 +542,11 @@ class KeyedClient(_Fetching, httpx.Client):
         self.provider = provider
         self.files = files
         self._on_lost = on_lost
-        self.answers = answers or {}
+        # Only the answers that are not secret, read-only: fetch reads them, never the key.
+        secret = {a.name for a in provider.asks if a.secret}
+        self.answers = MappingProxyType(
+            {k: v for k, v in (answers or {}).items() if k not in secret}
+        )
 
     def __repr__(self) -> str:
         return f"KeyedClient({self.provider.name!r})"

@@ -21,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from portal.provider import Provider
-from portal_conformance.failures import CheckFailed, NotApplicable, examples
+from portal_conformance.failures import CheckFailed, DeclaredUnsupported, NotApplicable, examples
 from portal_conformance.harness import Harness
 from portal_conformance.rules.stored import entity_by_name
 
@@ -36,10 +36,17 @@ NEEDS: dict[str, tuple[str, ...]] = {
 declares them all (a bank holds no meter readings, so it gets no usage~readings at all)."""
 
 
+NONE_APPLICABLE = "(none applicable)"
+"""The parameter of the one, skipped, reconciliation of a provider whose declared categories
+hold no figures that add up to others (a supplier's meter points, tariffs and readings
+without bills): the group then says so instead of being missing from the report."""
+
+
 def applicable(provider: Provider) -> list[str]:
-    """The reconciliations ``provider``'s declared categories make meaningful."""
+    """The reconciliations ``provider``'s declared categories make meaningful, or one
+    placeholder when there are none."""
     declared = {c.value for c in provider.categories}
-    return [r for r in RECONCILIATIONS if set(NEEDS[r]) <= declared]
+    return [r for r in RECONCILIATIONS if set(NEEDS[r]) <= declared] or [NONE_APPLICABLE]
 
 
 def _needs(h: Harness, *names: str) -> list[list[dict[str, Any]]]:
@@ -213,6 +220,12 @@ def points_movements(h: Harness) -> list[str]:
 
 def reconcile(h: Harness, which: str) -> None:
     """Run one reconciliation and fail with every line that does not add up."""
+    if which == NONE_APPLICABLE:
+        pairs = "; ".join(f"{r}: {', '.join(NEEDS[r])}" for r in RECONCILIATIONS)
+        raise DeclaredUnsupported(
+            f"{h.provider.display_name} declares no categories that reconcile with one"
+            f" another (each reconciliation needs: {pairs})"
+        )
     h.require_main_ok()
     check = {
         "balances~transactions": balances_transactions,

@@ -1,0 +1,1 @@
+"""portal's Octopus Energy plugin (api.octopus.energy, a personal API key)."""
