@@ -275,3 +275,19 @@ def test_bank_cookbook(tmp_path: Path) -> None:
     assert "4 passed" in tests
     assert re.search(r"\b\d+ passed", conformance) and not re.search(r"\b\d+ failed", conformance)
     assert_ci_runs_the_cookbook(text, shell)
+
+
+@pytest.mark.slow
+def test_api_keys_cookbook(tmp_path: Path) -> None:
+    _, _, outputs = run_sector_cookbook(tmp_path, "api-keys.md", "larkspur.py")
+    providers, sync, conformance = outputs
+    [row] = [line for line in providers.splitlines() if line.startswith("│ larkspur")]
+    assert "real" in row and "API key" in row  # the table wraps the rest of the cells
+    said = " ".join(providers.split())
+    assert "larkspur asks for: API key (PORTAL_LARKSPUR_API_KEY)" in said
+    assert "larkspur allows 6 syncs a day" in said
+    # The sandbox's customer connected with the key it issued: the month of readings.
+    assert re.search(r"Metered usage\W+30\b", sync), sync
+    assert re.search(r"Rejected\D+0\b", sync), sync
+    # Every check passes or is skipped with its reason (OAuth's, for a key): none fails.
+    assert re.search(r"\b\d+ passed", conformance) and not re.search(r"\b\d+ failed", conformance)

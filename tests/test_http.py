@@ -202,3 +202,29 @@ def test_absurd_json_ends_the_sync_with_an_error_naming_the_url(
     assert result.error.message == (
         f"Odd sent JSON portal refuses from GET {hostile.url}/aisp/accounts: {refused}."
     )
+
+
+def test_an_empty_params_mapping_keeps_the_query_of_a_next_link() -> None:
+    """httpx drops a URL's own query when given params={}; a plugin following a next link
+    with the params it started with, emptied, would fetch page 1 forever."""
+    import respx
+
+    from portal.auth.credentials import KeyCredential, bearer
+    from portal.http import KeyedClient
+    from portal.provider import Provider as _Provider
+    from portal.record.vocab import Sector as _Sector
+
+    provider = _Provider(
+        name="paged",
+        display_name="Paged",
+        sector=_Sector.bank,
+        api_base="https://api.paged.example/v1",
+        credential=KeyCredential(kind="api_key", auth=bearer("key")),
+    )
+    with respx.mock(assert_all_called=True) as mock:
+        route = mock.get("https://api.paged.example/v1/items").respond(json={"ok": True})
+        with KeyedClient(
+            provider, bearer("key")({"key": "k"}), base_url=provider.api_base
+        ) as client:
+            client.get_json("https://api.paged.example/v1/items?page=2&since=x", params={})
+        assert route.calls.last.request.url.params["page"] == "2"

@@ -312,7 +312,7 @@ def test_importer_only_providers_have_no_endpoints_and_cannot_be_connected(
         app.sync(["tally"])
     with pytest.raises(ConfigError, match="importer_only but declares an API"):
         Provider("x", "X", Sector.other, api_base="https://x.example", importer_only=True)
-    with pytest.raises(ConfigError, match="declares no api_base or no oauth"):
+    with pytest.raises(ConfigError, match="declares no api_base, or neither oauth nor credential"):
         Provider("x", "X", Sector.other)
     oauth = OAuthClient("https://x.example/a", "https://x.example/t", "id", ("read",))
     assert Provider("x", "X", Sector.other, "https://x.example", oauth).hosts == {"x.example"}

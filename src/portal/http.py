@@ -334,7 +334,9 @@ class _Fetching:
         """
         files = self._file_store()
         with files.receiving() as receiving:
-            response = self._checked(self.get(url, params=params, extensions={KEEP: receiving}))
+            response = self._checked(
+                self.get(url, params=params or None, extensions={KEEP: receiving})
+            )
             kind = response.headers.get("Content-Type", "application/octet-stream")
             return receiving.kept(kind.split(";")[0].strip() or "application/octet-stream")
 
@@ -388,11 +390,15 @@ class _Fetching:
         params: Mapping[str, Any] | None,
         read: Callable[[httpx.Response], T],
     ) -> T:
-        """``read`` of the answer to GET ``url``, fetched again while ``read`` finds it cut."""
+        """``read`` of the answer to GET ``url``, fetched again while ``read`` finds it cut.
+
+        An empty ``params`` keeps the query ``url`` carries (httpx would drop it: a next
+        link's own page number lost, and the first page fetched again and again).
+        """
         attempts = self.retry_transport.policy.attempts
         for attempt in range(1, attempts + 1):
             try:
-                return read(self._checked(self.get(url, params=params)))
+                return read(self._checked(self.get(url, params=params or None)))
             except _CutShort as error:
                 if attempt == attempts:
                     raise error.problem from None

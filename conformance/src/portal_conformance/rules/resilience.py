@@ -191,12 +191,18 @@ PLANNED: dict[str, Callable[[str], Fault]] = {
 def chaos_run(h: Harness) -> Run:
     cache: dict[str, Any] = h.__dict__.setdefault("_cache", {})
     if "chaos" not in cache:
-        kinds = tuple(CHAOS_KINDS.values())
-        if h.provider.credential is not None:  # no token to refresh: a 401 ends the sync
-            kinds = tuple(k for k in kinds if k != "401")
-        chaos = chaos_for(len(_api_requests(h.main)), kinds)
+        chaos = chaos_for(len(_api_requests(h.main)), _chaos_kinds(h))
         cache["chaos"] = h.run("chaos", before_sync=lambda r: r.sandbox.set_chaos(chaos))  # type: ignore[attr-defined]
     return cache["chaos"]  # type: ignore[no-any-return]
+
+
+def _chaos_kinds(h: Harness) -> tuple[str, ...]:
+    """Every kind of chaos but ``401`` for a key credential: no token to refresh, a refused
+    key ends the sync (and asks the person to connect again)."""
+    kinds = tuple(CHAOS_KINDS.values())
+    if h.provider.credential is not None:
+        kinds = tuple(k for k in kinds if k != "401")
+    return kinds
 
 
 def chaos_for(requests: int, kinds: tuple[str, ...] = tuple(CHAOS_KINDS.values())) -> Chaos:
