@@ -81,7 +81,9 @@ ASKS = (
 )
 
 
-def keyshop(quota: Quota | None = None) -> Provider:
+def keyshop(
+    quota: Quota | None = None, revoke_hint: str = "Regenerate the key in your Key Shop dashboard."
+) -> Provider:
     return Provider(
         name="keyshop",
         display_name="Key Shop",
@@ -92,7 +94,7 @@ def keyshop(quota: Quota | None = None) -> Provider:
             kind="api_key",
             auth=basic("api_key"),
             check="/accounts/{account_number}/",
-            revoke_hint="Regenerate the key in your Key Shop dashboard.",
+            revoke_hint=revoke_hint,
         ),
         quota=quota,
         sandbox=KeyShopSandbox,
@@ -366,3 +368,35 @@ def test_portal_providers_says_what_is_real_and_what_each_asks_for(
         "keyshop asks for: API key (PORTAL_KEYSHOP_API_KEY), Account number"
         " (PORTAL_KEYSHOP_ACCOUNT_NUMBER)" in done.output
     )
+
+
+def test_a_quota_reason_and_a_revoke_hint_in_hostile_words_reach_the_terminal_inert(
+    tmp_path: Path, sandbox: KeyShopSandbox
+) -> None:
+    from test_output_sweep import HOSTILE, SHOWN, assert_inert
+
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    (folder / "keyshop_plugin.py").write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "from portal.provider import Quota\n"
+        "from test_credentials import KeyShopPlugin, keyshop\n"
+        f"_plugin = KeyShopPlugin(keyshop(Quota(syncs=1, why={HOSTILE!r}), {HOSTILE!r}))\n"
+        "register_providers = _plugin.register_providers\n"
+        "fetch = _plugin.fetch\n"
+        "normalise = _plugin.normalise\n"
+    )
+    env = {**cli_env(tmp_path / "home"), "PORTAL_PLUGINS_DIR": str(folder), "FORCE_COLOR": "1"}
+    lines = f"api_key={sandbox.key}\naccount_number={ACCOUNT}\n"
+    runner = CliRunner()
+    connect = ["connect", "keyshop", "--sandbox", sandbox.base_url, "--stdin"]
+    assert runner.invoke(cli, connect, input=lines, env=env).exit_code == 0
+    assert runner.invoke(cli, ["sync", "keyshop"], env=env).exit_code == 0
+    refused = runner.invoke(cli, ["sync", "keyshop"], env=env)
+    gone = runner.invoke(cli, ["disconnect", "keyshop"], env=env)
+    for done, what in ((refused, "a sync over the quota"), (gone, "disconnect")):
+        text = done.stdout + done.stderr
+        assert SHOWN in text, text  # the hostile words reached the terminal ...
+        assert_inert(text, what)  # ... neutralised
+    assert "allows 1 sync a day" in refused.stdout + refused.stderr

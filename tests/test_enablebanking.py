@@ -48,12 +48,6 @@ def _connect(portal: Portal, sandbox: EnableBankingSandbox, **answers: str) -> A
     )
 
 
-@pytest.fixture(autouse=True)
-def _file_vault(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PORTAL_VAULT", "file")  # never the keyring of the machine running tests
-    monkeypatch.delenv("PORTAL_VAULT_PASSPHRASE", raising=False)
-
-
 @pytest.fixture(scope="module")
 def synced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synced]:
     """The sandbox, connected through the bank's redirect and synced once."""

@@ -59,12 +59,6 @@ def _rows(portal: Portal, entity: type[Entity]) -> list[dict[str, Any]]:
     return list(portal.store.rows(entity, "monzo"))
 
 
-@pytest.fixture(autouse=True)
-def _file_vault(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PORTAL_VAULT", "file")  # never the keyring of the machine running tests
-    monkeypatch.delenv("PORTAL_VAULT_PASSPHRASE", raising=False)
-
-
 @pytest.fixture(scope="module")
 def synced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synced]:
     """The sandbox, connected with the person's client and synced once, at once."""

@@ -77,6 +77,20 @@ def _crashing_sandbox():
 BOX = dataclasses.replace(bank.PROVIDER, name="evilbox", sandbox=_crashing_sandbox)
 FAILING = dataclasses.replace(EVIL, name="evilsync")
 
+from portal.auth.credentials import Ask, KeyCredential, basic
+from portal.provider import NO_OAUTH, Quota
+
+KEYED = dataclasses.replace(  # what portal connect asks, and the quota, in hostile words
+    bank.PROVIDER,
+    name="evilkey",
+    sandbox=None,
+    sandbox_only=False,
+    oauth=NO_OAUTH,
+    asks=(Ask("api_key", "key " + HOSTILE, help=HOSTILE),),
+    credential=KeyCredential(kind="api_key", auth=basic("api_key"), revoke_hint=HOSTILE),
+    quota=Quota(syncs=1, why=HOSTILE),
+)
+
 PORTAL_CONFORMANCE = {{"evil": {{"waivers": [{{
     "check": "test_legible[transactions.description]",
     "reason": HOSTILE,
@@ -90,6 +104,7 @@ def register_providers(register):
     register(QUIET)
     register(BOX)
     register(FAILING)
+    register(KEYED)
 
 @hookimpl
 def fetch(client, cursors):
@@ -277,7 +292,8 @@ def browser(monkeypatch: pytest.MonkeyPatch, sweep: Sweep) -> Iterator[None]:
 def test_every_command_shows_hostile_text_inert(
     sweep: Sweep, browser: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sweep.run("providers", expect=0)
+    sweep.run("providers", expect=0)  # asks, their help and a quota's reason too
+    sweep.run("connect", "evilkey", expect=3)  # no terminal to ask in: the ask, named
     sweep.run("sandbox", "evilquiet", expect=3)
     sweep.run("sandbox", "evilbox", expect=1)  # an internal error quoting the plugin's crash
     sweep.run("plugin", "new", HOSTILE, "--sector", "bank", "--dir", str(tmp_path / "p"))
