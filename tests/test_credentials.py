@@ -329,6 +329,9 @@ def test_portal_connect_reads_the_answers_from_stdin_and_never_prints_the_key(
     assert sandbox.key not in done.output
     synced = runner.invoke(cli, ["sync", "keyshop"], env=env)
     assert synced.exit_code == 0, synced.output
+    status = runner.invoke(cli, ["status"], env=env)
+    [row] = [line for line in status.output.splitlines() if line.startswith("│ keyshop")]
+    assert "API key (all the key reads)" in row  # what was granted: a key, not scopes
     gone = runner.invoke(cli, ["disconnect", "keyshop"], env=env)
     assert gone.exit_code == 0, gone.output
     assert "key deleted from portal's vault" in gone.output

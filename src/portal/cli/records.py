@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
+    from portal.app import Portal
     from portal.engine.sync import SyncResult
     from portal.store import Store
 
@@ -252,6 +253,16 @@ def _fetched(result: SyncResult, category: str) -> str | int:
     return ", ".join(f"{count} {what}" for count, what in parts if count)
 
 
+def _access(portal: Portal, name: str, scopes: str) -> str:
+    """What a connection was granted: its OAuth scopes, or the kind of key it holds."""
+    from portal.auth.credentials import KIND_WORDS
+
+    provider = portal.plugins.providers.get(name)
+    if provider is not None and provider.credential is not None:
+        return f"{KIND_WORDS[provider.credential.kind]} (all the key reads)"
+    return scopes or "(none stated)"
+
+
 @cli.command()
 @click.pass_context
 def status(ctx: click.Context) -> None:
@@ -274,7 +285,7 @@ def status(ctx: click.Context) -> None:
         table = output.table(
             "Provider",
             "Status",
-            "Scopes granted",
+            "Access granted",
             "Granted",
             "Grant expires",
             "Last sync",
@@ -285,7 +296,7 @@ def status(ctx: click.Context) -> None:
             table.add_row(
                 c.provider,
                 "connected" if c.status == "connected" else output.styled("connect again", "red"),
-                c.scopes or "(none stated)",
+                _access(portal, c.provider, c.scopes),
                 f"{local(c.connected_at, zone):{MOMENT}}",
                 f"{local(c.grant_expires_at, zone):%Y-%m-%d}"
                 if c.grant_expires_at
