@@ -41,7 +41,7 @@ from sqlmodel import SQLModel
 from portal.errors import ConfigError, UserError
 from portal.imports_log import ImportedRow, ImportRow
 from portal.record.model import ENTITIES, Entity, nested_titles
-from portal.record.tables import Connection, RawItem, Rejection, SyncCursor
+from portal.record.tables import Connection, RawItem, Rejection, SyncCursor, SyncStart
 from portal.record.vocab import CATEGORY_LABELS
 from portal.serving import LOOPBACK, listen_on_loopback
 
@@ -108,6 +108,7 @@ ENGINE_TABLES: dict[type[SQLModel], str] = {
     Rejection: "Rejected items",
     Connection: "Connections",
     SyncCursor: "Sync cursors",
+    SyncStart: "When each sync started (counted against a provider's quota)",
     ImportRow: "Imports",
     ImportedRow: "What each import did",
 }

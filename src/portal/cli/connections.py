@@ -117,7 +117,7 @@ def connect(
             tell=tell,
         )
         ends = connection.grant_expires_at
-        expires = f", until {local(ends, zone):%Y-%m-%d %H:%M}" if ends else ""
+        expires = f", until {local(ends, zone):%Y-%m-%d}" if ends else ""
         for warning in warnings:
             output.echo(f"Warning: {shown(warning)}", err=True)
         but = ", with the warning above" if warnings else ""
