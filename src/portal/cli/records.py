@@ -90,8 +90,9 @@ def providers(ctx: click.Context) -> None:
 @click.option(
     "--demo",
     is_flag=True,
-    help="Start the bundled sandbox providers in-process, connect through the real OAuth flow,"
-    " and sync.",
+    help="Start the demo providers' sandboxes in-process (or PROVIDERS', a real service's"
+    " test double included), connect through the real OAuth flow or with the sandbox's test"
+    " key, and sync.",
 )
 @click.option(
     "--demo-day",
