@@ -26,7 +26,6 @@ from portal.auth.credentials import (
     CredentialHelpers,
     api_base,
     gather_answers,
-    public_answers,
 )
 from portal.auth.device import ShowCode
 from portal.auth.flows import Browser, OAuthHelpers, open_browser
@@ -395,7 +394,7 @@ class Portal:
         # constructor it left authlib's half-made client to fail again when collected.
         keeper.current()
         client = self._client(provider, keeper, progress)
-        client.answers = public_answers(provider, tokens.values if tokens else {})
+        client.hold_answers(tokens.values if tokens else {})
         return client
 
     def _sync_one(
@@ -508,7 +507,7 @@ class Portal:
             files=FileStore(self.home),
             timeout=httpx.Timeout(30.0, connect=10.0),
             on_lost=lambda: self.store.set_status(connection, "needs_reconnect"),
-            answers=public_answers(provider, values),
+            answers=values,
         )
 
     def _client(

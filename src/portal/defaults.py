@@ -71,9 +71,3 @@ def check_key(provider: Provider, credentials: CredentialHelpers, values: dict[s
             f"{provider.display_name} answered {response.status_code} when portal checked the key.",
             hint="Try again later.",
         )
-
-
-@hookimpl(trylast=True)
-def revoke(provider: Provider, client: httpx.Client, tokens: TokenSet) -> bool | None:
-    """Nothing of portal's own: the engine revokes OAuth tokens itself (RFC 7009)."""
-    return None

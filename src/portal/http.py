@@ -311,7 +311,14 @@ class _Fetching:
 
     provider: Provider
     files: FileStore | None
-    answers: Mapping[str, str] = {}
+    answers: Mapping[str, str] = MappingProxyType({})
+
+    def hold_answers(self, values: Mapping[str, Any]) -> None:
+        """Keep the answers to the provider's non-secret asks among ``values``, read-only."""
+        from portal.auth.credentials import public_answers
+
+        self.answers = MappingProxyType(public_answers(self.provider, values))
+
     retry_transport: RetryTransport
     get: Callable[..., httpx.Response]
 
@@ -548,11 +555,7 @@ class KeyedClient(_Fetching, httpx.Client):
         self.provider = provider
         self.files = files
         self._on_lost = on_lost
-        # Only the answers that are not secret, read-only: fetch reads them, never the key.
-        secret = {a.name for a in provider.asks if a.secret}
-        self.answers = MappingProxyType(
-            {k: v for k, v in (answers or {}).items() if k not in secret}
-        )
+        self.hold_answers(answers or {})  # the non-secret ones: fetch never sees the key
 
     def __repr__(self) -> str:
         return f"KeyedClient({self.provider.name!r})"

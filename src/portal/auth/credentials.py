@@ -401,14 +401,7 @@ class CredentialHelpers:
                     hint="Give an address such as http://127.0.0.1:8765/callback.",
                 )
             path, port = parts.path or "/", parts.port or 0
-        try:
-            listener = LoopbackListener(path, state=state, port=port)
-        except OSError:
-            raise UserError(
-                f"portal cannot listen on port {port} for {self.provider.display_name}'s"
-                " redirect: another program uses it.",
-                hint="Close it, or register another loopback address with the service.",
-            ) from None
+        listener = LoopbackListener(path, state=state, port=port)  # a taken port: AuthError
         back = listener.redirect_uri
         if redirect_uri is not None:  # as registered, with the port listened on
             back = f"http://{urlsplit(redirect_uri).hostname}:{urlsplit(back).port}{path}"
