@@ -375,17 +375,9 @@ def test_the_fifth_sync_of_a_day_is_refused_with_the_time_of_the_next(
 
 @pytest.mark.slow
 def test_enable_banking_reaches_gold(tmp_path: Path) -> None:
-    from test_conformance import outcomes_of, portal
+    from test_conformance import gold_report, outcomes_of
 
-    done = portal(
-        "conformance", "enablebanking", "--report", "json", "--report-file", "report.json",
-        cwd=tmp_path, env={"PORTAL_HOME": str(tmp_path / "home")},
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    [report] = json.loads((tmp_path / "report.json").read_text())["providers"]
-    assert [c["test"] for c in report["checks"] if c["outcome"] == "failed"] == []
-    assert report["tier"] == "gold"
-    assert report["completeness_score"] == 100 and report["legibility_score"] == 100
+    report = gold_report(tmp_path, "enablebanking")
     variants = {t: o for t, o in outcomes_of(report).items() if t.startswith("test_variant[")}
     assert variants == {"test_variant[sparse]": "passed", "test_variant[faulty]": "passed"}
     changes = {t: o for t, o in outcomes_of(report).items() if t.startswith("test_changes[")}

@@ -8,9 +8,6 @@ their own.
 import functools
 import json
 import logging
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -290,22 +287,10 @@ def test_monzo_error_bodies_are_monzos(bank: MonzoSandbox, home: Portal) -> None
 
 @pytest.mark.slow
 def test_monzo_reaches_gold(tmp_path: Path) -> None:
+    from test_conformance import gold_report
+
     started = time.monotonic()
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name("portal")), "conformance", "monzo", "--report",
-         "json", "--report-file", "report.json"],
-        cwd=tmp_path,
-        env={**os.environ, "PORTAL_HOME": str(tmp_path / "home")},
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    [report] = json.loads((tmp_path / "report.json").read_text())["providers"]
-    assert [c["test"] for c in report["checks"] if c["outcome"] == "failed"] == []
-    assert report["tier"] == "gold"
-    assert report["completeness_score"] == 100 and report["legibility_score"] == 100
+    report = gold_report(tmp_path, "monzo")
     outcomes = {c["test"]: c["outcome"] for c in report["checks"]}
     shapes = {t: o for t, o in outcomes.items() if t.startswith(("test_variant[", "test_spec_"))}
     assert {"test_variant[sparse]", "test_variant[faulty]"} <= set(shapes)

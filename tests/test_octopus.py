@@ -2,11 +2,7 @@
 key as HTTP Basic, SQLite. One sync is shared by the read-only tests of this module; tests
 that change the sandbox or the connection get their own."""
 
-import json
 import logging
-import os
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -234,23 +230,11 @@ def _no_cursors() -> Any:
 
 @pytest.mark.slow
 def test_octopus_reaches_gold(tmp_path: Path) -> None:
+    from test_conformance import gold_report
+
     started = time.monotonic()
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name("portal")), "conformance", "octopus", "--report",
-         "json", "--report-file", "report.json"],
-        cwd=tmp_path,
-        env={**os.environ, "PORTAL_HOME": str(tmp_path / "home")},
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )  # fmt: skip
+    report = gold_report(tmp_path, "octopus")
     took = time.monotonic() - started
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    [report] = json.loads((tmp_path / "report.json").read_text())["providers"]
-    assert [c["test"] for c in report["checks"] if c["outcome"] == "failed"] == []
-    assert report["tier"] == "gold"
-    assert report["completeness_score"] == 100 and report["legibility_score"] == 100
     changes = {
         c["test"]: c["outcome"] for c in report["checks"] if c["test"].startswith("test_changes[")
     }

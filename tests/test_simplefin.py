@@ -287,20 +287,9 @@ def test_the_quota_is_the_bridges_24_requests_a_day() -> None:
 
 @pytest.mark.slow
 def test_the_simplefin_plugin_reaches_gold(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [PORTAL, "conformance", "simplefin", "--report", "json", "--report-file", "report.json"],
-        cwd=tmp_path,
-        env={**os.environ, "PORTAL_HOME": str(tmp_path / "home")},
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    [report] = json.loads((tmp_path / "report.json").read_text())["providers"]
-    assert [c["test"] for c in report["checks"] if c["outcome"] == "failed"] == []
-    assert report["tier"] == "gold"
-    assert report["completeness_score"] == 100 and report["legibility_score"] == 100
+    from test_conformance import gold_report
+
+    report = gold_report(tmp_path, "simplefin")
     variants = {
         c["test"]: c["outcome"] for c in report["checks"] if c["test"].startswith("test_variant[")
     }
