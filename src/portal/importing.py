@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
     from portal.app import Portal
     from portal.plugins import Plugins
+    from portal.samples import SampleExport
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,8 @@ class Importer:
     ``sniff_archive(names)``, if given, says from the member names of a ZIP archive whether
     this importer reads it (``read`` then gets the ZIP's path, and opens it with
     ``portal.archives.Archive``); an importer without it is never offered a ZIP.
+    ``samples``, if given, is the importer's test double (a ``portal.samples.SampleExport``
+    class): the conformance suite grades the importer against the files it writes.
     """
 
     name: str
@@ -108,6 +111,7 @@ class Importer:
     extensions: tuple[str, ...] = ()
     description: str = ""
     sniff_archive: Callable[[Sequence[str]], bool] | None = None
+    samples: Callable[..., SampleExport] | None = None
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z][a-z0-9_-]*", self.name):
