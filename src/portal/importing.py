@@ -112,7 +112,6 @@ class Importer:
     description: str = ""
     sniff_archive: Callable[[Sequence[str]], bool] | None = None
     samples: Callable[..., SampleExport] | None = None
-    samples: Callable[..., SampleExport] | None = None
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z][a-z0-9_-]*", self.name):
