@@ -291,3 +291,18 @@ def test_api_keys_cookbook(tmp_path: Path) -> None:
     assert re.search(r"Rejected\D+0\b", sync), sync
     # Every check passes or is skipped with its reason (OAuth's, for a key): none fails.
     assert re.search(r"\b\d+ passed", conformance) and not re.search(r"\b\d+ failed", conformance)
+
+
+@pytest.mark.slow
+def test_files_cookbook(tmp_path: Path) -> None:
+    text, shell, outputs = run_sector_cookbook(
+        tmp_path, "files.md", "cornershop.py", files=("python", "csv")
+    )
+    first, again, conformance = outputs
+    assert "Orders, receipts and returns: 3 (3 new)" in first, first
+    assert "3 (0 new)" in again and "already in the store, unchanged" in again, again
+    # Graded on its sample files, every check passed: gold, both scores full.
+    assert not re.search(r"\b\d+ failed", conformance), conformance[-3000:]
+    assert "cornershop: tier gold, completeness 100/100, legibility 100/100" in conformance
+    assert re.search(r"\b\d+ passed", conformance)
+    assert_ci_runs_the_cookbook(text, shell)

@@ -179,6 +179,12 @@ class Harness:
 
     # -- building blocks ---------------------------------------------------------------
 
+    @property
+    def double(self) -> str:
+        """The provider's test double in words, for messages: the sandbox, or the sample
+        export an import-only provider is graded on."""
+        return "the sample export" if self.mode == IMPORT else "the sandbox"
+
     def unsupported(self, *names: str) -> None:
         """Skip (``DeclaredUnsupported``) if the plugin declares one of ``names`` unsupported."""
         reason = self.declaration.unsupported_reason(*names)

@@ -48,7 +48,7 @@ def category_delivered(h: Harness, category: str) -> None:
     where = f"category {category!r} of provider {h.name!r}"
     require(
         h.truth.served(category) > 0,
-        f"The inventory declares {category!r} but the sandbox serves none, so its delivery"
+        f"The inventory declares {category!r} but {h.double} serves none, so its delivery"
         " cannot be checked.",
         where=f"{type(run.sandbox).__name__}.ground_truth()",
         fix=f"Seed the sandbox with {category} and state them in ground_truth().",
@@ -83,7 +83,7 @@ def exact_count(h: Harness, category: str) -> None:
         detail += f" Rejected: {examples(refused)}."
     served = h.truth.served(category)
     raise CheckFailed(
-        f"The store holds {stored} {category} records; the sandbox served {served}"
+        f"The store holds {stored} {category} records; {h.double} served {served}"
         f" ({expected} expected after {served - expected} declared rejections).{detail}",
         where=f"table {category!r}, provider {h.name!r}",
         fix="Accept every item the specification allows (derive a stable provider_id where"
@@ -222,7 +222,8 @@ def no_silent_drop(h: Harness, category: str) -> None:
     why = f" ({examples(f'{n} x {reason!r}' for reason, n in reasons)})" if reasons else ""
     vanished, surplus = served - accounted, len(rejected_here) - expected_rejections
     raise CheckFailed(
-        f"The sandbox served {served} {category} items ({expected_rejections} to be rejected);"
+        f"{h.double.capitalize()} served {served} {category} items"
+        f" ({expected_rejections} to be rejected);"
         f" portal accounted for {accounted}: {len(made)} became records and"
         f" {len(rejected_here)} were rejected{why}."
         + (f" {vanished} vanished without a trace." if vanished > 0 else "")

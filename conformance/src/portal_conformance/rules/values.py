@@ -273,7 +273,8 @@ def values(h: Harness, category: str) -> None:
     expected: dict[str, dict[str, Any]] = stated.get(category) or {}
     require(
         bool(expected),
-        f"The sandbox states no expected values for {category!r}, so no stored value can be"
+        f"{h.double.capitalize()} states no expected values for {category!r}, so no stored"
+        " value can be"
         " compared with what was served.",
         where=sandbox_where,
         fix=f"Implement expected_records() on the sandbox: for each {category} item served,"
@@ -285,7 +286,8 @@ def values(h: Harness, category: str) -> None:
     )
     require(
         not strange,
-        f"The sandbox states fields {entity.__name__} does not have: {examples(strange)}.",
+        f"{h.double.capitalize()} states fields {entity.__name__} does not have:"
+        f" {examples(strange)}.",
         where=sandbox_where,
         fix=f"Name the record's own fields ({', '.join(entity.model_fields)}); state a"
         " provider field kept aside as 'extra.<key>'.",
@@ -307,7 +309,7 @@ def values(h: Harness, category: str) -> None:
     unknown = [named(r) for r in rows if keys[r["provider_id"]] is None]
     require(
         not unknown,
-        f"{len(unknown)} stored {category} records are of no item the sandbox serves:"
+        f"{len(unknown)} stored {category} records are of no item {h.double} serves:"
         f" {examples(unknown)}.",
         where=f"table {category!r}, provider {h.name!r}",
         fix="Use the provider's own id of each item as provider_id (stable, never made up),"
@@ -316,7 +318,7 @@ def values(h: Harness, category: str) -> None:
     missing = sorted(set(expected) - set(keys.values()))
     require(
         not missing,
-        f"{len(missing)} {category} items the sandbox serves have no record: {examples(missing)}.",
+        f"{len(missing)} {category} items {h.double} serves have no record: {examples(missing)}.",
         where=f"table {category!r}, provider {h.name!r}",
         fix="Fetch and store every item, with the provider's own id as provider_id.",
     )
@@ -339,7 +341,7 @@ def values(h: Harness, category: str) -> None:
     if unstated:
         which = (f"{n} (e.g. {ids[0]})" for n, ids in sorted(unstated.items()))
         raise CheckFailed(
-            f"Stored {category} records fill fields the sandbox states nothing about, so"
+            f"Stored {category} records fill fields {h.double} states nothing about, so"
             f" they cannot be compared: {examples(which)}.",
             where=sandbox_where,
             fix="State every field the record fills in expected_records(), per the"
@@ -347,7 +349,7 @@ def values(h: Harness, category: str) -> None:
         )
     if wrong:
         raise CheckFailed(
-            f"{len(wrong)} values of {category} differ from what the sandbox served:"
+            f"{len(wrong)} values of {category} differ from what {h.double} served:"
             f" {examples(wrong)}.",
             where=f"{category}.{'/'.join(sorted(fields))} of provider {h.name!r}",
             fix="Map each field exactly as the specification defines it: text whole and"
