@@ -179,6 +179,19 @@ def _order_status(statuses: list[str]) -> tuple[str, str, State]:
     return code, words, state
 
 
+_REFUND_MAPPED = {
+    "OrderID",
+    "ReversalID",
+    "RefundCompletionDate",
+    "AmountRefunded",
+    "Currency",
+    "Status",
+    "DisbursementType",
+}
+"""The refund columns with a field of their own (the status, and the line's category for
+how it was paid back): not kept again in ``extra``, where a code would have no words."""
+
+
 def refund(item: dict[str, Any], ref: Ref) -> list[Entity]:
     """A refund paid to the person: a Purchase of kind return, its amount negative."""
     kind = rules.REFUNDS
@@ -196,12 +209,7 @@ def refund(item: dict[str, Any], ref: Ref) -> list[Entity]:
     quantity = _get(kind, row, "Quantity")
     channel, channel_label = _shop(_get(kind, row, "Website"))
     described = f"Refund for order {order_id}" + (f": {reason}" if reason else "")
-    used = {
-        n
-        for c in kind.columns
-        if c.name in {"OrderID", "ReversalID", "RefundCompletionDate", "AmountRefunded", "Currency"}
-        for n in c.names
-    }
+    used = {n for c in kind.columns if c.name in _REFUND_MAPPED for n in c.names}
     return [
         Purchase(
             provider_id=provider_id,
@@ -269,7 +277,7 @@ def give_back(item: dict[str, Any], ref: Ref) -> list[Entity]:
             channel="amazon",
             channel_label="Returned to Amazon",
             status=status,
-            status_label=_label(rules.REFUND_STATUSES, status, "Return status"),
+            status_label=_label(rules.RETURN_STATUSES, status, "Return status"),
             state=state_of(RETURN_STATES, status),
             total=Decimal(0),
             currency=currency,
