@@ -6,6 +6,7 @@ import csv
 import io
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,7 +28,7 @@ def members(path: Path) -> dict[str, bytes]:
         return {name: archive.read(name) for name in archive.namelist()}
 
 
-def imported(tmp_path: Path, samples: AmazonExport) -> tuple[dict[str, dict], list[str]]:
+def imported(tmp_path: Path, samples: AmazonExport) -> tuple[dict[str, dict[str, Any]], list[str]]:
     notes: list[str] = []
     with Portal.open(home=tmp_path / "home") as portal:
         for path in samples.files:
@@ -36,7 +37,7 @@ def imported(tmp_path: Path, samples: AmazonExport) -> tuple[dict[str, dict], li
     return {row["provider_id"]: row for row in rows}, notes
 
 
-def mismatches(expected: dict[str, dict], stored: dict[str, dict]) -> list[str]:
+def mismatches(expected: dict[str, dict[str, Any]], stored: dict[str, dict[str, Any]]) -> list[str]:
     found = []
     for pid, row in stored.items():
         unstated, wrong = compare(expected[pid], delivered_values(Purchase, row))
@@ -131,7 +132,9 @@ def test_the_files_are_laid_out_as_amazons_export(tmp_path: Path) -> None:
         assert quirk in text
     refunds = files["Retail.OrdersReturned.Payments.1/Retail.OrdersReturned.Payments.1.csv"]
     assert b'"$14.52"' in refunds and b'"Not Applicable"' in refunds
-    assert b"01/05/2024 10:15:00 UTC" in files["Retail.OrdersReturned.1/Retail.OrdersReturned.1.csv"]
+    assert (
+        b"01/05/2024 10:15:00 UTC" in files["Retail.OrdersReturned.1/Retail.OrdersReturned.1.csv"]
+    )
     newer_text = files["Your Amazon Orders/Order History.csv"].decode("utf-8-sig")
     assert '"1.250,00"' in newer_text and "'-1,00'" in newer_text
 
