@@ -282,6 +282,10 @@ def history(copy: int) -> History:
     desk_first.subtotal, desk_first.tax = D("21.99"), D("1.76")
     desk_second = Parcel(day("2024-06-11T15:30:00"), "Shipped", "AMZN_US(TBA100000000006)")
     desk_second.subtotal, desk_second.tax = D("19.99"), D("1.60")
+    battery_first = Parcel(day("2024-08-10T09:00:00"), "Shipped", "AMZN_US(TBA100000000007)")
+    battery_first.subtotal, battery_first.tax = D("17.99"), D("1.44")
+    battery_second = Parcel(day("2024-08-14T09:00:00"), "Shipped", "AMZN_US(TBA100000000008)")
+    battery_second.subtotal, battery_second.tax = D("17.99"), D("1.44")
     grouped = {
         "Unit Price": "grouped",
         "Total Owed": "grouped",
@@ -448,6 +452,33 @@ def history(copy: int) -> History:
             [
                 # No ASIN and no unit price stated; a status portal has no words for.
                 Line("Gift wrap service", None, 1, None, D("15.00"), status="Held"),
+            ],
+        ),
+        Order(
+            f"{us}-0000008",
+            "Amazon.com",
+            "USD",
+            at("2024-08-09T17:45:00"),
+            [
+                # One item of quantity 2 shipped one at a time: a row per shipment.
+                Line(
+                    "AA Batteries, 48 Pack",
+                    "B0US000011",
+                    1,
+                    D("17.99"),
+                    D("19.43"),
+                    D("1.44"),
+                    parcel=battery_first,
+                ),
+                Line(
+                    "AA Batteries, 48 Pack",
+                    "B0US000011",
+                    1,
+                    D("17.99"),
+                    D("19.43"),
+                    D("1.44"),
+                    parcel=battery_second,
+                ),
             ],
         ),
     ]
@@ -697,9 +728,13 @@ def history(copy: int) -> History:
     return History(orders, returns, refunds, fr_orders, fr_refunds)
 
 
-_US_SEQUENCE = ((5, 0), (6, 0), (1, 0), (0, 0), (0, 1), (2, 0), (1, 1), (3, 0), (4, 0), (4, 1))
-"""The order the rows of the Amazon.com orders are written in (order, line): newest
-first, as Amazon lists them, but one order's rows apart (its cancelled line later)."""
+_US_SEQUENCE = (
+    (5, 0), (6, 0), (7, 1), (1, 0), (4, 0), (0, 0), (0, 1), (7, 0), (2, 0), (1, 1), (3, 0),
+    (4, 1),
+)  # fmt: skip
+"""The order the rows of the Amazon.com orders are written in (order, line): about newest
+first, but with orders' rows apart (a cancelled line later than its order's other line, a
+second shipment's row before the first's), which nothing in the export rules out."""
 
 
 # -- the files -------------------------------------------------------------------------
@@ -889,9 +924,13 @@ class AmazonExport(SampleExport):
     def expected_records(self) -> dict[str, dict[str, dict[str, Any]]]:
         """Every order, return and refund paid, as the record must hold it."""
         purchases: dict[str, dict[str, Any]] = {}
+        # An order's lines are its rows in the order the files hold them (.1, then .2).
+        in_files: dict[str, list[Line]] = {}
+        for order, line in self._rows_in(1) + self._rows_in(2):
+            in_files.setdefault(order.order_id, []).append(line)
         for each in self.histories:
             for order in each.us:
-                lines = [line for part in (1, 2) for line in order.lines if line.part == part]
+                lines = in_files[order.order_id]
                 purchases[f"order:{order.order_id}"] = expected_order(order, lines, False)
             for order in each.fr:
                 purchases[f"order:{order.order_id}"] = expected_order(order, order.lines, True)
