@@ -53,7 +53,7 @@ def test_the_importer_makes_of_every_file_exactly_what_the_double_states(tmp_pat
     assert sorted(stored) == sorted(expected)
     assert mismatches(expected, stored) == []
     kinds = [(f["kind"], f["kind_label"]) for f in expected.values()]
-    assert kinds.count(("order", "Online order")) == 14
+    assert kinds.count(("order", "Online order")) == 15
     assert kinds.count(("return", "Return")) == 3
     assert kinds.count(("return", "Refund")) == 5
     # The two refunds not paid yet are said, not kept; the digital orders are not read.

@@ -99,7 +99,11 @@ def order(item: dict[str, Any], ref: Ref) -> list[Entity]:
             total=total,
             currency=str(currencies.pop()),
             lines=lines,
-            extra={"lines": details, "shipments": _shipments(kind, rows), "not_kept": NOT_KEPT},
+            extra={
+                "lines": details,
+                "shipments": _shipments(kind, rows),
+                "not_kept": _not_kept(kind, rows[0]),
+            },
         )
     ]
 
@@ -124,7 +128,9 @@ def _line(kind: rules.FileKind, row: dict[str, str], n: int) -> tuple[PurchaseLi
     mapped = {name for c in kind.columns if c.name in _LINE_COLUMNS for name in c.names}
     detail = {k: v for k, v in row.items() if k not in mapped and k not in _not_kept_names(kind)}
     if owed is None:  # a cancelled line: Amazon states nothing owed
-        detail["amount_not_stated"] = "Total Owed is Not Available: the line is counted as 0."
+        column = _name(kind, row, "Total Owed")  # Total Amount since 2025
+        said = row[column].strip() or "empty"
+        detail["amount_not_stated"] = f"{column} is {said}: the line is counted as 0."
     return line, detail
 
 
@@ -156,6 +162,18 @@ def _shipments(kind: rules.FileKind, rows: list[dict[str, str]]) -> list[dict[st
         key = tuple(said.values())
         shipments.setdefault(key, {**said, "lines": []})["lines"].append(n)
     return list(shipments.values())
+
+
+def _not_kept(kind: rules.FileKind, row: Mapping[str, str]) -> dict[str, str]:
+    """Why each column not kept is not, by the name the file gives it (Payment Method Type
+    since 2025)."""
+    return {
+        name: NOT_KEPT[c.name]
+        for c in kind.columns
+        if c.name in NOT_KEPT
+        for name in c.names
+        if name in row
+    }
 
 
 def _not_kept_names(kind: rules.FileKind) -> set[str]:

@@ -91,15 +91,15 @@ SHIPMENT = (
     "Shipment Item Subtotal Tax",
 )
 """What a row says of the parcel it went in: the same on each row of one shipment."""
-NOT_KEPT = {
-    "Payment Instrument Type": "Which card paid (its network and last four digits) is not"
-    " kept: portal keeps no payment card details."
-}
+WHY = (
+    "Which card paid (its network and last four digits) is not kept: portal keeps no payment"
+    " card details."
+)
 RETURN_MONEY = (
     "A return moves no money itself: what was paid back is the refund {reversal}"
     " (Retail.OrdersReturned.Payments), if Amazon has paid it."
 )
-NOT_STATED = "Total Owed is Not Available: the line is counted as 0."
+NOT_STATED = "{column} is Not Available: the line is counted as 0."
 DERIVED = "From the order, refund date and amount."
 
 US_HOME = "Alex Example 1 Sample Street SPRINGFIELD IL 62701-0001 United States"
@@ -691,6 +691,19 @@ def history(copy: int) -> History:
             option="std-fr",
         ),
     ]
+    # Cancelled before it shipped, the whole order: quantity 0, no amount, no parcel.
+    fr_orders.append(
+        Order(
+            f"{fr}-0000005",
+            "Amazon.fr",
+            "EUR",
+            at("2025-09-02T07:15:00"),
+            [Line("Lampe de bureau", "B0FR000006", 0, D("24.99"), None, status="Cancelled")],
+            payment="Mastercard - 0000",
+            home=FR_HOME,
+            option="std-fr",
+        )
+    )
     fr_refunds = [
         Refund(
             f"{fr}-0000002",
@@ -996,7 +1009,8 @@ def expected_order(order: Order, lines: list[Line], new_layout: bool) -> dict[st
     for line, row in zip(lines, rows, strict=True):
         detail = {k: v for k, v in row.items() if k not in mapped and k not in card}
         if line.owed is None:
-            detail["amount_not_stated"] = NOT_STATED
+            column = RENAMED_2025["Total Owed"] if new_layout else "Total Owed"
+            detail["amount_not_stated"] = NOT_STATED.format(column=column)
         details.append(detail)
     parcels: dict[tuple[str, ...], dict[str, Any]] = {}
     for n, row in enumerate(rows, 1):
@@ -1034,7 +1048,12 @@ def expected_order(order: Order, lines: list[Line], new_layout: bool) -> dict[st
         "points_earned": None,
         "points_spent": None,
         "original_order_number": None,
-        "extra": {"lines": details, "shipments": list(parcels.values()), "not_kept": NOT_KEPT},
+        "extra": {
+            "lines": details,
+            "shipments": list(parcels.values()),
+            # Said under the name the file gives the card's column.
+            "not_kept": {"Payment Method Type" if new_layout else "Payment Instrument Type": WHY},
+        },
     }
 
 
