@@ -10,25 +10,33 @@ sources cited in the plugin's README show it, from a seeded history of its own:
   read. A UTF-8 BOM, CRLF line ends and every cell quoted; ``Not Available`` and ``Not
   Applicable`` for no value; amounts as ``1,299.00``, ``'-0.68'`` and ``$14.52``; times in
   ISO 8601 UTC with and without milliseconds, and the older ``01/05/2024 10:15:00 UTC``;
-  an order over several rows and two shipments, its rows apart; a cancelled line
-  (quantity 0, nothing owed); two ship dates, statuses and carriers joined by `` and ``;
+  an order over several rows and two shipments, its rows apart; an item of quantity 2
+  shipped one at a time (a row per shipment); a cancelled line (quantity 0, nothing owed);
+  two ship dates, statuses and carriers joined by `` and ``; no ASIN and no unit price;
+  an order status and a disbursement type portal has no words for;
   orders on Amazon.com in USD and on Amazon.de in EUR; a refund not paid yet.
 - ``Your Orders (1).zip``, the same person's Amazon.fr account exported in the layout
   used since 2025 (the name a browser gives a second download of the same name):
   ``Your Amazon Orders/Order History.csv`` (columns in alphabetical order, ``Original
   Quantity``, ``Total Amount``, cells quoted only where needed, decimal commas such as
-  ``1.250,00``) and ``Your Returns & Refunds/Refund Details.csv`` (no ``ReversalID``; two
+  ``1.250,00``), an order cancelled whole, a gift message over two lines, and ``Your
+  Returns & Refunds/Refund Details.csv`` (no ``ReversalID``; two
   refunds of one order; one not paid yet). A separate account's export: its orders are
   none of the first's, so neither file restates the other.
 
 Free text carries what a hostile or careless seller writes: markup, a spreadsheet formula,
 a right-to-left override, and (in a gift message, which the record keeps aside) a terminal
-escape; each is stated exactly as it must be stored.
+escape; each is stated exactly as it must be stored. (A control character in a product
+name, which becomes a line's description, refuses the file: portal's text fields hold none.)
 
 What each item must become is stated in ``expected_records`` from this history and the
 format's rules (``portal_amazon.rules``: columns, status words), never from the importer's
 reading code: amounts and times are held here as numbers and moments and *written* in the
-file's notation, so the importer's reading of that notation is what is checked. ``scale``
+file's notation, so the importer's reading of that notation is what is checked. What the
+record makes of them (an order's kind and channel words, what ``extra`` holds per line and
+per shipment, the notes on a line with no amount and on the card) is the plugin README's
+"What it reads", restated here; the one value taken from the plugin is the id it derives
+for a 2025 refund, which has none of Amazon's (``stable_refund_id``). ``scale``
 repeats the history further back in time (each copy 30 days earlier, with ids of its own).
 """
 
