@@ -4,6 +4,7 @@ same scale, and the importer makes of them exactly what it states, field by fiel
 
 import csv
 import io
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -172,3 +173,27 @@ def test_the_importer_offers_the_double(tmp_path: Path) -> None:
     samples = importer.samples(tmp_path / "samples", scale=1)
     assert isinstance(samples, AmazonExport) and samples.scales
     assert [p.name for p in samples.files] == ["Your Orders.zip", "Your Orders (1).zip"]
+
+
+@pytest.mark.slow
+def test_amazon_reaches_gold_on_its_sample_files(tmp_path: Path) -> None:
+    from test_conformance import gold_report, outcomes_of
+
+    started = time.monotonic()
+    report = gold_report(tmp_path, "amazon")
+    took = time.monotonic() - started
+    outcomes = outcomes_of(report)
+    # Graded on the files: every value, every raw field, and import mode's own checks.
+    for check in (
+        "test_values[purchases]",
+        "test_raw_fields[purchases]",
+        "test_no_silent_drop[purchases]",
+        "test_idempotent[reimport]",
+        "test_damaged[truncated]",
+        "test_damaged[garbled]",
+        "test_damaged[empty]",
+        "test_offline[import]",
+        "test_budget[memory_flat]",
+    ):
+        assert outcomes[check] == "passed", check
+    assert took < 300, f"the conformance run took {took:.0f}s"
