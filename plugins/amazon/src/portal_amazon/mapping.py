@@ -99,7 +99,11 @@ def order(item: dict[str, Any], ref: Ref) -> list[Entity]:
             total=total,
             currency=str(currencies.pop()),
             lines=lines,
-            extra={"lines": details, "shipments": _shipments(kind, rows), "not_kept": NOT_KEPT},
+            extra={
+                "lines": details,
+                "shipments": _shipments(kind, rows),
+                "not_kept": _not_kept(kind, rows[0]),
+            },
         )
     ]
 
@@ -124,7 +128,9 @@ def _line(kind: rules.FileKind, row: dict[str, str], n: int) -> tuple[PurchaseLi
     mapped = {name for c in kind.columns if c.name in _LINE_COLUMNS for name in c.names}
     detail = {k: v for k, v in row.items() if k not in mapped and k not in _not_kept_names(kind)}
     if owed is None:  # a cancelled line: Amazon states nothing owed
-        detail["amount_not_stated"] = "Total Owed is Not Available: the line is counted as 0."
+        column = _name(kind, row, "Total Owed")  # Total Amount since 2025
+        said = row[column].strip() or "empty"
+        detail["amount_not_stated"] = f"{column} is {said}: the line is counted as 0."
     return line, detail
 
 
@@ -158,6 +164,18 @@ def _shipments(kind: rules.FileKind, rows: list[dict[str, str]]) -> list[dict[st
     return list(shipments.values())
 
 
+def _not_kept(kind: rules.FileKind, row: Mapping[str, str]) -> dict[str, str]:
+    """Why each column not kept is not, by the name the file gives it (Payment Method Type
+    since 2025)."""
+    return {
+        name: NOT_KEPT[c.name]
+        for c in kind.columns
+        if c.name in NOT_KEPT
+        for name in c.names
+        if name in row
+    }
+
+
 def _not_kept_names(kind: rules.FileKind) -> set[str]:
     return {name for c in kind.columns if c.name in NOT_KEPT for name in c.names}
 
@@ -179,6 +197,19 @@ def _order_status(statuses: list[str]) -> tuple[str, str, State]:
     return code, words, state
 
 
+_REFUND_MAPPED = {
+    "OrderID",
+    "ReversalID",
+    "RefundCompletionDate",
+    "AmountRefunded",
+    "Currency",
+    "Status",
+    "DisbursementType",
+}
+"""The refund columns with a field of their own (the status, and the line's category for
+how it was paid back): not kept again in ``extra``, where a code would have no words."""
+
+
 def refund(item: dict[str, Any], ref: Ref) -> list[Entity]:
     """A refund paid to the person: a Purchase of kind return, its amount negative."""
     kind = rules.REFUNDS
@@ -196,12 +227,7 @@ def refund(item: dict[str, Any], ref: Ref) -> list[Entity]:
     quantity = _get(kind, row, "Quantity")
     channel, channel_label = _shop(_get(kind, row, "Website"))
     described = f"Refund for order {order_id}" + (f": {reason}" if reason else "")
-    used = {
-        n
-        for c in kind.columns
-        if c.name in {"OrderID", "ReversalID", "RefundCompletionDate", "AmountRefunded", "Currency"}
-        for n in c.names
-    }
+    used = {n for c in kind.columns if c.name in _REFUND_MAPPED for n in c.names}
     return [
         Purchase(
             provider_id=provider_id,
@@ -269,7 +295,7 @@ def give_back(item: dict[str, Any], ref: Ref) -> list[Entity]:
             channel="amazon",
             channel_label="Returned to Amazon",
             status=status,
-            status_label=_label(rules.REFUND_STATUSES, status, "Return status"),
+            status_label=_label(rules.RETURN_STATUSES, status, "Return status"),
             state=state_of(RETURN_STATES, status),
             total=Decimal(0),
             currency=currency,

@@ -17,6 +17,7 @@ from portal.record import Category, Sector
 if TYPE_CHECKING:
     from portal.importing import FileNote, FilePage, Importer
     from portal.record import Entity
+    from portal.samples import SampleExport
 
 AMAZON = Provider(
     name="amazon",
@@ -50,6 +51,23 @@ AMAZON = Provider(
 )
 
 
+PORTAL_CONFORMANCE = {
+    "amazon": {
+        "ignored_fields": {
+            "purchases": {
+                "rows[].Payment Instrument Type": "The card that paid (network and last four"
+                " digits): portal keeps no payment card details; extra['not_kept'] says so.",
+                "rows[].Payment Method Type": "The 2025 layout's name for the card that paid:"
+                " not kept, as Payment Instrument Type.",
+                "rows[].Order ID": "Each row of an order repeats its id, which the item holds"
+                " once as order_id (the rows are grouped by it): the order number.",
+            }
+        }
+    }
+}
+"""What the conformance suite should know: the one column deliberately not kept."""
+
+
 @hookimpl
 def register_providers(register: Callable[[Provider], None]) -> None:
     """Offer Amazon's export as a provider, so its records have a home."""
@@ -77,6 +95,12 @@ def _read(path: Path) -> Iterator[FilePage | FileNote]:
     return reader.read(path)
 
 
+def _samples(folder: Path, scale: int = 1) -> SampleExport:
+    from portal_amazon.samples import AmazonExport
+
+    return AmazonExport(folder, scale)
+
+
 @hookimpl
 def register_importers(register: Callable[[Importer], None]) -> None:
     """Amazon's export: the ZIP, or its order history, returns or refunds CSV."""
@@ -90,6 +114,7 @@ def register_importers(register: Callable[[Importer], None]) -> None:
             sniff=_sniff,
             sniff_archive=_sniff_archive,
             read=_read,
+            samples=_samples,  # portal_amazon.samples.AmazonExport, imported when used
             extensions=(".zip", ".csv"),
             description="The 'Your Orders' ZIP Amazon sends when you request your data"
             " (amazon.com/hz/privacy-central/data-requests/preview.html), or one of its"

@@ -247,7 +247,14 @@ REFUND_STATUSES = {
     "Completed": "Completed: the refund was paid",
     "Pending": "Pending: the refund is not paid yet",
 }
-"""``Status`` (``Payment Status``) and ``ReversalStatus`` codes seen in exports."""
+"""``Status`` (``Payment Status``) codes seen in exports, and ``ReversalStatus`` of a refund."""
+
+RETURN_STATUSES = {
+    "Completed": "Completed: the items were returned",
+    "Pending": "Pending: the return is not complete yet",
+}
+"""``ReversalStatus`` of a return (the goods going back): the same codes, said of the goods,
+not of the money (whose refund may not be paid yet)."""
 
 DISBURSEMENT_TYPES = {"Refund": "Refund to the payment method"}
 """``DisbursementType`` codes seen in exports."""
