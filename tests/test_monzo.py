@@ -8,7 +8,6 @@ their own.
 import functools
 import json
 import logging
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -289,7 +288,6 @@ def test_monzo_error_bodies_are_monzos(bank: MonzoSandbox, home: Portal) -> None
 def test_monzo_reaches_gold(tmp_path: Path) -> None:
     from test_conformance import gold_report
 
-    started = time.monotonic()
     report = gold_report(tmp_path, "monzo")
     outcomes = {c["test"]: c["outcome"] for c in report["checks"]}
     shapes = {t: o for t, o in outcomes.items() if t.startswith(("test_variant[", "test_spec_"))}
@@ -303,7 +301,6 @@ def test_monzo_reaches_gold(tmp_path: Path) -> None:
         "test_changes[withdraw]",
         "test_changes[empty]",
     }
-    assert time.monotonic() - started < 300
 
 
 def test_refreshes_keep_the_persons_own_client(bank: MonzoSandbox, home: Portal) -> None:

@@ -3,7 +3,6 @@ key as HTTP Basic, SQLite. One sync is shared by the read-only tests of this mod
 that change the sandbox or the connection get their own."""
 
 import logging
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -232,14 +231,11 @@ def _no_cursors() -> Any:
 def test_octopus_reaches_gold(tmp_path: Path) -> None:
     from test_conformance import gold_report
 
-    started = time.monotonic()
     report = gold_report(tmp_path, "octopus")
-    took = time.monotonic() - started
     changes = {
         c["test"]: c["outcome"] for c in report["checks"] if c["test"].startswith("test_changes[")
     }
     assert changes["test_changes[full_page]"] == changes["test_changes[arrive]"] == "passed"
-    assert took < 300, f"the conformance run took {took:.0f}s"
 
 
 def test_the_rules_patterns_are_the_asks_patterns() -> None:
