@@ -98,9 +98,11 @@ def ofx_transaction(item: dict[str, Any], ref: Ref) -> list[Entity]:
             counterparty=name,
             category_code=kind,
             category_label=labels.label(labels.OFX_TRANSACTION_TYPES, kind, "transaction type"),
+            # CURDEF stays beside a CURRENCY: CURRATE is the rate into it (OFX 2.2 §5.2).
             extra=_rest(
                 item,
-                ["account", "CURDEF", "FITID", "DTPOSTED", "DTAVAIL", "TRNAMT", "TRNTYPE"]
+                ["account", "FITID", "DTPOSTED", "DTAVAIL", "TRNAMT", "TRNTYPE"]
+                + ([] if item.get("CURRENCY") else ["CURDEF"])
                 + (["NAME", "MEMO"] if name else ["MEMO"]),
             ),
         )
