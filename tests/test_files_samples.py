@@ -166,7 +166,7 @@ def test_the_ofx_export_covers_what_the_format_allows(tmp_path: Path) -> None:
     transactions = stated["transactions"].values()
     assert {t["category_code"] for t in transactions} >= {
         "CREDIT", "DEBIT", "INT", "FEE", "SRVCHG", "DEP", "ATM", "POS", "XFER", "CHECK",
-        "PAYMENT", "CASH", "DIRECTDEP", "DIRECTDEBIT", "REPEATPMT", "OTHER",
+        "PAYMENT", "CASH", "DIRECTDEP", "DIRECTDEBIT", "REPEATPMT", "OTHER", "DIV",
     }  # fmt: skip
     assert {t["currency"] for t in transactions} == {"GBP", "EUR", "USD"}
     assert any(t["counterparty"] is None and t["reference"] is None for t in transactions)

@@ -11,17 +11,17 @@ an ``Arranged overdraft limit`` line at the end).
 
 Both are written from the published formats, not from the readers in this package:
 
-- OFX 1.0.2 and 2.1.1 (ofx.net, "OFX Specification"): the SGML header (§2.2), value
-  elements that may be left unclosed in 1.x (§2.3), character references, dates
-  ``YYYYMMDD[HHMMSS[.XXX]][[gmt offset[:tz name]]]``, GMT where no zone is given (§3.2.8.2),
-  amounts signed from the customer's side with ``.`` or ``,`` as the decimal mark (§3.2.9),
-  ``STMTRS``/``CCSTMTRS`` with ``CURDEF``, ``BANKACCTFROM``/``CCACCTFROM``,
-  ``BANKTRANLIST``, ``LEDGERBAL`` (required) and ``AVAILBAL`` (optional) (§11.4.2,
-  §11.4.3), ``STMTTRN`` (§11.4.2.3.1) with its required ``TRNTYPE``, ``DTPOSTED``,
-  ``TRNAMT`` and ``FITID``, the optional ``DTUSER``, ``DTAVAIL``, ``CHECKNUM``, ``NAME``
-  or ``PAYEE`` (a choice), ``BANKACCTTO``, ``MEMO``, and ``CURRENCY`` (the amounts are in
-  that currency) or ``ORIGCURRENCY`` (they were converted from it) (§5.2), and the
-  ``TRNTYPE`` list (§11.4.2.4.3; ``HOLD`` is 2.x only).
+- OFX 1.0.2 and 2.1.1 (ofx.net, "OFX Specification"): the SGML header, value elements
+  that may be left unclosed in 1.x, character references; dates
+  ``YYYYMMDD[HHMMSS[.XXX]][[gmt offset[:tz name]]]``, GMT where no zone is given; amounts
+  signed from the customer's side, with ``.`` or ``,`` as the decimal mark;
+  ``STMTRS``/``CCSTMTRS`` with ``CURDEF``, ``BANKACCTFROM`` (``BRANCHID`` and ``ACCTKEY``
+  optional)/``CCACCTFROM``, ``BANKTRANLIST``, ``LEDGERBAL`` (required) and ``AVAILBAL``
+  (optional); ``STMTTRN`` with its required ``TRNTYPE``, ``DTPOSTED``, ``TRNAMT`` and
+  ``FITID``, the optional ``DTUSER``, ``DTAVAIL``, ``CHECKNUM``, ``NAME`` or ``PAYEE`` (a
+  choice), ``BANKACCTTO`` and ``MEMO``, and ``CURRENCY`` (the amounts are in that currency,
+  ``CURRATE`` converting them into ``CURDEF``) or ``ORIGCURRENCY`` (they were converted
+  from it) (OFX 2.2 §5.2); the ``TRNTYPE`` list (§11.4.4.3).
 - midata (the UK personal current account midata file, as Barclays, HSBC, Lloyds and
   Nationwide offer it): columns ``Date`` (DD/MM/YYYY), ``Type``, ``Merchant/Description``,
   ``Debit/Credit`` (signed, with ``£``) and ``Balance`` (the running balance), newest
@@ -429,6 +429,7 @@ def savings_month(k: int) -> list[Trn]:
             memo="MONTHLY SAVING € 230"),
         Trn(f"{fit}02", "XFER", _at(y, m, 15, 9, 30, GMT), Decimal("-50.00"), GMT,
             name="TO ØRESUND BROKERS"),
+        Trn(f"{fit}03", "DIV", _at(y, m, 21), Decimal("1.25"), memo="MEMBERS' DIVIDEND"),
         Trn(f"{fit}04", "INT", _at(y, m, 28), Decimal("4.10") + Decimal(k % 5) / 100,
             memo="INTEREST GROSS"),
     ]  # fmt: skip
