@@ -182,3 +182,11 @@ def test_the_ofx_export_covers_what_the_format_allows(tmp_path: Path) -> None:
     assert {b["balance_type"] for b in balances} == {"LEDGERBAL", "AVAILBAL"}
     assert any(b["amount"] < 0 for b in balances)  # the card's: what is owed
     assert all(isinstance(t["amount"], Decimal) for t in transactions)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("provider", sorted(EXPORTS))
+def test_portal_conformance_grades_the_importer_gold(tmp_path: Path, provider: str) -> None:
+    from test_conformance import gold_report
+
+    gold_report(tmp_path, provider)
