@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from portal.app import Portal
+from portal.errors import UserError
 from portal.importing import FileNote, import_file, importers
 from portal.record import Account, Balance, Transaction
 from portal.samples import SampleExport
@@ -190,3 +191,24 @@ def test_portal_conformance_grades_the_importer_gold(tmp_path: Path, provider: s
     from test_conformance import gold_report
 
     gold_report(tmp_path, provider)
+
+
+def test_a_midata_download_cut_anywhere_in_a_row_is_refused_and_changes_nothing(
+    app: Portal, tmp_path: Path
+) -> None:
+    export = written(tmp_path, MidataExport)
+    [path] = export.files
+    import_file(app, path, account=MidataExport.account)
+    before = [list(app.store.rows(e, "midata")) for e in (Account, Transaction)]
+    data = path.read_bytes()
+    # A row whose balance is not quoted: a cut inside it still reads as a number.
+    lines = data.split(b"\r\n")
+    row = next(i for i, line in enumerate(lines) if line[:1].isdigit() and line[-1:] != b'"')
+    start = sum(len(line) + 2 for line in lines[:row])
+    end = start + len(lines[row])
+    cut = tmp_path / "cut.csv"
+    for size in range(start + 1, end + 1):
+        cut.write_bytes(data[:size])
+        with pytest.raises(UserError, match=r"cut\.csv"):
+            import_file(app, cut, account=MidataExport.account)
+    assert [list(app.store.rows(e, "midata")) for e in (Account, Transaction)] == before
