@@ -49,7 +49,6 @@ from datetime import UTC, datetime, time, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
-from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from portal.samples import SampleExport
@@ -261,8 +260,12 @@ def _signon(org: str, fid: str, server: datetime, intu_bid: str | None = None) -
     return ("SIGNONMSGSRSV1", [("SONRS", sonrs)])
 
 
+def _escaped(value: str) -> str:
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _sgml_text(value: str) -> str:
-    out = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    out = _escaped(value)
     # What Windows-1252 cannot hold is written as a character reference (SGML's &#nnnn;).
     return "".join(c if _in_1252(c) else f"&#{ord(c)};" for c in out)
 
@@ -326,7 +329,7 @@ def xml(root: Element) -> bytes:
                 write(child, depth + 1)
             lines.append(f"{pad}</{tag}>")
         else:
-            lines.append(f"{pad}<{tag}>{escape(value)}</{tag}>")
+            lines.append(f"{pad}<{tag}>{_escaped(value)}</{tag}>")
 
     write(root, 0)
     return ("\n".join(lines) + "\n").encode("utf-8")
