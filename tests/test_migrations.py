@@ -277,6 +277,19 @@ def test_the_models_and_the_head_revision_agree(tmp_path: Path) -> None:
     assert _differences(new) == []
 
 
+def test_a_new_store_is_stamped_at_head_without_loading_alembic(tmp_path: Path) -> None:
+    """Every first command in a new home makes a store: Alembic's import and its revision
+    files (about 2 s) are left to stores that need migrating."""
+    made = subprocess.run(
+        [sys.executable, "-c", "import sys; from portal.store import Store;"
+         f" Store({sqlite_url(tmp_path / 'new.db')!r}).close();"
+         " print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))"],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert made.stdout.strip() == "[]"
+    assert _revision(tmp_path / "new.db") == head()
+
+
 def test_the_revisions_ship_inside_the_package() -> None:
     versions = Path(migrations_init).parent / "versions"
     assert sorted(p.name[:4] for p in versions.glob("[0-9]*.py")) == [

@@ -26,7 +26,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    create_engine,
+    event,
+    inspect,
+    text,
+)
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
@@ -109,9 +121,6 @@ def prepare(engine: Engine, where: str, file: str | None) -> Migrated | None:
         found, current = revision(db)
     if current == HEAD:
         return None
-    from alembic import command
-
-    target = head()
     if current is not None and not _known(current):
         raise _outdated(where, current)
     if not found:
@@ -119,8 +128,11 @@ def prepare(engine: Engine, where: str, file: str | None) -> Migrated | None:
             # Under the write lock, since another portal may be making the same new store.
             if not revision(db)[0]:
                 SQLModel.metadata.create_all(db)  # imports_log's tables too: imported above
-                command.stamp(config(db), target)
+                _stamp(db)
         return None
+    from alembic import command
+
+    target = head()
     backup = None if file is None else _backup(Path(file), target)
     with _transactional(engine) as migrating, migrating.begin() as db, _expressions_unseen():
         # Its triggers name the tables' columns, which a revision may drop or rename: they
@@ -129,6 +141,25 @@ def prepare(engine: Engine, where: str, file: str | None) -> Migrated | None:
         command.upgrade(config(db), target)
         _indexes_again(db)
     return Migrated(current, target, backup)
+
+
+_VERSION = Table(
+    "alembic_version",
+    MetaData(),
+    Column("version_num", String(32), nullable=False),
+    PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+)
+"""Alembic's version table, as ``alembic stamp`` makes it."""
+
+
+def _stamp(db: Connection) -> None:
+    """Stamp a new store at ``HEAD`` as ``alembic stamp`` does, without Alembic: importing
+    it and loading every revision file cost 1 to 2 s, on every command that makes a store
+    (each test's fresh home, each first ``portal sync``); ``HEAD`` is held to Alembic's head
+    by a test, and a store stamped so is migrated by Alembic like any other."""
+    _VERSION.create(db, checkfirst=True)
+    db.execute(_VERSION.delete())
+    db.execute(_VERSION.insert().values(version_num=HEAD))
 
 
 @contextmanager

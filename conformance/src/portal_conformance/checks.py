@@ -15,7 +15,7 @@ import pytest
 
 from portal.plugins import Plugins
 from portal_conformance.failures import CheckFailed, DeclaredUnsupported, NotApplicable
-from portal_conformance.harness import Harness
+from portal_conformance.harness import IMPORT, SYNC, Harness, importer_of
 from portal_conformance.plugin import NOT_GENERATED, SKIP_BLOCKS, STATS, plugins_dir
 from portal_conformance.registry import BY_NAME, run_check
 
@@ -33,7 +33,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if plugins is None:  # loaded once for all the families, not once per family
         plugins = Plugins.load(plugins_dir=plugins_dir(metafunc.config))
         metafunc.config.stash[_PLUGINS] = plugins
-    cases = [(n, p) for n in names for p in family.params(plugins.provider(n))]
+    modes = {n: IMPORT if importer_of(plugins, plugins.provider(n)) else SYNC for n in names}
+    cases = [(n, p) for n in names for p in family.params_in(plugins.provider(n), modes[n])]
     # A family with nothing to check here is collected once and deselected (plugin.py),
     # rather than left to pytest's "empty parameter set" skip, which reads as a check.
     cases = cases or [(names[0], NOT_GENERATED)]
@@ -88,10 +89,12 @@ test_oauth = _test("oauth")
 test_credentials = _test("credentials")
 test_secrets = _test("secrets")
 test_egress = _test("egress")
+test_offline = _test("offline")
 test_quota = _test("quota")
 test_variant = _test("variant")
 test_spec_variant = _test("spec_variant")
 test_resilience = _test("resilience")
+test_damaged = _test("damaged")
 test_crash_resume = _test("crash_resume")
 test_idempotent = _test("idempotent")
 test_changes = _test("changes")

@@ -5,6 +5,12 @@ needs lazily and keeps it: the *main run* (connect and sync once against a fresh
 with logs, egress and deliveries recorded) is shared by most checks; resilience, crash and
 OAuth checks ask for fresh runs of their own. Everything goes through the real path: the
 sandbox on a real socket, the real OAuth flow, a real SQLite file.
+
+A provider with no sandbox whose importer offers sample files (``portal.samples``) is graded
+in *import mode*: its "sandbox" is a ``SampleExport`` written to a folder of its own, and a
+run imports each of its files through ``portal import``'s path instead of connecting and
+syncing. The checks that read a run (counts, values, legibility, re-import, exports) read it
+the same way; those about a service (OAuth, quotas, chaos) do not apply to a file.
 """
 
 from __future__ import annotations
@@ -19,18 +25,20 @@ from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from portal.app import Portal
 from portal.auth.vault import FileStorage, Vault
 from portal.engine.sync import SyncResult
+from portal.errors import UserError
 from portal.http import RetryPolicy
 from portal.plugins import Plugins
 from portal.provider import Provider, sandbox_endpoints
 from portal.record.model import ENTITIES, Entity
 from portal.record.tables import Connection
+from portal.samples import SampleExport
 from portal.sandbox import Sandbox
 from portal.variants import SandboxVariants
 from portal_conformance.declaration import Declaration, load_declaration
@@ -44,8 +52,13 @@ from portal_conformance.failures import (
 from portal_conformance.observe import EGRESS, DeliveryRecorder, capture_logs, suite_browser
 from portal_conformance.truth import GroundTruth, read_truth
 
+if TYPE_CHECKING:
+    from portal.importing import Importer, ImportResult
+
 FAST_RETRIES = RetryPolicy(initial_wait=0.05, max_wait=0.5)
 """Backoff the suite uses: short, so faults cost little time; Retry-After is still honoured."""
+SYNC, IMPORT = "sync", "import"
+"""The two modes: against a sandbox (connect and sync), or on sample files (import)."""
 DEVICE_INTERVAL = 0.25
 """The polling interval the suite has a sandbox state for device logins (RFC 8628 §3.2).
 
@@ -60,7 +73,9 @@ class Run:
 
     name: str
     portal: Portal
-    sandbox: Sandbox
+    sandbox: Any
+    """The provider's double: its ``Sandbox``, or in import mode its ``SampleExport``
+    (typed loosely: the checks that read a sandbox's own attributes run in sync mode only)."""
     recorder: DeliveryRecorder
     connection: Connection | None = None
     results: list[SyncResult] = field(default_factory=list)
@@ -111,7 +126,7 @@ class Trace:
         errors = [r.error for r in run.results if r.error is not None]
         errors += [run.login_error] if run.login_error is not None else []
         name = f"{run.name} (variant {variant})" if variant else run.name
-        return cls(name, run.logs, errors, run.outputs, run.sandbox.secret_kinds())
+        return cls(name, run.logs, errors, run.outputs, dict(run.sandbox.secret_kinds()))
 
 
 class Harness:
@@ -143,6 +158,9 @@ class Harness:
         plugins = Plugins.load(plugins_dir=plugins_dir)
         self.provider: Provider = plugins.provider(provider_name)
         self.owner = plugins.owners[provider_name]
+        self.importer: Importer | None = importer_of(plugins, self.provider)
+        """The importer graded in import mode (None: the provider is graded on its sandbox)."""
+        self.mode = IMPORT if self.importer is not None else SYNC
         self.declaration: Declaration = load_declaration(self.owner, provider_name)
         # Imported here: the registry imports this module (its checks take a Harness).
         from portal_conformance.registry import refuse_unknown_unsupported
@@ -181,8 +199,11 @@ class Harness:
                 f" OAuth login: it has {what}"
             )
 
-    def sandbox(self) -> Sandbox:
-        """A fresh sandbox of the provider, started (and stopped when the harness closes)."""
+    def sandbox(self) -> Sandbox | SampleExport:
+        """A fresh sandbox of the provider, started (and stopped when the harness closes);
+        in import mode, its sample files written to a fresh folder."""
+        if self.importer is not None:
+            return self.samples()
         if self.provider.sandbox is None:
             raise CheckFailed(
                 f"{self.provider.display_name} declares no sandbox.",
@@ -196,6 +217,60 @@ class Harness:
         if not isinstance(factory, SandboxVariants) or self.variant not in factory.variants:
             raise NotApplicable(f"the sandbox declares no variant {self.variant!r}")
         return self._stack.enter_context(factory(variant=self.variant))
+
+    def samples(self, scale: int = 1) -> SampleExport:
+        """The importer's sample files, written to a fresh folder of the work folder."""
+        assert self.importer is not None
+        if self.importer.samples is None:
+            raise CheckFailed(
+                f"{self.provider.display_name} declares no sandbox, and its importer"
+                f" {self.importer.name!r} no sample files, so nothing can be checked.",
+                where=f"Importer(name={self.importer.name!r})",
+                fix="Write a portal.samples.SampleExport that lays out files as the provider's"
+                " published format does and states what each must become, and declare it in"
+                " Importer(samples=...).",
+            )
+        self._count += 1
+        folder = self.workdir / f"{self._count:02d}-samples-x{scale}"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        samples = self.importer.samples(folder, scale=scale)
+        if not samples.files:
+            raise CheckFailed(
+                "The sample export wrote no files.",
+                where=f"{type(samples).__name__}.files",
+                fix="Write the files into the folder given and list them in self.files.",
+            )
+        return samples
+
+    def import_file(self, run: Run, path: Path) -> ImportResult:
+        """Import one file into ``run``'s home with the importer under test (its samples'
+        ``account``, if they state one, for a format that names none)."""
+        from portal.importing import import_file
+
+        assert self.importer is not None
+        account = getattr(run.sandbox, "account", None)
+        return import_file(run.portal, path, importer=self.importer.name, account=account)
+
+    def import_samples(self, run: Run) -> SyncResult:
+        """Import every sample file of ``run`` through ``portal import``'s path, recording
+        egress and logs; one result for them all (its error: the first file refused)."""
+        assert isinstance(run.sandbox, SampleExport)
+        result = SyncResult(self.name)
+        with capture_logs() as logs, EGRESS.record() as egress:
+            for path in run.sandbox.files:
+                try:
+                    done = self.import_file(run, path)
+                except UserError as error:
+                    result.error = error
+                    break
+                result.items += done.items
+                for category, count in done.records.items():
+                    result.records[category] = result.records.get(category, 0) + count
+        run.logs.extend(logs.lines)
+        run.egress.extend(egress)
+        run.results.append(result)
+        return result
 
     def for_variant(self, name: str) -> Harness:
         """A harness of this provider against its sandbox's variant ``name``: close it after.
@@ -274,7 +349,8 @@ class Harness:
         sync: bool = True,
         tolerate_login_failure: bool = False,
     ) -> Run:
-        """A fresh sandbox and home, connected and (unless ``sync=False``) synced once."""
+        """A fresh sandbox and home, connected and (unless ``sync=False``) synced once;
+        in import mode, fresh sample files imported into a fresh home."""
         sandbox = self.sandbox()
         recorder = recorder or DeliveryRecorder()
         portal = self.portal(
@@ -283,6 +359,11 @@ class Harness:
         run = Run(label, portal, sandbox, recorder, provider=self.name)
         self._runs.append(run)
         self._stack.callback(self._freed, run)
+        if isinstance(sandbox, SampleExport):
+            if sync:
+                self.import_samples(run)
+            return run
+        assert isinstance(sandbox, Sandbox)
         with capture_logs() as logs:
             try:
                 run.connection = self.connect(portal, sandbox)
@@ -343,7 +424,10 @@ class Harness:
         return [*self.traces, *(Trace.of(run, self.variant) for run in self._runs)]
 
     def sync(self, run: Run) -> SyncResult:
-        """Sync ``run`` once more, recording egress and logs; return the result."""
+        """Sync ``run`` once more, recording egress and logs; return the result (in import
+        mode: import its sample files once more)."""
+        if isinstance(run.sandbox, SampleExport):
+            return self.import_samples(run)
         with capture_logs() as logs, EGRESS.record() as egress:
             [result] = run.portal.sync([self.name])
         run.logs.extend(logs.lines)
@@ -379,6 +463,13 @@ class Harness:
         """The main run, or a failure saying the sync itself failed."""
         run = self.main
         if not run.result.ok:
+            if self.mode == IMPORT:
+                raise SetupFailed(
+                    f"Importing the sample files failed: {run.result.error}",
+                    where=f"portal import of {type(run.sandbox).__name__}'s files",
+                    fix="Fix the importer or the sample files; every other check depends on"
+                    " an import that completes.",
+                )
             raise SetupFailed(
                 f"The sync failed: {run.result.error}",
                 where=f"portal sync {self.name} against its sandbox",
@@ -392,3 +483,14 @@ class Harness:
             if entity.category.value == category:
                 return entity
         raise NotApplicable(f"the record model has no entity for category {category!r}")
+
+
+def importer_of(plugins: Plugins, provider: Provider) -> Importer | None:
+    """The importer a provider with no sandbox is graded on (the one offering sample files,
+    else its first), or None: the provider has a sandbox, or no importer."""
+    if provider.sandbox is not None:
+        return None
+    from portal.importing import importers
+
+    mine = [i for i in importers(plugins).values() if i.provider.name == provider.name]
+    return next((i for i in mine if i.samples is not None), mine[0] if mine else None)

@@ -134,7 +134,7 @@ class Delivery:
     cursor: dict[str, Any] | None
 
 
-@dataclass
+@dataclass(eq=False)  # a plugin: pluggy keeps plugins in sets, so hashed by identity
 class DeliveryRecorder:
     """A destination plugin that notes every batch, and can simulate a crash after one.
 

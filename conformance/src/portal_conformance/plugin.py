@@ -225,6 +225,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                 message,
                 stats,
                 blocks,
+                harness.mode if harness is not None else "sync",
             )
         )
     return report

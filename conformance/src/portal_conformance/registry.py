@@ -3,6 +3,11 @@
 The parameters are known from the declaration alone (no sandbox started at collection):
 entities and fields come from ``portal.record.model.ENTITIES`` and the provider's declared
 inventory, so a new entity or a new plugin is covered without touching the suite.
+
+A provider graded on sample files (import mode, ``portal_conformance.harness``) gets the
+families that read what was stored, and import mode's own (damaged files, no network,
+memory over a longer history) in place of those about a live service; ``IMPORT_TIERS``
+says what each of its tiers needs.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any
 from portal.provider import Provider
 from portal.record.model import ENTITIES, Entity
 from portal_conformance.declaration import DeclarationError
-from portal_conformance.harness import Harness
+from portal_conformance.harness import IMPORT, SYNC, Harness
 from portal_conformance.rules import (
     budgets,
     canary,
@@ -25,6 +30,7 @@ from portal_conformance.rules import (
     declaration,
     delivery,
     documents,
+    files,
     legibility,
     rawfields,
     reconcile,
@@ -46,6 +52,14 @@ class Family:
     check: Callable[[Harness, str], Any]
     params: Callable[[Provider], list[str]]
     doc: str
+    imports: Callable[[Provider], list[str]] | None = None
+    """Its parameters in import mode: the same as ``params``, others, or None (not run)."""
+
+    def params_in(self, provider: Provider, mode: str) -> list[str]:
+        """The parameters the family runs with for ``provider`` graded in ``mode``."""
+        if mode == IMPORT:
+            return self.imports(provider) if self.imports is not None else []
+        return self.params(provider)
 
 
 def _entities(provider: Provider) -> list[type[Entity]]:
@@ -86,6 +100,7 @@ FAMILIES: tuple[Family, ...] = (
         declaration.declaration,
         _fixed(*declaration.ASPECTS),
         "valid manifest, core inventory, HTTPS, least scopes, limits, sandbox, waivers",
+        imports=_fixed(*declaration.IMPORT_ASPECTS),
     ),
     Family(
         "permissions",
@@ -100,6 +115,7 @@ FAMILIES: tuple[Family, ...] = (
         completeness.category_delivered,
         _categories,
         "every declared category arrives",
+        imports=_categories,
     ),
     Family(
         "exact_count",
@@ -107,6 +123,7 @@ FAMILIES: tuple[Family, ...] = (
         completeness.exact_count,
         _categories,
         "per-entity counts equal what the sandbox served",
+        imports=_categories,
     ),
     Family(
         "required_fields",
@@ -114,6 +131,7 @@ FAMILIES: tuple[Family, ...] = (
         completeness.required_fields,
         _categories,
         "every stored row is a valid record",
+        imports=_categories,
     ),
     Family(
         "parents_resolve",
@@ -121,6 +139,7 @@ FAMILIES: tuple[Family, ...] = (
         completeness.parents_resolve,
         _with(lambda f: f in _PARENTS),
         "every parent reference resolves",
+        imports=_with(lambda f: f in _PARENTS),
     ),
     Family(
         "values",
@@ -128,6 +147,7 @@ FAMILIES: tuple[Family, ...] = (
         values.values,
         _categories,
         "every stored value equals what the sandbox states it served, field by field",
+        imports=_categories,
     ),
     Family(
         "matches_served",
@@ -135,6 +155,7 @@ FAMILIES: tuple[Family, ...] = (
         completeness.matches_served,
         _with(lambda f: f == "currency" or f.endswith("_currency")),
         "currencies come from what was served",
+        imports=_with(lambda f: f == "currency" or f.endswith("_currency")),
     ),
     Family(
         "no_silent_drop",
@@ -142,6 +163,7 @@ FAMILIES: tuple[Family, ...] = (
         completeness.no_silent_drop,
         _categories,
         "raw items in = records + rejections with a reason",
+        imports=_categories,
     ),
     Family(
         "kept_files",
@@ -149,6 +171,7 @@ FAMILIES: tuple[Family, ...] = (
         documents.kept_files,
         _with(lambda f: f == "digest"),
         "every document's digest names a kept file whose bytes match",
+        imports=_with(lambda f: f == "digest"),
     ),
     Family(
         "raw_fields",
@@ -156,6 +179,7 @@ FAMILIES: tuple[Family, ...] = (
         rawfields.raw_fields,
         _categories,
         "every raw field, nested ones too, mapped, kept in extra, or declared ignored",
+        imports=_categories,
     ),
     Family(
         "reconcile",
@@ -163,9 +187,15 @@ FAMILIES: tuple[Family, ...] = (
         reconcile.reconcile,
         reconcile.applicable,
         "balances, bills, usage and points add up",
+        imports=reconcile.applicable,
     ),
     Family(
-        "legible", "legibility", legibility.legible, _fields, "every value legible, field by field"
+        "legible",
+        "legibility",
+        legibility.legible,
+        _fields,
+        "every value legible, field by field",
+        imports=_fields,
     ),
     Family(
         "oauth",
@@ -198,6 +228,14 @@ FAMILIES: tuple[Family, ...] = (
     ),
     Family("egress", "egress", security.egress, _fixed("sync"), "only declared hosts"),
     Family(
+        "offline",
+        "egress",
+        files.offline,
+        _fixed(),
+        "an import of the sample files connects to nothing",
+        imports=_fixed("import"),
+    ),
+    Family(
         "quota",
         "budgets",
         security.quota,
@@ -227,6 +265,15 @@ FAMILIES: tuple[Family, ...] = (
         "faults leave the store as a clean sync would",
     ),
     Family(
+        "damaged",
+        "resilience",
+        files.damaged,
+        _fixed(),
+        "sample files truncated, garbled or empty: refused with the file named, every record"
+        " as it was",
+        imports=_fixed(*files.DAMAGES),
+    ),
+    Family(
         "crash_resume",
         "crash_resume",
         resilience.crash_resume,
@@ -239,6 +286,7 @@ FAMILIES: tuple[Family, ...] = (
         stability.idempotent,
         _fixed("resync"),
         "a second sync adds nothing",
+        imports=_fixed("reimport"),
     ),
     Family(
         "changes",
@@ -254,6 +302,7 @@ FAMILIES: tuple[Family, ...] = (
         stability.deterministic,
         _fixed(*stability.ZONES),
         "same output under other zones, locales and hash seeds",
+        imports=_fixed(*stability.ZONES),
     ),
     Family(
         "delivery",
@@ -261,6 +310,7 @@ FAMILIES: tuple[Family, ...] = (
         delivery.delivery,
         _fixed("jsonl", "csv"),
         "exports carry a manifest and round-trip",
+        imports=_fixed("jsonl", "csv"),
     ),
     Family(
         "budget",
@@ -268,6 +318,7 @@ FAMILIES: tuple[Family, ...] = (
         budgets.budget,
         _fixed("memory_flat", "import_time", "requests_per_record"),
         "streaming, import time, requests per record",
+        imports=_fixed("memory_flat", "import_time"),
     ),
 )
 
@@ -291,6 +342,16 @@ TIERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 """Each tier needs every group of its own and of the tiers below without a failure."""
 
+IMPORT_TIERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("bronze", ("declaration", "completeness", "reconciliation", "legibility")),
+    ("silver", ("resilience", "idempotence", "determinism", "delivery")),
+    ("gold", ("egress", "budgets")),
+)
+"""The tiers of a provider graded on sample files: no service, so no OAuth, secrets,
+quotas, variants of a service's answers, crashes mid-sync or a life moving on."""
+
+TIERS_BY_MODE = {SYNC: TIERS, IMPORT: IMPORT_TIERS}
+
 
 SPECIAL_UNSUPPORTED = ("oauth.device_flow",)
 """Names a plugin may declare unsupported that are neither a family, a group nor a check."""
@@ -301,7 +362,7 @@ def unsupported_names(provider: Provider) -> set[str]:
     names = set(SPECIAL_UNSUPPORTED)
     for family in FAMILIES:
         names |= {family.name, family.group}
-        for param in family.params(provider):
+        for param in {*family.params(provider), *family.params_in(provider, IMPORT)}:
             names |= {f"{family.name}.{param}", f"{family.group}.{param}"}
     return names
 

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from portal.shown import shown
-from portal_conformance.registry import BY_NAME, TIERS
+from portal_conformance.registry import BY_NAME, TIERS_BY_MODE
 
 
 @dataclass
@@ -30,6 +30,8 @@ class Outcome:
     stats: dict[str, float] = field(default_factory=dict)
     blocks: bool = False
     """A skip that blocks the tier: every skip but a check the plugin declared unsupported."""
+    mode: str = "sync"
+    """How the provider was graded: against its sandbox (sync) or on sample files (import)."""
 
     @property
     def group(self) -> str:
@@ -70,7 +72,8 @@ def tier(outcomes: list[Outcome]) -> str:
     completeness = [o for o in outcomes if o.group in ("completeness", "reconciliation")]
     if _score(completeness) is None or legibility_score(outcomes) is None:
         return reached
-    for name, groups in TIERS:
+    modes = {o.mode for o in outcomes}
+    for name, groups in TIERS_BY_MODE["import" if modes == {"import"} else "sync"]:
         for group in groups:
             results = by_group.get(group, [])
             if any(o.outcome == "failed" or (o.outcome == "skipped" and o.blocks) for o in results):
@@ -89,6 +92,7 @@ def summarise(outcomes: list[Outcome]) -> dict[str, Any]:
     completeness = [o for o in outcomes if o.group in ("completeness", "reconciliation")]
     return {
         "provider": outcomes[0].provider if outcomes else "",
+        "mode": outcomes[0].mode if outcomes else "sync",
         "tier": tier(outcomes),
         "completeness_score": _score(completeness),
         "legibility_score": legibility_score(outcomes),
@@ -156,7 +160,12 @@ def to_markdown(reports: list[dict[str, Any]]) -> str:
         lines += [
             f"## {shown(r['provider'])}: {r['tier']}",
             "",
-            f"- tier: **{r['tier']}**",
+            f"- tier: **{r['tier']}**"
+            + (
+                " (graded on its sample files: an import-only provider)"
+                if r.get("mode") == "import"
+                else ""
+            ),
             f"- completeness score: {score_text(r['completeness_score'])}",
             f"- legibility score: {score_text(r['legibility_score'])}",
             f"- states: {states_text(r.get('states', {}))}",

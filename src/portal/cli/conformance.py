@@ -1,4 +1,5 @@
-"""``portal conformance PLUGIN``: run the conformance suite against a plugin's sandbox.
+"""``portal conformance PLUGIN``: run the conformance suite against a plugin's sandbox
+(or, for a provider whose data only comes in files, on its importer's sample files).
 
 The suite is the ``portal-conformance`` pytest plugin; this command runs it in-process
 with a clean pytest configuration (no conftest.py or ini of the current folder), so the
@@ -58,6 +59,11 @@ def conformance(
     ground truth, legibility value by value, OAuth and secrets, egress, resilience, crash
     and resume, idempotence, determinism, delivery and budgets. Every check that could not
     run blocks the tier, unless the plugin declared it unsupported with a reason.
+
+    A provider with no sandbox whose data comes in files (portal import) is graded on its
+    importer's sample files instead: the same completeness, legibility, re-import,
+    determinism and export checks, plus damaged files, no network and memory over a
+    longer history.
     """
     with friendly_errors(ctx.obj["verbose"]):
         providers = _providers(ctx, plugin)

@@ -15,6 +15,8 @@ from portal_conformance.harness import Harness
 from portal_conformance.rules.completeness import undeclared
 
 ASPECTS = ("manifest", "inventory", "https", "scopes", "rate_limits", "sandbox", "waivers")
+IMPORT_ASPECTS = ("manifest", "inventory", "samples", "waivers")
+"""A provider graded on sample files: no endpoints, scopes or request limits to declare."""
 _BROAD_SCOPE = re.compile(r"(^|[:._/-])(write|admin|payments?|all|full|\*)($|[:._/-])", re.I)
 
 
@@ -22,7 +24,18 @@ def declaration(h: Harness, aspect: str) -> None:
     """One aspect of the provider's declaration."""
     p = h.provider
     where = f"Provider(name={p.name!r}) in {getattr(h.owner, '__name__', h.owner)}"
-    if aspect == "manifest":
+    if aspect == "manifest" and h.importer is not None:
+        missing = [f for f in ("display_name", "description") if not getattr(p, f)]
+        missing += ["the importer's description"] if not h.importer.description.strip() else []
+        require(
+            not missing and p.sector in Sector,
+            f"The declaration lacks {missing or 'a sector'}.",
+            where=where,
+            fix="Declare the provider's display_name, a one-line description and its sector,"
+            " and say in Importer(description=...) which download the importer reads and"
+            " where the person gets it.",
+        )
+    elif aspect == "manifest":
         missing = [f for f in ("display_name", "description") if not getattr(p, f)]
         require(
             not missing
@@ -77,15 +90,17 @@ def declaration(h: Harness, aspect: str) -> None:
             fix="Make every request through the client portal hands you,"
             " which holds them to Provider.limits; never open threads or clients of your own.",
         )
-    elif aspect == "sandbox":
+    elif aspect in ("sandbox", "samples"):
         h.require_main_ok()
         served = set(h.truth.categories)
         missing = [c.value for c in p.categories if c.value not in served]
+        stated = "expected_records()" if aspect == "samples" else "ground_truth()"
         require(
             not missing,
-            f"The sandbox's ground truth says nothing about {missing}.",
-            where=f"{type(h.main.sandbox).__name__}.ground_truth()",
-            fix="Seed every declared category and state it in ground_truth().",
+            f"The {'sample files' if aspect == 'samples' else 'sandbox'} state nothing about"
+            f" {missing}.",
+            where=f"{type(h.main.sandbox).__name__}.{stated}",
+            fix=f"Seed every declared category and state it in {stated}.",
         )
     elif aspect == "waivers":
         expired = [f"{w.check} (expired {w.expires})" for w in h.declaration.waivers if w.expired()]
