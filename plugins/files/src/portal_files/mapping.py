@@ -118,8 +118,9 @@ def midata_account(item: dict[str, Any], ref: Ref) -> list[Entity]:
             name=item.get("name") or "Current account (midata file)",
             account_type="CurrentAccount",
             account_type_label="Current account",
-            currency="GBP",
-            extra=_rest(item, ["account", "name"]),
+            # The currency the balances are written in (a file without them does not say).
+            currency=item.get("currency"),
+            extra=_rest(item, ["account", "name", "currency"]),
         )
     ]
 

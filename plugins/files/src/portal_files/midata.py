@@ -190,6 +190,7 @@ def _read(
     occurrences = _Occurrences(by_date)  # equal rows are told apart by their order
     count = 0
     last = 0  # the line of the last transaction row, while it is the file's last row
+    currencies: set[str | None] = set()  # of the running balances: the account's currency
     for number, row in rows:
         last = 0
         if any(cell.strip().lower() == _OVERDRAFT for cell in row):
@@ -197,6 +198,8 @@ def _read(
             continue
         last = number
         item = _item(path, number, row, columns)
+        if item["Balance"]:
+            currencies.add(parse_amount(item["Balance"])[1])
         occurrence = occurrences.next(item["Date"], tuple(item[name] for name in REQUIRED))
         items.append({"account": key, **item, "occurrence": occurrence})
         where.append(f"line {number}")
@@ -212,6 +215,8 @@ def _read(
         raise BadFile(path, f"line {last}", "ends inside a row: the download looks cut short")
     if items:
         yield FilePage("transactions", items, locators=where)
+    if len(currencies) == 1 and None not in currencies:  # every balance in one currency
+        the_account["currency"] = currencies.pop()
     yield FilePage("accounts", [the_account], locators=[f"line {header_line}"])
 
 
