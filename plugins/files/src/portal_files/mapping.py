@@ -98,9 +98,11 @@ def ofx_transaction(item: dict[str, Any], ref: Ref) -> list[Entity]:
             counterparty=name,
             category_code=kind,
             category_label=labels.label(labels.OFX_TRANSACTION_TYPES, kind, "transaction type"),
+            # CURDEF stays beside a CURRENCY: CURRATE is the rate into it (OFX 2.2 §5.2).
             extra=_rest(
                 item,
-                ["account", "CURDEF", "FITID", "DTPOSTED", "DTAVAIL", "TRNAMT", "TRNTYPE"]
+                ["account", "FITID", "DTPOSTED", "DTAVAIL", "TRNAMT", "TRNTYPE"]
+                + ([] if item.get("CURRENCY") else ["CURDEF"])
                 + (["NAME", "MEMO"] if name else ["MEMO"]),
             ),
         )
@@ -116,8 +118,9 @@ def midata_account(item: dict[str, Any], ref: Ref) -> list[Entity]:
             name=item.get("name") or "Current account (midata file)",
             account_type="CurrentAccount",
             account_type_label="Current account",
-            currency="GBP",
-            extra=_rest(item, ["account", "name"]),
+            # The currency the balances are written in (a file without them does not say).
+            currency=item.get("currency"),
+            extra=_rest(item, ["account", "name", "currency"]),
         )
     ]
 

@@ -4,7 +4,9 @@ The columns are those of the UK midata personal current account file: ``Date`` (
 ``Type`` (the bank's code: POS, DD, SO, BGC, ...), ``Merchant/Description``,
 ``Debit/Credit`` (or ``Debit/Credit Amount``; signed, with a currency sign: ``-£12.34``)
 and ``Balance``. Banks add lines of their own before the header (account details) and an
-``Arranged overdraft limit`` line at the end; both are kept on the account. Descriptions
+``Arranged overdraft limit`` line at the end; both are kept on the account. Every row of a
+whole download ends with a line end: a file whose last transaction row has none was cut
+short, and is refused. Descriptions
 may start with an apostrophe, which stops spreadsheets reading them as formulas.
 
 The file does not say which account it is for: ``portal import --account NAME`` names it,
@@ -107,7 +109,14 @@ def read(path: Path, account: str | None = None) -> Iterator[FilePage]:
     with open_text(path) as text:
         by_date = _in_date_order(csv_rows(text, path))
     with open_text(path) as text:
-        yield from _read(path, csv_rows(text, path), account, by_date)
+        yield from _read(path, csv_rows(text, path), account, by_date, _ends_a_line(path))
+
+
+def _ends_a_line(path: Path) -> bool:
+    """Whether the file's last byte ends a line, as every row of a whole download does."""
+    with path.open("rb") as source:
+        source.seek(max(path.stat().st_size - 1, 0))
+        return source.read(1) in (b"\n", b"\r")
 
 
 class _Occurrences:
@@ -151,7 +160,11 @@ def _in_date_order(rows: Iterator[tuple[int, list[str]]]) -> bool:
 
 
 def _read(
-    path: Path, rows: Iterator[tuple[int, list[str]]], account: str | None, by_date: bool
+    path: Path,
+    rows: Iterator[tuple[int, list[str]]],
+    account: str | None,
+    by_date: bool,
+    whole: bool = True,
 ) -> Iterator[FilePage]:
     preamble: list[str] = []
     columns = None
@@ -176,11 +189,17 @@ def _read(
     where: list[str] = []
     occurrences = _Occurrences(by_date)  # equal rows are told apart by their order
     count = 0
+    last = 0  # the line of the last transaction row, while it is the file's last row
+    currencies: set[str | None] = set()  # of the running balances: the account's currency
     for number, row in rows:
+        last = 0
         if any(cell.strip().lower() == _OVERDRAFT for cell in row):
             the_account["overdraft"] = [cell.strip() for cell in row if cell.strip()]
             continue
+        last = number
         item = _item(path, number, row, columns)
+        if item["Balance"]:
+            currencies.add(parse_amount(item["Balance"])[1])
         occurrence = occurrences.next(item["Date"], tuple(item[name] for name in REQUIRED))
         items.append({"account": key, **item, "occurrence": occurrence})
         where.append(f"line {number}")
@@ -190,8 +209,14 @@ def _read(
             items, where = [], []
     if not count:
         raise BadFile(path, f"line {header_line}", "has a header but no transactions after it")
+    if last and not whole:
+        # A download cut short ends inside a row, whose last value may read as another
+        # amount ("£34.6" of "£34.66"): nothing of it is imported.
+        raise BadFile(path, f"line {last}", "ends inside a row: the download looks cut short")
     if items:
         yield FilePage("transactions", items, locators=where)
+    if len(currencies) == 1 and None not in currencies:  # every balance in one currency
+        the_account["currency"] = currencies.pop()
     yield FilePage("accounts", [the_account], locators=[f"line {header_line}"])
 
 

@@ -60,6 +60,20 @@ MIDATA = Provider(
 )
 
 
+PORTAL_CONFORMANCE = {
+    "ofx": {
+        "ignored_fields": {
+            "accounts": {
+                "kind": "Which statement the account came from (STMTRS: bank, CCSTMTRS:"
+                " credit card), which the account's type and its identifier's scheme state.",
+            }
+        }
+    }
+}
+"""What the conformance suite needs to know about the file importers
+(portal_conformance.declaration)."""
+
+
 @hookimpl
 def register_providers(register: Callable[[Provider], None]) -> None:
     """Offer the two file formats as providers, so their records have a home."""
@@ -96,8 +110,9 @@ def _read_midata(path: Path, account: str | None = None) -> Iterator[FilePage]:
 
 @hookimpl
 def register_importers(register: Callable[[Importer], None]) -> None:
-    """OFX/QFX statements and midata CSVs."""
+    """OFX/QFX statements and midata CSVs, each with its test double (``samples``)."""
     from portal.importing import Importer
+    from portal_files.samples import MidataExport, OfxExport
 
     register(
         Importer(
@@ -109,6 +124,7 @@ def register_importers(register: Callable[[Importer], None]) -> None:
             extensions=(".ofx", ".qfx"),
             description="Open Financial Exchange 1.x (SGML) or 2.x (XML); QFX is Quicken's"
             " flavour. Most banks offer it as 'Download transactions: Money / Quicken'.",
+            samples=OfxExport,
         )
     )
     register(
@@ -121,6 +137,7 @@ def register_importers(register: Callable[[Importer], None]) -> None:
             extensions=(".csv",),
             description="UK banks' midata download of a personal current account. The file"
             " does not name the account: give it a name with --account.",
+            samples=MidataExport,
         )
     )
 
