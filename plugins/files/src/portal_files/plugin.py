@@ -18,6 +18,7 @@ from portal.record import Category, Sector
 if TYPE_CHECKING:
     from portal.importing import FilePage, Importer
     from portal.record import Entity
+    from portal.samples import SampleExport
 
 OFX = Provider(
     name="ofx",
@@ -108,11 +109,22 @@ def _read_midata(path: Path, account: str | None = None) -> Iterator[FilePage]:
     return midata.read(path, account)
 
 
+def _ofx_samples(folder: Path, scale: int = 1) -> SampleExport:
+    from portal_files.samples import OfxExport
+
+    return OfxExport(folder, scale)
+
+
+def _midata_samples(folder: Path, scale: int = 1) -> SampleExport:
+    from portal_files.samples import MidataExport
+
+    return MidataExport(folder, scale)
+
+
 @hookimpl
 def register_importers(register: Callable[[Importer], None]) -> None:
     """OFX/QFX statements and midata CSVs, each with its test double (``samples``)."""
     from portal.importing import Importer
-    from portal_files.samples import MidataExport, OfxExport
 
     register(
         Importer(
@@ -124,7 +136,7 @@ def register_importers(register: Callable[[Importer], None]) -> None:
             extensions=(".ofx", ".qfx"),
             description="Open Financial Exchange 1.x (SGML) or 2.x (XML); QFX is Quicken's"
             " flavour. Most banks offer it as 'Download transactions: Money / Quicken'.",
-            samples=OfxExport,
+            samples=_ofx_samples,
         )
     )
     register(
@@ -137,7 +149,7 @@ def register_importers(register: Callable[[Importer], None]) -> None:
             extensions=(".csv",),
             description="UK banks' midata download of a personal current account. The file"
             " does not name the account: give it a name with --account.",
-            samples=MidataExport,
+            samples=_midata_samples,
         )
     )
 
