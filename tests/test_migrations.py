@@ -130,6 +130,8 @@ def test_a_store_written_by_0_1_is_backed_up_migrated_and_keeps_every_row(
         "transaction_categories": 0,  # spending categories (revision 0005)
         "category_rules": 0,
         "sync_starts": 0,  # when syncs started, for providers' quotas (revision 0011)
+        "preferences": 0,  # the person's preferences (revision 0012)
+        "asked_changes": 0,  # changes asked of providers (revision 0012)
     }
     assert amounts == {id_: Decimal(text) for id_, text in texts.items()}
     assert _revision(old_store) == head()
@@ -304,6 +306,7 @@ def test_the_revisions_ship_inside_the_package() -> None:
         "0009",
         "0010",
         "0011",
+        "0012",
     ]
     assert (Path(migrations_init).parent / "env.py").is_file()
 

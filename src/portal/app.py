@@ -79,6 +79,9 @@ class Portal:
     turns it off where it syncs one sandbox many times, and checks the quota on its own."""
     understood: list[Finding] = field(default_factory=list, init=False, repr=False)
     """What the understanding layer did after the last sync (``portal.understand``)."""
+    unheld: list[str] = field(default_factory=list, init=False, repr=False)
+    """After the last sync: each change a provider said it applied (``portal apply``) but
+    does not release (``portal.control.apply.verify``), in a sentence."""
     _limiters: dict[str, Limiter] = field(default_factory=dict, init=False, repr=False)
     _limiters_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
@@ -355,7 +358,19 @@ class Portal:
         # What the records mean together, worked out on what this sync brought (a failed
         # sync's committed batches included): never raises, so the sync's outcome stands.
         self.understood = understand(self.store)
+        self.unheld = self._verify_changes([r.provider for r in results if r.ok])
         return results
+
+    def _verify_changes(self, providers: list[str]) -> list[str]:
+        """The changes ``portal apply`` asked of ``providers`` checked against what they now
+        release; never raises, so the sync's outcome stands."""
+        from portal.control.apply import verify
+
+        try:
+            return verify(self, providers)
+        except PortalError as error:
+            log.warning("Checking the changes asked of providers failed: %s", error)
+            return []
 
     def client(
         self, name: str, progress: SyncProgress | None = None

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from portal.auth.flows import OAuthHelpers
     from portal.auth.tokens import TokenSet
     from portal.batch import Batch
+    from portal.control.changes import Change, ChangeResult
     from portal.importing import Importer
     from portal.provider import Cursors, Page, Provider
     from portal.record.model import Entity
@@ -100,6 +101,30 @@ def revoke(provider: Provider, client: httpx.Client, tokens: TokenSet) -> bool |
     at the declared revocation endpoint (RFC 7009); for a key the service offers no way to
     revoke from outside, the vault forgets it and the person is shown
     ``KeyCredential.revoke_hint`` (where to revoke it themselves).
+    """
+
+
+@hookspec(firstresult=True)
+def apply_change(provider: Provider, client: httpx.Client, change: Change) -> ChangeResult | None:
+    """Make one change the person asked for at the provider (``portal apply``).
+
+    ``change`` (``portal.control.changes.Change``) names a permission by its key
+    (``marketing.email``, ``marketing.sms``, ``marketing.phone``, ``marketing.post``,
+    ``profiling``, ``third_party_marketing``, or ``consent``: the withdrawal of the
+    data-sharing consent whose provider id is ``change.consent``) and whether the person
+    allows it (``change.allow``). ``client`` is the engine's authorised client, as ``fetch``
+    receives it (retries, refreshes, declared hosts only).
+
+    Return a ``ChangeResult``: ``Outcome.applied`` once the provider accepted it;
+    ``Outcome.already`` when it already was so; ``Outcome.not_supported`` with ``instead``
+    (what the person can do: the provider's contact from its processing notice, a settings
+    page) when its API cannot make this change; ``Outcome.refused`` with the provider's
+    reason in ``detail``. Return None for a change the plugin does not handle: the engine
+    answers "not supported" with ``Provider.write_instead``.
+
+    Be idempotent: the engine retries the call after a connection error or a retryable
+    answer (as it retries a fetch's requests), and a person may run ``portal apply`` twice.
+    The next sync checks that the provider now releases what it said it applied.
     """
 
 

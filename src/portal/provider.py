@@ -228,6 +228,13 @@ class Provider:
     instead of portal's OAuth client: how (``portal.auth.credentials.KeyCredential``)."""
     quota: Quota | None = None
     """How many syncs the service allows a connection in a window; the engine enforces it."""
+    writes: tuple[str, ...] = ()
+    """The changes its ``apply_change`` hook can make, by key (``portal.control.changes``:
+    ``marketing.email``, ``profiling``, ``consent``...); the conformance suite checks each.
+    Any other change is answered "not supported" with ``write_instead``."""
+    write_instead: str = ""
+    """What a person can do for a change portal cannot make here (the provider's data
+    protection contact, the settings page that holds it)."""
 
     def __post_init__(self) -> None:
         if self.specification is not None:
@@ -245,6 +252,11 @@ class Provider:
                 " not an IANA zone.",
                 hint="Use a name such as 'Europe/London' or 'America/New_York'.",
             ) from None
+        if unknown := [w for w in self.writes if w not in _WRITABLE]:
+            raise ConfigError(
+                f"Provider {self.name!r} declares writes portal has no change for: {unknown}.",
+                hint=f"Declare keys of portal.control.changes: {', '.join(_WRITABLE)}.",
+            )
         if self.importer_only:
             if self.api_base or self.oauth != NO_OAUTH or self.sandbox is not None:
                 raise ConfigError(
@@ -355,6 +367,19 @@ OAUTH_URL_FIELDS = (
     "issuer",
     "jwks_url",
 )
+
+
+_WRITABLE = (
+    "marketing.email",
+    "marketing.sms",
+    "marketing.phone",
+    "marketing.post",
+    "profiling",
+    "third_party_marketing",
+    "consent",
+)
+"""``portal.control.changes``' keys, restated so declaring a provider imports nothing more
+(a test holds the two equal)."""
 
 
 def sandbox_endpoints(sandbox: Sandbox) -> dict[str, str]:

@@ -45,6 +45,7 @@ from sqlmodel import SQLModel
 # imports_log's and the understanding layer's tables join SQLModel's metadata: every table
 # of the store is made (a new store) and compared (the head revision) with the rest.
 from portal import imports_log, store_history, store_open  # noqa: F401
+from portal.control import tables as _control  # noqa: F401
 from portal.errors import StoreSchema
 from portal.understand import tables as _understood  # noqa: F401
 
@@ -65,7 +66,7 @@ def config(connection: Connection | None = None) -> Config:
     return alembic
 
 
-HEAD = "0011"
+HEAD = "0012"
 """The newest revision, which this portal's models are at (a test holds it to Alembic's)."""
 
 

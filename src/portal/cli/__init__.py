@@ -12,6 +12,7 @@ from portal.cli import (  # noqa: F401 - registers the commands
     changes,
     config,
     connections,
+    control,
     documents,
     importing,
     migrate,

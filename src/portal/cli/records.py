@@ -137,6 +137,8 @@ def sync(
             from portal.cli.understand import print_findings
 
             print_findings(portal.understood)
+        for sentence in portal.unheld:  # a provider that said "applied" and did not
+            output.line(_stderr(), sentence, style="yellow")
         if not (quiet or as_json) and any(r.ok for r in results):
             output.echo(f"See what was synced: {_command(ctx, 'view')} (in your browser)")
         failures = [r.error for r in results if r.error is not None]

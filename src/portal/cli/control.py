@@ -1,0 +1,159 @@
+"""``portal preferences`` and ``portal apply``: the person's terms, stated once, carried out
+at every provider (``portal.control``)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import click
+
+from portal.cli import output
+from portal.cli.base import _open, cli, friendly_errors
+from portal.shown import shown
+
+if TYPE_CHECKING:
+    from portal.app import Portal
+    from portal.control.apply import Applied
+
+_MARKS = {
+    "applied": "applied",
+    "already": "already so",
+    "not_supported": "not supported",
+    "refused": "refused",
+    "failed": "could not ask",
+}
+
+
+@cli.command(
+    name="preferences",
+    epilog="\b\nKeys: marketing.email, marketing.sms, marketing.phone, marketing.post,"
+    "\nprofiling, third_party_marketing. Values: yes, no, unset.",
+)
+@click.argument("settings", nargs=-1, metavar="[KEY=yes|no|unset]...")
+@click.option("--json", "as_json", is_flag=True, help="Print them as JSON (for scripts).")
+@click.pass_context
+def preferences_command(ctx: click.Context, settings: tuple[str, ...], as_json: bool) -> None:
+    """State how every provider may treat you, once: marketing by channel, personalised
+    offers and profiling, sharing your data with other companies for their marketing.
+
+    Without arguments, show them and what each connected provider releases of them.
+    `portal apply` then asks every provider for the difference.
+    """
+    from portal.control import preferences as prefs
+
+    with friendly_errors(ctx.obj["verbose"]):
+        portal = _open(ctx)
+        if settings:
+            portal.store.writable()
+            prefs.state(portal.store.engine, prefs.parse(settings), datetime.now(UTC))
+        stated = prefs.stated(portal.store.engine)
+        if as_json:
+            output.echo(json.dumps({"preferences": stated}, indent=2, sort_keys=True))
+            return
+        _show(portal, stated)
+
+
+def _show(portal: Portal, stated: dict[str, bool]) -> None:
+    from portal.control.changes import PREFERENCES, WORDS
+    from portal.control.preferences import released
+    from portal.record.model import Consent
+
+    console = output.console()
+    providers = [c.provider for c in portal.store.connections()]
+    table = output.table("Preference", "You", *providers)
+    releases = {name: released(portal.store.rows(Consent, name)) for name in providers}
+    for key in PREFERENCES:
+        yours = {True: "yes", False: "no"}.get(stated.get(key), "(not stated)")  # type: ignore[arg-type]
+        cells = []
+        for name in providers:
+            now = releases[name].get(key)
+            cells.append(
+                "(not released)"
+                if now is None
+                else {True: "yes", False: "no"}.get(now.allowed, "?")  # type: ignore[arg-type]
+            )
+        table.add_row(f"{WORDS[key]} ({key})", yours, *cells)
+    console.print(table)
+    if not stated:
+        output.line(console, "State one with: portal preferences marketing.email=no")
+    else:
+        output.line(console, "Ask every provider for the difference with: portal apply")
+
+
+def _said(allowed: bool | None, otherwise: str) -> str:
+    return otherwise if allowed is None else "yes" if allowed else "no"
+
+
+@cli.command(name="apply")
+@click.argument("providers", nargs=-1, metavar="[PROVIDER]...")
+@click.option("--dry-run", is_flag=True, help="Say what would be asked, and ask nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the answers as JSON (for scripts).")
+@click.pass_context
+def apply_command(
+    ctx: click.Context, providers: tuple[str, ...], dry_run: bool, as_json: bool
+) -> None:
+    """Ask every connected provider (or those named) to hold your preferences.
+
+    For each provider and preference it prints what happened: applied, already so, not
+    supported (and what you can do instead), refused (and the provider's reason), or could
+    not ask. The next `portal sync` checks that what a provider said it applied is what it
+    now releases, and says so where it is not.
+    """
+    from portal.control.apply import apply_preferences
+    from portal.control.preferences import stated
+
+    with friendly_errors(ctx.obj["verbose"]):
+        portal = _open(ctx)
+        if not dry_run:
+            portal.store.writable()
+        if not stated(portal.store.engine):
+            from portal.errors import UserError
+
+            raise UserError(
+                "You have stated no preferences yet, so there is nothing to apply.",
+                hint="State them first, e.g. portal preferences marketing.email=no profiling=no",
+            )
+        done = apply_preferences(portal, providers or None, dry_run=dry_run)
+        if as_json:
+            output.echo(json.dumps({"changes": [_as_json(a) for a in done]}, indent=2))
+            return
+        _print(portal, done, dry_run)
+
+
+def _as_json(applied: Applied) -> dict[str, object]:
+    return {
+        "provider": applied.provider,
+        "preference": applied.key,
+        "allow": applied.allow,
+        "outcome": applied.result.outcome.value,
+        "detail": applied.result.detail,
+        "instead": applied.result.instead,
+    }
+
+
+def _print(portal: Portal, done: list[Applied], dry_run: bool) -> None:
+    from portal.control.changes import WORDS
+
+    console = output.console()
+    table = output.table("Provider", "Preference", "Asked", "Answer", "Why, or what you can do")
+    for applied in done:
+        name = portal.plugins.provider(applied.provider).display_name
+        mark = _MARKS[applied.result.outcome.value]
+        if dry_run and applied.change is not None:
+            mark = "would ask"
+        note = applied.result.instead or applied.result.detail
+        table.add_row(
+            name,
+            WORDS[applied.key],
+            "yes" if applied.allow else "no",
+            mark,
+            shown(note, limit=300) if note and not dry_run else "",
+        )
+    console.print(table)
+    asked = sum(1 for a in done if a.change is not None)
+    if dry_run:
+        output.line(console, f"{asked} changes would be asked. Run portal apply to ask them.")
+    elif asked:
+        output.line(console, "The next portal sync checks that each provider now releases it.")
