@@ -153,6 +153,8 @@ def test_the_same_update_twice_leaves_the_same_state(home: Home) -> None:
     assert [a.status_code for a in answers] == [200, 200]
     assert answers[0].json() == answers[1].json()
     assert answers[1].json()["data"]["status"] == "withdrawn"
+    [held] = [p for p in shop.ground_truth()["consents"] if p["id"] == "MP-03"]
+    assert held == answers[1].json()["data"]
     assert wrong.status_code == 422 and wrong.json()["error"]["code"] == "invalid_status"
 
 
