@@ -8,8 +8,9 @@ grant returns less: ``profile`` (the customer and the processing notice), ``orde
 
 Lists page with an opaque cursor (``pagination.next_cursor``, and the same as a link in
 ``pagination.next``); orders and returns also
-take ``updated_since``, so a client can fetch only what changed. The shape is documented
-in ``plugins/retailer/README.md``.
+take ``updated_since``, so a client can fetch only what changed. One write: a PATCH of a
+marketing preference (a JSON merge patch of its ``status``), which the ground truth
+follows. The shape is documented in ``plugins/retailer/README.md``.
 """
 
 from __future__ import annotations
