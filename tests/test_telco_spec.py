@@ -172,7 +172,7 @@ def test_every_variant_serves_only_what_the_documents_allow(variant: str) -> Non
     truth = TelcoSandbox(variant=variant).ground_truth()
     assert _served_problems(truth) == []
     assert len(truth["bills"]) == 11 and len(truth["applied_rates"]) > 11
-    assert len(truth["privacy_profiles"]) == 6
+    assert len(truth["privacy_profiles"]) == 7
     assert len(truth["usage"]) > 1000
 
 
