@@ -24,6 +24,7 @@ from portal.http import RetryPolicy
 from portal.provider import sandbox_endpoints
 from portal.record import Consent
 from portal_telco import control
+from portal_telco.later import SMS_WITHDRAWN
 from portal_telco.plugin import PRIVACY, PROVIDER
 from portal_telco.privacy_patch import MERGE_PATCH
 from portal_telco.sandbox import CLIENT_ID, TelcoSandbox
@@ -130,16 +131,21 @@ def test_a_refusal_carries_the_telcos_reason_inert_to_the_terminal(
 ) -> None:
     home = tmp_path / "home"
     _synced(home, telco)
+    telco.live_until(SMS_WITHDRAWN)  # she turns offers by text off in the app: portal's copy is old
     telco.refusals["THIRD_PARTY_SHARING"] = "Only in our app \x1b[2J\x1b]0;pwned\x07 sorry\nFAKE"
-    _run(home, "preferences", "third_party_marketing=yes")
+    _run(home, "preferences", "third_party_marketing=yes", "marketing.sms=no")
     shown = _run(home, "apply").output
     assert "refused" in shown
     assert "Only in our app" in shown
     assert "\x1b" not in shown and "\x07" not in shown  # the escapes arrive as visible text
     assert "\\x1b[2J" in shown or "\\u001b" in shown or "\\x1b" in shown
-    [row] = _asked(home)
-    assert row.outcome == "refused" and row.detail.startswith("Only in our app \x1b[2J")
+    rows = {row.key: row for row in _asked(home)}
+    refused = rows["third_party_marketing"]
+    assert refused.outcome == "refused" and refused.detail.startswith("Only in our app \x1b[2J")
     assert _profile(telco, "PPP-0006")["status"] == "refused"  # nothing changed
+    # The store said offers by text were on; the telco shows them off: already so, not sent.
+    assert rows["marketing.sms"].outcome == "already"
+    assert [r.method for r in telco.requests if r.method == "PATCH"] == ["PATCH"]
 
 
 def test_a_telco_that_says_applied_and_changes_nothing_is_named_by_the_next_sync(
