@@ -81,7 +81,7 @@ def patched(
             f"You can change what you agreed to (status and each characteristic's value), not"
             f" {', '.join(theirs)}.",
         )
-    after = merge_patch(profile, body)
+    after: dict[str, Any] = merge_patch(profile, body)
     traits = after.get("partyPrivacyProfileCharacteristic")
     if not isinstance(traits, list) or not all(isinstance(t, dict) for t in traits):
         raise PatchRefused(400, "24", "partyPrivacyProfileCharacteristic is an array of objects.")
