@@ -276,7 +276,11 @@ def test_each_variant_stores_every_permission_as_served(
     consents = {row["provider_id"]: row for row in portal.store.rows(Consent, "telco")}
     rejected = sandbox.truth_rejections.get("consents", 0)
     assert len(consents) == len(served_profiles) - rejected
-    kinds = {"MARKETING": "marketing", "THIRD_PARTY_SHARING": "data_sharing"}
+    kinds = {
+        "MARKETING": "marketing",
+        "THIRD_PARTY_SHARING": "data_sharing",
+        "PROFILING": "profiling",
+    }
     for served in served_profiles:
         # TMF644 asks for no characteristic: then the profile is one permission.
         [trait] = served.get("partyPrivacyProfileCharacteristic") or [{}]
