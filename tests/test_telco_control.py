@@ -19,6 +19,8 @@ from sqlalchemy import select
 from portal.app import Portal
 from portal.auth.flows import auto_approve_browser
 from portal.cli import cli
+from portal.control.apply import ask
+from portal.control.changes import CONSENT, Change, ChangeResult, Outcome
 from portal.control.tables import AskedChange
 from portal.http import RetryPolicy
 from portal.provider import sandbox_endpoints
@@ -199,6 +201,25 @@ def test_the_patch_follows_tmf644_and_tmf630(tmp_path: Path, telco: TelcoSandbox
         merge = {"Content-Type": "text/plain"}
         assert "merge patch" in error(patch("PPP-0002", withdraw, merge), 400)
     assert _profile(telco, "PPP-0002") == after
+
+
+def test_what_the_api_cannot_change_is_not_supported_with_what_to_do(
+    tmp_path: Path, telco: TelcoSandbox
+) -> None:
+    home = tmp_path / "home"
+    _synced(home, telco)
+    with _opened(home) as portal:
+        provider = portal.plugins.provider("telco")
+        # A data-sharing consent by its id: the telco's API has no such resource.
+        withdraw = Change(CONSENT, False, consent="PPP-0006:partners")
+        assert ask(portal, provider, withdraw) == ChangeResult(
+            Outcome.not_supported, instead=PROVIDER.write_instead
+        )
+        # A profile served without its id (TMF644 allows it) cannot be patched.
+        telco.set_variant("unidentified")
+        result = ask(portal, provider, Change("marketing.email", False))
+    assert result.outcome is Outcome.not_supported and "Demo Telecom app" in result.instead
+    assert not [r for r in telco.requests if r.method == "PATCH"]
 
 
 def test_the_telco_declares_what_it_can_change() -> None:

@@ -58,10 +58,12 @@ def apply_change(client: ProviderClient, change: Change) -> ChangeResult | None:
     if not profiles:
         return ChangeResult(Outcome.not_supported, instead=INSTEAD)
     results = [_one(client, profile, change.allow) for profile in profiles]
-    for outcome in (Outcome.refused, Outcome.applied):
+    # A refusal outweighs an application, which outweighs a profile that cannot be changed.
+    for outcome in (Outcome.refused, Outcome.applied, Outcome.not_supported):
         found = [r for r in results if r.outcome is outcome]
         if found:
-            return ChangeResult(outcome, detail="; ".join(r.detail for r in found if r.detail))
+            detail = "; ".join(r.detail for r in found if r.detail)
+            return ChangeResult(outcome, detail=detail, instead=found[0].instead)
     return ChangeResult(Outcome.already, detail=results[0].detail)
 
 
