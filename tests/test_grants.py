@@ -39,9 +39,7 @@ def test_a_lapsed_grant_stops_the_sync_keeps_the_data_and_renewing_keeps_the_con
         assert named.exit_code == 0, named.output
         connected = runner.invoke(cli, ["connect", "bank", "--sandbox", bank.base_url], env=env)
         assert connected.exit_code == 0, connected.output
-        [grant] = json.loads(runner.invoke(cli, ["receipts", "--json"], env=env).output)[
-            "receipts"
-        ]
+        [grant] = json.loads(runner.invoke(cli, ["receipts", "--json"], env=env).output)["receipts"]
         assert_kantara(grant)
         assert grant["piiPrincipalId"] == "Ada Lovelace"
         assert grant["piiControllers"][0]["piiController"] == "Demo Bank"
