@@ -30,6 +30,7 @@ from portal_telco.later import SMS_WITHDRAWN
 from portal_telco.plugin import PRIVACY, PROVIDER
 from portal_telco.privacy_patch import MERGE_PATCH
 from portal_telco.sandbox import CLIENT_ID, TelcoSandbox
+from test_grants import assert_kantara
 from values import differences
 
 
@@ -112,6 +113,15 @@ def test_preferences_are_patched_held_by_the_next_sync_and_then_already_so(
     assert _profile(telco, "PPP-0002")["status"] == "granted"  # sms: not stated, untouched
     patches = [r for r in telco.requests if r.method == "PATCH"]
     assert len(patches) == 3  # nothing is sent for what already was so
+    # A consent receipt for each change the telco applied, none for what already was so.
+    receipts = json.loads(_run(home, "receipts", "--json").output)["receipts"]
+    changed = {r["portal"]["change"]["key"]: r for r in receipts if r["portal"]["kind"] == "change"}
+    assert set(changed) == {"marketing.email", "marketing.post", "profiling"}
+    for receipt in changed.values():
+        assert_kantara(receipt)
+        assert receipt["piiControllers"][0]["piiController"] == "Demo Telecom"
+    [email] = changed["marketing.email"]["services"][0]["purposes"]
+    assert (email["purposeCategory"], email["termination"]) == (["6 - Marketing"], "withdrawn")
 
     assert _sync(home) == []  # the telco releases what it said it applied
     held = {row.key: row.held for row in _asked(home)}
