@@ -50,7 +50,7 @@ def test_withdrawing_portals_grant_revokes_it_keeps_the_data_and_holds_after_rec
     tmp_path: Path,
 ) -> None:
     home = tmp_path / "home"
-    with BankSandbox() as bank:
+    with BankSandbox(page_size=1000) as bank:  # fewer pages: the same data, sooner
         first = _connected(home, bank)
         # Marketing and profiling are the bank's own business: not supported, in its words.
         assert _run(home, "preferences", "marketing.sms=yes", "profiling=no").exit_code == 0
@@ -102,7 +102,7 @@ def test_a_refusal_reaches_the_terminal_inert_and_a_withdrawal_not_made_is_repor
     tmp_path: Path,
 ) -> None:
     home = tmp_path / "home"
-    with BankSandbox() as bank:
+    with BankSandbox(page_size=1000) as bank:  # fewer pages: the same data, sooner
         consent = _connected(home, bank)
         bank.refuse_withdrawals = "Locked \x1b[31mby\x1b]8;;https://evil.example\x07 fraud team"
         refused = _run(home, "apply", "bank", "--withdraw", consent)

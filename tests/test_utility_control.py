@@ -62,7 +62,7 @@ def test_revoking_portals_authorization_keeps_the_data_and_holds_after_reconnect
     tmp_path: Path,
 ) -> None:
     home = tmp_path / "home"
-    with UtilitySandbox() as utility:
+    with UtilitySandbox(page_size=100) as utility:  # fewer pages: the same data, sooner
         first = _connected(home, utility)
         assert _run(home, "preferences", "marketing.email=no", "profiling=no").exit_code == 0
         answers = {c["preference"]: c for c in _changes(_run(home, "apply", "--json"))}
@@ -101,7 +101,7 @@ def test_a_refusal_reaches_the_terminal_inert_and_a_revocation_not_made_is_repor
     tmp_path: Path,
 ) -> None:
     home = tmp_path / "home"
-    with UtilitySandbox() as utility:
+    with UtilitySandbox(page_size=100) as utility:  # fewer pages: the same data, sooner
         consent = _connected(home, utility)
         utility.refuse_revocations = "Held \x1b[31mfor\x1b]8;;https://evil.example\x07 audit"
         refused = _run(home, "apply", "utility", "--withdraw", consent)
