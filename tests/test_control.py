@@ -81,7 +81,7 @@ def test_a_provider_declares_only_changes_portal_has() -> None:
 def test_preferences_are_kept_and_shown_and_apply_asks_a_provider_that_cannot_write(
     tmp_path: Path,
 ) -> None:
-    """Through the CLI on a real store: the demo bank declares no writes, so every
+    """Through the CLI on a real store: the demo bank writes only consents, so every
     preference it releases otherwise is answered "not supported", with what to do."""
     env = {"PORTAL_HOME": str(tmp_path / "home")}
     runner = CliRunner()
@@ -97,6 +97,6 @@ def test_preferences_are_kept_and_shown_and_apply_asks_a_provider_that_cannot_wr
     applied = runner.invoke(cli, ["apply", "--json"], env=env)
     assert applied.exit_code == 0, applied.output
     assert '"outcome": "not_supported"' in applied.output
-    assert "privacy notice" in applied.output
+    assert "Marketing preferences" in applied.output  # the bank's own words (write_instead)
     wrong = runner.invoke(cli, ["preferences", "marketing.fax=no"], env=env)
     assert wrong.exit_code != 0 and "no preference called 'marketing.fax'" in wrong.output

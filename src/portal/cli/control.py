@@ -90,10 +90,21 @@ def _said(allowed: bool | None, otherwise: str) -> str:
 @cli.command(name="apply")
 @click.argument("providers", nargs=-1, metavar="[PROVIDER]...")
 @click.option("--dry-run", is_flag=True, help="Say what would be asked, and ask nothing.")
+@click.option(
+    "--withdraw",
+    "withdraw",
+    metavar="CONSENT_ID",
+    help="Withdraw this data-sharing consent (its id as portal show consents lists it) at"
+    " the one provider named, instead of applying your preferences.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the answers as JSON (for scripts).")
 @click.pass_context
 def apply_command(
-    ctx: click.Context, providers: tuple[str, ...], dry_run: bool, as_json: bool
+    ctx: click.Context,
+    providers: tuple[str, ...],
+    dry_run: bool,
+    as_json: bool,
+    withdraw: str | None,
 ) -> None:
     """Ask every connected provider (or those named) to hold your preferences.
 
@@ -109,18 +120,47 @@ def apply_command(
         portal = _open(ctx)
         if not dry_run:
             portal.store.writable()
-        if not stated(portal.store.engine):
+        if withdraw is not None:
+            done = [_withdraw(portal, providers, withdraw, dry_run)]
+        elif not stated(portal.store.engine):
             from portal.errors import UserError
 
             raise UserError(
                 "You have stated no preferences yet, so there is nothing to apply.",
                 hint="State them first, e.g. portal preferences marketing.email=no profiling=no",
             )
-        done = apply_preferences(portal, providers or None, dry_run=dry_run)
+        else:
+            done = apply_preferences(portal, providers or None, dry_run=dry_run)
         if as_json:
             output.echo(json.dumps({"changes": [_as_json(a) for a in done]}, indent=2))
             return
         _print(portal, done, dry_run)
+
+
+def _withdraw(portal: Portal, providers: tuple[str, ...], consent: str, dry_run: bool) -> Applied:
+    """Ask the one provider named to withdraw ``consent`` (``portal apply --withdraw``)."""
+    from portal.control.apply import Applied, ask
+    from portal.control.changes import CONSENT, Change, ChangeResult, Outcome
+    from portal.errors import UserError
+
+    if len(providers) != 1:
+        raise UserError(
+            "--withdraw needs the one provider that holds the consent.",
+            hint="For example: portal apply bank --withdraw CONSENT_ID",
+        )
+    provider = portal.plugins.provider(providers[0])
+    if providers[0] not in {c.provider for c in portal.store.connections()}:
+        from portal.errors import NotConnected
+
+        raise NotConnected(
+            f"{provider.display_name} is not connected.", hint="portal status lists connections."
+        )
+    change = Change(CONSENT, False, consent=consent)
+    if dry_run:
+        result = ChangeResult(Outcome.applied, detail="would be asked (dry run)")
+    else:
+        result = ask(portal, provider, change)
+    return Applied(provider.name, CONSENT, False, change, result)
 
 
 def _as_json(applied: Applied) -> dict[str, object]:

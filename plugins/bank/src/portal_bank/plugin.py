@@ -9,13 +9,15 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from portal import Cursor, Cursors, InventoryItem, OAuthClient, Page, Provider, hookimpl
+from portal.control.changes import CONSENT, Change, ChangeResult
 from portal.errors import SkippableError
 from portal.http import ProviderClient, follow_links, together
 from portal.record import Category, Sector
 from portal.variants import FAULTY, VALID, SandboxVariants, Variant
-from portal_bank import fetching, identity, mapping, spec_check, spec_variants, variants
+from portal_bank import control, fetching, identity, mapping, spec_check, spec_variants, variants
 from portal_bank.fetching import listed
 
 if TYPE_CHECKING:
@@ -120,6 +122,9 @@ PROVIDER = Provider(
     sandbox=SANDBOX,
     specification=spec_variants.SPECIFICATION,
     sandbox_only=True,  # Demo Bank is fictional: its production endpoints do not exist.
+    # Open Banking's one write on the customer's sharing: deleting an account-access consent.
+    writes=(CONSENT,),
+    write_instead=control.WRITE_INSTEAD,
 )
 
 
@@ -204,6 +209,13 @@ class _Watermark:
 
 
 @hookimpl
+def apply_change(client: ProviderClient, change: Change) -> ChangeResult | None:
+    """Withdraw an account-access consent (``DELETE /account-access-consents/{ConsentId}``);
+    marketing and profiling are not Open Banking's, so not supported here."""
+    return control.apply_change(client, change)
+
+
+@hookimpl
 def fetch(client: ProviderClient, cursors: Cursors) -> Iterator[Page]:
     """Accounts, party, consents and balances in full; transactions from the last cursor.
 
@@ -219,8 +231,7 @@ def fetch(client: ProviderClient, cursors: Cursors) -> Iterator[Page]:
     sources.append(fetching.page(client, "party", "party", lambda data: listed(data, "Party")))
     consent_id = (client.token or {}).get("consent_id")
     if consent_id:
-        path = f"account-access-consents/{consent_id}"
-        sources.append(fetching.page(client, "consents", path, lambda data: [data]))
+        sources.append(_consents(client, cursors, consent_id))
     sources += [
         fetching.page(
             client, "marketing", "marketing-preferences", lambda data: listed(data, "Preference")
@@ -264,6 +275,33 @@ def _transactions(client: ProviderClient, cursors: Cursors, account_id: str) -> 
         # Until this page is committed, each page's cursor kept them to look for again.
         withdrawn = [(Category.transactions, i) for i in sorted(watermark.unseen)]
         yield Page(stream, [], watermark.cursor(set()), withdrawn=withdrawn)
+
+
+class ConsentsCursor(Cursor):
+    """The account-access consents earlier connections were granted under.
+
+    Each is read again at every sync (an AISP may read any consent of its own), so one the
+    person withdrew (``portal apply --withdraw``) or that lapsed is released as it now is,
+    after portal connects again under a new consent.
+    """
+
+    ids: tuple[str, ...] = ()
+
+
+def _consents(client: ProviderClient, cursors: Cursors, consent_id: str) -> Iterator[Page]:
+    """This connection's consent, and the earlier ones the bank still knows."""
+    earlier = cursors.get("consents", ConsentsCursor)
+    ids = [i for i in (earlier.ids if earlier else ()) if i != consent_id]
+    found, kept = [], []
+    for known in [*ids, consent_id]:
+        path = f"account-access-consents/{quote(known, safe='')}"
+        if known != consent_id:
+            answer = client.get(path)
+            if answer.status_code == 404:
+                continue  # a bank that no longer knows it: nothing to say of it
+        found.append(fetching.data(client, client.get_json(path), path))
+        kept.append(known)
+    yield Page("consents", found, ConsentsCursor(ids=tuple(kept)))
 
 
 def _records_of(stream: str, item: dict[str, Any]) -> list[tuple[Category, str]]:

@@ -87,6 +87,12 @@ class BankSandbox(Sandbox):
             DemoBank(seed) if transactions is None else BulkBank(seed, transactions=transactions)
         )
         self.register_client(CLIENT_ID, scope=" ".join(SCOPES))
+        self.ignore_withdrawals = False
+        """A switch for tests: answer a consent's DELETE 204 and change nothing (a bank that
+        says it revoked a consent and did not)."""
+        self.refuse_withdrawals: str | None = None
+        """A switch for tests: refuse every consent's DELETE with this message (400
+        ``UK.OBIE.Resource.InvalidConsentStatus``), as a bank may."""
 
     @property
     def api_base(self) -> str:
@@ -136,6 +142,10 @@ class BankSandbox(Sandbox):
             for consent in bank.consents:
                 if consent["Status"] != "Revoked":
                     consent["Status"], consent["StatusUpdateDateTime"] = "Revoked", now
+
+    def revoke_tokens(self) -> None:
+        """Every token stops working (the demo's one grant is the consent just revoked)."""
+        super().withdraw_consent()
 
     def error_body(self, status: int, message: str) -> dict[str, Any]:
         """The Open Banking error envelope."""
@@ -255,6 +265,27 @@ class BankSandbox(Sandbox):
                     )
                 [served] = self.variant.serve("consents", [copy.deepcopy(found)])
                 return self._envelope(served)
+
+        @app.delete(f"{API_PATH}/account-access-consents/<consent_id>")
+        @require(SCOPE)
+        def delete_consent(consent_id: str) -> tuple[str, int]:
+            # Account Access Consents v3.1: 204 No Content; the Status becomes Revoked and
+            # the tokens issued under it stop working. A consent already Revoked stays so.
+            with bank.lock:
+                found = next((c for c in bank.consents if c["ConsentId"] == consent_id), None)
+                if found is None:
+                    raise _Refused(
+                        404, "UK.OBIE.Resource.NotFound", f"No consent with id {consent_id}."
+                    )
+                if self.refuse_withdrawals is not None:
+                    raise _Refused(
+                        400, "UK.OBIE.Resource.InvalidConsentStatus", self.refuse_withdrawals
+                    )
+                if self.ignore_withdrawals or found["Status"] == "Revoked":
+                    return "", 204
+                found["Status"], found["StatusUpdateDateTime"] = "Revoked", stamp(bank.now)
+            self.revoke_tokens()
+            return "", 204
 
         @app.get(f"{API_PATH}/marketing-preferences")
         @require(SCOPE)

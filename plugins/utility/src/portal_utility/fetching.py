@@ -52,8 +52,7 @@ def _pages(client: ProviderClient, cursors: Cursors) -> Iterator[Page]:
     resource = _uri(client, token, "resourceURI")
     agreements: dict[str, dict[str, Any]] = {}
     yield from _customer(client, _uri(client, token, "customerResourceURI"), agreements)
-    [authorization] = _entries(client, _uri(client, token, "authorizationURI"))
-    yield Page("authorizations", [authorization])
+    yield _authorizations(client, cursors, _uri(client, token, "authorizationURI"))
     notice = client.get_json("privacy/processing")
     controller = notice.get("controller")
     yield Page("processing", [{"controller": controller, **p} for p in notice["purposes"]])
@@ -209,6 +208,27 @@ def _entries(
     if feed is not None:
         feed.extend(links)
     return entries
+
+
+class AuthorizationsCursor(Cursor):
+    """The Authorizations of earlier connections (their URIs): each is read again at every
+    sync, so one the person revoked (``portal apply --withdraw``) is released as it now is
+    after portal connects again under a new one."""
+
+    uris: tuple[str, ...] = ()
+
+
+def _authorizations(client: ProviderClient, cursors: Cursors, current: str) -> Page:
+    """This connection's Authorization, and the earlier ones the Data Custodian still knows."""
+    earlier = cursors.get("authorizations", AuthorizationsCursor)
+    found, kept = [], []
+    for uri in [*(u for u in (earlier.uris if earlier else ()) if u != current), current]:
+        if uri != current and client.get(uri).status_code == 404:
+            continue  # a Data Custodian that no longer knows it: nothing to say of it
+        [authorization] = _entries(client, uri)
+        found.append(authorization)
+        kept.append(uri)
+    return Page("authorizations", found, AuthorizationsCursor(uris=tuple(kept)))
 
 
 def _uri(client: ProviderClient, token: Mapping[str, Any], name: str) -> str:

@@ -11,9 +11,11 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from portal import Cursors, InventoryItem, OAuthClient, Page, Provider, hookimpl
+from portal.control.changes import CONSENT, Change, ChangeResult
 from portal.record import Category, Sector
 from portal.variants import FAULTY, VALID, SandboxVariants, Variant
 from portal_utility import spec_variants, variants
+from portal_utility.control import WRITE_INSTEAD
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -100,6 +102,9 @@ PROVIDER = Provider(
     sandbox=SANDBOX,
     specification=spec_variants.SPECIFICATION,
     sandbox_only=True,  # Demo Energy is fictional: its production endpoints do not exist.
+    # Connect My Data's one write: revoking the Authorization at its authorizationURI.
+    writes=(CONSENT,),
+    write_instead=WRITE_INSTEAD,
 )
 
 
@@ -196,6 +201,15 @@ def fetch(client: ProviderClient, cursors: Cursors) -> Iterator[Page]:
     from portal_utility.fetching import fetch_all
 
     return fetch_all(client, cursors)
+
+
+@hookimpl
+def apply_change(client: ProviderClient, change: Change) -> ChangeResult | None:
+    """Revoke a Connect My Data Authorization (``DELETE`` on its authorizationURI);
+    marketing and profiling have no resource in Connect My Data, so not supported."""
+    from portal_utility import control
+
+    return control.apply_change(client, change)
 
 
 @hookimpl

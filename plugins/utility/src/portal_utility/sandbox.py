@@ -77,6 +77,11 @@ class UtilitySandbox(Sandbox):
         self._tamper: tuple[str, str, int | None] | None = None
         self._loop_after: int | None = None
         self._paged = 0
+        self.ignore_revocations = False
+        """A switch for tests: answer an Authorization's DELETE 204 and change nothing (a
+        Data Custodian that says it revoked a grant and did not)."""
+        self.refuse_revocations: str | None = None
+        """A switch for tests: refuse every Authorization's DELETE with this message (400)."""
 
     @property
     def api_base(self) -> str:
@@ -155,6 +160,10 @@ class UtilitySandbox(Sandbox):
             "customerResourceURI": content["customerResourceURI"],
             "consent_id": authorization["id"],
         }
+
+    def revoke_tokens(self) -> None:
+        """Every token stops working (the demo's one grant is the Authorization revoked)."""
+        super().withdraw_consent()
 
     def withdraw_consent(self) -> None:
         """The customer revokes every authorization; every token stops working."""
@@ -295,6 +304,24 @@ class UtilitySandbox(Sandbox):
                 if found is None:
                     raise Refused(404, f"No Authorization {aid}.")
                 return self._entry(self.resources.authorization(copy.deepcopy(found)))
+
+        @app.delete(f"{root}/Authorization/<aid>")
+        @require(SCOPE)
+        def revoke_authorization(aid: str) -> tuple[str, int]:
+            # ESPI: the authorizationURI is where the Third Party updates or deletes the
+            # grant; its status becomes 0 (Revoked) and its tokens stop working.
+            with self.utility.lock:
+                found = next((a for a in self.utility.authorizations if a["id"] == aid), None)
+                if found is None:
+                    raise Refused(404, f"No Authorization {aid}.")
+                if self.refuse_revocations is not None:
+                    raise Refused(400, self.refuse_revocations)
+                if self.ignore_revocations or found["content"]["status"] == "0":
+                    return "", 204
+                found["content"]["status"] = "0"
+                found["updated"] = atom_time(self.utility.now)
+            self.revoke_tokens()
+            return "", 204
 
         @app.get(f"{root}/Batch/RetailCustomer/<rc>")
         @require(SCOPE)
