@@ -164,7 +164,7 @@ def verify(portal: Portal, providers: Iterable[str]) -> list[str]:
             )
         if not pending:
             continue
-        consents = portal.store.rows(Consent, name)
+        consents = list(portal.store.rows(Consent, name))  # read twice below
         releases = released(consents)
         display = portal.plugins.provider(name).display_name
         with portal.store.engine.begin() as db:
