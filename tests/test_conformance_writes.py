@@ -6,6 +6,7 @@ permission, a DELETE of a consent), sound under the name ``writable``, and regis
 under other names, each with one defect the suite must catch (its ``BROKEN``).
 """
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from portal.plugins import Plugins
 from portal_conformance.failures import CheckFailed, SetupFailed
 from portal_conformance.harness import Harness
 from portal_conformance.registry import BY_NAME, TIERS, run_check
+from portal_conformance.report import Outcome, tier
 
 ROOT = Path(__file__).resolve().parent.parent
 WRITES = ROOT / "conformance" / "tests" / "writes"
@@ -67,10 +69,33 @@ def test_a_sound_write_hook_passes_every_write_check(tmp_path: Path) -> None:
 @pytest.mark.parametrize("variant", sorted(BROKEN))
 def test_a_broken_write_hook_fails_its_check(variant: str, tmp_path: Path) -> None:
     param, named = BROKEN[variant]
-    with Harness(variant, tmp_path, plugins_dir=WRITES) as harness:
-        with pytest.raises(CheckFailed) as failed:
-            run_check(harness, "writes", param)
+    with (
+        Harness(variant, tmp_path, plugins_dir=WRITES) as harness,
+        pytest.raises(CheckFailed) as failed,
+    ):
+        run_check(harness, "writes", param)
     failure = failed.value
     assert not isinstance(failure, SetupFailed), str(failure)
     assert failure.what and failure.where and failure.fix
     assert named in str(failure), str(failure)
+
+
+@pytest.mark.slow
+def test_a_write_scope_is_least_needed_only_for_a_plugin_that_declares_writes(
+    tmp_path: Path,
+) -> None:
+    with Harness("writable", tmp_path, plugins_dir=WRITES) as harness:
+        run_check(harness, "declaration", "scopes")  # ("read", "write"), and it writes
+        harness.provider = dataclasses.replace(harness.provider, writes=())
+        with pytest.raises(CheckFailed, match="write grant more than reading"):
+            run_check(harness, "declaration", "scopes")
+
+
+def test_the_tier_needs_the_write_checks_to_pass_only_where_they_ran() -> None:
+    families = ("declaration", "exact_count", "reconcile", "legible", "variant", "resilience",
+                "crash_resume", "idempotent", "changes", "deterministic", "delivery", "oauth",
+                "secrets", "egress", "budget", "permissions")  # fmt: skip
+    everything = [Outcome("acme", f"test_{f}[x]", f, "x", "passed") for f in families]
+    assert tier(everything) == "gold"  # a plugin that declares no writes
+    wrote = Outcome("acme", "test_writes[profiling]", "writes", "profiling", "failed")
+    assert tier([*everything, wrote]) == "bronze"

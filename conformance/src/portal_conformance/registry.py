@@ -352,6 +352,11 @@ TIERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 """Each tier needs every group of its own and of the tiers below without a failure."""
 
+OPTIONAL_GROUPS = ("writes",)
+"""Groups a provider may have no check of at all (a plugin that declares no writes gets no
+``test_writes``): their tier needs them without a failure where they ran, not that they
+ran."""
+
 IMPORT_TIERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("bronze", ("declaration", "completeness", "reconciliation", "legibility")),
     ("silver", ("resilience", "idempotence", "determinism", "delivery")),

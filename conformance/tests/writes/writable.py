@@ -173,8 +173,7 @@ PROVIDER = Provider(
     write_instead=INSTEAD,
 )
 PROVIDERS = [PROVIDER] + [
-    dataclasses.replace(PROVIDER, name=name, display_name=f"Quill & Co ({name})")
-    for name in BROKEN
+    dataclasses.replace(PROVIDER, name=name, display_name=f"Quill & Co ({name})") for name in BROKEN
 ]
 
 PORTAL_CONFORMANCE = {p.name: {} for p in PROVIDERS}

@@ -318,7 +318,9 @@ def _against_truth(
         )
     old = _canonical(before)
     changed = {
-        category: {str(i.get("id", "")) for i in items if canonical_json(i) not in old.get(category, [])}
+        category: {
+            str(i.get("id", "")) for i in items if canonical_json(i) not in old.get(category, [])
+        }
         for category, items in truth.items.items()
     }
     expected = read_expected(run.sandbox)
