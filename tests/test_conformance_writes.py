@@ -99,3 +99,15 @@ def test_the_tier_needs_the_write_checks_to_pass_only_where_they_ran() -> None:
     assert tier(everything) == "gold"  # a plugin that declares no writes
     wrote = Outcome("acme", "test_writes[profiling]", "writes", "profiling", "failed")
     assert tier([*everything, wrote]) == "bronze"
+
+
+@pytest.mark.slow
+def test_withdrawing_portals_own_grant_is_seen_as_the_next_sync_losing_its_access(
+    tmp_path: Path,
+) -> None:
+    with Harness("writable_own_grant", tmp_path, plugins_dir=WRITES) as harness:
+        for param in [*DECLARED, "unknown", "secrets"]:
+            run_check(harness, "writes", param)
+        run = harness.__dict__["_cache"]["writes"]["run"]
+        assert run.connection.consent_id == "consent-ledgerly"
+        assert not run.results[-1].ok  # the sync after: access ended, said so

@@ -19,12 +19,15 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from portal import InventoryItem, OAuthClient, Page, Provider, hookimpl
 from portal.control.changes import CONSENT, Change, ChangeResult, Outcome
 from portal.record import Category, Consent, Entity, Origin, Sector, State
 from portal.sandbox import Require, Sandbox
+
+if TYPE_CHECKING:
+    import flask
 
 API = "https://api.quill.example/v1"
 AUTH = "https://login.quill.example/oauth"
@@ -78,11 +81,17 @@ def dataset() -> list[dict[str, Any]]:
 class QuillSandbox(Sandbox):
     """Quill & Co's API on 127.0.0.1: read (scope ``read``) and change (scope ``write``)."""
 
-    def __init__(self, **kw: Any) -> None:
+    def __init__(self, *, own_grant: bool = False, **kw: Any) -> None:
         kw.setdefault("scopes", ("read", "write"))
         super().__init__(**kw)
         self.permissions = dataset()
+        self.own_grant = own_grant
+        """Whether the data-sharing consent is portal's own grant (``consent_id`` in the
+        token response, as an Open Banking account-access consent is)."""
         self.register_client("portal", scope="read write")
+
+    def extra_token_fields(self, client_id: str, scope: str) -> dict[str, Any]:
+        return {"consent_id": "consent-ledgerly"} if self.own_grant else {}
 
     @property
     def api_base(self) -> str:
@@ -113,7 +122,7 @@ class QuillSandbox(Sandbox):
         body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
         return flask.Response(flask.json.dumps(body), status=status, mimetype=PROBLEM)
 
-    def register_routes(self, app: Any, require: Require) -> None:
+    def register_routes(self, app: flask.Flask, require: Require) -> None:
         import flask
 
         by_id = {p["id"]: p for p in self.permissions}
@@ -146,6 +155,8 @@ class QuillSandbox(Sandbox):
                 return self._problem(404, "Not Found", f"No consent {cid}.")
             if item["status"] != "revoked":
                 item.update(status="revoked", updated=_now())
+            if self.own_grant:
+                self.withdraw_consent()  # the grant's tokens revoked with it
             return flask.Response(status=204)
 
 
@@ -172,11 +183,18 @@ PROVIDER = Provider(
     writes=("marketing.email", "marketing.sms", "marketing.post", "profiling", CONSENT),
     write_instead=INSTEAD,
 )
-PROVIDERS = [PROVIDER] + [
+OWN_GRANT = dataclasses.replace(
+    PROVIDER,
+    name="writable_own_grant",
+    display_name="Quill & Co (its consent portal's own grant)",
+    sandbox=lambda: QuillSandbox(own_grant=True),
+)
+"""Sound as well: the consent it can withdraw is the one portal connected with."""
+PROVIDERS = [PROVIDER, OWN_GRANT] + [
     dataclasses.replace(PROVIDER, name=name, display_name=f"Quill & Co ({name})") for name in BROKEN
 ]
 
-PORTAL_CONFORMANCE = {p.name: {} for p in PROVIDERS}
+PORTAL_CONFORMANCE: dict[str, dict[str, Any]] = {p.name: {} for p in PROVIDERS}
 
 
 @hookimpl

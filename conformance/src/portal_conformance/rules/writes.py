@@ -8,12 +8,15 @@ engine's authorised client, its retries, the change recorded in ``asked_changes`
 - **each declared key** (``test_writes[marketing.email]``): the change is the opposite of
   what the provider releases (a marketing permission, profiling, sharing with third
   parties; for ``consent``, the withdrawal of a consent in force that is about none of
-  those). The answer is "applied" (or "already so"); the next sync's store equals the
-  sandbox's new truth exactly (the comparison ``test_changes`` makes after a step, and every
-  changed record field by field against ``expected_records()``); what the provider now
-  releases is what was asked (portal's own check after a sync, ``Portal.unheld``, holds
-  the change). Asked again, it changes nothing: "already so", or "applied" with the sandbox's
-  truth and the store as they were;
+  those, another company's access before portal's own grant). The answer is "applied" (or
+  "already so"); the next sync's store equals the sandbox's new truth exactly (the
+  comparison ``test_changes`` makes after a step, and every changed record field by field
+  against ``expected_records()``); what the provider now releases is what was asked
+  (portal's own check after a sync, ``Portal.unheld``, holds the change). Asked again, it
+  changes nothing: "already so", or "applied" with the sandbox's truth and the store as
+  they were. Where the only consent to withdraw is portal's own grant (the connection's
+  ``consent_id``), the next sync must find its access ended (an authorisation error), and
+  it is not asked twice;
 - **an unknown change** (``test_writes[unknown]``): every key the plugin does not declare,
   and (if it declares ``consent``) the withdrawal of a consent that does not exist, asked of
   the hook directly: it answers nothing (portal then says "not supported"), "not supported"
@@ -40,6 +43,7 @@ from portal.control.apply import ask
 from portal.control.changes import CONSENT, PREFERENCES, WORDS, Change, ChangeResult, Outcome
 from portal.control.preferences import preference_of, released
 from portal.control.tables import AskedChange
+from portal.errors import AuthError
 from portal.provider import Provider
 from portal.record.ids import canonical_json
 from portal.record.model import Consent
@@ -131,9 +135,11 @@ def _played(h: Harness) -> dict[str, Any]:
             fix="Fix the error above; the write checks start from a sync that completes.",
         )
     played: dict[str, Any] = {"run": run, "asked": {}, "texts": {}}
-    for key in h.provider.writes:
-        played["asked"][key] = _declared(h, run, key, played["texts"])
+    # The unknown changes first (they must change nothing), and a consent's withdrawal
+    # last: it may be portal's own grant, after which nothing more can be asked.
     played["asked"][UNKNOWN] = _unknown(h, run, played["texts"])
+    for key in sorted(h.provider.writes, key=lambda k: k == CONSENT):
+        played["asked"][key] = _declared(h, run, key, played["texts"])
     # What portal apply would print of the answers: searched by the last secret check too.
     run.outputs.extend(played["texts"].values())
     cache["writes"] = played
@@ -164,7 +170,11 @@ def _change(run: Run, key: str, asked: Asked) -> Change | None:
                 " afterwards.",
             )
             return None
-        return Change(CONSENT, False, consent=candidates[0])
+        # Another company's access first: withdrawing portal's own grant (the connection's
+        # consent) ends the access the next sync needs, which is judged on its own.
+        own = run.connection.consent_id if run.connection is not None else None
+        others = [c for c in candidates if c != own]
+        return Change(CONSENT, False, consent=(others or candidates)[0])
     now = released(consents).get(key)
     if now is None or now.allowed is None:
         asked.fail(
@@ -240,6 +250,9 @@ def _declared(h: Harness, run: Run, key: str, texts: dict[str, str]) -> Asked:
             " the sandbox accept them as the provider's published API does.",
         )
         return asked
+    own = run.connection.consent_id if run.connection is not None else None
+    if change.consent is not None and change.consent == own:
+        return _own_grant(h, run, change, first, asked)
     after = _synced(h, run, asked, f"after asking {change.describe()}")
     if after is None:
         return asked
@@ -276,6 +289,27 @@ def _declared(h: Harness, run: Run, key: str, texts: dict[str, str]) -> Asked:
             " second time when the provider shows it already was so.",
         )
     _against_truth(h, run, still, after, asked, "after asking again")
+    return asked
+
+
+def _own_grant(h: Harness, run: Run, change: Change, first: ChangeResult, asked: Asked) -> Asked:
+    """portal's own grant withdrawn (the only consent the provider releases): the next sync
+    must find its access ended (an authorisation error, said to the person), not carry on
+    as if the provider still granted it. Asking again cannot reach the provider then, so
+    it is not asked."""
+    result = h.sync(run)
+    if result.ok and not _holds(run, change):
+        asked.fail(
+            f"it answered {_said(first)} to {change.describe()}, portal's own grant, but the"
+            " next sync still had access and the consent is still released in force",
+            "Answer applied only once the provider deleted the consent (its success status),"
+            " and make the sandbox revoke the grant's tokens (Sandbox.withdraw_consent).",
+        )
+    elif not result.ok and not isinstance(result.error, AuthError):
+        asked.setup = (
+            f"The sync after withdrawing portal's own grant failed otherwise than for the"
+            f" access withdrawn: {result.error}"
+        )
     return asked
 
 
