@@ -322,6 +322,11 @@ def test_every_command_shows_hostile_text_inert(
         sweep.run("sync", expect=6)  # a failure naming the hostile provider
         sweep.run("status", expect=0)  # the failure's reason and the rejection reasons
         sweep.run("recurring", expect=0)  # payees and the kinds of payment
+        sweep.run("apply", expect=3, shows=False)  # no preferences stated: how to state one
+        sweep.run("preferences", "marketing.email=no", expect=0)  # providers' names: columns
+        sweep.run("preferences", f"{HOSTILE}=no", expect=3)  # the key asked for, in its error
+        sweep.run("apply", "--dry-run", expect=0)  # the provider's name
+        sweep.run("apply", expect=0)  # not supported: what to do, naming the provider
         sweep.run("config", "timezone", HOSTILE, expect=5)  # the zone asked for, in its error
         sweep.run("config", HOSTILE, "x", expect=3)  # the setting asked for, in its error
         sweep.run("migrate", expect=0, shows=False)  # already up to date: the store's path

@@ -36,7 +36,14 @@ from portal.auth.vault import Vault, open_vault
 from portal.engine.runner import Job, run_all
 from portal.engine.sync import NoProgress, SyncProgress, SyncResult, run_sync
 from portal.engine.watch import Unanswered, Watch
-from portal.errors import ConfigError, NotConnected, PortalError, QuotaReached, UserError
+from portal.errors import (
+    ConfigError,
+    GrantLapsed,
+    NotConnected,
+    PortalError,
+    QuotaReached,
+    UserError,
+)
 from portal.files import FileStore
 from portal.http import KeyedClient, ProviderClient, RetryPolicy, RetryTransport
 from portal.limits import Limiter
@@ -136,8 +143,13 @@ class Portal:
         answers: Mapping[str, str] | None = None,
         ask: AskFunction | None = None,
         tell: Callable[[str], None] | None = None,
+        renew: bool = False,
     ) -> Connection:
         """Run the provider's authenticate hook and keep the tokens in the vault.
+
+        ``renew`` re-consents an existing connection (its grant lapsing or lapsed): the same
+        connection, its endpoints unless others are given, and everything synced are kept;
+        a provider not connected yet is an error.
 
         What the provider asks for (``Provider.asks``: an API key, the person's own OAuth
         client) is taken from ``answers``, else its environment variable, else ``ask``
@@ -152,6 +164,15 @@ class Portal:
         """
         warn = warn or log.warning
         self.store.writable()  # before the person approves anything
+        if renew:
+            renewed = self.store.connection(name)
+            if renewed is None:
+                declared = self.plugins.provider(name)
+                raise NotConnected(
+                    f"{declared.display_name} is not connected, so there is nothing to renew.",
+                    hint=f"Connect it with: portal connect {name}",
+                )
+            endpoints = endpoints or renewed.endpoints or None
         provider = self._provider(name, endpoints)
         given = gather_answers(provider, answers, ask=ask)
         provider = provider.for_connection(given)
@@ -422,6 +443,7 @@ class Portal:
     ) -> SyncResult:
         try:
             _require_running_sandbox(provider, connection)
+            _require_grant(provider, connection)
             if self.quotas:
                 self._take_quota(provider)
             client = self._client_for(provider, connection, progress)
@@ -561,6 +583,18 @@ INTERRUPTED = "interrupted before it finished (everything committed so far is ke
 
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def _require_grant(provider: Provider, connection: Connection) -> None:
+    """Refuse, before any request, a sync on a grant that has reached its end."""
+    ends = connection.grant_expires_at
+    if ends is None or ends > datetime.now(UTC):
+        return
+    raise GrantLapsed(
+        f"{provider.display_name}'s grant to portal ended on {ends:%Y-%m-%d} (UTC), so"
+        " nothing can be fetched until you renew it; everything already synced is kept.",
+        hint=f"Renew it with: portal connect {provider.name} --renew",
+    )
 
 
 def _require_running_sandbox(provider: Provider, connection: Connection) -> None:

@@ -64,6 +64,11 @@ class AuthError(PortalError):
     """The provider refused or lost the credentials: the user must connect again."""
 
 
+class GrantLapsed(AuthError):
+    """The grant a provider gave portal has reached its end (an Open Banking consent after
+    90 or 180 days): nothing can be fetched until the person renews it; nothing is lost."""
+
+
 class ProviderError(PortalError):
     """The provider answered with something portal cannot use (bad status, invalid JSON)."""
 

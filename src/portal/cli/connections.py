@@ -42,6 +42,12 @@ from portal.shown import shown
     help="Read what PROVIDER asks for (an API key, a setup token) from standard input, one"
     " NAME=VALUE per line, instead of prompting.",
 )
+@click.option(
+    "--renew",
+    is_flag=True,
+    help="Renew the grant of a connected PROVIDER (its consent lapsing or lapsed): the same"
+    " connection, everything synced kept.",
+)
 @click.pass_context
 def connect(
     ctx: click.Context,
@@ -51,6 +57,7 @@ def connect(
     sandbox_url: str | None,
     timeout: int,
     from_stdin: bool,
+    renew: bool,
 ) -> None:
     """Connect PROVIDER: approve access once, or give the key it issued you; portal keeps
     the credentials encrypted in its vault.
@@ -115,6 +122,7 @@ def connect(
             answers=given,
             ask=None if from_stdin else ask,
             tell=tell,
+            renew=renew,
         )
         ends = connection.grant_expires_at
         expires = f", until {local(ends, zone):%Y-%m-%d}" if ends else ""
@@ -122,6 +130,13 @@ def connect(
             output.echo(f"Warning: {shown(warning)}", err=True)
         but = ", with the warning above" if warnings else ""
         declared = portal.plugins.provider(provider)
+        if renew:
+            until = f" until {local(ends, zone):%Y-%m-%d}" if ends else ""
+            output.echo(
+                f"Renewed {shown(declared.display_name)}'s grant{until}{but}; everything"
+                " already synced is kept. Now run: portal sync"
+            )
+            return
         if declared.credential is not None:
             from portal.auth.credentials import KIND_WORDS
 

@@ -62,7 +62,8 @@ def _show(portal: Portal, stated: dict[str, bool]) -> None:
 
     console = output.console()
     providers = [c.provider for c in portal.store.connections()]
-    table = output.table("Preference", "You", *providers)
+    names = [portal.plugins.provider(name).display_name for name in providers]
+    table = output.table("Preference", "You", *names)
     releases = {name: released(portal.store.rows(Consent, name)) for name in providers}
     for key in PREFERENCES:
         yours = {True: "yes", False: "no"}.get(stated.get(key), "(not stated)")  # type: ignore[arg-type]

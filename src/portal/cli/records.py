@@ -269,7 +269,10 @@ def _access(portal: Portal, name: str, scopes: str) -> str:
 @cli.command()
 @click.pass_context
 def status(ctx: click.Context) -> None:
-    """Show each connection, its last sync, and what the store holds."""
+    """Show each connection, its grant and until when, its last sync, and what the store
+    holds."""
+    from datetime import UTC, datetime
+
     from portal.localtime import MOMENT, local
     from portal.record import CATEGORY_LABELS
 
@@ -295,13 +298,19 @@ def status(ctx: click.Context) -> None:
             title="Connections",
             title_justify="left",
         )
+        now = datetime.now(UTC)
         for c in connections:
+            lapsed = c.grant_expires_at is not None and c.grant_expires_at <= now
             table.add_row(
                 c.provider,
-                "connected" if c.status == "connected" else output.styled("connect again", "red"),
+                output.styled("renew: connect --renew", "red")
+                if lapsed
+                else "connected"
+                if c.status == "connected"
+                else output.styled("connect again", "red"),
                 _access(portal, c.provider, c.scopes),
                 f"{local(c.connected_at, zone):{MOMENT}}",
-                f"{local(c.grant_expires_at, zone):%Y-%m-%d}"
+                f"{local(c.grant_expires_at, zone):%Y-%m-%d}" + (" (ended)" if lapsed else "")
                 if c.grant_expires_at
                 else "not stated",
                 (f"{local(c.last_sync_at, zone):{MOMENT}} " if c.last_sync_at else "never ")
