@@ -111,3 +111,17 @@ def test_withdrawing_portals_own_grant_is_seen_as_the_next_sync_losing_its_acces
         run = harness.__dict__["_cache"]["writes"]["run"]
         assert run.connection.consent_id == "consent-ledgerly"
         assert not run.results[-1].ok  # the sync after: access ended, said so
+
+
+@pytest.mark.slow
+def test_a_provider_refusing_a_declared_change_fails_it_with_its_reason_made_inert(
+    tmp_path: Path,
+) -> None:
+    with (
+        Harness("writable_refused", tmp_path, plugins_dir=WRITES) as harness,
+        pytest.raises(CheckFailed) as failed,
+    ):
+        run_check(harness, "writes", "marketing.email")
+    said = str(failed.value)
+    assert "it answered refused (Locked\\x1b]8;;https://evil.example\\x07 click" in said, said
+    assert "\x1b" not in said and "\u202e" not in said and "\x07" not in said

@@ -81,11 +81,13 @@ def dataset() -> list[dict[str, Any]]:
 class QuillSandbox(Sandbox):
     """Quill & Co's API on 127.0.0.1: read (scope ``read``) and change (scope ``write``)."""
 
-    def __init__(self, *, own_grant: bool = False, **kw: Any) -> None:
+    def __init__(self, *, own_grant: bool = False, refusal: str = "", **kw: Any) -> None:
         kw.setdefault("scopes", ("read", "write"))
         super().__init__(**kw)
         self.permissions = dataset()
         self.own_grant = own_grant
+        self.refusal = refusal
+        """If set, every patch is refused (422) with this as the problem's detail."""
         """Whether the data-sharing consent is portal's own grant (``consent_id`` in the
         token response, as an Open Banking account-access consent is)."""
         self.register_client("portal", scope="read write")
@@ -140,6 +142,8 @@ class QuillSandbox(Sandbox):
                 return self._problem(404, "Not Found", f"No permission {pid}.")
             if flask.request.mimetype != MERGE_PATCH:
                 return self._problem(415, "Unsupported Media Type", f"Send {MERGE_PATCH}.")
+            if self.refusal:
+                return self._problem(422, "Unprocessable Content", self.refusal)
             status = (flask.request.get_json(silent=True) or {}).get("status")
             if status not in ("opted_in", "opted_out"):
                 return self._problem(422, "Unprocessable Content", "status: opted_in or opted_out.")
@@ -190,7 +194,15 @@ OWN_GRANT = dataclasses.replace(
     sandbox=lambda: QuillSandbox(own_grant=True),
 )
 """Sound as well: the consent it can withdraw is the one portal connected with."""
-PROVIDERS = [PROVIDER, OWN_GRANT] + [
+HOSTILE = "Locked\x1b]8;;https://evil.example\x07 click\x1b]8;;\x07\x1b[2J\u202e"
+REFUSING = dataclasses.replace(
+    PROVIDER,
+    name="writable_refused",
+    display_name="Quill & Co (refusing every change, in hostile words)",
+    sandbox=lambda: QuillSandbox(refusal=HOSTILE),
+)
+"""Its provider refuses every permission change, with terminal escapes in its reason."""
+PROVIDERS = [PROVIDER, OWN_GRANT, REFUSING] + [
     dataclasses.replace(PROVIDER, name=name, display_name=f"Quill & Co ({name})") for name in BROKEN
 ]
 
