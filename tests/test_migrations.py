@@ -132,6 +132,7 @@ def test_a_store_written_by_0_1_is_backed_up_migrated_and_keeps_every_row(
         "sync_starts": 0,  # when syncs started, for providers' quotas (revision 0011)
         "preferences": 0,  # the person's preferences (revision 0012)
         "asked_changes": 0,  # changes asked of providers (revision 0012)
+        "receipts": 0,  # consent receipts (revision 0013)
     }
     assert amounts == {id_: Decimal(text) for id_, text in texts.items()}
     assert _revision(old_store) == head()
@@ -307,6 +308,7 @@ def test_the_revisions_ship_inside_the_package() -> None:
         "0010",
         "0011",
         "0012",
+        "0013",
     ]
     assert (Path(migrations_init).parent / "env.py").is_file()
 

@@ -327,6 +327,7 @@ def test_every_command_shows_hostile_text_inert(
         sweep.run("preferences", f"{HOSTILE}=no", expect=3)  # the key asked for, in its error
         sweep.run("apply", "--dry-run", expect=0)  # the provider's name
         sweep.run("apply", expect=0)  # not supported: what to do, naming the provider
+        sweep.run("receipts", expect=0)  # the grant's receipt: the provider as controller
         sweep.run("config", "timezone", HOSTILE, expect=5)  # the zone asked for, in its error
         sweep.run("config", HOSTILE, "x", expect=3)  # the setting asked for, in its error
         sweep.run("migrate", expect=0, shows=False)  # already up to date: the store's path

@@ -113,6 +113,7 @@ def test_a_home_from_before_states_gains_the_column_and_keeps_what_it_synced(
         db.execute("DROP TABLE sync_starts")  # ...and before quotas (revision 0011)
         db.execute("DROP TABLE preferences")  # ...and before control (revision 0012)
         db.execute("DROP TABLE asked_changes")
+        db.execute("DROP TABLE receipts")  # ...and before receipts (revision 0013)
     store = Store(sqlite_url(tmp_path / "portal.db"))
     before = list(store.rows(Transaction))
     assert len(before) == 2 and {r["state"] for r in before} == {None}

@@ -172,7 +172,7 @@ def test_every_variant_serves_only_what_the_documents_allow(variant: str) -> Non
     truth = TelcoSandbox(variant=variant).ground_truth()
     assert _served_problems(truth) == []
     assert len(truth["bills"]) == 11 and len(truth["applied_rates"]) > 11
-    assert len(truth["privacy_profiles"]) == 6
+    assert len(truth["privacy_profiles"]) == 7
     assert len(truth["usage"]) > 1000
 
 
@@ -276,7 +276,11 @@ def test_each_variant_stores_every_permission_as_served(
     consents = {row["provider_id"]: row for row in portal.store.rows(Consent, "telco")}
     rejected = sandbox.truth_rejections.get("consents", 0)
     assert len(consents) == len(served_profiles) - rejected
-    kinds = {"MARKETING": "marketing", "THIRD_PARTY_SHARING": "data_sharing"}
+    kinds = {
+        "MARKETING": "marketing",
+        "THIRD_PARTY_SHARING": "data_sharing",
+        "PROFILING": "profiling",
+    }
     for served in served_profiles:
         # TMF644 asks for no characteristic: then the profile is one permission.
         [trait] = served.get("partyPrivacyProfileCharacteristic") or [{}]

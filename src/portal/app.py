@@ -217,6 +217,7 @@ class Portal:
         )
         self._keep(provider, connection.id, tokens)
         self.store.save_connection(connection)
+        self._receipt_for_grant(provider, connection)
         if replaced is not None and tokens.refresh_token:
             # Only a connect that brought its own refresh token is surely a grant of its own:
             # where a server hands back the same grant (and no new refresh token), revoking
@@ -225,6 +226,18 @@ class Portal:
         if provider.oauth.offline and tokens.refresh_token is None:
             warn(_no_refresh_token(provider, tokens))
         return connection
+
+    def _receipt_for_grant(self, provider: Provider, connection: Connection) -> None:
+        """Keep the consent receipt of the grant just obtained (``portal receipts``)."""
+        from portal.control import receipts
+
+        grant = receipts.for_grant(
+            provider,
+            receipts.principal(self.home),
+            connection.scopes,
+            connection.grant_expires_at,
+        )
+        receipts.keep(self.store.engine, grant)
 
     def _keep(self, provider: Provider, connection_id: str, tokens: TokenSet) -> None:
         """Store the tokens, or revoke them at the provider and say why they could not be."""

@@ -235,6 +235,11 @@ class Provider:
     write_instead: str = ""
     """What a person can do for a change portal cannot make here (the provider's data
     protection contact, the settings page that holds it)."""
+    jurisdiction: str = ""
+    """ISO 3166-1 alpha-2 code of the country whose law its release is made under (``GB``
+    for UK Open Banking), for consent receipts."""
+    policy_url: str = ""
+    """Its privacy notice's address, for consent receipts."""
 
     def __post_init__(self) -> None:
         if self.specification is not None:

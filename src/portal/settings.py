@@ -25,8 +25,19 @@ def _timezone(value: str, where: str) -> str:
     return zone_named(value, where).key
 
 
+def _name(value: str, where: str) -> str:
+    kept = " ".join(value.split())
+    if not kept or len(kept) > 200 or not kept.isprintable():
+        raise UserError(
+            f"{where} must be a name of printable characters, at most 200 ({value[:40]!r}).",
+            hint="For example: portal config name 'Ada Lovelace'",
+        )
+    return kept
+
+
 SETTINGS: dict[str, tuple[str, Callable[[str, str], str]]] = {
     "timezone": ("The time zone times are shown in (an IANA name, e.g. Europe/London).", _timezone),
+    "name": ("How your consent receipts name you (their PII principal).", _name),
 }
 """Each setting: what it is, and its check (value, where it came from) -> the value kept."""
 

@@ -21,6 +21,8 @@ def config(ctx: click.Context, name: str | None, value: str | None, unset: bool)
     Settings:
       timezone  The time zone times are shown in (an IANA name). --tz and
                 PORTAL_TZ override it; unset, this computer's zone is used.
+      name      How your consent receipts name you (portal receipts); unset,
+                they say "the person who holds this portal home".
     """
     from portal import localtime, settings
     from portal.store import home_folder
@@ -35,7 +37,12 @@ def config(ctx: click.Context, name: str | None, value: str | None, unset: bool)
             settings.write(home, name, None if unset else value)
         # Each setting as it applies now, which may not be what the file keeps (--tz, ...).
         zone, source = localtime.zone_and_source(home, ctx.obj["tz"])
-        applied = {"timezone": (zone.key, source)}
+        kept = settings.read(home)
+        named = ("set with portal config", kept["name"]) if "name" in kept else None
+        applied = {
+            "timezone": (zone.key, source),
+            "name": (named[1], named[0]) if named else ("(not set)", "receipts name no one"),
+        }
         for setting, (about, _) in settings.SETTINGS.items():
             if name in (None, setting):
                 value_now, source = applied[setting]

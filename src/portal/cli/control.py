@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from portal.cli import output
-from portal.cli.base import _open, cli, friendly_errors
+from portal.cli.base import _open, cli, friendly_errors, person_zone
 from portal.shown import shown
 
 if TYPE_CHECKING:
@@ -158,3 +158,45 @@ def _print(portal: Portal, done: list[Applied], dry_run: bool) -> None:
         output.line(console, f"{asked} changes would be asked. Run portal apply to ask them.")
     elif asked:
         output.line(console, "The next portal sync checks that each provider now releases it.")
+
+
+@cli.command(name="receipts")
+@click.option("--provider", metavar="NAME", help="Only the receipts of this provider.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print every receipt whole, as Kantara's JSON."
+)
+@click.pass_context
+def receipts_command(ctx: click.Context, provider: str | None, as_json: bool) -> None:
+    """List your consent receipts: every grant portal obtained, every change it made at a
+    provider for you, every share you made, in the fields of the Kantara Consent Receipt
+    specification (who, what data, which purpose, when, how, until when)."""
+    from portal.control.receipts import receipts
+    from portal.localtime import MOMENT, local
+
+    with friendly_errors(ctx.obj["verbose"]):
+        zone = person_zone(ctx)
+        portal = _open(ctx)
+        found = receipts(portal.store.engine, provider)
+        if as_json:
+            # json.dumps escapes every control and non-ASCII character: the text is safe.
+            output.echo(json.dumps({"receipts": found}, indent=2))
+            return
+        console = output.console()
+        if not found:
+            output.line(console, "No receipts yet: portal connect and portal apply make them.")
+            return
+        table = output.table("When", "Kind", "Who", "Purpose", "Until", "Receipt")
+        for receipt in found:
+            [service] = receipt["services"]
+            [purpose] = service["purposes"]
+            when = datetime.fromtimestamp(receipt["consentTimestamp"], UTC)
+            table.add_row(
+                f"{local(when, zone):{MOMENT}}",
+                receipt["portal"]["kind"],
+                receipt["piiControllers"][0]["piiController"],
+                purpose["purpose"],
+                purpose["termination"],
+                receipt["consentReceiptID"],
+            )
+        console.print(table)
+        output.line(console, "Every field of each: portal receipts --json")

@@ -105,6 +105,11 @@ def ask(portal: Portal, provider: Provider, change: Change) -> ChangeResult:
         except PortalError as error:
             result = ChangeResult(Outcome.failed, detail=error.message)
     _record(portal, provider.name, change, result)
+    if result.outcome is Outcome.applied:
+        from portal.control import receipts
+
+        principal = receipts.principal(portal.home)
+        receipts.keep(portal.store.engine, receipts.for_change(provider, principal, change, result))
     return result
 
 

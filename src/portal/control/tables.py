@@ -44,3 +44,16 @@ class AskedChange(SQLModel, table=True):
         description="Whether the provider released the new state at that sync (None: not"
         " checked yet, or nothing to check).",
     )
+
+
+class ReceiptRow(SQLModel, table=True):
+    """One consent receipt (Kantara Consent Receipt v1.1): a grant portal obtained, a change
+    it made at a provider, or a share the person made (revision 0013)."""
+
+    __tablename__ = "receipts"
+
+    id: str = Field(primary_key=True, description="The receipt's consentReceiptID (UUID 4).")
+    kind: str = Field(index=True, description="grant, change or share.")
+    provider: str = Field(index=True, description="The provider (or recipient) it concerns.")
+    made_at: datetime = Field(sa_type=UTCDateTime, description="Its consentTimestamp.")
+    document: str = Field(description="The receipt as Kantara's JSON, exactly as issued.")

@@ -97,6 +97,8 @@ class DemoRetailer:
         self.profile = profile()
         self.account = loyalty_account()
         self.preferences = preferences()
+        self.locked: dict[str, str] = {}
+        """Preferences the shop will not change online, with its reason (``lock_preference``)."""
         self.insights = insights()
         self.notice = notice.purposes()
         self.orders: list[dict[str, Any]] = []
@@ -325,6 +327,46 @@ class DemoRetailer:
     def balances(self) -> list[dict[str, Any]]:
         """The monthly statement balances, then the balance now."""
         return [*self.statements, self._balance("BAL-CURRENT", "current", self.now)]
+
+    # -- marketing preferences ----------------------------------------------------------
+
+    def preference(self, ident: str) -> dict[str, Any] | None:
+        """The marketing preference ``ident``, as served, or None."""
+        return next((p for p in self.preferences if p["id"] == ident), None)
+
+    def set_preference(self, ident: str, wanted: str, *, keep: bool = True) -> dict[str, Any]:
+        """The customer asks for preference ``ident`` to be ``opted_in`` or ``opted_out``.
+
+        Opting out of a permission in force withdraws it (``withdrawn``: given, then taken
+        back); one never given stays ``opted_out``. Opting in gives it now. Asking for what
+        already holds changes nothing, not even ``updated_at``: the same request twice leaves
+        the same state. Returns the preference as it is now; with ``keep`` False, as it would
+        be, leaving it unchanged (a shop that answers but does not record).
+        """
+        with self.lock:
+            found = self.preference(ident)
+            if found is None:
+                raise KeyError(ident)
+            now = copy.deepcopy(found)
+            in_force = now["status"] == "opted_in"
+            if wanted == "opted_in" and not in_force:
+                now.update(
+                    status="opted_in", granted_at=stamp(self.now), updated_at=stamp(self.now)
+                )
+            elif wanted == "opted_out" and in_force:
+                now.update(status="withdrawn", updated_at=stamp(self.now))
+            if keep:
+                found.clear()
+                found.update(now)
+            return copy.deepcopy(now)
+
+    def lock_preference(self, ident: str, reason: str) -> None:
+        """The shop locks preference ``ident`` (a complaint being handled, a suppression
+        ordered by its customer care team): changing it online is refused with ``reason``."""
+        with self.lock:
+            if self.preference(ident) is None:
+                raise KeyError(ident)
+            self.locked[ident] = reason
 
     # -- as served ----------------------------------------------------------------------
 

@@ -226,9 +226,13 @@ def _purchase(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def _consent(item: dict[str, Any]) -> dict[str, Any]:
+    # Personalised offers are consent to the notice's profiling purpose, not marketing.
+    kind, kind_label = {
+        "personalised_offers": ("profiling", "Personalised offers and profiling")
+    }.get(item.get("topic") or "", ("marketing", "Marketing"))
     return {
-        "kind": "marketing",
-        "kind_label": "Marketing",
+        "kind": kind,
+        "kind_label": kind_label,
         "purpose": item["wording"],
         "channel": item["channel"],
         "channel_label": labels.CHANNEL_CONSENTS[item["channel"]],

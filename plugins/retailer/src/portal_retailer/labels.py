@@ -72,6 +72,11 @@ TOPICS = {
     "catalogue": "Seasonal catalogue",
     "personalised_offers": "Personalised offers in the app",
 }
+CONSENT_KINDS = {"personalised_offers": ("profiling", "Personalised offers and profiling")}
+"""Topics that are a permission of another kind than marketing, with its label: personalised
+offers are the notice's "profiling" purpose (segments and scores, consent its legal basis)."""
+MARKETING = ("marketing", "Marketing")
+"""The kind of every other topic, and its label."""
 CONSENT_STATUSES = {
     "opted_in": "Opted in",
     "opted_out": "Opted out",

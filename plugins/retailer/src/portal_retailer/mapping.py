@@ -112,14 +112,18 @@ def loyalty_balance(item: dict[str, Any], ref: Ref) -> list[Entity]:
 
 
 def marketing(item: dict[str, Any], ref: Ref) -> list[Entity]:
-    """A marketing preference to a Consent (withdrawn ones included: they are history)."""
+    """A marketing preference to a Consent (withdrawn ones included: they are history).
+
+    Personalised offers are consent to profiling (the notice's ``profiling`` purpose), so
+    that preference is a Consent of kind ``profiling``; every other topic is ``marketing``."""
     channel, status = item["channel"], item["status"]
+    kind, kind_label = labels.CONSENT_KINDS.get(item.get("topic") or "", labels.MARKETING)
     return [
         Consent(
             provider_id=item["id"],
             origin=Origin.provided,
-            kind="marketing",
-            kind_label="Marketing",
+            kind=kind,
+            kind_label=kind_label,
             purpose=item["wording"],
             channel=channel,
             channel_label=labels.label(labels.CHANNEL_CONSENTS, channel, "channel"),

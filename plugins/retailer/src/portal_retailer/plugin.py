@@ -5,12 +5,18 @@ Everything else (tokens, retries, pagination loops, cursors, storage) is the eng
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import httpx
 
 from portal import Cursor, Cursors, InventoryItem, OAuthClient, Page, Provider, hookimpl
-from portal.http import ProviderClient, follow_links
+from portal.control.changes import Change, ChangeResult, Outcome
+from portal.errors import AuthError, ProviderError, RetryableError
+from portal.http import RETRY_STATUSES, ProviderClient, follow_links
 from portal.record import Category, Sector
 from portal.variants import FAULTY, VALID, SandboxVariants, Variant
 from portal_retailer import mapping, variants
@@ -97,6 +103,15 @@ PROVIDER = Provider(
     ),
     sandbox=SANDBOX,
     sandbox_only=True,  # Demo Mart is fictional: its production endpoints do not exist.
+    # PATCH /marketing-preferences/{id}: each channel's preferences, and personalised offers
+    # (profiling). It has no phone channel and shares no data for others' marketing.
+    writes=("marketing.email", "marketing.sms", "marketing.post", "profiling"),
+    write_instead=(
+        "Demo Mart does not market by phone and does not give your data to other companies"
+        " for their marketing (its processing notice lists neither); to ask it anything else"
+        " about your data, write to its Data Protection Officer at privacy@demomart.example"
+        " or Demo Mart Customer Data, PO Box 4172, London SW11 9ZZ."
+    ),
 )
 
 PORTAL_CONFORMANCE = {
@@ -207,6 +222,80 @@ def fetch(provider: Provider, client: ProviderClient, cursors: Cursors) -> Itera
         yield Page("marketing", client.get_json("marketing-preferences")["data"])
     if "insights" in scopes:
         yield Page("insights", client.get_json("insights")["data"])
+
+
+CHANNELS = {"marketing.email": "email", "marketing.sms": "sms", "marketing.post": "post"}
+"""The marketing preferences portal can change, by change key: Demo Mart's channel."""
+PROFILING_TOPIC = "personalised_offers"
+"""The topic that is consent to profiling (``labels.CONSENT_KINDS``)."""
+REFUSALS = (404, 409, 422)
+"""What Demo Mart answers when it will not make a change, with its reason in the body."""
+
+
+def _change_of(preference: Mapping[str, Any]) -> str | None:
+    """The change key a served preference answers to (its topic, then its channel)."""
+    if preference.get("topic") == PROFILING_TOPIC:
+        return "profiling"
+    return next((k for k, c in CHANNELS.items() if c == preference.get("channel")), None)
+
+
+def _reason(response: httpx.Response) -> str:
+    """The API's own words from its error envelope, or the status when it gave none."""
+    try:
+        error = response.json().get("error") or {}
+        message = str(error.get("message") or "").strip()
+    except (ValueError, AttributeError):
+        message = ""
+    return message or f"Demo Mart answered {response.status_code} and gave no reason."
+
+
+@hookimpl
+def apply_change(provider: Provider, client: ProviderClient, change: Change) -> ChangeResult | None:
+    """Set each of Demo Mart's preferences ``change`` is about to opted in or out.
+
+    ``PATCH /marketing-preferences/{id}`` with ``{"status": "opted_in"}`` or
+    ``{"status": "opted_out"}`` (a JSON merge patch, RFC 7396): 200 with the preference as
+    it now is; 409 ``preference_locked`` or 422 with the shop's reason when it will not. The
+    preferences are read first, so one already so is not asked again.
+    """
+    if change.key not in provider.writes:
+        return None
+    if "preferences" not in granted(client, provider):
+        return ChangeResult(
+            Outcome.not_supported,
+            instead=f"Connect again allowing your marketing preferences: portal connect"
+            f" {provider.name}.",
+        )
+    wanted = "opted_in" if change.allow else "opted_out"
+    served = client.get_json("marketing-preferences")["data"]
+    mine = [p for p in served if _change_of(p) == change.key]
+    if not mine:
+        return ChangeResult(Outcome.not_supported, instead=provider.write_instead)
+    asked = [p for p in mine if (p.get("status") == "opted_in") is not change.allow]
+    if not asked:
+        return ChangeResult(Outcome.already)
+    done = []
+    for preference in asked:
+        response = client.patch(
+            f"marketing-preferences/{quote(str(preference['id']), safe='')}",
+            content=json.dumps({"status": wanted}),
+            headers={"Content-Type": "application/merge-patch+json"},
+        )
+        status = response.status_code
+        if status in REFUSALS:
+            return ChangeResult(Outcome.refused, detail=_reason(response))
+        if status in RETRY_STATUSES:
+            raise RetryableError(f"Demo Mart answered {status} to a preference update.")
+        if status in (401, 403):
+            raise AuthError(
+                f"Demo Mart refused the preference update ({status}).",
+                hint=f"Run portal connect {provider.name} again.",
+            )
+        if status != 200:
+            raise ProviderError(f"Demo Mart answered {status} to a preference update.")
+        now = response.json()["data"]
+        done.append(f"{now.get('wording') or now.get('id')}: {now.get('status')}")
+    return ChangeResult(Outcome.applied, detail="; ".join(done))
 
 
 @hookimpl

@@ -8,8 +8,9 @@ grant returns less: ``profile`` (the customer and the processing notice), ``orde
 
 Lists page with an opaque cursor (``pagination.next_cursor``, and the same as a link in
 ``pagination.next``); orders and returns also
-take ``updated_since``, so a client can fetch only what changed. The shape is documented
-in ``plugins/retailer/README.md``.
+take ``updated_since``, so a client can fetch only what changed. One write: a PATCH of a
+marketing preference (a JSON merge patch of its ``status``), which the ground truth
+follows. The shape is documented in ``plugins/retailer/README.md``.
 """
 
 from __future__ import annotations
@@ -56,7 +57,13 @@ class RetailerSandbox(Sandbox):
     """
 
     def __init__(
-        self, *, page_size: int = 20, seed: int = 2026, variant: str = "standard", **kw: Any
+        self,
+        *,
+        page_size: int = 20,
+        seed: int = 2026,
+        variant: str = "standard",
+        ignore_preference_updates: bool = False,
+        **kw: Any,
     ) -> None:
         kw.setdefault("scopes", SCOPES)
         super().__init__(**kw)
@@ -65,6 +72,9 @@ class RetailerSandbox(Sandbox):
         self.page_size = page_size
         self.shop = DemoRetailer(seed)
         self.variant = named_variant(variant)
+        self.ignore_preference_updates = ignore_preference_updates
+        """A broken shop: a preference update is answered as if made, and not recorded (the
+        next read serves the earlier state). For the test that ``portal sync`` says so."""
         self.register_client(CLIENT_ID, scope=" ".join(SCOPES))
 
     @property
@@ -85,6 +95,11 @@ class RetailerSandbox(Sandbox):
         if step == "full_page" and any(r.authorised for r in self.requests):
             raise ValueError("full_page is played before the first sync, which reads it whole.")
         life.play(self.shop, step, self.page_size)
+
+    def lock_preference(self, ident: str, reason: str) -> None:
+        """Lock marketing preference ``ident``: updating it answers ``409 preference_locked``
+        with ``reason`` (``DemoRetailer.lock_preference``)."""
+        self.shop.lock_preference(ident, reason)
 
     def subject(self, client_id: str) -> str:
         """The customer's id: the same person whichever client asks."""
@@ -170,6 +185,18 @@ class RetailerSandbox(Sandbox):
         def marketing() -> dict[str, Any]:
             return one(shop.preferences)
 
+        @app.patch(f"{API_PATH}/marketing-preferences/<ident>")
+        @require("preferences")
+        def update_preference(ident: str) -> dict[str, Any]:
+            wanted = _wanted_status(flask.request)
+            with shop.lock:
+                if shop.preference(ident) is None:
+                    raise _Refused(404, "not_found", f"No marketing preference {ident!r}.")
+                if ident in shop.locked:
+                    raise _Refused(409, "preference_locked", shop.locked[ident])
+                now = shop.set_preference(ident, wanted, keep=not self.ignore_preference_updates)
+                return {"data": now}
+
         @app.get(f"{API_PATH}/insights")
         @require("insights")
         def insights() -> dict[str, Any]:
@@ -209,12 +236,43 @@ _CODES = {
     403: "insufficient_scope",
     404: "not_found",
     405: "method_not_allowed",
+    409: "conflict",
+    415: "unsupported_media_type",
+    422: "unprocessable",
     429: "rate_limited",
 }
 
 
 def _error(status: int, code: str, message: str) -> dict[str, Any]:
     return {"error": {"status": status, "code": code, "message": message}}
+
+
+PREFERENCE_UPDATES = ("opted_in", "opted_out")
+"""The statuses a customer can ask a marketing preference for (``withdrawn`` is what the
+shop records when one in force is opted out of)."""
+PATCH_TYPES = ("application/merge-patch+json", "application/json")
+
+
+def _wanted_status(request: flask.Request) -> str:
+    """The status a PATCH of a marketing preference asks for: a JSON merge patch (RFC 7396)
+    naming ``status`` and nothing else."""
+    kind = (request.mimetype or "").lower()
+    if kind not in PATCH_TYPES:
+        raise _Refused(
+            415, "unsupported_media_type", "Send the change as application/merge-patch+json."
+        )
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or set(body) != {"status"}:
+        raise _Refused(
+            400, "invalid_request", 'The body is a JSON object with "status" and nothing else.'
+        )
+    if body["status"] not in PREFERENCE_UPDATES:
+        raise _Refused(
+            422,
+            "invalid_status",
+            f"status must be one of {', '.join(PREFERENCE_UPDATES)}, not {body['status']!r}.",
+        )
+    return str(body["status"])
 
 
 def _limit(raw: str | None, default: int) -> int:

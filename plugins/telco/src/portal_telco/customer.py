@@ -322,7 +322,8 @@ def _href(product_id: str) -> str:
 
 
 def privacy_profiles() -> list[dict[str, Any]]:
-    """Marketing and sharing permissions, one TMF644 privacy profile per channel; one withdrawn."""
+    """Marketing, profiling and sharing permissions, one TMF644 privacy profile per channel
+    (profiling: one for every channel); one withdrawn."""
     rows = [
         ("email", "MARKETING", "Offers, upgrades and news from Demo Telecom by email",
          "granted", date(2019, 8, 14), None),
@@ -336,6 +337,9 @@ def privacy_profiles() -> list[dict[str, Any]]:
         ("partners", "THIRD_PARTY_SHARING",
          "Share your name and contact details with partners for their own offers", "refused",
          date(2019, 8, 14), None),
+        ("all", "PROFILING",
+         "Pick the offers we send you from how you use our services (your marketing segment)",
+         "granted", date(2025, 3, 10), None),
     ]  # fmt: skip
     out = []
     for i, (channel, purpose, description, status, since, until) in enumerate(rows, 1):
@@ -346,7 +350,8 @@ def privacy_profiles() -> list[dict[str, Any]]:
             {
                 "id": f"PPP-{i:04d}",
                 "href": f"/tmf-api/privacyManagement/v4/partyPrivacyProfile/PPP-{i:04d}",
-                "name": f"{purpose.replace('_', ' ').title()} by {channel}",
+                "name": purpose.replace("_", " ").title()
+                + ("" if channel == "all" else f" by {channel}"),
                 "description": description,
                 "status": status,
                 "creationDate": local(at(since, 11, 2 + i)),

@@ -50,7 +50,9 @@ def permissions(profile: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "granted_at": None if refused else instant(valid.get("startDateTime")),
             "status_updated_at": instant(profile.get("lastUpdate")),
             "expires_at": instant(valid.get("endDateTime")),
-            "grantee": "Demo Telecom" if kind == "marketing" else "Demo Telecom's partners",
+            "grantee": "Demo Telecom"
+            if kind in ("marketing", "profiling")
+            else "Demo Telecom's partners",
             **extra(
                 rest(
                     profile,

@@ -95,6 +95,8 @@ PERMISSION_STATES = {
 PRIVACY_PURPOSES = {
     "MARKETING": ("marketing", "Marketing permission"),
     "THIRD_PARTY_SHARING": ("data_sharing", "Sharing your data with other companies"),
+    # TMF644 leaves privacyUsagePurpose free text: Demo Telecom names its profiling so.
+    "PROFILING": ("profiling", "Personalised offers from how you use our services"),
 }
 CHANNELS = {
     "email": "Email",
@@ -103,6 +105,7 @@ CHANNELS = {
     "post": "Post",
     "push": "App notification",
     "partners": "Partners' own channels",
+    "all": "Every channel",
 }
 IDENTIFIER_SCHEMES = {
     "billingAccount": "Billing account number",

@@ -11,10 +11,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from portal import Cursor, Cursors, InventoryItem, OAuthClient, Page, Provider, hookimpl
+from portal.control.changes import Change, ChangeResult
 from portal.http import ProviderClient
 from portal.record import Category, Sector
 from portal.variants import FAULTY, VALID, SandboxVariants, Variant
-from portal_telco import mapping, spec_variants, usage, variants
+from portal_telco import control, mapping, spec_variants, usage, variants
 from portal_telco.paging import collect, follow_offsets
 
 if TYPE_CHECKING:
@@ -115,6 +116,10 @@ PROVIDER = Provider(
     sandbox=SANDBOX,
     specification=spec_variants.SPECIFICATION,
     sandbox_only=True,  # Demo Telecom is fictional: its production endpoints do not exist.
+    # Each preference is a TMF644 privacy profile, changed by PATCH (portal_telco.control).
+    writes=control.WRITES,
+    write_instead="Ask Demo Telecom's customer services, or change it in the Demo Telecom app"
+    " (Account, then Privacy): its API changes only the permissions it releases.",
 )
 
 
@@ -260,6 +265,12 @@ def _bills(
                 continue
             rates = collect(client, RATES, {"bill.id": bill["id"]}) if bill.get("id") else []
             yield Page(stream, [{**bill, "appliedCustomerBillingRate": rates}])
+
+
+@hookimpl
+def apply_change(client: ProviderClient, change: Change) -> ChangeResult | None:
+    """Carry out one of the person's preferences: a TMF644 PATCH of its privacy profile."""
+    return control.apply_change(client, change)
 
 
 @hookimpl

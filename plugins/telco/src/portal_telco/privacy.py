@@ -94,7 +94,7 @@ def permission(item: dict[str, Any], ref: Ref, context: str = "") -> list[Entity
                 granted_at=None if refused else start,
                 status_updated_at=updated,
                 expires_at=end,
-                grantee=GRANTEE if kind == "marketing" else f"{GRANTEE}'s partners",
+                grantee=GRANTEE if kind in ("marketing", "profiling") else f"{GRANTEE}'s partners",
                 extra=rest(item, used)
                 | notes
                 | ({"characteristic": rest(trait, _USED_TRAIT)} if trait else {}),

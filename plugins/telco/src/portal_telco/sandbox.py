@@ -6,7 +6,8 @@ It serves ``DemoTelecom``'s customer at the standard REST paths, version 4:
 - TMF637 ``/tmf-api/productInventory/v4/product``
 - TMF678 ``/tmf-api/customerBillManagement/v4/customerBill`` and ``.../appliedCustomerBillingRate``
 - TMF635 ``/tmf-api/usageManagement/v4/usage``
-- TMF644 ``/tmf-api/privacyManagement/v4/partyPrivacyProfile`` (marketing permissions)
+- TMF644 ``/tmf-api/privacyManagement/v4/partyPrivacyProfile`` (marketing permissions), and
+  ``PATCH .../partyPrivacyProfile/{id}`` to change one (``portal_telco.privacy_patch``)
 
 and, at ``/portal/v1/processing`` and ``/portal/v1/inferences``, the processing notice
 and the inferences no TM Forum API carries (``portal_telco.notice``).
@@ -31,7 +32,7 @@ import flask
 
 from portal.sandbox import Require, Sandbox
 from portal.sandbox.moves import unknown_move
-from portal_telco import later
+from portal_telco import later, privacy_patch
 from portal_telco.customer import LONDON
 from portal_telco.dataset import DemoTelecom
 from portal_telco.expected import expected
@@ -74,6 +75,11 @@ class TelcoSandbox(Sandbox):
         self.telco = DemoTelecom(seed)
         self.variant = named_variant(variant)
         self.register_client(CLIENT_ID, scope=" ".join(SCOPES))
+        self.refusals = dict(privacy_patch.REFUSALS)
+        """The purposes the telco will not have granted through the API, with its reason."""
+        self.ignore_privacy_patches = False
+        """When set, a PATCH of a privacy profile answers 200 with the profile as changed,
+        and changes nothing: a provider that says it applied what it did not."""
 
     def add_activity(self, days: int = 3) -> None:
         """Time passes at the telco: ``days`` more days of usage, rated and not yet billed."""
@@ -192,6 +198,11 @@ class TelcoSandbox(Sandbox):
         listing(PROCESSING_PATH, "privacy", lambda: telco.processing)
         listing(INFERENCES_PATH, "customer", lambda: telco.inferences)
 
+        @app.patch(f"{TMF}/privacyManagement/v4/partyPrivacyProfile/<ident>")
+        @require("privacy")
+        def patch_profile(ident: str) -> flask.Response:
+            return self._patch_profile(ident)
+
         @app.get(f"{TMF}/usageManagement/v4/usage")
         @require("usage")
         def usage() -> flask.Response:
@@ -200,6 +211,32 @@ class TelcoSandbox(Sandbox):
             offset, limit = self._window()
             items, total = telco.usage_page(since, offset, limit)
             return _listing_response(self.variant.serve(items, "usage"), total)
+
+    def _patch_profile(self, ident: str) -> flask.Response:
+        """TMF644 PATCH of one privacy profile: a JSON merge patch, answered with the whole
+        profile (200) or a TMF630 error (400, 404, 422)."""
+        request = flask.request
+        kind = request.mimetype
+        if kind not in (privacy_patch.MERGE_PATCH, "application/json"):
+            raise _Refused(
+                400, "20", f"Send a JSON merge patch ({privacy_patch.MERGE_PATCH}), not {kind!r}."
+            )
+        body = request.get_json(silent=True, force=True)
+        telco = self.telco
+        with telco.lock:
+            found = [p for p in telco.privacy_profiles if p.get("id") == ident]
+            if not found:
+                raise _Refused(404, "60", f"No privacy profile {ident!r}.")
+            [profile] = found
+            try:
+                after = privacy_patch.patched(profile, body, self.refusals)
+            except privacy_patch.PatchRefused as refused:
+                raise _Refused(refused.status, refused.code, refused.message) from None
+            if after is not profile and not self.ignore_privacy_patches:
+                profile.clear()
+                profile.update(after)
+            [served] = self.variant.serve([after], "privacy")
+            return _json(copy.deepcopy(served), 200)
 
     def _bills(self) -> list[dict[str, Any]]:
         wanted = flask.request.args.get("billingAccount.id")
