@@ -14,7 +14,10 @@ engine's authorised client, its retries, the change recorded in ``asked_changes`
   against ``expected_records()``); what the provider now releases is what was asked
   (portal's own check after a sync, ``Portal.unheld``, holds the change). Asked again, it
   changes nothing: "already so", or "applied" with the sandbox's truth and the store as
-  they were. Where the only consent to withdraw is portal's own grant (the connection's
+  they were. A provider may refuse to *grant* a permission (with its reason: partners are
+  chosen in its app); withdrawing it must then answer "already so" and change nothing. A
+  withdrawal refused fails (GDPR Art. 7(3) and 21(3): it must be as easy as consenting).
+  Where the only consent to withdraw is portal's own grant (the connection's
   ``consent_id``), the next sync must find its access ended (an authorisation error), and
   it is not asked twice;
 - **an unknown change** (``test_writes[unknown]``): every key the plugin does not declare,
@@ -243,6 +246,11 @@ def _declared(h: Harness, run: Run, key: str, texts: dict[str, str]) -> Asked:
     first = _ask(h, run, change, texts, asked)
     if first is None:
         return asked
+    if first.outcome is Outcome.refused and change.allow and first.detail.strip():
+        # A provider may refuse to *grant* a permission through the API (named partners
+        # chosen in its app); a withdrawal it must make (GDPR Art. 7(3), 21(3)). The
+        # permission is then already withdrawn: asking for that changes nothing.
+        return _refused_grant(h, run, change, before, texts, asked)
     if first.outcome not in (Outcome.applied, Outcome.already):
         asked.fail(
             f"asked to make {change.describe()}, it answered {_said(first)}",
@@ -289,6 +297,34 @@ def _declared(h: Harness, run: Run, key: str, texts: dict[str, str]) -> Asked:
             " second time when the provider shows it already was so.",
         )
     _against_truth(h, run, still, after, asked, "after asking again")
+    return asked
+
+
+def _refused_grant(
+    h: Harness, run: Run, change: Change, before: GroundTruth, texts: dict[str, str], asked: Asked
+) -> Asked:
+    """Granting ``change`` was refused with the provider's reason: withdrawing it (what it
+    releases now) must answer already so, and change nothing."""
+    withdraw = Change(change.key, False)
+    again = _ask(h, run, withdraw, texts, asked)
+    if again is None:
+        return asked
+    if again.outcome not in (Outcome.applied, Outcome.already):
+        asked.fail(
+            f"granting it was refused, and asked for {withdraw.describe()} (what it"
+            f" releases) it answered {_said(again)}",
+            "Answer Outcome.already for a permission already withdrawn.",
+        )
+        return asked
+    still = _synced(h, run, asked, f"after asking {withdraw.describe()}")
+    if still is None:
+        return asked
+    if _canonical(still) != _canonical(before) or not _holds(run, withdraw):
+        asked.fail(
+            f"asking for {withdraw.describe()}, already so, changed what the provider serves",
+            "Set the state asked for: a permission already withdrawn stays as it is.",
+        )
+    _against_truth(h, run, still, before, asked, f"after asking {withdraw.describe()}")
     return asked
 
 
