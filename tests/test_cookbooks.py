@@ -212,6 +212,9 @@ def test_writing_a_provider_plugin_from_plugin_new_to_gold(tmp_path: Path) -> No
     assert "tier: **gold**" in report, report
     assert "| FAIL |" not in report
     assert "| `test_kept_files[documents]` | pass |" in report, report
+    # The preference changes of section 8: each declared one made, seen, and made once.
+    for param in ("marketing.email", "marketing.sms", "marketing.post", "unknown", "secrets"):
+        assert f"| `test_writes[{param}]` | pass |" in report, report
 
 
 @pytest.mark.slow

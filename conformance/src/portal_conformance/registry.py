@@ -40,6 +40,7 @@ from portal_conformance.rules import (
     stability,
     values,
     variants,
+    writes,
 )
 
 
@@ -297,6 +298,14 @@ FAMILIES: tuple[Family, ...] = (
         " re-sync asked only for what is new",
     ),
     Family(
+        "writes",
+        "writes",
+        writes.writes,
+        writes.names,
+        "each declared change made, seen in the next fetch, and only once; an unknown one"
+        " refused clearly; no secret in what it says",
+    ),
+    Family(
         "deterministic",
         "determinism",
         stability.deterministic,
@@ -334,6 +343,7 @@ TIERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "crash_resume",
             "idempotence",
             "changes",
+            "writes",
             "determinism",
             "delivery",
         ),
@@ -341,6 +351,11 @@ TIERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("gold", ("oauth", "secrets", "egress", "budgets", "permissions")),
 )
 """Each tier needs every group of its own and of the tiers below without a failure."""
+
+OPTIONAL_GROUPS = ("writes",)
+"""Groups a provider may have no check of at all (a plugin that declares no writes gets no
+``test_writes``): their tier needs them without a failure where they ran, not that they
+ran."""
 
 IMPORT_TIERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("bronze", ("declaration", "completeness", "reconciliation", "legibility")),

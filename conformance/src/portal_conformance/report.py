@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from portal.shown import shown
-from portal_conformance.registry import BY_NAME, TIERS_BY_MODE
+from portal_conformance.registry import BY_NAME, OPTIONAL_GROUPS, TIERS_BY_MODE
 
 
 @dataclass
@@ -60,7 +60,8 @@ def legibility_score(outcomes: list[Outcome]) -> int | None:
 def tier(outcomes: list[Outcome]) -> str:
     """The highest tier whose groups (and every lower tier's) ran without a failure.
 
-    A group must have run (a partial run with ``-k`` earns no tier it did not test), and
+    A group must have run (a partial run with ``-k`` earns no tier it did not test), but
+    for one a provider may have no check of (``registry.OPTIONAL_GROUPS``: ``writes``), and
     bronze needs both scores measured. Every skip blocks its tier except a check the plugin
     declared unsupported, whose reason the report shows. Waived checks count as passed: a
     waiver is a declared, dated exception, listed in the report.
@@ -78,7 +79,7 @@ def tier(outcomes: list[Outcome]) -> str:
             results = by_group.get(group, [])
             if any(o.outcome == "failed" or (o.outcome == "skipped" and o.blocks) for o in results):
                 return reached
-            if not results:
+            if not results and group not in OPTIONAL_GROUPS:
                 return reached
         reached = name
     return reached

@@ -18,6 +18,9 @@ ASPECTS = ("manifest", "inventory", "https", "scopes", "rate_limits", "sandbox",
 IMPORT_ASPECTS = ("manifest", "inventory", "samples", "waivers")
 """A provider graded on sample files: no endpoints, scopes or request limits to declare."""
 _BROAD_SCOPE = re.compile(r"(^|[:._/-])(write|admin|payments?|all|full|\*)($|[:._/-])", re.I)
+_BROAD_FOR_A_WRITER = re.compile(r"(^|[:._/-])(admin|payments?|all|full|\*)($|[:._/-])", re.I)
+"""For a plugin that declares ``Provider.writes``: the scope its ``apply_change`` hook needs
+to change a permission (``preferences:write``) is not more than it needs."""
 
 
 def declaration(h: Harness, aspect: str) -> None:
@@ -115,13 +118,16 @@ def declaration(h: Harness, aspect: str) -> None:
 def _scopes(h: Harness, where: str) -> None:
     h.requires_oauth("no scopes to declare (its key sees what the customer sees)")
     scopes = h.provider.oauth.scopes
-    broad = [s for s in scopes if _BROAD_SCOPE.search(s)]
+    pattern = _BROAD_FOR_A_WRITER if h.provider.writes else _BROAD_SCOPE
+    broad = [s for s in scopes if pattern.search(s)]
+    needed = "reading and the declared writes" if h.provider.writes else "reading"
     require(
         bool(scopes) and len(set(scopes)) == len(scopes) and not broad,
         f"The scopes {list(scopes)} are not the least needed"
-        f"{': ' + ', '.join(broad) + ' grant more than reading' if broad else ''}.",
+        f"{': ' + ', '.join(broad) + ' grant more than ' + needed if broad else ''}.",
         where=f"{where}.oauth.scopes",
-        fix="Ask only for read scopes that the data needs, each once.",
+        fix="Ask only for read scopes that the data needs, each once (and, for a plugin"
+        " that declares Provider.writes, the scope its changes need).",
     )
     supported = getattr(h.main.sandbox, "settings", None)
     if supported is not None:
