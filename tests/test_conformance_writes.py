@@ -125,3 +125,11 @@ def test_a_provider_refusing_a_declared_change_fails_it_with_its_reason_made_ine
     said = str(failed.value)
     assert "it answered refused (Locked\\x1b]8;;https://evil.example\\x07 click" in said, said
     assert "\x1b" not in said and "\u202e" not in said and "\x07" not in said
+
+
+def test_portal_s_own_grant_is_known_behind_a_plugin_s_namespace() -> None:
+    from portal_conformance.rules.writes import _is_own
+
+    assert _is_own("authorization:1", "1")  # the Green Button Authorization portal holds
+    assert _is_own("C-7", "C-7")
+    assert not _is_own("authorization:11", "1") and not _is_own("C-7", None)

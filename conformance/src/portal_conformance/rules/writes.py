@@ -176,7 +176,7 @@ def _change(run: Run, key: str, asked: Asked) -> Change | None:
         # Another company's access first: withdrawing portal's own grant (the connection's
         # consent) ends the access the next sync needs, which is judged on its own.
         own = run.connection.consent_id if run.connection is not None else None
-        others = [c for c in candidates if c != own]
+        others = [c for c in candidates if not _is_own(c, own)]
         return Change(CONSENT, False, consent=(others or candidates)[0])
     now = released(consents).get(key)
     if now is None or now.allowed is None:
@@ -259,7 +259,7 @@ def _declared(h: Harness, run: Run, key: str, texts: dict[str, str]) -> Asked:
         )
         return asked
     own = run.connection.consent_id if run.connection is not None else None
-    if change.consent is not None and change.consent == own:
+    if change.consent is not None and _is_own(change.consent, own):
         return _own_grant(h, run, change, first, asked)
     after = _synced(h, run, asked, f"after asking {change.describe()}")
     if after is None:
@@ -326,6 +326,14 @@ def _refused_grant(
         )
     _against_truth(h, run, still, before, asked, f"after asking {withdraw.describe()}")
     return asked
+
+
+def _is_own(consent: str, own: str | None) -> bool:
+    """Whether the Consent record ``consent`` (a provider id) is portal's own grant, the
+    connection's ``own`` consent: the same id, or it behind the plugin's namespace
+    (``authorization:1`` for the Green Button Authorization 1), as ``values.matched`` reads
+    ids."""
+    return own is not None and (consent == own or consent.endswith(f":{own}"))
 
 
 def _own_grant(h: Harness, run: Run, change: Change, first: ChangeResult, asked: Asked) -> Asked:
