@@ -38,7 +38,7 @@ def test_the_family_is_generated_per_declared_key_and_not_at_all_without_writes(
     plugins = Plugins.load(plugins_dir=WRITES)
     family = BY_NAME["writes"]
     assert family.params(plugins.provider("writable")) == [*DECLARED, "unknown", "secrets"]
-    assert family.params(plugins.provider("bank")) == []  # the bank declares no writes
+    assert family.params(plugins.provider("octopus")) == []  # Octopus declares no writes
     assert family.imports is None  # no write side in a file
     silver = dict(TIERS)["silver"]
     assert "writes" in silver

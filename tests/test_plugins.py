@@ -98,6 +98,7 @@ def test_every_hook_spec_is_documented() -> None:
         "register_providers",
         "authenticate",
         "revoke",
+        "apply_change",
         "fetch",
         "normalise",
         "prepare_delivery",

@@ -41,6 +41,7 @@ from sqlmodel import SQLModel
 from portal.errors import ConfigError, UserError
 from portal.imports_log import ImportedRow, ImportRow
 from portal.record.model import ENTITIES, Entity, nested_titles
+from portal.control.tables import AskedChange, PreferenceRow, ReceiptRow
 from portal.record.tables import Connection, RawItem, Rejection, SyncCursor, SyncStart
 from portal.record.vocab import CATEGORY_LABELS
 from portal.serving import LOOPBACK, listen_on_loopback
@@ -111,6 +112,9 @@ ENGINE_TABLES: dict[type[SQLModel], str] = {
     SyncStart: "When each sync started (counted against a provider's quota)",
     ImportRow: "Imports",
     ImportedRow: "What each import did",
+    PreferenceRow: "Your preferences (portal preferences)",
+    AskedChange: "Changes asked of providers (portal apply)",
+    ReceiptRow: "Consent receipts (portal receipts)",
 }
 """portal's own bookkeeping beside the record, with the titles Datasette shows."""
 

@@ -177,9 +177,11 @@ def verify(portal: Portal, providers: Iterable[str]) -> list[str]:
                 if row.key == CONSENT:
                     states = {str(c["state"]) for c in consents if c["provider_id"] == row.consent}
                     held = bool(states) and states <= {"withdrawn", "expired", "declined"}
+                    silent = not states
                 else:
                     now_released = releases.get(row.key)
                     held = now_released is not None and now_released.allowed is row.allow
+                    silent = now_released is None
                 db.execute(
                     update(table).where(table.c.id == row.id).values(checked_at=now, held=held)
                 )
@@ -189,10 +191,15 @@ def verify(portal: Portal, providers: Iterable[str]) -> list[str]:
                         if row.key == CONSENT
                         else f"{WORDS[row.key]}: {'yes' if row.allow else 'no'}"
                     )
+                    now_said = (
+                        "now releases nothing about it, so it cannot be checked"
+                        if silent
+                        else "still releases the earlier state"
+                    )
                     said.append(
                         shown(
                             f"{display} said it applied {what} on {row.asked_at:%Y-%m-%d},"
-                            " but still releases the earlier state."
+                            f" but {now_said}."
                         )
                     )
     return said

@@ -297,8 +297,8 @@ def _consents(client: ProviderClient, cursors: Cursors, consent_id: str) -> Iter
         path = f"account-access-consents/{quote(known, safe='')}"
         if known != consent_id:
             answer = client.get(path)
-            if answer.status_code == 404:
-                continue  # a bank that no longer knows it: nothing to say of it
+            if answer.status_code != 200:
+                continue  # a bank that no longer shows it: nothing to say of it
         found.append(fetching.data(client, client.get_json(path), path))
         kept.append(known)
     yield Page("consents", found, ConsentsCursor(ids=tuple(kept)))

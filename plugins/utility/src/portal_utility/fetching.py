@@ -221,10 +221,14 @@ class AuthorizationsCursor(Cursor):
 def _authorizations(client: ProviderClient, cursors: Cursors, current: str) -> Page:
     """This connection's Authorization, and the earlier ones the Data Custodian still knows."""
     earlier = cursors.get("authorizations", AuthorizationsCursor)
+    here = urlsplit(current).netloc
+    # An earlier one at another address (the Data Custodian moved, or a demo's sandbox
+    # started again on another port) cannot be asked: the client reaches declared hosts only.
+    before = [u for u in (earlier.uris if earlier else ()) if u != current]
     found, kept = [], []
-    for uri in [*(u for u in (earlier.uris if earlier else ()) if u != current), current]:
-        if uri != current and client.get(uri).status_code == 404:
-            continue  # a Data Custodian that no longer knows it: nothing to say of it
+    for uri in [*(u for u in before if urlsplit(u).netloc == here), current]:
+        if uri != current and client.get(uri).status_code != 200:
+            continue  # a Data Custodian that no longer shows it: nothing to say of it
         [authorization] = _entries(client, uri)
         found.append(authorization)
         kept.append(uri)
