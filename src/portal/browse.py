@@ -38,10 +38,10 @@ from pydantic.fields import FieldInfo
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
+from portal.control.tables import AskedChange, PreferenceRow, ReceiptRow
 from portal.errors import ConfigError, UserError
 from portal.imports_log import ImportedRow, ImportRow
 from portal.record.model import ENTITIES, Entity, nested_titles
-from portal.control.tables import AskedChange, PreferenceRow, ReceiptRow
 from portal.record.tables import Connection, RawItem, Rejection, SyncCursor, SyncStart
 from portal.record.vocab import CATEGORY_LABELS
 from portal.serving import LOOPBACK, listen_on_loopback
