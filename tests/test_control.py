@@ -100,3 +100,39 @@ def test_preferences_are_kept_and_shown_and_apply_asks_a_provider_that_cannot_wr
     assert "Marketing preferences" in applied.output  # the bank's own words (write_instead)
     wrong = runner.invoke(cli, ["preferences", "marketing.fax=no"], env=env)
     assert wrong.exit_code != 0 and "no preference called 'marketing.fax'" in wrong.output
+
+
+def test_a_provider_still_unreachable_after_the_retries_is_could_not_ask(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hook raises a connection error three times: the answer is "could not ask", its
+    words name the provider and the kind of error, never the URL (it may carry a key)."""
+    import httpx
+
+    from portal.app import Portal
+    from portal.control import apply
+    from portal.control.tables import AskedChange
+
+    runner = CliRunner()
+    env = {"PORTAL_HOME": str(tmp_path / "home")}
+    assert runner.invoke(cli, ["sync", "--demo", "retailer"], env=env).exit_code == 0
+    calls = []
+
+    def unreachable(**hook: object) -> None:
+        calls.append(hook["change"])
+        raise httpx.ConnectError("https://shop.example/?key=SECRET-KEY refused")
+
+    monkeypatch.setattr(apply, "FIRST_WAIT", 0.01)
+    with Portal.open(home=tmp_path / "home") as portal:
+        provider = portal.plugins.provider("retailer")
+        monkeypatch.setattr(portal.plugins, "caller", lambda *a: unreachable)
+        result = apply.ask(portal, provider, Change("marketing.email", False))
+        table = AskedChange.__table__  # type: ignore[attr-defined]
+        with portal.store.engine.connect() as db:
+            [(outcome, detail)] = db.execute(
+                table.select().with_only_columns(table.c.outcome, table.c.detail)
+            )
+    assert result.outcome == Outcome.failed and len(calls) == apply.ATTEMPTS
+    assert "could not be reached (ConnectError)" in result.detail
+    assert "SECRET-KEY" not in result.detail
+    assert (outcome, detail) == ("failed", result.detail)  # recorded, as every change asked

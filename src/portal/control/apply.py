@@ -104,6 +104,13 @@ def ask(portal: Portal, provider: Provider, change: Change) -> ChangeResult:
             )
         except PortalError as error:
             result = ChangeResult(Outcome.failed, detail=error.message)
+        except httpx.HTTPError as error:  # still unreachable after the retries
+            # Its type only: an httpx error quotes the URL, which may carry a credential.
+            result = ChangeResult(
+                Outcome.failed,
+                detail=f"{provider.display_name} could not be reached"
+                f" ({type(error).__name__}); nothing is known to have changed.",
+            )
     _record(portal, provider.name, change, result)
     if result.outcome is Outcome.applied:
         from portal.control import receipts
