@@ -94,7 +94,8 @@ def _said(allowed: bool | None, otherwise: str) -> str:
     "--withdraw",
     "withdraw",
     metavar="CONSENT_ID",
-    help="Withdraw this data-sharing consent (its id as portal show consents lists it) at"
+    help="Withdraw this data-sharing consent (the provider's id of it, as portal view's"
+    " consents page and portal export list it) at"
     " the one provider named, instead of applying your preferences.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the answers as JSON (for scripts).")
