@@ -17,14 +17,6 @@ if TYPE_CHECKING:
     from portal.app import Portal
     from portal.control.apply import Applied
 
-_MARKS = {
-    "applied": "applied",
-    "already": "already so",
-    "not_supported": "not supported",
-    "refused": "refused",
-    "failed": "could not ask",
-}
-
 
 @cli.command(
     name="preferences",
@@ -176,13 +168,13 @@ def _as_json(applied: Applied) -> dict[str, object]:
 
 
 def _print(portal: Portal, done: list[Applied], dry_run: bool) -> None:
-    from portal.control.changes import WORDS
+    from portal.control.changes import OUTCOME_WORDS, WORDS
 
     console = output.console()
     table = output.table("Provider", "Preference", "Asked", "Answer", "Why, or what you can do")
     for applied in done:
         name = portal.plugins.provider(applied.provider).display_name
-        mark = _MARKS[applied.result.outcome.value]
+        mark = OUTCOME_WORDS[applied.result.outcome]
         if dry_run and applied.change is not None:
             mark = "would ask"
         note = applied.result.instead or applied.result.detail
